@@ -1,0 +1,49 @@
+"""How commands speak: human output through Rich, machine output as JSON on stdout.
+
+With ``--json`` only the JSON document goes to stdout; progress and logs go to stderr, so
+``watchkeeper status --json | jq`` always works.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from watchkeeper.durations import format_duration
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def to_jsonable(value: Any) -> Any:
+    """Convert dates, durations, paths and nested containers to plain JSON values.
+
+    >>> to_jsonable({"at": date(2026, 6, 1), "after": timedelta(days=2), "n": (1, 2)})
+    {'at': '2026-06-01', 'after': '2d', 'n': [1, 2]}
+    """
+    if isinstance(value, dict):
+        return {str(key): to_jsonable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return format_duration(value)
+    if isinstance(value, Path):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return to_jsonable(value.model_dump(mode="json"))
+    return value
+
+
+def emit_json(document: Any) -> None:
+    """Write one JSON document to stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(document), indent=2, allow_nan=False) + "\n")
+    sys.stdout.flush()
+
+__all__ = ["emit_json", "stderr", "stdout", "to_jsonable"]

@@ -1,0 +1,53 @@
+"""The workspace file, ``watchkeeper.yaml``: its schema and how it is loaded."""
+
+from __future__ import annotations
+
+from watchkeeper.config.features import FeaturesConfig, InputField, TransformConfig
+from watchkeeper.config.lifecycle import (
+    AlertRuleConfig,
+    AlertsConfig,
+    BusinessValueConfig,
+    ChannelConfig,
+    DriftThresholds,
+    MonitoringConfig,
+    RetrainingConfig,
+    RolloutConfig,
+    ServingConfig,
+    TrainingConfig,
+)
+from watchkeeper.config.loading import CONFIG_FILE_NAME, load_config, parse_config
+from watchkeeper.config.workspace_file import (
+    KeysConfig,
+    LabelConfig,
+    ModelConfig,
+    OnlineStateConfig,
+    OwnerConfig,
+    StorageConfig,
+    WorkspaceConfig,
+)
+
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "AlertRuleConfig",
+    "AlertsConfig",
+    "BusinessValueConfig",
+    "ChannelConfig",
+    "DriftThresholds",
+    "FeaturesConfig",
+    "InputField",
+    "KeysConfig",
+    "LabelConfig",
+    "ModelConfig",
+    "MonitoringConfig",
+    "OnlineStateConfig",
+    "OwnerConfig",
+    "RetrainingConfig",
+    "RolloutConfig",
+    "ServingConfig",
+    "StorageConfig",
+    "TrainingConfig",
+    "TransformConfig",
+    "WorkspaceConfig",
+    "load_config",
+    "parse_config",
+]

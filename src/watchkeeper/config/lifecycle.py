@@ -1,0 +1,209 @@
+"""Sections for what happens around the model: training, monitoring, alerts, retraining, rollout.
+
+Every field has a default a careful team would start from (see ``domain.md`` in the docs), so
+a workspace may leave a whole section out.
+
+>>> MonitoringConfig().psi.alert
+0.25
+>>> RolloutConfig().duration
+datetime.timedelta(days=2)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Literal, Self
+
+from pydantic import Field, model_validator
+
+from watchkeeper.config.base import Section
+from watchkeeper.durations import Duration
+
+
+class ThresholdPolicy(Section):
+    """How the decision threshold on the score is chosen on validation data."""
+
+    policy: Literal["flag_rate", "precision"] = "flag_rate"
+    target: float = Field(default=0.01, gt=0, lt=1)
+
+
+class TrainingConfig(Section):
+    """How a model version is trained: trainer, its parameters, data window and threshold."""
+
+    trainer: str = Field(
+        default="lightgbm",
+        description="'lightgbm', 'sklearn:package.module.Class' or a custom 'module:function'",
+    )
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    window: Duration = timedelta(days=90)
+    holdout: Duration = timedelta(days=14)
+    threshold: ThresholdPolicy = Field(default_factory=ThresholdPolicy)
+    trust_pickle: bool = False
+    seed: int = 0
+
+
+class DriftThresholds(Section):
+    """PSI levels that make a feature's verdict ``warn`` or ``alert``."""
+
+    warn: float = Field(default=0.1, ge=0)
+    alert: float = Field(default=0.25, ge=0)
+
+    @model_validator(mode="after")
+    def _warn_below_alert(self) -> Self:
+        if self.warn > self.alert:
+            raise ValueError(f"warn ({self.warn}) must not exceed alert ({self.alert})")
+        return self
+
+
+class BusinessValueConfig(Section):
+    """The money model of a fraud decision, per transaction."""
+
+    currency: str = "USD"
+    review_cost: float = Field(default=5.0, ge=0, description="cost of one manual review (a flag)")
+    false_decline_rate: float = Field(
+        default=0.03, ge=0, le=1, description="share of a declined legitimate amount lost"
+    )
+    false_decline_cost: float = Field(
+        default=2.0, ge=0, description="fixed goodwill cost of declining a legitimate customer"
+    )
+    baseline: Literal["no_model", "rule"] = "no_model"
+    baseline_rule: str | None = Field(default=None, description="a Polars SQL predicate, for 'rule'")
+
+
+class MonitoringConfig(Section):
+    """Windows, binning and thresholds of the monitors."""
+
+    window: Duration = timedelta(days=1)
+    report_window: Duration = timedelta(days=7)
+    bins: int = Field(default=10, ge=2, le=1000)
+    top_k: int = Field(default=20, ge=1)
+    psi: DriftThresholds = Field(default_factory=DriftThresholds)
+    per_feature: dict[str, DriftThresholds] = Field(default_factory=dict)
+    domain_classifier_sample: int = Field(default=10_000, ge=100)
+    business: BusinessValueConfig = Field(default_factory=BusinessValueConfig)
+
+
+class ChannelConfig(Section):
+    """Where alerts are delivered."""
+
+    type: Literal["log", "webhook", "slack", "email", "prometheus"]
+    url: str | None = None
+    to: list[str] = Field(default_factory=list)
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    sender: str | None = None
+
+    @model_validator(mode="after")
+    def _has_destination(self) -> Self:
+        if self.type in ("webhook", "slack") and not self.url:
+            raise ValueError(f"a {self.type} channel needs 'url'")
+        if self.type == "email" and not (self.smtp_host and self.to):
+            raise ValueError("an email channel needs 'smtp_host' and 'to'")
+        return self
+
+
+class Persistence(Section):
+    """A rule fires when ``breaches`` of the last ``windows`` windows break the threshold."""
+
+    breaches: int = Field(default=2, ge=1)
+    windows: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _breaches_fit(self) -> Self:
+        if self.breaches > self.windows:
+            raise ValueError(f"breaches ({self.breaches}) cannot exceed windows ({self.windows})")
+        return self
+
+
+class AlertRuleConfig(Section):
+    """One alert rule over the metric series."""
+
+    name: str
+    metric: str
+    feature: str | None = None
+    threshold: float
+    direction: Literal["above", "below"] = "above"
+    persistence: Persistence = Field(default_factory=Persistence)
+    severity: Literal["info", "warning", "critical"] = "warning"
+
+
+class AlertsConfig(Section):
+    """Alert rules and the channels that carry them to the owner."""
+
+    channels: list[ChannelConfig] = Field(default_factory=lambda: [ChannelConfig(type="log")])
+    rules: list[AlertRuleConfig] = Field(default_factory=list)
+    cooldown: Duration = timedelta(days=1)
+    delivery_attempts: int = Field(default=3, ge=1)
+
+
+class RetrainTriggers(Section):
+    """What starts a retraining attempt."""
+
+    psi_features: int = Field(default=1, ge=1, description="features above the PSI alert level")
+    psi_windows: int = Field(default=2, ge=1, description="for this many consecutive windows")
+    performance_drop: float | None = Field(default=0.1, ge=0, le=1)
+    schedule: Duration | None = None
+
+
+class RetrainingConfig(Section):
+    """Drift-triggered retraining and the validation gate."""
+
+    enabled: bool = True
+    triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
+    cooldown: Duration = timedelta(days=7)
+    max_attempts: int = Field(default=10, ge=1)
+    min_positives: int = Field(default=50, ge=1)
+    primary_metric: Literal["business_value", "pr_auc", "recall_at_champion_flag_rate"] = (
+        "business_value"
+    )
+    margin: float = Field(default=0.0, ge=0)
+    bootstrap_samples: int = Field(default=1000, ge=100)
+
+
+class RolloutGuards(Section):
+    """Limits a canary must stay within, relative to the champion and to its own holdout."""
+
+    max_error_rate: float = Field(default=0.01, ge=0, le=1)
+    max_latency_ratio: float = Field(default=2.0, gt=0)
+    max_flag_rate_ratio: float = Field(default=2.0, gt=1)
+    max_score_psi: float = Field(default=0.25, gt=0)
+
+
+class RolloutConfig(Section):
+    """Canary rollout of a validated challenger."""
+
+    canary_share: float = Field(default=0.1, gt=0, lt=1)
+    duration: Duration = timedelta(hours=48)
+    min_events: int = Field(default=1000, ge=1)
+    require_approval: bool = False
+    shadow: bool = False
+    guards: RolloutGuards = Field(default_factory=RolloutGuards)
+
+
+class ServingConfig(Section):
+    """The scoring service."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1)
+    protect_reads: bool = False
+    unknown_fields: Literal["ignore", "reject"] = "ignore"
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+
+__all__ = [
+    "AlertRuleConfig",
+    "AlertsConfig",
+    "BusinessValueConfig",
+    "ChannelConfig",
+    "DriftThresholds",
+    "MonitoringConfig",
+    "Persistence",
+    "RetrainTriggers",
+    "RetrainingConfig",
+    "RolloutConfig",
+    "RolloutGuards",
+    "ServingConfig",
+    "ThresholdPolicy",
+    "TrainingConfig",
+]

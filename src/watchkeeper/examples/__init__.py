@@ -1,0 +1,1 @@
+"""Example workspace files bundled with watchkeeper (``watchkeeper init --example NAME``)."""

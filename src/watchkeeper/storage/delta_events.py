@@ -1,0 +1,379 @@
+"""The embedded event store: a crash-safe local spool in front of Delta Lake tables.
+
+How a row travels: :meth:`DeltaEventStore.append` validates it and writes it to the spool
+(one SQLite transaction, fsynced: the acknowledgement). :meth:`DeltaEventStore.flush` moves
+spooled entries to Delta in id order, a micro-batch per commit. Each commit carries a Delta
+application transaction ``(watchkeeper-spool-<spool id>, <last entry id>)``, written
+atomically with the rows, and lists the entries in its commit metadata. Only after the
+commit are the entries deleted from the spool. If the process dies in between, the next
+flush (every open starts with one) reads the application transaction back and drops the
+entries it covers instead of writing them again: each acknowledged row lands exactly once.
+Readers also keep one row per key, as a safety net and for replayed events.
+
+Flushes of one spool take turns under a file lock; commits to one local table take turns
+under another, and every commit is retried with backoff when Delta reports a conflict, so
+any number of processes may append and flush at once.
+
+>>> import tempfile
+>>> from datetime import datetime, timezone
+>>> from pathlib import Path
+>>> import polars as pl
+>>> from watchkeeper.clock import EventTimeClock
+>>> folder = Path(tempfile.mkdtemp())
+>>> clock = EventTimeClock(datetime(2026, 1, 2, tzinfo=timezone.utc))
+>>> with DeltaEventStore(str(folder / "events"), folder / "spool.db", clock) as store:
+...     _ = store.append("predictions", pl.DataFrame({
+...         "event_id": ["tx-1", "tx-1"], "ts": [datetime(2026, 1, 1, 9)] * 2,
+...         "entity": ["card-7"] * 2, "model_version": [3, 3], "route": ["champion"] * 2,
+...         "score": [0.91, 0.91], "decision": [True, True], "latency_ms": [4.2, 4.4],
+...         "raw_input": ["{}"] * 2, "features": ['{"amount": 120.0}'] * 2}))
+...     _ = store.flush()
+...     store.read("predictions", columns=["event_id", "latency_ms"]).rows()
+[('tx-1', 4.2)]
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+import polars as pl
+import pyarrow as pa
+
+from watchkeeper.clock import Clock, as_utc
+from watchkeeper.errors import SchemaError, StorageError, WatchkeeperError
+from watchkeeper.storage.delta_tables import (
+    DEFAULT_COMMIT_ATTEMPTS,
+    ApplicationTransaction,
+    DeltaEventTables,
+    time_filter,
+)
+from watchkeeper.storage.event_deduplication import deduplicate
+from watchkeeper.storage.event_rows import (
+    ConformedStream,
+    EventRows,
+    conform_rows,
+    fingerprint,
+    with_arrival_sequence,
+)
+from watchkeeper.storage.event_tables import (
+    EVENT_DATE_COLUMN,
+    EVENT_TABLES,
+    DuplicatePolicy,
+    EventTableDefinition,
+    event_table,
+)
+from watchkeeper.storage.events import (
+    AppendReceipt,
+    BulkRows,
+    BulkWriteResult,
+    CompactionResult,
+    FlushResult,
+    TableFlush,
+    VacuumResult,
+)
+from watchkeeper.storage.spool import Spool, SpoolEntry
+
+logger = logging.getLogger(__name__)
+
+AfterCommit = Callable[[TableFlush], None]
+"""Called after each Delta commit of a flush, before the spool forgets the entries."""
+
+
+class DeltaEventStore:
+    """Delta Lake event tables behind a crash-safe spool; see the module docstring.
+
+    ``flush_threshold_rows`` and ``flush_threshold_age`` make an append flush once that
+    many rows wait or the oldest has waited that long (by ``clock``). ``commit_batch_rows``
+    caps the rows of one Delta commit. ``after_commit`` is a hook for tests of crash
+    recovery and for metrics.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        spool_path: Path,
+        clock: Clock,
+        storage_options: dict[str, str] | None = None,
+        *,
+        tables: Mapping[str, EventTableDefinition] = EVENT_TABLES,
+        flush_threshold_rows: int = 100_000,
+        flush_threshold_age: timedelta = timedelta(minutes=1),
+        commit_batch_rows: int = 1_000_000,
+        commit_attempts: int = DEFAULT_COMMIT_ATTEMPTS,
+        after_commit: AfterCommit | None = None,
+    ) -> None:
+        self._definitions = tables
+        self._clock = clock
+        self._flush_threshold_rows = flush_threshold_rows
+        self._flush_threshold_age = flush_threshold_age
+        self._commit_batch_rows = commit_batch_rows
+        self._after_commit = after_commit
+        self._tables = DeltaEventTables(url, storage_options, commit_attempts=commit_attempts)
+        self._spool = Spool(spool_path, owner=self._tables.root)
+        self._flush_lock = threading.RLock()
+        self._backlog_lock = threading.Lock()
+        self._waiting_rows = 0
+        self._oldest_waiting: datetime | None = None
+        self._closed = False
+        try:
+            self.flush()
+        except BaseException:
+            self._spool.close()
+            raise
+
+    @property
+    def root(self) -> str:
+        """The normalised root of the Delta tables (absolute path or URL)."""
+        return self._tables.root
+
+    @property
+    def spool_id(self) -> str:
+        """The id of this store's spool, as recorded in Delta commits."""
+        return self._spool.spool_id
+
+    def append(self, table: str, rows: EventRows) -> AppendReceipt:
+        """Validate ``rows`` and store them durably in the spool; see :class:`EventStore`.
+
+        May flush afterwards (thresholds); a failing automatic flush is logged, not raised,
+        since the rows are already safe in the spool.
+        """
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        received_at = as_utc(self._clock.now())
+        conformed = conform_rows(definition, rows, received_at)
+        if conformed.num_rows == 0:
+            return AppendReceipt(table, 0, 0, received_at)
+        receipt = self._spool.append(table, conformed, received_at)
+        if self._note_waiting(conformed.num_rows, received_at):
+            try:
+                self.flush()
+            except WatchkeeperError as error:
+                logger.warning(
+                    "automatic flush of %s failed, rows stay spooled: %s", self.root, error
+                )
+        return AppendReceipt(table, receipt.entry_id, receipt.row_count, received_at)
+
+    def flush(self) -> FlushResult:
+        """Commit every spooled entry to Delta, exactly once, in id order per table."""
+        self._check_open()
+        commits: list[TableFlush] = []
+        recovered = 0
+        with self._flush_lock, self._spool.exclusive():
+            for table in self._spool.tables():
+                definition = event_table(table, self._definitions)
+                application_id = f"watchkeeper-spool-{self._spool.spool_id}"
+                committed = self._tables.committed_version(table, application_id) or 0
+                recovered += self._spool.forget_through(table, committed)
+                while entries := self._spool.take(table, committed, self._commit_batch_rows):
+                    commits.append(self._commit_entries(definition, entries, application_id))
+                    committed = entries[-1].entry_id
+            backlog = self._spool.backlog()
+            with self._backlog_lock:
+                self._waiting_rows = backlog.rows
+                self._oldest_waiting = backlog.oldest_created_at
+        if recovered:
+            logger.info("%s: %d spool entries were already committed", self.root, recovered)
+        return FlushResult(tuple(commits), recovered)
+
+    def read(
+        self,
+        table: str,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        columns: Sequence[str] | None = None,
+    ) -> pl.DataFrame:
+        """Rows with event time in [start, end), one per key, sorted by event time and key.
+
+        Only the ``event_date`` partitions of the range are opened. For a table whose
+        latest arrival wins (``outcomes``), the winner of each key is chosen over the whole
+        table (reading only the key and ordering columns elsewhere), so reads of two
+        ranges never both count one key. Spooled rows not yet flushed are not visible.
+        """
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        stored = definition.stored_schema
+        requested = (
+            list(columns) if columns is not None else [*definition.schema.names, EVENT_DATE_COLUMN]
+        )
+        unknown = [name for name in requested if name not in stored.names]
+        if unknown:
+            raise SchemaError(f"table {table!r} has no column(s) {', '.join(map(repr, unknown))}")
+        ranked = [*definition.key_columns, *definition.order_columns]
+        needed = list(dict.fromkeys([*requested, *ranked, definition.time_column]))
+        whole_table = definition.duplicate_policy is DuplicatePolicy.LATEST_ARRIVAL and (
+            start is not None or end is not None
+        )
+        ranges = [(start, end), (None, None)] if whole_table else [(start, end)]
+        datasets = self._tables.datasets(table, definition.time_column, ranges)
+        if datasets is None:
+            return _empty(stored, requested)
+        rows = datasets[0].to_table(
+            columns=[name for name in needed if name in datasets[0].schema.names],
+            filter=time_filter(definition.time_column, start, end),
+        )
+        frame = deduplicate(_with_all_columns(rows, stored, needed), definition)
+        if whole_table and frame.height:
+            index = datasets[1].to_table(columns=ranked)
+            winners = deduplicate(_with_all_columns(index, stored, ranked), definition)
+            frame = frame.join(winners.select(ranked), on=ranked, how="semi", nulls_equal=True)
+        return frame.sort([definition.time_column, *definition.key_columns]).select(requested)
+
+    def write_bulk(self, table: str, rows: BulkRows, load_id: str | None = None) -> BulkWriteResult:
+        """Load ``rows`` straight into Delta in one commit, bypassing the spool.
+
+        The load is idempotent by ``load_id``, recorded in the commit: loading the same id
+        again writes nothing. Without one, a frame's content fingerprint is the id; a stream
+        of batches (``pyarrow.RecordBatchReader``, read once, never held in memory whole)
+        needs an explicit ``load_id``. Validation errors in a stream abort the commit.
+        """
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        received_at = as_utc(self._clock.now())
+        if isinstance(rows, pa.RecordBatchReader):
+            if load_id is None:
+                raise StorageError(f"bulk load into {table!r} from a stream needs a load_id")
+            stream = ConformedStream(definition, rows, received_at)
+            data: pa.Table | pa.RecordBatchReader = stream.reader()
+        else:
+            stream = None
+            data = with_arrival_sequence(conform_rows(definition, rows, received_at), 0)
+            load_id = load_id or fingerprint(data)
+        application = ApplicationTransaction(f"watchkeeper-bulk-{load_id}", 1)
+        if self._tables.committed_version(table, application.application_id) is not None:
+            version = self._tables.version(table)
+            assert version is not None
+            return BulkWriteResult(table, load_id, 0, version, already_loaded=True)
+        metadata = {
+            "watchkeeper.bulk_load": load_id,
+            "watchkeeper.received_at": received_at.isoformat(),
+        }
+        try:
+            version = self._tables.commit(definition, data, application, metadata)
+        except Exception:
+            if stream is not None and stream.error is not None:
+                raise stream.error from None
+            raise
+        row_count = stream.rows if stream is not None else data.num_rows
+        return BulkWriteResult(table, load_id, row_count, version, already_loaded=False)
+
+    def table_version(self, table: str) -> int | None:
+        """The Delta version of ``table`` (for lineage); ``None`` before its first commit."""
+        self._check_open()
+        return self._tables.version(event_table(table, self._definitions).name)
+
+    def compact(self, table: str) -> CompactionResult:
+        """Rewrite the small files of micro-batches into large ones (``optimize.compact``)."""
+        self._check_open()
+        return self._tables.compact(event_table(table, self._definitions).name)
+
+    def vacuum(
+        self, table: str, retention: timedelta = timedelta(days=7), dry_run: bool = False
+    ) -> VacuumResult:
+        """Delete files unreferenced for longer than ``retention`` (compacted-away files)."""
+        self._check_open()
+        name = event_table(table, self._definitions).name
+        return VacuumResult(name, tuple(self._tables.vacuum(name, retention, dry_run)), dry_run)
+
+    def file_uris(
+        self, table: str, start: datetime | None = None, end: datetime | None = None
+    ) -> list[str]:
+        """The active Parquet files (those that may hold [start, end)), e.g. for Spark."""
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        return self._tables.file_uris(definition.name, start, end, definition.time_column)
+
+    def close(self) -> None:
+        """Flush what is spooled and close the spool; closing twice does nothing."""
+        if self._closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._spool.close()
+
+    def __enter__(self) -> DeltaEventStore:
+        return self
+
+    def __exit__(
+        self,
+        exception_type: type[BaseException] | None,
+        exception: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"DeltaEventStore(root={self.root!r}, spool={str(self._spool.path)!r})"
+
+    def _commit_entries(
+        self, definition: EventTableDefinition, entries: list[SpoolEntry], application_id: str
+    ) -> TableFlush:
+        batches = [
+            with_arrival_sequence(
+                entry.rows
+                if entry.rows.schema.equals(definition.validated_schema)
+                else conform_rows(definition, entry.rows, entry.created_at),
+                entry.entry_id,
+            )
+            for entry in entries
+        ]
+        rows = pa.concat_tables(batches)
+        first, last = entries[0].entry_id, entries[-1].entry_id
+        metadata = {
+            "watchkeeper.spool_id": self._spool.spool_id,
+            "watchkeeper.first_spool_entry": str(first),
+            "watchkeeper.last_spool_entry": str(last),
+            "watchkeeper.rows": str(rows.num_rows),
+            "watchkeeper.flushed_at": as_utc(self._clock.now()).isoformat(),
+        }
+        version = self._tables.commit(
+            definition, rows, ApplicationTransaction(application_id, last), metadata
+        )
+        flushed = TableFlush(definition.name, first, last, len(entries), rows.num_rows, version)
+        if self._after_commit is not None:
+            self._after_commit(flushed)
+        self._spool.forget_through(definition.name, last)
+        return flushed
+
+    def _note_waiting(self, row_count: int, created_at: datetime) -> bool:
+        with self._backlog_lock:
+            self._waiting_rows += row_count
+            if self._oldest_waiting is None or created_at < self._oldest_waiting:
+                self._oldest_waiting = created_at
+            waited = as_utc(self._clock.now()) - self._oldest_waiting
+            return (
+                self._waiting_rows >= self._flush_threshold_rows
+                or waited >= self._flush_threshold_age
+            )
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StorageError(f"the event store {self.root} is closed")
+
+
+def _with_all_columns(rows: pa.Table, stored: pa.Schema, names: list[str]) -> pl.DataFrame:
+    """A frame of ``names``, adding typed empty columns the table does not have yet."""
+    frame = pl.from_arrow(rows)
+    assert isinstance(frame, pl.DataFrame)
+    missing = [name for name in names if name not in frame.columns]
+    if missing:
+        empty = _empty(stored, missing)
+        frame = frame.with_columns(
+            pl.lit(None, dtype=empty.schema[name]).alias(name) for name in missing
+        )
+    return frame
+
+
+def _empty(stored: pa.Schema, names: list[str]) -> pl.DataFrame:
+    frame = pl.from_arrow(stored.empty_table())
+    assert isinstance(frame, pl.DataFrame)
+    return frame.select(names)
+
+
+__all__ = ["AfterCommit", "DeltaEventStore"]

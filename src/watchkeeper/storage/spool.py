@@ -1,0 +1,270 @@
+"""The crash-safe spool: acknowledged rows wait here, on local disk, until Delta has them.
+
+The spool is a SQLite file in WAL mode with ``synchronous=FULL``. Each :meth:`Spool.append`
+is one SQLite transaction holding one entry: the table name, the row count, the clock's
+time and the rows as an Arrow IPC stream. When ``append`` returns, the entry is on disk and
+survives ``kill -9`` (and, with ``synchronous=FULL``, a power cut).
+
+Entry ids come from ``AUTOINCREMENT``: they only grow, are never reused, and SQLite's single
+writer makes them grow in commit order. So "every entry up to id N" is a well-defined prefix,
+which is what the event store records in Delta to commit each entry exactly once.
+
+Several processes may share one spool file; :meth:`Spool.exclusive` gives the lock under
+which one of them at a time moves entries to Delta.
+
+>>> import tempfile
+>>> from datetime import datetime, timezone
+>>> from pathlib import Path
+>>> import pyarrow as pa
+>>> spool = Spool(Path(tempfile.mkdtemp()) / "events.spool", owner="/data/events")
+>>> now = datetime(2026, 1, 1, tzinfo=UTC)
+>>> spool.append("outcomes", pa.table({"event_id": ["e1", "e2"]}), created_at=now).entry_id
+1
+>>> [entry.rows.num_rows for entry in spool.take("outcomes", after_entry_id=0, max_rows=10)]
+[2]
+>>> spool.forget_through("outcomes", 1)
+1
+>>> spool.backlog().rows
+0
+>>> spool.close()
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+
+from watchkeeper.clock import as_utc
+from watchkeeper.errors import StorageError
+from watchkeeper.storage.file_lock import FileLock
+
+SPOOL_FORMAT = "1"
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS spool_identity (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS entries ("
+    " entry_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " table_name TEXT NOT NULL,"
+    " row_count INTEGER NOT NULL,"
+    " created_at_us INTEGER NOT NULL,"
+    " payload BLOB NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS entries_by_table ON entries (table_name, entry_id)",
+)
+
+
+@dataclass(frozen=True)
+class SpoolReceipt:
+    """The acknowledgement of one durable spool entry."""
+
+    entry_id: int
+    table: str
+    row_count: int
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class SpoolEntry:
+    """One pending entry with its rows, as read back for committing."""
+
+    entry_id: int
+    table: str
+    created_at: datetime
+    rows: pa.Table
+
+
+@dataclass(frozen=True)
+class SpoolBacklog:
+    """What waits in the spool: entries, rows, and when the oldest was written."""
+
+    entries: int
+    rows: int
+    oldest_created_at: datetime | None
+
+
+class Spool:
+    """A SQLite-backed, multi-process, crash-safe queue of Arrow row batches.
+
+    ``owner`` names the event store the spool feeds; opening a spool with another owner
+    raises :class:`StorageError`, so rows can never be replayed into the wrong store.
+    """
+
+    def __init__(self, path: Path, owner: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._connection = sqlite3.connect(
+                path, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise StorageError(f"cannot open the event spool {path}: {error}") from error
+        try:
+            self._spool_id = self._initialise(owner)
+        except sqlite3.OperationalError as error:
+            self._connection.close()
+            raise StorageError(f"cannot open the event spool {path}: {error}") from error
+        except sqlite3.DatabaseError as error:
+            self._connection.close()
+            raise StorageError(
+                f"the event spool {path} is corrupt or not a spool ({error}); move it aside "
+                f"to start a new one (its unflushed rows would be lost)"
+            ) from error
+        except StorageError:
+            self._connection.close()
+            raise
+
+    @property
+    def spool_id(self) -> str:
+        """A random id fixed when the spool file was created; names it in Delta commits."""
+        return self._spool_id
+
+    def append(self, table: str, rows: pa.Table, created_at: datetime) -> SpoolReceipt:
+        """Store ``rows`` for ``table`` durably; return once they are on disk.
+
+        ``created_at`` is the caller's clock time, kept to measure how long rows wait.
+        """
+        payload = _to_ipc(rows)
+        created_at = as_utc(created_at)
+        with self._lock:
+            cursor = self._execute(
+                "INSERT INTO entries (table_name, row_count, created_at_us, payload) VALUES (?, ?, ?, ?)",
+                (table, rows.num_rows, _to_microseconds(created_at), payload),
+            )
+            entry_id = cursor.lastrowid
+        assert entry_id is not None
+        return SpoolReceipt(entry_id, table, rows.num_rows, created_at)
+
+    def tables(self) -> list[str]:
+        """Names of the tables with pending entries, sorted."""
+        with self._lock:
+            found = self._execute("SELECT DISTINCT table_name FROM entries ORDER BY table_name")
+            return [str(name) for (name,) in found.fetchall()]
+
+    def backlog(self) -> SpoolBacklog:
+        """Count what is pending, over all tables."""
+        with self._lock:
+            found = self._execute(
+                "SELECT COUNT(*), COALESCE(SUM(row_count), 0), MIN(created_at_us) FROM entries"
+            ).fetchone()
+        entries, rows, oldest = found
+        oldest_at = None if oldest is None else _from_microseconds(int(oldest))
+        return SpoolBacklog(int(entries), int(rows), oldest_at)
+
+    def take(self, table: str, after_entry_id: int, max_rows: int) -> list[SpoolEntry]:
+        """Read the oldest pending entries of ``table`` past ``after_entry_id``, in id order.
+
+        Stops before ``max_rows`` would be exceeded, but always returns at least one entry
+        when any is pending. Entries stay in the spool until :meth:`forget_through`.
+        """
+        taken: list[SpoolEntry] = []
+        total = 0
+        with self._lock:
+            found = self._execute(
+                "SELECT entry_id, row_count, created_at_us, payload FROM entries"
+                " WHERE table_name = ? AND entry_id > ? ORDER BY entry_id",
+                (table, after_entry_id),
+            )
+            for entry_id, row_count, created_at_us, payload in found:
+                if taken and total + int(row_count) > max_rows:
+                    break
+                rows = self._from_ipc(int(entry_id), payload)
+                taken.append(
+                    SpoolEntry(int(entry_id), table, _from_microseconds(created_at_us), rows)
+                )
+                total += int(row_count)
+            found.close()
+        return taken
+
+    def forget_through(self, table: str, entry_id: int) -> int:
+        """Delete the entries of ``table`` up to ``entry_id`` (committed); return how many."""
+        with self._lock:
+            cursor = self._execute(
+                "DELETE FROM entries WHERE table_name = ? AND entry_id <= ?", (table, entry_id)
+            )
+        return int(cursor.rowcount)
+
+    def exclusive(self) -> FileLock:
+        """The inter-process lock under which one process at a time drains this spool."""
+        return FileLock(self.path.with_name(self.path.name + ".lock"))
+
+    def close(self) -> None:
+        """Close the SQLite connection (pending entries stay on disk)."""
+        with self._lock:
+            self._connection.close()
+
+    def _initialise(self, owner: str) -> str:
+        connection = self._connection
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _SCHEMA:
+                connection.execute(statement)
+            for key, value in (
+                ("format", SPOOL_FORMAT),
+                ("spool_id", uuid.uuid4().hex),
+                ("owner", owner),
+            ):
+                connection.execute(
+                    "INSERT OR IGNORE INTO spool_identity (key, value) VALUES (?, ?)", (key, value)
+                )
+            identity = dict(connection.execute("SELECT key, value FROM spool_identity").fetchall())
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        if identity.get("format") != SPOOL_FORMAT:
+            raise StorageError(
+                f"the event spool {self.path} has format {identity.get('format')!r}; "
+                f"this version of watchkeeper reads format {SPOOL_FORMAT!r}"
+            )
+        if identity["owner"] != owner:
+            raise StorageError(
+                f"the event spool {self.path} feeds the event store {identity['owner']!r}, "
+                f"not {owner!r}: give each event store its own spool"
+            )
+        return str(identity["spool_id"])
+
+    def _execute(self, statement: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
+        try:
+            return self._connection.execute(statement, parameters)
+        except sqlite3.DatabaseError as error:
+            raise StorageError(
+                f"event spool {self.path}: {error} (in: {statement.split()[0]})"
+            ) from error
+
+    def _from_ipc(self, entry_id: int, payload: bytes) -> pa.Table:
+        try:
+            with pa.ipc.open_stream(payload) as reader:
+                return reader.read_all()
+        except (pa.ArrowInvalid, OSError) as error:
+            raise StorageError(
+                f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
+            ) from error
+
+
+def _to_ipc(rows: pa.Table) -> memoryview:
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, rows.schema) as writer:
+        writer.write_table(rows)
+    return memoryview(sink.getvalue())
+
+
+def _to_microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+def _from_microseconds(value: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=value)
+
+
+__all__ = ["Spool", "SpoolBacklog", "SpoolEntry", "SpoolReceipt"]

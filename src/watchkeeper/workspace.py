@@ -1,0 +1,168 @@
+"""A workspace: the folder holding ``watchkeeper.yaml``, and the stores it names, opened lazily.
+
+>>> import tempfile, pathlib
+>>> root = Workspace.create(pathlib.Path(tempfile.mkdtemp()) / "fraud", example="fraud")
+>>> workspace = Workspace.open(root)
+>>> workspace.config.owner.name
+'Dana Reyes'
+>>> workspace.close()
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlparse
+
+from watchkeeper.clock import Clock, WallClock
+from watchkeeper.config import CONFIG_FILE_NAME, WorkspaceConfig, load_config
+from watchkeeper.errors import ConfigError, StoreUnavailableError, WorkspaceError
+
+if TYPE_CHECKING:
+    from watchkeeper.storage.artifacts import ArtifactStore
+    from watchkeeper.storage.events import EventStore
+    from watchkeeper.storage.metadata import MetadataStore
+
+EXAMPLES = ("fraud",)
+
+
+def example_text(name: str) -> str:
+    """Return the text of a bundled example workspace file.
+
+    >>> "owner:" in example_text("fraud")
+    True
+    """
+    if name not in EXAMPLES:
+        raise WorkspaceError(f"unknown example {name!r}: choose one of {', '.join(EXAMPLES)}")
+    return resources.files("watchkeeper.examples").joinpath(f"{name}.yaml").read_text("utf-8")
+
+
+def is_local(location: str) -> bool:
+    """True when a storage location is a path on this machine rather than an object-store URL.
+
+    >>> is_local(".watchkeeper/events"), is_local("file:///data/events"), is_local("s3://b/e")
+    (True, True, False)
+    """
+    scheme = urlparse(location).scheme
+    return scheme in ("", "file") or (len(scheme) == 1 and location[1:3] in (":\\", ":/"))
+
+
+class Workspace:
+    """A loaded workspace: its configuration, and its stores opened on first use.
+
+    ``clock`` is where the stores take "now" from: the wall clock by default, an
+    :class:`~watchkeeper.clock.EventTimeClock` in replays.
+    """
+
+    def __init__(self, root: Path, config: WorkspaceConfig, clock: Clock | None = None) -> None:
+        self.root = root.resolve()
+        self.config = config
+        self.clock: Clock = clock if clock is not None else WallClock()
+
+    @classmethod
+    def open(cls, root: Path, clock: Clock | None = None) -> Workspace:
+        """Load ``root/watchkeeper.yaml``; raise ConfigError naming any problem in it."""
+        if not root.exists():
+            raise WorkspaceError(
+                f"{root}: no such folder; create a workspace with 'watchkeeper init {root}'"
+            )
+        return cls(root, load_config(root / CONFIG_FILE_NAME), clock)
+
+    @staticmethod
+    def create(root: Path, example: str = "fraud", overwrite: bool = False) -> Path:
+        """Write a complete example workspace into ``root`` and return the folder.
+
+        An existing ``watchkeeper.yaml`` is kept unless ``overwrite`` is true.
+        """
+        target = root / CONFIG_FILE_NAME
+        if target.exists() and not overwrite:
+            raise WorkspaceError(f"{target} exists already; pass --force to overwrite it")
+        text = example_text(example)
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+            (root / ".gitignore").write_text(".watchkeeper/\n", encoding="utf-8")
+        except OSError as error:
+            raise WorkspaceError(f"{root}: cannot write the workspace: {error}") from None
+        return root
+
+    @property
+    def config_path(self) -> Path:
+        """The workspace file."""
+        return self.root / CONFIG_FILE_NAME
+
+    def resolve(self, location: str) -> str:
+        """Make a configured local path absolute (relative to the workspace); keep URLs as they are.
+
+        >>> Workspace(Path("/srv/ws"), None).resolve("state/events")  # type: ignore[arg-type]
+        '/srv/ws/state/events'
+        """
+        if not is_local(location):
+            return location
+        path = Path(location.removeprefix("file://")).expanduser()
+        return str(path if path.is_absolute() else self.root / path)
+
+    def metadata_url(self) -> str:
+        """The metadata database URL, with a relative SQLite path made absolute."""
+        url = self.config.storage.metadata
+        prefix = "sqlite:///"
+        if url.startswith(prefix) and not url.startswith(prefix + "/") and url != "sqlite://":
+            database = self.root / url.removeprefix(prefix)
+            database.parent.mkdir(parents=True, exist_ok=True)
+            return f"{prefix}{database}"
+        return url
+
+    @cached_property
+    def metadata(self) -> MetadataStore:
+        """The metadata store (registry, metric series, audit log), migrated to the newest schema."""
+        from watchkeeper.storage.metadata import open_metadata_store
+
+        try:
+            return open_metadata_store(self.metadata_url(), self.clock)
+        except StoreUnavailableError as error:
+            raise ConfigError(
+                f"{self.config_path}: storage.metadata: {error} "
+                "(expected a reachable sqlite:/// or postgresql:// database)"
+            ) from None
+
+    @cached_property
+    def events(self) -> EventStore:
+        """The event store (transactions, predictions, outcomes) with its local spool."""
+        from watchkeeper.storage.events import open_event_store
+
+        storage = self.config.storage
+        return open_event_store(
+            self.resolve(storage.events),
+            Path(self.resolve(storage.spool)),
+            self.clock,
+            storage_options=dict(storage.storage_options) or None,
+        )
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        """The content-addressed artifact store."""
+        from watchkeeper.storage.artifacts import open_artifact_store
+
+        storage = self.config.storage
+        return open_artifact_store(
+            self.resolve(storage.artifacts), dict(storage.storage_options) or None
+        )
+
+    def close(self) -> None:
+        """Close every store that was opened."""
+        for name in ("events", "metadata"):
+            store = self.__dict__.pop(name, None)
+            if store is not None:
+                store.close()
+        self.__dict__.pop("artifacts", None)
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+__all__ = ["EXAMPLES", "Workspace", "example_text", "is_local"]

@@ -1,0 +1,111 @@
+"""The spool on its own: durable entries, id order, backlog, identity and corruption."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from watchkeeper.errors import StorageError
+from watchkeeper.storage.spool import Spool
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def rows(count: int) -> pa.Table:
+    return pa.table({"event_id": [f"e{index}" for index in range(count)]})
+
+
+def test_entries_survive_reopening_in_id_order(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    ids = [spool.append("transactions", rows(2), NOW).entry_id for _ in range(3)]
+    spool_id = spool.spool_id
+    spool.close()
+
+    reopened = Spool(tmp_path / "spool.db", owner="root")
+    assert reopened.spool_id == spool_id
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    taken = reopened.take("transactions", after_entry_id=0, max_rows=100)
+    assert [entry.entry_id for entry in taken] == ids
+    assert taken[0].rows.equals(rows(2))
+    assert taken[0].created_at == NOW
+    reopened.close()
+
+
+def test_take_respects_the_row_budget_but_always_returns_one(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    for count in (5, 5, 5):
+        spool.append("transactions", rows(count), NOW)
+    assert len(spool.take("transactions", 0, max_rows=10)) == 2
+    assert len(spool.take("transactions", 0, max_rows=1)) == 1
+    assert [entry.entry_id for entry in spool.take("transactions", 2, max_rows=100)] == [3]
+    assert spool.take("outcomes", 0, max_rows=100) == []
+    spool.close()
+
+
+def test_forget_through_only_touches_one_table(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    spool.append("transactions", rows(1), NOW)
+    spool.append("outcomes", rows(2), NOW + timedelta(minutes=1))
+    spool.append("transactions", rows(3), NOW + timedelta(minutes=2))
+    assert spool.tables() == ["outcomes", "transactions"]
+    assert spool.forget_through("transactions", 3) == 2
+    backlog = spool.backlog()
+    assert (backlog.entries, backlog.rows, backlog.oldest_created_at) == (
+        1,
+        2,
+        NOW + timedelta(minutes=1),
+    )
+    spool.close()
+
+
+def test_ids_are_never_reused_after_forgetting(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    first = spool.append("transactions", rows(1), NOW).entry_id
+    spool.forget_through("transactions", first)
+    assert spool.append("transactions", rows(1), NOW).entry_id > first
+    spool.close()
+
+
+def test_two_handles_share_one_spool_file(tmp_path: Path) -> None:
+    one = Spool(tmp_path / "spool.db", owner="root")
+    two = Spool(tmp_path / "spool.db", owner="root")
+    one.append("transactions", rows(1), NOW)
+    two.append("transactions", rows(1), NOW)
+    assert one.spool_id == two.spool_id
+    assert [entry.entry_id for entry in one.take("transactions", 0, 100)] == [1, 2]
+    one.close()
+    two.close()
+
+
+def test_a_spool_feeds_only_its_own_store(tmp_path: Path) -> None:
+    Spool(tmp_path / "spool.db", owner="/data/events").close()
+    with pytest.raises(StorageError, match="feeds the event store '/data/events', not '/other'"):
+        Spool(tmp_path / "spool.db", owner="/other")
+
+
+def test_a_file_that_is_not_a_spool_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    path.write_bytes(b"this is not a SQLite database, just some text" * 100)
+    with pytest.raises(StorageError, match=r"spool.db is corrupt or not a spool"):
+        Spool(path, owner="root")
+
+
+def test_a_corrupt_entry_is_named(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    spool.append("transactions", rows(1), NOW)
+    with sqlite3.connect(tmp_path / "spool.db") as connection:
+        connection.execute("UPDATE entries SET payload = x'00ff00ff'")
+    with pytest.raises(StorageError, match="entry 1 is corrupt"):
+        spool.take("transactions", 0, 100)
+    spool.close()
+
+
+def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot open the event spool"):
+        Spool(blocker / "spool.db", owner="root")

@@ -1,0 +1,36 @@
+"""The public API is exactly what ``watchkeeper.__all__`` lists."""
+
+from __future__ import annotations
+
+import watchkeeper
+
+EXPECTED = {
+    "Clock",
+    "EventTimeClock",
+    "SimulationConfig",
+    "SimulatedTraffic",
+    "WallClock",
+    "WatchkeeperError",
+    "Workspace",
+    "WorkspaceConfig",
+    "__version__",
+    "load_config",
+    "simulate",
+}
+
+
+def test_public_names_are_exactly_the_documented_ones() -> None:
+    assert set(watchkeeper.__all__) == EXPECTED
+
+
+def test_every_public_name_resolves_and_is_documented() -> None:
+    for name in watchkeeper.__all__:
+        value = getattr(watchkeeper, name)
+        if name != "__version__":
+            assert value.__doc__, f"{name} has no docstring"
+
+
+def test_version_matches_the_installed_distribution() -> None:
+    from importlib.metadata import version
+
+    assert watchkeeper.__version__ == version("watchkeeper")
