@@ -24,7 +24,9 @@ REDIS_URL = os.environ.get("WATCHKEEPER_TEST_REDIS_URL", "redis://127.0.0.1:6379
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2):
+        with socket.create_connection(
+            (parsed.hostname or "127.0.0.1", parsed.port or default_port), timeout=2
+        ):
             return True
     except OSError:
         return False

@@ -4,8 +4,8 @@ No module reads the wall clock directly. Production code receives a :class:`Wall
 replays, simulations and tests receive an :class:`EventTimeClock` that only moves when the
 data (or the test) moves it. All times are timezone-aware UTC datetimes.
 
->>> from datetime import datetime, timedelta, timezone
->>> clock = EventTimeClock(datetime(2026, 2, 1, tzinfo=timezone.utc))
+>>> from datetime import UTC, datetime, timedelta
+>>> clock = EventTimeClock(datetime(2026, 2, 1, tzinfo=UTC))
 >>> clock.now().isoformat()
 '2026-02-01T00:00:00+00:00'
 >>> clock.advance(timedelta(days=2)).date().isoformat()
@@ -15,7 +15,7 @@ data (or the test) moves it. All times are timezone-aware UTC datetimes.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol, runtime_checkable
 
 
@@ -35,20 +35,20 @@ def as_utc(moment: datetime) -> datetime:
     '2026-01-01T12:00:00+00:00'
     """
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 class WallClock:
     """The real time of the machine, for production processes.
 
-    >>> WallClock().now().tzinfo is timezone.utc
+    >>> WallClock().now().tzinfo is UTC
     True
     """
 
     def now(self) -> datetime:
         """Return the machine's current time in UTC."""
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class EventTimeClock:
@@ -57,8 +57,8 @@ class EventTimeClock:
     It never goes backwards: :meth:`advance_to` an earlier moment leaves it where it is,
     so out-of-order events cannot rewind a replay. Safe to share between threads.
 
-    >>> clock = EventTimeClock(datetime(2026, 3, 1, tzinfo=timezone.utc))
-    >>> clock.advance_to(datetime(2026, 2, 1, tzinfo=timezone.utc)).month
+    >>> clock = EventTimeClock(datetime(2026, 3, 1, tzinfo=UTC))
+    >>> clock.advance_to(datetime(2026, 2, 1, tzinfo=UTC)).month
     3
     """
 

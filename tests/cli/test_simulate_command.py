@@ -14,14 +14,24 @@ from watchkeeper.workspace import Workspace
 SMALL = ["--preset", "stable", "--days", "35", "--per-day", "300", "--seed", "3"]
 
 
-def test_out_writes_the_two_parquet_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_out_writes_the_two_parquet_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["simulate", *SMALL, "--out", str(tmp_path), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     transactions = pl.read_parquet(tmp_path / "transactions.parquet")
     chargebacks = pl.read_parquet(tmp_path / "chargebacks.parquet")
     assert transactions.columns == [
-        "event_id", "ts", "card_id", "merchant_id", "merchant_category",
-        "amount", "country", "channel", "device_id", "is_fraud",
+        "event_id",
+        "ts",
+        "card_id",
+        "merchant_id",
+        "merchant_category",
+        "amount",
+        "country",
+        "channel",
+        "device_id",
+        "is_fraud",
     ]
     assert chargebacks.columns == ["event_id", "chargeback_ts", "amount"]
     assert result["transactions"] == transactions.height
@@ -52,13 +62,33 @@ def _simulate_to_files(folder: Path) -> Path:
     return folder
 
 
-def test_settings_file_overrides_the_preset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_settings_file_overrides_the_preset(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     settings = tmp_path / "sim.yaml"
-    settings.write_text("days: 20\nper_day: 200\nbase_fraud_rate: 0.02\nsegment_shift: {start_day: 10, share: 0.3}\n")
-    assert main(["simulate", "--preset", "stable", "--config", str(settings), "--out", str(tmp_path), "--json"]) == 0
+    settings.write_text(
+        "days: 20\nper_day: 200\nbase_fraud_rate: 0.02\nsegment_shift: {start_day: 10, share: 0.3}\n"
+    )
+    assert (
+        main(
+            [
+                "simulate",
+                "--preset",
+                "stable",
+                "--config",
+                str(settings),
+                "--out",
+                str(tmp_path),
+                "--json",
+            ]
+        )
+        == 0
+    )
     result = json.loads(capsys.readouterr().out)
     assert 0.01 < result["fraud_rate"] < 0.03
-    categories = pl.read_parquet(tmp_path / "transactions.parquet")["merchant_category"].unique().to_list()
+    categories = (
+        pl.read_parquet(tmp_path / "transactions.parquet")["merchant_category"].unique().to_list()
+    )
     assert len(categories) > 3
 
 

@@ -22,7 +22,9 @@ def run_cli(*arguments: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_init_writes_a_workspace_that_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_init_writes_a_workspace_that_checks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     folder = tmp_path / "ws"
     assert main(["init", str(folder), "--example", "fraud"]) == 0
     assert (folder / "watchkeeper.yaml").is_file()
@@ -41,7 +43,9 @@ def test_init_refuses_to_overwrite_without_force(tmp_path: Path) -> None:
 
 
 def test_bad_configuration_is_one_line_and_exit_2(tmp_path: Path) -> None:
-    (tmp_path / "watchkeeper.yaml").write_text("model: {name: x}\nowner: {name: A, contact: a@b.c}\nalerts: {cooldwn: 1d}\n")
+    (tmp_path / "watchkeeper.yaml").write_text(
+        "model: {name: x}\nowner: {name: A, contact: a@b.c}\nalerts: {cooldwn: 1d}\n"
+    )
     result = run_cli("check", "-w", str(tmp_path))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr

@@ -44,13 +44,31 @@ def test_the_fraud_example_is_complete_and_valid() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("model: {name: x}\n", "watchkeeper.yaml: owner: field required (expected a mapping with name and contact)"),
-        ("model: {name: x}\nowner: {name: A}\n", "owner.contact: field required (expected an e-mail address"),
+        (
+            "model: {name: x}\n",
+            "watchkeeper.yaml: owner: field required (expected a mapping with name and contact)",
+        ),
+        (
+            "model: {name: x}\nowner: {name: A}\n",
+            "owner.contact: field required (expected an e-mail address",
+        ),
         (MINIMAL + "monitoring: {psi: {warn: 0.1, alrt: 1}}\n", "monitoring.psi.alrt: unknown key"),
-        (MINIMAL + "monitoring: {bins: many}\n", "monitoring.bins: Input should be a valid integer"),
-        (MINIMAL + "label: {maturity_horizon: soon}\n", "label.maturity_horizon: 'soon' is not a duration"),
-        (MINIMAL + "monitoring: {psi: {warn: 0.5, alert: 0.2}}\n", "monitoring.psi: warn (0.5) must not exceed alert (0.2)"),
-        (MINIMAL + "rollout: {canary_share: 1.5}\n", "rollout.canary_share: Input should be less than 1 (got 1.5)"),
+        (
+            MINIMAL + "monitoring: {bins: many}\n",
+            "monitoring.bins: Input should be a valid integer",
+        ),
+        (
+            MINIMAL + "label: {maturity_horizon: soon}\n",
+            "label.maturity_horizon: 'soon' is not a duration",
+        ),
+        (
+            MINIMAL + "monitoring: {psi: {warn: 0.5, alert: 0.2}}\n",
+            "monitoring.psi: warn (0.5) must not exceed alert (0.2)",
+        ),
+        (
+            MINIMAL + "rollout: {canary_share: 1.5}\n",
+            "rollout.canary_share: Input should be less than 1 (got 1.5)",
+        ),
         ("model: {name: x\n", "malformed YAML: line 2, column 1"),
         ("- a\n- b\n", "expected a mapping of sections at the top, found a list"),
         ("", "found an empty file"),
@@ -59,12 +77,15 @@ def test_the_fraud_example_is_complete_and_valid() -> None:
             "features.transforms.0: op count needs 'by'",
         ),
         (
-            MINIMAL + "features: {inputs: {amount: {type: float}}, transforms: [{name: m, op: mean, input: amt, by: amount, window: 1h}]}\n",
+            MINIMAL
+            + "features: {inputs: {amount: {type: float}}, transforms: [{name: m, op: mean, input: amt, by: amount, window: 1h}]}\n",
             "reads 'amt', which is not among the inputs",
         ),
     ],
 )
-def test_bad_files_give_one_line_naming_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
+def test_bad_files_give_one_line_naming_file_and_key(
+    tmp_path: Path, text: str, expected: str
+) -> None:
     path = write(tmp_path, text)
     with pytest.raises(ConfigError) as caught:
         load_config(path)
@@ -88,13 +109,17 @@ def test_environment_variables_are_expanded(tmp_path: Path) -> None:
 
 def test_unset_environment_variable_is_named(tmp_path: Path) -> None:
     text = MINIMAL + "storage: {metadata: '${PG_URL}'}\n"
-    with pytest.raises(ConfigError, match=r"storage\.metadata: environment variable PG_URL is not set"):
+    with pytest.raises(
+        ConfigError, match=r"storage\.metadata: environment variable PG_URL is not set"
+    ):
         load_config(write(tmp_path, text), environment={})
 
 
 def test_feature_keys_must_agree_with_workspace_keys(tmp_path: Path) -> None:
     text = MINIMAL + "features: {entity: account_id}\n"
-    with pytest.raises(ConfigError, match="features names 'account_id' where keys.entity is 'card_id'"):
+    with pytest.raises(
+        ConfigError, match=r"features names 'account_id' where keys\.entity is 'card_id'"
+    ):
         load_config(write(tmp_path, text))
 
 

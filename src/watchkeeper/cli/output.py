@@ -46,4 +46,5 @@ def emit_json(document: Any) -> None:
     sys.stdout.write(json.dumps(to_jsonable(document), indent=2, allow_nan=False) + "\n")
     sys.stdout.flush()
 
+
 __all__ = ["emit_json", "stderr", "stdout", "to_jsonable"]

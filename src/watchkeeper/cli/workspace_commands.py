@@ -23,7 +23,9 @@ def init(
     example: Annotated[
         str, typer.Option("--example", "-e", help=f"Example to start from: {', '.join(EXAMPLES)}.")
     ] = "fraud",
-    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing watchkeeper.yaml.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite an existing watchkeeper.yaml.")
+    ] = False,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
@@ -31,7 +33,9 @@ def init(
     root = Workspace.create(folder if folder is not None else workspace, example, overwrite=force)
     loaded = Workspace.open(root)  # proves the written file loads
     if json_output:
-        emit_json({"workspace": root.resolve(), "example": example, "model": loaded.config.model.name})
+        emit_json(
+            {"workspace": root.resolve(), "example": example, "model": loaded.config.model.name}
+        )
         return
     stdout.print(f"Created the [bold]{example}[/] workspace in {root.resolve()}")
     stdout.print(f"  model: {loaded.config.model.name}; owner: {loaded.config.owner.name}")

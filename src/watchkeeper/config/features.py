@@ -128,7 +128,12 @@ class FeaturesConfig(Section):
         if self.inputs:
             known = set(self.inputs)
             for transform in self.transforms:
-                for field in (transform.input, transform.numerator, transform.denominator, transform.by):
+                for field in (
+                    transform.input,
+                    transform.numerator,
+                    transform.denominator,
+                    transform.by,
+                ):
                     if field is not None and field not in known:
                         raise ValueError(
                             f"feature {transform.name!r} reads {field!r}, which is not among the "

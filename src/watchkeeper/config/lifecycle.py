@@ -67,7 +67,9 @@ class BusinessValueConfig(Section):
         default=2.0, ge=0, description="fixed goodwill cost of declining a legitimate customer"
     )
     baseline: Literal["no_model", "rule"] = "no_model"
-    baseline_rule: str | None = Field(default=None, description="a Polars SQL predicate, for 'rule'")
+    baseline_rule: str | None = Field(
+        default=None, description="a Polars SQL predicate, for 'rule'"
+    )
 
 
 class MonitoringConfig(Section):

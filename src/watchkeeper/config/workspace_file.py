@@ -75,7 +75,9 @@ class OnlineStateConfig(Section):
     @model_validator(mode="after")
     def _redis_needs_url(self) -> Self:
         if self.type == "redis" and not self.url:
-            raise ValueError("online state of type redis needs 'url', e.g. redis://127.0.0.1:6379/0")
+            raise ValueError(
+                "online state of type redis needs 'url', e.g. redis://127.0.0.1:6379/0"
+            )
         return self
 
 

@@ -2,7 +2,8 @@
 
 Each fraudulent transaction gets its own lag, log-normal around the configured median; a
 configured share is never charged back. The lag is at least one hour, so a chargeback always
-comes strictly after its transaction, and at most ten years. Legitimate transactions are never charged back.
+comes strictly after its transaction, and at most ten years. Legitimate transactions are never
+charged back.
 
 >>> from watchkeeper.simulate.config import ChargebackLagConfig
 >>> lags = draw_chargeback_lags(np.random.default_rng(0), ChargebackLagConfig(), 10_000)
@@ -29,7 +30,12 @@ LONGEST_LAG_DAYS = 3650.0
 def draw_chargeback_lags(
     generator: np.random.Generator, settings: ChargebackLagConfig, count: int
 ) -> npt.NDArray[np.int64]:
-    """Draw the lags (microseconds, or :data:`NO_CHARGEBACK`) of ``count`` frauds."""
+    """Draw the lags (microseconds, or :data:`NO_CHARGEBACK`) of ``count`` frauds.
+
+    >>> settings = ChargebackLagConfig(never_charged_back=0.0)
+    >>> bool((draw_chargeback_lags(np.random.default_rng(1), settings, 5) >= SHORTEST_LAG).all())
+    True
+    """
     days = generator.lognormal(np.log(settings.median_days), settings.sigma, count)
     days = np.minimum(days, LONGEST_LAG_DAYS)
     lags = np.maximum((days * MICROSECONDS_PER_DAY).astype(np.int64), SHORTEST_LAG)

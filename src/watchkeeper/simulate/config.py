@@ -147,15 +147,17 @@ class SimulationConfig(BaseModel):
 
     @model_validator(mode="after")
     def _shifts_inside_simulation(self) -> Self:
-        for section, shift in (
-            ("segment_shift", self.segment_shift),
-            ("fraud_adaptation", self.fraud_adaptation),
-        ):
-            if shift is not None and shift.start_day >= self.days:
-                raise SimulationError(
-                    f"{section}.start_day {shift.start_day} is not inside the simulation: "
-                    f"it must be below days ({self.days})"
-                )
+        problems = [
+            f"{section}.start_day {shift.start_day} is not inside the simulation: "
+            f"it must be below days ({self.days})"
+            for section, shift in (
+                ("segment_shift", self.segment_shift),
+                ("fraud_adaptation", self.fraud_adaptation),
+            )
+            if shift is not None and shift.start_day >= self.days
+        ]
+        if problems:
+            raise SimulationError("; ".join(problems))
         return self
 
     @property

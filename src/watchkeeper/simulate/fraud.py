@@ -156,7 +156,16 @@ def classic_fraud(
 def adapted_fraud(
     world: World, day: int, episodes: int, generator: np.random.Generator
 ) -> TransactionBatch:
-    """Draw ``episodes`` adapted fraud episodes starting on ``day``."""
+    """Draw ``episodes`` adapted fraud episodes starting on ``day``.
+
+    >>> from watchkeeper.simulate.config import SimulationConfig
+    >>> from watchkeeper.simulate.world import build_world
+    >>> world = build_world(SimulationConfig(days=2, per_day=1_000))
+    >>> batch = adapted_fraud(world, day=1, episodes=10, generator=np.random.default_rng(0))
+    >>> home = world.population.cards.home_country[batch.card]
+    >>> bool(batch.online.all()), bool((batch.country == home).all())
+    (True, True)
+    """
     if episodes <= 0:
         return TransactionBatch.empty()
     cards_population = world.population.cards

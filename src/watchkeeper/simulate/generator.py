@@ -2,7 +2,7 @@
 
 Each day draws from its own random streams, so the traffic does not depend on how days are
 grouped: :func:`simulate` and the concatenated chunks of :func:`simulate_chunks` are the same
-frames. Sessions and fraud episodes that run past midnight are carried into the next chunk;
+frames. Sessions and fraud episodes that run past midnight are carried into the next day;
 transactions after the end of the last day are dropped.
 
 >>> config = SimulationConfig(days=3, per_day=300, seed=11)
@@ -128,10 +128,12 @@ def _close_day(
 def simulate(config: SimulationConfig) -> SimulatedTraffic:
     """Simulate the traffic of ``config``: the same config gives the same frames, bit for bit.
 
-    >>> traffic = simulate(SimulationConfig(days=2, per_day=200, seed=5))
+    >>> config = SimulationConfig(days=2, per_day=200, seed=5)
+    >>> traffic = simulate(config)
     >>> traffic.transactions.columns
-    ['event_id', 'ts', 'card_id', 'merchant_id', 'merchant_category', 'amount', 'country', 'channel', 'device_id', 'is_fraud']
-    >>> traffic.transactions.equals(simulate(SimulationConfig(days=2, per_day=200, seed=5)).transactions)
+    ['event_id', 'ts', 'card_id', 'merchant_id', 'merchant_category', 'amount', 'country',
+     'channel', 'device_id', 'is_fraud']
+    >>> traffic.transactions.equals(simulate(config).transactions)
     True
     """
     return SimulatedTraffic.concatenate(list(simulate_chunks(config)))

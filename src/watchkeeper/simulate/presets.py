@@ -88,6 +88,8 @@ def preset(name: str, **overrides: Any) -> SimulationConfig:
             for problem in error.errors()
         )
         raise SimulationError(f"preset {name!r}: {problems}") from None
+    except SimulationError as error:
+        raise SimulationError(f"preset {name!r}: {error}") from None
 
 
 __all__ = ["PRESET_NAMES", "preset"]

@@ -39,7 +39,12 @@ def population_generator(seed: int) -> np.random.Generator:
 
 
 def day_generator(seed: int, stream: Stream, day: int) -> np.random.Generator:
-    """Return the generator of one stream on one day."""
+    """Return the generator of one stream on one day.
+
+    >>> draw = day_generator(0, Stream.SEGMENT, 3).integers(1_000)
+    >>> bool(draw == day_generator(0, Stream.SEGMENT, 3).integers(1_000))
+    True
+    """
     return np.random.default_rng(np.random.SeedSequence([seed, int(stream), day]))
 
 

@@ -69,7 +69,13 @@ def adapted_share(config: SimulationConfig, day: int) -> float:
 
 
 def plan_day(config: SimulationConfig, day: int) -> DayPlan:
-    """Return the volumes of ``day`` (0 = the start date)."""
+    """Return the volumes of ``day`` (0 = the start date).
+
+    >>> from watchkeeper.simulate.config import SimulationConfig
+    >>> plan = plan_day(SimulationConfig(per_day=1_000, weekly_seasonality=False), 3)
+    >>> plan.stable_transactions, plan.segment_transactions, plan.expected_fraud_transactions
+    (1000, 0, 4.0)
+    """
     weekday = (config.start.weekday() + day) % 7
     stable = round(config.per_day * weekday_factor(weekday, config.weekly_amplitude))
     share = segment_share(config, day)

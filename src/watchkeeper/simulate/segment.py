@@ -3,14 +3,15 @@
 The segment's customers are new cards paying at the new category's few merchants: all online,
 mostly late in the evening, larger amounts than everyday spending, and often into another
 country (cross-border wallet top-ups). Nothing here is fraud, but a model trained before the
-shift has never seen such traffic and finds much of it suspicious.
+shift has never seen such traffic and flags far more of it than of everyday spending.
 
 >>> from watchkeeper.simulate.config import SegmentShiftConfig, SimulationConfig
 >>> config = SimulationConfig(
 ...     days=10, per_day=400, segment_shift=SegmentShiftConfig(start_day=2, share=0.25)
 ... )
 >>> from watchkeeper.simulate.world import build_world
->>> batch = segment_traffic(build_world(config), day=3, count=100, generator=np.random.default_rng(0))
+>>> world = build_world(config)
+>>> batch = segment_traffic(world, day=3, count=100, generator=np.random.default_rng(0))
 >>> len(batch), bool(batch.online.all()), bool(batch.is_fraud.any())
 (100, True, False)
 """
@@ -27,8 +28,8 @@ from watchkeeper.simulate.world import DeviceSource, World
 
 SEGMENT_SESSION_LENGTHS = np.array([1, 2], dtype=np.int64)
 SEGMENT_SESSION_LENGTH_SHARES = np.array([0.85, 0.15])
-SEGMENT_AMOUNT_MEDIAN = 110.0
-SEGMENT_AMOUNT_SIGMA = 0.75
+SEGMENT_AMOUNT_MEDIAN = 150.0
+SEGMENT_AMOUNT_SIGMA = 0.9
 CROSS_BORDER_SHARE = 0.45
 """Share of the segment's payments that go to the customer's corridor country."""
 SEGMENT_GAP_MINUTES = 10.0
@@ -39,7 +40,14 @@ _MICROSECONDS_PER_MINUTE = 60_000_000
 def segment_traffic(
     world: World, day: int, count: int, generator: np.random.Generator
 ) -> TransactionBatch:
-    """Draw ``count`` transactions of the new segment on ``day``."""
+    """Draw ``count`` transactions of the new segment on ``day`` (none without a segment).
+
+    >>> from watchkeeper.simulate.config import SimulationConfig
+    >>> from watchkeeper.simulate.world import build_world
+    >>> world = build_world(SimulationConfig(days=1, per_day=100))
+    >>> len(segment_traffic(world, 0, 50, np.random.default_rng(0)))
+    0
+    """
     segment_cards = world.population.segment_cards
     if count <= 0 or segment_cards is None:
         return TransactionBatch.empty()

@@ -7,8 +7,8 @@
 ['2025-01', '2025-02']
 >>> figures.transactions == sum(month.transactions for month in figures.months)
 True
->>> sorted(figures.to_dict())[:3]
-['cards', 'chargeback_rate', 'chargebacks']
+>>> figures.to_dict()["first_ts"]
+'2025-01-01T...+00:00'
 """
 
 from __future__ import annotations
@@ -57,8 +57,12 @@ class TrafficSummary:
     months: tuple[MonthSummary, ...]
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the figures as plain Python values (months as a list of dicts)."""
-        return asdict(self)
+        """Return the figures as JSON-ready values: months as dicts, times as ISO 8601 text."""
+        figures = asdict(self)
+        for key in ("first_ts", "last_ts"):
+            moment = figures[key]
+            figures[key] = None if moment is None else moment.isoformat()
+        return figures
 
 
 def _share(part: int, whole: int) -> float:

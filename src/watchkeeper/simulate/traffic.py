@@ -22,8 +22,8 @@ from watchkeeper.simulate.world import World
 
 TIMESTAMP = pl.Datetime("us", "UTC")
 
-# Data types as instances, so that the schemas type-check as mappings of DataType.
-
+# Data types are written as instances, pl.String() rather than pl.String, so that the schemas
+# type-check as mappings of DataType.
 TRANSACTION_SCHEMA = pl.Schema(
     {
         "event_id": pl.String(),
@@ -97,7 +97,14 @@ class Vocabulary:
 
     @classmethod
     def of_world(cls, world: World) -> Vocabulary:
-        """Name the cards, merchants and categories of ``world``."""
+        """Name the cards, merchants and categories of ``world``.
+
+        >>> from watchkeeper.simulate.config import SimulationConfig
+        >>> from watchkeeper.simulate.world import build_world
+        >>> vocabulary = Vocabulary.of_world(build_world(SimulationConfig(days=1, per_day=10)))
+        >>> vocabulary.card_ids[0], vocabulary.merchant_ids[0], vocabulary.start
+        ('card-000000000', 'merchant-000000', 1735689600000000)
+        """
         population = world.population
         start = datetime.combine(world.config.start, datetime.min.time(), tzinfo=UTC)
         merchants = population.merchants

@@ -88,7 +88,14 @@ def draw_categories(
 def legitimate_traffic(
     world: World, day: int, count: int, generator: np.random.Generator
 ) -> TransactionBatch:
-    """Draw ``count`` legitimate transactions of the stable world's cards on ``day``."""
+    """Draw ``count`` legitimate transactions of the stable world's cards on ``day``.
+
+    >>> from watchkeeper.simulate.config import SimulationConfig
+    >>> from watchkeeper.simulate.world import build_world
+    >>> world = build_world(SimulationConfig(days=1, per_day=100))
+    >>> len(legitimate_traffic(world, 0, 0, np.random.default_rng(0)))
+    0
+    """
     if count <= 0:
         return TransactionBatch.empty()
     cards_population = world.population.cards

@@ -76,7 +76,13 @@ class World:
 
 
 def build_world(config: SimulationConfig) -> World:
-    """Draw the population and derive the fixed context of ``config``."""
+    """Draw the population and derive the fixed context of ``config``.
+
+    >>> from watchkeeper.simulate.config import SimulationConfig
+    >>> world = build_world(SimulationConfig(days=7, per_day=100))
+    >>> world.population.cards.size, world.end_offset // MICROSECONDS_PER_DAY
+    (500, 7)
+    """
     return World(
         config=config,
         population=build_population(config),

@@ -218,7 +218,9 @@ class DeltaEventStore:
         )
         frame = deduplicate(_with_all_columns(rows, stored, needed), definition)
         if whole_table and frame.height:
-            index = datasets[1].to_table(columns=ranked)
+            index = datasets[1].to_table(
+                columns=[name for name in ranked if name in datasets[1].schema.names]
+            )
             winners = deduplicate(_with_all_columns(index, stored, ranked), definition)
             frame = frame.join(winners.select(ranked), on=ranked, how="semi", nulls_equal=True)
         return frame.sort([definition.time_column, *definition.key_columns]).select(requested)
@@ -285,7 +287,7 @@ class DeltaEventStore:
         """The active Parquet files (those that may hold [start, end)), e.g. for Spark."""
         self._check_open()
         definition = event_table(table, self._definitions)
-        return self._tables.file_uris(definition.name, start, end, definition.time_column)
+        return self._tables.file_uris(definition.name, definition.time_column, start, end)
 
     def close(self) -> None:
         """Flush what is spooled and close the spool; closing twice does nothing."""

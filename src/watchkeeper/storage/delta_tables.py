@@ -206,18 +206,15 @@ class DeltaEventTables:
             ]
 
     def file_uris(
-        self,
-        table: str,
-        start: datetime | None = None,
-        end: datetime | None = None,
-        time_column: str = "ts",
+        self, table: str, time_column: str, start: datetime | None, end: datetime | None
     ) -> list[str]:
-        """Absolute URIs of the active Parquet files (of the range, if given)."""
-        found = self._load(table)
-        if found is None:
-            return []
+        """Absolute URIs of the active Parquet files that may hold rows of [start, end)."""
         filters = _pruning_filters(start, end, time_column)
-        return [str(uri) for uri in found.file_uris(file_pruning_predicate=filters or None)]
+        with self._lock:
+            found = self._load(table)
+            if found is None:
+                return []
+            return [str(uri) for uri in found.file_uris(file_pruning_predicate=filters or None)]
 
     def compact(self, table: str, target_size: int | None = None) -> CompactionResult:
         """Rewrite small files into large ones (``optimize.compact``); data is unchanged."""
@@ -285,8 +282,8 @@ class DeltaEventTables:
                 name=definition.name,
                 storage_options=self._storage_options,
             )
-        except CommitFailedError:
-            pass  # another process created it first
+        except DeltaError:
+            pass  # another process created it at the same moment: load it below
         except OSError as error:
             raise StoreUnavailableError(
                 f"cannot create the event table {self.uri(definition.name)}: {error}"

@@ -35,15 +35,14 @@ import pyarrow.compute as pc
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import SchemaError
-
-if TYPE_CHECKING:
-    from _typeshed import ReadableBuffer
-
 from watchkeeper.storage.event_tables import (
     ARRIVAL_SEQUENCE_COLUMN,
     STORE_COLUMNS,
     EventTableDefinition,
 )
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 EventRows: TypeAlias = pl.DataFrame | pa.Table
 """What callers hand to the store: a Polars frame or an Arrow table."""

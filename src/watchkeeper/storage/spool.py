@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -45,6 +46,8 @@ from watchkeeper.errors import StorageError
 from watchkeeper.storage.file_lock import FileLock
 
 SPOOL_FORMAT = "1"
+
+_WAL_ATTEMPTS = 400
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -202,7 +205,7 @@ class Spool:
 
     def _initialise(self, owner: str) -> str:
         connection = self._connection
-        connection.execute("PRAGMA journal_mode=WAL")
+        _enable_write_ahead_log(connection)
         connection.execute("PRAGMA synchronous=FULL")
         connection.execute("BEGIN IMMEDIATE")
         try:
@@ -250,6 +253,20 @@ class Spool:
             raise StorageError(
                 f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
             ) from error
+
+
+def _enable_write_ahead_log(connection: sqlite3.Connection) -> None:
+    # Switching a new file to WAL needs an exclusive lock, and SQLite reports a concurrent
+    # switch as "locked" at once, without waiting: processes opening a new spool together
+    # take turns here.
+    for attempt in range(_WAL_ATTEMPTS):
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or attempt + 1 == _WAL_ATTEMPTS:
+                raise
+            time.sleep(0.005 * min(attempt + 1, 20))
 
 
 def _to_ipc(rows: pa.Table) -> memoryview:

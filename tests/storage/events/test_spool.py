@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -109,3 +112,31 @@ def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("not a folder")
     with pytest.raises(StorageError, match="cannot open the event spool"):
         Spool(blocker / "spool.db", owner="root")
+
+
+OPEN_AT_ONCE = """
+import sys, time
+from pathlib import Path
+from watchkeeper.storage.spool import Spool
+start = float(sys.argv[2])
+while time.time() < start:
+    pass
+Spool(Path(sys.argv[1]), owner="root").close()
+"""
+
+
+@pytest.mark.slow
+def test_processes_creating_one_spool_at_once_all_succeed(tmp_path: Path) -> None:
+    start = time.time() + 1.0  # the processes import first, then open together
+    path = tmp_path / "spool.db"
+    openers = [
+        subprocess.Popen(
+            [sys.executable, "-c", OPEN_AT_ONCE, str(path), str(start)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    for opener in openers:
+        _, errors = opener.communicate(timeout=60)
+        assert opener.returncode == 0, errors
