@@ -1,0 +1,1 @@
+"""Monitoring: profiles, drift, data quality, performance with delayed labels, money."""
