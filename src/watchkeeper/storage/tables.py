@@ -14,7 +14,7 @@ Two portability rules shape the schema:
   and "no model version" as ``0`` (real versions start at 1).
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
+['alert_deliveries', 'alerts', 'audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
  'model_versions']
 """
 
@@ -176,8 +176,44 @@ model_version_status = sa.Table(
     sa.Index("ix_model_version_status_model_version", "model", "version"),
 )
 
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("rule", sa.String(200), nullable=False),
+    sa.Column("feature", sa.String(200), nullable=False),
+    sa.Column("metric", sa.String(100), nullable=False),
+    sa.Column("severity", sa.String(20), nullable=False),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("value", sa.Float(), nullable=True),
+    sa.Column("threshold", sa.Float(), nullable=False),
+    sa.Column("first_fired_at", UtcDateTime(), nullable=False),
+    sa.Column("last_evaluated_at", UtcDateTime(), nullable=False),
+    sa.Column("last_notified_at", UtcDateTime(), nullable=True),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.Column("evidence", _json(), nullable=False),
+    sa.UniqueConstraint("model", "rule", "feature", name="uq_alerts_model_rule_feature"),
+)
+
+alert_deliveries = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+    sa.Column("alert_id", _identity(), nullable=False),
+    sa.Column("channel", sa.String(100), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("delivered", sa.Boolean(), nullable=False),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name="fk_alert_deliveries_alert"),
+    sa.Index("ix_alert_deliveries_alert", "alert_id"),
+)
+
 __all__ = [
     "NO_FEATURE",
+    "alert_deliveries",
+    "alerts",
     "NO_MODEL_VERSION",
     "UtcDateTime",
     "audit_log",
