@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from sqlalchemy.engine import Engine
 from watchkeeper.clock import Clock, as_utc
 from watchkeeper.errors import StorageError
 from watchkeeper.storage import metric_series, registry_statements, tables
+from watchkeeper.storage.alert_store import AlertStore
 from watchkeeper.storage.database import (
     check_reachable,
     conflict_aware_insert,
@@ -96,6 +98,11 @@ class MetadataStore:
     def url(self) -> str:
         """The database URL, with any password masked."""
         return masked_url(self._engine.url)
+
+    @cached_property
+    def alerts(self) -> AlertStore:
+        """The state of each alert and its deliveries."""
+        return AlertStore(self._engine)
 
     def schema_version(self) -> str | None:
         """The Alembic revision the database is at (the head, once opened)."""
