@@ -45,13 +45,63 @@ class SimulationError(WatchkeeperError):
     """A simulation setting is out of range or inconsistent."""
 
 
+class FeatureError(WatchkeeperError):
+    """A feature definition, fitted spec or feature computation cannot be used as given."""
+
+
+class InvalidInputError(SchemaError):
+    """Raw input breaks the feature schema; ``field`` and ``reason`` say where and why.
+
+    >>> error = InvalidInputError("amount", "below the minimum 0 (got -5.0)")
+    >>> str(error), error.field
+    ('amount: below the minimum 0 (got -5.0)', 'amount')
+    """
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class LateEventError(FeatureError):
+    """An event is older than the newest one already folded into its key's online state."""
+
+
+class RegistryError(WatchkeeperError):
+    """A model version or alias does not exist, or a status change breaks the registry's rules."""
+
+
+class UnsafeModelError(WatchkeeperError):
+    """A model artifact would run code on load (a pickle, an untrusted type) and is not trusted."""
+
+
+class TrainingError(WatchkeeperError):
+    """A trainer cannot be found, or it failed while fitting a model."""
+
+
+class TrainingDataError(TrainingError):
+    """Training or holdout data cannot support a fair attempt (too few positives, no outcomes)."""
+
+
+class DatasetError(WatchkeeperError):
+    """A data file is missing, unreadable or unusable (no columns in common, no rows)."""
+
+
 __all__ = [
     "ArtifactIntegrityError",
     "ConfigError",
+    "DatasetError",
+    "FeatureError",
+    "InvalidInputError",
+    "LateEventError",
+    "RegistryError",
     "SchemaError",
     "SimulationError",
     "StorageError",
     "StoreUnavailableError",
+    "TrainingDataError",
+    "TrainingError",
+    "UnsafeModelError",
     "WatchkeeperError",
     "WorkspaceError",
 ]

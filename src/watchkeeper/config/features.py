@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Literal, Self, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, model_validator
 
@@ -43,6 +44,30 @@ STATELESS_OPERATIONS: frozenset[str] = frozenset(get_args(StatelessOperation))
 WINDOWED_OPERATIONS: frozenset[str] = frozenset(get_args(WindowedOperation))
 _NEEDS_NO_INPUT = frozenset({"count", "time_since_last", "custom"})
 _NEEDS_NO_WINDOW = frozenset({"time_since_last"})
+_NUMBERS = frozenset({"float", "int"})
+_DISCRETE = frozenset({"string", "category", "int", "bool"})
+_ANY_BUT_TIME = frozenset({"float", "int", "string", "category", "bool"})
+_INPUT_TYPES: dict[str, frozenset[str]] = {
+    "identity": _ANY_BUT_TIME,
+    "fill_missing": _ANY_BUT_TIME,
+    "clip": _NUMBERS,
+    "log1p": _NUMBERS,
+    "standardize": _NUMBERS,
+    "bucketize": _NUMBERS,
+    "encode": _DISCRETE,
+    "hour_of_day": frozenset({"timestamp"}),
+    "day_of_week": frozenset({"timestamp"}),
+    "day_of_month": frozenset({"timestamp"}),
+    "is_weekend": frozenset({"timestamp"}),
+    "sum": _NUMBERS,
+    "mean": _NUMBERS,
+    "std": _NUMBERS,
+    "min": _NUMBERS,
+    "max": _NUMBERS,
+    "count": _ANY_BUT_TIME | {"timestamp"},
+    "count_distinct": _ANY_BUT_TIME,
+}
+"""Which input field types each operation reads."""
 
 
 class InputField(Section):
@@ -94,6 +119,16 @@ class TransformConfig(Section):
                 problems.append(f"op {self.op} needs 'window' (e.g. 24h)")
             if self.window is not None and self.window <= timedelta(0):
                 problems.append("window must be positive")
+            if self.op in _NEEDS_NO_WINDOW and self.window is not None:
+                problems.append(f"op {self.op} takes no 'window' (it looks at the previous event)")
+        if self.op == "fill_missing" and self.fill is None:
+            problems.append("op fill_missing needs 'fill' (the value for a missing input)")
+        if self.op == "clip" and self.lower is None and self.upper is None:
+            problems.append("op clip needs 'lower', 'upper' or both")
+        if self.lower is not None and self.upper is not None and self.lower > self.upper:
+            problems.append(f"lower ({self.lower}) is greater than upper ({self.upper})")
+        if self.boundaries is not None and self.boundaries != sorted(set(self.boundaries)):
+            problems.append("boundaries must be strictly increasing")
         if self.op == "ratio" and (self.numerator is None or self.denominator is None):
             problems.append("op ratio needs 'numerator' and 'denominator'")
         elif self.op == "custom" and self.function is None:
@@ -108,9 +143,41 @@ class TransformConfig(Section):
             raise ValueError("; ".join(problems))
         return self
 
+    def read_fields(self) -> tuple[str, ...]:
+        """The input fields this feature reads (``by`` included), in a fixed order.
+
+        >>> TransformConfig(name="r", op="ratio", numerator="a", denominator="b").read_fields()
+        ('a', 'b')
+        """
+        fields = (self.input, self.numerator, self.denominator, self.by)
+        return tuple(field for field in fields if field is not None)
+
+    def type_problem(self, inputs: dict[str, InputField]) -> str | None:
+        """Why this feature cannot read the declared ``inputs`` types, or None if it can."""
+        accepted = _INPUT_TYPES.get(self.op)
+        if accepted is not None and self.input is not None:
+            declared = inputs[self.input].type
+            if declared not in accepted:
+                return (
+                    f"op {self.op} cannot read {self.input!r} of type {declared} "
+                    f"(it reads {', '.join(sorted(accepted))})"
+                )
+        for side in (self.numerator, self.denominator):
+            if side is not None and inputs[side].type not in _NUMBERS:
+                return f"op ratio reads numbers; {side!r} is of type {inputs[side].type}"
+        if self.by is not None and inputs[self.by].type not in _DISCRETE:
+            return (
+                f"'by' must name a string, category, int or bool field; "
+                f"{self.by!r} is of type {inputs[self.by].type}"
+            )
+        return None
+
 
 class FeaturesConfig(Section):
-    """Raw input schema and the list of features, declared once for both engines."""
+    """Raw input schema and the list of features, declared once for both engines.
+
+    ``timezone`` is an IANA name (``Europe/Berlin``); timestamp parts are taken there.
+    """
 
     entity: str | None = None
     timestamp: str | None = None
@@ -120,6 +187,12 @@ class FeaturesConfig(Section):
 
     @model_validator(mode="after")
     def _names_are_unique_and_inputs_known(self) -> Self:
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"timezone {self.timezone!r} is not a known IANA time zone (e.g. UTC, Europe/Berlin)"
+            ) from None
         seen: set[str] = set()
         for transform in self.transforms:
             if transform.name in seen:
@@ -128,17 +201,15 @@ class FeaturesConfig(Section):
         if self.inputs:
             known = set(self.inputs)
             for transform in self.transforms:
-                for field in (
-                    transform.input,
-                    transform.numerator,
-                    transform.denominator,
-                    transform.by,
-                ):
-                    if field is not None and field not in known:
+                for field in transform.read_fields():
+                    if field not in known:
                         raise ValueError(
                             f"feature {transform.name!r} reads {field!r}, which is not among the "
                             f"inputs ({', '.join(sorted(known))})"
                         )
+                problem = transform.type_problem(self.inputs)
+                if problem is not None:
+                    raise ValueError(f"feature {transform.name!r}: {problem}")
         return self
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal, Self
 from pydantic import Field, model_validator
 
 from watchkeeper.config.base import Section
-from watchkeeper.durations import Duration
+from watchkeeper.durations import Duration, format_duration
 
 
 class ThresholdPolicy(Section):
@@ -36,10 +36,28 @@ class TrainingConfig(Section):
     )
     parameters: dict[str, Any] = Field(default_factory=dict)
     window: Duration = timedelta(days=90)
+    validation: Duration = Field(
+        default=timedelta(days=14),
+        description="the matured slice before the holdout, where the threshold is chosen",
+    )
     holdout: Duration = timedelta(days=14)
     threshold: ThresholdPolicy = Field(default_factory=ThresholdPolicy)
     trust_pickle: bool = False
+    trusted_types: list[str] = Field(
+        default_factory=list,
+        description="types a skops artifact may hold beyond skops' own safe list",
+    )
     seed: int = 0
+
+    @model_validator(mode="after")
+    def _slices_fit_the_window(self) -> Self:
+        if self.validation + self.holdout >= self.window:
+            raise ValueError(
+                f"validation ({format_duration(self.validation)}) plus holdout "
+                f"({format_duration(self.holdout)}) must be shorter than the window "
+                f"({format_duration(self.window)}), leaving days to train on"
+            )
+        return self
 
 
 class DriftThresholds(Section):
@@ -82,6 +100,16 @@ class MonitoringConfig(Section):
     psi: DriftThresholds = Field(default_factory=DriftThresholds)
     per_feature: dict[str, DriftThresholds] = Field(default_factory=dict)
     domain_classifier_sample: int = Field(default=10_000, ge=100)
+    domain_classifier_auc: DriftThresholds = Field(
+        default_factory=lambda: DriftThresholds(warn=0.55, alert=0.65),
+        description="ROC AUC levels of the reference-vs-current classifier (0.5: no drift)",
+    )
+    sketch_k: int = Field(
+        default=400,
+        ge=8,
+        le=65_535,
+        description="KLL quantile sketch size: about 0.7% rank error and 10 KB per feature at 400",
+    )
     business: BusinessValueConfig = Field(default_factory=BusinessValueConfig)
 
 
@@ -158,8 +186,11 @@ class RetrainingConfig(Section):
     primary_metric: Literal["business_value", "pr_auc", "recall_at_champion_flag_rate"] = (
         "business_value"
     )
-    margin: float = Field(default=0.0, ge=0)
+    margin: float = Field(default=0.0, ge=0, description="in the primary metric's unit")
     bootstrap_samples: int = Field(default=1000, ge=100)
+    confidence: float = Field(
+        default=0.95, gt=0.5, lt=1, description="of the bootstrap interval of the difference"
+    )
 
 
 class RolloutGuards(Section):

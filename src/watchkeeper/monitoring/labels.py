@@ -62,7 +62,7 @@ def attach_labels(
     matured = pl.col(event_time) + pl.lit(maturity_horizon) <= pl.lit(moment)
     return (
         events.lazy()
-        .join(known_positive, on=event_id, how="left")
+        .join(known_positive, on=event_id, how="left", maintain_order="left")
         .with_columns(
             label_status=pl.when(pl.col("_known_positive").fill_null(False))
             .then(pl.lit(POSITIVE))

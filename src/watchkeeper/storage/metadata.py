@@ -54,6 +54,7 @@ from watchkeeper.storage.database import (
 )
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow, ModelVersionRecord
 from watchkeeper.storage.migrate import current_revision, upgrade
+from watchkeeper.storage.version_status import VersionStatusStore
 
 REGISTRATION_ATTEMPTS = 10
 """How often a version registration is retried when another writer took the same number."""
@@ -103,6 +104,11 @@ class MetadataStore:
     def alerts(self) -> AlertStore:
         """The state of each alert and its deliveries."""
         return AlertStore(self._engine)
+
+    @cached_property
+    def version_status(self) -> VersionStatusStore:
+        """Status history and aliases of model versions, changed atomically together."""
+        return VersionStatusStore(self._engine, self._clock)
 
     def schema_version(self) -> str | None:
         """The Alembic revision the database is at (the head, once opened)."""

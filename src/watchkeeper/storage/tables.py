@@ -212,10 +212,10 @@ alert_deliveries = sa.Table(
 
 __all__ = [
     "NO_FEATURE",
-    "alert_deliveries",
-    "alerts",
     "NO_MODEL_VERSION",
     "UtcDateTime",
+    "alert_deliveries",
+    "alerts",
     "audit_log",
     "job_watermarks",
     "metadata",

@@ -1,0 +1,312 @@
+"""``watchkeeper features fit | compute | check-parity`` and ``watchkeeper skew-check``.
+
+The spec comes from the workspace's ``features:`` section; ``--spec FITTED.json`` gives a
+fitted spec instead (what a model version is served with). Inputs are Parquet or CSV.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from watchkeeper.features import FittedFeatureSpec
+    from watchkeeper.features.comparison import ColumnComparison
+
+features_app = typer.Typer(
+    name="features",
+    help="Fit features, compute them with the batch or online engine, and check their parity.",
+    no_args_is_help=True,
+)
+app.add_typer(features_app)
+
+InputOption = Annotated[
+    Path, typer.Option("--input", "-i", help="Raw events: a .parquet or .csv file.", dir_okay=False)
+]
+SpecOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--spec",
+        help="A fitted spec (JSON) to use instead of fitting on the input.",
+        dir_okay=False,
+    ),
+]
+InvalidOption = Annotated[
+    str,
+    typer.Option("--invalid", help="Rows that break the schema: fail (default) or quarantine."),
+]
+
+
+@features_app.command("fit")
+def fit_command(
+    input_path: InputOption,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Where to write the fitted spec (JSON).", dir_okay=False),
+    ],
+    invalid: InvalidOption = "fail",
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Learn vocabularies and statistics from training events; write the fitted spec."""
+    from watchkeeper.features import fit
+    from watchkeeper.features.input_files import read_events
+
+    spec = _workspace_spec(workspace)
+    frame = read_events(input_path, spec)
+    fitted = fit(spec, frame, _policy(invalid))
+    digest = fitted.save(out)
+    result = {
+        "fitted_spec": out,
+        "content_hash": digest,
+        "training_rows": fitted.training_rows,
+        "features": len(fitted.output_columns),
+    }
+    if json_output:
+        emit_json(result)
+        return
+    stdout.print(
+        f"fitted {len(spec.transforms)} features on {fitted.training_rows:,} rows -> {out}"
+    )
+    stdout.print(f"  content hash {digest}")
+
+
+@features_app.command("compute")
+def compute_command(
+    input_path: InputOption,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="Where to write the features (Parquet).", dir_okay=False),
+    ],
+    mode: Annotated[
+        str, typer.Option("--mode", "-m", help="batch (whole history) or online (event by event).")
+    ] = "batch",
+    spec_path: SpecOption = None,
+    invalid: InvalidOption = "fail",
+    rejected_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--rejected",
+            help="With --invalid quarantine: where to write rejected rows (Parquet).",
+            dir_okay=False,
+        ),
+    ] = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Compute every feature of every event: Parquet with event_id and one column per feature."""
+    from watchkeeper.features import BatchFeatureEngine, OnlineFeatureEngine, replay_online
+    from watchkeeper.features.input_files import write_features
+
+    if mode not in ("batch", "online"):
+        raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
+    policy = _policy(invalid)
+    fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
+    if mode == "batch":
+        with _status(f"computing {len(fitted.output_columns)} features of {frame.height:,} events"):
+            result = BatchFeatureEngine(fitted).compute(frame, policy)
+    else:
+        with _progress(frame.height, "replaying events through the online engine") as advance:
+            result = replay_online(OnlineFeatureEngine(fitted), frame, policy, progress=advance)
+    write_features(result.features, out)
+    if result.rejected.height:
+        target = rejected_out or out.with_name(out.stem + ".rejected.parquet")
+        write_features(result.rejected, target)
+    else:
+        target = None
+    summary = {
+        "mode": mode,
+        "rows": result.features.height,
+        "columns": result.features.width - 1,
+        "rejected_rows": result.rejected.height,
+        "out": out,
+        "rejected_out": target,
+        "fitted_spec_hash": fitted.content_hash,
+    }
+    if json_output:
+        emit_json(summary)
+        return
+    stdout.print(f"{summary['rows']:,} rows x {summary['columns']} features ({mode}) -> {out}")
+    if target is not None:
+        stdout.print(f"{result.rejected.height:,} rows broke the schema -> {target}")
+
+
+@features_app.command("check-parity")
+def check_parity_command(
+    input_path: InputOption,
+    spec_path: SpecOption = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Run both engines on your events and compare every feature of every row (exit 1 if any differ)."""
+    from watchkeeper.features import check_parity
+
+    fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
+    with _progress(frame.height, "online engine") as advance:
+        report = check_parity(fitted, frame, progress=advance)
+    if json_output:
+        emit_json(report.to_dict())
+    else:
+        _print_comparisons("parity: online engine against batch engine", report.features)
+        verdict = "[green]ok[/]: every feature agrees" if report.ok else "[red]mismatches found[/]"
+        stdout.print(
+            f"{verdict} on {report.rows:,} rows ({report.rejected_rows:,} rejected by the schema)"
+        )
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("skew-check")
+def skew_check_command(
+    spec_path: Annotated[
+        Path,
+        typer.Option(
+            "--spec",
+            help="The fitted spec the model version was served with (JSON).",
+            dir_okay=False,
+        ),
+    ],
+    start: Annotated[
+        str | None, typer.Option(help="First event time (ISO-8601), inclusive.")
+    ] = None,
+    end: Annotated[str | None, typer.Option(help="Last event time (ISO-8601), exclusive.")] = None,
+    threshold: Annotated[
+        float, typer.Option(help="Highest acceptable mismatch rate per feature.", min=0.0)
+    ] = 0.001,
+    model_version: Annotated[
+        int | None, typer.Option("--model-version", help="Only this model version's predictions.")
+    ] = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Recompute served features from logged raw inputs and compare (exit 1 above the threshold)."""
+    from watchkeeper.features import FittedFeatureSpec
+    from watchkeeper.features.skew import check_skew
+    from watchkeeper.workspace import Workspace
+
+    fitted = FittedFeatureSpec.load(spec_path)
+    with Workspace.open(workspace) as opened:
+        predictions = opened.events.read(
+            "predictions", _instant("--start", start), _instant("--end", end)
+        )
+    if model_version is not None:
+        predictions = predictions.filter(predictions["model_version"] == model_version)
+    report = check_skew(fitted, predictions, threshold)
+    if json_output:
+        emit_json(report.to_dict())
+    else:
+        _print_comparisons("skew: served features against batch recomputation", report.features)
+        stdout.print(
+            f"{report.compared_rows:,} of {report.rows:,} logged predictions compared; the first "
+            f"{report.warm_up_rows:,} fall in the warm-up (the longest window) and only feed history"
+        )
+        for name, count in report.without_history.items():
+            if count:
+                stdout.print(
+                    f"  {name}: {count:,} rows without an earlier event in range, not compared"
+                )
+        if report.ok:
+            stdout.print(f"[green]ok[/]: no feature above the mismatch threshold {threshold}")
+        else:
+            stdout.print(f"[red]skew[/] above {threshold}: {', '.join(report.skewed_features)}")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _workspace_spec(root: Path) -> Any:
+    from watchkeeper.features import FeatureSpec
+    from watchkeeper.workspace import Workspace
+
+    workspace = Workspace.open(root)
+    return FeatureSpec.from_workspace_config(workspace.config)
+
+
+def _fitted_and_input(
+    root: Path, spec_path: Path | None, input_path: Path
+) -> tuple[FittedFeatureSpec, pl.DataFrame]:
+    from watchkeeper.features import FittedFeatureSpec, fit
+    from watchkeeper.features.input_files import read_events
+
+    if spec_path is not None:
+        fitted = FittedFeatureSpec.load(spec_path)
+        return fitted, read_events(input_path, fitted.spec)
+    spec = _workspace_spec(root)
+    frame = read_events(input_path, spec)
+    return fit(spec, frame, "quarantine"), frame
+
+
+def _policy(text: str) -> Literal["fail", "quarantine"]:
+    if text == "fail":
+        return "fail"
+    if text == "quarantine":
+        return "quarantine"
+    raise ConfigError(f"--invalid: {text!r} is not a policy; choose fail or quarantine")
+
+
+def _instant(option: str, text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not an ISO-8601 time, e.g. 2026-03-01") from None
+
+
+@contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda done: progress.advance(task, done)
+
+
+@contextmanager
+def _status(message: str) -> Iterator[None]:
+    with stderr.status(message):
+        yield
+
+
+def _print_comparisons(title: str, comparisons: list[ColumnComparison]) -> None:
+    table = Table(title=title)
+    for column in ("feature", "compared", "mismatches", "rate", "largest difference"):
+        table.add_column(column, justify="left" if column == "feature" else "right")
+    for item in comparisons:
+        style = "red" if item.mismatches else ""
+        largest = "" if item.largest_difference is None else f"{item.largest_difference:.3g}"
+        table.add_row(
+            item.name,
+            f"{item.compared:,}",
+            f"{item.mismatches:,}",
+            f"{item.mismatch_rate:.4%}",
+            largest,
+            style=style,
+        )
+    stdout.print(table)
+
+
+__all__ = [
+    "check_parity_command",
+    "compute_command",
+    "features_app",
+    "fit_command",
+    "skew_check_command",
+]

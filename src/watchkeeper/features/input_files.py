@@ -1,0 +1,59 @@
+"""Reading raw events from Parquet or CSV files for the feature engines.
+
+Parquet columns keep their types. CSV columns named by the spec are read as text and parsed
+strictly by the validation at the edge (a bad value is a rejected row, not a guess).
+
+>>> import tempfile, pathlib
+>>> from watchkeeper.features.spec import FeatureSpec
+>>> spec = FeatureSpec(inputs={"ts": {"type": "timestamp"}, "amount": {"type": "float"}},
+...                    transforms=[{"name": "h", "op": "hour_of_day", "input": "ts"}])
+>>> path = pathlib.Path(tempfile.mkdtemp()) / "events.csv"
+>>> _ = path.write_text("event_id,ts,amount\\ne1,2026-01-01T10:00:00Z,12.5\\n")
+>>> read_events(path, spec).dtypes
+[String, String, String]
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from watchkeeper.errors import FeatureError
+
+if TYPE_CHECKING:
+    from watchkeeper.features.spec import FeatureSpec
+
+SUFFIXES = (".parquet", ".csv")
+
+
+def read_events(path: Path, spec: FeatureSpec) -> pl.DataFrame:
+    """Read a Parquet or CSV file of raw events; a bad file raises a one-line FeatureError."""
+    if not path.exists():
+        raise FeatureError(f"{path}: no such file")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".parquet":
+            return pl.read_parquet(path)
+        if suffix == ".csv":
+            text_columns = {name: pl.String() for name in (spec.event_id, *spec.inputs)}
+            return pl.read_csv(path, schema_overrides=text_columns, infer_schema_length=10_000)
+    except (pl.exceptions.PolarsError, OSError) as error:
+        first_line = (
+            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        )
+        raise FeatureError(f"{path}: cannot read the file: {first_line}") from None
+    raise FeatureError(f"{path}: unknown file type {suffix or '(none)'}; use .parquet or .csv")
+
+
+def write_features(frame: pl.DataFrame, path: Path) -> None:
+    """Write a feature frame as Parquet."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        frame.write_parquet(path)
+    except OSError as error:
+        raise FeatureError(f"{path}: cannot write: {error.strerror}") from None
+
+
+__all__ = ["SUFFIXES", "read_events", "write_features"]

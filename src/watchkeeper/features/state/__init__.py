@@ -1,0 +1,7 @@
+"""Online feature state stores: memory (default), SQLite (one node), Redis (production)."""
+
+from __future__ import annotations
+
+from watchkeeper.features.state.store import EntityStateStore, open_state_store, state_key
+
+__all__ = ["EntityStateStore", "open_state_store", "state_key"]

@@ -1,0 +1,60 @@
+"""The production state store: Redis, shared by every serving node.
+
+States are bytes (:mod:`~watchkeeper.features.state.codec`) under ``NAMESPACE:features:KEY``;
+``get_many`` is one ``MGET`` and ``put_many`` one ``MSET`` (atomic), so a micro-batch costs
+two round trips. Keep one writer per key (route events by key) — the engine reads, scores
+and then writes, without a lock across nodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from watchkeeper.errors import StoreUnavailableError
+from watchkeeper.features.entity_state import EntityState
+from watchkeeper.features.state.codec import decode_state, encode_state
+
+
+class RedisStateStore:
+    """Entity states in Redis."""
+
+    def __init__(self, url: str, namespace: str = "watchkeeper") -> None:
+        import redis
+
+        self._prefix = f"{namespace}:features:"
+        try:
+            self._client: Any = redis.Redis.from_url(url)
+            self._client.ping()
+        except redis.RedisError as error:
+            raise StoreUnavailableError(f"Redis at {url} is not reachable: {error}") from None
+
+    def get_many(self, keys: Sequence[str]) -> list[EntityState | None]:
+        """The stored states, decoded afresh (one MGET)."""
+        if not keys:
+            return []
+        found = self._client.mget([self._prefix + key for key in keys])
+        return [None if data is None else decode_state(data) for data in found]
+
+    def put_many(self, states: Mapping[str, EntityState]) -> None:
+        """Write the states atomically (one MSET)."""
+        if states:
+            self._client.mset(
+                {self._prefix + key: encode_state(state) for key, state in states.items()}
+            )
+
+    def delete_many(self, keys: Sequence[str]) -> None:
+        """Forget the states of ``keys``."""
+        if keys:
+            self._client.delete(*[self._prefix + key for key in keys])
+
+    def size_of(self, key: str) -> int:
+        """Bytes of the stored state of ``key``."""
+        return int(self._client.strlen(self._prefix + key))
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+
+__all__ = ["RedisStateStore"]

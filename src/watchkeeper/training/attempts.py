@@ -1,0 +1,168 @@
+"""Retraining attempts in the audit log: every attempt, passed or not, with its evidence.
+
+An attempt ends in one of two ways: the gate's verdict (:func:`attempt_from_gate`), or a
+refusal on the way — too few positives, missing outcomes, a schema change, a trainer that
+raised — turned into a failed attempt by :func:`failed_attempt`. Either way
+:func:`record_attempt` writes it to the audit log as a ``retrain_attempt`` decision, whose
+evidence holds ``accepted``, the stage reached, the trigger, both models' metrics and the
+gate's statistics. The retrain policy counts these entries for its cap and cooldown.
+
+>>> from datetime import UTC, datetime
+>>> from watchkeeper.clock import EventTimeClock
+>>> from watchkeeper.errors import TrainingDataError
+>>> from watchkeeper.storage.metadata import open_metadata_store
+>>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
+>>> refused = failed_attempt(TrainingDataError("the holdout holds 3 positive(s)"),
+...                         trigger="manual: test", stage=DATA_STAGE, champion_version=1)
+>>> entry = record_attempt(store, "fraud", refused)
+>>> entry.summary
+'retraining attempt refused at data: the holdout holds 3 positive(s)'
+>>> [(attempt.accepted, attempt.stage) for attempt in recorded_attempts(store, "fraud")]
+[(False, 'data')]
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.training.validation import GateResult
+
+RETRAIN_ATTEMPT = "retrain_attempt"
+"""The audit-log kind of a retraining attempt."""
+
+DATA_STAGE = "data"
+TRAINING_STAGE = "training"
+VALIDATION_STAGE = "validation"
+REGISTRATION_STAGE = "registration"
+STAGES = (DATA_STAGE, TRAINING_STAGE, VALIDATION_STAGE, REGISTRATION_STAGE)
+"""Where an attempt can stop: reading data, fitting, the gate, registering the result."""
+
+
+@dataclass(frozen=True)
+class RetrainAttempt:
+    """One retraining attempt and its outcome.
+
+    ``stage`` is where it ended (``validation`` once the gate decided). ``challenger_version``
+    is the registered version of the new model, when it got that far.
+    """
+
+    accepted: bool
+    reason: str
+    trigger: str
+    stage: str
+    champion_version: int | None = None
+    challenger_version: int | None = None
+    champion_metrics: dict[str, Any] = field(default_factory=dict)
+    challenger_metrics: dict[str, Any] = field(default_factory=dict)
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        """One line for the audit log."""
+        if self.accepted:
+            return f"retraining attempt accepted: {self.reason}"
+        return f"retraining attempt refused at {self.stage}: {self.reason}"
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (the audit entry's evidence, and ``watchkeeper retrain --json``)."""
+        return asdict(self)
+
+    @classmethod
+    def from_audit(cls, entry: AuditEntry) -> RetrainAttempt:
+        """Rebuild an attempt from its audit-log entry."""
+        values = dict(entry.evidence)
+        return cls(**{name: values[name] for name in cls.__dataclass_fields__ if name in values})
+
+
+def attempt_from_gate(
+    result: GateResult,
+    *,
+    trigger: str,
+    champion_version: int | None,
+    challenger_version: int | None,
+) -> RetrainAttempt:
+    """The attempt whose outcome the validation gate decided."""
+    return RetrainAttempt(
+        accepted=result.accepted,
+        reason=result.reason,
+        trigger=trigger,
+        stage=VALIDATION_STAGE,
+        champion_version=champion_version,
+        challenger_version=challenger_version,
+        champion_metrics=result.champion.to_dict(),
+        challenger_metrics=result.challenger.to_dict(),
+        evidence=result.evidence(),
+    )
+
+
+def failed_attempt(
+    error: Exception,
+    *,
+    trigger: str,
+    stage: str,
+    champion_version: int | None,
+    challenger_version: int | None = None,
+    champion_metrics: dict[str, Any] | None = None,
+    challenger_metrics: dict[str, Any] | None = None,
+) -> RetrainAttempt:
+    """The attempt refused by ``error`` at ``stage``; the champion stays as it was."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}: expected one of {', '.join(STAGES)}")
+    return RetrainAttempt(
+        accepted=False,
+        reason=str(error),
+        trigger=trigger,
+        stage=stage,
+        champion_version=champion_version,
+        challenger_version=challenger_version,
+        champion_metrics=dict(champion_metrics or {}),
+        challenger_metrics=dict(challenger_metrics or {}),
+        evidence={"error": type(error).__name__},
+    )
+
+
+def record_attempt(
+    metadata: MetadataStore,
+    model: str,
+    attempt: RetrainAttempt,
+    *,
+    at: datetime | None = None,
+    actor: str = "watchkeeper",
+) -> AuditEntry:
+    """Write ``attempt`` to the audit log as a ``retrain_attempt`` decision."""
+    return metadata.record_decision(
+        model=model,
+        kind=RETRAIN_ATTEMPT,
+        summary=attempt.summary,
+        evidence=attempt.to_dict(),
+        actor=actor,
+        at=at,
+    )
+
+
+def recorded_attempts(
+    metadata: MetadataStore, model: str, *, limit: int = 1000
+) -> list[RetrainAttempt]:
+    """The recorded attempts of ``model``, newest first."""
+    entries = metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=limit)
+    return [RetrainAttempt.from_audit(entry) for entry in entries]
+
+
+__all__ = [
+    "DATA_STAGE",
+    "REGISTRATION_STAGE",
+    "RETRAIN_ATTEMPT",
+    "STAGES",
+    "TRAINING_STAGE",
+    "VALIDATION_STAGE",
+    "RetrainAttempt",
+    "attempt_from_gate",
+    "failed_attempt",
+    "record_attempt",
+    "recorded_attempts",
+]

@@ -1,0 +1,190 @@
+"""One model's results on a labelled holdout: rates, areas and money, at its own threshold.
+
+The money comes from the monitoring value model
+(:func:`watchkeeper.monitoring.business.business_outcome`), so a holdout's business value and
+a production window's are computed alike. :func:`value_contributions` splits the net value
+into one number per row (zero for rows not flagged), which is what lets the validation gate
+bootstrap it as a weighted sum.
+
+>>> from watchkeeper.config import BusinessValueConfig
+>>> holdout = Holdout(pl.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}), labels=np.array([0, 0, 1, 1]),
+...                   amounts=np.array([10.0, 20.0, 100.0, 50.0]))
+>>> result = evaluate_scores(np.array([0.1, 0.6, 0.7, 0.9]), 0.65, holdout,
+...                          BusinessValueConfig(review_cost=5, false_decline_rate=0,
+...                                              false_decline_cost=0))
+>>> result.flagged, result.precision, result.recall, result.business_value
+(2, 1.0, 1.0, 140.0)
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from watchkeeper.config import BusinessValueConfig
+from watchkeeper.errors import TrainingDataError
+from watchkeeper.monitoring.business import business_outcome
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int8]
+
+
+@dataclass(frozen=True)
+class Holdout:
+    """Labelled rows to evaluate on: the feature frame, 0/1 labels and transaction amounts.
+
+    Labels must be final (matured): a null or any value but 0 and 1 is refused.
+    """
+
+    features: pl.DataFrame
+    labels: IntArray
+    amounts: FloatArray
+
+    def __post_init__(self) -> None:
+        labels = np.asarray(self.labels)
+        amounts = np.asarray(self.amounts, dtype=np.float64)
+        if labels.shape != (self.features.height,) or amounts.shape != labels.shape:
+            raise TrainingDataError(
+                f"a holdout needs one label and one amount per feature row (got "
+                f"{self.features.height} rows, {labels.size} labels, {amounts.size} amounts)"
+            )
+        if labels.dtype.kind == "f" and np.isnan(labels).any():
+            raise TrainingDataError("the holdout holds pending (null) labels: only matured ones")
+        if not np.isin(labels, (0, 1)).all():
+            raise TrainingDataError("holdout labels must be 0 or 1 (matured labels only)")
+        if not np.isfinite(amounts).all():
+            raise TrainingDataError("holdout amounts must be finite numbers (no nulls)")
+        object.__setattr__(self, "labels", labels.astype(np.int8))
+        object.__setattr__(self, "amounts", amounts)
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pl.DataFrame,
+        feature_names: list[str],
+        *,
+        label: str = "label",
+        amount: str = "amount",
+    ) -> Holdout:
+        """Split a labelled frame into features, labels and amounts.
+
+        >>> frame = pl.DataFrame({"x": [1.0], "label": [None], "amount": [5.0]})
+        >>> Holdout.from_frame(frame, ["x"])
+        Traceback (most recent call last):
+        ...
+        watchkeeper.errors.TrainingDataError: the holdout holds pending (null) labels: only matured ones
+        """
+        for column in (label, amount):
+            if column not in frame.columns:
+                raise TrainingDataError(f"the holdout frame has no {column!r} column")
+        return cls(
+            features=frame.select(feature_names),
+            labels=frame[label].cast(pl.Float64).to_numpy(),
+            amounts=frame[amount].cast(pl.Float64).to_numpy(),
+        )
+
+    @property
+    def rows(self) -> int:
+        """How many rows the holdout has."""
+        return self.features.height
+
+    @property
+    def positives(self) -> int:
+        """How many of them are positive."""
+        return int(self.labels.sum())
+
+
+@dataclass(frozen=True)
+class ModelEvaluation:
+    """A model's results on a holdout at its decision threshold."""
+
+    threshold: float
+    rows: int
+    positives: int
+    flagged: int
+    flag_rate: float
+    precision: float | None
+    recall: float | None
+    pr_auc: float | None
+    roc_auc: float | None
+    business_value: float
+    business: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (recorded with the version and in the audit log)."""
+        return asdict(self)
+
+
+def evaluate_scores(
+    scores: npt.ArrayLike, threshold: float, holdout: Holdout, business: BusinessValueConfig
+) -> ModelEvaluation:
+    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged."""
+    score_values = np.asarray(scores, dtype=np.float64)
+    flags = score_values >= threshold
+    labels = holdout.labels
+    positives = holdout.positives
+    negatives = holdout.rows - positives
+    true_positives = int(np.sum(flags & (labels == 1)))
+    flagged = int(flags.sum())
+    pr_auc = roc_auc = None
+    if positives and negatives:
+        from sklearn.metrics import average_precision_score, roc_auc_score
+
+        pr_auc = float(average_precision_score(labels, score_values))
+        roc_auc = float(roc_auc_score(labels, score_values))
+    outcome = business_outcome(
+        pl.DataFrame(
+            {
+                "amount": holdout.amounts,
+                "decision": flags,
+                "fraud_probability": labels.astype(np.float64),
+            }
+        ),
+        business,
+    )
+    return ModelEvaluation(
+        threshold=float(threshold),
+        rows=holdout.rows,
+        positives=positives,
+        flagged=flagged,
+        flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
+        precision=true_positives / flagged if flagged else None,
+        recall=true_positives / positives if positives else None,
+        pr_auc=pr_auc,
+        roc_auc=roc_auc,
+        business_value=outcome.net_value,
+        business=asdict(outcome),
+    )
+
+
+def value_contributions(
+    flags: npt.NDArray[np.bool_],
+    labels: IntArray,
+    amounts: FloatArray,
+    business: BusinessValueConfig,
+) -> FloatArray:
+    """Each row's share of the net value: what flagging it saved minus what it cost.
+
+    A flagged fraud adds its amount (fraud prevented) minus the review cost; a flagged
+    legitimate transaction costs the review plus the false-decline cost; a row not flagged
+    adds nothing. The sum is :class:`~watchkeeper.monitoring.business.BusinessOutcome`'s
+    ``net_value``.
+
+    >>> value_contributions(np.array([True, True, False]), np.array([1, 0, 1]),
+    ...                     np.array([100.0, 50.0, 80.0]), BusinessValueConfig()).tolist()
+    [95.0, -8.5, 0.0]
+    """
+    fraud = labels.astype(np.float64)
+    false_decline = (1.0 - fraud) * (
+        amounts * business.false_decline_rate + business.false_decline_cost
+    )
+    per_row = fraud * amounts - business.review_cost - false_decline
+    contributions: FloatArray = np.where(flags, per_row, 0.0)
+    return contributions
+
+
+__all__ = ["Holdout", "ModelEvaluation", "evaluate_scores", "value_contributions"]

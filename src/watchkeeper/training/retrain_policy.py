@@ -1,0 +1,236 @@
+"""The retrain policy: should a retraining attempt start now, and why?
+
+A pure function over what monitoring wrote (metric series rows) and what the audit log
+holds (earlier attempts). Triggers, in the order they are reported:
+
+1. **drift** — in each of the last ``triggers.psi_windows`` windows of the ``psi`` series,
+   at least ``triggers.psi_features`` features have status ``alert`` (PSI above their alert
+   threshold, as the drift monitor judged it with the workspace's per-feature thresholds);
+2. **performance** — the latest realized or estimated value of ``recall``, ``precision`` or
+   ``pr_auc`` (``estimated_`` prefixed for CBPE) is more than ``triggers.performance_drop``
+   (relative) below the champion's holdout value; immature and empty windows do not count;
+3. **schedule** — ``triggers.schedule`` has passed since the champion was trained.
+
+A trigger does not start an attempt while the last attempt is younger than ``cooldown``,
+nor once ``max_attempts`` attempts failed since the last accepted one (a person must look:
+retraining on the same matured data again will not help). The decision's ``reason`` is the
+text recorded as the lineage trigger.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from watchkeeper.config import RetrainingConfig
+>>> from watchkeeper.storage.metadata_records import MetricRow
+>>> day = datetime(2026, 6, 1, tzinfo=UTC)
+>>> rows = [MetricRow("fraud", "psi", day + timedelta(days=i), day + timedelta(days=i + 1),
+...                   value=0.31, status="alert", feature="merchant_category")
+...         for i in range(2)]
+>>> decision = decide_retrain(rows, [], config=RetrainingConfig(), as_of=day + timedelta(days=2))
+>>> decision.retrain, decision.trigger
+(True, 'drift')
+>>> decision.reason
+'PSI above the alert level on merchant_category (0.31) in each of the last 2 windows, the latest 2026-06-02 to 2026-06-03'
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from watchkeeper.clock import as_utc
+from watchkeeper.config import RetrainingConfig
+from watchkeeper.durations import format_duration
+from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+
+PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
+"""Champion holdout metrics compared with their realized and ``estimated_`` series."""
+
+UNJUDGED_STATUSES = ("immature", "no_data")
+
+
+@dataclass(frozen=True)
+class RetrainDecision:
+    """Whether to start an attempt, which trigger fired, and the reason in words."""
+
+    retrain: bool
+    trigger: str | None
+    reason: str
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+def decide_retrain(
+    metrics: Sequence[MetricRow],
+    attempts: Sequence[AuditEntry],
+    *,
+    config: RetrainingConfig,
+    as_of: datetime,
+    champion_metrics: Mapping[str, Any] | None = None,
+    champion_version: int | None = None,
+    last_trained_at: datetime | None = None,
+) -> RetrainDecision:
+    """Decide whether a retraining attempt starts at ``as_of``.
+
+    ``metrics`` are the model's metric series rows (any order; rows after ``as_of`` are
+    ignored), ``attempts`` its audit entries (other kinds are ignored),
+    ``champion_metrics`` the champion's holdout metrics as registered, ``last_trained_at``
+    when the champion was trained (for the schedule).
+    """
+    moment = as_utc(as_of)
+    if not config.enabled:
+        return RetrainDecision(False, None, "retraining is disabled (retraining.enabled: false)")
+    visible = [row for row in metrics if row.window_end <= moment]
+    fired = [
+        found
+        for found in (
+            drift_trigger(visible, config),
+            performance_trigger(visible, config, champion_metrics or {}, champion_version),
+            schedule_trigger(config, moment, last_trained_at),
+        )
+        if found is not None
+    ]
+    if not fired:
+        return RetrainDecision(False, None, "no trigger fired")
+    trigger, reason = fired[0]
+    evidence: dict[str, Any] = {"triggers": dict(fired)}
+    past = sorted(
+        (entry for entry in attempts if entry.kind == RETRAIN_ATTEMPT and entry.at <= moment),
+        key=lambda entry: entry.at,
+    )
+    failed = failed_since_last_accepted(past)
+    evidence["failed_attempts_since_accepted"] = failed
+    if failed >= config.max_attempts:
+        return RetrainDecision(
+            False,
+            trigger,
+            f"attempt cap reached: {failed} attempts failed since the last accepted one "
+            f"(retraining.max_attempts {config.max_attempts}); the owner must look. "
+            f"Trigger: {reason}",
+            evidence,
+        )
+    if past and past[-1].at + config.cooldown > moment:
+        until = past[-1].at + config.cooldown
+        return RetrainDecision(
+            False,
+            trigger,
+            f"cooling down until {until.isoformat()} ({format_duration(config.cooldown)} after "
+            f"the attempt at {past[-1].at.isoformat()}). Trigger: {reason}",
+            evidence,
+        )
+    return RetrainDecision(True, trigger, reason, evidence)
+
+
+def drift_trigger(rows: Sequence[MetricRow], config: RetrainingConfig) -> tuple[str, str] | None:
+    """The drift trigger's reason, if the last windows all breached."""
+    triggers = config.triggers
+    alerts_by_window: dict[tuple[datetime, datetime], list[MetricRow]] = defaultdict(list)
+    windows: set[tuple[datetime, datetime]] = set()
+    for row in rows:
+        if row.metric != "psi" or row.feature is None:
+            continue
+        key = (row.window_start, row.window_end)
+        windows.add(key)
+        if row.status == "alert":
+            alerts_by_window[key].append(row)
+    latest = sorted(windows, key=lambda key: (key[1], key[0]))[-triggers.psi_windows :]
+    if len(latest) < triggers.psi_windows:
+        return None
+    if any(len(alerts_by_window[key]) < triggers.psi_features for key in latest):
+        return None
+    last = sorted(alerts_by_window[latest[-1]], key=lambda row: -(row.value or 0.0))
+    named = ", ".join(f"{row.feature} ({_number(row.value)})" for row in last)
+    start, end = latest[-1]
+    return "drift", (
+        f"PSI above the alert level on {named} in each of the last {triggers.psi_windows} "
+        f"window{'s' if triggers.psi_windows > 1 else ''}, the latest "
+        f"{start.date().isoformat()} to {end.date().isoformat()}"
+    )
+
+
+def performance_trigger(
+    rows: Sequence[MetricRow],
+    config: RetrainingConfig,
+    champion_metrics: Mapping[str, Any],
+    champion_version: int | None,
+) -> tuple[str, str] | None:
+    """The performance trigger's reason: the largest relative drop beyond the limit."""
+    limit = config.triggers.performance_drop
+    if limit is None:
+        return None
+    latest: dict[str, MetricRow] = {}
+    for row in rows:
+        base = row.metric.removeprefix("estimated_")
+        if (
+            base not in PERFORMANCE_METRICS
+            or row.feature is not None
+            or row.value is None
+            or row.status in UNJUDGED_STATUSES
+            or (champion_version is not None and row.model_version not in (None, champion_version))
+        ):
+            continue
+        if row.metric not in latest or row.window_end > latest[row.metric].window_end:
+            latest[row.metric] = row
+    worst: tuple[float, str] | None = None
+    for name, row in latest.items():
+        base = name.removeprefix("estimated_")
+        reference = champion_metrics.get(base)
+        if not isinstance(reference, int | float) or reference <= 0 or row.value is None:
+            continue
+        drop = (reference - row.value) / reference
+        if drop > limit and (worst is None or drop > worst[0]):
+            worst = (
+                drop,
+                f"{name} {_number(row.value)} is {drop:.0%} below the champion's holdout "
+                f"{base} {_number(reference)} (window ending {row.window_end.date().isoformat()}; "
+                f"limit {limit:.0%})",
+            )
+    return None if worst is None else ("performance", worst[1])
+
+
+def schedule_trigger(
+    config: RetrainingConfig, as_of: datetime, last_trained_at: datetime | None
+) -> tuple[str, str] | None:
+    """The schedule trigger's reason, once the period passed since the last training."""
+    period = config.triggers.schedule
+    if period is None or last_trained_at is None:
+        return None
+    trained = as_utc(last_trained_at)
+    if as_of - trained < period:
+        return None
+    return "schedule", (
+        f"scheduled: {format_duration(period)} since the last training on "
+        f"{trained.date().isoformat()}"
+    )
+
+
+def failed_since_last_accepted(attempts: Sequence[AuditEntry]) -> int:
+    """How many attempts, oldest first in ``attempts``, failed after the last accepted one.
+
+    >>> from datetime import UTC, datetime
+    >>> def entry(accepted):
+    ...     return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, datetime(2026, 1, 1, tzinfo=UTC),
+    ...                       "watchkeeper", "", {"accepted": accepted},
+    ...                       datetime(2026, 1, 1, tzinfo=UTC))
+    >>> failed_since_last_accepted([entry(False), entry(True), entry(False), entry(False)])
+    2
+    """
+    failed = 0
+    for entry in attempts:
+        failed = 0 if entry.evidence.get("accepted") else failed + 1
+    return failed
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3g}"
+
+
+__all__ = [
+    "PERFORMANCE_METRICS",
+    "RetrainDecision",
+    "decide_retrain",
+    "drift_trigger",
+    "failed_since_last_accepted",
+    "performance_trigger",
+    "schedule_trigger",
+]

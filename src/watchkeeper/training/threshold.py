@@ -1,0 +1,134 @@
+"""The decision threshold: a score at or above it flags the transaction for review.
+
+It is chosen on validation data by the workspace's ``training.threshold`` policy and stored
+with the model version:
+
+- ``flag_rate`` (review capacity): flag the ``target`` share of transactions. With ``n``
+  validation scores, ``k = ceil(target * n)`` (at least 1) and the threshold is the k-th
+  highest score, so at least ``k`` rows are flagged (more when scores tie at the threshold).
+- ``precision``: the lowest threshold, among the distinct validation scores, whose flagged
+  rows reach the ``target`` precision — the most recall that keeps the precision. Fallback
+  when no threshold reaches it: the threshold of the highest precision seen (the lowest such
+  score on ties), with ``target_reached`` false so the shortfall is on record.
+
+>>> scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
+>>> labels = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+>>> choose_threshold(scores, labels, ThresholdPolicy(policy="flag_rate", target=0.2)).value
+0.8
+>>> chosen = choose_threshold(scores, labels, ThresholdPolicy(policy="precision", target=0.6))
+>>> chosen.value, round(chosen.precision, 3), chosen.recall
+(0.7, 0.667, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from watchkeeper.config.lifecycle import ThresholdPolicy
+from watchkeeper.errors import TrainingDataError
+
+
+@dataclass(frozen=True)
+class DecisionThreshold:
+    """The chosen threshold and what it did on the validation rows it was chosen on."""
+
+    value: float
+    policy: str
+    target: float
+    target_reached: bool
+    flag_rate: float
+    precision: float | None
+    recall: float | None
+    validation_rows: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, stored with the model version."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DecisionThreshold:
+        """Rebuild from :meth:`to_dict`'s output."""
+        return cls(**data)
+
+
+def choose_threshold(
+    scores: npt.ArrayLike, labels: npt.ArrayLike, policy: ThresholdPolicy
+) -> DecisionThreshold:
+    """Choose the threshold on validation ``scores`` and their 0/1 ``labels`` by ``policy``."""
+    score_values = np.asarray(scores, dtype=np.float64)
+    label_values = np.asarray(labels, dtype=np.int64)
+    if score_values.size == 0 or score_values.shape != label_values.shape:
+        raise TrainingDataError(
+            f"choosing a threshold needs one label per score and at least one row "
+            f"(got {score_values.size} scores, {label_values.size} labels)"
+        )
+    if policy.policy == "flag_rate":
+        value = flag_rate_threshold(score_values, policy.target)
+        reached = True
+    else:
+        value, reached = precision_threshold(score_values, label_values, policy.target)
+    flags = score_values >= value
+    true_positives = int(np.sum(flags & (label_values == 1)))
+    positives = int(label_values.sum())
+    flagged = int(flags.sum())
+    return DecisionThreshold(
+        value=value,
+        policy=policy.policy,
+        target=policy.target,
+        target_reached=reached,
+        flag_rate=flagged / score_values.size,
+        precision=true_positives / flagged if flagged else None,
+        recall=true_positives / positives if positives else None,
+        validation_rows=int(score_values.size),
+    )
+
+
+def flag_rate_threshold(scores: npt.NDArray[np.float64], target: float) -> float:
+    """The k-th highest score, ``k = ceil(target * n)`` (at least 1).
+
+    >>> flag_rate_threshold(np.array([0.1, 0.4, 0.3, 0.2]), 0.5)
+    0.3
+    """
+    if not 0 < target < 1:
+        raise ValueError(f"target flag rate {target} must lie strictly between 0 and 1")
+    flagged = max(1, math.ceil(target * scores.size - 1e-9))
+    descending = np.sort(scores)[::-1]
+    return float(descending[flagged - 1])
+
+
+def precision_threshold(
+    scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], target: float
+) -> tuple[float, bool]:
+    """The lowest score whose flags reach ``target`` precision, and whether any did.
+
+    >>> precision_threshold(np.array([0.9, 0.8, 0.7]), np.array([0, 1, 0]), 0.9)
+    (0.8, False)
+    """
+    if int(labels.sum()) == 0:
+        raise TrainingDataError(
+            "the precision policy needs positives in the validation rows, and there are none"
+        )
+    order = np.argsort(-scores, kind="stable")
+    descending = scores[order]
+    true_positives = np.cumsum(labels[order])
+    last_of_tie = np.r_[descending[1:] != descending[:-1], True]
+    cut_scores = descending[last_of_tie]
+    cut_precision = true_positives[last_of_tie] / (np.flatnonzero(last_of_tie) + 1)
+    reaching = np.flatnonzero(cut_precision >= target - 1e-12)
+    if reaching.size:
+        return float(cut_scores[reaching[-1]]), True
+    best = np.flatnonzero(cut_precision == cut_precision.max())
+    return float(cut_scores[best[-1]]), False
+
+
+__all__ = [
+    "DecisionThreshold",
+    "choose_threshold",
+    "flag_rate_threshold",
+    "precision_threshold",
+]

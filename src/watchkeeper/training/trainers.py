@@ -1,0 +1,276 @@
+"""Trainers: from a numeric feature frame and labels to a fitted :class:`Model`.
+
+``training.trainer`` in ``watchkeeper.yaml`` names one of three kinds:
+
+- ``lightgbm`` (the default): a LightGBM binary classifier, deterministic for a given seed
+  and thread count (``deterministic`` and ``force_row_wise`` are set). ``training.parameters``
+  go to LightGBM; ``n_estimators`` (or ``num_boost_round``) is the number of trees (default
+  200) and ``num_threads`` the threads (default 0: LightGBM's choice, all cores).
+- ``sklearn:package.module.Class``: any scikit-learn classifier with ``predict_proba``,
+  built as ``Class(**parameters)``; ``random_state`` is set to the seed when the class has
+  one and the parameters do not. It is saved with skops.
+- ``module:function``: a custom trainer, called as
+  ``function(features, labels, *, sample_weight, parameters, seed)`` with ``features`` a
+  Polars frame of numeric columns, ``labels`` a NumPy int8 array of 0/1, ``sample_weight`` a
+  float64 array or None, ``parameters`` the ``training.parameters`` mapping and ``seed`` an
+  int. It returns a LightGBM ``Booster`` or ``LGBMClassifier``, a scikit-learn classifier, or
+  any object with ``predict_scores(features) -> np.ndarray`` (saved as a pickle, which needs
+  ``training.trust_pickle: true``).
+
+Whatever a trainer raises becomes a :class:`~watchkeeper.errors.TrainingError` naming it, so
+a failed fit is a recorded, failed attempt rather than a crash.
+
+>>> import numpy as np
+>>> from watchkeeper.config import TrainingConfig
+>>> rng = np.random.default_rng(0)
+>>> frame = pl.DataFrame({"amount": rng.normal(size=400), "hour": rng.normal(size=400)})
+>>> labels = (frame["amount"].to_numpy() + rng.normal(size=400) > 1).astype(np.int8)
+>>> config = TrainingConfig(parameters={"n_estimators": 20, "num_threads": 1})
+>>> model = train_model(config, frame, labels)
+>>> scores = model.predict_scores(frame)
+>>> scores.shape, bool(((scores >= 0) & (scores <= 1)).all())
+((400,), True)
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from watchkeeper.config import TrainingConfig
+from watchkeeper.errors import SchemaError, TrainingDataError, TrainingError
+from watchkeeper.training.model import LightGBMModel, Model, as_model, check_feature_columns
+
+LIGHTGBM = "lightgbm"
+SKLEARN_PREFIX = "sklearn:"
+DEFAULT_ROUNDS = 200
+ROUND_ALIASES = ("n_estimators", "num_boost_round", "num_iterations", "num_trees", "num_rounds")
+
+LIGHTGBM_DEFAULTS: Mapping[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 20,
+    "verbose": -1,
+    "deterministic": True,
+    "force_row_wise": True,
+}
+"""Parameters the built-in LightGBM trainer starts from; ``training.parameters`` override them."""
+
+Trainer = Callable[..., object]
+"""``trainer(features, labels, *, sample_weight, parameters, seed)`` -> a fitted model."""
+
+
+def train_model(
+    config: TrainingConfig,
+    features: pl.DataFrame,
+    labels: npt.ArrayLike,
+    sample_weight: npt.ArrayLike | None = None,
+) -> Model:
+    """Fit the trainer ``config.trainer`` names on ``features`` and ``labels``.
+
+    Checks the input first (numeric columns, 0/1 labels of the same length, both classes
+    present) and raises :class:`TrainingDataError` naming the problem.
+    """
+    label_values, weights = _checked_input(features, labels, sample_weight)
+    trainer = resolve_trainer(config.trainer)
+    try:
+        fitted = trainer(
+            features,
+            label_values,
+            sample_weight=weights,
+            parameters=dict(config.parameters),
+            seed=config.seed,
+        )
+    except TrainingError:
+        raise
+    except Exception as error:
+        raise TrainingError(
+            f"trainer {config.trainer!r} failed: {type(error).__name__}: {error}"
+        ) from error
+    return as_model(fitted, features.columns)
+
+
+def resolve_trainer(spec: str) -> Trainer:
+    """The trainer function ``spec`` names; raise :class:`TrainingError` if there is none.
+
+    >>> resolve_trainer("lightgbm").__name__
+    'train_lightgbm'
+    >>> resolve_trainer("no_such_module_here:train")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingError: training.trainer 'no_such_module_here:train': cannot import module 'no_such_module_here' (No module named 'no_such_module_here')
+    """
+    if spec == LIGHTGBM:
+        return train_lightgbm
+    if spec.startswith(SKLEARN_PREFIX):
+        module_path, _, class_name = spec.removeprefix(SKLEARN_PREFIX).rpartition(".")
+        estimator_class = _import_attribute(spec, module_path, class_name)
+        if not inspect.isclass(estimator_class):
+            raise TrainingError(f"training.trainer {spec!r}: {estimator_class!r} is not a class")
+
+        def train_estimator(
+            features: pl.DataFrame,
+            labels: npt.NDArray[np.int8],
+            *,
+            sample_weight: npt.NDArray[np.float64] | None,
+            parameters: Mapping[str, Any],
+            seed: int,
+        ) -> object:
+            return train_sklearn(
+                estimator_class,
+                features,
+                labels,
+                sample_weight=sample_weight,
+                parameters=parameters,
+                seed=seed,
+            )
+
+        return train_estimator
+    if ":" in spec:
+        module_name, _, function_name = spec.partition(":")
+        function = _import_attribute(spec, module_name, function_name)
+        if not callable(function):
+            raise TrainingError(f"training.trainer {spec!r}: {function_name} is not callable")
+        return function  # type: ignore[no-any-return]
+    raise TrainingError(
+        f"training.trainer {spec!r} is not 'lightgbm', 'sklearn:package.module.Class' or "
+        "'module:function'"
+    )
+
+
+def train_lightgbm(
+    features: pl.DataFrame,
+    labels: npt.NDArray[np.int8],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    parameters: Mapping[str, Any],
+    seed: int,
+) -> LightGBMModel:
+    """The built-in trainer: a LightGBM binary booster (see the module's notes on parameters)."""
+    import lightgbm as lgb
+
+    settings = {**LIGHTGBM_DEFAULTS, "seed": seed, **parameters}
+    rounds = DEFAULT_ROUNDS
+    for alias in ROUND_ALIASES:
+        if alias in settings:
+            rounds = int(settings.pop(alias))
+    if settings.get("objective") != "binary":
+        raise TrainingError(
+            f"the lightgbm trainer fits binary classifiers; objective {settings['objective']!r} "
+            "is not supported"
+        )
+    matrix = features.to_numpy(order="c").astype(np.float64, copy=False)
+    dataset = lgb.Dataset(
+        matrix,
+        label=labels,
+        weight=sample_weight,
+        feature_name=list(features.columns),
+        free_raw_data=True,
+    )
+    booster = lgb.train(settings, dataset, num_boost_round=rounds)
+    return LightGBMModel(booster, features.columns)
+
+
+def train_sklearn(
+    estimator_class: type[Any],
+    features: pl.DataFrame,
+    labels: npt.NDArray[np.int8],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    parameters: Mapping[str, Any],
+    seed: int,
+) -> object:
+    """Build ``estimator_class(**parameters)``, seeded if it takes ``random_state``; fit it."""
+    settings = dict(parameters)
+    accepted = inspect.signature(estimator_class).parameters
+    if "random_state" in accepted and "random_state" not in settings:
+        settings["random_state"] = seed
+    estimator = estimator_class(**settings)
+    if not hasattr(estimator, "predict_proba"):
+        raise TrainingError(
+            f"{estimator_class.__module__}.{estimator_class.__name__} has no predict_proba: "
+            "watchkeeper needs a classifier that gives probabilities"
+        )
+    matrix = features.to_numpy(order="c").astype(np.float64, copy=False)
+    if sample_weight is None:
+        estimator.fit(matrix, labels)
+    else:
+        estimator.fit(matrix, labels, sample_weight=sample_weight)
+    return estimator
+
+
+def _import_attribute(spec: str, module_path: str, attribute: str) -> Any:
+    if not module_path or not attribute:
+        raise TrainingError(f"training.trainer {spec!r}: expected a module and a name in it")
+    try:
+        module = importlib.import_module(module_path)
+    except ImportError as error:
+        raise TrainingError(
+            f"training.trainer {spec!r}: cannot import module {module_path!r} ({error})"
+        ) from None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise TrainingError(
+            f"training.trainer {spec!r}: module {module_path!r} has no {attribute!r}"
+        ) from None
+
+
+def _checked_input(
+    features: pl.DataFrame, labels: npt.ArrayLike, sample_weight: npt.ArrayLike | None
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64] | None]:
+    if features.width == 0 or features.height == 0:
+        raise TrainingDataError(
+            f"cannot train on a feature frame of {features.height} rows and {features.width} "
+            "columns"
+        )
+    try:
+        check_feature_columns(features.schema, features.columns)
+    except SchemaError as error:
+        raise TrainingDataError(str(error)) from None
+    label_values = np.asarray(labels)
+    if label_values.shape != (features.height,):
+        raise TrainingDataError(
+            f"got {label_values.size} labels for {features.height} feature rows"
+        )
+    if not np.isin(label_values, (0, 1)).all():
+        raise TrainingDataError(
+            "labels must be 0 or 1 (matured labels only: a pending label has no place here)"
+        )
+    positives = int(label_values.sum())
+    if positives in (0, label_values.size):
+        raise TrainingDataError(
+            f"the training rows hold {positives} positive(s) of {label_values.size}: "
+            "a classifier needs both classes"
+        )
+    weights = None
+    if sample_weight is not None:
+        weights = np.asarray(sample_weight, dtype=np.float64)
+        if (
+            weights.shape != label_values.shape
+            or not np.isfinite(weights).all()
+            or (weights < 0).any()
+        ):
+            raise TrainingDataError(
+                "sample weights must be finite, non-negative and one per feature row"
+            )
+    return label_values.astype(np.int8), weights
+
+
+__all__ = [
+    "DEFAULT_ROUNDS",
+    "LIGHTGBM",
+    "LIGHTGBM_DEFAULTS",
+    "Trainer",
+    "resolve_trainer",
+    "train_lightgbm",
+    "train_model",
+    "train_sklearn",
+]

@@ -1,0 +1,213 @@
+"""A whole attempt from a built window to a recorded decision; refusals leave the champion be."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import polars as pl
+import pytest
+
+from watchkeeper.config import WorkspaceConfig
+from watchkeeper.errors import TrainingDataError
+from watchkeeper.registry.registry import CHALLENGER, REJECTED, ModelRegistry
+from watchkeeper.training.attempts import recorded_attempts
+from watchkeeper.training.retrain_attempt import (
+    AttemptInputs,
+    refuse_attempt,
+    run_retrain_attempt,
+)
+from watchkeeper.training.window import TrainingWindow, training_window
+
+DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
+AS_OF = DAY0 + timedelta(days=200)
+WEAK = ["amount", "night"]
+STRONG = ["amount", "night", "new_device"]
+
+
+def traffic(seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    rows = 200 * 120
+    fraud = rng.random(rows) < 0.05
+    events = pl.DataFrame(
+        {
+            "event_id": [f"t{index}" for index in range(rows)],
+            "ts": [DAY0 + timedelta(minutes=12 * index) for index in range(rows)],
+            "amount": rng.lognormal(3.5, 1, rows) * np.where(fraud, 1.3, 1.0),
+            "night": (rng.random(rows) < np.where(fraud, 0.4, 0.2)).astype(np.float64),
+            "new_device": (rng.random(rows) < np.where(fraud, 0.8, 0.05)).astype(np.float64),
+        }
+    )
+    frauds = events.filter(pl.Series(fraud))
+    outcomes = frauds.select(
+        "event_id",
+        outcome=pl.lit("chargeback"),
+        received_at=pl.col("ts") + pl.duration(days=12),
+    )
+    return events, outcomes
+
+
+def config(**sections: Any) -> WorkspaceConfig:
+    document: dict[str, Any] = {
+        "model": {"name": "fraud"},
+        "owner": {"name": "Dana Reyes", "contact": "dana@example.com"},
+        "training": {"parameters": {"n_estimators": 40, "num_threads": 1}},
+        "retraining": {"min_positives": 20, "bootstrap_samples": 200},
+    }
+    for name, values in sections.items():
+        document[name] = {**document.get(name, {}), **values}
+    return WorkspaceConfig.model_validate(document)
+
+
+def window() -> TrainingWindow:
+    events, outcomes = traffic()
+    return training_window(
+        events,
+        outcomes,
+        as_of=AS_OF,
+        maturity_horizon=timedelta(days=60),
+        window=timedelta(days=90),
+        validation=timedelta(days=14),
+        holdout=timedelta(days=14),
+    )
+
+
+def attempt(
+    registry: ModelRegistry,
+    features: list[str],
+    settings: WorkspaceConfig | None = None,
+    found: TrainingWindow | None = None,
+) -> Any:
+    inputs = AttemptInputs(
+        window=found or window(),
+        feature_names=features,
+        feature_spec=b'{"features": %d}' % len(features),
+        table_versions={"transactions": 3, "outcomes": 5},
+    )
+    return run_retrain_attempt(
+        registry,
+        inputs,
+        settings or config(),
+        trigger="PSI 0.31 on new_device in week 2026-06-01",
+        workspace_root=Path.cwd(),
+    )
+
+
+@pytest.fixture
+def with_champion(registry: ModelRegistry) -> ModelRegistry:
+    first = attempt(registry, WEAK)
+    assert first.accepted and first.challenger_version == 1
+    assert registry.aliases() == {"champion": 1}
+    return registry
+
+
+def test_first_version_becomes_champion_and_a_better_one_challenger(
+    with_champion: ModelRegistry,
+) -> None:
+    registry = with_champion
+    second = attempt(registry, STRONG)
+    assert second.accepted, second.reason
+    assert (second.champion_version, second.challenger_version) == (1, 2)
+    assert registry.aliases() == {"champion": 1, "challenger": 2}
+    assert registry.record(2).status == CHALLENGER
+    assert second.challenger_metrics["pr_auc"] > second.champion_metrics["pr_auc"]
+    assert second.evidence["bootstrap"]["excludes_zero"]
+
+    lineage = registry.lineage(2)
+    assert lineage is not None
+    assert lineage.parent_version == 1
+    assert lineage.trigger == "PSI 0.31 on new_device in week 2026-06-01"
+    assert lineage.data.table_versions == {"transactions": 3, "outcomes": 5}
+    assert lineage.data.maturity_cutoff == (AS_OF - timedelta(days=60)).isoformat()
+    assert lineage.data.rows == 90 * 120 + 1 and len(lineage.data.frame_sha256) == 64
+    assert lineage.threshold["policy"] == "flag_rate"
+    assert lineage.code.feature_spec_sha256 == registry.manifest(2).feature_spec_sha256
+
+    loaded = registry.load("challenger")
+    assert loaded.manifest.feature_names == tuple(STRONG)
+    assert loaded.calibrator is not None
+    assert [item.accepted for item in recorded_attempts(registry.metadata, "fraud")] == [
+        True,
+        True,
+    ]
+
+
+def test_an_attempt_that_does_not_win_is_rejected_and_recorded(
+    with_champion: ModelRegistry,
+) -> None:
+    registry = with_champion
+    same = attempt(registry, WEAK)
+    assert not same.accepted
+    assert registry.aliases() == {"champion": 1}
+    assert registry.record(2).status == REJECTED
+    assert same.champion_metrics and same.challenger_metrics
+    latest = registry.metadata.decisions("fraud", kind="retrain_attempt")[0]
+    assert latest.summary.startswith("retraining attempt refused at validation")
+
+
+def assert_refused(registry: ModelRegistry, result: Any, stage: str, message: str) -> None:
+    assert not result.accepted
+    assert result.stage == stage
+    assert message in result.reason
+    assert registry.aliases() == {"champion": 1}
+    assert [record.version for record in registry.versions()] == [1]
+    latest = recorded_attempts(registry.metadata, "fraud")[0]
+    assert (latest.accepted, latest.stage, latest.champion_version) == (False, stage, 1)
+
+
+def test_too_few_positives_is_a_failed_attempt(with_champion: ModelRegistry) -> None:
+    result = attempt(with_champion, STRONG, config(retraining={"min_positives": 5000}))
+    assert_refused(with_champion, result, "data", "fewer than retraining.min_positives (5000)")
+
+
+def test_a_trainer_that_raises_is_a_failed_attempt(with_champion: ModelRegistry) -> None:
+    result = attempt(with_champion, STRONG, config(training={"trainer": "json:loads"}))
+    assert_refused(with_champion, result, "training", "trainer 'json:loads' failed: TypeError")
+
+
+def test_a_schema_change_is_a_failed_attempt(with_champion: ModelRegistry) -> None:
+    found = window()
+    changed = TrainingWindow(
+        **{
+            **found.__dict__,
+            "holdout": found.holdout.with_columns(pl.col("night").cast(pl.String)),
+        }
+    )
+    result = attempt(with_champion, STRONG, found=changed)
+    assert_refused(with_champion, result, "data", "night: Float64 -> String")
+
+
+def test_missing_outcome_data_is_a_failed_attempt(with_champion: ModelRegistry) -> None:
+    events, outcomes = traffic()
+    with pytest.raises(TrainingDataError) as refused:
+        training_window(
+            events,
+            outcomes.head(0),
+            as_of=AS_OF,
+            maturity_horizon=timedelta(days=60),
+            window=timedelta(days=90),
+            validation=timedelta(days=14),
+            holdout=timedelta(days=14),
+        )
+    result = refuse_attempt(with_champion, refused.value, trigger="manual: check")
+    assert_refused(with_champion, result, "data", "missing outcome data")
+
+
+def test_training_by_hand_registers_a_candidate_without_the_gate(
+    with_champion: ModelRegistry,
+) -> None:
+    registry = with_champion
+    inputs = AttemptInputs(window=window(), feature_names=WEAK)
+    result = run_retrain_attempt(
+        registry,
+        inputs,
+        config(),
+        trigger="manual: watchkeeper train",
+        workspace_root=Path.cwd(),
+        validate=False,
+    )
+    assert result.accepted and result.reason.startswith("trained by hand")
+    assert registry.record(2).status == "candidate"
+    assert registry.aliases() == {"champion": 1}

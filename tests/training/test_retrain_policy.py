@@ -1,0 +1,149 @@
+"""The retrain policy on synthetic metric series: triggers, K windows, cooldown and cap."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from watchkeeper.config import RetrainingConfig
+from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.training.retrain_policy import decide_retrain
+
+DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
+CHAMPION = {"recall": 0.8, "precision": 0.5, "pr_auc": 0.6, "business_value": 9000.0}
+
+
+def day(index: int) -> datetime:
+    return DAY0 + timedelta(days=index)
+
+
+def psi(window: int, feature: str, value: float) -> MetricRow:
+    status = "alert" if value > 0.25 else "warn" if value > 0.1 else "ok"
+    return MetricRow(
+        "fraud", "psi", day(window), day(window + 1), value=value, status=status, feature=feature
+    )
+
+
+def drift_series(alerting: list[list[str]]) -> list[MetricRow]:
+    """One window per item; the named features alert, the others stay calm."""
+    rows = []
+    for window, features in enumerate(alerting):
+        for feature in ("amount", "merchant_category", "hour"):
+            rows.append(psi(window, feature, 0.31 if feature in features else 0.05))
+    return rows
+
+
+def attempt(at: datetime, accepted: bool = False) -> AuditEntry:
+    return AuditEntry(
+        0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", {"accepted": accepted}, at
+    )
+
+
+def config(**settings: object) -> RetrainingConfig:
+    return RetrainingConfig.model_validate(settings)
+
+
+def test_drift_needs_k_consecutive_windows_with_n_features() -> None:
+    two_windows = config(triggers={"psi_windows": 2, "psi_features": 1})
+    series = drift_series([["amount"], [], ["amount"]])
+    assert not decide_retrain(series, [], config=two_windows, as_of=day(3)).retrain
+    series = drift_series([[], ["amount"], ["amount", "merchant_category"]])
+    decision = decide_retrain(series, [], config=two_windows, as_of=day(3))
+    assert decision.retrain and decision.trigger == "drift"
+    assert decision.reason.startswith(
+        "PSI above the alert level on amount (0.31), merchant_category (0.31) in each of the "
+        "last 2 windows, the latest 2026-06-03 to 2026-06-04"
+    )
+    two_features = config(triggers={"psi_windows": 2, "psi_features": 2})
+    assert not decide_retrain(series, [], config=two_features, as_of=day(3)).retrain
+    series = drift_series([["amount", "hour"], ["amount", "hour"]])
+    assert decide_retrain(series, [], config=two_features, as_of=day(2)).retrain
+
+
+def test_windows_after_as_of_are_not_seen() -> None:
+    series = drift_series([[], ["amount"], ["amount"]])
+    assert not decide_retrain(series, [], config=config(), as_of=day(2)).retrain
+    assert decide_retrain(series, [], config=config(), as_of=day(3)).retrain
+
+
+def test_too_few_windows_do_not_fire() -> None:
+    series = drift_series([["amount"]])
+    assert not decide_retrain(series, [], config=config(), as_of=day(5)).retrain
+
+
+def test_cooldown_holds_a_trigger_back() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    cooling = decide_retrain(series, [attempt(day(-3))], config=config(), as_of=day(2))
+    assert not cooling.retrain and cooling.trigger == "drift"
+    assert cooling.reason.startswith("cooling down until 2026-06-05T00:00:00+00:00 (7d after")
+    cooled = decide_retrain(series, [attempt(day(-6))], config=config(), as_of=day(2))
+    assert cooled.retrain
+
+
+def test_the_attempt_cap_counts_failures_since_the_last_accepted_attempt() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    capped = config(max_attempts=3, cooldown="1h")
+    failures = [attempt(day(-30 + index)) for index in range(3)]
+    decision = decide_retrain(series, failures, config=capped, as_of=day(2))
+    assert not decision.retrain
+    assert decision.reason.startswith("attempt cap reached: 3 attempts failed")
+    reset = [*failures, attempt(day(-10), accepted=True), attempt(day(-5))]
+    decision = decide_retrain(series, reset, config=capped, as_of=day(2))
+    assert decision.retrain and decision.evidence["failed_attempts_since_accepted"] == 1
+    other_kinds = [
+        AuditEntry(0, "fraud", "alert", day(1), "watchkeeper", "", {}, day(1)) for _ in range(5)
+    ]
+    assert decide_retrain(series, other_kinds, config=capped, as_of=day(2)).retrain
+
+
+def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
+    def row(metric: str, value: float, status: str = "ok", window: int = 0) -> MetricRow:
+        return MetricRow("fraud", metric, day(window), day(window + 7), value, status)
+
+    settings = config(triggers={"performance_drop": 0.1})
+    dropped = [row("estimated_recall", 0.78), row("estimated_recall", 0.52, window=7)]
+    decision = decide_retrain(
+        dropped, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    )
+    assert decision.retrain and decision.trigger == "performance"
+    assert decision.reason.startswith(
+        "estimated_recall 0.52 is 35% below the champion's holdout recall 0.8"
+    )
+    small = [row("recall", 0.75), row("pr_auc", 0.58)]
+    assert not decide_retrain(
+        small, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    immature = [row("recall", 0.2, status="immature")]
+    assert not decide_retrain(
+        immature, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    other_version = [MetricRow("fraud", "recall", day(0), day(7), 0.2, "ok", model_version=2)]
+    assert not decide_retrain(
+        other_version,
+        [],
+        config=settings,
+        as_of=day(20),
+        champion_metrics=CHAMPION,
+        champion_version=1,
+    ).retrain
+    off = config(triggers={"performance_drop": None})
+    assert not decide_retrain(
+        dropped, [], config=off, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+
+
+def test_the_schedule_is_a_fallback() -> None:
+    settings = config(triggers={"schedule": "30d"})
+    early = decide_retrain([], [], config=settings, as_of=day(20), last_trained_at=day(0))
+    assert not early.retrain and early.reason == "no trigger fired"
+    due = decide_retrain([], [], config=settings, as_of=day(30), last_trained_at=day(0))
+    assert due.retrain and due.reason == "scheduled: 30d since the last training on 2026-06-01"
+    series = drift_series([["amount"], ["amount"]])
+    both = decide_retrain(series, [], config=settings, as_of=day(30), last_trained_at=day(0))
+    assert both.trigger == "drift" and set(both.evidence["triggers"]) == {"drift", "schedule"}
+
+
+def test_disabled_retraining_never_fires() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    decision = decide_retrain(series, [], config=config(enabled=False), as_of=day(2))
+    assert not decision.retrain and "disabled" in decision.reason
