@@ -61,12 +61,10 @@ class RecordingChannel:
         self.received.append(notification)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def metadata(request: pytest.FixtureRequest) -> Iterator[MetadataStore]:
-    url = "sqlite://" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    store = open_metadata_store(url, EventTimeClock(DAY))
-    yield store
-    store.close()
+@pytest.fixture
+def metadata(database_url: str) -> Iterator[MetadataStore]:
+    with open_metadata_store(database_url, EventTimeClock(DAY)) as store:
+        yield store
 
 
 @pytest.mark.parametrize(

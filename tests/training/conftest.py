@@ -14,14 +14,6 @@ from watchkeeper.storage.artifacts import open_artifact_store
 from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'metadata.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 def metadata(database_url: str) -> Iterator[MetadataStore]:
     clock = EventTimeClock(datetime(2026, 8, 1, tzinfo=UTC))
