@@ -74,6 +74,18 @@ def test_skew_check_command_reads_the_workspace_event_store(tmp_path: Path) -> N
     with Workspace.open(root, clock=EventTimeClock(predictions["ts"].max())) as workspace:
         workspace.events.write_bulk("predictions", predictions)
     assert main(["skew-check", "-w", str(root), "--spec", str(spec_path), "--json"]) == 1
+    with Workspace.open(root) as workspace:
+        rows = workspace.metadata.metrics(workspace.config.model.name, metric="skew_mismatch_rate")
+        [alert] = workspace.metadata.alerts.firing()
+        decisions = workspace.metadata.decisions(workspace.config.model.name, kind="alert")
+    assert {row.feature for row in rows if row.status == "alert"} == {"card_amount_mean_30d"}
+    assert (alert.rule, alert.feature, alert.severity) == (
+        "training-serving skew",
+        "card_amount_mean_30d",
+        "critical",
+    )
+    assert len(decisions) == 1
+    assert main(["skew-check", "-w", str(root)]) == 2  # no champion registered, no --spec
     assert (
         main(["skew-check", "-w", str(root), "--spec", str(spec_path), "--threshold", "0.5"]) == 0
     )

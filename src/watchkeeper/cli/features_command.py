@@ -172,13 +172,14 @@ def check_parity_command(
 @app.command("skew-check")
 def skew_check_command(
     spec_path: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             "--spec",
-            help="The fitted spec the model version was served with (JSON).",
+            help="A fitted spec (JSON) to check against; default: the spec the served version "
+            "(--model-version, or the champion) was registered with.",
             dir_okay=False,
         ),
-    ],
+    ] = None,
     start: Annotated[
         str | None, typer.Option(help="First event time (ISO-8601), inclusive.")
     ] = None,
@@ -192,21 +193,40 @@ def skew_check_command(
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
-    """Recompute served features from logged raw inputs and compare (exit 1 above the threshold)."""
-    from watchkeeper.features import FittedFeatureSpec
+    """Recompute served features from logged raw inputs and compare (exit 1 above the threshold).
+
+    Mismatch rates go to the metric series as ``skew_mismatch_rate`` and the skew alert rules
+    run at once, so the model's owner hears of skew through the usual channels.
+    """
     from watchkeeper.features.skew import check_skew
+    from watchkeeper.features.skew_alerts import record_skew
     from watchkeeper.workspace import Workspace
 
-    fitted = FittedFeatureSpec.load(spec_path)
     with Workspace.open(workspace) as opened:
+        fitted = _served_spec(opened, spec_path, model_version)
         predictions = opened.events.read(
             "predictions", _instant("--start", start), _instant("--end", end)
         )
-    if model_version is not None:
-        predictions = predictions.filter(predictions["model_version"] == model_version)
-    report = check_skew(fitted, predictions, threshold)
+        if model_version is not None:
+            predictions = predictions.filter(predictions["model_version"] == model_version)
+        report = check_skew(fitted, predictions, threshold)
+        alerts = []
+        if predictions.height:
+            first, last = predictions["ts"].min(), predictions["ts"].max()
+            assert isinstance(first, datetime) and isinstance(last, datetime)
+            alerts = record_skew(opened, report, model_version, first, last)
+    fired = [outcome for outcome in alerts if outcome.action in ("fired", "reminded")]
     if json_output:
-        emit_json(report.to_dict())
+        emit_json(
+            {
+                **report.to_dict(),
+                "alerts": [
+                    {"action": outcome.action, "summary": outcome.evaluation.describe()}
+                    for outcome in alerts
+                    if outcome.action != "quiet"
+                ],
+            }
+        )
     else:
         _print_comparisons("skew: served features against batch recomputation", report.features)
         stdout.print(
@@ -222,8 +242,29 @@ def skew_check_command(
             stdout.print(f"[green]ok[/]: no feature above the mismatch threshold {threshold}")
         else:
             stdout.print(f"[red]skew[/] above {threshold}: {', '.join(report.skewed_features)}")
+        for outcome in fired:
+            stdout.print(f"[red]alert[/] {outcome.action}: {outcome.evaluation.describe()}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _served_spec(
+    workspace: Any, spec_path: Path | None, model_version: int | None
+) -> FittedFeatureSpec:
+    from watchkeeper.features import FittedFeatureSpec
+    from watchkeeper.registry.registry import ModelRegistry
+
+    if spec_path is not None:
+        return FittedFeatureSpec.load(spec_path)
+    registry = ModelRegistry.for_workspace(workspace)
+    version = model_version if model_version is not None else "champion"
+    stored = registry.feature_spec(version)
+    if stored is None:
+        raise ConfigError(
+            f"model version {version} was registered without a fitted feature spec; "
+            "pass --spec FITTED.json"
+        )
+    return FittedFeatureSpec.from_json(stored.decode("utf-8"))
 
 
 def _workspace_spec(root: Path) -> Any:
