@@ -7,6 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_WORKSPACE ?= demo-workspace
+DEMO_PER_DAY ?= 5000
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -17,10 +18,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The case study in brief: 18 months of card traffic, a champion trained before the shift
+# (day 540, 2026-06-24), a retraining attempt on matured post-shift labels validated against
+# it, the registry and the readiness scorecard.
 demo: $(STAMP)
-	$(BIN)/watchkeeper init $(DEMO_WORKSPACE) --example fraud --force
-	$(BIN)/watchkeeper simulate --preset case-study --workspace $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper check --workspace $(DEMO_WORKSPACE)
+	rm -rf $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper init $(DEMO_WORKSPACE) --example fraud
+	$(BIN)/watchkeeper simulate --preset case-study --per-day $(DEMO_PER_DAY) --workspace $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper train --as-of 2026-06-01 --workspace $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper retrain --as-of 2026-12-01 --reason "new merchant segment and adapted fraud" --workspace $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper models --workspace $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper readiness --workspace $(DEMO_WORKSPACE)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -11,7 +11,9 @@ import os
 import socket
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -80,3 +82,137 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'metadata.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+class MonitoredTraffic:
+    """A workspace with a registered champion (reference profile, calibrator) and a way to log
+    simulated predictions and chargebacks, for the monitor job's tests.
+
+    Features: ``amount`` (lognormal), ``hour`` (uniform) and ``merchant_category`` (five
+    values); the score is the true fraud probability, so calibration holds unless a day is
+    logged with ``concept_drift``.
+    """
+
+    CATEGORIES = ("grocery", "fuel", "travel", "online", "retail")
+
+    def __init__(self, root: Path, *, with_reference: bool = True, champion: bool = True) -> None:
+        import numpy as np
+        import polars as pl
+
+        from watchkeeper.monitoring.estimation import ScoreCalibrator
+        from watchkeeper.monitoring.profile_builder import build_reference_profile
+        from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+        from watchkeeper.training.trainers import train_lightgbm
+        from watchkeeper.workspace import Workspace
+
+        self.root = Workspace.create(root, "fraud")
+        self.rng = np.random.default_rng(7)
+        holdout = self.frame(8_000)
+        labels = self.rng.random(holdout.height) < holdout["score"].to_numpy()
+        features = holdout.select("amount", "hour", "merchant_category")
+        self.threshold = float(np.quantile(holdout["score"].to_numpy(), 0.95))
+        kinds = {"amount": "numeric", "hour": "numeric", "merchant_category": "categorical"}
+        reference = build_reference_profile(
+            holdout.select(*features.columns, "score"), {**kinds, "score": "numeric"}
+        )
+        model = train_lightgbm(
+            features.select("amount", "hour").with_columns(pl.col("amount").log1p()),
+            labels.astype(np.int8),
+            sample_weight=None,
+            parameters={"n_estimators": 2, "num_threads": 1, "verbose": -1},
+            seed=0,
+        )
+        with Workspace.open(self.root) as opened:
+            registry = ModelRegistry.for_workspace(opened)
+            sha = (
+                opened.artifacts.put_bytes(reference.to_bytes()).sha256 if with_reference else None
+            )
+            registry.register(
+                model,
+                feature_schema=features.schema,
+                threshold=self.threshold,
+                calibrator=ScoreCalibrator.fit(holdout["score"].to_numpy(), labels),
+                reference_profile_sha256=sha,
+            )
+            if champion:
+                registry.set_status(1, CHAMPION, reason="test")
+
+    def frame(self, rows: int, shift: float = 0.0) -> Any:
+        """Features and the true fraud probability (``score``); ``shift`` moves log-amounts."""
+        import numpy as np
+        import polars as pl
+
+        log_amount = self.rng.normal(3.5 + shift, 1.0, rows)
+        hour = self.rng.uniform(0, 24, rows)
+        category = self.rng.integers(0, len(self.CATEGORIES), rows)
+        logit = -5.0 + 0.9 * (log_amount - 3.5) + 0.6 * (category == 2) + 0.8 * (hour < 5)
+        return pl.DataFrame(
+            {
+                "amount": np.round(np.expm1(log_amount), 2),
+                "hour": np.floor(hour),
+                "merchant_category": np.array(self.CATEGORIES)[category],
+                "score": 1.0 / (1.0 + np.exp(-logit)),
+            }
+        )
+
+    def log_day(
+        self,
+        day: datetime,
+        rows: int = 1_500,
+        shift: float = 0.0,
+        concept_drift: bool = False,
+        version: int = 1,
+    ) -> Any:
+        """Log one day of predictions of ``version`` and the chargebacks of its fraud (received
+        20 days later); return the predictions frame."""
+        import numpy as np
+        import polars as pl
+
+        from watchkeeper.workspace import Workspace
+
+        frame = self.frame(rows, shift)
+        fraud_probability = frame["score"].to_numpy()
+        if concept_drift:
+            fraud_probability = np.clip(fraud_probability * 3.0, 0.0, 1.0)
+        fraud = self.rng.random(rows) < fraud_probability
+        stamp = f"{day:%Y%m%d}-v{version}"
+        seconds = np.sort(self.rng.integers(0, 86_400, rows))
+        predictions = frame.with_columns(
+            event_id=pl.Series([f"{stamp}-{index}" for index in range(rows)]),
+            ts=pl.lit(day) + pl.duration(seconds=pl.Series(seconds)),
+        ).select(
+            "event_id",
+            "ts",
+            entity=pl.lit("card"),
+            model_version=pl.lit(version, dtype=pl.Int64),
+            route=pl.lit("champion"),
+            score="score",
+            decision=pl.col("score") >= self.threshold,
+            latency_ms=pl.lit(1.0),
+            raw_input=pl.struct("amount").struct.json_encode(),
+            features=pl.struct("amount", "hour", "merchant_category").struct.json_encode(),
+        )
+        chargebacks = predictions.filter(pl.Series(fraud)).select(
+            "event_id",
+            outcome=pl.lit("chargeback"),
+            outcome_ts=pl.col("ts") + pl.duration(days=20),
+            amount=pl.col("raw_input").str.json_path_match("$.amount").cast(pl.Float64),
+            received_at=pl.col("ts") + pl.duration(days=20),
+        )
+        with Workspace.open(self.root) as opened:
+            opened.events.write_bulk("predictions", predictions, load_id=f"predictions-{stamp}")
+            if chargebacks.height:
+                opened.events.write_bulk("outcomes", chargebacks, load_id=f"outcomes-{stamp}")
+        return predictions
+
+
+@pytest.fixture
+def monitored_traffic(tmp_path: Path) -> MonitoredTraffic:
+    """A workspace whose champion can be monitored; log days with ``log_day``."""
+    return MonitoredTraffic(tmp_path / "ws")
+
+
+@pytest.fixture
+def monitored_traffic_type() -> type[MonitoredTraffic]:
+    """The class behind ``monitored_traffic``, for workspaces set up differently."""
+    return MonitoredTraffic

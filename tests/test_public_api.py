@@ -5,6 +5,7 @@ from __future__ import annotations
 import watchkeeper
 
 EXPECTED = {
+    "Client",
     "Clock",
     "EventTimeClock",
     "SimulationConfig",

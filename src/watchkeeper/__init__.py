@@ -18,12 +18,14 @@ from watchkeeper.errors import WatchkeeperError
 
 if TYPE_CHECKING:
     from watchkeeper.config import WorkspaceConfig, load_config
+    from watchkeeper.serving.client import Client
     from watchkeeper.simulate import SimulatedTraffic, SimulationConfig, simulate
     from watchkeeper.workspace import Workspace
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Client": "watchkeeper.serving.client",
     "SimulatedTraffic": "watchkeeper.simulate",
     "SimulationConfig": "watchkeeper.simulate",
     "Workspace": "watchkeeper.workspace",
@@ -40,6 +42,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Client",
     "Clock",
     "EventTimeClock",
     "SimulatedTraffic",

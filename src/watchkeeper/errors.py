@@ -71,6 +71,10 @@ class RegistryError(WatchkeeperError):
     """A model version or alias does not exist, or a status change breaks the registry's rules."""
 
 
+class RolloutError(WatchkeeperError):
+    """A rollout cannot start, or has already ended, or a canary action is refused."""
+
+
 class UnsafeModelError(WatchkeeperError):
     """A model artifact would run code on load (a pickle, an untrusted type) and is not trusted."""
 
@@ -95,6 +99,7 @@ __all__ = [
     "InvalidInputError",
     "LateEventError",
     "RegistryError",
+    "RolloutError",
     "SchemaError",
     "SimulationError",
     "StorageError",

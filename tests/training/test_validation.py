@@ -215,3 +215,25 @@ def test_pending_labels_and_missing_columns_never_reach_the_gate() -> None:
         Holdout.from_frame(frame, ["x"])
     with pytest.raises(TrainingDataError, match="no 'amount' column"):
         Holdout.from_frame(frame.drop("amount"), ["x"])
+
+
+def test_a_champion_scores_its_own_features_of_the_same_rows(holdout: Holdout) -> None:
+    own = holdout.features.select(pl.col("strong").alias("own_strong"))
+    champion = Contender(ColumnModel("own_strong"), 0.5, 1, features=own)
+    result = validation_gate(
+        champion,
+        Contender(ColumnModel("strong"), 0.5),
+        holdout,
+        retraining=RetrainingConfig(),
+        business=BUSINESS,
+    )
+    assert result.interval.difference == 0.0 and not result.accepted
+    shorter = Contender(ColumnModel("own_strong"), 0.5, 1, features=own.head(10))
+    with pytest.raises(TrainingDataError, match="both models must score the same rows"):
+        validation_gate(
+            shorter,
+            Contender(ColumnModel("strong"), 0.5),
+            holdout,
+            retraining=RetrainingConfig(),
+            business=BUSINESS,
+        )

@@ -117,6 +117,10 @@ def parse_timestamp(name: str, value: Any) -> datetime:
 
     >>> parse_timestamp("ts", "2026-03-29T01:30:00Z")
     datetime.datetime(2026, 3, 29, 1, 30, tzinfo=datetime.timezone.utc)
+    >>> parse_timestamp("ts", "0001-01-01T00:00:00+00:01")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.InvalidInputError: ts: out of the representable range (got ...)
     >>> parse_timestamp("ts", "yesterday")
     Traceback (most recent call last):
     ...
@@ -131,7 +135,12 @@ def parse_timestamp(name: str, value: Any) -> datetime:
         raise InvalidInputError(name, f"expected a timestamp (got {_shown(value)})")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01 is before year 1 in UTC
+        raise InvalidInputError(
+            name, f"out of the representable range (got {_shown(value)})"
+        ) from None
 
 
 def timestamp_microseconds(value: datetime) -> int:

@@ -54,6 +54,7 @@ from watchkeeper.storage.database import (
 )
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow, ModelVersionRecord
 from watchkeeper.storage.migrate import current_revision, upgrade
+from watchkeeper.storage.rollout_store import RolloutStore
 from watchkeeper.storage.version_status import VersionStatusStore
 
 REGISTRATION_ATTEMPTS = 10
@@ -109,6 +110,11 @@ class MetadataStore:
     def version_status(self) -> VersionStatusStore:
         """Status history and aliases of model versions, changed atomically together."""
         return VersionStatusStore(self._engine, self._clock)
+
+    @cached_property
+    def rollouts(self) -> RolloutStore:
+        """Canary rollouts, changed atomically together with the registry's aliases."""
+        return RolloutStore(self._engine, self._clock)
 
     def schema_version(self) -> str | None:
         """The Alembic revision the database is at (the head, once opened)."""

@@ -15,7 +15,7 @@ Two portability rules shape the schema:
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
 ['alert_deliveries', 'alerts', 'audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
- 'model_versions']
+ 'model_versions', 'rollouts']
 """
 
 from __future__ import annotations
@@ -210,6 +210,25 @@ alert_deliveries = sa.Table(
     sa.Index("ix_alert_deliveries_alert", "alert_id"),
 )
 
+rollouts = sa.Table(
+    "rollouts",
+    metadata,
+    sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("challenger_version", sa.Integer(), nullable=False),
+    sa.Column("champion_version", sa.Integer(), nullable=False),
+    sa.Column("canary_share", sa.Float(), nullable=False),
+    sa.Column("shadow", sa.Boolean(), nullable=False),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("active", sa.Integer(), nullable=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("ended_at", UtcDateTime(), nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("reason", sa.Text(), nullable=False),
+    sa.Column("evidence", _json(), nullable=False),
+    sa.UniqueConstraint("model", "active", name="uq_rollouts_model_active"),
+)
+
 __all__ = [
     "NO_FEATURE",
     "NO_MODEL_VERSION",
@@ -223,4 +242,5 @@ __all__ = [
     "model_aliases",
     "model_version_status",
     "model_versions",
+    "rollouts",
 ]

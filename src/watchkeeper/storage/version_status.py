@@ -106,20 +106,7 @@ class VersionStatusStore:
             translated_errors(self._engine, f"change version status of {model!r}"),
             self._engine.begin() as connection,
         ):
-            registry_statements.lock_model(connection, model)
-            transition = plan(_state(connection, model))
-            for change in transition.changes:
-                _change_status(connection, model, change, actor, now)
-            for alias, version in transition.aliases.items():
-                if version is None:
-                    connection.execute(
-                        model_aliases.delete().where(
-                            model_aliases.c.model == model, model_aliases.c.alias == alias
-                        )
-                    )
-                else:
-                    registry_statements.point_alias(connection, model, alias, version, now)
-        return transition
+            return apply_transition(connection, model, plan, actor, now)
 
     def history(self, model: str, version: int | None = None) -> list[StatusEntry]:
         """The status history of one version (or every version) of ``model``, oldest first."""
@@ -151,6 +138,30 @@ class VersionStatusStore:
             self._reader.connect() as connection,
         ):
             return dict(_aliases(connection, model))
+
+
+def apply_transition(
+    connection: Connection, model: str, plan: Plan, actor: str, at: datetime
+) -> Transition:
+    """Lock ``model``, read its state, apply ``plan``'s changes on ``connection``.
+
+    Call inside a transaction; :meth:`VersionStatusStore.transition` does, and so do callers
+    that change other tables atomically with the registry (the rollout store).
+    """
+    registry_statements.lock_model(connection, model)
+    transition = plan(_state(connection, model))
+    for change in transition.changes:
+        _change_status(connection, model, change, actor, at)
+    for alias, version in transition.aliases.items():
+        if version is None:
+            connection.execute(
+                model_aliases.delete().where(
+                    model_aliases.c.model == model, model_aliases.c.alias == alias
+                )
+            )
+        else:
+            registry_statements.point_alias(connection, model, alias, version, at)
+    return transition
 
 
 def _aliases(connection: Connection, model: str) -> dict[str, int]:
@@ -202,4 +213,5 @@ __all__ = [
     "StatusEntry",
     "Transition",
     "VersionStatusStore",
+    "apply_transition",
 ]

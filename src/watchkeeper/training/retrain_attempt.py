@@ -20,10 +20,12 @@ failed attempt at that stage, and the champion is left exactly as it was.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
@@ -69,6 +71,11 @@ class AttemptInputs:
     ``feature_names`` are the model's inputs, in order; ``feature_spec`` the fitted feature
     spec as JSON bytes; ``table_versions`` the event-store table versions read;
     ``event_id`` the column that identifies an event (``keys.event_id``).
+    ``champion_holdout`` holds the champion's own feature columns for the holdout's rows
+    (computed with its fitted feature spec), so each model is scored on its own features;
+    without it the champion scores the new feature columns. ``reference_profile``, when
+    given, builds and stores the reference profile from the new model's holdout scores and
+    threshold and returns its sha256 (else ``reference_profile_sha256`` is recorded as is).
     """
 
     window: TrainingWindow
@@ -78,6 +85,16 @@ class AttemptInputs:
     reference_profile_sha256: str | None = None
     amount_column: str = "amount"
     event_id: str = "event_id"
+    champion_holdout: pl.DataFrame | None = None
+    reference_profile: Callable[[npt.NDArray[np.float64], float], str] | None = None
+
+
+Progress = Callable[[str], None]
+"""Told the name of each long step as it starts (for a status line); may be a no-op."""
+
+
+def _quiet(step: str) -> None:
+    """The default progress: say nothing."""
 
 
 def run_retrain_attempt(
@@ -89,6 +106,7 @@ def run_retrain_attempt(
     workspace_root: Path,
     actor: str = "watchkeeper",
     validate: bool = True,
+    progress: Progress = _quiet,
 ) -> RetrainAttempt:
     """Run one attempt (see the module's steps) and return its recorded outcome.
 
@@ -103,13 +121,14 @@ def run_retrain_attempt(
         champion = registry.load(champion_version) if champion_version is not None else None
         names = list(inputs.feature_names)
         holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
-        champion_contender = _contender(champion)
+        champion_contender = _contender(champion, inputs.champion_holdout)
         check_holdout(
             holdout,
             min_positives=config.retraining.min_positives,
             champion=champion_contender,
         )
         stage = TRAINING_STAGE
+        progress("training")
         train = inputs.window.train
         model = train_model(config.training, train.select(names), train["label"].to_numpy())
         validation = inputs.window.validation
@@ -119,16 +138,23 @@ def run_retrain_attempt(
             config.training.threshold,
         )
         stage = VALIDATION_STAGE
+        progress("evaluation")
         judged = champion_contender if validate else None
         attempt, evaluation = _judge(model, threshold, judged, holdout, config, trigger, champion)
         stage = REGISTRATION_STAGE
+        progress("reference profile")
+        holdout_scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
+        reference_sha256 = inputs.reference_profile_sha256
+        if inputs.reference_profile is not None:
+            reference_sha256 = inputs.reference_profile(holdout_scores, threshold.value)
+        progress("registration")
         registered = registry.register(
             model,
             feature_schema=train.select(names).schema,
             threshold=threshold,
-            calibrator=ScoreCalibrator.fit(model.predict_scores(holdout.features), holdout.labels),
+            calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
             feature_spec=inputs.feature_spec,
-            reference_profile_sha256=inputs.reference_profile_sha256,
+            reference_profile_sha256=reference_sha256,
             metrics={**evaluation, "threshold": threshold.value},
             lineage=_lineage(
                 inputs, config, threshold, evaluation, champion, trigger, workspace_root
@@ -173,7 +199,7 @@ def refuse_attempt(
     return attempt
 
 
-def _contender(champion: LoadedVersion | None) -> Contender | None:
+def _contender(champion: LoadedVersion | None, features: pl.DataFrame | None) -> Contender | None:
     if champion is None:
         return None
     return Contender(
@@ -181,6 +207,7 @@ def _contender(champion: LoadedVersion | None) -> Contender | None:
         champion.threshold,
         champion.version,
         feature_schema=champion.manifest.feature_types,
+        features=features,
     )
 
 
@@ -267,4 +294,4 @@ def _lineage(
     )
 
 
-__all__ = ["AttemptInputs", "refuse_attempt", "run_retrain_attempt"]
+__all__ = ["AttemptInputs", "Progress", "refuse_attempt", "run_retrain_attempt"]

@@ -73,13 +73,16 @@ class Contender:
     """A model in the comparison: the model, its decision threshold, and its version if any.
 
     ``feature_schema`` (column name to Polars dtype name, as recorded with the version) lets
-    :func:`check_holdout` name a schema change precisely.
+    :func:`check_holdout` name a schema change precisely. ``features``, when given, are this
+    model's own feature columns for the holdout's rows, in the same order (the champion's,
+    computed with its own fitted feature spec); without it the model scores the holdout's.
     """
 
     model: Model
     threshold: float
     version: int | None = None
     feature_schema: Mapping[str, str] | None = None
+    features: pl.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,8 @@ def check_holdout(
     if holdout.positives == holdout.rows:
         raise TrainingDataError("the holdout holds no negative: nothing to compare on")
     if champion is not None and champion.feature_schema is not None:
-        check_schema_unchanged(champion.feature_schema, holdout.features.schema, champion.version)
+        schema = _features(champion, holdout).schema
+        check_schema_unchanged(champion.feature_schema, schema, champion.version)
 
 
 def check_schema_unchanged(
@@ -246,12 +250,23 @@ def top_flags(scores: FloatArray, count: int) -> npt.NDArray[np.bool_]:
     return flags
 
 
+def _features(contender: Contender, holdout: Holdout) -> pl.DataFrame:
+    if contender.features is None:
+        return holdout.features
+    if contender.features.height != holdout.rows:
+        raise TrainingDataError(
+            f"model version {contender.version} has features for {contender.features.height} "
+            f"rows of a {holdout.rows}-row holdout: both models must score the same rows"
+        )
+    return contender.features
+
+
 def _scores(contender: Contender, holdout: Holdout) -> FloatArray:
-    schema = holdout.features.schema
+    features = _features(contender, holdout)
     names = getattr(contender.model, "feature_names", None)
     if names is not None:
-        check_feature_columns(schema, list(names))
-    scores = np.asarray(contender.model.predict_scores(holdout.features), dtype=np.float64)
+        check_feature_columns(features.schema, list(names))
+    scores = np.asarray(contender.model.predict_scores(features), dtype=np.float64)
     if scores.shape != (holdout.rows,) or not np.isfinite(scores).all():
         raise TrainingDataError(
             f"model version {contender.version} gave {scores.size} scores for "

@@ -1,0 +1,317 @@
+"""Throughput and latency of ``/v1/score`` against a bare FastAPI endpoint on the same model.
+
+One run, side by side, load from separate processes on loopback:
+
+* ``watchkeeper serve`` with the example workspace's features and a LightGBM model (200 trees,
+  the example's training parameters), every prediction logged through the spool, 1 and 2
+  workers (1: online state in memory; 2: in SQLite, which the workers share);
+* the same app with the prediction log off (``create_app(log_predictions=False)``), for the
+  cost of logging;
+* a bare FastAPI endpoint (uvicorn, same worker count and HTTP protocol) that parses the same JSON events and
+  calls the same booster on a float64 row: no validation, features, routing or logging.
+
+For each server: the peak (closed loop, ``--connections`` concurrent clients in
+``--clients`` processes, for ``--seconds``) and p50/p99 latency at that peak; then p50/p99 in
+an open loop at 80% of the peak rate. ``--quick`` uses tiny settings to check the script runs.
+
+    .venv/bin/python benchmarks/serve_load.py [--quick] [--workers 1 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.serving.conftest import live_event, synthetic_events
+
+BARE_APP = """
+import json, os
+import numpy as np
+from fastapi import FastAPI, Request
+from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.workspace import Workspace
+
+workspace = Workspace.open(__import__("pathlib").Path(os.environ["WATCHKEEPER_WORKSPACE"]))
+loaded = ModelRegistry.for_workspace(workspace).load("champion")
+names = loaded.manifest.feature_names
+app = FastAPI()
+
+@app.post("/v1/score")
+async def score(request: Request) -> dict:
+    event = json.loads(await request.body())
+    row = np.zeros((1, len(names)), dtype=np.float64)
+    row[0, 0] = float(event["amount"])
+    value = float(loaded.model.predict_scores(row)[0])
+    return {"event_id": event["event_id"], "score": value, "decision": value >= loaded.threshold}
+"""
+
+
+NO_LOG_APP = """
+import os
+from pathlib import Path
+from watchkeeper.serving.app import create_app
+from watchkeeper.workspace import Workspace
+
+
+def factory():
+    workspace = Workspace.open(Path(os.environ["WATCHKEEPER_WORKSPACE"]))
+    return create_app(workspace, log_predictions=False)
+"""
+
+NO_DELAY_PROTOCOL = "watchkeeper.serving.no_delay_protocol:NoDelayH11Protocol"
+"""What ``watchkeeper serve`` runs uvicorn with: TCP_NODELAY on every connection."""
+
+KINDS = ("bare", "watchkeeper", "watchkeeper-no-log")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> Path:
+    """A workspace with one LightGBM champion trained on synthetic events.
+
+    Several workers need a shared online state: ``sqlite`` then.
+    """
+    import numpy as np
+
+    from watchkeeper.features.batch_engine import compute_batch
+    from watchkeeper.features.fit import fit
+    from watchkeeper.features.spec import FeatureSpec
+    from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+    from watchkeeper.training.trainers import train_lightgbm
+    from watchkeeper.workspace import Workspace
+
+    root = Workspace.create(folder / f"ws-{online_state}")
+    config = root / "watchkeeper.yaml"
+    config.write_text(config.read_text().replace("type: memory", f"type: {online_state}", 1))
+    with Workspace.open(root) as workspace:
+        frame = synthetic_events(20_000, seed=3)
+        fitted = fit(FeatureSpec.from_workspace_config(workspace.config), frame)
+        features = compute_batch(fitted, frame).features.drop("event_id")
+        amount = frame["amount"].to_numpy()
+        labels = (amount > np.quantile(amount, 0.97)).astype(np.int8)
+        parameters = {"n_estimators": trees, "learning_rate": 0.05, "num_leaves": 31, "verbose": -1}
+        model = train_lightgbm(features, labels, sample_weight=None, parameters=parameters, seed=0)
+        registry = ModelRegistry.for_workspace(workspace)
+        version = registry.register(
+            model,
+            feature_schema=features.schema,
+            threshold=0.5,
+            feature_spec=fitted.to_json().encode("utf-8"),
+        ).version
+        registry.set_status(version, CHAMPION, reason="benchmark")
+    return root
+
+
+def start_server(
+    kind: str, root: Path, workers: int, folder: Path
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    environment = {**os.environ, "WATCHKEEPER_WORKSPACE": str(root), "PYTHONPATH": str(folder)}
+    if kind == "watchkeeper":
+        command = [
+            sys.executable,
+            "-c",
+            "from watchkeeper.cli import main; main()",
+            "serve",
+            "-w",
+            str(root),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+    elif kind == "watchkeeper-no-log":
+        (folder / "no_log_app.py").write_text(NO_LOG_APP)
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "no_log_app:factory",
+            "--factory",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--http",
+            NO_DELAY_PROTOCOL,
+        ]
+    else:
+        (folder / "bare_app.py").write_text(BARE_APP)
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--http",
+            NO_DELAY_PROTOCOL,
+        ]
+    process = subprocess.Popen(
+        command, env=environment, cwd=folder, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    import httpx
+
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            httpx.post(f"http://127.0.0.1:{port}/v1/score", json=live_event(10**9), timeout=2.0)
+            return process, port
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+def _client(arguments: tuple[int, int, float, float | None, int, Any]) -> list[float]:
+    """One load process: ``connections`` threads, closed loop or paced at ``rate`` per second."""
+    import threading
+
+    import httpx
+
+    port, connections, seconds, rate, offset, _ = arguments
+    latencies: list[float] = []
+    lock = threading.Lock()
+    end = time.monotonic() + seconds
+
+    def run(thread: int) -> None:
+        index = offset + thread * 10_000_000
+        interval = connections / rate if rate else 0.0
+        next_send = time.monotonic()
+        # TCP_NODELAY: httpx writes headers and body separately; without it, Nagle and the
+        # server's delayed ACK add 40 ms to some requests, whatever the server does.
+        transport = httpx.HTTPTransport(
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+        )
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", timeout=10.0, transport=transport
+        ) as client:
+            while time.monotonic() < end:
+                if interval:
+                    next_send += interval
+                    pause = next_send - time.monotonic()
+                    if pause > 0:
+                        time.sleep(pause)
+                body = json.dumps(live_event(index)).encode()
+                index += 1
+                started = time.perf_counter()
+                answer = client.post(
+                    "/v1/score", content=body, headers={"content-type": "application/json"}
+                )
+                elapsed = time.perf_counter() - started
+                if answer.status_code == 200:
+                    with lock:
+                        latencies.append(elapsed)
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def load(
+    port: int, clients: int, connections: int, seconds: float, rate: float | None, offset: int
+) -> dict[str, float]:
+    per_client_rate = rate / clients if rate else None
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        results = pool.map(
+            _client,
+            [
+                (port, connections, seconds, per_client_rate, offset + n * 100_000_000, None)
+                for n in range(clients)
+            ],
+        )
+    latencies = sorted(value for result in results for value in result)
+    if not latencies:
+        return {"throughput": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan")}
+    return {
+        "throughput": len(latencies) / seconds,
+        "p50_ms": 1000 * statistics.median(latencies),
+        "p99_ms": 1000 * latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=8)
+    arguments = parser.parse_args()
+    seconds = 2.0 if arguments.quick else arguments.seconds
+    trees = 20 if arguments.quick else 200
+    folder = Path(tempfile.mkdtemp(prefix="serve_load_"))
+    rows = []
+    offset = 0
+    for workers in arguments.workers:
+        root = build_workspace(folder, trees, "memory" if workers == 1 else "sqlite")
+        for kind in KINDS:
+            process, port = start_server(kind, root, workers, folder)
+            try:
+                offset += 10**9
+                peak = load(port, arguments.clients, arguments.connections, seconds, None, offset)
+                offset += 10**9
+                paced = load(
+                    port,
+                    arguments.clients,
+                    arguments.connections,
+                    seconds,
+                    0.8 * peak["throughput"],
+                    offset,
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            rows.append((kind, workers, peak, paced))
+            print(
+                f"{kind:12s} workers={workers} peak {peak['throughput']:8.0f}/s "
+                f"p50 {peak['p50_ms']:6.2f} ms p99 {peak['p99_ms']:6.2f} ms | at 80%: "
+                f"p50 {paced['p50_ms']:6.2f} ms p99 {paced['p99_ms']:6.2f} ms",
+                flush=True,
+            )
+    for workers in arguments.workers:
+        bare = next(row for row in rows if row[0] == "bare" and row[1] == workers)[2]
+        ours = next(row for row in rows if row[0] == "watchkeeper" and row[1] == workers)[2]
+        share = ours["throughput"] / bare["throughput"] if bare["throughput"] else float("nan")
+        quiet = next(row for row in rows if row[0] == "watchkeeper-no-log" and row[1] == workers)[2]
+        logging_cost = (
+            ours["throughput"] / quiet["throughput"] if quiet["throughput"] else float("nan")
+        )
+        print(
+            f"workers={workers}: watchkeeper at {share:.0%} of the bare endpoint's throughput; "
+            f"with logging at {logging_cost:.0%} of its own throughput without logging"
+        )
+
+
+if __name__ == "__main__":
+    main()

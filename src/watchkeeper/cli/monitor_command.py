@@ -1,0 +1,82 @@
+"""``watchkeeper monitor``: one incremental pass of the monitor job, then the alert rules.
+
+The computation lives in :mod:`watchkeeper.monitoring.monitor_job`; this module parses the
+options and renders the result (Rich, or one JSON document with ``--json``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+
+from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    from watchkeeper.monitoring.monitor_job import MonitorResult
+
+
+@app.command()
+def monitor(
+    until: Annotated[
+        str | None,
+        typer.Option(help="Process windows complete by this event time (ISO 8601; default now)."),
+    ] = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Monitor the served model: drift, quality, performance and money per window, then alerts."""
+    from watchkeeper.monitoring.monitor_job import run_monitor
+    from watchkeeper.workspace import Workspace
+
+    moment = parse_until(until)
+    with Workspace.open(workspace) as opened:
+        result = run_monitor(opened, moment)
+    if json_output:
+        emit_json(result.to_dict())
+        return
+    render(result)
+
+
+def parse_until(text: str | None) -> datetime | None:
+    """The ``--until`` time, or None for now.
+
+    >>> parse_until("2026-06-01").isoformat()
+    '2026-06-01T00:00:00'
+    """
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"--until: {text!r} is not an ISO-8601 time, e.g. 2026-06-01") from None
+
+
+def render(result: MonitorResult) -> None:
+    """Print a run's summary for people."""
+    windows = ", ".join(result.windows) or "none"
+    stdout.print(
+        f"monitored [bold]{escape(result.model)}[/] (champion v{result.champion}) "
+        f"until {result.until.isoformat()}"
+    )
+    stdout.print(f"new windows: {windows}")
+    stdout.print(f"windows open for labels: {len(result.relabelled)}")
+    stdout.print(f"metric rows written: {result.rows_written}")
+    if result.concurrent:
+        stdout.print("[yellow]another monitor run moved the watermark first[/]")
+    for alert in result.alerts:
+        where = f" on {alert.feature}" if alert.feature else ""
+        stdout.print(
+            f"[bold red]{alert.action}[/] {escape(alert.rule)} ({alert.severity}): "
+            f"{alert.metric}{where} = {alert.value} vs {alert.threshold}"
+        )
+    for note in result.notes:
+        stdout.print(f"note: {note}")
+
+
+__all__ = ["monitor", "parse_until", "render"]

@@ -1,0 +1,220 @@
+"""``watchkeeper train`` and ``watchkeeper retrain``: one training attempt, by hand.
+
+Both build the inputs with :mod:`watchkeeper.training.pipeline` and run
+:func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt`; ``train`` registers without
+the gate (the first version becomes champion, later ones candidates), ``retrain`` validates
+against the champion (passing makes the new version ``challenger``). Every attempt is
+recorded in the audit log. An attempt refused on its input (too few positives, no outcomes,
+an empty window, a schema change, a trainer that raised) prints one line on stderr and exits
+with code 2; a version the gate turns down is an honest result, exit 0, ``accepted: false``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
+from watchkeeper.cli.output import emit_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from watchkeeper.training.attempts import RetrainAttempt
+    from watchkeeper.workspace import Workspace
+
+
+def parse_as_of(text: str | None) -> datetime | None:
+    """An ISO date or date-time; a date is its midnight, a time without zone is UTC.
+
+    >>> parse_as_of("2025-07-01")
+    datetime.datetime(2025, 7, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_as_of("2025-07-01T12:30+02:00").isoformat()
+    '2025-07-01T10:30:00+00:00'
+    >>> parse_as_of("soon")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: --as-of: 'soon' is not an ISO date or date-time; write 2025-07-01 or 2025-07-01T12:00
+    """
+    from watchkeeper.errors import ConfigError
+
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(
+            f"--as-of: {text!r} is not an ISO date or date-time; write 2025-07-01 or "
+            "2025-07-01T12:00"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="TIME",
+        help=(
+            "Train as of this ISO date/time: only events up to it and outcomes received by it. "
+            "Default: the newest transaction's time (never after the workspace clock's now)."
+        ),
+    ),
+]
+
+
+@app.command()
+def train(
+    as_of: AsOfOption = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Train a version by hand: the first becomes champion, later ones candidates."""
+    from watchkeeper.workspace import Workspace as OpenWorkspace
+
+    with OpenWorkspace.open(workspace) as opened:
+        moment = _run_as_of(opened, as_of)
+        attempt, document = _run(
+            opened, moment, trigger="manual: watchkeeper train", validate=False
+        )
+    _report(attempt, document, json_output)
+
+
+@app.command()
+def retrain(
+    reason: Annotated[
+        str | None,
+        typer.Option(help="Why, for the record; without it the retrain policy decides."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Train even when the policy says no.")
+    ] = False,
+    as_of: AsOfOption = None,
+    workspace: WorkspaceOption = Path(),
+    json_output: JsonOption = False,
+) -> None:
+    """Run one retraining attempt validated against the champion, and print its record."""
+    from watchkeeper.registry.registry import ModelRegistry
+    from watchkeeper.training.policy_check import consult_retrain_policy
+    from watchkeeper.workspace import Workspace as OpenWorkspace
+
+    with OpenWorkspace.open(workspace) as opened:
+        moment = _run_as_of(opened, as_of)
+        if reason is not None:
+            trigger = f"manual: {reason}"
+        else:
+            decision = consult_retrain_policy(
+                ModelRegistry.for_workspace(opened), opened.config.retraining, as_of=moment
+            )
+            if not decision.retrain and not force:
+                _report_skipped(decision.reason, decision.trigger, decision.evidence, json_output)
+                return
+            trigger = (
+                decision.reason
+                if decision.retrain
+                else f"manual: watchkeeper retrain --force (policy: {decision.reason})"
+            )
+        attempt, document = _run(opened, moment, trigger=trigger, validate=True)
+    _report(attempt, document, json_output)
+
+
+def _run_as_of(workspace: Workspace, text: str | None) -> datetime:
+    """Resolve the as-of moment and run the rest of the command on it, in event time.
+
+    Versions, status changes and attempts are then recorded at the as-of moment, so the
+    retrain policy's cooldown compares like with like on a replayed history too. Must run
+    before the metadata store is first opened (it takes the workspace's clock then).
+    """
+    from watchkeeper.clock import EventTimeClock
+    from watchkeeper.training.pipeline import latest_event_time, resolve_as_of
+
+    moment = parse_as_of(text)
+    if moment is None:
+        latest = latest_event_time(workspace.events, workspace.config.keys.event_time)
+        moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
+    workspace.clock = EventTimeClock(moment)
+    return moment
+
+
+def _run(
+    workspace: Workspace, as_of: datetime | None, *, trigger: str, validate: bool
+) -> tuple[RetrainAttempt, dict[str, Any]]:
+    from watchkeeper.errors import WatchkeeperError
+    from watchkeeper.registry.registry import ModelRegistry
+    from watchkeeper.training.pipeline import build_attempt_inputs
+    from watchkeeper.training.retrain_attempt import refuse_attempt, run_retrain_attempt
+
+    registry = ModelRegistry.for_workspace(workspace)
+    with stderr.status("preparing the training data") as status:
+
+        def progress(step: str) -> None:
+            status.update(f"{step}...")
+
+        try:
+            inputs = build_attempt_inputs(workspace, registry, as_of=as_of, progress=progress)
+        except WatchkeeperError as error:
+            attempt = refuse_attempt(registry, error, trigger=trigger)
+            return attempt, {"model": registry.model_name, "as_of": as_of, "status": None}
+        attempt = run_retrain_attempt(
+            registry,
+            inputs,
+            workspace.config,
+            trigger=trigger,
+            workspace_root=workspace.root,
+            validate=validate,
+            progress=progress,
+        )
+    version = attempt.challenger_version
+    status_name = registry.record(version).status if version is not None else None
+    return attempt, {
+        "model": registry.model_name,
+        "as_of": inputs.window.as_of,
+        "status": status_name,
+        "slices": inputs.window.counts(),
+    }
+
+
+def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool) -> None:
+    refused = "error" in attempt.evidence
+    if json_output:
+        emit_json({"started": True, **document, **attempt.to_dict()})
+    elif not refused:
+        version = attempt.challenger_version
+        verdict = "[green]accepted[/]" if attempt.accepted else "[bold red]not accepted[/]"
+        where = f"version {version} ({document['status']})" if version is not None else "no version"
+        stdout.print(f"{document['model']}: attempt {verdict}, {where}")
+        stdout.print(f"  reason: {escape(attempt.reason)}")
+        stdout.print(f"  trigger: {escape(attempt.trigger)}")
+        for side in ("champion", "challenger"):
+            metrics = getattr(attempt, f"{side}_metrics")
+            if metrics:
+                shown = ", ".join(
+                    f"{name} {_number(metrics.get(name))}"
+                    for name in ("business_value", "pr_auc", "recall", "precision", "flag_rate")
+                )
+                stdout.print(f"  {side}: {shown}")
+    if refused:
+        stderr.print(f"[bold red]error:[/] {escape(attempt.summary)}", highlight=False)
+        raise typer.Exit(EXIT_USER_ERROR)
+
+
+def _report_skipped(
+    reason: str, trigger: str | None, evidence: dict[str, Any], json_output: bool
+) -> None:
+    if json_output:
+        emit_json({"started": False, "reason": reason, "trigger": trigger, "evidence": evidence})
+        return
+    stdout.print(f"no retraining: {escape(reason)} (pass --reason or --force to train anyway)")
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return "n/a" if value is None else str(value)
+
+
+__all__ = ["parse_as_of", "retrain", "train"]

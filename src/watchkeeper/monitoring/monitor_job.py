@@ -1,0 +1,375 @@
+"""The monitor job: incremental, idempotent, safe to run twice at once.
+
+Two watermarks per model, both in event time and both moved by compare-and-set
+(``MetadataStore.advance_watermark``):
+
+``monitor``
+    The end of the last window whose *profile* was done. A run takes the complete windows
+    from there to ``--until`` (a window still open is left for later), reads their logged
+    predictions once, stores each version's daily profile in the artifact store, and writes the
+    rows that never change afterwards: drift, data quality, prediction drift, and the
+    estimated (CBPE) performance and money, which need no label.
+``monitor-labels``
+    The end of the last window whose *labels* are final. Windows between the two watermarks
+    are "open for labels": each run recomputes their realized performance and money from the
+    predictions' scores and the outcomes received by ``--until`` (status ``immature``). Once a
+    window is mature (its end is a maturity horizon before ``--until``) it is computed one last
+    time with status ``ok`` and the label watermark passes it: it is final.
+
+Idempotence: rows are keyed (model, version, window, feature, metric) and upserted, and a run
+writes only rows whose value, status or threshold differ from what is stored, so a second run
+with nothing new writes nothing and moves no watermark. Concurrency: two runs over the same
+windows compute the same rows, so whichever upsert lands last changes nothing; only one
+compare-and-set of each watermark succeeds, and the loser reports ``concurrent``.
+
+A week is never rescanned: ``WindowProfileStore.merged`` merges the stored daily profiles.
+Rejected events: the event store has no table of them yet, so ``rejected_events`` is 0 (and
+the result says so). Predictions logged after their window was profiled are not profiled
+(run the job with ``--until`` a little behind the logger); their labels still count.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> root = Workspace.create(Path(tempfile.mkdtemp()) / "ws")
+>>> with Workspace.open(root) as workspace:
+...     run_monitor(workspace)
+Traceback (most recent call last):
+...
+watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor; promote a version first
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from watchkeeper.alerts.manager import AlertManager
+from watchkeeper.clock import as_utc
+from watchkeeper.errors import RegistryError
+from watchkeeper.monitoring.labels import attach_labels, is_window_mature
+from watchkeeper.monitoring.profile_builder import ProfileBuilder
+from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.served_predictions import (
+    PREDICTION_COLUMNS,
+    decode_served,
+    rule_decisions,
+)
+from watchkeeper.monitoring.version_context import VersionContext, load_version_context
+from watchkeeper.monitoring.window_metrics import (
+    WindowKey,
+    estimated_rows,
+    profile_rows,
+    realized_rows,
+)
+from watchkeeper.monitoring.window_profile_store import WindowProfileStore
+from watchkeeper.monitoring.windows import Window, complete_windows
+from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.workspace import Workspace
+
+PROFILE_JOB = "monitor"
+LABELS_JOB = "monitor-labels"
+LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_input")
+REJECTIONS_NOTE = "the event store keeps no rejected events yet: rejected_events is recorded as 0"
+
+
+@dataclass(frozen=True)
+class FiredAlert:
+    """An alert rule that fires (or was resolved) after the run."""
+
+    rule: str
+    metric: str
+    feature: str | None
+    severity: str
+    action: str
+    value: float | None
+    threshold: float
+
+
+@dataclass(frozen=True)
+class MonitorResult:
+    """What one run did."""
+
+    model: str
+    champion: int
+    until: datetime
+    watermark_before: datetime | None
+    watermark_after: datetime | None
+    label_watermark_before: datetime | None
+    label_watermark_after: datetime | None
+    windows: tuple[str, ...]
+    relabelled: tuple[str, ...]
+    rows_written: int
+    concurrent: bool
+    alerts: tuple[FiredAlert, ...] = ()
+    notes: tuple[str, ...] = field(default=(REJECTIONS_NOTE,))
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (times as ISO text)."""
+
+        def text(moment: datetime | None) -> str | None:
+            return None if moment is None else moment.isoformat()
+
+        return {
+            "model": self.model,
+            "champion": self.champion,
+            "until": text(self.until),
+            "watermark": {
+                "before": text(self.watermark_before),
+                "after": text(self.watermark_after),
+            },
+            "label_watermark": {
+                "before": text(self.label_watermark_before),
+                "after": text(self.label_watermark_after),
+            },
+            "windows": list(self.windows),
+            "relabelled": list(self.relabelled),
+            "rows_written": self.rows_written,
+            "concurrent": self.concurrent,
+            "alerts": [alert.__dict__ for alert in self.alerts],
+            "notes": list(self.notes),
+        }
+
+
+class MonitorJob:
+    """One model's monitor over a workspace; :meth:`run` does one incremental pass."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.config = workspace.config
+        self.model = self.config.model.name
+        self.registry = ModelRegistry.for_workspace(workspace)
+        self.profiles = WindowProfileStore(
+            workspace.artifacts, workspace.root / "monitoring" / "window_profiles", self.model
+        )
+        self._contexts: dict[int, VersionContext] = {}
+        self._champion: int | None = None
+        self.notes: list[str] = [REJECTIONS_NOTE]
+        business = self.config.monitoring.business
+        self._rule = business.baseline_rule if business.baseline == "rule" else None
+
+    def context(self, version: int | str) -> VersionContext:
+        """The monitoring context of a version (loaded once per run)."""
+        number = self.registry.resolve(version)
+        if number not in self._contexts:
+            self._contexts[number] = load_version_context(self.registry, number)
+        return self._contexts[number]
+
+    def run(self, until: datetime | None = None) -> MonitorResult:
+        """Process the windows completed by ``until`` (default: the clock's now)."""
+        if "champion" not in self.registry.aliases():
+            raise RegistryError(
+                f"model {self.model!r} has no champion to monitor; promote a version first"
+            )
+        champion = self.context("champion")
+        self._champion = champion.version
+        moment = as_utc(until) if until is not None else self.workspace.clock.now()
+        metadata = self.workspace.metadata
+        watermark = metadata.get_watermark(PROFILE_JOB, self.model)
+        label_mark = metadata.get_watermark(LABELS_JOB, self.model)
+        first = self._first_prediction(moment) if watermark is None or label_mark is None else None
+        length = self.config.monitoring.window
+        start = watermark if watermark is not None else first
+        new = complete_windows(start, moment, length) if start is not None else []
+        label_start = label_mark if label_mark is not None else first
+        open_windows = (
+            complete_windows(label_start, watermark, length)
+            if label_start is not None and watermark is not None
+            else []
+        )
+        if watermark is not None and moment < watermark:  # labels as of then would regress
+            open_windows = []
+            self.notes.append(
+                f"--until {moment.isoformat()} is before the watermark {watermark.isoformat()}: "
+                "nothing to do"
+            )
+        outcomes = self.workspace.events.read(
+            "outcomes", columns=["event_id", "outcome", "received_at"]
+        )
+        rows: list[MetricRow] = []
+        for window in new:
+            rows += self._new_window_rows(window, outcomes, moment)
+        for window in open_windows:
+            rows += self._label_rows(window, self._read(window, LABEL_COLUMNS), outcomes, moment)
+        written = self._write_changed(rows)
+        concurrent = False
+        watermark_after = new[-1].end if new else watermark
+        if watermark_after is not None and watermark_after != watermark:
+            concurrent |= not metadata.advance_watermark(
+                PROFILE_JOB, self.model, watermark_after, expected=watermark
+            )
+        label_after = label_mark
+        for window in [*open_windows, *new]:
+            if not is_window_mature(window.end, moment, self.config.label.maturity_horizon):
+                break
+            label_after = window.end
+        if label_after is not None and label_after != label_mark:
+            concurrent |= not metadata.advance_watermark(
+                LABELS_JOB, self.model, label_after, expected=label_mark
+            )
+        return MonitorResult(
+            model=self.model,
+            champion=champion.version,
+            until=moment,
+            watermark_before=watermark,
+            watermark_after=metadata.get_watermark(PROFILE_JOB, self.model),
+            label_watermark_before=label_mark,
+            label_watermark_after=metadata.get_watermark(LABELS_JOB, self.model),
+            windows=tuple(str(window) for window in new),
+            relabelled=tuple(str(window) for window in open_windows),
+            rows_written=written,
+            concurrent=concurrent,
+            alerts=self._alerts(),
+            notes=tuple(self.notes),
+        )
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _first_prediction(self, until: datetime) -> datetime | None:
+        times = self.workspace.events.read("predictions", end=until, columns=["ts"])
+        if times.height == 0:
+            return None
+        earliest: datetime = times["ts"].min()  # type: ignore[assignment]
+        return as_utc(earliest)
+
+    def _read(self, window: Window, columns: Iterable[str]) -> pl.DataFrame:
+        return self.workspace.events.read(
+            "predictions", start=window.start, end=window.end, columns=list(columns)
+        ).filter(pl.col("model_version").is_not_null())
+
+    # -- computing ---------------------------------------------------------------------------
+
+    def _new_window_rows(
+        self, window: Window, outcomes: pl.DataFrame, until: datetime
+    ) -> list[MetricRow]:
+        predictions = self._read(window, PREDICTION_COLUMNS)
+        monitoring = self.config.monitoring
+        ranges = schema_ranges(self.config.features.inputs)
+        rows: list[MetricRow] = []
+        for version in sorted(predictions["model_version"].unique().to_list()):
+            context = self._served_context(int(version))
+            if context is None:
+                continue
+            served = predictions.filter(pl.col("model_version") == version)
+            decoded = decode_served(served, context.feature_types)
+            decisions = self._with_baseline(decoded.decisions, served)
+            builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
+            profile = builder.update(decoded.profiled.select(context.profiled_columns)).profile(
+                window.start, window.end
+            )
+            self.profiles.put(context.version, window, profile)
+            key = WindowKey(self.model, context.version, window.start, window.end)
+            flags = int(decisions["decision"].sum())
+            rows += profile_rows(
+                key, context.reference, profile, monitoring,
+                threshold=context.threshold, flags=flags, ranges=ranges, rejected={},
+            )  # fmt: skip
+            if context.calibrator is not None:
+                rows += estimated_rows(key, decisions, context.calibrator, monitoring.business)
+        return rows + self._label_rows(window, predictions, outcomes, until)
+
+    def _label_rows(
+        self, window: Window, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
+    ) -> list[MetricRow]:
+        label = self.config.label
+        mature = is_window_mature(window.end, until, label.maturity_horizon)
+        events = predictions.select(*LABEL_COLUMNS).with_columns(
+            amount=pl.col("raw_input")
+            .str.json_path_match("$.amount")
+            .cast(pl.Float64, strict=False)
+        )
+        labelled = attach_labels(
+            self._with_baseline(events, predictions),
+            outcomes,
+            as_of=until,
+            maturity_horizon=label.maturity_horizon,
+            positive_outcome=label.positive_outcome,
+        )
+        rows: list[MetricRow] = []
+        for version in sorted(labelled["model_version"].unique().to_list()):
+            key = WindowKey(self.model, int(version), window.start, window.end)
+            part = labelled.filter(pl.col("model_version") == version)
+            rows += realized_rows(
+                key, part, mature=mature, business=self.config.monitoring.business
+            )
+        return rows
+
+    def _served_context(self, version: int) -> VersionContext | None:
+        """A served version's context; one without a reference profile is refused: the
+        champion stops the run, any other version is skipped with a note."""
+        try:
+            return self.context(version)
+        except RegistryError as error:
+            if version == self._champion:
+                raise
+            note = f"version {version} skipped: {error}"
+            if note not in self.notes:
+                self.notes.append(note)
+            return None
+
+    def _with_baseline(self, frame: pl.DataFrame, predictions: pl.DataFrame) -> pl.DataFrame:
+        if self._rule is None:
+            return frame
+        return frame.with_columns(rule_decisions(predictions["raw_input"], self._rule))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _write_changed(self, rows: list[MetricRow]) -> int:
+        if not rows:
+            return 0
+        start = min(row.window_start for row in rows)
+        end = max(row.window_end for row in rows)
+        stored = {
+            _key(row): (row.value, row.status, row.threshold)
+            for row in self.workspace.metadata.metrics(self.model, start=start, end=end)
+        }
+        changed = [
+            row for row in rows if stored.get(_key(row)) != (row.value, row.status, row.threshold)
+        ]
+        return self.workspace.metadata.upsert_metrics(changed) if changed else 0
+
+    def _alerts(self) -> tuple[FiredAlert, ...]:
+        manager = AlertManager(
+            self.workspace.metadata, self.model, self.config.owner, self.config.alerts,
+            self.workspace.clock,
+        )  # fmt: skip
+        fired = []
+        for outcome in manager.evaluate():
+            evaluation = outcome.evaluation
+            if not evaluation.firing and outcome.action != "resolved":
+                continue
+            latest = evaluation.latest
+            fired.append(
+                FiredAlert(
+                    evaluation.rule,
+                    evaluation.metric,
+                    evaluation.feature,
+                    evaluation.severity,
+                    outcome.action,
+                    None if latest is None else latest.value,
+                    evaluation.threshold,
+                )
+            )
+        return tuple(fired)
+
+
+def _key(row: MetricRow) -> tuple[Any, ...]:
+    return (row.model_version, as_utc(row.window_start), row.feature, row.metric)
+
+
+def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
+    """One incremental monitor pass over ``workspace`` (see the module's notes)."""
+    return MonitorJob(workspace).run(until)
+
+
+__all__ = [
+    "LABELS_JOB",
+    "PROFILE_JOB",
+    "FiredAlert",
+    "MonitorJob",
+    "MonitorResult",
+    "run_monitor",
+]

@@ -1,0 +1,122 @@
+"""The logged predictions of a window, decoded for monitoring in one vectorised pass.
+
+The prediction log keeps what the model saw as JSON text (``features``) and what arrived
+(``raw_input``). Monitoring decodes the features with Polars ``str.json_decode`` and the
+model version's known schema (no inference, no Python loop over rows), and takes the
+transaction amount from the raw input with a JSON path.
+
+>>> frame = pl.DataFrame({"score": [0.2], "decision": [False],
+...     "features": ['{"amount_z": 1.5, "country": "DE"}'], "raw_input": ['{"amount": 12.5}']})
+>>> served = decode_served(frame, {"amount_z": "Float64", "country": "String"})
+>>> served.decisions.row(0), served.profiled.row(0)
+((0.2, False, 12.5), (1.5, 'DE', 0.2))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from watchkeeper.errors import SchemaError
+
+SCORE_COLUMN = "score"
+"""The name of the score in a reference profile and in window profiles."""
+
+AMOUNT_FIELD = "amount"
+"""The transaction amount's key in the logged raw input."""
+
+PREDICTION_COLUMNS = (
+    "event_id",
+    "ts",
+    "model_version",
+    "score",
+    "decision",
+    "raw_input",
+    "features",
+)
+"""The prediction-log columns monitoring reads."""
+
+
+def polars_dtype(name: str) -> pl.DataType:
+    """The Polars data type named by a manifest's feature schema (``Float64``, ``String``...).
+
+    >>> polars_dtype("Int64"), polars_dtype("Utf8")
+    (Int64, String)
+    """
+    base = name.split("(", 1)[0].strip()
+    found = getattr(pl, base, None)
+    if found is None or not (isinstance(found, type) and issubclass(found, pl.DataType)):
+        raise SchemaError(f"feature type {name!r} is not a Polars data type")
+    if base in ("Categorical", "Enum", "Utf8"):
+        return pl.String()
+    return found()
+
+
+@dataclass(frozen=True)
+class ServedWindow:
+    """A window's decoded predictions: what was decided, and what the model saw.
+
+    ``decisions`` has ``score``, ``decision`` and the transaction ``amount``; ``profiled``
+    the served features and the score, the columns a window profile holds. Two frames,
+    because a feature may well be called ``amount`` too.
+    """
+
+    decisions: pl.DataFrame
+    profiled: pl.DataFrame
+
+
+def decode_served(frame: pl.DataFrame, feature_types: Mapping[str, str]) -> ServedWindow:
+    """Decode the logged JSON of ``frame``; features keep the given order, then the score.
+
+    A feature missing from an event's JSON becomes null (counted as missing by the profile).
+    """
+    schema = pl.Struct({name: polars_dtype(dtype) for name, dtype in feature_types.items()})
+    decisions = frame.select(
+        pl.col("score").cast(pl.Float64),
+        pl.col("decision").cast(pl.Boolean),
+        pl.col("raw_input")
+        .str.json_path_match(f"$.{AMOUNT_FIELD}")
+        .cast(pl.Float64, strict=False)
+        .alias("amount"),
+    )
+    profiled = frame.select(
+        pl.col("features").str.json_decode(schema).alias("_features"),
+        pl.col("score").cast(pl.Float64).alias(SCORE_COLUMN),
+    ).unnest("_features")
+    return ServedWindow(decisions, profiled)
+
+
+def rule_decisions(raw_input: pl.Series, rule: str) -> pl.Series:
+    """A rule baseline's decisions (True = flagged) on the logged raw inputs.
+
+    ``rule`` is a Polars SQL predicate over the raw input's fields
+    (``monitoring.business.baseline_rule``); a null result is not flagged.
+
+    >>> raw = pl.Series(["{\\"amount\\": 900.0}", "{\\"amount\\": 20.0}"])
+    >>> rule_decisions(raw, "amount > 500").to_list()
+    [True, False]
+    """
+    if raw_input.len() == 0:
+        return pl.Series("baseline_decision", [], dtype=pl.Boolean)
+    fields = raw_input.str.json_decode(infer_schema_length=None).struct.unnest()
+    try:
+        flagged = fields.select(pl.sql_expr(rule).cast(pl.Boolean).fill_null(False))
+    except (pl.exceptions.PolarsError, ValueError) as error:
+        raise SchemaError(
+            f"monitoring.business.baseline_rule {rule!r} cannot be evaluated on the logged "
+            f"raw input ({type(error).__name__}: {str(error).splitlines()[0]})"
+        ) from None
+    return flagged.to_series().alias("baseline_decision")
+
+
+__all__ = [
+    "AMOUNT_FIELD",
+    "PREDICTION_COLUMNS",
+    "SCORE_COLUMN",
+    "ServedWindow",
+    "decode_served",
+    "polars_dtype",
+    "rule_decisions",
+]

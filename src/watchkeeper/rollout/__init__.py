@@ -1,0 +1,1 @@
+"""Canary rollout: a deterministic traffic split, and a guarded promote-or-roll-back controller."""

@@ -1,0 +1,289 @@
+"""The rollout controller: idle -> canary -> promoted | rolled_back, driven by event time.
+
+:meth:`RolloutController.start` makes a validated version the challenger and opens a canary
+against the current champion. :meth:`~RolloutController.evaluate` (on each monitoring tick,
+or on demand) checks the guards of :mod:`watchkeeper.rollout.guards` on the canary's
+statistics: any failed guard rolls back at once; after ``rollout.duration`` of event time and
+``rollout.min_events`` scored events it promotes, or waits for an owner's approval when
+``rollout.require_approval`` is set. Every transition is one transaction over the rollout row
+and the registry (:mod:`watchkeeper.storage.rollout_store`) and is recorded in the audit log.
+
+>>> import tempfile
+>>> from datetime import UTC, datetime, timedelta
+>>> import numpy as np
+>>> from sklearn.linear_model import LogisticRegression
+>>> from watchkeeper.clock import EventTimeClock
+>>> from watchkeeper.config.lifecycle import RolloutConfig
+>>> from watchkeeper.registry.registry import ModelRegistry
+>>> from watchkeeper.storage.artifacts import open_artifact_store
+>>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.training.model import SklearnModel
+>>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
+>>> metadata = open_metadata_store("sqlite://", clock)
+>>> registry = ModelRegistry(metadata, open_artifact_store(tempfile.mkdtemp()), "fraud")
+>>> model = SklearnModel(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), ["amount"])
+>>> for _ in range(2):
+...     _ = registry.register(model, feature_schema={"amount": "Float64"}, threshold=0.5)
+>>> _ = registry.set_status(1, "champion", reason="first version")
+>>> controller = RolloutController(registry, RolloutConfig(min_events=10), clock)
+>>> controller.start(2, actor="dana", reason="passed the gate").state
+'canary'
+>>> quiet = RouteStatistics(events=20, latency_ms_total=20.0)
+>>> controller.evaluate(CanaryStatistics(quiet, quiet)).action
+'waiting'
+>>> _ = clock.advance(timedelta(hours=48))
+>>> controller.evaluate(CanaryStatistics(quiet, quiet)).action
+'promoted'
+>>> registry.aliases()
+{'champion': 2}
+>>> metadata.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from watchkeeper.clock import Clock
+from watchkeeper.config.lifecycle import RolloutConfig
+from watchkeeper.errors import RolloutError
+from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.registry.statuses import (
+    CANDIDATE,
+    CHALLENGER,
+    CHAMPION,
+    RETIRED,
+    ROLLED_BACK,
+    status_plan,
+)
+from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_flag_rate
+from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
+from watchkeeper.storage import rollout_store
+from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.rollout_store import RolloutRecord
+
+Action = Literal["idle", "waiting", "awaiting_approval", "promoted", "rolled_back"]
+
+
+@dataclass(frozen=True)
+class RolloutStatus:
+    """The rollout state (``idle`` when nothing runs), the running or last rollout, the aliases."""
+
+    state: str
+    rollout: RolloutRecord | None
+    aliases: dict[str, int]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready view for the CLI and the HTTP API."""
+        rollout = self.rollout
+        return {
+            "state": self.state,
+            "aliases": dict(self.aliases),
+            "rollout": None
+            if rollout is None
+            else {
+                "id": rollout.id,
+                "state": rollout.state,
+                "challenger_version": rollout.challenger_version,
+                "champion_version": rollout.champion_version,
+                "canary_share": rollout.canary_share,
+                "shadow": rollout.shadow,
+                "started_at": rollout.started_at.isoformat(),
+                "ended_at": rollout.ended_at.isoformat() if rollout.ended_at else None,
+                "actor": rollout.actor,
+                "reason": rollout.reason,
+            },
+        }
+
+
+@dataclass(frozen=True)
+class RolloutEvaluation:
+    """What one evaluation did, the guard verdicts, and the message to alert with (if any)."""
+
+    action: Action
+    checks: tuple[GuardCheck, ...]
+    rollout: RolloutRecord | None
+    alert: str | None = None
+
+
+class RolloutController:
+    """Starts, evaluates, promotes and rolls back the canary of one model's registry."""
+
+    def __init__(self, registry: ModelRegistry, config: RolloutConfig, clock: Clock) -> None:
+        self.registry = registry
+        self.config = config
+        self.clock = clock
+        self._store = registry.metadata.rollouts
+        self._model = registry.model_name
+
+    def status(self) -> RolloutStatus:
+        """The running rollout's state, else ``idle`` with the last rollout (if any)."""
+        running = self._store.active(self._model)
+        aliases = self.registry.aliases()
+        if running is not None:
+            return RolloutStatus(running.state, running, aliases)
+        return RolloutStatus("idle", self._store.latest(self._model), aliases)
+
+    def running(self) -> RolloutRecord:
+        """The running rollout; :class:`RolloutError` when none runs."""
+        found = self._store.active(self._model)
+        if found is None:
+            raise RolloutError(f"no rollout of {self._model!r} is running")
+        return found
+
+    def start(self, version: int | str, *, actor: str, reason: str = "canary") -> RolloutRecord:
+        """Make ``version`` the challenger and open its canary against the champion."""
+        challenger = self.registry.resolve(version)
+        champion = self.registry.aliases().get(CHAMPION)
+        if champion is None:
+            raise RolloutError(f"model {self._model!r} has no champion to canary against")
+        if champion == challenger:
+            raise RolloutError(f"version {challenger} is already the champion")
+        plan = status_plan(
+            self._model, challenger, CHALLENGER, reason=reason, demote_previous_to=CANDIDATE
+        )
+        record = self._store.start(
+            self._model,
+            challenger_version=challenger,
+            champion_version=champion,
+            canary_share=self.config.canary_share,
+            shadow=self.config.shadow,
+            plan=plan,
+            actor=actor,
+            reason=reason,
+        )
+        self._audit(
+            "rollout_start",
+            f"canary of version {challenger} started: {reason}",
+            actor,
+            {"rollout": record.id, "challenger": challenger, "champion": champion},
+        )
+        return record
+
+    def promote(
+        self, *, actor: str, reason: str = "promoted", evidence: dict[str, Any] | None = None
+    ) -> RolloutRecord:
+        """End the canary by making the challenger the champion (the old one retires)."""
+        running = self.running()
+        plan = status_plan(
+            self._model,
+            running.challenger_version,
+            CHAMPION,
+            reason=reason,
+            demote_previous_to=RETIRED,
+        )
+        record = self._store.finish(
+            self._model,
+            running.id,
+            rollout_store.PROMOTED,
+            plan=plan,
+            actor=actor,
+            reason=reason,
+            evidence=evidence,
+        )
+        self._audit(
+            "rollout_promote",
+            f"version {running.challenger_version} promoted: {reason}",
+            actor,
+            {"rollout": running.id, **(evidence or {})},
+        )
+        return record
+
+    def rollback(
+        self, *, actor: str, reason: str = "rolled back", evidence: dict[str, Any] | None = None
+    ) -> RolloutRecord:
+        """End the canary by rolling the challenger back; the champion keeps serving."""
+        running = self.running()
+        plan = status_plan(self._model, running.challenger_version, ROLLED_BACK, reason=reason)
+        record = self._store.finish(
+            self._model,
+            running.id,
+            rollout_store.ROLLED_BACK,
+            plan=plan,
+            actor=actor,
+            reason=reason,
+            evidence=evidence,
+        )
+        self._audit(
+            "rollout_rollback",
+            f"version {running.challenger_version} rolled back: {reason}",
+            actor,
+            {"rollout": running.id, **(evidence or {})},
+        )
+        return record
+
+    def evaluate(
+        self, statistics: CanaryStatistics, *, actor: str = "watchkeeper"
+    ) -> RolloutEvaluation:
+        """Check the guards; roll back on any failure, promote (or await approval) when due."""
+        running = self._store.active(self._model)
+        if running is None:
+            return RolloutEvaluation("idle", (), self._store.latest(self._model))
+        checks = tuple(check_guards(statistics, self.config.guards))
+        evidence = {
+            "checks": [vars(check) for check in checks],
+            "challenger_events": statistics.challenger.events,
+        }
+        failed = [check for check in checks if not check.passed]
+        if failed:
+            reason = "; ".join(check.describe() for check in failed)
+            record = self.rollback(actor=actor, reason=f"guard failed: {reason}", evidence=evidence)
+            alert = (
+                f"canary of version {running.challenger_version} of {self._model!r} "
+                f"rolled back: {reason}"
+            )
+            return RolloutEvaluation("rolled_back", checks, record, alert)
+        elapsed = self.clock.now() - running.started_at
+        due = (
+            elapsed >= self.config.duration
+            and statistics.challenger.events >= self.config.min_events
+        )
+        if not due:
+            return RolloutEvaluation("waiting", checks, running)
+        if self.config.require_approval:
+            if running.state != rollout_store.AWAITING_APPROVAL:
+                running = self._store.mark(
+                    self._model,
+                    running.id,
+                    rollout_store.AWAITING_APPROVAL,
+                    reason="guards passed for the whole duration; waiting for the owner",
+                )
+            return RolloutEvaluation("awaiting_approval", checks, running)
+        record = self.promote(
+            actor=actor, reason="guards passed for the whole duration", evidence=evidence
+        )
+        return RolloutEvaluation("promoted", checks, record)
+
+    def evaluate_from_events(
+        self, events: EventStore, *, actor: str = "watchkeeper", challenger_errors: int = 0
+    ) -> RolloutEvaluation:
+        """:meth:`evaluate` on the predictions logged since the canary started, up to now.
+
+        The challenger's holdout flag rate comes from its registry metrics
+        (:func:`~watchkeeper.rollout.canary_statistics.holdout_flag_rate`).
+        """
+        running = self._store.active(self._model)
+        if running is None:
+            return RolloutEvaluation("idle", (), self._store.latest(self._model))
+        metrics = self.registry.record(running.challenger_version).metrics
+        statistics = canary_statistics(
+            events,
+            running,
+            holdout=holdout_flag_rate(metrics),
+            challenger_errors=challenger_errors,
+        )
+        return self.evaluate(statistics, actor=actor)
+
+    def _audit(self, kind: str, summary: str, actor: str, evidence: dict[str, Any]) -> None:
+        self.registry.metadata.record_decision(
+            model=self._model, kind=kind, summary=summary, evidence=evidence, actor=actor
+        )
+
+
+__all__ = [
+    "CanaryStatistics",
+    "RolloutController",
+    "RolloutEvaluation",
+    "RolloutStatus",
+    "RouteStatistics",
+]

@@ -1,0 +1,161 @@
+"""The guards a canary must pass at every evaluation, as pure functions of its statistics.
+
+A canary is judged as a model, not as a binary: besides its error rate and latency against
+the champion, its flag rate is compared with what its holdout predicted and with the
+champion's on the same period, and its score distribution with its reference (PSI).
+
+>>> from watchkeeper.config.lifecycle import RolloutGuards
+>>> champion = RouteStatistics(events=900, errors=0, latency_ms_total=900.0, flags=9,
+...                            score_counts=(800, 80, 10, 5, 5))
+>>> challenger = RouteStatistics(events=100, errors=0, latency_ms_total=110.0, flags=30,
+...                              score_counts=(40, 20, 10, 10, 20))
+>>> failed = [check.name for check in check_guards(
+...     CanaryStatistics(champion, challenger, holdout_flag_rate=0.01), RolloutGuards())
+...     if not check.passed]
+>>> failed
+['flag_rate_vs_holdout', 'flag_rate_vs_champion', 'score_psi']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from watchkeeper.config.lifecycle import RolloutGuards
+from watchkeeper.monitoring.drift_statistics import population_stability_index
+
+SCORE_BINS = 10
+"""Scores are counted on ten equal-width bins of [0, 1] for the PSI guard."""
+
+
+def score_bin(score: float, bins: int = SCORE_BINS) -> int:
+    """The bin of a score in [0, 1] (1.0 in the last bin).
+
+    >>> score_bin(0.0), score_bin(0.55), score_bin(1.0)
+    (0, 5, 9)
+    """
+    return min(bins - 1, max(0, int(score * bins)))
+
+
+@dataclass(frozen=True)
+class RouteStatistics:
+    """What one route (champion or canary) did during the canary period."""
+
+    events: int = 0
+    errors: int = 0
+    latency_ms_total: float = 0.0
+    flags: int = 0
+    score_counts: Sequence[int] = field(default_factory=lambda: (0,) * SCORE_BINS)
+
+    @property
+    def error_rate(self) -> float:
+        """Errors over requests (scored events plus errors)."""
+        requests = self.events + self.errors
+        return self.errors / requests if requests else 0.0
+
+    @property
+    def flag_rate(self) -> float:
+        """Flagged events over scored events."""
+        return self.flags / self.events if self.events else 0.0
+
+    @property
+    def mean_latency_ms(self) -> float:
+        """Mean serving latency of the scored events."""
+        return self.latency_ms_total / self.events if self.events else 0.0
+
+
+@dataclass(frozen=True)
+class CanaryStatistics:
+    """The champion's and the challenger's statistics on the same period, and references.
+
+    ``holdout_flag_rate`` is the flag rate the challenger's holdout predicted;
+    ``reference_score_counts`` its holdout score histogram (else the champion's is used).
+    """
+
+    champion: RouteStatistics
+    challenger: RouteStatistics
+    holdout_flag_rate: float | None = None
+    reference_score_counts: Sequence[int] | None = None
+
+
+@dataclass(frozen=True)
+class GuardCheck:
+    """One guard's verdict: its value, its limit and whether it passed."""
+
+    name: str
+    value: float
+    limit: float
+    passed: bool
+
+    def describe(self) -> str:
+        """One line for the audit log and the alert.
+
+        >>> GuardCheck("error_rate", 0.05, 0.01, False).describe()
+        'error_rate 0.05 above the limit 0.01'
+        """
+        verdict = "within" if self.passed else "above"
+        return f"{self.name} {self.value:.4g} {verdict} the limit {self.limit:.4g}"
+
+
+MIN_GUARD_EVENTS = 50
+"""Ratio and distribution guards wait for this many challenger events (noise otherwise)."""
+
+
+def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
+    """Every guard's verdict; a guard without enough data to judge is left out."""
+    champion, challenger = statistics.champion, statistics.challenger
+    checks = [
+        GuardCheck(
+            "error_rate",
+            challenger.error_rate,
+            guards.max_error_rate,
+            challenger.error_rate <= guards.max_error_rate,
+        )
+    ]
+    if challenger.events < MIN_GUARD_EVENTS:
+        return checks
+    if champion.events and champion.mean_latency_ms > 0:
+        ratio = challenger.mean_latency_ms / champion.mean_latency_ms
+        checks.append(
+            GuardCheck(
+                "latency_ratio", ratio, guards.max_latency_ratio, ratio <= guards.max_latency_ratio
+            )
+        )
+    if statistics.holdout_flag_rate is not None:
+        checks.append(
+            _flag_ratio("flag_rate_vs_holdout", challenger, statistics.holdout_flag_rate, guards)
+        )
+    if champion.events >= MIN_GUARD_EVENTS:
+        checks.append(_flag_ratio("flag_rate_vs_champion", challenger, champion.flag_rate, guards))
+    reference = statistics.reference_score_counts
+    if reference is None and champion.events >= MIN_GUARD_EVENTS:
+        reference = champion.score_counts
+    if reference is not None and sum(reference) > 0:
+        psi = population_stability_index(list(reference), list(challenger.score_counts))
+        checks.append(
+            GuardCheck("score_psi", psi, guards.max_score_psi, psi <= guards.max_score_psi)
+        )
+    return checks
+
+
+def _flag_ratio(
+    name: str, challenger: RouteStatistics, expected: float, guards: RolloutGuards
+) -> GuardCheck:
+    """The flag rate's ratio to ``expected``, both ways (too many flags or too few)."""
+    floor = 1.0 / max(challenger.events, 1)
+    ratio = max(challenger.flag_rate, floor) / max(expected, floor)
+    symmetric = max(ratio, 1.0 / ratio)
+    return GuardCheck(
+        name, symmetric, guards.max_flag_rate_ratio, symmetric <= guards.max_flag_rate_ratio
+    )
+
+
+__all__ = [
+    "MIN_GUARD_EVENTS",
+    "SCORE_BINS",
+    "CanaryStatistics",
+    "GuardCheck",
+    "RouteStatistics",
+    "check_guards",
+    "score_bin",
+]

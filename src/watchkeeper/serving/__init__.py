@@ -1,0 +1,1 @@
+"""The scoring service: a FastAPI app over a workspace, its metrics, and a Python client."""

@@ -1,0 +1,333 @@
+"""The FastAPI app factory: ``create_app(workspace)`` builds a fresh app with its own state.
+
+Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in, score, decision, model
+version, route and event id out, every prediction durable in the event store's spool before
+the answer), ``POST /v1/outcomes``, ``GET /v1/models``, ``GET /v1/rollout``, ``GET /healthz``,
+``GET /readyz``, ``GET /metrics``, and the admin endpoints ``POST /v1/rollout/start``,
+``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input is
+a 4xx naming the field, never a 5xx, and leaves the state and the event store untouched.
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from fastapi.testclient import TestClient
+>>> from watchkeeper.workspace import Workspace
+>>> workspace = Workspace.open(Workspace.create(Path(tempfile.mkdtemp()) / "ws"))
+>>> client = TestClient(create_app(workspace))
+>>> client.get("/healthz").json()
+{'status': 'ok'}
+>>> client.post("/v1/score", content=b"{oops").json()["error"]["field"]
+'body'
+>>> workspace.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from watchkeeper.clock import Clock
+from watchkeeper.errors import (
+    InvalidInputError,
+    RegistryError,
+    RolloutError,
+    StorageError,
+    WatchkeeperError,
+)
+from watchkeeper.features.state.store import EntityStateStore
+from watchkeeper.serving.admin_token import AdminToken
+from watchkeeper.serving.background_flush import BackgroundFlush
+from watchkeeper.serving.openapi_schema import (
+    OUTCOMES_SCHEMA,
+    ROLLOUT_START_SCHEMA,
+    batch_schema,
+    error_responses,
+    event_schema,
+    request_body,
+)
+from watchkeeper.serving.outcomes import outcome_rows
+from watchkeeper.serving.request_body import (
+    BadRequestError,
+    as_list,
+    as_object,
+    parse_json,
+    unknown_fields,
+)
+from watchkeeper.serving.request_metrics import RequestMetricsMiddleware
+from watchkeeper.serving.service import ScoringService
+from watchkeeper.workspace import Workspace
+
+MAX_BATCH_EVENTS = 1000
+FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
+"""Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
+
+
+def create_app(
+    workspace: Workspace,
+    *,
+    clock: Clock | None = None,
+    admin_token: str | None = None,
+    state: EntityStateStore | None = None,
+    log_predictions: bool = True,
+    flush_seconds: float | None = 10.0,
+) -> FastAPI:
+    """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``.
+
+    While the app runs (its lifespan), spooled predictions are flushed to Delta every
+    ``flush_seconds`` by a background thread (None: only the store's own flushes).
+    ``log_predictions=False`` skips the prediction log: only for measuring its cost.
+    """
+    token = AdminToken(admin_token) if admin_token is not None else AdminToken.from_environment()
+    service = ScoringService(
+        workspace, clock or workspace.clock, token, state, log_predictions=log_predictions
+    )
+    serving = workspace.config.serving
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        flusher = None
+        if flush_seconds is not None:
+            flusher = BackgroundFlush(workspace.events.flush, flush_seconds)
+            flusher.start()
+        try:
+            yield
+        finally:
+            if flusher is not None:
+                flusher.stop()
+            service.close()  # the online state; the workspace belongs to the caller
+
+    app = FastAPI(
+        lifespan=lifespan,
+        title="watchkeeper",
+        summary=f"Scores {workspace.config.model.name!r} and runs its canary rollouts",
+        version="1",
+    )
+    app.state.service = service
+    event = event_schema(workspace.config.features.inputs)
+    score_body = {"requestBody": request_body(event)}
+    batch_body = {"requestBody": request_body(batch_schema(event, MAX_BATCH_EVENTS))}
+    outcomes_body = {"requestBody": request_body(OUTCOMES_SCHEMA)}
+    start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
+    input_errors = error_responses(400, 413, 422)
+    scoring_errors = error_responses(400, 413, 422, 503)
+    read_errors = error_responses(401, 403)
+    admin_errors = error_responses(400, 401, 403, 404, 409, 413, 422)
+
+    app.add_middleware(RequestMetricsMiddleware, metrics=service.metrics)
+    label_fields = {*workspace.config.features.inputs, *FIXED_FIELDS}
+
+    def rejected(field: str) -> None:
+        """Count a rejection under a bounded label: a known field's name, else ``other``."""
+        name = field.rsplit(".", 1)[-1]
+        service.metrics.reject(name if name in label_fields else "other")
+
+    @app.exception_handler(BadRequestError)
+    async def bad_request(request: Request, error: BadRequestError) -> JSONResponse:
+        rejected(error.field)
+        return _error(error.status, error.field, error.reason)
+
+    @app.exception_handler(InvalidInputError)
+    async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:
+        rejected(error.field)
+        return _error(422, error.field, error.reason)
+
+    @app.exception_handler(RolloutError)
+    async def rollout_refused(request: Request, error: RolloutError) -> JSONResponse:
+        return _error(409, "rollout", str(error))
+
+    @app.exception_handler(RegistryError)
+    async def registry_refused(request: Request, error: RegistryError) -> JSONResponse:
+        status = 404 if request.url.path.startswith("/v1/rollout") else 503
+        return _error(status, "model", str(error))
+
+    @app.exception_handler(StorageError)
+    async def storage_unavailable(request: Request, error: StorageError) -> JSONResponse:
+        return _error(503, "storage", str(error))
+
+    @app.exception_handler(WatchkeeperError)
+    async def refused_input(request: Request, error: WatchkeeperError) -> JSONResponse:
+        return _error(400, "request", str(error))
+
+    async def body(request: Request) -> Any:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > serving.max_body_bytes:
+            raise BadRequestError(
+                "body", f"{declared} bytes exceed the limit of {serving.max_body_bytes}", 413
+            )
+        return parse_json(await request.body(), max_bytes=serving.max_body_bytes)
+
+    def check_event(event: dict[str, Any], where: str = "") -> None:
+        extra = unknown_fields(event, service.scorer().spec_inputs)
+        if extra:
+            service.metrics.unknown_fields.inc(len(extra))
+            if serving.unknown_fields == "reject":
+                raise BadRequestError(
+                    f"{where}{extra[0]}", "unknown field (the schema does not declare it)", 422
+                )
+
+    def admin(request: Request) -> None:
+        refused = service.admin_token.verify(request.headers.get("authorization"))
+        if refused is not None:
+            raise _RefusedError(*refused)
+
+    def reader(request: Request) -> None:
+        if serving.protect_reads:
+            admin(request)
+
+    @app.exception_handler(_RefusedError)
+    async def refused(request: Request, error: _RefusedError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+        return _error(error.status, "authorization", error.reason, headers)
+
+    @app.post("/v1/score", openapi_extra=score_body, responses=scoring_errors)
+    async def score(request: Request, model_version: int | None = None) -> JSONResponse:
+        """Score one raw event; the prediction is durable in the event store before the answer.
+
+        ``model_version`` (query) pins the deciding model to the champion or the challenger.
+        """
+        event = as_object(await body(request))
+        check_event(event)
+        result = service.scorer().score(event, model_version=model_version)
+        service.metrics.observe(result)
+        return JSONResponse(result.to_dict())
+
+    @app.post("/v1/score/batch", openapi_extra=batch_body, responses=scoring_errors)
+    async def score_batch(request: Request) -> dict[str, Any]:
+        """Score ``{"events": [...]}`` in order; one bad event rejects the batch, named by position."""
+        payload = as_object(await body(request))
+        events = as_list(payload.get("events"), "events", max_items=MAX_BATCH_EVENTS)
+        for position, event in enumerate(events):
+            check_event(as_object(event, f"events[{position}]"), f"events[{position}].")
+        results = service.scorer().score_many(events)
+        for result in results:
+            service.metrics.observe(result)
+        return {"results": [result.to_dict() for result in results]}
+
+    @app.post("/v1/outcomes", openapi_extra=outcomes_body, responses=input_errors)
+    async def outcomes(request: Request) -> dict[str, Any]:
+        """Record outcomes (``{"outcomes": [...]}`` or one object); idempotent by event id."""
+        payload = as_object(await body(request))
+        items = payload.get("outcomes", [payload])
+        rows = outcome_rows(
+            as_list(items, "outcomes", max_items=MAX_BATCH_EVENTS), received_at=service.clock.now()
+        )
+        receipt = workspace.events.append("outcomes", rows)
+        return {"accepted": receipt.row_count}
+
+    @app.get("/v1/models", responses=read_errors)
+    def models(request: Request) -> dict[str, Any]:
+        """Every registered version with its status, and the aliases."""
+        reader(request)
+        return {
+            "model": service.registry.model_name,
+            "aliases": service.registry.aliases(),
+            "versions": [
+                {
+                    "version": record.version,
+                    "status": record.status,
+                    "created_at": record.created_at.isoformat(),
+                    "metrics": dict(record.metrics),
+                }
+                for record in service.registry.versions()
+            ],
+        }
+
+    @app.get("/v1/rollout", responses=read_errors)
+    def rollout(request: Request) -> dict[str, Any]:
+        """The rollout state, the running (or last) rollout and the aliases."""
+        reader(request)
+        status = service.controller.status()
+        service.publish(status)
+        return status.to_dict()
+
+    @app.post("/v1/rollout/start", openapi_extra=start_body, responses=admin_errors)
+    async def rollout_start(request: Request) -> dict[str, Any]:
+        """Start a canary of ``{"version": N}`` (admin)."""
+        admin(request)
+        payload = as_object(await body(request))
+        version = payload.get("version")
+        if isinstance(version, bool) or not isinstance(version, int | str):
+            raise BadRequestError("version", "required: a version number or alias", 422)
+        reason = str(payload.get("reason") or "canary started over HTTP")
+        service.controller.start(version, actor="http-admin", reason=reason)
+        return service.reload().to_dict()
+
+    @app.post("/v1/rollout/promote", responses=admin_errors)
+    async def rollout_promote(request: Request) -> dict[str, Any]:
+        """Promote the running canary's challenger to champion (admin)."""
+        admin(request)
+        service.controller.promote(actor="http-admin", reason="promoted over HTTP")
+        return service.reload().to_dict()
+
+    @app.post("/v1/rollout/rollback", responses=admin_errors)
+    async def rollout_rollback(request: Request) -> dict[str, Any]:
+        """Roll the running canary back; the champion keeps serving (admin)."""
+        admin(request)
+        service.controller.rollback(actor="http-admin", reason="rolled back over HTTP")
+        return service.reload().to_dict()
+
+    @app.post("/v1/rollout/evaluate", responses=admin_errors)
+    def rollout_evaluate(request: Request) -> dict[str, Any]:
+        """Check the canary's guards now; roll back, promote or wait (admin)."""
+        admin(request)
+        errors = service.scorer().errors.get("canary", 0)
+        evaluation = service.controller.evaluate_from_events(
+            workspace.events, actor="http-admin", challenger_errors=errors
+        )
+        status = service.reload() if evaluation.action in ("promoted", "rolled_back") else None
+        return {
+            "action": evaluation.action,
+            "checks": [vars(check) for check in evaluation.checks],
+            "alert": evaluation.alert,
+            "rollout": (status or service.controller.status()).to_dict(),
+        }
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    @app.get("/readyz")
+    def readyz() -> JSONResponse:
+        """Readiness: an owner is named and the champion (and canary) loaded."""
+        problems = []
+        if not workspace.config.owner.name:
+            problems.append("the workspace names no owner")
+        try:
+            service.scorer()
+        except WatchkeeperError as error:
+            problems.append(str(error))
+        if problems:
+            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", responses=read_errors)
+    def metrics(request: Request) -> Response:
+        """Prometheus exposition of the service's metrics."""
+        reader(request)
+        return Response(
+            service.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    return app
+
+
+class _RefusedError(Exception):
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _error(
+    status: int, field: str, reason: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"field": field, "message": reason}}, status_code=status, headers=headers
+    )
+
+
+__all__ = ["create_app"]

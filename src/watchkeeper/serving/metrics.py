@@ -1,0 +1,145 @@
+"""The service's Prometheus metrics, on a registry created per app (never the global one).
+
+>>> metrics = ServingMetrics()
+>>> metrics.observe_score(version=1, route="champion", score=0.2, decision=False)
+>>> metrics.reject("amount")
+>>> text = metrics.exposition().decode()
+>>> 'watchkeeper_rejected_events_total{field="amount"} 1.0' in text
+True
+>>> 'watchkeeper_flag_rate{model_version="1",route="champion"} 0.0' in text
+True
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+if TYPE_CHECKING:
+    from watchkeeper.serving.scorer import ScoreResult
+
+ROLLOUT_STATES = ("idle", "canary", "awaiting_approval")
+SCORE_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+class ServingMetrics:
+    """Request counts and latencies, score histograms and flag rates, rejections, rollout state."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self.requests = Counter(
+            "watchkeeper_requests",
+            "HTTP requests by endpoint and status code",
+            ["endpoint", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "watchkeeper_request_latency_seconds",
+            "HTTP request latency by endpoint",
+            ["endpoint"],
+            registry=self.registry,
+            buckets=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+        )
+        self.scores = Histogram(
+            "watchkeeper_score",
+            "Scores served, by model version and route",
+            ["model_version", "route"],
+            registry=self.registry,
+            buckets=SCORE_BUCKETS,
+        )
+        self.scored = Counter(
+            "watchkeeper_scored_events",
+            "Events scored, by model version and route",
+            ["model_version", "route"],
+            registry=self.registry,
+        )
+        self.flagged = Counter(
+            "watchkeeper_flagged_events",
+            "Events flagged (decision true), by model version and route",
+            ["model_version", "route"],
+            registry=self.registry,
+        )
+        self.flag_rate = Gauge(
+            "watchkeeper_flag_rate",
+            "Share of scored events flagged since the service started",
+            ["model_version", "route"],
+            registry=self.registry,
+        )
+        self.rejected = Counter(
+            "watchkeeper_rejected_events",
+            "Events rejected at the edge, by the field at fault",
+            ["field"],
+            registry=self.registry,
+        )
+        self.unknown_fields = Counter(
+            "watchkeeper_unknown_fields",
+            "Unknown fields seen in events (ignored or rejected)",
+            registry=self.registry,
+        )
+        self.rollout_state = Gauge(
+            "watchkeeper_rollout_state",
+            "1 for the current rollout state",
+            ["state"],
+            registry=self.registry,
+        )
+        self.serving_version = Gauge(
+            "watchkeeper_serving_model_version",
+            "The version each alias serves",
+            ["alias"],
+            registry=self.registry,
+        )
+        self.canary_share = Gauge(
+            "watchkeeper_rollout_canary_share",
+            "The share of entities routed to the challenger",
+            registry=self.registry,
+        )
+        self._counts: dict[tuple[str, str], list[int]] = {}
+
+    def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
+        """Count one score in its version's histogram and flag rate."""
+        labels = (str(version), route)
+        self.scores.labels(*labels).observe(score)
+        self.scored.labels(*labels).inc()
+        counts = self._counts.setdefault(labels, [0, 0])
+        counts[0] += 1
+        flagged = self.flagged.labels(*labels)  # exposed at 0 before the first flag
+        if decision:
+            flagged.inc()
+            counts[1] += 1
+        self.flag_rate.labels(*labels).set(counts[1] / counts[0])
+
+    def observe(self, result: ScoreResult) -> None:
+        """Count a score result: the deciding model's score and, if any, the shadow's."""
+        self.observe_score(
+            version=result.model_version,
+            route=result.route,
+            score=result.score,
+            decision=result.decision,
+        )
+        if result.shadow_version is not None and result.shadow_score is not None:
+            self.observe_score(
+                version=result.shadow_version,
+                route="shadow",
+                score=result.shadow_score,
+                decision=bool(result.shadow_decision),
+            )
+
+    def reject(self, field: str) -> None:
+        """Count one rejected event (or request) and the field at fault."""
+        self.rejected.labels(field).inc()
+
+    def set_rollout(self, state: str, aliases: dict[str, int], canary_share: float) -> None:
+        """Publish the rollout state, the aliases' versions and the canary share."""
+        for known in (*ROLLOUT_STATES, state):
+            self.rollout_state.labels(known).set(1.0 if known == state else 0.0)
+        for alias, version in aliases.items():
+            self.serving_version.labels(alias).set(version)
+        self.canary_share.set(canary_share if state != "idle" else 0.0)
+
+    def exposition(self) -> bytes:
+        """The Prometheus text exposition of every metric."""
+        return generate_latest(self.registry)
+
+
+__all__ = ["ServingMetrics"]

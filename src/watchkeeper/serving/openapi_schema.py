@@ -1,0 +1,124 @@
+"""JSON schemas of the request bodies, derived from the workspace's raw input schema.
+
+The OpenAPI description then documents exactly the fields ``/v1/score`` validates, and a
+fuzzer (schemathesis) generates events from it.
+
+>>> from watchkeeper.config.features import InputField
+>>> schema = event_schema({"ts": InputField(type="timestamp", required=True),
+...                        "amount": InputField(type="float", min=0)})
+>>> schema["required"], schema["properties"]["amount"]
+(['ts'], {'type': 'number', 'minimum': 0.0})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from watchkeeper.config.features import InputField
+
+_TYPES = {
+    "float": {"type": "number"},
+    "int": {"type": "integer"},
+    "bool": {"type": "boolean"},
+    "string": {"type": "string"},
+    "category": {"type": "string"},
+    "timestamp": {"type": "string", "format": "date-time"},
+}
+
+
+def event_schema(inputs: Mapping[str, InputField]) -> dict[str, Any]:
+    """The JSON schema of one raw event: a property per input, the required ones listed."""
+    properties: dict[str, Any] = {}
+    for name, field in inputs.items():
+        prop: dict[str, Any] = dict(_TYPES.get(field.type, {}))
+        if field.min is not None:
+            prop["minimum"] = field.min
+        if field.max is not None:
+            prop["maximum"] = field.max
+        if field.allowed is not None:
+            prop["enum"] = list(field.allowed)
+        properties[name] = prop
+    required = [name for name, field in inputs.items() if field.required]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def request_body(schema: Mapping[str, Any]) -> dict[str, Any]:
+    """An OpenAPI ``requestBody`` of JSON with ``schema``."""
+    return {"required": True, "content": {"application/json": {"schema": dict(schema)}}}
+
+
+def batch_schema(event: Mapping[str, Any], max_items: int) -> dict[str, Any]:
+    """``{"events": [event, ...]}`` with at most ``max_items`` events."""
+    events = {"type": "array", "items": dict(event), "minItems": 1, "maxItems": max_items}
+    return {"type": "object", "properties": {"events": events}, "required": ["events"]}
+
+
+OUTCOME_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "event_id": {"type": "string", "minLength": 1},
+        "outcome": {"type": "string", "minLength": 1},
+        "outcome_ts": {"type": "string", "format": "date-time"},
+        "amount": {"type": "number", "minimum": 0},
+    },
+    "required": ["event_id", "outcome", "outcome_ts"],
+}
+OUTCOMES_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {"outcomes": {"type": "array", "items": OUTCOME_SCHEMA, "minItems": 1}},
+    "required": ["outcomes"],
+}
+ROLLOUT_START_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "version": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
+        "reason": {"type": "string"},
+    },
+    "required": ["version"],
+}
+
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            "required": ["field", "message"],
+        }
+    },
+    "required": ["error"],
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for error statuses, each with the error body's schema.
+
+    >>> sorted(error_responses(400, 422))
+    [400, 422]
+    """
+    descriptions = {
+        400: "Malformed request (JSON, NaN or infinity, empty body)",
+        401: "Missing bearer token",
+        403: "Wrong bearer token, or admin endpoints disabled",
+        404: "Unknown model version",
+        409: "Rollout state does not allow this action",
+        413: "Body or batch too large",
+        422: "A field breaks the schema (named in the error)",
+        503: "No champion to serve, or a store is unavailable",
+    }
+    content = {"application/json": {"schema": ERROR_SCHEMA}}
+    return {
+        status: {"description": descriptions[status], "content": content} for status in statuses
+    }
+
+
+__all__ = [
+    "ERROR_SCHEMA",
+    "OUTCOMES_SCHEMA",
+    "ROLLOUT_START_SCHEMA",
+    "batch_schema",
+    "error_responses",
+    "event_schema",
+    "request_body",
+]

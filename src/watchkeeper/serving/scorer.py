@@ -1,0 +1,295 @@
+"""Scoring events: validate, compute online features, route, predict, log, then fold state.
+
+One event goes ``compute`` (read-only features) -> router -> model -> prediction rows appended
+to the event store's spool (durable before the caller answers) -> ``update`` of the per-key
+state. A rejected event raises :class:`~watchkeeper.errors.InvalidInputError` before anything
+is written. A micro-batch is validated whole first (one bad event rejects the batch, naming
+its position); its events are then computed in order, each seeing the ones before it.
+
+In shadow mode the challenger's silent score is logged as a second prediction row whose
+``event_id`` is the event's with :data:`SHADOW_SUFFIX` appended (the table keeps one row per
+event id) and whose ``route`` is ``shadow``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from watchkeeper.clock import Clock
+from watchkeeper.config.workspace_file import KeysConfig
+from watchkeeper.errors import InvalidInputError
+from watchkeeper.features.online_engine import OnlineFeatureEngine
+from watchkeeper.features.schema_validation import parse_timestamp, validate_event
+from watchkeeper.features.state.store import EntityStateStore
+from watchkeeper.registry.registry import LoadedVersion
+from watchkeeper.rollout.router import CANARY_ROUTE, CHAMPION_ROUTE, SHADOW_ROUTE, Route
+from watchkeeper.serving.models import ServingModels
+from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.events import EventStore
+
+SHADOW_SUFFIX = ":shadow"
+"""Appended to the event id of a shadow score's prediction row."""
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """One scored event: what decided, the score and decision, and the silent shadow score."""
+
+    event_id: str
+    score: float
+    decision: bool
+    model_version: int
+    route: str
+    latency_ms: float
+    shadow_version: int | None = None
+    shadow_score: float | None = None
+    shadow_decision: bool | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON body of a score response."""
+        body: dict[str, Any] = {
+            "event_id": self.event_id,
+            "score": self.score,
+            "decision": self.decision,
+            "model_version": self.model_version,
+            "route": self.route,
+            "latency_ms": self.latency_ms,
+        }
+        if self.shadow_version is not None:
+            body["shadow"] = {
+                "model_version": self.shadow_version,
+                "score": self.shadow_score,
+                "decision": self.shadow_decision,
+            }
+        return body
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    event: Mapping[str, Any]
+    event_id: str
+    entity: str | None
+    timestamp: datetime
+    route: Route
+    features: dict[str, Any]
+    challenger_features: dict[str, Any] | None
+
+
+class Scorer:
+    """Scores events for one set of serving models, logging every prediction durably."""
+
+    def __init__(
+        self,
+        models: ServingModels,
+        state: EntityStateStore,
+        events: EventStore,
+        keys: KeysConfig,
+        clock: Clock,
+        log_predictions: bool = True,
+    ) -> None:
+        self.models = models
+        self.log_predictions = log_predictions
+        self.events = events
+        self.keys = keys
+        self.clock = clock
+        self._engine = OnlineFeatureEngine(models.champion_spec, state)
+        self._challenger_engine: OnlineFeatureEngine | None = None
+        spec = models.challenger_spec
+        if spec is not None and spec.content_hash != models.champion_spec.content_hash:
+            self._challenger_engine = OnlineFeatureEngine(spec, state)
+        self._lock = threading.Lock()
+        self.errors: dict[str, int] = {}
+        """Model failures by deciding route since this scorer was built (the error-rate guard)."""
+        self._predictions = event_table("predictions")
+
+    @property
+    def spec_inputs(self) -> tuple[str, ...]:
+        """The raw input fields the schema declares."""
+        return tuple(self.models.champion_spec.spec.inputs)
+
+    def validate(self, event: Mapping[str, Any]) -> None:
+        """Raise :class:`InvalidInputError` if ``event`` breaks the schema; change nothing."""
+        validate_event(self.models.champion_spec.spec, event)
+        for name in (self.keys.event_id, self.keys.entity):
+            if name not in self.models.champion_spec.spec.inputs and event.get(name) is None:
+                raise InvalidInputError(name, "required but missing (it is a key)")
+
+    def pinned_route(self, version: int) -> Route:
+        """The route that makes ``version`` decide: the champion's, or the canary's.
+
+        Raises :class:`InvalidInputError` (on ``model_version``) for any other version.
+        """
+        if version == self.models.champion.version:
+            return Route(CHAMPION_ROUTE)
+        if self.models.challenger is not None and version == self.models.challenger.version:
+            return Route(CANARY_ROUTE)
+        serving = [self.models.champion.version]
+        if self.models.challenger is not None:
+            serving.append(self.models.challenger.version)
+        raise InvalidInputError(
+            "model_version",
+            f"unknown or not serving: {version} (serving: {', '.join(map(str, serving))})",
+        )
+
+    def score(self, event: Mapping[str, Any], *, model_version: int | None = None) -> ScoreResult:
+        """Score one event: features, route, model, durable log, then the state update.
+
+        ``model_version`` pins the deciding model to the champion or the canary's challenger.
+        """
+        started = time.perf_counter()
+        self.validate(event)
+        pinned = None if model_version is None else self.pinned_route(model_version)
+        with self._lock:
+            prepared = self._prepare(event, pinned)
+            result = self._predict([prepared], started)[0]
+            if self.log_predictions:
+                self.events.append("predictions", self._rows([prepared], [result]))
+            self._engine.update(event)
+        return result
+
+    def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
+        """Score a micro-batch; any invalid event rejects it whole (its position is named)."""
+        started = time.perf_counter()
+        for position, event in enumerate(events):
+            try:
+                self.validate(event)
+            except InvalidInputError as error:
+                raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
+        with self._lock:
+            prepared = []
+            for event in events:
+                prepared.append(self._prepare(event))
+                self._engine.update(event)
+            results = self._predict(prepared, started)
+            if prepared and self.log_predictions:
+                self.events.append("predictions", self._rows(prepared, results))
+        return results
+
+    def _prepare(self, event: Mapping[str, Any], pinned: Route | None = None) -> _Prepared:
+        entity = event.get(self.keys.entity)
+        entity_key = None if entity is None else str(entity)
+        route = pinned if pinned is not None else self.models.router.route(entity_key)
+        features = self._engine.compute(event)
+        challenger_features = None
+        if self.models.challenger is not None and (route.shadow or route.decision == CANARY_ROUTE):
+            engine = self._challenger_engine
+            challenger_features = features if engine is None else engine.compute(event)
+        return _Prepared(
+            event=event,
+            event_id=str(event.get(self.keys.event_id)),
+            entity=entity_key,
+            timestamp=parse_timestamp(self.keys.event_time, event.get(self.keys.event_time)),
+            route=route,
+            features=features,
+            challenger_features=challenger_features,
+        )
+
+    def _predict(self, prepared: Sequence[_Prepared], started: float) -> list[ScoreResult]:
+        champion, challenger = self.models.champion, self.models.challenger
+        results = []
+        for item in prepared:
+            canary = item.route.decision == CANARY_ROUTE and challenger is not None
+            decider = challenger if canary and challenger is not None else champion
+            features = item.challenger_features if canary else item.features
+            try:
+                score = _score(decider, features or item.features)
+                if not math.isfinite(score):
+                    raise ValueError(f"version {decider.version} returned the score {score}")
+            except Exception:
+                self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
+                raise
+            shadow_version = shadow_score = shadow_decision = None
+            if item.route.shadow and challenger is not None:
+                shadow_version = challenger.version
+                shadow_score = _score(challenger, item.challenger_features or item.features)
+                shadow_decision = shadow_score >= challenger.threshold
+            results.append(
+                ScoreResult(
+                    event_id=item.event_id,
+                    score=score,
+                    decision=score >= decider.threshold,
+                    model_version=decider.version,
+                    route=item.route.decision,
+                    latency_ms=(time.perf_counter() - started) * 1000.0,
+                    shadow_version=shadow_version,
+                    shadow_score=shadow_score,
+                    shadow_decision=shadow_decision,
+                )
+            )
+        return results
+
+    def _rows(self, prepared: Sequence[_Prepared], results: Sequence[ScoreResult]) -> pa.Table:
+        columns: dict[str, list[Any]] = {name: [] for name in self._predictions.schema.names}
+        for item, result in zip(prepared, results, strict=True):
+            raw = json.dumps(item.event, sort_keys=True, default=str)
+            served = item.challenger_features if result.route == CANARY_ROUTE else item.features
+            rows = [
+                (
+                    result.event_id,
+                    result.route,
+                    result.model_version,
+                    result.score,
+                    result.decision,
+                    served,
+                )
+            ]
+            if result.shadow_version is not None and result.shadow_score is not None:
+                rows.append(
+                    (
+                        result.event_id + SHADOW_SUFFIX,
+                        SHADOW_ROUTE,
+                        result.shadow_version,
+                        result.shadow_score,
+                        bool(result.shadow_decision),
+                        item.challenger_features,
+                    )
+                )
+            for event_id, route, version, score, decision, features in rows:
+                columns["event_id"].append(event_id)
+                columns["ts"].append(item.timestamp)
+                columns["entity"].append(item.entity)
+                columns["model_version"].append(version)
+                columns["route"].append(route)
+                columns["score"].append(score)
+                columns["decision"].append(decision)
+                columns["latency_ms"].append(result.latency_ms)
+                columns["raw_input"].append(raw)
+                columns["features"].append(json.dumps(features or item.features, default=_plain))
+        return pa.Table.from_pydict(columns, schema=self._predictions.schema)
+
+
+def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarray[Any, Any]:
+    """The model's input row: features in the manifest's order, missing ones as NaN."""
+    return np.array(
+        [[_number(features.get(name)) for name in version.manifest.feature_names]],
+        dtype=np.float64,
+    )
+
+
+def _score(version: LoadedVersion, features: Mapping[str, Any]) -> float:
+    return float(version.model.predict_scores(feature_row(version, features))[0])
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return math.nan
+    return float(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+__all__ = ["SHADOW_SUFFIX", "ScoreResult", "Scorer", "feature_row"]

@@ -1,0 +1,113 @@
+"""What one app instance holds: the registry, the rollout controller, the scorer, the metrics.
+
+Created by :func:`watchkeeper.serving.app.create_app`; nothing here is global. The serving
+models are loaded lazily on the first request and reloaded after every rollout action taken
+through this instance. A change made elsewhere (another worker, the CLI) is noticed within
+``refresh_seconds``: the aliases and the running rollout are re-read at most that often, and
+the models reloaded when they differ.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from watchkeeper.clock import Clock
+from watchkeeper.features.state.store import EntityStateStore, open_state_store
+from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.rollout.controller import RolloutController, RolloutStatus
+from watchkeeper.serving.admin_token import AdminToken
+from watchkeeper.serving.metrics import ServingMetrics
+from watchkeeper.serving.models import load_serving_models
+from watchkeeper.serving.scorer import Scorer
+from watchkeeper.workspace import Workspace
+
+DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
+"""Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
+
+
+class ScoringService:
+    """The state of one service instance over a workspace."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        clock: Clock,
+        admin_token: AdminToken,
+        state: EntityStateStore | None = None,
+        refresh_seconds: float = 2.0,
+        log_predictions: bool = True,
+    ) -> None:
+        self.workspace = workspace
+        self.config = workspace.config
+        self.clock = clock
+        self.admin_token = admin_token
+        self.registry = ModelRegistry.for_workspace(workspace)
+        self.controller = RolloutController(self.registry, self.config.rollout, clock)
+        self.metrics = ServingMetrics()
+        self.state = state if state is not None else self._open_state()
+        self.refresh_seconds = refresh_seconds
+        self.log_predictions = log_predictions
+        self._scorer: Scorer | None = None
+        self._lock = threading.Lock()
+        self._checked_at = time.monotonic()
+        self._fingerprint: tuple[object, ...] | None = None
+
+    def scorer(self) -> Scorer:
+        """The scorer of the current champion (and canary), loaded on first use."""
+        scorer = self._scorer
+        if scorer is not None and time.monotonic() - self._checked_at >= self.refresh_seconds:
+            self._checked_at = time.monotonic()
+            if self._current_fingerprint() != self._fingerprint:
+                self.reload()
+                scorer = self._scorer
+        if scorer is None:
+            with self._lock:
+                if self._scorer is None:
+                    self._scorer = self._load()
+                scorer = self._scorer
+        return scorer
+
+    def reload(self) -> RolloutStatus:
+        """Reload the serving models after a rollout change; publish the rollout state."""
+        with self._lock:
+            self._scorer = None
+            status = self.controller.status()
+            self.publish(status)
+            self._scorer = self._load()
+        return status
+
+    def publish(self, status: RolloutStatus) -> None:
+        """Set the rollout gauges from ``status``."""
+        share = status.rollout.canary_share if status.rollout is not None else 0.0
+        self.metrics.set_rollout(status.state, status.aliases, share)
+
+    def close(self) -> None:
+        """Close the online state store."""
+        self.state.close()
+
+    def _current_fingerprint(self) -> tuple[object, ...]:
+        running = self.registry.metadata.rollouts.active(self.registry.model_name)
+        return (tuple(sorted(self.registry.aliases().items())), running.id if running else None)
+
+    def _load(self) -> Scorer:
+        self._fingerprint = self._current_fingerprint()
+        models = load_serving_models(self.registry)
+        return Scorer(
+            models,
+            self.state,
+            self.workspace.events,
+            self.config.keys,
+            self.clock,
+            log_predictions=self.log_predictions,
+        )
+
+    def _open_state(self) -> EntityStateStore:
+        online = self.config.storage.online_state
+        url = online.url
+        if online.type == "sqlite":
+            url = self.workspace.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
+        return open_state_store(online.type, url, namespace=self.config.model.name)
+
+
+__all__ = ["ScoringService"]

@@ -1,0 +1,291 @@
+"""Building a workspace's training inputs: from the event store to a featured, labelled window.
+
+``watchkeeper train`` and ``watchkeeper retrain`` (and the benchmark) share this one path:
+
+1. **As of when.** :func:`resolve_as_of`: the moment asked for, else the time of the newest
+   transaction, never later than the workspace clock's now. For a live workspace the newest
+   event is about now; for a history loaded by the simulator it is where that history ends,
+   while a wall-clock now could lie months after it (every label matured, the window past
+   the data). The wall clock is never read here: "now" is the clock passed in.
+2. **Read point in time.** :func:`read_training_data`: transactions from the window's start
+   minus a warm-up (the longest feature window, the champion's included) up to the maturity
+   cut-off, all at or before as-of; outcomes received by as-of only.
+3. **Label and slice.** :func:`~watchkeeper.training.window.training_window`: matured events
+   only, split by time into train, validation and holdout.
+4. **Features.** :func:`featured_window`: the feature spec is fitted on the training slice
+   alone; the batch engine then computes every feature over the window *and* its warm-up, so
+   windowed aggregates of the first days see their history, and only the window's rows are
+   kept. Validation and holdout get the same fitted spec. The champion's features for the
+   holdout rows are computed with the champion's own fitted spec (a raw column it needs and
+   the new data lacks is a :class:`~watchkeeper.errors.SchemaError`: a schema change).
+5. :func:`build_attempt_inputs` puts it together with the table versions and the reference
+   profile writer into :class:`~watchkeeper.training.retrain_attempt.AttemptInputs`.
+
+>>> from datetime import UTC, datetime
+>>> now = datetime(2026, 6, 1, tzinfo=UTC)
+>>> resolve_as_of(None, latest_event=datetime(2025, 3, 1, tzinfo=UTC), now=now).date()
+datetime.date(2025, 3, 1)
+>>> resolve_as_of(None, latest_event=None, now=now) == now
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from watchkeeper.clock import as_utc
+from watchkeeper.config import WorkspaceConfig
+from watchkeeper.errors import FeatureError, TrainingDataError
+from watchkeeper.features.batch_engine import BatchFeatureEngine
+from watchkeeper.features.fit import fit
+from watchkeeper.features.fitted import FittedFeatureSpec
+from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.monitoring.labels import maturity_cutoff
+from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.training.reference_profile import ReferenceProfileWriter
+from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
+from watchkeeper.training.window import TrainingWindow, training_window
+
+if TYPE_CHECKING:
+    from watchkeeper.storage.events import EventStore
+    from watchkeeper.workspace import Workspace
+
+TRANSACTIONS = "transactions"
+OUTCOMES = "outcomes"
+AMOUNT_COLUMN = "amount"
+ONE_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """What was read for one attempt: raw transactions (warm-up included) and outcomes."""
+
+    as_of: datetime
+    events: pl.DataFrame
+    outcomes: pl.DataFrame
+    table_versions: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class FeaturedWindow:
+    """The labelled window whose slices hold the feature columns, and how they were made.
+
+    ``champion_holdout`` holds the champion's features for the holdout rows (same order), or
+    is None without a champion spec; ``rejected_rows`` counts rows the schema refused.
+    """
+
+    window: TrainingWindow
+    fitted: FittedFeatureSpec
+    feature_names: tuple[str, ...]
+    champion_holdout: pl.DataFrame | None
+    rejected_rows: int
+
+
+def resolve_as_of(
+    requested: datetime | None, *, latest_event: datetime | None, now: datetime
+) -> datetime:
+    """The moment an attempt is made as of (see the module's step 1), in UTC."""
+    if requested is not None:
+        return as_utc(requested)
+    if latest_event is None:
+        return as_utc(now)
+    return min(as_utc(latest_event), as_utc(now))
+
+
+def latest_event_time(events: EventStore, event_time: str = "ts") -> datetime | None:
+    """The event time of the newest transaction in the store (None when there is none)."""
+    times = events.read(TRANSACTIONS, columns=[event_time])[event_time]
+    latest = times.max() if times.len() else None
+    return as_utc(latest) if isinstance(latest, datetime) else None
+
+
+def warm_up(config: WorkspaceConfig, champion_spec: FittedFeatureSpec | None) -> timedelta:
+    """History needed before the window: the longest feature window of either spec.
+
+    >>> import yaml
+    >>> from watchkeeper.config import parse_config
+    >>> from watchkeeper.workspace import example_text
+    >>> warm_up(parse_config(yaml.safe_load(example_text("fraud"))), None)  # card_amount_mean_30d
+    datetime.timedelta(days=30)
+    """
+    longest = FeatureSpec.from_workspace_config(config).longest_window
+    if champion_spec is not None:
+        longest = max(longest, champion_spec.spec.longest_window)
+    return longest
+
+
+def read_training_data(
+    events: EventStore, config: WorkspaceConfig, *, as_of: datetime, warm_up: timedelta
+) -> TrainingData:
+    """Read what an attempt as of ``as_of`` may see (see the module's step 2).
+
+    The transactions span ``[cutoff - training.window - warm_up, cutoff]`` with ``cutoff =
+    as_of - label.maturity_horizon``; the outcomes are those received at or before ``as_of``.
+    """
+    moment = as_utc(as_of)
+    cutoff = maturity_cutoff(moment, config.label.maturity_horizon)
+    start = cutoff - config.training.window - warm_up
+    transactions = events.read(TRANSACTIONS, start=start, end=cutoff + ONE_MICROSECOND)
+    outcomes = events.read(
+        OUTCOMES, end=moment + ONE_MICROSECOND, columns=["event_id", "outcome", "received_at"]
+    ).filter(pl.col("received_at") <= pl.lit(moment))
+    versions = {table: events.table_version(table) for table in (TRANSACTIONS, OUTCOMES)}
+    return TrainingData(moment, transactions, outcomes, versions)
+
+
+def featured_window(
+    data: TrainingData,
+    config: WorkspaceConfig,
+    *,
+    champion_spec: FittedFeatureSpec | None = None,
+    progress: Progress | None = None,
+) -> FeaturedWindow:
+    """Label, slice and compute features (see the module's steps 3 and 4)."""
+    say = progress or (lambda step: None)
+    keys, training = config.keys, config.training
+    spec = FeatureSpec.from_workspace_config(config)
+    window = training_window(
+        data.events,
+        data.outcomes,
+        as_of=data.as_of,
+        maturity_horizon=config.label.maturity_horizon,
+        window=training.window,
+        validation=training.validation,
+        holdout=training.holdout,
+        positive_outcome=config.label.positive_outcome,
+        event_id=keys.event_id,
+        event_time=keys.event_time,
+    )
+    if window.train.height == 0:
+        raise TrainingDataError(
+            f"the training slice is empty: no matured event between {window.start.isoformat()} "
+            f"and {window.validation_start.isoformat()}"
+        )
+    say("fitting the feature spec")
+    fitted = fit(spec, window.train, policy="quarantine")
+    names = tuple(column.name for column in fitted.output_columns)
+    kept = [keys.event_id, keys.event_time, AMOUNT_COLUMN, "label_status", "label"]
+    clashing = sorted(set(names) & set(kept))
+    if clashing:
+        raise FeatureError(f"feature {clashing[0]!r} has the name of a column training needs")
+    say("computing features (batch engine)")
+    computed = BatchFeatureEngine(fitted).compute(data.events, policy="quarantine")
+
+    def featured(frame: pl.DataFrame) -> pl.DataFrame:
+        return frame.select(kept).join(
+            computed.features, on=keys.event_id, how="inner", maintain_order="left"
+        )
+
+    featured_slices = replace(
+        window,
+        train=featured(window.train),
+        validation=featured(window.validation),
+        holdout=featured(window.holdout),
+    )
+    champion_holdout = None
+    if champion_spec is not None:
+        say("computing the champion's features")
+        featured_slices, champion_holdout = _with_champion_features(
+            featured_slices, data.events, champion_spec, keys.event_id
+        )
+    return FeaturedWindow(
+        window=featured_slices,
+        fitted=fitted,
+        feature_names=names,
+        champion_holdout=champion_holdout,
+        rejected_rows=computed.rejected.height,
+    )
+
+
+def build_attempt_inputs(
+    workspace: Workspace,
+    registry: ModelRegistry,
+    *,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+) -> AttemptInputs:
+    """Everything :func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt` needs.
+
+    ``as_of`` None takes the default of :func:`resolve_as_of`. Raises a
+    :class:`~watchkeeper.errors.WatchkeeperError` for data that cannot be trained on.
+    """
+    say = progress or (lambda step: None)
+    config = workspace.config
+    champion_spec = champion_feature_spec(registry)
+    say("reading events")
+    moment = as_of
+    if moment is None:
+        latest = latest_event_time(workspace.events, config.keys.event_time)
+        moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
+    data = read_training_data(
+        workspace.events, config, as_of=moment, warm_up=warm_up(config, champion_spec)
+    )
+    built = featured_window(data, config, champion_spec=champion_spec, progress=say)
+    categorical = tuple(
+        feature.name for feature in built.fitted.spec.transforms if feature.op == "encode"
+    )
+    writer = ReferenceProfileWriter(
+        built.window.holdout.select(built.feature_names),
+        workspace.artifacts,
+        config.monitoring,
+        categorical,
+    )
+    return AttemptInputs(
+        window=built.window,
+        feature_names=built.feature_names,
+        feature_spec=built.fitted.to_json().encode("utf-8"),
+        table_versions=data.table_versions,
+        amount_column=AMOUNT_COLUMN,
+        event_id=config.keys.event_id,
+        champion_holdout=built.champion_holdout,
+        reference_profile=writer,
+    )
+
+
+def champion_feature_spec(registry: ModelRegistry) -> FittedFeatureSpec | None:
+    """The champion's fitted feature spec (verified), or None without one."""
+    if CHAMPION not in registry.aliases():
+        return None
+    stored = registry.feature_spec(CHAMPION)
+    return None if stored is None else FittedFeatureSpec.from_json(stored.decode("utf-8"))
+
+
+def _with_champion_features(
+    window: TrainingWindow,
+    events: pl.DataFrame,
+    champion_spec: FittedFeatureSpec,
+    event_id: str,
+) -> tuple[TrainingWindow, pl.DataFrame]:
+    """The champion's features for the holdout rows; rows it rejects leave both holdouts.
+
+    Computed over the same events as the new features (unbounded features such as the time
+    since the last event see the same history), then only the holdout's rows are kept.
+    """
+    computed = BatchFeatureEngine(champion_spec).compute(events, policy="quarantine").features
+    holdout = window.holdout.join(
+        computed.select(event_id), on=event_id, how="semi", maintain_order="left"
+    )
+    names = [column.name for column in champion_spec.output_columns]
+    champion = (
+        holdout.select(event_id)
+        .join(computed, on=event_id, how="left", maintain_order="left")
+        .select(names)
+    )
+    return replace(window, holdout=holdout), champion
+
+
+__all__ = [
+    "FeaturedWindow",
+    "TrainingData",
+    "build_attempt_inputs",
+    "champion_feature_spec",
+    "featured_window",
+    "latest_event_time",
+    "read_training_data",
+    "resolve_as_of",
+    "warm_up",
+]

@@ -1,0 +1,64 @@
+"""Consult the retrain policy for a workspace's model: gather its inputs, then decide.
+
+:func:`~watchkeeper.training.retrain_policy.decide_retrain` is pure; this module reads what
+it needs — the metric series monitoring wrote, the audit log's attempts, the champion's
+holdout metrics and when its data ended — from the registry's metadata store.
+
+>>> from datetime import UTC, datetime
+>>> from pathlib import Path
+>>> import tempfile
+>>> from watchkeeper.clock import EventTimeClock
+>>> from watchkeeper.config import RetrainingConfig
+>>> from watchkeeper.registry.registry import ModelRegistry
+>>> from watchkeeper.storage.artifacts import open_artifact_store
+>>> from watchkeeper.storage.metadata import open_metadata_store
+>>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
+>>> registry = ModelRegistry(store, open_artifact_store(Path(tempfile.mkdtemp())), "fraud")
+>>> consult_retrain_policy(registry, RetrainingConfig(), as_of=datetime(2026, 6, 1, tzinfo=UTC)).reason
+'no trigger fired'
+>>> store.close()
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from watchkeeper.clock import as_utc
+from watchkeeper.config import RetrainingConfig
+from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.training.retrain_policy import RetrainDecision, decide_retrain
+
+
+def consult_retrain_policy(
+    registry: ModelRegistry, config: RetrainingConfig, *, as_of: datetime
+) -> RetrainDecision:
+    """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
+
+    The champion's "last trained" moment is the as-of of its training data (from its
+    lineage), so simulated histories and live ones are judged on the same time line; its
+    registration time stands in when no lineage was recorded.
+    """
+    metadata, model = registry.metadata, registry.model_name
+    champion = registry.aliases().get(CHAMPION)
+    champion_metrics: dict[str, object] = {}
+    last_trained_at = None
+    if champion is not None:
+        record = registry.record(champion)
+        champion_metrics = dict(record.metrics)
+        last_trained_at = record.created_at
+        lineage = registry.lineage(champion)
+        if lineage is not None and lineage.data.as_of is not None:
+            last_trained_at = datetime.fromisoformat(lineage.data.as_of)
+    return decide_retrain(
+        metadata.metrics(model),
+        metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=1000),
+        config=config,
+        as_of=as_utc(as_of),
+        champion_metrics=champion_metrics,
+        champion_version=champion,
+        last_trained_at=last_trained_at,
+    )
+
+
+__all__ = ["consult_retrain_policy"]
