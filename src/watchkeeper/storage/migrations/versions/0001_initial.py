@@ -4,7 +4,7 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-02-01
 
-Later revisions add to this; they never edit it. Types are spelled out here rather than
+Later revisions add to this; they never edit it. Types come from ``column_types`` rather than
 imported from :mod:`watchkeeper.storage.tables`, so this revision keeps creating the same
 tables when that module moves on.
 """
@@ -12,11 +12,11 @@ tables when that module moves on.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from watchkeeper.storage.migrations.column_types import identity, json_document, timestamp
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -24,47 +24,35 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _identity() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _timestamp() -> sa.types.TypeEngine[Any]:
-    return sa.DateTime(timezone=True)
-
-
 def upgrade() -> None:
     """Create the foundation tables."""
     op.create_table(
         "audit_log",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=True),
         sa.Column("kind", sa.String(100), nullable=False),
-        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("summary", sa.Text(), nullable=False),
-        sa.Column("evidence", _json(), nullable=False),
-        sa.Column("created_at", _timestamp(), nullable=False),
+        sa.Column("evidence", json_document(), nullable=False),
+        sa.Column("created_at", timestamp(), nullable=False),
     )
     op.create_index("ix_audit_log_model_at", "audit_log", ["model", "at"])
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
 
     op.create_table(
         "metric_series",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("model_version", sa.Integer(), nullable=False),
-        sa.Column("window_start", _timestamp(), nullable=False),
-        sa.Column("window_end", _timestamp(), nullable=False),
+        sa.Column("window_start", timestamp(), nullable=False),
+        sa.Column("window_end", timestamp(), nullable=False),
         sa.Column("feature", sa.String(200), nullable=False),
         sa.Column("metric", sa.String(100), nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("threshold", sa.Float(), nullable=True),
         sa.Column("status", sa.String(20), nullable=False),
-        sa.Column("computed_at", _timestamp(), nullable=False),
+        sa.Column("computed_at", timestamp(), nullable=False),
         sa.UniqueConstraint(
             "model",
             "model_version",
@@ -85,22 +73,22 @@ def upgrade() -> None:
         "job_watermarks",
         sa.Column("job", sa.String(100), primary_key=True),
         sa.Column("model", sa.String(200), primary_key=True),
-        sa.Column("watermark", _timestamp(), nullable=False),
-        sa.Column("updated_at", _timestamp(), nullable=False),
+        sa.Column("watermark", timestamp(), nullable=False),
+        sa.Column("updated_at", timestamp(), nullable=False),
     )
 
     op.create_table(
         "model_versions",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("artifact_sha256", sa.String(64), nullable=False),
         sa.Column("artifact_uri", sa.Text(), nullable=False),
-        sa.Column("created_at", _timestamp(), nullable=False),
+        sa.Column("created_at", timestamp(), nullable=False),
         sa.Column("created_by", sa.String(200), nullable=False),
         sa.Column("status", sa.String(50), nullable=False),
-        sa.Column("metrics", _json(), nullable=False),
-        sa.Column("lineage", _json(), nullable=False),
+        sa.Column("metrics", json_document(), nullable=False),
+        sa.Column("lineage", json_document(), nullable=False),
         sa.UniqueConstraint("model", "version", name="uq_model_versions_model_version"),
     )
 
@@ -109,7 +97,7 @@ def upgrade() -> None:
         sa.Column("model", sa.String(200), primary_key=True),
         sa.Column("alias", sa.String(100), primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column("updated_at", _timestamp(), nullable=False),
+        sa.Column("updated_at", timestamp(), nullable=False),
         sa.ForeignKeyConstraint(
             ["model", "version"],
             ["model_versions.model", "model_versions.version"],
@@ -119,11 +107,11 @@ def upgrade() -> None:
 
     op.create_table(
         "model_version_status",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(50), nullable=False),
-        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -12,11 +12,11 @@ records each channel's delivery, failed ones included, so no alert is lost silen
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from watchkeeper.storage.migrations.column_types import identity, json_document, timestamp
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -24,23 +24,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _identity() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _timestamp() -> sa.types.TypeEngine[Any]:
-    return sa.DateTime(timezone=True)
-
-
 def upgrade() -> None:
     """Create the alert tables."""
     op.create_table(
         "alerts",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("rule", sa.String(200), nullable=False),
         sa.Column("feature", sa.String(200), nullable=False),
@@ -49,22 +37,22 @@ def upgrade() -> None:
         sa.Column("state", sa.String(20), nullable=False),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("threshold", sa.Float(), nullable=False),
-        sa.Column("first_fired_at", _timestamp(), nullable=False),
-        sa.Column("last_evaluated_at", _timestamp(), nullable=False),
-        sa.Column("last_notified_at", _timestamp(), nullable=True),
-        sa.Column("resolved_at", _timestamp(), nullable=True),
-        sa.Column("evidence", _json(), nullable=False),
+        sa.Column("first_fired_at", timestamp(), nullable=False),
+        sa.Column("last_evaluated_at", timestamp(), nullable=False),
+        sa.Column("last_notified_at", timestamp(), nullable=True),
+        sa.Column("resolved_at", timestamp(), nullable=True),
+        sa.Column("evidence", json_document(), nullable=False),
         sa.UniqueConstraint("model", "rule", "feature", name="uq_alerts_model_rule_feature"),
     )
     op.create_table(
         "alert_deliveries",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
-        sa.Column("alert_id", _identity(), nullable=False),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
+        sa.Column("alert_id", identity(), nullable=False),
         sa.Column("channel", sa.String(100), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("delivered", sa.Boolean(), nullable=False),
         sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("at", _timestamp(), nullable=False),
+        sa.Column("at", timestamp(), nullable=False),
         sa.ForeignKeyConstraint(["alert_id"], ["alerts.id"], name="fk_alert_deliveries_alert"),
     )
     op.create_index("ix_alert_deliveries_alert", "alert_deliveries", ["alert_id"])

@@ -13,11 +13,11 @@ and NULL afterwards, so the unique key on (model, active) allows one running rol
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+
+from watchkeeper.storage.migrations.column_types import identity, json_document, timestamp
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -25,23 +25,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-def _identity() -> sa.types.TypeEngine[int]:
-    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _json() -> sa.types.TypeEngine[Any]:
-    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-
-
-def _timestamp() -> sa.types.TypeEngine[Any]:
-    return sa.DateTime(timezone=True)
-
-
 def upgrade() -> None:
     """Create the rollouts table."""
     op.create_table(
         "rollouts",
-        sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+        sa.Column("id", identity(), primary_key=True, autoincrement=True),
         sa.Column("model", sa.String(200), nullable=False),
         sa.Column("challenger_version", sa.Integer(), nullable=False),
         sa.Column("champion_version", sa.Integer(), nullable=False),
@@ -49,11 +37,11 @@ def upgrade() -> None:
         sa.Column("shadow", sa.Boolean(), nullable=False),
         sa.Column("state", sa.String(30), nullable=False),
         sa.Column("active", sa.Integer(), nullable=True),
-        sa.Column("started_at", _timestamp(), nullable=False),
-        sa.Column("ended_at", _timestamp(), nullable=True),
+        sa.Column("started_at", timestamp(), nullable=False),
+        sa.Column("ended_at", timestamp(), nullable=True),
         sa.Column("actor", sa.String(200), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
-        sa.Column("evidence", _json(), nullable=False),
+        sa.Column("evidence", json_document(), nullable=False),
         sa.UniqueConstraint("model", "active", name="uq_rollouts_model_active"),
     )
 
