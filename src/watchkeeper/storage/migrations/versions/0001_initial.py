@@ -5,7 +5,7 @@ Revises:
 Create Date: 2026-02-01
 
 Later revisions add to this; they never edit it. Types come from ``column_types`` rather than
-imported from :mod:`watchkeeper.storage.tables`, so this revision keeps creating the same
+from :mod:`watchkeeper.storage.tables`, so this revision keeps creating the same
 tables when that module moves on.
 """
 
