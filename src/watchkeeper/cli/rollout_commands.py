@@ -90,12 +90,7 @@ def promote(
     json_output: JsonOption = False,
 ) -> None:
     """Promote the running canary's challenger to champion."""
-    from watchkeeper.workspace import Workspace as OpenWorkspace
-
-    with OpenWorkspace.open(workspace) as opened:
-        control = _controller(opened)
-        control.promote(actor=_actor(), reason=reason)
-        _show(control.status().to_dict(), json_output)
+    _end_canary(workspace, "promote", reason, json_output)
 
 
 @rollout_app.command("rollback")
@@ -105,11 +100,16 @@ def rollback(
     json_output: JsonOption = False,
 ) -> None:
     """Roll the running canary back; the champion keeps serving."""
+    _end_canary(workspace, "rollback", reason, json_output)
+
+
+def _end_canary(workspace: Path, action: str, reason: str, json_output: bool) -> None:
     from watchkeeper.workspace import Workspace as OpenWorkspace
 
     with OpenWorkspace.open(workspace) as opened:
         control = _controller(opened)
-        control.rollback(actor=_actor(), reason=reason)
+        end = control.promote if action == "promote" else control.rollback
+        end(actor=_actor(), reason=reason)
         _show(control.status().to_dict(), json_output)
 
 

@@ -172,22 +172,9 @@ class RolloutController:
             reason=reason,
             demote_previous_to=RETIRED,
         )
-        record = self._store.finish(
-            self._model,
-            running.id,
-            rollout_store.PROMOTED,
-            plan=plan,
-            actor=actor,
-            reason=reason,
-            evidence=evidence,
+        return self._finish(
+            running, rollout_store.PROMOTED, plan, "promoted", actor, reason, evidence
         )
-        self._audit(
-            "rollout_promote",
-            f"version {running.challenger_version} promoted: {reason}",
-            actor,
-            {"rollout": running.id, **(evidence or {})},
-        )
-        return record
 
     def rollback(
         self, *, actor: str, reason: str = "rolled back", evidence: dict[str, Any] | None = None
@@ -195,18 +182,34 @@ class RolloutController:
         """End the canary by rolling the challenger back; the champion keeps serving."""
         running = self.running()
         plan = status_plan(self._model, running.challenger_version, ROLLED_BACK, reason=reason)
+        return self._finish(
+            running, rollout_store.ROLLED_BACK, plan, "rolled back", actor, reason, evidence
+        )
+
+    def _finish(
+        self,
+        running: RolloutRecord,
+        outcome: str,
+        plan: Any,
+        verb: str,
+        actor: str,
+        reason: str,
+        evidence: dict[str, Any] | None,
+    ) -> RolloutRecord:
+        """End the running canary with ``outcome`` (plan applied atomically) and audit it."""
         record = self._store.finish(
             self._model,
             running.id,
-            rollout_store.ROLLED_BACK,
+            outcome,
             plan=plan,
             actor=actor,
             reason=reason,
             evidence=evidence,
         )
+        kind = "rollout_promote" if outcome == rollout_store.PROMOTED else "rollout_rollback"
         self._audit(
-            "rollout_rollback",
-            f"version {running.challenger_version} rolled back: {reason}",
+            kind,
+            f"version {running.challenger_version} {verb}: {reason}",
             actor,
             {"rollout": running.id, **(evidence or {})},
         )
