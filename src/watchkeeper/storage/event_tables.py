@@ -1,11 +1,13 @@
 """The event tables: their columns, event-time column, key and duplicate policy.
 
-Three append-only tables hold what watchkeeper observes in production:
+Four append-only tables hold what watchkeeper observes in production:
 
 * ``transactions``: raw traffic, simulated or ingested, one row per event;
 * ``predictions``: what the served model said about an event, with the raw input and the
   served features (JSON strings), so training/serving skew can be checked later;
-* ``outcomes``: the truth arriving later (chargebacks), possibly several times per event.
+* ``outcomes``: the truth arriving later (chargebacks), possibly several times per event;
+* ``rejections``: the events the service or a logger refused, one row per refusal, with a
+  short reason code (:data:`REJECTION_REASONS`) so data quality can count them per window.
 
 Each definition lists the columns callers provide. The store adds two of its own:
 ``event_date`` (the UTC date of the event time, the partition column) and
@@ -190,8 +192,46 @@ OUTCOMES = EventTableDefinition(
     received_column="received_at",
 )
 
+REJECTION_REASONS = (
+    "missing_field",
+    "wrong_type",
+    "out_of_range",
+    "not_finite",
+    "bad_timestamp",
+    "unknown_field",
+    "malformed_json",
+    "too_large",
+)
+"""The usual reason codes of a rejection (the table accepts any short code)."""
+
+REJECTION_SOURCES = ("score", "score_batch", "outcomes", "logger")
+"""Where a rejection happened: the scoring route, the batch route, outcomes, a logger."""
+
+REJECTIONS = EventTableDefinition(
+    name="rejections",
+    schema=pa.schema(
+        [
+            # unique per rejection: the key, so distinct rejections never collapse
+            _field("rejection_id", pa.string()),
+            # the event's time if it parsed, else the receiving clock's now
+            _field("ts", TIMESTAMP),
+            _field("event_id", pa.string(), required=False),
+            _field("reason", pa.string()),
+            _field("field", pa.string(), required=False),
+            _field("detail", pa.string(), required=False),
+            _field("source", pa.string()),
+        ]
+    ),
+    time_column="ts",
+    key_columns=("rejection_id",),
+    duplicate_policy=DuplicatePolicy.FIRST_ARRIVAL,
+)
+
 EVENT_TABLES: Mapping[str, EventTableDefinition] = MappingProxyType(
-    {definition.name: definition for definition in (TRANSACTIONS, PREDICTIONS, OUTCOMES)}
+    {
+        definition.name: definition
+        for definition in (TRANSACTIONS, PREDICTIONS, OUTCOMES, REJECTIONS)
+    }
 )
 """The tables every watchkeeper event store holds, by name."""
 
@@ -206,7 +246,7 @@ def event_table(
     >>> event_table("clicks")
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.SchemaError: unknown event table 'clicks' (known: outcomes, predictions, transactions)
+    watchkeeper.errors.SchemaError: unknown event table 'clicks' (known: outcomes, predictions, rejections, transactions)
     """
     try:
         return tables[name]
@@ -221,6 +261,9 @@ __all__ = [
     "EVENT_TABLES",
     "OUTCOMES",
     "PREDICTIONS",
+    "REJECTIONS",
+    "REJECTION_REASONS",
+    "REJECTION_SOURCES",
     "STORE_COLUMNS",
     "TIMESTAMP",
     "TRANSACTIONS",
