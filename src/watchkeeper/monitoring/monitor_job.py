@@ -23,8 +23,10 @@ windows compute the same rows, so whichever upsert lands last changes nothing; o
 compare-and-set of each watermark succeeds, and the loser reports ``concurrent``.
 
 A week is never rescanned: ``WindowProfileStore.merged`` merges the stored daily profiles.
-Rejected events: the event store has no table of them yet, so ``rejected_events`` is 0 (and
-the result says so). Predictions logged after their window was profiled are not profiled
+Rejected events: the ``rejections`` table is read once for the new windows and counted per
+window and reason (``rejected_events``, feature = the reason, plus the total); a refused event
+has no version, so the counts go with the champion's rows (or, in a window the champion did
+not serve, the version that served most). Predictions logged after their window was profiled are not profiled
 (run the job with ``--until`` a little behind the logger); their labels still count.
 
 >>> import tempfile
@@ -52,6 +54,11 @@ from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.rejections import (
+    attributed_version,
+    read_rejections,
+    rejections_by_window,
+)
 from watchkeeper.monitoring.served_predictions import (
     PREDICTION_COLUMNS,
     decode_served,
@@ -73,7 +80,6 @@ from watchkeeper.workspace import Workspace
 PROFILE_JOB = "monitor"
 LABELS_JOB = "monitor-labels"
 LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_input")
-REJECTIONS_NOTE = "the event store keeps no rejected events yet: rejected_events is recorded as 0"
 
 
 @dataclass(frozen=True)
@@ -105,7 +111,7 @@ class MonitorResult:
     rows_written: int
     concurrent: bool
     alerts: tuple[FiredAlert, ...] = ()
-    notes: tuple[str, ...] = field(default=(REJECTIONS_NOTE,))
+    notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (times as ISO text)."""
@@ -147,7 +153,7 @@ class MonitorJob:
         )
         self._contexts: dict[int, VersionContext] = {}
         self._champion: int | None = None
-        self.notes: list[str] = [REJECTIONS_NOTE]
+        self.notes: list[str] = []
         business = self.config.monitoring.business
         self._rule = business.baseline_rule if business.baseline == "rule" else None
 
@@ -189,9 +195,10 @@ class MonitorJob:
         outcomes = self.workspace.events.read(
             "outcomes", columns=["event_id", "outcome", "received_at"]
         )
+        rejected = rejections_by_window(read_rejections(self.workspace.events, new), new)
         rows: list[MetricRow] = []
         for window in new:
-            rows += self._new_window_rows(window, outcomes, moment)
+            rows += self._new_window_rows(window, outcomes, moment, rejected.get(window, {}))
         for window in open_windows:
             rows += self._label_rows(window, self._read(window, LABEL_COLUMNS), outcomes, moment)
         written = self._write_changed(rows)
@@ -243,13 +250,20 @@ class MonitorJob:
     # -- computing ---------------------------------------------------------------------------
 
     def _new_window_rows(
-        self, window: Window, outcomes: pl.DataFrame, until: datetime
+        self,
+        window: Window,
+        outcomes: pl.DataFrame,
+        until: datetime,
+        rejected: dict[str, int],
     ) -> list[MetricRow]:
         predictions = self._read(window, PREDICTION_COLUMNS)
         monitoring = self.config.monitoring
         ranges = schema_ranges(self.config.features.inputs)
+        served = predictions.group_by("model_version").len()
+        counts = dict(zip(served["model_version"].to_list(), served["len"].to_list(), strict=True))
+        carrier = attributed_version(counts, self._champion)
         rows: list[MetricRow] = []
-        for version in sorted(predictions["model_version"].unique().to_list()):
+        for version in sorted(counts):
             context = self._served_context(int(version))
             if context is None:
                 continue
@@ -265,7 +279,8 @@ class MonitorJob:
             flags = int(decisions["decision"].sum())
             rows += profile_rows(
                 key, context.reference, profile, monitoring,
-                threshold=context.threshold, flags=flags, ranges=ranges, rejected={},
+                threshold=context.threshold, flags=flags, ranges=ranges,
+                rejected=rejected if version == carrier else {},
             )  # fmt: skip
             if context.calibrator is not None:
                 rows += estimated_rows(key, decisions, context.calibrator, monitoring.business)

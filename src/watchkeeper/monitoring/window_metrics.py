@@ -44,6 +44,8 @@ from watchkeeper.storage.metadata_records import MetricRow
 DRIFT_STATISTICS = ("psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue")
 PERFORMANCE_METRICS = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc")
 BASELINE_DECISION = "baseline_decision"
+SHORT_WINDOW = "short_window"
+"""Status of a drift row on a window shorter than its feature's ``min_window``: no verdict."""
 """The column of a rule baseline's decisions, when ``monitoring.business.baseline`` is ``rule``."""
 
 BUSINESS_METRICS = (
@@ -114,20 +116,25 @@ def profile_rows(
     """Drift, data quality and prediction drift of one window against the version's reference.
 
     ``flags`` is the number of the window's events the model flagged; ``rejected`` the events
-    refused at the edge by reason (none known: a single ``rejected_events`` row of 0).
+    refused at the edge by reason: one ``rejected_events`` row per reason (feature = the
+    reason), their total (no feature; 0 when none) and ``rejected_share`` of all received.
     """
     features = DatasetProfile(
         {name: profile for name, profile in reference.features.items() if name != SCORE_COLUMN},
         reference.rows,
     )
     rows: list[MetricRow] = []
+    span = key.window_end - key.window_start
     for drift in compute_drift(features, current, config.psi, config.per_feature):
+        levels = config.per_feature.get(drift.feature)
+        short = levels is not None and levels.min_window is not None and span < levels.min_window
+        verdict = SHORT_WINDOW if short else drift.verdict
         for statistic in DRIFT_STATISTICS:
             value = getattr(drift, statistic)
             if value is None:
                 continue
             limit = drift.threshold if statistic == drift.method else None
-            rows.append(key.row(statistic, value, drift.verdict, drift.feature, limit))
+            rows.append(key.row(statistic, value, verdict, drift.feature, limit))
     quality = data_quality(features, current, ranges, rejected)
     for item in quality.features:
         for metric, value in (
@@ -140,7 +147,9 @@ def profile_rows(
                 rows.append(key.row(metric, value, feature=item.feature))
     rows.append(key.row("rejected_events", float(quality.rejected_total)))
     for reason, count in sorted(quality.rejected.items()):
-        rows.append(key.row("rejected_events", float(count), feature=f"reason:{reason}"))
+        rows.append(key.row("rejected_events", float(count), feature=reason))
+    if quality.rejected_share is not None:
+        rows.append(key.row("rejected_share", quality.rejected_share))
     rows.extend(_prediction_rows(key, reference, current, config, threshold, flags))
     return rows
 
