@@ -15,6 +15,16 @@ are not disturbed; policy ``reject`` raises :class:`~watchkeeper.errors.LateEven
 changes nothing. Either way the engine counts it in :attr:`OnlineFeatureEngine.late_events`.
 Equal timestamps are not late: the later arrival sees the earlier one, as in batch.
 
+Retries. Given the event's id, the engine folds an event into its keys' states at most once:
+each state remembers the ids of the events it keeps (its longest window), and an id already
+there is scored from the state but not folded again. A retry older than what a state keeps is
+late, and late events are never folded either.
+
+Serving logs before it folds: :meth:`~OnlineFeatureEngine.stage` computes a micro-batch's
+features in order on copies of the states (each event sees the ones before it) and
+:meth:`~OnlineFeatureEngine.commit` stores the folded copies, once the caller made its log
+durable.
+
 >>> from datetime import datetime, UTC
 >>> from watchkeeper.features.fitted import FittedFeatureSpec
 >>> from watchkeeper.features.spec import FeatureSpec
@@ -34,6 +44,13 @@ Traceback (most recent call last):
 watchkeeper.errors.InvalidInputError: amount: below the minimum 0 (got -1.0)
 >>> engine.compute({"ts": "2026-01-01T12:45:00Z", "card": "x", "amount": 1.0})
 {'n_1h': 2, 'mean_1h': 3.0}
+>>> retry = {"ts": "2026-01-01T12:50:00Z", "card": "x", "amount": 6.0}
+>>> staged = engine.stage([retry, retry], event_ids=["e9", "e9"])
+>>> staged.features, staged.duplicates
+([{'n_1h': 2, 'mean_1h': 3.0}, {'n_1h': 3, 'mean_1h': 4.0}], [False, True])
+>>> engine.commit(staged)
+>>> engine.compute({"ts": "2026-01-01T12:55:00Z", "card": "x", "amount": 1.0})
+{'n_1h': 3, 'mean_1h': 4.0}
 """
 
 from __future__ import annotations
@@ -53,6 +70,22 @@ if TYPE_CHECKING:
 
 LateArrivalPolicy = Literal["score_only", "reject"]
 """What the online engine does with an event older than its key's newest: see the module."""
+
+RECENT_EVENT_IDS = "\x1fevent_ids"
+"""The entry of a state's ``values`` holding the ids of its kept events (for retries)."""
+
+
+@dataclass(frozen=True)
+class StagedUpdate:
+    """Features of events computed in order on copies of their keys' states, not yet stored.
+
+    ``duplicates[i]`` is true when event ``i``'s id was already folded (it is not folded
+    again); ``states`` are the folded copies that :meth:`OnlineFeatureEngine.commit` stores.
+    """
+
+    features: list[dict[str, Any]]
+    duplicates: list[bool]
+    states: dict[str, EntityState]
 
 
 @dataclass(frozen=True)
@@ -107,12 +140,49 @@ class OnlineFeatureEngine:
         states = self._states(keys)
         return self._features(row, timestamp, keys, states)
 
-    def update(self, event: Mapping[str, Any]) -> None:
-        """Fold an event into the state (after it was scored with :meth:`compute`)."""
+    def update(self, event: Mapping[str, Any], event_id: str | None = None) -> None:
+        """Fold an event into the state (after it was scored with :meth:`compute`).
+
+        With ``event_id``, an event already folded is not folded again.
+        """
         row, timestamp, keys = self._prepare(event)
         states = self._states(keys)
-        self._fold(row, timestamp, keys, states)
+        self._fold(row, timestamp, keys, states, event_id)
         self.store.put_many({key: state for key, state in states.items() if state is not None})
+
+    def stage(
+        self, events: Sequence[Mapping[str, Any]], event_ids: Sequence[str | None] | None = None
+    ) -> StagedUpdate:
+        """Compute ``events`` in order, each seeing the ones before it; store nothing.
+
+        The keys' states are read once and copied; each event is folded into the copies
+        (unless late, or its id was already folded). The first invalid event raises
+        :class:`InvalidInputError`. :meth:`commit` stores the result.
+        """
+        ids: Sequence[str | None] = event_ids if event_ids is not None else [None] * len(events)
+        if len(ids) != len(events):
+            raise ValueError(f"{len(ids)} event ids for {len(events)} events")
+        prepared = [self._prepare(event) for event in events]
+        wanted = list(dict.fromkeys(key for _, _, keys in prepared for key in keys if key))
+        states: dict[str, EntityState | None] = {
+            key: None if state is None else _copy(state)
+            for key, state in zip(wanted, self.store.get_many(wanted), strict=True)
+        }
+        features: list[dict[str, Any]] = []
+        duplicates: list[bool] = []
+        for (row, timestamp, keys), event_id in zip(prepared, ids, strict=True):
+            duplicate = event_id is not None and _already_folded(event_id, keys, states)
+            features.append(self._score_row(row, timestamp, keys, states, fold=False))
+            if not duplicate:
+                self._fold(row, timestamp, keys, states, event_id)
+            duplicates.append(duplicate)
+        kept = {key: state for key, state in states.items() if state is not None}
+        return StagedUpdate(features, duplicates, kept)
+
+    def commit(self, staged: StagedUpdate) -> None:
+        """Store the states folded by :meth:`stage` (all or none)."""
+        if staged.states:
+            self.store.put_many(staged.states)
 
     def score_batch(self, events: Sequence[Mapping[str, Any]]) -> MicroBatchResult:
         """Score a micro-batch in order (each event sees the ones before it); one state round trip.
@@ -215,7 +285,10 @@ class OnlineFeatureEngine:
         timestamp: int,
         keys: list[str | None],
         states: dict[str, EntityState | None],
+        event_id: str | None = None,
     ) -> None:
+        if event_id is not None and _already_folded(event_id, keys, states):
+            return
         for group, key in zip(self.plan.groups, keys, strict=True):
             if key is None:
                 continue
@@ -223,7 +296,53 @@ class OnlineFeatureEngine:
             if state is None:
                 state = states[key] = EntityState.empty(group)
             if not state.is_late(timestamp):
+                if event_id is not None:
+                    _remember(state, event_id)
                 fold_event(group, state, row, timestamp)
 
 
-__all__ = ["LateArrivalPolicy", "MicroBatchResult", "OnlineFeatureEngine", "RejectedEvent"]
+def _already_folded(
+    event_id: str, keys: Sequence[str | None], states: Mapping[str, EntityState | None]
+) -> bool:
+    """Whether a kept event of one of ``keys`` has ``event_id``."""
+    for key in keys:
+        state = states.get(key) if key is not None else None
+        if state is not None and event_id in state.values.get(RECENT_EVENT_IDS, ()):
+            return True
+    return False
+
+
+def _remember(state: EntityState, event_id: str) -> None:
+    """Add ``event_id`` to the state's ids, aligned with its timestamps before the fold.
+
+    :func:`fold_event` appends the timestamp and trims every ``values`` list alike, so the
+    ids stay aligned with the kept events (a state written before ids were kept is padded).
+    """
+    ids: list[Any] = state.values.setdefault(RECENT_EVENT_IDS, [])
+    missing = len(state.timestamps) - len(ids)
+    if missing > 0:
+        ids[:0] = [None] * missing
+    elif missing < 0:
+        del ids[:-missing]
+    ids.append(event_id)
+
+
+def _copy(state: EntityState) -> EntityState:
+    """A copy that folding does not share with the stored state."""
+    return EntityState(
+        last_timestamp=state.last_timestamp,
+        timestamps=list(state.timestamps),
+        values={name: list(items) for name, items in state.values.items()},
+        totals=dict(state.totals),
+        snapshots={name: list(items) for name, items in state.snapshots.items()},
+    )
+
+
+__all__ = [
+    "RECENT_EVENT_IDS",
+    "LateArrivalPolicy",
+    "MicroBatchResult",
+    "OnlineFeatureEngine",
+    "RejectedEvent",
+    "StagedUpdate",
+]

@@ -18,7 +18,7 @@ import math
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -149,44 +149,72 @@ class Scorer:
         started = time.perf_counter()
         self.validate(event)
         pinned = None if model_version is None else self.pinned_route(model_version)
-        with self._lock:
-            prepared = self._prepare(event, pinned)
-            result = self._predict([prepared], started)[0]
-            if self.log_predictions:
-                self.events.append("predictions", self._rows([prepared], [result]))
-            self._engine.update(event)
-        return result
+        return self._score_staged([event], started, pinned)[0]
 
     def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
-        """Score a micro-batch; any invalid event rejects it whole (its position is named)."""
+        """Score a micro-batch; any invalid event rejects it whole (its position is named).
+
+        Each event sees the ones before it; the batch's prediction rows are durable before
+        any of its events is folded into the per-key state.
+        """
         started = time.perf_counter()
         for position, event in enumerate(events):
             try:
                 self.validate(event)
             except InvalidInputError as error:
                 raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
+        if not events:
+            return []
+        return self._score_staged(events, started)
+
+    def _score_staged(
+        self, events: Sequence[Mapping[str, Any]], started: float, pinned: Route | None = None
+    ) -> list[ScoreResult]:
+        """Features on staged state, predictions, the durable append, and only then the fold.
+
+        An event id already folded (a retry) is scored but not folded again.
+        """
+        event_ids = [str(event.get(self.keys.event_id)) for event in events]
         with self._lock:
-            prepared = []
-            for event in events:
-                prepared.append(self._prepare(event))
-                self._engine.update(event)
+            staged = self._engine.stage(events, event_ids)
+            prepared = [
+                self._prepare(event, event_id, features, pinned)
+                for event, event_id, features in zip(
+                    events, event_ids, staged.features, strict=True
+                )
+            ]
+            if self._challenger_engine is not None and any(
+                item.route.shadow or item.route.decision == CANARY_ROUTE for item in prepared
+            ):
+                challenger = self._challenger_engine.stage(events, event_ids).features
+                prepared = [
+                    replace(item, challenger_features=features)
+                    if item.challenger_features is not None
+                    else item
+                    for item, features in zip(prepared, challenger, strict=True)
+                ]
             results = self._predict(prepared, started)
-            if prepared and self.log_predictions:
+            if self.log_predictions:
                 self.events.append("predictions", self._rows(prepared, results))
+            self._engine.commit(staged)
         return results
 
-    def _prepare(self, event: Mapping[str, Any], pinned: Route | None = None) -> _Prepared:
+    def _prepare(
+        self,
+        event: Mapping[str, Any],
+        event_id: str,
+        features: dict[str, Any],
+        pinned: Route | None = None,
+    ) -> _Prepared:
         entity = event.get(self.keys.entity)
         entity_key = None if entity is None else str(entity)
         route = pinned if pinned is not None else self.models.router.route(entity_key)
-        features = self._engine.compute(event)
         challenger_features = None
         if self.models.challenger is not None and (route.shadow or route.decision == CANARY_ROUTE):
-            engine = self._challenger_engine
-            challenger_features = features if engine is None else engine.compute(event)
+            challenger_features = features  # the challenger's own, when its spec differs
         return _Prepared(
             event=event,
-            event_id=str(event.get(self.keys.event_id)),
+            event_id=event_id,
             entity=entity_key,
             timestamp=parse_timestamp(self.keys.event_time, event.get(self.keys.event_time)),
             route=route,
