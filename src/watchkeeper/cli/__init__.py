@@ -11,6 +11,7 @@ from watchkeeper.cli import history_command as history_command  # `history`
 from watchkeeper.cli import models_commands as models_commands  # `models`, `lineage`
 from watchkeeper.cli import monitor_command as monitor_command  # `monitor`
 from watchkeeper.cli import readiness_command as readiness_command  # `readiness`
+from watchkeeper.cli import report_command as report_command  # `report`
 from watchkeeper.cli import rollout_commands as rollout_commands  # `rollout`
 from watchkeeper.cli import serve_command as serve_command  # `serve`
 from watchkeeper.cli import simulate_command as simulate_command  # `simulate`

@@ -40,6 +40,7 @@ from watchkeeper.errors import (
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
+from watchkeeper.serving.dashboard_route import dashboard_router
 from watchkeeper.serving.openapi_schema import (
     OUTCOMES_SCHEMA,
     ROLLOUT_START_SCHEMA,
@@ -312,6 +313,7 @@ def create_app(
             service.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
+    app.include_router(dashboard_router(workspace, guard=reader))  # GET /dashboard
     return app
 
 

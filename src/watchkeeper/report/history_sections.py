@@ -1,0 +1,183 @@
+"""The report's history sections: the retraining and rollout timeline, and the lineage of the
+current champion (what ``watchkeeper lineage champion`` prints).
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from watchkeeper.report.data import ReportData, Thresholds
+>>> empty_data = ReportData("fraud", "Dana", datetime(2026, 6, 1, tzinfo=UTC), (), (), (), (),
+...                         None, {}, Thresholds(0.1, 0.25, {}), timedelta(days=60))
+>>> "No champion" in lineage_section(empty_data)
+True
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from html import escape
+from typing import Any
+
+from watchkeeper.report.data import ReportData
+from watchkeeper.report.monitoring_sections import empty, section
+from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR, Mark, timeline
+
+LANES = ("alerts", "retraining", "rollouts")
+MAX_LISTED = 60
+"""The decisions table lists at most this many, newest first."""
+
+_KIND_LABELS = {
+    "alert": "alert fired",
+    "alert_resolved": "alert resolved",
+    "retrain_attempt": "retraining attempt",
+    "rollout_start": "canary started",
+    "rollout_promote": "promoted",
+    "rollout_rollback": "rolled back",
+}
+
+
+def _marks(data: ReportData, end: datetime) -> list[Mark]:
+    marks = [
+        Mark(
+            record.first_fired_at,
+            "alerts",
+            ALERT_COLOUR if record.severity == "critical" else WARN_COLOUR,
+            f"{record.rule}: {record.metric}"
+            + (f" on {record.feature}" if record.feature else "")
+            + f" ({record.severity}, {record.state})",
+            end=record.resolved_at or end,
+        )
+        for record in data.alerts
+    ]
+    started: dict[Any, datetime] = {}
+    for entry in data.decisions:
+        text = f"{entry.at:%Y-%m-%d %H:%M} {entry.summary}"
+        if entry.kind == "retrain_attempt":
+            accepted = bool(entry.evidence.get("accepted"))
+            marks.append(Mark(entry.at, "retraining", OK_COLOUR if accepted else "#868e96", text))
+        elif entry.kind == "rollout_start":
+            started[entry.evidence.get("rollout")] = entry.at
+            marks.append(Mark(entry.at, "rollouts", PALETTE[0], text))
+        elif entry.kind in ("rollout_promote", "rollout_rollback"):
+            colour = OK_COLOUR if entry.kind == "rollout_promote" else WARN_COLOUR
+            begun = started.pop(entry.evidence.get("rollout"), None)
+            if begun is None and started:
+                begun = started.pop(next(iter(started)))
+            if begun is not None:
+                marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=entry.at))
+            marks.append(Mark(entry.at, "rollouts", colour, text))
+        elif entry.kind == "alert" and not data.alerts:
+            marks.append(Mark(entry.at, "alerts", ALERT_COLOUR, text))
+    for begun in started.values():
+        marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=end))
+    return marks
+
+
+def timeline_section(data: ReportData) -> str:
+    """Section 6: alerts, retraining attempts and canary rollouts on one time axis, then the
+    decisions of the audit log (newest first)."""
+    title = "6 · Retraining and rollout timeline"
+    caption = (
+        "Alerts (bars while firing), retraining attempts (green: accepted, grey: refused) and "
+        "canary rollouts (blue while running, green: promoted, amber: rolled back). Every "
+        "entry is a decision in the audit log ('watchkeeper history')."
+    )
+    if not data.decisions and not data.alerts:
+        return section(
+            "timeline",
+            title,
+            caption,
+            empty("No alert, retraining attempt or rollout has been recorded yet."),
+        )
+    moments = [entry.at for entry in data.decisions] + [
+        record.first_fired_at for record in data.alerts
+    ]
+    start = min([*moments, *([data.first_window] if data.first_window else [])])
+    end = max([*moments, *([data.last_window_end] if data.last_window_end else [])])
+    if end - start < timedelta(days=1):
+        end = start + timedelta(days=1)
+    chart = timeline(_marks(data, end), LANES, start=start, end=end, label="decisions timeline")
+    listed = list(reversed(data.decisions))[:MAX_LISTED]
+    rows = "".join(
+        f"<tr><td>{entry.at:%Y-%m-%d %H:%M}</td><td>{escape(_KIND_LABELS.get(entry.kind, entry.kind))}"
+        f"</td><td>{escape(entry.actor)}</td><td class='text'>{escape(entry.summary)}</td></tr>"
+        for entry in listed
+    )
+    table = (
+        '<table class="log"><thead><tr><th>when</th><th>decision</th><th>by</th>'
+        f"<th>summary</th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows
+        else ""
+    )
+    counts = _counts(data)
+    return section("timeline", title, caption, f'<div class="scroll">{chart}</div>{counts}{table}')
+
+
+def _counts(data: ReportData) -> str:
+    attempts = [entry for entry in data.decisions if entry.kind == "retrain_attempt"]
+    accepted = sum(1 for entry in attempts if entry.evidence.get("accepted"))
+    items = (
+        ("alerts", len(data.alerts) or sum(1 for e in data.decisions if e.kind == "alert")),
+        ("retraining attempts", len(attempts)),
+        ("accepted", accepted),
+        ("promotions", sum(1 for entry in data.decisions if entry.kind == "rollout_promote")),
+        ("rollbacks", sum(1 for entry in data.decisions if entry.kind == "rollout_rollback")),
+    )
+    return (
+        '<p class="stats">'
+        + "".join(f"<span><b>{count}</b> {escape(name)}</span>" for name, count in items)
+        + "</p>"
+    )
+
+
+def lineage_section(data: ReportData) -> str:
+    """Section 7: how the champion was made: data, code, environment, settings and trigger."""
+    title = "7 · Lineage of the current champion"
+    caption = "What 'watchkeeper lineage champion' shows: the data, code, environment, settings, evaluation and trigger behind the model now serving."
+    champion = data.champion
+    if champion is None:
+        return section(
+            "lineage",
+            title,
+            caption,
+            empty("No champion is set: train a model and make it champion ('watchkeeper train')."),
+        )
+    aliases = ", ".join(f"{name} → v{version}" for name, version in sorted(data.aliases.items()))
+    head = (
+        f'<p class="stats"><span><b>v{champion.version}</b> champion</span>'
+        f"<span>registered {champion.created_at:%Y-%m-%d %H:%M}</span>"
+        f"<span>aliases: {escape(aliases)}</span></p>"
+    )
+    if champion.lineage is None:
+        return section(
+            "lineage", title, caption, head + empty("No lineage was recorded with this version.")
+        )
+    blocks = []
+    for name, value in champion.lineage.items():
+        if isinstance(value, dict):
+            blocks.append(f"<div class='block'><h3>{escape(name)}</h3>{_table(value)}</div>")
+    scalars = {
+        name: value for name, value in champion.lineage.items() if not isinstance(value, dict)
+    }
+    if scalars:
+        blocks.insert(0, f"<div class='block'><h3>settings</h3>{_table(scalars)}</div>")
+    return section("lineage", title, caption, head + f'<div class="blocks">{"".join(blocks)}</div>')
+
+
+def _table(values: dict[str, Any]) -> str:
+    rows = "".join(
+        f"<tr><th>{escape(str(key))}</th><td>{escape(_text(value))}</td></tr>"
+        for key, value in values.items()
+    )
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "\u2013"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)[:400]
+    return str(value)
+
+
+__all__ = ["LANES", "MAX_LISTED", "lineage_section", "timeline_section"]

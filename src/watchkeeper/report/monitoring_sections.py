@@ -1,0 +1,352 @@
+"""The report's monitoring sections: weekly score distributions, PSI heatmap, flag rate,
+realized against estimated performance, and money. Each returns one ``<section>`` of HTML.
+
+A section without data says what is missing and how to get it, rather than drawing nothing.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from watchkeeper.report.data import ReportData, Thresholds
+>>> empty = ReportData("fraud", "Dana", datetime(2026, 6, 1, tzinfo=UTC), (), (), (), (), None,
+...                    {}, Thresholds(0.1, 0.25, {}), timedelta(days=60))
+>>> "No PSI rows" in psi_section(empty, Grouping(weekly=False))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from html import escape
+
+from watchkeeper.monitoring.drift_statistics import population_stability_index
+from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.report.data import ReportData
+from watchkeeper.report.series import Grouping, Point, points
+from watchkeeper.report.svg import (
+    ALERT_COLOUR,
+    OK_COLOUR,
+    PALETTE,
+    WARN_COLOUR,
+    Band,
+    Line,
+    heatmap,
+    histogram,
+    line_chart,
+)
+from watchkeeper.report.weekly_scores import WeeklyScores
+
+NO_VALUE = "\u2013"
+"""What a table cell shows for a value that is not known."""
+MAX_SCORE_WEEKS = 16
+"""The score-distribution section shows at most this many of the latest weeks."""
+
+
+def section(anchor: str, title: str, caption: str, body: str) -> str:
+    """One numbered report section with its heading and a one-line explanation.
+
+    >>> section("a", "Flag rate", "why", "<p>x</p>").startswith('<section id="a">')
+    True
+    """
+    return (
+        f'<section id="{anchor}"><h2>{escape(title)}</h2>'
+        f'<p class="caption">{escape(caption)}</p>{body}</section>'
+    )
+
+
+def empty(message: str) -> str:
+    """The plain sentence a section shows when it has nothing to draw."""
+    return f'<p class="empty">{escape(message)}</p>'
+
+
+NO_MONITOR_RUN = "Run 'watchkeeper monitor' once predictions are logged to fill this section."
+
+
+def score_section(data: ReportData) -> str:
+    """Section 1: each week's score histogram over the training baseline's, small multiples."""
+    title = "1 · Weekly score distribution against the training baseline"
+    caption = (
+        "Bars: the share of the week's scores in each bin of the reference (training holdout) "
+        "score quantiles; dark line: the reference's share. A flat line and bars that follow it "
+        "mean the model sees the world it was trained on; bars piling up at one end mean it "
+        "does not."
+    )
+    weeks = list(data.weekly_scores)[-MAX_SCORE_WEEKS:]
+    if not weeks:
+        return section(
+            "scores", title, caption, empty("No weekly score histograms yet. " + NO_MONITOR_RUN)
+        )
+    levels = data.thresholds
+    warn, alert = levels.warn_of(SCORE_COLUMN), levels.alert_of(SCORE_COLUMN)
+    top = max(max((*week.shares, *week.reference_shares)) for week in weeks)
+    cards = []
+    for week in weeks:
+        psi = _week_psi(week)
+        verdict = "alert" if psi >= alert else "warn" if psi >= warn else "ok"
+        colour = {"ok": PALETTE[0], "warn": WARN_COLOUR, "alert": ALERT_COLOUR}[verdict]
+        flag = NO_VALUE if week.flag_rate is None else f"{week.flag_rate:.2%}"
+        cards.append(
+            f'<figure class="card {verdict}"><figcaption><b>week of '
+            f"{week.week_start:%d %b %Y}</b> · v{week.version}<br>"
+            f'score PSI <span class="pill {verdict}">{psi:.3f}</span> · flagged {flag} · '
+            f"{sum(week.counts):,} scores</figcaption>"
+            f"{histogram(week.shares, week.reference_shares, colour=colour, top_share=top, label=f'scores, week of {week.week_start:%Y-%m-%d}')}"
+            "</figure>"
+        )
+    note = (
+        f"PSI levels for the score: warn {warn:g}, alert {alert:g}. "
+        f"Showing the latest {len(weeks)} week(s)."
+    )
+    return section(
+        "scores",
+        title,
+        caption,
+        f'<div class="cards">{"".join(cards)}</div><p class="note">{escape(note)}</p>',
+    )
+
+
+def _week_psi(week: WeeklyScores) -> float:
+    if not sum(week.counts) or not sum(week.reference_counts):
+        return 0.0
+    return float(population_stability_index(list(week.reference_counts), list(week.counts)))
+
+
+def psi_section(data: ReportData, grouping: Grouping) -> str:
+    """Section 2: PSI per feature over time, a heatmap against the warn and alert levels."""
+    title = "2 · Feature drift (PSI) over time"
+    caption = (
+        f"One row per feature, one column per {grouping.unit}"
+        + (" (the worst day of the week)" if grouping.weekly else "")
+        + ". Colour: green below the warn level, amber up to the alert level, red beyond."
+    )
+    features = sorted({row.feature for row in data.metrics if row.metric == "psi" and row.feature})
+    if not features:
+        return section("psi", title, caption, empty("No PSI rows yet. " + NO_MONITOR_RUN))
+    cells = {}
+    columns: set[datetime] = set()
+    for feature in features:
+        for point in points(data.rows("psi", feature), grouping, "max"):
+            if point.value is not None:
+                cells[(feature, point.start)] = point.value
+                columns.add(point.start)
+    score_label = "model score"
+    for point in points(data.rows("score_psi"), grouping, "max"):
+        if point.value is not None:
+            cells[(score_label, point.start)] = point.value
+            columns.add(point.start)
+    rows = features + ([score_label] if any(key[0] == score_label for key in cells) else [])
+    levels = data.thresholds
+
+    def warn(row: str) -> float:
+        return levels.warn_of(SCORE_COLUMN if row == score_label else row)
+
+    def alert(row: str) -> float:
+        return levels.alert_of(SCORE_COLUMN if row == score_label else row)
+
+    chart = heatmap(rows, sorted(columns), cells, warn=warn, alert=alert, label="PSI heatmap")
+    worst = sorted(
+        ((value, row, start) for (row, start), value in cells.items() if value >= alert(row)),
+        reverse=True,
+    )[:5]
+    listing = ""
+    if worst:
+        items = "".join(
+            f"<li><b>{escape(row)}</b> {start:%d %b %Y}: PSI {value:.3f} (alert level {alert(row):g})</li>"
+            for value, row, start in worst
+        )
+        listing = f'<p class="note">Largest shifts beyond the alert level:</p><ul class="compact">{items}</ul>'
+    limits = f"Default levels: warn {levels.warn:g}, alert {levels.alert:g}."
+    return section(
+        "psi",
+        title,
+        caption,
+        f'<div class="scroll">{chart}</div>{listing}<p class="note">{escape(limits)}</p>',
+    )
+
+
+def _versions(data: ReportData, metric: str) -> list[int]:
+    return sorted({row.model_version for row in data.rows(metric) if row.model_version is not None})
+
+
+def _series(
+    data: ReportData, metric: str, grouping: Grouping, version: int | None, combine: str = "mean"
+) -> list[Point]:
+    rows = [row for row in data.rows(metric) if version is None or row.model_version == version]
+    return points(rows, grouping, combine)  # type: ignore[arg-type]
+
+
+def flag_rate_section(data: ReportData, grouping: Grouping) -> str:
+    """Section 3: the share of events flagged, per version, against its holdout baseline."""
+    title = "3 · Flag rate against the baseline"
+    caption = (
+        "The share of events the model flagged, per version, with the share it flagged on its "
+        "training holdout (dashed). Red points: the flag-rate test said alert."
+    )
+    versions = _versions(data, "flag_rate")
+    if not versions:
+        return section(
+            "flag-rate", title, caption, empty("No flag-rate rows yet. " + NO_MONITOR_RUN)
+        )
+    lines = []
+    for index, version in enumerate(versions):
+        colour = PALETTE[index % len(PALETTE)]
+        series = _series(data, "flag_rate", grouping, version)
+        baseline = _series(data, "baseline_flag_rate", grouping, version)
+        lines.append(
+            Line(
+                f"v{version} flag rate",
+                [(point.start, point.value) for point in series],
+                colour,
+                alerts=frozenset(point.start for point in series if point.status == "alert"),
+            )
+        )
+        if baseline:
+            lines.append(
+                Line(
+                    f"v{version} baseline",
+                    [(point.start, point.value) for point in baseline],
+                    colour,
+                    dashed=True,
+                )
+            )
+    chart = line_chart(lines, value_format="{:.1%}", label="flag rate")
+    return section("flag-rate", title, caption, chart)
+
+
+def _immature_band(series: Sequence[Point], grouping: Grouping) -> list[Band]:
+    immature = [point.start for point in series if point.immature]
+    if not immature:
+        return []
+    end = max(point.start for point in series)
+    return [Band(min(immature), end, "labels not yet mature", "#fff3bf")]
+
+
+def performance_section(data: ReportData, grouping: Grouping) -> str:
+    """Section 4: realized recall and precision (known labels) against the CBPE estimates."""
+    title = "4 · Realized against estimated performance"
+    horizon = data.maturity_horizon.days
+    caption = (
+        "Solid: realized on the labels received so far; dashed: estimated from the calibrated "
+        f"scores (CBPE), available at once. A window's labels mature {horizon} days after it; "
+        "until then its realized values are provisional (open points, shaded)."
+    )
+    lines: list[Line] = []
+    all_points: list[Point] = []
+    for metric, colour in (("recall", PALETTE[0]), ("precision", PALETTE[1])):
+        realized = _series(data, metric, grouping, None)
+        estimated = _series(data, f"estimated_{metric}", grouping, None)
+        all_points += realized
+        if realized:
+            lines.append(
+                Line(
+                    f"realized {metric}",
+                    [(point.start, point.value) for point in realized],
+                    colour,
+                    hollow=frozenset(point.start for point in realized if point.immature),
+                )
+            )
+        if estimated:
+            lines.append(
+                Line(
+                    f"estimated {metric}",
+                    [(point.start, point.value) for point in estimated],
+                    colour,
+                    dashed=True,
+                )
+            )
+    if not lines:
+        return section(
+            "performance", title, caption, empty("No performance rows yet. " + NO_MONITOR_RUN)
+        )
+    chart = line_chart(
+        lines,
+        value_format="{:.0%}",
+        bands=_immature_band(all_points, grouping),
+        label="performance",
+    )
+    mature = [
+        point
+        for point in _series(data, "recall", grouping, None)
+        if not point.immature and point.value is not None
+    ]
+    note = (
+        f"Latest mature realized recall: {mature[-1].value:.1%} ({mature[-1].start:%d %b %Y})."
+        if mature
+        else "No window is mature yet: every realized value is provisional."
+    )
+    return section("performance", title, caption, chart + f'<p class="note">{escape(note)}</p>')
+
+
+MONEY_METRICS = (
+    ("fraud_loss_approved", "fraud loss approved", ALERT_COLOUR),
+    ("fraud_prevented", "fraud prevented", OK_COLOUR),
+    ("review_cost", "review cost", WARN_COLOUR),
+    ("business_value", "net value", PALETTE[0]),
+)
+
+
+def money_section(data: ReportData, grouping: Grouping) -> str:
+    """Section 5: the money of the model's decisions over time, realized from the labels."""
+    title = "5 · Business outcome in money"
+    caption = (
+        f"Per {grouping.unit}, summed over the versions that served: fraud approved (lost), "
+        "fraud prevented, the cost of reviewing flagged events, and the net value "
+        "(prevented minus losses and costs). Shaded windows wait for chargebacks, so their "
+        "losses are a lower bound."
+    )
+    lines = []
+    totals = []
+    all_points: list[Point] = []
+    for metric, name, colour in MONEY_METRICS:
+        series = _series(data, metric, grouping, None, "sum")
+        all_points += series
+        if series:
+            lines.append(
+                Line(
+                    name,
+                    [(point.start, point.value) for point in series],
+                    colour,
+                    hollow=frozenset(point.start for point in series if point.immature),
+                )
+            )
+            estimated = _series(data, f"estimated_{metric}", grouping, None, "sum")
+            totals.append(
+                (
+                    name,
+                    sum(point.value or 0.0 for point in series),
+                    sum(point.value or 0.0 for point in estimated) if estimated else None,
+                )
+            )
+    if not lines:
+        return section(
+            "money", title, caption, empty("No business-outcome rows yet. " + NO_MONITOR_RUN)
+        )
+    chart = line_chart(
+        lines,
+        value_format="{:,.0f}",
+        bands=_immature_band(all_points, grouping),
+        floor_zero=False,
+        label="money",
+    )
+    body = "".join(
+        f"<tr><td>{escape(name)}</td><td>{realized:,.0f}</td><td>"
+        f"{NO_VALUE if estimated is None else f'{estimated:,.0f}'}</td></tr>"
+        for name, realized, estimated in totals
+    )
+    table = (
+        '<table class="numbers"><thead><tr><th>total over the report</th><th>realized</th>'
+        f"<th>estimated</th></tr></thead><tbody>{body}</tbody></table>"
+    )
+    return section("money", title, caption, chart + table)
+
+
+__all__ = [
+    "MAX_SCORE_WEEKS",
+    "MONEY_METRICS",
+    "NO_MONITOR_RUN",
+    "empty",
+    "flag_rate_section",
+    "money_section",
+    "performance_section",
+    "psi_section",
+    "score_section",
+    "section",
+]
