@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from watchkeeper.clock import EventTimeClock
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.profile_builder import ProfileBuilder, build_reference_profile
@@ -36,6 +37,7 @@ from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.window_profile_store import WindowProfileStore
 from watchkeeper.monitoring.windows import Window
 from watchkeeper.storage.artifact_folder import FolderArtifactStore
+from watchkeeper.storage.metadata import open_metadata_store
 
 DAYS = 30
 REPEATS = 3
@@ -82,7 +84,10 @@ def main() -> None:
         root = Path(folder)
         reference = build_reference_profile(day_frame(rng, per_day), kinds)
         plan = reference.plan()
-        store = WindowProfileStore(FolderArtifactStore(root / "artifacts"), root / "index", "bench")
+        metadata = open_metadata_store(f"sqlite:///{root / 'metadata.db'}", EventTimeClock(START))
+        store = WindowProfileStore(
+            FolderArtifactStore(root / "artifacts"), metadata.window_profiles, "bench"
+        )
         windows, files = [], []
         for day in range(DAYS):
             window = Window(START + timedelta(days=day), START + timedelta(days=day + 1))
@@ -106,6 +111,7 @@ def main() -> None:
 
         merge_seconds, merged = timed(by_merge)
         rescan_seconds, rescanned = timed(by_rescan)
+        metadata.close()
     for name, profile in rescanned.features.items():
         other = merged.features[name]
         if isinstance(profile, NumericProfile) and isinstance(other, NumericProfile):

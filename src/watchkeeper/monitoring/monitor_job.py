@@ -148,9 +148,7 @@ class MonitorJob:
         self.config = workspace.config
         self.model = self.config.model.name
         self.registry = ModelRegistry.for_workspace(workspace)
-        self.profiles = WindowProfileStore(
-            workspace.artifacts, workspace.root / "monitoring" / "window_profiles", self.model
-        )
+        self.profiles = WindowProfileStore.for_workspace(workspace)
         self._contexts: dict[int, VersionContext] = {}
         self._champion: int | None = None
         self.notes: list[str] = []

@@ -1,20 +1,25 @@
 """Stored window profiles: each daily profile once, a week as a merge of seven of them.
 
 A window's profile (the served features plus the score, on the reference's plan) goes to the
-artifact store as ``DatasetProfile.to_bytes()``, content-addressed and verified on read. An
-index maps (model, version, window start) to its sha256: one small text file per window under
-the workspace's ``monitoring/window_profiles`` folder, replaced atomically, so two monitor runs
-writing the same window leave one valid entry. Report windows are never rescanned:
+artifact store as ``DatasetProfile.to_bytes()``, content-addressed and verified on read. The
+index mapping (model, version, window) to its sha256 is the metadata database's
+``window_profiles`` table (:class:`~watchkeeper.storage.window_profile_index.WindowProfileIndex`),
+so every host monitoring the model sees the same profiles, and two monitor runs writing the
+same window leave one entry. Report windows are never rescanned:
 :meth:`WindowProfileStore.merged` reads the stored daily profiles and merges them.
 
 >>> import tempfile, numpy as np
 >>> from datetime import UTC, datetime, timedelta
 >>> from pathlib import Path
+>>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
 >>> from watchkeeper.monitoring.windows import Window
 >>> from watchkeeper.storage.artifact_folder import FolderArtifactStore
+>>> from watchkeeper.storage.metadata import open_metadata_store
 >>> folder = Path(tempfile.mkdtemp())
->>> store = WindowProfileStore(FolderArtifactStore(folder / "artifacts"), folder / "index", "fraud")
+>>> metadata = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 9, tzinfo=UTC)))
+>>> store = WindowProfileStore(
+...     FolderArtifactStore(folder / "artifacts"), metadata.window_profiles, "fraud")
 >>> day = Window(datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
 >>> next_day = Window(day.end, day.end + timedelta(days=1))
 >>> for window, values in ((day, [1.0, 2.0]), (next_day, [3.0])):
@@ -22,52 +27,69 @@ writing the same window leave one valid entry. Report windows are never rescanne
 ...     _ = store.put(1, window, DatasetProfile({"x": profile}, rows=len(values)))
 >>> store.merged(1, [day, next_day]).features["x"].counts
 (2, 1)
+>>> [str(window) for window in store.windows(1)]
+['2026-06-01/2026-06-02', '2026-06-02/2026-06-03']
+>>> metadata.close()
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from watchkeeper.errors import StorageError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.windows import Window
 from watchkeeper.storage.artifacts import ArtifactStore
+from watchkeeper.storage.window_profile_index import WindowProfileIndex
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
 
 PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.window-profile+json"
 
 
 class WindowProfileStore:
-    """Window profiles of one model's versions, in the artifact store, indexed by window."""
+    """Window profiles of one model's versions, in the artifact store, indexed in SQL."""
 
-    def __init__(self, artifacts: ArtifactStore, index_root: Path, model: str) -> None:
+    def __init__(self, artifacts: ArtifactStore, index: WindowProfileIndex, model: str) -> None:
         self.artifacts = artifacts
-        self.index_root = index_root
+        self.index = index
         self.model = model
 
-    def _index_path(self, version: int, window: Window) -> Path:
-        stamp = window.start.strftime("%Y%m%dT%H%M%SZ")
-        return self.index_root / self.model / f"v{version}" / f"{stamp}.sha256"
+    @classmethod
+    def for_workspace(cls, workspace: Workspace) -> WindowProfileStore:
+        """The store of the workspace's model: its artifact store and metadata database."""
+        return cls(
+            workspace.artifacts, workspace.metadata.window_profiles, workspace.config.model.name
+        )
 
     def put(self, version: int, window: Window, profile: DatasetProfile) -> str:
         """Store the profile of ``version`` over ``window``; return its sha256."""
         reference = self.artifacts.put_bytes(profile.to_bytes(), PROFILE_MEDIA_TYPE)
-        path = self._index_path(version, window)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="ascii") as file:
-            file.write(reference.sha256)
-        Path(temporary).replace(path)
+        self.index.put(self.model, version, window.start, window.end, sha256=reference.sha256)
         return reference.sha256
 
     def get(self, version: int, window: Window) -> DatasetProfile | None:
         """The stored profile of ``version`` over ``window``, or None if it was never stored."""
-        path = self._index_path(version, window)
-        if not path.exists():
+        entry = self.index.get(self.model, version, window.start, window.end)
+        if entry is None:
             return None
-        return DatasetProfile.from_bytes(self.artifacts.get_bytes(path.read_text().strip()))
+        return DatasetProfile.from_bytes(self.artifacts.get_bytes(entry.sha256))
+
+    def windows(
+        self, version: int, start: datetime | None = None, end: datetime | None = None
+    ) -> list[Window]:
+        """The windows of ``version`` with a stored profile (within [start, end) if given)."""
+        return [
+            Window(entry.window_start, entry.window_end)
+            for entry in self.index.entries(self.model, version, start, end)
+        ]
+
+    def versions(self) -> list[int]:
+        """The versions with at least one stored profile, ascending."""
+        return sorted({entry.model_version for entry in self.index.entries(self.model)})
 
     def merged(self, version: int, windows: Sequence[Window]) -> DatasetProfile:
         """The merge of the stored profiles of ``windows`` (a week: seven days), no rescan.

@@ -56,6 +56,7 @@ from watchkeeper.storage.metadata_records import AuditEntry, MetricRow, ModelVer
 from watchkeeper.storage.migrate import current_revision, upgrade
 from watchkeeper.storage.rollout_store import RolloutStore
 from watchkeeper.storage.version_status import VersionStatusStore
+from watchkeeper.storage.window_profile_index import WindowProfileIndex
 
 REGISTRATION_ATTEMPTS = 10
 """How often a version registration is retried when another writer took the same number."""
@@ -115,6 +116,11 @@ class MetadataStore:
     def rollouts(self) -> RolloutStore:
         """Canary rollouts, changed atomically together with the registry's aliases."""
         return RolloutStore(self._engine, self._clock)
+
+    @cached_property
+    def window_profiles(self) -> WindowProfileIndex:
+        """Which artifact holds the monitor job's profile of each (version, window)."""
+        return WindowProfileIndex(self._engine, self._clock)
 
     def schema_version(self) -> str | None:
         """The Alembic revision the database is at (the head, once opened)."""

@@ -15,7 +15,7 @@ Two portability rules shape the schema:
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
 ['alert_deliveries', 'alerts', 'audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
- 'model_versions', 'rollouts']
+ 'model_versions', 'rollouts', 'window_profiles']
 """
 
 from __future__ import annotations
@@ -229,6 +229,25 @@ rollouts = sa.Table(
     sa.UniqueConstraint("model", "active", name="uq_rollouts_model_active"),
 )
 
+window_profiles = sa.Table(
+    "window_profiles",
+    metadata,
+    sa.Column("id", _identity(), primary_key=True, autoincrement=True),
+    sa.Column("model", sa.String(200), nullable=False),
+    sa.Column("model_version", sa.Integer(), nullable=False),
+    sa.Column("window_start", UtcDateTime(), nullable=False),
+    sa.Column("window_end", UtcDateTime(), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint(
+        "model",
+        "model_version",
+        "window_start",
+        "window_end",
+        name="uq_window_profiles_window",
+    ),
+)
+
 __all__ = [
     "NO_FEATURE",
     "NO_MODEL_VERSION",
@@ -243,4 +262,5 @@ __all__ = [
     "model_version_status",
     "model_versions",
     "rollouts",
+    "window_profiles",
 ]
