@@ -147,3 +147,17 @@ def test_disabled_retraining_never_fires() -> None:
     series = drift_series([["amount"], ["amount"]])
     decision = decide_retrain(series, [], config=config(enabled=False), as_of=day(2))
     assert not decision.retrain and "disabled" in decision.reason
+
+
+def test_drift_waits_for_a_holdout_of_matured_post_drift_labels() -> None:
+    two_windows = config(triggers={"psi_windows": 2, "psi_features": 1})
+    series = drift_series([[], ["amount"], ["amount"]])  # drift begins on day 1
+    waits = {"label_horizon": timedelta(days=60), "holdout": timedelta(days=14)}
+    early = decide_retrain(series, [], config=two_windows, as_of=day(3), **waits)
+    assert not early.retrain and early.trigger == "drift"
+    assert early.reason.startswith("waiting for labels: drift began 2026-06-02")
+    assert early.evidence["labels_ready_at"] == day(1 + 74).isoformat()
+    assert not decide_retrain(series, [], config=two_windows, as_of=day(74), **waits).retrain
+    assert decide_retrain(series, [], config=two_windows, as_of=day(75), **waits).retrain
+    # without the label settings the trigger starts at once, as before
+    assert decide_retrain(series, [], config=two_windows, as_of=day(3)).retrain

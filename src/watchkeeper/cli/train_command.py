@@ -98,8 +98,7 @@ def retrain(
     json_output: JsonOption = False,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
-    from watchkeeper.registry.registry import ModelRegistry
-    from watchkeeper.training.policy_check import consult_retrain_policy
+    from watchkeeper.training.policy_check import consult_workspace_policy
     from watchkeeper.workspace import Workspace as OpenWorkspace
 
     with OpenWorkspace.open(workspace) as opened:
@@ -107,9 +106,7 @@ def retrain(
         if reason is not None:
             trigger = f"manual: {reason}"
         else:
-            decision = consult_retrain_policy(
-                ModelRegistry.for_workspace(opened), opened.config.retraining, as_of=moment
-            )
+            decision = consult_workspace_policy(opened, as_of=moment)
             if not decision.retrain and not force:
                 _report_skipped(decision.reason, decision.trigger, decision.evidence, json_output)
                 return
@@ -130,12 +127,11 @@ def _run_as_of(workspace: Workspace, text: str | None) -> datetime:
     before the metadata store is first opened (it takes the workspace's clock then).
     """
     from watchkeeper.clock import EventTimeClock
-    from watchkeeper.training.pipeline import latest_event_time, resolve_as_of
+    from watchkeeper.training.attempt_runner import default_as_of
 
     moment = parse_as_of(text)
     if moment is None:
-        latest = latest_event_time(workspace.events, workspace.config.keys.event_time)
-        moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
+        moment = default_as_of(workspace)
     workspace.clock = EventTimeClock(moment)
     return moment
 
@@ -143,39 +139,17 @@ def _run_as_of(workspace: Workspace, text: str | None) -> datetime:
 def _run(
     workspace: Workspace, as_of: datetime | None, *, trigger: str, validate: bool
 ) -> tuple[RetrainAttempt, dict[str, Any]]:
-    from watchkeeper.errors import WatchkeeperError
-    from watchkeeper.registry.registry import ModelRegistry
-    from watchkeeper.training.pipeline import build_attempt_inputs
-    from watchkeeper.training.retrain_attempt import refuse_attempt, run_retrain_attempt
+    from watchkeeper.training.attempt_runner import run_training_attempt
 
-    registry = ModelRegistry.for_workspace(workspace)
     with stderr.status("preparing the training data") as status:
 
         def progress(step: str) -> None:
             status.update(f"{step}...")
 
-        try:
-            inputs = build_attempt_inputs(workspace, registry, as_of=as_of, progress=progress)
-        except WatchkeeperError as error:
-            attempt = refuse_attempt(registry, error, trigger=trigger)
-            return attempt, {"model": registry.model_name, "as_of": as_of, "status": None}
-        attempt = run_retrain_attempt(
-            registry,
-            inputs,
-            workspace.config,
-            trigger=trigger,
-            workspace_root=workspace.root,
-            validate=validate,
-            progress=progress,
+        run = run_training_attempt(
+            workspace, trigger=trigger, validate=validate, as_of=as_of, progress=progress
         )
-    version = attempt.challenger_version
-    status_name = registry.record(version).status if version is not None else None
-    return attempt, {
-        "model": registry.model_name,
-        "as_of": inputs.window.as_of,
-        "status": status_name,
-        "slices": inputs.window.counts(),
-    }
+    return run.attempt, run.document()
 
 
 def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool) -> None:

@@ -61,10 +61,20 @@ class TrainingConfig(Section):
 
 
 class DriftThresholds(Section):
-    """PSI levels that make a feature's verdict ``warn`` or ``alert``."""
+    """PSI levels that make a feature's verdict ``warn`` or ``alert``.
+
+    ``min_window`` judges a feature only on windows at least that long: a cyclic feature such
+    as the day of the week is lopsided in any single day by nature, so its daily rows are
+    recorded with the status ``short_window`` (no verdict, no alert) and it is judged on
+    weekly windows.
+    """
 
     warn: float = Field(default=0.1, ge=0)
     alert: float = Field(default=0.25, ge=0)
+    min_window: Duration | None = Field(
+        default=None,
+        description="judge this feature only on windows at least this long (cyclic features)",
+    )
 
     @model_validator(mode="after")
     def _warn_below_alert(self) -> Self:

@@ -21,23 +21,31 @@ holdout metrics and when its data ended — from the registry's metadata store.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.training.retrain_policy import RetrainDecision, decide_retrain
+from watchkeeper.workspace import Workspace
 
 
 def consult_retrain_policy(
-    registry: ModelRegistry, config: RetrainingConfig, *, as_of: datetime
+    registry: ModelRegistry,
+    config: RetrainingConfig,
+    *,
+    as_of: datetime,
+    label_horizon: timedelta | None = None,
+    holdout: timedelta | None = None,
 ) -> RetrainDecision:
     """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
 
     The champion's "last trained" moment is the as-of of its training data (from its
     lineage), so simulated histories and live ones are judged on the same time line; its
-    registration time stands in when no lineage was recorded.
+    registration time stands in when no lineage was recorded. ``label_horizon`` and
+    ``holdout`` make drift-triggered attempts wait for matured post-drift labels (see
+    :func:`~watchkeeper.training.retrain_policy.decide_retrain`).
     """
     metadata, model = registry.metadata, registry.model_name
     champion = registry.aliases().get(CHAMPION)
@@ -58,7 +66,22 @@ def consult_retrain_policy(
         champion_metrics=champion_metrics,
         champion_version=champion,
         last_trained_at=last_trained_at,
+        label_horizon=label_horizon,
+        holdout=holdout,
     )
 
 
-__all__ = ["consult_retrain_policy"]
+def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> RetrainDecision:
+    """:func:`consult_retrain_policy` with the workspace's retraining, label and holdout
+    settings (drift-triggered attempts wait for matured post-drift labels)."""
+    config = workspace.config
+    return consult_retrain_policy(
+        ModelRegistry.for_workspace(workspace),
+        config.retraining,
+        as_of=as_of,
+        label_horizon=config.label.maturity_horizon,
+        holdout=config.training.holdout,
+    )
+
+
+__all__ = ["consult_retrain_policy", "consult_workspace_policy"]

@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from watchkeeper.clock import as_utc
@@ -47,7 +47,7 @@ from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 """Champion holdout metrics compared with their realized and ``estimated_`` series."""
 
-UNJUDGED_STATUSES = ("immature", "no_data")
+UNJUDGED_STATUSES = ("immature", "no_data", "short_window")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ def decide_retrain(
     champion_metrics: Mapping[str, Any] | None = None,
     champion_version: int | None = None,
     last_trained_at: datetime | None = None,
+    label_horizon: timedelta | None = None,
+    holdout: timedelta | None = None,
 ) -> RetrainDecision:
     """Decide whether a retraining attempt starts at ``as_of``.
 
@@ -76,6 +78,11 @@ def decide_retrain(
     ignored), ``attempts`` its audit entries (other kinds are ignored),
     ``champion_metrics`` the champion's holdout metrics as registered, ``last_trained_at``
     when the champion was trained (for the schedule).
+
+    With ``label_horizon`` (the label maturity horizon) and ``holdout`` (the training
+    holdout's length), a drift or performance trigger waits until the traffic since the
+    drift began has matured labels for a whole holdout: before that, an attempt would be
+    validated on pre-drift data only and could not show that it handles the new traffic.
     """
     moment = as_utc(as_of)
     if not config.enabled:
@@ -94,6 +101,11 @@ def decide_retrain(
         return RetrainDecision(False, None, "no trigger fired")
     trigger, reason = fired[0]
     evidence: dict[str, Any] = {"triggers": dict(fired)}
+    waiting = _waiting_for_labels(
+        visible, trigger, moment, champion_version, label_horizon, holdout, evidence
+    )
+    if waiting is not None:
+        return RetrainDecision(False, trigger, f"{waiting}. Trigger: {reason}", evidence)
     past = sorted(
         (entry for entry in attempts if entry.kind == RETRAIN_ATTEMPT and entry.at <= moment),
         key=lambda entry: entry.at,
@@ -119,6 +131,53 @@ def decide_retrain(
             evidence,
         )
     return RetrainDecision(True, trigger, reason, evidence)
+
+
+def drift_onset(rows: Sequence[MetricRow], champion_version: int | None) -> datetime | None:
+    """The start of the first window where the champion's inputs or scores drifted (PSI at
+    the alert level), or None.
+
+    >>> from datetime import UTC, datetime
+    >>> day = datetime(2026, 6, 24, tzinfo=UTC)
+    >>> drift_onset([MetricRow("fraud", "score_psi", day, day, value=0.4, status="alert",
+    ...                        model_version=1)], 1).isoformat()
+    '2026-06-24T00:00:00+00:00'
+    """
+    starts = [
+        row.window_start
+        for row in rows
+        if row.metric in ("psi", "score_psi")
+        and row.status == "alert"
+        and (champion_version is None or row.model_version in (None, champion_version))
+    ]
+    return min(starts) if starts else None
+
+
+def _waiting_for_labels(
+    rows: Sequence[MetricRow],
+    trigger: str,
+    moment: datetime,
+    champion_version: int | None,
+    label_horizon: timedelta | None,
+    holdout: timedelta | None,
+    evidence: dict[str, Any],
+) -> str | None:
+    """Why a drift or performance trigger must wait for matured post-drift labels, if so."""
+    if trigger == "schedule" or label_horizon is None or holdout is None:
+        return None
+    onset = drift_onset(rows, champion_version)
+    if onset is None:
+        return None
+    ready = as_utc(onset) + label_horizon + holdout
+    evidence["drift_onset"] = as_utc(onset).isoformat()
+    evidence["labels_ready_at"] = ready.isoformat()
+    if moment >= ready:
+        return None
+    return (
+        f"waiting for labels: drift began {as_utc(onset).date().isoformat()}, and a holdout of "
+        f"matured labels from the drifted traffic exists from {ready.date().isoformat()} "
+        f"({format_duration(label_horizon)} maturity + {format_duration(holdout)} holdout)"
+    )
 
 
 def drift_trigger(rows: Sequence[MetricRow], config: RetrainingConfig) -> tuple[str, str] | None:
@@ -229,6 +288,7 @@ __all__ = [
     "PERFORMANCE_METRICS",
     "RetrainDecision",
     "decide_retrain",
+    "drift_onset",
     "drift_trigger",
     "failed_since_last_accepted",
     "performance_trigger",
