@@ -21,8 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import reduce
 from datetime import datetime
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from watchkeeper.errors import RegistryError
