@@ -62,6 +62,12 @@ from watchkeeper.serving.service import ScoringService
 from watchkeeper.workspace import Workspace
 
 MAX_BATCH_EVENTS = 1000
+REJECTION_SOURCES = {
+    "/v1/score": "score",
+    "/v1/score/batch": "score_batch",
+    "/v1/outcomes": "outcomes",
+}
+"""The endpoints whose refusals are logged to the ``rejections`` table, and their source."""
 FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
 """Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
 
@@ -120,19 +126,26 @@ def create_app(
     app.add_middleware(RequestMetricsMiddleware, metrics=service.metrics)
     label_fields = {*workspace.config.features.inputs, *FIXED_FIELDS}
 
-    def rejected(field: str) -> None:
-        """Count a rejection under a bounded label: a known field's name, else ``other``."""
+    def rejected(request: Request, field: str, reason: str, status: int) -> None:
+        """Count a rejection under a bounded label (a known field's name, else ``other``)
+        and, for the event endpoints, append it to the ``rejections`` table."""
         name = field.rsplit(".", 1)[-1]
         service.metrics.reject(name if name in label_fields else "other")
+        source = REJECTION_SOURCES.get(request.url.path)
+        if source is not None:
+            payload = getattr(request.state, "payload", None)
+            service.rejections.record_request(
+                source=source, field=field, message=reason, status=status, payload=payload
+            )
 
     @app.exception_handler(BadRequestError)
     async def bad_request(request: Request, error: BadRequestError) -> JSONResponse:
-        rejected(error.field)
+        rejected(request, error.field, error.reason, error.status)
         return _error(error.status, error.field, error.reason)
 
     @app.exception_handler(InvalidInputError)
     async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:
-        rejected(error.field)
+        rejected(request, error.field, error.reason, 422)
         return _error(422, error.field, error.reason)
 
     @app.exception_handler(RolloutError)
@@ -158,7 +171,9 @@ def create_app(
             raise BadRequestError(
                 "body", f"{declared} bytes exceed the limit of {serving.max_body_bytes}", 413
             )
-        return parse_json(await request.body(), max_bytes=serving.max_body_bytes)
+        payload = parse_json(await request.body(), max_bytes=serving.max_body_bytes)
+        request.state.payload = payload  # names the refused event in the rejections table
+        return payload
 
     def check_event(event: dict[str, Any], where: str = "") -> None:
         extra = unknown_fields(event, service.scorer().spec_inputs)

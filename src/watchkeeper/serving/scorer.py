@@ -34,6 +34,7 @@ from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import LoadedVersion
 from watchkeeper.rollout.router import CANARY_ROUTE, CHAMPION_ROUTE, SHADOW_ROUTE, Route
 from watchkeeper.serving.models import ServingModels
+from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import EventStore
 
@@ -96,8 +97,10 @@ class Scorer:
         keys: KeysConfig,
         clock: Clock,
         log_predictions: bool = True,
+        rejections: RejectionLog | None = None,
     ) -> None:
         self.models = models
+        self.rejections = rejections
         self.log_predictions = log_predictions
         self.events = events
         self.keys = keys
@@ -149,7 +152,7 @@ class Scorer:
         started = time.perf_counter()
         self.validate(event)
         pinned = None if model_version is None else self.pinned_route(model_version)
-        return self._score_staged([event], started, pinned)[0]
+        return self._score_staged([event], started, "score", pinned)[0]
 
     def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
@@ -165,10 +168,14 @@ class Scorer:
                 raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
         if not events:
             return []
-        return self._score_staged(events, started)
+        return self._score_staged(events, started, "score_batch")
 
     def _score_staged(
-        self, events: Sequence[Mapping[str, Any]], started: float, pinned: Route | None = None
+        self,
+        events: Sequence[Mapping[str, Any]],
+        started: float,
+        source: str,
+        pinned: Route | None = None,
     ) -> list[ScoreResult]:
         """Features on staged state, predictions, the durable append, and only then the fold.
 
@@ -193,7 +200,7 @@ class Scorer:
                     else item
                     for item, features in zip(prepared, challenger, strict=True)
                 ]
-            results = self._predict(prepared, started)
+            results = self._predict(prepared, started, source)
             if self.log_predictions:
                 self.events.append("predictions", self._rows(prepared, results))
             self._engine.commit(staged)
@@ -222,7 +229,9 @@ class Scorer:
             challenger_features=challenger_features,
         )
 
-    def _predict(self, prepared: Sequence[_Prepared], started: float) -> list[ScoreResult]:
+    def _predict(
+        self, prepared: Sequence[_Prepared], started: float, source: str = "score"
+    ) -> list[ScoreResult]:
         champion, challenger = self.models.champion, self.models.challenger
         results = []
         for item in prepared:
@@ -233,8 +242,18 @@ class Scorer:
                 score = _score(decider, features or item.features)
                 if not math.isfinite(score):
                     raise ValueError(f"version {decider.version} returned the score {score}")
-            except Exception:
+            except Exception as error:
                 self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
+                if self.rejections is not None:  # every worker's errors in one table
+                    self.rejections.record(
+                        source=source,
+                        reason=MODEL_ERROR,
+                        field="model",
+                        detail=model_error_detail(
+                            decider.version, item.route.decision, f"{type(error).__name__}: {error}"
+                        ),
+                        event=item.event,
+                    )
                 raise
             shadow_version = shadow_score = shadow_decision = None
             if item.route.shadow and challenger is not None:

@@ -19,6 +19,7 @@ from watchkeeper.rollout.controller import RolloutController, RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.models import load_serving_models
+from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
 
@@ -45,6 +46,12 @@ class ScoringService:
         self.registry = ModelRegistry.for_workspace(workspace)
         self.controller = RolloutController(self.registry, self.config.rollout, clock)
         self.metrics = ServingMetrics()
+        self.rejections = RejectionLog(
+            workspace.events,
+            clock,
+            event_id=self.config.keys.event_id,
+            event_time=self.config.keys.event_time,
+        )
         self.state = state if state is not None else self._open_state()
         self.refresh_seconds = refresh_seconds
         self.log_predictions = log_predictions
@@ -100,6 +107,7 @@ class ScoringService:
             self.config.keys,
             self.clock,
             log_predictions=self.log_predictions,
+            rejections=self.rejections,
         )
 
     def _open_state(self) -> EntityStateStore:

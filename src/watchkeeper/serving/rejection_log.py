@@ -1,0 +1,192 @@
+"""Refused events, one row each in the event store's ``rejections`` table.
+
+The service counts every refusal in Prometheus and also appends it to ``rejections`` (through
+the spool, like predictions), so data quality can count refusals per window and reason, and
+every worker's refusals end up in one place. A row names the reason code
+(:func:`rejection_reason`), the field at fault, the message, where it happened (``source``:
+``score``, ``score_batch``, ``outcomes``) and, when they could be read, the event's id and
+time (else the receiving clock's now). Nothing else is written for a refused event.
+
+A model that fails to score an event is logged here too, with the reason
+:data:`MODEL_ERROR`, the version and the route in ``detail``
+(:func:`model_error_detail`): the canary's error-rate guard counts these rows, whichever
+worker logged them.
+
+>>> rejection_reason("amount", "below the minimum 0 (got -5.0)")
+'out_of_range'
+>>> rejection_reason("body", "malformed JSON (Expecting value)")
+'malformed_json'
+>>> rejection_reason("events[2].ts", "not an ISO-8601 timestamp (got 'soon')")
+'bad_timestamp'
+>>> model_error_detail(2, "canary", "returned nan"), model_error_version("version=2 route=canary: x")
+('version=2 route=canary: returned nan', 2)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import pyarrow as pa
+
+from watchkeeper.clock import Clock
+from watchkeeper.errors import InvalidInputError, WatchkeeperError
+from watchkeeper.features.schema_validation import parse_timestamp
+from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.events import EventStore
+
+logger = logging.getLogger(__name__)
+
+REJECTIONS_TABLE = "rejections"
+MODEL_ERROR = "model_error"
+"""The reason code of an event the model failed to score."""
+
+_POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
+_MODEL_ERROR_DETAIL = re.compile(r"^version=(?P<version>\d+) ")
+
+# (reason code, fragments of the message that mean it), first match wins
+_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("too_large", ("exceed the limit",)),
+    ("not_finite", ("not finite", "not a finite", "is not a valid JSON number")),
+    ("malformed_json", ("malformed JSON", "empty; expected a JSON object")),
+    ("unknown_field", ("unknown field",)),
+    ("unknown_version", ("unknown or not serving",)),
+    ("missing_field", ("required", "empty; expected at least one item")),
+    ("bad_timestamp", ("timestamp", "representable range")),
+    ("out_of_range", ("below the minimum", "above the maximum", "not among the allowed")),
+    ("wrong_type", ("expected ",)),
+)
+
+
+def rejection_reason(field: str, message: str, status: int = 422) -> str:
+    """The short reason code of a refusal, from its field, message and HTTP status.
+
+    >>> rejection_reason("amount", "expected a number (got 'lots')")
+    'wrong_type'
+    >>> rejection_reason("body", "2000000 bytes exceed the limit of 1048576", 413)
+    'too_large'
+    """
+    if status == 413:
+        return "too_large"
+    for reason, fragments in _REASONS:
+        if any(fragment in message for fragment in fragments):
+            if reason == "wrong_type" and field == "body":
+                return "malformed_json"
+            return reason
+    return "invalid"
+
+
+def model_error_detail(version: int, route: str, message: str) -> str:
+    """The ``detail`` of a model error row: the version and route first, then the message."""
+    return f"version={version} route={route}: {message}"
+
+
+def model_error_version(detail: str | None) -> int | None:
+    """The version a model error row names, if ``detail`` is one."""
+    found = _MODEL_ERROR_DETAIL.match(detail or "")
+    return int(found["version"]) if found else None
+
+
+class RejectionLog:
+    """Appends refusals to the ``rejections`` table; a failed append is logged, never raised.
+
+    ``event_id`` and ``event_time`` name the fields of an event that hold its id and time.
+    """
+
+    def __init__(
+        self,
+        events: EventStore,
+        clock: Clock,
+        *,
+        event_id: str = "event_id",
+        event_time: str = "ts",
+    ) -> None:
+        self.events = events
+        self.clock = clock
+        self.event_id = event_id
+        self.event_time = event_time
+        self._schema = event_table(REJECTIONS_TABLE).schema
+
+    def record(
+        self,
+        *,
+        source: str,
+        reason: str,
+        field: str | None,
+        detail: str,
+        event: Any = None,
+        time_field: str | None = None,
+    ) -> bool:
+        """Append one rejection of ``event`` (any JSON value); True when it is durable."""
+        event_id, moment = self._identify(event, time_field or self.event_time)
+        row = {
+            "rejection_id": [uuid.uuid4().hex],
+            "ts": [moment],
+            "event_id": [event_id],
+            "reason": [reason],
+            "field": [field],
+            "detail": [detail[:500]],
+            "source": [source],
+        }
+        try:
+            self.events.append(REJECTIONS_TABLE, pa.Table.from_pydict(row, schema=self._schema))
+        except WatchkeeperError:  # the refusal is still answered and counted
+            logger.exception("could not log a rejection (%s on %s)", reason, source)
+            return False
+        return True
+
+    def record_request(
+        self, *, source: str, field: str, message: str, status: int, payload: Any
+    ) -> bool:
+        """Log the refusal of a request: the event at fault is found from ``field``.
+
+        ``events[3].amount`` names the fourth event of a batch, ``outcomes[0]...`` an outcome
+        (or the body itself when one outcome was posted); otherwise the body is the event.
+        """
+        event, time_field = payload, self.event_time
+        found = _POSITION.match(field)
+        if found is not None and isinstance(payload, Mapping):
+            items = payload.get(found["list"], [payload] if found["list"] == "outcomes" else None)
+            index = int(found["index"])
+            event = items[index] if isinstance(items, list) and index < len(items) else None
+        if source == "outcomes":
+            time_field = "outcome_ts"
+        return self.record(
+            source=source,
+            reason=rejection_reason(field, message, status),
+            field=field,
+            detail=f"{field}: {message}",
+            event=event,
+            time_field=time_field,
+        )
+
+    def _identify(self, event: Any, time_field: str) -> tuple[str | None, datetime]:
+        if not isinstance(event, Mapping):
+            return None, self.clock.now()
+        identifier = event.get(self.event_id)
+        event_id = identifier if isinstance(identifier, str) and identifier else None
+        if (
+            event_id is None
+            and isinstance(identifier, int | float)
+            and not isinstance(identifier, bool)
+        ):
+            event_id = str(identifier)
+        try:
+            moment = parse_timestamp(time_field, event.get(time_field))
+        except InvalidInputError:
+            moment = self.clock.now()
+        return event_id, moment
+
+
+__all__ = [
+    "MODEL_ERROR",
+    "REJECTIONS_TABLE",
+    "RejectionLog",
+    "model_error_detail",
+    "model_error_version",
+    "rejection_reason",
+]
