@@ -9,6 +9,8 @@ import polars as pl
 import pytest
 from tests.serving.conftest import Service
 
+from watchkeeper.errors import InvalidInputError
+from watchkeeper.serving.prediction_logger import PredictionLogger
 from watchkeeper.serving.rejection_log import MODEL_ERROR, model_error_version, rejection_reason
 
 
@@ -144,3 +146,19 @@ def test_reason_codes_cover_the_documented_refusals() -> None:
     assert rejection_reason("ts", "out of the representable range (got '0001')") == (
         "bad_timestamp"
     )
+
+
+def test_the_prediction_logger_logs_what_it_refuses(service: Service) -> None:
+    logger = PredictionLogger(service.workspace)
+    with pytest.raises(InvalidInputError, match="ts"):
+        logger.log(
+            service.event(4, ts="yesterday"),
+            features={},
+            score=0.1,
+            decision=False,
+            model_version=1,
+        )
+    assert rejections(service).select("event_id", "reason", "source").rows() == [
+        ("live-4", "bad_timestamp", "logger")
+    ]
+    assert stored(service, "predictions").height == 0

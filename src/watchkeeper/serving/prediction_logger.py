@@ -31,6 +31,7 @@ import pyarrow as pa
 
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.schema_validation import parse_timestamp
+from watchkeeper.serving.rejection_log import RejectionLog, rejection_reason
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import AppendReceipt
 from watchkeeper.workspace import Workspace
@@ -43,6 +44,12 @@ class PredictionLogger:
         self.workspace = workspace
         self.keys = workspace.config.keys
         self._schema = event_table("predictions").schema
+        self._rejections = RejectionLog(
+            workspace.events,
+            workspace.clock,
+            event_id=self.keys.event_id,
+            event_time=self.keys.event_time,
+        )
 
     def log(
         self,
@@ -58,12 +65,23 @@ class PredictionLogger:
         """Append one prediction: the raw event, the features the model saw, what it said.
 
         The event must carry the workspace's event id and event time keys
-        (:class:`~watchkeeper.errors.InvalidInputError` otherwise).
+        (:class:`~watchkeeper.errors.InvalidInputError` otherwise, and the refusal is a row
+        of the ``rejections`` table).
         """
         event_id = event.get(self.keys.event_id)
-        if event_id is None or str(event_id) == "":
-            raise InvalidInputError(self.keys.event_id, "required but missing (it is a key)")
-        moment = parse_timestamp(self.keys.event_time, event.get(self.keys.event_time))
+        try:
+            if event_id is None or str(event_id) == "":
+                raise InvalidInputError(self.keys.event_id, "required but missing (it is a key)")
+            moment = parse_timestamp(self.keys.event_time, event.get(self.keys.event_time))
+        except InvalidInputError as error:
+            self._rejections.record(
+                source="logger",
+                reason=rejection_reason(error.field, error.reason),
+                field=error.field,
+                detail=str(error),
+                event=event,
+            )
+            raise
         entity = event.get(self.keys.entity)
         row = {
             "event_id": [str(event_id)],
