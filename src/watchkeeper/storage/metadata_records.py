@@ -27,9 +27,9 @@ from typing import Any
 
 from watchkeeper.clock import as_utc
 
-METRIC_STATUSES = ("ok", "warn", "alert", "immature", "no_data")
+METRIC_STATUSES = ("ok", "warn", "alert", "immature", "no_data", "short_window")
 """What a monitoring result can say: within bounds, near them, beyond them, not enough matured
-labels to judge yet, or no data in the window at all."""
+labels to judge yet, no data in the window at all, or a window too short to judge the feature."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ class MetricRow:
     >>> MetricRow("fraud", "psi", day, day, value=0.1, status="fine")
     Traceback (most recent call last):
     ...
-    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data
+    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data, short_window
     """
 
     model: str
