@@ -6,6 +6,7 @@ Importing a command module registers its commands on :data:`app`.
 from __future__ import annotations
 
 from watchkeeper.cli import drift_command as drift_command  # `drift`
+from watchkeeper.cli import drill_command as drill_command  # `drill`
 from watchkeeper.cli import features_command as features_command  # `features`, `skew-check`
 from watchkeeper.cli import history_command as history_command  # `history`
 from watchkeeper.cli import models_commands as models_commands  # `models`, `lineage`

@@ -1,0 +1,157 @@
+"""``watchkeeper drill``: a fire drill for the monitoring setup.
+
+The computation lives in :mod:`watchkeeper.drill.run`; this module parses the options, shows
+progress on stderr and renders the report (Rich tables, or one JSON document with ``--json``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.output import emit_json, stderr, stdout
+
+if TYPE_CHECKING:
+    from watchkeeper.drill.findings import MonitorFinding
+    from watchkeeper.drill.run import DrillReport
+
+STATE_STYLES = {
+    "fired": "bold red",
+    "warned": "yellow",
+    "moved": "yellow",
+    "silent": "dim",
+    "no_data": "dim",
+}
+
+
+@app.command()
+def drill(
+    scenario: Annotated[
+        str,
+        typer.Option(
+            help=(
+                "The drift to inject: amount-inflation, new-segment, missing-values, "
+                "category-flood, score-shift or schema-break."
+            ),
+        ),
+    ],
+    workspace: WorkspaceOption = Path(),
+    days: Annotated[int, typer.Option(help="Drill the last N days of traffic.")] = 14,
+    severity: Annotated[
+        float | None,
+        typer.Option(
+            help="A factor (amount-inflation) or a share of events (the others); "
+            "default: the scenario's own."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the events a share scenario picks.")] = 0,
+    field: Annotated[
+        str | None,
+        typer.Option(help="The raw input field of missing-values or schema-break."),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Inject a named drift into a copy of recent traffic and show which monitors and alert
+    rules would fire, next to the same traffic without injection. Writes nothing."""
+    from watchkeeper.drill.run import run_drill
+    from watchkeeper.drill.scenarios import get_scenario
+    from watchkeeper.workspace import Workspace
+
+    get_scenario(scenario)  # an unknown name fails before any store is opened
+    with (
+        Workspace.open(workspace) as opened,
+        stderr.status("starting the drill") as status,
+    ):
+
+        def progress(step: str) -> None:
+            status.update(f"{step}...")
+
+        report = run_drill(
+            opened, scenario, days=days, severity=severity, seed=seed, field=field,
+            progress=progress,
+        )  # fmt: skip
+    if json_output:
+        emit_json(report.to_dict())
+        return
+    render(report)
+
+
+def _state(state: str) -> str:
+    return f"[{STATE_STYLES.get(state, '')}]{state}[/]"
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
+def _monitor_table(monitors: list[MonitorFinding], control: dict[str, str]) -> Table:
+    table = Table(title="monitors that fired or moved", title_justify="left")
+    for column in ("monitor", "drill", "alert windows", "first alert", "mean", "control"):
+        table.add_column(column)
+    for finding in monitors:
+        table.add_row(
+            escape(finding.name),
+            _state(finding.state),
+            str(finding.alert_windows),
+            finding.first_alert_window or "-",
+            f"{_number(finding.mean_value)} (control {_number(finding.control_mean_value)})",
+            _state(control.get(finding.name, "silent")),
+        )
+    return table
+
+
+def render(report: DrillReport) -> None:
+    """Print a drill's findings for people: what was injected, the monitors and the rules."""
+    document = report.to_dict()
+    events = document["events"]
+    field = f" on {report.field}" if report.field else ""
+    stdout.print(
+        f"drill [bold]{escape(report.scenario.name)}[/]{escape(field)} (severity "
+        f"{report.severity:g}: {escape(report.scenario.severity_meaning)}) on "
+        f"[bold]{escape(report.model)}[/] champion v{report.champion}, "
+        f"{len(report.windows)} windows from {report.source}"
+    )
+    stdout.print(escape(report.scenario.description))
+    stdout.print(
+        f"events: {events['drilled']} drilled, {events['injected']} injected, "
+        f"{events['rejected']} rejected (control {events['control_rejected']}), "
+        f"{events['flagged']} flagged (control {events['control_flagged']})"
+    )
+    control_states = {item.name: item.state for item in report.control_monitors}
+    noisy = [item for item in report.monitors if item.state != "silent"]
+    if noisy:
+        stdout.print(_monitor_table(noisy, control_states))
+    else:
+        stdout.print("no monitor fired or moved")
+    rules = Table(title="alert rules", title_justify="left")
+    for column in ("rule", "severity", "drill", "breached windows", "first firing", "control"):
+        rules.add_column(column)
+    control_rules = {item.rule: item for item in report.control_rules}
+    for finding in report.rules:
+        control = control_rules[finding.rule]
+        rules.add_row(
+            escape(finding.rule),
+            finding.severity,
+            _state(finding.state),
+            f"{finding.breached_windows} of {len(report.windows)}",
+            escape(finding.first_firing_window or "-"),
+            f"{_state(control.state)} ({control.breached_windows})",
+        )
+    stdout.print(rules)
+    silent = report.silent_monitors
+    stdout.print(f"stayed silent ({len(silent)}): " + (escape(", ".join(silent)) or "none"))
+    fired = report.control_fired
+    if fired:
+        stdout.print(f"[yellow]the control fires too: {escape(', '.join(fired))}[/]")
+    else:
+        stdout.print("control (no injection): nothing fired")
+    for note in report.notes:
+        stdout.print(f"note: {escape(note)}")
+
+
+__all__ = ["drill", "render"]

@@ -1,0 +1,154 @@
+"""What monitoring would see of a (drilled) copy of traffic, computed in memory.
+
+The same steps as the monitor job, on raw inputs instead of logged predictions: the schema
+check at the edge (rejected events counted by reason, per window), the champion's fitted
+feature spec through the batch engine (the warm-up history feeds the windowed features),
+the champion's scores and decisions, one profile per window on the reference profile's plan,
+and the rows of :func:`~watchkeeper.monitoring.window_metrics.profile_rows` and
+:func:`~watchkeeper.monitoring.window_metrics.estimated_rows`. Nothing is stored: profiles
+and rows stay in memory.
+
+>>> rejection_code("required but missing"), rejection_code("below the minimum 0 (got -3.0)")
+('missing_field', 'out_of_range')
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from watchkeeper.config import WorkspaceConfig
+from watchkeeper.features.batch_engine import compute_batch
+from watchkeeper.features.fitted import FittedFeatureSpec
+from watchkeeper.features.frame_validation import ROW_COLUMN
+from watchkeeper.monitoring.profile_builder import ProfileBuilder
+from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.served_predictions import SCORE_COLUMN, polars_dtype
+from watchkeeper.monitoring.version_context import VersionContext
+from watchkeeper.monitoring.window_metrics import WindowKey, estimated_rows, profile_rows
+from watchkeeper.monitoring.windows import Window
+from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.training.model import Model
+
+_REASON_CODES = (
+    ("required but missing", "missing_field"),
+    ("not a finite number", "not_finite"),
+    ("below the minimum", "out_of_range"),
+    ("above the maximum", "out_of_range"),
+    ("not among the allowed values", "out_of_range"),
+    ("timestamp", "bad_timestamp"),
+)
+
+
+def rejection_code(reason: str) -> str:
+    """The short reason code of a schema check's rejection text (``wrong_type`` otherwise)."""
+    for prefix, code in _REASON_CODES:
+        if reason.startswith(prefix) or (code == "bad_timestamp" and prefix in reason):
+            return code
+    return "wrong_type"
+
+
+@dataclass(frozen=True)
+class Champion:
+    """The champion's bundle as the drill needs it: fitted spec, model, monitoring context."""
+
+    version: int
+    fitted: FittedFeatureSpec
+    model: Model
+    feature_names: tuple[str, ...]
+    context: VersionContext
+
+
+@dataclass(frozen=True)
+class MonitoredWindows:
+    """The metric rows of every drilled window, and the drilled events' fate."""
+
+    rows: tuple[MetricRow, ...]
+    events: int
+    rejected: int
+    scored: int
+    flagged: int
+
+
+def monitor_windows(
+    frame: pl.DataFrame,
+    drilled: npt.NDArray[np.bool_],
+    windows: tuple[Window, ...],
+    champion: Champion,
+    config: WorkspaceConfig,
+) -> MonitoredWindows:
+    """Recompute the rows monitoring would write for ``windows`` of ``frame`` (raw inputs)."""
+    spec = champion.fitted.spec
+    indexed = frame.with_row_index(ROW_COLUMN)
+    computed = compute_batch(champion.fitted, indexed, policy="quarantine")
+    rejected_rows = set(computed.rejected[ROW_COLUMN].to_list())
+    valid = np.ones(frame.height, dtype=bool)
+    if rejected_rows:
+        valid[np.fromiter(rejected_rows, dtype=np.int64)] = False
+    times = frame[spec.timestamp]
+    features = computed.features.with_columns(times.filter(pl.Series(valid)).alias("_ts"))
+    features = features.filter(pl.Series(drilled[valid]))
+    scores = champion.model.predict_scores(features.select(champion.feature_names))
+    context = champion.context
+    amount = "amount" if "amount" in frame.columns else None
+    amounts = (
+        frame.filter(pl.Series(valid & drilled))[amount].cast(pl.Float64, strict=False)
+        if amount is not None
+        else pl.Series([None] * features.height, dtype=pl.Float64)
+    )
+    scored = features.with_columns(
+        pl.Series(SCORE_COLUMN, np.asarray(scores, dtype=np.float64)),
+        amounts.alias("_amount"),
+    ).with_columns(decision=pl.col(SCORE_COLUMN) >= context.threshold)
+    rejected = computed.rejected.filter(
+        pl.Series(drilled[computed.rejected[ROW_COLUMN].to_numpy()])
+    )
+    rejected = rejected.with_columns(
+        pl.col("rejection_reason")
+        .map_elements(rejection_code, return_dtype=pl.String)
+        .alias("_code"),
+        times.gather(rejected[ROW_COLUMN]).alias("_ts")
+        if rejected.height
+        else pl.lit(None).alias("_ts"),
+    )
+    model = config.model.name
+    monitoring = config.monitoring
+    ranges = schema_ranges(config.features.inputs)
+    profiled = [
+        pl.col(name).cast(polars_dtype(context.feature_types[name]))
+        if name in context.feature_types
+        else pl.col(name)
+        for name in context.profiled_columns
+    ]
+    rows: list[MetricRow] = []
+    for window in windows:
+        inside = scored.filter((pl.col("_ts") >= window.start) & (pl.col("_ts") < window.end))
+        refused = rejected.filter((pl.col("_ts") >= window.start) & (pl.col("_ts") < window.end))
+        if inside.height == 0 and refused.height == 0:
+            continue
+        builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
+        profile = builder.update(inside.select(profiled)).profile(window.start, window.end)
+        key = WindowKey(model, champion.version, window.start, window.end)
+        reasons = refused["_code"].value_counts()
+        counts = {str(code): int(count) for code, count in reasons.iter_rows()}
+        rows += profile_rows(
+            key, context.reference, profile, monitoring,
+            threshold=context.threshold, flags=int(inside["decision"].sum()),
+            ranges=ranges, rejected=counts,
+        )  # fmt: skip
+        if context.calibrator is not None and inside.height:
+            decisions = inside.select(SCORE_COLUMN, "decision", pl.col("_amount").alias("amount"))
+            rows += estimated_rows(key, decisions, context.calibrator, monitoring.business)
+    return MonitoredWindows(
+        rows=tuple(rows),
+        events=int(drilled.sum()),
+        rejected=rejected.height,
+        scored=scored.height,
+        flagged=int(scored["decision"].sum()),
+    )
+
+
+__all__ = ["Champion", "MonitoredWindows", "monitor_windows", "rejection_code"]
