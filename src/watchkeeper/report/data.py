@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.report.weekly_scores import WeeklyScores, weekly_scores
+from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram, weekly_score_histograms
 from watchkeeper.storage.alert_store import AlertRecord
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
 
@@ -74,7 +74,7 @@ class ReportData:
     owner: str
     generated_at: datetime
     metrics: tuple[MetricRow, ...]
-    weekly_scores: tuple[WeeklyScores, ...]
+    weekly_scores: tuple[WeeklyScoreHistogram, ...]
     alerts: tuple[AlertRecord, ...]
     decisions: tuple[AuditEntry, ...]
     champion: ChampionLineage | None
@@ -115,10 +115,14 @@ def collect_report_data(workspace: Workspace, *, weeks: int | None = None) -> Re
         (lambda _: True) if cutoff is None else (lambda at: at >= cutoff)
     )
     metrics = [row for row in metrics if keep(row.window_start)]
-    scores: list[WeeklyScores] = []
+    scores: list[WeeklyScoreHistogram] = []
     if metrics:
         try:
-            scores = [week for week in weekly_scores(workspace, metrics) if keep(week.week_end)]
+            scores = [
+                week
+                for week in weekly_score_histograms(workspace, model_version=None)
+                if cutoff is None or week.week_end > cutoff
+            ]
         except WatchkeeperError as error:
             problems.append(f"weekly score histograms could not be read: {error}")
     decisions = [

@@ -18,6 +18,7 @@ from datetime import datetime
 from html import escape
 
 from watchkeeper.monitoring.drift_statistics import population_stability_index
+from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram
 from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.series import Grouping, Point, points
@@ -32,7 +33,6 @@ from watchkeeper.report.svg import (
     histogram,
     line_chart,
 )
-from watchkeeper.report.weekly_scores import WeeklyScores
 
 NO_VALUE = "\u2013"
 """What a table cell shows for a value that is not known."""
@@ -103,7 +103,7 @@ def score_section(data: ReportData) -> str:
     )
 
 
-def _week_psi(week: WeeklyScores) -> float:
+def _week_psi(week: WeeklyScoreHistogram) -> float:
     if not sum(week.counts) or not sum(week.reference_counts):
         return 0.0
     return float(population_stability_index(list(week.reference_counts), list(week.counts)))

@@ -70,6 +70,7 @@ table{border-collapse:collapse;font-size:.82rem;margin-top:.7rem}
 th,td{padding:.28rem .6rem;border-bottom:1px solid #edf0f2;text-align:right;vertical-align:top}
 th:first-child,td:first-child{text-align:left}
 table.log td.text{text-align:left;max-width:44rem}
+table.log th{text-align:left}
 table.log td:nth-child(2),table.log td:nth-child(3){text-align:left;white-space:nowrap}
 table.kv th{text-align:left;color:var(--muted);font-weight:500;white-space:nowrap}
 table.kv td{text-align:left;word-break:break-all}
@@ -78,7 +79,7 @@ table.kv td{text-align:left;word-break:break-all}
 .stats{display:flex;flex-wrap:wrap;gap:1.3rem;font-size:.88rem;margin:.6rem 0}
 .compact{margin:.2rem 0;font-size:.84rem}
 .problems{background:#fff4e6;border:1px solid #ffd8a8;border-radius:8px;padding:.6rem 1rem}
-.extra{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem 1.3rem}
+.extra{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem 1.3rem;margin:1.1rem 0}
 footer{color:var(--muted);font-size:.78rem;text-align:center;margin:2rem 0}
 """
 

@@ -73,10 +73,6 @@ class Mark:
     end: datetime | None = None
 
 
-def _number(value: float) -> str:
-    return f"{value:.1f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
-
-
 class _TimeScale:
     def __init__(self, start: datetime, end: datetime, left: float, right: float) -> None:
         if end <= start:
@@ -357,7 +353,7 @@ def histogram(
     >>> "<rect" in histogram([0.5, 0.5], [0.4, 0.6])
     True
     """
-    left, right, top, bottom = 6.0, width - 6.0, 6.0, height - 8.0
+    left, right, top, bottom = 6.0, width - 6.0, 6.0, height - 18.0
     bins = max(1, len(shares))
     step = (right - left) / bins
     highest = top_share or max([*shares, *reference_shares, 1e-9])
@@ -384,7 +380,11 @@ def histogram(
         parts.append(
             f'<polyline points="{" ".join(path)}" fill="none" stroke="#212529" stroke-width="1.6"/>'
         )
-    parts.append("</svg>")
+    parts.append(
+        f'<text x="{left}" y="{height - 5}" fill="{AXIS_TEXT}" font-size="9.5">low scores</text>'
+        f'<text x="{right}" y="{height - 5}" text-anchor="end" fill="{AXIS_TEXT}" '
+        'font-size="9.5">high scores</text></svg>'
+    )
     return "".join(parts)
 
 
@@ -438,15 +438,6 @@ def timeline(
     return "".join(parts)
 
 
-def number_text(value: float) -> str:
-    """A short label for a number: ``12.5``, ``3``.
-
-    >>> number_text(12.50), number_text(3.0)
-    ('12.5', '3')
-    """
-    return _number(value)
-
-
 __all__ = [
     "ALERT_COLOUR",
     "OK_COLOUR",
@@ -460,6 +451,5 @@ __all__ = [
     "heatmap",
     "histogram",
     "line_chart",
-    "number_text",
     "timeline",
 ]
