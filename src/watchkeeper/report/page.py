@@ -206,7 +206,9 @@ def _summary(data: ReportData) -> str:
         }
     )
     firing = [record for record in data.alerts if record.state == "firing"]
-    flag = [row.value for row in latest_rows if row.metric == "flag_rate" and row.value is not None]
+    flag_rows = [row for row in latest_rows if row.metric == "flag_rate" and row.value is not None]
+    flag = [row.value for row in flag_rows if row.value is not None]
+    flag_level = "alert" if any(row.status == "alert" for row in flag_rows) else "ok"
     value = sum(row.value or 0.0 for row in data.metrics if row.metric == "business_value")
     tiles = [
         ("alert" if firing else "ok", str(len(firing)), "alerts firing now"),
@@ -216,7 +218,7 @@ def _summary(data: ReportData) -> str:
             f"features drifting ({latest:%d %b})",
         ),
         (
-            "ok",
+            flag_level,
             "\u2013" if not flag else f"{sum(flag) / len(flag):.2%}",
             "flag rate, latest window",
         ),

@@ -220,14 +220,14 @@ def _polyline(
         if value is None:
             continue
         tip = f"{line.name} {_date(moment)}: {value_format.format(value)}"
-        fill = line.colour
+        fill, stroke, size = line.colour, line.colour, radius
         if moment in line.hollow:
             fill, tip = "#fff", tip + " (immature)"
         if moment in line.alerts:
-            fill, tip = ALERT_COLOUR, tip + " (alert)"
+            fill, stroke, size, tip = ALERT_COLOUR, "#fff", radius + 1.5, tip + " (alert)"
         parts.append(
-            f'<circle cx="{scale(moment):.1f}" cy="{y(value):.1f}" r="{radius}" fill="{fill}" '
-            f'stroke="{line.colour}" stroke-width="1.2"><title>{escape(tip)}</title></circle>'
+            f'<circle cx="{scale(moment):.1f}" cy="{y(value):.1f}" r="{size}" fill="{fill}" '
+            f'stroke="{stroke}" stroke-width="1.2"><title>{escape(tip)}</title></circle>'
         )
     return parts
 
