@@ -87,7 +87,8 @@ def test_the_tables_show_monitors_rules_and_the_control(
     assert "drill missing-values on merchant_category (severity 0.5" in text
     assert "monitors that fired or moved" in text and "psi:mcc" in text
     assert "alert rules" in text and "input drift" in text and "recall drop" in text
-    assert "stayed silent (" in text and "psi:hour" in text
+    silent = text.split("stayed silent (", 1)[1]
+    assert "missing_rate_change: all" in silent and "hour" in silent.split("psi: ", 1)[1]
     assert "control (no injection): nothing fired" in text
 
 

@@ -6,6 +6,7 @@ progress on stderr and renders the report (Rich tables, or one JSON document wit
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -89,20 +90,55 @@ def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
 
 
+def _first_day(window: str | None) -> str:
+    """The start of a ``start/end`` window text (the table's column stays narrow)."""
+    return "-" if window is None else window.split("/", 1)[0]
+
+
 def _monitor_table(monitors: list[MonitorFinding], control: dict[str, str]) -> Table:
     table = Table(title="monitors that fired or moved", title_justify="left")
-    for column in ("monitor", "drill", "alert windows", "first alert", "mean", "control"):
-        table.add_column(column)
+    table.add_column("monitor", overflow="fold")
+    for column in ("drill", "alerts", "first alert", "mean", "control mean", "control"):
+        table.add_column(column, no_wrap=True)
     for finding in monitors:
         table.add_row(
             escape(finding.name),
             _state(finding.state),
             str(finding.alert_windows),
-            finding.first_alert_window or "-",
-            f"{_number(finding.mean_value)} (control {_number(finding.control_mean_value)})",
+            _first_day(finding.first_alert_window),
+            _number(finding.mean_value),
+            _number(finding.control_mean_value),
             _state(control.get(finding.name, "silent")),
         )
     return table
+
+
+def silent_summary(monitors: Sequence[MonitorFinding]) -> str:
+    """The silent monitors grouped by metric (``all`` when every feature of it stayed silent).
+
+    >>> from watchkeeper.drill.findings import MonitorFinding
+    >>> def make(metric, feature, state):
+    ...     return MonitorFinding(metric, feature, state, 0, 0, None, None, None)
+    >>> silent_summary([make("psi", "hour", "silent"), make("psi", "mcc", "fired"),
+    ...     make("missing_rate_change", "hour", "silent"), make("missing_rate_change", "mcc", "silent"),
+    ...     make("rejected_events", None, "silent")])
+    'missing_rate_change: all; psi: hour; rejected_events'
+    """
+    groups: dict[str, list[MonitorFinding]] = {}
+    for finding in monitors:
+        groups.setdefault(finding.metric, []).append(finding)
+    parts = []
+    for metric, members in sorted(groups.items()):
+        quiet = [item for item in members if item.state == "silent"]
+        if not quiet:
+            continue
+        if len(quiet) == 1 and quiet[0].feature is None:
+            parts.append(metric)
+        elif len(quiet) == len(members) and len(members) > 1:
+            parts.append(f"{metric}: all")
+        else:
+            parts.append(f"{metric}: " + ", ".join(str(item.feature) for item in quiet))
+    return "; ".join(parts) or "none"
 
 
 def render(report: DrillReport) -> None:
@@ -139,19 +175,22 @@ def render(report: DrillReport) -> None:
             finding.severity,
             _state(finding.state),
             f"{finding.breached_windows} of {len(report.windows)}",
-            escape(finding.first_firing_window or "-"),
+            _first_day(finding.first_firing_window),
             f"{_state(control.state)} ({control.breached_windows})",
         )
     stdout.print(rules)
     silent = report.silent_monitors
-    stdout.print(f"stayed silent ({len(silent)}): " + (escape(", ".join(silent)) or "none"))
+    stdout.print(f"stayed silent ({len(silent)}): {escape(silent_summary(report.monitors))}")
     fired = report.control_fired
     if fired:
-        stdout.print(f"[yellow]the control fires too: {escape(', '.join(fired))}[/]")
+        stdout.print(
+            f"[yellow]the control (no injection) fires too: {escape(', '.join(fired))}; "
+            "these fire on this traffic without any drift[/]"
+        )
     else:
         stdout.print("control (no injection): nothing fired")
     for note in report.notes:
         stdout.print(f"note: {escape(note)}")
 
 
-__all__ = ["drill", "render"]
+__all__ = ["drill", "render", "silent_summary"]
