@@ -39,7 +39,7 @@ def _marks(data: ReportData, end: datetime) -> list[Mark]:
         Mark(
             record.first_fired_at,
             "alerts",
-            ALERT_COLOUR if record.severity == "critical" else WARN_COLOUR,
+            "#ffa8a8" if record.severity == "critical" else "#ffd8a8",
             f"{record.rule}: {record.metric}"
             + (f" on {record.feature}" if record.feature else "")
             + f" ({record.severity}, {record.state})",
@@ -64,7 +64,7 @@ def _marks(data: ReportData, end: datetime) -> list[Mark]:
             if begun is not None:
                 marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=entry.at))
             marks.append(Mark(entry.at, "rollouts", colour, text))
-        elif entry.kind == "alert" and not data.alerts:
+        elif entry.kind == "alert":
             marks.append(Mark(entry.at, "alerts", ALERT_COLOUR, text))
     for begun in started.values():
         marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=end))
@@ -76,7 +76,7 @@ def timeline_section(data: ReportData) -> str:
     decisions of the audit log (newest first)."""
     title = "6 · Retraining and rollout timeline"
     caption = (
-        "Alerts (bars while firing), retraining attempts (green: accepted, grey: refused) and "
+        "Alerts (dots: each firing; bars: while firing), retraining attempts (green: accepted, grey: refused) and "
         "canary rollouts (blue while running, green: promoted, amber: rolled back). Every "
         "entry is a decision in the audit log ('watchkeeper history')."
     )

@@ -61,7 +61,11 @@ NO_MONITOR_RUN = "Run 'watchkeeper monitor' once predictions are logged to fill 
 
 
 def score_section(data: ReportData) -> str:
-    """Section 1: each week's score histogram over the training baseline's, small multiples."""
+    """Section 1: each week's score histogram over the training baseline's, small multiples.
+
+    With more weeks than :data:`MAX_SCORE_WEEKS`, it shows the weeks around the first one
+    whose score PSI reached the warn level (when the shift began) and the latest ones.
+    """
     title = "1 · Weekly score distribution against the training baseline"
     caption = (
         "Bars: the share of the week's scores in each bin of the reference (training holdout) "
@@ -69,31 +73,42 @@ def score_section(data: ReportData) -> str:
         "mean the model sees the world it was trained on; bars piling up at one end mean it "
         "does not."
     )
-    weeks = list(data.weekly_scores)[-MAX_SCORE_WEEKS:]
-    if not weeks:
+    every = list(data.weekly_scores)
+    if not every:
         return section(
             "scores", title, caption, empty("No weekly score histograms yet. " + NO_MONITOR_RUN)
         )
     levels = data.thresholds
     warn, alert = levels.warn_of(SCORE_COLUMN), levels.alert_of(SCORE_COLUMN)
+    shown = shown_weeks([_week_psi(week) >= warn for week in every], MAX_SCORE_WEEKS)
+    weeks = [every[index] for index in shown]
     top = max(max((*week.shares, *week.reference_shares)) for week in weeks)
     cards = []
-    for week in weeks:
+    for position, index in enumerate(shown):
+        if position and index != shown[position - 1] + 1:
+            skipped = index - shown[position - 1] - 1
+            cards.append(f'<div class="gap">{skipped} week(s) not shown</div>')
+        week = every[index]
         psi = _week_psi(week)
         verdict = "alert" if psi >= alert else "warn" if psi >= warn else "ok"
         colour = {"ok": PALETTE[0], "warn": WARN_COLOUR, "alert": ALERT_COLOUR}[verdict]
         flag = NO_VALUE if week.flag_rate is None else f"{week.flag_rate:.2%}"
+        chart = histogram(
+            week.shares,
+            week.reference_shares,
+            colour=colour,
+            top_share=top,
+            label=f"scores, week of {week.week_start:%Y-%m-%d}",
+        )
         cards.append(
             f'<figure class="card {verdict}"><figcaption><b>week of '
             f"{week.week_start:%d %b %Y}</b> · v{week.version}<br>"
             f'score PSI <span class="pill {verdict}">{psi:.3f}</span> · flagged {flag} · '
-            f"{sum(week.counts):,} scores</figcaption>"
-            f"{histogram(week.shares, week.reference_shares, colour=colour, top_share=top, label=f'scores, week of {week.week_start:%Y-%m-%d}')}"
-            "</figure>"
+            f"{sum(week.counts):,} scores</figcaption>{chart}</figure>"
         )
     note = (
         f"PSI levels for the score: warn {warn:g}, alert {alert:g}. "
-        f"Showing the latest {len(weeks)} week(s)."
+        f"Showing {len(weeks)} of {len(every)} week(s)."
     )
     return section(
         "scores",
@@ -101,6 +116,33 @@ def score_section(data: ReportData) -> str:
         caption,
         f'<div class="cards">{"".join(cards)}</div><p class="note">{escape(note)}</p>',
     )
+
+
+def shown_weeks(shifted: Sequence[bool], limit: int) -> list[int]:
+    """Which weeks to draw: all when they fit; else the weeks around the first shifted one
+    (two before it, then on) and the latest ones, half of ``limit`` each.
+
+    >>> shown_weeks([False] * 3, 16)
+    [0, 1, 2]
+    >>> shown_weeks([False] * 10 + [True] * 10, 8)
+    [8, 9, 10, 11, 16, 17, 18, 19]
+    >>> shown_weeks([False] * 20, 4)
+    [16, 17, 18, 19]
+    >>> shown_weeks([False] * 18 + [True] * 2, 4)
+    [16, 17, 18, 19]
+    """
+    count = len(shifted)
+    if count <= limit:
+        return list(range(count))
+    chosen: set[int] = set()
+    if True in shifted:
+        first = max(0, shifted.index(True) - 2)
+        chosen.update(range(first, min(count, first + limit // 2)))
+    latest = count - 1
+    while len(chosen) < limit:
+        chosen.add(latest)
+        latest -= 1
+    return sorted(chosen)
 
 
 def _week_psi(week: WeeklyScoreHistogram) -> float:
@@ -349,4 +391,5 @@ __all__ = [
     "psi_section",
     "score_section",
     "section",
+    "shown_weeks",
 ]

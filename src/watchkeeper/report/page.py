@@ -61,6 +61,8 @@ min-width:10.5rem;flex:1}
 .card{margin:0;border:1px solid var(--line);border-radius:8px;padding:.45rem .5rem .2rem;
 border-top:4px solid #3b5bdb}
 .card.warn{border-top-color:var(--warn)}.card.alert{border-top-color:var(--alert);background:#fff5f5}
+.gap{display:flex;align-items:center;justify-content:center;color:var(--muted);
+font-size:.8rem;border:1px dashed #ced4da;border-radius:8px;min-height:4rem}
 .card figcaption{font-size:.76rem;color:#343a40;margin-bottom:.2rem}
 .pill{display:inline-block;border-radius:.6rem;padding:0 .45rem;color:#fff;font-weight:600}
 .pill.ok{background:var(--ok)}.pill.warn{background:var(--warn)}.pill.alert{background:var(--alert)}
