@@ -4,7 +4,8 @@ profile and calibrator, and 51 days of logged predictions whose raw inputs are w
 Like ``MonitoredTraffic`` (tests/conftest.py), but the drill recomputes features from raw
 inputs through the champion's fitted spec, so the logged ``raw_input`` holds every field of
 the example workspace's schema. The reference is the champion's scores and features on days
-30-36 (a full 30-day history behind them); the drill copies the last 14 days (37-50).
+30-36 (a full 30-day history behind them); the drill copies the last 14 days (37-50). The
+service refused 7 events on the last day (the ``rejections`` table).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ START = datetime(2026, 5, 1, tzinfo=UTC)
 DAYS = 51
 PER_DAY = 800
 REFERENCE_DAYS = (30, 37)
+LOGGED_REJECTIONS = 7
+"""Events the service refused on the last day (5 missing a field, 2 too large)."""
 CATEGORIES = ("grocery", "fuel", "travel", "games", "retail")
 COUNTRIES = ("US", "GB", "FR", "DE")
 
@@ -124,6 +127,16 @@ def build_workspace(root: Path, *, log_predictions: bool = True) -> DrillWorkspa
                 features=pl.struct(features.columns).struct.json_encode(),
             )
             workspace.events.write_bulk("predictions", predictions, load_id="drill-fixture")
+            last_day = START + timedelta(days=DAYS - 1, hours=12)
+            refused = pl.DataFrame(
+                {
+                    "rejection_id": [f"r{index}" for index in range(LOGGED_REJECTIONS)],
+                    "ts": [last_day] * LOGGED_REJECTIONS,
+                    "reason": ["missing_field"] * 5 + ["too_large"] * 2,
+                    "source": ["score"] * LOGGED_REJECTIONS,
+                }
+            )
+            workspace.events.write_bulk("rejections", refused, load_id="drill-rejections")
     return DrillWorkspace(created, events, threshold)
 
 

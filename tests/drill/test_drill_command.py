@@ -100,6 +100,7 @@ def test_the_tables_show_monitors_rules_and_the_control(
             "--scenario: unknown scenario 'meteor' (known: amount-inflation, category-flood, "
             "missing-values, new-segment, schema-break, score-shift)",
         ),
+        (["--scenario", "new-segment", "--days", "0"], "--days 0 must be at least 1"),
         (
             ["--scenario", "new-segment", "--severity", "2"],
             "--severity 2 does not fit scenario new-segment: it is a share of events, in (0, 1]",

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.drill.conftest import DrillWorkspace, build_workspace
+from tests.drill.conftest import LOGGED_REJECTIONS, DrillWorkspace, build_workspace
 
 from watchkeeper.drill.run import DrillReport, run_drill
 from watchkeeper.errors import DatasetError, RegistryError
@@ -109,8 +109,40 @@ def test_schema_break_counts_the_rejected_events(drill_workspace: DrillWorkspace
     assert report.drill.rejected == report.injected > 0
     assert report.control.rejected == 0
     rejected = next(item for item in report.monitors if item.name == "rejected_events")
-    assert rejected.state == "moved" and rejected.control_mean_value == 0.0
-    assert rejected.mean_value == pytest.approx(report.injected / len(report.windows))
+    days = len(report.windows)
+    assert rejected.state == "moved"
+    assert rejected.control_mean_value == pytest.approx(LOGGED_REJECTIONS / days)
+    assert rejected.mean_value == pytest.approx((report.injected + LOGGED_REJECTIONS) / days)
+    last = [
+        row
+        for row in report.drill.rows
+        if row.window_end == max(r.window_end for r in report.drill.rows)
+    ]
+    reasons = {row.feature: row.value for row in last if row.metric == "rejected_events"}
+    assert reasons["too_large"] == 2 and reasons["missing_field"] > 5
+
+
+def test_the_services_own_rejections_count_in_the_control_too(
+    drill_workspace: DrillWorkspace,
+) -> None:
+    report = drilled(drill_workspace, "amount-inflation")
+    totals = [
+        row.value
+        for row in report.control.rows
+        if row.metric == "rejected_events" and row.feature is None
+    ]
+    assert totals == [0.0] * (len(report.windows) - 1) + [LOGGED_REJECTIONS]
+
+
+def test_a_drill_that_rejects_every_event_leaves_the_rules_without_data(
+    drill_workspace: DrillWorkspace,
+) -> None:
+    with Workspace.open(drill_workspace.root) as opened:
+        report = run_drill(opened, "schema-break", severity=1.0, days=2)
+    assert report.drill.rejected == report.drill.events and report.drill.scored == 0
+    assert [item.state for item in report.rules] == ["no_data"] * 3
+    assert "rule 'input drift' found no psi value in any drilled window" in report.notes
+    assert next(item for item in report.monitors if item.name == "rejected_events").state == "moved"
 
 
 def snapshot(root: Path) -> dict[str, Any]:

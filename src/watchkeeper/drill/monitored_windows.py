@@ -14,6 +14,7 @@ and rows stay in memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -79,8 +80,13 @@ def monitor_windows(
     windows: tuple[Window, ...],
     champion: Champion,
     config: WorkspaceConfig,
+    logged_rejections: Mapping[Window, Mapping[str, int]] | None = None,
 ) -> MonitoredWindows:
-    """Recompute the rows monitoring would write for ``windows`` of ``frame`` (raw inputs)."""
+    """Recompute the rows monitoring would write for ``windows`` of ``frame`` (raw inputs).
+
+    ``logged_rejections`` are the events the service already refused in each window (they
+    never reached the prediction log), counted with the copy's own rejections by reason.
+    """
     spec = champion.fitted.spec
     indexed = frame.with_row_index(ROW_COLUMN)
     computed = compute_batch(champion.fitted, indexed, policy="quarantine")
@@ -132,8 +138,9 @@ def monitor_windows(
         builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
         profile = builder.update(inside.select(profiled)).profile(window.start, window.end)
         key = WindowKey(model, champion.version, window.start, window.end)
-        reasons = refused["_code"].value_counts()
-        counts = {str(code): int(count) for code, count in reasons.iter_rows()}
+        counts = dict((logged_rejections or {}).get(window, {}))
+        for code, count in refused["_code"].value_counts().iter_rows():
+            counts[str(code)] = counts.get(str(code), 0) + int(count)
         rows += profile_rows(
             key, context.reference, profile, monitoring,
             threshold=context.threshold, flags=int(inside["decision"].sum()),

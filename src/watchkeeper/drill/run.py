@@ -34,14 +34,26 @@ from watchkeeper.drill.findings import (
 from watchkeeper.drill.monitored_windows import Champion, MonitoredWindows, monitor_windows
 from watchkeeper.drill.scenarios import Scenario, get_scenario
 from watchkeeper.drill.traffic import read_recent_traffic
-from watchkeeper.errors import RegistryError
+from watchkeeper.errors import ConfigError, RegistryError
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.monitoring.rejections import read_rejections, rejections_by_window
 from watchkeeper.monitoring.version_context import load_version_context
+from watchkeeper.monitoring.window_metrics import BUSINESS_METRICS, PERFORMANCE_METRICS
+from watchkeeper.monitoring.windows import Window
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
 
 DEFAULT_DAYS = 14
+LABELLED_METRICS = frozenset(
+    {
+        "label_coverage",
+        *PERFORMANCE_METRICS,
+        *(f"{name}_{side}" for name in PERFORMANCE_METRICS for side in ("low", "high")),
+        *BUSINESS_METRICS,
+    }
+)
+"""Realized metrics: they need matured labels, which injected traffic cannot have."""
 Progress = Callable[[str], None]
 
 
@@ -190,6 +202,8 @@ def run_drill(
     """
     say = progress or (lambda step: None)
     chosen = get_scenario(scenario)
+    if days < 1:
+        raise ConfigError(f"--days {days} must be at least 1")
     strength = chosen.check_severity(chosen.default_severity if severity is None else severity)
     config = workspace.config
     say("loading the champion")
@@ -207,10 +221,18 @@ def run_drill(
     injection = chosen.inject(
         traffic.frame, traffic.drilled, spec, strength, field, np.random.default_rng(seed)
     )
+    logged: dict[Window, dict[str, int]] = {}
+    if traffic.source == "predictions":  # events the service refused never reached the log
+        windows = list(traffic.windows)
+        logged = rejections_by_window(read_rejections(workspace.events, windows), windows)
     say("recomputing features, scores and window profiles (drill)")
-    drilled = monitor_windows(injection.frame, traffic.drilled, traffic.windows, champion, config)
+    drilled = monitor_windows(
+        injection.frame, traffic.drilled, traffic.windows, champion, config, logged
+    )
     say("recomputing features, scores and window profiles (control)")
-    control = monitor_windows(traffic.frame, traffic.drilled, traffic.windows, champion, config)
+    control = monitor_windows(
+        traffic.frame, traffic.drilled, traffic.windows, champion, config, logged
+    )
     say("evaluating monitors and alert rules")
     rules = config.alerts.rules
     notes = []
@@ -220,10 +242,16 @@ def run_drill(
         notes.append("the workspace has no alert rules: only the monitors were drilled")
     drill_rules = rule_findings(rules, drilled.rows)
     for finding in drill_rules:
-        if finding.state == "no_data":
+        if finding.state != "no_data":
+            continue
+        if finding.metric in LABELLED_METRICS:
             notes.append(
                 f"rule {finding.rule!r} reads {finding.metric}, which the drill cannot compute "
                 "(realized metrics need labels; a drill has none)"
+            )
+        else:
+            notes.append(
+                f"rule {finding.rule!r} found no {finding.metric} value in any drilled window"
             )
     return DrillReport(
         model=config.model.name,
@@ -246,4 +274,11 @@ def run_drill(
     )
 
 
-__all__ = ["DEFAULT_DAYS", "DrillReport", "declared_order", "load_champion", "run_drill"]
+__all__ = [
+    "DEFAULT_DAYS",
+    "LABELLED_METRICS",
+    "DrillReport",
+    "declared_order",
+    "load_champion",
+    "run_drill",
+]

@@ -24,7 +24,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.clock import as_utc
-from watchkeeper.errors import DatasetError, SchemaError
+from watchkeeper.errors import ConfigError, DatasetError, SchemaError
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.windows import Window, complete_windows, window_floor
 from watchkeeper.storage.events import EventStore
@@ -94,7 +94,7 @@ def read_recent_traffic(
 ) -> RecentTraffic:
     """Copy the last ``days`` windows of traffic (and their warm-up) out of ``events``."""
     if days < 1:
-        raise DatasetError(f"--days {days} must be at least 1")
+        raise ConfigError(f"--days {days} must be at least 1")
     predictions = events.read("predictions", columns=["ts"])
     source = "predictions" if predictions.height else "transactions"
     times = predictions if predictions.height else events.read("transactions", columns=["ts"])
