@@ -41,7 +41,6 @@ watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,6 +50,7 @@ import polars as pl
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import RegistryError
+from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
@@ -66,6 +66,7 @@ from watchkeeper.monitoring.served_predictions import (
 )
 from watchkeeper.monitoring.version_context import VersionContext, load_version_context
 from watchkeeper.monitoring.window_metrics import (
+    LABEL_COUNT_METRICS,
     WindowKey,
     estimated_rows,
     profile_rows,
@@ -112,6 +113,7 @@ class MonitorResult:
     concurrent: bool
     alerts: tuple[FiredAlert, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    recomputed: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (times as ISO text)."""
@@ -133,6 +135,7 @@ class MonitorResult:
             },
             "windows": list(self.windows),
             "relabelled": list(self.relabelled),
+            "recomputed": list(self.recomputed),
             "rows_written": self.rows_written,
             "concurrent": self.concurrent,
             "alerts": [alert.__dict__ for alert in self.alerts],
@@ -143,7 +146,8 @@ class MonitorResult:
 class MonitorJob:
     """One model's monitor over a workspace; :meth:`run` does one incremental pass."""
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, recompute_all: bool = False) -> None:
+        self.recompute_all = recompute_all
         self.workspace = workspace
         self.config = workspace.config
         self.model = self.config.model.name
@@ -190,15 +194,21 @@ class MonitorJob:
                 f"--until {moment.isoformat()} is before the watermark {watermark.isoformat()}: "
                 "nothing to do"
             )
+        span = [*open_windows, *new]
+        predictions = self._read_span(span)
         outcomes = self.workspace.events.read(
             "outcomes", columns=["event_id", "outcome", "received_at"]
         )
+        labelled = self._labelled(predictions, outcomes, moment)
         rejected = rejections_by_window(read_rejections(self.workspace.events, new), new)
         rows: list[MetricRow] = []
         for window in new:
-            rows += self._new_window_rows(window, outcomes, moment, rejected.get(window, {}))
-        for window in open_windows:
-            rows += self._label_rows(window, self._read(window, LABEL_COLUMNS), outcomes, moment)
+            rows += self._new_window_rows(
+                window, _slice(predictions, window), moment, rejected.get(window, {})
+            )
+        relabel = self._windows_to_relabel(open_windows, labelled, outcomes, watermark, moment)
+        for window in [*relabel, *new]:
+            rows += self._label_rows(window, _slice(labelled, window), moment)
         written = self._write_changed(rows)
         concurrent = False
         watermark_after = new[-1].end if new else watermark
@@ -225,6 +235,7 @@ class MonitorJob:
             label_watermark_after=metadata.get_watermark(LABELS_JOB, self.model),
             windows=tuple(str(window) for window in new),
             relabelled=tuple(str(window) for window in open_windows),
+            recomputed=tuple(str(window) for window in relabel),
             rows_written=written,
             concurrent=concurrent,
             alerts=self._alerts(),
@@ -240,21 +251,27 @@ class MonitorJob:
         earliest: datetime = times["ts"].min()  # type: ignore[assignment]
         return as_utc(earliest)
 
-    def _read(self, window: Window, columns: Iterable[str]) -> pl.DataFrame:
-        return self.workspace.events.read(
-            "predictions", start=window.start, end=window.end, columns=list(columns)
+    def _read_span(self, windows: list[Window]) -> pl.DataFrame:
+        """The predictions of every window of the run, in one read, sorted by event time."""
+        if not windows:
+            return pl.DataFrame(schema={name: _COLUMN_TYPES[name] for name in PREDICTION_COLUMNS})
+        frame = self.workspace.events.read(
+            "predictions",
+            start=windows[0].start,
+            end=windows[-1].end,
+            columns=list(PREDICTION_COLUMNS),
         ).filter(pl.col("model_version").is_not_null())
+        return frame if frame["ts"].is_sorted() else frame.sort("ts", maintain_order=True)
 
     # -- computing ---------------------------------------------------------------------------
 
     def _new_window_rows(
         self,
         window: Window,
-        outcomes: pl.DataFrame,
+        predictions: pl.DataFrame,
         until: datetime,
         rejected: dict[str, int],
     ) -> list[MetricRow]:
-        predictions = self._read(window, PREDICTION_COLUMNS)
         monitoring = self.config.monitoring
         ranges = schema_ranges(self.config.features.inputs)
         served = predictions.group_by("model_version").len()
@@ -265,9 +282,9 @@ class MonitorJob:
             context = self._served_context(int(version))
             if context is None:
                 continue
-            served = predictions.filter(pl.col("model_version") == version)
-            decoded = decode_served(served, context.feature_types)
-            decisions = self._with_baseline(decoded.decisions, served)
+            served_rows = predictions.filter(pl.col("model_version") == version)
+            decoded = decode_served(served_rows, context.feature_types)
+            decisions = self._with_baseline(decoded.decisions, served_rows)
             builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
             profile = builder.update(decoded.profiled.select(context.profiled_columns)).profile(
                 window.start, window.end
@@ -282,25 +299,57 @@ class MonitorJob:
             )  # fmt: skip
             if context.calibrator is not None:
                 rows += estimated_rows(key, decisions, context.calibrator, monitoring.business)
-        return rows + self._label_rows(window, predictions, outcomes, until)
+        return rows
 
-    def _label_rows(
-        self, window: Window, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
-    ) -> list[MetricRow]:
+    def _labelled(
+        self, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
+    ) -> pl.DataFrame:
+        """Every event of the run with its amount, baseline decision and label as of ``until``."""
         label = self.config.label
-        mature = is_window_mature(window.end, until, label.maturity_horizon)
         events = predictions.select(*LABEL_COLUMNS).with_columns(
             amount=pl.col("raw_input")
             .str.json_path_match("$.amount")
             .cast(pl.Float64, strict=False)
         )
-        labelled = attach_labels(
+        return attach_labels(
             self._with_baseline(events, predictions),
             outcomes,
             as_of=until,
             maturity_horizon=label.maturity_horizon,
             positive_outcome=label.positive_outcome,
         )
+
+    def _windows_to_relabel(
+        self,
+        open_windows: list[Window],
+        labelled: pl.DataFrame,
+        outcomes: pl.DataFrame,
+        since: datetime | None,
+        until: datetime,
+    ) -> list[Window]:
+        if self.recompute_all or not open_windows:
+            return list(open_windows)
+        stored = [
+            row
+            for metric in LABEL_COUNT_METRICS
+            for row in self.workspace.metadata.metrics(
+                self.model, metric=metric, start=open_windows[0].start, end=open_windows[-1].end
+            )
+        ]
+        return windows_to_relabel(
+            open_windows,
+            labelled.filter(pl.col("ts") < open_windows[-1].end),
+            outcomes,
+            since=since,
+            until=until,
+            maturity_horizon=self.config.label.maturity_horizon,
+            stored=stored_label_counts(stored),
+        )
+
+    def _label_rows(
+        self, window: Window, labelled: pl.DataFrame, until: datetime
+    ) -> list[MetricRow]:
+        mature = is_window_mature(window.end, until, self.config.label.maturity_horizon)
         rows: list[MetricRow] = []
         for version in sorted(labelled["model_version"].unique().to_list()):
             key = WindowKey(self.model, int(version), window.start, window.end)
@@ -331,12 +380,17 @@ class MonitorJob:
     # -- writing -----------------------------------------------------------------------------
 
     def _write_changed(self, rows: list[MetricRow]) -> int:
+        """Upsert the rows whose value, status or threshold differ from the stored ones.
+
+        The stored rows are read window by window, so a run touching today's window and one
+        sixty days old does not read the fifty-eight in between.
+        """
         if not rows:
             return 0
-        start = min(row.window_start for row in rows)
-        end = max(row.window_end for row in rows)
+        spans = sorted({(row.window_start, row.window_end) for row in rows})
         stored = {
             _key(row): (row.value, row.status, row.threshold)
+            for start, end in spans
             for row in self.workspace.metadata.metrics(self.model, start=start, end=end)
         }
         changed = [
@@ -370,7 +424,36 @@ class MonitorJob:
 
 
 def _key(row: MetricRow) -> tuple[Any, ...]:
-    return (row.model_version, as_utc(row.window_start), row.feature, row.metric)
+    return (
+        row.model_version,
+        as_utc(row.window_start),
+        as_utc(row.window_end),
+        row.feature,
+        row.metric,
+    )
+
+
+def _slice(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
+    """The rows of ``frame`` (sorted by ``ts``) within ``window``, in one contiguous chunk.
+
+    A float sum depends on the chunks it runs over, so a window cut from a larger read is
+    made contiguous: its money adds up to the same last bit however the rows were read.
+    """
+    times = frame["ts"]
+    low = int(times.search_sorted(window.start, side="left"))
+    high = int(times.search_sorted(window.end, side="left"))
+    return frame.slice(low, high - low).rechunk()  # one chunk: sums in one order, every run
+
+
+_COLUMN_TYPES: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "ts": pl.Datetime("us", "UTC"),
+    "model_version": pl.Int64(),
+    "score": pl.Float64(),
+    "decision": pl.Boolean(),
+    "raw_input": pl.String(),
+    "features": pl.String(),
+}
 
 
 def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:

@@ -43,6 +43,9 @@ from watchkeeper.storage.metadata_records import MetricRow
 
 DRIFT_STATISTICS = ("psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue")
 PERFORMANCE_METRICS = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc")
+LABEL_COUNT_METRICS = ("scored_events", "labelled_events", "positive_labels")
+"""The counts behind a window's realized rows: its events, those with a label, the positives.
+The monitor job compares them with the stored ones to see whether a window's labels changed."""
 BASELINE_DECISION = "baseline_decision"
 SHORT_WINDOW = "short_window"
 """Status of a drift row on a window shorter than its feature's ``min_window``: no verdict."""
@@ -242,12 +245,19 @@ def realized_rows(
     """Performance (with ``_low``/``_high`` interval rows) and money on the labels known so far
     (``label`` 1, 0 or null for pending; ``baseline_decision`` as in :func:`estimated_rows`).
 
+    The counts ``scored_events``, ``labelled_events`` and ``positive_labels`` come with them.
     Until the window is mature every row has status ``immature`` (values still written);
     pending events count as not fraud in the money, so an immature fraud loss is a lower bound.
     """
     status = "ok" if mature else "immature"
     performance = realized_performance(labelled, mature=mature)
     rows = [key.row("label_coverage", performance.coverage, status)]
+    for metric, count in zip(
+        LABEL_COUNT_METRICS,
+        (performance.events, performance.labelled, performance.positives),
+        strict=True,
+    ):
+        rows.append(key.row(metric, float(count), status))
     for name in PERFORMANCE_METRICS:
         metric = getattr(performance, name)
         rows.append(key.row(name, metric.value, status))
@@ -267,6 +277,7 @@ __all__ = [
     "BASELINE_DECISION",
     "BUSINESS_METRICS",
     "DRIFT_STATISTICS",
+    "LABEL_COUNT_METRICS",
     "PERFORMANCE_METRICS",
     "WindowKey",
     "baseline_flags",
