@@ -74,9 +74,10 @@ def test_a_retried_event_id_is_folded_into_the_state_once(service: Service, path
     assert features["live-2"]["card_amount_mean_30d"] == pytest.approx(10.0)
     assert features["live-1"]["card_txn_count_24h"] == 0  # the first arrival is the one kept
     service.workspace.events.flush()
-    assert service.workspace.events.read("predictions").filter(
-        pl.col("event_id") == "live-1"
-    ).height == 1
+    assert (
+        service.workspace.events.read("predictions").filter(pl.col("event_id") == "live-1").height
+        == 1
+    )
 
 
 def test_distinct_events_of_one_card_at_one_instant_are_all_folded(service: Service) -> None:

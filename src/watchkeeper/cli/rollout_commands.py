@@ -29,11 +29,9 @@ ReasonOption = Annotated[str, typer.Option("--reason", help="Why, for the audit 
 
 
 def _controller(workspace: Workspace) -> RolloutController:
-    from watchkeeper.registry.registry import ModelRegistry
     from watchkeeper.rollout.controller import RolloutController
 
-    registry = ModelRegistry.for_workspace(workspace)
-    return RolloutController(registry, workspace.config.rollout, workspace.clock)
+    return RolloutController.for_workspace(workspace)
 
 
 def _actor() -> str:

@@ -210,6 +210,15 @@ class RolloutGuards(Section):
     max_latency_ratio: float = Field(default=2.0, gt=0)
     max_flag_rate_ratio: float = Field(default=2.0, gt=1)
     max_score_psi: float = Field(default=0.25, gt=0)
+    max_recall_drop: float = Field(
+        default=0.1, ge=0, le=1, description="realized recall below the champion's by more fails"
+    )
+    max_precision_drop: float = Field(
+        default=0.1, ge=0, le=1, description="realized precision below the champion's by more fails"
+    )
+    min_labelled_positives: int = Field(
+        default=30, ge=1, description="known positives per model before realized performance counts"
+    )
 
 
 class RolloutConfig(Section):

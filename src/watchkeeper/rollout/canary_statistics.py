@@ -2,7 +2,12 @@
 
 Rows routed ``champion`` and scored by the rollout's champion version count for the champion;
 rows routed ``canary`` or ``shadow`` and scored by the challenger count for the challenger.
-Request errors are not in the prediction log: the service passes its own counts.
+Model failures are not in the prediction log: every worker appends them to the ``rejections``
+table (:mod:`watchkeeper.rollout.model_errors`), and they are counted from there per version.
+Labels, where known, come from the ``outcomes`` table joined by event id (a shadow row's id
+carries the ``:shadow`` suffix, dropped for the join), with the maturity rule of
+:func:`watchkeeper.monitoring.labels.attach_labels`: positive once a positive outcome was
+received, negative only after the horizon, pending otherwise.
 
 >>> from datetime import UTC, datetime
 >>> import polars as pl
@@ -14,6 +19,10 @@ Request errors are not in the prediction log: the service passes its own counts.
 (2, 1, 1)
 >>> list(statistics.challenger.score_counts)
 [0, 0, 1, 0, 0, 0, 0, 0, 0, 1]
+>>> labelled = frame.with_columns(label_status=pl.Series(["pending", "positive", "positive"]),
+...                               label_matured=pl.lit(False))
+>>> route_statistics(labelled.filter(pl.col("route") == "canary")).caught
+1
 """
 
 from __future__ import annotations
@@ -24,16 +33,29 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper.clock import as_utc
+from watchkeeper.config.workspace_file import LabelConfig
+from watchkeeper.monitoring.labels import POSITIVE, attach_labels
 from watchkeeper.rollout.guards import SCORE_BINS, CanaryStatistics, RouteStatistics
+from watchkeeper.rollout.model_errors import model_errors_by_version
+from watchkeeper.rollout.router import SHADOW_SUFFIX
 from watchkeeper.storage.events import EventStore
 from watchkeeper.storage.rollout_store import RolloutRecord
+
+LABEL_STATUS = "label_status"
+LABEL_MATURED = "label_matured"
+_LABEL_KEY = "_label_event_id"
 
 HOLDOUT_FLAG_RATE_METRICS = ("holdout_flag_rate", "flag_rate")
 """The registry metrics read, in this order, as the flag rate a version's holdout predicted."""
 
 
 def route_statistics(frame: pl.DataFrame, errors: int = 0) -> RouteStatistics:
-    """Counts, flags, total latency and the score histogram of some prediction rows."""
+    """Counts, flags, total latency and the score histogram of some prediction rows.
+
+    With ``label_status`` (positive / negative / pending) and ``label_matured`` columns, also
+    the known positives, the flagged ones, and the flagged events past the horizon.
+    """
     if frame.is_empty():
         return RouteStatistics(errors=errors)
     bins = (frame["score"] * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int64)
@@ -41,12 +63,25 @@ def route_statistics(frame: pl.DataFrame, errors: int = 0) -> RouteStatistics:
     for value, count in bins.value_counts().iter_rows():
         counts[int(value)] = int(count)
     latency = frame["latency_ms"].fill_null(0.0).sum()
+    positives = caught = matured_flags = matured_true_flags = 0
+    if LABEL_STATUS in frame.columns:
+        flagged = frame["decision"].fill_null(False)
+        positive = frame[LABEL_STATUS] == POSITIVE
+        matured_flagged = flagged & frame[LABEL_MATURED].fill_null(False)
+        positives = int(positive.sum())
+        caught = int((positive & flagged).sum())
+        matured_flags = int(matured_flagged.sum())
+        matured_true_flags = int((matured_flagged & positive).sum())
     return RouteStatistics(
         events=frame.height,
         errors=errors,
         latency_ms_total=float(latency),
         flags=int(frame["decision"].sum()),
         score_counts=tuple(counts),
+        positives=positives,
+        caught=caught,
+        matured_flags=matured_flags,
+        matured_true_flags=matured_true_flags,
     )
 
 
@@ -57,6 +92,7 @@ def statistics_from_predictions(
     challenger_version: int,
     holdout_flag_rate: float | None = None,
     challenger_errors: int = 0,
+    champion_errors: int = 0,
 ) -> CanaryStatistics:
     """Champion and challenger statistics from the prediction rows of the canary period."""
     champion = frame.filter(
@@ -67,10 +103,40 @@ def statistics_from_predictions(
         & (pl.col("model_version") == challenger_version)
     )
     return CanaryStatistics(
-        champion=route_statistics(champion),
+        champion=route_statistics(champion, champion_errors),
         challenger=route_statistics(challenger, challenger_errors),
         holdout_flag_rate=holdout_flag_rate,
     )
+
+
+def labelled_predictions(
+    predictions: pl.DataFrame, outcomes: pl.DataFrame, *, as_of: datetime, label: LabelConfig
+) -> pl.DataFrame:
+    """``predictions`` with ``label_status`` from ``outcomes`` received by ``as_of``, and
+    ``label_matured`` (the maturity horizon has passed: the label is final either way).
+
+    >>> from datetime import UTC, timedelta
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> rows = pl.DataFrame({"event_id": ["a", "a:shadow", "b"], "ts": [day] * 3})
+    >>> outcomes = pl.DataFrame({"event_id": ["a"], "outcome": ["chargeback"],
+    ...                          "received_at": [day + timedelta(days=3)]})
+    >>> labelled_predictions(rows, outcomes, as_of=day + timedelta(days=4),
+    ...                      label=LabelConfig())["label_status"].to_list()
+    ['positive', 'positive', 'pending']
+    """
+    keyed = predictions.with_columns(
+        pl.col("event_id").str.strip_suffix(SHADOW_SUFFIX).alias(_LABEL_KEY)
+    )
+    labelled = attach_labels(
+        keyed,
+        outcomes.select("event_id", "outcome", "received_at"),
+        as_of=as_of,
+        maturity_horizon=label.maturity_horizon,
+        positive_outcome=label.positive_outcome,
+        event_id=_LABEL_KEY,
+    )
+    matured = pl.col("ts") + pl.lit(label.maturity_horizon) <= pl.lit(as_utc(as_of))
+    return labelled.drop(_LABEL_KEY, "label").with_columns(matured.alias(LABEL_MATURED))
 
 
 def holdout_flag_rate(metrics: Mapping[str, Any]) -> float | None:
@@ -92,26 +158,42 @@ def canary_statistics(
     *,
     until: datetime | None = None,
     holdout: float | None = None,
-    challenger_errors: int = 0,
+    challenger_errors: int | None = None,
+    label: LabelConfig | None = None,
+    as_of: datetime | None = None,
 ) -> CanaryStatistics:
-    """The canary's statistics from the predictions logged since it started (flushed first).
+    """The canary's statistics from what was logged since it started (flushed first).
 
-    ``until`` bounds the event time (None: everything logged so far).
+    ``until`` bounds the event time (None: everything logged so far). Model errors are
+    counted from the ``rejections`` table unless ``challenger_errors`` is given. With
+    ``label`` and ``as_of``, the outcomes received by ``as_of`` label the period's events.
     """
     events.flush()
     frame = events.read("predictions", rollout.started_at, until)
+    errors = model_errors_by_version(
+        events.read("rejections", rollout.started_at, until, columns=["reason", "detail"])
+    )
+    if label is not None and as_of is not None and not frame.is_empty():
+        outcomes = events.read("outcomes", rollout.started_at, None)
+        frame = labelled_predictions(frame, outcomes, as_of=as_of, label=label)
     return statistics_from_predictions(
         frame,
         champion_version=rollout.champion_version,
         challenger_version=rollout.challenger_version,
         holdout_flag_rate=holdout,
-        challenger_errors=challenger_errors,
+        challenger_errors=(
+            errors.get(rollout.challenger_version, 0)
+            if challenger_errors is None
+            else challenger_errors
+        ),
+        champion_errors=errors.get(rollout.champion_version, 0),
     )
 
 
 __all__ = [
     "canary_statistics",
     "holdout_flag_rate",
+    "labelled_predictions",
     "route_statistics",
     "statistics_from_predictions",
 ]

@@ -46,6 +46,7 @@ from typing import Any, Literal
 
 from watchkeeper.clock import Clock
 from watchkeeper.config.lifecycle import RolloutConfig
+from watchkeeper.config.workspace_file import LabelConfig
 from watchkeeper.errors import RolloutError
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.registry.statuses import (
@@ -58,9 +59,11 @@ from watchkeeper.registry.statuses import (
 )
 from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_flag_rate
 from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
+from watchkeeper.rollout.rollback_alert import RollbackAlerts
 from watchkeeper.storage import rollout_store
 from watchkeeper.storage.events import EventStore
 from watchkeeper.storage.rollout_store import RolloutRecord
+from watchkeeper.workspace import Workspace
 
 Action = Literal["idle", "waiting", "awaiting_approval", "promoted", "rolled_back"]
 
@@ -109,12 +112,34 @@ class RolloutEvaluation:
 class RolloutController:
     """Starts, evaluates, promotes and rolls back the canary of one model's registry."""
 
-    def __init__(self, registry: ModelRegistry, config: RolloutConfig, clock: Clock) -> None:
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        config: RolloutConfig,
+        clock: Clock,
+        *,
+        alerts: RollbackAlerts | None = None,
+        label: LabelConfig | None = None,
+    ) -> None:
+        """``alerts`` tells the owner of every rollback; ``label`` enables the realized guard."""
         self.registry = registry
         self.config = config
         self.clock = clock
+        self.alerts = alerts
+        self.label = label
         self._store = registry.metadata.rollouts
         self._model = registry.model_name
+
+    @classmethod
+    def for_workspace(cls, workspace: Workspace, clock: Clock | None = None) -> RolloutController:
+        """The controller of a workspace's model: its rollout settings, labels and alerts."""
+        config = workspace.config
+        moment = clock if clock is not None else workspace.clock
+        registry = ModelRegistry.for_workspace(workspace)
+        alerts = RollbackAlerts(
+            registry.metadata, registry.model_name, config.owner, config.alerts, moment
+        )
+        return cls(registry, config.rollout, moment, alerts=alerts, label=config.label)
 
     def status(self) -> RolloutStatus:
         """The running rollout's state, else ``idle`` with the last rollout (if any)."""
@@ -152,6 +177,8 @@ class RolloutController:
             actor=actor,
             reason=reason,
         )
+        if self.alerts is not None:
+            self.alerts.resolve()
         self._audit(
             "rollout_start",
             f"canary of version {challenger} started: {reason}",
@@ -213,6 +240,14 @@ class RolloutController:
             actor,
             {"rollout": running.id, **(evidence or {})},
         )
+        if outcome == rollout_store.ROLLED_BACK and self.alerts is not None:
+            self.alerts.rolled_back(
+                challenger_version=running.challenger_version,
+                rollout_id=running.id,
+                reason=reason,
+                actor=actor,
+                evidence=evidence,
+            )
         return record
 
     def evaluate(
@@ -258,12 +293,18 @@ class RolloutController:
         return RolloutEvaluation("promoted", checks, record)
 
     def evaluate_from_events(
-        self, events: EventStore, *, actor: str = "watchkeeper", challenger_errors: int = 0
+        self,
+        events: EventStore,
+        *,
+        actor: str = "watchkeeper",
+        challenger_errors: int | None = None,
     ) -> RolloutEvaluation:
-        """:meth:`evaluate` on the predictions logged since the canary started, up to now.
+        """:meth:`evaluate` on what was logged since the canary started, up to now.
 
         The challenger's holdout flag rate comes from its registry metrics
-        (:func:`~watchkeeper.rollout.canary_statistics.holdout_flag_rate`).
+        (:func:`~watchkeeper.rollout.canary_statistics.holdout_flag_rate`); its errors from
+        the model errors every worker logged (unless ``challenger_errors`` is given); with a
+        ``label`` configuration, realized performance from the outcomes received by now.
         """
         running = self._store.active(self._model)
         if running is None:
@@ -274,6 +315,8 @@ class RolloutController:
             running,
             holdout=holdout_flag_rate(metrics),
             challenger_errors=challenger_errors,
+            label=self.label,
+            as_of=self.clock.now(),
         )
         return self.evaluate(statistics, actor=actor)
 

@@ -2,7 +2,12 @@
 
 A canary is judged as a model, not as a binary: besides its error rate and latency against
 the champion, its flag rate is compared with what its holdout predicted and with the
-champion's on the same period, and its score distribution with its reference (PSI).
+champion's on the same period, and its score distribution with its reference (PSI). Where
+labels are known for the period's events (a chargeback received, or the maturity horizon
+passed without one), its realized recall and precision are compared with the champion's on
+the same period: more than ``max_recall_drop`` (``max_precision_drop``) below fails, once
+each model has ``min_labelled_positives`` known positives (for precision, flagged events past
+the maturity horizon).
 
 >>> from watchkeeper.config.lifecycle import RolloutGuards
 >>> champion = RouteStatistics(events=900, errors=0, latency_ms_total=900.0, flags=9,
@@ -14,6 +19,11 @@ champion's on the same period, and its score distribution with its reference (PS
 ...     if not check.passed]
 >>> failed
 ['flag_rate_vs_holdout', 'flag_rate_vs_champion', 'score_psi']
+>>> champion = RouteStatistics(events=900, flags=60, positives=40, caught=30)
+>>> challenger = RouteStatistics(events=900, flags=60, positives=40, caught=18)
+>>> [check.describe() for check in check_guards(CanaryStatistics(champion, challenger),
+...     RolloutGuards()) if check.name == "realized_recall_drop"]
+['realized_recall_drop 0.3 above the limit 0.1']
 """
 
 from __future__ import annotations
@@ -46,6 +56,14 @@ class RouteStatistics:
     latency_ms_total: float = 0.0
     flags: int = 0
     score_counts: Sequence[int] = field(default_factory=lambda: (0,) * SCORE_BINS)
+    positives: int = 0
+    """Events known positive (a positive outcome received)."""
+    caught: int = 0
+    """Known positives the model flagged."""
+    matured_flags: int = 0
+    """Flagged events past the maturity horizon (their label is final either way)."""
+    matured_true_flags: int = 0
+    """Of those, the known positives."""
 
     @property
     def error_rate(self) -> float:
@@ -57,6 +75,20 @@ class RouteStatistics:
     def flag_rate(self) -> float:
         """Flagged events over scored events."""
         return self.flags / self.events if self.events else 0.0
+
+    @property
+    def realized_recall(self) -> float | None:
+        """Flagged known positives over known positives (None without any)."""
+        return self.caught / self.positives if self.positives else None
+
+    @property
+    def realized_precision(self) -> float | None:
+        """Positives among the matured flagged events (None without any).
+
+        Only matured events count: a flagged event still within the horizon may yet turn
+        positive, and counting only its positives would make precision look perfect.
+        """
+        return self.matured_true_flags / self.matured_flags if self.matured_flags else None
 
     @property
     def mean_latency_ms(self) -> float:
@@ -112,6 +144,7 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
             challenger.error_rate <= guards.max_error_rate,
         )
     ]
+    checks.extend(realized_checks(champion, challenger, guards))
     if challenger.events < MIN_GUARD_EVENTS:
         return checks
     if champion.events and champion.mean_latency_ms > 0:
@@ -138,6 +171,38 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
     return checks
 
 
+def realized_checks(
+    champion: RouteStatistics, challenger: RouteStatistics, guards: RolloutGuards
+) -> list[GuardCheck]:
+    """Realized recall and precision drops against the champion, where labels suffice.
+
+    >>> from watchkeeper.config.lifecycle import RolloutGuards
+    >>> few = RouteStatistics(positives=5, caught=1)
+    >>> realized_checks(few, few, RolloutGuards())
+    []
+    """
+    checks = []
+    enough = guards.min_labelled_positives
+    if champion.positives >= enough and challenger.positives >= enough:
+        drop = (champion.realized_recall or 0.0) - (challenger.realized_recall or 0.0)
+        checks.append(
+            GuardCheck(
+                "realized_recall_drop", drop, guards.max_recall_drop, drop <= guards.max_recall_drop
+            )
+        )
+    if champion.matured_flags >= enough and challenger.matured_flags >= enough:
+        drop = (champion.realized_precision or 0.0) - (challenger.realized_precision or 0.0)
+        checks.append(
+            GuardCheck(
+                "realized_precision_drop",
+                drop,
+                guards.max_precision_drop,
+                drop <= guards.max_precision_drop,
+            )
+        )
+    return checks
+
+
 def _flag_ratio(
     name: str, challenger: RouteStatistics, expected: float, guards: RolloutGuards
 ) -> GuardCheck:
@@ -157,5 +222,6 @@ __all__ = [
     "GuardCheck",
     "RouteStatistics",
     "check_guards",
+    "realized_checks",
     "score_bin",
 ]

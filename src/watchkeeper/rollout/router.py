@@ -31,6 +31,8 @@ DecidingRoute = Literal["champion", "canary"]
 CHAMPION_ROUTE: DecidingRoute = "champion"
 CANARY_ROUTE: DecidingRoute = "canary"
 SHADOW_ROUTE: RouteName = "shadow"
+SHADOW_SUFFIX = ":shadow"
+"""Appended to the event id of a shadow score's prediction row (one row per event id)."""
 
 _SCALE = float(1 << 64)
 
@@ -88,6 +90,7 @@ __all__ = [
     "CANARY_ROUTE",
     "CHAMPION_ROUTE",
     "SHADOW_ROUTE",
+    "SHADOW_SUFFIX",
     "DecidingRoute",
     "Route",
     "RouteName",

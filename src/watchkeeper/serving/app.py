@@ -289,10 +289,7 @@ def create_app(
     def rollout_evaluate(request: Request) -> dict[str, Any]:
         """Check the canary's guards now; roll back, promote or wait (admin)."""
         admin(request)
-        errors = service.scorer().errors.get("canary", 0)
-        evaluation = service.controller.evaluate_from_events(
-            workspace.events, actor="http-admin", challenger_errors=errors
-        )
+        evaluation = service.controller.evaluate_from_events(workspace.events, actor="http-admin")
         status = service.reload() if evaluation.action in ("promoted", "rolled_back") else None
         return {
             "action": evaluation.action,

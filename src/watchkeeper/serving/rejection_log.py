@@ -8,9 +8,9 @@ every worker's refusals end up in one place. A row names the reason code
 time (else the receiving clock's now). Nothing else is written for a refused event.
 
 A model that fails to score an event is logged here too, with the reason
-:data:`MODEL_ERROR`, the version and the route in ``detail``
-(:func:`model_error_detail`): the canary's error-rate guard counts these rows, whichever
-worker logged them.
+:data:`~watchkeeper.rollout.model_errors.MODEL_ERROR` and the version and the route in
+``detail`` (:mod:`watchkeeper.rollout.model_errors`): the canary's error-rate guard counts
+these rows, whichever worker logged them.
 
 >>> rejection_reason("amount", "below the minimum 0 (got -5.0)")
 'out_of_range'
@@ -36,17 +36,14 @@ import pyarrow as pa
 from watchkeeper.clock import Clock
 from watchkeeper.errors import InvalidInputError, WatchkeeperError
 from watchkeeper.features.schema_validation import parse_timestamp
+from watchkeeper.rollout.model_errors import MODEL_ERROR, model_error_detail, model_error_version
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import EventStore
 
 logger = logging.getLogger(__name__)
 
 REJECTIONS_TABLE = "rejections"
-MODEL_ERROR = "model_error"
-"""The reason code of an event the model failed to score."""
-
 _POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
-_MODEL_ERROR_DETAIL = re.compile(r"^version=(?P<version>\d+) ")
 
 # (reason code, fragments of the message that mean it), first match wins
 _REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -78,17 +75,6 @@ def rejection_reason(field: str, message: str, status: int = 422) -> str:
                 return "malformed_json"
             return reason
     return "invalid"
-
-
-def model_error_detail(version: int, route: str, message: str) -> str:
-    """The ``detail`` of a model error row: the version and route first, then the message."""
-    return f"version={version} route={route}: {message}"
-
-
-def model_error_version(detail: str | None) -> int | None:
-    """The version a model error row names, if ``detail`` is one."""
-    found = _MODEL_ERROR_DETAIL.match(detail or "")
-    return int(found["version"]) if found else None
 
 
 class RejectionLog:

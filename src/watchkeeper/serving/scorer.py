@@ -32,14 +32,17 @@ from watchkeeper.features.online_engine import OnlineFeatureEngine
 from watchkeeper.features.schema_validation import parse_timestamp, validate_event
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import LoadedVersion
-from watchkeeper.rollout.router import CANARY_ROUTE, CHAMPION_ROUTE, SHADOW_ROUTE, Route
+from watchkeeper.rollout.router import (
+    CANARY_ROUTE,
+    CHAMPION_ROUTE,
+    SHADOW_ROUTE,
+    SHADOW_SUFFIX,
+    Route,
+)
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import EventStore
-
-SHADOW_SUFFIX = ":shadow"
-"""Appended to the event id of a shadow score's prediction row."""
 
 
 @dataclass(frozen=True)

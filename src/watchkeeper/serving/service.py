@@ -44,7 +44,7 @@ class ScoringService:
         self.clock = clock
         self.admin_token = admin_token
         self.registry = ModelRegistry.for_workspace(workspace)
-        self.controller = RolloutController(self.registry, self.config.rollout, clock)
+        self.controller = RolloutController.for_workspace(workspace, clock)
         self.metrics = ServingMetrics()
         self.rejections = RejectionLog(
             workspace.events,

@@ -1,0 +1,187 @@
+"""A rolled-back canary is an alert to the model's owner, on the workspace's alert channels.
+
+:class:`RollbackAlerts` turns a rollback (a failed guard, or an operator's decision) into an
+:class:`~watchkeeper.alerts.notification.AlertNotification` delivered on every channel of
+``alerts.channels`` (each tried ``alerts.delivery_attempts`` times, every delivery recorded),
+keeps it as the alert :data:`ROLLBACK_RULE` (firing until the next canary starts, so alert
+dashboards show it), and writes the decision to the audit log.
+
+>>> from datetime import UTC, datetime
+>>> from watchkeeper.clock import EventTimeClock
+>>> from watchkeeper.config import AlertsConfig, OwnerConfig
+>>> from watchkeeper.storage.metadata import open_metadata_store
+>>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
+>>> metadata = open_metadata_store("sqlite://", clock)
+>>> sent = []
+>>> class Inbox:
+...     name = "inbox"
+...     def deliver(self, notification): sent.append(notification)
+>>> alerts = RollbackAlerts(metadata, "card-fraud", OwnerConfig(name="Dana", contact="d@x.org"),
+...                         AlertsConfig(), clock, channels=[Inbox()])
+>>> [delivery.delivered for delivery in alerts.rolled_back(
+...     challenger_version=2, rollout_id=7, reason="guard failed: error_rate 0.2", actor="watchkeeper")]
+[True]
+>>> sent[0].title(), sent[0].owner_contact
+('[critical] card-fraud: canary rollback firing', 'd@x.org')
+>>> metadata.alerts.get("card-fraud", ROLLBACK_RULE, None).state
+'firing'
+>>> metadata.close()
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from typing import Any
+
+from watchkeeper.alerts.channels import AlertChannel, build_channel
+from watchkeeper.alerts.manager import ChannelDelivery
+from watchkeeper.alerts.notification import AlertNotification
+from watchkeeper.clock import Clock
+from watchkeeper.config import AlertsConfig, OwnerConfig
+from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
+from watchkeeper.storage.metadata import MetadataStore
+
+ROLLBACK_RULE = "canary rollback"
+"""The alert a rollback raises (one per model; it fires again at every rollback)."""
+ROLLBACK_METRIC = "rollout_rolled_back"
+
+
+class RollbackAlerts:
+    """Alerts a model's owner when its canary is rolled back; resolves it at the next start."""
+
+    def __init__(
+        self,
+        metadata: MetadataStore,
+        model: str,
+        owner: OwnerConfig,
+        config: AlertsConfig,
+        clock: Clock,
+        channels: Sequence[AlertChannel] | None = None,
+        retry_delay_seconds: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.metadata = metadata
+        self.model = model
+        self.owner = owner
+        self.config = config
+        self.clock = clock
+        self.channels = (
+            list(channels)
+            if channels is not None
+            else [build_channel(channel) for channel in config.channels]
+        )
+        self.retry_delay_seconds = retry_delay_seconds
+        self._sleep = sleep
+
+    def rolled_back(
+        self,
+        *,
+        challenger_version: int,
+        rollout_id: int,
+        reason: str,
+        actor: str,
+        evidence: dict[str, Any] | None = None,
+    ) -> tuple[ChannelDelivery, ...]:
+        """Fire the rollback alert and deliver it on every channel; return the deliveries.
+
+        A failed guard is ``critical``; a rollback an operator asked for is a ``warning``.
+        """
+        now = self.clock.now()
+        severity = "critical" if actor == "watchkeeper" or "guard" in reason else "warning"
+        summary = (
+            f"canary of version {challenger_version} of {self.model!r} rolled back "
+            f"by {actor}: {reason}"
+        )
+        details = {
+            "rollout": rollout_id,
+            "challenger": challenger_version,
+            "actor": actor,
+            "reason": reason,
+            **(evidence or {}),
+        }
+        record = AlertRecord(
+            model=self.model,
+            rule=ROLLBACK_RULE,
+            feature=None,
+            metric=ROLLBACK_METRIC,
+            severity=severity,
+            state=FIRING,
+            value=float(challenger_version),
+            threshold=0.0,
+            first_fired_at=now,
+            last_evaluated_at=now,
+            last_notified_at=now,
+            evidence=details,
+        )
+        saved = self.metadata.alerts.save(record)
+        assert saved.id is not None
+        notification = AlertNotification(
+            model=self.model,
+            owner=self.owner.name,
+            owner_contact=self.owner.contact,
+            rule=ROLLBACK_RULE,
+            metric=ROLLBACK_METRIC,
+            feature=None,
+            severity=severity,
+            state=FIRING,
+            value=float(challenger_version),
+            threshold=0.0,
+            window_end=None,
+            summary=summary,
+            evidence=details,
+        )
+        deliveries = tuple(
+            self._deliver(channel, notification, saved.id) for channel in self.channels
+        )
+        self.metadata.record_decision(
+            model=self.model,
+            kind="alert",
+            summary=f"fired: {summary}",
+            evidence={
+                **details,
+                "severity": severity,
+                "owner": self.owner.contact,
+                "deliveries": [vars(delivery) for delivery in deliveries],
+            },
+            at=now,
+        )
+        return deliveries
+
+    def resolve(self) -> None:
+        """Mark a firing rollback alert resolved (a new canary started)."""
+        stored = self.metadata.alerts.get(self.model, ROLLBACK_RULE, None)
+        if stored is None or stored.state != FIRING:
+            return
+        now = self.clock.now()
+        self.metadata.alerts.save(
+            replace(stored, state=RESOLVED, resolved_at=now, last_evaluated_at=now)
+        )
+
+    def _deliver(
+        self, channel: AlertChannel, notification: AlertNotification, alert_id: int
+    ) -> ChannelDelivery:
+        error: str | None = None
+        attempts = 0
+        for attempts in range(1, self.config.delivery_attempts + 1):
+            try:
+                channel.deliver(notification)
+                error = None
+                break
+            except Exception as failure:  # one channel's failure must not stop the others
+                error = f"{type(failure).__name__}: {failure}"
+                if attempts < self.config.delivery_attempts:
+                    self._sleep(self.retry_delay_seconds * 2 ** (attempts - 1))
+        self.metadata.alerts.record_delivery(
+            alert_id,
+            channel.name,
+            attempts=attempts,
+            delivered=error is None,
+            error=error,
+            at=self.clock.now(),
+        )
+        return ChannelDelivery(channel.name, attempts, error is None, error)
+
+
+__all__ = ["ROLLBACK_METRIC", "ROLLBACK_RULE", "RollbackAlerts"]
