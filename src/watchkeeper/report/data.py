@@ -51,7 +51,12 @@ class ChampionLineage:
 
 @dataclass(frozen=True)
 class Thresholds:
-    """The PSI levels of the workspace: the default and any per-feature ones."""
+    """The PSI levels of the workspace: the default and any per-feature ones.
+
+    >>> levels = Thresholds(0.1, 0.25, {"hour": (0.2, 0.4)})
+    >>> levels.alert_of("amount"), levels.alert_of("hour"), levels.warn_of("hour")
+    (0.25, 0.4, 0.2)
+    """
 
     warn: float
     alert: float
@@ -102,6 +107,15 @@ def collect_report_data(workspace: Workspace, *, weeks: int | None = None) -> Re
     """Read what the report needs from ``workspace``; ``weeks`` keeps only the latest weeks.
 
     A store that cannot be read leaves its sections empty and a line in ``problems``.
+
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from watchkeeper.workspace import Workspace
+    >>> with Workspace.open(Workspace.create(Path(tempfile.mkdtemp()) / "ws")) as workspace:
+    ...     collect_report_data(workspace, weeks=0)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.WatchkeeperError: --weeks must be 1 or more (got 0)
     """
     if weeks is not None and weeks < 1:
         raise WatchkeeperError(f"--weeks must be 1 or more (got {weeks})")

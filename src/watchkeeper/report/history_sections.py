@@ -73,7 +73,20 @@ def _marks(data: ReportData, end: datetime) -> list[Mark]:
 
 def timeline_section(data: ReportData) -> str:
     """Section 6: alerts, retraining attempts and canary rollouts on one time axis, then the
-    decisions of the audit log (newest first)."""
+    decisions of the audit log (newest first).
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from watchkeeper.report.data import Thresholds
+    >>> from watchkeeper.storage.metadata_records import AuditEntry
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> attempt = AuditEntry(1, "fraud", "retrain_attempt", day, "watchkeeper",
+    ...                      "retraining attempt refused: no gain", {"accepted": False}, day)
+    >>> data = ReportData("fraud", "Dana", day, (), (), (), (attempt,), None, {},
+    ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
+    >>> html = timeline_section(data)
+    >>> "refused: no gain" in html, "<b>0</b> accepted" in html
+    (True, True)
+    """
     title = "6 · Retraining and rollout timeline"
     caption = (
         "Alerts (dots: each firing; bars: while firing), retraining attempts (green: accepted, grey: refused) and "
@@ -129,7 +142,8 @@ def _counts(data: ReportData) -> str:
 
 
 def lineage_section(data: ReportData) -> str:
-    """Section 7: how the champion was made: data, code, environment, settings and trigger."""
+    """Section 7: how the champion was made: data, code, environment, settings and trigger
+    (an example is in the module's docstring)."""
     title = "7 · Lineage of the current champion"
     caption = "What 'watchkeeper lineage champion' shows: the data, code, environment, settings, evaluation and trigger behind the model now serving."
     champion = data.champion

@@ -53,7 +53,11 @@ def section(anchor: str, title: str, caption: str, body: str) -> str:
 
 
 def empty(message: str) -> str:
-    """The plain sentence a section shows when it has nothing to draw."""
+    """The plain sentence a section shows when it has nothing to draw.
+
+    >>> empty("No rows <yet>.")
+    '<p class="empty">No rows &lt;yet&gt;.</p>'
+    """
     return f'<p class="empty">{escape(message)}</p>'
 
 
@@ -216,7 +220,20 @@ def _series(
 
 
 def flag_rate_section(data: ReportData, grouping: Grouping) -> str:
-    """Section 3: the share of events flagged, per version, against its holdout baseline."""
+    """Section 3: the share of events flagged, per version, against its holdout baseline.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from watchkeeper.report.data import Thresholds
+    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> rows = (MetricRow("fraud", "flag_rate", day, day + timedelta(days=1), value=0.3,
+    ...                   status="alert", model_version=2),)
+    >>> data = ReportData("fraud", "Dana", day, rows, (), (), (), None, {},
+    ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
+    >>> html = flag_rate_section(data, Grouping(weekly=False))
+    >>> "v2 flag rate" in html, "30.0% (alert)" in html
+    (True, True)
+    """
     title = "3 · Flag rate against the baseline"
     caption = (
         "The share of events the model flagged, per version, with the share it flagged on its "
@@ -326,7 +343,20 @@ MONEY_METRICS = (
 
 
 def money_section(data: ReportData, grouping: Grouping) -> str:
-    """Section 5: the money of the model's decisions over time, realized from the labels."""
+    """Section 5: the money of the model's decisions over time, realized from the labels.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from watchkeeper.report.data import Thresholds
+    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> rows = tuple(MetricRow("fraud", "business_value", day + timedelta(days=index),
+    ...                        day + timedelta(days=index + 1), value=1500.0, status="ok")
+    ...              for index in range(2))
+    >>> data = ReportData("fraud", "Dana", day, rows, (), (), (), None, {},
+    ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
+    >>> "<td>net value</td><td>3,000</td>" in money_section(data, Grouping(weekly=False))
+    True
+    """
     title = "5 · Business outcome in money"
     caption = (
         f"Per {grouping.unit}, summed over the versions that served: fraud approved (lost), "

@@ -147,7 +147,16 @@ def write_report(
 def render_report(
     data: ReportData, *, title: str | None = None, extra_html: str | None = None
 ) -> str:
-    """The page for already collected ``data``."""
+    """The page for already collected ``data`` (see :func:`collect_report_data`).
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from watchkeeper.report.data import Thresholds
+    >>> data = ReportData("fraud", "Dana", datetime(2026, 6, 1, tzinfo=UTC), (), (), (), (),
+    ...                   None, {}, Thresholds(0.1, 0.25, {}), timedelta(days=60))
+    >>> page = render_report(data, extra_html="<p id='extra'>with and without</p>")
+    >>> "<p id='extra'>" in page, page.count("<section")
+    (True, 7)
+    """
     heading = title or f"{data.model}: model health report"
     grouping = Grouping.for_rows(data.metrics)
     first, last = data.first_window, data.last_window_end

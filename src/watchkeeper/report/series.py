@@ -37,7 +37,11 @@ class Grouping:
 
     @classmethod
     def for_rows(cls, rows: Iterable[MetricRow]) -> Grouping:
-        """Weekly when the rows span more than :data:`DAILY_LIMIT` windows."""
+        """Weekly when the rows span more than :data:`DAILY_LIMIT` windows.
+
+        >>> Grouping.for_rows([]).unit
+        'window'
+        """
         return cls(weekly=len({row.window_start for row in rows}) > DAILY_LIMIT)
 
     def start_of(self, moment: datetime) -> datetime:

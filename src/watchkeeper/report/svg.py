@@ -110,10 +110,11 @@ def _time_axis(scale: _TimeScale, top: float, bottom: float) -> list[str]:
     parts = []
     for tick in scale.ticks():
         x = scale(tick)
+        anchor = "end" if x > scale.right - 28 else "middle"
         parts.append(
             f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
             f'stroke="{GRID_COLOUR}"/><text x="{x:.1f}" y="{bottom + 14:.1f}" '
-            f'text-anchor="middle" fill="{AXIS_TEXT}">{_date(tick)}</text>'
+            f'text-anchor="{anchor}" fill="{AXIS_TEXT}">{_date(tick)}</text>'
         )
     return parts
 
