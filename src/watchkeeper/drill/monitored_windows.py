@@ -27,29 +27,29 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.frame_validation import ROW_COLUMN
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
-from watchkeeper.monitoring.served_predictions import SCORE_COLUMN, polars_dtype
+from watchkeeper.monitoring.served_predictions import AMOUNT_FIELD, SCORE_COLUMN, polars_dtype
 from watchkeeper.monitoring.version_context import VersionContext
 from watchkeeper.monitoring.window_metrics import WindowKey, estimated_rows, profile_rows
 from watchkeeper.monitoring.windows import Window
 from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.training.model import Model
 
-_REASON_CODES = (
+_REASON_PREFIXES = (
     ("required but missing", "missing_field"),
     ("not a finite number", "not_finite"),
     ("below the minimum", "out_of_range"),
     ("above the maximum", "out_of_range"),
     ("not among the allowed values", "out_of_range"),
-    ("timestamp", "bad_timestamp"),
 )
 
 
 def rejection_code(reason: str) -> str:
-    """The short reason code of a schema check's rejection text (``wrong_type`` otherwise)."""
-    for prefix, code in _REASON_CODES:
-        if reason.startswith(prefix) or (code == "bad_timestamp" and prefix in reason):
+    """The short reason code (as in the ``rejections`` table) of a schema check's rejection
+    text: ``bad_timestamp`` for a time that does not parse, ``wrong_type`` for other values."""
+    for prefix, code in _REASON_PREFIXES:
+        if reason.startswith(prefix):
             return code
-    return "wrong_type"
+    return "bad_timestamp" if "timestamp" in reason else "wrong_type"
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def monitor_windows(
     features = features.filter(pl.Series(drilled[valid]))
     scores = champion.model.predict_scores(features.select(champion.feature_names))
     context = champion.context
-    amount = "amount" if "amount" in frame.columns else None
+    amount = AMOUNT_FIELD if AMOUNT_FIELD in frame.columns else None
     amounts = (
         frame.filter(pl.Series(valid & drilled))[amount].cast(pl.Float64, strict=False)
         if amount is not None
