@@ -164,3 +164,27 @@ def test_the_command_writes_the_file_and_refuses_mistakes_in_one_line(
     error = capsys.readouterr().err
     assert "no such folder" in error and "Traceback" not in error
     assert main(["report", "--workspace", str(report_workspace), "--weeks", "0"]) == 2
+
+
+def test_a_feature_not_judged_on_daily_windows_is_grey_not_red() -> None:
+    from watchkeeper.report.monitoring_sections import psi_section
+    from watchkeeper.report.series import Grouping
+    from watchkeeper.report.svg import ALERT_COLOUR, UNJUDGED_COLOUR
+    from watchkeeper.storage.metadata_records import MetricRow
+
+    rows = tuple(
+        MetricRow(
+            "fraud", "psi", day(index), day(index + 1), value=0.9, status=status, feature=feature
+        )
+        for index in range(3)
+        for feature, status in (("day_of_week", "short_window"), ("amount", "alert"))
+    )
+    data = ReportData(
+        "fraud", "Dana", day(3), rows, (), (), (), None, {}, Thresholds(0.1, 0.25, {}),
+        timedelta(days=60),
+    )  # fmt: skip
+    html = psi_section(data, Grouping(weekly=False))
+    assert html.count(f'fill="{UNJUDGED_COLOUR}">') == 3
+    assert html.count("(not judged on a window this short)") == 3
+    assert "<b>amount</b>" in html and "<b>day_of_week</b>" not in html
+    assert ALERT_COLOUR in html

@@ -20,6 +20,7 @@ from html import escape
 from watchkeeper.monitoring.drift_statistics import population_stability_index
 from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram
 from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.window_metrics import SHORT_WINDOW
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.series import Grouping, Point, points
 from watchkeeper.report.svg import (
@@ -167,12 +168,15 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     if not features:
         return section("psi", title, caption, empty("No PSI rows yet. " + NO_MONITOR_RUN))
     cells = {}
+    unjudged = set()
     columns: set[datetime] = set()
     for feature in features:
         for point in points(data.rows("psi", feature), grouping, "max"):
             if point.value is not None:
                 cells[(feature, point.start)] = point.value
                 columns.add(point.start)
+                if point.status == SHORT_WINDOW:
+                    unjudged.add((feature, point.start))
     score_label = "model score"
     for point in points(data.rows("score_psi"), grouping, "max"):
         if point.value is not None:
@@ -187,9 +191,21 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     def alert(row: str) -> float:
         return levels.alert_of(SCORE_COLUMN if row == score_label else row)
 
-    chart = heatmap(rows, sorted(columns), cells, warn=warn, alert=alert, label="PSI heatmap")
+    chart = heatmap(
+        rows,
+        sorted(columns),
+        cells,
+        warn=warn,
+        alert=alert,
+        unjudged=unjudged,
+        label="PSI heatmap",
+    )
     worst = sorted(
-        ((value, row, start) for (row, start), value in cells.items() if value >= alert(row)),
+        (
+            (value, row, start)
+            for (row, start), value in cells.items()
+            if value >= alert(row) and (row, start) not in unjudged
+        ),
         reverse=True,
     )[:5]
     listing = ""

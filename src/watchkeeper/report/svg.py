@@ -14,7 +14,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -25,6 +25,7 @@ SVG_NS = "http://www.w3.org/2000/svg"
 PALETTE = ("#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#c2255c", "#5c940d")
 OK_COLOUR, WARN_COLOUR, ALERT_COLOUR = "#2f9e44", "#f08c00", "#c92a2a"
 GRID_COLOUR, AXIS_TEXT = "#e9ecef", "#6c757d"
+UNJUDGED_COLOUR = "#ced4da"
 _FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif"'
 
 
@@ -255,12 +256,14 @@ def heatmap(
     alert: Callable[[str], float],
     width: int = 1100,
     column_label: Callable[[datetime], str] = _date,
+    unjudged: Collection[tuple[str, datetime]] = (),
     label: str = "heatmap",
 ) -> str:
     """Rows (features) against columns (windows), each cell coloured by its value's level.
 
     Green below ``warn(row)``, amber up to ``alert(row)``, red beyond; the shade deepens with
-    the value, and each cell's tooltip gives the number.
+    the value, and each cell's tooltip gives the number. ``unjudged`` cells (a window too short
+    for the feature's verdict) are grey whatever their value.
 
     >>> from datetime import UTC, datetime
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
@@ -285,17 +288,20 @@ def heatmap(
             )
         for row_index, row in enumerate(rows):
             value = cells.get((row, column))
+            judged = (row, column) not in unjudged
             colour = "#f8f9fa" if value is None else _level_colour(value, warn(row), alert(row))
             tip = f"{row} {column_label(column)}: " + (
                 "no data" if value is None else f"{value:.3f}"
             )
+            if value is not None and not judged:
+                colour, tip = UNJUDGED_COLOUR, tip + " (not judged on a window this short)"
             parts.append(
                 f'<rect x="{x:.1f}" y="{row_index * cell_height + 4:.1f}" '
                 f'width="{cell_width - 1:.1f}" height="{cell_height - 2:.1f}" fill="{colour}">'
                 f"<title>{escape(tip)}</title></rect>"
             )
             if value is not None and cell_width >= 34:
-                ink = "#fff" if value >= warn(row) else "#1b4332"
+                ink = "#fff" if judged and value >= warn(row) else "#1b4332"
                 parts.append(
                     f'<text x="{x + cell_width / 2:.1f}" y="{row_index * cell_height + 19:.1f}" '
                     f'text-anchor="middle" font-size="9.5" fill="{ink}">{value:.2f}</text>'
@@ -306,9 +312,10 @@ def heatmap(
             f'text-anchor="end" fill="#343a40">{escape(row)}</text>'
         )
     key_y = height - 14
-    for offset, (colour, text) in enumerate(
-        ((OK_COLOUR, "below warn"), (WARN_COLOUR, "warn"), (ALERT_COLOUR, "alert"))
-    ):
+    keys = [(OK_COLOUR, "below warn"), (WARN_COLOUR, "warn"), (ALERT_COLOUR, "alert")]
+    if unjudged:
+        keys.append((UNJUDGED_COLOUR, "not judged (window too short)"))
+    for offset, (colour, text) in enumerate(keys):
         x = label_width + offset * 110
         parts.append(
             f'<rect x="{x}" y="{key_y - 10}" width="12" height="12" fill="{colour}"/>'
@@ -444,6 +451,7 @@ __all__ = [
     "OK_COLOUR",
     "PALETTE",
     "SVG_NS",
+    "UNJUDGED_COLOUR",
     "WARN_COLOUR",
     "Band",
     "Level",
