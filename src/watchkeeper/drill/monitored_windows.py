@@ -74,6 +74,43 @@ class MonitoredWindows:
     flagged: int
 
 
+def score_drilled(
+    frame: pl.DataFrame, drilled: npt.NDArray[np.bool_], champion: Champion
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The drilled events through the edge check, the champion's features, score and decision.
+
+    Returns the scored events (features, ``score``, ``decision``, ``_amount``, ``_ts``) and
+    the rejected ones (``_code``: the reason code, ``_ts``); the warm-up rows before the
+    drilled windows only feed the windowed features.
+    """
+    spec = champion.fitted.spec
+    computed = compute_batch(champion.fitted, frame.with_row_index(ROW_COLUMN), "quarantine")
+    refused_rows = computed.rejected[ROW_COLUMN].to_numpy()
+    valid = np.ones(frame.height, dtype=bool)
+    valid[refused_rows] = False
+    times = frame[spec.timestamp]
+    features = computed.features.with_columns(times.filter(pl.Series(valid)).alias("_ts"))
+    features = features.filter(pl.Series(drilled[valid]))
+    scores = champion.model.predict_scores(features.select(champion.feature_names))
+    amounts = (
+        frame.filter(pl.Series(valid & drilled))[AMOUNT_FIELD].cast(pl.Float64, strict=False)
+        if AMOUNT_FIELD in frame.columns
+        else pl.Series([None] * features.height, dtype=pl.Float64)
+    )
+    scored = features.with_columns(
+        pl.Series(SCORE_COLUMN, np.asarray(scores, dtype=np.float64)),
+        amounts.alias("_amount"),
+    ).with_columns(decision=pl.col(SCORE_COLUMN) >= champion.context.threshold)
+    refused = computed.rejected.filter(pl.Series(drilled[refused_rows]))
+    refused = refused.select(
+        pl.col("rejection_reason")
+        .map_elements(rejection_code, return_dtype=pl.String)
+        .alias("_code"),
+        times.gather(refused[ROW_COLUMN]).alias("_ts"),
+    )
+    return scored, refused
+
+
 def monitor_windows(
     frame: pl.DataFrame,
     drilled: npt.NDArray[np.bool_],
@@ -87,39 +124,8 @@ def monitor_windows(
     ``logged_rejections`` are the events the service already refused in each window (they
     never reached the prediction log), counted with the copy's own rejections by reason.
     """
-    spec = champion.fitted.spec
-    indexed = frame.with_row_index(ROW_COLUMN)
-    computed = compute_batch(champion.fitted, indexed, policy="quarantine")
-    rejected_rows = set(computed.rejected[ROW_COLUMN].to_list())
-    valid = np.ones(frame.height, dtype=bool)
-    if rejected_rows:
-        valid[np.fromiter(rejected_rows, dtype=np.int64)] = False
-    times = frame[spec.timestamp]
-    features = computed.features.with_columns(times.filter(pl.Series(valid)).alias("_ts"))
-    features = features.filter(pl.Series(drilled[valid]))
-    scores = champion.model.predict_scores(features.select(champion.feature_names))
+    scored, rejected = score_drilled(frame, drilled, champion)
     context = champion.context
-    amount = AMOUNT_FIELD if AMOUNT_FIELD in frame.columns else None
-    amounts = (
-        frame.filter(pl.Series(valid & drilled))[amount].cast(pl.Float64, strict=False)
-        if amount is not None
-        else pl.Series([None] * features.height, dtype=pl.Float64)
-    )
-    scored = features.with_columns(
-        pl.Series(SCORE_COLUMN, np.asarray(scores, dtype=np.float64)),
-        amounts.alias("_amount"),
-    ).with_columns(decision=pl.col(SCORE_COLUMN) >= context.threshold)
-    rejected = computed.rejected.filter(
-        pl.Series(drilled[computed.rejected[ROW_COLUMN].to_numpy()])
-    )
-    rejected = rejected.with_columns(
-        pl.col("rejection_reason")
-        .map_elements(rejection_code, return_dtype=pl.String)
-        .alias("_code"),
-        times.gather(rejected[ROW_COLUMN]).alias("_ts")
-        if rejected.height
-        else pl.lit(None).alias("_ts"),
-    )
     model = config.model.name
     monitoring = config.monitoring
     ranges = schema_ranges(config.features.inputs)
@@ -158,4 +164,4 @@ def monitor_windows(
     )
 
 
-__all__ = ["Champion", "MonitoredWindows", "monitor_windows", "rejection_code"]
+__all__ = ["Champion", "MonitoredWindows", "monitor_windows", "rejection_code", "score_drilled"]
