@@ -304,15 +304,10 @@ class MonitorJob:
     def _labelled(
         self, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
     ) -> pl.DataFrame:
-        """Every event of the run with its amount, baseline decision and label as of ``until``."""
+        """Every event of the run with its label as of ``until`` (in the same order)."""
         label = self.config.label
-        events = predictions.select(*LABEL_COLUMNS).with_columns(
-            amount=pl.col("raw_input")
-            .str.json_path_match("$.amount")
-            .cast(pl.Float64, strict=False)
-        )
         return attach_labels(
-            self._with_baseline(events, predictions),
+            predictions.select(*LABEL_COLUMNS),
             outcomes,
             as_of=until,
             maturity_horizon=label.maturity_horizon,
@@ -349,11 +344,21 @@ class MonitorJob:
     def _label_rows(
         self, window: Window, labelled: pl.DataFrame, until: datetime
     ) -> list[MetricRow]:
+        """Realized rows of a window from its labelled events (amounts decoded here, for the
+        windows recomputed only)."""
         mature = is_window_mature(window.end, until, self.config.label.maturity_horizon)
+        events = self._with_baseline(
+            labelled.with_columns(
+                amount=pl.col("raw_input")
+                .str.json_path_match("$.amount")
+                .cast(pl.Float64, strict=False)
+            ),
+            labelled,
+        )
         rows: list[MetricRow] = []
-        for version in sorted(labelled["model_version"].unique().to_list()):
+        for version in sorted(events["model_version"].unique().to_list()):
             key = WindowKey(self.model, int(version), window.start, window.end)
-            part = labelled.filter(pl.col("model_version") == version)
+            part = events.filter(pl.col("model_version") == version)
             rows += realized_rows(
                 key, part, mature=mature, business=self.config.monitoring.business
             )
@@ -403,8 +408,14 @@ class MonitorJob:
             self.workspace.metadata, self.model, self.config.owner, self.config.alerts,
             self.workspace.clock,
         )  # fmt: skip
+        watched = sorted({rule.metric for rule in self.config.alerts.rules})
+        rows = [
+            row
+            for metric in watched
+            for row in self.workspace.metadata.metrics(self.model, metric=metric)
+        ]  # every rule reads its own metric only: the series of the others are not loaded
         fired = []
-        for outcome in manager.evaluate():
+        for outcome in manager.evaluate(rows):
             evaluation = outcome.evaluation
             if not evaluation.firing and outcome.action != "resolved":
                 continue
