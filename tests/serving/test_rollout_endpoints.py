@@ -111,6 +111,8 @@ def test_the_grafana_dashboard_queries_series_the_service_exposes(service: Servi
     import re
     from pathlib import Path
 
+    from tests.serving.test_monitoring_gauges import seed_monitoring
+
     dashboard = json.loads(
         Path(__file__).parents[2].joinpath("dashboards/watchkeeper-serving.json").read_text()
     )
@@ -119,6 +121,7 @@ def test_the_grafana_dashboard_queries_series_the_service_exposes(service: Servi
     )
     service.client.post("/v1/score", json=service.event(1))
     service.client.post("/v1/score", json=service.event(2, amount=-1.0))
+    seed_monitoring(service)  # the monitor job's results and an alert
     exposed = set(
         re.findall(r"^(watchkeeper_\w+)", service.client.get("/metrics").text, re.MULTILINE)
     )

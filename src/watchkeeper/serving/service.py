@@ -19,6 +19,7 @@ from watchkeeper.rollout.controller import RolloutController, RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.models import load_serving_models
+from watchkeeper.serving.monitoring_gauges import MonitoringCollector
 from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
@@ -46,6 +47,11 @@ class ScoringService:
         self.registry = ModelRegistry.for_workspace(workspace)
         self.controller = RolloutController.for_workspace(workspace, clock)
         self.metrics = ServingMetrics()
+        self.metrics.registry.register(
+            MonitoringCollector(
+                workspace.metadata, self.config.model.name, clock, rollout=self._rollout_info
+            )
+        )
         self.rejections = RejectionLog(
             workspace.events,
             clock,
@@ -88,6 +94,13 @@ class ScoringService:
         """Set the rollout gauges from ``status``."""
         share = status.rollout.canary_share if status.rollout is not None else 0.0
         self.metrics.set_rollout(status.state, status.aliases, share)
+
+    def _rollout_info(self) -> tuple[str, int | None, int | None]:
+        """The rollout state, champion and challenger, as the metadata store has them now."""
+        status = self.controller.status()
+        running = status.rollout if status.state != "idle" else None
+        challenger = running.challenger_version if running is not None else None
+        return status.state, status.aliases.get("champion"), challenger
 
     def close(self) -> None:
         """Close the online state store."""
