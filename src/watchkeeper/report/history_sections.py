@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timedelta
 from html import escape
 from typing import Any
@@ -178,20 +179,46 @@ def lineage_section(data: ReportData) -> str:
 
 def _table(values: dict[str, Any]) -> str:
     rows = "".join(
-        f"<tr><th>{escape(str(key))}</th><td>{escape(_text(value))}</td></tr>"
+        f"<tr><th>{escape(str(key))}</th><td>{_cell(value)}</td></tr>"
         for key, value in values.items()
     )
     return f'<table class="kv"><tbody>{rows}</tbody></table>'
 
 
+def _cell(value: Any) -> str:
+    """A lineage value as HTML: a nested mapping one ``key: value`` line each, the rest text."""
+    if isinstance(value, dict) and value:
+        return "<br>".join(
+            f'<span class="key">{escape(str(key))}:</span> {escape(_text(item))}'
+            for key, item in value.items()
+        )
+    return escape(_text(value))
+
+
 def _text(value: Any) -> str:
+    """A lineage value as short text: ISO times as ``2026-06-01 00:00 UTC``, floats to 4
+    significant digits.
+
+    >>> _text("2026-06-01T00:00:00+00:00"), _text(0.123456), _text({"a": 1})
+    ('2026-06-01 00:00 UTC', '0.1235', '{"a": 1}')
+    """
     if value is None:
         return "\u2013"
+    if isinstance(value, bool):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.4g}"
     if isinstance(value, dict | list):
         return json.dumps(value, sort_keys=True, default=str)[:400]
-    return str(value)
+    text = str(value)
+    if _ISO_TIME.fullmatch(text):
+        moment = datetime.fromisoformat(text)
+        zone = " UTC" if moment.utcoffset() == timedelta(0) else ""
+        return moment.strftime("%Y-%m-%d %H:%M") + zone
+    return text
+
+
+_ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)?")
 
 
 __all__ = ["LANES", "MAX_LISTED", "lineage_section", "timeline_section"]

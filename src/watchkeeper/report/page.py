@@ -75,7 +75,8 @@ table.log td.text{text-align:left;max-width:44rem}
 table.log th{text-align:left}
 table.log td:nth-child(2),table.log td:nth-child(3){text-align:left;white-space:nowrap}
 table.kv th{text-align:left;color:var(--muted);font-weight:500;white-space:nowrap}
-table.kv td{text-align:left;word-break:break-all}
+table.kv td{text-align:left;overflow-wrap:anywhere}
+table.kv .key{color:var(--muted)}
 .blocks{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.8rem}
 .block{border:1px solid #edf0f2;border-radius:8px;padding:.5rem .7rem}
 .stats{display:flex;flex-wrap:wrap;gap:1.3rem;font-size:.88rem;margin:.6rem 0}
