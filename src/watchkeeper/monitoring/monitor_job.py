@@ -50,6 +50,7 @@ import polars as pl
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import RegistryError
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
@@ -65,6 +66,7 @@ from watchkeeper.monitoring.served_predictions import (
     rule_decisions,
 )
 from watchkeeper.monitoring.version_context import VersionContext, load_version_context
+from watchkeeper.monitoring.weekly_rows import completed_report_windows, weekly_flags, weekly_rows
 from watchkeeper.monitoring.window_metrics import (
     LABEL_COUNT_METRICS,
     WindowKey,
@@ -73,7 +75,7 @@ from watchkeeper.monitoring.window_metrics import (
     realized_rows,
 )
 from watchkeeper.monitoring.window_profile_store import WindowProfileStore
-from watchkeeper.monitoring.windows import Window, complete_windows
+from watchkeeper.monitoring.windows import Window, complete_windows, windows_within
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.workspace import Workspace
@@ -210,6 +212,10 @@ class MonitorJob:
         for window in [*relabel, *new]:
             rows += self._label_rows(window, _slice(labelled, window), moment)
         written = self._write_changed(rows)
+        weekly: list[MetricRow] = []
+        for week in completed_report_windows(new, self.config.monitoring.report_window):
+            weekly += self._week_rows(week, predictions)
+        written += self._write_changed(weekly)
         concurrent = False
         watermark_after = new[-1].end if new else watermark
         if watermark_after is not None and watermark_after != watermark:
@@ -362,6 +368,36 @@ class MonitorJob:
             rows += realized_rows(
                 key, part, mature=mature, business=self.config.monitoring.business
             )
+        return rows
+
+    def _week_rows(self, week: Window, predictions: pl.DataFrame) -> list[MetricRow]:
+        """A completed report window's rows, per version that served in it, from its stored
+        daily profiles (merged, never rescanned) and the daily flag rates."""
+        monitoring = self.config.monitoring
+        days = windows_within(week, monitoring.window)
+        rates = {
+            (row.model_version, as_utc(row.window_start)): row.value
+            for row in self.workspace.metadata.metrics(
+                self.model, metric="flag_rate", start=week.start, end=week.end
+            )
+        }
+        ranges = schema_ranges(self.config.features.inputs)
+        rows: list[MetricRow] = []
+        for version in self.profiles.versions(start=week.start, end=week.end):
+            context = self._served_context(version)
+            if context is None:
+                continue
+            stored = [(day, self.profiles.get(version, day)) for day in days]
+            profiles = [(day, profile) for day, profile in stored if profile is not None]
+            merged = DatasetProfile.merge_all(profile for _, profile in profiles)
+            flags = weekly_flags(
+                [(profile.rows, rates.get((version, day.start))) for day, profile in profiles]
+            )
+            key = WindowKey(self.model, version, week.start, week.end)
+            rows += weekly_rows(
+                key, context.reference, merged, monitoring,
+                threshold=context.threshold, flags=flags, ranges=ranges,
+            )  # fmt: skip
         return rows
 
     def _served_context(self, version: int) -> VersionContext | None:

@@ -87,9 +87,10 @@ class WindowProfileStore:
             for entry in self.index.entries(self.model, version, start, end)
         ]
 
-    def versions(self) -> list[int]:
-        """The versions with at least one stored profile, ascending."""
-        return sorted({entry.model_version for entry in self.index.entries(self.model)})
+    def versions(self, start: datetime | None = None, end: datetime | None = None) -> list[int]:
+        """The versions with at least one stored profile (within [start, end)), ascending."""
+        entries = self.index.entries(self.model, start=start, end=end)
+        return sorted({entry.model_version for entry in entries})
 
     def merged(self, version: int, windows: Sequence[Window]) -> DatasetProfile:
         """The merge of the stored profiles of ``windows`` (a week: seven days), no rescan.

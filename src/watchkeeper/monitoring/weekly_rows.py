@@ -1,0 +1,86 @@
+"""Report-window rows: drift of a whole week, from its merged daily profiles.
+
+When a report window (``monitoring.report_window``, a week, Monday to Monday) is complete,
+the monitor job merges the daily profiles it stored for each version that served in it
+(never rescanning the rows) and writes the week's drift: ``weekly_psi`` per feature,
+``weekly_score_psi`` and ``weekly_flag_rate`` (with their thresholds and verdicts), with the
+week as the window. A week holds seven times the events of a day, so small shifts that are
+noise in a day show here; per-feature thresholds with ``min_window: 7d`` apply to these rows.
+
+The metric names carry the ``weekly_`` prefix so that the daily series keep one row per
+window: an alert rule's "last N windows" or a chart of the daily ``psi`` never mixes in a week.
+
+>>> from datetime import UTC, datetime, timedelta
+>>> from watchkeeper.monitoring.windows import Window
+>>> day = timedelta(days=1)
+>>> new = [Window(datetime(2026, 6, 6, tzinfo=UTC) + i * day, datetime(2026, 6, 7, tzinfo=UTC) + i * day)
+...        for i in range(3)]
+>>> [str(week) for week in completed_report_windows(new, timedelta(days=7))]
+['2026-06-01/2026-06-08']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import timedelta
+
+from watchkeeper.config import MonitoringConfig
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.quality import Range
+from watchkeeper.monitoring.window_metrics import WindowKey, profile_rows
+from watchkeeper.monitoring.windows import Window, report_window_of
+from watchkeeper.storage.metadata_records import MetricRow
+
+WEEKLY_METRICS = {
+    "psi": "weekly_psi",
+    "score_psi": "weekly_score_psi",
+    "flag_rate": "weekly_flag_rate",
+}
+"""Which daily metrics are also written for a report window, and under which name."""
+
+
+def completed_report_windows(new: Sequence[Window], length: timedelta) -> list[Window]:
+    """The report windows whose last monitoring window is among ``new`` (just profiled)."""
+    weeks = []
+    for window in new:
+        week = report_window_of(window.start, length)
+        if week.end == window.end:
+            weeks.append(week)
+    return weeks
+
+
+def weekly_rows(
+    key: WindowKey,
+    reference: DatasetProfile,
+    week: DatasetProfile,
+    config: MonitoringConfig,
+    *,
+    threshold: float,
+    flags: int,
+    ranges: dict[str, Range] | None = None,
+) -> list[MetricRow]:
+    """The report window's rows (``key`` spans the week) from its merged daily profiles.
+
+    ``flags`` is the number of the week's events the model flagged.
+    """
+    rows = profile_rows(
+        key, reference, week, config, threshold=threshold, flags=flags, ranges=ranges
+    )
+    return [
+        replace(row, metric=WEEKLY_METRICS[row.metric])
+        for row in rows
+        if row.metric in WEEKLY_METRICS
+    ]
+
+
+def weekly_flags(daily_rows: Sequence[tuple[int, float | None]]) -> int:
+    """The flagged events of a week from its days' (events, flag rate) pairs.
+
+    >>> weekly_flags([(100, 0.05), (200, 0.1), (50, None)])
+    25
+    """
+    return sum(round(events * rate) for events, rate in daily_rows if rate is not None)
+
+
+__all__ = ["WEEKLY_METRICS", "completed_report_windows", "weekly_flags", "weekly_rows"]
