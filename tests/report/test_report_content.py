@@ -3,6 +3,7 @@ series, nothing loaded from the network, empty workspaces described plainly, and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -164,6 +165,11 @@ def test_the_command_writes_the_file_and_refuses_mistakes_in_one_line(
     error = capsys.readouterr().err
     assert "no such folder" in error and "Traceback" not in error
     assert main(["report", "--workspace", str(report_workspace), "--weeks", "0"]) == 2
+    capsys.readouterr()
+    json_out = tmp_path / "json" / "report.html"
+    assert main(["report", "-w", str(report_workspace), "-o", str(json_out), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document == {"path": str(json_out.resolve()), "bytes": json_out.stat().st_size}
 
 
 def test_a_feature_not_judged_on_daily_windows_is_grey_not_red() -> None:
