@@ -73,7 +73,12 @@ def test_numbers_come_from_the_metric_series(page: str, workspace: Workspace) ->
     ]
     worst = max(psi, key=lambda row: row.value or 0.0)
     assert worst.value is not None and worst.status == "alert"
-    assert f"{worst.window_start:%d %b %Y}: PSI {worst.value:.3f} (alert level 0.25)" in page
+    first = min(row.window_start for row in psi if row.status == "alert")
+    count = sum(1 for row in psi if row.status == "alert")
+    assert (
+        f"<b>amount</b>: beyond the alert level (0.25) from {first:%d %b %Y}, in {count} "
+        f"window(s); largest PSI {worst.value:.3f} ({worst.window_start:%d %b %Y})"
+    ) in page
     value = sum(
         row.value or 0.0 for row in workspace.metadata.metrics(model, metric="business_value")
     )

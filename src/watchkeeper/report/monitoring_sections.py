@@ -200,21 +200,24 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
         unjudged=unjudged,
         label="PSI heatmap",
     )
-    worst = sorted(
-        (
-            (value, row, start)
-            for (row, start), value in cells.items()
-            if value >= alert(row) and (row, start) not in unjudged
-        ),
-        reverse=True,
-    )[:5]
-    listing = ""
-    if worst:
-        items = "".join(
-            f"<li><b>{escape(row)}</b> {start:%d %b %Y}: PSI {value:.3f} (alert level {alert(row):g})</li>"
-            for value, row, start in worst
+    beyond: dict[str, list[tuple[datetime, float]]] = {}
+    for (row, start), value in sorted(cells.items(), key=lambda item: item[0][1]):
+        if value >= alert(row) and (row, start) not in unjudged:
+            beyond.setdefault(row, []).append((start, value))
+    items = []
+    for row, found in sorted(beyond.items(), key=lambda item: item[1][0][0]):
+        peak_start, peak = max(found, key=lambda item: item[1])
+        items.append(
+            f"<li><b>{escape(row)}</b>: beyond the alert level ({alert(row):g}) from "
+            f"{found[0][0]:%d %b %Y}, in {len(found)} {grouping.unit}(s); largest PSI "
+            f"{peak:.3f} ({peak_start:%d %b %Y})</li>"
         )
-        listing = f'<p class="note">Largest shifts beyond the alert level:</p><ul class="compact">{items}</ul>'
+    listing = (
+        f'<p class="note">Where the inputs shifted, earliest first:</p><ul class="compact">'
+        f"{''.join(items)}</ul>"
+        if items
+        else '<p class="note">No feature went beyond its alert level.</p>'
+    )
     limits = f"Default levels: warn {levels.warn:g}, alert {levels.alert:g}."
     return section(
         "psi",
