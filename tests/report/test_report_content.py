@@ -61,6 +61,7 @@ def test_weekly_histograms_show_the_shift_in_week_three(page: str, workspace: Wo
         ("alert", "15 Jun 2026"),
         ("alert", "22 Jun 2026"),
     ]
+    assert "first moved beyond the warn level in the week of 15 Jun 2026 (version 1" in page
     data = collect_report_data(workspace)
     assert [sum(week.counts) for week in data.weekly_scores] == [7_000] * 4
     assert all(len(week.counts) == len(week.edges) + 1 for week in data.weekly_scores)

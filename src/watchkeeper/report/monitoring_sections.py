@@ -115,11 +115,19 @@ def score_section(data: ReportData) -> str:
         f"PSI levels for the score: warn {warn:g}, alert {alert:g}. "
         f"Showing {len(weeks)} of {len(every)} week(s)."
     )
+    moved = next((week for week in every if _week_psi(week) >= warn), None)
+    callout = (
+        f'<p class="callout">The score distribution first moved beyond the warn level in the '
+        f"week of {moved.week_start:%d %b %Y} (version {moved.version}, score PSI "
+        f"{_week_psi(moved):.3f}).</p>"
+        if moved is not None
+        else '<p class="callout ok">Every week\'s scores stay close to the training baseline.</p>'
+    )
     return section(
         "scores",
         title,
         caption,
-        f'<div class="cards">{"".join(cards)}</div><p class="note">{escape(note)}</p>',
+        f'{callout}<div class="cards">{"".join(cards)}</div><p class="note">{escape(note)}</p>',
     )
 
 

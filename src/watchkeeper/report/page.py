@@ -80,6 +80,8 @@ table.kv .key{color:var(--muted)}
 .blocks{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.8rem}
 .block{border:1px solid #edf0f2;border-radius:8px;padding:.5rem .7rem}
 .stats{display:flex;flex-wrap:wrap;gap:1.3rem;font-size:.88rem;margin:.6rem 0}
+.callout{background:#fff5f5;border-left:4px solid var(--alert);padding:.45rem .8rem;
+margin:.2rem 0 .8rem;font-size:.9rem}.callout.ok{background:#ebfbee;border-left-color:var(--ok)}
 .compact{margin:.2rem 0;font-size:.84rem}
 .problems{background:#fff4e6;border:1px solid #ffd8a8;border-radius:8px;padding:.6rem 1rem}
 .extra{background:#fff;border:1px solid var(--line);border-radius:10px;padding:1rem 1.3rem;margin:1.1rem 0}
