@@ -42,6 +42,9 @@ class DatasetProfile:
     rows: int
     window_start: datetime | None = None
     window_end: datetime | None = None
+    sample_sha256: str | None = None
+    """A reference profile's bounded, seeded sample of its rows (a Parquet artifact), for the
+    multivariate check; None elsewhere (a merge keeps none)."""
 
     def plan(self) -> ProfilePlan:
         """The binning these profiles were built with: use a reference's plan for its windows.
@@ -94,6 +97,7 @@ class DatasetProfile:
             "window_start": None if self.window_start is None else self.window_start.isoformat(),
             "window_end": None if self.window_end is None else self.window_end.isoformat(),
             "features": {name: profile.to_dict() for name, profile in self.features.items()},
+            **({} if self.sample_sha256 is None else {"sample_sha256": self.sample_sha256}),
         }
 
     @classmethod
@@ -116,6 +120,7 @@ class DatasetProfile:
             rows=int(data["rows"]),
             window_start=_parse_time(data.get("window_start")),
             window_end=_parse_time(data.get("window_end")),
+            sample_sha256=data.get("sample_sha256"),
         )
 
     def to_json(self) -> str:

@@ -49,12 +49,15 @@ import polars as pl
 
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
-from watchkeeper.errors import RegistryError
+from watchkeeper.errors import RegistryError, WatchkeeperError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.domain_classifier import domain_classifier_drift, sample_rows
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
+from watchkeeper.monitoring.profile_plan import ProfilePlan
 from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.reference_sample import load_reference_sample
 from watchkeeper.monitoring.rejections import (
     attributed_version,
     read_rejections,
@@ -82,6 +85,8 @@ from watchkeeper.workspace import Workspace
 
 PROFILE_JOB = "monitor"
 LABELS_JOB = "monitor-labels"
+DOMAIN_SEED = 0
+"""The seed of the weekly domain classifier's samples, folds and model: reruns agree."""
 LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_input")
 
 
@@ -214,7 +219,7 @@ class MonitorJob:
         written = self._write_changed(rows)
         weekly: list[MetricRow] = []
         for week in completed_report_windows(new, self.config.monitoring.report_window):
-            weekly += self._week_rows(week, predictions)
+            weekly += self._week_rows(week, predictions, span[0].start)
         written += self._write_changed(weekly)
         concurrent = False
         watermark_after = new[-1].end if new else watermark
@@ -370,7 +375,9 @@ class MonitorJob:
             )
         return rows
 
-    def _week_rows(self, week: Window, predictions: pl.DataFrame) -> list[MetricRow]:
+    def _week_rows(
+        self, week: Window, predictions: pl.DataFrame, read_from: datetime
+    ) -> list[MetricRow]:
         """A completed report window's rows, per version that served in it, from its stored
         daily profiles (merged, never rescanned) and the daily flag rates."""
         monitoring = self.config.monitoring
@@ -398,7 +405,48 @@ class MonitorJob:
                 key, context.reference, merged, monitoring,
                 threshold=context.threshold, flags=flags, ranges=ranges,
             )  # fmt: skip
+            covered = read_from <= week.start  # the run's read holds the whole week
+            served = _slice(predictions, week) if covered else self._read_span([week])
+            rows += self._domain_rows(key, context, served)
         return rows
+
+    def _domain_rows(
+        self, key: WindowKey, context: VersionContext, predictions: pl.DataFrame
+    ) -> list[MetricRow]:
+        """``domain_auc`` of a week: a classifier's cross-validated AUC at telling a sample of
+        the week's served features from the version's reference sample (seeded)."""
+        reference = load_reference_sample(self.workspace.artifacts, context.reference)
+        if reference is None:
+            self._note(
+                f"version {context.version}: its reference profile keeps no sample of rows, "
+                "so domain_auc is not computed (versions trained from now on keep one)"
+            )
+            return []
+        served = predictions.filter(pl.col("model_version") == context.version)
+        columns = [name for name in reference.column_names if name in context.feature_types]
+        current = decode_served(served, context.feature_types).profiled.select(columns)
+        monitoring = self.config.monitoring
+        rows = min(reference.num_rows, monitoring.domain_classifier_sample)
+        plan = ProfilePlan({name: context.reference.plan().features[name] for name in columns})
+        try:
+            drift = domain_classifier_drift(
+                sample_rows(reference.select(columns), rows, seed=DOMAIN_SEED),
+                sample_rows(current.to_arrow(), rows, seed=DOMAIN_SEED),
+                plan,
+                thresholds=monitoring.domain_classifier_auc,
+                seed=DOMAIN_SEED,
+            )
+        except WatchkeeperError as error:
+            self._note(
+                f"version {context.version}: domain_auc of {key.window_start.date()} "
+                f"not computed: {error}"
+            )
+            return []
+        return [key.row("domain_auc", drift.roc_auc, drift.verdict, threshold=drift.threshold)]
+
+    def _note(self, note: str) -> None:
+        if note not in self.notes:
+            self.notes.append(note)
 
     def _served_context(self, version: int) -> VersionContext | None:
         """A served version's context; one without a reference profile is refused: the

@@ -32,6 +32,7 @@ from watchkeeper.monitoring.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.profile_builder import build_reference_profile
+from watchkeeper.monitoring.reference_sample import with_reference_sample
 from watchkeeper.storage.artifacts import ArtifactStore
 
 SCORE_COLUMN = "score"
@@ -89,6 +90,7 @@ class ReferenceProfileWriter:
         profile = reference_profile(
             self.features, scores, self.monitoring, categorical=self.categorical
         )
+        profile = with_reference_sample(profile, self.artifacts, self.features)
         stored = self.artifacts.put_bytes(profile.to_bytes(), REFERENCE_PROFILE_MEDIA_TYPE)
         return stored.sha256
 
