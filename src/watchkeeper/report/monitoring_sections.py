@@ -312,7 +312,8 @@ def performance_section(data: ReportData, grouping: Grouping) -> str:
     caption = (
         "Solid: realized on the labels received so far; dashed: estimated from the calibrated "
         f"scores (CBPE), available at once. A window's labels mature {horizon} days after it; "
-        "until then its realized values are provisional (open points, shaded)."
+        "until then its realized values are provisional (open points, shaded). A window served "
+        "by two versions (a canary) shows their mean."
     )
     lines: list[Line] = []
     all_points: list[Point] = []
