@@ -41,7 +41,6 @@ watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor;
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -51,11 +50,10 @@ from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import RegistryError, WatchkeeperError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.domain_classifier import domain_classifier_drift, sample_rows
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
+from watchkeeper.monitoring.monitor_result import FiredAlert, MonitorResult
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
-from watchkeeper.monitoring.profile_plan import ProfilePlan
 from watchkeeper.monitoring.quality import schema_ranges
 from watchkeeper.monitoring.reference_sample import load_reference_sample
 from watchkeeper.monitoring.rejections import (
@@ -66,9 +64,12 @@ from watchkeeper.monitoring.rejections import (
 from watchkeeper.monitoring.served_predictions import (
     PREDICTION_COLUMNS,
     decode_served,
+    empty_predictions,
+    rows_within,
     rule_decisions,
 )
 from watchkeeper.monitoring.version_context import VersionContext, load_version_context
+from watchkeeper.monitoring.weekly_domain import weekly_domain_drift
 from watchkeeper.monitoring.weekly_rows import completed_report_windows, weekly_flags, weekly_rows
 from watchkeeper.monitoring.window_metrics import (
     LABEL_COUNT_METRICS,
@@ -85,69 +86,7 @@ from watchkeeper.workspace import Workspace
 
 PROFILE_JOB = "monitor"
 LABELS_JOB = "monitor-labels"
-DOMAIN_SEED = 0
-"""The seed of the weekly domain classifier's samples, folds and model: reruns agree."""
 LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_input")
-
-
-@dataclass(frozen=True)
-class FiredAlert:
-    """An alert rule that fires (or was resolved) after the run."""
-
-    rule: str
-    metric: str
-    feature: str | None
-    severity: str
-    action: str
-    value: float | None
-    threshold: float
-
-
-@dataclass(frozen=True)
-class MonitorResult:
-    """What one run did."""
-
-    model: str
-    champion: int
-    until: datetime
-    watermark_before: datetime | None
-    watermark_after: datetime | None
-    label_watermark_before: datetime | None
-    label_watermark_after: datetime | None
-    windows: tuple[str, ...]
-    relabelled: tuple[str, ...]
-    rows_written: int
-    concurrent: bool
-    alerts: tuple[FiredAlert, ...] = ()
-    notes: tuple[str, ...] = field(default=())
-    recomputed: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary (times as ISO text)."""
-
-        def text(moment: datetime | None) -> str | None:
-            return None if moment is None else moment.isoformat()
-
-        return {
-            "model": self.model,
-            "champion": self.champion,
-            "until": text(self.until),
-            "watermark": {
-                "before": text(self.watermark_before),
-                "after": text(self.watermark_after),
-            },
-            "label_watermark": {
-                "before": text(self.label_watermark_before),
-                "after": text(self.label_watermark_after),
-            },
-            "windows": list(self.windows),
-            "relabelled": list(self.relabelled),
-            "recomputed": list(self.recomputed),
-            "rows_written": self.rows_written,
-            "concurrent": self.concurrent,
-            "alerts": [alert.__dict__ for alert in self.alerts],
-            "notes": list(self.notes),
-        }
 
 
 class MonitorJob:
@@ -211,11 +150,11 @@ class MonitorJob:
         rows: list[MetricRow] = []
         for window in new:
             rows += self._new_window_rows(
-                window, _slice(predictions, window), moment, rejected.get(window, {})
+                window, rows_within(predictions, window), moment, rejected.get(window, {})
             )
         relabel = self._windows_to_relabel(open_windows, labelled, outcomes, watermark, moment)
         for window in [*relabel, *new]:
-            rows += self._label_rows(window, _slice(labelled, window), moment)
+            rows += self._label_rows(window, rows_within(labelled, window), moment)
         written = self._write_changed(rows)
         weekly: list[MetricRow] = []
         for week in completed_report_windows(new, self.config.monitoring.report_window):
@@ -265,7 +204,7 @@ class MonitorJob:
     def _read_span(self, windows: list[Window]) -> pl.DataFrame:
         """The predictions of every window of the run, in one read, sorted by event time."""
         if not windows:
-            return pl.DataFrame(schema={name: _COLUMN_TYPES[name] for name in PREDICTION_COLUMNS})
+            return empty_predictions()
         frame = self.workspace.events.read(
             "predictions",
             start=windows[0].start,
@@ -406,15 +345,14 @@ class MonitorJob:
                 threshold=context.threshold, flags=flags, ranges=ranges,
             )  # fmt: skip
             covered = read_from <= week.start  # the run's read holds the whole week
-            served = _slice(predictions, week) if covered else self._read_span([week])
+            served = rows_within(predictions, week) if covered else self._read_span([week])
             rows += self._domain_rows(key, context, served)
         return rows
 
     def _domain_rows(
         self, key: WindowKey, context: VersionContext, predictions: pl.DataFrame
     ) -> list[MetricRow]:
-        """``domain_auc`` of a week: a classifier's cross-validated AUC at telling a sample of
-        the week's served features from the version's reference sample (seeded)."""
+        """``domain_auc`` of a week (see :mod:`watchkeeper.monitoring.weekly_domain`)."""
         reference = load_reference_sample(self.workspace.artifacts, context.reference)
         if reference is None:
             self._note(
@@ -423,19 +361,8 @@ class MonitorJob:
             )
             return []
         served = predictions.filter(pl.col("model_version") == context.version)
-        columns = [name for name in reference.column_names if name in context.feature_types]
-        current = decode_served(served, context.feature_types).profiled.select(columns)
-        monitoring = self.config.monitoring
-        rows = min(reference.num_rows, monitoring.domain_classifier_sample)
-        plan = ProfilePlan({name: context.reference.plan().features[name] for name in columns})
         try:
-            drift = domain_classifier_drift(
-                sample_rows(reference.select(columns), rows, seed=DOMAIN_SEED),
-                sample_rows(current.to_arrow(), rows, seed=DOMAIN_SEED),
-                plan,
-                thresholds=monitoring.domain_classifier_auc,
-                seed=DOMAIN_SEED,
-            )
+            drift = weekly_domain_drift(reference, served, context, self.config.monitoring)
         except WatchkeeperError as error:
             self._note(
                 f"version {context.version}: domain_auc of {key.window_start.date()} "
@@ -526,29 +453,6 @@ def _key(row: MetricRow) -> tuple[Any, ...]:
         row.feature,
         row.metric,
     )
-
-
-def _slice(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
-    """The rows of ``frame`` (sorted by ``ts``) within ``window``, in one contiguous chunk.
-
-    A float sum depends on the chunks it runs over, so a window cut from a larger read is
-    made contiguous: its money adds up to the same last bit however the rows were read.
-    """
-    times = frame["ts"]
-    low = int(times.search_sorted(window.start, side="left"))
-    high = int(times.search_sorted(window.end, side="left"))
-    return frame.slice(low, high - low).rechunk()  # one chunk: sums in one order, every run
-
-
-_COLUMN_TYPES: dict[str, pl.DataType] = {
-    "event_id": pl.String(),
-    "ts": pl.Datetime("us", "UTC"),
-    "model_version": pl.Int64(),
-    "score": pl.Float64(),
-    "decision": pl.Boolean(),
-    "raw_input": pl.String(),
-    "features": pl.String(),
-}
 
 
 def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from watchkeeper.errors import SchemaError
+from watchkeeper.monitoring.windows import Window
 
 SCORE_COLUMN = "score"
 """The name of the score in a reference profile and in window profiles."""
@@ -88,6 +89,44 @@ def decode_served(frame: pl.DataFrame, feature_types: Mapping[str, str]) -> Serv
     return ServedWindow(decisions, profiled)
 
 
+PREDICTION_TYPES: dict[str, pl.DataType] = {
+    "event_id": pl.String(),
+    "ts": pl.Datetime("us", "UTC"),
+    "model_version": pl.Int64(),
+    "score": pl.Float64(),
+    "decision": pl.Boolean(),
+    "raw_input": pl.String(),
+    "features": pl.String(),
+}
+"""The types of :data:`PREDICTION_COLUMNS` in the prediction log."""
+
+
+def empty_predictions() -> pl.DataFrame:
+    """No predictions, with the columns and types monitoring reads.
+
+    >>> empty_predictions().columns == list(PREDICTION_COLUMNS)
+    True
+    """
+    return pl.DataFrame(schema={name: PREDICTION_TYPES[name] for name in PREDICTION_COLUMNS})
+
+
+def rows_within(frame: pl.DataFrame, window: Window) -> pl.DataFrame:
+    """The rows of ``frame`` (sorted by ``ts``) within ``window``, in one contiguous chunk.
+
+    A float sum depends on the chunks it runs over, so a window cut from a larger read is
+    made contiguous: its money adds up to the same last bit however the rows were read.
+
+    >>> from datetime import UTC, datetime
+    >>> frame = pl.DataFrame({"ts": [datetime(2026, 6, 1, hour, tzinfo=UTC) for hour in (1, 5, 9)]})
+    >>> rows_within(frame, Window(datetime(2026, 6, 1, 2, tzinfo=UTC), datetime(2026, 6, 1, 9, tzinfo=UTC))).height
+    1
+    """
+    times = frame["ts"]
+    low = int(times.search_sorted(window.start, side="left"))
+    high = int(times.search_sorted(window.end, side="left"))
+    return frame.slice(low, high - low).rechunk()
+
+
 def rule_decisions(raw_input: pl.Series, rule: str) -> pl.Series:
     """A rule baseline's decisions (True = flagged) on the logged raw inputs.
 
@@ -114,9 +153,12 @@ def rule_decisions(raw_input: pl.Series, rule: str) -> pl.Series:
 __all__ = [
     "AMOUNT_FIELD",
     "PREDICTION_COLUMNS",
+    "PREDICTION_TYPES",
     "SCORE_COLUMN",
     "ServedWindow",
     "decode_served",
+    "empty_predictions",
     "polars_dtype",
+    "rows_within",
     "rule_decisions",
 ]
