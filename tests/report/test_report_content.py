@@ -200,3 +200,30 @@ def test_a_feature_not_judged_on_daily_windows_is_grey_not_red() -> None:
     assert html.count("(not judged on a window this short)") == 3
     assert "<b>amount</b>" in html and "<b>day_of_week</b>" not in html
     assert ALERT_COLOUR in html
+
+
+def test_weekly_points_use_the_monitors_weekly_rows_when_it_wrote_them() -> None:
+    from watchkeeper.report.monitoring_sections import psi_section
+    from watchkeeper.report.series import Grouping
+    from watchkeeper.report.svg import UNJUDGED_COLOUR
+    from watchkeeper.storage.metadata_records import MetricRow
+
+    daily = tuple(
+        MetricRow(
+            "fraud", "psi", day(i), day(i + 1), value=0.9, status="short_window",
+            feature="day_of_week",
+        )
+        for i in range(7)
+    )  # fmt: skip
+    weekly = MetricRow(
+        "fraud", "weekly_psi", day(0), day(7), value=0.031, status="ok", feature="day_of_week"
+    )
+    data = ReportData(
+        "fraud", "Dana", day(7), (*daily, weekly), (), (), (), None, {},
+        Thresholds(0.1, 0.25, {}), timedelta(days=60),
+    )  # fmt: skip
+    as_weeks = psi_section(data, Grouping(weekly=True))
+    assert "day_of_week 1 Jun 26: 0.031</title>" in as_weeks
+    assert UNJUDGED_COLOUR not in as_weeks
+    as_days = psi_section(data, Grouping(weekly=False))
+    assert as_days.count("(not judged on a window this short)") == 7

@@ -34,6 +34,7 @@ from watchkeeper.report.svg import (
     histogram,
     line_chart,
 )
+from watchkeeper.storage.metadata_records import MetricRow
 
 NO_VALUE = "\u2013"
 """What a table cell shows for a value that is not known."""
@@ -169,7 +170,7 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     title = "2 · Feature drift (PSI) over time"
     caption = (
         f"One row per feature, one column per {grouping.unit}"
-        + (" (the worst day of the week)" if grouping.weekly else "")
+        + (" (the week's merged profile; the worst day where none)" if grouping.weekly else "")
         + ". Colour: green below the warn level, amber up to the alert level, red beyond."
     )
     features = sorted({row.feature for row in data.metrics if row.metric == "psi" and row.feature})
@@ -179,14 +180,14 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     unjudged = set()
     columns: set[datetime] = set()
     for feature in features:
-        for point in points(data.rows("psi", feature), grouping, "max"):
+        for point in points(_psi_rows(data, grouping, "psi", feature), grouping, "max"):
             if point.value is not None:
                 cells[(feature, point.start)] = point.value
                 columns.add(point.start)
                 if point.status == SHORT_WINDOW:
                     unjudged.add((feature, point.start))
     score_label = "model score"
-    for point in points(data.rows("score_psi"), grouping, "max"):
+    for point in points(_psi_rows(data, grouping, "score_psi", None), grouping, "max"):
         if point.value is not None:
             cells[(score_label, point.start)] = point.value
             columns.add(point.start)
@@ -233,6 +234,15 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
         caption,
         f'<div class="scroll">{chart}</div>{listing}<p class="note">{escape(limits)}</p>',
     )
+
+
+def _psi_rows(
+    data: ReportData, grouping: Grouping, metric: str, feature: str | None
+) -> list[MetricRow]:
+    """A feature's PSI rows: on weekly points the monitor's weekly rows (``weekly_psi``, from
+    the week's merged profile) when it wrote them, else the daily rows."""
+    weekly = data.rows(f"weekly_{metric}", feature) if grouping.weekly else []
+    return weekly or data.rows(metric, feature)
 
 
 def _versions(data: ReportData, metric: str) -> list[int]:
