@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from watchkeeper.clock import Clock
 from watchkeeper.errors import (
@@ -206,7 +207,8 @@ def create_app(
         """
         event = as_object(await body(request))
         check_event(event)
-        result = service.scorer().score(event, model_version=model_version)
+        # off the event loop: requests in flight overlap and share the spool's commits
+        result = await run_in_threadpool(service.scorer().score, event, model_version=model_version)
         service.metrics.observe(result)
         return JSONResponse(result.to_dict())
 
@@ -217,7 +219,7 @@ def create_app(
         events = as_list(payload.get("events"), "events", max_items=MAX_BATCH_EVENTS)
         for position, event in enumerate(events):
             check_event(as_object(event, f"events[{position}]"), f"events[{position}].")
-        results = service.scorer().score_many(events)
+        results = await run_in_threadpool(service.scorer().score_many, events)
         for result in results:
             service.metrics.observe(result)
         return {"results": [result.to_dict() for result in results]}
@@ -230,7 +232,7 @@ def create_app(
         rows = outcome_rows(
             as_list(items, "outcomes", max_items=MAX_BATCH_EVENTS), received_at=service.clock.now()
         )
-        receipt = workspace.events.append("outcomes", rows)
+        receipt = await run_in_threadpool(workspace.events.append, "outcomes", rows)
         return {"accepted": receipt.row_count}
 
     @app.get("/v1/models", responses=read_errors)

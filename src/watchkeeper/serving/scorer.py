@@ -1,9 +1,12 @@
 """Scoring events: validate, compute online features, route, predict, log, then fold state.
 
-One event goes ``compute`` (read-only features) -> router -> model -> prediction rows appended
-to the event store's spool (durable before the caller answers) -> ``update`` of the per-key
-state. A rejected event raises :class:`~watchkeeper.errors.InvalidInputError` before anything
-is written. A micro-batch is validated whole first (one bad event rejects the batch, naming
+One event goes features (computed on copies of its keys' states) -> router -> model ->
+prediction rows appended to the event store's spool (durable before the caller answers) ->
+the folded states stored. Concurrent requests overlap: only the features are computed under
+the scorer's lock, the appends of requests in flight share a spool commit, and the states they
+fold wait in :class:`~watchkeeper.serving.pending_states.PendingStates` (visible to the events
+after them) until their log is durable. A rejected event raises
+:class:`~watchkeeper.errors.InvalidInputError` before anything is written. A micro-batch is validated whole first (one bad event rejects the batch, naming
 its position); its events are then computed in order, each seeing the ones before it.
 
 In shadow mode the challenger's silent score is logged as a second prediction row whose
@@ -40,6 +43,7 @@ from watchkeeper.rollout.router import (
     Route,
 )
 from watchkeeper.serving.models import ServingModels
+from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import EventStore
@@ -108,11 +112,12 @@ class Scorer:
         self.events = events
         self.keys = keys
         self.clock = clock
-        self._engine = OnlineFeatureEngine(models.champion_spec, state)
+        self._pending = PendingStates(state)
+        self._engine = OnlineFeatureEngine(models.champion_spec, self._pending)
         self._challenger_engine: OnlineFeatureEngine | None = None
         spec = models.challenger_spec
         if spec is not None and spec.content_hash != models.champion_spec.content_hash:
-            self._challenger_engine = OnlineFeatureEngine(spec, state)
+            self._challenger_engine = OnlineFeatureEngine(spec, self._pending)
         self._lock = threading.Lock()
         self.errors: dict[str, int] = {}
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
@@ -182,7 +187,10 @@ class Scorer:
     ) -> list[ScoreResult]:
         """Features on staged state, predictions, the durable append, and only then the fold.
 
-        An event id already folded (a retry) is scored but not folded again.
+        Under the lock: the features, on copies of the states (held, so the next events see
+        them). Outside it: the model and the log append, so concurrent requests share a spool
+        commit. Then the held states are stored if the log is durable, else dropped. An event
+        id already folded (a retry) is scored but not folded again.
         """
         event_ids = [str(event.get(self.keys.event_id)) for event in events]
         with self._lock:
@@ -203,10 +211,16 @@ class Scorer:
                     else item
                     for item, features in zip(prepared, challenger, strict=True)
                 ]
+            ticket = self._pending.hold(staged.states)
+        durable = False
+        try:
             results = self._predict(prepared, started, source)
             if self.log_predictions:
                 self.events.append("predictions", self._rows(prepared, results))
-            self._engine.commit(staged)
+            durable = True
+        finally:
+            with self._lock:
+                self._pending.settle(ticket, durable=durable)
         return results
 
     def _prepare(
