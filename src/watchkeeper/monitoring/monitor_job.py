@@ -11,10 +11,19 @@ Two watermarks per model, both in event time and both moved by compare-and-set
     estimated (CBPE) performance and money, which need no label.
 ``monitor-labels``
     The end of the last window whose *labels* are final. Windows between the two watermarks
-    are "open for labels": each run recomputes their realized performance and money from the
-    predictions' scores and the outcomes received by ``--until`` (status ``immature``). Once a
-    window is mature (its end is a maturity horizon before ``--until``) it is computed one last
-    time with status ``ok`` and the label watermark passes it: it is final.
+    are "open for labels": their realized performance and money come from the predictions'
+    scores and the outcomes received by ``--until`` (status ``immature``). A run recomputes
+    only those whose labels can have changed since the last run (an outcome of theirs received,
+    their label counts moved, or maturity reached: :mod:`~watchkeeper.monitoring.label_refresh`);
+    ``MonitorJob(workspace, recompute_all=True)`` recomputes them all. Once a window is mature
+    (its end is a maturity horizon before ``--until``) it is computed one last time with status
+    ``ok`` and the label watermark passes it: it is final.
+
+Reads: one read of the predictions of every window of the run (new and open for labels, split
+in memory), one of the outcomes, one of the rejections; a daily run stays cheap however many
+windows are open. When a run completes a report window (a week), it writes the week's rows
+from the merged daily profiles (:mod:`~watchkeeper.monitoring.weekly_rows`) and its
+``domain_auc`` (:mod:`~watchkeeper.monitoring.weekly_domain`).
 
 Idempotence: rows are keyed (model, version, window, feature, metric) and upserted, and a run
 writes only rows whose value, status or threshold differ from what is stored, so a second run
@@ -26,8 +35,9 @@ A week is never rescanned: ``WindowProfileStore.merged`` merges the stored daily
 Rejected events: the ``rejections`` table is read once for the new windows and counted per
 window and reason (``rejected_events``, feature = the reason, plus the total); a refused event
 has no version, so the counts go with the champion's rows (or, in a window the champion did
-not serve, the version that served most). Predictions logged after their window was profiled are not profiled
-(run the job with ``--until`` a little behind the logger); their labels still count.
+not serve, the version that served most); rejections in a window without any prediction are
+not reported. Predictions logged after their window was profiled are not profiled (run the job
+with ``--until`` a little behind the logger); their labels still count.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -90,7 +100,11 @@ LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_in
 
 
 class MonitorJob:
-    """One model's monitor over a workspace; :meth:`run` does one incremental pass."""
+    """One model's monitor over a workspace; :meth:`run` does one incremental pass.
+
+    ``recompute_all`` recomputes every window open for labels, changed or not (after a repair
+    of the outcomes, say).
+    """
 
     def __init__(self, workspace: Workspace, *, recompute_all: bool = False) -> None:
         self.recompute_all = recompute_all
