@@ -96,28 +96,48 @@ def test_the_attempt_cap_counts_failures_since_the_last_accepted_attempt() -> No
     assert decide_retrain(series, other_kinds, config=capped, as_of=day(2)).retrain
 
 
-def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
-    def row(metric: str, value: float, status: str = "ok", window: int = 0) -> MetricRow:
-        return MetricRow("fraud", metric, day(window), day(window + 7), value, status)
+def daily(metric: str, values: list[float], status: str = "ok", **extra: object) -> list[MetricRow]:
+    return [
+        MetricRow("fraud", metric, day(index), day(index + 1), value, status, **extra)  # type: ignore[arg-type]
+        for index, value in enumerate(values)
+    ]
 
-    settings = config(triggers={"performance_drop": 0.1})
-    dropped = [row("estimated_recall", 0.78), row("estimated_recall", 0.52, window=7)]
+
+def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
+    settings = config(
+        triggers={"performance_drop": 0.1, "performance_metrics": ["recall", "pr_auc"]}
+    )
+    realized = daily("recall", [0.8] * 7 + [0.52] * 7)
     decision = decide_retrain(
-        dropped, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+        realized, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
     )
     assert decision.retrain and decision.trigger == "performance"
     assert decision.reason.startswith(
-        "estimated_recall 0.52 is 35% below the champion's holdout recall 0.8"
+        "recall 0.52 (mean of 7 windows to 2026-06-15) is 35% below the champion's "
+        "holdout recall 0.8"
     )
-    small = [row("recall", 0.75), row("pr_auc", 0.58)]
+    # an estimate is judged against its own first week, not against the holdout's realized
+    dropped = daily("estimated_recall", [0.65] * 7 + [0.45] * 7)
+    decision = decide_retrain(
+        dropped, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    )
+    assert decision.retrain and decision.reason.startswith(
+        "estimated_recall 0.45 (mean of 7 windows to 2026-06-15) is 31% below its estimate in "
+        "the first 7d served 0.65"
+    )
+    steady = daily("estimated_recall", [0.65] * 14)  # below the holdout, but as it always was
+    assert not decide_retrain(
+        steady, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    small = daily("recall", [0.75] * 7) + daily("pr_auc", [0.58] * 7)
     assert not decide_retrain(
         small, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
     ).retrain
-    immature = [row("recall", 0.2, status="immature")]
+    immature = daily("recall", [0.2] * 7, status="immature")
     assert not decide_retrain(
         immature, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
     ).retrain
-    other_version = [MetricRow("fraud", "recall", day(0), day(7), 0.2, "ok", model_version=2)]
+    other_version = daily("recall", [0.2] * 7, model_version=2)
     assert not decide_retrain(
         other_version,
         [],
@@ -129,6 +149,28 @@ def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
     off = config(triggers={"performance_drop": None})
     assert not decide_retrain(
         dropped, [], config=off, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+
+
+def test_one_noisy_window_or_a_short_series_does_not_fire() -> None:
+    settings = config(triggers={"performance_drop": 0.1})
+    noisy = daily("recall", [0.8, 0.82, 0.79, 0.81, 0.8, 0.78, 0.3])  # mean 0.73
+    assert (
+        decide_retrain(noisy, [], config=settings, as_of=day(20), champion_metrics=CHAMPION).retrain
+        is False
+    )
+    short = daily("recall", [0.2] * 4)  # fewer than performance_min_windows (5)
+    assert not decide_retrain(
+        short, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    # precision follows the fraud rate at a fixed flag rate: not a trigger unless asked for
+    precision = daily("precision", [0.1] * 7)
+    assert not decide_retrain(
+        precision, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    asked = config(triggers={"performance_metrics": ["precision"]})
+    assert decide_retrain(
+        precision, [], config=asked, as_of=day(20), champion_metrics=CHAMPION
     ).retrain
 
 

@@ -5,6 +5,8 @@ Importing a command module registers its commands on :data:`app`.
 
 from __future__ import annotations
 
+from watchkeeper.cli import agent_command as agent_command  # `run`, `ingest`
+from watchkeeper.cli import demo_command as demo_command  # `demo`
 from watchkeeper.cli import drift_command as drift_command  # `drift`
 from watchkeeper.cli import drill_command as drill_command  # `drill`
 from watchkeeper.cli import features_command as features_command  # `features`, `skew-check`

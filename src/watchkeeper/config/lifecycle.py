@@ -176,12 +176,29 @@ class AlertsConfig(Section):
     delivery_attempts: int = Field(default=3, ge=1)
 
 
+PerformanceMetric = Literal["recall", "precision", "pr_auc"]
+
+
 class RetrainTriggers(Section):
     """What starts a retraining attempt."""
 
     psi_features: int = Field(default=1, ge=1, description="features above the PSI alert level")
     psi_windows: int = Field(default=2, ge=1, description="for this many consecutive windows")
     performance_drop: float | None = Field(default=0.1, ge=0, le=1)
+    performance_metrics: list[PerformanceMetric] = Field(
+        default_factory=lambda: list[PerformanceMetric](["recall"]),
+        description=(
+            "metrics whose drop (realized or estimated) triggers; precision follows the fraud "
+            "rate at a fixed flag rate, and a day's PR AUC is noisy: add them deliberately"
+        ),
+    )
+    performance_window: Duration = Field(
+        default=timedelta(days=7),
+        description="the drop is judged on the mean of the windows within this span",
+    )
+    performance_min_windows: int = Field(
+        default=5, ge=1, description="windows with a value needed within the span"
+    )
     schedule: Duration | None = None
 
 

@@ -68,17 +68,18 @@ def average_precision_interval(
     >>> interval = average_precision_interval(0.8, positives=200)
     >>> round(interval.low, 3), round(interval.high, 3)
     (0.739, 0.85)
+    >>> average_precision_interval(1e-9, positives=1).low  # no overflow
+    0.0
     """
     if positives <= 0 or not 0 < average_precision < 1:
         return Interval(0.0, 1.0, confidence)
+    from scipy.special import expit  # stable where exp would overflow (a tiny AP)
     from scipy.stats import norm
 
     z = float(norm.ppf(0.5 + confidence / 2))
     logit = math.log(average_precision / (1 - average_precision))
     spread = z / math.sqrt(positives * average_precision * (1 - average_precision))
-    return Interval(
-        1 / (1 + math.exp(-(logit - spread))), 1 / (1 + math.exp(-(logit + spread))), confidence
-    )
+    return Interval(float(expit(logit - spread)), float(expit(logit + spread)), confidence)
 
 
 def realized_performance(

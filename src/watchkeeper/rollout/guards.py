@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from watchkeeper.config.lifecycle import RolloutGuards
 from watchkeeper.monitoring.drift_statistics import population_stability_index
+from watchkeeper.monitoring.intervals import wilson_interval
 
 SCORE_BINS = 10
 """Scores are counted on ten equal-width bins of [0, 1] for the PSI guard."""
@@ -206,13 +207,29 @@ def realized_checks(
 def _flag_ratio(
     name: str, challenger: RouteStatistics, expected: float, guards: RolloutGuards
 ) -> GuardCheck:
-    """The flag rate's ratio to ``expected``, both ways (too many flags or too few)."""
+    """The flag rate's ratio to ``expected``, both ways (too many flags or too few).
+
+    Flags cluster by card (a stolen card is used many times, and the canary splits traffic
+    by card), so a day's point estimate swings widely; the ratio judged is that of the end of
+    the challenger's 95% Wilson interval nearest to ``expected``: the guard fails only when
+    the whole interval lies beyond the limit.
+
+    >>> from watchkeeper.config.lifecycle import RolloutGuards
+    >>> _flag_ratio("f", RouteStatistics(events=600, flags=17), 0.01, RolloutGuards()).passed
+    True
+    >>> _flag_ratio("f", RouteStatistics(events=600, flags=40), 0.01, RolloutGuards()).passed
+    False
+    """
     floor = 1.0 / max(challenger.events, 1)
-    ratio = max(challenger.flag_rate, floor) / max(expected, floor)
-    symmetric = max(ratio, 1.0 / ratio)
-    return GuardCheck(
-        name, symmetric, guards.max_flag_rate_ratio, symmetric <= guards.max_flag_rate_ratio
-    )
+    interval = wilson_interval(challenger.flags, challenger.events)
+    reference = max(expected, floor)
+    if interval.low > reference:
+        ratio = max(interval.low, floor) / reference
+    elif interval.high < reference:
+        ratio = reference / max(interval.high, floor)
+    else:
+        ratio = 1.0
+    return GuardCheck(name, ratio, guards.max_flag_rate_ratio, ratio <= guards.max_flag_rate_ratio)
 
 
 __all__ = [

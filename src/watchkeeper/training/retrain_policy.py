@@ -213,38 +213,63 @@ def performance_trigger(
     champion_metrics: Mapping[str, Any],
     champion_version: int | None,
 ) -> tuple[str, str] | None:
-    """The performance trigger's reason: the largest relative drop beyond the limit."""
-    limit = config.triggers.performance_drop
+    """The performance trigger's reason: the largest relative drop beyond the limit.
+
+    A daily window holds a handful of frauds, so one window's precision or recall is noise:
+    each metric (realized, or ``estimated_``) is judged on the mean of its judged windows
+    ending within ``triggers.performance_window`` of its latest one, and only with at least
+    ``triggers.performance_min_windows`` of them. A realized metric is compared with the
+    champion's holdout value; an estimate with the champion's own estimate over its first
+    span of service (like with like: an estimate carries its own bias, so it is never
+    compared with a realized value).
+    """
+    triggers = config.triggers
+    limit = triggers.performance_drop
     if limit is None:
         return None
-    latest: dict[str, MetricRow] = {}
+    series: dict[str, list[MetricRow]] = defaultdict(list)
     for row in rows:
         base = row.metric.removeprefix("estimated_")
         if (
-            base not in PERFORMANCE_METRICS
+            base not in triggers.performance_metrics
             or row.feature is not None
             or row.value is None
             or row.status in UNJUDGED_STATUSES
             or (champion_version is not None and row.model_version not in (None, champion_version))
         ):
             continue
-        if row.metric not in latest or row.window_end > latest[row.metric].window_end:
-            latest[row.metric] = row
+        series[row.metric].append(row)
+    span, needed = triggers.performance_window, triggers.performance_min_windows
     worst: tuple[float, str] | None = None
-    for name, row in latest.items():
+    for name, found in series.items():
         base = name.removeprefix("estimated_")
-        reference = champion_metrics.get(base)
-        if not isinstance(reference, int | float) or reference <= 0 or row.value is None:
+        latest = max(row.window_end for row in found)
+        recent = [row for row in found if row.window_end > latest - span]
+        if len(recent) < needed:
             continue
-        drop = (reference - row.value) / reference
+        if name == base:  # realized: against the holdout's realized value
+            reference, against = champion_metrics.get(base), f"the champion's holdout {base}"
+        else:  # estimated: against its own estimate on the first span it served
+            first = min(row.window_end for row in found)
+            early = [row for row in found if row.window_end <= first + span - timedelta(days=1)]
+            reference = _mean(early) if len(early) >= needed else None
+            against = f"its estimate in the first {format_duration(span)} served"
+        if not isinstance(reference, int | float) or reference <= 0:
+            continue
+        mean = _mean(recent)
+        drop = (reference - mean) / reference
         if drop > limit and (worst is None or drop > worst[0]):
             worst = (
                 drop,
-                f"{name} {_number(row.value)} is {drop:.0%} below the champion's holdout "
-                f"{base} {_number(reference)} (window ending {row.window_end.date().isoformat()}; "
-                f"limit {limit:.0%})",
+                f"{name} {_number(mean)} (mean of {len(recent)} windows to "
+                f"{latest.date().isoformat()}) is {drop:.0%} below {against} "
+                f"{_number(reference)} (limit {limit:.0%})",
             )
     return None if worst is None else ("performance", worst[1])
+
+
+def _mean(rows: Sequence[MetricRow]) -> float:
+    return sum(float(row.value or 0.0) for row in rows) / len(rows)
 
 
 def schedule_trigger(

@@ -1,0 +1,189 @@
+"""One tick of the loop: ingest, monitor, alerts, retraining, rollout — in that order.
+
+Each step is its own idempotent function, so cron or an orchestrator can run them one by one
+(``watchkeeper ingest``, ``monitor``, ``retrain``, ``rollout evaluate``) instead of the agent:
+
+1. :func:`ingest` commits the spooled events (predictions, transactions, outcomes) to the
+   event store;
+2. :func:`monitor` profiles the windows completed by now, recomputes the windows still
+   waiting for labels and evaluates the alert rules (alerts go to the owner's channels);
+3. :func:`retrain_if_due` asks the retrain policy; when it says so (and no canary runs), one
+   validated attempt trains a challenger, and an accepted challenger starts its canary;
+4. :func:`advance_rollout` checks the running canary's guards on what was logged: it rolls
+   back at once on a failed guard, promotes when the duration and the event count are
+   reached, or waits.
+
+All steps read the time from the workspace's clock: the wall clock in production, the event
+time when a history is replayed (the demo).
+
+>>> import tempfile
+>>> from pathlib import Path
+>>> from watchkeeper.workspace import Workspace
+>>> with Workspace.open(Workspace.create(Path(tempfile.mkdtemp()) / "ws")) as workspace:
+...     report = run_tick(workspace)
+>>> report.monitor is None, report.notes[0]
+(True, "monitoring skipped: model 'card-fraud' has no champion to monitor; promote a version first")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from watchkeeper.errors import RegistryError
+from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult
+from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
+from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
+from watchkeeper.training.policy_check import consult_workspace_policy
+from watchkeeper.training.retrain_policy import RetrainDecision
+from watchkeeper.workspace import Workspace
+
+AGENT_ACTOR = "watchkeeper agent"
+"""Who the audit log says acted when the loop trains, starts, promotes or rolls back."""
+
+
+@dataclass(frozen=True)
+class RetrainStep:
+    """What the retraining step decided and, if it trained, the attempt and canary."""
+
+    decision: RetrainDecision | None
+    run: TrainingRun | None = None
+    canary_version: int | None = None
+    skipped: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary."""
+        attempt = None if self.run is None else self.run.attempt
+        return {
+            "retrain": None if self.decision is None else self.decision.retrain,
+            "reason": self.skipped or (None if self.decision is None else self.decision.reason),
+            "attempt": None
+            if attempt is None
+            else {
+                "accepted": attempt.accepted,
+                "version": attempt.challenger_version,
+                "reason": attempt.reason,
+            },
+            "canary_version": self.canary_version,
+        }
+
+
+@dataclass(frozen=True)
+class TickReport:
+    """What one tick did, step by step."""
+
+    at: datetime
+    ingested_rows: int
+    monitor: MonitorResult | None
+    retrain: RetrainStep
+    rollout: RolloutEvaluation | None
+    notes: tuple[str, ...] = field(default=())
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary of the tick."""
+        rollout = self.rollout
+        return {
+            "at": self.at.isoformat(),
+            "ingested_rows": self.ingested_rows,
+            "monitor": None if self.monitor is None else self.monitor.to_dict(),
+            "retrain": self.retrain.to_dict(),
+            "rollout": None
+            if rollout is None
+            else {
+                "action": rollout.action,
+                "checks": [vars(check) for check in rollout.checks],
+                "alert": rollout.alert,
+            },
+            "notes": list(self.notes),
+        }
+
+
+def ingest(workspace: Workspace) -> int:
+    """Commit the spooled events to the event store; the number of rows committed."""
+    return workspace.events.flush().rows
+
+
+def monitor(workspace: Workspace, until: datetime) -> MonitorResult:
+    """One incremental monitor pass up to ``until`` (alert rules evaluated after it)."""
+    return MonitorJob(workspace).run(until)
+
+
+def retrain_if_due(
+    workspace: Workspace,
+    now: datetime,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> RetrainStep:
+    """Ask the retrain policy; train, validate and start a canary when it says so.
+
+    Nothing starts while a canary runs (its result decides first) or when the workspace
+    disables retraining.
+    """
+    registry = ModelRegistry.for_workspace(workspace)
+    if registry.metadata.rollouts.active(registry.model_name) is not None:
+        return RetrainStep(None, skipped="a canary is running: its result comes first")
+    decision = consult_workspace_policy(workspace, as_of=now)
+    if not decision.retrain:
+        return RetrainStep(decision)
+    run = run_training_attempt(
+        workspace,
+        trigger=decision.reason,
+        validate=True,
+        as_of=now,
+        actor=AGENT_ACTOR,
+        progress=progress,
+    )
+    version = run.attempt.challenger_version
+    if not run.attempt.accepted or version is None:
+        return RetrainStep(decision, run)
+    controller = RolloutController(registry, workspace.config.rollout, workspace.clock)
+    controller.start(version, actor=AGENT_ACTOR, reason=f"retrained: {decision.reason}")
+    return RetrainStep(decision, run, canary_version=version)
+
+
+def advance_rollout(workspace: Workspace) -> RolloutEvaluation:
+    """Check the running canary's guards on the logged predictions (``idle`` when none)."""
+    registry = ModelRegistry.for_workspace(workspace)
+    controller = RolloutController(registry, workspace.config.rollout, workspace.clock)
+    return controller.evaluate_from_events(workspace.events, actor=AGENT_ACTOR)
+
+
+def run_tick(
+    workspace: Workspace,
+    *,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> TickReport:
+    """Run the four steps once, at ``now`` (default: the workspace clock's now)."""
+    moment = now if now is not None else workspace.clock.now()
+    notes: list[str] = []
+    rows = ingest(workspace)
+    result: MonitorResult | None = None
+    try:
+        result = monitor(workspace, moment)
+    except RegistryError as error:
+        notes.append(f"monitoring skipped: {error}")
+    if result is None:
+        return TickReport(
+            moment, rows, None, RetrainStep(None, skipped="no champion"), None, tuple(notes)
+        )
+    retrain = retrain_if_due(workspace, moment, progress=progress)
+    rollout = advance_rollout(workspace)
+    if rollout.alert is not None:
+        notes.append(rollout.alert)
+    return TickReport(moment, rows, result, retrain, rollout, tuple(notes))
+
+
+__all__ = [
+    "AGENT_ACTOR",
+    "RetrainStep",
+    "TickReport",
+    "advance_rollout",
+    "ingest",
+    "monitor",
+    "retrain_if_due",
+    "run_tick",
+]
