@@ -9,8 +9,8 @@ first model, event for event — the replayed service path and the frozen run ag
 from __future__ import annotations
 
 import json
-from itertools import pairwise
 from datetime import date
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
