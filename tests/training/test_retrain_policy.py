@@ -113,7 +113,7 @@ def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
     )
     assert decision.retrain and decision.trigger == "performance"
     assert decision.reason.startswith(
-        "recall 0.52 (mean of 7 windows to 2026-06-15) is 35% below the champion's "
+        "recall 0.52 (pooled over 7 windows to 2026-06-15) is 35% below the champion's "
         "holdout recall 0.8"
     )
     # an estimate is judged against its own first week, not against the holdout's realized
@@ -122,7 +122,7 @@ def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
         dropped, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
     )
     assert decision.retrain and decision.reason.startswith(
-        "estimated_recall 0.45 (mean of 7 windows to 2026-06-15) is 31% below its estimate in "
+        "estimated_recall 0.45 (pooled over 7 windows to 2026-06-15) is 31% below its estimate in "
         "the first 7d served 0.65"
     )
     steady = daily("estimated_recall", [0.65] * 14)  # below the holdout, but as it always was
@@ -159,6 +159,11 @@ def test_one_noisy_window_or_a_short_series_does_not_fire() -> None:
         decide_retrain(noisy, [], config=settings, as_of=day(20), champion_metrics=CHAMPION).retrain
         is False
     )
+    # a day with one fraud missed weighs one twentieth of a day with twenty frauds caught
+    bursty = daily("recall", [1.0, 0.0] * 4) + daily("positive_labels", [20.0, 1.0] * 4)
+    assert not decide_retrain(
+        bursty, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
     short = daily("recall", [0.2] * 4)  # fewer than performance_min_windows (5)
     assert not decide_retrain(
         short, [], config=settings, as_of=day(20), champion_metrics=CHAMPION

@@ -216,8 +216,9 @@ def performance_trigger(
     """The performance trigger's reason: the largest relative drop beyond the limit.
 
     A daily window holds a handful of frauds, so one window's precision or recall is noise:
-    each metric (realized, or ``estimated_``) is judged on the mean of its judged windows
-    ending within ``triggers.performance_window`` of its latest one, and only with at least
+    each metric (realized, or ``estimated_``) is judged on its judged windows ending within
+    ``triggers.performance_window`` of its latest one, pooled (realized values weighted by
+    the windows' known positives, estimates by their scored events), and only with at least
     ``triggers.performance_min_windows`` of them. A realized metric is compared with the
     champion's holdout value; an estimate with the champion's own estimate over its first
     span of service (like with like: an estimate carries its own bias, so it is never
@@ -228,6 +229,7 @@ def performance_trigger(
     if limit is None:
         return None
     series: dict[str, list[MetricRow]] = defaultdict(list)
+    weights = _window_weights(rows, champion_version)
     for row in rows:
         base = row.metric.removeprefix("estimated_")
         if (
@@ -247,29 +249,57 @@ def performance_trigger(
         recent = [row for row in found if row.window_end > latest - span]
         if len(recent) < needed:
             continue
+        weight = weights["positive_labels" if name == base else "scored_events"]
         if name == base:  # realized: against the holdout's realized value
             reference, against = champion_metrics.get(base), f"the champion's holdout {base}"
         else:  # estimated: against its own estimate on the first span it served
             first = min(row.window_end for row in found)
             early = [row for row in found if row.window_end <= first + span - timedelta(days=1)]
-            reference = _mean(early) if len(early) >= needed else None
+            reference = _pooled(early, weight) if len(early) >= needed else None
             against = f"its estimate in the first {format_duration(span)} served"
         if not isinstance(reference, int | float) or reference <= 0:
             continue
-        mean = _mean(recent)
+        mean = _pooled(recent, weight)
         drop = (reference - mean) / reference
         if drop > limit and (worst is None or drop > worst[0]):
             worst = (
                 drop,
-                f"{name} {_number(mean)} (mean of {len(recent)} windows to "
+                f"{name} {_number(mean)} (pooled over {len(recent)} windows to "
                 f"{latest.date().isoformat()}) is {drop:.0%} below {against} "
                 f"{_number(reference)} (limit {limit:.0%})",
             )
     return None if worst is None else ("performance", worst[1])
 
 
-def _mean(rows: Sequence[MetricRow]) -> float:
-    return sum(float(row.value or 0.0) for row in rows) / len(rows)
+def _window_weights(
+    rows: Sequence[MetricRow], champion_version: int | None
+) -> dict[str, dict[tuple[datetime, int | None], float]]:
+    """Per window, its known positives and its scored events: the weights that pool daily
+    values into one figure for a span (a day with one fraud must not count as much as a day
+    with twenty)."""
+    weights: dict[str, dict[tuple[datetime, int | None], float]] = {
+        "positive_labels": {},
+        "scored_events": {},
+    }
+    for row in rows:
+        ours = champion_version is None or row.model_version in (None, champion_version)
+        if ours and row.metric in weights and row.feature is None and row.value is not None:
+            weights[row.metric][(row.window_end, row.model_version)] = float(row.value)
+    return weights
+
+
+def _pooled(
+    rows: Sequence[MetricRow], weights: Mapping[tuple[datetime, int | None], float]
+) -> float:
+    """The windows' values pooled by their weights (equal weights where none is known)."""
+    pairs = [
+        (float(row.value or 0.0), weights.get((row.window_end, row.model_version), 1.0))
+        for row in rows
+    ]
+    total = sum(weight for _, weight in pairs)
+    if total <= 0:
+        return sum(value for value, _ in pairs) / len(pairs)
+    return sum(value * weight for value, weight in pairs) / total
 
 
 def schedule_trigger(
