@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,10 +14,11 @@ from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import StorageError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.window_profile_store import WindowProfileStore
+from watchkeeper.monitoring.window_profile_store import LEGACY_INDEX_FOLDER, WindowProfileStore
 from watchkeeper.monitoring.windows import Window
 from watchkeeper.storage.artifact_folder import FolderArtifactStore
 from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.workspace import Workspace
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 
@@ -58,3 +60,21 @@ def test_two_hosts_share_the_index_and_a_rewrite_keeps_one_entry(
         assert WindowProfileStore(artifacts, second_host.window_profiles, "other").versions() == []
         with pytest.raises(StorageError, match="no stored window profile of 'fraud' version 3"):
             reader.merged(3, [window(0)])
+
+
+def test_a_file_index_of_an_earlier_release_is_moved_into_the_database(
+    monitored_traffic: Any,
+) -> None:
+    with Workspace.open(monitored_traffic.root) as opened:
+        sha256 = opened.artifacts.put_bytes(profile([1.0, 5.0]).to_bytes()).sha256
+    legacy = monitored_traffic.root / LEGACY_INDEX_FOLDER / "card-fraud" / "v1"
+    legacy.mkdir(parents=True)
+    (legacy / "20260601T000000Z.sha256").write_text(sha256, encoding="ascii")
+    with Workspace.open(monitored_traffic.root) as opened:
+        store = WindowProfileStore.for_workspace(opened)
+        assert store.windows(1) == [window(0)]
+        stored = store.get(1, window(0))
+        assert stored is not None and stored.rows == 2
+        assert WindowProfileStore.for_workspace(opened).windows(1) == [window(0)]
+    assert not (monitored_traffic.root / LEGACY_INDEX_FOLDER).exists()
+    assert (monitored_traffic.root / "monitoring" / "window_profiles.imported").is_dir()

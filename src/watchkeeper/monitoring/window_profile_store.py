@@ -34,8 +34,10 @@ same window leave one entry. Report windows are never rescanned:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from watchkeeper.errors import StorageError
@@ -48,6 +50,8 @@ if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
 PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.window-profile+json"
+LEGACY_INDEX_FOLDER = Path("monitoring") / "window_profiles"
+"""Where earlier releases kept the index as files, relative to the workspace."""
 
 
 class WindowProfileStore:
@@ -60,10 +64,33 @@ class WindowProfileStore:
 
     @classmethod
     def for_workspace(cls, workspace: Workspace) -> WindowProfileStore:
-        """The store of the workspace's model: its artifact store and metadata database."""
-        return cls(
+        """The store of the workspace's model: its artifact store and metadata database.
+
+        An index left as files by an earlier release (``monitoring/window_profiles`` in the
+        workspace) is moved into the database once, and its folder renamed ``.imported``.
+        """
+        store = cls(
             workspace.artifacts, workspace.metadata.window_profiles, workspace.config.model.name
         )
+        legacy = workspace.root / LEGACY_INDEX_FOLDER
+        if legacy.is_dir():
+            store.import_legacy_index(legacy, workspace.config.monitoring.window)
+            with contextlib.suppress(OSError):  # another process imported it at the same time
+                legacy.rename(legacy.with_name(legacy.name + ".imported"))
+        return store
+
+    def import_legacy_index(self, folder: Path, length: timedelta) -> int:
+        """Record the entries of a file index (``MODEL/vN/START.sha256`` under ``folder``)
+        missing from the database; windows are ``length`` long. Returns how many."""
+        imported = 0
+        for path in sorted((folder / self.model).glob("v*/*.sha256")):
+            version = int(path.parent.name[1:])
+            start = datetime.strptime(path.stem, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            if self.index.get(self.model, version, start, start + length) is None:
+                sha256 = path.read_text(encoding="ascii").strip()
+                self.index.put(self.model, version, start, start + length, sha256=sha256)
+                imported += 1
+        return imported
 
     def put(self, version: int, window: Window, profile: DatasetProfile) -> str:
         """Store the profile of ``version`` over ``window``; return its sha256."""
@@ -107,4 +134,4 @@ class WindowProfileStore:
         return DatasetProfile.merge_all(found)
 
 
-__all__ = ["PROFILE_MEDIA_TYPE", "WindowProfileStore"]
+__all__ = ["LEGACY_INDEX_FOLDER", "PROFILE_MEDIA_TYPE", "WindowProfileStore"]
