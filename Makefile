@@ -6,8 +6,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-DEMO_WORKSPACE ?= demo-workspace
-DEMO_PER_DAY ?= 5000
+DEMO_OUT ?= watchkeeper-demo
 
 .PHONY: demo test lint typecheck unit bench clean
 
@@ -18,17 +17,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
-# The case study in brief: 18 months of card traffic, a champion trained before the shift
-# (day 540, 2026-06-24), a retraining attempt on matured post-shift labels validated against
-# it, the registry and the readiness scorecard.
+# The case study replayed twice on one simulated stream: without watchkeeper (the first model
+# frozen) and with it (monitoring, alerts, retraining, validation, canary), side by side.
 demo: $(STAMP)
-	rm -rf $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper init $(DEMO_WORKSPACE) --example fraud
-	$(BIN)/watchkeeper simulate --preset case-study --per-day $(DEMO_PER_DAY) --workspace $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper train --as-of 2026-06-01 --workspace $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper retrain --as-of 2026-12-01 --reason "new merchant segment and adapted fraud" --workspace $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper models --workspace $(DEMO_WORKSPACE)
-	$(BIN)/watchkeeper readiness --workspace $(DEMO_WORKSPACE)
+	$(BIN)/watchkeeper demo --out $(DEMO_OUT)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -46,4 +38,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/simulate_speed.py --quick
 
 clean:
-	rm -rf $(VENV) $(DEMO_WORKSPACE) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache .mypy_cache .ruff_cache

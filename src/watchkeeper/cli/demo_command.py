@@ -6,6 +6,7 @@ run's workspace, ``report.html`` and ``summary.json``.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -41,6 +42,9 @@ def demo(
     """Replay the case study twice — frozen model vs watched loop — and compare the money."""
     from watchkeeper.demo.replay import DemoSettings, money_line, run_demo
 
+    # the watched run's alerts go to the log channel every day they fire; the summary lists
+    # them, so they are not repeated over the progress bar
+    logging.getLogger("watchkeeper.alerts").addHandler(logging.NullHandler())
     settings = DemoSettings(
         seed=seed, scale=scale, history_days=history_days, days=days, shift_day=shift_day
     )
