@@ -213,7 +213,7 @@ REJECTIONS = EventTableDefinition(
         [
             # unique per rejection: the key, so distinct rejections never collapse
             _field("rejection_id", pa.string()),
-            # the event's time if it parsed, else the receiving clock's now
+            # the event's time if it parsed, else (left empty) the receiving clock's now
             _field("ts", TIMESTAMP),
             _field("event_id", pa.string(), required=False),
             _field("reason", pa.string()),
@@ -225,6 +225,7 @@ REJECTIONS = EventTableDefinition(
     time_column="ts",
     key_columns=("rejection_id",),
     duplicate_policy=DuplicatePolicy.FIRST_ARRIVAL,
+    received_column="ts",  # an event whose time did not parse is dated by the store's clock
 )
 
 EVENT_TABLES: Mapping[str, EventTableDefinition] = MappingProxyType(

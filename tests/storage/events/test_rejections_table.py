@@ -32,7 +32,7 @@ def test_the_definition_keeps_the_agreed_columns() -> None:
     definition = event_table("rejections")
     assert definition is REJECTIONS
     assert definition.time_column == "ts"
-    assert definition.required_columns == ("rejection_id", "ts", "reason", "source")
+    assert definition.required_columns == ("rejection_id", "reason", "source")  # ts: see below
     assert [field.name for field in definition.schema if field.nullable] == [
         "event_id",
         "field",
@@ -51,3 +51,15 @@ def test_distinct_rejections_of_one_event_are_all_kept(delta_store: DeltaEventSt
 def test_a_rejection_without_a_reason_is_refused(delta_store: DeltaEventStore) -> None:
     with pytest.raises(SchemaError, match="reason"):
         delta_store.append("rejections", rejections(1).drop_columns(["reason"]))
+
+
+def test_a_rejection_without_a_time_is_dated_by_the_store_clock(
+    delta_store: DeltaEventStore,
+) -> None:
+    undated = rejections(2).set_column(
+        1, "ts", pa.array([MOMENT, None], pa.timestamp("us", tz="UTC"))
+    )
+    receipt = delta_store.append("rejections", undated)
+    delta_store.flush()
+    stored = delta_store.read("rejections").sort("rejection_id")
+    assert stored["ts"].to_list() == [MOMENT, receipt.received_at]
