@@ -13,8 +13,10 @@ One run, side by side, load from separate processes on loopback:
 For each server: the peak (closed loop, ``--connections`` concurrent clients in
 ``--clients`` processes, for ``--seconds``) and p50/p99 latency at that peak; then p50/p99 in
 an open loop at 80% of the peak rate. ``--quick`` uses tiny settings to check the script runs.
+``--baseline-src DIR`` adds ``watchkeeper-baseline``: the service run from another copy of
+``src`` (an earlier version), for before/after figures in one run on the same machine state.
 
-    .venv/bin/python benchmarks/serve_load.py [--quick] [--workers 1 2]
+    .venv/bin/python benchmarks/serve_load.py [--quick] [--workers 1 2] [--baseline-src DIR]
 """
 
 from __future__ import annotations
@@ -120,11 +122,14 @@ def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> P
 
 
 def start_server(
-    kind: str, root: Path, workers: int, folder: Path
+    kind: str, root: Path, workers: int, folder: Path, baseline_src: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     environment = {**os.environ, "WATCHKEEPER_WORKSPACE": str(root), "PYTHONPATH": str(folder)}
-    if kind == "watchkeeper":
+    if kind == "watchkeeper-baseline":
+        assert baseline_src is not None
+        environment["PYTHONPATH"] = os.pathsep.join([str(baseline_src), str(folder)])
+    if kind in ("watchkeeper", "watchkeeper-baseline"):
         command = [
             sys.executable,
             "-c",
@@ -267,7 +272,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--clients", type=int, default=2)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--baseline-src", type=Path, default=None)
     arguments = parser.parse_args()
+    kinds = KINDS if arguments.baseline_src is None else (*KINDS, "watchkeeper-baseline")
     seconds = 2.0 if arguments.quick else arguments.seconds
     trees = 20 if arguments.quick else 200
     folder = Path(tempfile.mkdtemp(prefix="serve_load_"))
@@ -275,8 +282,8 @@ def main() -> None:
     offset = 0
     for workers in arguments.workers:
         root = build_workspace(folder, trees, "memory" if workers == 1 else "sqlite")
-        for kind in KINDS:
-            process, port = start_server(kind, root, workers, folder)
+        for kind in kinds:
+            process, port = start_server(kind, root, workers, folder, arguments.baseline_src)
             try:
                 offset += 10**9
                 peak = load(port, arguments.clients, arguments.connections, seconds, None, offset)
@@ -294,7 +301,7 @@ def main() -> None:
                 process.wait(timeout=30)
             rows.append((kind, workers, peak, paced))
             print(
-                f"{kind:12s} workers={workers} peak {peak['throughput']:8.0f}/s "
+                f"{kind:20s} workers={workers} peak {peak['throughput']:8.0f}/s "
                 f"p50 {peak['p50_ms']:6.2f} ms p99 {peak['p99_ms']:6.2f} ms | at 80%: "
                 f"p50 {paced['p50_ms']:6.2f} ms p99 {paced['p99_ms']:6.2f} ms",
                 flush=True,
@@ -311,6 +318,14 @@ def main() -> None:
             f"workers={workers}: watchkeeper at {share:.0%} of the bare endpoint's throughput; "
             f"with logging at {logging_cost:.0%} of its own throughput without logging"
         )
+        baseline = [row for row in rows if row[0] == "watchkeeper-baseline" and row[1] == workers]
+        if baseline and baseline[0][2]["throughput"]:
+            before = baseline[0][2]["throughput"]
+            print(
+                f"workers={workers}: baseline at {before / bare['throughput']:.0%} of the bare "
+                f"endpoint; this version at {ours['throughput'] / before:.2f}x the baseline"
+            )
+    print(f"load average (1, 5, 15 min) at the end: {os.getloadavg()}")
 
 
 if __name__ == "__main__":

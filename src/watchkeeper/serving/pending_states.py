@@ -13,7 +13,8 @@ earlier events). A failed append is dropped unwritten; an event staged after it 
 saw it, which the service accepts for a storage failure (the client retries the failed one,
 and retries are folded once).
 
-Not thread-safe by itself: the scorer calls it under its lock.
+Not thread-safe by itself: callers hold :attr:`PendingStates.lock` (the scorer's lock; the
+scorers a service builds over time share it, and the held states).
 
 >>> from watchkeeper.features.entity_state import EntityState
 >>> from watchkeeper.features.state.memory import MemoryStateStore
@@ -33,6 +34,7 @@ Not thread-safe by itself: the scorer calls it under its lock.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 
 from watchkeeper.features.entity_state import EntityState
@@ -44,6 +46,7 @@ class PendingStates:
 
     def __init__(self, store: EntityStateStore) -> None:
         self.store = store
+        self.lock = threading.Lock()
         self._tickets: dict[int, dict[str, EntityState]] = {}
         self._latest: dict[str, list[int]] = {}
         """Per key, the tickets holding a state of it, oldest first."""

@@ -3,8 +3,8 @@
 One event goes features (computed on copies of its keys' states) -> router -> model ->
 prediction rows appended to the event store's spool (durable before the caller answers) ->
 the folded states stored. Concurrent requests overlap: only the features are computed under
-the scorer's lock, the appends of requests in flight share a spool commit, and the states they
-fold wait in :class:`~watchkeeper.serving.pending_states.PendingStates` (visible to the events
+the scorer's lock, the prediction rows of requests in flight are appended together
+(:class:`~watchkeeper.serving.grouped_append.GroupedAppender`), and the states they fold wait in :class:`~watchkeeper.serving.pending_states.PendingStates` (visible to the events
 after them) until their log is durable. A rejected event raises
 :class:`~watchkeeper.errors.InvalidInputError` before anything is written. A micro-batch is validated whole first (one bad event rejects the batch, naming
 its position); its events are then computed in order, each seeing the ones before it.
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import threading
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -26,7 +25,6 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-import pyarrow as pa
 
 from watchkeeper.clock import Clock
 from watchkeeper.config.workspace_file import KeysConfig
@@ -42,6 +40,7 @@ from watchkeeper.rollout.router import (
     SHADOW_SUFFIX,
     Route,
 )
+from watchkeeper.serving.grouped_append import GroupedAppender
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
@@ -112,16 +111,17 @@ class Scorer:
         self.events = events
         self.keys = keys
         self.clock = clock
-        self._pending = PendingStates(state)
+        self._pending = state if isinstance(state, PendingStates) else PendingStates(state)
         self._engine = OnlineFeatureEngine(models.champion_spec, self._pending)
         self._challenger_engine: OnlineFeatureEngine | None = None
         spec = models.challenger_spec
         if spec is not None and spec.content_hash != models.champion_spec.content_hash:
             self._challenger_engine = OnlineFeatureEngine(spec, self._pending)
-        self._lock = threading.Lock()
+        self._lock = self._pending.lock
         self.errors: dict[str, int] = {}
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
         self._predictions = event_table("predictions")
+        self._log = GroupedAppender(events, "predictions", self._predictions.schema)
 
     @property
     def spec_inputs(self) -> tuple[str, ...]:
@@ -216,7 +216,7 @@ class Scorer:
         try:
             results = self._predict(prepared, started, source)
             if self.log_predictions:
-                self.events.append("predictions", self._rows(prepared, results))
+                self._log.append(self._rows(prepared, results))
             durable = True
         finally:
             with self._lock:
@@ -292,7 +292,9 @@ class Scorer:
             )
         return results
 
-    def _rows(self, prepared: Sequence[_Prepared], results: Sequence[ScoreResult]) -> pa.Table:
+    def _rows(
+        self, prepared: Sequence[_Prepared], results: Sequence[ScoreResult]
+    ) -> dict[str, list[Any]]:
         columns: dict[str, list[Any]] = {name: [] for name in self._predictions.schema.names}
         for item, result in zip(prepared, results, strict=True):
             raw = json.dumps(item.event, sort_keys=True, default=str)
@@ -329,7 +331,7 @@ class Scorer:
                 columns["latency_ms"].append(result.latency_ms)
                 columns["raw_input"].append(raw)
                 columns["features"].append(json.dumps(features or item.features, default=_plain))
-        return pa.Table.from_pydict(columns, schema=self._predictions.schema)
+        return columns
 
 
 def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarray[Any, Any]:

@@ -20,6 +20,7 @@ from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.models import load_serving_models
 from watchkeeper.serving.monitoring_gauges import MonitoringCollector
+from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
@@ -59,6 +60,8 @@ class ScoringService:
             event_time=self.config.keys.event_time,
         )
         self.state = state if state is not None else self._open_state()
+        self.pending_states = PendingStates(self.state)
+        """Shared by every scorer this service builds: states of requests still in flight."""
         self.refresh_seconds = refresh_seconds
         self.log_predictions = log_predictions
         self._scorer: Scorer | None = None
@@ -115,7 +118,7 @@ class ScoringService:
         models = load_serving_models(self.registry)
         return Scorer(
             models,
-            self.state,
+            self.pending_states,
             self.workspace.events,
             self.config.keys,
             self.clock,

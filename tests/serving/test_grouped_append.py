@@ -1,0 +1,90 @@
+"""Prediction rows of requests in flight go to the event store in one append."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pyarrow as pa
+import pytest
+
+from watchkeeper.errors import StorageError
+from watchkeeper.serving.grouped_append import GroupedAppender
+
+SCHEMA = pa.schema([("event_id", pa.string())])
+CALLERS = 10
+
+
+class HeldStore:
+    """Holds its first append until every other caller has queued; may fail the second."""
+
+    def __init__(self, fail_second: bool = False) -> None:
+        self.appends: list[list[str]] = []
+        self.first = threading.Event()
+        self.appender: GroupedAppender | None = None
+        self.fail_second = fail_second
+
+    def append(self, table: str, rows: pa.Table) -> None:
+        if not self.first.is_set():
+            self.first.set()
+            deadline = time.monotonic() + 10
+            assert self.appender is not None
+            while len(self.appender._queue) < CALLERS - 1 and time.monotonic() < deadline:
+                time.sleep(0.001)
+        elif self.fail_second:
+            raise StorageError("event spool: disk I/O error (test)")
+        self.appends.append(rows.column("event_id").to_pylist())
+
+
+def run_callers(store: HeldStore) -> dict[str, BaseException | None]:
+    appender = store.appender = GroupedAppender(store, "predictions", SCHEMA)
+    outcome: dict[str, BaseException | None] = {}
+
+    def call(label: str) -> None:
+        try:
+            appender.append({"event_id": [label, label + ":shadow"]})
+            outcome[label] = None
+        except StorageError as error:
+            outcome[label] = error
+
+    first = threading.Thread(target=call, args=("e0",))
+    first.start()
+    assert store.first.wait(10)
+    others = [threading.Thread(target=call, args=(f"e{n}",)) for n in range(1, CALLERS)]
+    for thread in others:
+        thread.start()
+    for thread in [first, *others]:
+        thread.join(10)
+    return outcome
+
+
+def test_callers_arriving_during_an_append_share_the_next_one() -> None:
+    store = HeldStore()
+    outcome = run_callers(store)
+    assert outcome == dict.fromkeys((f"e{n}" for n in range(CALLERS)), None)
+    assert [len(rows) for rows in store.appends] == [2, 2 * (CALLERS - 1)]
+    assert sorted(store.appends[1][::2]) == sorted(f"e{n}" for n in range(1, CALLERS))
+    assert store.appender is not None and store.appender.statistics.appends == 2
+
+
+def test_a_failed_append_raises_in_every_caller_of_its_group() -> None:
+    store = HeldStore(fail_second=True)
+    outcome = run_callers(store)
+    assert outcome["e0"] is None
+    failed = [label for label, error in outcome.items() if error is not None]
+    assert sorted(failed) == sorted(f"e{n}" for n in range(1, CALLERS))
+    assert store.appends == [["e0", "e0:shadow"]]
+    assert store.appender is not None
+    store.fail_second = False
+    store.appender.append({"event_id": ["later"]})  # the next group is unaffected
+    assert store.appends[-1] == ["later"]
+
+
+def test_rows_that_break_the_schema_raise_and_leave_the_appender_usable() -> None:
+    store = HeldStore()
+    store.first.set()
+    appender = GroupedAppender(store, "predictions", SCHEMA)
+    with pytest.raises(pa.ArrowTypeError):
+        appender.append({"event_id": [1.5]})
+    appender.append({"event_id": ["e1"]})
+    assert store.appends == [["e1"]]
