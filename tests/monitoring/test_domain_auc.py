@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -49,6 +50,11 @@ def test_domain_auc_is_quiet_on_a_stable_week_and_alerts_on_a_shifted_one(
     champion_with_reference_sample(monitored_traffic)
     for index in range(14):
         monitored_traffic.log_day(day(index), rows=220, shift=1.5 if index >= 7 else 0.0, version=2)
+    twin = monitored_traffic.root.parent / "twin"  # another host, the same data
+    shutil.copytree(monitored_traffic.root, twin, ignore=shutil.ignore_patterns("events.spool*"))
+    with Workspace.open(twin) as opened:
+        run_monitor(opened, until=day(14))
+        on_twin = [row.value for row in opened.metadata.metrics(MODEL, metric="domain_auc")]
     with Workspace.open(monitored_traffic.root) as opened:
         result = run_monitor(opened, until=day(14))
         rows = {
@@ -61,6 +67,7 @@ def test_domain_auc_is_quiet_on_a_stable_week_and_alerts_on_a_shifted_one(
     assert shifted.value is not None and shifted.value > 0.8 and shifted.status == "alert"
     assert not any("domain_auc" in note for note in result.notes)
     assert again.rows_written == 0
+    assert on_twin == [stable.value, shifted.value]  # seeded: every run agrees
 
 
 def test_a_version_without_a_reference_sample_is_skipped_with_a_note(
