@@ -160,7 +160,13 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
             _flag_ratio("flag_rate_vs_holdout", challenger, statistics.holdout_flag_rate, guards)
         )
     if champion.events >= MIN_GUARD_EVENTS:
-        checks.append(_flag_ratio("flag_rate_vs_champion", challenger, champion.flag_rate, guards))
+        # one way: more flags than the champion overload review; fewer is not a failure in
+        # itself (a drifted champion may flag the wrong events in numbers), and a challenger
+        # that stops flagging fails against its own holdout
+        checks.append(
+            _flag_ratio("flag_rate_vs_champion", challenger, champion.flag_rate, guards,
+                        both_ways=False)
+        )  # fmt: skip
     reference = statistics.reference_score_counts
     if reference is None and champion.events >= MIN_GUARD_EVENTS:
         reference = champion.score_counts
@@ -205,9 +211,14 @@ def realized_checks(
 
 
 def _flag_ratio(
-    name: str, challenger: RouteStatistics, expected: float, guards: RolloutGuards
+    name: str,
+    challenger: RouteStatistics,
+    expected: float,
+    guards: RolloutGuards,
+    *,
+    both_ways: bool = True,
 ) -> GuardCheck:
-    """The flag rate's ratio to ``expected``, both ways (too many flags or too few).
+    """The flag rate's ratio to ``expected``: too many flags, or (``both_ways``) too few.
 
     Flags cluster by card (a stolen card is used many times, and the canary splits traffic
     by card), so a day's point estimate swings widely; the ratio judged is that of the end of
@@ -225,7 +236,7 @@ def _flag_ratio(
     reference = max(expected, floor)
     if interval.low > reference:
         ratio = max(interval.low, floor) / reference
-    elif interval.high < reference:
+    elif both_ways and interval.high < reference:
         ratio = reference / max(interval.high, floor)
     else:
         ratio = 1.0

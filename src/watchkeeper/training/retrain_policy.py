@@ -101,9 +101,7 @@ def decide_retrain(
         return RetrainDecision(False, None, "no trigger fired")
     trigger, reason = fired[0]
     evidence: dict[str, Any] = {"triggers": dict(fired)}
-    waiting = _waiting_for_labels(
-        visible, trigger, moment, champion_version, label_horizon, holdout, evidence
-    )
+    waiting = _waiting_for_labels(visible, trigger, moment, label_horizon, holdout, evidence)
     if waiting is not None:
         return RetrainDecision(False, trigger, f"{waiting}. Trigger: {reason}", evidence)
     past = sorted(
@@ -133,31 +131,46 @@ def decide_retrain(
     return RetrainDecision(True, trigger, reason, evidence)
 
 
-def drift_onset(rows: Sequence[MetricRow], champion_version: int | None) -> datetime | None:
-    """The start of the first window where the champion's inputs or scores drifted (PSI at
-    the alert level), or None.
+EPISODE_GAP = timedelta(days=7)
+"""Alerting windows closer than this belong to one drift episode."""
 
-    >>> from datetime import UTC, datetime
-    >>> day = datetime(2026, 6, 24, tzinfo=UTC)
-    >>> drift_onset([MetricRow("fraud", "score_psi", day, day, value=0.4, status="alert",
-    ...                        model_version=1)], 1).isoformat()
-    '2026-06-24T00:00:00+00:00'
+
+def drift_onset(rows: Sequence[MetricRow]) -> datetime | None:
+    """The start of the current drift episode: walking back from the latest window with PSI
+    (inputs or score) at the alert level, the earliest of the alerting windows that follow
+    each other with gaps under :data:`EPISODE_GAP` — whichever version served them, since
+    a version promoted during a drift does not end it. None without such a window.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> def alert(day):
+    ...     start = datetime(2026, 6, 1, tzinfo=UTC) + timedelta(days=day)
+    ...     return MetricRow("fraud", "score_psi", start, start + timedelta(days=1), value=0.4,
+    ...                      status="alert", model_version=1 if day < 30 else 2)
+    >>> drift_onset([alert(0), alert(20), alert(24), alert(31)]).date().isoformat()
+    '2026-06-21'
     """
-    starts = [
-        row.window_start
-        for row in rows
-        if row.metric in ("psi", "score_psi")
-        and row.status == "alert"
-        and (champion_version is None or row.model_version in (None, champion_version))
-    ]
-    return min(starts) if starts else None
+    alerting = sorted(
+        {
+            (row.window_start, row.window_end)
+            for row in rows
+            if row.metric in ("psi", "score_psi") and row.status == "alert"
+        },
+        key=lambda window: window[1],
+    )
+    if not alerting:
+        return None
+    onset, _ = alerting[-1]
+    for start, end in reversed(alerting[:-1]):
+        if end < onset - EPISODE_GAP:
+            break
+        onset = min(onset, start)
+    return onset
 
 
 def _waiting_for_labels(
     rows: Sequence[MetricRow],
     trigger: str,
     moment: datetime,
-    champion_version: int | None,
     label_horizon: timedelta | None,
     holdout: timedelta | None,
     evidence: dict[str, Any],
@@ -165,7 +178,7 @@ def _waiting_for_labels(
     """Why a drift or performance trigger must wait for matured post-drift labels, if so."""
     if trigger == "schedule" or label_horizon is None or holdout is None:
         return None
-    onset = drift_onset(rows, champion_version)
+    onset = drift_onset(rows)
     if onset is None:
         return None
     ready = as_utc(onset) + label_horizon + holdout
