@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
-from watchkeeper.agent.tick import TickReport, run_tick
+from watchkeeper.agent.tick import AgentSession, TickReport, run_tick
 from watchkeeper.errors import ConfigError
 from watchkeeper.workspace import Workspace
 
@@ -53,8 +53,9 @@ class AgentLoop:
     ) -> list[TickReport]:
         """Tick until stopped (or ``ticks`` times); the reports, oldest first."""
         reports: list[TickReport] = []
+        session = AgentSession(self.workspace)
         while not self.stopped and (ticks is None or len(reports) < ticks):
-            report = run_tick(self.workspace, progress=progress)
+            report = run_tick(self.workspace, progress=progress, session=session)
             reports.append(report)
             if on_tick is not None:
                 on_tick(report)

@@ -106,9 +106,19 @@ def ingest(workspace: Workspace) -> int:
     return workspace.events.flush().rows
 
 
-def monitor(workspace: Workspace, until: datetime) -> MonitorResult:
-    """One incremental monitor pass up to ``until`` (alert rules evaluated after it)."""
-    return MonitorJob(workspace).run(until)
+def monitor(workspace: Workspace, until: datetime, job: MonitorJob | None = None) -> MonitorResult:
+    """One incremental monitor pass up to ``until`` (alert rules evaluated after it); a
+    ``job`` kept between calls reads each window's predictions once."""
+    return (job if job is not None else MonitorJob(workspace)).run(until)
+
+
+class AgentSession:
+    """What the loop keeps between ticks in one process: the monitor job, which keeps the
+    predictions of the windows still open for labels instead of reading them every tick."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.monitor_job = MonitorJob(workspace, keep_reads=True)
 
 
 def retrain_if_due(
@@ -139,15 +149,15 @@ def retrain_if_due(
     version = run.attempt.challenger_version
     if not run.attempt.accepted or version is None:
         return RetrainStep(decision, run)
-    controller = RolloutController(registry, workspace.config.rollout, workspace.clock)
+    controller = RolloutController.for_workspace(workspace)
     controller.start(version, actor=AGENT_ACTOR, reason=f"retrained: {decision.reason}")
     return RetrainStep(decision, run, canary_version=version)
 
 
 def advance_rollout(workspace: Workspace) -> RolloutEvaluation:
-    """Check the running canary's guards on the logged predictions (``idle`` when none)."""
-    registry = ModelRegistry.for_workspace(workspace)
-    controller = RolloutController(registry, workspace.config.rollout, workspace.clock)
+    """Check the running canary's guards on the logged predictions (``idle`` when none); a
+    rollback alerts the owner on the workspace's channels."""
+    controller = RolloutController.for_workspace(workspace)
     return controller.evaluate_from_events(workspace.events, actor=AGENT_ACTOR)
 
 
@@ -156,14 +166,16 @@ def run_tick(
     *,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    session: AgentSession | None = None,
 ) -> TickReport:
-    """Run the four steps once, at ``now`` (default: the workspace clock's now)."""
+    """Run the four steps once, at ``now`` (default: the workspace clock's now); a
+    ``session`` carries what one process keeps between ticks."""
     moment = now if now is not None else workspace.clock.now()
     notes: list[str] = []
     rows = ingest(workspace)
     result: MonitorResult | None = None
     try:
-        result = monitor(workspace, moment)
+        result = monitor(workspace, moment, None if session is None else session.monitor_job)
     except RegistryError as error:
         notes.append(f"monitoring skipped: {error}")
     if result is None:
@@ -179,6 +191,7 @@ def run_tick(
 
 __all__ = [
     "AGENT_ACTOR",
+    "AgentSession",
     "RetrainStep",
     "TickReport",
     "advance_rollout",

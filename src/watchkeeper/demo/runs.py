@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
-from watchkeeper.agent.tick import TickReport, run_tick
+from watchkeeper.agent.tick import AgentSession, TickReport, run_tick
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.demo.micro_batch_scorer import MicroBatchScorer
 from watchkeeper.demo.stream import DemoStream
@@ -134,6 +134,7 @@ def run_with(
     parts = []
     alerts: list[FiredAlert] = []
     ticks = 0
+    session = AgentSession(workspace)
     for start, stop in days_between(launch, stream.end):
         key = _serving_key(registry)
         if models is None or key != serving_key:
@@ -145,7 +146,7 @@ def run_with(
         if received.height:
             workspace.events.append("outcomes", received)
         clock.advance_to(stop)
-        report = run_tick(workspace, now=stop)
+        report = run_tick(workspace, now=stop, session=session)
         ticks += 1
         if report.monitor is not None:
             alerts.extend(

@@ -103,11 +103,18 @@ class MonitorJob:
     """One model's monitor over a workspace; :meth:`run` does one incremental pass.
 
     ``recompute_all`` recomputes every window open for labels, changed or not (after a repair
-    of the outcomes, say).
+    of the outcomes, say). ``keep_reads`` keeps each window's predictions in memory once read,
+    for a job that runs again and again in one process (the agent): the windows still open
+    for labels are then not read again on every run. Predictions logged for a window after
+    it was profiled are seen by the next job that reads afresh (a restart, or
+    ``watchkeeper monitor``).
     """
 
-    def __init__(self, workspace: Workspace, *, recompute_all: bool = False) -> None:
+    def __init__(
+        self, workspace: Workspace, *, recompute_all: bool = False, keep_reads: bool = False
+    ) -> None:
         self.recompute_all = recompute_all
+        self._kept: dict[Window, pl.DataFrame] | None = {} if keep_reads else None
         self.workspace = workspace
         self.config = workspace.config
         self.model = self.config.model.name
@@ -134,6 +141,7 @@ class MonitorJob:
             )
         champion = self.context("champion")
         self._champion = champion.version
+        self.notes = []
         moment = as_utc(until) if until is not None else self.workspace.clock.now()
         metadata = self.workspace.metadata
         watermark = metadata.get_watermark(PROFILE_JOB, self.model)
@@ -202,7 +210,7 @@ class MonitorJob:
             recomputed=tuple(str(window) for window in relabel),
             rows_written=written,
             concurrent=concurrent,
-            alerts=self._alerts(),
+            alerts=self._alerts(moment),
             notes=tuple(self.notes),
         )
 
@@ -219,11 +227,21 @@ class MonitorJob:
         """The predictions of every window of the run, in one read, sorted by event time."""
         if not windows:
             return empty_predictions()
+        kept = self._kept
+        if kept is None:
+            return self._read_predictions(windows[0].start, windows[-1].end)
+        for window in [window for window in kept if window < windows[0]]:
+            del kept[window]  # final: its labels will not be computed again
+        missing = [window for window in windows if window not in kept]
+        if missing:
+            frame = self._read_predictions(missing[0].start, missing[-1].end)
+            for window in missing:
+                kept[window] = rows_within(frame, window)
+        return pl.concat([kept[window] for window in windows])
+
+    def _read_predictions(self, start: datetime, end: datetime) -> pl.DataFrame:
         frame = self.workspace.events.read(
-            "predictions",
-            start=windows[0].start,
-            end=windows[-1].end,
-            columns=list(PREDICTION_COLUMNS),
+            "predictions", start=start, end=end, columns=list(PREDICTION_COLUMNS)
         ).filter(pl.col("model_version").is_not_null())
         return frame if frame["ts"].is_sorted() else frame.sort("ts", maintain_order=True)
 
@@ -428,17 +446,31 @@ class MonitorJob:
         ]
         return self.workspace.metadata.upsert_metrics(changed) if changed else 0
 
-    def _alerts(self) -> tuple[FiredAlert, ...]:
+    def _alert_horizon(self, until: datetime) -> datetime:
+        """The oldest window start any rule can still judge at ``until``: its persistence
+        windows before the label maturity horizon (realized metrics are judged only once
+        mature), with a report window of slack."""
+        monitoring, rules = self.config.monitoring, self.config.alerts.rules
+        longest = max((rule.persistence.windows for rule in rules), default=1)
+        return (
+            until
+            - self.config.label.maturity_horizon
+            - monitoring.report_window
+            - longest * max(monitoring.window, monitoring.report_window)
+        )
+
+    def _alerts(self, until: datetime) -> tuple[FiredAlert, ...]:
         manager = AlertManager(
             self.workspace.metadata, self.model, self.config.owner, self.config.alerts,
             self.workspace.clock,
         )  # fmt: skip
         watched = sorted({rule.metric for rule in self.config.alerts.rules})
+        since = self._alert_horizon(until)
         rows = [
             row
             for metric in watched
-            for row in self.workspace.metadata.metrics(self.model, metric=metric)
-        ]  # every rule reads its own metric only: the series of the others are not loaded
+            for row in self.workspace.metadata.metrics(self.model, metric=metric, start=since)
+        ]  # every rule reads its own metric only, over the windows it can still judge
         fired = []
         for outcome in manager.evaluate(rows):
             evaluation = outcome.evaluation

@@ -26,8 +26,9 @@ from datetime import datetime, timedelta
 from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
-from watchkeeper.training.retrain_policy import RetrainDecision, decide_retrain
+from watchkeeper.training.retrain_policy import POOLING_WEIGHTS, RetrainDecision, decide_retrain
 from watchkeeper.workspace import Workspace
 
 
@@ -59,7 +60,7 @@ def consult_retrain_policy(
         if lineage is not None and lineage.data.as_of is not None:
             last_trained_at = datetime.fromisoformat(lineage.data.as_of)
     return decide_retrain(
-        metadata.metrics(model),
+        policy_rows(registry, config),
         metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=1000),
         config=config,
         as_of=as_utc(as_of),
@@ -69,6 +70,22 @@ def consult_retrain_policy(
         label_horizon=label_horizon,
         holdout=holdout,
     )
+
+
+def policy_rows(registry: ModelRegistry, config: RetrainingConfig) -> list[MetricRow]:
+    """The metric rows the policy reads: drift, the performance metrics it watches
+    (realized and estimated) and the windows' weights — not the whole series."""
+    watched = config.triggers.performance_metrics
+    names = [
+        "psi",
+        "score_psi",
+        *watched,
+        *(f"estimated_{name}" for name in watched),
+        *POOLING_WEIGHTS,
+    ]
+    return [
+        row for name in names for row in registry.metadata.metrics(registry.model_name, metric=name)
+    ]
 
 
 def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> RetrainDecision:
@@ -84,4 +101,4 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     )
 
 
-__all__ = ["consult_retrain_policy", "consult_workspace_policy"]
+__all__ = ["consult_retrain_policy", "consult_workspace_policy", "policy_rows"]

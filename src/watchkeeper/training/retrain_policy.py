@@ -47,6 +47,9 @@ from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 """Champion holdout metrics compared with their realized and ``estimated_`` series."""
 
+POOLING_WEIGHTS = ("positive_labels", "scored_events")
+"""Per-window counts that weigh daily values when a span is pooled."""
+
 UNJUDGED_STATUSES = ("immature", "no_data", "short_window")
 
 
@@ -291,8 +294,7 @@ def _window_weights(
     values into one figure for a span (a day with one fraud must not count as much as a day
     with twenty)."""
     weights: dict[str, dict[tuple[datetime, int | None], float]] = {
-        "positive_labels": {},
-        "scored_events": {},
+        name: {} for name in POOLING_WEIGHTS
     }
     for row in rows:
         ours = champion_version is None or row.model_version in (None, champion_version)
@@ -354,6 +356,7 @@ def _number(value: float | None) -> str:
 
 __all__ = [
     "PERFORMANCE_METRICS",
+    "POOLING_WEIGHTS",
     "RetrainDecision",
     "decide_retrain",
     "drift_onset",
