@@ -208,19 +208,24 @@ class DeltaEventStore:
         whole_table = definition.duplicate_policy is DuplicatePolicy.LATEST_ARRIVAL and (
             start is not None or end is not None
         )
-        ranges = [(start, end), (None, None)] if whole_table else [(start, end)]
-        datasets = self._tables.datasets(table, definition.time_column, ranges)
-        if datasets is None:
-            return _empty(stored, requested)
-        rows = datasets[0].to_table(
-            columns=[name for name in needed if name in datasets[0].schema.names],
-            filter=time_filter(definition.time_column, start, end),
-        )
+        latest_wins = definition.duplicate_policy is DuplicatePolicy.LATEST_ARRIVAL
+        if latest_wins and start is None and end is None:
+            # read whole again and again (each monitor run): kept per file, see whole_columns
+            rows = self._tables.whole_columns(table, needed)
+            if rows is None:
+                return _empty(stored, requested)
+        else:
+            datasets = self._tables.datasets(table, definition.time_column, [(start, end)])
+            if datasets is None:
+                return _empty(stored, requested)
+            rows = datasets[0].to_table(
+                columns=[name for name in needed if name in datasets[0].schema.names],
+                filter=time_filter(definition.time_column, start, end),
+            )
         frame = deduplicate(_with_all_columns(rows, stored, needed), definition)
         if whole_table and frame.height:
-            index = datasets[1].to_table(
-                columns=[name for name in ranked if name in datasets[1].schema.names]
-            )
+            index = self._tables.whole_columns(table, ranked)
+            assert index is not None  # the range read found the table
             winners = deduplicate(_with_all_columns(index, stored, ranked), definition)
             frame = frame.join(winners.select(ranked), on=ranked, how="semi", nulls_equal=True)
         return frame.sort([definition.time_column, *definition.key_columns]).select(requested)

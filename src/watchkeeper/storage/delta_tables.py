@@ -103,6 +103,7 @@ class DeltaEventTables:
         self._commit_attempts = commit_attempts
         self._sleep = sleep
         self._tables: dict[str, DeltaTable] = {}
+        self._file_columns: dict[tuple[str, tuple[str, ...]], dict[str, pa.Table]] = {}
         self._lock = threading.RLock()
         if is_local(self.root):
             try:
@@ -204,6 +205,31 @@ class DeltaEventTables:
                 )
                 for start, end in ranges
             ]
+
+    def whole_columns(self, table: str, columns: list[str]) -> pa.Table | None:
+        """``columns`` of every row of ``table`` (None before its first commit).
+
+        A Parquet file of a Delta table never changes once written, so each file is read
+        once per process and kept (only these few columns): a reader that needs the whole
+        table's keys on every call — choosing the latest arrival of each outcome — opens only
+        the files added since its last call. Files removed by compaction are dropped.
+        """
+        with self._lock:
+            found = self._load(table)
+            if found is None:
+                return None
+            dataset = found.to_pyarrow_dataset()
+            present = [name for name in columns if name in dataset.schema.names]
+            kept = self._file_columns.setdefault((table, tuple(present)), {})
+            fragments = {fragment.path: fragment for fragment in dataset.get_fragments()}
+            for path in [path for path in kept if path not in fragments]:
+                del kept[path]
+            for path, fragment in fragments.items():
+                if path not in kept:
+                    kept[path] = fragment.to_table(columns=present, schema=dataset.schema)
+            if not kept:
+                return dataset.to_table(columns=present)
+            return pa.concat_tables([kept[path] for path in fragments])
 
     def file_uris(
         self, table: str, time_column: str, start: datetime | None, end: datetime | None

@@ -278,3 +278,30 @@ def test_an_unreachable_object_store_is_named(
     with pytest.raises(StoreUnavailableError, match="s3://nowhere/events/transactions"):
         store = open_event_store("s3://nowhere/events", tmp_path / "spool", clock, options)
         store.read("transactions")
+
+
+def test_whole_outcome_reads_open_only_new_files_and_stay_right_after_compaction(
+    delta_store: DeltaEventStore, samples: Any
+) -> None:
+    from datetime import timedelta as days
+
+    for batch in range(3):
+        delta_store.append(
+            "outcomes", samples.outcomes([f"tx-{batch}"], outcome_ts=START + days(batch))
+        )
+        delta_store.flush()
+    assert delta_store.read("outcomes")["event_id"].to_list() == ["tx-0", "tx-1", "tx-2"]
+    kept = next(iter(delta_store._tables._file_columns.values()))
+    assert len(kept) == 3  # one entry per file, read once
+    # a correction of tx-0 arrives later: the latest arrival wins in whole and ranged reads
+    delta_store.append(
+        "outcomes", samples.outcomes(["tx-0"], outcome="refund", outcome_ts=START + days(5))
+    )
+    delta_store.flush()
+    whole = delta_store.read("outcomes")
+    assert whole.filter(event_id="tx-0")["outcome"].to_list() == ["refund"]
+    assert delta_store.read("outcomes", START, START + days(1)).height == 0
+    delta_store.compact("outcomes")
+    after = delta_store.read("outcomes")
+    assert after.sort("event_id").equals(whole.sort("event_id"))
+    assert len(kept) == len(delta_store.file_uris("outcomes"))
