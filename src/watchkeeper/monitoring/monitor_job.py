@@ -115,6 +115,7 @@ class MonitorJob:
     ) -> None:
         self.recompute_all = recompute_all
         self._kept: dict[Window, pl.DataFrame] | None = {} if keep_reads else None
+        self._first: datetime | None = None
         self.workspace = workspace
         self.config = workspace.config
         self.model = self.config.model.name
@@ -217,11 +218,14 @@ class MonitorJob:
     # -- reading -----------------------------------------------------------------------------
 
     def _first_prediction(self, until: datetime) -> datetime | None:
+        if self._kept is not None and self._first is not None:
+            return self._first  # kept between runs: the log only grows after it
         times = self.workspace.events.read("predictions", end=until, columns=["ts"])
         if times.height == 0:
             return None
         earliest: datetime = times["ts"].min()  # type: ignore[assignment]
-        return as_utc(earliest)
+        self._first = as_utc(earliest)
+        return self._first
 
     def _read_span(self, windows: list[Window]) -> pl.DataFrame:
         """The predictions of every window of the run, in one read, sorted by event time."""

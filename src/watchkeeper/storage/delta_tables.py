@@ -39,6 +39,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 
@@ -212,24 +213,33 @@ class DeltaEventTables:
         A Parquet file of a Delta table never changes once written, so each file is read
         once per process and kept (only these few columns): a reader that needs the whole
         table's keys on every call — choosing the latest arrival of each outcome — opens only
-        the files added since its last call. Files removed by compaction are dropped.
+        the files added since its last call. Files removed by compaction are dropped. The
+        files are listed from the table's log (no dataset is built: that costs a
+        millisecond or more per file).
         """
         with self._lock:
             found = self._load(table)
             if found is None:
                 return None
-            dataset = found.to_pyarrow_dataset()
-            present = [name for name in columns if name in dataset.schema.names]
-            kept = self._file_columns.setdefault((table, tuple(present)), {})
-            fragments = {fragment.path: fragment for fragment in dataset.get_fragments()}
-            for path in [path for path in kept if path not in fragments]:
-                del kept[path]
-            for path, fragment in fragments.items():
-                if path not in kept:
-                    kept[path] = fragment.to_table(columns=present, schema=dataset.schema)
-            if not kept:
+            if not is_local(self.root):
+                dataset = found.to_pyarrow_dataset()
+                present = [name for name in columns if name in dataset.schema.names]
                 return dataset.to_table(columns=present)
-            return pa.concat_tables([kept[path] for path in fragments])
+            names = set(found.schema().to_arrow().names)
+            present = [name for name in columns if name in names]
+            kept = self._file_columns.setdefault((table, tuple(present)), {})
+            paths = [str(uri).removeprefix("file://") for uri in found.file_uris()]
+            for path in set(kept) - set(paths):
+                del kept[path]
+            for path in paths:
+                if path not in kept:
+                    in_file = set(pq.read_schema(path).names)
+                    kept[path] = pq.read_table(
+                        path, columns=[name for name in present if name in in_file]
+                    )
+            if not paths:
+                return found.to_pyarrow_dataset().to_table(columns=present)
+            return pa.concat_tables([kept[path] for path in paths], promote_options="default")
 
     def file_uris(
         self, table: str, time_column: str, start: datetime | None, end: datetime | None
