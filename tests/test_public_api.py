@@ -5,9 +5,12 @@ from __future__ import annotations
 import watchkeeper
 
 EXPECTED = {
+    "AgentLoop",
     "Client",
     "Clock",
+    "DemoSettings",
     "EventTimeClock",
+    "PredictionLogger",
     "SimulationConfig",
     "SimulatedTraffic",
     "WallClock",
@@ -15,7 +18,12 @@ EXPECTED = {
     "Workspace",
     "WorkspaceConfig",
     "__version__",
+    "build_report",
     "load_config",
+    "run_demo",
+    "run_drill",
+    "run_monitor",
+    "run_tick",
     "simulate",
 }
 

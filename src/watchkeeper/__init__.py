@@ -17,20 +17,35 @@ from watchkeeper.clock import Clock, EventTimeClock, WallClock
 from watchkeeper.errors import WatchkeeperError
 
 if TYPE_CHECKING:
+    from watchkeeper.agent.loop import AgentLoop
+    from watchkeeper.agent.tick import run_tick
     from watchkeeper.config import WorkspaceConfig, load_config
+    from watchkeeper.demo import DemoSettings, run_demo
+    from watchkeeper.drill.run import run_drill
+    from watchkeeper.monitoring.monitor_job import run_monitor
+    from watchkeeper.report import build_report
     from watchkeeper.serving.client import Client
+    from watchkeeper.serving.prediction_logger import PredictionLogger
     from watchkeeper.simulate import SimulatedTraffic, SimulationConfig, simulate
     from watchkeeper.workspace import Workspace
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "AgentLoop": "watchkeeper.agent.loop",
     "Client": "watchkeeper.serving.client",
+    "DemoSettings": "watchkeeper.demo",
+    "PredictionLogger": "watchkeeper.serving.prediction_logger",
     "SimulatedTraffic": "watchkeeper.simulate",
     "SimulationConfig": "watchkeeper.simulate",
     "Workspace": "watchkeeper.workspace",
     "WorkspaceConfig": "watchkeeper.config",
+    "build_report": "watchkeeper.report",
     "load_config": "watchkeeper.config",
+    "run_demo": "watchkeeper.demo",
+    "run_drill": "watchkeeper.drill.run",
+    "run_monitor": "watchkeeper.monitoring.monitor_job",
+    "run_tick": "watchkeeper.agent.tick",
     "simulate": "watchkeeper.simulate",
 }
 
@@ -42,9 +57,12 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "AgentLoop",
     "Client",
     "Clock",
+    "DemoSettings",
     "EventTimeClock",
+    "PredictionLogger",
     "SimulatedTraffic",
     "SimulationConfig",
     "WallClock",
@@ -52,6 +70,11 @@ __all__ = [
     "Workspace",
     "WorkspaceConfig",
     "__version__",
+    "build_report",
     "load_config",
+    "run_demo",
+    "run_drill",
+    "run_monitor",
+    "run_tick",
     "simulate",
 ]

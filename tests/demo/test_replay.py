@@ -38,7 +38,7 @@ def test_the_watched_run_detects_the_shift_within_two_weeks_and_stays_quiet_befo
     assert summary.false_alerts_before_shift == 0
     assert summary.first_drift_alert is not None
     assert summary.detection_delay_days is not None and 0 <= summary.detection_delay_days <= 14
-    assert summary.ticks == 80
+    assert summary.ticks == 40 and summary.tick_days == 2  # 80 days, a tick every other day
 
 
 def test_without_a_new_version_both_runs_decide_alike(

@@ -208,3 +208,13 @@ def test_drift_waits_for_a_holdout_of_matured_post_drift_labels() -> None:
     assert decide_retrain(series, [], config=two_windows, as_of=day(75), **waits).retrain
     # without the label settings the trigger starts at once, as before
     assert decide_retrain(series, [], config=two_windows, as_of=day(3)).retrain
+
+
+def test_a_refused_scheduled_attempt_waits_a_whole_period_again() -> None:
+    settings = config(triggers={"schedule": "30d"})
+    refused = [attempt(day(30), accepted=False)]
+    assert not decide_retrain(
+        [], refused, config=settings, as_of=day(45), last_trained_at=day(0)
+    ).retrain
+    due = decide_retrain([], refused, config=settings, as_of=day(60), last_trained_at=day(0))
+    assert due.retrain and due.reason == "scheduled: 30d since the last training on 2026-07-01"

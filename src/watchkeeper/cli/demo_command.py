@@ -34,6 +34,9 @@ def demo(
     shift_day: Annotated[
         int | None, typer.Option(help="Day of the shift (default: 540, 2026-06-24).")
     ] = None,
+    tick_days: Annotated[
+        int, typer.Option(help="Days of event time between the agent's ticks.")
+    ] = 2,
     history_days: Annotated[
         int, typer.Option(help="Days of history before the first model goes live.")
     ] = 396,
@@ -46,7 +49,12 @@ def demo(
     # them, so they are not repeated over the progress bar
     logging.getLogger("watchkeeper.alerts").addHandler(logging.NullHandler())
     settings = DemoSettings(
-        seed=seed, scale=scale, history_days=history_days, days=days, shift_day=shift_day
+        seed=seed,
+        scale=scale,
+        history_days=history_days,
+        days=days,
+        shift_day=shift_day,
+        tick_days=tick_days,
     )
     columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     with Progress(*columns, console=stderr, transient=True) as bar:

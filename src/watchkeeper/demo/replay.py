@@ -60,10 +60,14 @@ class DemoSettings:
     """Length of the stream (None: the preset's 720 days); shorter replays are quicker."""
     shift_day: int | None = None
     """Day of the shift (None: the preset's day 540, 2026-06-24)."""
+    tick_days: int = 2
+    """Days of event time between the agent's ticks (monitoring windows stay daily)."""
 
     def __post_init__(self) -> None:
         if not self.scale > 0:
             raise ConfigError(f"--scale must be above 0 (got {self.scale:g})")
+        if self.tick_days < 1:
+            raise ConfigError(f"--tick-days must be at least 1 (got {self.tick_days})")
         if self.per_day < 100:
             raise ConfigError(
                 f"--scale {self.scale:g} gives {self.per_day} transactions a day; at least 100 "
@@ -133,6 +137,7 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
             on_day=lambda day, report: say(
                 f"with: {day.date().isoformat()}", 0.15 + 0.8 * _share(day, launch, total_days)
             ),
+            tick=timedelta(days=settings.tick_days),
         )
         say("judging both runs against the truth", 0.95)
         truth = stream.truth_between(launch, stream.end)
@@ -156,6 +161,7 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
             with_watchkeeper=money_with,
             ticks=watched.ticks,
             runtime_s=time.perf_counter() - began,
+            tick_days=settings.tick_days,
         )
         say("writing the report", 0.98)
         from watchkeeper.report import write_report

@@ -61,19 +61,24 @@ class RunDecisions:
     ticks: int = 0
 
 
-def days_between(start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """Consecutive one-day windows covering ``[start, end)``.
+def days_between(
+    start: datetime, end: datetime, step: timedelta = DAY
+) -> list[tuple[datetime, datetime]]:
+    """Consecutive windows of ``step`` (a day by default) covering ``[start, end)``.
 
     >>> from datetime import UTC
     >>> [day[0].day for day in days_between(datetime(2026, 1, 30, tzinfo=UTC),
     ...                                     datetime(2026, 2, 2, tzinfo=UTC))]
     [30, 31, 1]
+    >>> [day[1].day for day in days_between(datetime(2026, 1, 30, tzinfo=UTC),
+    ...                                     datetime(2026, 2, 2, tzinfo=UTC), 2 * DAY)]
+    [1, 2]
     """
     windows = []
     moment = start
     while moment < end:
-        windows.append((moment, min(moment + DAY, end)))
-        moment += DAY
+        windows.append((moment, min(moment + step, end)))
+        moment += step
     return windows
 
 
@@ -125,8 +130,10 @@ def run_with(
     scorer: MicroBatchScorer,
     launch: datetime,
     on_day: Callable[[datetime, TickReport], None] | None = None,
+    tick: timedelta = DAY,
 ) -> RunDecisions:
-    """Score, log and tick day by day from ``launch`` to the end of the stream."""
+    """Score and log day by day from ``launch`` to the end of the stream; the agent ticks
+    every ``tick`` (monitoring windows stay daily: a tick processes the days since the last)."""
     registry = ModelRegistry.for_workspace(workspace)
     schema = event_table("predictions").schema
     models: ServingModels | None = None
@@ -135,11 +142,13 @@ def run_with(
     alerts: list[FiredAlert] = []
     ticks = 0
     session = AgentSession(workspace)
-    for start, stop in days_between(launch, stream.end):
+    for start, stop in days_between(launch, stream.end, tick):
         key = _serving_key(registry)
         if models is None or key != serving_key:
             models, serving_key = load_serving_models(registry), key
-        predictions = scorer.score_day(models, start, stop)
+        predictions = pl.concat(
+            [scorer.score_day(models, day, end) for day, end in days_between(start, stop)]
+        )
         workspace.events.append("transactions", stream.transactions_between(start, stop))
         workspace.events.append("predictions", predictions.to_arrow().cast(schema))
         received = stream.outcomes_received(start, stop)

@@ -37,6 +37,7 @@ class DemoSummary:
     with_watchkeeper: RunMoney
     ticks: int
     runtime_s: float
+    tick_days: int = 1
     notes: tuple[str, ...] = field(default=())
 
     @property
@@ -85,6 +86,7 @@ class DemoSummary:
             "without": self.without.to_dict(),
             "with": self.with_watchkeeper.to_dict(),
             "ticks": self.ticks,
+            "tick_days": self.tick_days,
             "runtime_s": round(self.runtime_s, 1),
             "notes": list(self.notes),
         }

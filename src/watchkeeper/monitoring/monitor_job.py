@@ -51,6 +51,7 @@ watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor;
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +117,8 @@ class MonitorJob:
         self.recompute_all = recompute_all
         self._kept: dict[Window, pl.DataFrame] | None = {} if keep_reads else None
         self._first: datetime | None = None
+        self._written: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+        self._written_windows: set[tuple[datetime, datetime]] = set()
         self.workspace = workspace
         self.config = workspace.config
         self.model = self.config.model.name
@@ -178,7 +181,7 @@ class MonitorJob:
         relabel = self._windows_to_relabel(open_windows, labelled, outcomes, watermark, moment)
         for window in [*relabel, *new]:
             rows += self._label_rows(window, rows_within(labelled, window), moment)
-        written = self._write_changed(rows)
+        written = self._write_changed(rows, fresh=new)
         weekly: list[MetricRow] = []
         for week in completed_report_windows(new, self.config.monitoring.report_window):
             weekly += self._week_rows(week, predictions, span[0].start)
@@ -431,23 +434,36 @@ class MonitorJob:
 
     # -- writing -----------------------------------------------------------------------------
 
-    def _write_changed(self, rows: list[MetricRow]) -> int:
+    def _write_changed(self, rows: list[MetricRow], fresh: Iterable[Window] = ()) -> int:
         """Upsert the rows whose value, status or threshold differ from the stored ones.
 
         The stored rows are read window by window, so a run touching today's window and one
-        sixty days old does not read the fifty-eight in between.
+        sixty days old does not read the fifty-eight in between. A job kept between runs
+        (the agent's) does not read the ``fresh`` windows it profiles for the first time:
+        nothing can be stored for them but what a run that died before moving the watermark
+        wrote, which the upsert overwrites with the same values; and it remembers what it
+        wrote, so a window is read from the store once at most (one agent per workspace).
         """
         if not rows:
             return 0
-        spans = sorted({(row.window_start, row.window_end) for row in rows})
-        stored = {
-            _key(row): (row.value, row.status, row.threshold)
-            for start, end in spans
-            for row in self.workspace.metadata.metrics(self.model, start=start, end=end)
-        }
+        kept = self._kept is not None
+        skipped = {(window.start, window.end) for window in fresh} if kept else set()
+        skipped |= self._written_windows
+        spans = sorted({(row.window_start, row.window_end) for row in rows} - skipped)
+        stored = self._written if kept else {}
+        stored.update(
+            {
+                _key(row): (row.value, row.status, row.threshold)
+                for start, end in spans
+                for row in self.workspace.metadata.metrics(self.model, start=start, end=end)
+            }
+        )
         changed = [
             row for row in rows if stored.get(_key(row)) != (row.value, row.status, row.threshold)
         ]
+        if kept:  # what this job wrote is what is stored: no need to read it back next run
+            stored.update({_key(row): (row.value, row.status, row.threshold) for row in changed})
+            self._written_windows |= {(row.window_start, row.window_end) for row in rows}
         return self.workspace.metadata.upsert_metrics(changed) if changed else 0
 
     def _alert_horizon(self, until: datetime) -> datetime:

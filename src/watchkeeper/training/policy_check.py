@@ -59,8 +59,16 @@ def consult_retrain_policy(
         lineage = registry.lineage(champion)
         if lineage is not None and lineage.data.as_of is not None:
             last_trained_at = datetime.fromisoformat(lineage.data.as_of)
+    # older rows cannot change the decision: the champion's own windows start after it was
+    # trained, and a drift episode is traced back over one label horizon and holdout before
+    since = (
+        min(as_utc(as_of), as_utc(last_trained_at or as_of))
+        - (label_horizon or timedelta(0))
+        - (holdout or timedelta(0))
+        - 2 * config.triggers.performance_window
+    )
     return decide_retrain(
-        policy_rows(registry, config),
+        policy_rows(registry, config, since=since),
         metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=1000),
         config=config,
         as_of=as_utc(as_of),
@@ -72,9 +80,12 @@ def consult_retrain_policy(
     )
 
 
-def policy_rows(registry: ModelRegistry, config: RetrainingConfig) -> list[MetricRow]:
+def policy_rows(
+    registry: ModelRegistry, config: RetrainingConfig, *, since: datetime | None = None
+) -> list[MetricRow]:
     """The metric rows the policy reads: drift, the performance metrics it watches
-    (realized and estimated) and the windows' weights — not the whole series."""
+    (realized and estimated) and the windows' weights, of windows from ``since`` — not the
+    whole series."""
     watched = config.triggers.performance_metrics
     names = [
         "psi",

@@ -96,7 +96,7 @@ def decide_retrain(
         for found in (
             drift_trigger(visible, config),
             performance_trigger(visible, config, champion_metrics or {}, champion_version),
-            schedule_trigger(config, moment, last_trained_at),
+            schedule_trigger(config, moment, _last_training(last_trained_at, attempts, moment)),
         )
         if found is not None
     ]
@@ -317,10 +317,23 @@ def _pooled(
     return sum(value * weight for value, weight in pairs) / total
 
 
+def _last_training(
+    trained_at: datetime | None, attempts: Sequence[AuditEntry], moment: datetime
+) -> datetime | None:
+    """When a model was last trained: the champion's training or any later attempt (a
+    scheduled attempt the gate refused still counts: the schedule does not retry daily)."""
+    moments = [as_utc(entry.at) for entry in attempts
+               if entry.kind == RETRAIN_ATTEMPT and entry.at <= moment]  # fmt: skip
+    if trained_at is not None:
+        moments.append(as_utc(trained_at))
+    return max(moments) if moments else None
+
+
 def schedule_trigger(
     config: RetrainingConfig, as_of: datetime, last_trained_at: datetime | None
 ) -> tuple[str, str] | None:
-    """The schedule trigger's reason, once the period passed since the last training."""
+    """The schedule trigger's reason, once the period passed since the last training (or
+    training attempt)."""
     period = config.triggers.schedule
     if period is None or last_trained_at is None:
         return None
