@@ -1,6 +1,6 @@
 """The demo end to end on a short stream: both runs, the loop's detection, the outputs.
 
-210 days at 2,000 transactions a day, the first model live on day 130, the shift on day 170.
+210 days at 1,500 transactions a day, the first model live on day 130, the shift on day 170.
 Labels of the drifted traffic cannot mature before the stream ends, so the loop must detect
 the shift but not retrain on it: the watched run's decisions are then those of the same
 first model, event for event — the replayed service path and the frozen run agree.
@@ -38,7 +38,7 @@ def test_the_watched_run_detects_the_shift_within_two_weeks_and_stays_quiet_befo
     assert summary.false_alerts_before_shift == 0
     assert summary.first_drift_alert is not None
     assert summary.detection_delay_days is not None and 0 <= summary.detection_delay_days <= 14
-    assert summary.ticks == 40 and summary.tick_days == 2  # 80 days, a tick every other day
+    assert summary.ticks == 27 and summary.tick_days == 3  # 80 days, a tick every third day
 
 
 def test_without_a_new_version_both_runs_decide_alike(

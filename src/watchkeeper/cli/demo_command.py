@@ -22,7 +22,7 @@ from watchkeeper.cli.output import emit_json, stderr, stdout
 def demo(
     seed: Annotated[int, typer.Option(help="Seed of the simulated traffic.")] = 1,
     scale: Annotated[
-        float, typer.Option(help="Traffic volume: 1.0 is 2,000 transactions a day.")
+        float, typer.Option(help="Traffic volume: 1.0 is 1,500 transactions a day.")
     ] = 1.0,
     out: Annotated[
         Path,
@@ -36,10 +36,10 @@ def demo(
     ] = None,
     tick_days: Annotated[
         int, typer.Option(help="Days of event time between the agent's ticks.")
-    ] = 2,
+    ] = 3,
     history_days: Annotated[
         int, typer.Option(help="Days of history before the first model goes live.")
-    ] = 396,
+    ] = 424,
     json_output: JsonOption = False,
 ) -> None:
     """Replay the case study twice — frozen model vs watched loop — and compare the money."""

@@ -1,7 +1,7 @@
 """``watchkeeper demo``: the case study replayed twice, without watchkeeper and with it.
 
 1. Simulate the ``case-study`` preset (18 months of stable card traffic, then a new merchant
-   segment and adapted fraud) at ``scale`` x 2,000 transactions a day.
+   segment and adapted fraud) at ``scale`` x 1,500 transactions a day.
 2. Create a workspace from the embedded fraud example, load the history before launch and
    train the first model on it: the champion of both runs.
 3. *Without*: the frozen first model decides every event to the end; nothing watches.
@@ -34,7 +34,7 @@ from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.serving.models import load_serving_models
 from watchkeeper.workspace import Workspace
 
-BASE_PER_DAY = 2_000
+BASE_PER_DAY = 1_500
 """Transactions a day at scale 1."""
 
 SCENARIO = "case-study"
@@ -45,7 +45,7 @@ class DemoSettings:
     """What to replay: seed, scale, and how much history comes before launch.
 
     >>> DemoSettings(scale=0.5).per_day
-    1000
+    750
     >>> DemoSettings(scale=0)
     Traceback (most recent call last):
     ...
@@ -54,13 +54,13 @@ class DemoSettings:
 
     seed: int = 1
     scale: float = 1.0
-    history_days: int = 396
-    """Days of traffic before the first model goes live (launch: 2026-02-01 by default)."""
+    history_days: int = 424
+    """Days of traffic before the first model goes live (launch: 2026-03-01 by default)."""
     days: int | None = None
     """Length of the stream (None: the preset's 720 days); shorter replays are quicker."""
     shift_day: int | None = None
     """Day of the shift (None: the preset's day 540, 2026-06-24)."""
-    tick_days: int = 2
+    tick_days: int = 3
     """Days of event time between the agent's ticks (monitoring windows stay daily)."""
 
     def __post_init__(self) -> None:
