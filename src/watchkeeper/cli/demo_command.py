@@ -39,7 +39,7 @@ def demo(
     ] = 3,
     history_days: Annotated[
         int, typer.Option(help="Days of history before the first model goes live.")
-    ] = 424,
+    ] = 455,
     json_output: JsonOption = False,
 ) -> None:
     """Replay the case study twice — frozen model vs watched loop — and compare the money."""

@@ -54,8 +54,8 @@ class DemoSettings:
 
     seed: int = 1
     scale: float = 1.0
-    history_days: int = 424
-    """Days of traffic before the first model goes live (launch: 2026-03-01 by default)."""
+    history_days: int = 455
+    """Days of traffic before the first model goes live (launch: 2026-04-01 by default)."""
     days: int | None = None
     """Length of the stream (None: the preset's 720 days); shorter replays are quicker."""
     shift_day: int | None = None
