@@ -27,7 +27,7 @@ from datetime import datetime
 from watchkeeper.config import AlertRuleConfig
 from watchkeeper.storage.metadata_records import MetricRow
 
-IGNORED_STATUSES = frozenset({"immature", "no_data", "short_window"})
+IGNORED_STATUSES = frozenset({"immature", "no_data", "short_window", "few_rows"})
 """Row statuses that say nothing yet: they neither break nor clear a rule."""
 
 

@@ -106,6 +106,14 @@ class MonitoringConfig(Section):
     window: Duration = timedelta(days=1)
     report_window: Duration = timedelta(days=7)
     bins: int = Field(default=10, ge=2, le=1000)
+    min_rows: int = Field(
+        default=500,
+        ge=1,
+        description=(
+            "a window with fewer scored events (a canary's share of a day, say) gets drift "
+            "values but no verdict (status few_rows): on a few hundred rows PSI is noise"
+        ),
+    )
     top_k: int = Field(default=20, ge=1)
     psi: DriftThresholds = Field(default_factory=DriftThresholds)
     per_feature: dict[str, DriftThresholds] = Field(default_factory=dict)

@@ -47,6 +47,8 @@ LABEL_COUNT_METRICS = ("scored_events", "labelled_events", "positive_labels")
 """The counts behind a window's realized rows: its events, those with a label, the positives.
 The monitor job compares them with the stored ones to see whether a window's labels changed."""
 BASELINE_DECISION = "baseline_decision"
+FEW_ROWS = "few_rows"
+"""Status of a drift row on a window with fewer than ``monitoring.min_rows`` events."""
 SHORT_WINDOW = "short_window"
 """Status of a drift row on a window shorter than its feature's ``min_window``: no verdict."""
 """The column of a rule baseline's decisions, when ``monitoring.business.baseline`` is ``rule``."""
@@ -128,10 +130,11 @@ def profile_rows(
     )
     rows: list[MetricRow] = []
     span = key.window_end - key.window_start
+    few = current.rows < config.min_rows
     for drift in compute_drift(features, current, config.psi, config.per_feature):
         levels = config.per_feature.get(drift.feature)
         short = levels is not None and levels.min_window is not None and span < levels.min_window
-        verdict = SHORT_WINDOW if short else drift.verdict
+        verdict = SHORT_WINDOW if short else FEW_ROWS if few else drift.verdict
         for statistic in DRIFT_STATISTICS:
             value = getattr(drift, statistic)
             if value is None:
@@ -174,10 +177,11 @@ def _prediction_rows(
     drift = score_drift(
         reference_scores, current_scores, config.per_feature.get(SCORE_COLUMN, config.psi)
     )
+    verdict = FEW_ROWS if current.rows < config.min_rows else drift.verdict
     rows = [
-        key.row("score_psi", drift.psi, drift.verdict, threshold=drift.threshold),
-        key.row("score_js_distance", drift.js_distance, drift.verdict),
-        key.row("score_ks_statistic", drift.ks_statistic, drift.verdict),
+        key.row("score_psi", drift.psi, verdict, threshold=drift.threshold),
+        key.row("score_js_distance", drift.js_distance, verdict),
+        key.row("score_ks_statistic", drift.ks_statistic, verdict),
     ]
     total = current.rows
     if total == 0 or reference_scores.rows == 0:

@@ -68,7 +68,15 @@ class Point:
         return self.status == "immature"
 
 
-_RANK = {"no_data": 0, "short_window": 0, "ok": 1, "immature": 2, "warn": 3, "alert": 4}
+_RANK = {
+    "no_data": 0,
+    "short_window": 0,
+    "few_rows": 0,
+    "ok": 1,
+    "immature": 2,
+    "warn": 3,
+    "alert": 4,
+}
 
 
 def points(rows: Iterable[MetricRow], grouping: Grouping, combine: Combine) -> list[Point]:

@@ -27,7 +27,15 @@ from typing import Any
 
 from watchkeeper.clock import as_utc
 
-METRIC_STATUSES = ("ok", "warn", "alert", "immature", "no_data", "short_window")
+METRIC_STATUSES = (
+    "ok",
+    "warn",
+    "alert",
+    "immature",
+    "no_data",
+    "short_window",
+    "few_rows",
+)
 """What a monitoring result can say: within bounds, near them, beyond them, not enough matured
 labels to judge yet, no data in the window at all, or a window too short to judge the feature."""
 
@@ -64,7 +72,7 @@ class MetricRow:
     >>> MetricRow("fraud", "psi", day, day, value=0.1, status="fine")
     Traceback (most recent call last):
     ...
-    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data, short_window
+    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data, short_window, few_rows
     """
 
     model: str

@@ -50,7 +50,7 @@ PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 POOLING_WEIGHTS = ("positive_labels", "scored_events")
 """Per-window counts that weigh daily values when a span is pooled."""
 
-UNJUDGED_STATUSES = ("immature", "no_data", "short_window")
+UNJUDGED_STATUSES = ("immature", "no_data", "short_window", "few_rows")
 
 
 @dataclass(frozen=True)
