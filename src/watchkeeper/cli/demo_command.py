@@ -28,9 +28,7 @@ def demo(
         Path,
         typer.Option(help="Folder for report.html, summary.json and the watched workspace."),
     ] = Path("watchkeeper-demo"),
-    days: Annotated[
-        int | None, typer.Option(help="Length of the stream in days (default: 720).")
-    ] = None,
+    days: Annotated[int, typer.Option(help="Length of the stream in days.")] = 810,
     shift_day: Annotated[
         int | None, typer.Option(help="Day of the shift (default: 540, 2026-06-24).")
     ] = None,

@@ -56,8 +56,10 @@ class DemoSettings:
     scale: float = 1.0
     history_days: int = 455
     """Days of traffic before the first model goes live (launch: 2026-04-01 by default)."""
-    days: int | None = None
-    """Length of the stream (None: the preset's 720 days); shorter replays are quicker."""
+    days: int | None = 810
+    """Length of the stream: the case study's 18 months, then nine after the shift (a
+    retrained model needs months of matured labels: the benefit shows in the months after);
+    None takes the preset's 720 days."""
     shift_day: int | None = None
     """Day of the shift (None: the preset's day 540, 2026-06-24)."""
     tick_days: int = 3
