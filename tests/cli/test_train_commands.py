@@ -190,6 +190,10 @@ def test_retrain_after_the_shift_with_matured_labels_is_accepted(
 def test_retrain_without_a_reason_asks_the_policy(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # the example retrains monthly as a fallback; here only drift may trigger
+    _configure(
+        root, retraining={"triggers": {"psi_features": 1, "psi_windows": 2, "schedule": None}}
+    )
     assert _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
     code, skipped, _ = _run(capsys, root, "retrain")
     assert (code, skipped) == (
