@@ -30,7 +30,7 @@ def demo(
     ] = Path("watchkeeper-demo"),
     days: Annotated[int, typer.Option(help="Length of the stream in days.")] = 810,
     shift_day: Annotated[
-        int | None, typer.Option(help="Day of the shift (default: 540, 2026-06-24).")
+        int | None, typer.Option(help="Day of the shift (default: 540, 2026-06-25).")
     ] = None,
     tick_days: Annotated[
         int, typer.Option(help="Days of event time between the agent's ticks.")

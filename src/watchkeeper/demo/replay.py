@@ -61,7 +61,7 @@ class DemoSettings:
     retrained model needs months of matured labels: the benefit shows in the months after);
     None takes the preset's 720 days."""
     shift_day: int | None = None
-    """Day of the shift (None: the preset's day 540, 2026-06-24)."""
+    """Day of the shift (None: the preset's day 540, 2026-06-25)."""
     tick_days: int = 3
     """Days of event time between the agent's ticks (monitoring windows stay daily)."""
 
