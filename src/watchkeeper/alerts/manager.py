@@ -181,9 +181,7 @@ class AlertManager:
             summary=evaluation.describe(),
             evidence=evidence,
         )
-        deliveries = tuple(
-            self._deliver(channel, notification, saved.id) for channel in self.channels
-        )
+        deliveries = self.deliver(notification, saved.id)
         self.metadata.record_decision(
             model=self.model,
             kind="alert" if state == "firing" else "alert_resolved",
@@ -197,6 +195,13 @@ class AlertManager:
             at=now,
         )
         return AlertOutcome(evaluation, action, deliveries)
+
+    def deliver(
+        self, notification: AlertNotification, alert_id: int
+    ) -> tuple[ChannelDelivery, ...]:
+        """Deliver ``notification`` (of the stored alert ``alert_id``) on every channel, each
+        retried with backoff and recorded; one channel's failure does not stop the others."""
+        return tuple(self._deliver(channel, notification, alert_id) for channel in self.channels)
 
     def _deliver(
         self, channel: AlertChannel, notification: AlertNotification, alert_id: int

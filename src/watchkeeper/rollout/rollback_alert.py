@@ -35,8 +35,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from watchkeeper.alerts.channels import AlertChannel, build_channel
-from watchkeeper.alerts.manager import ChannelDelivery
+from watchkeeper.alerts.channels import AlertChannel
+from watchkeeper.alerts.manager import AlertManager, ChannelDelivery
 from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
@@ -65,15 +65,11 @@ class RollbackAlerts:
         self.metadata = metadata
         self.model = model
         self.owner = owner
-        self.config = config
         self.clock = clock
-        self.channels = (
-            list(channels)
-            if channels is not None
-            else [build_channel(channel) for channel in config.channels]
+        # the rule alerts' router delivers this one too: same channels, retries and records
+        self._router = AlertManager(
+            metadata, model, owner, config, clock, channels, retry_delay_seconds, sleep
         )
-        self.retry_delay_seconds = retry_delay_seconds
-        self._sleep = sleep
 
     def rolled_back(
         self,
@@ -132,9 +128,7 @@ class RollbackAlerts:
             summary=summary,
             evidence=details,
         )
-        deliveries = tuple(
-            self._deliver(channel, notification, saved.id) for channel in self.channels
-        )
+        deliveries = self._router.deliver(notification, saved.id)
         self.metadata.record_decision(
             model=self.model,
             kind="alert",
@@ -158,30 +152,6 @@ class RollbackAlerts:
         self.metadata.alerts.save(
             replace(stored, state=RESOLVED, resolved_at=now, last_evaluated_at=now)
         )
-
-    def _deliver(
-        self, channel: AlertChannel, notification: AlertNotification, alert_id: int
-    ) -> ChannelDelivery:
-        error: str | None = None
-        attempts = 0
-        for attempts in range(1, self.config.delivery_attempts + 1):
-            try:
-                channel.deliver(notification)
-                error = None
-                break
-            except Exception as failure:  # one channel's failure must not stop the others
-                error = f"{type(failure).__name__}: {failure}"
-                if attempts < self.config.delivery_attempts:
-                    self._sleep(self.retry_delay_seconds * 2 ** (attempts - 1))
-        self.metadata.alerts.record_delivery(
-            alert_id,
-            channel.name,
-            attempts=attempts,
-            delivered=error is None,
-            error=error,
-            at=self.clock.now(),
-        )
-        return ChannelDelivery(channel.name, attempts, error is None, error)
 
 
 __all__ = ["ROLLBACK_METRIC", "ROLLBACK_RULE", "RollbackAlerts"]
