@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from typing import Any
 
 import polars as pl
@@ -88,3 +90,34 @@ def test_distinct_events_of_one_card_at_one_instant_are_all_folded(service: Serv
     answer = service.client.post("/v1/score", json=service.event(5, card_id="c7"))
     assert answer.status_code == 200
     assert logged_features(service)["live-5"]["card_txn_count_24h"] == 3
+
+
+def test_a_request_cancelled_while_its_log_is_written_is_still_folded(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fold follows the log append, not the awaiting request: logged means folded."""
+    scorer = service.client.app.state.service.scorer()  # type: ignore[attr-defined]
+    release = threading.Event()
+    real_append = service.workspace.events.append
+
+    def held_append(table: str, rows: Any) -> AppendReceipt:
+        release.wait(10)
+        return real_append(table, rows)
+
+    async def cancel_while_logging() -> None:
+        request = asyncio.ensure_future(scorer.score_async(service.event(1, card_id="c7")))
+        await asyncio.sleep(0.05)  # the append is under way, held
+        request.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await request
+        assert scorer._pending.held == 1  # not folded, not dropped yet
+        release.set()
+        while scorer._pending.held:
+            await asyncio.sleep(0.01)
+
+    monkeypatch.setattr(service.workspace.events, "append", held_append)
+    asyncio.run(cancel_while_logging())
+    monkeypatch.undo()
+    answer = service.client.post("/v1/score", json=service.event(2, card_id="c7"))
+    assert answer.status_code == 200, answer.text
+    assert logged_features(service)["live-2"]["card_txn_count_24h"] == 1

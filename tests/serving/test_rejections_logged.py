@@ -162,3 +162,15 @@ def test_the_prediction_logger_logs_what_it_refuses(service: Service) -> None:
         ("live-4", "bad_timestamp", "logger")
     ]
     assert stored(service, "predictions").height == 0
+
+
+def test_a_non_integer_model_version_is_a_logged_rejection(service: Service) -> None:
+    answer = service.client.post("/v1/score?model_version=latest", json=service.event(1))
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "model_version"
+    found = rejections(service)
+    assert found.select("event_id", "field", "source").rows() == [
+        ("live-1", "model_version", "score")
+    ]
+    assert "latest" in found["detail"][0]
+    assert stored(service, "predictions").height == 0

@@ -43,6 +43,7 @@ from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
 from watchkeeper.serving.dashboard_route import dashboard_router
 from watchkeeper.serving.openapi_schema import (
+    MODEL_VERSION_PARAMETER,
     OUTCOMES_SCHEMA,
     ROLLOUT_START_SCHEMA,
     batch_schema,
@@ -55,6 +56,7 @@ from watchkeeper.serving.request_body import (
     BadRequestError,
     as_list,
     as_object,
+    model_version_parameter,
     parse_json,
     unknown_fields,
 )
@@ -115,7 +117,7 @@ def create_app(
     )
     app.state.service = service
     event = event_schema(workspace.config.features.inputs)
-    score_body = {"requestBody": request_body(event)}
+    score_body = {"requestBody": request_body(event), "parameters": [MODEL_VERSION_PARAMETER]}
     batch_body = {"requestBody": request_body(batch_schema(event, MAX_BATCH_EVENTS))}
     outcomes_body = {"requestBody": request_body(OUTCOMES_SCHEMA)}
     start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
@@ -200,15 +202,16 @@ def create_app(
         return _error(error.status, "authorization", error.reason, headers)
 
     @app.post("/v1/score", openapi_extra=score_body, responses=scoring_errors)
-    async def score(request: Request, model_version: int | None = None) -> JSONResponse:
+    async def score(request: Request) -> JSONResponse:
         """Score one raw event; the prediction is durable in the event store before the answer.
 
         ``model_version`` (query) pins the deciding model to the champion or the challenger.
         """
         event = as_object(await body(request))
         check_event(event)
-        # off the event loop: requests in flight overlap and share the spool's commits
-        result = await run_in_threadpool(service.scorer().score, event, model_version=model_version)
+        pinned = model_version_parameter(request.query_params.get("model_version"))
+        # on the event loop; only the log append leaves it, shared by the requests in flight
+        result = await service.scorer().score_async(event, model_version=pinned)
         service.metrics.observe(result)
         return JSONResponse(result.to_dict())
 

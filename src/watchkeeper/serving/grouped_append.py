@@ -2,12 +2,21 @@
 
 Each scored request has a few prediction rows to log before it may answer. Appended one by
 one, every request pays for building an Arrow table, validating it, encoding it and a spool
-commit. :class:`GroupedAppender` lets requests in flight share that work: the first caller
-appends every row queued at that moment as one table (one validation, one encoding, one
-spool transaction and fsync); those arriving meanwhile queue for the next group. Each call
-returns only once the append that carried its rows has returned, so an answered request's
-rows are durable, as before; a failed append raises in every caller of its group.
+commit. :class:`GroupedAppender` lets requests in flight share that work: every row queued
+while an append runs goes into the next one, as one table (one validation, one encoding, one
+spool transaction and fsync). A caller learns that its rows are durable only once the append
+that carried them has returned; a failed append fails every caller of its group.
 
+Two kinds of callers, each with its own queue (both end in the store's thread-safe append):
+
+* threads call :meth:`GroupedAppender.append`, which returns when the rows are durable (the
+  first caller finding no append running makes the next one itself);
+* coroutines on one event loop call :meth:`GroupedAppender.submit`, which returns an
+  :class:`asyncio.Future`: the append runs in the loop's default executor, so the loop goes
+  on parsing and scoring the next requests meanwhile, and one callback per group settles its
+  callers' futures. A request costs no thread hop of its own.
+
+>>> import asyncio
 >>> import pyarrow as pa
 >>> class Store:
 ...     def __init__(self): self.appends = []
@@ -15,12 +24,16 @@ rows are durable, as before; a failed append raises in every caller of its group
 >>> store = Store()
 >>> appender = GroupedAppender(store, "outcomes", pa.schema([("event_id", pa.string())]))
 >>> appender.append({"event_id": ["e1", "e2"]})
+>>> async def three_requests():  # the first starts an append, the others share the next
+...     await asyncio.gather(*(appender.submit({"event_id": [e]}) for e in ("e3", "e4", "e5")))
+>>> asyncio.run(three_requests())
 >>> store.appends
-[2]
+[2, 1, 2]
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -56,9 +69,13 @@ class GroupedAppender:
         self.table = table
         self.schema = schema
         self.statistics = GroupStatistics()
+        self._statistics_lock = threading.Lock()
         self._condition = threading.Condition(threading.Lock())
         self._queue: list[_Queued] = []
         self._writing = False
+        self._submitted: list[tuple[dict[str, list[Any]], asyncio.Future[None]]] = []
+        self._submitted_writing = False
+        self._submitted_loop: asyncio.AbstractEventLoop | None = None
 
     def append(self, columns: dict[str, list[Any]]) -> None:
         """Append ``columns`` (name -> values, one list per schema column); return when durable."""
@@ -74,7 +91,7 @@ class GroupedAppender:
                 self._condition.release()
                 error: BaseException | None = None
                 try:
-                    self._append_group(group)
+                    self._append_group([item.columns for item in group])
                 except BaseException as failure:  # raised in every caller of the group
                     error = failure
                 finally:
@@ -87,17 +104,61 @@ class GroupedAppender:
         if queued.error is not None:
             raise queued.error
 
-    def _append_group(self, group: list[_Queued]) -> None:
+    def submit(self, columns: dict[str, list[Any]]) -> asyncio.Future[None]:
+        """Queue ``columns`` from a coroutine; the future is done when they are durable.
+
+        Call it on an event loop (the queue belongs to the loop of the latest call). The future fails
+        with the append's error if the group's append failed.
+        """
+        loop = asyncio.get_running_loop()
+        if loop is not self._submitted_loop:  # a new loop (a test's, a restarted app's)
+            self._submitted_loop, self._submitted, self._submitted_writing = loop, [], False
+        future: asyncio.Future[None] = loop.create_future()
+        self._submitted.append((columns, future))
+        if not self._submitted_writing:
+            self._start_submitted_group(loop)
+        return future
+
+    def _start_submitted_group(self, loop: asyncio.AbstractEventLoop) -> None:
+        group, self._submitted = self._submitted, []
+        self._submitted_writing = True
+        writing = loop.run_in_executor(None, self._append_group, [item for item, _ in group])
+        writing.add_done_callback(lambda done: self._finish_submitted_group(loop, group, done))
+
+    def _finish_submitted_group(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        group: list[tuple[dict[str, list[Any]], asyncio.Future[None]]],
+        done: asyncio.Future[None],
+    ) -> None:
+        self._submitted_writing = False
+        error = (
+            asyncio.CancelledError("the append was cancelled")
+            if done.cancelled()
+            else done.exception()
+        )
+        for _, future in group:
+            if future.done():
+                continue
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+        if self._submitted:
+            self._start_submitted_group(loop)
+
+    def _append_group(self, group: list[dict[str, list[Any]]]) -> None:
         merged: dict[str, list[Any]] = {name: [] for name in self.schema.names}
-        for item in group:
-            for name, values in item.columns.items():
+        for columns in group:
+            for name, values in columns.items():
                 merged[name].extend(values)
         rows = pa.Table.from_pydict(merged, schema=self.schema)
         self.events.append(self.table, rows)
-        statistics = self.statistics
-        statistics.appends += 1
-        statistics.calls += len(group)
-        statistics.rows += rows.num_rows
+        with self._statistics_lock:
+            statistics = self.statistics
+            statistics.appends += 1
+            statistics.calls += len(group)
+            statistics.rows += rows.num_rows
 
 
 __all__ = ["GroupStatistics", "GroupedAppender"]

@@ -48,6 +48,16 @@ def request_body(schema: Mapping[str, Any]) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": dict(schema)}}}
 
 
+MODEL_VERSION_PARAMETER: dict[str, Any] = {
+    "name": "model_version",
+    "in": "query",
+    "required": False,
+    "description": "Pins the deciding model to the champion or the running canary's challenger.",
+    "schema": {"type": "integer", "minimum": 0},
+}
+"""``/v1/score``'s query parameter (read by the endpoint itself, so a bad value is logged)."""
+
+
 def batch_schema(event: Mapping[str, Any], max_items: int) -> dict[str, Any]:
     """``{"events": [event, ...]}`` with at most ``max_items`` events."""
     events = {"type": "array", "items": dict(event), "minItems": 1, "maxItems": max_items}
@@ -115,6 +125,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 __all__ = [
     "ERROR_SCHEMA",
+    "MODEL_VERSION_PARAMETER",
     "OUTCOMES_SCHEMA",
     "ROLLOUT_START_SCHEMA",
     "batch_schema",

@@ -83,6 +83,26 @@ def as_list(value: Any, field: str, *, max_items: int) -> list[Any]:
     return value
 
 
+def model_version_parameter(text: str | None) -> int | None:
+    """The ``model_version`` query parameter as a version number (None when absent).
+
+    >>> model_version_parameter("3"), model_version_parameter(None)
+    (3, None)
+    >>> model_version_parameter("latest")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.serving.request_body.BadRequestError: model_version: expected a version number (got 'latest')
+    """
+    if text is None:
+        return None
+    stripped = text.strip()
+    if not stripped.isdigit() or len(stripped) > 18:
+        raise BadRequestError(
+            "model_version", f"expected a version number (got {text[:40]!r})", 422
+        )
+    return int(stripped)
+
+
 def unknown_fields(event: dict[str, Any], known: Iterable[str]) -> list[str]:
     """The fields of ``event`` the schema does not declare, sorted.
 
@@ -93,4 +113,11 @@ def unknown_fields(event: dict[str, Any], known: Iterable[str]) -> list[str]:
     return sorted(name for name in event if name not in declared)
 
 
-__all__ = ["BadRequestError", "as_list", "as_object", "parse_json", "unknown_fields"]
+__all__ = [
+    "BadRequestError",
+    "as_list",
+    "as_object",
+    "model_version_parameter",
+    "parse_json",
+    "unknown_fields",
+]

@@ -16,6 +16,7 @@ event id) and whose ``route`` is ``shadow``.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import time
@@ -178,6 +179,32 @@ class Scorer:
             return []
         return self._score_staged(events, started, "score_batch")
 
+    async def score_async(
+        self, event: Mapping[str, Any], *, model_version: int | None = None
+    ) -> ScoreResult:
+        """:meth:`score` for a coroutine on the event loop: features, route and model run
+        on the loop (they take well under a millisecond); only the log append leaves it,
+        shared with the requests in flight (:meth:`GroupedAppender.submit`).
+
+        The event's state is folded when its log append ends, even if the awaiting request
+        was cancelled meanwhile: a logged prediction is always folded, an unlogged one never.
+        """
+        started = time.perf_counter()
+        self.validate(event)
+        pinned = None if model_version is None else self.pinned_route(model_version)
+        results, ticket, rows = self._stage_and_predict([event], started, "score", pinned)
+        if rows is None:
+            self._settle(ticket, durable=True)
+            return results[0]
+        logged = self._log.submit(rows)
+        logged.add_done_callback(
+            lambda done: self._settle(
+                ticket, durable=not done.cancelled() and done.exception() is None
+            )
+        )
+        await asyncio.shield(logged)
+        return results[0]
+
     def _score_staged(
         self,
         events: Sequence[Mapping[str, Any]],
@@ -185,12 +212,32 @@ class Scorer:
         source: str,
         pinned: Route | None = None,
     ) -> list[ScoreResult]:
-        """Features on staged state, predictions, the durable append, and only then the fold.
+        """Features on staged state, predictions, the durable append, and only then the fold."""
+        results, ticket, rows = self._stage_and_predict(events, started, source, pinned)
+        durable = False
+        try:
+            if rows is not None:
+                self._log.append(rows)
+            durable = True
+        finally:
+            self._settle(ticket, durable=durable)
+        return results
+
+    def _stage_and_predict(
+        self,
+        events: Sequence[Mapping[str, Any]],
+        started: float,
+        source: str,
+        pinned: Route | None = None,
+    ) -> tuple[list[ScoreResult], int, dict[str, list[Any]] | None]:
+        """The results, the ticket of the held states and the prediction rows to log (None
+        when logging is off).
 
         Under the lock: the features, on copies of the states (held, so the next events see
-        them). Outside it: the model and the log append, so concurrent requests share a spool
-        commit. Then the held states are stored if the log is durable, else dropped. An event
-        id already folded (a retry) is scored but not folded again.
+        them). Outside it: the model, so concurrent requests overlap. The caller appends
+        the rows and then settles the ticket: the held states are stored if the log is
+        durable, else dropped. An event id already folded (a retry) is scored but not
+        folded again. If the model fails, the ticket is settled (dropped) here.
         """
         event_ids = [str(event.get(self.keys.event_id)) for event in events]
         with self._lock:
@@ -212,16 +259,17 @@ class Scorer:
                     for item, features in zip(prepared, challenger, strict=True)
                 ]
             ticket = self._pending.hold(staged.states)
-        durable = False
         try:
             results = self._predict(prepared, started, source)
-            if self.log_predictions:
-                self._log.append(self._rows(prepared, results))
-            durable = True
-        finally:
-            with self._lock:
-                self._pending.settle(ticket, durable=durable)
-        return results
+            rows = self._rows(prepared, results) if self.log_predictions else None
+        except BaseException:
+            self._settle(ticket, durable=False)
+            raise
+        return results, ticket, rows
+
+    def _settle(self, ticket: int, *, durable: bool) -> None:
+        with self._lock:
+            self._pending.settle(ticket, durable=durable)
 
     def _prepare(
         self,

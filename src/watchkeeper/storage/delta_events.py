@@ -330,7 +330,7 @@ class DeltaEventStore:
             )
             for entry in entries
         ]
-        rows = pa.concat_tables(batches)
+        rows = pa.concat_tables(batches).combine_chunks()
         first, last = entries[0].entry_id, entries[-1].entry_id
         metadata = {
             "watchkeeper.spool_id": self._spool.spool_id,

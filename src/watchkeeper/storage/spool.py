@@ -127,6 +127,8 @@ class Spool:
         self._queue: list[_PendingEntry] = []
         self._writing = False
         self._group_commits = 0
+        self._read_lock = threading.Lock()
+        self._read_connection: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = sqlite3.connect(
@@ -235,26 +237,43 @@ class Spool:
         """Read the oldest pending entries of ``table`` past ``after_entry_id``, in id order.
 
         Stops before ``max_rows`` would be exceeded, but always returns at least one entry
-        when any is pending. Entries stay in the spool until :meth:`forget_through`.
+        when any is pending. Entries stay in the spool until :meth:`forget_through`. Reads
+        go through a connection of their own (WAL readers do not block the writer), so
+        appends go on while a flush reads and decodes.
         """
-        taken: list[SpoolEntry] = []
+        raw: list[tuple[int, int, bytes]] = []
         total = 0
-        with self._lock:
-            found = self._execute(
-                "SELECT entry_id, row_count, created_at_us, payload FROM entries"
-                " WHERE table_name = ? AND entry_id > ? ORDER BY entry_id",
-                (table, after_entry_id),
-            )
-            for entry_id, row_count, created_at_us, payload in found:
-                if taken and total + int(row_count) > max_rows:
-                    break
-                rows = self._from_ipc(int(entry_id), payload)
-                taken.append(
-                    SpoolEntry(int(entry_id), table, _from_microseconds(created_at_us), rows)
+        with self._read_lock:
+            try:
+                found = self._reader().execute(
+                    "SELECT entry_id, row_count, created_at_us, payload FROM entries"
+                    " WHERE table_name = ? AND entry_id > ? ORDER BY entry_id",
+                    (table, after_entry_id),
                 )
-                total += int(row_count)
-            found.close()
-        return taken
+                for entry_id, row_count, created_at_us, payload in found:
+                    if raw and total + int(row_count) > max_rows:
+                        break
+                    raw.append((int(entry_id), int(created_at_us), payload))
+                    total += int(row_count)
+                found.close()
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"event spool {self.path}: {error} (in: SELECT)") from error
+        return [
+            SpoolEntry(
+                entry_id,
+                table,
+                _from_microseconds(created_at_us),
+                self._from_ipc(entry_id, payload),
+            )
+            for entry_id, created_at_us, payload in raw
+        ]
+
+    def _reader(self) -> sqlite3.Connection:
+        if self._read_connection is None:
+            self._read_connection = sqlite3.connect(
+                self.path, timeout=60.0, isolation_level=None, check_same_thread=False
+            )
+        return self._read_connection
 
     def forget_through(self, table: str, entry_id: int) -> int:
         """Delete the entries of ``table`` up to ``entry_id`` (committed); return how many."""
@@ -272,6 +291,10 @@ class Spool:
         """Close the SQLite connection (pending entries stay on disk)."""
         with self._lock:
             self._connection.close()
+        with self._read_lock:
+            if self._read_connection is not None:
+                self._read_connection.close()
+                self._read_connection = None
 
     def _initialise(self, owner: str) -> str:
         connection = self._connection
