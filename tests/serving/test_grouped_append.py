@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
-from watchkeeper.errors import StorageError
+from watchkeeper.clock import EventTimeClock
+from watchkeeper.errors import SchemaError, StorageError
 from watchkeeper.serving.grouped_append import GroupedAppender
+from watchkeeper.storage.delta_events import DeltaEventStore
+from watchkeeper.storage.event_tables import event_table
 
 SCHEMA = pa.schema([("event_id", pa.string())])
 CALLERS = 10
@@ -24,7 +29,7 @@ class HeldStore:
         self.appender: GroupedAppender | None = None
         self.fail_second = fail_second
 
-    def append(self, table: str, rows: pa.Table) -> None:
+    def append_columns(self, table: str, columns: dict[str, list[str]]) -> None:
         if not self.first.is_set():
             self.first.set()
             deadline = time.monotonic() + 10
@@ -33,7 +38,7 @@ class HeldStore:
                 time.sleep(0.001)
         elif self.fail_second:
             raise StorageError("event spool: disk I/O error (test)")
-        self.appends.append(rows.column("event_id").to_pylist())
+        self.appends.append(list(columns["event_id"]))
 
 
 def run_callers(store: HeldStore) -> dict[str, BaseException | None]:
@@ -80,11 +85,27 @@ def test_a_failed_append_raises_in_every_caller_of_its_group() -> None:
     assert store.appends[-1] == ["later"]
 
 
-def test_rows_that_break_the_schema_raise_and_leave_the_appender_usable() -> None:
-    store = HeldStore()
-    store.first.set()
-    appender = GroupedAppender(store, "predictions", SCHEMA)
-    with pytest.raises(pa.ArrowTypeError):
-        appender.append({"event_id": [1.5]})
-    appender.append({"event_id": ["e1"]})
-    assert store.appends == [["e1"]]
+def test_rows_that_break_the_schema_raise_and_leave_the_appender_usable(tmp_path: Path) -> None:
+    clock = EventTimeClock(datetime(2026, 3, 1, tzinfo=UTC))
+    with DeltaEventStore(str(tmp_path / "events"), tmp_path / "spool", clock) as store:
+        predictions = event_table("predictions")
+        appender = GroupedAppender(store, "predictions", predictions.schema)
+        row = {
+            "event_id": ["e1"],
+            "ts": [clock.now()],
+            "entity": ["c1"],
+            "model_version": [1],
+            "route": ["champion"],
+            "score": [0.25],
+            "decision": [False],
+            "latency_ms": [1.5],
+            "raw_input": ["{}"],
+            "features": ["{}"],
+        }
+        with pytest.raises(SchemaError, match="'model_version' holds str at row 0"):
+            appender.append({**row, "event_id": ["bad"], "model_version": ["one"]})
+        appender.append(row)
+        store.flush()
+        stored = store.read("predictions")
+    assert stored["event_id"].to_list() == ["e1"]
+    assert stored["score"].to_list() == [0.25]

@@ -34,7 +34,7 @@ def test_a_failed_log_append_leaves_the_state_unfolded(
 ) -> None:
     same_card = [service.event(index, card_id="c7") for index in range(3)]
     with monkeypatch.context() as patch:
-        patch.setattr(service.workspace.events, "append", failing_append)
+        patch.setattr(service.workspace.events, "append_columns", failing_append)
         if path == "/v1/score":
             answers = [service.client.post(path, json=event) for event in same_card]
         else:
@@ -98,7 +98,7 @@ def test_a_request_cancelled_while_its_log_is_written_is_still_folded(
     """The fold follows the log append, not the awaiting request: logged means folded."""
     scorer = service.client.app.state.service.scorer()  # type: ignore[attr-defined]
     release = threading.Event()
-    real_append = service.workspace.events.append
+    real_append = service.workspace.events.append_columns
 
     def held_append(table: str, rows: Any) -> AppendReceipt:
         release.wait(10)
@@ -115,7 +115,7 @@ def test_a_request_cancelled_while_its_log_is_written_is_still_folded(
         while scorer._pending.held:
             await asyncio.sleep(0.01)
 
-    monkeypatch.setattr(service.workspace.events, "append", held_append)
+    monkeypatch.setattr(service.workspace.events, "append_columns", held_append)
     asyncio.run(cancel_while_logging())
     monkeypatch.undo()
     answer = service.client.post("/v1/score", json=service.event(2, card_id="c7"))

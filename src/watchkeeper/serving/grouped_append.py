@@ -3,8 +3,8 @@
 Each scored request has a few prediction rows to log before it may answer. Appended one by
 one, every request pays for building an Arrow table, validating it, encoding it and a spool
 commit. :class:`GroupedAppender` lets requests in flight share that work: every row queued
-while an append runs goes into the next one, as one table (one validation, one encoding, one
-spool transaction and fsync). A caller learns that its rows are durable only once the append
+while an append runs goes into the next one, as one set of columns (one check, one JSON
+encoding, one spool transaction and fsync: the store's ``append_columns``). A caller learns that its rows are durable only once the append
 that carried them has returned; a failed append fails every caller of its group.
 
 Two kinds of callers, each with its own queue (both end in the store's thread-safe append):
@@ -20,7 +20,7 @@ Two kinds of callers, each with its own queue (both end in the store's thread-sa
 >>> import pyarrow as pa
 >>> class Store:
 ...     def __init__(self): self.appends = []
-...     def append(self, table, rows): self.appends.append(rows.num_rows)
+...     def append_columns(self, table, columns): self.appends.append(len(columns["event_id"]))
 >>> store = Store()
 >>> appender = GroupedAppender(store, "outcomes", pa.schema([("event_id", pa.string())]))
 >>> appender.append({"event_id": ["e1", "e2"]})
@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,7 +43,7 @@ import pyarrow as pa
 
 
 class _Appends(Protocol):
-    def append(self, table: str, rows: pa.Table) -> object: ...
+    def append_columns(self, table: str, columns: Mapping[str, Sequence[Any]]) -> object: ...
 
 
 @dataclass
@@ -152,13 +153,12 @@ class GroupedAppender:
         for columns in group:
             for name, values in columns.items():
                 merged[name].extend(values)
-        rows = pa.Table.from_pydict(merged, schema=self.schema)
-        self.events.append(self.table, rows)
+        self.events.append_columns(self.table, merged)
         with self._statistics_lock:
             statistics = self.statistics
             statistics.appends += 1
             statistics.calls += len(group)
-            statistics.rows += rows.num_rows
+            statistics.rows += len(merged[self.schema.names[0]])
 
 
 __all__ = ["GroupStatistics", "GroupedAppender"]

@@ -12,7 +12,8 @@ True
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
 
 ROLLOUT_STATES = ("idle", "canary", "awaiting_approval")
 SCORE_BUCKETS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.0)
+
+
+@dataclass
+class _ScoreSeries:
+    """The labelled children of one (version, route), and its running flag counts."""
+
+    scores: Any
+    scored: Any
+    flagged: Any
+    flag_rate: Any
+    count: int = 0
+    flags: int = 0
 
 
 class ServingMetrics:
@@ -94,20 +107,27 @@ class ServingMetrics:
             "The share of entities routed to the challenger",
             registry=self.registry,
         )
-        self._counts: dict[tuple[str, str], list[int]] = {}
+        self._series: dict[tuple[int, str], _ScoreSeries] = {}
 
     def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
         """Count one score in its version's histogram and flag rate."""
-        labels = (str(version), route)
-        self.scores.labels(*labels).observe(score)
-        self.scored.labels(*labels).inc()
-        counts = self._counts.setdefault(labels, [0, 0])
-        counts[0] += 1
-        flagged = self.flagged.labels(*labels)  # exposed at 0 before the first flag
+        series = self._series.get((version, route))
+        if series is None:  # each (version, route) pair's children, looked up once
+            labels = (str(version), route)
+            series = _ScoreSeries(
+                self.scores.labels(*labels),
+                self.scored.labels(*labels),
+                self.flagged.labels(*labels),  # exposed at 0 before the first flag
+                self.flag_rate.labels(*labels),
+            )
+            self._series[(version, route)] = series
+        series.scores.observe(score)
+        series.scored.inc()
+        series.count += 1
         if decision:
-            flagged.inc()
-            counts[1] += 1
-        self.flag_rate.labels(*labels).set(counts[1] / counts[0])
+            series.flagged.inc()
+            series.flags += 1
+        series.flag_rate.set(series.flags / series.count)
 
     def observe(self, result: ScoreResult) -> None:
         """Count a score result: the deciding model's score and, if any, the shadow's."""

@@ -30,6 +30,11 @@ scorers a service builds over time share it, and the held states).
 >>> pending.settle(first, durable=True)  # older than what was written: not written
 >>> store.get_many(["card"])[0].last_timestamp
 2
+>>> third = pending.hold({"card": EntityState(last_timestamp=3)})
+>>> fourth = pending.hold({"card": EntityState(last_timestamp=4)})
+>>> pending.settle_many([(fourth, False), (third, True)])  # one write: the newest durable
+>>> store.get_many(["card"])[0].last_timestamp, pending.held
+(3, 0)
 """
 
 from __future__ import annotations
@@ -65,21 +70,32 @@ class PendingStates:
 
     def settle(self, ticket: int, *, durable: bool) -> None:
         """Release a ticket; write its states to the store when its log is ``durable``."""
-        states = self._tickets.pop(ticket, {})
-        if durable:
-            newer = {
-                key: state for key, state in states.items() if self._written.get(key, 0) < ticket
-            }
-            if newer:
-                self.store.put_many(newer)
-                for key in newer:
-                    self._written[key] = ticket
-        for key in states:
-            tickets = self._latest[key]
-            tickets.remove(ticket)
-            if not tickets:
-                del self._latest[key]
-                self._written.pop(key, None)
+        self.settle_many([(ticket, durable)])
+
+    def settle_many(self, settled: Sequence[tuple[int, bool]]) -> None:
+        """Release tickets (ticket, durable) in one store write: per key, the newest
+        durable ticket's state, unless a newer one was written already."""
+        newer: dict[str, tuple[int, EntityState]] = {}
+        released: list[tuple[int, dict[str, EntityState]]] = []
+        for ticket, durable in settled:
+            states = self._tickets.pop(ticket, {})
+            released.append((ticket, states))
+            if not durable:
+                continue
+            for key, state in states.items():
+                if self._written.get(key, 0) < ticket and newer.get(key, (0, state))[0] <= ticket:
+                    newer[key] = (ticket, state)
+        if newer:
+            self.store.put_many({key: state for key, (_, state) in newer.items()})
+            for key, (ticket, _) in newer.items():
+                self._written[key] = ticket
+        for ticket, states in released:
+            for key in states:
+                tickets = self._latest[key]
+                tickets.remove(ticket)
+                if not tickets:
+                    del self._latest[key]
+                    self._written.pop(key, None)
 
     @property
     def held(self) -> int:

@@ -7,6 +7,7 @@ create unbounded label values; unmatched paths are counted as ``unmatched``.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,6 +20,7 @@ class RequestMetricsMiddleware:
     def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
         self.app = app
         self.metrics = metrics
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request through, recording its status and duration."""
@@ -38,8 +40,15 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             name = getattr(scope.get("route"), "path", "unmatched")
-            self.metrics.requests.labels(name, str(status)).inc()
-            self.metrics.latency.labels(name).observe(time.perf_counter() - started)
+            children = self._children.get((name, status))
+            if children is None:  # route templates and statuses are few: look them up once
+                children = (
+                    self.metrics.requests.labels(name, str(status)),
+                    self.metrics.latency.labels(name),
+                )
+                self._children[(name, status)] = children
+            children[0].inc()
+            children[1].observe(time.perf_counter() - started)
 
 
 __all__ = ["RequestMetricsMiddleware"]

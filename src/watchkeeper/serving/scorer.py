@@ -123,6 +123,8 @@ class Scorer:
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
         self._predictions = event_table("predictions")
         self._log = GroupedAppender(events, "predictions", self._predictions.schema)
+        self._to_settle: list[tuple[int, bool]] = []
+        self._settle_scheduled_on: asyncio.AbstractEventLoop | None = None
 
     @property
     def spec_inputs(self) -> tuple[str, ...]:
@@ -198,12 +200,28 @@ class Scorer:
             return results[0]
         logged = self._log.submit(rows)
         logged.add_done_callback(
-            lambda done: self._settle(
+            lambda done: self._settle_soon(
                 ticket, durable=not done.cancelled() and done.exception() is None
             )
         )
         await asyncio.shield(logged)
         return results[0]
+
+    def _settle_soon(self, ticket: int, *, durable: bool) -> None:
+        """Settle on the loop's next turn, with every ticket whose append ended meanwhile
+        (a group's requests share one state write). Until then the held states stay
+        visible to the events after them, as if written."""
+        self._to_settle.append((ticket, durable))
+        loop = asyncio.get_running_loop()
+        if self._settle_scheduled_on is not loop:  # also when an earlier loop died first
+            self._settle_scheduled_on = loop
+            loop.call_soon(self._settle_collected)
+
+    def _settle_collected(self) -> None:
+        self._settle_scheduled_on = None
+        settled, self._to_settle = self._to_settle, []
+        with self._lock:
+            self._pending.settle_many(settled)
 
     def _score_staged(
         self,

@@ -40,12 +40,14 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import polars as pl
 import pyarrow as pa
 
 from watchkeeper.clock import Clock, as_utc
 from watchkeeper.errors import SchemaError, StorageError, WatchkeeperError
+from watchkeeper.storage.column_payload import encode_columns
 from watchkeeper.storage.delta_tables import (
     DEFAULT_COMMIT_ATTEMPTS,
     ApplicationTransaction,
@@ -56,13 +58,16 @@ from watchkeeper.storage.event_deduplication import deduplicate
 from watchkeeper.storage.event_rows import (
     ConformedStream,
     EventRows,
+    arrival_sequences,
     conform_rows,
     fingerprint,
     with_arrival_sequence,
 )
 from watchkeeper.storage.event_tables import (
+    ARRIVAL_SEQUENCE_COLUMN,
     EVENT_DATE_COLUMN,
     EVENT_TABLES,
+    STORE_COLUMNS,
     DuplicatePolicy,
     EventTableDefinition,
     event_table,
@@ -76,7 +81,7 @@ from watchkeeper.storage.events import (
     TableFlush,
     VacuumResult,
 )
-from watchkeeper.storage.spool import Spool, SpoolEntry
+from watchkeeper.storage.spool import Spool, SpoolEntry, SpoolReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -149,14 +154,34 @@ class DeltaEventStore:
         if conformed.num_rows == 0:
             return AppendReceipt(table, 0, 0, received_at)
         receipt = self._spool.append(table, conformed, received_at)
-        if self._note_waiting(conformed.num_rows, received_at):
+        return self._received(receipt, received_at)
+
+    def append_columns(self, table: str, columns: Mapping[str, Sequence[Any]]) -> AppendReceipt:
+        """:meth:`append` of plain columns (name -> Python values): the cheap path for many
+        small appends (a service's prediction log).
+
+        The values are checked against the table's types here, as strictly as :meth:`append`
+        checks a frame (:func:`~watchkeeper.storage.column_payload.encode_columns`), and stored
+        as JSON; the flush turns them into Arrow in bulk.
+        """
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        received_at = as_utc(self._clock.now())
+        row_count, payload = encode_columns(definition, columns, received_at=received_at)
+        if row_count == 0:
+            return AppendReceipt(table, 0, 0, received_at)
+        receipt = self._spool.append_payload(table, row_count, payload, received_at)
+        return self._received(receipt, received_at)
+
+    def _received(self, receipt: SpoolReceipt, received_at: datetime) -> AppendReceipt:
+        if self._note_waiting(receipt.row_count, received_at):
             try:
                 self.flush()
             except WatchkeeperError as error:
                 logger.warning(
                     "automatic flush of %s failed, rows stay spooled: %s", self.root, error
                 )
-        return AppendReceipt(table, receipt.entry_id, receipt.row_count, received_at)
+        return AppendReceipt(receipt.table, receipt.entry_id, receipt.row_count, received_at)
 
     def flush(self) -> FlushResult:
         """Commit every spooled entry to Delta, exactly once, in id order per table."""
@@ -172,6 +197,8 @@ class DeltaEventStore:
                 while entries := self._spool.take(table, committed, self._commit_batch_rows):
                     commits.append(self._commit_entries(definition, entries, application_id))
                     committed = entries[-1].entry_id
+            if commits or recovered:
+                self._spool.checkpoint()
             backlog = self._spool.backlog()
             with self._backlog_lock:
                 self._waiting_rows = backlog.rows
@@ -321,15 +348,16 @@ class DeltaEventStore:
     def _commit_entries(
         self, definition: EventTableDefinition, entries: list[SpoolEntry], application_id: str
     ) -> TableFlush:
+        validated = definition.validated_schema
         batches = [
-            with_arrival_sequence(
-                entry.rows
-                if entry.rows.schema.equals(definition.validated_schema)
-                else conform_rows(definition, entry.rows, entry.created_at),
-                entry.entry_id,
-            )
+            with_arrival_sequence(entry.rows, entry.entry_id)
             for entry in entries
+            if entry.rows.schema.equals(validated)
         ]
+        # entries of plain columns (and any older unconformed ones): conformed together
+        others = [entry for entry in entries if not entry.rows.schema.equals(validated)]
+        if others:
+            batches.append(_conformed_together(definition, others))
         rows = pa.concat_tables(batches).combine_chunks()
         first, last = entries[0].entry_id, entries[-1].entry_id
         metadata = {
@@ -362,6 +390,28 @@ class DeltaEventStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError(f"the event store {self.root} is closed")
+
+
+def _conformed_together(definition: EventTableDefinition, entries: list[SpoolEntry]) -> pa.Table:
+    """Entries that are not conformed yet, as one conformed table with arrival sequences.
+
+    Each entry's received time is its own (filled per entry before merging), so one
+    conformation serves them all.
+    """
+    received = definition.received_column
+    tables = []
+    for entry in entries:
+        rows = entry.rows
+        if received is not None and received not in rows.column_names:
+            moment = pa.scalar(as_utc(entry.created_at), definition.schema.field(received).type)
+            rows = rows.append_column(received, pa.repeat(moment, rows.num_rows))
+        tables.append(rows.drop_columns([c for c in STORE_COLUMNS if c in rows.column_names]))
+    merged = pa.concat_tables(tables, promote_options="permissive")
+    conformed = conform_rows(definition, merged, entries[-1].created_at)
+    sequence = arrival_sequences([(entry.entry_id, entry.rows.num_rows) for entry in entries])
+    return conformed.append_column(
+        pa.field(ARRIVAL_SEQUENCE_COLUMN, pa.int64(), nullable=False), sequence
+    )
 
 
 def _with_all_columns(rows: pa.Table, stored: pa.Schema, names: list[str]) -> pl.DataFrame:

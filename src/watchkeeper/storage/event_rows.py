@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
 import polars as pl
@@ -92,14 +92,30 @@ def with_arrival_sequence(rows: pa.Table, spool_entry_id: int, first_row: int = 
     >>> with_arrival_sequence(pa.table({"x": [7, 8]}), 3)["arrival_sequence"].to_pylist()
     [12884901888, 12884901889]
     """
-    end = first_row + rows.num_rows
-    if end > 1 << _ROW_INDEX_BITS:
-        raise SchemaError(f"one append or bulk load holds at most {1 << _ROW_INDEX_BITS} rows")
-    base = spool_entry_id << _ROW_INDEX_BITS
-    sequence = pa.array(np.arange(base + first_row, base + end, dtype=np.int64))
+    sequence = pa.array(_entry_sequence(spool_entry_id, rows.num_rows, first_row))
     return rows.append_column(
         pa.field(ARRIVAL_SEQUENCE_COLUMN, pa.int64(), nullable=False), sequence
     )
+
+
+def arrival_sequences(entries: Sequence[tuple[int, int]]) -> pa.Array:
+    """The ``arrival_sequence`` values of consecutive spool entries (entry id, row count).
+
+    >>> arrival_sequences([(3, 2), (4, 1)]).to_pylist()
+    [12884901888, 12884901889, 17179869184]
+    """
+    parts = [_entry_sequence(entry_id, count) for entry_id, count in entries]
+    return pa.array(np.concatenate(parts) if parts else np.empty(0, dtype=np.int64))
+
+
+def _entry_sequence(
+    spool_entry_id: int, row_count: int, first_row: int = 0
+) -> np.ndarray[Any, Any]:
+    end = first_row + row_count
+    if end > 1 << _ROW_INDEX_BITS:
+        raise SchemaError(f"one append or bulk load holds at most {1 << _ROW_INDEX_BITS} rows")
+    base = spool_entry_id << _ROW_INDEX_BITS
+    return np.arange(base + first_row, base + end, dtype=np.int64)
 
 
 class ConformedStream:
@@ -250,4 +266,11 @@ def _cast(
         ) from error
 
 
-__all__ = ["ConformedStream", "EventRows", "conform_rows", "fingerprint", "with_arrival_sequence"]
+__all__ = [
+    "ConformedStream",
+    "EventRows",
+    "arrival_sequences",
+    "conform_rows",
+    "fingerprint",
+    "with_arrival_sequence",
+]

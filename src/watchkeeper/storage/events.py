@@ -31,11 +31,11 @@ opens it and replays whatever a previous process left in the spool.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Protocol, TypeAlias, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import polars as pl
 import pyarrow as pa
@@ -125,6 +125,11 @@ class EventStore(Protocol):
 
     def append(self, table: str, rows: EventRows) -> AppendReceipt:
         """Validate ``rows`` and store them durably; nothing is written if any is invalid."""
+        ...
+
+    def append_columns(self, table: str, columns: Mapping[str, Sequence[Any]]) -> AppendReceipt:
+        """:meth:`append` of plain columns (name -> values), checked as strictly; the cheap
+        path for many small appends."""
         ...
 
     def flush(self) -> FlushResult:

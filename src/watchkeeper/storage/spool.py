@@ -51,11 +51,17 @@ import pyarrow as pa
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import StorageError
+from watchkeeper.storage.column_payload import decode_columns, is_column_payload
 from watchkeeper.storage.file_lock import FileLock
 
-SPOOL_FORMAT = "1"
+SPOOL_FORMAT = "2"
+"""Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
+is read as it is and marked format 2 when opened."""
+_READABLE_FORMATS = ("1", SPOOL_FORMAT)
 
 _WAL_ATTEMPTS = 400
+_BACKSTOP_CHECKPOINT_PAGES = 8192
+"""Pages (4 KiB) the WAL may grow to before an append checkpoints it itself (32 MiB)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -162,8 +168,15 @@ class Spool:
         ``created_at`` is the caller's clock time, kept to measure how long rows wait.
         Concurrent calls are committed together (see the module).
         """
+        return self.append_payload(table, rows.num_rows, _to_ipc(rows), created_at)
+
+    def append_payload(
+        self, table: str, row_count: int, payload: bytes | memoryview, created_at: datetime
+    ) -> SpoolReceipt:
+        """:meth:`append` of rows already encoded: an Arrow IPC stream, or checked JSON
+        columns (:func:`~watchkeeper.storage.column_payload.encode_columns`)."""
         created_at = as_utc(created_at)
-        pending = _PendingEntry(table, rows.num_rows, _to_microseconds(created_at), _to_ipc(rows))
+        pending = _PendingEntry(table, row_count, _to_microseconds(created_at), memoryview(payload))
         with self._group:
             self._queue.append(pending)
             while not pending.done:
@@ -182,7 +195,7 @@ class Spool:
         if pending.error is not None:
             raise pending.error
         assert pending.entry_id is not None
-        return SpoolReceipt(pending.entry_id, table, rows.num_rows, created_at)
+        return SpoolReceipt(pending.entry_id, table, row_count, created_at)
 
     @property
     def group_commits(self) -> int:
@@ -263,7 +276,7 @@ class Spool:
                 entry_id,
                 table,
                 _from_microseconds(created_at_us),
-                self._from_ipc(entry_id, payload),
+                self._decode(entry_id, payload),
             )
             for entry_id, created_at_us, payload in raw
         ]
@@ -283,6 +296,15 @@ class Spool:
             )
         return int(cursor.rowcount)
 
+    def checkpoint(self) -> None:
+        """Move committed WAL pages into the spool file without blocking appends (a passive
+        checkpoint, through the reading connection); the flush calls it after draining."""
+        with self._read_lock:
+            try:
+                self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"event spool {self.path}: {error} (in: checkpoint)") from error
+
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""
         return FileLock(self.path.with_name(self.path.name + ".lock"))
@@ -300,6 +322,9 @@ class Spool:
         connection = self._connection
         _enable_write_ahead_log(connection)
         connection.execute("PRAGMA synchronous=FULL")
+        # appends do not stop to checkpoint every 1,000 pages (tens of ms, in a request's
+        # wait): the flush checkpoints after draining (checkpoint()); this is the backstop
+        connection.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
@@ -313,6 +338,11 @@ class Spool:
                     "INSERT OR IGNORE INTO spool_identity (key, value) VALUES (?, ?)", (key, value)
                 )
             identity = dict(connection.execute("SELECT key, value FROM spool_identity").fetchall())
+            if identity.get("format") in _READABLE_FORMATS and identity["format"] != SPOOL_FORMAT:
+                connection.execute(  # an older version would misread the new entries
+                    "UPDATE spool_identity SET value = ? WHERE key = 'format'", (SPOOL_FORMAT,)
+                )
+                identity["format"] = SPOOL_FORMAT
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -338,11 +368,13 @@ class Spool:
                 f"event spool {self.path}: {error} (in: {statement.split()[0]})"
             ) from error
 
-    def _from_ipc(self, entry_id: int, payload: bytes) -> pa.Table:
+    def _decode(self, entry_id: int, payload: bytes) -> pa.Table:
         try:
+            if is_column_payload(payload):
+                return decode_columns(payload)
             with pa.ipc.open_stream(payload) as reader:
                 return reader.read_all()
-        except (pa.ArrowInvalid, OSError) as error:
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError, KeyError) as error:
             raise StorageError(
                 f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
             ) from error

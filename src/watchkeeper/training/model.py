@@ -32,6 +32,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.errors import SchemaError, TrainingError
+from watchkeeper.training.single_row_predictor import SingleRowPredictor
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -111,17 +112,18 @@ class LightGBMModel:
     def __init__(self, booster: lgb.Booster, feature_names: Sequence[str]) -> None:
         self.booster = booster
         self.feature_names = tuple(feature_names)
+        self._single_row: SingleRowPredictor | None = None
 
     def predict_scores(self, features: FeatureInput) -> FloatArray:
         """The booster's probability of the positive class for each row."""
         matrix = feature_matrix(features, self.feature_names)
-        # one row on one thread: OpenMP's thread pool costs more than the row (30 against
-        # 300 us on a busy two-core machine)
         if len(matrix) == 1:
-            predicted = self.booster.predict(matrix, num_threads=1)
-        else:
-            predicted = self.booster.predict(matrix)
-        scores: FloatArray = np.asarray(predicted, dtype=np.float64)
+            # one row: LightGBM's single-row fast path, on one thread (12 against 33 us for
+            # Booster.predict with num_threads=1, and 300 us with OpenMP's thread pool)
+            if self._single_row is None:
+                self._single_row = SingleRowPredictor(self.booster)
+            return np.array([self._single_row.predict(matrix[0])], dtype=np.float64)
+        scores: FloatArray = np.asarray(self.booster.predict(matrix), dtype=np.float64)
         return scores
 
 

@@ -1,0 +1,158 @@
+"""Spool entries as checked JSON columns: the cheap encoding for many small appends.
+
+A scoring service appends a few rows per request group. Building, validating and encoding an
+Arrow table for each of those small groups costs far more than the rows are worth; encoding
+them as JSON is a single C call. :func:`encode_columns` checks every value against the
+table's declared types (so nothing unreadable ever reaches the spool) and writes the columns
+as one JSON document, timestamps as integer microseconds since the epoch (UTC). The store
+turns many such entries into one Arrow table when it flushes (:func:`decode_columns`, then
+one conformation for all of them), where the per-row cost is small.
+
+>>> from datetime import UTC, datetime
+>>> from watchkeeper.storage.event_tables import event_table
+>>> definition = event_table("outcomes")
+>>> moment = datetime(2026, 3, 1, tzinfo=UTC)
+>>> rows, payload = encode_columns(
+...     definition,
+...     {"event_id": ["e1"], "outcome": ["chargeback"], "outcome_ts": [moment]},
+...     received_at=moment,
+... )
+>>> rows, is_column_payload(payload)
+(1, True)
+>>> decode_columns(payload).column("outcome_ts").to_pylist() == [moment]
+True
+>>> encode_columns(definition, {"event_id": [7], "outcome": ["x"], "outcome_ts": [moment]},
+...                received_at=moment)
+Traceback (most recent call last):
+...
+watchkeeper.errors.SchemaError: table 'outcomes': column 'event_id' holds int at row 0, expected string
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pyarrow as pa
+
+from watchkeeper.errors import SchemaError
+from watchkeeper.storage.event_tables import STORE_COLUMNS, EventTableDefinition
+
+COLUMN_PAYLOAD_MAGIC = b"WKCOLS1\n"
+"""How a JSON-columns entry starts (an Arrow IPC stream starts with 0xFFFFFFFF)."""
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+_TIMESTAMP_TYPE = pa.timestamp("us", tz="UTC")
+
+
+def is_column_payload(payload: bytes | memoryview) -> bool:
+    """Whether a spool payload was written by :func:`encode_columns`."""
+    return bytes(payload[: len(COLUMN_PAYLOAD_MAGIC)]) == COLUMN_PAYLOAD_MAGIC
+
+
+def encode_columns(
+    definition: EventTableDefinition,
+    columns: Mapping[str, Sequence[Any]],
+    *,
+    received_at: datetime,
+) -> tuple[int, bytes]:
+    """Check ``columns`` (name -> values) against ``definition``; return (rows, payload).
+
+    Raises :class:`SchemaError` naming the column (and row) at fault: an unknown column, a
+    missing required one, columns of unequal length, a value of the wrong type, an empty
+    required value. The received-time column, when left out or empty, gets ``received_at``.
+    """
+    unknown = [name for name in columns if name not in definition.schema.names]
+    unknown = [name for name in unknown if name not in STORE_COLUMNS]
+    if unknown:
+        raise SchemaError(
+            f"table {definition.name!r}: unknown column(s) {', '.join(map(repr, unknown))} "
+            f"(declared: {', '.join(definition.schema.names)})"
+        )
+    lengths = {len(values) for name, values in columns.items() if name not in STORE_COLUMNS}
+    if len(lengths) > 1:
+        raise SchemaError(f"table {definition.name!r}: columns of unequal length {sorted(lengths)}")
+    row_count = lengths.pop() if lengths else 0
+    encoded: dict[str, list[Any]] = {}
+    for field in definition.schema:
+        values = columns.get(field.name)
+        if field.name == definition.received_column:
+            values = [received_at if value is None else value for value in values or []] or [
+                received_at
+            ] * row_count
+        if values is None:
+            if not field.nullable:
+                raise SchemaError(
+                    f"table {definition.name!r}: required column {field.name!r} "
+                    f"({field.type}) is missing"
+                )
+            continue
+        encoded[field.name] = _checked(definition, field, values)
+    timestamps = [
+        name for name in encoded if pa.types.is_timestamp(definition.schema.field(name).type)
+    ]
+    document = {"columns": encoded, "timestamps": timestamps}
+    return row_count, COLUMN_PAYLOAD_MAGIC + json.dumps(document, allow_nan=True).encode()
+
+
+def decode_columns(payload: bytes | memoryview) -> pa.Table:
+    """The columns of a payload written by :func:`encode_columns`, as an Arrow table.
+
+    Types are inferred (timestamps restored as UTC microseconds); the store conforms the
+    table to its definition when it commits it.
+    """
+    document = json.loads(bytes(payload[len(COLUMN_PAYLOAD_MAGIC) :]))
+    timestamps = set(document["timestamps"])
+    arrays = {
+        name: pa.array(values, type=_TIMESTAMP_TYPE if name in timestamps else None)
+        for name, values in document["columns"].items()
+    }
+    return pa.table(arrays)
+
+
+def _checked(definition: EventTableDefinition, field: pa.Field, values: Sequence[Any]) -> list[Any]:
+    accepts = _ACCEPTS.get(str(field.type)) or (
+        _is_timestamp if pa.types.is_timestamp(field.type) else None
+    )
+    if accepts is None:  # pragma: no cover - every declared type is listed
+        raise SchemaError(f"table {definition.name!r}: column {field.name!r} of {field.type}")
+    for row, value in enumerate(values):
+        if value is None:
+            if not field.nullable:
+                raise SchemaError(
+                    f"table {definition.name!r}: column {field.name!r} is empty at row {row} "
+                    f"but is required"
+                )
+        elif not accepts(value):
+            raise SchemaError(
+                f"table {definition.name!r}: column {field.name!r} holds "
+                f"{type(value).__name__} at row {row}, expected {field.type}"
+            )
+    if pa.types.is_timestamp(field.type):
+        return [None if value is None else _microseconds(value) for value in values]
+    if pa.types.is_floating(field.type):
+        return [None if value is None else float(value) for value in values]
+    return list(values)
+
+
+def _is_timestamp(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _microseconds(moment: datetime) -> int:
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return (aware - _EPOCH) // _MICROSECOND
+
+
+_ACCEPTS = {
+    "string": lambda value: isinstance(value, str),
+    "int64": lambda value: isinstance(value, int) and not isinstance(value, bool),
+    "double": lambda value: isinstance(value, int | float) and not isinstance(value, bool),
+    "bool": lambda value: isinstance(value, bool),
+}
+
+
+__all__ = ["COLUMN_PAYLOAD_MAGIC", "decode_columns", "encode_columns", "is_column_payload"]
