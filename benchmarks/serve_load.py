@@ -121,6 +121,15 @@ def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> P
     return root
 
 
+def baseline_workspace(folder: Path, trees: int, workers: int) -> Path:
+    """A workspace of its own for the earlier version, without a spool file yet: an earlier
+    version may not read the spool format this one writes."""
+    root = build_workspace(folder, trees, "memory" if workers == 1 else "sqlite")
+    for spool in (root / ".watchkeeper").glob("events.spool*"):
+        spool.unlink()
+    return root
+
+
 def start_server(
     kind: str, root: Path, workers: int, folder: Path, baseline_src: Path | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
@@ -283,7 +292,10 @@ def main() -> None:
     for workers in arguments.workers:
         root = build_workspace(folder, trees, "memory" if workers == 1 else "sqlite")
         for kind in kinds:
-            process, port = start_server(kind, root, workers, folder, arguments.baseline_src)
+            served = root
+            if kind == "watchkeeper-baseline":
+                served = baseline_workspace(folder / f"baseline-{workers}", trees, workers)
+            process, port = start_server(kind, served, workers, folder, arguments.baseline_src)
             try:
                 offset += 10**9
                 peak = load(port, arguments.clients, arguments.connections, seconds, None, offset)

@@ -98,19 +98,52 @@ def encode_columns(
     return row_count, COLUMN_PAYLOAD_MAGIC + json.dumps(document, allow_nan=True).encode()
 
 
+ColumnDocument = dict[str, Any]
+"""A parsed column payload: ``{"columns": {name: values}, "timestamps": [names]}``."""
+
+
+def parse_column_payload(payload: bytes | memoryview) -> ColumnDocument:
+    """The document of a payload written by :func:`encode_columns` (ValueError if broken)."""
+    document = json.loads(bytes(payload[len(COLUMN_PAYLOAD_MAGIC) :]))
+    if not isinstance(document, dict) or not isinstance(document.get("columns"), dict):
+        raise ValueError("not a column document")
+    return document
+
+
 def decode_columns(payload: bytes | memoryview) -> pa.Table:
     """The columns of a payload written by :func:`encode_columns`, as an Arrow table.
 
     Types are inferred (timestamps restored as UTC microseconds); the store conforms the
     table to its definition when it commits it.
     """
-    document = json.loads(bytes(payload[len(COLUMN_PAYLOAD_MAGIC) :]))
-    timestamps = set(document["timestamps"])
-    arrays = {
-        name: pa.array(values, type=_TIMESTAMP_TYPE if name in timestamps else None)
-        for name, values in document["columns"].items()
-    }
-    return pa.table(arrays)
+    return documents_to_table([parse_column_payload(payload)])
+
+
+def documents_to_table(documents: Sequence[ColumnDocument]) -> pa.Table:
+    """Many column documents as one Arrow table, in order: one array per column (a column
+    some documents lack is empty there), so the cost per row stays small.
+
+    >>> documents_to_table([{"columns": {"x": [1]}, "timestamps": []},
+    ...                     {"columns": {"x": [2], "y": ["b"]}, "timestamps": []}]).to_pydict()
+    {'x': [1, 2], 'y': [None, 'b']}
+    """
+    names: dict[str, None] = {}
+    timestamps: set[str] = set()
+    for document in documents:
+        names.update(dict.fromkeys(document["columns"]))
+        timestamps.update(document["timestamps"])
+    merged: dict[str, list[Any]] = {name: [] for name in names}
+    for document in documents:
+        columns = document["columns"]
+        length = len(next(iter(columns.values()))) if columns else 0
+        for name, values in merged.items():
+            values.extend(columns.get(name) or [None] * length)
+    return pa.table(
+        {
+            name: pa.array(values, type=_TIMESTAMP_TYPE if name in timestamps else None)
+            for name, values in merged.items()
+        }
+    )
 
 
 def _checked(definition: EventTableDefinition, field: pa.Field, values: Sequence[Any]) -> list[Any]:
@@ -155,4 +188,12 @@ _ACCEPTS = {
 }
 
 
-__all__ = ["COLUMN_PAYLOAD_MAGIC", "decode_columns", "encode_columns", "is_column_payload"]
+__all__ = [
+    "COLUMN_PAYLOAD_MAGIC",
+    "ColumnDocument",
+    "decode_columns",
+    "documents_to_table",
+    "encode_columns",
+    "is_column_payload",
+    "parse_column_payload",
+]

@@ -47,7 +47,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock, as_utc
 from watchkeeper.errors import SchemaError, StorageError, WatchkeeperError
-from watchkeeper.storage.column_payload import encode_columns
+from watchkeeper.storage.column_payload import documents_to_table, encode_columns
 from watchkeeper.storage.delta_tables import (
     DEFAULT_COMMIT_ATTEMPTS,
     ApplicationTransaction,
@@ -67,7 +67,6 @@ from watchkeeper.storage.event_tables import (
     ARRIVAL_SEQUENCE_COLUMN,
     EVENT_DATE_COLUMN,
     EVENT_TABLES,
-    STORE_COLUMNS,
     DuplicatePolicy,
     EventTableDefinition,
     event_table,
@@ -349,15 +348,18 @@ class DeltaEventStore:
         self, definition: EventTableDefinition, entries: list[SpoolEntry], application_id: str
     ) -> TableFlush:
         validated = definition.validated_schema
-        batches = [
-            with_arrival_sequence(entry.rows, entry.entry_id)
-            for entry in entries
-            if entry.rows.schema.equals(validated)
-        ]
-        # entries of plain columns (and any older unconformed ones): conformed together
-        others = [entry for entry in entries if not entry.rows.schema.equals(validated)]
-        if others:
-            batches.append(_conformed_together(definition, others))
+        batches = []
+        columns = []
+        for entry in entries:
+            if entry.arrow is None:  # checked JSON columns: conformed together below
+                columns.append(entry)
+            elif entry.arrow.schema.equals(validated):
+                batches.append(with_arrival_sequence(entry.arrow, entry.entry_id))
+            else:  # rows spooled before the table's definition changed
+                conformed = conform_rows(definition, entry.arrow, entry.created_at)
+                batches.append(with_arrival_sequence(conformed, entry.entry_id))
+        if columns:
+            batches.append(_conformed_together(definition, columns))
         rows = pa.concat_tables(batches).combine_chunks()
         first, last = entries[0].entry_id, entries[-1].entry_id
         metadata = {
@@ -393,22 +395,20 @@ class DeltaEventStore:
 
 
 def _conformed_together(definition: EventTableDefinition, entries: list[SpoolEntry]) -> pa.Table:
-    """Entries that are not conformed yet, as one conformed table with arrival sequences.
+    """Entries of checked JSON columns as one conformed table with arrival sequences.
 
-    Each entry's received time is its own (filled per entry before merging), so one
+    Each entry carries its own received time (filled when it was encoded), so one
     conformation serves them all.
     """
-    received = definition.received_column
-    tables = []
-    for entry in entries:
-        rows = entry.rows
-        if received is not None and received not in rows.column_names:
-            moment = pa.scalar(as_utc(entry.created_at), definition.schema.field(received).type)
-            rows = rows.append_column(received, pa.repeat(moment, rows.num_rows))
-        tables.append(rows.drop_columns([c for c in STORE_COLUMNS if c in rows.column_names]))
-    merged = pa.concat_tables(tables, promote_options="permissive")
+    merged = documents_to_table([entry.document for entry in entries if entry.document])
+    expected = sum(entry.row_count for entry in entries)
+    if merged.num_rows != expected:
+        raise StorageError(
+            f"table {definition.name!r}: spool entries {entries[0].entry_id}-"
+            f"{entries[-1].entry_id} hold {merged.num_rows} rows, their counts say {expected}"
+        )
     conformed = conform_rows(definition, merged, entries[-1].created_at)
-    sequence = arrival_sequences([(entry.entry_id, entry.rows.num_rows) for entry in entries])
+    sequence = arrival_sequences([(entry.entry_id, entry.row_count) for entry in entries])
     return conformed.append_column(
         pa.field(ARRIVAL_SEQUENCE_COLUMN, pa.int64(), nullable=False), sequence
     )

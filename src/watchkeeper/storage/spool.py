@@ -51,7 +51,12 @@ import pyarrow as pa
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.column_payload import decode_columns, is_column_payload
+from watchkeeper.storage.column_payload import (
+    ColumnDocument,
+    documents_to_table,
+    is_column_payload,
+    parse_column_payload,
+)
 from watchkeeper.storage.file_lock import FileLock
 
 SPOOL_FORMAT = "2"
@@ -102,12 +107,28 @@ class _PendingEntry:
 
 @dataclass(frozen=True)
 class SpoolEntry:
-    """One pending entry with its rows, as read back for committing."""
+    """One pending entry with its rows, as read back for committing.
+
+    An entry of Arrow rows has them in ``arrow``; an entry of checked JSON columns has its
+    parsed ``document`` (many of them become one table at once: see
+    :func:`~watchkeeper.storage.column_payload.documents_to_table`). :attr:`rows` gives
+    either as a table.
+    """
 
     entry_id: int
     table: str
     created_at: datetime
-    rows: pa.Table
+    row_count: int
+    arrow: pa.Table | None = None
+    document: ColumnDocument | None = None
+
+    @property
+    def rows(self) -> pa.Table:
+        """The entry's rows as an Arrow table."""
+        if self.arrow is not None:
+            return self.arrow
+        assert self.document is not None
+        return documents_to_table([self.document])
 
 
 @dataclass(frozen=True)
@@ -254,7 +275,7 @@ class Spool:
         go through a connection of their own (WAL readers do not block the writer), so
         appends go on while a flush reads and decodes.
         """
-        raw: list[tuple[int, int, bytes]] = []
+        raw: list[tuple[int, int, int, bytes]] = []
         total = 0
         with self._read_lock:
             try:
@@ -266,19 +287,14 @@ class Spool:
                 for entry_id, row_count, created_at_us, payload in found:
                     if raw and total + int(row_count) > max_rows:
                         break
-                    raw.append((int(entry_id), int(created_at_us), payload))
+                    raw.append((int(entry_id), int(row_count), int(created_at_us), payload))
                     total += int(row_count)
                 found.close()
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"event spool {self.path}: {error} (in: SELECT)") from error
         return [
-            SpoolEntry(
-                entry_id,
-                table,
-                _from_microseconds(created_at_us),
-                self._decode(entry_id, payload),
-            )
-            for entry_id, created_at_us, payload in raw
+            self._decode(entry_id, table, row_count, _from_microseconds(created_at_us), payload)
+            for entry_id, row_count, created_at_us, payload in raw
         ]
 
     def _reader(self) -> sqlite3.Connection:
@@ -368,12 +384,16 @@ class Spool:
                 f"event spool {self.path}: {error} (in: {statement.split()[0]})"
             ) from error
 
-    def _decode(self, entry_id: int, payload: bytes) -> pa.Table:
+    def _decode(
+        self, entry_id: int, table: str, row_count: int, created_at: datetime, payload: bytes
+    ) -> SpoolEntry:
         try:
             if is_column_payload(payload):
-                return decode_columns(payload)
+                document = parse_column_payload(payload)
+                return SpoolEntry(entry_id, table, created_at, row_count, document=document)
             with pa.ipc.open_stream(payload) as reader:
-                return reader.read_all()
+                arrow = reader.read_all()
+            return SpoolEntry(entry_id, table, created_at, row_count, arrow=arrow)
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError, KeyError) as error:
             raise StorageError(
                 f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
