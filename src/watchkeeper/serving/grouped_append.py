@@ -11,10 +11,10 @@ Two kinds of callers, each with its own queue (both end in the store's thread-sa
 
 * threads call :meth:`GroupedAppender.append`, which returns when the rows are durable (the
   first caller finding no append running makes the next one itself);
-* coroutines on one event loop call :meth:`GroupedAppender.submit`, which returns an
-  :class:`asyncio.Future`: the append runs in the loop's default executor, so the loop goes
-  on parsing and scoring the next requests meanwhile, and one callback per group settles its
-  callers' futures. A request costs no thread hop of its own.
+* coroutines call :meth:`GroupedAppender.submit`, which returns an :class:`asyncio.Future`:
+  a writer thread appends the queued rows group after group, so the loop goes on parsing
+  and scoring the next requests meanwhile, and one callback per group settles its callers'
+  futures. A request costs no thread hop of its own.
 
 >>> import asyncio
 >>> import pyarrow as pa
@@ -24,22 +24,27 @@ Two kinds of callers, each with its own queue (both end in the store's thread-sa
 >>> store = Store()
 >>> appender = GroupedAppender(store, "outcomes", pa.schema([("event_id", pa.string())]))
 >>> appender.append({"event_id": ["e1", "e2"]})
->>> async def three_requests():  # the first starts an append, the others share the next
+>>> async def three_requests():  # each in the first group the writer takes after it
 ...     await asyncio.gather(*(appender.submit({"event_id": [e]}) for e in ("e3", "e4", "e5")))
 >>> asyncio.run(three_requests())
->>> store.appends
-[2, 1, 2]
+>>> store.appends[0], sum(store.appends[1:])
+(2, 3)
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import pyarrow as pa
+
+WRITER_IDLE_SECONDS = 2.0
+"""How long the writer thread of :meth:`GroupedAppender.submit` waits for work before it
+stops (the next submit starts a new one), so replaced appenders leave no thread behind."""
 
 
 class _Appends(Protocol):
@@ -74,9 +79,11 @@ class GroupedAppender:
         self._condition = threading.Condition(threading.Lock())
         self._queue: list[_Queued] = []
         self._writing = False
-        self._submitted: list[tuple[dict[str, list[Any]], asyncio.Future[None]]] = []
-        self._submitted_writing = False
-        self._submitted_loop: asyncio.AbstractEventLoop | None = None
+        self._submitted: list[
+            tuple[dict[str, list[Any]], asyncio.Future[None], asyncio.AbstractEventLoop]
+        ] = []
+        self._submitted_ready = threading.Condition(threading.Lock())
+        self._writer: threading.Thread | None = None
 
     def append(self, columns: dict[str, list[Any]]) -> None:
         """Append ``columns`` (name -> values, one list per schema column); return when durable."""
@@ -108,45 +115,45 @@ class GroupedAppender:
     def submit(self, columns: dict[str, list[Any]]) -> asyncio.Future[None]:
         """Queue ``columns`` from a coroutine; the future is done when they are durable.
 
-        Call it on an event loop (the queue belongs to the loop of the latest call). The future fails
-        with the append's error if the group's append failed.
+        The appends run on a writer thread of this appender, one group after the other
+        without waiting for the event loop in between; the loop hears of each group once
+        (one callback settles its callers' futures). The future fails with the append's
+        error if the group's append failed.
         """
         loop = asyncio.get_running_loop()
-        if loop is not self._submitted_loop:  # a new loop (a test's, a restarted app's)
-            self._submitted_loop, self._submitted, self._submitted_writing = loop, [], False
         future: asyncio.Future[None] = loop.create_future()
-        self._submitted.append((columns, future))
-        if not self._submitted_writing:
-            self._start_submitted_group(loop)
+        with self._submitted_ready:
+            self._submitted.append((columns, future, loop))
+            if self._writer is None:
+                self._writer = threading.Thread(
+                    target=self._write_submitted, name="watchkeeper-log", daemon=True
+                )
+                self._writer.start()
+            else:
+                self._submitted_ready.notify()
         return future
 
-    def _start_submitted_group(self, loop: asyncio.AbstractEventLoop) -> None:
-        group, self._submitted = self._submitted, []
-        self._submitted_writing = True
-        writing = loop.run_in_executor(None, self._append_group, [item for item, _ in group])
-        writing.add_done_callback(lambda done: self._finish_submitted_group(loop, group, done))
-
-    def _finish_submitted_group(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        group: list[tuple[dict[str, list[Any]], asyncio.Future[None]]],
-        done: asyncio.Future[None],
-    ) -> None:
-        self._submitted_writing = False
-        error = (
-            asyncio.CancelledError("the append was cancelled")
-            if done.cancelled()
-            else done.exception()
-        )
-        for _, future in group:
-            if future.done():
-                continue
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-        if self._submitted:
-            self._start_submitted_group(loop)
+    def _write_submitted(self) -> None:
+        """The writer thread: append each group queued meanwhile; stop when idle a while."""
+        while True:
+            with self._submitted_ready:
+                if not self._submitted:
+                    self._submitted_ready.wait(timeout=WRITER_IDLE_SECONDS)
+                    if not self._submitted:
+                        self._writer = None
+                        return
+                group, self._submitted = self._submitted, []
+            error: BaseException | None = None
+            try:
+                self._append_group([columns for columns, _, _ in group])
+            except BaseException as failure:  # settles every caller of the group
+                error = failure
+            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
+            for _, future, loop in group:
+                by_loop.setdefault(loop, []).append(future)
+            for loop, futures in by_loop.items():
+                with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
+                    loop.call_soon_threadsafe(_settle_futures, futures, error)
 
     def _append_group(self, group: list[dict[str, list[Any]]]) -> None:
         merged: dict[str, list[Any]] = {name: [] for name in self.schema.names}
@@ -161,4 +168,14 @@ class GroupedAppender:
             statistics.rows += len(merged[self.schema.names[0]])
 
 
-__all__ = ["GroupStatistics", "GroupedAppender"]
+def _settle_futures(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
+    for future in futures:
+        if future.done():  # cancelled meanwhile
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
+
+
+__all__ = ["WRITER_IDLE_SECONDS", "GroupStatistics", "GroupedAppender"]
