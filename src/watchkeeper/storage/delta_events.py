@@ -196,8 +196,6 @@ class DeltaEventStore:
                 while entries := self._spool.take(table, committed, self._commit_batch_rows):
                     commits.append(self._commit_entries(definition, entries, application_id))
                     committed = entries[-1].entry_id
-            if commits or recovered:
-                self._spool.checkpoint()
             backlog = self._spool.backlog()
             with self._backlog_lock:
                 self._waiting_rows = backlog.rows

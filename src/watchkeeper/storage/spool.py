@@ -65,8 +65,6 @@ is read as it is and marked format 2 when opened."""
 _READABLE_FORMATS = ("1", SPOOL_FORMAT)
 
 _WAL_ATTEMPTS = 400
-_BACKSTOP_CHECKPOINT_PAGES = 8192
-"""Pages (4 KiB) the WAL may grow to before an append checkpoints it itself (32 MiB)."""
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -312,15 +310,6 @@ class Spool:
             )
         return int(cursor.rowcount)
 
-    def checkpoint(self) -> None:
-        """Move committed WAL pages into the spool file without blocking appends (a passive
-        checkpoint, through the reading connection); the flush calls it after draining."""
-        with self._read_lock:
-            try:
-                self._reader().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-            except sqlite3.DatabaseError as error:
-                raise StorageError(f"event spool {self.path}: {error} (in: checkpoint)") from error
-
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""
         return FileLock(self.path.with_name(self.path.name + ".lock"))
@@ -338,9 +327,6 @@ class Spool:
         connection = self._connection
         _enable_write_ahead_log(connection)
         connection.execute("PRAGMA synchronous=FULL")
-        # appends do not stop to checkpoint every 1,000 pages (tens of ms, in a request's
-        # wait): the flush checkpoints after draining (checkpoint()); this is the backstop
-        connection.execute(f"PRAGMA wal_autocheckpoint={_BACKSTOP_CHECKPOINT_PAGES}")
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
