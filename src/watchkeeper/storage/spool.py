@@ -58,6 +58,7 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
+from watchkeeper.storage.sqlite_write_lock import begin_immediate
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -226,7 +227,10 @@ class Spool:
         error: StorageError | None = None
         with self._lock:
             try:
-                self._execute("BEGIN IMMEDIATE")
+                try:  # short retries: the other workers hold the lock for an fsync at a time
+                    begin_immediate(self._connection)
+                except sqlite3.DatabaseError as locked:
+                    raise StorageError(f"event spool {self.path}: {locked} (in: BEGIN)") from locked
                 for entry in group:
                     cursor = self._execute(
                         "INSERT INTO entries (table_name, row_count, created_at_us, payload)"

@@ -22,6 +22,7 @@ from pathlib import Path
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
+from watchkeeper.storage.sqlite_write_lock import begin_immediate
 
 _CHUNK = 500  # keys per SELECT, below SQLite's limit on bound parameters
 
@@ -97,7 +98,7 @@ class _Transaction:
         self._connection = connection
 
     def __enter__(self) -> None:
-        self._connection.execute("BEGIN IMMEDIATE")
+        begin_immediate(self._connection)  # short retries while another worker writes
 
     def __exit__(self, error_type: object, *rest: object) -> None:
         self._connection.execute("ROLLBACK" if error_type is not None else "COMMIT")
