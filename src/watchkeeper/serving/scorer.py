@@ -161,9 +161,13 @@ class Scorer:
         ``model_version`` pins the deciding model to the champion or the canary's challenger.
         """
         started = time.perf_counter()
-        self.validate(event)
-        pinned = None if model_version is None else self.pinned_route(model_version)
+        pinned = self._checked(event, model_version)
         return self._score_staged([event], started, "score", pinned)[0]
+
+    def _checked(self, event: Mapping[str, Any], model_version: int | None) -> Route | None:
+        """Validate one event; the route its ``model_version`` pins (None: the router's)."""
+        self.validate(event)
+        return None if model_version is None else self.pinned_route(model_version)
 
     def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
@@ -192,8 +196,7 @@ class Scorer:
         was cancelled meanwhile: a logged prediction is always folded, an unlogged one never.
         """
         started = time.perf_counter()
-        self.validate(event)
-        pinned = None if model_version is None else self.pinned_route(model_version)
+        pinned = self._checked(event, model_version)
         results, ticket, rows = self._stage_and_predict([event], started, "score", pinned)
         if rows is None:
             self._settle(ticket, durable=True)
