@@ -5,7 +5,7 @@ Arrow table for each of those small groups costs far more than the rows are wort
 them as JSON is a single C call. :func:`encode_columns` checks every value against the
 table's declared types (so nothing unreadable ever reaches the spool) and writes the columns
 as one JSON document, timestamps as integer microseconds since the epoch (UTC). The store
-turns many such entries into one Arrow table when it flushes (:func:`decode_columns`, then
+turns many such entries into one Arrow table when it flushes (:func:`documents_to_table`, then
 one conformation for all of them), where the per-row cost is small.
 
 >>> from datetime import UTC, datetime
@@ -19,7 +19,8 @@ one conformation for all of them), where the per-row cost is small.
 ... )
 >>> rows, is_column_payload(payload)
 (1, True)
->>> decode_columns(payload).column("outcome_ts").to_pylist() == [moment]
+>>> table = documents_to_table([parse_column_payload(payload)])
+>>> table.column("outcome_ts").to_pylist() == [moment]
 True
 >>> encode_columns(definition, {"event_id": [7], "outcome": ["x"], "outcome_ts": [moment]},
 ...                received_at=moment)
@@ -110,15 +111,6 @@ def parse_column_payload(payload: bytes | memoryview) -> ColumnDocument:
     return document
 
 
-def decode_columns(payload: bytes | memoryview) -> pa.Table:
-    """The columns of a payload written by :func:`encode_columns`, as an Arrow table.
-
-    Types are inferred (timestamps restored as UTC microseconds); the store conforms the
-    table to its definition when it commits it.
-    """
-    return documents_to_table([parse_column_payload(payload)])
-
-
 def documents_to_table(documents: Sequence[ColumnDocument]) -> pa.Table:
     """Many column documents as one Arrow table, in order: one array per column (a column
     some documents lack is empty there), so the cost per row stays small.
@@ -191,7 +183,6 @@ _ACCEPTS = {
 __all__ = [
     "COLUMN_PAYLOAD_MAGIC",
     "ColumnDocument",
-    "decode_columns",
     "documents_to_table",
     "encode_columns",
     "is_column_payload",

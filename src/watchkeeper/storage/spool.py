@@ -384,7 +384,7 @@ class Spool:
             with pa.ipc.open_stream(payload) as reader:
                 arrow = reader.read_all()
             return SpoolEntry(entry_id, table, created_at, row_count, arrow=arrow)
-        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError, ValueError, KeyError) as error:
+        except (pa.ArrowInvalid, OSError, ValueError) as error:
             raise StorageError(
                 f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
             ) from error
