@@ -10,8 +10,8 @@ One run, side by side, load from separate processes on loopback:
 * a bare FastAPI endpoint (uvicorn, same worker count and HTTP protocol) that parses the same JSON events and
   calls the same booster on a float64 row: no validation, features, routing or logging.
 
-For each server: the peak (closed loop, ``--connections`` concurrent clients in
-``--clients`` processes, for ``--seconds``) and p50/p99 latency at that peak; then p50/p99 in
+For each server: the peak (closed loop, ``--connections`` keep-alive connections in all, from
+``--clients`` processes of ``benchmarks/load_client.py``, for ``--seconds``) and p50/p99 latency at that peak; then p50/p99 in
 an open loop at 80% of the peak rate. ``--quick`` uses tiny settings to check the script runs.
 ``--baseline-src DIR`` adds ``watchkeeper-baseline``: the service run from another copy of
 ``src`` (an earlier version), for before/after figures in one run on the same machine state.
@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -202,67 +201,42 @@ def start_server(
     raise RuntimeError(f"{kind} server did not start")
 
 
-def _client(arguments: tuple[int, int, float, float | None, int, Any]) -> list[float]:
-    """One load process: ``connections`` threads, closed loop or paced at ``rate`` per second."""
-    import threading
+def _client(arguments: tuple[int, int, float, float | None, int]) -> tuple[list[float], int]:
+    """One load process: ``connections`` keep-alive connections, closed loop or paced at
+    ``rate`` per second; each request a new live event."""
+    import asyncio
 
-    import httpx
+    from benchmarks.load_client import run_load
 
-    port, connections, seconds, rate, offset, _ = arguments
-    latencies: list[float] = []
-    lock = threading.Lock()
-    end = time.monotonic() + seconds
+    port, connections, seconds, rate, offset = arguments
+    counter = iter(range(offset, offset + 10**9))
 
-    def run(thread: int) -> None:
-        index = offset + thread * 10_000_000
-        interval = connections / rate if rate else 0.0
-        next_send = time.monotonic()
-        # TCP_NODELAY: httpx writes headers and body separately; without it, Nagle and the
-        # server's delayed ACK add 40 ms to some requests, whatever the server does.
-        transport = httpx.HTTPTransport(
-            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-        )
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", timeout=10.0, transport=transport
-        ) as client:
-            while time.monotonic() < end:
-                if interval:
-                    next_send += interval
-                    pause = next_send - time.monotonic()
-                    if pause > 0:
-                        time.sleep(pause)
-                body = json.dumps(live_event(index)).encode()
-                index += 1
-                started = time.perf_counter()
-                answer = client.post(
-                    "/v1/score", content=body, headers={"content-type": "application/json"}
-                )
-                elapsed = time.perf_counter() - started
-                if answer.status_code == 200:
-                    with lock:
-                        latencies.append(elapsed)
+    def next_body() -> bytes:
+        return json.dumps(live_event(next(counter))).encode()
 
-    threads = [threading.Thread(target=run, args=(number,)) for number in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return latencies
+    result = asyncio.run(run_load(port, connections, seconds, rate, next_body))
+    return result.latencies, result.failed
 
 
 def load(
     port: int, clients: int, connections: int, seconds: float, rate: float | None, offset: int
 ) -> dict[str, float]:
+    """Throughput and p50/p99 latency of ``connections`` connections spread over ``clients``
+    processes (closed loop, or open loop at ``rate`` per second in all)."""
     per_client_rate = rate / clients if rate else None
+    shares = [connections // clients + (n < connections % clients) for n in range(clients)]
     with multiprocessing.get_context("spawn").Pool(clients) as pool:
         results = pool.map(
             _client,
             [
-                (port, connections, seconds, per_client_rate, offset + n * 100_000_000, None)
-                for n in range(clients)
+                (port, share, seconds, per_client_rate, offset + n * 100_000_000)
+                for n, share in enumerate(shares)
             ],
         )
-    latencies = sorted(value for result in results for value in result)
+    latencies = sorted(value for result, _ in results for value in result)
+    failed = sum(count for _, count in results)
+    if failed:
+        print(f"  {failed} answers were not 200", flush=True)
     if not latencies:
         return {"throughput": 0.0, "p50_ms": float("nan"), "p99_ms": float("nan")}
     return {
@@ -279,8 +253,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--clients", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--clients", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--baseline-src", type=Path, default=None)
     arguments = parser.parse_args()
     kinds = KINDS if arguments.baseline_src is None else (*KINDS, "watchkeeper-baseline")

@@ -174,7 +174,8 @@ def test_the_error_rate_guard_counts_errors_logged_by_another_worker(
         def broken(rows: Any) -> Any:
             raise RuntimeError("the challenger's model file is damaged")
 
-        monkeypatch.setattr(scorer.models.challenger.model, "predict_scores", broken)
+        for method in ("predict_scores", "score_row"):  # the batch and the one-row path
+            monkeypatch.setattr(scorer.models.challenger.model, method, broken)
         for index in range(5):
             with pytest.raises(RuntimeError):
                 other.post(f"/v1/score?model_version={service.good}", json=service.event(index))

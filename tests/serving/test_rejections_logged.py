@@ -123,7 +123,8 @@ def test_a_model_failure_is_logged_with_the_version_and_route(
     def broken(rows: Any) -> Any:
         raise RuntimeError("the model file is damaged")
 
-    monkeypatch.setattr(scorer.models.champion.model, "predict_scores", broken)
+    for method in ("predict_scores", "score_row"):  # the batch and the one-row path
+        monkeypatch.setattr(scorer.models.champion.model, method, broken)
     with pytest.raises(RuntimeError):
         service.client.post("/v1/score", json=service.event(1))
     found = rejections(service)

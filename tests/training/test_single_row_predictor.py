@@ -51,8 +51,9 @@ def test_a_row_of_the_wrong_width_is_refused(
         SingleRowPredictor(booster).predict(np.zeros(11))
 
 
+@pytest.mark.parametrize("as_list", [False, True], ids=["array", "list"])
 def test_threads_sharing_a_predictor_get_their_own_rows_scores(
-    booster_and_rows: tuple[lgb.Booster, np.ndarray],
+    booster_and_rows: tuple[lgb.Booster, np.ndarray], as_list: bool
 ) -> None:
     booster, rows = booster_and_rows
     predictor = SingleRowPredictor(booster)
@@ -61,7 +62,12 @@ def test_threads_sharing_a_predictor_get_their_own_rows_scores(
 
     def score(start: int) -> None:
         for index in range(start, 400, 4):
-            found[index] = predictor.predict(rows[index])
+            row = rows[index]
+            found[index] = (
+                predictor.predict_values([float(value) for value in row])
+                if as_list
+                else predictor.predict(row)
+            )
 
     threads = [threading.Thread(target=score, args=(start,)) for start in range(4)]
     for thread in threads:
@@ -69,3 +75,14 @@ def test_threads_sharing_a_predictor_get_their_own_rows_scores(
     for thread in threads:
         thread.join()
     np.testing.assert_allclose([found[index] for index in range(400)], expected, atol=1e-12)
+
+
+def test_a_row_of_floats_scores_as_the_same_row_in_a_matrix(
+    booster_and_rows: tuple[lgb.Booster, np.ndarray],
+) -> None:
+    booster, rows = booster_and_rows
+    model = LightGBMModel(booster, [f"f{index}" for index in range(12)])
+    from_lists = [model.score_row([float(value) for value in row]) for row in rows[:300]]
+    np.testing.assert_allclose(from_lists, booster.predict(rows[:300]), rtol=0, atol=1e-12)
+    with pytest.raises(ValueError, match="a row of 13 values for 12 features"):
+        model.score_row([0.0] * 13)

@@ -412,6 +412,10 @@ def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarr
 
 
 def _score(version: LoadedVersion, features: Mapping[str, Any]) -> float:
+    score_row = getattr(version.model, "score_row", None)  # a LightGBM model's one-row path
+    if score_row is not None:
+        names = version.manifest.feature_names
+        return float(score_row([_number(features.get(name)) for name in names]))
     return float(version.model.predict_scores(feature_row(version, features))[0])
 
 
