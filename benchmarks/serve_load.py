@@ -68,7 +68,7 @@ from watchkeeper.workspace import Workspace
 
 def factory():
     workspace = Workspace.open(Path(os.environ["WATCHKEEPER_WORKSPACE"]))
-    return create_app(workspace, log_predictions=False)
+    return create_app(workspace, log_predictions=False, freeze_startup_heap=True)
 """
 
 NO_DELAY_PROTOCOL = "watchkeeper.serving.no_delay_protocol:NoDelayH11Protocol"

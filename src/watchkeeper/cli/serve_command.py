@@ -1,7 +1,9 @@
 """``watchkeeper serve``: the scoring service on uvicorn (see :mod:`watchkeeper.serving.app`).
 
 Each worker process builds its own app from the workspace (``WATCHKEEPER_WORKSPACE`` is set
-for them), so nothing is shared but the stores. The admin token is read from
+for them), so nothing is shared but the stores. One flusher process, started before the
+workers and stopped after them, moves the logged predictions to Delta for all of them
+(:mod:`watchkeeper.serving.log_flusher`). The admin token is read from
 ``WATCHKEEPER_ADMIN_TOKEN`` by each worker and never printed.
 """
 
@@ -24,7 +26,9 @@ def app_from_environment() -> object:
     from watchkeeper.serving.app import create_app
     from watchkeeper.workspace import Workspace
 
-    return create_app(Workspace.open(Path(os.environ.get(WORKSPACE_VARIABLE, "."))))
+    workspace = Workspace.open(Path(os.environ.get(WORKSPACE_VARIABLE, ".")))
+    workspace.events.automatic_flush = False  # the server's flusher process flushes
+    return create_app(workspace, flush_seconds=None, freeze_startup_heap=True)
 
 
 @app.command("serve")
@@ -36,10 +40,12 @@ def serve(
         int | None, typer.Option("--workers", min=1, help="Default: serving.workers.")
     ] = None,
 ) -> None:
-    """Serve /v1/score, outcomes, rollout control and /metrics over HTTP."""
-    import uvicorn
+    """Serve /v1/score, outcomes, rollout control and /metrics over HTTP.
 
-    from watchkeeper.serving.no_delay_protocol import NoDelayH11Protocol
+    Besides the workers, a flusher process moves the logged predictions from the spool to
+    Delta every 10 s.
+    """
+    from watchkeeper.serving.log_flusher import LogFlusher
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
@@ -54,13 +60,26 @@ def serve(
             "a card's windowed features would depend on the worker it reached)"
         )
     os.environ[WORKSPACE_VARIABLE] = str(root)
+    flusher = LogFlusher(root)  # one for all workers, outside them (see log_flusher)
+    flusher.start()
+    try:
+        _run_uvicorn(host or serving.host, port or serving.port, processes)
+    finally:
+        flusher.stop()
+
+
+def _run_uvicorn(host: str, port: int, workers: int) -> None:
+    import uvicorn
+
+    from watchkeeper.serving.no_delay_protocol import NoDelayH11Protocol
+
     uvicorn.run(
         "watchkeeper.cli.serve_command:app_from_environment",
         factory=True,
         http=NoDelayH11Protocol,
-        host=host or serving.host,
-        port=port or serving.port,
-        workers=processes,
+        host=host,
+        port=port,
+        workers=workers,
         access_log=False,
         log_level="info",
     )

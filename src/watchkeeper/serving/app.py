@@ -22,6 +22,8 @@ a 4xx naming the field, never a 5xx, and leaves the state and the event store un
 
 from __future__ import annotations
 
+import contextlib
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -29,15 +31,10 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from watchkeeper.clock import Clock
-from watchkeeper.errors import (
-    InvalidInputError,
-    RegistryError,
-    RolloutError,
-    StorageError,
-    WatchkeeperError,
-)
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
@@ -52,25 +49,20 @@ from watchkeeper.serving.openapi_schema import (
     request_body,
 )
 from watchkeeper.serving.outcomes import outcome_rows
+from watchkeeper.serving.refusals import RefusalLog, refusal_for
 from watchkeeper.serving.request_body import (
     BadRequestError,
     as_list,
     as_object,
-    model_version_parameter,
     parse_json,
     unknown_fields,
 )
-from watchkeeper.serving.request_metrics import RequestMetricsMiddleware
+from watchkeeper.serving.request_metrics import RequestMetricsMiddleware, RequestSeries
+from watchkeeper.serving.score_endpoint import SCORE_ROUTE, ScoreEndpoint
 from watchkeeper.serving.service import ScoringService
 from watchkeeper.workspace import Workspace
 
 MAX_BATCH_EVENTS = 1000
-REJECTION_SOURCES = {
-    "/v1/score": "score",
-    "/v1/score/batch": "score_batch",
-    "/v1/outcomes": "outcomes",
-}
-"""The endpoints whose refusals are logged to the ``rejections`` table, and their source."""
 FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
 """Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
 
@@ -83,12 +75,17 @@ def create_app(
     state: EntityStateStore | None = None,
     log_predictions: bool = True,
     flush_seconds: float | None = 10.0,
+    freeze_startup_heap: bool = False,
 ) -> FastAPI:
     """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``.
 
     While the app runs (its lifespan), spooled predictions are flushed to Delta every
     ``flush_seconds`` by a background thread (None: only the store's own flushes).
     ``log_predictions=False`` skips the prediction log: only for measuring its cost.
+    ``freeze_startup_heap`` (a server process of its own: ``watchkeeper serve``): at startup,
+    load the models, then move every object alive to the garbage collector's permanent
+    generation (``gc.freeze``). A full collection then scans only what the requests made
+    since: over the whole heap of libraries and models it stalled every request for 50-80 ms.
     """
     token = AdminToken(admin_token) if admin_token is not None else AdminToken.from_environment()
     service = ScoringService(
@@ -98,6 +95,11 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if freeze_startup_heap:
+            with contextlib.suppress(WatchkeeperError):  # no champion yet: answered as 503
+                service.scorer()  # the models are loaded now, not by the first request
+            gc.collect()
+            gc.freeze()
         flusher = None
         if flush_seconds is not None:
             flusher = BackgroundFlush(workspace.events.flush, flush_seconds)
@@ -109,7 +111,7 @@ def create_app(
                 flusher.stop()
             service.close()  # the online state; the workspace belongs to the caller
 
-    app = FastAPI(
+    app = _ServingApp(
         lifespan=lifespan,
         title="watchkeeper",
         summary=f"Scores {workspace.config.model.name!r} and runs its canary rollouts",
@@ -126,47 +128,19 @@ def create_app(
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(400, 401, 403, 404, 409, 413, 422)
 
-    app.add_middleware(RequestMetricsMiddleware, metrics=service.metrics)
-    label_fields = {*workspace.config.features.inputs, *FIXED_FIELDS}
-
-    def rejected(request: Request, field: str, reason: str, status: int) -> None:
-        """Count a rejection under a bounded label (a known field's name, else ``other``)
-        and, for the event endpoints, append it to the ``rejections`` table."""
-        name = field.rsplit(".", 1)[-1]
-        service.metrics.reject(name if name in label_fields else "other")
-        source = REJECTION_SOURCES.get(request.url.path)
-        if source is not None:
-            payload = getattr(request.state, "payload", None)
-            service.rejections.record_request(
-                source=source, field=field, message=reason, status=status, payload=payload
-            )
-
-    @app.exception_handler(BadRequestError)
-    async def bad_request(request: Request, error: BadRequestError) -> JSONResponse:
-        rejected(request, error.field, error.reason, error.status)
-        return _error(error.status, error.field, error.reason)
-
-    @app.exception_handler(InvalidInputError)
-    async def invalid_input(request: Request, error: InvalidInputError) -> JSONResponse:
-        rejected(request, error.field, error.reason, 422)
-        return _error(422, error.field, error.reason)
-
-    @app.exception_handler(RolloutError)
-    async def rollout_refused(request: Request, error: RolloutError) -> JSONResponse:
-        return _error(409, "rollout", str(error))
-
-    @app.exception_handler(RegistryError)
-    async def registry_refused(request: Request, error: RegistryError) -> JSONResponse:
-        status = 404 if request.url.path.startswith("/v1/rollout") else 503
-        return _error(status, "model", str(error))
-
-    @app.exception_handler(StorageError)
-    async def storage_unavailable(request: Request, error: StorageError) -> JSONResponse:
-        return _error(503, "storage", str(error))
+    series = RequestSeries(service.metrics)
+    app.add_middleware(RequestMetricsMiddleware, series=series)
+    refusals = RefusalLog(
+        service.metrics,
+        service.rejections,
+        label_fields={*workspace.config.features.inputs, *FIXED_FIELDS},
+    )
 
     @app.exception_handler(WatchkeeperError)
-    async def refused_input(request: Request, error: WatchkeeperError) -> JSONResponse:
-        return _error(400, "request", str(error))
+    async def refused_input(request: Request, error: WatchkeeperError) -> Response:
+        refusal = refusal_for(error, request.url.path)
+        refusals.record(request.url.path, refusal, getattr(request.state, "payload", None))
+        return _error(refusal.status, refusal.field, refusal.reason)
 
     async def body(request: Request) -> Any:
         declared = request.headers.get("content-length")
@@ -201,19 +175,23 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return _error(error.status, "authorization", error.reason, headers)
 
-    @app.post("/v1/score", openapi_extra=score_body, responses=scoring_errors)
-    async def score(request: Request) -> JSONResponse:
+    score_endpoint = ScoreEndpoint(
+        service,
+        max_body_bytes=serving.max_body_bytes,
+        refusals=refusals,
+        series=series,
+        check_event=check_event,
+    )
+    app.score_endpoint = score_endpoint  # answers POST /v1/score ahead of the routing
+
+    @app.post(SCORE_ROUTE, openapi_extra=score_body, responses=scoring_errors)
+    async def score(request: Request) -> Response:
         """Score one raw event; the prediction is durable in the event store before the answer.
 
         ``model_version`` (query) pins the deciding model to the champion or the challenger.
         """
-        event = as_object(await body(request))
-        check_event(event)
-        pinned = model_version_parameter(request.query_params.get("model_version"))
-        # on the event loop; only the log append leaves it, shared by the requests in flight
-        result = await service.scorer().score_async(event, model_version=pinned)
-        service.metrics.observe(result)
-        return JSONResponse(result.to_dict())
+        status, content = await score_endpoint.respond(request.scope, request.receive)
+        return Response(content, status_code=status, media_type="application/json")
 
     @app.post("/v1/score/batch", openapi_extra=batch_body, responses=scoring_errors)
     async def score_batch(request: Request) -> dict[str, Any]:
@@ -332,6 +310,24 @@ def create_app(
 
     app.include_router(dashboard_router(workspace, guard=reader))  # GET /dashboard
     return app
+
+
+class _ServingApp(FastAPI):
+    """FastAPI, with ``POST /v1/score`` handed to its :class:`ScoreEndpoint` first."""
+
+    score_endpoint: ScoreEndpoint | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        endpoint = self.score_endpoint
+        if (
+            endpoint is not None
+            and scope["type"] == "http"
+            and scope["path"] == SCORE_ROUTE
+            and scope["method"] == "POST"
+        ):
+            await endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 class _RefusedError(Exception):

@@ -47,10 +47,15 @@ class BackgroundFlush:
         self._flush_logged()
 
     def _flush_logged(self) -> None:
-        try:
-            self._flush()
-        except Exception:  # the rows stay in the spool; the next flush retries them
-            logger.exception("background flush of the prediction log failed")
+        flush_logged(self._flush)
 
 
-__all__ = ["BackgroundFlush"]
+def flush_logged(flush: Callable[[], object]) -> None:
+    """Call ``flush``; log its failure instead of raising it."""
+    try:
+        flush()
+    except Exception:  # the rows stay in the spool; the next flush retries them
+        logger.exception("flush of the prediction log failed")
+
+
+__all__ = ["BackgroundFlush", "flush_logged"]

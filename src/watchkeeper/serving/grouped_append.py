@@ -36,7 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -59,6 +59,14 @@ class _Queued:
 
 
 @dataclass
+class _Submitted:
+    columns: dict[str, list[Any]]
+    future: asyncio.Future[None]
+    loop: asyncio.AbstractEventLoop
+    token: Any
+
+
+@dataclass
 class GroupStatistics:
     """How many appends were made and how many calls they carried."""
 
@@ -70,18 +78,26 @@ class GroupStatistics:
 class GroupedAppender:
     """Appends the rows of concurrent callers to ``table`` together (see the module)."""
 
-    def __init__(self, events: _Appends, table: str, schema: pa.Schema) -> None:
+    def __init__(
+        self,
+        events: _Appends,
+        table: str,
+        schema: pa.Schema,
+        on_group_done: Callable[[list[Any], bool], None] | None = None,
+    ) -> None:
         self.events = events
         self.table = table
         self.schema = schema
+        self.on_group_done = on_group_done
+        """Called on the event loop once a group of :meth:`submit` calls is appended (or has
+        failed) with their tokens and whether the append succeeded, before their futures
+        are settled: work that must follow the append even for a cancelled caller."""
         self.statistics = GroupStatistics()
         self._statistics_lock = threading.Lock()
         self._condition = threading.Condition(threading.Lock())
         self._queue: list[_Queued] = []
         self._writing = False
-        self._submitted: list[
-            tuple[dict[str, list[Any]], asyncio.Future[None], asyncio.AbstractEventLoop]
-        ] = []
+        self._submitted: list[_Submitted] = []
         self._submitted_ready = threading.Condition(threading.Lock())
         self._writer: threading.Thread | None = None
 
@@ -112,18 +128,19 @@ class GroupedAppender:
         if queued.error is not None:
             raise queued.error
 
-    def submit(self, columns: dict[str, list[Any]]) -> asyncio.Future[None]:
+    def submit(self, columns: dict[str, list[Any]], token: Any = None) -> asyncio.Future[None]:
         """Queue ``columns`` from a coroutine; the future is done when they are durable.
 
         The appends run on a writer thread of this appender, one group after the other
         without waiting for the event loop in between; the loop hears of each group once
-        (one callback settles its callers' futures). The future fails with the append's
-        error if the group's append failed.
+        (one callback passes the group's ``token`` values to :attr:`on_group_done`, then
+        settles its callers' futures). The future fails with the append's error if the
+        group's append failed.
         """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._submitted_ready:
-            self._submitted.append((columns, future, loop))
+            self._submitted.append(_Submitted(columns, future, loop, token))
             if self._writer is None:
                 self._writer = threading.Thread(
                     target=self._write_submitted, name="watchkeeper-log", daemon=True
@@ -145,15 +162,29 @@ class GroupedAppender:
                 group, self._submitted = self._submitted, []
             error: BaseException | None = None
             try:
-                self._append_group([columns for columns, _, _ in group])
+                self._append_group([item.columns for item in group])
             except BaseException as failure:  # settles every caller of the group
                 error = failure
-            by_loop: dict[asyncio.AbstractEventLoop, list[asyncio.Future[None]]] = {}
-            for _, future, loop in group:
-                by_loop.setdefault(loop, []).append(future)
-            for loop, futures in by_loop.items():
+            by_loop: dict[asyncio.AbstractEventLoop, list[_Submitted]] = {}
+            for item in group:
+                by_loop.setdefault(item.loop, []).append(item)
+            for loop, items in by_loop.items():
                 with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits
-                    loop.call_soon_threadsafe(_settle_futures, futures, error)
+                    loop.call_soon_threadsafe(self._group_done, items, error)
+
+    def _group_done(self, items: list[_Submitted], error: BaseException | None) -> None:
+        """On the loop: :attr:`on_group_done`, then each caller's future."""
+        try:
+            if self.on_group_done is not None:
+                self.on_group_done([item.token for item in items], error is None)
+        finally:
+            for item in items:
+                if item.future.done():  # cancelled meanwhile
+                    continue
+                if error is None:
+                    item.future.set_result(None)
+                else:
+                    item.future.set_exception(error)
 
     def _append_group(self, group: list[dict[str, list[Any]]]) -> None:
         merged: dict[str, list[Any]] = {name: [] for name in self.schema.names}
@@ -166,16 +197,6 @@ class GroupedAppender:
             statistics.appends += 1
             statistics.calls += len(group)
             statistics.rows += len(merged[self.schema.names[0]])
-
-
-def _settle_futures(futures: list[asyncio.Future[None]], error: BaseException | None) -> None:
-    for future in futures:
-        if future.done():  # cancelled meanwhile
-            continue
-        if error is None:
-            future.set_result(None)
-        else:
-            future.set_exception(error)
 
 
 __all__ = ["WRITER_IDLE_SECONDS", "GroupStatistics", "GroupedAppender"]

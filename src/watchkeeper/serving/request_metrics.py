@@ -14,13 +14,33 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from watchkeeper.serving.metrics import ServingMetrics
 
 
+class RequestSeries:
+    """The request counter and latency histogram of each (route template, status) pair,
+    looked up once: route templates and statuses are few."""
+
+    def __init__(self, metrics: ServingMetrics) -> None:
+        self.metrics = metrics
+        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    def record(self, route: str, status: int, seconds: float) -> None:
+        """Count one request to ``route`` answered with ``status`` after ``seconds``."""
+        children = self._children.get((route, status))
+        if children is None:
+            children = (
+                self.metrics.requests.labels(route, str(status)),
+                self.metrics.latency.labels(route),
+            )
+            self._children[(route, status)] = children
+        children[0].inc()
+        children[1].observe(seconds)
+
+
 class RequestMetricsMiddleware:
     """Wraps an ASGI app; counts each HTTP request and observes its latency."""
 
-    def __init__(self, app: ASGIApp, metrics: ServingMetrics) -> None:
+    def __init__(self, app: ASGIApp, series: RequestSeries) -> None:
         self.app = app
-        self.metrics = metrics
-        self._children: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.series = series
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass the request through, recording its status and duration."""
@@ -40,15 +60,7 @@ class RequestMetricsMiddleware:
             await self.app(scope, receive, record_status)
         finally:
             name = getattr(scope.get("route"), "path", "unmatched")
-            children = self._children.get((name, status))
-            if children is None:  # route templates and statuses are few: look them up once
-                children = (
-                    self.metrics.requests.labels(name, str(status)),
-                    self.metrics.latency.labels(name),
-                )
-                self._children[(name, status)] = children
-            children[0].inc()
-            children[1].observe(time.perf_counter() - started)
+            self.series.record(name, status, time.perf_counter() - started)
 
 
-__all__ = ["RequestMetricsMiddleware"]
+__all__ = ["RequestMetricsMiddleware", "RequestSeries"]

@@ -16,7 +16,6 @@ event id) and whose ``route`` is ``shadow``.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import math
 import time
@@ -122,9 +121,9 @@ class Scorer:
         self.errors: dict[str, int] = {}
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
         self._predictions = event_table("predictions")
-        self._log = GroupedAppender(events, "predictions", self._predictions.schema)
-        self._to_settle: list[tuple[int, bool]] = []
-        self._settle_scheduled_on: asyncio.AbstractEventLoop | None = None
+        self._log = GroupedAppender(
+            events, "predictions", self._predictions.schema, on_group_done=self._settle_group
+        )
 
     @property
     def spec_inputs(self) -> tuple[str, ...]:
@@ -201,30 +200,15 @@ class Scorer:
         if rows is None:
             self._settle(ticket, durable=True)
             return results[0]
-        logged = self._log.submit(rows)
-        logged.add_done_callback(
-            lambda done: self._settle_soon(
-                ticket, durable=not done.cancelled() and done.exception() is None
-            )
-        )
-        await asyncio.shield(logged)
+        # the group's append settles the ticket (_settle_group), whether or not this waits
+        await self._log.submit(rows, token=ticket)
         return results[0]
 
-    def _settle_soon(self, ticket: int, *, durable: bool) -> None:
-        """Settle on the loop's next turn, with every ticket whose append ended meanwhile
-        (a group's requests share one state write). Until then the held states stay
-        visible to the events after them, as if written."""
-        self._to_settle.append((ticket, durable))
-        loop = asyncio.get_running_loop()
-        if self._settle_scheduled_on is not loop:  # also when an earlier loop died first
-            self._settle_scheduled_on = loop
-            loop.call_soon(self._settle_collected)
-
-    def _settle_collected(self) -> None:
-        self._settle_scheduled_on = None
-        settled, self._to_settle = self._to_settle, []
+    def _settle_group(self, tickets: list[int], durable: bool) -> None:
+        """Settle the held states of a group whose append ended, in one state write.
+        Until then they stay visible to the events after them, as if written."""
         with self._lock:
-            self._pending.settle_many(settled)
+            self._pending.settle_many([(ticket, durable) for ticket in tickets])
 
     def _score_staged(
         self,

@@ -94,7 +94,8 @@ class DeltaEventStore:
     ``flush_threshold_rows`` and ``flush_threshold_age`` make an append flush once that
     many rows wait or the oldest has waited that long (by ``clock``). ``commit_batch_rows``
     caps the rows of one Delta commit. ``after_commit`` is a hook for tests of crash
-    recovery and for metrics.
+    recovery and for metrics. Set :attr:`automatic_flush` to False when another process
+    flushes this spool (``watchkeeper serve``'s flusher): appends then never flush.
     """
 
     def __init__(
@@ -117,6 +118,8 @@ class DeltaEventStore:
         self._flush_threshold_age = flush_threshold_age
         self._commit_batch_rows = commit_batch_rows
         self._after_commit = after_commit
+        self.automatic_flush = True
+        """Whether an append flushes once the thresholds are reached."""
         self._tables = DeltaEventTables(url, storage_options, commit_attempts=commit_attempts)
         self._spool = Spool(spool_path, owner=self._tables.root)
         self._flush_lock = threading.RLock()
@@ -173,7 +176,7 @@ class DeltaEventStore:
         return self._received(receipt, received_at)
 
     def _received(self, receipt: SpoolReceipt, received_at: datetime) -> AppendReceipt:
-        if self._note_waiting(receipt.row_count, received_at):
+        if self.automatic_flush and self._note_waiting(receipt.row_count, received_at):
             try:
                 self.flush()
             except WatchkeeperError as error:

@@ -123,6 +123,9 @@ class VacuumResult:
 class EventStore(Protocol):
     """Append-only event tables with durable appends and deduplicated range reads."""
 
+    automatic_flush: bool
+    """Whether appends flush by themselves (False: another process flushes)."""
+
     def append(self, table: str, rows: EventRows) -> AppendReceipt:
         """Validate ``rows`` and store them durably; nothing is written if any is invalid."""
         ...

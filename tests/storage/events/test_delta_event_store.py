@@ -133,6 +133,22 @@ def test_an_append_flushes_past_the_row_threshold(
         assert store.read("transactions").height == 12
 
 
+def test_an_append_never_flushes_when_another_process_flushes(
+    tmp_path: Path, clock: EventTimeClock, samples: Any
+) -> None:
+    with DeltaEventStore(
+        str(tmp_path / "e"), tmp_path / "s", clock, flush_threshold_rows=10
+    ) as store:
+        store.automatic_flush = False
+        store.append("transactions", samples.transactions(6))
+        store.append("transactions", samples.transactions(6, prefix="b"))
+        clock.advance(timedelta(hours=2))
+        store.append("transactions", samples.transactions(1, prefix="c"))
+        assert store.table_version("transactions") is None
+        store.flush()
+        assert store.read("transactions").height == 13
+
+
 def test_an_append_flushes_when_the_oldest_row_waited_long_enough(
     tmp_path: Path, clock: EventTimeClock, samples: Any
 ) -> None:
