@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -93,7 +94,25 @@ def test_a_corrupt_state_is_refused_not_executed() -> None:
         decode_state(b"\x80\x04pickle")
     with pytest.raises(StorageError, match="format"):
         decode_state(b'{"format": 99}')
+    with pytest.raises(StorageError, match="format"):
+        decode_state(b"[1]")
+    with pytest.raises(StorageError, match="not readable"):  # a field missing
+        decode_state(b'{"format": 1, "last": 5}')
+    with pytest.raises(StorageError, match="not readable"):  # totals of the wrong shape
+        decode_state(
+            b'{"format": 1, "last": 5, "ts": [], "values": {}, "totals": {"a": [1]},'
+            b' "snapshots": {}}'
+        )
     assert decode_state(encode_state(sample_state())) == sample_state()
+
+
+def test_a_states_floats_come_back_exactly_as_with_the_standard_library() -> None:
+    state = sample_state()
+    encoded = encode_state(state)
+    standard = json.loads(encoded)  # another parser reads the same numbers
+    assert standard["last"] == state.last_timestamp
+    assert [tuple(item) for item in standard["totals"].values()] == list(state.totals.values())
+    assert decode_state(json.dumps(standard).encode()) == state
 
 
 def test_unknown_store_kinds_and_missing_urls_are_config_errors() -> None:

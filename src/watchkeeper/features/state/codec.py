@@ -1,8 +1,10 @@
 """Entity states as bytes, for stores outside the process (SQLite, Redis).
 
-Compact JSON, versioned: integers stay integers, floats are written by ``repr`` and read back
-exactly, strings and booleans keep their type. No code runs when a state is read back (no
-pickle), so a tampered store cannot execute anything.
+Compact JSON, versioned: integers stay integers, floats are written as their shortest
+round-trip form and read back exactly, strings and booleans keep their type. No code runs when
+a state is read back (no pickle), so a tampered store cannot execute anything. Encoded and
+decoded by ``orjson``: a busy card's state holds its whole window of events, and the standard
+library's ``json`` took about a quarter of a request's time with a shared online state.
 
 >>> from watchkeeper.features.entity_state import EntityState
 >>> state = EntityState(last_timestamp=5, timestamps=[5], values={"m": ["x"]},
@@ -14,8 +16,9 @@ True
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+import orjson
 
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState, Totals
@@ -33,19 +36,25 @@ def encode_state(state: EntityState) -> bytes:
         "totals": state.totals,
         "snapshots": state.snapshots,
     }
-    return json.dumps(document, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    return orjson.dumps(document)
 
 
 def decode_state(data: bytes) -> EntityState:
     """A state from bytes written by :func:`encode_state`."""
     try:
-        document: dict[str, Any] = json.loads(data)
-    except (ValueError, UnicodeDecodeError) as error:
+        document: dict[str, Any] = orjson.loads(data)
+    except orjson.JSONDecodeError as error:
         raise StorageError(f"online feature state is not readable: {error}") from None
-    if document.get("format") != STATE_FORMAT:
-        raise StorageError(
-            f"online feature state has format {document.get('format')!r}; expected {STATE_FORMAT}"
-        )
+    if not isinstance(document, dict) or document.get("format") != STATE_FORMAT:
+        found = document.get("format") if isinstance(document, dict) else document
+        raise StorageError(f"online feature state has format {found!r}; expected {STATE_FORMAT}")
+    try:
+        return _state(document)
+    except (KeyError, TypeError, ValueError) as error:
+        raise StorageError(f"online feature state is not readable: {error!r}") from None
+
+
+def _state(document: dict[str, Any]) -> EntityState:
     return EntityState(
         last_timestamp=document["last"],
         timestamps=document["ts"],
