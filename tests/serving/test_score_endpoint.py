@@ -138,3 +138,15 @@ def test_an_unexpected_failure_is_a_plain_500_and_reaches_the_server(
     assert sent[0]["status"] == 500
     assert sent[1]["body"] == b"Internal Server Error"
     assert requests_counted(service, 500) == 1
+
+
+def test_the_body_is_logged_as_it_came(service: Service) -> None:
+    body = b'{"ts": "%s",  "event_id": "as-sent", "card_id": "c1", "merchant_id": "m1",\n' % (
+        service.event(0)["ts"].encode()
+    )
+    body += b' "merchant_category": "grocery", "amount": 12.5, "country": "US",'
+    body += b' "channel": "online", "device_id": "d1"}'
+    assert service.client.post("/v1/score", content=body).status_code == 200
+    service.workspace.events.flush()
+    logged = service.workspace.events.read("predictions")
+    assert logged.filter(logged["event_id"] == "as-sent")["raw_input"].to_list() == [body.decode()]

@@ -151,18 +151,27 @@ class OnlineFeatureEngine:
         self.store.put_many({key: state for key, state in states.items() if state is not None})
 
     def stage(
-        self, events: Sequence[Mapping[str, Any]], event_ids: Sequence[str | None] | None = None
+        self,
+        events: Sequence[Mapping[str, Any]],
+        event_ids: Sequence[str | None] | None = None,
+        *,
+        validated: Sequence[dict[str, Any]] | None = None,
     ) -> StagedUpdate:
         """Compute ``events`` in order, each seeing the ones before it; store nothing.
 
         The keys' states are read once and copied; each event is folded into the copies
         (unless late, or its id was already folded). The first invalid event raises
-        :class:`InvalidInputError`. :meth:`commit` stores the result.
+        :class:`InvalidInputError`. :meth:`commit` stores the result. ``validated``: the
+        events as :func:`validate_event` already returned them for this engine's spec (they
+        are not checked again).
         """
         ids: Sequence[str | None] = event_ids if event_ids is not None else [None] * len(events)
         if len(ids) != len(events):
             raise ValueError(f"{len(ids)} event ids for {len(events)} events")
-        prepared = [self._prepare(event) for event in events]
+        if validated is not None and len(validated) != len(events):
+            raise ValueError(f"{len(validated)} validated rows for {len(events)} events")
+        rows = validated if validated is not None else [None] * len(events)
+        prepared = [self._prepare(event, row) for event, row in zip(events, rows, strict=True)]
         wanted = list(dict.fromkeys(key for _, _, keys in prepared for key in keys if key))
         states: dict[str, EntityState | None] = {
             key: None if state is None else _copy(state)
@@ -219,12 +228,15 @@ class OnlineFeatureEngine:
         self.store.put_many({key: state for key, state in states.items() if state is not None})
         return MicroBatchResult(features=results, rejected=rejected)
 
-    def _prepare(self, event: Mapping[str, Any]) -> tuple[dict[str, Any], int, list[str | None]]:
-        try:
-            row = validate_event(self._spec, event)
-        except InvalidInputError:
-            self.rejected_events += 1
-            raise
+    def _prepare(
+        self, event: Mapping[str, Any], row: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], int, list[str | None]]:
+        if row is None:
+            try:
+                row = validate_event(self._spec, event)
+            except InvalidInputError:
+                self.rejected_events += 1
+                raise
         timestamp = timestamp_microseconds(row[self._spec.timestamp])
         keys = [
             None if row[group.key] is None else state_key(group.key, row[group.key])

@@ -12,14 +12,19 @@ watchkeeper.serving.request_body.BadRequestError: body: NaN is not a valid JSON 
 Traceback (most recent call last):
 ...
 watchkeeper.serving.request_body.BadRequestError: body: the number 1e999 is not finite
+>>> parse_json(b'{"n": 123456789012345678901234567890}', max_bytes=1024)
+{'n': 123456789012345678901234567890}
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterable
 from typing import Any
+
+import orjson
 
 from watchkeeper.errors import WatchkeeperError
 
@@ -34,6 +39,9 @@ class BadRequestError(WatchkeeperError):
         self.status = status
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
 def _constant(name: str) -> Any:
     raise BadRequestError("body", f"{name} is not a valid JSON number")
 
@@ -46,9 +54,21 @@ def _finite(text: str) -> float:
 
 
 def parse_json(body: bytes, *, max_bytes: int) -> Any:
-    """Decode a JSON body of at most ``max_bytes``; NaN and infinities are refused."""
+    """Decode a JSON body of at most ``max_bytes``; NaN and infinities are refused.
+
+    ``orjson`` reads a body first (strict JSON: it refuses NaN, infinities and numbers that
+    overflow, several times faster than the standard library); a body it refuses is read
+    again by the standard parser, which names the problem (or accepts what orjson does not,
+    such as lone surrogates). A body with a run of 19 digits or more goes to the standard
+    parser at once: orjson reads an integer past 64 bits as an inexact float.
+    """
     if len(body) > max_bytes:
         raise BadRequestError("body", f"{len(body)} bytes exceed the limit of {max_bytes}", 413)
+    if _LONG_DIGITS.search(body) is None:
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
     if not body.strip():
         raise BadRequestError("body", "empty; expected a JSON object")
     try:

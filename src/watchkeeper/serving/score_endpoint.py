@@ -16,12 +16,12 @@ apply (an app mounted under a root path).
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import orjson
 from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
@@ -90,7 +90,9 @@ class ScoreEndpoint:
             self.check_event(event)
             pinned = model_version_parameter(query_value(scope["query_string"], "model_version"))
             # on the event loop; only the log append leaves it, shared by the requests in flight
-            result = await self.service.scorer().score_async(event, model_version=pinned)
+            result = await self.service.scorer().score_async(
+                event, model_version=pinned, raw_input=_text(body)
+            )
         except WatchkeeperError as error:
             refusal = refusal_for(error, SCORE_ROUTE)
             self.refusals.record(SCORE_ROUTE, refusal, payload)
@@ -134,10 +136,16 @@ def query_value(query_string: bytes, name: str) -> str | None:
 
 
 def _json(content: Any) -> bytes:
-    """JSON as FastAPI's ``JSONResponse`` renders it."""
-    return json.dumps(
-        content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")
-    ).encode("utf-8")
+    """Compact UTF-8 JSON, as FastAPI's ``JSONResponse`` renders it."""
+    return orjson.dumps(content)
+
+
+def _text(body: bytes) -> str | None:
+    """The body as text to log, if it is UTF-8 (JSON may come in UTF-16 or UTF-32 too)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
 
 
 async def _send(

@@ -130,12 +130,16 @@ class Scorer:
         """The raw input fields the schema declares."""
         return tuple(self.models.champion_spec.spec.inputs)
 
-    def validate(self, event: Mapping[str, Any]) -> None:
-        """Raise :class:`InvalidInputError` if ``event`` breaks the schema; change nothing."""
-        validate_event(self.models.champion_spec.spec, event)
+    def validate(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Raise :class:`InvalidInputError` if ``event`` breaks the schema; change nothing.
+
+        Returns the declared inputs, normalised (:func:`validate_event`).
+        """
+        row = validate_event(self.models.champion_spec.spec, event)
         for name in (self.keys.event_id, self.keys.entity):
             if name not in self.models.champion_spec.spec.inputs and event.get(name) is None:
                 raise InvalidInputError(name, "required but missing (it is a key)")
+        return row
 
     def pinned_route(self, version: int) -> Route:
         """The route that makes ``version`` decide: the champion's, or the canary's.
@@ -160,13 +164,16 @@ class Scorer:
         ``model_version`` pins the deciding model to the champion or the canary's challenger.
         """
         started = time.perf_counter()
-        pinned = self._checked(event, model_version)
-        return self._score_staged([event], started, "score", pinned)[0]
+        row, pinned = self._checked(event, model_version)
+        return self._score_staged([event], started, "score", pinned, validated=[row])[0]
 
-    def _checked(self, event: Mapping[str, Any], model_version: int | None) -> Route | None:
-        """Validate one event; the route its ``model_version`` pins (None: the router's)."""
-        self.validate(event)
-        return None if model_version is None else self.pinned_route(model_version)
+    def _checked(
+        self, event: Mapping[str, Any], model_version: int | None
+    ) -> tuple[dict[str, Any], Route | None]:
+        """Validate one event: its normalised inputs, and the route its ``model_version``
+        pins (None: the router's)."""
+        row = self.validate(event)
+        return row, None if model_version is None else self.pinned_route(model_version)
 
     def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
@@ -175,17 +182,22 @@ class Scorer:
         any of its events is folded into the per-key state.
         """
         started = time.perf_counter()
+        validated = []
         for position, event in enumerate(events):
             try:
-                self.validate(event)
+                validated.append(self.validate(event))
             except InvalidInputError as error:
                 raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
         if not events:
             return []
-        return self._score_staged(events, started, "score_batch")
+        return self._score_staged(events, started, "score_batch", validated=validated)
 
     async def score_async(
-        self, event: Mapping[str, Any], *, model_version: int | None = None
+        self,
+        event: Mapping[str, Any],
+        *,
+        model_version: int | None = None,
+        raw_input: str | None = None,
     ) -> ScoreResult:
         """:meth:`score` for a coroutine on the event loop: features, route and model run
         on the loop (they take well under a millisecond); only the log append leaves it,
@@ -193,10 +205,19 @@ class Scorer:
 
         The event's state is folded when its log append ends, even if the awaiting request
         was cancelled meanwhile: a logged prediction is always folded, an unlogged one never.
+        ``raw_input``: the event's JSON as received, logged as it is (else the event is
+        written out as JSON again).
         """
         started = time.perf_counter()
-        pinned = self._checked(event, model_version)
-        results, ticket, rows = self._stage_and_predict([event], started, "score", pinned)
+        row, pinned = self._checked(event, model_version)
+        results, ticket, rows = self._stage_and_predict(
+            [event],
+            started,
+            "score",
+            pinned,
+            validated=[row],
+            raw_inputs=None if raw_input is None else [raw_input],
+        )
         if rows is None:
             self._settle(ticket, durable=True)
             return results[0]
@@ -216,9 +237,12 @@ class Scorer:
         started: float,
         source: str,
         pinned: Route | None = None,
+        validated: Sequence[dict[str, Any]] | None = None,
     ) -> list[ScoreResult]:
         """Features on staged state, predictions, the durable append, and only then the fold."""
-        results, ticket, rows = self._stage_and_predict(events, started, source, pinned)
+        results, ticket, rows = self._stage_and_predict(
+            events, started, source, pinned, validated=validated
+        )
         durable = False
         try:
             if rows is not None:
@@ -234,9 +258,13 @@ class Scorer:
         started: float,
         source: str,
         pinned: Route | None = None,
+        *,
+        validated: Sequence[dict[str, Any]] | None = None,
+        raw_inputs: Sequence[str] | None = None,
     ) -> tuple[list[ScoreResult], int, dict[str, list[Any]] | None]:
         """The results, the ticket of the held states and the prediction rows to log (None
-        when logging is off).
+        when logging is off). ``validated``: the events' inputs as :meth:`validate` returned
+        them; ``raw_inputs``: the events' JSON as received.
 
         Under the lock: the features, on copies of the states (held, so the next events see
         them). Outside it: the model, so concurrent requests overlap. The caller appends
@@ -246,7 +274,7 @@ class Scorer:
         """
         event_ids = [str(event.get(self.keys.event_id)) for event in events]
         with self._lock:
-            staged = self._engine.stage(events, event_ids)
+            staged = self._engine.stage(events, event_ids, validated=validated)
             prepared = [
                 self._prepare(event, event_id, features, pinned)
                 for event, event_id, features in zip(
@@ -266,7 +294,7 @@ class Scorer:
             ticket = self._pending.hold(staged.states)
         try:
             results = self._predict(prepared, started, source)
-            rows = self._rows(prepared, results) if self.log_predictions else None
+            rows = self._rows(prepared, results, raw_inputs) if self.log_predictions else None
         except BaseException:
             self._settle(ticket, durable=False)
             raise
@@ -346,11 +374,18 @@ class Scorer:
         return results
 
     def _rows(
-        self, prepared: Sequence[_Prepared], results: Sequence[ScoreResult]
+        self,
+        prepared: Sequence[_Prepared],
+        results: Sequence[ScoreResult],
+        raw_inputs: Sequence[str] | None = None,
     ) -> dict[str, list[Any]]:
         columns: dict[str, list[Any]] = {name: [] for name in self._predictions.schema.names}
-        for item, result in zip(prepared, results, strict=True):
-            raw = json.dumps(item.event, sort_keys=True, default=str)
+        for position, (item, result) in enumerate(zip(prepared, results, strict=True)):
+            raw = (
+                raw_inputs[position]
+                if raw_inputs is not None
+                else json.dumps(item.event, sort_keys=True, default=str)
+            )
             served = item.challenger_features if result.route == CANARY_ROUTE else item.features
             rows = [
                 (
