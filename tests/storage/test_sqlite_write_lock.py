@@ -12,25 +12,31 @@ import pytest
 from watchkeeper.storage.sqlite_write_lock import begin_immediate
 
 
-def connect(path: Path) -> sqlite3.Connection:
-    connection = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+def connect(path: Path, timeout: float = 30.0) -> sqlite3.Connection:
+    connection = sqlite3.connect(
+        path, isolation_level=None, timeout=timeout, check_same_thread=False
+    )
     connection.execute("PRAGMA journal_mode=WAL")
     return connection
 
 
-def test_the_lock_is_taken_soon_after_the_holder_commits(tmp_path: Path) -> None:
-    holder, waiter = connect(tmp_path / "db"), connect(tmp_path / "db")
+@pytest.mark.parametrize("busy_timeout", [30.0, 0.0], ids=["own_timeout", "timeout_0"])
+def test_the_lock_is_taken_soon_after_the_holder_commits(
+    tmp_path: Path, busy_timeout: float
+) -> None:
+    holder, waiter = connect(tmp_path / "db"), connect(tmp_path / "db", busy_timeout)
     holder.execute("BEGIN IMMEDIATE")
     released = threading.Timer(0.05, lambda: holder.execute("COMMIT"))
     released.start()
     started = time.monotonic()
-    begin_immediate(waiter)
+    begin_immediate(waiter, without_busy_timeout=busy_timeout == 0)
     waited = time.monotonic() - started
     assert waiter.in_transaction
     assert 0.04 <= waited < 1.0
     waiter.execute("COMMIT")
     released.join()
-    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == 30_000
+    expected = int(busy_timeout * 1000)
+    assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == expected
 
 
 def test_a_lock_never_released_raises_after_the_timeout(tmp_path: Path) -> None:

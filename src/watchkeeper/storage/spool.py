@@ -58,7 +58,7 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
-from watchkeeper.storage.sqlite_write_lock import begin_immediate
+from watchkeeper.storage.sqlite_write_lock import begin_immediate, execute_retrying
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -155,6 +155,7 @@ class Spool:
         self._group_commits = 0
         self._read_lock = threading.Lock()
         self._read_connection: sqlite3.Connection | None = None
+        self._append_connection: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = sqlite3.connect(
@@ -227,26 +228,36 @@ class Spool:
         error: StorageError | None = None
         with self._lock:
             try:
-                try:  # short retries: the other workers hold the lock for an fsync at a time
-                    begin_immediate(self._connection)
-                except sqlite3.DatabaseError as locked:
-                    raise StorageError(f"event spool {self.path}: {locked} (in: BEGIN)") from locked
-                for entry in group:
-                    cursor = self._execute(
-                        "INSERT INTO entries (table_name, row_count, created_at_us, payload)"
-                        " VALUES (?, ?, ?, ?)",
-                        (entry.table, entry.row_count, entry.created_at_us, entry.payload),
-                    )
+                connection = self._appender()
+                if len(group) == 1:  # one statement, its own transaction: one call into SQLite
+                    entry = group[0]
+                    try:  # short retries: the other workers hold the lock for an fsync at a time
+                        cursor = execute_retrying(connection, _INSERT, _insert_values(entry))
+                    except sqlite3.DatabaseError as failed:
+                        raise StorageError(
+                            f"event spool {self.path}: {failed} (in: INSERT)"
+                        ) from failed
                     entry.entry_id = cursor.lastrowid
-                self._execute("COMMIT")
+                else:
+                    try:
+                        begin_immediate(connection, without_busy_timeout=True)
+                    except sqlite3.DatabaseError as locked:
+                        raise StorageError(
+                            f"event spool {self.path}: {locked} (in: BEGIN)"
+                        ) from locked
+                    for entry in group:
+                        cursor = self._execute(_INSERT, _insert_values(entry), connection)
+                        entry.entry_id = cursor.lastrowid
+                    self._execute("COMMIT", connection=connection)
                 self._group_commits += 1
             except StorageError as failure:
                 error = failure
             except BaseException as failure:  # not ours: still never leave a half group
                 error = StorageError(f"event spool {self.path}: append interrupted: {failure}")
-            if error is not None and self._connection.in_transaction:
+            appender = self._append_connection
+            if error is not None and appender is not None and appender.in_transaction:
                 with contextlib.suppress(sqlite3.Error):  # the group fails as it is
-                    self._connection.execute("ROLLBACK")
+                    appender.execute("ROLLBACK")
         for entry in group:
             if error is not None:
                 entry.entry_id = None
@@ -319,9 +330,12 @@ class Spool:
         return FileLock(self.path.with_name(self.path.name + ".lock"))
 
     def close(self) -> None:
-        """Close the SQLite connection (pending entries stay on disk)."""
+        """Close the SQLite connections (pending entries stay on disk)."""
         with self._lock:
             self._connection.close()
+            if self._append_connection is not None:
+                self._append_connection.close()
+                self._append_connection = None
         with self._read_lock:
             if self._read_connection is not None:
                 self._read_connection.close()
@@ -366,9 +380,28 @@ class Spool:
             )
         return str(identity["spool_id"])
 
-    def _execute(self, statement: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
+    def _appender(self) -> sqlite3.Connection:
+        """The connection of the appends (the caller holds ``_lock``): busy timeout 0, since
+        :func:`begin_immediate` retries by itself, and nothing else runs on it."""
+        if self._append_connection is None:
+            try:
+                connection = sqlite3.connect(
+                    self.path, timeout=0, isolation_level=None, check_same_thread=False
+                )
+                connection.execute("PRAGMA synchronous=FULL")
+            except sqlite3.Error as error:
+                raise StorageError(f"cannot open the event spool {self.path}: {error}") from error
+            self._append_connection = connection
+        return self._append_connection
+
+    def _execute(
+        self,
+        statement: str,
+        parameters: tuple[object, ...] = (),
+        connection: sqlite3.Connection | None = None,
+    ) -> sqlite3.Cursor:
         try:
-            return self._connection.execute(statement, parameters)
+            return (connection or self._connection).execute(statement, parameters)
         except sqlite3.DatabaseError as error:
             raise StorageError(
                 f"event spool {self.path}: {error} (in: {statement.split()[0]})"
@@ -388,6 +421,13 @@ class Spool:
             raise StorageError(
                 f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
             ) from error
+
+
+_INSERT = "INSERT INTO entries (table_name, row_count, created_at_us, payload) VALUES (?, ?, ?, ?)"
+
+
+def _insert_values(entry: _PendingEntry) -> tuple[object, ...]:
+    return (entry.table, entry.row_count, entry.created_at_us, entry.payload)
 
 
 def _enable_write_ahead_log(connection: sqlite3.Connection) -> None:

@@ -27,28 +27,54 @@ DEFAULT_PAUSE = 0.0002
 
 
 def begin_immediate(
-    connection: sqlite3.Connection, *, timeout: float = 60.0, pause: float = DEFAULT_PAUSE
+    connection: sqlite3.Connection,
+    *,
+    timeout: float = 60.0,
+    pause: float = DEFAULT_PAUSE,
+    without_busy_timeout: bool = False,
 ) -> None:
     """``BEGIN IMMEDIATE`` on ``connection`` (autocommit mode), retrying every ``pause``.
 
+    ``without_busy_timeout``: the connection was opened with ``timeout=0`` (a connection
+    kept for these transactions), so its busy timeout need not be read, cleared and put back:
+    three statements fewer, each of which gives the GIL away and may wait to get it back.
     Raises :class:`sqlite3.OperationalError` ("database is locked") after ``timeout`` seconds.
     """
+    if without_busy_timeout:
+        execute_retrying(connection, "BEGIN IMMEDIATE", timeout=timeout, pause=pause)
+        return
     previous = connection.execute("PRAGMA busy_timeout").fetchone()[0]
     connection.execute("PRAGMA busy_timeout = 0")
     try:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                connection.execute("BEGIN IMMEDIATE")
-                return
-            except sqlite3.OperationalError as error:
-                if "locked" not in str(error) and "busy" not in str(error):
-                    raise
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(pause)
+        execute_retrying(connection, "BEGIN IMMEDIATE", timeout=timeout, pause=pause)
     finally:
         connection.execute(f"PRAGMA busy_timeout = {int(previous)}")
 
 
-__all__ = ["DEFAULT_PAUSE", "begin_immediate"]
+def execute_retrying(
+    connection: sqlite3.Connection,
+    statement: str,
+    parameters: tuple[object, ...] = (),
+    *,
+    timeout: float = 60.0,
+    pause: float = DEFAULT_PAUSE,
+) -> sqlite3.Cursor:
+    """``statement`` on a connection whose busy timeout is 0, tried again every ``pause``
+    while another connection holds the lock it needs: a ``BEGIN IMMEDIATE``, or a single
+    write in autocommit mode (its own transaction, which a busy error leaves unwritten).
+
+    Raises :class:`sqlite3.OperationalError` ("database is locked") after ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return connection.execute(statement, parameters)
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) and "busy" not in str(error):
+                raise
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+
+
+__all__ = ["DEFAULT_PAUSE", "begin_immediate", "execute_retrying"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from datetime import UTC, datetime
@@ -12,7 +13,8 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage import spool as spool_module
+from watchkeeper.storage.spool import Spool, _PendingEntry, _to_ipc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 THREADS = 12
@@ -72,15 +74,12 @@ def test_a_failed_group_stores_nothing_and_raises_in_its_caller(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = Spool(tmp_path / "events.spool", owner="/data/events")
-    original = spool._execute
 
-    def failing_commit(statement: str, parameters: tuple[object, ...] = ()) -> Any:
-        if statement == "COMMIT":
-            raise StorageError("event spool: disk I/O error (test)")
-        return original(statement, parameters)
+    def failing_write(*arguments: Any, **options: Any) -> Any:
+        raise sqlite3.OperationalError("disk I/O error")
 
-    with monkeypatch.context() as patch:
-        patch.setattr(spool, "_execute", failing_commit)
+    with monkeypatch.context() as patch:  # one entry: one INSERT, its own transaction
+        patch.setattr(spool_module, "execute_retrying", failing_write)
         with pytest.raises(StorageError, match="disk I/O error"):
             spool.append("predictions", rows("lost"), NOW)
     assert spool.backlog().rows == 0
@@ -88,4 +87,29 @@ def test_a_failed_group_stores_nothing_and_raises_in_its_caller(
     assert [entry.rows["event_id"][0].as_py() for entry in spool.take("predictions", 0, 10)] == [
         "kept"
     ]
+    spool.close()
+
+
+def test_a_group_whose_commit_fails_stores_none_of_its_entries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    spool = Spool(tmp_path / "events.spool", owner="/data/events")
+    original = spool._execute
+
+    def failing_commit(
+        statement: str, parameters: tuple[object, ...] = (), connection: Any = None
+    ) -> Any:
+        if statement == "COMMIT":
+            raise StorageError("event spool: disk I/O error (test)")
+        return original(statement, parameters, connection)
+
+    group = [_PendingEntry("predictions", 1, 0, memoryview(_to_ipc(rows(label)))) for label in "ab"]
+    with monkeypatch.context() as patch:  # two entries: one transaction, whose COMMIT fails
+        patch.setattr(spool, "_execute", failing_commit)
+        spool._commit_group(group)
+    assert all(entry.done and entry.entry_id is None for entry in group)
+    assert all(entry.error is not None and "disk I/O" in str(entry.error) for entry in group)
+    assert spool.backlog().rows == 0
+    assert spool.append("predictions", rows("kept"), NOW).entry_id is not None
+    assert spool.backlog().rows == 1
     spool.close()
