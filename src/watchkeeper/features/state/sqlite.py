@@ -1,8 +1,11 @@
 """A persistent state store in one SQLite file (one node; survives restarts).
 
 Each key's state is one row, written as bytes (:mod:`~watchkeeper.features.state.codec`);
-``put_many`` writes all its states in one transaction. WAL mode lets readers run beside the
-writer.
+``put_many`` writes all its states in one transaction: up to :data:`ROWS_PER_STATEMENT` states
+as one multi-row statement in its own transaction, on a connection kept for writes (busy
+timeout 0, retried in short steps while another worker writes). One call into SQLite gives
+the GIL away once, where ``BEGIN``, the writes and ``COMMIT`` gave it away at each step and
+the scoring thread waited to get it back. WAL mode lets readers run beside the writer.
 
 >>> import tempfile, pathlib
 >>> from watchkeeper.features.entity_state import EntityState
@@ -22,9 +25,11 @@ from pathlib import Path
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
-from watchkeeper.storage.sqlite_write_lock import begin_immediate
+from watchkeeper.storage.sqlite_write_lock import begin_immediate, execute_retrying
 
 _CHUNK = 500  # keys per SELECT, below SQLite's limit on bound parameters
+ROWS_PER_STATEMENT = 300
+"""States written by one multi-row statement (3 bound parameters each, below SQLite's limit)."""
 
 
 class SqliteStateStore:
@@ -47,6 +52,7 @@ class SqliteStateStore:
             raise StorageError(f"{path}: cannot open the online state database: {error}") from None
         self._namespace = namespace
         self.path = path
+        self._writer: sqlite3.Connection | None = None
 
     def get_many(self, keys: Sequence[str]) -> list[EntityState | None]:
         """The stored states, decoded afresh."""
@@ -64,10 +70,21 @@ class SqliteStateStore:
     def put_many(self, states: Mapping[str, EntityState]) -> None:
         """Write the states in one transaction."""
         rows = [(self._namespace, key, encode_state(state)) for key, state in states.items()]
-        with self._transaction():
-            self._connection.executemany(
-                "INSERT OR REPLACE INTO entity_state (namespace, key, state) VALUES (?, ?, ?)", rows
-            )
+        if not rows:
+            return
+        writer = self._write_connection()
+        if len(rows) <= ROWS_PER_STATEMENT:  # one statement: its own transaction
+            execute_retrying(writer, _upsert(len(rows)), _flat(rows))
+            return
+        begin_immediate(writer, without_busy_timeout=True)
+        try:
+            for offset in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[offset : offset + ROWS_PER_STATEMENT]
+                writer.execute(_upsert(len(chunk)), _flat(chunk))
+        except BaseException:
+            writer.execute("ROLLBACK")
+            raise
+        writer.execute("COMMIT")
 
     def delete_many(self, keys: Sequence[str]) -> None:
         """Forget the states of ``keys``."""
@@ -88,9 +105,29 @@ class SqliteStateStore:
     def close(self) -> None:
         """Close the database."""
         self._connection.close()
+        if self._writer is not None:
+            self._writer.close()
+
+    def _write_connection(self) -> sqlite3.Connection:
+        if self._writer is None:
+            writer = sqlite3.connect(
+                str(self.path), timeout=0, isolation_level=None, check_same_thread=False
+            )
+            writer.execute("PRAGMA synchronous=NORMAL")
+            self._writer = writer
+        return self._writer
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._connection)
+
+
+def _upsert(rows: int) -> str:
+    values = ",".join(["(?, ?, ?)"] * rows)
+    return f"INSERT OR REPLACE INTO entity_state (namespace, key, state) VALUES {values}"
+
+
+def _flat(rows: list[tuple[str, str, bytes]]) -> tuple[object, ...]:
+    return tuple(value for row in rows for value in row)
 
 
 class _Transaction:
