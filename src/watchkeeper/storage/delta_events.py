@@ -186,7 +186,12 @@ class DeltaEventStore:
         return AppendReceipt(receipt.table, receipt.entry_id, receipt.row_count, received_at)
 
     def flush(self) -> FlushResult:
-        """Commit every spooled entry to Delta, exactly once, in id order per table."""
+        """Commit every entry spooled when the flush began to Delta, exactly once, in id
+        order per table.
+
+        Entries appended meanwhile wait for the next flush: a flush that chased them under
+        steady appends would never end, committing ever smaller batches back to back.
+        """
         self._check_open()
         commits: list[TableFlush] = []
         recovered = 0
@@ -194,9 +199,12 @@ class DeltaEventStore:
             for table in self._spool.tables():
                 definition = event_table(table, self._definitions)
                 application_id = f"watchkeeper-spool-{self._spool.spool_id}"
+                newest = self._spool.newest_entry_id(table)
                 committed = self._tables.committed_version(table, application_id) or 0
                 recovered += self._spool.forget_through(table, committed)
-                while entries := self._spool.take(table, committed, self._commit_batch_rows):
+                while entries := self._spool.take(
+                    table, committed, self._commit_batch_rows, through_entry_id=newest
+                ):
                     commits.append(self._commit_entries(definition, entries, application_id))
                     committed = entries[-1].entry_id
             backlog = self._spool.backlog()

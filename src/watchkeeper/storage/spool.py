@@ -280,8 +280,23 @@ class Spool:
         oldest_at = None if oldest is None else _from_microseconds(int(oldest))
         return SpoolBacklog(int(entries), int(rows), oldest_at)
 
-    def take(self, table: str, after_entry_id: int, max_rows: int) -> list[SpoolEntry]:
-        """Read the oldest pending entries of ``table`` past ``after_entry_id``, in id order.
+    def newest_entry_id(self, table: str) -> int:
+        """The id of the newest pending entry of ``table`` (0 when none is pending)."""
+        with self._lock:
+            found = self._execute(
+                "SELECT COALESCE(MAX(entry_id), 0) FROM entries WHERE table_name = ?", (table,)
+            ).fetchone()
+        return int(found[0])
+
+    def take(
+        self,
+        table: str,
+        after_entry_id: int,
+        max_rows: int,
+        through_entry_id: int | None = None,
+    ) -> list[SpoolEntry]:
+        """Read the oldest pending entries of ``table`` past ``after_entry_id`` (and up to
+        ``through_entry_id``, if given), in id order.
 
         Stops before ``max_rows`` would be exceeded, but always returns at least one entry
         when any is pending. Entries stay in the spool until :meth:`forget_through`. Reads
@@ -294,8 +309,12 @@ class Spool:
             try:
                 found = self._reader().execute(
                     "SELECT entry_id, row_count, created_at_us, payload FROM entries"
-                    " WHERE table_name = ? AND entry_id > ? ORDER BY entry_id",
-                    (table, after_entry_id),
+                    " WHERE table_name = ? AND entry_id > ? AND entry_id <= ? ORDER BY entry_id",
+                    (
+                        table,
+                        after_entry_id,
+                        _NO_ENTRY_LIMIT if through_entry_id is None else through_entry_id,
+                    ),
                 )
                 for entry_id, row_count, created_at_us, payload in found:
                     if raw and total + int(row_count) > max_rows:
@@ -423,6 +442,8 @@ class Spool:
             ) from error
 
 
+_NO_ENTRY_LIMIT = 2**63 - 1
+"""Past every entry id (SQLite's largest integer)."""
 _INSERT = "INSERT INTO entries (table_name, row_count, created_at_us, payload) VALUES (?, ?, ?, ?)"
 
 

@@ -133,6 +133,28 @@ def test_an_append_flushes_past_the_row_threshold(
         assert store.read("transactions").height == 12
 
 
+def test_rows_appended_during_a_flush_wait_for_the_next_one(
+    tmp_path: Path, clock: EventTimeClock, samples: Any
+) -> None:
+    late: list[int] = []
+
+    def append_meanwhile(flushed: TableFlush) -> None:
+        if not late:  # another worker appends while this flush commits
+            late.append(
+                store.append("transactions", samples.transactions(2, prefix="late")).row_count
+            )
+
+    with DeltaEventStore(
+        str(tmp_path / "e"), tmp_path / "s", clock, after_commit=append_meanwhile
+    ) as store:
+        store.append("transactions", samples.transactions(3))
+        result = store.flush()
+        assert [commit.rows for commit in result.commits] == [3]
+        assert store.read("transactions").height == 3
+        assert store.flush().commits[0].rows == 2
+        assert store.read("transactions").height == 5
+
+
 def test_an_append_never_flushes_when_another_process_flushes(
     tmp_path: Path, clock: EventTimeClock, samples: Any
 ) -> None:
