@@ -33,7 +33,7 @@ def test_rows_a_worker_spools_reach_delta_on_the_flushers_interval(tmp_path: Pat
             worker.events.automatic_flush = False
             worker.events.append_columns("outcomes", outcomes("e1", "e2"))
             deadline = time.monotonic() + 60
-            while worker.events.table_version("outcomes") is None:
+            while worker.events.read("outcomes").height < 2:  # table made, then rows committed
                 assert time.monotonic() < deadline, "the flusher never flushed"
                 time.sleep(0.1)
             assert sorted(worker.events.read("outcomes")["event_id"]) == ["e1", "e2"]

@@ -31,8 +31,10 @@ watchkeeper.errors.SchemaError: table 'outcomes': column 'event_id' holds int at
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -66,8 +68,8 @@ def encode_columns(
     missing required one, columns of unequal length, a value of the wrong type, an empty
     required value. The received-time column, when left out or empty, gets ``received_at``.
     """
-    unknown = [name for name in columns if name not in definition.schema.names]
-    unknown = [name for name in unknown if name not in STORE_COLUMNS]
+    plan = _plan(definition)
+    unknown = [name for name in columns if name not in plan.accepted]
     if unknown:
         raise SchemaError(
             f"table {definition.name!r}: unknown column(s) {', '.join(map(repr, unknown))} "
@@ -78,25 +80,59 @@ def encode_columns(
         raise SchemaError(f"table {definition.name!r}: columns of unequal length {sorted(lengths)}")
     row_count = lengths.pop() if lengths else 0
     encoded: dict[str, list[Any]] = {}
-    for field in definition.schema:
-        values = columns.get(field.name)
-        if field.name == definition.received_column:
+    for column in plan.columns:
+        values = columns.get(column.name)
+        if column.name == definition.received_column:
             values = [received_at if value is None else value for value in values or []] or [
                 received_at
             ] * row_count
         if values is None:
-            if not field.nullable:
+            if not column.field.nullable:
                 raise SchemaError(
-                    f"table {definition.name!r}: required column {field.name!r} "
-                    f"({field.type}) is missing"
+                    f"table {definition.name!r}: required column {column.name!r} "
+                    f"({column.field.type}) is missing"
                 )
             continue
-        encoded[field.name] = _checked(definition, field, values)
-    timestamps = [
-        name for name in encoded if pa.types.is_timestamp(definition.schema.field(name).type)
-    ]
+        encoded[column.name] = _checked(definition, column, values)
+    timestamps = [name for name in encoded if name in plan.timestamps]
     document = {"columns": encoded, "timestamps": timestamps}
     return row_count, COLUMN_PAYLOAD_MAGIC + json.dumps(document, allow_nan=True).encode()
+
+
+@dataclass(frozen=True)
+class _Column:
+    name: str
+    field: pa.Field
+    accepts: Callable[[Any], bool]
+    timestamp: bool
+    floating: bool
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`encode_columns` needs of a table's definition, read once per table."""
+
+    columns: tuple[_Column, ...]
+    accepted: frozenset[str]
+    timestamps: frozenset[str]
+
+
+@functools.cache
+def _plan(definition: EventTableDefinition) -> _Plan:
+    columns = []
+    for field in definition.schema:
+        timestamp = pa.types.is_timestamp(field.type)
+        accepts = _ACCEPTS.get(str(field.type)) or (_is_timestamp if timestamp else None)
+        if accepts is None:  # pragma: no cover - every declared type is listed
+            raise SchemaError(f"table {definition.name!r}: column {field.name!r} of {field.type}")
+        floating = pa.types.is_floating(field.type)
+        columns.append(_Column(field.name, field, accepts, timestamp, floating))
+    names = frozenset(column.name for column in columns)
+    return _Plan(
+        tuple(columns),
+        names | frozenset(STORE_COLUMNS),
+        frozenset(column.name for column in columns if column.timestamp),
+    )
 
 
 ColumnDocument = dict[str, Any]
@@ -138,27 +174,23 @@ def documents_to_table(documents: Sequence[ColumnDocument]) -> pa.Table:
     )
 
 
-def _checked(definition: EventTableDefinition, field: pa.Field, values: Sequence[Any]) -> list[Any]:
-    accepts = _ACCEPTS.get(str(field.type)) or (
-        _is_timestamp if pa.types.is_timestamp(field.type) else None
-    )
-    if accepts is None:  # pragma: no cover - every declared type is listed
-        raise SchemaError(f"table {definition.name!r}: column {field.name!r} of {field.type}")
+def _checked(definition: EventTableDefinition, column: _Column, values: Sequence[Any]) -> list[Any]:
+    accepts, nullable = column.accepts, column.field.nullable
     for row, value in enumerate(values):
         if value is None:
-            if not field.nullable:
+            if not nullable:
                 raise SchemaError(
-                    f"table {definition.name!r}: column {field.name!r} is empty at row {row} "
+                    f"table {definition.name!r}: column {column.name!r} is empty at row {row} "
                     f"but is required"
                 )
         elif not accepts(value):
             raise SchemaError(
-                f"table {definition.name!r}: column {field.name!r} holds "
-                f"{type(value).__name__} at row {row}, expected {field.type}"
+                f"table {definition.name!r}: column {column.name!r} holds "
+                f"{type(value).__name__} at row {row}, expected {column.field.type}"
             )
-    if pa.types.is_timestamp(field.type):
+    if column.timestamp:
         return [None if value is None else _microseconds(value) for value in values]
-    if pa.types.is_floating(field.type):
+    if column.floating:
         return [None if value is None else float(value) for value in values]
     return list(values)
 
