@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,22 @@ def test_states_come_back_exactly_as_put(store: EntityStateStore) -> None:
     assert first == sample_state(10)
     assert second == sample_state(20)
     assert isinstance(first.values["items"][0], int)  # types survive the round trip
+
+
+def test_overflowed_totals_come_back_as_they_were(store: EntityStateStore) -> None:
+    overflowed = EntityState(
+        last_timestamp=10,
+        timestamps=[5, 10],
+        values={},
+        totals={"amount": (2, math.inf, 0.0, math.inf, math.nan)},
+        snapshots={"amount": [(0, 0.0, 0.0, 0.0, 0.0), (1, 1e308, 0.0, math.inf, 0.0)]},
+    )
+    store.put_many({"k": overflowed})
+    found = store.get_many(["k"])[0]
+    assert found is not None
+    assert found.totals["amount"][:4] == (2, math.inf, 0.0, math.inf)
+    assert math.isnan(found.totals["amount"][4])
+    assert found.snapshots == overflowed.snapshots
 
 
 def test_put_replaces_and_delete_forgets(store: EntityStateStore) -> None:

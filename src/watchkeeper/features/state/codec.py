@@ -16,6 +16,8 @@ True
 
 from __future__ import annotations
 
+import json
+import math
 from typing import Any
 
 import orjson
@@ -36,15 +38,22 @@ def encode_state(state: EntityState) -> bytes:
         "totals": state.totals,
         "snapshots": state.snapshots,
     }
-    return orjson.dumps(document)
+    if all(math.isfinite(value) for totals in state.totals.values() for value in totals):
+        return orjson.dumps(document)
+    # orjson would write an overflowed total (inf, nan) as null; the standard library writes
+    # Infinity and NaN. Totals only accumulate, so finite totals mean finite snapshots too.
+    return json.dumps(document, separators=(",", ":"), allow_nan=True).encode("utf-8")
 
 
 def decode_state(data: bytes) -> EntityState:
     """A state from bytes written by :func:`encode_state`."""
     try:
         document: dict[str, Any] = orjson.loads(data)
-    except orjson.JSONDecodeError as error:
-        raise StorageError(f"online feature state is not readable: {error}") from None
+    except orjson.JSONDecodeError:
+        try:  # a state with an overflowed total (Infinity, NaN), which orjson refuses
+            document = json.loads(data)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise StorageError(f"online feature state is not readable: {error}") from None
     if not isinstance(document, dict) or document.get("format") != STATE_FORMAT:
         found = document.get("format") if isinstance(document, dict) else document
         raise StorageError(f"online feature state has format {found!r}; expected {STATE_FORMAT}")

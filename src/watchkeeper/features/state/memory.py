@@ -1,8 +1,11 @@
-"""The in-process state store: a dict of live state objects (the default, and the fastest).
+"""The in-process state store: a dict of states, each kept encoded (the default).
 
-States are not copied: ``get_many`` hands out the stored objects themselves, which the engine
-changes only after scoring and then puts back. :meth:`MemoryStateStore.size_of` measures what
-the state would take serialised, the figure comparable with the other stores.
+States are kept as the bytes of :mod:`~watchkeeper.features.state.codec`, as the other stores
+keep them, not as live objects: ``get_many`` decodes a fresh copy, ``put_many`` encodes. A
+serving process holds thousands of keys' states, each a handful of lists as long as its
+window; as objects, they were tens of thousands of containers that every full garbage
+collection scanned (14 ms at the median, for 5,000 cards), pausing every request in flight.
+Bytes are not scanned, and decoding a state costs microseconds.
 
 >>> from watchkeeper.features.entity_state import EntityState
 >>> store = MemoryStateStore()
@@ -16,23 +19,23 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from watchkeeper.features.entity_state import EntityState
-from watchkeeper.features.state.codec import encode_state
+from watchkeeper.features.state.codec import decode_state, encode_state
 
 
 class MemoryStateStore:
     """Entity states in a dict, in this process."""
 
     def __init__(self) -> None:
-        self._states: dict[str, EntityState] = {}
+        self._states: dict[str, bytes] = {}
 
     def get_many(self, keys: Sequence[str]) -> list[EntityState | None]:
-        """The stored states (the objects themselves)."""
+        """The stored states, decoded afresh."""
         states = self._states
-        return [states.get(key) for key in keys]
+        return [None if (data := states.get(key)) is None else decode_state(data) for key in keys]
 
     def put_many(self, states: Mapping[str, EntityState]) -> None:
         """Store the states."""
-        self._states.update(states)
+        self._states.update({key: encode_state(state) for key, state in states.items()})
 
     def delete_many(self, keys: Sequence[str]) -> None:
         """Forget the states of ``keys``."""
@@ -41,8 +44,7 @@ class MemoryStateStore:
 
     def size_of(self, key: str) -> int:
         """Serialised size of the state of ``key``."""
-        state = self._states.get(key)
-        return 0 if state is None else len(encode_state(state))
+        return len(self._states.get(key, b""))
 
     def close(self) -> None:
         """Nothing to release."""
