@@ -54,6 +54,7 @@ from watchkeeper.serving.request_body import (
     BadRequestError,
     as_list,
     as_object,
+    check_declared_length,
     parse_json,
     unknown_fields,
 )
@@ -143,11 +144,7 @@ def create_app(
         return _error(refusal.status, refusal.field, refusal.reason)
 
     async def body(request: Request) -> Any:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > serving.max_body_bytes:
-            raise BadRequestError(
-                "body", f"{declared} bytes exceed the limit of {serving.max_body_bytes}", 413
-            )
+        check_declared_length(request.headers.get("content-length"), serving.max_body_bytes)
         payload = parse_json(await request.body(), max_bytes=serving.max_body_bytes)
         request.state.payload = payload  # names the refused event in the rejections table
         return payload

@@ -43,10 +43,7 @@ class BackgroundFlush:
 
     def _run(self) -> None:
         while not self._stopping.wait(self._interval):
-            self._flush_logged()
-        self._flush_logged()
-
-    def _flush_logged(self) -> None:
+            flush_logged(self._flush)
         flush_logged(self._flush)
 
 

@@ -53,6 +53,19 @@ def _finite(text: str) -> float:
     return value
 
 
+def check_declared_length(declared: str | bytes | None, max_bytes: int) -> None:
+    """Refuse (413) a body whose ``content-length`` header says it exceeds ``max_bytes``,
+    before it is read.
+
+    >>> check_declared_length("2048", 1024)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.serving.request_body.BadRequestError: body: 2048 bytes exceed the limit of 1024
+    """
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise BadRequestError("body", f"{int(declared)} bytes exceed the limit of {max_bytes}", 413)
+
+
 def parse_json(body: bytes, *, max_bytes: int) -> Any:
     """Decode a JSON body of at most ``max_bytes``; NaN and infinities are refused.
 

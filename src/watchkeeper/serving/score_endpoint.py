@@ -30,6 +30,7 @@ from watchkeeper.serving.refusals import RefusalLog, error_body, refusal_for
 from watchkeeper.serving.request_body import (
     BadRequestError,
     as_object,
+    check_declared_length,
     model_version_parameter,
     parse_json,
 )
@@ -104,10 +105,8 @@ class ScoreEndpoint:
         """The whole body, refused as soon as it is known to exceed the limit."""
         limit = self.max_body_bytes
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > limit:
-                raise BadRequestError(
-                    "body", f"{int(value)} bytes exceed the limit of {limit}", 413
-                )
+            if name == b"content-length":
+                check_declared_length(value, limit)
         chunks: list[bytes] = []
         size = 0
         while True:

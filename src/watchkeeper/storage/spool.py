@@ -38,7 +38,6 @@ which one of them at a time moves entries to Delta.
 
 from __future__ import annotations
 
-import contextlib
 import sqlite3
 import threading
 import time
@@ -58,7 +57,7 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
-from watchkeeper.storage.sqlite_write_lock import begin_immediate, execute_retrying
+from watchkeeper.storage.sqlite_write_lock import connect_for_writes, write_together
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -227,37 +226,17 @@ class Spool:
         """Insert ``group`` in one transaction; mark every entry done (or failed)."""
         error: StorageError | None = None
         with self._lock:
-            try:
-                connection = self._appender()
-                if len(group) == 1:  # one statement, its own transaction: one call into SQLite
-                    entry = group[0]
-                    try:  # short retries: the other workers hold the lock for an fsync at a time
-                        cursor = execute_retrying(connection, _INSERT, _insert_values(entry))
-                    except sqlite3.DatabaseError as failed:
-                        raise StorageError(
-                            f"event spool {self.path}: {failed} (in: INSERT)"
-                        ) from failed
-                    entry.entry_id = cursor.lastrowid
-                else:
-                    try:
-                        begin_immediate(connection, without_busy_timeout=True)
-                    except sqlite3.DatabaseError as locked:
-                        raise StorageError(
-                            f"event spool {self.path}: {locked} (in: BEGIN)"
-                        ) from locked
-                    for entry in group:
-                        cursor = self._execute(_INSERT, _insert_values(entry), connection)
-                        entry.entry_id = cursor.lastrowid
-                    self._execute("COMMIT", connection=connection)
+            try:  # short retries: the other workers hold the lock for an fsync at a time
+                row_ids = write_together(
+                    self._appender(), [(_INSERT, _insert_values(entry)) for entry in group]
+                )
+                for entry, row_id in zip(group, row_ids, strict=True):
+                    entry.entry_id = row_id
                 self._group_commits += 1
-            except StorageError as failure:
-                error = failure
-            except BaseException as failure:  # not ours: still never leave a half group
+            except (sqlite3.DatabaseError, StorageError) as failure:
+                error = StorageError(f"event spool {self.path}: {failure} (in: append)")
+            except BaseException as failure:  # not ours: the group was rolled back all the same
                 error = StorageError(f"event spool {self.path}: append interrupted: {failure}")
-            appender = self._append_connection
-            if error is not None and appender is not None and appender.in_transaction:
-                with contextlib.suppress(sqlite3.Error):  # the group fails as it is
-                    appender.execute("ROLLBACK")
         for entry in group:
             if error is not None:
                 entry.entry_id = None
@@ -400,27 +379,17 @@ class Spool:
         return str(identity["spool_id"])
 
     def _appender(self) -> sqlite3.Connection:
-        """The connection of the appends (the caller holds ``_lock``): busy timeout 0, since
-        :func:`begin_immediate` retries by itself, and nothing else runs on it."""
+        """The connection of the appends (the caller holds ``_lock``; nothing else runs on it)."""
         if self._append_connection is None:
             try:
-                connection = sqlite3.connect(
-                    self.path, timeout=0, isolation_level=None, check_same_thread=False
-                )
-                connection.execute("PRAGMA synchronous=FULL")
+                self._append_connection = connect_for_writes(self.path, synchronous="FULL")
             except sqlite3.Error as error:
                 raise StorageError(f"cannot open the event spool {self.path}: {error}") from error
-            self._append_connection = connection
         return self._append_connection
 
-    def _execute(
-        self,
-        statement: str,
-        parameters: tuple[object, ...] = (),
-        connection: sqlite3.Connection | None = None,
-    ) -> sqlite3.Cursor:
+    def _execute(self, statement: str, parameters: tuple[object, ...] = ()) -> sqlite3.Cursor:
         try:
-            return (connection or self._connection).execute(statement, parameters)
+            return self._connection.execute(statement, parameters)
         except sqlite3.DatabaseError as error:
             raise StorageError(
                 f"event spool {self.path}: {error} (in: {statement.split()[0]})"

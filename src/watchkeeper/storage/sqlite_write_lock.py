@@ -19,8 +19,11 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
+from collections.abc import Sequence
+from pathlib import Path
 
 DEFAULT_PAUSE = 0.0002
 """Seconds between tries while another connection holds the write lock."""
@@ -77,4 +80,56 @@ def execute_retrying(
             time.sleep(pause)
 
 
-__all__ = ["DEFAULT_PAUSE", "begin_immediate", "execute_retrying"]
+def connect_for_writes(path: str | Path, *, synchronous: str) -> sqlite3.Connection:
+    """A connection kept for :func:`write_together`: busy timeout 0 (the writes retry by
+    themselves), autocommit, shareable between threads, with ``PRAGMA synchronous``."""
+    connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+    connection.execute(f"PRAGMA synchronous={synchronous}")
+    return connection
+
+
+def write_together(
+    connection: sqlite3.Connection,
+    statements: Sequence[tuple[str, tuple[object, ...]]],
+    *,
+    timeout: float = 60.0,
+    pause: float = DEFAULT_PAUSE,
+) -> list[int | None]:
+    """Run ``statements`` on a :func:`connect_for_writes` connection, all or none; the
+    ``lastrowid`` after each.
+
+    One statement runs in its own transaction: one call into SQLite, so one release of the
+    GIL (a scoring thread in the same process waits each time to get it back). Several run
+    between ``BEGIN IMMEDIATE`` and ``COMMIT``, rolled back if any fails. Both wait for
+    another connection's write lock in ``pause`` steps (:func:`execute_retrying`).
+
+    >>> import tempfile, os
+    >>> connection = connect_for_writes(os.path.join(tempfile.mkdtemp(), "db"), synchronous="FULL")
+    >>> write_together(connection, [("CREATE TABLE t (x)", ())])
+    [0]
+    >>> write_together(connection, [("INSERT INTO t VALUES (?)", (1,))] * 2)
+    [1, 2]
+    """
+    if len(statements) == 1:
+        statement, parameters = statements[0]
+        cursor = execute_retrying(connection, statement, parameters, timeout=timeout, pause=pause)
+        return [cursor.lastrowid]
+    begin_immediate(connection, timeout=timeout, pause=pause, without_busy_timeout=True)
+    try:
+        row_ids = [connection.execute(*statement).lastrowid for statement in statements]
+        connection.execute("COMMIT")
+    except BaseException:
+        if connection.in_transaction:
+            with contextlib.suppress(sqlite3.Error):  # the statements fail as they are
+                connection.execute("ROLLBACK")
+        raise
+    return row_ids
+
+
+__all__ = [
+    "DEFAULT_PAUSE",
+    "begin_immediate",
+    "connect_for_writes",
+    "execute_retrying",
+    "write_together",
+]

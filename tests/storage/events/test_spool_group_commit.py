@@ -79,7 +79,7 @@ def test_a_failed_group_stores_nothing_and_raises_in_its_caller(
         raise sqlite3.OperationalError("disk I/O error")
 
     with monkeypatch.context() as patch:  # one entry: one INSERT, its own transaction
-        patch.setattr(spool_module, "execute_retrying", failing_write)
+        patch.setattr(spool_module, "write_together", failing_write)
         with pytest.raises(StorageError, match="disk I/O error"):
             spool.append("predictions", rows("lost"), NOW)
     assert spool.backlog().rows == 0
@@ -94,21 +94,18 @@ def test_a_group_whose_commit_fails_stores_none_of_its_entries(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = Spool(tmp_path / "events.spool", owner="/data/events")
-    original = spool._execute
+    original = spool_module.write_together
 
-    def failing_commit(
-        statement: str, parameters: tuple[object, ...] = (), connection: Any = None
-    ) -> Any:
-        if statement == "COMMIT":
-            raise StorageError("event spool: disk I/O error (test)")
-        return original(statement, parameters, connection)
+    def failing_last(connection: Any, statements: Any, **options: Any) -> Any:
+        # the group's inserts succeed, then a statement of the same transaction fails
+        return original(connection, [*statements, ("INSERT INTO no_such_table VALUES (1)", ())])
 
     group = [_PendingEntry("predictions", 1, 0, memoryview(_to_ipc(rows(label)))) for label in "ab"]
-    with monkeypatch.context() as patch:  # two entries: one transaction, whose COMMIT fails
-        patch.setattr(spool, "_execute", failing_commit)
+    with monkeypatch.context() as patch:  # two entries: one transaction, which fails
+        patch.setattr(spool_module, "write_together", failing_last)
         spool._commit_group(group)
     assert all(entry.done and entry.entry_id is None for entry in group)
-    assert all(entry.error is not None and "disk I/O" in str(entry.error) for entry in group)
+    assert all(entry.error is not None and "no_such_table" in str(entry.error) for entry in group)
     assert spool.backlog().rows == 0
     assert spool.append("predictions", rows("kept"), NOW).entry_id is not None
     assert spool.backlog().rows == 1

@@ -25,7 +25,11 @@ from pathlib import Path
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
-from watchkeeper.storage.sqlite_write_lock import begin_immediate, execute_retrying
+from watchkeeper.storage.sqlite_write_lock import (
+    begin_immediate,
+    connect_for_writes,
+    write_together,
+)
 
 _CHUNK = 500  # keys per SELECT, below SQLite's limit on bound parameters
 ROWS_PER_STATEMENT = 300
@@ -70,21 +74,13 @@ class SqliteStateStore:
     def put_many(self, states: Mapping[str, EntityState]) -> None:
         """Write the states in one transaction."""
         rows = [(self._namespace, key, encode_state(state)) for key, state in states.items()]
-        if not rows:
-            return
-        writer = self._write_connection()
-        if len(rows) <= ROWS_PER_STATEMENT:  # one statement: its own transaction
-            execute_retrying(writer, _upsert(len(rows)), _flat(rows))
-            return
-        begin_immediate(writer, without_busy_timeout=True)
-        try:
-            for offset in range(0, len(rows), ROWS_PER_STATEMENT):
-                chunk = rows[offset : offset + ROWS_PER_STATEMENT]
-                writer.execute(_upsert(len(chunk)), _flat(chunk))
-        except BaseException:
-            writer.execute("ROLLBACK")
-            raise
-        writer.execute("COMMIT")
+        statements = [
+            (_upsert(len(chunk)), _flat(chunk))
+            for offset in range(0, len(rows), ROWS_PER_STATEMENT)
+            for chunk in [rows[offset : offset + ROWS_PER_STATEMENT]]
+        ]
+        if statements:
+            write_together(self._write_connection(), statements)
 
     def delete_many(self, keys: Sequence[str]) -> None:
         """Forget the states of ``keys``."""
@@ -110,11 +106,7 @@ class SqliteStateStore:
 
     def _write_connection(self) -> sqlite3.Connection:
         if self._writer is None:
-            writer = sqlite3.connect(
-                str(self.path), timeout=0, isolation_level=None, check_same_thread=False
-            )
-            writer.execute("PRAGMA synchronous=NORMAL")
-            self._writer = writer
+            self._writer = connect_for_writes(self.path, synchronous="NORMAL")
         return self._writer
 
     def _transaction(self) -> _Transaction:
