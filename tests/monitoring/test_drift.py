@@ -55,9 +55,11 @@ def test_identical_distributions_with_two_million_rows_are_all_ok() -> None:
         assert item.js_distance is not None and item.js_distance < 0.01
     numeric = [item for item in report.features if item.type == "numeric"]
     for item in numeric:
-        # sketch noise only: KS within the two rank errors (0.014), Wasserstein within 0.02 std
+        # sketch noise only: KS within the two rank errors (0.014); Wasserstein within 0.05 std
+        # (over 200 pairs of 2-million-value sketches of one distribution: 0.009 at the median,
+        # 0.023 at the 99th percentile, 0.028 at most; the compaction cannot be seeded)
         assert item.ks_statistic is not None and item.ks_statistic < 0.014
-        assert item.wasserstein is not None and item.wasserstein < 0.02
+        assert item.wasserstein is not None and item.wasserstein < 0.05
         # the sketch-error slack keeps sketch noise from looking significant
         assert item.ks_pvalue is not None and item.ks_pvalue > 0.01
     assert report.verdict == "ok"

@@ -182,14 +182,30 @@ def test_wasserstein_by_hand() -> None:
     ) == (pytest.approx(2.0))
 
 
+def test_wasserstein_from_compacted_sketches_equals_scipy_on_their_retained_values() -> None:
+    # the sketch's compaction is random and cannot be seeded, so the exact check is on what
+    # the sketches retained: each value with its weight, given to scipy as weighted samples
+    a = RNG.normal(10.0, 2.0, size=300_000)
+    b = RNG.normal(10.5, 2.2, size=300_000)
+    first, second = sketch_of(a), sketch_of(b)
+    assert first.is_estimation_mode() and second.is_estimation_mode()
+    (a_values, a_weights), (b_values, b_weights) = (
+        np.array(list(sketch)).T for sketch in (first, second)
+    )
+    expected = stats.wasserstein_distance(a_values, b_values, a_weights, b_weights)
+    assert wasserstein_distance(first, second) == pytest.approx(expected, rel=1e-9)
+
+
 def test_normalised_wasserstein_from_compacted_sketches_is_close_to_scipy() -> None:
     a = RNG.normal(10.0, 2.0, size=300_000)
     b = RNG.normal(10.5, 2.2, size=300_000)
     expected = stats.wasserstein_distance(a, b) / np.std(a)
     measured = wasserstein_distance(sketch_of(a), sketch_of(b)) / np.std(a)
-    # at k = 400 the sketches' step CDFs put the distance within about 0.01 reference
-    # standard deviations of the exact one (seen up to 0.011 over many seeds): allow 0.02
-    assert measured == pytest.approx(expected, abs=0.02)
+    # The compaction's coin flips cannot be seeded. Over 300 sketch pairs of these very samples
+    # the error was 0.005 reference standard deviations at the median, 0.021 at the 99th
+    # percentile and 0.031 at most: 0.06 leaves a margin that random error does not reach.
+    # (The computation itself is checked exactly by the test above.)
+    assert measured == pytest.approx(expected, abs=0.06)
 
 
 def test_ks_pvalue_from_compacted_sketches_is_conservative() -> None:
