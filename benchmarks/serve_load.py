@@ -4,7 +4,8 @@ One run, side by side, load from separate processes on loopback:
 
 * ``watchkeeper serve`` with the example workspace's features and a LightGBM model (200 trees,
   the example's training parameters), every prediction logged through the spool, 1 and 2
-  workers (1: online state in memory; 2: in SQLite, which the workers share);
+  workers (1: online state in memory; 2: in LMDB, which the workers share, or as
+  ``--shared-state`` says);
 * the same app with the prediction log off (``create_app(log_predictions=False)``), for the
   cost of logging;
 * a bare FastAPI endpoint (uvicorn, same worker count and HTTP protocol) that parses the same JSON events and
@@ -37,12 +38,15 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the test helpers import Starlette's TestClient, which warns once per load process
+warnings.filterwarnings("ignore", message=".*starlette.testclient.*")
 
-from tests.serving.conftest import live_event, synthetic_events
+from tests.serving.conftest import live_event, synthetic_events  # noqa: E402
 
 BARE_APP = """
 import json, os
@@ -96,7 +100,7 @@ def free_port() -> int:
 def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> Path:
     """A workspace with one LightGBM champion trained on synthetic events.
 
-    Several workers need a shared online state: ``sqlite`` then.
+    Several workers need a shared online state: ``lmdb``, ``sqlite`` or ``redis``.
     """
     import numpy as np
 
@@ -300,8 +304,8 @@ def main() -> None:
     )
     parser.add_argument(
         "--shared-state",
-        choices=["sqlite", "redis"],
-        default="sqlite",
+        choices=["lmdb", "sqlite", "redis"],
+        default="lmdb",
         help="the online state of several workers (redis: database 15 at 127.0.0.1:6379)",
     )
     parser.add_argument("--baseline-src", type=Path, default=None)

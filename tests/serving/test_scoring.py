@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import polars as pl
+import pytest
 from fastapi.testclient import TestClient
 from tests.serving.conftest import TOKEN, Service, TrainedModels, live_event, register
 
@@ -78,10 +79,13 @@ def test_models_health_and_readiness(service: Service) -> None:
     assert [item["version"] for item in models["versions"]] == [1, 2, 3]
 
 
-def test_a_sqlite_online_state_outlives_the_app(tmp_path: Path, trained: TrainedModels) -> None:
-    root = Workspace.create(tmp_path / "sqlite-state")
+@pytest.mark.parametrize("state_type", ["sqlite", "lmdb"])
+def test_a_file_online_state_outlives_the_app_and_is_shared(
+    tmp_path: Path, trained: TrainedModels, state_type: str
+) -> None:
+    root = Workspace.create(tmp_path / f"{state_type}-state")
     config = root / "watchkeeper.yaml"
-    config.write_text(config.read_text().replace("type: memory", "type: sqlite", 1))
+    config.write_text(config.read_text().replace("type: memory", f"type: {state_type}", 1))
     with Workspace.open(root) as workspace:
         version = register(workspace, trained, trained.good, threshold=0.5)
         ModelRegistry.for_workspace(workspace).set_status(version, CHAMPION, reason="first")
@@ -89,7 +93,15 @@ def test_a_sqlite_online_state_outlives_the_app(tmp_path: Path, trained: Trained
             with TestClient(create_app(workspace, admin_token=TOKEN)) as client:
                 event = live_event(index, card_id="same-card")
                 assert client.post("/v1/score", json=event).status_code == 200
+        # two apps open at once, as two workers: each sees what the other folded
+        with (
+            TestClient(create_app(workspace, admin_token=TOKEN)) as first,
+            TestClient(create_app(workspace, admin_token=TOKEN)) as second,
+        ):
+            for index, client in zip(range(2, 6), [first, second, first, second], strict=True):
+                event = live_event(index, card_id="same-card")
+                assert client.post("/v1/score", json=event).status_code == 200
         workspace.events.flush()
         logged = workspace.events.read("predictions").sort("ts")
     counts = [json.loads(text)["card_txn_count_24h"] for text in logged["features"]]
-    assert counts == [0, 1]  # the second app saw the first app's event
+    assert counts == [0, 1, 2, 3, 4, 5]  # each app saw every earlier app's events

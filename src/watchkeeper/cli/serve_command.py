@@ -56,7 +56,7 @@ def serve(
     if processes > 1 and state_type == "memory":
         raise ConfigError(
             f"serving with {processes} workers needs an online state they share: set "
-            "storage.online_state.type to sqlite or redis (memory state is per process, so "
+            "storage.online_state.type to lmdb, sqlite or redis (memory state is per process, so "
             "a card's windowed features would depend on the worker it reached)"
         )
     os.environ[WORKSPACE_VARIABLE] = str(root)

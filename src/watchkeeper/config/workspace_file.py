@@ -69,7 +69,7 @@ class LabelConfig(Section):
 class OnlineStateConfig(Section):
     """Where the online feature engine keeps per-entity state."""
 
-    type: Literal["memory", "sqlite", "redis"] = "memory"
+    type: Literal["memory", "sqlite", "lmdb", "redis"] = "memory"
     url: str | None = None
 
     @model_validator(mode="after")

@@ -26,6 +26,7 @@ from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
 
 DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
+DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
 """Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
 
 
@@ -131,6 +132,8 @@ class ScoringService:
         url = online.url
         if online.type == "sqlite":
             url = self.workspace.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
+        elif online.type == "lmdb":
+            url = self.workspace.resolve(url or DEFAULT_LMDB_STATE)
         return open_state_store(online.type, url, namespace=self.config.model.name)
 
 

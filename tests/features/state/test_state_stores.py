@@ -1,4 +1,4 @@
-"""One contract, every online state store: memory, SQLite and Redis (the real server)."""
+"""One contract, every online state store: memory, SQLite, LMDB and Redis (the real server)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,13 @@ from watchkeeper.features.state import EntityStateStore, open_state_store, state
 from watchkeeper.features.state.codec import decode_state, encode_state
 
 
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(params=["memory", "sqlite", "lmdb", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[EntityStateStore]:
     kind = request.param
     if kind == "memory":
         opened = open_state_store("memory")
-    elif kind == "sqlite":
-        opened = open_state_store("sqlite", str(tmp_path / "state.db"))
+    elif kind in ("sqlite", "lmdb"):
+        opened = open_state_store(kind, str(tmp_path / f"state.{kind}"))
     else:
         opened = open_state_store(
             "redis", request.getfixturevalue("redis_url"), namespace="wk-test"

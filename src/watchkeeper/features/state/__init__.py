@@ -1,4 +1,4 @@
-"""Online feature state stores: memory (default), SQLite (one node), Redis (production)."""
+"""Online feature state stores: memory (default), SQLite or LMDB (one node), Redis (several)."""
 
 from __future__ import annotations
 

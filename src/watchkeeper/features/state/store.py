@@ -1,11 +1,12 @@
 """Where the online engine keeps per-key state: a small interface and how to open one.
 
 An :class:`EntityStateStore` maps a key (a string naming the group and the key's value) to
-an :class:`~watchkeeper.features.entity_state.EntityState`. Three implementations share one
+an :class:`~watchkeeper.features.entity_state.EntityState`. Four implementations share one
 contract test suite: :class:`~watchkeeper.features.state.memory.MemoryStateStore` (the
 default, in this process), :class:`~watchkeeper.features.state.sqlite.SqliteStateStore`
-(persistent, one node) and :class:`~watchkeeper.features.state.redis.RedisStateStore`
-(production). The store is chosen by ``storage.online_state`` in the workspace file, and
+(persistent, one node), :class:`~watchkeeper.features.state.lmdb.LmdbStateStore` (the
+workers of one machine, through a memory map) and
+:class:`~watchkeeper.features.state.redis.RedisStateStore` (several machines). The store is chosen by ``storage.online_state`` in the workspace file, and
 the backend module is imported only when chosen.
 
 A store hands out states and takes them back; the engine changes a state only after the
@@ -67,7 +68,8 @@ def state_key(group: str, value: Any) -> str:
 def open_state_store(
     kind: str, url: str | None = None, namespace: str = "watchkeeper"
 ) -> EntityStateStore:
-    """Open a store by kind: ``memory``, ``sqlite`` (``url`` a file path) or ``redis`` (a URL)."""
+    """Open a store by kind: ``memory``, ``sqlite`` or ``lmdb`` (``url`` a file path), or
+    ``redis`` (a URL)."""
     if kind == "memory":
         from watchkeeper.features.state.memory import MemoryStateStore
 
@@ -78,6 +80,12 @@ def open_state_store(
         if not url:
             raise ConfigError("online state of type sqlite needs a file path")
         return SqliteStateStore(Path(url.removeprefix("sqlite:///")), namespace)
+    if kind == "lmdb":
+        from watchkeeper.features.state.lmdb import LmdbStateStore
+
+        if not url:
+            raise ConfigError("online state of type lmdb needs a file path")
+        return LmdbStateStore(Path(url), namespace)
     if kind == "redis":
         from watchkeeper.features.state.redis import RedisStateStore
 
@@ -86,7 +94,7 @@ def open_state_store(
                 "online state of type redis needs a URL, e.g. redis://127.0.0.1:6379/0"
             )
         return RedisStateStore(url, namespace)
-    raise ConfigError(f"unknown online state type {kind!r}: choose memory, sqlite or redis")
+    raise ConfigError(f"unknown online state type {kind!r}: choose memory, sqlite, lmdb or redis")
 
 
 __all__ = ["EntityStateStore", "open_state_store", "state_key"]
