@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from datetime import UTC, datetime
@@ -109,3 +110,43 @@ def test_rows_that_break_the_schema_raise_and_leave_the_appender_usable(tmp_path
         stored = store.read("predictions")
     assert stored["event_id"].to_list() == ["e1"]
     assert stored["score"].to_list() == [0.25]
+
+
+class TurnStore:
+    """Records each append and whether it was to wait for the disk; may fail."""
+
+    def __init__(self) -> None:
+        self.appends: list[tuple[list[str], bool]] = []
+        self.fail = False
+
+    def append_columns(
+        self, table: str, columns: dict[str, list[str]], *, fsync: bool = True
+    ) -> None:
+        if self.fail:
+            raise StorageError("event spool: disk I/O error (test)")
+        self.appends.append((list(columns["event_id"]), fsync))
+
+
+def test_submits_of_one_loop_turn_share_one_append_and_its_outcome() -> None:
+    store = TurnStore()
+    settled: list[tuple[list[int], bool]] = []
+    appender = GroupedAppender(
+        store,
+        "predictions",
+        SCHEMA,
+        on_group_done=lambda tokens, durable: settled.append((tokens, durable)),
+        fsync=False,
+    )
+
+    async def two_turns() -> list[BaseException | None]:
+        await asyncio.gather(*(appender.submit({"event_id": [f"e{n}"]}, token=n) for n in range(3)))
+        store.fail = True
+        return await asyncio.gather(
+            *(appender.submit({"event_id": [f"f{n}"]}, token=10 + n) for n in range(2)),
+            return_exceptions=True,
+        )
+
+    second_turn = asyncio.run(two_turns())
+    assert store.appends == [(["e0", "e1", "e2"], False)]
+    assert settled == [([0, 1, 2], True), ([10, 11], False)]
+    assert [type(outcome) for outcome in second_turn] == [StorageError, StorageError]

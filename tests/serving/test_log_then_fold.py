@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
 from typing import Any
 
 import polars as pl
@@ -24,7 +23,7 @@ def logged_features(service: Service) -> dict[str, dict[str, Any]]:
     }
 
 
-def failing_append(table: str, rows: Any) -> AppendReceipt:
+def failing_append(table: str, rows: Any, *, fsync: bool = True) -> AppendReceipt:
     raise StorageError("the event spool is unavailable (test)")
 
 
@@ -92,31 +91,32 @@ def test_distinct_events_of_one_card_at_one_instant_are_all_folded(service: Serv
     assert logged_features(service)["live-5"]["card_txn_count_24h"] == 3
 
 
-def test_a_request_cancelled_while_its_log_is_written_is_still_folded(
+def test_a_request_cancelled_before_its_log_is_written_is_still_folded(
     service: Service, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fold follows the log append, not the awaiting request: logged means folded."""
     scorer = service.client.app.state.service.scorer()  # type: ignore[attr-defined]
-    release = threading.Event()
     real_append = service.workspace.events.append_columns
+    cancellations_at_append: list[int] = []
+    request: asyncio.Future[Any] | None = None
 
-    def held_append(table: str, rows: Any) -> AppendReceipt:
-        release.wait(10)
-        return real_append(table, rows)
+    def recording_append(table: str, rows: Any, *, fsync: bool = True) -> AppendReceipt:
+        assert isinstance(request, asyncio.Task)
+        cancellations_at_append.append(request.cancelling())
+        return real_append(table, rows, fsync=fsync)
 
-    async def cancel_while_logging() -> None:
+    async def cancel_before_the_append() -> None:
+        nonlocal request
         request = asyncio.ensure_future(scorer.score_async(service.event(1, card_id="c7")))
-        await asyncio.sleep(0.05)  # the append is under way, held
+        await asyncio.sleep(0)  # it has submitted its rows; this turn's append comes next
         request.cancel()
         with pytest.raises(asyncio.CancelledError):
             await request
-        assert scorer._pending.held == 1  # not folded, not dropped yet
-        release.set()
-        while scorer._pending.held:
-            await asyncio.sleep(0.01)
+        assert cancellations_at_append == [1]  # appended after the request was cancelled
+        assert scorer._pending.held == 0  # and folded
 
-    monkeypatch.setattr(service.workspace.events, "append_columns", held_append)
-    asyncio.run(cancel_while_logging())
+    monkeypatch.setattr(service.workspace.events, "append_columns", recording_append)
+    asyncio.run(cancel_before_the_append())
     monkeypatch.undo()
     answer = service.client.post("/v1/score", json=service.event(2, card_id="c7"))
     assert answer.status_code == 200, answer.text

@@ -104,6 +104,7 @@ class Scorer:
         clock: Clock,
         log_predictions: bool = True,
         rejections: RejectionLog | None = None,
+        fsync_predictions: bool = False,
     ) -> None:
         self.models = models
         self.rejections = rejections
@@ -122,8 +123,14 @@ class Scorer:
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
         self._predictions = event_table("predictions")
         self._log = GroupedAppender(
-            events, "predictions", self._predictions.schema, on_group_done=self._settle_group
+            events,
+            "predictions",
+            self._predictions.schema,
+            on_group_done=self._settle_group,
+            fsync=fsync_predictions,
         )
+        """The prediction log: durable against any process crash (``kill -9``), and with
+        ``fsync_predictions`` against a power cut too, at the cost of waiting for the disk."""
 
     @property
     def spec_inputs(self) -> tuple[str, ...]:
@@ -199,9 +206,9 @@ class Scorer:
         model_version: int | None = None,
         raw_input: str | None = None,
     ) -> ScoreResult:
-        """:meth:`score` for a coroutine on the event loop: features, route and model run
-        on the loop (they take well under a millisecond); only the log append leaves it,
-        shared with the requests in flight (:meth:`GroupedAppender.submit`).
+        """:meth:`score` for a coroutine on the event loop: features, route, model and the
+        log append all run on the loop; the append is shared with the requests of the same
+        loop turn (:meth:`GroupedAppender.submit`).
 
         The event's state is folded when its log append ends, even if the awaiting request
         was cancelled meanwhile: a logged prediction is always folded, an unlogged one never.

@@ -125,6 +125,7 @@ class ScoringService:
             self.clock,
             log_predictions=self.log_predictions,
             rejections=self.rejections,
+            fsync_predictions=self.config.serving.fsync_predictions,
         )
 
     def _open_state(self) -> EntityStateStore:

@@ -130,9 +130,12 @@ class EventStore(Protocol):
         """Validate ``rows`` and store them durably; nothing is written if any is invalid."""
         ...
 
-    def append_columns(self, table: str, columns: Mapping[str, Sequence[Any]]) -> AppendReceipt:
+    def append_columns(
+        self, table: str, columns: Mapping[str, Sequence[Any]], *, fsync: bool = True
+    ) -> AppendReceipt:
         """:meth:`append` of plain columns (name -> values), checked as strictly; the cheap
-        path for many small appends."""
+        path for many small appends. ``fsync=False``: durable against the crash of any
+        process (``kill -9``), not necessarily a power cut, and much cheaper."""
         ...
 
     def flush(self) -> FlushResult:

@@ -3,7 +3,9 @@
 The spool is a SQLite file in WAL mode with ``synchronous=FULL``. Each :meth:`Spool.append`
 stores one entry: the table name, the row count, the clock's time and the rows as an Arrow
 IPC stream. When ``append`` returns, the entry is on disk and survives ``kill -9`` (and, with
-``synchronous=FULL``, a power cut).
+``synchronous=FULL``, a power cut). An append with ``fsync=False`` (the service's prediction
+log) is committed without waiting for the disk: it survives ``kill -9`` of any process, not
+necessarily a power cut (:meth:`Spool.append_payload`).
 
 Group commit: appends made concurrently from several threads share one SQLite transaction
 (and so one fsync). The first caller writes every entry queued at that moment; those who
@@ -57,7 +59,11 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
-from watchkeeper.storage.sqlite_write_lock import connect_for_writes, write_together
+from watchkeeper.storage.sqlite_write_lock import (
+    connect_for_writes,
+    execute_retrying,
+    write_together,
+)
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -155,6 +161,8 @@ class Spool:
         self._read_lock = threading.Lock()
         self._read_connection: sqlite3.Connection | None = None
         self._append_connection: sqlite3.Connection | None = None
+        self._unsynced_lock = threading.Lock()
+        self._unsynced_connection: sqlite3.Connection | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._connection = sqlite3.connect(
@@ -191,11 +199,28 @@ class Spool:
         return self.append_payload(table, rows.num_rows, _to_ipc(rows), created_at)
 
     def append_payload(
-        self, table: str, row_count: int, payload: bytes | memoryview, created_at: datetime
+        self,
+        table: str,
+        row_count: int,
+        payload: bytes | memoryview,
+        created_at: datetime,
+        *,
+        fsync: bool = True,
     ) -> SpoolReceipt:
         """:meth:`append` of rows already encoded: an Arrow IPC stream, or checked JSON
-        columns (:func:`~watchkeeper.storage.column_payload.encode_columns`)."""
+        columns (:func:`~watchkeeper.storage.column_payload.encode_columns`).
+
+        ``fsync=False``: committed at once in a transaction of its own, on a connection with
+        ``synchronous=NORMAL`` and no automatic checkpoint: the entry is in the write-ahead
+        log, through the operating system, when this returns, so it survives the crash of
+        any process (``kill -9``) but not necessarily a machine crash or power cut. No fsync
+        and no checkpoint: a call takes tens of microseconds, short enough for an event loop
+        to make itself (the service's prediction log). :meth:`checkpoint` (each flush) copies
+        the log into the file.
+        """
         created_at = as_utc(created_at)
+        if not fsync:
+            return self._append_unsynced(table, row_count, payload, created_at)
         pending = _PendingEntry(table, row_count, _to_microseconds(created_at), memoryview(payload))
         with self._group:
             self._queue.append(pending)
@@ -216,6 +241,28 @@ class Spool:
             raise pending.error
         assert pending.entry_id is not None
         return SpoolReceipt(pending.entry_id, table, row_count, created_at)
+
+    def _append_unsynced(
+        self, table: str, row_count: int, payload: bytes | memoryview, created_at: datetime
+    ) -> SpoolReceipt:
+        values = (table, row_count, _to_microseconds(created_at), payload)
+        with self._unsynced_lock:
+            try:
+                if self._unsynced_connection is None:
+                    self._unsynced_connection = connect_for_writes(self.path, synchronous="NORMAL")
+                    self._unsynced_connection.execute("PRAGMA wal_autocheckpoint = 0")
+                cursor = execute_retrying(
+                    self._unsynced_connection, _INSERT, values, pause=UNSYNCED_RETRY_SECONDS
+                )
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"event spool {self.path}: {error} (in: append)") from error
+        return SpoolReceipt(int(cursor.lastrowid or 0), table, row_count, created_at)
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log's committed entries into the spool file (``PASSIVE``:
+        never waits for, nor holds up, the appends)."""
+        with self._lock:
+            self._execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @property
     def group_commits(self) -> int:
@@ -316,12 +363,18 @@ class Spool:
         return self._read_connection
 
     def forget_through(self, table: str, entry_id: int) -> int:
-        """Delete the entries of ``table`` up to ``entry_id`` (committed); return how many."""
-        with self._lock:
-            cursor = self._execute(
-                "DELETE FROM entries WHERE table_name = ? AND entry_id <= ?", (table, entry_id)
-            )
-        return int(cursor.rowcount)
+        """Delete the entries of ``table`` up to ``entry_id`` (committed); return how many.
+
+        In transactions of :data:`FORGET_CHUNK` entries: one transaction for a whole flush
+        held the write lock for tens of milliseconds, and every append waited for it.
+        """
+        deleted = 0
+        while True:
+            with self._lock:
+                cursor = self._execute(_FORGET_CHUNK, (table, entry_id, FORGET_CHUNK))
+            deleted += int(cursor.rowcount)
+            if cursor.rowcount < FORGET_CHUNK:
+                return deleted
 
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""
@@ -334,6 +387,10 @@ class Spool:
             if self._append_connection is not None:
                 self._append_connection.close()
                 self._append_connection = None
+        with self._unsynced_lock:
+            if self._unsynced_connection is not None:
+                self._unsynced_connection.close()
+                self._unsynced_connection = None
         with self._read_lock:
             if self._read_connection is not None:
                 self._read_connection.close()
@@ -411,6 +468,15 @@ class Spool:
             ) from error
 
 
+FORGET_CHUNK = 1000
+"""Entries deleted per transaction once committed to Delta."""
+UNSYNCED_RETRY_SECONDS = 0.00005
+"""How often an unsynced append (on an event loop) tries again while another process
+writes (each holds the lock for tens of microseconds)."""
+_FORGET_CHUNK = (
+    "DELETE FROM entries WHERE entry_id IN (SELECT entry_id FROM entries"
+    " WHERE table_name = ? AND entry_id <= ? ORDER BY entry_id LIMIT ?)"
+)
 _NO_ENTRY_LIMIT = 2**63 - 1
 """Past every entry id (SQLite's largest integer)."""
 _INSERT = "INSERT INTO entries (table_name, row_count, created_at_us, payload) VALUES (?, ?, ?, ?)"

@@ -4,6 +4,7 @@ It appends batches of transactions to an event store and prints ``ack <worker> <
 after each ``append`` returned (the acknowledgement), flushing stdout at once, and
 ``commit <worker> <table version> <spool id> <rows>`` for each Delta commit it made.
 
+``--unsynced`` appends as the service logs predictions (``append_columns(fsync=False)``).
 ``--crash-after-commit`` makes the process SIGKILL itself inside its first flush, right
 after the Delta commit and before the spool cleanup.
 """
@@ -52,6 +53,9 @@ def main() -> None:
     parser.add_argument("--flush-every", type=int, default=0)
     parser.add_argument("--flush-threshold-rows", type=int, default=100_000)
     parser.add_argument("--crash-after-commit", action="store_true")
+    parser.add_argument(
+        "--unsynced", action="store_true", help="append_columns(fsync=False), as the service"
+    )
     arguments = parser.parse_args()
 
     def report(flushed: TableFlush) -> None:
@@ -69,7 +73,11 @@ def main() -> None:
     )
     for batch in range(arguments.batches):
         clock.advance(timedelta(seconds=1))
-        store.append("transactions", batch_rows(arguments.worker, batch, arguments.rows))
+        rows = batch_rows(arguments.worker, batch, arguments.rows)
+        if arguments.unsynced:
+            store.append_columns("transactions", rows.to_dict(as_series=False), fsync=False)
+        else:
+            store.append("transactions", rows)
         print(f"ack {arguments.worker} {batch}", flush=True)
         if arguments.flush_every and (batch + 1) % arguments.flush_every == 0:
             store.flush()

@@ -80,7 +80,8 @@ def replay(root: Path, spool: Path) -> pl.DataFrame:
 
 
 @pytest.mark.slow
-def test_acknowledged_rows_survive_kill_9(tmp_path: Path) -> None:
+@pytest.mark.parametrize("append_options", [(), ("--unsynced",)], ids=["fsync", "unsynced"])
+def test_acknowledged_rows_survive_kill_9(tmp_path: Path, append_options: tuple[str, ...]) -> None:
     root, spool = tmp_path / "events", tmp_path / "writer.spool"
     acknowledged: list[str] = []
     for round_number, wanted in enumerate((25, 40, 33)):
@@ -92,6 +93,7 @@ def test_acknowledged_rows_survive_kill_9(tmp_path: Path) -> None:
             "4",
             "--flush-threshold-rows",
             "35",
+            *append_options,
         )
         acknowledged += read_acknowledgements(writer, wanted)
         writer.send_signal(signal.SIGKILL)
@@ -148,9 +150,16 @@ def test_four_writers_at_once_lose_and_duplicate_nothing(tmp_path: Path) -> None
     root = tmp_path / "events"
     spools = {"a1": "shared.spool", "a2": "shared.spool", "b": "b.spool", "c": "c.spool"}
     batches = 30
-    writers = {
+    writers = {  # a2 appends unsynced, beside a1's synced appends to the same spool
         worker: start_writer(
-            root, tmp_path / spool, worker, "--batches", str(batches), "--flush-every", "3"
+            root,
+            tmp_path / spool,
+            worker,
+            "--batches",
+            str(batches),
+            "--flush-every",
+            "3",
+            *(["--unsynced"] if worker == "a2" else []),
         )
         for worker, spool in spools.items()
     }

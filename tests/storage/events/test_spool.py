@@ -13,7 +13,7 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.spool import FORGET_CHUNK, Spool, _to_ipc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -63,6 +63,38 @@ def test_forget_through_only_touches_one_table(tmp_path: Path) -> None:
         NOW + timedelta(minutes=1),
     )
     spool.close()
+
+
+def test_forgetting_more_than_one_chunk_forgets_exactly_up_to_the_id(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    payload = _to_ipc(rows(1))
+    for entry_id in range(1, 2 * FORGET_CHUNK + 11):  # even ids: transactions
+        table = "transactions" if entry_id % 2 == 0 else "outcomes"
+        assert spool.append_payload(table, 1, payload, NOW).entry_id == entry_id
+    transactions = list(range(2, 2 * FORGET_CHUNK + 11, 2))
+    last = 2 * FORGET_CHUNK + 5
+    assert spool.forget_through("transactions", last) == len([i for i in transactions if i <= last])
+    left = spool.take("transactions", 0, max_rows=10_000)
+    assert [entry.entry_id for entry in left] == [i for i in transactions if i > last]
+    assert len(spool.take("outcomes", 0, max_rows=10_000)) == FORGET_CHUNK + 5
+    spool.close()
+
+
+def test_unsynced_appends_take_ids_in_order_with_the_synced_ones(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    payload = _to_ipc(rows(2))
+    ids = [
+        spool.append_payload("transactions", 2, payload, NOW, fsync=index % 2 == 0).entry_id
+        for index in range(6)
+    ]
+    assert ids == list(range(1, 7))
+    spool.checkpoint()
+    spool.close()
+    reopened = Spool(tmp_path / "spool.db", owner="root")
+    taken = reopened.take("transactions", 0, max_rows=100)
+    assert [entry.entry_id for entry in taken] == ids
+    assert taken[-1].rows.equals(rows(2))
+    reopened.close()
 
 
 def test_ids_are_never_reused_after_forgetting(tmp_path: Path) -> None:
@@ -117,7 +149,7 @@ def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
 OPEN_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.spool import FORGET_CHUNK, Spool, _to_ipc
 start = float(sys.argv[2])
 while time.time() < start:
     pass
