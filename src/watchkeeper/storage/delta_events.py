@@ -211,7 +211,6 @@ class DeltaEventStore:
                 ):
                     commits.append(self._commit_entries(definition, entries, application_id))
                     committed = entries[-1].entry_id
-            self._spool.checkpoint()  # unsynced appends do not checkpoint by themselves
             backlog = self._spool.backlog()
             with self._backlog_lock:
                 self._waiting_rows = backlog.rows

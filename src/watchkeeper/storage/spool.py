@@ -211,12 +211,12 @@ class Spool:
         columns (:func:`~watchkeeper.storage.column_payload.encode_columns`).
 
         ``fsync=False``: committed at once in a transaction of its own, on a connection with
-        ``synchronous=NORMAL`` and no automatic checkpoint: the entry is in the write-ahead
-        log, through the operating system, when this returns, so it survives the crash of
-        any process (``kill -9``) but not necessarily a machine crash or power cut. No fsync
-        and no checkpoint: a call takes tens of microseconds, short enough for an event loop
-        to make itself (the service's prediction log). :meth:`checkpoint` (each flush) copies
-        the log into the file.
+        ``synchronous=NORMAL``: the entry is in the write-ahead log, through the operating
+        system, when this returns, so it survives the crash of any process (``kill -9``) but
+        not necessarily a machine crash or power cut. No fsync: a call takes tens of
+        microseconds, short enough for an event loop to make itself (the service's
+        prediction log); about once per 1,000 pages of log, the call also copies the log
+        into the file (SQLite's automatic checkpoint), which keeps the log from growing.
         """
         created_at = as_utc(created_at)
         if not fsync:
@@ -250,19 +250,12 @@ class Spool:
             try:
                 if self._unsynced_connection is None:
                     self._unsynced_connection = connect_for_writes(self.path, synchronous="NORMAL")
-                    self._unsynced_connection.execute("PRAGMA wal_autocheckpoint = 0")
                 cursor = execute_retrying(
                     self._unsynced_connection, _INSERT, values, pause=UNSYNCED_RETRY_SECONDS
                 )
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"event spool {self.path}: {error} (in: append)") from error
         return SpoolReceipt(int(cursor.lastrowid or 0), table, row_count, created_at)
-
-    def checkpoint(self) -> None:
-        """Copy the write-ahead log's committed entries into the spool file (``PASSIVE``:
-        never waits for, nor holds up, the appends)."""
-        with self._lock:
-            self._execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     @property
     def group_commits(self) -> int:

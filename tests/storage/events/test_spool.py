@@ -88,13 +88,24 @@ def test_unsynced_appends_take_ids_in_order_with_the_synced_ones(tmp_path: Path)
         for index in range(6)
     ]
     assert ids == list(range(1, 7))
-    spool.checkpoint()
     spool.close()
     reopened = Spool(tmp_path / "spool.db", owner="root")
     taken = reopened.take("transactions", 0, max_rows=100)
     assert [entry.entry_id for entry in taken] == ids
     assert taken[-1].rows.equals(rows(2))
     reopened.close()
+
+
+def test_unsynced_appends_keep_the_write_ahead_log_bounded(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool.db", owner="root")
+    payload = b"x" * 4096
+    for _ in range(5000):  # 20 MB of entries, one transaction each
+        spool.append_payload("transactions", 1, payload, NOW, fsync=False)
+    # SQLite's automatic checkpoint (1,000 pages) keeps the log near 4 MB; without it the
+    # log held every transaction's pages
+    assert (tmp_path / "spool.db-wal").stat().st_size < 12 * 1024 * 1024
+    assert spool.backlog().entries == 5000
+    spool.close()
 
 
 def test_ids_are_never_reused_after_forgetting(tmp_path: Path) -> None:
