@@ -150,3 +150,19 @@ def test_submits_of_one_loop_turn_share_one_append_and_its_outcome() -> None:
     assert store.appends == [(["e0", "e1", "e2"], False)]
     assert settled == [([0, 1, 2], True), ([10, 11], False)]
     assert [type(outcome) for outcome in second_turn] == [StorageError, StorageError]
+
+
+def test_submits_within_the_gap_after_an_append_wait_and_share_the_next_one() -> None:
+    store = TurnStore()
+    appender = GroupedAppender(store, "predictions", SCHEMA, fsync=False, min_gap_seconds=0.5)
+
+    async def three_turns() -> None:
+        await appender.submit({"event_id": ["a"]})  # after a quiet moment: at once
+        waiting = appender.submit({"event_id": ["b"]})  # within the gap: waits for it
+        await asyncio.sleep(0)
+        assert store.appends == [(["a"], False)]
+        joining = appender.submit({"event_id": ["c"]})  # a later turn, same gap
+        await asyncio.gather(waiting, joining)
+
+    asyncio.run(three_turns())
+    assert store.appends == [(["a"], False), (["b", "c"], False)]

@@ -46,6 +46,13 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
+MIN_GAP_SECONDS = 0.001
+"""The least time between two appends of one event loop's requests. After a quiet moment a
+request is appended at once; under load the requests of that millisecond share one commit.
+Measured at 2,800 requests a second on one worker (three pairs, back to back): p50 3.2, 2.4
+and 7.4 ms with it against 67.8, 5.0 and 7.9 ms appending every turn at once, which made
+about one commit per request."""
+
 
 class _Appends(Protocol):
     def append_columns(
@@ -87,6 +94,7 @@ class GroupedAppender:
         on_group_done: Callable[[list[Any], bool], None] | None = None,
         *,
         fsync: bool = True,
+        min_gap_seconds: float = MIN_GAP_SECONDS,
     ) -> None:
         self.events = events
         self.table = table
@@ -97,6 +105,8 @@ class GroupedAppender:
         are settled: work that must follow the append even for a cancelled caller."""
         self.fsync = fsync
         """Whether an append waits for the disk (else: durable against process crashes)."""
+        self.min_gap_seconds = min_gap_seconds
+        """The least time between two appends of :meth:`submit` calls on one loop."""
         self.statistics = GroupStatistics()
         self._statistics_lock = threading.Lock()
         self._condition = threading.Condition(threading.Lock())
@@ -104,6 +114,7 @@ class GroupedAppender:
         self._writing = False
         self._turns: dict[asyncio.AbstractEventLoop, list[_Submitted]] = {}
         self._turns_lock = threading.Lock()
+        self._last_turn_append = float("-inf")
 
     def append(self, columns: dict[str, list[Any]]) -> None:
         """Append ``columns`` (name -> values, one list per schema column); return when durable."""
@@ -136,7 +147,8 @@ class GroupedAppender:
         """Queue ``columns`` from a coroutine; the future is done when they are durable.
 
         Everything submitted in this turn of the event loop is appended together at its end,
-        on the loop; then :attr:`on_group_done` gets the group's ``token`` values and whether
+        on the loop, or, within :attr:`min_gap_seconds` of the loop's last append, once that
+        gap has passed, with what was submitted meanwhile; then :attr:`on_group_done` gets the group's ``token`` values and whether
         the append succeeded, and the callers' futures are settled (failed with the append's
         error if it failed).
         """
@@ -147,7 +159,11 @@ class GroupedAppender:
             turn.append(_Submitted(columns, future, token))
             first = len(turn) == 1
         if first:
-            loop.call_soon(self._append_turn, loop)
+            wait = self._last_turn_append + self.min_gap_seconds - loop.time()
+            if wait > 0:  # under load: the requests until then share the append
+                loop.call_later(wait, self._append_turn, loop)
+            else:
+                loop.call_soon(self._append_turn, loop)
         return future
 
     def _append_turn(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -156,6 +172,7 @@ class GroupedAppender:
             group = self._turns.pop(loop, [])
         if not group:
             return
+        self._last_turn_append = loop.time()
         error: BaseException | None = None
         try:
             self._append_group([item.columns for item in group])
@@ -193,4 +210,4 @@ class GroupedAppender:
             statistics.rows += len(merged[self.schema.names[0]])
 
 
-__all__ = ["GroupStatistics", "GroupedAppender"]
+__all__ = ["MIN_GAP_SECONDS", "GroupStatistics", "GroupedAppender"]
