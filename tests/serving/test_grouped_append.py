@@ -30,7 +30,9 @@ class HeldStore:
         self.appender: GroupedAppender | None = None
         self.fail_second = fail_second
 
-    def append_columns(self, table: str, columns: dict[str, list[str]]) -> None:
+    def append_columns(
+        self, table: str, columns: dict[str, list[str]], *, fsync: bool = True
+    ) -> None:
         if not self.first.is_set():
             self.first.set()
             deadline = time.monotonic() + 10

@@ -25,7 +25,8 @@ Two kinds of callers (both end in the store's thread-safe append):
 >>> import pyarrow as pa
 >>> class Store:
 ...     def __init__(self): self.appends = []
-...     def append_columns(self, table, columns): self.appends.append(len(columns["event_id"]))
+...     def append_columns(self, table, columns, fsync=True):
+...         self.appends.append(len(columns["event_id"]))
 >>> store = Store()
 >>> appender = GroupedAppender(store, "outcomes", pa.schema([("event_id", pa.string())]))
 >>> appender.append({"event_id": ["e1", "e2"]})
@@ -199,10 +200,7 @@ class GroupedAppender:
         for columns in group:
             for name, values in columns.items():
                 merged[name].extend(values)
-        if self.fsync:
-            self.events.append_columns(self.table, merged)
-        else:
-            self.events.append_columns(self.table, merged, fsync=False)
+        self.events.append_columns(self.table, merged, fsync=self.fsync)
         with self._statistics_lock:
             statistics = self.statistics
             statistics.appends += 1
