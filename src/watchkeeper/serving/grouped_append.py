@@ -4,7 +4,8 @@ Each scored request has a few prediction rows to log before it may answer. Appen
 one, every request pays for building an Arrow table, validating it, encoding it and a spool
 commit. :class:`GroupedAppender` lets requests in flight share that work: every row queued
 while an append runs goes into the next one, as one set of columns (one check, one JSON
-encoding, one spool transaction and fsync: the store's ``append_columns``). A caller learns that its rows are durable only once the append
+encoding, one spool transaction, and one fsync when it waits for the disk: the store's
+``append_columns``). A caller learns that its rows are durable only once the append
 that carried them has returned; a failed append fails every caller of its group.
 
 Two kinds of callers (both end in the store's thread-safe append):

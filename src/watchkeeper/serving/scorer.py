@@ -208,7 +208,7 @@ class Scorer:
     ) -> ScoreResult:
         """:meth:`score` for a coroutine on the event loop: features, route, model and the
         log append all run on the loop; the append is shared with the requests of the same
-        loop turn (:meth:`GroupedAppender.submit`).
+        loop turn, or of the same millisecond under load (:meth:`GroupedAppender.submit`).
 
         The event's state is folded when its log append ends, even if the awaiting request
         was cancelled meanwhile: a logged prediction is always folded, an unlogged one never.

@@ -26,8 +26,9 @@ from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
 
 DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
-DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
 """Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
+DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
+"""Where an ``lmdb`` online state lives when the workspace gives no ``url``."""
 
 
 class ScoringService:

@@ -59,11 +59,7 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
-from watchkeeper.storage.sqlite_write_lock import (
-    connect_for_writes,
-    execute_retrying,
-    write_together,
-)
+from watchkeeper.storage.sqlite_write_lock import connect_for_writes, write_together
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -250,12 +246,12 @@ class Spool:
             try:
                 if self._unsynced_connection is None:
                     self._unsynced_connection = connect_for_writes(self.path, synchronous="NORMAL")
-                cursor = execute_retrying(
-                    self._unsynced_connection, _INSERT, values, pause=UNSYNCED_RETRY_SECONDS
+                (entry_id,) = write_together(
+                    self._unsynced_connection, [(_INSERT, values)], pause=UNSYNCED_RETRY_SECONDS
                 )
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"event spool {self.path}: {error} (in: append)") from error
-        return SpoolReceipt(int(cursor.lastrowid or 0), table, row_count, created_at)
+        return SpoolReceipt(int(entry_id or 0), table, row_count, created_at)
 
     @property
     def group_commits(self) -> int:
