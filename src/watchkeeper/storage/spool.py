@@ -59,7 +59,11 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
-from watchkeeper.storage.sqlite_write_lock import connect_for_writes, write_together
+from watchkeeper.storage.sqlite_write_lock import (
+    connect_for_writes,
+    execute_retrying,
+    write_together,
+)
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -244,14 +248,24 @@ class Spool:
         values = (table, row_count, _to_microseconds(created_at), payload)
         with self._unsynced_lock:
             try:
-                if self._unsynced_connection is None:
-                    self._unsynced_connection = connect_for_writes(self.path, synchronous="NORMAL")
                 (entry_id,) = write_together(
-                    self._unsynced_connection, [(_INSERT, values)], pause=UNSYNCED_RETRY_SECONDS
+                    self._unsynced(), [(_INSERT, values)], pause=UNSYNCED_RETRY_SECONDS
                 )
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"event spool {self.path}: {error} (in: append)") from error
         return SpoolReceipt(int(entry_id or 0), table, row_count, created_at)
+
+    def _unsynced(self) -> sqlite3.Connection:
+        """The connection of the writes that do not wait for the disk (under
+        ``_unsynced_lock``)."""
+        if self._unsynced_connection is None:
+            connection = connect_for_writes(self.path, synchronous="NORMAL")
+            # Where SQLite is built to zero deleted content (Debian's is), each forgotten
+            # entry's pages were rewritten into the log: 1.36 ms per 100 entries of 6 KB,
+            # against 0.13 ms with FAST, which zeroes only what costs no extra writes.
+            connection.execute("PRAGMA secure_delete=FAST")
+            self._unsynced_connection = connection
+        return self._unsynced_connection
 
     @property
     def group_commits(self) -> int:
@@ -354,16 +368,28 @@ class Spool:
     def forget_through(self, table: str, entry_id: int) -> int:
         """Delete the entries of ``table`` up to ``entry_id`` (committed); return how many.
 
-        In transactions of :data:`FORGET_CHUNK` entries: one transaction for a whole flush
-        held the write lock for tens of milliseconds, and every append waited for it.
+        In transactions of :data:`FORGET_CHUNK` entries, each holding the write lock for about
+        a millisecond, with a pause between them in which waiting appends take the lock:
+        deleting 1,000 entries held it for 10-13 ms, so the appends of a service under load
+        waited that long again and again through each flush (one worker at 3,100 requests a
+        second, two pairs of runs: p99 latency 6.4 and 12.3 ms this way, 23.7 and 17.2 ms
+        with 1,000 entries per transaction and no pause). They are committed without waiting for the
+        disk (``synchronous=NORMAL``): a forget lost in a machine crash leaves entries that
+        Delta already has, which the next flush finds there and forgets again.
         """
         deleted = 0
         while True:
-            with self._lock:
-                cursor = self._execute(_FORGET_CHUNK, (table, entry_id, FORGET_CHUNK))
+            with self._unsynced_lock:
+                try:
+                    cursor = execute_retrying(
+                        self._unsynced(), _FORGET_CHUNK, (table, entry_id, FORGET_CHUNK)
+                    )
+                except sqlite3.DatabaseError as error:
+                    raise StorageError(f"event spool {self.path}: {error} (in: DELETE)") from error
             deleted += int(cursor.rowcount)
             if cursor.rowcount < FORGET_CHUNK:
                 return deleted
+            time.sleep(FORGET_PAUSE_SECONDS)
 
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""
@@ -457,8 +483,10 @@ class Spool:
             ) from error
 
 
-FORGET_CHUNK = 1000
-"""Entries deleted per transaction once committed to Delta."""
+FORGET_CHUNK = 100
+"""Entries deleted per transaction once committed to Delta (about a millisecond each)."""
+FORGET_PAUSE_SECONDS = 0.0002
+"""The pause between two of a flush's deletions, in which waiting appends take the lock."""
 UNSYNCED_RETRY_SECONDS = 0.00005
 """How often an unsynced append (on an event loop) tries again while another process
 writes (each holds the lock for tens of microseconds)."""

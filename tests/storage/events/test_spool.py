@@ -13,7 +13,8 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.spool import FORGET_CHUNK, Spool, _to_ipc
+from watchkeeper.storage import spool as spool_module
+from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, _to_ipc
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -77,6 +78,45 @@ def test_forgetting_more_than_one_chunk_forgets_exactly_up_to_the_id(tmp_path: P
     left = spool.take("transactions", 0, max_rows=10_000)
     assert [entry.entry_id for entry in left] == [i for i in transactions if i > last]
     assert len(spool.take("outcomes", 0, max_rows=10_000)) == FORGET_CHUNK + 5
+    spool.close()
+
+
+def test_forgetting_lets_other_writers_in_between_its_chunks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    payload = _to_ipc(rows(1))
+    for _ in range(3 * FORGET_CHUNK + 1):
+        spool.append_payload("outcomes", 1, payload, NOW)
+    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    written_in_pauses = []
+
+    def pause(seconds: float) -> None:  # the write lock must be free here: no waiting
+        other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.execute("COMMIT")
+        written_in_pauses.append(seconds)
+
+    monkeypatch.setattr(spool_module.time, "sleep", pause)
+    assert spool.forget_through("outcomes", 3 * FORGET_CHUNK + 1) == 3 * FORGET_CHUNK + 1
+    assert written_in_pauses == [FORGET_PAUSE_SECONDS] * 3
+    assert spool.backlog().entries == 0
+    other_writer.close()
+    spool.close()
+
+
+def test_forgetting_does_not_rewrite_the_forgotten_entries_pages(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    payload = bytes(range(256)) * 24  # 6 KB: the rows of a few requests
+    for _ in range(50):
+        spool.append_payload("predictions", 1, payload, NOW)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert path.with_name("spool.db-wal").stat().st_size == 0
+    assert spool.forget_through("predictions", 50) == 50
+    # zeroing the entries would log their 300 KB of pages again; the index pages are a few
+    assert path.with_name("spool.db-wal").stat().st_size < 60_000
     spool.close()
 
 
