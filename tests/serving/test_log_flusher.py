@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import time
 from pathlib import Path
 
+import pytest
 from tests.serving.conftest import START
 
 from watchkeeper.serving.log_flusher import LogFlusher, flush_until_stopped
@@ -60,3 +62,19 @@ def test_a_flusher_whose_server_is_gone_stops_at_once(tmp_path: Path) -> None:
     started = time.monotonic()
     flush_until_stopped(str(root), 3600, never, parent=-1)  # -1: not this process's parent
     assert time.monotonic() - started < 30
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="SCHED_IDLE is Linux's")
+def test_the_flusher_runs_at_idle_priority(tmp_path: Path) -> None:
+    root = Workspace.create(tmp_path / "ws")
+    flusher = LogFlusher(root, interval_seconds=3600)
+    flusher.start()
+    try:
+        assert flusher.pid is not None
+        deadline = time.monotonic() + 60
+        while os.sched_getscheduler(flusher.pid) != os.SCHED_IDLE:  # set as the process starts
+            assert time.monotonic() < deadline, "the flusher never left the normal priority"
+            time.sleep(0.05)
+        assert os.sched_getscheduler(os.getpid()) != os.SCHED_IDLE  # the server's own is kept
+    finally:
+        assert flusher.stop() == 0

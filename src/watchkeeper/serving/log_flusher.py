@@ -9,6 +9,15 @@ starts one :class:`LogFlusher` process for all its workers, which flush nothing 
 workers append to it while the flusher reads and commits, each flush under the spool's
 exclusive flush lock.
 
+The flusher runs at the scheduler's idle priority (Linux's ``SCHED_IDLE``; elsewhere
+``nice 19``): it gets the CPU the workers leave. At 4,300 requests a second on one worker, a
+flush took a core for about 0.6 s; at normal priority it took that core from the worker and
+the load, and the requests of those moments waited (p99 latency 23.8 and 63.1 ms in two
+runs, against 15.4 and 25.6 ms at idle priority). Its rows wait safely in the spool if the
+workers leave it nothing for a while; it holds the spool's write lock about a millisecond
+at a time (:meth:`~watchkeeper.storage.spool.Spool.forget_through`), and a worker waiting
+for that lock sleeps, which leaves the flusher the CPU to finish.
+
 The flusher flushes every ``interval_seconds`` and once more when stopped; it exits by
 itself when the process that started it is gone (``kill -9`` of the server), since the
 rows it would flush stay safe in the spool for the next flush anyway.
@@ -52,7 +61,7 @@ class LogFlusher:
         context = multiprocessing.get_context("spawn")
         self._stopping = context.Event()
         self._process = context.Process(
-            target=flush_until_stopped,
+            target=_flusher_process,
             args=(str(root), interval_seconds, self._stopping, os.getpid()),
             name="watchkeeper-flusher",
             daemon=True,
@@ -71,6 +80,11 @@ class LogFlusher:
             self._process.kill()
             self._process.join()
         return self._process.exitcode
+
+    @property
+    def pid(self) -> int | None:
+        """The process id, once started."""
+        return self._process.pid
 
     @property
     def alive(self) -> bool:
@@ -97,4 +111,22 @@ def flush_until_stopped(root: str, interval_seconds: float, stopping: Event, par
                 next_flush = time.monotonic() + interval_seconds
 
 
-__all__ = ["FLUSH_SECONDS", "LogFlusher", "flush_until_stopped"]
+def _flusher_process(root: str, interval_seconds: float, stopping: Event, parent: int) -> None:
+    run_at_idle_priority()
+    flush_until_stopped(root, interval_seconds, stopping, parent)
+
+
+def run_at_idle_priority() -> None:
+    """Give this process (and the threads it starts from now on) only the CPU that others
+    leave: ``SCHED_IDLE`` where the system has it, else ``nice 19``; as it is if neither is
+    allowed."""
+    try:
+        if hasattr(os, "SCHED_IDLE"):
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        elif hasattr(os, "nice"):
+            os.nice(19)
+    except OSError as error:
+        logger.warning("the flusher runs at normal priority: %s", error)
+
+
+__all__ = ["FLUSH_SECONDS", "LogFlusher", "flush_until_stopped", "run_at_idle_priority"]
