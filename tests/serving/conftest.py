@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -121,14 +122,23 @@ class Service:
         return live_event(index, **changes)
 
 
-@pytest.fixture
-def service(tmp_path: Path, trained: TrainedModels) -> Iterator[Service]:
+@contextmanager
+def open_service(tmp_path: Path, trained: TrainedModels, **app_options: Any) -> Iterator[Service]:
+    """A workspace with three registered models (the first champion) served by an app made
+    with ``app_options`` (:func:`create_app`'s)."""
     clock = EventTimeClock(START + timedelta(days=8))
     workspace = Workspace.open(Workspace.create(tmp_path / "ws"), clock=clock)
     champion = register(workspace, trained, trained.good, threshold=0.5)
     good = register(workspace, trained, trained.good, threshold=0.5)
     bad = register(workspace, trained, trained.bad, threshold=0.5, holdout_flag_rate=0.03)
     ModelRegistry.for_workspace(workspace).set_status(champion, CHAMPION, reason="first")
-    with TestClient(create_app(workspace, clock=clock, admin_token=TOKEN)) as client:
+    app = create_app(workspace, clock=clock, admin_token=TOKEN, **app_options)
+    with TestClient(app) as client:
         yield Service(workspace, client, clock, champion, good, bad)
     workspace.close()
+
+
+@pytest.fixture
+def service(tmp_path: Path, trained: TrainedModels) -> Iterator[Service]:
+    with open_service(tmp_path, trained) as opened:
+        yield opened

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
-from tests.serving.conftest import TOKEN, Service
+from tests.serving.conftest import TOKEN, Service, TrainedModels, open_service
 
 from watchkeeper.rollout.router import Router
 
@@ -108,8 +112,6 @@ def test_the_openapi_description_lists_every_endpoint(service: Service) -> None:
 
 def test_the_grafana_dashboard_queries_series_the_service_exposes(service: Service) -> None:
     import json
-    import re
-    from pathlib import Path
 
     from tests.serving.test_monitoring_gauges import seed_monitoring
 
@@ -156,3 +158,30 @@ def test_a_failing_challenger_is_a_5xx_counted_for_the_error_rate_guard(service:
     assert scorer.errors == {"canary": 1}
     answer = service.client.post("/v1/rollout/evaluate", headers=service.admin()).json()
     assert answer["action"] == "rolled_back" and "error_rate" in answer["alert"]
+
+
+def test_metrics_show_what_waits_in_the_spool_for_the_flusher(
+    tmp_path: Path, trained: TrainedModels
+) -> None:
+    with open_service(tmp_path, trained, flush_seconds=None) as service:  # no flush meanwhile
+        check_spool_gauges(service)
+
+
+def check_spool_gauges(service: Service) -> None:
+    def gauges() -> tuple[float, float]:
+        text = service.client.get("/metrics").text
+        rows = re.search(r"^watchkeeper_spool_backlog_rows (\S+)$", text, re.MULTILINE)
+        age = re.search(r"^watchkeeper_spool_oldest_age_seconds (\S+)$", text, re.MULTILINE)
+        assert rows is not None and age is not None
+        return float(rows.group(1)), float(age.group(1))
+
+    service.workspace.events.flush()
+    assert gauges() == (0.0, 0.0)
+    for index in (1, 2):
+        assert service.client.post("/v1/score", json=service.event(index)).status_code == 200
+    service.clock.advance(timedelta(seconds=30))
+    rows, age = gauges()
+    assert rows == service.workspace.events.backlog().rows and rows >= 2  # a row per model
+    assert age == 30.0
+    service.workspace.events.flush()
+    assert gauges() == (0.0, 0.0)

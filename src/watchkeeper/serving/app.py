@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -34,7 +35,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from watchkeeper.clock import Clock
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import StorageError, WatchkeeperError
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
@@ -62,6 +63,8 @@ from watchkeeper.serving.request_metrics import RequestMetricsMiddleware, Reques
 from watchkeeper.serving.score_endpoint import SCORE_ROUTE, ScoreEndpoint
 from watchkeeper.serving.service import ScoringService
 from watchkeeper.workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 MAX_BATCH_EVENTS = 1000
 FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
@@ -301,6 +304,10 @@ def create_app(
     def metrics(request: Request) -> Response:
         """Prometheus exposition of the service's metrics."""
         reader(request)
+        try:
+            service.metrics.set_spool_backlog(workspace.events.backlog(), service.clock.now())
+        except StorageError as error:  # the other series are still worth scraping
+            logger.warning("the spool's backlog could not be read: %s", error)
         return Response(
             service.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )

@@ -13,9 +13,12 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from watchkeeper.storage.spool import SpoolBacklog
 
 if TYPE_CHECKING:
     from watchkeeper.serving.scorer import ScoreResult
@@ -37,7 +40,8 @@ class _ScoreSeries:
 
 
 class ServingMetrics:
-    """Request counts and latencies, score histograms and flag rates, rejections, rollout state."""
+    """Request counts and latencies, score histograms and flag rates, rejections, rollout
+    state, and the spool's backlog."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -107,6 +111,17 @@ class ServingMetrics:
             "The share of entities routed to the challenger",
             registry=self.registry,
         )
+        self.spool_rows = Gauge(
+            "watchkeeper_spool_backlog_rows",
+            "Logged rows not yet moved from the spool to the event tables (the flusher's "
+            "backlog, read at each scrape)",
+            registry=self.registry,
+        )
+        self.spool_age = Gauge(
+            "watchkeeper_spool_oldest_age_seconds",
+            "How long the oldest row in the spool has waited for the flusher (0 when none)",
+            registry=self.registry,
+        )
         self._series: dict[tuple[int, str], _ScoreSeries] = {}
 
     def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
@@ -156,6 +171,20 @@ class ServingMetrics:
         for alias, version in aliases.items():
             self.serving_version.labels(alias).set(version)
         self.canary_share.set(canary_share if state != "idle" else 0.0)
+
+    def set_spool_backlog(self, backlog: SpoolBacklog, now: datetime) -> None:
+        """Publish what waits in the spool: its rows and how long the oldest has waited.
+
+        >>> from datetime import UTC, datetime, timedelta
+        >>> metrics = ServingMetrics()
+        >>> now = datetime(2026, 1, 1, tzinfo=UTC)
+        >>> metrics.set_spool_backlog(SpoolBacklog(2, 5, now - timedelta(seconds=12)), now)
+        >>> "watchkeeper_spool_oldest_age_seconds 12.0" in metrics.exposition().decode()
+        True
+        """
+        self.spool_rows.set(backlog.rows)
+        oldest = backlog.oldest_created_at
+        self.spool_age.set(0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
 
     def exposition(self) -> bytes:
         """The Prometheus text exposition of every metric."""

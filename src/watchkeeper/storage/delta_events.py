@@ -80,7 +80,7 @@ from watchkeeper.storage.events import (
     TableFlush,
     VacuumResult,
 )
-from watchkeeper.storage.spool import Spool, SpoolEntry, SpoolReceipt
+from watchkeeper.storage.spool import Spool, SpoolBacklog, SpoolEntry, SpoolReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -218,6 +218,12 @@ class DeltaEventStore:
         if recovered:
             logger.info("%s: %d spool entries were already committed", self.root, recovered)
         return FlushResult(tuple(commits), recovered)
+
+    def backlog(self) -> SpoolBacklog:
+        """What waits in the spool for a flush (a count over the spool file, read now):
+        entries, rows, and the clock's time when the oldest was appended."""
+        self._check_open()
+        return self._spool.backlog()
 
     def read(
         self,

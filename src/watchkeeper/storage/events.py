@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock
 from watchkeeper.storage.event_rows import EventRows
+from watchkeeper.storage.spool import SpoolBacklog
 
 BulkRows: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatchReader
 """What :meth:`EventStore.write_bulk` loads: a frame, a table, or a stream of batches."""
@@ -140,6 +141,10 @@ class EventStore(Protocol):
 
     def flush(self) -> FlushResult:
         """Commit every spooled row to its table, exactly once."""
+        ...
+
+    def backlog(self) -> SpoolBacklog:
+        """What the spool holds that no flush has committed yet: entries, rows, oldest."""
         ...
 
     def read(
