@@ -163,25 +163,21 @@ def test_a_failing_challenger_is_a_5xx_counted_for_the_error_rate_guard(service:
 def test_metrics_show_what_waits_in_the_spool_for_the_flusher(
     tmp_path: Path, trained: TrainedModels
 ) -> None:
-    with open_service(tmp_path, trained, flush_seconds=None) as service:  # no flush meanwhile
-        check_spool_gauges(service)
-
-
-def check_spool_gauges(service: Service) -> None:
-    def gauges() -> tuple[float, float]:
+    def gauges(service: Service) -> tuple[float, float]:
         text = service.client.get("/metrics").text
         rows = re.search(r"^watchkeeper_spool_backlog_rows (\S+)$", text, re.MULTILINE)
         age = re.search(r"^watchkeeper_spool_oldest_age_seconds (\S+)$", text, re.MULTILINE)
         assert rows is not None and age is not None
         return float(rows.group(1)), float(age.group(1))
 
-    service.workspace.events.flush()
-    assert gauges() == (0.0, 0.0)
-    for index in (1, 2):
-        assert service.client.post("/v1/score", json=service.event(index)).status_code == 200
-    service.clock.advance(timedelta(seconds=30))
-    rows, age = gauges()
-    assert rows == service.workspace.events.backlog().rows and rows >= 2  # a row per model
-    assert age == 30.0
-    service.workspace.events.flush()
-    assert gauges() == (0.0, 0.0)
+    with open_service(tmp_path, trained, flush_seconds=None) as service:  # no flush meanwhile
+        service.workspace.events.flush()
+        assert gauges(service) == (0.0, 0.0)
+        for index in (1, 2):
+            assert service.client.post("/v1/score", json=service.event(index)).status_code == 200
+        service.clock.advance(timedelta(seconds=30))
+        rows, age = gauges(service)
+        assert rows == service.workspace.events.backlog().rows and rows >= 2  # a row per model
+        assert age == 30.0
+        service.workspace.events.flush()
+        assert gauges(service) == (0.0, 0.0)
