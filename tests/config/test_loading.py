@@ -127,3 +127,52 @@ def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MINIMAL))
     with pytest.raises(ValueError, match="frozen"):
         config.owner.name = "someone else"  # type: ignore[misc]
+
+
+def test_nested_anchors_are_refused_fast_in_one_line(tmp_path: Path) -> None:
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 10)}]" for n in range(1, 5)]
+    path = write(tmp_path, "\n".join(["model: {name: fraud}", *levels]) + "\n")
+    with pytest.raises(ConfigError, match=r"expands to more than 100000 values") as raised:
+        load_config(path)
+    assert "\n" not in str(raised.value)
+
+
+def test_an_alias_inside_its_own_anchor_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "model: {name: fraud}\nloop: &loop [*loop]\n")
+    with pytest.raises(ConfigError, match="cycle"):
+        load_config(path)
+
+
+def test_anchors_and_merge_keys_still_load(tmp_path: Path) -> None:
+    text = (
+        "owner: &who {name: Dana, contact: dana@example.com}\n"
+        "model: {name: fraud}\n"
+        "alerts:\n  channels: [{type: log}]\n"
+    )
+    assert load_config(write(tmp_path, text)).owner.name == "Dana"
+
+
+@pytest.mark.parametrize(
+    ("storage", "key"),
+    [
+        ("{events: ../elsewhere/events}", "storage.events"),
+        ("{spool: 'state/../../spool.db'}", "storage.spool"),
+        ("{artifacts: '..'}", "storage.artifacts"),
+        ("{metadata: 'sqlite:///../metadata.db'}", "storage.metadata"),
+        ("{online_state: {type: sqlite, url: ../state.db}}", "storage.online_state.url"),
+    ],
+)
+def test_relative_storage_paths_may_not_leave_the_workspace(
+    tmp_path: Path, storage: str, key: str
+) -> None:
+    path = write(tmp_path, f"{MINIMAL}storage: {storage}\n")
+    with pytest.raises(ConfigError, match=rf"{key}: a relative path must stay inside") as raised:
+        load_config(path)
+    assert "absolute path" in str(raised.value)
+
+
+def test_absolute_and_url_storage_locations_are_kept(tmp_path: Path) -> None:
+    text = f"{MINIMAL}storage: {{events: /data/events, artifacts: 's3://bucket/a'}}\n"
+    storage = load_config(write(tmp_path, text)).storage
+    assert (storage.events, storage.artifacts) == ("/data/events", "s3://bucket/a")

@@ -27,6 +27,9 @@ from watchkeeper.config.workspace_file import WorkspaceConfig
 from watchkeeper.errors import ConfigError
 
 CONFIG_FILE_NAME = "watchkeeper.yaml"
+MAX_YAML_VALUES = 100_000
+"""The most values (scalars, lists, mappings) a workspace file may expand to, aliases
+followed: the example workspace has a few hundred."""
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 _EXPECTED_FOR_MISSING = {
     "owner": "a mapping with name and contact",
@@ -49,16 +52,80 @@ def load_config(path: Path, environment: Mapping[str, str] | None = None) -> Wor
             f"{path}: no workspace file here; create one with 'watchkeeper init {path.parent}'"
         )
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_bounded_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
         raise ConfigError(f"{path}: malformed YAML: {_describe_yaml_error(error)}") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ConfigError(f"{path}: cannot be read: {error}") from None
+    except _TooLargeError as error:
+        raise ConfigError(f"{path}: {error}") from None
     if not isinstance(raw, dict):
         found = "an empty file" if raw is None else f"a {type(raw).__name__}"
         raise ConfigError(f"{path}: expected a mapping of sections at the top, found {found}")
     expanded = _expand_variables(raw, os.environ if environment is None else environment, path, ())
     return parse_config(expanded, source=str(path))
+
+
+def load_bounded_yaml(text: str, max_values: int = MAX_YAML_VALUES) -> Any:
+    """Parse YAML (safe tags only), refusing a document that expands to more than
+    ``max_values`` values once its aliases are followed.
+
+    Anchors and aliases stay allowed; only their expansion is bounded, before anything is
+    built, so nested anchors ("billion laughs") are refused in milliseconds instead of
+    expanding for minutes.
+
+    >>> load_bounded_yaml("base: &b {x: 1}\\ncopy: *b")
+    {'base': {'x': 1}, 'copy': {'x': 1}}
+    >>> laughs = "a: &a [1, 1]\\nb: &b [*a, *a]\\nc: [*b, *b]"
+    >>> load_bounded_yaml(laughs, max_values=10)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.config.loading._TooLargeError: the YAML expands to more than 10 values once its aliases (*name) are followed; write the repeated parts out, or use fewer nested anchors
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_expanded_size(node, max_values)
+        return loader.construct_document(node)
+    except RecursionError:
+        raise _TooLargeError("the YAML is nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def _check_expanded_size(root: yaml.Node, limit: int) -> None:
+    """Count the values ``root`` expands to (an alias counts its whole target again)."""
+    sizes: dict[int, int] = {}
+    counting: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        known = sizes.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in counting:
+            raise _TooLargeError("the YAML has an alias inside its own anchor (a cycle)")
+        counting.add(id(node))
+        total = 1
+        if isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        elif isinstance(node, yaml.MappingNode):
+            total += sum(size(key) + size(value) for key, value in node.value)
+        if total > limit:
+            raise _TooLargeError(
+                f"the YAML expands to more than {limit} values once its aliases (*name) are "
+                "followed; write the repeated parts out, or use fewer nested anchors"
+            )
+        counting.discard(id(node))
+        sizes[id(node)] = total
+        return total
+
+    size(root)
+
+
+class _TooLargeError(Exception):
+    """A YAML document whose expansion exceeds the bound."""
 
 
 def parse_config(raw: Mapping[str, Any], source: str = CONFIG_FILE_NAME) -> WorkspaceConfig:
@@ -142,4 +209,11 @@ def _expand_variables(
     return _VARIABLE.sub(substitute, value)
 
 
-__all__ = ["CONFIG_FILE_NAME", "describe_validation_error", "load_config", "parse_config"]
+__all__ = [
+    "CONFIG_FILE_NAME",
+    "MAX_YAML_VALUES",
+    "describe_validation_error",
+    "load_bounded_yaml",
+    "load_config",
+    "parse_config",
+]

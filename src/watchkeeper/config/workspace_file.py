@@ -12,10 +12,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import PurePosixPath
 from typing import Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from watchkeeper.config.base import Section
 from watchkeeper.config.features import FeaturesConfig
@@ -66,11 +68,45 @@ class LabelConfig(Section):
         return self
 
 
+_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def inside_workspace(location: str) -> str:
+    """Refuse a relative local path that climbs out of the workspace (a ``..`` part).
+
+    URLs, absolute paths and ``~`` are kept as they are: leaving the workspace must be said
+    in full. ``sqlite:///`` URLs are checked on their path.
+
+    >>> inside_workspace(".watchkeeper/events"), inside_workspace("/data/events")
+    ('.watchkeeper/events', '/data/events')
+    >>> inside_workspace("sqlite:///../metadata.db")
+    Traceback (most recent call last):
+    ...
+    ValueError: a relative path must stay inside the workspace ('..' leaves it): write an absolute path to keep data elsewhere
+    """
+    path = location
+    for prefix in ("sqlite:///", "file://"):
+        path = path.removeprefix(prefix)
+    if _URL_SCHEME.match(path) or path.startswith(("/", "~", "\\")) or path[1:3] in (":\\", ":/"):
+        return location
+    if ".." in PurePosixPath(path.replace("\\", "/")).parts:
+        raise ValueError(
+            "a relative path must stay inside the workspace ('..' leaves it): write an "
+            "absolute path to keep data elsewhere"
+        )
+    return location
+
+
 class OnlineStateConfig(Section):
     """Where the online feature engine keeps per-entity state."""
 
     type: Literal["memory", "sqlite", "lmdb", "redis"] = "memory"
     url: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_inside_workspace(cls, url: str | None) -> str | None:
+        return None if url is None else inside_workspace(url)
 
     @model_validator(mode="after")
     def _redis_needs_url(self) -> Self:
@@ -90,6 +126,11 @@ class StorageConfig(Section):
     artifacts: str = ".watchkeeper/artifacts"
     online_state: OnlineStateConfig = Field(default_factory=OnlineStateConfig)
     storage_options: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("metadata", "events", "spool", "artifacts")
+    @classmethod
+    def _inside_workspace(cls, location: str) -> str:
+        return inside_workspace(location)
 
 
 class WorkspaceConfig(Section):
