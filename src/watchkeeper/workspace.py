@@ -18,14 +18,24 @@ from urllib.parse import urlparse
 
 from watchkeeper.clock import Clock, WallClock
 from watchkeeper.config import CONFIG_FILE_NAME, WorkspaceConfig, load_config
-from watchkeeper.errors import ConfigError, StoreUnavailableError, WorkspaceError
+from watchkeeper.errors import (
+    ConfigError,
+    StoreUnavailableError,
+    WatchkeeperError,
+    WorkspaceError,
+)
 
 if TYPE_CHECKING:
+    from watchkeeper.features.state.store import EntityStateStore
     from watchkeeper.storage.artifacts import ArtifactStore
     from watchkeeper.storage.events import EventStore
     from watchkeeper.storage.metadata import MetadataStore
 
 EXAMPLES = ("fraud",)
+DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
+"""Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
+DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
+"""Where an ``lmdb`` online state lives when the workspace gives no ``url``."""
 
 
 def example_text(name: str) -> str:
@@ -149,6 +159,25 @@ class Workspace:
         return open_artifact_store(
             self.resolve(storage.artifacts), dict(storage.storage_options) or None
         )
+
+    def open_online_state(self) -> EntityStateStore:
+        """Open the online feature state the workspace names (the caller closes it).
+
+        A Redis state is contacted (``PING``) on open; any store that cannot be opened is a
+        :class:`ConfigError` naming ``storage.online_state``.
+        """
+        from watchkeeper.features.state.store import open_state_store
+
+        online = self.config.storage.online_state
+        url = online.url
+        if online.type == "sqlite":
+            url = self.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
+        elif online.type == "lmdb":
+            url = self.resolve(url or DEFAULT_LMDB_STATE)
+        try:
+            return open_state_store(online.type, url, namespace=self.config.model.name)
+        except WatchkeeperError as error:
+            raise ConfigError(f"storage.online_state ({online.type}): {error}") from None
 
     def close(self) -> None:
         """Close every store that was opened."""

@@ -76,3 +76,61 @@ def test_usage_error_is_exit_2(tmp_path: Path) -> None:
     result = run_cli("check", "--no-such-option")
     assert result.returncode == 2
     assert "No such option" in result.stderr
+
+
+def test_check_contacts_the_configured_redis(tmp_path: Path) -> None:
+    (tmp_path / "watchkeeper.yaml").write_text(
+        "model: {name: x}\nowner: {name: A, contact: a@b.c}\n"
+        "storage: {online_state: {type: redis, url: 'redis://:hunter2@127.0.0.1:1/0'}}\n"
+    )
+    result = run_cli("check", "-w", str(tmp_path))
+    assert result.returncode == 2, result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "storage.online_state" in lines[0] and "not reachable" in lines[0]
+    assert "hunter2" not in result.stderr
+
+
+def test_error_text_with_brackets_is_printed_verbatim(tmp_path: Path) -> None:
+    (tmp_path / "watchkeeper.yaml").write_text(
+        "model: {name: '[/bold]x[red]'}\nowner: {name: A, contact: a@b.c}\n"
+    )
+    result = run_cli("check", "-w", str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "(got '[/bold]x[red]')" in result.stderr
+
+
+def test_check_shows_names_with_brackets_verbatim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "watchkeeper.yaml").write_text(
+        "model: {name: x}\nowner: {name: '[bold]Dana[/]', contact: a@b.c}\n"
+    )
+    assert main(["check", "-w", str(tmp_path)]) == 0
+    assert "[bold]Dana[/]" in capsys.readouterr().out
+
+
+def test_an_interval_without_unit_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    result = run_cli("run", "--interval", "5", "--once", "-w", str(tmp_path / "ws"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "--interval: '5' is not a duration" in lines[0]
+
+
+@pytest.mark.parametrize("content", [b"not json", b"\xff\xfe{}", b""])
+def test_a_spec_that_is_not_json_is_one_line_and_exit_2(tmp_path: Path, content: bytes) -> None:
+    assert main(["init", str(tmp_path / "ws")]) == 0
+    (tmp_path / "spec.json").write_bytes(content)
+    (tmp_path / "events.csv").write_text("event_id,ts\n")
+    result = run_cli(
+        "features", "compute", "-i", str(tmp_path / "events.csv"), "-o",
+        str(tmp_path / "out.parquet"), "--spec", str(tmp_path / "spec.json"),
+        "-w", str(tmp_path / "ws"),
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr
+    assert "not a valid fitted feature spec" in lines[0]

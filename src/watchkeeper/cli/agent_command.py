@@ -18,6 +18,7 @@ from rich.markup import escape
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
     from watchkeeper.agent.tick import TickReport
@@ -38,7 +39,10 @@ def run_agent(
     from watchkeeper.durations import parse_duration
     from watchkeeper.workspace import Workspace
 
-    pause = parse_duration(interval)
+    try:
+        pause = parse_duration(interval)
+    except ValueError as error:
+        raise ConfigError(f"--interval: {error}") from None
     with Workspace.open(workspace) as opened:
         loop = AgentLoop(opened, interval=pause)
         for signal_number in (signal.SIGINT, signal.SIGTERM):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from watchkeeper.cli.output import stderr
 from watchkeeper.errors import WatchkeeperError
@@ -57,7 +58,7 @@ def main(arguments: list[str] | None = None) -> int:
     except SystemExit as finished:  # Typer ends every run, usage errors included, this way
         code = finished.code if isinstance(finished.code, int) else int(finished.code is not None)
     except WatchkeeperError as error:
-        stderr.print(f"[bold red]error:[/] {error}", markup=True, highlight=False)
+        stderr.print(f"[bold red]error:[/] {escape(str(error))}", highlight=False)
         code = EXIT_USER_ERROR
     if arguments is None:  # run as the console script
         sys.exit(code)

@@ -91,7 +91,8 @@ def demo(
         stdout.print(f"  rolled back version {rollback['version']}: {escape(rollback['reason'])}")
     stdout.print(money_line("without", summary.without))
     stdout.print(money_line("with", summary.with_watchkeeper))
-    stdout.print(f"report: {out / 'report.html'}  summary: {out / 'summary.json'}  "
+    stdout.print(f"report: {escape(str(out / 'report.html'))}  "
+                 f"summary: {escape(str(out / 'summary.json'))}  "
                  f"({document['runtime_s']} s)")  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich import box
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
@@ -114,7 +115,7 @@ def _write_html(report: DriftReport, path: Path, title: str) -> None:
         path.write_text(render_html(report, title), encoding="utf-8")
     except OSError as error:
         raise DatasetError(f"--html {path}: cannot write ({error.strerror})") from None
-    stderr.print(f"HTML report written to {path}")
+    stderr.print(f"HTML report written to {path}", markup=False)
 
 
 def _cell(value: float | None) -> str:
@@ -136,7 +137,7 @@ def _print_report(report: DriftReport) -> None:
     for item in report.features:
         style = _VERDICT_STYLE[item.verdict]
         table.add_row(
-            item.feature, item.type, _cell(item.psi), _cell(item.js_distance),
+            escape(item.feature), item.type, _cell(item.psi), _cell(item.js_distance),
             _cell(item.ks_statistic), _cell(item.ks_pvalue), _cell(item.wasserstein),
             _cell(item.chi2_pvalue), f"{item.warn_threshold:g}/{item.threshold:g}",
             f"[{style}]{item.verdict}[/]",
@@ -153,7 +154,7 @@ def _print_report(report: DriftReport) -> None:
             f"{result.threshold:g}: [{style}]{result.verdict}[/]"
         )
     for name, reason in report.skipped.items():
-        stdout.print(f"[dim]skipped {name}: {reason}[/]")
+        stdout.print(f"[dim]skipped {escape(name)}: {escape(reason)}[/]")
     style = _VERDICT_STYLE[report.verdict]
     stdout.print(
         f"{len(report.features)} features, reference {report.reference_rows:,} rows, current "

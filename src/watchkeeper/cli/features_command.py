@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -79,7 +80,8 @@ def fit_command(
         emit_json(result)
         return
     stdout.print(
-        f"fitted {len(spec.transforms)} features on {fitted.training_rows:,} rows -> {out}"
+        f"fitted {len(spec.transforms)} features on {fitted.training_rows:,} rows -> "
+        f"{escape(str(out))}"
     )
     stdout.print(f"  content hash {digest}")
 
@@ -139,9 +141,11 @@ def compute_command(
     if json_output:
         emit_json(summary)
         return
-    stdout.print(f"{summary['rows']:,} rows x {summary['columns']} features ({mode}) -> {out}")
+    stdout.print(
+        f"{summary['rows']:,} rows x {summary['columns']} features ({mode}) -> {escape(str(out))}"
+    )
     if target is not None:
-        stdout.print(f"{result.rejected.height:,} rows broke the schema -> {target}")
+        stdout.print(f"{result.rejected.height:,} rows broke the schema -> {escape(str(target))}")
 
 
 @features_app.command("check-parity")
@@ -236,14 +240,16 @@ def skew_check_command(
         for name, count in report.without_history.items():
             if count:
                 stdout.print(
-                    f"  {name}: {count:,} rows without an earlier event in range, not compared"
+                    f"  {escape(name)}: {count:,} rows without an earlier event in range, not compared"
                 )
         if report.ok:
             stdout.print(f"[green]ok[/]: no feature above the mismatch threshold {threshold}")
         else:
-            stdout.print(f"[red]skew[/] above {threshold}: {', '.join(report.skewed_features)}")
+            stdout.print(
+                f"[red]skew[/] above {threshold}: {escape(', '.join(report.skewed_features))}"
+            )
         for outcome in fired:
-            stdout.print(f"[red]alert[/] {outcome.action}: {outcome.evaluation.describe()}")
+            stdout.print(f"[red]alert[/] {outcome.action}: {escape(outcome.evaluation.describe())}")
     if not report.ok:
         raise typer.Exit(1)
 
@@ -334,7 +340,7 @@ def _print_comparisons(title: str, comparisons: list[ColumnComparison]) -> None:
         style = "red" if item.mismatches else ""
         largest = "" if item.largest_difference is None else f"{item.largest_difference:.3g}"
         table.add_row(
-            item.name,
+            escape(item.name),
             f"{item.compared:,}",
             f"{item.mismatches:,}",
             f"{item.mismatch_rate:.4%}",

@@ -73,10 +73,10 @@ def render(result: MonitorResult) -> None:
         where = f" on {alert.feature}" if alert.feature else ""
         stdout.print(
             f"[bold red]{alert.action}[/] {escape(alert.rule)} ({alert.severity}): "
-            f"{alert.metric}{where} = {alert.value} vs {alert.threshold}"
+            f"{alert.metric}{escape(where)} = {alert.value} vs {alert.threshold}"
         )
     for note in result.notes:
-        stdout.print(f"note: {note}")
+        stdout.print(f"note: {escape(note)}")
 
 
 __all__ = ["monitor", "parse_until", "render"]

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -172,7 +173,7 @@ def _print_summary(result: dict[str, Any]) -> None:
     stdout.print(table)
     stdout.print(
         f"{result['transactions']:,} transactions, {result['frauds']:,} frauds, "
-        f"{result['chargebacks']:,} chargebacks -> {result['destination']}"
+        f"{result['chargebacks']:,} chargebacks -> {escape(str(result['destination']))}"
     )
 
 

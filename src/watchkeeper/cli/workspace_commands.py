@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
@@ -37,9 +38,11 @@ def init(
             {"workspace": root.resolve(), "example": example, "model": loaded.config.model.name}
         )
         return
-    stdout.print(f"Created the [bold]{example}[/] workspace in {root.resolve()}")
-    stdout.print(f"  model: {loaded.config.model.name}; owner: {loaded.config.owner.name}")
-    stdout.print(f"  next: watchkeeper simulate --preset case-study -w {root}")
+    stdout.print(
+        f"Created the [bold]{escape(example)}[/] workspace in {escape(str(root.resolve()))}"
+    )
+    stdout.print(f"  model: {loaded.config.model.name}; owner: {escape(loaded.config.owner.name)}")
+    stdout.print(f"  next: watchkeeper simulate --preset case-study -w {escape(str(root))}")
 
 
 @app.command()
@@ -50,10 +53,12 @@ def check(workspace: WorkspaceOption = Path(), json_output: JsonOption = False) 
     if json_output:
         emit_json(report)
         return
-    table = Table(title=f"workspace {report['workspace']}", show_header=False, box=None)
+    table = Table(
+        title=f"workspace {escape(str(report['workspace']))}", show_header=False, box=None
+    )
     for key, value in report.items():
         if key != "workspace":
-            table.add_row(f"[bold]{key}[/]", str(value))
+            table.add_row(f"[bold]{key}[/]", escape(str(value)))
     stdout.print(table)
     stdout.print("[green]ok[/]: the workspace file is valid and every store opens")
 
@@ -64,6 +69,7 @@ def workspace_report(workspace: Workspace) -> dict[str, Any]:
     metadata = workspace.metadata
     events = workspace.events
     artifacts = workspace.artifacts
+    workspace.open_online_state().close()  # a Redis state is pinged
     return {
         "workspace": workspace.root,
         "model": config.model.name,
@@ -74,8 +80,13 @@ def workspace_report(workspace: Workspace) -> dict[str, Any]:
         "metadata": f"{_redact(workspace.metadata_url())} (schema {metadata.schema_version()})",
         "events": f"{workspace.resolve(config.storage.events)} ({type(events).__name__})",
         "artifacts": f"{workspace.resolve(config.storage.artifacts)} ({type(artifacts).__name__})",
-        "online_state": config.storage.online_state.type,
+        "online_state": _online_state(workspace),
     }
+
+
+def _online_state(workspace: Workspace) -> str:
+    online = workspace.config.storage.online_state
+    return online.type if online.url is None else f"{online.type} {_redact(online.url)}"
 
 
 def _redact(url: str) -> str:

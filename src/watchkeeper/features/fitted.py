@@ -136,8 +136,9 @@ class FittedFeatureSpec(Section):
         except ValidationError as error:
             first: dict[str, Any] = dict(error.errors()[0])
             location = ".".join(str(part) for part in first.get("loc", ()))
+            where = f"{location}: " if location else ""
             raise FeatureError(
-                f"not a valid fitted feature spec: {location}: {first.get('msg')}"
+                f"not a valid fitted feature spec: {where}{first.get('msg')}"
             ) from None
 
     def save(self, path: Path) -> str:
@@ -152,6 +153,10 @@ class FittedFeatureSpec(Section):
             text = path.read_text(encoding="utf-8").rstrip("\n")
         except OSError as error:
             raise FeatureError(f"{path}: cannot read the fitted spec: {error.strerror}") from None
+        except UnicodeDecodeError:
+            raise FeatureError(
+                f"{path}: not a valid fitted feature spec: not UTF-8 text (JSON expected)"
+            ) from None
         try:
             return cls.from_json(text, expected_hash)
         except FeatureError as error:

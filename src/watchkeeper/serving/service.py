@@ -13,7 +13,7 @@ import threading
 import time
 
 from watchkeeper.clock import Clock
-from watchkeeper.features.state.store import EntityStateStore, open_state_store
+from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
@@ -24,11 +24,6 @@ from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
-
-DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
-"""Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
-DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
-"""Where an ``lmdb`` online state lives when the workspace gives no ``url``."""
 
 
 class ScoringService:
@@ -130,13 +125,7 @@ class ScoringService:
         )
 
     def _open_state(self) -> EntityStateStore:
-        online = self.config.storage.online_state
-        url = online.url
-        if online.type == "sqlite":
-            url = self.workspace.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
-        elif online.type == "lmdb":
-            url = self.workspace.resolve(url or DEFAULT_LMDB_STATE)
-        return open_state_store(online.type, url, namespace=self.config.model.name)
+        return self.workspace.open_online_state()
 
 
 __all__ = ["ScoringService"]

@@ -10,10 +10,29 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from watchkeeper.errors import StoreUnavailableError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
+
+
+CONNECT_SECONDS = 5.0
+"""How long opening the store waits for Redis to accept the connection."""
+
+
+def hide_password(url: str) -> str:
+    """``url`` with its password (if any) shown as ``***``.
+
+    >>> hide_password("redis://user:s3cret@cache:6379/0"), hide_password("redis://cache/0")
+    ('redis://user:***@cache:6379/0', 'redis://cache/0')
+    """
+    parts = urlsplit(url)
+    if not parts.password:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class RedisStateStore:
@@ -24,10 +43,12 @@ class RedisStateStore:
 
         self._prefix = f"{namespace}:features:"
         try:
-            self._client: Any = redis.Redis.from_url(url)
+            self._client: Any = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_SECONDS)
             self._client.ping()
-        except redis.RedisError as error:
-            raise StoreUnavailableError(f"Redis at {url} is not reachable: {error}") from None
+        except (redis.RedisError, ValueError) as error:
+            raise StoreUnavailableError(
+                f"Redis at {hide_password(url)} is not reachable: {error}"
+            ) from None
 
     def get_many(self, keys: Sequence[str]) -> list[EntityState | None]:
         """The stored states, decoded afresh (one MGET)."""
