@@ -16,7 +16,6 @@ from watchkeeper.errors import StoreUnavailableError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
 
-
 CONNECT_SECONDS = 5.0
 """How long opening the store waits for Redis to accept the connection."""
 
