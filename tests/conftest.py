@@ -216,3 +216,20 @@ def monitored_traffic(tmp_path: Path) -> MonitoredTraffic:
 def monitored_traffic_type() -> type[MonitoredTraffic]:
     """The class behind ``monitored_traffic``, for workspaces set up differently."""
     return MonitoredTraffic
+
+
+def record_gate_pass(metadata: Any, model: str, *versions: int) -> None:
+    """Record that the validation gate accepted ``versions`` (as a retraining attempt does),
+    so their canaries start without an override."""
+    from watchkeeper.training.attempts import RetrainAttempt, record_attempt
+
+    for version in versions:
+        attempt = RetrainAttempt(
+            accepted=True,
+            reason="better than the champion",
+            trigger="test",
+            stage="validation",
+            challenger_version=version,
+            evidence={"primary_metric": "business_value"},
+        )
+        record_attempt(metadata, model, attempt)

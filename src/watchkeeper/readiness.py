@@ -120,6 +120,17 @@ def _retraining(workspace: Workspace) -> Answer:
         f"margin {retraining.margin}",
         f"{len(versions)} registered version(s), {len(attempts)} recorded attempt(s)",
     ]
+    overrides = _gate_overrides(workspace)
+    evidence.extend(overrides)
+    if overrides:
+        return Answer(
+            "retraining",
+            question,
+            "fail",
+            evidence,
+            "retrain so the validation gate judges a version, and canary that one (or roll "
+            "the forced canary back)",
+        )
     if not retraining.enabled:
         return Answer(
             "retraining",
@@ -137,6 +148,33 @@ def _retraining(workspace: Workspace) -> Answer:
             "train the first version with 'watchkeeper train'",
         )
     return Answer("retraining", question, "pass", evidence, None)
+
+
+def _gate_overrides(workspace: Workspace) -> list[str]:
+    """A line for the champion and the running canary when they went live forced past the
+    validation gate."""
+    from watchkeeper.rollout.gate_clearance import forced_starts
+
+    model = workspace.config.model.name
+    forced = forced_starts(workspace.metadata, model)
+    if not forced:
+        return []
+    running = workspace.metadata.rollouts.active(model)
+    live = {
+        "champion": workspace.metadata.version_status.aliases(model).get("champion"),
+        "canary": running.challenger_version if running is not None else None,
+    }
+    lines = []
+    for role, version in live.items():
+        entry = forced.get(version) if version is not None else None
+        if entry is not None:
+            evidence = dict(entry.evidence)
+            lines.append(
+                f"{role} version {version} was forced past the validation gate "
+                f"({evidence.get('gate')}) by {entry.actor} on {entry.at:%Y-%m-%d}: "
+                f"{evidence.get('force_reason')}"
+            )
+    return lines
 
 
 def _ownership(workspace: Workspace) -> Answer:

@@ -107,7 +107,9 @@ def test_a_canary_is_promoted_by_the_ticks_once_its_duration_and_events_are_reac
         version = second.attempt.challenger_version
         assert version == 2 and second.status == "candidate"
         registry = ModelRegistry.for_workspace(workspace)
-        RolloutController(registry, workspace.config.rollout, clock).start(version, actor="test")
+        RolloutController(registry, workspace.config.rollout, clock).start(
+            version, actor="test", reason="trained by hand, judged by its owner", force=True
+        )
         scorer = MicroBatchScorer(stream.transactions.drop("is_fraud"), origin=launch)
         actions = []
         for start, stop in days_between(launch, launch + timedelta(days=3)):

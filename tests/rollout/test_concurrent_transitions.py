@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from tests.conftest import record_gate_pass
 
 from watchkeeper.clock import WallClock
 from watchkeeper.config.lifecycle import RolloutConfig
@@ -53,6 +54,7 @@ def test_exactly_one_transition_wins_and_one_champion_remains(database_url: str)
     for _ in range(ROUNDS + 1):
         registry.register(model, feature_schema={"amount": "Float64"}, threshold=0.5)
     registry.set_status(1, CHAMPION, reason="first")
+    record_gate_pass(registry.metadata, MODEL, *range(2, ROUNDS + 2))
     context = multiprocessing.get_context("fork")
     with context.Pool(WORKERS) as pool:
         for round_number in range(ROUNDS):

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sklearn.linear_model import LogisticRegression
+from tests.conftest import record_gate_pass
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config.lifecycle import RolloutConfig
@@ -28,6 +29,7 @@ def control() -> Iterator[RolloutController]:
     model = SklearnModel(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), ["amount"])
     for _ in range(3):
         registry.register(model, feature_schema={"amount": "Float64"}, threshold=0.5)
+    record_gate_pass(metadata, "fraud", 2, 3)
     yield RolloutController(registry, RolloutConfig(min_events=10), clock)
     metadata.close()
 

@@ -13,6 +13,7 @@ import numpy as np
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import record_gate_pass
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.features.batch_engine import compute_batch
@@ -132,6 +133,7 @@ def open_service(tmp_path: Path, trained: TrainedModels, **app_options: Any) -> 
     good = register(workspace, trained, trained.good, threshold=0.5)
     bad = register(workspace, trained, trained.bad, threshold=0.5, holdout_flag_rate=0.03)
     ModelRegistry.for_workspace(workspace).set_status(champion, CHAMPION, reason="first")
+    record_gate_pass(workspace.metadata, workspace.config.model.name, good, bad)
     app = create_app(workspace, clock=clock, admin_token=TOKEN, **app_options)
     with TestClient(app) as client:
         yield Service(workspace, client, clock, champion, good, bad)

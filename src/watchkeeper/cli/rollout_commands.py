@@ -69,15 +69,34 @@ def status(workspace: WorkspaceOption = Path(), json_output: JsonOption = False)
 def start(
     version: Annotated[str, typer.Argument(help="The version (or alias) to canary.")],
     workspace: WorkspaceOption = Path(),
-    reason: ReasonOption = "canary started from the command line",
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why, for the audit log (needed with --force).")
+    ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Start a version the validation gate refused or never judged."
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Make VERSION the challenger and start its canary against the champion."""
+    """Make VERSION the challenger and start its canary against the champion.
+
+    Nothing changes unless the champion and VERSION both load (every artifact verified).
+    """
+    from watchkeeper.errors import ConfigError
     from watchkeeper.workspace import Workspace as OpenWorkspace
 
+    if force and not (reason or "").strip():
+        raise ConfigError("--force needs --reason: why the validation gate is overridden")
     with OpenWorkspace.open(workspace) as opened:
         control = _controller(opened)
-        control.start(version, actor=_actor(), reason=reason)
+        control.start(
+            version,
+            actor=_actor(),
+            reason=reason or "canary started from the command line",
+            force=force,
+        )
         _show(control.status().to_dict(), json_output)
 
 

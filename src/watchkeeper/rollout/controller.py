@@ -26,7 +26,11 @@ and the registry (:mod:`watchkeeper.storage.rollout_store`) and is recorded in t
 ...     _ = registry.register(model, feature_schema={"amount": "Float64"}, threshold=0.5)
 >>> _ = registry.set_status(1, "champion", reason="first version")
 >>> controller = RolloutController(registry, RolloutConfig(min_events=10), clock)
->>> controller.start(2, actor="dana", reason="passed the gate").state
+>>> controller.start(2, actor="dana")  # the gate never judged version 2
+Traceback (most recent call last):
+...
+watchkeeper.errors.RolloutError: version 2 was never validated by the gate; to start its canary anyway, force it with a reason (--force --reason, or force and reason over HTTP)
+>>> controller.start(2, actor="dana", reason="judged by hand", force=True).state
 'canary'
 >>> quiet = RouteStatistics(events=20, latency_ms_total=20.0)
 >>> controller.evaluate(CanaryStatistics(quiet, quiet)).action
@@ -47,7 +51,7 @@ from typing import Any, Literal
 from watchkeeper.clock import Clock
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.config.workspace_file import LabelConfig
-from watchkeeper.errors import RolloutError
+from watchkeeper.errors import RolloutError, WatchkeeperError
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.registry.statuses import (
     CANDIDATE,
@@ -58,6 +62,7 @@ from watchkeeper.registry.statuses import (
     status_plan,
 )
 from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_flag_rate
+from watchkeeper.rollout.gate_clearance import ROLLOUT_START, gate_verdict, override_evidence
 from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
 from watchkeeper.rollout.rollback_alert import RollbackAlerts
 from watchkeeper.storage import rollout_store
@@ -156,14 +161,34 @@ class RolloutController:
             raise RolloutError(f"no rollout of {self._model!r} is running")
         return found
 
-    def start(self, version: int | str, *, actor: str, reason: str = "canary") -> RolloutRecord:
-        """Make ``version`` the challenger and open its canary against the champion."""
+    def start(
+        self, version: int | str, *, actor: str, reason: str = "canary", force: bool = False
+    ) -> RolloutRecord:
+        """Make ``version`` the challenger and open its canary against the champion.
+
+        A version the validation gate did not accept (refused, or never judged) needs
+        ``force`` and a ``reason``, both written to the audit log. Nothing changes unless the
+        champion and the challenger both load (every artifact verified).
+        """
         challenger = self.registry.resolve(version)
         champion = self.registry.aliases().get(CHAMPION)
         if champion is None:
             raise RolloutError(f"model {self._model!r} has no champion to canary against")
         if champion == challenger:
             raise RolloutError(f"version {challenger} is already the champion")
+        verdict = gate_verdict(self.registry.metadata, self._model, challenger)
+        evidence: dict[str, Any] = {"gate": verdict.describe()}
+        if not verdict.cleared:
+            if not force:
+                raise RolloutError(
+                    f"version {challenger} was {verdict.describe()}; to start its canary "
+                    "anyway, force it with a reason (--force --reason, or force and reason "
+                    "over HTTP)"
+                )
+            if not reason.strip():
+                raise RolloutError("a forced canary needs a reason, for the audit log")
+            evidence = override_evidence(verdict, reason)
+        self._check_loads(f"canary of version {challenger} not started", champion, challenger)
         plan = status_plan(
             self._model, challenger, CHALLENGER, reason=reason, demote_previous_to=CANDIDATE
         )
@@ -179,11 +204,12 @@ class RolloutController:
         )
         if self.alerts is not None:
             self.alerts.resolve()
+        forced = " (forced past the gate)" if evidence.get("forced") else ""
         self._audit(
-            "rollout_start",
-            f"canary of version {challenger} started: {reason}",
+            ROLLOUT_START,
+            f"canary of version {challenger} started{forced}: {reason}",
             actor,
-            {"rollout": record.id, "challenger": challenger, "champion": champion},
+            {"rollout": record.id, "challenger": challenger, "champion": champion, **evidence},
         )
         return record
 
@@ -192,6 +218,9 @@ class RolloutController:
     ) -> RolloutRecord:
         """End the canary by making the challenger the champion (the old one retires)."""
         running = self.running()
+        self._check_loads(
+            f"version {running.challenger_version} not promoted", running.challenger_version
+        )
         plan = status_plan(
             self._model,
             running.challenger_version,
@@ -319,6 +348,16 @@ class RolloutController:
             as_of=self.clock.now(),
         )
         return self.evaluate(statistics, actor=actor)
+
+    def _check_loads(self, refused: str, *versions: int) -> None:
+        """Load each version the action will serve (model and fitted spec, every artifact
+        verified); raise :class:`RolloutError` before anything changes when one fails."""
+        for version in versions:
+            try:
+                self.registry.load(version)
+                self.registry.feature_spec(version)
+            except WatchkeeperError as error:
+                raise RolloutError(f"{refused}, nothing changed: {error}") from None
 
     def _audit(self, kind: str, summary: str, actor: str, evidence: dict[str, Any]) -> None:
         self.registry.metadata.record_decision(

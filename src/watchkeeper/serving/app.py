@@ -25,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,6 +37,7 @@ from starlette.types import Receive, Scope, Send
 from watchkeeper.clock import Clock
 from watchkeeper.errors import StorageError, WatchkeeperError
 from watchkeeper.features.state.store import EntityStateStore
+from watchkeeper.rollout.controller import RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
 from watchkeeper.serving.dashboard_route import dashboard_router
@@ -173,7 +174,7 @@ def create_app(
     @app.exception_handler(_RefusedError)
     async def refused(request: Request, error: _RefusedError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
-        return _error(error.status, "authorization", error.reason, headers)
+        return _error(error.status, error.field, error.reason, headers)
 
     score_endpoint = ScoreEndpoint(
         service,
@@ -242,38 +243,73 @@ def create_app(
         service.publish(status)
         return status.to_dict()
 
+    def reloaded(done: str, undo: Callable[[], object] | None = None) -> RolloutStatus:
+        """Load the models a committed rollout action serves; when they do not load, undo the
+        action if it can be (a canary start) and answer 503 saying what is true."""
+        try:
+            return service.reload()
+        except WatchkeeperError as error:
+            logger.error("%s, but the serving models could not be loaded: %s", done, error)
+            if undo is None:
+                truth = f"{done}, but this service could not load the models to serve and "
+                raise _RefusedError(
+                    503, truth + "goes on with the ones it had", "rollout"
+                ) from None
+            undo()
+            with contextlib.suppress(WatchkeeperError):
+                service.reload()
+            truth = f"{done} and rolled back at once: this service could not load its models"
+            raise _RefusedError(503, truth, "rollout") from None
+
     @app.post("/v1/rollout/start", openapi_extra=start_body, responses=admin_errors)
     async def rollout_start(request: Request) -> dict[str, Any]:
-        """Start a canary of ``{"version": N}`` (admin)."""
+        """Start a canary of ``{"version": N}`` (admin); a version the validation gate did not
+        accept needs ``"force": true`` and a ``"reason"``, both written to the audit log."""
         admin(request)
         payload = as_object(await body(request))
         version = payload.get("version")
         if isinstance(version, bool) or not isinstance(version, int | str):
             raise BadRequestError("version", "required: a version number or alias", 422)
-        reason = str(payload.get("reason") or "canary started over HTTP")
-        service.controller.start(version, actor="http-admin", reason=reason)
-        return service.reload().to_dict()
+        force = payload.get("force", False)
+        if not isinstance(force, bool):
+            raise BadRequestError("force", "must be true or false", 422)
+        given = payload.get("reason")
+        if given is not None and not isinstance(given, str):
+            raise BadRequestError("reason", "must be a string", 422)
+        if force and not (given or "").strip():
+            raise BadRequestError("reason", "required with force: why the gate is overridden", 422)
+        reason = given or "canary started over HTTP"
+        record = service.controller.start(version, actor="http-admin", reason=reason, force=force)
+
+        def undo() -> None:
+            why = "the service could not load the canary's models"
+            service.controller.rollback(actor="http-admin", reason=why)
+
+        return reloaded(
+            f"the canary of version {record.challenger_version} started", undo
+        ).to_dict()
 
     @app.post("/v1/rollout/promote", responses=admin_errors)
     async def rollout_promote(request: Request) -> dict[str, Any]:
         """Promote the running canary's challenger to champion (admin)."""
         admin(request)
-        service.controller.promote(actor="http-admin", reason="promoted over HTTP")
-        return service.reload().to_dict()
+        record = service.controller.promote(actor="http-admin", reason="promoted over HTTP")
+        return reloaded(f"version {record.challenger_version} was promoted").to_dict()
 
     @app.post("/v1/rollout/rollback", responses=admin_errors)
     async def rollout_rollback(request: Request) -> dict[str, Any]:
         """Roll the running canary back; the champion keeps serving (admin)."""
         admin(request)
-        service.controller.rollback(actor="http-admin", reason="rolled back over HTTP")
-        return service.reload().to_dict()
+        record = service.controller.rollback(actor="http-admin", reason="rolled back over HTTP")
+        return reloaded(f"version {record.challenger_version} was rolled back").to_dict()
 
     @app.post("/v1/rollout/evaluate", responses=admin_errors)
     def rollout_evaluate(request: Request) -> dict[str, Any]:
         """Check the canary's guards now; roll back, promote or wait (admin)."""
         admin(request)
         evaluation = service.controller.evaluate_from_events(workspace.events, actor="http-admin")
-        status = service.reload() if evaluation.action in ("promoted", "rolled_back") else None
+        changed = evaluation.action in ("promoted", "rolled_back")
+        status = reloaded(f"the canary was {evaluation.action}") if changed else None
         return {
             "action": evaluation.action,
             "checks": [vars(check) for check in evaluation.checks],
@@ -335,10 +371,11 @@ class _ServingApp(FastAPI):
 
 
 class _RefusedError(Exception):
-    def __init__(self, status: int, reason: str) -> None:
+    def __init__(self, status: int, reason: str, field: str = "authorization") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.field = field
 
 
 def _error(

@@ -84,6 +84,10 @@ ROLLOUT_START_SCHEMA: dict[str, Any] = {
     "properties": {
         "version": {"oneOf": [{"type": "integer", "minimum": 1}, {"type": "string"}]},
         "reason": {"type": "string"},
+        "force": {
+            "type": "boolean",
+            "description": "Start a version the validation gate did not accept (needs a reason)",
+        },
     },
     "required": ["version"],
 }

@@ -9,10 +9,12 @@ the models reloaded when they differ.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
 from watchkeeper.clock import Clock
+from watchkeeper.errors import WatchkeeperError
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutStatus
@@ -24,6 +26,8 @@ from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.scorer import Scorer
 from watchkeeper.workspace import Workspace
+
+logger = logging.getLogger(__name__)
 
 
 class ScoringService:
@@ -72,7 +76,13 @@ class ScoringService:
         if scorer is not None and time.monotonic() - self._checked_at >= self.refresh_seconds:
             self._checked_at = time.monotonic()
             if self._current_fingerprint() != self._fingerprint:
-                self.reload()
+                try:
+                    self.reload()
+                except WatchkeeperError as error:  # a request is better served by the old models
+                    logger.error(
+                        "could not load the new serving models, serving the previous ones: %s",
+                        error,
+                    )
                 scorer = self._scorer
         if scorer is None:
             with self._lock:
@@ -82,12 +92,15 @@ class ScoringService:
         return scorer
 
     def reload(self) -> RolloutStatus:
-        """Reload the serving models after a rollout change; publish the rollout state."""
+        """Reload the serving models after a rollout change; publish the rollout state.
+
+        The new models replace the old ones only once they loaded: when loading fails, the
+        error is raised and the service goes on scoring with the models it had.
+        """
         with self._lock:
-            self._scorer = None
             status = self.controller.status()
-            self.publish(status)
             self._scorer = self._load()
+            self.publish(status)
         return status
 
     def publish(self, status: RolloutStatus) -> None:
@@ -111,8 +124,9 @@ class ScoringService:
         return (tuple(sorted(self.registry.aliases().items())), running.id if running else None)
 
     def _load(self) -> Scorer:
-        self._fingerprint = self._current_fingerprint()
+        fingerprint = self._current_fingerprint()
         models = load_serving_models(self.registry)
+        self._fingerprint = fingerprint  # only once loaded: a failed load is tried again
         return Scorer(
             models,
             self.pending_states,

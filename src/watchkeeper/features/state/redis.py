@@ -10,28 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from watchkeeper.errors import StoreUnavailableError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
+from watchkeeper.storage.artifacts import masked_location
 
 CONNECT_SECONDS = 5.0
 """How long opening the store waits for Redis to accept the connection."""
-
-
-def hide_password(url: str) -> str:
-    """``url`` with its password (if any) shown as ``***``.
-
-    >>> hide_password("redis://user:s3cret@cache:6379/0"), hide_password("redis://cache/0")
-    ('redis://user:***@cache:6379/0', 'redis://cache/0')
-    """
-    parts = urlsplit(url)
-    if not parts.password:
-        return url
-    user = parts.username or ""
-    host = parts.netloc.rpartition("@")[2]
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 class RedisStateStore:
@@ -46,7 +32,7 @@ class RedisStateStore:
             self._client.ping()
         except (redis.RedisError, ValueError) as error:
             raise StoreUnavailableError(
-                f"Redis at {hide_password(url)} is not reachable: {error}"
+                f"Redis at {masked_location(url)} is not reachable: {error}"
             ) from None
 
     def get_many(self, keys: Sequence[str]) -> list[EntityState | None]:
