@@ -116,6 +116,8 @@ def served_dashboard(report_workspace: Path) -> Iterator[str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     with Workspace.open(report_workspace) as workspace:
+        serving = workspace.config.serving.model_copy(update={"protect_reads": False})
+        workspace.config = workspace.config.model_copy(update={"serving": serving})  # no token
         app = create_app(workspace, admin_token="token", flush_seconds=None)
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")

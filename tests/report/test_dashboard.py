@@ -17,6 +17,7 @@ def test_the_dashboard_serves_the_report_and_writes_nothing(report_workspace: Pa
     with Workspace.open(report_workspace) as workspace:
         before = len(workspace.metadata.decisions(None, limit=10_000))
         client = TestClient(create_app(workspace, admin_token=TOKEN, flush_seconds=None))
+        client.headers["Authorization"] = f"Bearer {TOKEN}"
         answer = client.get("/dashboard")
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "text/html; charset=utf-8"

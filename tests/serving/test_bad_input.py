@@ -92,14 +92,17 @@ def test_one_bad_event_rejects_the_whole_batch_and_names_its_position(service: S
 def test_unknown_fields_are_ignored_and_counted_by_default(service: Service) -> None:
     answer = service.client.post("/v1/score", json=service.event(1, colour="red"))
     assert answer.status_code == 200
-    assert "watchkeeper_unknown_fields_total 1.0" in service.client.get("/metrics").text
+    assert (
+        "watchkeeper_unknown_fields_total 1.0"
+        in service.client.get("/metrics", headers=service.admin()).text
+    )
 
 
 def test_rejections_are_counted_by_field(service: Service) -> None:
     service.client.post("/v1/score", json=service.event(1, amount=-1.0))
     assert (
         'watchkeeper_rejected_events_total{field="amount"} 1.0'
-        in service.client.get("/metrics").text
+        in service.client.get("/metrics", headers=service.admin()).text
     )
 
 

@@ -56,7 +56,7 @@ def seed_monitoring(service: Service) -> None:
 
 
 def scrape(service: Service) -> str:
-    answer = service.client.get("/metrics")
+    answer = service.client.get("/metrics", headers=service.admin())
     assert answer.status_code == 200
     return answer.text
 

@@ -22,7 +22,7 @@ def test_admin_endpoints_need_the_token(service: Service, path: str) -> None:
     answer = service.client.post(path, json={"version": 2}, headers=wrong)
     assert answer.status_code == 403
     assert TOKEN not in answer.text and "not-the-token" not in answer.text
-    assert service.client.get("/v1/rollout").json()["state"] == "idle"
+    assert service.client.get("/v1/rollout", headers=service.admin()).json()["state"] == "idle"
 
 
 def test_a_canary_routes_each_card_to_the_same_model(service: Service) -> None:
@@ -80,7 +80,7 @@ def test_metrics_exposition_has_the_expected_series(service: Service) -> None:
     )
     for index in range(50):
         service.client.post("/v1/score", json=service.event(index))
-    text = service.client.get("/metrics").text
+    text = service.client.get("/metrics", headers=service.admin()).text
     for series in (
         'watchkeeper_requests_total{endpoint="/v1/score",status="200"} 50.0',
         'watchkeeper_request_latency_seconds_bucket{endpoint="/v1/score",le="0.5"}',
@@ -125,7 +125,11 @@ def test_the_grafana_dashboard_queries_series_the_service_exposes(service: Servi
     service.client.post("/v1/score", json=service.event(2, amount=-1.0))
     seed_monitoring(service)  # the monitor job's results and an alert
     exposed = set(
-        re.findall(r"^(watchkeeper_\w+)", service.client.get("/metrics").text, re.MULTILINE)
+        re.findall(
+            r"^(watchkeeper_\w+)",
+            service.client.get("/metrics", headers=service.admin()).text,
+            re.MULTILINE,
+        )
     )
     queried = {
         name
@@ -164,7 +168,7 @@ def test_metrics_show_what_waits_in_the_spool_for_the_flusher(
     tmp_path: Path, trained: TrainedModels
 ) -> None:
     def gauges(service: Service) -> tuple[float, float]:
-        text = service.client.get("/metrics").text
+        text = service.client.get("/metrics", headers=service.admin()).text
         rows = re.search(r"^watchkeeper_spool_backlog_rows (\S+)$", text, re.MULTILINE)
         age = re.search(r"^watchkeeper_spool_oldest_age_seconds (\S+)$", text, re.MULTILINE)
         assert rows is not None and age is not None

@@ -74,7 +74,7 @@ def test_outcomes_are_idempotent_by_event_id(service: Service) -> None:
 def test_models_health_and_readiness(service: Service) -> None:
     assert service.client.get("/healthz").json() == {"status": "ok"}
     assert service.client.get("/readyz").status_code == 200
-    models = service.client.get("/v1/models").json()
+    models = service.client.get("/v1/models", headers=service.admin()).json()
     assert models["aliases"] == {"champion": service.champion}
     assert [item["version"] for item in models["versions"]] == [1, 2, 3]
 

@@ -263,7 +263,12 @@ class ServingConfig(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     workers: int = Field(default=1, ge=1)
-    protect_reads: bool = False
+    protect_reads: bool = True
+    """Whether the read endpoints (``/v1/models``, ``/v1/rollout``, ``/metrics``,
+    ``/dashboard``) need a bearer token: ``WATCHKEEPER_READ_TOKEN`` or the admin token. On by
+    default, for a service reachable from a network; ``/healthz``, ``/readyz`` and the scoring
+    and outcome endpoints are always open. Off: the dashboard leaves out the owner and the
+    champion's code and environment (package, Python and platform versions)."""
     unknown_fields: Literal["ignore", "reject"] = "ignore"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     fsync_predictions: bool = False

@@ -19,6 +19,9 @@ import hmac
 import os
 
 TOKEN_VARIABLE = "WATCHKEEPER_ADMIN_TOKEN"
+READ_TOKEN_VARIABLE = "WATCHKEEPER_READ_TOKEN"
+"""The token of the read endpoints when ``serving.protect_reads`` is on (the admin token
+opens them too)."""
 
 
 class AdminToken:
@@ -28,9 +31,14 @@ class AdminToken:
         self._token = token.encode("utf-8") if token else None
 
     @classmethod
-    def from_environment(cls) -> AdminToken:
-        """The token in ``WATCHKEEPER_ADMIN_TOKEN`` (unset or empty: admin endpoints disabled)."""
-        return cls(os.environ.get(TOKEN_VARIABLE))
+    def from_environment(cls, variable: str = TOKEN_VARIABLE) -> AdminToken:
+        """The token in ``variable`` (unset or empty: the endpoints it opens are disabled)."""
+        return cls(os.environ.get(variable))
+
+    @property
+    def configured(self) -> bool:
+        """Whether a token is set."""
+        return self._token is not None
 
     def __repr__(self) -> str:
         return f"AdminToken(configured={self._token is not None})"
@@ -49,4 +57,4 @@ class AdminToken:
         return None
 
 
-__all__ = ["TOKEN_VARIABLE", "AdminToken"]
+__all__ = ["READ_TOKEN_VARIABLE", "TOKEN_VARIABLE", "AdminToken"]

@@ -38,7 +38,7 @@ from watchkeeper.clock import Clock
 from watchkeeper.errors import StorageError, WatchkeeperError
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.rollout.controller import RolloutStatus
-from watchkeeper.serving.admin_token import AdminToken
+from watchkeeper.serving.admin_token import READ_TOKEN_VARIABLE, TOKEN_VARIABLE, AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
 from watchkeeper.serving.dashboard_route import dashboard_router
 from watchkeeper.serving.openapi_schema import (
@@ -51,7 +51,7 @@ from watchkeeper.serving.openapi_schema import (
     request_body,
 )
 from watchkeeper.serving.outcomes import outcome_rows
-from watchkeeper.serving.refusals import RefusalLog, refusal_for
+from watchkeeper.serving.refusals import RefusalLog, redact_paths, refusal_for
 from watchkeeper.serving.request_body import (
     BadRequestError,
     as_list,
@@ -68,6 +68,10 @@ from watchkeeper.workspace import Workspace
 logger = logging.getLogger(__name__)
 
 MAX_BATCH_EVENTS = 1000
+READS_DISABLED = (
+    f"reads are protected (serving.protect_reads) and no token is set: set "
+    f"{READ_TOKEN_VARIABLE} or {TOKEN_VARIABLE} on the server"
+)
 FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
 """Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
 
@@ -77,12 +81,14 @@ def create_app(
     *,
     clock: Clock | None = None,
     admin_token: str | None = None,
+    read_token: str | None = None,
     state: EntityStateStore | None = None,
     log_predictions: bool = True,
     flush_seconds: float | None = 10.0,
     freeze_startup_heap: bool = False,
 ) -> FastAPI:
-    """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``.
+    """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``,
+    ``read_token`` (the read endpoints', besides the admin token) to ``WATCHKEEPER_READ_TOKEN``.
 
     While the app runs (its lifespan), spooled predictions are flushed to Delta every
     ``flush_seconds`` by a background thread (None: only the store's own flushes).
@@ -93,6 +99,11 @@ def create_app(
     since: over the whole heap of libraries and models it stalled every request for 50-80 ms.
     """
     token = AdminToken(admin_token) if admin_token is not None else AdminToken.from_environment()
+    reads = (
+        AdminToken(read_token)
+        if read_token is not None
+        else AdminToken.from_environment(READ_TOKEN_VARIABLE)
+    )
     service = ScoringService(
         workspace, clock or workspace.clock, token, state, log_predictions=log_predictions
     )
@@ -168,8 +179,17 @@ def create_app(
             raise _RefusedError(*refused)
 
     def reader(request: Request) -> None:
-        if serving.protect_reads:
-            admin(request)
+        if not serving.protect_reads:
+            return
+        header = request.headers.get("authorization")
+        if reads.configured and reads.verify(header) is None:
+            return
+        refused = service.admin_token.verify(header)
+        if refused is None:
+            return
+        if not (reads.configured or service.admin_token.configured):
+            refused = (403, READS_DISABLED)
+        raise _RefusedError(*refused)
 
     @app.exception_handler(_RefusedError)
     async def refused(request: Request, error: _RefusedError) -> JSONResponse:
@@ -333,7 +353,9 @@ def create_app(
         except WatchkeeperError as error:
             problems.append(str(error))
         if problems:
-            return JSONResponse({"status": "not ready", "problems": problems}, status_code=503)
+            logger.warning("not ready: %s", "; ".join(problems))
+            shown = [redact_paths(problem) for problem in problems]
+            return JSONResponse({"status": "not ready", "problems": shown}, status_code=503)
         return JSONResponse({"status": "ready"})
 
     @app.get("/metrics", responses=read_errors)
@@ -348,7 +370,9 @@ def create_app(
             service.metrics.exposition(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    app.include_router(dashboard_router(workspace, guard=reader))  # GET /dashboard
+    app.include_router(  # GET /dashboard
+        dashboard_router(workspace, guard=reader, public=not serving.protect_reads)
+    )
     return app
 
 

@@ -33,17 +33,20 @@ class ServiceError(WatchkeeperError):
 
 
 class Client:
-    """Calls a watchkeeper service at ``base_url``; ``admin_token`` for the rollout actions."""
+    """Calls a watchkeeper service at ``base_url``; ``admin_token`` for the rollout actions,
+    ``read_token`` (or the admin token) for the reads a service protects by default."""
 
     def __init__(
         self,
         base_url: str,
         *,
         admin_token: str | None = None,
+        read_token: str | None = None,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self._admin_token = admin_token
+        self._read_token = read_token or admin_token
         self._http = httpx.Client(base_url=base_url, timeout=timeout, transport=transport)
 
     def __repr__(self) -> str:
@@ -66,26 +69,31 @@ class Client:
 
     def models(self) -> dict[str, Any]:
         """The registered versions and aliases."""
-        return self._call("GET", "/v1/models", admin=True)
+        return self._call("GET", "/v1/models", token=self._read_token)
 
     def rollout(self) -> dict[str, Any]:
         """The rollout state."""
-        return self._call("GET", "/v1/rollout", admin=True)
+        return self._call("GET", "/v1/rollout", token=self._read_token)
 
-    def start_rollout(self, version: int | str, reason: str | None = None) -> dict[str, Any]:
-        """Start a canary of ``version`` (needs the admin token)."""
+    def start_rollout(
+        self, version: int | str, reason: str | None = None, *, force: bool = False
+    ) -> dict[str, Any]:
+        """Start a canary of ``version`` (needs the admin token); ``force`` (with a
+        ``reason``) starts a version the validation gate did not accept."""
         body: dict[str, Any] = {"version": version}
         if reason:
             body["reason"] = reason
-        return self._call("POST", "/v1/rollout/start", json=body, admin=True)
+        if force:
+            body["force"] = True
+        return self._call("POST", "/v1/rollout/start", json=body, token=self._admin_token)
 
     def promote(self) -> dict[str, Any]:
         """Promote the running canary (needs the admin token)."""
-        return self._call("POST", "/v1/rollout/promote", admin=True)
+        return self._call("POST", "/v1/rollout/promote", token=self._admin_token)
 
     def rollback(self) -> dict[str, Any]:
         """Roll the running canary back (needs the admin token)."""
-        return self._call("POST", "/v1/rollout/rollback", admin=True)
+        return self._call("POST", "/v1/rollout/rollback", token=self._admin_token)
 
     def health(self) -> dict[str, Any]:
         """The liveness answer."""
@@ -102,11 +110,11 @@ class Client:
         self.close()
 
     def _call(
-        self, method: str, path: str, *, json: Any = None, admin: bool = False
+        self, method: str, path: str, *, json: Any = None, token: str | None = None
     ) -> dict[str, Any]:
         headers = {}
-        if admin and self._admin_token:
-            headers["Authorization"] = f"Bearer {self._admin_token}"
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         response = self._http.request(method, path, json=json, headers=headers)
         if response.status_code >= 400:
             try:

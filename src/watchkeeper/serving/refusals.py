@@ -11,6 +11,8 @@ through here, so a refusal reads the same whichever path served it.
 Refusal(status=422, field='amount', reason='below the minimum 0 (got -5.0)', logged=True)
 >>> refusal_for(RegistryError("no champion"), "/v1/score").status
 503
+>>> refusal_for(StorageError("cannot open /srv/ws/.watchkeeper/events"), "/v1/score").reason
+'the service cannot reach its storage; the server log has the details'
 >>> error_body("body", "empty; expected a JSON object")
 b'{"error":{"field":"body","message":"empty; expected a JSON object"}}'
 """
@@ -18,6 +20,8 @@ b'{"error":{"field":"body","message":"empty; expected a JSON object"}}'
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +36,29 @@ from watchkeeper.errors import (
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.rejection_log import RejectionLog
 from watchkeeper.serving.request_body import BadRequestError
+
+logger = logging.getLogger(__name__)
+
+STORAGE_UNAVAILABLE = "the service cannot reach its storage; the server log has the details"
+"""What a client is told of a storage error: its text names paths and hosts, kept for the log."""
+
+_PATH = re.compile(
+    r"file://\S+"  # file URIs
+    r"|(?<![\w:/.])/(?!v1/)(?:[^\s/'\"(),;]+/)+[^\s/'\"(),;]*"  # two or more POSIX parts
+    r"|\b[A-Za-z]:\\[^\s'\"(),;]*"  # Windows paths
+)
+
+
+def redact_paths(text: str) -> str:
+    """``text`` with every filesystem path shown as ``<path>``, for answers over HTTP.
+
+    >>> redact_paths("artifact 0a at file:///srv/ws/objects/0a/1b is corrupt")
+    'artifact 0a at <path> is corrupt'
+    >>> redact_paths("cannot open '/home/dana/ws/state.db' (see /v1/score/batch)")
+    "cannot open '<path>' (see /v1/score/batch)"
+    """
+    return _PATH.sub("<path>", text)
+
 
 LOGGED_ENDPOINTS = {
     "/v1/score": "score",
@@ -53,19 +80,24 @@ class Refusal:
 
 
 def refusal_for(error: WatchkeeperError, path: str) -> Refusal:
-    """The answer to ``error`` raised while serving ``path``."""
+    """The answer to ``error`` raised while serving ``path``.
+
+    No answer names a filesystem path (:func:`redact_paths`); a storage error is answered
+    with a generic text and logged in full.
+    """
     if isinstance(error, BadRequestError):
-        return Refusal(error.status, error.field, error.reason, logged=True)
+        return Refusal(error.status, error.field, redact_paths(error.reason), logged=True)
     if isinstance(error, InvalidInputError):
-        return Refusal(422, error.field, error.reason, logged=True)
+        return Refusal(422, error.field, redact_paths(error.reason), logged=True)
     if isinstance(error, RolloutError):
-        return Refusal(409, "rollout", str(error), logged=False)
+        return Refusal(409, "rollout", redact_paths(str(error)), logged=False)
     if isinstance(error, RegistryError):
         status = 404 if path.startswith("/v1/rollout") else 503
-        return Refusal(status, "model", str(error), logged=False)
+        return Refusal(status, "model", redact_paths(str(error)), logged=False)
     if isinstance(error, StorageError):
-        return Refusal(503, "storage", str(error), logged=False)
-    return Refusal(400, "request", str(error), logged=False)
+        logger.error("%s: storage error: %s", path, error)
+        return Refusal(503, "storage", STORAGE_UNAVAILABLE, logged=False)
+    return Refusal(400, "request", redact_paths(str(error)), logged=False)
 
 
 def error_body(field: str, reason: str) -> bytes:
@@ -102,4 +134,12 @@ class RefusalLog:
             )
 
 
-__all__ = ["LOGGED_ENDPOINTS", "Refusal", "RefusalLog", "error_body", "refusal_for"]
+__all__ = [
+    "LOGGED_ENDPOINTS",
+    "STORAGE_UNAVAILABLE",
+    "Refusal",
+    "RefusalLog",
+    "error_body",
+    "redact_paths",
+    "refusal_for",
+]
