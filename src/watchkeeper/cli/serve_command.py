@@ -4,7 +4,8 @@ Each worker process builds its own app from the workspace (``WATCHKEEPER_WORKSPA
 for them), so nothing is shared but the stores. One flusher process, started before the
 workers and stopped after them, moves the logged predictions to Delta for all of them
 (:mod:`watchkeeper.serving.log_flusher`). The admin token is read from
-``WATCHKEEPER_ADMIN_TOKEN`` by each worker and never printed.
+``WATCHKEEPER_ADMIN_TOKEN``, the read token (``serving.protect_reads``, on by default) from
+``WATCHKEEPER_READ_TOKEN``, by each worker, and neither is ever printed.
 """
 
 from __future__ import annotations
