@@ -218,15 +218,15 @@ def monitored_traffic_type() -> type[MonitoredTraffic]:
     return MonitoredTraffic
 
 
-def record_gate_pass(metadata: Any, model: str, *versions: int) -> None:
+def record_gate_pass(metadata: Any, model: str, *versions: int, accepted: bool = True) -> None:
     """Record that the validation gate accepted ``versions`` (as a retraining attempt does),
-    so their canaries start without an override."""
+    so their canaries start without an override; ``accepted=False``: that it refused them."""
     from watchkeeper.training.attempts import RetrainAttempt, record_attempt
 
     for version in versions:
         attempt = RetrainAttempt(
-            accepted=True,
-            reason="better than the champion",
+            accepted=accepted,
+            reason="better than the champion" if accepted else "no better than the champion",
             trigger="test",
             stage="validation",
             challenger_version=version,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from tests.conftest import record_gate_pass
 from tests.registry.test_registry import tamper
 from tests.serving.conftest import Service
 
@@ -13,19 +14,11 @@ from watchkeeper.errors import RolloutError
 from watchkeeper.readiness import assess
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
-from watchkeeper.training.attempts import RetrainAttempt, record_attempt
 
 
 def refuse_at_the_gate(service: Service, version: int) -> None:
-    attempt = RetrainAttempt(
-        accepted=False,
-        reason="no better than the champion",
-        trigger="test",
-        stage="validation",
-        challenger_version=version,
-        evidence={"primary_metric": "business_value"},
-    )
-    record_attempt(service.workspace.metadata, service.workspace.config.model.name, attempt)
+    model = service.workspace.config.model.name
+    record_gate_pass(service.workspace.metadata, model, version, accepted=False)
 
 
 def unchanged(service: Service) -> None:
