@@ -14,7 +14,7 @@ import pytest
 
 from watchkeeper.errors import StorageError
 from watchkeeper.storage import spool as spool_module
-from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, _to_ipc
+from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, ipc_payload
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -68,7 +68,7 @@ def test_forget_through_only_touches_one_table(tmp_path: Path) -> None:
 
 def test_forgetting_more_than_one_chunk_forgets_exactly_up_to_the_id(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.db", owner="root")
-    payload = _to_ipc(rows(1))
+    payload = ipc_payload(rows(1))
     for entry_id in range(1, 2 * FORGET_CHUNK + 11):  # even ids: transactions
         table = "transactions" if entry_id % 2 == 0 else "outcomes"
         assert spool.append_payload(table, 1, payload, NOW).entry_id == entry_id
@@ -86,7 +86,7 @@ def test_forgetting_lets_other_writers_in_between_its_chunks(
 ) -> None:
     path = tmp_path / "spool.db"
     spool = Spool(path, owner="root")
-    payload = _to_ipc(rows(1))
+    payload = ipc_payload(rows(1))
     for _ in range(3 * FORGET_CHUNK + 1):
         spool.append_payload("outcomes", 1, payload, NOW)
     other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -122,7 +122,7 @@ def test_forgetting_does_not_rewrite_the_forgotten_entries_pages(tmp_path: Path)
 
 def test_unsynced_appends_take_ids_in_order_with_the_synced_ones(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.db", owner="root")
-    payload = _to_ipc(rows(2))
+    payload = ipc_payload(rows(2))
     ids = [
         spool.append_payload("transactions", 2, payload, NOW, fsync=index % 2 == 0).entry_id
         for index in range(6)
@@ -185,8 +185,11 @@ def test_a_corrupt_entry_is_named(tmp_path: Path) -> None:
     spool.append("transactions", rows(1), NOW)
     with sqlite3.connect(tmp_path / "spool.db") as connection:
         connection.execute("UPDATE entries SET payload = x'00ff00ff'")
-    with pytest.raises(StorageError, match="entry 1 is corrupt"):
-        spool.take("transactions", 0, 100)
+    (entry,) = spool.take("transactions", 0, 100)  # read, and named unreadable
+    assert entry.unreadable is not None
+    assert entry.unreadable.startswith("entry 1 is corrupt")
+    with pytest.raises(ValueError, match="entry 1 is corrupt"):
+        _ = entry.rows
     spool.close()
 
 
@@ -200,7 +203,7 @@ def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
 OPEN_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from watchkeeper.storage.spool import FORGET_CHUNK, Spool, _to_ipc
+from watchkeeper.storage.spool import FORGET_CHUNK, Spool, ipc_payload
 start = float(sys.argv[2])
 while time.time() < start:
     pass
