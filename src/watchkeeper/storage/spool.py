@@ -517,8 +517,9 @@ class Spool:
                     "UPDATE spool_identity SET value = ? WHERE key = 'format'", (SPOOL_FORMAT,)
                 )
                 identity["format"] = SPOOL_FORMAT
-            if identity["owner"] != record and follows_a_copy(
-                identity["owner"], owner, folder / self.path.name
+            if identity["owner"] != record and (
+                identity["owner"] == owner
+                or follows_a_copy(identity["owner"], owner, folder / self.path.name)
             ):  # an absolute owner, from before owners were recorded relative
                 connection.execute(
                     "UPDATE spool_identity SET value = ? WHERE key = 'owner'", (record,)

@@ -226,3 +226,66 @@ def test_processes_creating_one_spool_at_once_all_succeed(tmp_path: Path) -> Non
     for opener in openers:
         _, errors = opener.communicate(timeout=60)
         assert opener.returncode == 0, errors
+
+
+def spool_bytes(path: Path) -> int:
+    """The spool file and its write-ahead log, in bytes."""
+    log = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (log.stat().st_size if log.exists() else 0)
+
+
+def test_flushed_entries_give_their_space_back(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    payload = b"x" * 4096
+    for _ in range(6000):  # 24 MB, as a few huge rows would make it
+        spool.append_payload("predictions", 1, payload, NOW, fsync=False)
+    assert spool.forget_through("predictions", 6000) == 6000
+    assert spool_bytes(path) > 20 * 1024 * 1024  # SQLite keeps the free pages
+    assert spool.reclaim_space() > 0
+    assert spool_bytes(path) < spool_module.FREE_BYTES_KEPT + 2 * 1024 * 1024
+    assert spool.reclaim_space() == 0  # what is kept stays for the next appends
+    spool.append_payload("predictions", 1, payload, NOW)
+    assert spool.backlog().entries == 1
+    spool.close()
+
+
+def test_giving_space_back_lets_other_writers_in_between_its_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    for _ in range(4000):
+        spool.append_payload("predictions", 1, b"x" * 4096, NOW, fsync=False)
+    spool.forget_through("predictions", 4000)
+    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    written_in_pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # a write needs the lock: free in every pause
+        other_writer.execute(
+            "INSERT INTO entries (table_name, row_count, created_at_us, payload)"
+            " VALUES ('outcomes', 1, 0, x'00')"
+        )
+        written_in_pauses.append(seconds)
+
+    monkeypatch.setattr(spool_module.time, "sleep", pause)
+    released = spool.reclaim_space()
+    steps = -(-released // spool_module.RECLAIM_STEP_PAGES)
+    assert steps > 1
+    assert written_in_pauses == [spool_module.RECLAIM_PAUSE_SECONDS] * steps
+    other_writer.close()
+    spool.close()
+
+
+def test_a_spool_made_without_auto_vacuum_is_converted_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    Spool(path, owner="root").close()
+    with sqlite3.connect(path, isolation_level=None) as connection:  # as older spools were
+        connection.execute("PRAGMA auto_vacuum=NONE")
+        connection.execute("VACUUM")
+        assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    spool = Spool(path, owner="root")
+    spool.append("transactions", rows(1), NOW)
+    spool.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL
