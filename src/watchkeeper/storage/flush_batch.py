@@ -12,7 +12,8 @@ pieces with their reason, every other row in the table. Errors of the storage it
 the spool.
 
 The cut costs a few extra conformations per bad row (the halving), and nothing when no row
-is bad.
+is bad; past :data:`MAX_CUTS_PER_ENTRY` cuts in one entry, a failing span is set aside
+whole, good rows in it included (kept in the dead letter all the same).
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.storage.column_payload import encode_columns, parse_column_payload
@@ -59,6 +60,11 @@ CONTENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """What making the rows of spool entries raises when the rows themselves are at fault."""
 
+MAX_CUTS_PER_ENTRY = 256
+"""How many times one entry's rows are cut in halves before a failing span is set aside as
+it is: an entry of many rows that all fail (spooled before an incompatible change of its
+table) costs a bounded number of tries, not two per row."""
+
 
 @dataclass(frozen=True)
 class PreparedBatch:
@@ -76,13 +82,11 @@ class PreparedBatch:
 def prepare_batch(definition: EventTableDefinition, entries: Sequence[SpoolEntry]) -> PreparedBatch:
     """The conformed rows of ``entries`` (in one table, with arrival sequences), every row
     that cannot be made set aside with its reason (see the module)."""
-    try:
-        return PreparedBatch(_rows_of(definition, entries))
-    except CONTENT_ERRORS:
-        pass
     tables: list[pa.Table] = []
     pieces: list[SetAside] = []
-    _cut_entries(definition, list(entries), tables, pieces)
+    _cut_entries(definition, list(entries), tables, pieces)  # tries the whole batch first
+    if len(tables) == 1:
+        return PreparedBatch(tables[0], tuple(pieces))
     rows = (
         pa.concat_tables(tables).combine_chunks()
         if tables
@@ -124,9 +128,10 @@ def _cut_rows(
         tables.append(rows.make(span))
         return
     except CONTENT_ERRORS as error:
-        if len(span) == 1:
+        if len(span) == 1 or rows.cuts_left == 0:
             pieces.append(rows.set_aside(span, error))
             return
+    rows.cuts_left -= 1
     middle = len(span) // 2
     _cut_rows(rows, span[:middle], tables, pieces)
     _cut_rows(rows, span[middle:], tables, pieces)
@@ -156,6 +161,7 @@ class _RowsOfEntry:
     def __init__(self, definition: EventTableDefinition, entry: SpoolEntry) -> None:
         self.definition = definition
         self.entry = entry
+        self.cuts_left = MAX_CUTS_PER_ENTRY
 
     def make(self, span: range) -> pa.Table:
         entry = self.entry

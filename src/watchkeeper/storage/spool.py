@@ -40,6 +40,8 @@ which one of them at a time moves entries to Delta.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -79,6 +81,8 @@ from watchkeeper.storage.sqlite_write_lock import (
     execute_retrying,
     write_together,
 )
+
+logger = logging.getLogger(__name__)
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -461,15 +465,23 @@ class Spool:
                     space = file_space(connection)
                     kept = FREE_BYTES_KEPT // space.page_size
                     step = min(RECLAIM_STEP_PAGES, space.free_pages - kept)
-                    if step <= 0:
-                        if released:
-                            truncate_log(connection)
-                        return released
-                    release_pages(connection, step)
+                    if step > 0:
+                        release_pages(connection, step)
                 except sqlite3.DatabaseError as error:
                     raise StorageError(f"event spool {self.path}: {error} (in: VACUUM)") from error
+            if step <= 0:
+                break
             released += step
             time.sleep(RECLAIM_PAUSE_SECONDS)
+        if released:  # on a connection of its own: appends need not wait for the checkpoint
+            try:
+                with contextlib.closing(
+                    sqlite3.connect(self.path, timeout=0, isolation_level=None)
+                ) as checkpointer:
+                    truncate_log(checkpointer)
+            except sqlite3.Error as error:
+                logger.info("event spool %s: the log was not emptied: %s", self.path, error)
+        return released
 
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""

@@ -13,6 +13,7 @@ import pytest
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import StoreUnavailableError
+from watchkeeper.storage import flush_batch
 from watchkeeper.storage.column_payload import encode_columns, parse_column_payload
 from watchkeeper.storage.delta_events import DeltaEventStore
 from watchkeeper.storage.event_tables import event_table
@@ -208,3 +209,17 @@ def test_a_set_aside_row_is_a_spool_payload_that_reads_back(tmp_path: Path) -> N
         (payload,) = connection.execute("SELECT payload FROM dead_letters").fetchone()
     document = parse_column_payload(payload)
     assert document["columns"]["event_id"] == [POISON]
+
+
+def test_an_entry_whose_every_row_fails_costs_a_bounded_number_of_tries(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(flush_batch, "MAX_CUTS_PER_ENTRY", 3)
+    with open_store(tmp_path) as store:
+        store.automatic_flush = False
+        store.append_columns("predictions", predictions(*(f"{POISON}{n}" for n in range(64))))
+        assert store.flush().dead_letter_rows == 64
+        letters = store.dead_letters()
+        assert len(letters) < 10
+        assert sorted((letter.first_row, letter.row_count) for letter in letters)[0][0] == 0
+        assert sum(letter.row_count for letter in letters) == 64
