@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,6 +23,24 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 def rows(count: int) -> pa.Table:
     return pa.table({"event_id": [f"e{index}" for index in range(count)]})
+
+
+@contextlib.contextmanager
+def writes_in_pauses(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """Make every pause of the spool's writes (its ``time.sleep``) take the write lock from
+    another connection, which must find it free: the pauses slept, in order."""
+    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    written_in_pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # the write lock must be free here: no waiting
+        other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.execute("COMMIT")
+        written_in_pauses.append(seconds)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(spool_module.time, "sleep", pause)
+        yield written_in_pauses
+    other_writer.close()
 
 
 def test_entries_survive_reopening_in_id_order(tmp_path: Path) -> None:
@@ -89,19 +109,10 @@ def test_forgetting_lets_other_writers_in_between_its_chunks(
     payload = ipc_payload(rows(1))
     for _ in range(3 * FORGET_CHUNK + 1):
         spool.append_payload("outcomes", 1, payload, NOW)
-    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
-    written_in_pauses = []
-
-    def pause(seconds: float) -> None:  # the write lock must be free here: no waiting
-        other_writer.execute("BEGIN IMMEDIATE")
-        other_writer.execute("COMMIT")
-        written_in_pauses.append(seconds)
-
-    monkeypatch.setattr(spool_module.time, "sleep", pause)
-    assert spool.forget_through("outcomes", 3 * FORGET_CHUNK + 1) == 3 * FORGET_CHUNK + 1
+    with writes_in_pauses(path, monkeypatch) as written_in_pauses:
+        assert spool.forget_through("outcomes", 3 * FORGET_CHUNK + 1) == 3 * FORGET_CHUNK + 1
     assert written_in_pauses == [FORGET_PAUSE_SECONDS] * 3
     assert spool.backlog().entries == 0
-    other_writer.close()
     spool.close()
 
 
@@ -258,22 +269,11 @@ def test_giving_space_back_lets_other_writers_in_between_its_steps(
     for _ in range(4000):
         spool.append_payload("predictions", 1, b"x" * 4096, NOW, fsync=False)
     spool.forget_through("predictions", 4000)
-    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
-    written_in_pauses: list[float] = []
-
-    def pause(seconds: float) -> None:  # a write needs the lock: free in every pause
-        other_writer.execute(
-            "INSERT INTO entries (table_name, row_count, created_at_us, payload)"
-            " VALUES ('outcomes', 1, 0, x'00')"
-        )
-        written_in_pauses.append(seconds)
-
-    monkeypatch.setattr(spool_module.time, "sleep", pause)
-    released = spool.reclaim_space()
+    with writes_in_pauses(path, monkeypatch) as written_in_pauses:
+        released = spool.reclaim_space()
     steps = -(-released // spool_module.RECLAIM_STEP_PAGES)
     assert steps > 1
     assert written_in_pauses == [spool_module.RECLAIM_PAUSE_SECONDS] * steps
-    other_writer.close()
     spool.close()
 
 
