@@ -465,8 +465,10 @@ class Spool:
                     space = file_space(connection)
                     kept = FREE_BYTES_KEPT // space.page_size
                     step = min(RECLAIM_STEP_PAGES, space.free_pages - kept)
-                    if step > 0:
+                    if step > 0 and space.incremental:
                         release_pages(connection, step)
+                    else:  # nothing to give back, or a spool not converted (see spool_space)
+                        step = 0
                 except sqlite3.DatabaseError as error:
                     raise StorageError(f"event spool {self.path}: {error} (in: VACUUM)") from error
             if step <= 0:

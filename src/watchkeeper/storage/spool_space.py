@@ -37,19 +37,22 @@ INCREMENTAL = 2
 
 @dataclass(frozen=True)
 class FileSpace:
-    """A SQLite file's pages: all of them, the free ones, and their size in bytes."""
+    """A SQLite file's pages: all of them, the free ones, their size in bytes, and whether
+    free pages can be given back (``auto_vacuum=INCREMENTAL``)."""
 
     pages: int
     free_pages: int
     page_size: int
+    incremental: bool
 
 
 def file_space(connection: sqlite3.Connection) -> FileSpace:
-    """How many pages the file has, how many are free, and their size."""
+    """How many pages the file has, how many are free, their size, and its vacuum mode."""
     pages = connection.execute("PRAGMA page_count").fetchone()[0]
     free = connection.execute("PRAGMA freelist_count").fetchone()[0]
     size = connection.execute("PRAGMA page_size").fetchone()[0]
-    return FileSpace(int(pages), int(free), int(size))
+    mode = connection.execute("PRAGMA auto_vacuum").fetchone()[0]
+    return FileSpace(int(pages), int(free), int(size), mode == INCREMENTAL)
 
 
 def release_pages(connection: sqlite3.Connection, pages: int, *, timeout: float = 60.0) -> None:
@@ -93,9 +96,9 @@ def convert_to_incremental(connection: sqlite3.Connection, *, max_live_bytes: in
     Does nothing (False) when more than ``max_live_bytes`` are in use, or when another
     connection holds a lock (tried once, without waiting).
     """
-    if connection.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL:
-        return True
     space = file_space(connection)
+    if space.incremental:
+        return True
     if (space.pages - space.free_pages) * space.page_size > max_live_bytes:
         return False
     previous = connection.execute("PRAGMA busy_timeout").fetchone()[0]

@@ -289,3 +289,20 @@ def test_a_spool_made_without_auto_vacuum_is_converted_when_opened(tmp_path: Pat
     spool.close()
     with sqlite3.connect(path) as connection:
         assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL
+
+
+def test_a_spool_too_full_to_convert_keeps_working_and_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "spool.db"
+    Spool(path, owner="root").close()
+    with sqlite3.connect(path, isolation_level=None) as connection:
+        connection.execute("PRAGMA auto_vacuum=NONE")
+        connection.execute("VACUUM")
+    monkeypatch.setattr(spool_module, "CONVERT_LIVE_BYTES", 0)  # as if it held a large backlog
+    spool = Spool(path, owner="root")
+    for _ in range(3000):
+        spool.append_payload("predictions", 1, b"x" * 4096, NOW, fsync=False)
+    spool.forget_through("predictions", 3000)
+    assert spool.reclaim_space() == 0  # nothing to give back without auto_vacuum
+    spool.close()
