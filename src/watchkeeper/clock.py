@@ -39,6 +39,28 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_epoch_microseconds(moment: datetime) -> int:
+    """Microseconds since 1970-01-01 UTC (a naive ``moment`` is taken to be UTC).
+
+    >>> to_epoch_microseconds(datetime(1970, 1, 1, 0, 0, 1))
+    1000000
+    """
+    return (as_utc(moment) - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_microseconds(value: int) -> datetime:
+    """The UTC time ``value`` microseconds after 1970-01-01.
+
+    >>> from_epoch_microseconds(1_000_000).isoformat()
+    '1970-01-01T00:00:01+00:00'
+    """
+    return _EPOCH + timedelta(microseconds=value)
+
+
 class WallClock:
     """The real time of the machine, for production processes.
 
@@ -88,4 +110,11 @@ class EventTimeClock:
             return self._now
 
 
-__all__ = ["Clock", "EventTimeClock", "WallClock", "as_utc"]
+__all__ = [
+    "Clock",
+    "EventTimeClock",
+    "WallClock",
+    "as_utc",
+    "from_epoch_microseconds",
+    "to_epoch_microseconds",
+]

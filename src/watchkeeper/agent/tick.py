@@ -36,6 +36,7 @@ from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
+from watchkeeper.storage.events import FlushResult
 from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
@@ -101,9 +102,11 @@ class TickReport:
         }
 
 
-def ingest(workspace: Workspace) -> int:
-    """Commit the spooled events to the event store; the number of rows committed."""
-    return workspace.events.flush().rows
+def ingest(workspace: Workspace) -> FlushResult:
+    """Commit the spooled events to the event store; what was committed and set aside,
+    including what opening the store committed (rows a previous process left)."""
+    events = workspace.events
+    return events.flushed_at_open().plus(events.flush())
 
 
 def monitor(workspace: Workspace, until: datetime, job: MonitorJob | None = None) -> MonitorResult:
@@ -172,7 +175,13 @@ def run_tick(
     ``session`` carries what one process keeps between ticks."""
     moment = now if now is not None else workspace.clock.now()
     notes: list[str] = []
-    rows = ingest(workspace)
+    ingested = ingest(workspace)
+    rows = ingested.rows
+    if ingested.dead_letter_rows:
+        notes.append(
+            f"{ingested.dead_letter_rows} spooled row(s) could not be written and were set "
+            "aside as dead letters (watchkeeper dead-letters lists them)"
+        )
     result: MonitorResult | None = None
     try:
         result = monitor(workspace, moment, None if session is None else session.monitor_job)

@@ -59,16 +59,25 @@ def run_agent(
 
 @app.command()
 def ingest(workspace: WorkspaceOption = Path(), json_output: JsonOption = False) -> None:
-    """Commit the spooled events (predictions, transactions, outcomes) to the event store."""
+    """Commit the spooled events (predictions, transactions, outcomes) to the event store.
+
+    The count includes what opening the store committed (rows another process left in the
+    spool); rows that cannot be written are set aside as dead letters and counted apart.
+    """
     from watchkeeper.agent.tick import ingest as ingest_events
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
-        rows = ingest_events(opened)
+        result = ingest_events(opened)
     if json_output:
-        emit_json({"rows": rows})
-    else:
-        stdout.print(f"ingested {rows:,} rows")
+        emit_json({"rows": result.rows, "dead_letter_rows": result.dead_letter_rows})
+        return
+    stdout.print(f"ingested {result.rows:,} rows")
+    if result.dead_letter_rows:
+        stdout.print(
+            f"[yellow]warning[/]: {result.dead_letter_rows:,} row(s) could not be written and "
+            "were set aside as dead letters (watchkeeper dead-letters lists them)"
+        )
 
 
 def render_tick(report: TickReport) -> None:

@@ -14,6 +14,9 @@ from watchkeeper.cli.output import emit_json, stdout
 from watchkeeper.durations import format_duration
 from watchkeeper.workspace import EXAMPLES, Workspace
 
+DEAD_LETTER_REASONS_SHOWN = 3
+"""How many of the latest dead letters ``check`` shows the reason of."""
+
 
 @app.command()
 def init(
@@ -57,10 +60,17 @@ def check(workspace: WorkspaceOption = Path(), json_output: JsonOption = False) 
         title=f"workspace {escape(str(report['workspace']))}", show_header=False, box=None
     )
     for key, value in report.items():
-        if key != "workspace":
+        if key not in ("workspace", "dead_letter_reasons"):
             table.add_row(f"[bold]{key}[/]", escape(str(value)))
     stdout.print(table)
     stdout.print("[green]ok[/]: the workspace file is valid and every store opens")
+    if report["dead_letters"]:
+        stdout.print(
+            f"[yellow]warning[/]: {report['dead_letters']:,} spooled row(s) could not be written "
+            "and were set aside as dead letters (watchkeeper dead-letters lists them); latest:"
+        )
+        for reason in report["dead_letter_reasons"]:
+            stdout.print(f"  {escape(reason)}", soft_wrap=True)
 
 
 def workspace_report(workspace: Workspace) -> dict[str, Any]:
@@ -81,6 +91,11 @@ def workspace_report(workspace: Workspace) -> dict[str, Any]:
         "events": f"{workspace.resolve(config.storage.events)} ({type(events).__name__})",
         "artifacts": f"{workspace.resolve(config.storage.artifacts)} ({type(artifacts).__name__})",
         "online_state": _online_state(workspace),
+        "dead_letters": events.backlog().dead_letter_rows,
+        "dead_letter_reasons": [
+            f"{letter.set_aside_at.isoformat(timespec='seconds')} {letter.table}: {letter.reason}"
+            for letter in events.dead_letters(DEAD_LETTER_REASONS_SHOWN)
+        ],
     }
 
 

@@ -41,7 +41,7 @@ class _ScoreSeries:
 
 class ServingMetrics:
     """Request counts and latencies, score histograms and flag rates, rejections, rollout
-    state, and the spool's backlog."""
+    state, the spool's backlog and its dead letters."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -122,6 +122,12 @@ class ServingMetrics:
             "How long the oldest row in the spool has waited for the flusher (0 when none)",
             registry=self.registry,
         )
+        self.dead_letter_rows = Gauge(
+            "watchkeeper_spool_dead_letter_rows",
+            "Spooled rows the event store could not write, set aside as dead letters with "
+            "their reason (watchkeeper dead-letters lists them; read at each scrape)",
+            registry=self.registry,
+        )
         self._series: dict[tuple[int, str], _ScoreSeries] = {}
 
     def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
@@ -173,16 +179,21 @@ class ServingMetrics:
         self.canary_share.set(canary_share if state != "idle" else 0.0)
 
     def set_spool_backlog(self, backlog: SpoolBacklog, now: datetime) -> None:
-        """Publish what waits in the spool: its rows and how long the oldest has waited.
+        """Publish what waits in the spool: its rows and how long the oldest has waited;
+        and the rows set aside as dead letters.
 
         >>> from datetime import UTC, datetime, timedelta
         >>> metrics = ServingMetrics()
         >>> now = datetime(2026, 1, 1, tzinfo=UTC)
-        >>> metrics.set_spool_backlog(SpoolBacklog(2, 5, now - timedelta(seconds=12)), now)
-        >>> "watchkeeper_spool_oldest_age_seconds 12.0" in metrics.exposition().decode()
+        >>> metrics.set_spool_backlog(SpoolBacklog(2, 5, now - timedelta(seconds=12), 1), now)
+        >>> text = metrics.exposition().decode()
+        >>> "watchkeeper_spool_oldest_age_seconds 12.0" in text
+        True
+        >>> "watchkeeper_spool_dead_letter_rows 1.0" in text
         True
         """
         self.spool_rows.set(backlog.rows)
+        self.dead_letter_rows.set(backlog.dead_letter_rows)
         oldest = backlog.oldest_created_at
         self.spool_age.set(0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
 

@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from watchkeeper.errors import SchemaError
 from watchkeeper.storage.event_tables import STORE_COLUMNS, EventTableDefinition
+from watchkeeper.storage.storable_text import storable_text
 
 COLUMN_PAYLOAD_MAGIC = b"WKCOLS1\n"
 """How a JSON-columns entry starts (an Arrow IPC stream starts with 0xFFFFFFFF)."""
@@ -67,6 +68,7 @@ def encode_columns(
     Raises :class:`SchemaError` naming the column (and row) at fault: an unknown column, a
     missing required one, columns of unequal length, a value of the wrong type, an empty
     required value. The received-time column, when left out or empty, gets ``received_at``.
+    A table of ``storable_text`` (``rejections``) gets U+FFFD for what UTF-8 cannot encode.
     """
     plan = _plan(definition)
     unknown = [name for name in columns if name not in plan.accepted]
@@ -106,6 +108,7 @@ class _Column:
     accepts: Callable[[Any], bool]
     timestamp: bool
     floating: bool
+    text_made_storable: bool
 
 
 @dataclass(frozen=True)
@@ -126,7 +129,8 @@ def _plan(definition: EventTableDefinition) -> _Plan:
         if accepts is None:  # pragma: no cover - every declared type is listed
             raise SchemaError(f"table {definition.name!r}: column {field.name!r} of {field.type}")
         floating = pa.types.is_floating(field.type)
-        columns.append(_Column(field.name, field, accepts, timestamp, floating))
+        storable = definition.storable_text and pa.types.is_string(field.type)
+        columns.append(_Column(field.name, field, accepts, timestamp, floating, storable))
     names = frozenset(column.name for column in columns)
     return _Plan(
         tuple(columns),
@@ -192,6 +196,8 @@ def _checked(definition: EventTableDefinition, column: _Column, values: Sequence
         return [None if value is None else _microseconds(value) for value in values]
     if column.floating:
         return [None if value is None else float(value) for value in values]
+    if column.text_made_storable:
+        return [None if value is None else storable_text(value) for value in values]
     return list(values)
 
 

@@ -10,6 +10,14 @@ flush (every open starts with one) reads the application transaction back and dr
 entries it covers instead of writing them again: each acknowledged row lands exactly once.
 Readers also keep one row per key, as a safety net and for replayed events.
 
+A spooled row that cannot be written (text UTF-8 cannot encode, a value its column cannot
+hold, an entry that cannot be read) never holds back the rows behind it: the flush sets it
+aside in the spool's dead letters with its reason (:mod:`watchkeeper.storage.flush_batch`,
+:mod:`watchkeeper.storage.spool_dead_letters`) and commits the others; :meth:`dead_letters`
+lists them. Errors of the storage itself (Delta unreachable, a conflict that outlasts the
+retries) leave every row in the spool for the next flush. After a flush the spool gives the
+space of its flushed entries back (:meth:`~watchkeeper.storage.spool.Spool.reclaim_space`).
+
 Flushes of one spool take turns under a file lock; commits to one local table take turns
 under another, and every commit is retried with backoff when Delta reports a conflict, so
 any number of processes may append and flush at once.
@@ -47,7 +55,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock, as_utc
 from watchkeeper.errors import SchemaError, StorageError, WatchkeeperError
-from watchkeeper.storage.column_payload import documents_to_table, encode_columns
+from watchkeeper.storage.column_payload import encode_columns
 from watchkeeper.storage.delta_tables import (
     DEFAULT_COMMIT_ATTEMPTS,
     ApplicationTransaction,
@@ -58,13 +66,11 @@ from watchkeeper.storage.event_deduplication import deduplicate
 from watchkeeper.storage.event_rows import (
     ConformedStream,
     EventRows,
-    arrival_sequences,
     conform_rows,
     fingerprint,
     with_arrival_sequence,
 )
 from watchkeeper.storage.event_tables import (
-    ARRIVAL_SEQUENCE_COLUMN,
     EVENT_DATE_COLUMN,
     EVENT_TABLES,
     DuplicatePolicy,
@@ -80,7 +86,8 @@ from watchkeeper.storage.events import (
     TableFlush,
     VacuumResult,
 )
-from watchkeeper.storage.spool import Spool, SpoolBacklog, SpoolEntry, SpoolReceipt
+from watchkeeper.storage.flush_batch import prepare_batch
+from watchkeeper.storage.spool import DeadLetter, Spool, SpoolBacklog, SpoolEntry, SpoolReceipt
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +135,7 @@ class DeltaEventStore:
         self._oldest_waiting: datetime | None = None
         self._closed = False
         try:
-            self.flush()
+            self._flushed_at_open: FlushResult | None = self.flush()
         except BaseException:
             self._spool.close()
             raise
@@ -191,17 +198,26 @@ class DeltaEventStore:
 
     def flush(self) -> FlushResult:
         """Commit every entry spooled when the flush began to Delta, exactly once, in id
-        order per table.
+        order per table; set aside, as dead letters, the rows that cannot be written.
 
         Entries appended meanwhile wait for the next flush: a flush that chased them under
         steady appends would never end, committing ever smaller batches back to back.
+        Entries of a table this store does not define stay in the spool (logged).
         """
         self._check_open()
         commits: list[TableFlush] = []
         recovered = 0
+        set_aside = 0
         with self._flush_lock, self._spool.exclusive():
             for table in self._spool.tables():
-                definition = event_table(table, self._definitions)
+                definition = self._definitions.get(table)
+                if definition is None:
+                    logger.warning(
+                        "%s: the spool holds rows of an unknown table %r; they stay there",
+                        self.root,
+                        table,
+                    )
+                    continue
                 application_id = f"watchkeeper-spool-{self._spool.spool_id}"
                 newest = self._spool.newest_entry_id(table)
                 committed = self._tables.committed_version(table, application_id) or 0
@@ -209,15 +225,35 @@ class DeltaEventStore:
                 while entries := self._spool.take(
                     table, committed, self._commit_batch_rows, through_entry_id=newest
                 ):
-                    commits.append(self._commit_entries(definition, entries, application_id))
+                    commit, rows_set_aside = self._commit_entries(
+                        definition, entries, application_id
+                    )
+                    if commit is not None:
+                        commits.append(commit)
+                    set_aside += rows_set_aside
                     committed = entries[-1].entry_id
             backlog = self._spool.backlog()
             with self._backlog_lock:
                 self._waiting_rows = backlog.rows
                 self._oldest_waiting = backlog.oldest_created_at
+            if commits or recovered or set_aside:
+                self._spool.reclaim_space()
         if recovered:
             logger.info("%s: %d spool entries were already committed", self.root, recovered)
-        return FlushResult(tuple(commits), recovered)
+        return FlushResult(tuple(commits), recovered, set_aside)
+
+    def flushed_at_open(self) -> FlushResult:
+        """What the flush made when this store opened (rows a previous process left in the
+        spool), the first time it is asked; an empty result afterwards, so that a caller
+        reporting what it committed counts those rows once."""
+        found, self._flushed_at_open = self._flushed_at_open, None
+        return found if found is not None else FlushResult()
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """The spooled rows set aside because they cannot be written, newest first (at
+        most ``limit``); see :mod:`watchkeeper.storage.spool_dead_letters`."""
+        self._check_open()
+        return self._spool.dead_letters(limit)
 
     def backlog(self) -> SpoolBacklog:
         """What waits in the spool for a flush (a count over the spool file, read now):
@@ -365,22 +401,33 @@ class DeltaEventStore:
 
     def _commit_entries(
         self, definition: EventTableDefinition, entries: list[SpoolEntry], application_id: str
-    ) -> TableFlush:
-        validated = definition.validated_schema
-        batches = []
-        columns = []
-        for entry in entries:
-            if entry.arrow is None:  # checked JSON columns: conformed together below
-                columns.append(entry)
-            elif entry.arrow.schema.equals(validated):
-                batches.append(with_arrival_sequence(entry.arrow, entry.entry_id))
-            else:  # rows spooled before the table's definition changed
-                conformed = conform_rows(definition, entry.arrow, entry.created_at)
-                batches.append(with_arrival_sequence(conformed, entry.entry_id))
-        if columns:
-            batches.append(_conformed_together(definition, columns))
-        rows = pa.concat_tables(batches).combine_chunks()
+    ) -> tuple[TableFlush | None, int]:
+        """Commit the rows of ``entries`` and forget them; the commit (None when every row
+        was set aside) and how many rows were set aside.
+
+        Rows set aside are recorded first: a crash before the commit finds them again and
+        records nothing twice; the commit's application transaction still names the last
+        entry, so the next flush starts after it either way.
+        """
+        batch = prepare_batch(definition, entries)
         first, last = entries[0].entry_id, entries[-1].entry_id
+        if batch.set_aside:
+            self._spool.set_aside(definition.name, list(batch.set_aside), self._clock.now())
+            for piece in batch.set_aside:
+                logger.warning(
+                    "%s: %d row(s) of %s (spool entry %d, from row %d) set aside as dead "
+                    "letters: %s",
+                    self.root,
+                    piece.row_count,
+                    definition.name,
+                    piece.entry_id,
+                    piece.first_row,
+                    piece.reason[:200],
+                )
+        rows = batch.rows
+        if rows.num_rows == 0:
+            self._spool.forget_through(definition.name, last)
+            return None, batch.rows_set_aside
         metadata = {
             "watchkeeper.spool_id": self._spool.spool_id,
             "watchkeeper.first_spool_entry": str(first),
@@ -395,7 +442,7 @@ class DeltaEventStore:
         if self._after_commit is not None:
             self._after_commit(flushed)
         self._spool.forget_through(definition.name, last)
-        return flushed
+        return flushed, batch.rows_set_aside
 
     def _note_waiting(self, row_count: int, created_at: datetime) -> bool:
         with self._backlog_lock:
@@ -411,26 +458,6 @@ class DeltaEventStore:
     def _check_open(self) -> None:
         if self._closed:
             raise StorageError(f"the event store {self.root} is closed")
-
-
-def _conformed_together(definition: EventTableDefinition, entries: list[SpoolEntry]) -> pa.Table:
-    """Entries of checked JSON columns as one conformed table with arrival sequences.
-
-    Each entry carries its own received time (filled when it was encoded), so one
-    conformation serves them all.
-    """
-    merged = documents_to_table([entry.document for entry in entries if entry.document])
-    expected = sum(entry.row_count for entry in entries)
-    if merged.num_rows != expected:
-        raise StorageError(
-            f"table {definition.name!r}: spool entries {entries[0].entry_id}-"
-            f"{entries[-1].entry_id} hold {merged.num_rows} rows, their counts say {expected}"
-        )
-    conformed = conform_rows(definition, merged, entries[-1].created_at)
-    sequence = arrival_sequences([(entry.entry_id, entry.row_count) for entry in entries])
-    return conformed.append_column(
-        pa.field(ARRIVAL_SEQUENCE_COLUMN, pa.int64(), nullable=False), sequence
-    )
 
 
 def _with_all_columns(rows: pa.Table, stored: pa.Schema, names: list[str]) -> pl.DataFrame:

@@ -62,6 +62,8 @@ class EventTableDefinition:
     ``schema`` holds the columns callers provide; a non-nullable field is required.
     ``received_column``, when set, is filled from the store's clock where a row leaves it
     empty. ``json_columns`` hold JSON text; a Polars struct column given there is encoded.
+    ``storable_text``: a table that records refused input keeps the text UTF-8 cannot
+    encode (a lone surrogate) with U+FFFD in its place, rather than refuse it.
 
     >>> definition = event_table("transactions")
     >>> definition.required_columns[:3]
@@ -75,6 +77,7 @@ class EventTableDefinition:
     duplicate_policy: DuplicatePolicy
     received_column: str | None = None
     json_columns: tuple[str, ...] = ()
+    storable_text: bool = False
 
     def __post_init__(self) -> None:
         declared = set(self.schema.names)
@@ -226,6 +229,7 @@ REJECTIONS = EventTableDefinition(
     key_columns=("rejection_id",),
     duplicate_policy=DuplicatePolicy.FIRST_ARRIVAL,
     received_column="ts",  # an event whose time did not parse is dated by the store's clock
+    storable_text=True,  # a refused event's text is kept even when UTF-8 cannot encode it
 )
 
 EVENT_TABLES: Mapping[str, EventTableDefinition] = MappingProxyType(

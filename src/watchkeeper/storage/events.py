@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock
 from watchkeeper.storage.event_rows import EventRows
-from watchkeeper.storage.spool import SpoolBacklog
+from watchkeeper.storage.spool import DeadLetter, SpoolBacklog
 
 BulkRows: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatchReader
 """What :meth:`EventStore.write_bulk` loads: a frame, a table, or a stream of batches."""
@@ -79,16 +79,31 @@ class FlushResult:
     """What a flush moved from the spool to the tables.
 
     ``recovered_spool_entries`` counts entries found already committed (a previous process
-    died between the commit and the spool cleanup) and dropped from the spool unwritten.
+    died between the commit and the spool cleanup) and dropped from the spool unwritten;
+    ``dead_letter_rows`` the rows that could not be written, set aside as dead letters.
+
+    >>> one = FlushResult((TableFlush("outcomes", 1, 2, 2, 5, 3),), 0, 1)
+    >>> total = one.plus(FlushResult((TableFlush("outcomes", 3, 3, 1, 2, 4),)))
+    >>> total.rows, total.dead_letter_rows
+    (7, 1)
     """
 
     commits: tuple[TableFlush, ...] = ()
     recovered_spool_entries: int = 0
+    dead_letter_rows: int = 0
 
     @property
     def rows(self) -> int:
         """Rows committed by this flush."""
         return sum(commit.rows for commit in self.commits)
+
+    def plus(self, other: FlushResult) -> FlushResult:
+        """What this flush and ``other`` did together."""
+        return FlushResult(
+            self.commits + other.commits,
+            self.recovered_spool_entries + other.recovered_spool_entries,
+            self.dead_letter_rows + other.dead_letter_rows,
+        )
 
 
 @dataclass(frozen=True)
@@ -140,11 +155,21 @@ class EventStore(Protocol):
         ...
 
     def flush(self) -> FlushResult:
-        """Commit every spooled row to its table, exactly once."""
+        """Commit every spooled row to its table, exactly once; set aside (dead letters)
+        the rows that cannot be written, so that they never hold back the others."""
+        ...
+
+    def flushed_at_open(self) -> FlushResult:
+        """What opening the store committed (a previous process's leftovers), once."""
         ...
 
     def backlog(self) -> SpoolBacklog:
-        """What the spool holds that no flush has committed yet: entries, rows, oldest."""
+        """What the spool holds that no flush has committed yet: entries, rows, oldest;
+        and the rows set aside as dead letters."""
+        ...
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """The rows set aside because they cannot be written, newest first."""
         ...
 
     def read(
@@ -213,6 +238,7 @@ __all__ = [
     "BulkRows",
     "BulkWriteResult",
     "CompactionResult",
+    "DeadLetter",
     "EventRows",
     "EventStore",
     "EventTableMaintenance",

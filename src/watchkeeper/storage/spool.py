@@ -26,7 +26,7 @@ which one of them at a time moves entries to Delta.
 >>> from pathlib import Path
 >>> import pyarrow as pa
 >>> spool = Spool(Path(tempfile.mkdtemp()) / "events.spool", owner="/data/events")
->>> now = datetime(2026, 1, 1, tzinfo=UTC)
+>>> now = datetime(2026, 1, 1, tzinfo=timezone.utc)
 >>> spool.append("outcomes", pa.table({"event_id": ["e1", "e2"]}), created_at=now).entry_id
 1
 >>> [entry.rows.num_rows for entry in spool.take("outcomes", after_entry_id=0, max_rows=10)]
@@ -40,17 +40,19 @@ which one of them at a time moves entries to Delta.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import sqlite3
 import threading
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 import pyarrow as pa
 
-from watchkeeper.clock import as_utc
+from watchkeeper.clock import as_utc, from_epoch_microseconds, to_epoch_microseconds
 from watchkeeper.errors import StorageError
 from watchkeeper.storage.column_payload import (
     ColumnDocument,
@@ -59,11 +61,28 @@ from watchkeeper.storage.column_payload import (
     parse_column_payload,
 )
 from watchkeeper.storage.file_lock import FileLock
+from watchkeeper.storage.spool_dead_letters import (
+    DEAD_LETTERS_SCHEMA,
+    DeadLetter,
+    SetAside,
+    count_rows,
+    read,
+    set_aside_statements,
+)
+from watchkeeper.storage.spool_owner import follows_a_copy, owner_record, recorded_owner
+from watchkeeper.storage.spool_space import (
+    convert_to_incremental,
+    file_space,
+    release_pages,
+    truncate_log,
+)
 from watchkeeper.storage.sqlite_write_lock import (
     connect_for_writes,
     execute_retrying,
     write_together,
 )
+
+logger = logging.getLogger(__name__)
 
 SPOOL_FORMAT = "2"
 """Format 2 adds entries of checked JSON columns; a format-1 spool (Arrow IPC entries only)
@@ -71,8 +90,6 @@ is read as it is and marked format 2 when opened."""
 _READABLE_FORMATS = ("1", SPOOL_FORMAT)
 
 _WAL_ATTEMPTS = 400
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS spool_identity (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -83,6 +100,7 @@ _SCHEMA = (
     " created_at_us INTEGER NOT NULL,"
     " payload BLOB NOT NULL)",
     "CREATE INDEX IF NOT EXISTS entries_by_table ON entries (table_name, entry_id)",
+    DEAD_LETTERS_SCHEMA,
 )
 
 
@@ -116,7 +134,8 @@ class SpoolEntry:
     An entry of Arrow rows has them in ``arrow``; an entry of checked JSON columns has its
     parsed ``document`` (many of them become one table at once: see
     :func:`~watchkeeper.storage.column_payload.documents_to_table`). :attr:`rows` gives
-    either as a table.
+    either as a table. An entry whose payload cannot be read has neither, and says why in
+    ``unreadable`` (the flush sets it aside as a dead letter).
     """
 
     entry_id: int
@@ -125,23 +144,27 @@ class SpoolEntry:
     row_count: int
     arrow: pa.Table | None = None
     document: ColumnDocument | None = None
+    unreadable: str | None = None
 
     @property
     def rows(self) -> pa.Table:
-        """The entry's rows as an Arrow table."""
+        """The entry's rows as an Arrow table (ValueError if it cannot be read)."""
         if self.arrow is not None:
             return self.arrow
-        assert self.document is not None
+        if self.document is None:
+            raise ValueError(self.unreadable or f"entry {self.entry_id} holds no rows")
         return documents_to_table([self.document])
 
 
 @dataclass(frozen=True)
 class SpoolBacklog:
-    """What waits in the spool: entries, rows, and when the oldest was written."""
+    """What waits in the spool: entries, rows, and when the oldest was written; and, not
+    waiting any more, the rows set aside as dead letters."""
 
     entries: int
     rows: int
     oldest_created_at: datetime | None
+    dead_letter_rows: int = 0
 
 
 class Spool:
@@ -196,7 +219,7 @@ class Spool:
         ``created_at`` is the caller's clock time, kept to measure how long rows wait.
         Concurrent calls are committed together (see the module).
         """
-        return self.append_payload(table, rows.num_rows, _to_ipc(rows), created_at)
+        return self.append_payload(table, rows.num_rows, ipc_payload(rows), created_at)
 
     def append_payload(
         self,
@@ -221,7 +244,9 @@ class Spool:
         created_at = as_utc(created_at)
         if not fsync:
             return self._append_unsynced(table, row_count, payload, created_at)
-        pending = _PendingEntry(table, row_count, _to_microseconds(created_at), memoryview(payload))
+        pending = _PendingEntry(
+            table, row_count, to_epoch_microseconds(created_at), memoryview(payload)
+        )
         with self._group:
             self._queue.append(pending)
             while not pending.done:
@@ -245,7 +270,7 @@ class Spool:
     def _append_unsynced(
         self, table: str, row_count: int, payload: bytes | memoryview, created_at: datetime
     ) -> SpoolReceipt:
-        values = (table, row_count, _to_microseconds(created_at), payload)
+        values = (table, row_count, to_epoch_microseconds(created_at), payload)
         with self._unsynced_lock:
             try:
                 (entry_id,) = write_together(
@@ -264,6 +289,7 @@ class Spool:
             # entry's pages were rewritten into the log: 1.36 ms per 100 entries of 6 KB,
             # against 0.13 ms with FAST, which zeroes only what costs no extra writes.
             connection.execute("PRAGMA secure_delete=FAST")
+            connection.execute(f"PRAGMA journal_size_limit={LOG_BYTES_KEPT}")
             self._unsynced_connection = connection
         return self._unsynced_connection
 
@@ -305,9 +331,13 @@ class Spool:
             found = self._execute(
                 "SELECT COUNT(*), COALESCE(SUM(row_count), 0), MIN(created_at_us) FROM entries"
             ).fetchone()
+            try:
+                dead = count_rows(self._connection)
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"event spool {self.path}: {error} (in: SELECT)") from error
         entries, rows, oldest = found
-        oldest_at = None if oldest is None else _from_microseconds(int(oldest))
-        return SpoolBacklog(int(entries), int(rows), oldest_at)
+        oldest_at = None if oldest is None else from_epoch_microseconds(int(oldest))
+        return SpoolBacklog(int(entries), int(rows), oldest_at, dead)
 
     def newest_entry_id(self, table: str) -> int:
         """The id of the newest pending entry of ``table`` (0 when none is pending)."""
@@ -354,7 +384,9 @@ class Spool:
             except sqlite3.DatabaseError as error:
                 raise StorageError(f"event spool {self.path}: {error} (in: SELECT)") from error
         return [
-            self._decode(entry_id, table, row_count, _from_microseconds(created_at_us), payload)
+            self._decode(
+                entry_id, table, row_count, from_epoch_microseconds(created_at_us), payload
+            )
             for entry_id, row_count, created_at_us, payload in raw
         ]
 
@@ -392,6 +424,67 @@ class Spool:
                 return deleted
             time.sleep(FORGET_PAUSE_SECONDS)
 
+    def set_aside(self, table: str, pieces: list[SetAside], at: datetime) -> None:
+        """Move rows the event store cannot write to the dead letters, in one transaction
+        (:mod:`~watchkeeper.storage.spool_dead_letters`); an entry set aside whole leaves
+        the spool. Setting the same rows aside again changes nothing."""
+        if not pieces:
+            return
+        with self._lock:
+            try:
+                write_together(self._appender(), set_aside_statements(table, pieces, as_utc(at)))
+            except sqlite3.DatabaseError as error:
+                raise StorageError(
+                    f"event spool {self.path}: {error} (in: dead letters)"
+                ) from error
+
+    def dead_letters(self, limit: int | None = None) -> list[DeadLetter]:
+        """The rows set aside as dead letters, newest first (at most ``limit``)."""
+        with self._lock:
+            try:
+                return read(self._connection, limit)
+            except sqlite3.DatabaseError as error:
+                raise StorageError(f"event spool {self.path}: {error} (in: SELECT)") from error
+
+    def reclaim_space(self) -> int:
+        """Give the free pages beyond :data:`FREE_BYTES_KEPT` back to the file system;
+        return how many pages were released.
+
+        In transactions of :data:`RECLAIM_STEP_PAGES` pages on the unsynced connection (a
+        few tenths of a millisecond each), with a pause of :data:`RECLAIM_PAUSE_SECONDS`
+        between them in which appends take the write lock; then the write-ahead log is
+        copied into the file and emptied if no other connection is in the way
+        (:mod:`~watchkeeper.storage.spool_space`). For the process that flushes, after a
+        flush.
+        """
+        released = 0
+        while True:
+            with self._unsynced_lock:
+                try:
+                    connection = self._unsynced()
+                    space = file_space(connection)
+                    kept = FREE_BYTES_KEPT // space.page_size
+                    step = min(RECLAIM_STEP_PAGES, space.free_pages - kept)
+                    if step > 0 and space.incremental:
+                        release_pages(connection, step)
+                    else:  # nothing to give back, or a spool not converted (see spool_space)
+                        step = 0
+                except sqlite3.DatabaseError as error:
+                    raise StorageError(f"event spool {self.path}: {error} (in: VACUUM)") from error
+            if step <= 0:
+                break
+            released += step
+            time.sleep(RECLAIM_PAUSE_SECONDS)
+        if released:  # on a connection of its own: appends need not wait for the checkpoint
+            try:
+                with contextlib.closing(
+                    sqlite3.connect(self.path, timeout=0, isolation_level=None)
+                ) as checkpointer:
+                    truncate_log(checkpointer)
+            except sqlite3.Error as error:
+                logger.info("event spool %s: the log was not emptied: %s", self.path, error)
+        return released
+
     def exclusive(self) -> FileLock:
         """The inter-process lock under which one process at a time drains this spool."""
         return FileLock(self.path.with_name(self.path.name + ".lock"))
@@ -414,8 +507,12 @@ class Spool:
 
     def _initialise(self, owner: str) -> str:
         connection = self._connection
+        connection.execute("PRAGMA auto_vacuum=INCREMENTAL")  # takes effect in a new file only
         _enable_write_ahead_log(connection)
         connection.execute("PRAGMA synchronous=FULL")
+        connection.execute(f"PRAGMA journal_size_limit={LOG_BYTES_KEPT}")
+        folder = self.path.parent.resolve()
+        record = owner_record(owner, folder)
         connection.execute("BEGIN IMMEDIATE")
         try:
             for statement in _SCHEMA:
@@ -423,7 +520,7 @@ class Spool:
             for key, value in (
                 ("format", SPOOL_FORMAT),
                 ("spool_id", uuid.uuid4().hex),
-                ("owner", owner),
+                ("owner", record),
             ):
                 connection.execute(
                     "INSERT OR IGNORE INTO spool_identity (key, value) VALUES (?, ?)", (key, value)
@@ -434,6 +531,14 @@ class Spool:
                     "UPDATE spool_identity SET value = ? WHERE key = 'format'", (SPOOL_FORMAT,)
                 )
                 identity["format"] = SPOOL_FORMAT
+            if identity["owner"] != record and (
+                identity["owner"] == owner
+                or follows_a_copy(identity["owner"], owner, folder / self.path.name)
+            ):  # an absolute owner, from before owners were recorded relative
+                connection.execute(
+                    "UPDATE spool_identity SET value = ? WHERE key = 'owner'", (record,)
+                )
+                identity["owner"] = record
             connection.execute("COMMIT")
         except BaseException:
             if connection.in_transaction:
@@ -444,11 +549,13 @@ class Spool:
                 f"the event spool {self.path} has format {identity.get('format')!r}; "
                 f"this version of watchkeeper reads format {SPOOL_FORMAT!r}"
             )
-        if identity["owner"] != owner:
+        if identity["owner"] != record:
+            recorded = recorded_owner(identity["owner"], folder)
             raise StorageError(
-                f"the event spool {self.path} feeds the event store {identity['owner']!r}, "
+                f"the event spool {self.path} feeds the event store {recorded!r}, "
                 f"not {owner!r}: give each event store its own spool"
             )
+        convert_to_incremental(connection, max_live_bytes=CONVERT_LIVE_BYTES)
         return str(identity["spool_id"])
 
     def _appender(self) -> sqlite3.Connection:
@@ -456,6 +563,7 @@ class Spool:
         if self._append_connection is None:
             try:
                 self._append_connection = connect_for_writes(self.path, synchronous="FULL")
+                self._append_connection.execute(f"PRAGMA journal_size_limit={LOG_BYTES_KEPT}")
             except sqlite3.Error as error:
                 raise StorageError(f"cannot open the event spool {self.path}: {error}") from error
         return self._append_connection
@@ -479,15 +587,26 @@ class Spool:
                 arrow = reader.read_all()
             return SpoolEntry(entry_id, table, created_at, row_count, arrow=arrow)
         except (pa.ArrowInvalid, OSError, ValueError) as error:
-            raise StorageError(
-                f"event spool {self.path}: entry {entry_id} is corrupt and cannot be read: {error}"
-            ) from error
+            reason = f"entry {entry_id} is corrupt and cannot be read: {error}"
+            return SpoolEntry(entry_id, table, created_at, row_count, unreadable=reason)
 
 
 FORGET_CHUNK = 100
 """Entries deleted per transaction once committed to Delta (about 0.1 ms each)."""
 FORGET_PAUSE_SECONDS = 0.0002
 """The pause between two of a flush's deletions, in which waiting appends take the lock."""
+FREE_BYTES_KEPT = 8 * 1024 * 1024
+"""Free space a spool keeps after a flush, for the next appends; the rest is given back."""
+RECLAIM_STEP_PAGES = 64
+"""Pages given back per transaction (about 0.3 ms of write lock)."""
+RECLAIM_PAUSE_SECONDS = 0.001
+"""The pause between two steps of giving space back, in which appends take the lock."""
+LOG_BYTES_KEPT = 4 * 1024 * 1024
+"""``journal_size_limit``: the write-ahead log is cut back to this size when it restarts
+(a large transaction had grown it), about the size of SQLite's automatic checkpoints."""
+CONVERT_LIVE_BYTES = 64 * 1024 * 1024
+"""The most content a spool made without ``auto_vacuum`` may hold to be converted at open
+(a ``VACUUM``, under the write lock: tens of milliseconds per 10 MB)."""
 UNSYNCED_RETRY_SECONDS = 0.00005
 """How often an unsynced append (on an event loop) tries again while another process
 writes (each holds the lock for tens of microseconds)."""
@@ -518,19 +637,20 @@ def _enable_write_ahead_log(connection: sqlite3.Connection) -> None:
             time.sleep(0.005 * min(attempt + 1, 20))
 
 
-def _to_ipc(rows: pa.Table) -> memoryview:
+def ipc_payload(rows: pa.Table) -> memoryview:
+    """``rows`` as a spool payload: an Arrow IPC stream."""
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, rows.schema) as writer:
         writer.write_table(rows)
     return memoryview(sink.getvalue())
 
 
-def _to_microseconds(moment: datetime) -> int:
-    return (moment - _EPOCH) // timedelta(microseconds=1)
-
-
-def _from_microseconds(value: int) -> datetime:
-    return _EPOCH + timedelta(microseconds=value)
-
-
-__all__ = ["Spool", "SpoolBacklog", "SpoolEntry", "SpoolReceipt"]
+__all__ = [
+    "DeadLetter",
+    "SetAside",
+    "Spool",
+    "SpoolBacklog",
+    "SpoolEntry",
+    "SpoolReceipt",
+    "ipc_payload",
+]

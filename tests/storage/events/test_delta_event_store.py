@@ -343,3 +343,19 @@ def test_whole_outcome_reads_open_only_new_files_and_stay_right_after_compaction
     after = delta_store.read("outcomes")
     assert after.sort("event_id").equals(whole.sort("event_id"))
     assert len(kept) == len(delta_store.file_uris("outcomes"))
+
+
+def test_a_flush_gives_the_spools_space_back(
+    tmp_path: Path, clock: EventTimeClock, samples: Any
+) -> None:
+    spool = tmp_path / "spool"
+    with DeltaEventStore(str(tmp_path / "events"), spool, clock) as store:
+        store.automatic_flush = False
+        huge = "x" * 1_000_000  # a million-character field, as a careless client sends
+        for index in range(24):
+            rows = samples.predictions([f"huge-{index}-{huge}"])
+            store.append("predictions", rows)
+        assert spool.stat().st_size + Path(f"{spool}-wal").stat().st_size > 20_000_000
+        assert store.flush().rows == 24
+        files = [spool, Path(f"{spool}-wal")]
+        assert sum(path.stat().st_size for path in files if path.exists()) < 10_000_000

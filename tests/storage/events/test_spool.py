@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -14,13 +16,31 @@ import pytest
 
 from watchkeeper.errors import StorageError
 from watchkeeper.storage import spool as spool_module
-from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, _to_ipc
+from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, ipc_payload
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def rows(count: int) -> pa.Table:
     return pa.table({"event_id": [f"e{index}" for index in range(count)]})
+
+
+@contextlib.contextmanager
+def writes_in_pauses(path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[float]]:
+    """Make every pause of the spool's writes (its ``time.sleep``) take the write lock from
+    another connection, which must find it free: the pauses slept, in order."""
+    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
+    written_in_pauses: list[float] = []
+
+    def pause(seconds: float) -> None:  # the write lock must be free here: no waiting
+        other_writer.execute("BEGIN IMMEDIATE")
+        other_writer.execute("COMMIT")
+        written_in_pauses.append(seconds)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(spool_module.time, "sleep", pause)
+        yield written_in_pauses
+    other_writer.close()
 
 
 def test_entries_survive_reopening_in_id_order(tmp_path: Path) -> None:
@@ -68,7 +88,7 @@ def test_forget_through_only_touches_one_table(tmp_path: Path) -> None:
 
 def test_forgetting_more_than_one_chunk_forgets_exactly_up_to_the_id(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.db", owner="root")
-    payload = _to_ipc(rows(1))
+    payload = ipc_payload(rows(1))
     for entry_id in range(1, 2 * FORGET_CHUNK + 11):  # even ids: transactions
         table = "transactions" if entry_id % 2 == 0 else "outcomes"
         assert spool.append_payload(table, 1, payload, NOW).entry_id == entry_id
@@ -86,22 +106,13 @@ def test_forgetting_lets_other_writers_in_between_its_chunks(
 ) -> None:
     path = tmp_path / "spool.db"
     spool = Spool(path, owner="root")
-    payload = _to_ipc(rows(1))
+    payload = ipc_payload(rows(1))
     for _ in range(3 * FORGET_CHUNK + 1):
         spool.append_payload("outcomes", 1, payload, NOW)
-    other_writer = sqlite3.connect(path, timeout=0, isolation_level=None)
-    written_in_pauses = []
-
-    def pause(seconds: float) -> None:  # the write lock must be free here: no waiting
-        other_writer.execute("BEGIN IMMEDIATE")
-        other_writer.execute("COMMIT")
-        written_in_pauses.append(seconds)
-
-    monkeypatch.setattr(spool_module.time, "sleep", pause)
-    assert spool.forget_through("outcomes", 3 * FORGET_CHUNK + 1) == 3 * FORGET_CHUNK + 1
+    with writes_in_pauses(path, monkeypatch) as written_in_pauses:
+        assert spool.forget_through("outcomes", 3 * FORGET_CHUNK + 1) == 3 * FORGET_CHUNK + 1
     assert written_in_pauses == [FORGET_PAUSE_SECONDS] * 3
     assert spool.backlog().entries == 0
-    other_writer.close()
     spool.close()
 
 
@@ -122,7 +133,7 @@ def test_forgetting_does_not_rewrite_the_forgotten_entries_pages(tmp_path: Path)
 
 def test_unsynced_appends_take_ids_in_order_with_the_synced_ones(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool.db", owner="root")
-    payload = _to_ipc(rows(2))
+    payload = ipc_payload(rows(2))
     ids = [
         spool.append_payload("transactions", 2, payload, NOW, fsync=index % 2 == 0).entry_id
         for index in range(6)
@@ -185,8 +196,11 @@ def test_a_corrupt_entry_is_named(tmp_path: Path) -> None:
     spool.append("transactions", rows(1), NOW)
     with sqlite3.connect(tmp_path / "spool.db") as connection:
         connection.execute("UPDATE entries SET payload = x'00ff00ff'")
-    with pytest.raises(StorageError, match="entry 1 is corrupt"):
-        spool.take("transactions", 0, 100)
+    (entry,) = spool.take("transactions", 0, 100)  # read, and named unreadable
+    assert entry.unreadable is not None
+    assert entry.unreadable.startswith("entry 1 is corrupt")
+    with pytest.raises(ValueError, match="entry 1 is corrupt"):
+        _ = entry.rows
     spool.close()
 
 
@@ -200,7 +214,7 @@ def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
 OPEN_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from watchkeeper.storage.spool import FORGET_CHUNK, Spool, _to_ipc
+from watchkeeper.storage.spool import FORGET_CHUNK, Spool, ipc_payload
 start = float(sys.argv[2])
 while time.time() < start:
     pass
@@ -223,3 +237,72 @@ def test_processes_creating_one_spool_at_once_all_succeed(tmp_path: Path) -> Non
     for opener in openers:
         _, errors = opener.communicate(timeout=60)
         assert opener.returncode == 0, errors
+
+
+def spool_bytes(path: Path) -> int:
+    """The spool file and its write-ahead log, in bytes."""
+    log = path.with_name(path.name + "-wal")
+    return path.stat().st_size + (log.stat().st_size if log.exists() else 0)
+
+
+def test_flushed_entries_give_their_space_back(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    payload = b"x" * 4096
+    for _ in range(6000):  # 24 MB, as a few huge rows would make it
+        spool.append_payload("predictions", 1, payload, NOW, fsync=False)
+    assert spool.forget_through("predictions", 6000) == 6000
+    assert spool_bytes(path) > 20 * 1024 * 1024  # SQLite keeps the free pages
+    assert spool.reclaim_space() > 0
+    assert spool_bytes(path) < spool_module.FREE_BYTES_KEPT + 2 * 1024 * 1024
+    assert spool.reclaim_space() == 0  # what is kept stays for the next appends
+    spool.append_payload("predictions", 1, payload, NOW)
+    assert spool.backlog().entries == 1
+    spool.close()
+
+
+def test_giving_space_back_lets_other_writers_in_between_its_steps(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "spool.db"
+    spool = Spool(path, owner="root")
+    for _ in range(4000):
+        spool.append_payload("predictions", 1, b"x" * 4096, NOW, fsync=False)
+    spool.forget_through("predictions", 4000)
+    with writes_in_pauses(path, monkeypatch) as written_in_pauses:
+        released = spool.reclaim_space()
+    steps = -(-released // spool_module.RECLAIM_STEP_PAGES)
+    assert steps > 1
+    assert written_in_pauses == [spool_module.RECLAIM_PAUSE_SECONDS] * steps
+    spool.close()
+
+
+def test_a_spool_made_without_auto_vacuum_is_converted_when_opened(tmp_path: Path) -> None:
+    path = tmp_path / "spool.db"
+    Spool(path, owner="root").close()
+    with sqlite3.connect(path, isolation_level=None) as connection:  # as older spools were
+        connection.execute("PRAGMA auto_vacuum=NONE")
+        connection.execute("VACUUM")
+        assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 0
+    spool = Spool(path, owner="root")
+    spool.append("transactions", rows(1), NOW)
+    spool.close()
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("PRAGMA auto_vacuum").fetchone()[0] == 2  # INCREMENTAL
+
+
+def test_a_spool_too_full_to_convert_keeps_working_and_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "spool.db"
+    Spool(path, owner="root").close()
+    with sqlite3.connect(path, isolation_level=None) as connection:
+        connection.execute("PRAGMA auto_vacuum=NONE")
+        connection.execute("VACUUM")
+    monkeypatch.setattr(spool_module, "CONVERT_LIVE_BYTES", 0)  # as if it held a large backlog
+    spool = Spool(path, owner="root")
+    for _ in range(3000):
+        spool.append_payload("predictions", 1, b"x" * 4096, NOW, fsync=False)
+    spool.forget_through("predictions", 3000)
+    assert spool.reclaim_space() == 0  # nothing to give back without auto_vacuum
+    spool.close()

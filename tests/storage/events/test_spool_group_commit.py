@@ -14,7 +14,7 @@ import pytest
 
 from watchkeeper.errors import StorageError
 from watchkeeper.storage import spool as spool_module
-from watchkeeper.storage.spool import Spool, _PendingEntry, _to_ipc
+from watchkeeper.storage.spool import Spool, _PendingEntry, ipc_payload
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 THREADS = 12
@@ -100,7 +100,9 @@ def test_a_group_whose_commit_fails_stores_none_of_its_entries(
         # the group's inserts succeed, then a statement of the same transaction fails
         return original(connection, [*statements, ("INSERT INTO no_such_table VALUES (1)", ())])
 
-    group = [_PendingEntry("predictions", 1, 0, memoryview(_to_ipc(rows(label)))) for label in "ab"]
+    group = [
+        _PendingEntry("predictions", 1, 0, memoryview(ipc_payload(rows(label)))) for label in "ab"
+    ]
     with monkeypatch.context() as patch:  # two entries: one transaction, which fails
         patch.setattr(spool_module, "write_together", failing_last)
         spool._commit_group(group)
