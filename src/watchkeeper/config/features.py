@@ -89,7 +89,8 @@ class InputField(Section):
     min: float | None = None
     max: float | None = None
     allowed: list[str | int | bool] | None = None
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, exclude_if=lambda value: value is None)
+    """Left out of the dump when unset, so a spec's canonical JSON and hash stay as before."""
 
     @property
     def length_limit(self) -> int:

@@ -169,7 +169,8 @@ def create_app(
     @app.exception_handler(WatchkeeperError)
     async def refused_input(request: Request, error: WatchkeeperError) -> Response:
         refusal = refusal_for(error, request.url.path)
-        refusals.record(request.url.path, refusal, getattr(request.state, "payload", None))
+        payload = getattr(request.state, "payload", None) or getattr(error, "payload", None)
+        refusals.record(request.url.path, refusal, payload)
         headers = CLOSE_HEADERS if refusal.status == REQUEST_TIMEOUT else None
         return _error(refusal.status, refusal.field, refusal.reason, headers)
 

@@ -36,13 +36,15 @@ from watchkeeper.quoting import quoted
 
 
 class BadRequestError(WatchkeeperError):
-    """A request the service refuses: ``status`` (4xx), the ``field`` at fault, the reason."""
+    """A request the service refuses: ``status`` (4xx), the ``field`` at fault, the reason;
+    ``payload``: the body as parsed, when it was (to log the refused event)."""
 
-    def __init__(self, field: str, reason: str, status: int = 400) -> None:
+    def __init__(self, field: str, reason: str, status: int = 400, payload: Any = None) -> None:
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
         self.status = status
+        self.payload = payload
 
 
 _LONG_DIGITS = re.compile(rb"[0-9]{19}")
@@ -123,7 +125,7 @@ def parse_json(body: bytes, *, max_bytes: int) -> Any:
             pass
         else:
             if b"\\u" in body:  # orjson refuses lone surrogates, not an escaped NUL
-                check_text(value)
+                _check_parsed_text(value)
             return value
     if not body.strip():
         raise BadRequestError("body", "empty; expected a JSON object")
@@ -133,8 +135,16 @@ def parse_json(body: bytes, *, max_bytes: int) -> Any:
         raise
     except (ValueError, RecursionError) as error:
         raise BadRequestError("body", f"malformed JSON ({error})") from None
-    check_text(value)
+    _check_parsed_text(value)
     return value
+
+
+def _check_parsed_text(value: Any) -> None:
+    try:
+        check_text(value)
+    except BadRequestError as error:
+        error.payload = value
+        raise
 
 
 def check_text(value: Any, field: str = "") -> None:

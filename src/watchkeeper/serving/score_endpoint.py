@@ -103,6 +103,8 @@ class ScoreEndpoint:
                 event, model_version=pinned, raw_input=_text(body)
             )
         except WatchkeeperError as error:
+            if payload is None:
+                payload = getattr(error, "payload", None)
             refusal = refusal_for(error, SCORE_ROUTE)
             self.refusals.record(SCORE_ROUTE, refusal, payload)
             return refusal.status, error_body(refusal.field, refusal.reason)
