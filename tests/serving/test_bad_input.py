@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,14 @@ from watchkeeper.workspace import Workspace
 
 def raw(service: Service, content: bytes, path: str = "/v1/score") -> Any:
     return service.client.post(path, content=content, headers={"content-type": "application/json"})
+
+
+def edited_workspace(folder: Path, edit: Callable[[str], str]) -> Path:
+    """A new workspace in ``folder`` whose file is the example's, edited."""
+    root = Workspace.create(folder)
+    config = root / "watchkeeper.yaml"
+    config.write_text(edit(config.read_text()))
+    return root
 
 
 def assert_nothing_written(service: Service) -> None:
@@ -137,10 +146,9 @@ def test_an_unknown_model_version_is_refused(service: Service) -> None:
 def test_configured_strictness_rejects_unknown_fields_and_protects_reads(
     tmp_path: Path, trained: TrainedModels
 ) -> None:
-    root = Workspace.create(tmp_path / "strict")
-    config = root / "watchkeeper.yaml"
-    config.write_text(
-        config.read_text() + "\nserving:\n  protect_reads: true\n  unknown_fields: reject\n"
+    root = edited_workspace(
+        tmp_path / "strict",
+        lambda text: text + "\nserving:\n  protect_reads: true\n  unknown_fields: reject\n",
     )
     with Workspace.open(root) as workspace:
         version = register(workspace, trained, trained.good, threshold=0.5)
@@ -271,12 +279,11 @@ def test_an_overlong_string_is_refused_and_never_echoed_whole(service: Service) 
 def test_a_string_input_takes_its_length_limit_from_the_schema(
     tmp_path: Path, trained: TrainedModels
 ) -> None:
-    root = Workspace.create(tmp_path / "short")
-    config = root / "watchkeeper.yaml"
-    config.write_text(
-        config.read_text().replace(
+    root = edited_workspace(
+        tmp_path / "short",
+        lambda text: text.replace(
             "device_id: {type: string}", "device_id: {type: string, max_length: 4}"
-        )
+        ),
     )
     with Workspace.open(root) as workspace:
         # the model's spec, fitted from this workspace's schema, carries the limit

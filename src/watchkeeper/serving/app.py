@@ -65,6 +65,7 @@ from watchkeeper.serving.request_body import (
     as_list,
     as_object,
     check_content_type,
+    field_name,
     model_version_parameter,
     parse_json,
     unknown_fields,
@@ -192,7 +193,9 @@ def create_app(
             service.metrics.unknown_fields.inc(len(extra))
             if serving.unknown_fields == "reject":
                 raise BadRequestError(
-                    f"{where}{extra[0]}", "unknown field (the schema does not declare it)", 422
+                    f"{where}{field_name(extra[0])}",
+                    "unknown field (the schema does not declare it)",
+                    422,
                 )
 
     def admin(request: Request) -> None:

@@ -165,7 +165,7 @@ def check_text(value: Any, field: str = "") -> None:
             raise BadRequestError(field or "body", f"not valid text: {problem}", 422)
     elif isinstance(value, dict):
         for key, item in value.items():
-            name = f"{field}.{printable(key)}" if field else printable(key)
+            name = f"{field}.{field_name(key)}" if field else field_name(key)
             if _text_problem(key) is not None:
                 raise BadRequestError(
                     name, f"not valid text: {_text_problem(key)} (a field name)", 422
@@ -186,6 +186,15 @@ def _text_problem(text: str) -> str | None:
     except UnicodeEncodeError as error:
         return f"a lone surrogate {printable(text[error.start])} cannot be encoded as UTF-8"
     return None
+
+
+def field_name(key: str) -> str:
+    """A body's key as an error names it: printable, and at most its first 64 characters.
+
+    >>> field_name("k" * 100)[-8:]
+    'kkkkk...'
+    """
+    return printable(key if len(key) <= 64 else key[:64] + "...")
 
 
 def printable(text: str) -> str:
@@ -264,6 +273,7 @@ __all__ = [
     "check_content_type",
     "check_declared_length",
     "check_text",
+    "field_name",
     "model_version_parameter",
     "parse_json",
     "printable",
