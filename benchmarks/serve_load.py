@@ -97,10 +97,19 @@ def free_port() -> int:
         return port
 
 
-def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> Path:
+SYNTHETIC_TIMES = "\nserving:\n  event_time:\n    max_age: 10000w\n    max_future: 10000w\n"
+"""The load's events lie a second apart from a fixed day on (:func:`card_event`), not around
+the server's wall clock: its plausible range of event times is opened wide for them."""
+
+
+def build_workspace(
+    folder: Path, trees: int, online_state: str = "memory", *, synthetic_times: bool = True
+) -> Path:
     """A workspace with one LightGBM champion trained on synthetic events.
 
     Several workers need a shared online state: ``lmdb``, ``sqlite`` or ``redis``.
+    ``synthetic_times``: accept the load's event times (:data:`SYNTHETIC_TIMES`; an earlier
+    version without the setting must not see it).
     """
     import numpy as np
 
@@ -119,7 +128,8 @@ def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> P
 
         redis.Redis.from_url(REDIS_URL).flushdb()  # no state left from an earlier run
         state_config += f"\n    url: {REDIS_URL}"
-    config.write_text(config.read_text().replace("type: memory", state_config, 1))
+    text = config.read_text().replace("type: memory", state_config, 1)
+    config.write_text(text + SYNTHETIC_TIMES if synthetic_times else text)
     with Workspace.open(root) as workspace:
         frame = synthetic_events(20_000, seed=3)
         fitted = fit(FeatureSpec.from_workspace_config(workspace.config), frame)
@@ -142,7 +152,9 @@ def build_workspace(folder: Path, trees: int, online_state: str = "memory") -> P
 def baseline_workspace(folder: Path, trees: int, workers: int) -> Path:
     """A workspace of its own for the earlier version, without a spool file yet: an earlier
     version may not read the spool format this one writes."""
-    root = build_workspace(folder, trees, "memory" if workers == 1 else "sqlite")
+    root = build_workspace(
+        folder, trees, "memory" if workers == 1 else "sqlite", synthetic_times=False
+    )
     for spool in (root / ".watchkeeper").glob("events.spool*"):
         spool.unlink()
     return root

@@ -28,6 +28,8 @@ from watchkeeper.workspace import Workspace
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 TOKEN = "test-admin-token"
+LIVE_EVENTS_AHEAD = "\nserving:\n  event_time:\n    max_future: 1h\n"
+"""The served workspace's setting: its live events may lie up to an hour ahead of its clock."""
 
 
 def synthetic_events(rows: int, seed: int, start: datetime = START) -> pl.DataFrame:
@@ -90,11 +92,14 @@ def register(
     return loaded.version
 
 
-def live_event(index: int, **changes: Any) -> dict[str, Any]:
-    """A live event a day after the training week; 200 cards, 40 merchants."""
+def live_event(index: int, *, after: datetime | None = None, **changes: Any) -> dict[str, Any]:
+    """A live event ``index`` seconds ``after`` a moment (default: a day after the training
+    week, the served workspace's clock); 200 cards, 40 merchants. A service on the wall clock
+    takes events ``after=datetime.now(UTC)``: older ones lie outside its plausible range."""
+    moment = after if after is not None else START + timedelta(days=8)
     event: dict[str, Any] = {
         "event_id": f"live-{index}",
-        "ts": (START + timedelta(days=8, seconds=index)).isoformat(),
+        "ts": (moment + timedelta(seconds=index)).isoformat(),
         "card_id": f"c{index % 200}",
         "merchant_id": f"m{index % 40}",
         "merchant_category": "grocery",
@@ -128,7 +133,11 @@ def open_service(tmp_path: Path, trained: TrainedModels, **app_options: Any) -> 
     """A workspace with three registered models (the first champion) served by an app made
     with ``app_options`` (:func:`create_app`'s)."""
     clock = EventTimeClock(START + timedelta(days=8))
-    workspace = Workspace.open(Workspace.create(tmp_path / "ws"), clock=clock)
+    root = Workspace.create(tmp_path / "ws")
+    config = root / "watchkeeper.yaml"
+    # live_event(index) lies index seconds after the fixed clock, and tests send up to 1500
+    config.write_text(config.read_text() + LIVE_EVENTS_AHEAD)
+    workspace = Workspace.open(root, clock=clock)
     champion = register(workspace, trained, trained.good, threshold=0.5)
     good = register(workspace, trained, trained.good, threshold=0.5)
     bad = register(workspace, trained, trained.bad, threshold=0.5, holdout_flag_rate=0.03)

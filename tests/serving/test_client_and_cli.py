@@ -23,7 +23,7 @@ def test_the_client_scores_records_outcomes_and_controls_the_rollout(service: Se
         outcome = {
             "event_id": "live-1",
             "outcome": "chargeback",
-            "outcome_ts": "2026-07-01T00:00:00Z",
+            "outcome_ts": "2026-06-09T00:00:00Z",
         }
         assert client.record_outcomes([outcome]) == 1
         assert client.start_rollout(service.good)["state"] == "canary"

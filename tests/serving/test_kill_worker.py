@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -57,7 +58,8 @@ def test_acknowledged_scores_survive_kill_9_of_the_worker(
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5.0) as client:
             index = 0
             while not stop.is_set():
-                event = live_event(index)
+                # at the server's wall clock's now: its plausible range of event times
+                event = live_event(index, after=datetime.now(UTC) - timedelta(seconds=index))
                 index += 1
                 try:
                     answer = client.post("/v1/score", json=event)

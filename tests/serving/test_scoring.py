@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import polars as pl
@@ -60,7 +61,7 @@ def test_outcomes_are_idempotent_by_event_id(service: Service) -> None:
     outcome = {
         "event_id": "live-1",
         "outcome": "chargeback",
-        "outcome_ts": "2026-07-01T00:00:00Z",
+        "outcome_ts": "2026-06-09T00:00:00Z",
         "amount": 12.5,
     }
     for _ in range(2):
@@ -86,12 +87,13 @@ def test_a_file_online_state_outlives_the_app_and_is_shared(
     root = Workspace.create(tmp_path / f"{state_type}-state")
     config = root / "watchkeeper.yaml"
     config.write_text(config.read_text().replace("type: memory", f"type: {state_type}", 1))
+    now = datetime.now(UTC)  # the apps' clock is the wall clock
     with Workspace.open(root) as workspace:
         version = register(workspace, trained, trained.good, threshold=0.5)
         ModelRegistry.for_workspace(workspace).set_status(version, CHAMPION, reason="first")
         for index in range(2):
             with TestClient(create_app(workspace, admin_token=TOKEN)) as client:
-                event = live_event(index, card_id="same-card")
+                event = live_event(index, after=now, card_id="same-card")
                 assert client.post("/v1/score", json=event).status_code == 200
         # two apps open at once, as two workers: each sees what the other folded
         with (
@@ -99,7 +101,7 @@ def test_a_file_online_state_outlives_the_app_and_is_shared(
             TestClient(create_app(workspace, admin_token=TOKEN)) as second,
         ):
             for index, client in zip(range(2, 6), [first, second, first, second], strict=True):
-                event = live_event(index, card_id="same-card")
+                event = live_event(index, after=now, card_id="same-card")
                 assert client.post("/v1/score", json=event).status_code == 200
         workspace.events.flush()
         logged = workspace.events.read("predictions").sort("ts")

@@ -70,14 +70,32 @@ _INPUT_TYPES: dict[str, frozenset[str]] = {
 """Which input field types each operation reads."""
 
 
+DEFAULT_MAX_LENGTH = 256
+"""How many characters a string or category input may hold unless its ``max_length`` says."""
+
+
 class InputField(Section):
-    """One raw input field with its type and constraints, checked at the edge."""
+    """One raw input field with its type and constraints, checked at the edge.
+
+    ``max_length`` (string and category inputs): the most characters a value may hold
+    (default :data:`DEFAULT_MAX_LENGTH`); a longer one is refused, never stored.
+
+    >>> InputField(type="string").length_limit, InputField(type="string", max_length=8).length_limit
+    (256, 8)
+    """
 
     type: FieldType
     required: bool = False
     min: float | None = None
     max: float | None = None
     allowed: list[str | int | bool] | None = None
+    max_length: int | None = Field(default=None, ge=1, exclude_if=lambda value: value is None)
+    """Left out of the dump when unset, so a spec's canonical JSON and hash stay as before."""
+
+    @property
+    def length_limit(self) -> int:
+        """The most characters a string value of this input may hold."""
+        return self.max_length if self.max_length is not None else DEFAULT_MAX_LENGTH
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> Self:
@@ -214,6 +232,7 @@ class FeaturesConfig(Section):
 
 
 __all__ = [
+    "DEFAULT_MAX_LENGTH",
     "STATELESS_OPERATIONS",
     "WINDOWED_OPERATIONS",
     "FeaturesConfig",

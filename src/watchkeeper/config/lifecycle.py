@@ -257,8 +257,36 @@ class RolloutConfig(Section):
     guards: RolloutGuards = Field(default_factory=RolloutGuards)
 
 
+class EventTimeRange(Section):
+    """How far from the service's clock a live event's time (``keys.event_time``) and an
+    outcome's ``outcome_ts`` may lie; a time outside is refused (422) naming the field.
+
+    ``max_age``: the oldest accepted, behind the clock; unset, the longest of
+    ``label.maturity_horizon`` and ``training.window`` plus ``margin`` (120 days with the
+    defaults): an older event can no longer count in any window monitoring, labels or
+    retraining look at. ``max_future``: the furthest ahead of the clock (clocks of clients
+    drift). Bulk loads of historical files do not pass here, only the service's endpoints.
+    """
+
+    max_age: Duration | None = None
+    margin: Duration = timedelta(days=30)
+    max_future: Duration = timedelta(minutes=5)
+
+    @model_validator(mode="after")
+    def _non_negative(self) -> Self:
+        for name in ("max_age", "margin", "max_future"):
+            value = getattr(self, name)
+            if value is not None and value < timedelta(0):
+                raise ValueError(f"{name} must not be negative, e.g. 5m")
+        return self
+
+
 class ServingConfig(Section):
-    """The scoring service."""
+    """The scoring service.
+
+    ``body_timeout``: how long a request's body may take to arrive once its headers have;
+    a slower client is answered 408 and its connection closed.
+    """
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
@@ -271,11 +299,19 @@ class ServingConfig(Section):
     champion's code and environment (package, Python and platform versions)."""
     unknown_fields: Literal["ignore", "reject"] = "ignore"
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    body_timeout: Duration = timedelta(seconds=5)
+    event_time: EventTimeRange = Field(default_factory=EventTimeRange)
     fsync_predictions: bool = False
     """Whether each commit of the prediction log waits for the disk. Off: a logged prediction
     survives the crash of any process (``kill -9``) but may be lost with the last few
     milliseconds of them in a power cut or machine crash; on: it survives those too, and
     every group of requests waits for an fsync (0.2-2 ms on a typical disk)."""
+
+    @model_validator(mode="after")
+    def _body_timeout_positive(self) -> Self:
+        if self.body_timeout <= timedelta(0):
+            raise ValueError("body_timeout must be positive, e.g. 5s")
+        return self
 
 
 __all__ = [
@@ -284,6 +320,7 @@ __all__ = [
     "BusinessValueConfig",
     "ChannelConfig",
     "DriftThresholds",
+    "EventTimeRange",
     "MonitoringConfig",
     "Persistence",
     "RetrainTriggers",

@@ -56,10 +56,25 @@ class KeysConfig(Section):
 
 
 class LabelConfig(Section):
-    """How outcomes become labels: which outcome is positive, and when silence means negative."""
+    """How outcomes become labels: which outcome is positive, and when silence means negative.
+
+    ``negative_outcomes``: the other outcome values the service accepts; the latest outcome
+    of an event wins, so one of them clears an earlier positive (a chargeback reversed).
+    Any other value is refused (422), as it could never become a label.
+
+    >>> LabelConfig().outcome_values
+    ('chargeback', 'reversal')
+    """
 
     positive_outcome: str = "chargeback"
     maturity_horizon: Duration = timedelta(days=60)
+    negative_outcomes: list[str] = Field(default_factory=lambda: ["reversal"])
+
+    @property
+    def outcome_values(self) -> tuple[str, ...]:
+        """Every outcome value ``/v1/outcomes`` accepts: the positive one first."""
+        others = [value for value in self.negative_outcomes if value != self.positive_outcome]
+        return (self.positive_outcome, *others)
 
     @model_validator(mode="after")
     def _horizon_positive(self) -> Self:

@@ -36,6 +36,7 @@ import polars as pl
 
 from watchkeeper.errors import InvalidInputError, SchemaError
 from watchkeeper.features.schema_validation import parse_timestamp
+from watchkeeper.quoting import QUOTE_LIMIT
 
 if TYPE_CHECKING:
     from watchkeeper.config import InputField
@@ -230,7 +231,8 @@ def _reason(name: str, field: InputField, required: bool, parse_problem: pl.Expr
             (
                 column.is_not_null() & ~column.is_in(allowed.implode()),
                 pl.format(
-                    f"not among the allowed values {choices} (got '{{}}')", column.cast(pl.String)
+                    f"not among the allowed values {choices} (got '{{}}')",
+                    column.cast(pl.String).str.slice(0, QUOTE_LIMIT),  # a prefix of a long value
                 ),
             )
         )

@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import InvalidInputError
+from watchkeeper.quoting import quoted
 
 if TYPE_CHECKING:
     from watchkeeper.config import InputField
@@ -72,19 +73,21 @@ def validate_value(name: str, field: InputField, value: Any) -> Any:
             raise InvalidInputError(name, "required but missing")
         return None
     normalised = _normalise(name, field.type, value)
+    if isinstance(normalised, str):
+        check_length(name, normalised, field.length_limit)
     if field.type in ("float", "int"):
         if field.min is not None and normalised < field.min:
             raise InvalidInputError(
-                name, f"below the minimum {_plain(field.min)} (got {normalised!r})"
+                name, f"below the minimum {_plain(field.min)} (got {quoted(normalised)})"
             )
         if field.max is not None and normalised > field.max:
             raise InvalidInputError(
-                name, f"above the maximum {_plain(field.max)} (got {normalised!r})"
+                name, f"above the maximum {_plain(field.max)} (got {quoted(normalised)})"
             )
     if field.allowed is not None and normalised not in field.allowed:
         choices = ", ".join(str(choice) for choice in field.allowed)
         raise InvalidInputError(
-            name, f"not among the allowed values {choices} (got {normalised!r})"
+            name, f"not among the allowed values {choices} (got {quoted(normalised)})"
         )
     return normalised
 
@@ -92,24 +95,36 @@ def validate_value(name: str, field: InputField, value: Any) -> Any:
 def _normalise(name: str, kind: str, value: Any) -> Any:
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise InvalidInputError(name, f"expected a number (got {_shown(value)})")
+            raise InvalidInputError(name, f"expected a number (got {quoted(value)})")
         number = float(value)
         if not math.isfinite(number):
-            raise InvalidInputError(name, f"not a finite number (got {number!r})")
+            raise InvalidInputError(name, f"not a finite number (got {quoted(number)})")
         return number
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise InvalidInputError(name, f"expected an integer (got {_shown(value)})")
+            raise InvalidInputError(name, f"expected an integer (got {quoted(value)})")
         return int(value)
     if kind in ("string", "category"):
         if not isinstance(value, str):
-            raise InvalidInputError(name, f"expected a string (got {_shown(value)})")
-        return value
+            raise InvalidInputError(name, f"expected a string (got {quoted(value)})")
+        return value  # its length is checked by validate_value, against the field's limit
     if kind == "bool":
         if not isinstance(value, bool):
-            raise InvalidInputError(name, f"expected true or false (got {_shown(value)})")
+            raise InvalidInputError(name, f"expected true or false (got {quoted(value)})")
         return value
     return parse_timestamp(name, value)
+
+
+def check_length(name: str, value: str, limit: int) -> None:
+    """Refuse a string of more than ``limit`` characters, quoting only its beginning.
+
+    >>> check_length("card_id", "c" * 300, 256)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.InvalidInputError: card_id: longer than 256 characters (got 'cccc...
+    """
+    if len(value) > limit:
+        raise InvalidInputError(name, f"longer than {limit} characters (got {quoted(value)})")
 
 
 def parse_timestamp(name: str, value: Any) -> datetime:
@@ -130,16 +145,18 @@ def parse_timestamp(name: str, value: Any) -> datetime:
         try:
             value = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise InvalidInputError(name, f"not an ISO-8601 timestamp (got {value!r})") from None
+            raise InvalidInputError(
+                name, f"not an ISO-8601 timestamp (got {quoted(value)})"
+            ) from None
     if not isinstance(value, datetime):
-        raise InvalidInputError(name, f"expected a timestamp (got {_shown(value)})")
+        raise InvalidInputError(name, f"expected a timestamp (got {quoted(value)})")
     if value.tzinfo is None:
         return value.replace(tzinfo=UTC)
     try:
         return value.astimezone(UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01 is before year 1 in UTC
         raise InvalidInputError(
-            name, f"out of the representable range (got {_shown(value)})"
+            name, f"out of the representable range (got {quoted(value)})"
         ) from None
 
 
@@ -153,13 +170,14 @@ def timestamp_microseconds(value: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def _shown(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 
 
-__all__ = ["parse_timestamp", "timestamp_microseconds", "validate_event", "validate_value"]
+__all__ = [
+    "check_length",
+    "parse_timestamp",
+    "timestamp_microseconds",
+    "validate_event",
+    "validate_value",
+]

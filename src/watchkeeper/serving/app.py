@@ -7,6 +7,13 @@ the answer), ``POST /v1/outcomes``, ``GET /v1/models``, ``GET /v1/rollout``, ``G
 ``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input is
 a 4xx naming the field, never a 5xx, and leaves the state and the event store untouched.
 
+Every body is read by one bounded reader (:mod:`watchkeeper.serving.body_reader`): at most
+``serving.max_body_bytes`` (413), within ``serving.body_timeout`` (408, and the connection
+closed). A body declared as anything but JSON is refused (415; no ``Content-Type`` is read as
+JSON). Text that cannot be stored (lone surrogates, NUL) is refused naming its field, strings
+longer than their input's ``max_length`` too, and event and outcome times outside
+``serving.event_time`` around the service's clock (:mod:`watchkeeper.serving.event_time_range`).
+
 >>> import tempfile
 >>> from pathlib import Path
 >>> from fastapi.testclient import TestClient
@@ -23,6 +30,7 @@ a 4xx naming the field, never a 5xx, and leaves the state and the event store un
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
@@ -40,23 +48,26 @@ from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.rollout.controller import RolloutStatus
 from watchkeeper.serving.admin_token import READ_TOKEN_VARIABLE, TOKEN_VARIABLE, AdminToken
 from watchkeeper.serving.background_flush import BackgroundFlush
+from watchkeeper.serving.body_reader import CLOSE_HEADERS, REQUEST_TIMEOUT, read_body
 from watchkeeper.serving.dashboard_route import dashboard_router
 from watchkeeper.serving.openapi_schema import (
     MODEL_VERSION_PARAMETER,
-    OUTCOMES_SCHEMA,
     ROLLOUT_START_SCHEMA,
     batch_schema,
     error_responses,
     event_schema,
+    outcomes_schema,
     request_body,
 )
-from watchkeeper.serving.outcomes import outcome_rows
+from watchkeeper.serving.outcomes import OutcomeRules, outcome_rows
 from watchkeeper.serving.refusals import RefusalLog, redact_paths, refusal_for
 from watchkeeper.serving.request_body import (
     BadRequestError,
     as_list,
     as_object,
-    check_declared_length,
+    check_content_type,
+    field_name,
+    model_version_parameter,
     parse_json,
     unknown_fields,
 )
@@ -72,7 +83,16 @@ READS_DISABLED = (
     f"reads are protected (serving.protect_reads) and no token is set: set "
     f"{READ_TOKEN_VARIABLE} or {TOKEN_VARIABLE} on the server"
 )
-FIXED_FIELDS = ("body", "events", "outcomes", "model_version", "version", "outcome", "outcome_ts")
+FIXED_FIELDS = (
+    "body",
+    "content-type",
+    "events",
+    "outcomes",
+    "model_version",
+    "version",
+    "outcome",
+    "outcome_ts",
+)
 """Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
 
 
@@ -136,13 +156,20 @@ def create_app(
     app.state.service = service
     event = event_schema(workspace.config.features.inputs)
     score_body = {"requestBody": request_body(event), "parameters": [MODEL_VERSION_PARAMETER]}
-    batch_body = {"requestBody": request_body(batch_schema(event, MAX_BATCH_EVENTS))}
-    outcomes_body = {"requestBody": request_body(OUTCOMES_SCHEMA)}
+    batch_body = {
+        "requestBody": request_body(batch_schema(event, MAX_BATCH_EVENTS)),
+        "parameters": [MODEL_VERSION_PARAMETER],
+    }
+    outcomes_body = {
+        "requestBody": request_body(outcomes_schema(workspace.config.label.outcome_values))
+    }
     start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
-    input_errors = error_responses(400, 413, 422)
-    scoring_errors = error_responses(400, 413, 422, 503)
+    body_errors = (400, 408, 413, 415, 422)
+    input_errors = error_responses(*body_errors)
+    scoring_errors = error_responses(*body_errors, 503)
     read_errors = error_responses(401, 403)
-    admin_errors = error_responses(400, 401, 403, 404, 409, 413, 422)
+    admin_errors = error_responses(*body_errors, 401, 403, 404, 409)
+    body_timeout = serving.body_timeout.total_seconds()
 
     series = RequestSeries(service.metrics)
     app.add_middleware(RequestMetricsMiddleware, series=series)
@@ -155,12 +182,20 @@ def create_app(
     @app.exception_handler(WatchkeeperError)
     async def refused_input(request: Request, error: WatchkeeperError) -> Response:
         refusal = refusal_for(error, request.url.path)
-        refusals.record(request.url.path, refusal, getattr(request.state, "payload", None))
-        return _error(refusal.status, refusal.field, refusal.reason)
+        payload = getattr(request.state, "payload", None) or getattr(error, "payload", None)
+        refusals.record(request.url.path, refusal, payload)
+        headers = CLOSE_HEADERS if refusal.status == REQUEST_TIMEOUT else None
+        return _error(refusal.status, refusal.field, refusal.reason, headers)
 
     async def body(request: Request) -> Any:
-        check_declared_length(request.headers.get("content-length"), serving.max_body_bytes)
-        payload = parse_json(await request.body(), max_bytes=serving.max_body_bytes)
+        check_content_type(request.headers.get("content-type"))
+        raw = await read_body(
+            request.scope["headers"],
+            request.receive,
+            max_bytes=serving.max_body_bytes,
+            timeout=body_timeout,
+        )
+        payload = parse_json(raw, max_bytes=serving.max_body_bytes)
         request.state.payload = payload  # names the refused event in the rejections table
         return payload
 
@@ -170,7 +205,9 @@ def create_app(
             service.metrics.unknown_fields.inc(len(extra))
             if serving.unknown_fields == "reject":
                 raise BadRequestError(
-                    f"{where}{extra[0]}", "unknown field (the schema does not declare it)", 422
+                    f"{where}{field_name(extra[0])}",
+                    "unknown field (the schema does not declare it)",
+                    422,
                 )
 
     def admin(request: Request) -> None:
@@ -196,9 +233,11 @@ def create_app(
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return _error(error.status, error.field, error.reason, headers)
 
+    outcome_rules = OutcomeRules(workspace.config.label.outcome_values, service.time_range)
     score_endpoint = ScoreEndpoint(
         service,
         max_body_bytes=serving.max_body_bytes,
+        body_timeout=body_timeout,
         refusals=refusals,
         series=series,
         check_event=check_event,
@@ -212,29 +251,45 @@ def create_app(
         ``model_version`` (query) pins the deciding model to the champion or the challenger.
         """
         status, content = await score_endpoint.respond(request.scope, request.receive)
-        return Response(content, status_code=status, media_type="application/json")
+        headers = CLOSE_HEADERS if status == REQUEST_TIMEOUT else None
+        return Response(content, status_code=status, media_type="application/json", headers=headers)
 
     @app.post("/v1/score/batch", openapi_extra=batch_body, responses=scoring_errors)
     async def score_batch(request: Request) -> dict[str, Any]:
-        """Score ``{"events": [...]}`` in order; one bad event rejects the batch, named by position."""
+        """Score ``{"events": [...]}`` in order; one bad event rejects the batch, named by position.
+
+        ``model_version`` (query, or a field of the body) pins the deciding model of every
+        event to the champion or the challenger, as for ``/v1/score``.
+        """
         payload = as_object(await body(request))
         events = as_list(payload.get("events"), "events", max_items=MAX_BATCH_EVENTS)
         for position, event in enumerate(events):
             check_event(as_object(event, f"events[{position}]"), f"events[{position}].")
-        results = await run_in_threadpool(service.scorer().score_many, events)
+        pinned = _batch_model_version(request.query_params.get("model_version"), payload)
+        scorer = service.scorer()
+        results = await run_in_threadpool(
+            functools.partial(scorer.score_many, events, model_version=pinned)
+        )
         for result in results:
             service.metrics.observe(result)
         return {"results": [result.to_dict() for result in results]}
 
     @app.post("/v1/outcomes", openapi_extra=outcomes_body, responses=input_errors)
     async def outcomes(request: Request) -> dict[str, Any]:
-        """Record outcomes (``{"outcomes": [...]}`` or one object); idempotent by event id."""
+        """Record outcomes (``{"outcomes": [...]}`` or one object); idempotent by event id.
+
+        See :mod:`watchkeeper.serving.outcomes` for what is accepted (values, times, and
+        outcomes of events the service has not scored).
+        """
         payload = as_object(await body(request))
         items = payload.get("outcomes", [payload])
         rows = outcome_rows(
-            as_list(items, "outcomes", max_items=MAX_BATCH_EVENTS), received_at=service.clock.now()
+            as_list(items, "outcomes", max_items=MAX_BATCH_EVENTS),
+            received_at=service.clock.now(),
+            rules=outcome_rules,
         )
         receipt = await run_in_threadpool(workspace.events.append, "outcomes", rows)
+        service.metrics.count_outcomes(rows.column("outcome").to_pylist())
         return {"accepted": receipt.row_count}
 
     @app.get("/v1/models", responses=read_errors)
@@ -392,6 +447,21 @@ class _ServingApp(FastAPI):
             await endpoint(scope, receive, send)
             return
         await super().__call__(scope, receive, send)
+
+
+def _batch_model_version(query: str | None, payload: dict[str, Any]) -> int | None:
+    """The version a batch pins: the ``model_version`` query parameter or body field (both
+    given, they must agree); None: the router decides."""
+    pinned = model_version_parameter(query)
+    if "model_version" in payload:
+        value = payload["model_version"]
+        in_body = model_version_parameter(None if value is None else str(value))
+        if pinned is not None and in_body is not None and pinned != in_body:
+            raise BadRequestError(
+                "model_version", f"the query names {pinned} and the body {in_body}", 422
+            )
+        pinned = pinned if in_body is None else in_body
+    return pinned
 
 
 class _RefusedError(Exception):

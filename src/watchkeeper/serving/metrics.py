@@ -128,6 +128,12 @@ class ServingMetrics:
             "their reason (watchkeeper dead-letters lists them; read at each scrape)",
             registry=self.registry,
         )
+        self.outcomes = Counter(
+            "watchkeeper_outcomes_received",
+            "Outcomes accepted by /v1/outcomes, by value (one of the label's values)",
+            ["outcome"],
+            registry=self.registry,
+        )
         self._series: dict[tuple[int, str], _ScoreSeries] = {}
 
     def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
@@ -169,6 +175,11 @@ class ServingMetrics:
     def reject(self, field: str) -> None:
         """Count one rejected event (or request) and the field at fault."""
         self.rejected.labels(field).inc()
+
+    def count_outcomes(self, values: list[str]) -> None:
+        """Count accepted outcomes by value (already checked against the label's values)."""
+        for value in values:
+            self.outcomes.labels(value).inc()
 
     def set_rollout(self, state: str, aliases: dict[str, int], canary_share: float) -> None:
         """Publish the rollout state, the aliases' versions and the canary share."""

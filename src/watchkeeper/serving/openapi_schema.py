@@ -3,7 +3,7 @@
 The OpenAPI description then documents exactly the fields ``/v1/score`` validates, and a
 fuzzer (schemathesis) generates events from it.
 
->>> from watchkeeper.config.features import InputField
+>>> from watchkeeper.config.features import DEFAULT_MAX_LENGTH, InputField
 >>> schema = event_schema({"ts": InputField(type="timestamp", required=True),
 ...                        "amount": InputField(type="float", min=0)})
 >>> schema["required"], schema["properties"]["amount"]
@@ -12,10 +12,10 @@ fuzzer (schemathesis) generates events from it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from watchkeeper.config.features import InputField
+from watchkeeper.config.features import DEFAULT_MAX_LENGTH, InputField
 
 _TYPES = {
     "float": {"type": "number"},
@@ -32,6 +32,8 @@ def event_schema(inputs: Mapping[str, InputField]) -> dict[str, Any]:
     properties: dict[str, Any] = {}
     for name, field in inputs.items():
         prop: dict[str, Any] = dict(_TYPES.get(field.type, {}))
+        if field.type in ("string", "category"):
+            prop["maxLength"] = field.length_limit
         if field.min is not None:
             prop["minimum"] = field.min
         if field.max is not None:
@@ -64,21 +66,30 @@ def batch_schema(event: Mapping[str, Any], max_items: int) -> dict[str, Any]:
     return {"type": "object", "properties": {"events": events}, "required": ["events"]}
 
 
-OUTCOME_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {
-        "event_id": {"type": "string", "minLength": 1},
-        "outcome": {"type": "string", "minLength": 1},
-        "outcome_ts": {"type": "string", "format": "date-time"},
-        "amount": {"type": "number", "minimum": 0},
-    },
-    "required": ["event_id", "outcome", "outcome_ts"],
-}
-OUTCOMES_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "properties": {"outcomes": {"type": "array", "items": OUTCOME_SCHEMA, "minItems": 1}},
-    "required": ["outcomes"],
-}
+def outcomes_schema(values: Sequence[str]) -> dict[str, Any]:
+    """``{"outcomes": [outcome, ...]}``, each outcome one of the label's ``values``.
+
+    >>> outcomes_schema(["chargeback"])["properties"]["outcomes"]["items"]["properties"]["outcome"]
+    {'type': 'string', 'enum': ['chargeback']}
+    """
+    text = {"type": "string", "minLength": 1, "maxLength": DEFAULT_MAX_LENGTH}
+    outcome = {
+        "type": "object",
+        "properties": {
+            "event_id": text,
+            "outcome": {"type": "string", "enum": list(values)},
+            "outcome_ts": {"type": "string", "format": "date-time"},
+            "amount": {"type": "number", "minimum": 0},
+        },
+        "required": ["event_id", "outcome", "outcome_ts"],
+    }
+    return {
+        "type": "object",
+        "properties": {"outcomes": {"type": "array", "items": outcome, "minItems": 1}},
+        "required": ["outcomes"],
+    }
+
+
 ROLLOUT_START_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -113,11 +124,13 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """
     descriptions = {
         400: "Malformed request (JSON, NaN or infinity, empty body)",
+        408: "The body did not arrive within serving.body_timeout (the connection is closed)",
         401: "Missing bearer token",
         403: "Wrong bearer token, or admin endpoints disabled",
         404: "Unknown model version",
         409: "Rollout state does not allow this action",
         413: "Body or batch too large",
+        415: "The body is declared as something other than JSON",
         422: "A field breaks the schema (named in the error)",
         503: "No champion to serve, or a store is unavailable",
     }
@@ -130,10 +143,10 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
 __all__ = [
     "ERROR_SCHEMA",
     "MODEL_VERSION_PARAMETER",
-    "OUTCOMES_SCHEMA",
     "ROLLOUT_START_SCHEMA",
     "batch_schema",
     "error_responses",
     "event_schema",
+    "outcomes_schema",
     "request_body",
 ]

@@ -7,6 +7,13 @@ every worker's refusals end up in one place. A row names the reason code
 ``score``, ``score_batch``, ``outcomes``) and, when they could be read, the event's id and
 time (else the receiving clock's now). Nothing else is written for a refused event.
 
+A refusal is stored whatever the refused request held: text is written as UTF-8 can hold it
+(lone surrogates and NUL as backslash escapes, :func:`~watchkeeper.serving.request_body.printable`),
+an id longer than :data:`~watchkeeper.config.features.DEFAULT_MAX_LENGTH` is left out (the
+detail quotes its beginning), and an event time outside the service's plausible range
+(:mod:`~watchkeeper.serving.event_time_range`) is replaced by the clock's now, so the row
+lands in today's partition, not in year 9999's.
+
 A model that fails to score an event is logged here too, with the reason
 :data:`~watchkeeper.rollout.model_errors.MODEL_ERROR` and the version and the route in
 ``detail`` (:mod:`watchkeeper.rollout.model_errors`): the canary's error-rate guard counts
@@ -34,9 +41,12 @@ from typing import Any
 import pyarrow as pa
 
 from watchkeeper.clock import Clock
+from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import InvalidInputError, WatchkeeperError
 from watchkeeper.features.schema_validation import parse_timestamp
 from watchkeeper.rollout.model_errors import MODEL_ERROR, model_error_detail, model_error_version
+from watchkeeper.serving.event_time_range import TimeRange
+from watchkeeper.serving.request_body import printable
 from watchkeeper.storage.event_tables import event_table
 from watchkeeper.storage.events import EventStore
 
@@ -45,15 +55,20 @@ logger = logging.getLogger(__name__)
 REJECTIONS_TABLE = "rejections"
 _POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
 
+_STATUS_REASONS = {408: "too_slow", 413: "too_large", 415: "not_json"}
+"""Reason codes given by the HTTP status alone."""
+
 # (reason code, fragments of the message that mean it), first match wins
 _REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("too_large", ("exceed the limit",)),
     ("not_finite", ("not finite", "not a finite", "is not a valid JSON number")),
     ("malformed_json", ("malformed JSON", "empty; expected a JSON object")),
     ("unknown_field", ("unknown field",)),
-    ("unknown_version", ("unknown or not serving",)),
+    ("unknown_version", ("unknown or not serving", "the query names")),
+    ("unstorable_text", ("not valid text",)),
+    ("too_long", ("characters (got",)),
     ("missing_field", ("required", "empty; expected at least one item")),
-    ("bad_timestamp", ("timestamp", "representable range")),
+    ("bad_timestamp", ("timestamp", "representable range", "the service's clock")),
     ("out_of_range", ("below the minimum", "above the maximum", "not among the allowed")),
     ("wrong_type", ("expected ",)),
 )
@@ -66,9 +81,12 @@ def rejection_reason(field: str, message: str, status: int = 422) -> str:
     'wrong_type'
     >>> rejection_reason("body", "2000000 bytes exceed the limit of 1048576", 413)
     'too_large'
+    >>> rejection_reason("content-type", "'text/plain' is not JSON", 415)
+    'not_json'
     """
-    if status == 413:
-        return "too_large"
+    by_status = _STATUS_REASONS.get(status)
+    if by_status is not None:
+        return by_status
     for reason, fragments in _REASONS:
         if any(fragment in message for fragment in fragments):
             if reason == "wrong_type" and field == "body":
@@ -80,7 +98,8 @@ def rejection_reason(field: str, message: str, status: int = 422) -> str:
 class RejectionLog:
     """Appends refusals to the ``rejections`` table; a failed append is logged, never raised.
 
-    ``event_id`` and ``event_time`` name the fields of an event that hold its id and time.
+    ``event_id`` and ``event_time`` name the fields of an event that hold its id and time;
+    ``time_range``: where an event's own time must lie to date its row (None: anywhere).
     """
 
     def __init__(
@@ -90,9 +109,11 @@ class RejectionLog:
         *,
         event_id: str = "event_id",
         event_time: str = "ts",
+        time_range: TimeRange | None = None,
     ) -> None:
         self.events = events
         self.clock = clock
+        self.time_range = time_range
         self.event_id = event_id
         self.event_time = event_time
         self._schema = event_table(REJECTIONS_TABLE).schema
@@ -114,8 +135,8 @@ class RejectionLog:
             "ts": [moment],
             "event_id": [event_id],
             "reason": [reason],
-            "field": [field],
-            "detail": [detail[:500]],
+            "field": [None if field is None else printable(field[:200])],
+            "detail": [printable(detail[:500])],
             "source": [source],
         }
         try:
@@ -154,7 +175,11 @@ class RejectionLog:
         if not isinstance(event, Mapping):
             return None, self.clock.now()
         identifier = event.get(self.event_id)
-        event_id = identifier if isinstance(identifier, str) and identifier else None
+        event_id = (
+            printable(identifier)
+            if isinstance(identifier, str) and 0 < len(identifier) <= DEFAULT_MAX_LENGTH
+            else None
+        )
         if (
             event_id is None
             and isinstance(identifier, int | float)
@@ -164,7 +189,9 @@ class RejectionLog:
         try:
             moment = parse_timestamp(time_field, event.get(time_field))
         except InvalidInputError:
-            moment = self.clock.now()
+            return event_id, self.clock.now()
+        if self.time_range is not None and not self.time_range.contains(moment):
+            return event_id, self.clock.now()
         return event_id, moment
 
 

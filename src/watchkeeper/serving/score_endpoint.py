@@ -26,11 +26,11 @@ from starlette.requests import ClientDisconnect
 from starlette.types import Receive, Scope, Send
 
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.serving.body_reader import REQUEST_TIMEOUT, read_body
 from watchkeeper.serving.refusals import RefusalLog, error_body, refusal_for
 from watchkeeper.serving.request_body import (
-    BadRequestError,
     as_object,
-    check_declared_length,
+    check_content_type,
     model_version_parameter,
     parse_json,
 )
@@ -50,12 +50,14 @@ class ScoreEndpoint:
         service: ScoringService,
         *,
         max_body_bytes: int,
+        body_timeout: float,
         refusals: RefusalLog,
         series: RequestSeries,
         check_event: Callable[[dict[str, Any]], None],
     ) -> None:
         self.service = service
         self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
         self.refusals = refusals
         self.series = series
         self.check_event = check_event
@@ -85,7 +87,13 @@ class ScoreEndpoint:
         """
         payload: Any = None
         try:
-            body = await self._body(scope, receive)
+            headers = scope["headers"]
+            for name, value in headers:
+                if name == b"content-type":
+                    check_content_type(value)
+            body = await read_body(
+                headers, receive, max_bytes=self.max_body_bytes, timeout=self.body_timeout
+            )
             payload = parse_json(body, max_bytes=self.max_body_bytes)
             event = as_object(payload)
             self.check_event(event)
@@ -95,31 +103,13 @@ class ScoreEndpoint:
                 event, model_version=pinned, raw_input=_text(body)
             )
         except WatchkeeperError as error:
+            if payload is None:
+                payload = getattr(error, "payload", None)
             refusal = refusal_for(error, SCORE_ROUTE)
             self.refusals.record(SCORE_ROUTE, refusal, payload)
             return refusal.status, error_body(refusal.field, refusal.reason)
         self.service.metrics.observe(result)
         return 200, _json(result.to_dict())
-
-    async def _body(self, scope: Scope, receive: Receive) -> bytes:
-        """The whole body, refused as soon as it is known to exceed the limit."""
-        limit = self.max_body_bytes
-        for name, value in scope["headers"]:
-            if name == b"content-length":
-                check_declared_length(value, limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise ClientDisconnect()
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > limit:
-                raise BadRequestError("body", f"more than {limit} bytes (the limit)", 413)
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def query_value(query_string: bytes, name: str) -> str | None:
@@ -150,16 +140,13 @@ def _text(body: bytes) -> str | None:
 async def _send(
     send: Send, status: int, content: bytes, content_type: bytes = b"application/json"
 ) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-length", str(len(content)).encode("ascii")),
-                (b"content-type", content_type),
-            ],
-        }
-    )
+    headers = [
+        (b"content-length", str(len(content)).encode("ascii")),
+        (b"content-type", content_type),
+    ]
+    if status == REQUEST_TIMEOUT:  # the rest of a slow body is not waited for
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
 
 

@@ -27,10 +27,11 @@ from typing import Any
 import numpy as np
 
 from watchkeeper.clock import Clock
+from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.config.workspace_file import KeysConfig
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.online_engine import OnlineFeatureEngine
-from watchkeeper.features.schema_validation import parse_timestamp, validate_event
+from watchkeeper.features.schema_validation import check_length, parse_timestamp, validate_event
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import LoadedVersion
 from watchkeeper.rollout.router import (
@@ -40,6 +41,7 @@ from watchkeeper.rollout.router import (
     SHADOW_SUFFIX,
     Route,
 )
+from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.grouped_append import GroupedAppender
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
@@ -105,8 +107,11 @@ class Scorer:
         log_predictions: bool = True,
         rejections: RejectionLog | None = None,
         fsync_predictions: bool = False,
+        time_range: TimeRange | None = None,
     ) -> None:
         self.models = models
+        self.time_range = time_range
+        """Where a live event's time may lie (None: anywhere, as a replay may need)."""
         self.rejections = rejections
         self.log_predictions = log_predictions
         self.events = events
@@ -140,12 +145,21 @@ class Scorer:
     def validate(self, event: Mapping[str, Any]) -> dict[str, Any]:
         """Raise :class:`InvalidInputError` if ``event`` breaks the schema; change nothing.
 
-        Returns the declared inputs, normalised (:func:`validate_event`).
+        Returns the declared inputs, normalised (:func:`validate_event`). A key the schema
+        does not declare is held to :data:`DEFAULT_MAX_LENGTH` characters, and the event time
+        to :attr:`time_range`.
         """
         row = validate_event(self.models.champion_spec.spec, event)
         for name in (self.keys.event_id, self.keys.entity):
-            if name not in self.models.champion_spec.spec.inputs and event.get(name) is None:
-                raise InvalidInputError(name, "required but missing (it is a key)")
+            if name not in self.models.champion_spec.spec.inputs:
+                value = event.get(name)
+                if value is None:
+                    raise InvalidInputError(name, "required but missing (it is a key)")
+                if isinstance(value, str):
+                    check_length(name, value, DEFAULT_MAX_LENGTH)
+        moment = row.get(self.keys.event_time)
+        if self.time_range is not None and isinstance(moment, datetime):
+            self.time_range.check(self.keys.event_time, moment)
         return row
 
     def pinned_route(self, version: int) -> Route:
@@ -182,11 +196,14 @@ class Scorer:
         row = self.validate(event)
         return row, None if model_version is None else self.pinned_route(model_version)
 
-    def score_many(self, events: Sequence[Mapping[str, Any]]) -> list[ScoreResult]:
+    def score_many(
+        self, events: Sequence[Mapping[str, Any]], *, model_version: int | None = None
+    ) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
 
         Each event sees the ones before it; the batch's prediction rows are durable before
-        any of its events is folded into the per-key state.
+        any of its events is folded into the per-key state. ``model_version`` pins the
+        deciding model of every event, as for :meth:`score`.
         """
         started = time.perf_counter()
         validated = []
@@ -197,7 +214,8 @@ class Scorer:
                 raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
         if not events:
             return []
-        return self._score_staged(events, started, "score_batch", validated=validated)
+        pinned = None if model_version is None else self.pinned_route(model_version)
+        return self._score_staged(events, started, "score_batch", pinned, validated=validated)
 
     async def score_async(
         self,

@@ -19,6 +19,7 @@ from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
+from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.models import load_serving_models
 from watchkeeper.serving.monitoring_gauges import MonitoringCollector
@@ -49,6 +50,8 @@ class ScoringService:
         self.registry = ModelRegistry.for_workspace(workspace)
         self.controller = RolloutController.for_workspace(workspace, clock)
         self.metrics = ServingMetrics()
+        self.time_range = TimeRange.for_config(self.config, clock)
+        """Where live event and outcome times may lie around ``clock`` (``serving.event_time``)."""
         self.metrics.registry.register(
             MonitoringCollector(
                 workspace.metadata, self.config.model.name, clock, rollout=self._rollout_info
@@ -59,6 +62,7 @@ class ScoringService:
             clock,
             event_id=self.config.keys.event_id,
             event_time=self.config.keys.event_time,
+            time_range=self.time_range,
         )
         self.state = state if state is not None else self._open_state()
         self.pending_states = PendingStates(self.state)
@@ -136,6 +140,7 @@ class ScoringService:
             log_predictions=self.log_predictions,
             rejections=self.rejections,
             fsync_predictions=self.config.serving.fsync_predictions,
+            time_range=self.time_range,
         )
 
     def _open_state(self) -> EntityStateStore:

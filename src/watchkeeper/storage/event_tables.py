@@ -204,6 +204,10 @@ REJECTION_REASONS = (
     "unknown_field",
     "malformed_json",
     "too_large",
+    "too_long",
+    "unstorable_text",
+    "not_json",
+    "too_slow",
 )
 """The usual reason codes of a rejection (the table accepts any short code)."""
 
