@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.errors import (
+    ConflictingEventError,
     InvalidInputError,
     RegistryError,
     RolloutError,
@@ -56,6 +57,8 @@ def refusal_for(error: WatchkeeperError, path: str) -> Refusal:
     """The answer to ``error`` raised while serving ``path``."""
     if isinstance(error, BadRequestError):
         return Refusal(error.status, error.field, error.reason, logged=True)
+    if isinstance(error, ConflictingEventError):
+        return Refusal(409, error.field, error.reason, logged=True)
     if isinstance(error, InvalidInputError):
         return Refusal(422, error.field, error.reason, logged=True)
     if isinstance(error, RolloutError):
