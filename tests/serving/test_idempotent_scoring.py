@@ -5,7 +5,9 @@ batch and across two apps sharing a persistent online state."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -143,3 +145,33 @@ def test_an_id_is_remembered_one_window_at_least_and_forgotten_after_two() -> No
         found = store.get_many(list(ledger.keys("e-1", moment)))
         assert any(state is not None for state in found) is remembered, days
     assert len(store) == 0
+
+
+def test_a_second_request_while_the_first_is_at_its_model_is_refused_not_scored_twice(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchkeeper.errors import ConflictingEventError
+
+    scorer = service.client.app.state.service.scorer()  # type: ignore[attr-defined]
+    appended = appended_ids(service, monkeypatch)
+    at_model, release = threading.Event(), threading.Event()
+    real_predict = scorer._predict
+
+    def slow_predict(*args: Any, **options: Any) -> Any:
+        if not at_model.is_set():
+            at_model.set()
+            assert release.wait(10)
+        return real_predict(*args, **options)
+
+    monkeypatch.setattr(scorer, "_predict", slow_predict)
+    event = service.event(1, card_id="c7")
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(scorer.score, event)
+        assert at_model.wait(10)
+        with pytest.raises(ConflictingEventError, match="being scored by another request"):
+            scorer.score(event)
+        release.set()
+        answer = first.result(10)
+    assert scorer.score(event).score == answer.score
+    assert appended == ["live-1"]
+    assert card_count(service, service.client, "c7", 2) == 1

@@ -128,7 +128,7 @@ def create_app(
     outcomes_body = {"requestBody": request_body(OUTCOMES_SCHEMA)}
     start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
     input_errors = error_responses(400, 413, 422)
-    scoring_errors = error_responses(400, 413, 422, 503)
+    scoring_errors = error_responses(400, 409, 413, 422, 503)
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(400, 401, 403, 404, 409, 413, 422)
 

@@ -48,7 +48,7 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
@@ -62,7 +62,6 @@ SEEN_PREFIX = "\x1fseen\x1f"
 SEEN_VALUE = "\x1fseen"
 """The entry of a record's ``values``: its content digest, then its answer once known."""
 DEFAULT_WINDOW = timedelta(days=3)
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ID_PREVIEW = 80
 
 
@@ -109,11 +108,17 @@ class EventIdLedger:
             raise ValueError(f"an idempotency window must be positive (got {window})")
         self.window = window
         self.id_field = id_field
+        self._seconds = window.total_seconds()
         self._pruned: int | None = None
 
     def bucket(self, now: datetime) -> int:
-        """The time bucket of ``now`` (non-negative)."""
-        return max(0, (now - _EPOCH) // self.window)
+        """The time bucket of ``now`` (non-negative).
+
+        >>> from datetime import UTC
+        >>> EventIdLedger(timedelta(days=1)).bucket(datetime(1970, 1, 3, 5, tzinfo=UTC))
+        2
+        """
+        return max(0, int(now.timestamp() // self._seconds))
 
     def keys(self, event_id: str, now: datetime) -> tuple[str, str]:
         """Where the record of ``event_id`` is: the current bucket (written), the previous."""
