@@ -14,7 +14,8 @@ The rule, for ``POST /v1/score``, ``/v1/score/batch`` (and within one batch) and
 
 The content is a digest of the event as received, every field with its keys sorted
 (:func:`content_digest`), so a retry that reorders the fields is the same event and one that
-changes any value is not.
+changes any value is not. A ``model_version`` pin is not content: a retry gets the first
+answer whichever version it pins.
 
 The record of an id lives in the online state store (``storage.online_state``), so every
 worker of a service sees it and it survives a restart exactly when the states do. It is read
@@ -29,8 +30,8 @@ millisecond may both score it (as for any two events of one card at once).
 Bounded: a record is kept under a time bucket of ``serving.idempotency_window`` (3 days by
 default) of the service clock; a lookup reads the current and the previous bucket, so an id
 is remembered at least one window and at most two, and a whole bucket is forgotten at once
-(:meth:`~watchkeeper.features.state.store.EntityStateStore.delete_range`) when it leaves
-them. An id is stored as a 128-bit digest, so a record takes about 150 bytes whatever the
+(:meth:`~watchkeeper.features.state.store.EntityStateStore.delete_range`, by the first request
+of a new bucket, and the first after a start) when it leaves them. An id is stored as a 128-bit digest, so a record takes about 150 bytes whatever the
 id's length.
 
 >>> from datetime import UTC, datetime, timedelta
