@@ -63,6 +63,11 @@ class InvalidInputError(SchemaError):
         self.reason = reason
 
 
+class ConflictingEventError(InvalidInputError):
+    """An event id already scored comes again with different content (HTTP 409): ids are
+    the idempotency key of scoring (:mod:`watchkeeper.serving.idempotency`)."""
+
+
 class LateEventError(FeatureError):
     """An event is older than the newest one already folded into its key's online state."""
 
@@ -94,6 +99,7 @@ class DatasetError(WatchkeeperError):
 __all__ = [
     "ArtifactIntegrityError",
     "ConfigError",
+    "ConflictingEventError",
     "DatasetError",
     "FeatureError",
     "InvalidInputError",

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from watchkeeper.config.base import Section
 from watchkeeper.durations import Duration, format_duration
@@ -306,6 +306,19 @@ class ServingConfig(Section):
     survives the crash of any process (``kill -9``) but may be lost with the last few
     milliseconds of them in a power cut or machine crash; on: it survives those too, and
     every group of requests waits for an fsync (0.2-2 ms on a typical disk)."""
+    idempotency_window: Duration = Field(default=timedelta(days=3))
+    """How long an event id is remembered (by the service clock) after its event was scored:
+    scored again within it, the same content gets the first answer again and different
+    content a 409; after it, the id may be forgotten (it is kept for at most twice this).
+    The record lives in the online state store, shared by the workers and kept as the states
+    are."""
+
+    @field_validator("idempotency_window")
+    @classmethod
+    def _positive_window(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be positive")
+        return value
 
     @model_validator(mode="after")
     def _body_timeout_positive(self) -> Self:

@@ -26,7 +26,13 @@ import polars as pl
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import ConfigError, DatasetError, SchemaError
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.windows import Window, complete_windows, window_floor
+from watchkeeper.monitoring.windows import (
+    LATEST,
+    Window,
+    complete_windows,
+    shifted,
+    window_floor,
+)
 from watchkeeper.storage.events import EventStore
 
 SHADOW_ROUTE = "shadow"
@@ -79,8 +85,17 @@ def drilled_windows(newest: datetime, days: int, length: timedelta) -> tuple[Win
     >>> from datetime import UTC
     >>> [str(w) for w in drilled_windows(datetime(2026, 6, 3, 9, tzinfo=UTC), 2, timedelta(days=1))]
     ['2026-06-02/2026-06-03', '2026-06-03/2026-06-04']
+    >>> drilled_windows(datetime(9999, 12, 31, 9, tzinfo=UTC), 2, timedelta(days=1))
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.DatasetError: the newest event time 9999-12-31T09:00:00+00:00 has no window that ends (a datetime stops at 9999-12-31); drill a workspace whose event times are plausible
     """
-    end = window_floor(as_utc(newest), length) + length
+    end = shifted(window_floor(as_utc(newest), length), length)
+    if end == LATEST:
+        raise DatasetError(
+            f"the newest event time {as_utc(newest).isoformat()} has no window that ends "
+            "(a datetime stops at 9999-12-31); drill a workspace whose event times are plausible"
+        )
     return tuple(complete_windows(end - days * length, end, length))
 
 

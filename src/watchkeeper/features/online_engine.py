@@ -55,7 +55,7 @@ watchkeeper.errors.InvalidInputError: amount: below the minimum 0 (got -1.0)
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -156,6 +156,8 @@ class OnlineFeatureEngine:
         event_ids: Sequence[str | None] | None = None,
         *,
         validated: Sequence[dict[str, Any]] | None = None,
+        also: Sequence[str] = (),
+        admit: Callable[[Mapping[str, EntityState | None]], Sequence[bool]] | None = None,
     ) -> StagedUpdate:
         """Compute ``events`` in order, each seeing the ones before it; store nothing.
 
@@ -163,7 +165,9 @@ class OnlineFeatureEngine:
         (unless late, or its id was already folded). The first invalid event raises
         :class:`InvalidInputError`. :meth:`commit` stores the result. ``validated``: the
         events as :func:`validate_event` already returned them for this engine's spec (they
-        are not checked again).
+        are not checked again). ``also``: more keys read in the same store call, handed
+        (as stored, not copied) to ``admit``, which says which events to stage: the others
+        get no features (``{}``), count as duplicates and are not folded.
         """
         ids: Sequence[str | None] = event_ids if event_ids is not None else [None] * len(events)
         if len(ids) != len(events):
@@ -173,13 +177,23 @@ class OnlineFeatureEngine:
         rows = validated if validated is not None else [None] * len(events)
         prepared = [self._prepare(event, row) for event, row in zip(events, rows, strict=True)]
         wanted = list(dict.fromkeys(key for _, _, keys in prepared for key in keys if key))
+        found = self.store.get_many([*wanted, *also])
         states: dict[str, EntityState | None] = {
             key: None if state is None else _copy(state)
-            for key, state in zip(wanted, self.store.get_many(wanted), strict=True)
+            for key, state in zip(wanted, found, strict=False)
         }
+        admitted = (
+            admit(dict(zip(also, found[len(wanted) :], strict=True)))
+            if admit is not None
+            else [True] * len(events)
+        )
         features: list[dict[str, Any]] = []
         duplicates: list[bool] = []
-        for (row, timestamp, keys), event_id in zip(prepared, ids, strict=True):
+        for (row, timestamp, keys), event_id, scored in zip(prepared, ids, admitted, strict=True):
+            if not scored:
+                features.append({})
+                duplicates.append(True)
+                continue
             duplicate = event_id is not None and _already_folded(event_id, keys, states)
             features.append(self._score_row(row, timestamp, keys, states, fold=False))
             if not duplicate:

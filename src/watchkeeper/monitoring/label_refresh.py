@@ -32,7 +32,7 @@ import polars as pl
 
 from watchkeeper.clock import as_utc
 from watchkeeper.monitoring.labels import is_window_mature
-from watchkeeper.monitoring.windows import EPOCH, Window
+from watchkeeper.monitoring.windows import Window, window_start_of
 from watchkeeper.storage.metadata_records import MetricRow
 
 LabelCounts = tuple[int, int, int]
@@ -40,20 +40,6 @@ LabelCounts = tuple[int, int, int]
 
 WindowVersion = tuple[datetime, int]
 """A window's start and a model version."""
-
-
-def window_start_of(ts: pl.Expr, length: timedelta) -> pl.Expr:
-    """The start of the monitoring window (aligned to midnight UTC 1970) holding each ``ts``.
-
-    >>> from datetime import UTC, datetime
-    >>> frame = pl.DataFrame({"ts": [datetime(2026, 6, 1, 13, tzinfo=UTC)]})
-    >>> frame.select(window_start_of(pl.col("ts"), timedelta(days=1)))["ts"][0].isoformat()
-    '2026-06-01T00:00:00+00:00'
-    """
-    step = length // timedelta(microseconds=1)
-    moment = ts.dt.cast_time_unit("us")
-    offset = moment.dt.epoch("us") - int(EPOCH.timestamp()) * 1_000_000
-    return moment - pl.duration(microseconds=offset % step)
 
 
 def label_counts(labelled: pl.DataFrame, length: timedelta) -> dict[WindowVersion, LabelCounts]:

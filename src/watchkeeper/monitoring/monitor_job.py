@@ -19,6 +19,14 @@ Two watermarks per model, both in event time and both moved by compare-and-set
     (its end is a maturity horizon before ``--until``) it is computed one last time with status
     ``ok`` and the label watermark passes it: it is final.
 
+Windows come from the data: a run's windows are those holding predictions, found in the rows
+read (:func:`~watchkeeper.monitoring.windows.window_starts`), plus every window, empty or
+not, of the last maturity horizon and report window before ``--until``
+(:func:`~watchkeeper.monitoring.windows.run_windows`). A run's cost never depends on how far
+apart its earliest and latest event times are: an event dated year 1 is one window more, not
+700,000; the watermarks still pass every window, and a window holding the last day a
+``datetime`` holds (9999-12-31) never ends, so it is never complete.
+
 Reads: one read of the predictions of every window of the run (new and open for labels, split
 in memory), one of the outcomes, one of the rejections; a daily run stays cheap however many
 windows are open. When a run completes a report window (a week), it writes the week's rows
@@ -52,7 +60,7 @@ watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor;
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
@@ -81,7 +89,11 @@ from watchkeeper.monitoring.served_predictions import (
 )
 from watchkeeper.monitoring.version_context import VersionContext, load_version_context
 from watchkeeper.monitoring.weekly_domain import weekly_domain_drift
-from watchkeeper.monitoring.weekly_rows import completed_report_windows, weekly_flags, weekly_rows
+from watchkeeper.monitoring.weekly_rows import (
+    report_windows_completed,
+    weekly_flags,
+    weekly_rows,
+)
 from watchkeeper.monitoring.window_metrics import (
     LABEL_COUNT_METRICS,
     WindowKey,
@@ -90,7 +102,14 @@ from watchkeeper.monitoring.window_metrics import (
     realized_rows,
 )
 from watchkeeper.monitoring.window_profile_store import WindowProfileStore
-from watchkeeper.monitoring.windows import Window, complete_windows, windows_within
+from watchkeeper.monitoring.windows import (
+    Window,
+    run_windows,
+    shifted,
+    window_floor,
+    window_starts,
+    windows_within,
+)
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.workspace import Workspace
@@ -115,7 +134,9 @@ class MonitorJob:
         self, workspace: Workspace, *, recompute_all: bool = False, keep_reads: bool = False
     ) -> None:
         self.recompute_all = recompute_all
-        self._kept: dict[Window, pl.DataFrame] | None = {} if keep_reads else None
+        self._keep = keep_reads
+        self._kept: tuple[datetime, datetime, pl.DataFrame] | None = None
+        """The last run's predictions and the range they cover, when ``keep_reads``."""
         self._first: datetime | None = None
         self._written: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._written_windows: set[tuple[datetime, datetime]] = set()
@@ -153,21 +174,25 @@ class MonitorJob:
         first = self._first_prediction(moment) if watermark is None or label_mark is None else None
         length = self.config.monitoring.window
         start = watermark if watermark is not None else first
-        new = complete_windows(start, moment, length) if start is not None else []
+        new_range = _aligned(start, moment, length)
         label_start = label_mark if label_mark is not None else first
-        open_windows = (
-            complete_windows(label_start, watermark, length)
-            if label_start is not None and watermark is not None
-            else []
-        )
+        open_range = _aligned(label_start, watermark, length)
         if watermark is not None and moment < watermark:  # labels as of then would regress
-            open_windows = []
+            open_range = None
             self.notes.append(
                 f"--until {moment.isoformat()} is before the watermark {watermark.isoformat()}: "
                 "nothing to do"
             )
-        span = [*open_windows, *new]
-        predictions = self._read_span(span)
+        bounds = [part for part in (open_range, new_range) if part is not None]
+        read_from = bounds[0][0] if bounds else moment
+        predictions = self._read_between(read_from, bounds[-1][1]) if bounds else None
+        predictions = empty_predictions() if predictions is None else predictions
+        # windows from the rows read, not by stepping a day at a time from the first event
+        starts = window_starts(predictions["ts"], length)
+        recent = self.config.label.maturity_horizon + self.config.monitoring.report_window
+        recent_from = window_floor(shifted(moment, -recent), length)
+        new = run_windows(starts, *new_range, length, recent_from) if new_range else []
+        open_windows = run_windows(starts, *open_range, length, recent_from) if open_range else []
         outcomes = self.workspace.events.read(
             "outcomes", columns=["event_id", "outcome", "received_at"]
         )
@@ -183,20 +208,26 @@ class MonitorJob:
             rows += self._label_rows(window, rows_within(labelled, window), moment)
         written = self._write_changed(rows, fresh=new)
         weekly: list[MetricRow] = []
-        for week in completed_report_windows(new, self.config.monitoring.report_window):
-            weekly += self._week_rows(week, predictions, span[0].start)
+        weeks = (
+            report_windows_completed(new, self.config.monitoring.report_window, *new_range, length)
+            if new_range
+            else []
+        )
+        for week in weeks:
+            weekly += self._week_rows(week, predictions, read_from)
         written += self._write_changed(weekly)
         concurrent = False
-        watermark_after = new[-1].end if new else watermark
+        watermark_after = new_range[1] if new_range else watermark
         if watermark_after is not None and watermark_after != watermark:
             concurrent |= not metadata.advance_watermark(
                 PROFILE_JOB, self.model, watermark_after, expected=watermark
             )
         label_after = label_mark
-        for window in [*open_windows, *new]:
-            if not is_window_mature(window.end, moment, self.config.label.maturity_horizon):
-                break
-            label_after = window.end
+        if bounds:  # the end of the run's last mature window, empty or not
+            horizon = self.config.label.maturity_horizon
+            last_mature = min(bounds[-1][1], window_floor(shifted(moment, -horizon), length))
+            if last_mature > bounds[0][0]:
+                label_after = last_mature
         if label_after is not None and label_after != label_mark:
             concurrent |= not metadata.advance_watermark(
                 LABELS_JOB, self.model, label_after, expected=label_mark
@@ -221,7 +252,7 @@ class MonitorJob:
     # -- reading -----------------------------------------------------------------------------
 
     def _first_prediction(self, until: datetime) -> datetime | None:
-        if self._kept is not None and self._first is not None:
+        if self._keep and self._first is not None:
             return self._first  # kept between runs: the log only grows after it
         times = self.workspace.events.read("predictions", end=until, columns=["ts"])
         if times.height == 0:
@@ -230,21 +261,20 @@ class MonitorJob:
         self._first = as_utc(earliest)
         return self._first
 
-    def _read_span(self, windows: list[Window]) -> pl.DataFrame:
-        """The predictions of every window of the run, in one read, sorted by event time."""
-        if not windows:
-            return empty_predictions()
+    def _read_between(self, start: datetime, end: datetime) -> pl.DataFrame:
+        """The predictions of ``[start, end)`` (the run's windows), in one read, sorted by
+        event time; a job that keeps its reads reads only what it has not read yet."""
+        if not self._keep:
+            return self._read_predictions(start, end)
         kept = self._kept
-        if kept is None:
-            return self._read_predictions(windows[0].start, windows[-1].end)
-        for window in [window for window in kept if window < windows[0]]:
-            del kept[window]  # final: its labels will not be computed again
-        missing = [window for window in windows if window not in kept]
-        if missing:
-            frame = self._read_predictions(missing[0].start, missing[-1].end)
-            for window in missing:
-                kept[window] = rows_within(frame, window)
-        return pl.concat([kept[window] for window in windows])
+        if kept is not None and kept[0] <= start <= kept[1]:
+            frame = rows_within(kept[2], Window(start, min(end, kept[1])))
+            if end > kept[1]:
+                frame = pl.concat([frame, self._read_predictions(kept[1], end)])
+        else:
+            frame = self._read_predictions(start, end)
+        self._kept = (start, end, frame)
+        return frame
 
     def _read_predictions(self, start: datetime, end: datetime) -> pl.DataFrame:
         frame = self.workspace.events.read(
@@ -384,7 +414,11 @@ class MonitorJob:
                 threshold=context.threshold, flags=flags, ranges=ranges,
             )  # fmt: skip
             covered = read_from <= week.start  # the run's read holds the whole week
-            served = rows_within(predictions, week) if covered else self._read_span([week])
+            served = (
+                rows_within(predictions, week)
+                if covered
+                else self._read_predictions(week.start, week.end)
+            )
             rows += self._domain_rows(key, context, served)
         return rows
 
@@ -446,7 +480,7 @@ class MonitorJob:
         """
         if not rows:
             return 0
-        kept = self._kept is not None
+        kept = self._keep
         skipped = {(window.start, window.end) for window in fresh} if kept else set()
         skipped |= self._written_windows
         spans = sorted({(row.window_start, row.window_end) for row in rows} - skipped)
@@ -472,11 +506,13 @@ class MonitorJob:
         mature), with a report window of slack."""
         monitoring, rules = self.config.monitoring, self.config.alerts.rules
         longest = max((rule.persistence.windows for rule in rules), default=1)
-        return (
-            until
-            - self.config.label.maturity_horizon
-            - monitoring.report_window
-            - longest * max(monitoring.window, monitoring.report_window)
+        return shifted(
+            until,
+            -(
+                self.config.label.maturity_horizon
+                + monitoring.report_window
+                + longest * max(monitoring.window, monitoring.report_window)
+            ),
         )
 
     def _alerts(self, until: datetime) -> tuple[FiredAlert, ...]:
@@ -509,6 +545,16 @@ class MonitorJob:
                 )
             )
         return tuple(fired)
+
+
+def _aligned(
+    start: datetime | None, end: datetime | None, length: timedelta
+) -> tuple[datetime, datetime] | None:
+    """``[start, end)`` cut to whole windows, or None when that holds no complete window."""
+    if start is None or end is None:
+        return None
+    first, last = window_floor(start, length), window_floor(end, length)
+    return (first, last) if last > first else None
 
 
 def _key(row: MetricRow) -> tuple[Any, ...]:

@@ -17,19 +17,22 @@ window: an alert rule's "last N windows" or a chart of the daily ``psi`` never m
 ...        for i in range(3)]
 >>> [str(week) for week in completed_report_windows(new, timedelta(days=7))]
 ['2026-06-01/2026-06-08']
+>>> [str(week) for week in report_windows_completed(new[1:], timedelta(days=7),
+...                                                 new[0].end, new[-1].end, day)]
+['2026-06-01/2026-06-08']
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.quality import Range
 from watchkeeper.monitoring.window_metrics import WindowKey, profile_rows
-from watchkeeper.monitoring.windows import Window, report_window_of
+from watchkeeper.monitoring.windows import Window, report_window_of, window_floor
 from watchkeeper.storage.metadata_records import MetricRow
 
 WEEKLY_METRICS = {
@@ -48,6 +51,30 @@ def completed_report_windows(new: Sequence[Window], length: timedelta) -> list[W
         if week.end == window.end:
             weeks.append(week)
     return weeks
+
+
+def report_windows_completed(
+    windows: Sequence[Window],
+    length: timedelta,
+    start: datetime,
+    end: datetime,
+    window_length: timedelta,
+) -> list[Window]:
+    """The report windows a run over ``[start, end)`` completes: those ending within
+    ``(start, end]`` (on a monitoring window's end) that hold one of the run's ``windows``
+    or began before ``start``; a week that holds neither has no profile to merge.
+
+    The same weeks as :func:`completed_report_windows` over every window of the range, found
+    from the windows holding data, so a run over a range reaching back to year 1 looks at
+    a handful of weeks, not 100,000.
+    """
+    candidates = {report_window_of(window.start, length) for window in windows}
+    candidates.add(report_window_of(start, length))  # the week running across ``start``
+    return sorted(
+        week
+        for week in candidates
+        if start < week.end <= end and window_floor(week.end, window_length) == week.end
+    )
 
 
 def weekly_rows(
@@ -83,4 +110,10 @@ def weekly_flags(daily_rows: Sequence[tuple[int, float | None]]) -> int:
     return sum(round(events * rate) for events, rate in daily_rows if rate is not None)
 
 
-__all__ = ["WEEKLY_METRICS", "completed_report_windows", "weekly_flags", "weekly_rows"]
+__all__ = [
+    "WEEKLY_METRICS",
+    "completed_report_windows",
+    "report_windows_completed",
+    "weekly_flags",
+    "weekly_rows",
+]

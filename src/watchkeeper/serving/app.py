@@ -166,7 +166,7 @@ def create_app(
     start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
     body_errors = (400, 408, 413, 415, 422)
     input_errors = error_responses(*body_errors)
-    scoring_errors = error_responses(*body_errors, 503)
+    scoring_errors = error_responses(*body_errors, 409, 503)
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(*body_errors, 401, 403, 404, 409)
     body_timeout = serving.body_timeout.total_seconds()

@@ -128,7 +128,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing bearer token",
         403: "Wrong bearer token, or admin endpoints disabled",
         404: "Unknown model version",
-        409: "Rollout state does not allow this action",
+        409: "Rollout state does not allow this action; or, scoring, an event id already scored with different content",
         413: "Body or batch too large",
         415: "The body is declared as something other than JSON",
         422: "A field breaks the schema (named in the error)",

@@ -121,6 +121,10 @@ class PendingStates:
         """Forget the stored states of ``keys``."""
         self.store.delete_many(keys)
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget the stored states of the keys in ``[low, high)``."""
+        self.store.delete_range(low, high)
+
     def size_of(self, key: str) -> int:
         """Bytes the stored state of ``key`` takes."""
         return self.store.size_of(key)

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from watchkeeper.errors import (
+    ConflictingEventError,
     InvalidInputError,
     RegistryError,
     RolloutError,
@@ -87,6 +88,8 @@ def refusal_for(error: WatchkeeperError, path: str) -> Refusal:
     """
     if isinstance(error, BadRequestError):
         return Refusal(error.status, error.field, redact_paths(error.reason), logged=True)
+    if isinstance(error, ConflictingEventError):
+        return Refusal(409, error.field, redact_paths(error.reason), logged=True)
     if isinstance(error, InvalidInputError):
         return Refusal(422, error.field, redact_paths(error.reason), logged=True)
     if isinstance(error, RolloutError):

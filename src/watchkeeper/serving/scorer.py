@@ -9,6 +9,11 @@ after them) until their log is durable. A rejected event raises
 :class:`~watchkeeper.errors.InvalidInputError` before anything is written. A micro-batch is validated whole first (one bad event rejects the batch, naming
 its position); its events are then computed in order, each seeing the ones before it.
 
+Idempotent by event id (:mod:`~watchkeeper.serving.idempotency`): an id already scored with
+the same content gets its first answer again, unlogged and unfolded; with different content it
+is refused (:class:`~watchkeeper.errors.ConflictingEventError`). The ids' records are read in
+the same state store call as the events' states and held with them until the log is durable.
+
 In shadow mode the challenger's silent score is logged as a second prediction row whose
 ``event_id`` is the event's with :data:`SHADOW_SUFFIX` appended (the table keeps one row per
 event id) and whose ``route`` is ``shadow``.
@@ -43,6 +48,7 @@ from watchkeeper.rollout.router import (
 )
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.grouped_append import GroupedAppender
+from watchkeeper.serving.idempotency import Check, EventIdLedger, FirstAnswer
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
@@ -108,10 +114,15 @@ class Scorer:
         rejections: RejectionLog | None = None,
         fsync_predictions: bool = False,
         time_range: TimeRange | None = None,
+        idempotency: EventIdLedger | None = None,
     ) -> None:
         self.models = models
         self.time_range = time_range
         """Where a live event's time may lie (None: anywhere, as a replay may need)."""
+        self.idempotency = (
+            idempotency if idempotency is not None else EventIdLedger(id_field=keys.event_id)
+        )
+        """The event ids scored: shared by the scorers of one service (as the held states)."""
         self.rejections = rejections
         self.log_predictions = log_predictions
         self.events = events
@@ -298,32 +309,43 @@ class Scorer:
         folded again. If the model fails, the ticket is settled (dropped) here.
         """
         event_ids = [str(event.get(self.keys.event_id)) for event in events]
+        now = self.clock.now()
+        check = self.idempotency.check(events, event_ids, now)
         with self._lock:
-            staged = self._engine.stage(events, event_ids, validated=validated)
+            self.idempotency.forget_expired(self._pending, now)
+            staged = self._engine.stage(
+                events, event_ids, validated=validated, also=check.lookups, admit=check.admit
+            )
+            fresh = [position for position, answer in enumerate(check.answers) if answer is None]
             prepared = [
-                self._prepare(event, event_id, features, pinned)
-                for event, event_id, features in zip(
-                    events, event_ids, staged.features, strict=True
+                self._prepare(
+                    events[position], event_ids[position], staged.features[position], pinned
                 )
+                for position in fresh
             ]
             if self._challenger_engine is not None and any(
                 item.route.shadow or item.route.decision == CANARY_ROUTE for item in prepared
             ):
-                challenger = self._challenger_engine.stage(events, event_ids).features
+                challenger = self._challenger_engine.stage(
+                    [events[position] for position in fresh],
+                    [event_ids[position] for position in fresh],
+                ).features
                 prepared = [
                     replace(item, challenger_features=features)
                     if item.challenger_features is not None
                     else item
                     for item, features in zip(prepared, challenger, strict=True)
                 ]
-            ticket = self._pending.hold(staged.states)
+            ticket = self._pending.hold({**staged.states, **check.records})
         try:
-            results = self._predict(prepared, started, source)
-            rows = self._rows(prepared, results, raw_inputs) if self.log_predictions else None
+            scored = self._predict(prepared, started, source)
+            check.remember([_first_answer(result) for result in scored])
+            raws = None if raw_inputs is None else [raw_inputs[position] for position in fresh]
+            rows = self._rows(prepared, scored, raws) if self.log_predictions and scored else None
         except BaseException:
             self._settle(ticket, durable=False)
             raise
-        return results, ticket, rows
+        return _answers(check, scored, started), ticket, rows
 
     def _settle(self, ticket: int, *, durable: bool) -> None:
         with self._lock:
@@ -445,6 +467,38 @@ class Scorer:
                 columns["raw_input"].append(raw)
                 columns["features"].append(json.dumps(features or item.features, default=_plain))
         return columns
+
+
+def _first_answer(result: ScoreResult) -> FirstAnswer:
+    return FirstAnswer(
+        result.score,
+        result.decision,
+        result.model_version,
+        result.route,
+        result.shadow_version,
+        result.shadow_score,
+        result.shadow_decision,
+    )
+
+
+def _answers(check: Check, scored: Sequence[ScoreResult], started: float) -> list[ScoreResult]:
+    """Every event's result in order: scored now, or the first answer of its id again."""
+    fresh = iter(scored)
+    results: list[ScoreResult] = []
+    for event_id, answer in zip(check.event_ids, check.answers, strict=True):
+        if answer is None:
+            results.append(next(fresh))
+        elif isinstance(answer, int):  # the same event earlier in this batch
+            results.append(results[answer])
+        else:
+            results.append(
+                ScoreResult(
+                    event_id=event_id,
+                    latency_ms=(time.perf_counter() - started) * 1000.0,
+                    **{name: getattr(answer, name) for name in FirstAnswer.__dataclass_fields__},
+                )
+            )
+    return results
 
 
 def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarray[Any, Any]:

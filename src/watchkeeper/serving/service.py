@@ -20,6 +20,7 @@ from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutStatus
 from watchkeeper.serving.admin_token import AdminToken
 from watchkeeper.serving.event_time_range import TimeRange
+from watchkeeper.serving.idempotency import EventIdLedger
 from watchkeeper.serving.metrics import ServingMetrics
 from watchkeeper.serving.models import load_serving_models
 from watchkeeper.serving.monitoring_gauges import MonitoringCollector
@@ -67,6 +68,11 @@ class ScoringService:
         self.state = state if state is not None else self._open_state()
         self.pending_states = PendingStates(self.state)
         """Shared by every scorer this service builds: states of requests still in flight."""
+        self.idempotency = EventIdLedger(
+            self.config.serving.idempotency_window, self.config.keys.event_id
+        )
+        """Shared by every scorer this service builds: the event ids scored (their records
+        live in the online state store, shared by the workers)."""
         self.refresh_seconds = refresh_seconds
         self.log_predictions = log_predictions
         self._scorer: Scorer | None = None
@@ -141,6 +147,7 @@ class ScoringService:
             rejections=self.rejections,
             fsync_predictions=self.config.serving.fsync_predictions,
             time_range=self.time_range,
+            idempotency=self.idempotency,
         )
 
     def _open_state(self) -> EntityStateStore:

@@ -81,6 +81,16 @@ def test_put_replaces_and_delete_forgets(store: EntityStateStore) -> None:
     assert store.size_of(key) == 0
 
 
+def test_delete_range_forgets_exactly_the_keys_in_the_range(store: EntityStateStore) -> None:
+    keys = ["\x1fseen\x1f0001\x1fa", "\x1fseen\x1f0002\x1fb", "\x1fseen\x1f0003\x1fc"]
+    card = state_key("card", "c1")
+    store.put_many({key: sample_state(7) for key in [*keys, card]})
+    store.delete_range("\x1fseen\x1f", "\x1fseen\x1f0003")
+    assert [state is not None for state in store.get_many([*keys, card])] == [
+        False, False, True, True,
+    ]  # fmt: skip
+
+
 def test_many_keys_in_one_call(store: EntityStateStore) -> None:
     states = {state_key("card", f"c{i}"): sample_state(i + 6) for i in range(1200)}
     store.put_many(states)

@@ -95,6 +95,19 @@ class LmdbStateStore:
         except lmdb.Error as error:
             raise StorageError(f"{self.path}: cannot delete online states: {error}") from None
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget the keys in ``[low, high)`` with a cursor over that range (keys stored by
+        their hash, over 511 bytes, are not in it)."""
+        first, last = self._key(low), self._key(high)
+        try:
+            with self._environment.begin(write=True) as transaction:
+                cursor = transaction.cursor()
+                if cursor.set_range(first):
+                    while cursor.key() < last and cursor.delete():
+                        pass
+        except lmdb.Error as error:
+            raise StorageError(f"{self.path}: cannot delete online states: {error}") from None
+
     def size_of(self, key: str) -> int:
         """Bytes of the stored state of ``key``."""
         with self._environment.begin() as transaction:

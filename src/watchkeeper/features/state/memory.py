@@ -42,6 +42,11 @@ class MemoryStateStore:
         for key in keys:
             self._states.pop(key, None)
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget the keys in ``[low, high)`` (a pass over every key)."""
+        for key in [key for key in self._states if low <= key < high]:
+            del self._states[key]
+
     def size_of(self, key: str) -> int:
         """Serialised size of the state of ``key``."""
         return len(self._states.get(key, b""))

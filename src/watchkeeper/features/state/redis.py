@@ -54,6 +54,23 @@ class RedisStateStore:
         if keys:
             self._client.delete(*[self._prefix + key for key in keys])
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget the keys in ``[low, high)``: a ``SCAN`` for their common prefix, then
+        ``DEL`` in batches."""
+        shared = (index for index, (a, b) in enumerate(zip(low, high, strict=False)) if a != b)
+        common = low[: next(shared, min(len(low), len(high)))]
+        pattern = self._prefix + "".join(
+            f"\\{char}" if char in "*?[]\\" else char for char in common
+        )
+        first, last = (self._prefix + low).encode(), (self._prefix + high).encode()
+        doomed = [
+            key
+            for key in self._client.scan_iter(match=pattern + "*", count=1000)
+            if first <= key < last
+        ]
+        for offset in range(0, len(doomed), 1000):
+            self._client.delete(*doomed[offset : offset + 1000])
+
     def size_of(self, key: str) -> int:
         """Bytes of the stored state of ``key``."""
         return int(self._client.strlen(self._prefix + key))

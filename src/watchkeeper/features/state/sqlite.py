@@ -90,6 +90,14 @@ class SqliteStateStore:
                 [(self._namespace, key) for key in keys],
             )
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget the keys in ``[low, high)``: one range of the primary key."""
+        with self._transaction():
+            self._connection.execute(
+                "DELETE FROM entity_state WHERE namespace = ? AND key >= ? AND key < ?",
+                (self._namespace, low, high),
+            )
+
     def size_of(self, key: str) -> int:
         """Bytes of the stored state of ``key``."""
         row = self._connection.execute(

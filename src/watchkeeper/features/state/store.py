@@ -45,6 +45,12 @@ class EntityStateStore(Protocol):
         """Forget the states of ``keys``."""
         ...
 
+    def delete_range(self, low: str, high: str) -> None:
+        """Forget every key from ``low`` (included) to ``high`` (excluded), in code-point
+        order: how the service forgets the event ids it no longer needs, a whole time bucket
+        at once (:mod:`~watchkeeper.serving.idempotency`)."""
+        ...
+
     def size_of(self, key: str) -> int:
         """Bytes the state of ``key`` takes in the store (0 when absent)."""
         ...
