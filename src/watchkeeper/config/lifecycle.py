@@ -271,6 +271,27 @@ class ServingConfig(Section):
     survives the crash of any process (``kill -9``) but may be lost with the last few
     milliseconds of them in a power cut or machine crash; on: it survives those too, and
     every group of requests waits for an fsync (0.2-2 ms on a typical disk)."""
+    max_backlog_age: Duration = timedelta(minutes=5)
+    """``/readyz`` answers 503 once the oldest logged row has waited longer than this for
+    the flusher (which flushes every 10 s): the flusher is dead or far behind."""
+    shutdown_timeout: Duration = timedelta(seconds=20)
+    """How long ``watchkeeper serve`` may take to stop on ``SIGTERM`` or ``SIGINT``: half
+    of it for the requests in flight, the rest for the workers' exits and the last flush;
+    then every process left is killed (rows not yet flushed stay in the spool)."""
+    keep_alive_timeout: Duration = timedelta(seconds=5)
+    """How long an idle keep-alive connection is kept open (whole seconds)."""
+    header_timeout: Duration = timedelta(seconds=10)
+    """How long a connection may take to send a request's headers, from its first byte (or
+    from the connection's opening); then it is closed (with a 408 if it had begun). The
+    headers' size is bounded too: 16 KiB, else 400."""
+
+    @model_validator(mode="after")
+    def _timeouts_are_positive(self) -> Self:
+        for name in ("max_backlog_age", "shutdown_timeout", "keep_alive_timeout", "header_timeout"):
+            value: timedelta = getattr(self, name)
+            if value < timedelta(seconds=1):
+                raise ValueError(f"{name} must be at least 1s (got {format_duration(value)})")
+        return self
 
 
 __all__ = [
