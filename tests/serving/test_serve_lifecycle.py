@@ -37,6 +37,16 @@ def running(pid: int) -> bool:
     return state != "Z"
 
 
+def flusher_of(server: int) -> int:
+    """The flusher: the first process the server spawned (before uvicorn's workers)."""
+    spawned = [
+        pid
+        for pid in children(server)
+        if b"spawn_main" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    ]
+    return min(spawned)
+
+
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
@@ -105,6 +115,12 @@ def test_sigterm_under_load_stops_everything_in_time_and_loses_nothing(
 
     senders = [threading.Thread(target=send, args=(n * 1_000_000,)) for n in range(3)]
     try:
+        os.kill(flusher_of(server.pid), signal.SIGKILL)  # restarted, and the stop still ends
+        deadline = time.monotonic() + 30
+        while b"was restarted (restart 1)" not in stderr.read_bytes():
+            assert time.monotonic() < deadline, "the killed flusher was not restarted"
+            time.sleep(0.1)
+        assert b"the flusher process died (exit code -9)" in stderr.read_bytes()
         processes = children(server.pid)
         for senders_thread in senders:
             senders_thread.start()
