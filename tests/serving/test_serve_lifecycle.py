@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -16,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.serving.conftest import TrainedModels, live_event, register
-from tests.serving.test_kill_worker import free_port
+from tests.serving.test_kill_worker import free_port, start_server
 
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.workspace import Workspace
@@ -50,36 +48,6 @@ def flusher_of(server: int) -> int:
 def port_open(port: int) -> bool:
     with socket.socket() as probe:
         return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-def start_server(root: Path, workers: int, stderr: Path) -> tuple[subprocess.Popen[bytes], int]:
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from watchkeeper.cli import main; main()",
-            "serve",
-            "-w",
-            str(root),
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=stderr.open("wb"),
-        env={**os.environ, "WATCHKEEPER_ADMIN_TOKEN": ""},
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
-                return server, port
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    server.kill()
-    raise AssertionError("the server never became ready")
 
 
 @pytest.mark.slow
