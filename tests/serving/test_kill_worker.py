@@ -27,14 +27,7 @@ def free_port() -> int:
         return port
 
 
-@pytest.mark.slow
-def test_acknowledged_scores_survive_kill_9_of_the_worker(
-    tmp_path: Path, trained: TrainedModels
-) -> None:
-    root = Workspace.create(tmp_path / "ws")
-    with Workspace.open(root) as workspace:
-        version = register(workspace, trained, trained.good, threshold=0.5)
-        ModelRegistry.for_workspace(workspace).set_status(version, CHAMPION, reason="first")
+def start_server(root: Path, workers: int, stderr: Path) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -46,11 +39,33 @@ def test_acknowledged_scores_survive_kill_9_of_the_worker(
             str(root),
             "--port",
             str(port),
+            "--workers",
+            str(workers),
         ],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=stderr.open("wb"),
         env={**os.environ, "WATCHKEEPER_ADMIN_TOKEN": ""},
     )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
+                return server, port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError("the server never became ready")
+
+
+@pytest.mark.slow
+def test_acknowledged_scores_survive_kill_9_of_the_worker(
+    tmp_path: Path, trained: TrainedModels
+) -> None:
+    root = Workspace.create(tmp_path / "ws")
+    with Workspace.open(root) as workspace:
+        version = register(workspace, trained, trained.good, threshold=0.5)
+        ModelRegistry.for_workspace(workspace).set_status(version, CHAMPION, reason="first")
+    server, port = start_server(root, 1, tmp_path / "stderr")
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -70,12 +85,6 @@ def test_acknowledged_scores_survive_kill_9_of_the_worker(
 
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
         sender = threading.Thread(target=send)
         sender.start()
         while len(acknowledged) < 100 and time.monotonic() < deadline:

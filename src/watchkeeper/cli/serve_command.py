@@ -3,14 +3,17 @@
 Each worker process builds its own app from the workspace (``WATCHKEEPER_WORKSPACE`` is set
 for them), so nothing is shared but the stores. One flusher process, started before the
 workers and stopped after them, moves the logged predictions to Delta for all of them
-(:mod:`watchkeeper.serving.log_flusher`). The admin token is read from
-``WATCHKEEPER_ADMIN_TOKEN``, the read token (``serving.protect_reads``, on by default) from
-``WATCHKEEPER_READ_TOKEN``, by each worker, and neither is ever printed.
+(:mod:`watchkeeper.serving.log_flusher`); a thread of the main process restarts it if it dies
+(:mod:`watchkeeper.serving.flusher_supervisor`). ``SIGTERM`` or ``SIGINT`` stops the server
+within ``serving.shutdown_timeout`` (:mod:`watchkeeper.serving.server_run`). The admin token
+is read from ``WATCHKEEPER_ADMIN_TOKEN``, the read token (``serving.protect_reads``, on by
+default) from ``WATCHKEEPER_READ_TOKEN``, by each worker, and neither is ever printed.
 """
 
 from __future__ import annotations
 
 import os
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +23,10 @@ from watchkeeper.cli.app import WorkspaceOption, app
 from watchkeeper.errors import ConfigError
 
 WORKSPACE_VARIABLE = "WATCHKEEPER_WORKSPACE"
+APP_FACTORY = "watchkeeper.cli.serve_command:app_from_environment"
+FLUSH_RESERVE_SECONDS = 1.0
+"""Of the stop's time, what the last flush leaves: the flusher is killed before the deadline
+kills everything."""
 
 
 def app_from_environment() -> object:
@@ -44,9 +51,13 @@ def serve(
     """Serve /v1/score, outcomes, rollout control and /metrics over HTTP.
 
     Besides the workers, a flusher process moves the logged predictions from the spool to
-    Delta every 10 s.
+    Delta every 10 s (restarted if it dies). SIGTERM or SIGINT stops the server within
+    serving.shutdown_timeout, after a last flush.
     """
+    from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
     from watchkeeper.serving.log_flusher import LogFlusher
+    from watchkeeper.serving.server_run import log_to_stderr, run_server, server_config
+    from watchkeeper.serving.shutdown_deadline import ShutdownDeadline
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
@@ -61,29 +72,22 @@ def serve(
             "a card's windowed features would depend on the worker it reached)"
         )
     os.environ[WORKSPACE_VARIABLE] = str(root)
-    flusher = LogFlusher(root)  # one for all workers, outside them (see log_flusher)
+    log_to_stderr()
+    config = server_config(
+        APP_FACTORY,
+        host=host or serving.host,
+        port=port or serving.port,
+        workers=processes,
+        serving=serving,
+    )
+    deadline = ShutdownDeadline(serving.shutdown_timeout.total_seconds())
+    flusher = FlusherSupervisor(partial(LogFlusher, root))  # one for all workers, outside them
     flusher.start()
     try:
-        _run_uvicorn(host or serving.host, port or serving.port, processes)
+        run_server(config, deadline)
     finally:
-        flusher.stop()
-
-
-def _run_uvicorn(host: str, port: int, workers: int) -> None:
-    import uvicorn
-
-    from watchkeeper.serving.no_delay_protocol import NoDelayH11Protocol
-
-    uvicorn.run(
-        "watchkeeper.cli.serve_command:app_from_environment",
-        factory=True,
-        http=NoDelayH11Protocol,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=False,
-        log_level="info",
-    )
+        deadline.begin()  # at the latest now (a server that failed to start)
+        flusher.stop(deadline.remaining() - FLUSH_RESERVE_SECONDS)
 
 
 __all__ = ["app_from_environment", "serve"]

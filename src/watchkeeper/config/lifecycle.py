@@ -312,6 +312,19 @@ class ServingConfig(Section):
     content a 409; after it, the id may be forgotten (it is kept for at most twice this).
     The record lives in the online state store, shared by the workers and kept as the states
     are."""
+    max_backlog_age: Duration = timedelta(minutes=5)
+    """``/readyz`` answers 503 once the oldest logged row has waited longer than this for
+    the flusher (which flushes every 10 s): the flusher is dead or far behind."""
+    shutdown_timeout: Duration = timedelta(seconds=20)
+    """How long ``watchkeeper serve`` may take to stop on ``SIGTERM`` or ``SIGINT``: half
+    of it for the requests in flight, the rest for the workers' exits and the last flush;
+    then every process left is killed (rows not yet flushed stay in the spool)."""
+    keep_alive_timeout: Duration = timedelta(seconds=5)
+    """How long an idle keep-alive connection is kept open (whole seconds)."""
+    header_timeout: Duration = timedelta(seconds=10)
+    """How long a connection may take to send a request's headers, from its first byte (or
+    from the connection's opening); then it is closed (with a 408 if it had begun). The
+    headers' size is bounded too: 16 KiB, else 400."""
 
     @field_validator("idempotency_window")
     @classmethod
@@ -321,9 +334,13 @@ class ServingConfig(Section):
         return value
 
     @model_validator(mode="after")
-    def _body_timeout_positive(self) -> Self:
+    def _timeouts_are_positive(self) -> Self:
         if self.body_timeout <= timedelta(0):
             raise ValueError("body_timeout must be positive, e.g. 5s")
+        for name in ("max_backlog_age", "shutdown_timeout", "keep_alive_timeout", "header_timeout"):
+            value: timedelta = getattr(self, name)
+            if value < timedelta(seconds=1):
+                raise ValueError(f"{name} must be at least 1s (got {format_duration(value)})")
         return self
 
 

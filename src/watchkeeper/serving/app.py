@@ -3,9 +3,10 @@
 Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in, score, decision, model
 version, route and event id out, every prediction durable in the event store's spool before
 the answer), ``POST /v1/outcomes``, ``GET /v1/models``, ``GET /v1/rollout``, ``GET /healthz``,
-``GET /readyz``, ``GET /metrics``, and the admin endpoints ``POST /v1/rollout/start``,
-``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input is
-a 4xx naming the field, never a 5xx, and leaves the state and the event store untouched.
+``GET /readyz`` (503 too when logged rows wait too long for the flusher), ``GET /metrics``,
+and the admin endpoints ``POST /v1/rollout/start``, ``/promote`` and ``/rollback`` behind the
+``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input is a 4xx naming the field, never a 5xx,
+and leaves the state and the event store untouched.
 
 Every body is read by one bounded reader (:mod:`watchkeeper.serving.body_reader`): at most
 ``serving.max_body_bytes`` (413), within ``serving.body_timeout`` (408, and the connection
@@ -74,6 +75,7 @@ from watchkeeper.serving.request_body import (
 from watchkeeper.serving.request_metrics import RequestMetricsMiddleware, RequestSeries
 from watchkeeper.serving.score_endpoint import SCORE_ROUTE, ScoreEndpoint
 from watchkeeper.serving.service import ScoringService
+from watchkeeper.serving.spool_backlog import stale_backlog
 from watchkeeper.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -171,6 +173,7 @@ def create_app(
     admin_errors = error_responses(*body_errors, 401, 403, 404, 409)
     body_timeout = serving.body_timeout.total_seconds()
 
+    service.metrics.spool_max_age.set(serving.max_backlog_age.total_seconds())
     series = RequestSeries(service.metrics)
     app.add_middleware(RequestMetricsMiddleware, series=series)
     refusals = RefusalLog(
@@ -399,7 +402,8 @@ def create_app(
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        """Readiness: an owner is named and the champion (and canary) loaded."""
+        """Readiness: an owner is named, the champion (and canary) loaded, and no logged row
+        has waited for the flusher longer than ``serving.max_backlog_age``."""
         problems = []
         if not workspace.config.owner.name:
             problems.append("the workspace names no owner")
@@ -407,6 +411,15 @@ def create_app(
             service.scorer()
         except WatchkeeperError as error:
             problems.append(str(error))
+        try:
+            stale = stale_backlog(
+                workspace.events.backlog(), service.clock.now(), serving.max_backlog_age
+            )
+        except StorageError as error:
+            logger.warning("the spool's backlog could not be read: %s", error)
+            stale = "the spool's backlog could not be read"
+        if stale is not None:
+            problems.append(stale)
         if problems:
             logger.warning("not ready: %s", "; ".join(problems))
             shown = [redact_paths(problem) for problem in problems]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from watchkeeper.serving.spool_backlog import oldest_age_seconds
 from watchkeeper.storage.spool import SpoolBacklog
 
 if TYPE_CHECKING:
@@ -134,6 +135,11 @@ class ServingMetrics:
             ["outcome"],
             registry=self.registry,
         )
+        self.spool_max_age = Gauge(
+            "watchkeeper_spool_max_backlog_age_seconds",
+            "The oldest row's wait beyond which /readyz fails (serving.max_backlog_age)",
+            registry=self.registry,
+        )
         self._series: dict[tuple[int, str], _ScoreSeries] = {}
 
     def observe_score(self, *, version: int, route: str, score: float, decision: bool) -> None:
@@ -205,8 +211,7 @@ class ServingMetrics:
         """
         self.spool_rows.set(backlog.rows)
         self.dead_letter_rows.set(backlog.dead_letter_rows)
-        oldest = backlog.oldest_created_at
-        self.spool_age.set(0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+        self.spool_age.set(oldest_age_seconds(backlog, now))
 
     def exposition(self) -> bytes:
         """The Prometheus text exposition of every metric."""
