@@ -1,6 +1,7 @@
 """The fuzz suite's targets, run for minutes instead of seconds: cases tried, distinct failures.
 
-Runs every target of ``tests/fuzz/targets.py`` in turn (``--batch`` fresh random examples each,
+Runs every target of ``tests/fuzz/targets.py`` and the rollout state machines of
+``tests/fuzz/rollout_machine.py`` in turn (``--batch`` fresh random examples each,
 a new seed every round) against a real app over a fresh workspace, until ``--minutes`` have
 passed. Every example is held to the invariants of ``tests/fuzz/harness.py`` (never a 5xx,
 acknowledged rows in Delta after a flush, every refusal logged, the spool drained, ...) and to
@@ -26,10 +27,12 @@ from types import FrameType
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, given, seed, settings
+from hypothesis.stateful import run_state_machine_as_test
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.fuzz.harness import Harness, InvariantError
+from tests.fuzz.rollout_machine import GatedRolloutMachine, RolloutMachine
 from tests.fuzz.targets import TARGETS, Target
 from tests.serving.conftest import train_models
 
@@ -107,6 +110,45 @@ def run_batch(
     fuzz()
 
 
+MACHINES = {"rollout": RolloutMachine, "rollout.gated": GatedRolloutMachine}
+"""The rollout state machines, run as targets of their own (a case is one run of steps)."""
+
+
+def run_machine(
+    name: str, machine: type[RolloutMachine], runs: int, steps: int, tally: Tally, limit: float
+) -> None:
+    """``runs`` runs of ``steps`` random rollout actions each; the first failure ends them."""
+
+    class Counted(machine):  # type: ignore[misc, valid-type]
+        def __init__(self) -> None:
+            tally.cases[name] += 1
+            super().__init__()
+
+    signal.setitimer(signal.ITIMER_REAL, limit * runs)
+    try:
+        run_state_machine_as_test(
+            Counted,
+            settings=settings(
+                max_examples=runs,
+                stateful_step_count=steps,
+                database=None,
+                deadline=None,
+                phases=[Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            ),
+        )
+    except InvariantError as violation:
+        steps_taken = "\n".join(getattr(violation, "__notes__", []))
+        tally.fail(violation.key, name, steps_taken, str(violation))
+    except CaseTimeoutError:
+        tally.fail((name, 0, "timeout"), name, "", f"over {limit * runs} s")
+    except Exception as error:
+        kind = f"exception:{type(error).__name__}"
+        tally.fail((name, 0, kind), name, "", str(error)[:300])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=30.0)
@@ -115,15 +157,19 @@ def main() -> None:
     parser.add_argument("--targets", default="", help="comma-separated names (default: all)")
     parser.add_argument("--seed", type=int, default=0, help="the first round's seed")
     options = parser.parse_args()
-    names = [name for name in options.targets.split(",") if name] or list(TARGETS)
-    unknown = sorted(set(names) - set(TARGETS))
+    known = [*TARGETS, *MACHINES]
+    names = [name for name in options.targets.split(",") if name] or known
+    unknown = sorted(set(names) - set(known))
     if unknown:
-        parser.error(f"unknown target(s) {', '.join(unknown)} (known: {', '.join(TARGETS)})")
+        parser.error(f"unknown target(s) {', '.join(unknown)} (known: {', '.join(known)})")
     logging.disable(logging.CRITICAL)  # the app logs every poisoned flush; we count them
     signal.signal(signal.SIGALRM, _alarm)
 
     folder = Path(tempfile.mkdtemp(prefix="watchkeeper-fuzz-"))
-    harness = Harness(train_models(folder / "models"), folder / "runs")
+    trained = train_models(folder / "models")
+    harness = Harness(trained, folder / "runs")
+    for machine in MACHINES.values():
+        machine.trained, machine.folder = trained, folder / "machines"
     tally = Tally()
     started = time.monotonic()
     deadline = started + options.minutes * 60
@@ -133,6 +179,10 @@ def main() -> None:
             for name in names:
                 if time.monotonic() >= deadline:
                     break
+                if name in MACHINES:
+                    runs = max(1, options.batch // 10)
+                    run_machine(name, MACHINES[name], runs, 20, tally, options.case_seconds)
+                    continue
                 round_seed = options.seed + round_number
                 run_batch(
                     harness, TARGETS[name], round_seed, options.batch, tally, options.case_seconds
@@ -162,7 +212,7 @@ def report(tally: Tally, seconds: float) -> None:
         print(
             f"- {endpoint} {status} {kind}: {failure.count} cases, targets {sorted(failure.targets)}"
         )
-        print(f"    smallest input: {failure.smallest[:300]}")
+        print(f"    smallest input: {failure.smallest[:1500]}")
         print(f"    {failure.detail[:300]}")
 
 
