@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import strategies as st
+from tests.serving.conftest import live_event
 
 MAX_TEXT = 20_000
 """The longest fuzzed string, in characters: past any sensible field limit, still fast."""
@@ -204,17 +205,8 @@ class Change:
         return changed
 
 
-EVENT_FIELDS = (
-    "event_id",
-    "ts",
-    "card_id",
-    "merchant_id",
-    "merchant_category",
-    "amount",
-    "country",
-    "channel",
-    "device_id",
-)
+EVENT_FIELDS = tuple(live_event(0))
+"""The fields of an event in the example workspace's schema."""
 OUTCOME_FIELDS = ("event_id", "outcome", "outcome_ts", "amount")
 
 
