@@ -238,6 +238,10 @@ FOUND: tuple[tuple[str, Any], ...] = (
     ("content_type", ("/v1/outcomes", "text/plain")),
     ("model_version", ("/v1/score/batch", "2")),
     ("duplicate_id", Change("amount", 99.0)),
+    # an integer past a float's range, as an amount: a 5xx
+    ("score.numbers", Change("amount", Raw("1" * 400))),
+    ("batch.numbers", (Change("amount", Raw("1" * 400)), 1, 0)),
+    ("outcomes.numbers", (Change("amount", Raw("1" * 400)), True)),
     # classes that hold: kept so that they keep holding
     ("score.numbers", Change("amount", 2**70)),
     ("score.numbers", Change("amount", 5e-324)),

@@ -17,6 +17,7 @@ from tests.fuzz.test_write_endpoints import (
     DUPLICATES,
     ECHOED,
     FAR_TIMES,
+    HUGE_AMOUNT,
     OVERSIZED,
     SURROGATES,
 )
@@ -30,6 +31,8 @@ def _reason(name: str, drawn: Any) -> str | None:
         return BATCH_PIN if drawn[0] == "/v1/score/batch" else None
     if name == "duplicate_id":
         return DUPLICATES
+    if "1" * 400 in text:
+        return HUGE_AMOUNT
     if "\\ud800" in text:
         return SURROGATES
     if "x" * 100_000 in text:
