@@ -61,7 +61,13 @@ class TrainedModels:
 
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> TrainedModels:
-    root = Workspace.create(tmp_path_factory.mktemp("spec") / "ws")
+    return train_models(tmp_path_factory.mktemp("spec"))
+
+
+def train_models(folder: Path) -> TrainedModels:
+    """Two small LightGBM models (a good one and its inverse) on synthetic events; the
+    feature spec is fitted from a workspace created under ``folder``."""
+    root = Workspace.create(folder / "ws")
     spec = FeatureSpec.from_workspace_config(Workspace.open(root).config)
     frame = synthetic_events(3000, seed=1)
     fitted = fit(spec, frame)
