@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+from tests.conftest import record_gate_pass
 from tests.fuzz.harness import InvariantError
 from tests.fuzz.strategies import encode, odd_text
 from tests.serving.conftest import START, TOKEN, TrainedModels, live_event, register
@@ -119,6 +120,8 @@ class RolloutMachine(RuleBasedStateMachine):
             register(self.workspace, self.trained, model, threshold, holdout_flag_rate=0.03)
         self.registry = ModelRegistry.for_workspace(self.workspace)
         self.registry.set_status(1, CHAMPION, reason="first")
+        # versions 2 and 3 as a retraining attempt leaves them: accepted by the validation gate
+        record_gate_pass(self.workspace.metadata, self.registry.model_name, 2, 3)
         self.engine = sa.create_engine(self.workspace.metadata_url())
         self.client = self._client()
         self.numbers = itertools.count()
@@ -351,6 +354,7 @@ class GatedRolloutMachine(RolloutMachine):
             return
         with contextlib.suppress(WatchkeeperError):  # a transition the registry refuses
             self.registry.set_status(version, REJECTED, reason="the validation gate refused it")
+        record_gate_pass(self.workspace.metadata, self.registry.model_name, version, accepted=False)
 
     @rule(version=st.sampled_from([2, 3]))
     def start_a_doubtful_version(self, version: int) -> None:

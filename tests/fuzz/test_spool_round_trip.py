@@ -50,9 +50,6 @@ def _open(folder: Path) -> EventStore:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True, reason="a row the event store cannot write fails every flush behind it"
-)
 def test_acknowledged_rows_reach_delta_past_a_poisoned_row() -> None:
     numbers = itertools.count()
 

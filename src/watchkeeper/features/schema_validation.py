@@ -92,17 +92,25 @@ def validate_value(name: str, field: InputField, value: Any) -> Any:
     return normalised
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def _normalise(name: str, kind: str, value: Any) -> Any:
     if kind == "float":
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise InvalidInputError(name, f"expected a number (got {quoted(value)})")
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer past a float's range: JSON allows any length
+            raise InvalidInputError(name, f"not a finite number (got {quoted(value)})") from None
         if not math.isfinite(number):
             raise InvalidInputError(name, f"not a finite number (got {quoted(number)})")
         return number
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise InvalidInputError(name, f"expected an integer (got {quoted(value)})")
+        if not _INT64_MIN <= value <= _INT64_MAX:  # what the event tables can store
+            raise InvalidInputError(name, f"outside the 64-bit integer range (got {quoted(value)})")
         return int(value)
     if kind in ("string", "category"):
         if not isinstance(value, str):
