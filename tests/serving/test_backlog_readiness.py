@@ -35,7 +35,11 @@ def test_the_alert_rules_name_series_the_service_exports(service: Service) -> No
         assert rule["annotations"]["summary"]
     service.client.post("/v1/score", json=service.event(1))
     exposed = set(
-        re.findall(r"^(watchkeeper_\w+)", service.client.get("/metrics").text, re.MULTILINE)
+        re.findall(
+            r"^(watchkeeper_\w+)",
+            service.client.get("/metrics", headers=service.admin()).text,
+            re.MULTILINE,
+        )
     )
     named = {name for rule in rules for name in re.findall(r"watchkeeper_\w+", rule["expr"])}
     assert "watchkeeper_spool_oldest_age_seconds" in named

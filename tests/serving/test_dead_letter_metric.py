@@ -16,7 +16,7 @@ NOW = datetime(2026, 6, 9, tzinfo=UTC)
 
 
 def dead_letter_rows(client: TestClient) -> float:
-    text = client.get("/metrics").text
+    text = client.get("/metrics", headers={"Authorization": "Bearer token"}).text
     found = re.search(r"^watchkeeper_spool_dead_letter_rows (\S+)$", text, re.MULTILINE)
     assert found is not None
     return float(found.group(1))

@@ -9,6 +9,7 @@ import signal
 import socket
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -74,7 +75,8 @@ def test_sigterm_under_load_stops_everything_in_time_and_loses_nothing(
             while not stop.is_set():
                 index += 1
                 try:
-                    answer = client.post("/v1/score", json=live_event(index))
+                    now = datetime.now(UTC) - timedelta(seconds=index)  # the server's wall clock
+                    answer = client.post("/v1/score", json=live_event(index, after=now))
                 except httpx.HTTPError:
                     time.sleep(0.05)
                     continue
