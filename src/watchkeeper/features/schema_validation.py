@@ -109,9 +109,10 @@ def _normalise(name: str, kind: str, value: Any) -> Any:
     if kind == "int":
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
             raise InvalidInputError(name, f"expected an integer (got {quoted(value)})")
-        if not _INT64_MIN <= value <= _INT64_MAX:  # what the event tables can store
+        integer = int(value)
+        if not _INT64_MIN <= integer <= _INT64_MAX:  # what the event tables can store
             raise InvalidInputError(name, f"outside the 64-bit integer range (got {quoted(value)})")
-        return int(value)
+        return integer
     if kind in ("string", "category"):
         if not isinstance(value, str):
             raise InvalidInputError(name, f"expected a string (got {quoted(value)})")
