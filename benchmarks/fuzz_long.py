@@ -184,6 +184,9 @@ def main() -> None:
                     run_machine(name, MACHINES[name], runs, 20, tally, options.case_seconds)
                     continue
                 round_seed = options.seed + round_number
+                # a fresh workspace per batch: the checks read the Delta tables after every
+                # case, and one workspace's thousands of small commits made each read slower
+                harness.close()
                 run_batch(
                     harness, TARGETS[name], round_seed, options.batch, tally, options.case_seconds
                 )

@@ -239,6 +239,7 @@ FOUND: tuple[tuple[str, Any], ...] = (
     # a huge field kept, a huge value echoed
     ("score.text", Change("event_id", "x" * 100_000)),
     ("score.text", Change("ts", "x" * 100_000)),
+    ("score.unknown_field", Change("extra", "é" * 20_000)),  # kept in the raw input
     # content types, the batch's model_version, duplicate ids
     ("content_type", ("/v1/score", "text/plain")),
     ("content_type", ("/v1/score/batch", "application/x-www-form-urlencoded")),

@@ -263,6 +263,7 @@ def test_an_overlong_string_is_refused_and_never_echoed_whole(service: Service) 
         ({"event_id": "e" * 1_000_000}, "event_id"),
         ({"merchant_id": "m" * 257}, "merchant_id"),
         ({"ts": "9" * 1_000_000}, "ts"),
+        ({"note": "n" * 100_000}, "note"),  # a field the schema does not declare
     ]:
         answer = service.client.post("/v1/score", json=service.event(1, **changes))
         assert answer.status_code == 422, answer.text[:200]
@@ -273,7 +274,13 @@ def test_an_overlong_string_is_refused_and_never_echoed_whole(service: Service) 
     assert answer.status_code == 422 and len(answer.content) < 300
     assert answer.json()["error"]["field"] == "outcomes[0].event_id"
     found = stored(service, "rejections")
-    assert sorted(found["field"]) == ["event_id", "merchant_id", "outcomes[0].event_id", "ts"]
+    assert sorted(found["field"]) == [
+        "event_id",
+        "merchant_id",
+        "note",
+        "outcomes[0].event_id",
+        "ts",
+    ]
     assert max(len(detail) for detail in found["detail"]) < 300
     assert found["event_id"].null_count() == 2  # an overlong id is not kept
     assert_nothing_written(service)

@@ -44,7 +44,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from watchkeeper.clock import Clock
+from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import StorageError, WatchkeeperError
+from watchkeeper.features.schema_validation import check_length
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.rollout.controller import RolloutStatus
 from watchkeeper.serving.admin_token import READ_TOKEN_VARIABLE, TOKEN_VARIABLE, AdminToken
@@ -212,6 +214,10 @@ def create_app(
                     "unknown field (the schema does not declare it)",
                     422,
                 )
+            for name in extra:  # kept in the logged raw input: held to the default limit
+                value = event[name]
+                if isinstance(value, str):
+                    check_length(f"{where}{field_name(name)}", value, DEFAULT_MAX_LENGTH)
 
     def admin(request: Request) -> None:
         refused = service.admin_token.verify(request.headers.get("authorization"))
