@@ -84,7 +84,12 @@ class DriftThresholds(Section):
 
 
 class BusinessValueConfig(Section):
-    """The money model of a fraud decision, per transaction."""
+    """The money model of a decision, per event.
+
+    Binary with amounts (the fraud example): review, decline and fraud-loss costs below.
+    Any task can name a ``cost_matrix`` instead (binary, multiclass), and regression
+    prices each unit of error with ``under_cost`` and ``over_cost``.
+    """
 
     currency: str = "USD"
     review_cost: float = Field(default=5.0, ge=0, description="cost of one manual review (a flag)")
@@ -97,6 +102,20 @@ class BusinessValueConfig(Section):
     baseline: Literal["no_model", "rule"] = "no_model"
     baseline_rule: str | None = Field(
         default=None, description="a Polars SQL predicate, for 'rule'"
+    )
+    cost_matrix: dict[str, dict[str, float]] | None = Field(
+        default=None,
+        description=(
+            "binary and multiclass: the cost of each (actual, predicted) pair, "
+            "actual -> predicted -> cost per event (a gain is negative); binary classes are "
+            "'positive' and 'negative'; a pair left out costs 0"
+        ),
+    )
+    under_cost: float = Field(
+        default=1.0, ge=0, description="regression: cost per unit the prediction falls short"
+    )
+    over_cost: float = Field(
+        default=1.0, ge=0, description="regression: cost per unit the prediction overshoots"
     )
 
 

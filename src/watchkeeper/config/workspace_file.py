@@ -31,12 +31,29 @@ from watchkeeper.config.lifecycle import (
 )
 from watchkeeper.durations import Duration
 
+ModelTask = Literal["binary", "multiclass", "regression"]
+"""What the model predicts: a yes/no outcome, one of several classes, or a number."""
+
+ModelServing = Literal["watchkeeper", "external"]
+"""Who trains and serves the model: watchkeeper, or the team's own service (monitoring only)."""
+
 
 class ModelConfig(Section):
-    """The model this workspace keeps watch over."""
+    """The model this workspace keeps watch over.
+
+    ``task``: ``binary`` (a score and a yes/no decision), ``multiclass`` (class
+    probabilities and a chosen class) or ``regression`` (a predicted number).
+    ``serving``: ``watchkeeper`` trains and serves it; ``external`` means the team's own
+    service does, and watchkeeper only receives what it logged.
+
+    >>> ModelConfig(name="demand", task="regression").serving
+    'watchkeeper'
+    """
 
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_.-]*$", max_length=100)
     description: str = ""
+    task: ModelTask = "binary"
+    serving: ModelServing = "watchkeeper"
 
 
 class OwnerConfig(Section):
@@ -56,11 +73,17 @@ class KeysConfig(Section):
 
 
 class LabelConfig(Section):
-    """How outcomes become labels: which outcome is positive, and when silence means negative.
+    """How outcomes become labels, per task, and when a label is final.
 
-    ``negative_outcomes``: the other outcome values the service accepts; the latest outcome
-    of an event wins, so one of them clears an earlier positive (a chargeback reversed).
-    Any other value is refused (422), as it could never become a label.
+    Binary: ``positive_outcome`` makes an event positive as soon as it arrives; silence
+    until ``maturity_horizon`` makes it negative. ``negative_outcomes``: the other outcome
+    values accepted; the latest outcome of an event wins, so one of them clears an earlier
+    positive (a chargeback reversed). With ``explicit_negatives`` (a feed of 0/1 labels, say
+    ``positive_outcome: "1"`` and ``negative_outcomes: ["0"]``), a negative outcome labels
+    the event negative at once instead of waiting for the horizon.
+    Multiclass: an outcome is one of ``classes``. Regression: an outcome is a number.
+    In both, an event without an outcome stays unlabelled; the horizon says when a window's
+    labels are complete. Any other outcome value is refused, as it could never be a label.
 
     >>> LabelConfig().outcome_values
     ('chargeback', 'reversal')
@@ -69,12 +92,27 @@ class LabelConfig(Section):
     positive_outcome: str = "chargeback"
     maturity_horizon: Duration = timedelta(days=60)
     negative_outcomes: list[str] = Field(default_factory=lambda: ["reversal"])
+    explicit_negatives: bool = False
+    classes: list[str] | None = Field(
+        default=None, description="multiclass: every class an outcome or a prediction may name"
+    )
 
     @property
     def outcome_values(self) -> tuple[str, ...]:
-        """Every outcome value ``/v1/outcomes`` accepts: the positive one first."""
+        """Every binary outcome value accepted: the positive one first."""
         others = [value for value in self.negative_outcomes if value != self.positive_outcome]
         return (self.positive_outcome, *others)
+
+    @field_validator("classes")
+    @classmethod
+    def _classes_distinct(cls, classes: list[str] | None) -> list[str] | None:
+        if classes is None:
+            return None
+        if len(classes) < 2:
+            raise ValueError("a multiclass label needs at least two classes")
+        if len(set(classes)) != len(classes) or any(not name for name in classes):
+            raise ValueError("classes must be distinct, non-empty names")
+        return classes
 
     @model_validator(mode="after")
     def _horizon_positive(self) -> Self:
@@ -166,6 +204,18 @@ class WorkspaceConfig(Section):
     serving: ServingConfig = Field(default_factory=ServingConfig)
 
     @model_validator(mode="after")
+    def _label_fits_the_task(self) -> Self:
+        task, classes = self.model.task, self.label.classes
+        if task == "multiclass" and classes is None:
+            raise ValueError(
+                "label.classes: a multiclass model needs the list of its classes, "
+                "e.g. classes: [billing, technical, sales]"
+            )
+        if task != "multiclass" and classes is not None:
+            raise ValueError(f"label.classes applies to multiclass models, not {task}")
+        return self
+
+    @model_validator(mode="after")
     def _feature_keys_agree(self) -> Self:
         for declared, expected, key in (
             (self.features.entity, self.keys.entity, "entity"),
@@ -182,6 +232,8 @@ __all__ = [
     "KeysConfig",
     "LabelConfig",
     "ModelConfig",
+    "ModelServing",
+    "ModelTask",
     "OnlineStateConfig",
     "OwnerConfig",
     "StorageConfig",
