@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
@@ -20,6 +22,7 @@ from watchkeeper.clock import Clock, WallClock
 from watchkeeper.config import CONFIG_FILE_NAME, WorkspaceConfig, load_config
 from watchkeeper.errors import (
     ConfigError,
+    SchemaError,
     StoreUnavailableError,
     WatchkeeperError,
     WorkspaceError,
@@ -28,6 +31,7 @@ from watchkeeper.errors import (
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
     from watchkeeper.storage.artifacts import ArtifactStore
+    from watchkeeper.storage.event_tables import EventTableDefinition
     from watchkeeper.storage.events import EventStore
     from watchkeeper.storage.metadata import MetadataStore
 
@@ -72,8 +76,16 @@ class Workspace:
         self.clock: Clock = clock if clock is not None else WallClock()
 
     @classmethod
-    def open(cls, root: Path, clock: Clock | None = None) -> Workspace:
-        """Load ``root/watchkeeper.yaml``; raise ConfigError naming any problem in it."""
+    def open(cls, root: str | os.PathLike[str], clock: Clock | None = None) -> Workspace:
+        """Load ``root/watchkeeper.yaml`` (a path or a string); raise ConfigError naming any
+        problem in it.
+
+        >>> Workspace.open("/no/such/folder")
+        Traceback (most recent call last):
+        ...
+        watchkeeper.errors.WorkspaceError: /no/such/folder: no such folder; create a workspace with 'watchkeeper init /no/such/folder'
+        """
+        root = Path(root)
         if not root.exists():
             raise WorkspaceError(
                 f"{root}: no such folder; create a workspace with 'watchkeeper init {root}'"
@@ -148,7 +160,18 @@ class Workspace:
             Path(self.resolve(storage.spool)),
             self.clock,
             storage_options=dict(storage.storage_options) or None,
+            tables=self.event_tables,
         )
+
+    @cached_property
+    def event_tables(self) -> Mapping[str, EventTableDefinition]:
+        """The event tables of this workspace, derived from its keys, inputs and task."""
+        from watchkeeper.storage.workspace_tables import event_tables_for
+
+        try:
+            return event_tables_for(self.config)
+        except SchemaError as error:
+            raise ConfigError(f"{self.config_path}: {error}") from None
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

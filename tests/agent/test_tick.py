@@ -20,7 +20,7 @@ from watchkeeper.demo.stream import DemoStream
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.serving.models import load_serving_models
-from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.workspace import Workspace
 
@@ -50,7 +50,7 @@ def serve_day(workspace: Workspace, stream: DemoStream, scorer: MicroBatchScorer
     models = load_serving_models(ModelRegistry.for_workspace(workspace))
     predictions = scorer.score_day(models, start, stop)
     workspace.events.append(
-        "predictions", predictions.to_arrow().cast(event_table("predictions").schema)
+        "predictions", predictions.to_arrow().cast(SERVED_PREDICTION_SCHEMA)
     )
     workspace.events.append("transactions", stream.transactions_between(start, stop))
     return predictions.height * 2

@@ -15,7 +15,7 @@ from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import SchemaError, StorageError
 from watchkeeper.serving.grouped_append import GroupedAppender
 from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 
 SCHEMA = pa.schema([("event_id", pa.string())])
 CALLERS = 10
@@ -91,8 +91,7 @@ def test_a_failed_append_raises_in_every_caller_of_its_group() -> None:
 def test_rows_that_break_the_schema_raise_and_leave_the_appender_usable(tmp_path: Path) -> None:
     clock = EventTimeClock(datetime(2026, 3, 1, tzinfo=UTC))
     with DeltaEventStore(str(tmp_path / "events"), tmp_path / "spool", clock) as store:
-        predictions = event_table("predictions")
-        appender = GroupedAppender(store, "predictions", predictions.schema)
+        appender = GroupedAppender(store, "predictions", SERVED_PREDICTION_SCHEMA)
         row = {
             "event_id": ["e1"],
             "ts": [clock.now()],

@@ -195,6 +195,8 @@ class FeaturesConfig(Section):
     """Raw input schema and the list of features, declared once for both engines.
 
     ``timezone`` is an IANA name (``Europe/Berlin``); timestamp parts are taken there.
+    ``retired``: inputs taken out of use whose column stays in the event store (Delta keeps
+    a column's old values; new events leave it empty and may no longer send it).
     """
 
     entity: str | None = None
@@ -202,6 +204,8 @@ class FeaturesConfig(Section):
     timezone: str = "UTC"
     inputs: dict[str, InputField] = Field(default_factory=dict)
     transforms: list[TransformConfig] = Field(default_factory=list)
+    retired: list[str] = Field(default_factory=list, exclude_if=lambda names: not names)
+    """Left out of the dump when empty, so a spec's canonical JSON and hash stay as before."""
 
     @model_validator(mode="after")
     def _names_are_unique_and_inputs_known(self) -> Self:
@@ -211,6 +215,11 @@ class FeaturesConfig(Section):
             raise ValueError(
                 f"timezone {self.timezone!r} is not a known IANA time zone (e.g. UTC, Europe/Berlin)"
             ) from None
+        both = sorted(set(self.retired) & set(self.inputs))
+        if both:
+            raise ValueError(
+                f"{', '.join(map(repr, both))} is both an input and retired: keep one of the two"
+            )
         seen: set[str] = set()
         for transform in self.transforms:
             if transform.name in seen:

@@ -25,7 +25,7 @@ from watchkeeper.errors import TrainingError
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.registry.statuses import CHAMPION
 from watchkeeper.serving.models import ServingModels, load_serving_models
-from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.workspace import Workspace
 
@@ -135,7 +135,7 @@ def run_with(
     """Score and log day by day from ``launch`` to the end of the stream; the agent ticks
     every ``tick`` (monitoring windows stay daily: a tick processes the days since the last)."""
     registry = ModelRegistry.for_workspace(workspace)
-    schema = event_table("predictions").schema
+    schema = SERVED_PREDICTION_SCHEMA
     models: ServingModels | None = None
     serving_key: tuple[int | None, int | None] | None = None
     parts = []

@@ -29,8 +29,9 @@ An absent optional column reads as missing everywhere; an absent required one is
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import polars as pl
 
@@ -40,7 +41,20 @@ from watchkeeper.quoting import QUOTE_LIMIT
 
 if TYPE_CHECKING:
     from watchkeeper.config import InputField
-    from watchkeeper.features.spec import FeatureSpec
+
+
+class InputSchema(Protocol):
+    """What validation reads of a spec: the inputs, the event time and the event id."""
+
+    @property
+    def inputs(self) -> Mapping[str, InputField]: ...
+
+    @property
+    def timestamp(self) -> str: ...
+
+    @property
+    def event_id(self) -> str: ...
+
 
 InvalidRowPolicy = Literal["fail", "quarantine"]
 """What the batch engine does with rows that break the schema."""
@@ -74,7 +88,7 @@ class ValidatedFrame:
 
 
 def validate_frame(
-    spec: FeatureSpec, frame: pl.DataFrame, policy: InvalidRowPolicy = "fail"
+    spec: InputSchema, frame: pl.DataFrame, policy: InvalidRowPolicy = "fail"
 ) -> ValidatedFrame:
     """Validate every row of ``frame``; see the module documentation for the rules."""
     if policy not in ("fail", "quarantine"):
@@ -246,4 +260,11 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else repr(number)
 
 
-__all__ = ["ROW_COLUMN", "TIMESTAMP_TYPE", "InvalidRowPolicy", "ValidatedFrame", "validate_frame"]
+__all__ = [
+    "ROW_COLUMN",
+    "TIMESTAMP_TYPE",
+    "InputSchema",
+    "InvalidRowPolicy",
+    "ValidatedFrame",
+    "validate_frame",
+]

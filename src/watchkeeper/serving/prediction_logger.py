@@ -32,7 +32,7 @@ import pyarrow as pa
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.schema_validation import parse_timestamp
 from watchkeeper.serving.rejection_log import RejectionLog, rejection_reason
-from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.storage.events import AppendReceipt
 from watchkeeper.workspace import Workspace
 
@@ -43,7 +43,7 @@ class PredictionLogger:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.keys = workspace.config.keys
-        self._schema = event_table("predictions").schema
+        self._schema = SERVED_PREDICTION_SCHEMA
         self._rejections = RejectionLog(
             workspace.events,
             workspace.clock,

@@ -44,6 +44,7 @@ from watchkeeper.clock import Clock
 from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import InvalidInputError, WatchkeeperError
 from watchkeeper.features.schema_validation import parse_timestamp
+from watchkeeper.ingest.reason_codes import rejection_reason
 from watchkeeper.rollout.model_errors import MODEL_ERROR, model_error_detail, model_error_version
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import printable
@@ -54,46 +55,6 @@ logger = logging.getLogger(__name__)
 
 REJECTIONS_TABLE = "rejections"
 _POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
-
-_STATUS_REASONS = {408: "too_slow", 413: "too_large", 415: "not_json"}
-"""Reason codes given by the HTTP status alone."""
-
-# (reason code, fragments of the message that mean it), first match wins
-_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("too_large", ("exceed the limit",)),
-    ("not_finite", ("not finite", "not a finite", "is not a valid JSON number")),
-    ("malformed_json", ("malformed JSON", "empty; expected a JSON object")),
-    ("unknown_field", ("unknown field",)),
-    ("unknown_version", ("unknown or not serving", "the query names")),
-    ("unstorable_text", ("not valid text",)),
-    ("too_long", ("characters (got",)),
-    ("missing_field", ("required", "empty; expected at least one item")),
-    ("bad_timestamp", ("timestamp", "representable range", "the service's clock")),
-    ("out_of_range", ("below the minimum", "above the maximum", "not among the allowed")),
-    ("wrong_type", ("expected ",)),
-)
-
-
-def rejection_reason(field: str, message: str, status: int = 422) -> str:
-    """The short reason code of a refusal, from its field, message and HTTP status.
-
-    >>> rejection_reason("amount", "expected a number (got 'lots')")
-    'wrong_type'
-    >>> rejection_reason("body", "2000000 bytes exceed the limit of 1048576", 413)
-    'too_large'
-    >>> rejection_reason("content-type", "'text/plain' is not JSON", 415)
-    'not_json'
-    """
-    by_status = _STATUS_REASONS.get(status)
-    if by_status is not None:
-        return by_status
-    for reason, fragments in _REASONS:
-        if any(fragment in message for fragment in fragments):
-            if reason == "wrong_type" and field == "body":
-                return "malformed_json"
-            return reason
-    return "invalid"
-
 
 class RejectionLog:
     """Appends refusals to the ``rejections`` table; a failed append is logged, never raised.

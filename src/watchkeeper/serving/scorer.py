@@ -52,7 +52,7 @@ from watchkeeper.serving.idempotency import Check, EventIdLedger, FirstAnswer
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
-from watchkeeper.storage.event_tables import event_table
+from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.storage.events import EventStore
 
 
@@ -137,11 +137,10 @@ class Scorer:
         self._lock = self._pending.lock
         self.errors: dict[str, int] = {}
         """Model failures by deciding route since this scorer was built (the error-rate guard)."""
-        self._predictions = event_table("predictions")
         self._log = GroupedAppender(
             events,
             "predictions",
-            self._predictions.schema,
+            SERVED_PREDICTION_SCHEMA,
             on_group_done=self._settle_group,
             fsync=fsync_predictions,
         )
@@ -426,7 +425,7 @@ class Scorer:
         results: Sequence[ScoreResult],
         raw_inputs: Sequence[str] | None = None,
     ) -> dict[str, list[Any]]:
-        columns: dict[str, list[Any]] = {name: [] for name in self._predictions.schema.names}
+        columns: dict[str, list[Any]] = {name: [] for name in SERVED_PREDICTION_SCHEMA.names}
         for position, (item, result) in enumerate(zip(prepared, results, strict=True)):
             raw = (
                 raw_inputs[position]

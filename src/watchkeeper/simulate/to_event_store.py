@@ -74,9 +74,15 @@ def chargebacks_as_outcomes(chargebacks: pl.DataFrame) -> pl.DataFrame:
 def load_into_event_store(
     traffic: SimulatedTraffic, store: EventStore, load_key: str, part: int = 0
 ) -> LoadedTraffic:
-    """Bulk-load one chunk of simulated traffic; ``load_key`` and ``part`` make it idempotent."""
+    """Bulk-load one chunk of simulated traffic; ``load_key`` and ``part`` make it idempotent.
+
+    The simulation's truth (``is_fraud``) stays in its own files: the event store holds what
+    production would see, the events and the chargebacks that come back.
+    """
     transactions = store.write_bulk(
-        "transactions", traffic.transactions, load_id=f"simulate-{load_key}-{part}-transactions"
+        "transactions",
+        traffic.transactions.drop(TRUTH_COLUMN),
+        load_id=f"simulate-{load_key}-{part}-transactions",
     )
     outcomes = store.write_bulk(
         "outcomes",
@@ -89,8 +95,13 @@ def load_into_event_store(
     )
 
 
+TRUTH_COLUMN = "is_fraud"
+"""The simulated transactions' hidden truth, never loaded into an event store."""
+
+
 __all__ = [
     "POSITIVE_OUTCOME",
+    "TRUTH_COLUMN",
     "LoadedTraffic",
     "chargebacks_as_outcomes",
     "load_into_event_store",

@@ -158,6 +158,7 @@ class DeltaEventStore:
         """
         self._check_open()
         definition = event_table(table, self._definitions)
+        self._tables.check_schema(definition)
         received_at = as_utc(self._clock.now())
         conformed = conform_rows(definition, rows, received_at)
         if conformed.num_rows == 0:
@@ -179,6 +180,7 @@ class DeltaEventStore:
         """
         self._check_open()
         definition = event_table(table, self._definitions)
+        self._tables.check_schema(definition)
         received_at = as_utc(self._clock.now())
         row_count, payload = encode_columns(definition, columns, received_at=received_at)
         if row_count == 0:

@@ -27,6 +27,7 @@ and a version). Delta stores it atomically with the data, so after a crash the s
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -41,6 +42,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake import Field as DeltaField
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
 
 from watchkeeper.clock import as_utc
@@ -48,6 +50,7 @@ from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
 from watchkeeper.storage.event_tables import EVENT_DATE_COLUMN, TIMESTAMP, EventTableDefinition
 from watchkeeper.storage.events import CompactionResult
 from watchkeeper.storage.file_lock import FileLock
+from watchkeeper.storage.schema_evolution import added_columns
 
 DEFAULT_COMMIT_ATTEMPTS = 12
 """Outer attempts per commit; each attempt lets deltalake itself retry many times."""
@@ -56,6 +59,8 @@ DELTALAKE_COMMIT_RETRIES = 50
 """Retries inside one deltalake commit (cheap: the data files are already written)."""
 
 LOCK_FOLDER = "_watchkeeper_locks"
+
+logger = logging.getLogger(__name__)
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
@@ -104,6 +109,7 @@ class DeltaEventTables:
         self._commit_attempts = commit_attempts
         self._sleep = sleep
         self._tables: dict[str, DeltaTable] = {}
+        self._checked_schemas: set[str] = set()
         self._file_columns: dict[tuple[str, tuple[str, ...]], dict[str, pa.Table]] = {}
         self._lock = threading.RLock()
         if is_local(self.root):
@@ -182,6 +188,21 @@ class DeltaEventTables:
                     raise StoreUnavailableError(f"table {self.uri(name)}: {error}") from error
             self._sleep(min(2.0, 0.02 * 2**attempt) * random.uniform(0.5, 1.0))
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def check_schema(self, definition: EventTableDefinition) -> None:
+        """Bring a stored table's schema up to ``definition`` once per process: add the
+        optional columns it gained, refuse (:class:`SchemaError`) any other change.
+
+        Appends call it before spooling, so rows of a schema the table cannot take are
+        refused at once rather than held in the spool by a failing flush.
+        """
+        if definition.name in self._checked_schemas:
+            return
+        with self._commit_lock(definition.name), self._lock:
+            found = self._load(definition.name)
+            if found is not None and definition.name not in self._checked_schemas:
+                self._evolve_schema(definition, found)
+                self._checked_schemas.add(definition.name)
 
     def datasets(
         self,
@@ -308,6 +329,9 @@ class DeltaEventTables:
     def _load_or_create(self, definition: EventTableDefinition) -> DeltaTable:
         found = self._load(definition.name)
         if found is not None:
+            if definition.name not in self._checked_schemas:
+                self._evolve_schema(definition, found)
+                self._checked_schemas.add(definition.name)
             return found
         try:
             DeltaTable.create(
@@ -330,6 +354,30 @@ class DeltaEventTables:
                 f"the event table {self.uri(definition.name)} was created but cannot be opened"
             )
         return created
+
+    def _evolve_schema(self, definition: EventTableDefinition, table: DeltaTable) -> None:
+        """Add the optional columns the definition gained; refuse any other change."""
+        new = added_columns(definition, pa.schema(table.schema().to_arrow()))
+        if not new:
+            return
+        names = ", ".join(field.name for field in new)
+        try:
+            table.alter.add_columns(
+                [DeltaField.from_arrow(field) for field in new],
+                commit_properties=CommitProperties(
+                    custom_metadata={"watchkeeper.schema_change": f"added optional {names}"},
+                    max_commit_retries=DELTALAKE_COMMIT_RETRIES,
+                ),
+            )
+        except DeltaError as error:
+            table.update_incremental()
+            if set(pa.schema(table.schema().to_arrow()).names) >= {f.name for f in new}:
+                return  # another writer added them at the same moment
+            raise StorageError(
+                f"table {self.uri(definition.name)}: adding column(s) {names} failed: {error}"
+            ) from error
+        table.update_incremental()
+        logger.info("table %s: added optional column(s) %s", self.uri(definition.name), names)
 
     def _commit_lock(self, table: str) -> AbstractContextManager[object]:
         if is_local(self.root):

@@ -64,6 +64,8 @@ class EventTableDefinition:
     empty. ``json_columns`` hold JSON text; a Polars struct column given there is encoded.
     ``storable_text``: a table that records refused input keeps the text UTF-8 cannot
     encode (a lone surrogate) with U+FFFD in its place, rather than refuse it.
+    ``retired``: columns the stored table may still hold although no longer declared (an
+    input taken out of use: Delta keeps its old values, new rows leave it empty).
 
     >>> definition = event_table("transactions")
     >>> definition.required_columns[:3]
@@ -78,6 +80,7 @@ class EventTableDefinition:
     received_column: str | None = None
     json_columns: tuple[str, ...] = ()
     storable_text: bool = False
+    retired: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         declared = set(self.schema.names)
@@ -170,6 +173,8 @@ PREDICTIONS = EventTableDefinition(
             _field("latency_ms", pa.float64(), required=False),
             _field("raw_input", pa.string()),
             _field("features", pa.string()),
+            # the team's own version label, for a model served outside watchkeeper
+            _field("model_label", pa.string(), required=False),
         ]
     ),
     time_column="ts",
@@ -177,6 +182,11 @@ PREDICTIONS = EventTableDefinition(
     duplicate_policy=DuplicatePolicy.FIRST_ARRIVAL,
     json_columns=("raw_input", "features"),
 )
+
+SERVED_PREDICTION_SCHEMA = pa.schema(
+    [field for field in PREDICTIONS.schema if field.name != "model_label"]
+)
+"""The prediction columns watchkeeper's own scorers fill: all but the team's version label."""
 
 OUTCOMES = EventTableDefinition(
     name="outcomes",
@@ -273,6 +283,7 @@ __all__ = [
     "REJECTIONS",
     "REJECTION_REASONS",
     "REJECTION_SOURCES",
+    "SERVED_PREDICTION_SCHEMA",
     "STORE_COLUMNS",
     "TIMESTAMP",
     "TRANSACTIONS",

@@ -42,6 +42,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock
 from watchkeeper.storage.event_rows import EventRows
+from watchkeeper.storage.event_tables import EventTableDefinition
 from watchkeeper.storage.spool import DeadLetter, SpoolBacklog
 
 BulkRows: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatchReader
@@ -221,16 +222,21 @@ def open_event_store(
     spool_path: Path,
     clock: Clock,
     storage_options: dict[str, str] | None = None,
+    tables: Mapping[str, EventTableDefinition] | None = None,
 ) -> EventStore:
     """Open the Delta event store at ``url`` (a folder or an object-store URL).
 
     ``spool_path`` is a local file for the spool; rows a previous process left there are
     committed before this returns. ``storage_options`` go to deltalake as they are
-    (credentials, endpoint, region).
+    (credentials, endpoint, region). ``tables``: the workspace's table definitions
+    (:func:`~watchkeeper.storage.workspace_tables.event_tables_for`); the default ones
+    otherwise.
     """
     from watchkeeper.storage.delta_events import DeltaEventStore
 
-    return DeltaEventStore(url, spool_path, clock, storage_options)
+    if tables is None:
+        return DeltaEventStore(url, spool_path, clock, storage_options)
+    return DeltaEventStore(url, spool_path, clock, storage_options, tables=tables)
 
 
 __all__ = [

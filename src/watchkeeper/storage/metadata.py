@@ -52,6 +52,7 @@ from watchkeeper.storage.database import (
     reader,
     translated_errors,
 )
+from watchkeeper.storage.external_versions import ExternalVersions
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow, ModelVersionRecord
 from watchkeeper.storage.migrate import current_revision, upgrade
 from watchkeeper.storage.rollout_store import RolloutStore
@@ -116,6 +117,11 @@ class MetadataStore:
     def rollouts(self) -> RolloutStore:
         """Canary rollouts, changed atomically together with the registry's aliases."""
         return RolloutStore(self._engine, self._clock)
+
+    @cached_property
+    def external_versions(self) -> ExternalVersions:
+        """The version numbers given to an external model's own version labels."""
+        return ExternalVersions(self._engine, self._clock)
 
     @cached_property
     def window_profiles(self) -> WindowProfileIndex:

@@ -248,6 +248,16 @@ window_profiles = sa.Table(
     ),
 )
 
+external_versions = sa.Table(
+    "external_versions",
+    metadata,
+    sa.Column("model", sa.String(200), primary_key=True),
+    sa.Column("label", sa.String(200), primary_key=True),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("model", "version", name="uq_external_versions_version"),
+)
+
 __all__ = [
     "NO_FEATURE",
     "NO_MODEL_VERSION",
@@ -255,6 +265,7 @@ __all__ = [
     "alert_deliveries",
     "alerts",
     "audit_log",
+    "external_versions",
     "job_watermarks",
     "metadata",
     "metric_series",

@@ -1,0 +1,1 @@
+"""Predictions and outcomes logged from outside: files, frames and HTTP bodies, one check."""

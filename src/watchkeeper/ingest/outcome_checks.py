@@ -1,0 +1,189 @@
+"""Checking logged outcomes of any task, whole frames at a time.
+
+An outcome is the truth about an event, known later: ``event_id``, ``outcome`` and
+``outcome_ts`` (when it happened), optionally ``amount`` (money at stake) and
+``received_at`` (when it became known; a historical file's outcomes are taken as known
+when they happened, unless it says otherwise). Per task, the outcome is
+
+* binary: one of the label's values (the positive outcome or a negative one);
+* multiclass: one of the classes;
+* regression: a finite number.
+
+>>> from datetime import UTC, datetime
+>>> rules = OutcomeRules(task="multiclass", values=("billing", "technical"))
+>>> frame = pl.DataFrame({"event_id": ["a", "b"], "outcome": ["billing", "legal"],
+...     "outcome_ts": [datetime(2026, 1, 9, tzinfo=UTC)] * 2})
+>>> checked = check_outcomes(frame, rules)
+>>> checked.accepted["event_id"].to_list(), checked.refused.select("field", "reason").rows()
+(['a'], [('outcome', 'unknown_class')])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from watchkeeper.config.features import InputField
+from watchkeeper.errors import SchemaError
+from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
+from watchkeeper.ingest.logged_rows import ROW, CheckedRows, empty_refusals
+from watchkeeper.ingest.prediction_checks import LoggedInputs
+from watchkeeper.ingest.reason_codes import rejection_reason
+
+if TYPE_CHECKING:
+    from watchkeeper.config import WorkspaceConfig
+
+_COLUMNS = ("event_id", "outcome", "outcome_ts", "amount", "received_at")
+_TIMES = LoggedInputs(
+    inputs={
+        "outcome_ts": InputField(type="timestamp", required=True),
+        "received_at": InputField(type="timestamp"),
+        "amount": InputField(type="float", min=0),
+    },
+    timestamp="outcome_ts",
+    event_id="event_id",
+)
+
+
+@dataclass(frozen=True)
+class OutcomeRules:
+    """What a logged outcome of one workspace must hold: ``values`` are the accepted
+    outcome values (binary, multiclass); a regression outcome is any finite number."""
+
+    task: str
+    values: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: WorkspaceConfig) -> OutcomeRules:
+        """The rules of the workspace ``config`` describes."""
+        task = config.model.task
+        if task == "multiclass":
+            return cls(task, tuple(config.label.classes or ()))
+        if task == "binary":
+            return cls(task, config.label.outcome_values)
+        return cls(task)
+
+
+def check_outcomes(frame: pl.DataFrame, rules: OutcomeRules) -> CheckedRows:
+    """Split ``frame`` into ``outcomes`` rows and refused rows; equal repeats count once.
+
+    A column outside :data:`_COLUMNS` or a missing ``event_id``, ``outcome`` or
+    ``outcome_ts`` is a :class:`SchemaError` for the whole frame.
+    """
+    unknown = [name for name in frame.columns if name not in _COLUMNS]
+    if unknown:
+        raise SchemaError(
+            f"column(s) {', '.join(map(repr, unknown))} are not outcome columns "
+            f"({', '.join(_COLUMNS)}): drop them, or map them (a column mapping)"
+        )
+    missing = [name for name in _COLUMNS[:3] if name not in frame.columns]
+    if missing:
+        raise SchemaError(f"required outcome column(s) {', '.join(map(repr, missing))} are missing")
+    indexed = frame.with_row_index(ROW)
+    times = validate_frame(_TIMES, indexed, policy="quarantine")
+    refused = [
+        times.rejected.select(
+            ROW,
+            pl.col("event_id").cast(pl.String),
+            pl.col("rejected_field").alias("field"),
+            pl.Series(
+                [
+                    rejection_reason(field, message)
+                    for field, message in times.rejected.select(
+                        "rejected_field", "rejection_reason"
+                    ).iter_rows()
+                ],
+                dtype=pl.String,
+            ).alias("reason"),
+            pl.col("rejection_reason").alias("detail"),
+        )
+    ]
+    work = indexed.select(ROW, "event_id", "outcome").join(times.valid, on=ROW, how="inner")
+    outcome, code, problem = _outcome_check(work, rules)
+    event_id = pl.col("event_id").cast(pl.String)
+    work = work.with_columns(
+        outcome.alias("__outcome"),
+        pl.when(event_id.is_null() | (event_id == ""))
+        .then(pl.lit("event_id"))
+        .when(problem.is_not_null())
+        .then(pl.lit("outcome"))
+        .alias("__field"),
+        pl.when(event_id.is_null() | (event_id == ""))
+        .then(pl.lit("required but missing"))
+        .otherwise(problem)
+        .alias("__detail"),
+    )
+    bad = work["__field"].is_not_null()
+    refused.append(
+        work.filter(bad).select(
+            ROW,
+            event_id.alias("event_id"),
+            pl.col("__field").alias("field"),
+            pl.when(pl.col("__field") == "event_id")
+            .then(pl.lit("missing_field"))
+            .otherwise(pl.lit(code))
+            .alias("reason"),
+            pl.col("__detail").alias("detail"),
+        )
+    )
+    kept = work.filter(~bad)
+    rows = kept.select(
+        ROW,
+        event_id.alias("event_id"),
+        pl.col("__outcome").alias("outcome"),
+        pl.col("outcome_ts").cast(TIMESTAMP_TYPE),
+        pl.col("amount").cast(pl.Float64),
+        pl.coalesce("received_at", "outcome_ts").cast(TIMESTAMP_TYPE).alias("received_at"),
+    )
+    unique = rows.unique(
+        subset=["event_id", "outcome", "outcome_ts"], keep="first", maintain_order=True
+    )
+    parts = [part.cast(empty_refusals().schema) for part in refused if part.height]
+    return CheckedRows(
+        accepted=unique.drop(ROW),
+        refused=pl.concat(parts).sort(ROW) if parts else empty_refusals(),
+        repeated=rows.height - unique.height,
+    )
+
+
+def _outcome_check(frame: pl.DataFrame, rules: OutcomeRules) -> tuple[pl.Expr, str, pl.Expr]:
+    """The outcome in its stored type, the reason code of a bad one, and its message."""
+    shown = pl.col("outcome").cast(pl.String).str.slice(0, 40)
+    missing = pl.col("outcome").is_null()
+    if rules.task == "regression":
+        dtype = frame.schema["outcome"]
+        if dtype.is_numeric():
+            value = pl.col("outcome").cast(pl.Float64)
+            unparsable = pl.lit(False)
+        elif dtype == pl.String:
+            value = pl.col("outcome").str.strip_chars().cast(pl.Float64, strict=False)
+            unparsable = ~missing & value.is_null()
+        else:
+            raise SchemaError(
+                f"column 'outcome' has type {dtype}; a regression outcome is a number"
+            )
+        problem = (
+            pl.when(missing)
+            .then(pl.lit("required but missing"))
+            .when(unparsable)
+            .then(pl.format("not a number (got '{}')", shown))
+            .when(~value.is_finite())
+            .then(pl.format("not a finite number (got {})", shown))
+        )
+        return value, "wrong_type", problem
+    text = pl.col("outcome").cast(pl.String)
+    code = "unknown_class" if rules.task == "multiclass" else "out_of_range"
+    problem = (
+        pl.when(missing)
+        .then(pl.lit("required but missing"))
+        .when(~text.is_in(list(rules.values)))
+        .then(
+            pl.format(f"not among the allowed values {', '.join(rules.values)} (got '{{}}')", shown)
+        )
+    )
+    return text, code, problem
+
+
+__all__ = ["OutcomeRules", "check_outcomes"]

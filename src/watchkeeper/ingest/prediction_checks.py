@@ -1,0 +1,577 @@
+"""Checking logged predictions of any task, whole frames at a time.
+
+A logged prediction is what a team's own service decided about an event: the event's id,
+time and inputs, the team's model version label, and per task
+
+* binary: ``score`` (a probability, in [0, 1]) and ``decision`` (true when acted on);
+* multiclass: ``probabilities`` (a JSON object class -> probability, or one column
+  ``probability_<class>`` per class) summing to 1, and optionally ``decision`` (a class;
+  the most probable one when absent);
+* regression: ``prediction`` (a finite number).
+
+Inputs are checked by the same rules as the feature engines' edge
+(:func:`~watchkeeper.features.frame_validation.validate_frame`). A row that breaks a rule is
+refused with the column and the reason; the others are kept. Nothing is coerced: a price in
+the score column is refused, not read as a probability of 1.
+
+>>> from datetime import UTC, datetime
+>>> from watchkeeper.config import InputField
+>>> rules = PredictionRules(task="binary", classes=(), inputs={"plan": InputField(
+...     type="category")}, event_id="event_id", event_time="ts", entity="account_id")
+>>> frame = pl.DataFrame({"event_id": ["a", "b"], "ts": [datetime(2026, 1, 5, tzinfo=UTC)] * 2,
+...     "account_id": ["u1", "u2"], "plan": ["basic", "pro"], "model_label": ["v1", "v1"],
+...     "score": [0.3, 129.0], "decision": [False, True]})
+>>> checked = check_predictions(frame, rules, {"v1": 1}.__getitem__)
+>>> checked.accepted["event_id"].to_list(), checked.refused.select("field", "reason").rows()
+(['a'], [('score', 'out_of_range')])
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+from watchkeeper.errors import SchemaError
+from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
+from watchkeeper.ingest.logged_rows import ROW, CheckedRows, empty_refusals
+from watchkeeper.ingest.reason_codes import rejection_reason
+
+if TYPE_CHECKING:
+    from watchkeeper.config import InputField, WorkspaceConfig
+
+ModelVersions = Callable[[str], int]
+"""Maps a team's model version label to watchkeeper's version number for it."""
+
+PROBABILITY_TOLERANCE = 1e-3
+"""How far from 1 a row's class probabilities may sum (float32 models round)."""
+
+MODEL_LABEL = "model_label"
+LATENCY = "latency_ms"
+PROBABILITY_PREFIX = "probability_"
+ROUTE = "external"
+"""The route of a logged prediction: decided outside watchkeeper."""
+
+_TASK_COLUMNS = {
+    "binary": ("score", "decision"),
+    "multiclass": ("probabilities", "decision"),
+    "regression": ("prediction",),
+}
+
+
+@dataclass(frozen=True)
+class LoggedInputs:
+    """Inputs, event time and event id, as :func:`validate_frame` reads a spec."""
+
+    inputs: Mapping[str, InputField]
+    timestamp: str
+    event_id: str
+
+
+@dataclass(frozen=True)
+class PredictionRules:
+    """What a logged prediction of one workspace must hold."""
+
+    task: str
+    classes: tuple[str, ...]
+    inputs: Mapping[str, InputField]
+    event_id: str
+    event_time: str
+    entity: str
+    probability_tolerance: float = PROBABILITY_TOLERANCE
+
+    @classmethod
+    def from_config(cls, config: WorkspaceConfig) -> PredictionRules:
+        """The rules of the workspace ``config`` describes."""
+        keys = config.keys
+        return cls(
+            task=config.model.task,
+            classes=tuple(config.label.classes or ()),
+            inputs=config.features.inputs,
+            event_id=keys.event_id,
+            event_time=keys.event_time,
+            entity=keys.entity,
+        )
+
+    @property
+    def spec(self) -> LoggedInputs:
+        """The inputs as validation reads them, the event time among them."""
+        from watchkeeper.config import InputField
+
+        inputs = dict(self.inputs)
+        if self.event_time not in inputs:
+            inputs[self.event_time] = InputField(type="timestamp", required=True)
+        return LoggedInputs(inputs, self.event_time, self.event_id)
+
+    @property
+    def known_columns(self) -> frozenset[str]:
+        """Every column a logged prediction may carry."""
+        task_columns = set(_TASK_COLUMNS[self.task])
+        if self.task == "multiclass":
+            task_columns |= {f"{PROBABILITY_PREFIX}{name}" for name in self.classes}
+            task_columns.add("score")
+        keys = {self.event_id, self.event_time, self.entity}
+        return frozenset({*keys, *self.spec.inputs, MODEL_LABEL, LATENCY, *task_columns})
+
+
+def check_predictions(
+    frame: pl.DataFrame,
+    rules: PredictionRules,
+    model_versions: ModelVersions,
+    model_label: str | None = None,
+) -> CheckedRows:
+    """Split ``frame`` into prediction-table rows and refused rows (see the module text).
+
+    ``model_label`` stands for a missing ``model_label`` column. A column no rule knows,
+    or a required column missing altogether, is a :class:`SchemaError` for the whole
+    frame: it is a mapping problem, not a row problem. Repeated event ids within the frame
+    are kept once when equal and refused (``conflicting_duplicate``) when they differ.
+    """
+    frame = _with_label_column(frame, model_label)
+    _check_columns(frame, rules)
+    indexed = frame.with_row_index(ROW)
+    inputs = validate_frame(rules.spec, indexed, policy="quarantine")
+    refused = [
+        inputs.rejected.select(
+            ROW,
+            _event_ids(inputs.rejected, rules.event_id),
+            pl.col("rejected_field").alias("field"),
+            pl.Series(
+                [
+                    rejection_reason(field, message)
+                    for field, message in inputs.rejected.select(
+                        "rejected_field", "rejection_reason"
+                    ).iter_rows()
+                ],
+                dtype=pl.String,
+            ).alias("reason"),
+            pl.col("rejection_reason").alias("detail"),
+        )
+    ]
+    candidates = indexed.join(inputs.valid.select(ROW), on=ROW, how="semi")
+    canonical, checks = _canonical_task_columns(candidates, rules)
+    checks = _key_checks(rules) + checks
+    flagged = _first_failure(canonical, checks)
+    bad = flagged["__code"].is_not_null()
+    refused.append(
+        flagged.filter(bad).select(
+            ROW,
+            _event_ids(flagged, rules.event_id),
+            pl.col("__field").alias("field"),
+            pl.col("__code").alias("reason"),
+            pl.col("__detail").alias("detail"),
+        )
+    )
+    kept = flagged.filter(~bad)
+    typed_inputs = inputs.valid.drop(
+        [name for name in (rules.event_id,) if name not in rules.spec.inputs], strict=False
+    )
+    rows = _prediction_rows(
+        kept.select(
+            ROW,
+            rules.event_id,
+            rules.entity,
+            MODEL_LABEL,
+            *_present(kept, LATENCY),
+            *[name for name in kept.columns if name.startswith("__t_")],
+        ),
+        typed_inputs,
+        rules,
+        model_versions,
+    )
+    unique, repeated, conflicting = _within_batch(rows)
+    refused.append(conflicting)
+    parts = [part.cast(empty_refusals().schema) for part in refused if part.height]
+    all_refused = pl.concat(parts).sort(ROW) if parts else empty_refusals()
+    return CheckedRows(accepted=unique.drop(ROW), refused=all_refused, repeated=repeated)
+
+
+def _present(frame: pl.DataFrame, *names: str) -> list[str]:
+    return [name for name in names if name in frame.columns]
+
+
+def _with_label_column(frame: pl.DataFrame, model_label: str | None) -> pl.DataFrame:
+    if MODEL_LABEL in frame.columns or model_label is None:
+        return frame
+    return frame.with_columns(pl.lit(model_label, dtype=pl.String).alias(MODEL_LABEL))
+
+
+def _check_columns(frame: pl.DataFrame, rules: PredictionRules) -> None:
+    unknown = [name for name in frame.columns if name not in rules.known_columns]
+    if unknown:
+        raise SchemaError(
+            f"column(s) {', '.join(map(repr, unknown))} are neither inputs of this workspace "
+            f"nor prediction columns of a {rules.task} model: drop them, or map them to "
+            "known names (a column mapping)"
+        )
+    required = [rules.event_id, rules.event_time, rules.entity, MODEL_LABEL]
+    if rules.task == "multiclass":
+        per_class = all(f"{PROBABILITY_PREFIX}{name}" in frame.columns for name in rules.classes)
+        if "probabilities" not in frame.columns and not per_class:
+            raise SchemaError(
+                "a multiclass prediction needs 'probabilities' (a JSON object class -> "
+                f"probability) or one column per class ({PROBABILITY_PREFIX}<class>)"
+            )
+    else:
+        required += list(_TASK_COLUMNS[rules.task])
+    missing = [name for name in dict.fromkeys(required) if name not in frame.columns]
+    if missing:
+        hint = " (or give one model version label for all rows)" if MODEL_LABEL in missing else ""
+        raise SchemaError(
+            f"required column(s) {', '.join(map(repr, missing))} are missing from the "
+            f"predictions of a {rules.task} model{hint}"
+        )
+
+
+Check = tuple[str, str, pl.Expr]
+"""A column, the reason code of its failure, and a text expression: null when it holds."""
+
+
+def _first_failure(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
+    """``frame`` with ``__field``, ``__code`` and ``__detail`` of each row's first failure."""
+    if not checks:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(name) for name in ("__field", "__code", "__detail")
+        )
+    work = frame.with_columns(
+        [text.alias(f"__reason_{i}") for i, (_, _, text) in enumerate(checks)]
+    )
+    failed = [pl.col(f"__reason_{i}").is_not_null() for i in range(len(checks))]
+    first_field = pl.coalesce(
+        [pl.when(hit).then(pl.lit(name)) for hit, (name, _, _) in zip(failed, checks, strict=True)]
+    )
+    first_code = pl.coalesce(
+        [pl.when(hit).then(pl.lit(code)) for hit, (_, code, _) in zip(failed, checks, strict=True)]
+    )
+    detail = pl.coalesce([pl.col(f"__reason_{i}") for i in range(len(checks))])
+    return work.with_columns(
+        first_field.alias("__field"), first_code.alias("__code"), detail.alias("__detail")
+    ).drop([f"__reason_{i}" for i in range(len(checks))])
+
+
+def _key_checks(rules: PredictionRules) -> list[Check]:
+    checks: list[Check] = []
+    for name in dict.fromkeys((rules.event_id, rules.entity, MODEL_LABEL)):
+        if name in rules.spec.inputs:
+            continue  # checked with the inputs
+        value = pl.col(name).cast(pl.String)
+        missing = pl.when(value.is_null() | (value == "")).then(pl.lit("required but missing"))
+        checks.append((name, "missing_field", missing))
+    return checks
+
+
+def _shown(name: str) -> pl.Expr:
+    return pl.col(name).cast(pl.String).str.slice(0, 40)
+
+
+def _number(frame: pl.DataFrame, name: str) -> tuple[pl.Expr, pl.Expr]:
+    """The column as Float64, and a condition true where a given value is not a number."""
+    dtype = frame.schema[name]
+    if dtype.is_numeric():
+        return pl.col(name).cast(pl.Float64), pl.lit(False)
+    if dtype == pl.String:
+        parsed = pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
+        return parsed, pl.col(name).is_not_null() & parsed.is_null()
+    if dtype == pl.Null:
+        return pl.lit(None, dtype=pl.Float64), pl.lit(False)
+    raise SchemaError(f"column {name!r} has type {dtype}; expected numbers")
+
+
+def _canonical_task_columns(
+    frame: pl.DataFrame, rules: PredictionRules
+) -> tuple[pl.DataFrame, list[Check]]:
+    """The task's columns in their stored types (``__t_<name>``), and their checks."""
+    if rules.task == "multiclass":
+        return _canonical_multiclass(frame, rules)
+    if rules.task == "regression":
+        value, unparsable = _number(frame, "prediction")
+        canonical = frame.with_columns(value.alias("__t_prediction"))
+        check = (
+            pl.when(unparsable)
+            .then(pl.format("not a number (got '{}')", _shown("prediction")))
+            .when(pl.col("__t_prediction").is_null())
+            .then(pl.lit("required but missing"))
+            .when(~pl.col("__t_prediction").is_finite())
+            .then(pl.format("not a finite number (got {})", _shown("prediction")))
+        )
+        return canonical, [("prediction", "wrong_type", check)]
+    score, unparsable = _number(frame, "score")
+    decision = _as_boolean(frame, "decision")
+    canonical = frame.with_columns(score.alias("__t_score"), decision.alias("__t_decision"))
+    score_check = (
+        pl.when(unparsable)
+        .then(pl.format("not a number (got '{}')", _shown("score")))
+        .when(pl.col("__t_score").is_null())
+        .then(pl.lit("required but missing"))
+        .when(
+            ~pl.col("__t_score").is_finite() | (pl.col("__t_score") < 0) | (pl.col("__t_score") > 1)
+        )
+        .then(pl.format("a score is a probability, in [0, 1] (got {})", _shown("score")))
+    )
+    decision_check = (
+        pl.when(pl.col("decision").is_null())
+        .then(pl.lit("required but missing"))
+        .when(pl.col("__t_decision").is_null())
+        .then(pl.format("expected true or false (got '{}')", _shown("decision")))
+    )
+    return canonical, [
+        ("score", "out_of_range", score_check),
+        ("decision", "wrong_type", decision_check),
+    ]
+
+
+def _as_boolean(frame: pl.DataFrame, name: str) -> pl.Expr:
+    """True/false, from booleans, 0/1 integers or the words true/false/1/0; else null."""
+    dtype = frame.schema[name]
+    if dtype == pl.Boolean:
+        return pl.col(name)
+    text = pl.col(name).cast(pl.String).str.strip_chars().str.to_lowercase()
+    return (
+        pl.when(text.is_in(["true", "1"]))
+        .then(True)
+        .when(text.is_in(["false", "0"]))
+        .then(False)
+        .otherwise(None)
+    )
+
+
+def _canonical_multiclass(
+    frame: pl.DataFrame, rules: PredictionRules
+) -> tuple[pl.DataFrame, list[Check]]:
+    classes = list(rules.classes)
+    columns = [f"__p_{i}" for i in range(len(classes))]
+    source = "probabilities"
+    unknown: list[str] = []
+    if "probabilities" in frame.columns:
+        decoded = _decoded_probabilities(frame["probabilities"])
+        fields = (
+            {field.name for field in decoded.dtype.fields}
+            if isinstance(decoded.dtype, pl.Struct)
+            else set()
+        )
+        unknown = sorted(fields - set(classes))
+        values = [
+            decoded.struct.field(name).cast(pl.Float64, strict=False).fill_null(0.0)
+            if name in fields
+            else pl.Series([0.0] * len(frame), dtype=pl.Float64)
+            for name in classes
+        ]
+        parsed = decoded.is_not_null() if fields else pl.Series([False] * len(frame))
+        frame = frame.with_columns(
+            *[value.alias(column) for value, column in zip(values, columns, strict=True)],
+            parsed.alias("__parsed"),
+            _unknown_named(decoded, unknown).alias("__unknown"),
+        )
+    else:
+        source = f"{PROBABILITY_PREFIX}{classes[0]}"
+        frame = frame.with_columns(
+            *[
+                pl.col(f"{PROBABILITY_PREFIX}{name}").cast(pl.Float64, strict=False).alias(column)
+                for name, column in zip(classes, columns, strict=True)
+            ],
+            pl.all_horizontal(
+                [pl.col(f"{PROBABILITY_PREFIX}{name}").is_not_null() for name in classes]
+            ).alias("__parsed"),
+            pl.lit(None, dtype=pl.String).alias("__unknown"),
+        )
+    probabilities = [pl.col(column) for column in columns]
+    total = pl.sum_horizontal(probabilities)
+    best = pl.concat_list(probabilities).list.arg_max()
+    most_probable = pl.lit(pl.Series(classes, dtype=pl.String)).get(best)
+    decision = pl.col("decision").cast(pl.String) if "decision" in frame.columns else most_probable
+    frame = frame.with_columns(decision.alias("__t_decision"))
+    decided = pl.concat_list(probabilities).list.get(
+        pl.col("__t_decision").replace_strict(
+            classes, list(range(len(classes))), default=0, return_dtype=pl.Int64
+        )
+    )
+    frame = frame.with_columns(
+        decided.alias("__t_score"),
+        pl.concat_list(probabilities).alias("__t_probabilities"),
+    )
+    tolerance = rules.probability_tolerance
+    probability_check = (
+        pl.when(~pl.col("__parsed"))
+        .then(pl.lit("not a JSON object of class probabilities"))
+        .when(pl.col("__unknown").is_not_null())
+        .then(pl.format(f"names a class not among {', '.join(classes)}: {{}}", pl.col("__unknown")))
+        .when(pl.any_horizontal([~p.is_finite() | (p < 0) | (p > 1) for p in probabilities]))
+        .then(pl.lit("a class probability lies outside [0, 1]"))
+        .when((total - 1).abs() > tolerance)
+        .then(
+            pl.format(
+                f"class probabilities sum to {{}}, not 1 (within {tolerance})",
+                total.round(6).cast(pl.String),
+            )
+        )
+    )
+    checks: list[Check] = [(source, "bad_probabilities", probability_check)]
+    if "decision" in frame.columns:
+        decision_check = (
+            pl.when(pl.col("decision").is_null())
+            .then(pl.lit("required but missing"))
+            .when(~pl.col("__t_decision").is_in(classes))
+            .then(
+                pl.format(
+                    f"not one of the classes {', '.join(classes)} (got '{{}}')",
+                    _shown("decision"),
+                )
+            )
+        )
+        checks.append(("decision", "unknown_class", decision_check))
+    return frame, checks
+
+
+def _decoded_probabilities(text: pl.Series) -> pl.Series:
+    if isinstance(text.dtype, pl.Struct):
+        return text
+    if text.dtype != pl.String:
+        raise SchemaError(f"column 'probabilities' has type {text.dtype}; expected JSON objects")
+    if text.null_count() == len(text):
+        return text
+    try:
+        return text.str.json_decode(infer_schema_length=None)
+    except pl.exceptions.ComputeError:
+        # some rows are not JSON: decode row by row, those become null
+        return pl.Series([_json_object_or_none(value) for value in text.to_list()], strict=False)
+
+
+def _json_object_or_none(value: str | None) -> dict[str, object] | None:
+    import json
+
+    if value is None:
+        return None
+    try:
+        decoded = json.loads(value)
+    except ValueError:
+        return None
+    return decoded if isinstance(decoded, dict) else None
+
+
+def _unknown_named(decoded: pl.Series, unknown: list[str]) -> pl.Series:
+    """Per row, the unknown class names it gives a value for (null when none)."""
+    if not unknown:
+        return pl.Series([None] * len(decoded), dtype=pl.String)
+    named = pl.DataFrame(
+        {name: decoded.struct.field(name).is_not_null() for name in unknown}
+    ).select(
+        pl.concat_str(
+            [pl.when(pl.col(name)).then(pl.lit(name)) for name in unknown],
+            separator=", ",
+            ignore_nulls=True,
+        )
+    )
+    return named.to_series().replace("", None)
+
+
+def _event_ids(frame: pl.DataFrame, event_id: str) -> pl.Expr:
+    if event_id in frame.columns:
+        return pl.col(event_id).cast(pl.String).alias("event_id")
+    return pl.lit(None, dtype=pl.String).alias("event_id")
+
+
+def _prediction_rows(
+    kept: pl.DataFrame,
+    typed_inputs: pl.DataFrame,
+    rules: PredictionRules,
+    model_versions: ModelVersions,
+) -> pl.DataFrame:
+    """Rows of the ``predictions`` table, with ``row`` kept for the duplicate checks."""
+    inputs = kept.select(ROW).join(typed_inputs, on=ROW, how="left")
+    input_names = [name for name in rules.spec.inputs if name in inputs.columns]
+    raw_input = inputs.select(
+        pl.struct(
+            [
+                pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
+                if inputs.schema[name] == TIMESTAMP_TYPE
+                else pl.col(name)
+                for name in input_names
+            ]
+        )
+        .struct.json_encode()
+        .alias("raw_input")
+    ).to_series()
+    labels = kept[MODEL_LABEL].cast(pl.String)
+    versions = {label: model_versions(label) for label in labels.unique().to_list()}
+    times = (
+        inputs[rules.event_time] if rules.event_time in inputs.columns else kept[rules.event_time]
+    )
+    task_columns: list[pl.Series] = []
+    if rules.task == "binary":
+        task_columns = [kept["__t_score"].alias("score"), kept["__t_decision"].alias("decision")]
+    elif rules.task == "regression":
+        task_columns = [kept["__t_prediction"].alias("prediction")]
+    else:
+        probabilities = kept.select(
+            pl.struct(
+                [
+                    pl.col("__t_probabilities").list.get(i).alias(name)
+                    for i, name in enumerate(rules.classes)
+                ]
+            ).struct.json_encode()
+        ).to_series()
+        task_columns = [
+            probabilities.alias("probabilities"),
+            kept["__t_score"].alias("score"),
+            kept["__t_decision"].alias("decision"),
+        ]
+    latency = (
+        kept[LATENCY].cast(pl.Float64, strict=False)
+        if LATENCY in kept.columns
+        else pl.Series([None] * kept.height, dtype=pl.Float64)
+    )
+    return pl.DataFrame(
+        [
+            kept[ROW],
+            kept[rules.event_id].cast(pl.String).alias("event_id"),
+            times.cast(TIMESTAMP_TYPE).alias("ts"),
+            kept[rules.entity].cast(pl.String).alias("entity"),
+            labels.replace_strict(versions, return_dtype=pl.Int64).alias("model_version"),
+            pl.Series("route", [ROUTE] * kept.height, dtype=pl.String),
+            *task_columns,
+            latency.alias("latency_ms"),
+            raw_input,
+            raw_input.alias("features"),
+            labels.alias("model_label"),
+        ]
+    )
+
+
+def _within_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
+    """Rows kept once per event id, how many equal repeats were dropped, and refusals of
+    repeats whose content differs (naming the first column that differs)."""
+    compared = [name for name in rows.columns if name not in (ROW, "latency_ms")]
+    first = rows.unique(subset=["event_id"], keep="first", maintain_order=True)
+    if first.height == rows.height:
+        return rows, 0, empty_refusals()
+    later = rows.join(first.select(ROW), on=ROW, how="anti")
+    paired = later.join(first, on="event_id", how="left", suffix="__first")
+    differs = [
+        (name, ~pl.col(name).eq_missing(pl.col(f"{name}__first")))
+        for name in compared
+        if name != "event_id"
+    ]
+    paired = paired.with_columns(
+        pl.coalesce([pl.when(hit).then(pl.lit(name)) for name, hit in differs]).alias("__differs")
+    )
+    conflicting = paired.filter(pl.col("__differs").is_not_null()).select(
+        ROW,
+        "event_id",
+        pl.col("__differs").alias("field"),
+        pl.lit("conflicting_duplicate").alias("reason"),
+        pl.format("event id repeated with a different {}", pl.col("__differs")).alias("detail"),
+    )
+    repeated = paired.height - conflicting.height
+    return first, repeated, conflicting
+
+
+__all__ = [
+    "MODEL_LABEL",
+    "PROBABILITY_TOLERANCE",
+    "ROUTE",
+    "ModelVersions",
+    "PredictionRules",
+    "check_predictions",
+]
