@@ -49,9 +49,7 @@ def serve_day(workspace: Workspace, stream: DemoStream, scorer: MicroBatchScorer
               start: datetime, stop: datetime) -> int:  # fmt: skip
     models = load_serving_models(ModelRegistry.for_workspace(workspace))
     predictions = scorer.score_day(models, start, stop)
-    workspace.events.append(
-        "predictions", predictions.to_arrow().cast(SERVED_PREDICTION_SCHEMA)
-    )
+    workspace.events.append("predictions", predictions.to_arrow().cast(SERVED_PREDICTION_SCHEMA))
     workspace.events.append("transactions", stream.transactions_between(start, stop))
     return predictions.height * 2
 

@@ -75,9 +75,7 @@ def log_predictions(
         "features": ["{}"] * 100,
     }
     events = service.workspace.events
-    events.append(
-        "predictions", pa.Table.from_pydict(rows, schema=SERVED_PREDICTION_SCHEMA)
-    )
+    events.append("predictions", pa.Table.from_pydict(rows, schema=SERVED_PREDICTION_SCHEMA))
     chargebacks = {
         "event_id": ids[:positives],
         "outcome": ["chargeback"] * positives,

@@ -56,6 +56,7 @@ logger = logging.getLogger(__name__)
 REJECTIONS_TABLE = "rejections"
 _POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
 
+
 class RejectionLog:
     """Appends refusals to the ``rejections`` table; a failed append is logged, never raised.
 
