@@ -30,6 +30,8 @@ from watchkeeper.errors import (
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
+    from watchkeeper.ingest.event_log import EventLog, LogSummary
+    from watchkeeper.ingest.frames import FrameLike
     from watchkeeper.storage.artifacts import ArtifactStore
     from watchkeeper.storage.event_tables import EventTableDefinition
     from watchkeeper.storage.events import EventStore
@@ -183,6 +185,54 @@ class Workspace:
             self.resolve(storage.artifacts), dict(storage.storage_options) or None
         )
 
+    @cached_property
+    def event_log(self) -> EventLog:
+        """Where a team's own predictions and outcomes are checked and logged."""
+        from watchkeeper.ingest.workspace_log import open_event_log
+
+        return open_event_log(self)
+
+    def log_predictions(
+        self,
+        frame: FrameLike,
+        *,
+        columns: Mapping[str, str] | None = None,
+        model_label: str | None = None,
+    ) -> LogSummary:
+        """Log predictions a model served elsewhere made (pandas, Polars or Arrow).
+
+        Columns: the event id, event time and entity keys, the inputs, ``model_label`` (the
+        team's version label, or ``model_label=`` for all rows) and the task's prediction
+        (binary ``score`` and ``decision``; multiclass ``probabilities`` and optionally
+        ``decision``; regression ``prediction``). ``columns`` renames theirs to ours. Refused
+        rows go to ``rejections`` with their reason; rows logged before count once.
+
+        >>> import tempfile, pathlib
+        >>> from datetime import UTC, datetime
+        >>> import polars as pl
+        >>> root = Workspace.create(pathlib.Path(tempfile.mkdtemp()), example="fraud")
+        >>> with Workspace.open(str(root)) as workspace:
+        ...     summary = workspace.log_predictions(pl.DataFrame({
+        ...         "event_id": ["t1", "t2"], "ts": [datetime(2025, 3, 1, tzinfo=UTC)] * 2,
+        ...         "card_id": ["c1", "c2"], "merchant_id": ["m1", "m1"], "amount": [12.0, 9.5],
+        ...         "p_fraud": [0.02, 7.5], "flagged": [False, True]}),
+        ...         columns={"p_fraud": "score", "flagged": "decision"}, model_label="rules-v3")
+        >>> summary.counts(), dict(summary.reasons)
+        ((1, 0, 1), {'out_of_range': 1})
+        """
+        from watchkeeper.ingest.workspace_log import log_frame
+
+        return log_frame(self.event_log, "predictions", frame, columns, model_label)
+
+    def log_outcomes(
+        self, frame: FrameLike, *, columns: Mapping[str, str] | None = None
+    ) -> LogSummary:
+        """Log outcomes (``event_id``, ``outcome``, ``outcome_ts``, optionally ``amount`` and
+        ``received_at``) from a pandas, Polars or Arrow frame; see :meth:`log_predictions`."""
+        from watchkeeper.ingest.workspace_log import log_frame
+
+        return log_frame(self.event_log, "outcomes", frame, columns)
+
     def open_online_state(self) -> EntityStateStore:
         """Open the online feature state the workspace names (the caller closes it).
 
@@ -204,6 +254,7 @@ class Workspace:
 
     def close(self) -> None:
         """Close every store that was opened."""
+        self.__dict__.pop("event_log", None)
         for name in ("events", "metadata"):
             store = self.__dict__.pop(name, None)
             if store is not None:

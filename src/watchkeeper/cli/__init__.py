@@ -12,6 +12,7 @@ from watchkeeper.cli import drift_command as drift_command  # `drift`
 from watchkeeper.cli import drill_command as drill_command  # `drill`
 from watchkeeper.cli import features_command as features_command  # `features`, `skew-check`
 from watchkeeper.cli import history_command as history_command  # `history`
+from watchkeeper.cli import log_commands as log_commands  # `log predictions`, `log outcomes`
 from watchkeeper.cli import models_commands as models_commands  # `models`, `lineage`
 from watchkeeper.cli import monitor_command as monitor_command  # `monitor`
 from watchkeeper.cli import readiness_command as readiness_command  # `readiness`

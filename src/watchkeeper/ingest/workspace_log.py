@@ -1,0 +1,80 @@
+"""Logging a team's predictions and outcomes into a workspace: frames and files.
+
+:func:`open_event_log` builds the workspace's :class:`~watchkeeper.ingest.event_log.EventLog`
+(its rules from ``watchkeeper.yaml``, version labels numbered in the metadata store), and
+:func:`log_file` feeds it a Parquet or CSV file batch by batch, reporting progress. Files
+and frames take whatever period their data covers: the plausible event-time range guards
+the live endpoints only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from watchkeeper.ingest.event_log import EventLog, LogSummary, empty_summary
+from watchkeeper.ingest.file_batches import DEFAULT_BATCH_ROWS, file_batches
+from watchkeeper.ingest.frames import FrameLike, as_polars
+from watchkeeper.ingest.outcome_checks import OutcomeRules
+from watchkeeper.ingest.prediction_checks import PredictionRules
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
+
+LoggedTable = Literal["predictions", "outcomes"]
+Progress = Callable[[int, int | None], None]
+"""Called after each batch with the rows done and the file's rows (None when unknown)."""
+
+
+def open_event_log(workspace: Workspace) -> EventLog:
+    """The event log of ``workspace``: its rules, its store, its version numbering."""
+    config = workspace.config
+    model = config.model.name
+
+    def number(label: str) -> int:
+        return workspace.metadata.external_versions.number(model, label)
+
+    return EventLog(
+        workspace.events,
+        PredictionRules.from_config(config),
+        OutcomeRules.from_config(config),
+        number,
+    )
+
+
+def log_frame(
+    log: EventLog,
+    table: LoggedTable,
+    frame: FrameLike,
+    columns: Mapping[str, str] | None = None,
+    model_label: str | None = None,
+) -> LogSummary:
+    """Log one frame (pandas, Polars or Arrow) of ``table``, its columns renamed by
+    ``columns`` (theirs -> ours)."""
+    rows = as_polars(frame, columns)
+    if table == "predictions":
+        return log.predictions(rows, model_label)
+    return log.outcomes(rows)
+
+
+def log_file(
+    log: EventLog,
+    table: LoggedTable,
+    path: Path,
+    columns: Mapping[str, str] | None = None,
+    model_label: str | None = None,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+    progress: Progress | None = None,
+) -> LogSummary:
+    """Log a Parquet or CSV file of ``table`` batch by batch (one Delta commit each)."""
+    batches = file_batches(path, batch_rows)
+    summary = empty_summary(table)
+    for batch in batches:
+        summary = summary + log_frame(log, table, batch, columns, model_label)
+        if progress is not None:
+            progress(summary.rows, batches.total_rows)
+    return summary
+
+
+__all__ = ["LoggedTable", "Progress", "log_file", "log_frame", "open_event_log"]
