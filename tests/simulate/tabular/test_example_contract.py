@@ -58,13 +58,10 @@ def test_the_feature_spec_fits_and_computes_in_batch(example: Example) -> None:
     assert result.features.height == events.height
     names = [feature.name for feature in example.spec.transforms]
     assert set(names) <= set(result.features.columns)
-    windowed = [feature.name for feature in example.spec.windowed_features]
-    assert windowed, "each example aggregates per entity"
+    counts = [feature.name for feature in example.spec.windowed_features if feature.op == "count"]
+    assert counts, "each example counts an entity's earlier events"
     # The entity's history is used: some events see earlier events of the same entity.
-    counts = [
-        name for name in windowed if "count" in name or "tickets_30d" in name or "seen" in name
-    ]
-    assert counts and all(result.features[name].max() > 0 for name in counts)
+    assert all(result.features[name].max() > 0 for name in counts)  # type: ignore[operator]
 
 
 def test_outcomes_are_valid_labels_after_their_events(example: Example) -> None:
@@ -87,7 +84,8 @@ def test_outcomes_are_valid_labels_after_their_events(example: Example) -> None:
     delay = joined.select((pl.col("outcome_ts") - pl.col("ts")).alias("delay"))["delay"]
     assert (joined["outcome_ts"] > joined["ts"]).all()
     horizon = label.maturity_horizon
-    assert delay.max() <= horizon, f"an outcome arrives after the maturity horizon {horizon}"
+    late = (delay > horizon).sum()
+    assert late == 0, f"{late} outcomes arrive after the maturity horizon {horizon}"
     assert delay.n_unique() > 100, "delays are drawn per event"
 
 
