@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from watchkeeper.storage.events import EventStore
     from watchkeeper.storage.metadata import MetadataStore
 
-EXAMPLES = ("fraud",)
+EXAMPLES = ("fraud", "churn", "demand", "triage", "external")
 DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
 """Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
 DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"

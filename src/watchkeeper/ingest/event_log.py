@@ -26,6 +26,7 @@ event is not a conflict: it is a correction, and the latest one received wins.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,15 @@ class LogSummary:
         }
 
 
+@dataclass(frozen=True)
+class PreparedLog:
+    """A checked batch of ``table``, ready for :meth:`EventLog.commit`: ``rows`` read."""
+
+    table: str
+    rows: int
+    checked: CheckedRows
+
+
 def empty_summary(table: str) -> LogSummary:
     """A summary of nothing logged yet into ``table``.
 
@@ -124,6 +134,20 @@ class EventLog:
 
     def predictions(self, frame: pl.DataFrame, model_label: str | None = None) -> LogSummary:
         """Check and log predictions; see :func:`check_predictions` for the columns."""
+        return self.commit(self.prepare_predictions(frame, model_label))
+
+    def outcomes(self, frame: pl.DataFrame) -> LogSummary:
+        """Check and log outcomes; see :func:`check_outcomes` for the columns."""
+        return self.commit(self.prepare_outcomes(frame))
+
+    def prepare_predictions(
+        self, frame: pl.DataFrame, model_label: str | None = None
+    ) -> PreparedLog:
+        """Check predictions and set aside what the store holds already; write nothing.
+
+        :meth:`commit` writes the result. Batches prepared one after the other see each
+        other's rows, so a file's batches may be committed while the next is prepared.
+        """
         if self._prediction_rules is None or self._model_versions is None:
             raise SchemaError("this log was opened without the rules of predictions")
         checked = check_predictions(
@@ -133,25 +157,55 @@ class EventLog:
         refused = (
             pl.concat([checked.refused, conflicting]) if conflicting.height else checked.refused
         )
-        return self._write(
-            "predictions", frame.height, CheckedRows(new, refused, checked.repeated + repeated)
+        events = checked.events
+        if events is not None and new.height < checked.accepted.height:
+            key = self._prediction_rules.event_id
+            events = events.join(new.select(pl.col("event_id").alias(key)), on=key, how="semi")
+        self._remember("predictions", new)
+        return PreparedLog(
+            "predictions",
+            frame.height,
+            CheckedRows(new, refused, checked.repeated + repeated, events),
         )
 
-    def outcomes(self, frame: pl.DataFrame) -> LogSummary:
-        """Check and log outcomes; see :func:`check_outcomes` for the columns."""
+    def prepare_outcomes(self, frame: pl.DataFrame) -> PreparedLog:
+        """Check outcomes and set aside those stored already; write nothing (see
+        :meth:`prepare_predictions`)."""
         if self._outcome_rules is None:
             raise SchemaError("this log was opened without the rules of outcomes")
         checked = check_outcomes(frame, self._outcome_rules)
         stored = self._stored_rows("outcomes", _OUTCOME_KEY)
         new = checked.accepted.join(stored, on=_OUTCOME_KEY, how="anti", nulls_equal=True)
         repeated = checked.accepted.height - new.height
-        return self._write(
+        self._remember("outcomes", new)
+        return PreparedLog(
             "outcomes", frame.height, CheckedRows(new, checked.refused, checked.repeated + repeated)
+        )
+
+    def commit(self, prepared: PreparedLog) -> LogSummary:
+        """Write a prepared batch: the events' inputs, the rows, the refusals."""
+        checked, table = prepared.checked, prepared.table
+        # idempotency is by event id (see prepare): a fresh load id spares a fingerprint
+        load = f"log-{uuid.uuid4().hex}"
+        if checked.events is not None and checked.events.height:
+            self._events.write_bulk("transactions", checked.events, load_id=f"{load}-events")
+        if checked.accepted.height:
+            self._events.write_bulk(table, checked.accepted, load_id=load)
+        if checked.refused.height:
+            self._events.write_bulk("rejections", refusals(checked.refused, table))
+        reasons = Counter(checked.refused["reason"].to_list())
+        return LogSummary(
+            table,
+            prepared.rows,
+            checked.accepted.height,
+            checked.repeated,
+            checked.refused.height,
+            dict(reasons),
         )
 
     def _split_predictions(self, accepted: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:
         compared = [name for name in _PREDICTION_CONTENT if name in accepted.columns]
-        stored = self._stored_rows("predictions", ["event_id", *compared, "raw_input"])
+        stored = self._stored_rows("predictions", ["event_id", *compared])
         if stored.height == 0 or accepted.height == 0:
             return accepted, 0, empty_refusals()
         paired = accepted.with_row_index("__position").join(
@@ -160,7 +214,7 @@ class EventLog:
         differs = pl.coalesce(
             [
                 pl.when(~pl.col(name).eq_missing(pl.col(f"{name}__stored"))).then(pl.lit(name))
-                for name in [*compared, "raw_input"]
+                for name in compared
             ]
         )
         paired = paired.with_columns(differs.alias("__differs"))
@@ -184,25 +238,12 @@ class EventLog:
             self._stored[table] = cached
         return cached
 
-    def _write(self, table: str, rows: int, checked: CheckedRows) -> LogSummary:
-        if checked.accepted.height:
-            self._events.write_bulk(table, checked.accepted)
-            stored = self._stored.get(table)
-            if stored is not None:
-                self._stored[table] = pl.concat(
-                    [stored, checked.accepted.select(stored.columns)], how="vertical_relaxed"
-                )
-        if checked.refused.height:
-            self._events.write_bulk("rejections", refusals(checked.refused, table))
-        reasons = Counter(checked.refused["reason"].to_list())
-        return LogSummary(
-            table,
-            rows,
-            checked.accepted.height,
-            checked.repeated,
-            checked.refused.height,
-            dict(reasons),
-        )
+    def _remember(self, table: str, new: pl.DataFrame) -> None:
+        stored = self._stored.get(table)
+        if stored is not None and new.height:
+            self._stored[table] = pl.concat(
+                [stored, new.select(stored.columns)], how="vertical_relaxed"
+            )
 
 
-__all__ = ["EventLog", "LogSummary", "empty_summary"]
+__all__ = ["EventLog", "LogSummary", "PreparedLog", "empty_summary"]

@@ -27,12 +27,14 @@ REFUSAL_COLUMNS = ("row", "event_id", "field", "reason", "detail")
 @dataclass(frozen=True)
 class CheckedRows:
     """A checked batch: ``accepted`` rows in the table's columns, ``refused`` rows
-    (``row, event_id, field, reason, detail``), and ``repeated``: rows already logged with
-    the same content (counted once, not written again)."""
+    (``row, event_id, field, reason, detail``), ``repeated``: rows already logged with the
+    same content (counted once, not written again), and for predictions ``events``: the
+    accepted rows' inputs, typed, for the raw-event table."""
 
     accepted: pl.DataFrame
     refused: pl.DataFrame
     repeated: int = 0
+    events: pl.DataFrame | None = None
 
 
 def empty_refusals() -> pl.DataFrame:

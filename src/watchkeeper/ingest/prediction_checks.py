@@ -168,7 +168,7 @@ def check_predictions(
     typed_inputs = inputs.valid.drop(
         [name for name in (rules.event_id,) if name not in rules.spec.inputs], strict=False
     )
-    rows = _prediction_rows(
+    rows, events = _prediction_rows(
         kept.select(
             ROW,
             rules.event_id,
@@ -183,9 +183,12 @@ def check_predictions(
     )
     unique, repeated, conflicting = _within_batch(rows)
     refused.append(conflicting)
+    events = events.join(unique.select(ROW), on=ROW, how="semi").drop(ROW)
     parts = [part.cast(empty_refusals().schema) for part in refused if part.height]
     all_refused = pl.concat(parts).sort(ROW) if parts else empty_refusals()
-    return CheckedRows(accepted=unique.drop(ROW), refused=all_refused, repeated=repeated)
+    return CheckedRows(
+        accepted=unique.drop(ROW), refused=all_refused, repeated=repeated, events=events
+    )
 
 
 def _present(frame: pl.DataFrame, *names: str) -> list[str]:
@@ -477,27 +480,23 @@ def _prediction_rows(
     typed_inputs: pl.DataFrame,
     rules: PredictionRules,
     model_versions: ModelVersions,
-) -> pl.DataFrame:
-    """Rows of the ``predictions`` table, with ``row`` kept for the duplicate checks."""
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Rows of the ``predictions`` table and of the raw-event table (the inputs, typed),
+    each with ``row`` kept for the duplicate checks."""
     inputs = kept.select(ROW).join(typed_inputs, on=ROW, how="left")
-    input_names = [name for name in rules.spec.inputs if name in inputs.columns]
-    raw_input = inputs.select(
-        pl.struct(
-            [
-                pl.col(name).dt.to_string("%Y-%m-%dT%H:%M:%S%.6fZ")
-                if inputs.schema[name] == TIMESTAMP_TYPE
-                else pl.col(name)
-                for name in input_names
-            ]
-        )
-        .struct.json_encode()
-        .alias("raw_input")
-    ).to_series()
+    events = inputs.with_columns(
+        kept[rules.event_id].cast(pl.String).alias(rules.event_id),
+        kept[rules.entity].cast(pl.String).alias(rules.entity),
+    )
     labels = kept[MODEL_LABEL].cast(pl.String)
-    versions = {label: model_versions(label) for label in labels.unique().to_list()}
     times = (
         inputs[rules.event_time] if rules.event_time in inputs.columns else kept[rules.event_time]
     )
+    # a label new to the workspace gets the next version number in order of its first event
+    first_seen = (
+        pl.DataFrame({"label": labels, "ts": times}).group_by("label").agg(pl.col("ts").min())
+    )
+    versions = {label: model_versions(label) for label in first_seen.sort("ts", "label")["label"]}
     task_columns: list[pl.Series] = []
     if rules.task == "binary":
         task_columns = [kept["__t_score"].alias("score"), kept["__t_decision"].alias("decision")]
@@ -522,7 +521,7 @@ def _prediction_rows(
         if LATENCY in kept.columns
         else pl.Series([None] * kept.height, dtype=pl.Float64)
     )
-    return pl.DataFrame(
+    rows = pl.DataFrame(
         [
             kept[ROW],
             kept[rules.event_id].cast(pl.String).alias("event_id"),
@@ -532,11 +531,14 @@ def _prediction_rows(
             pl.Series("route", [ROUTE] * kept.height, dtype=pl.String),
             *task_columns,
             latency.alias("latency_ms"),
-            raw_input,
-            raw_input.alias("features"),
+            # the inputs are in the raw-event table, typed; the features the team's model
+            # computed are its own: none were served here
+            pl.Series("raw_input", ["{}"] * kept.height, dtype=pl.String),
+            pl.Series("features", ["{}"] * kept.height, dtype=pl.String),
             labels.alias("model_label"),
         ]
     )
+    return rows, events
 
 
 def _within_batch(rows: pl.DataFrame) -> tuple[pl.DataFrame, int, pl.DataFrame]:

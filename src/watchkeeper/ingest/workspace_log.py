@@ -10,10 +10,11 @@ the live endpoints only.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from watchkeeper.ingest.event_log import EventLog, LogSummary, empty_summary
+from watchkeeper.ingest.event_log import EventLog, LogSummary, PreparedLog, empty_summary
 from watchkeeper.ingest.file_batches import DEFAULT_BATCH_ROWS, file_batches
 from watchkeeper.ingest.frames import FrameLike, as_polars
 from watchkeeper.ingest.outcome_checks import OutcomeRules
@@ -52,10 +53,20 @@ def log_frame(
 ) -> LogSummary:
     """Log one frame (pandas, Polars or Arrow) of ``table``, its columns renamed by
     ``columns`` (theirs -> ours)."""
+    return log.commit(_prepared(log, table, frame, columns, model_label))
+
+
+def _prepared(
+    log: EventLog,
+    table: LoggedTable,
+    frame: FrameLike,
+    columns: Mapping[str, str] | None,
+    model_label: str | None,
+) -> PreparedLog:
     rows = as_polars(frame, columns)
     if table == "predictions":
-        return log.predictions(rows, model_label)
-    return log.outcomes(rows)
+        return log.prepare_predictions(rows, model_label)
+    return log.prepare_outcomes(rows)
 
 
 def log_file(
@@ -67,13 +78,26 @@ def log_file(
     batch_rows: int = DEFAULT_BATCH_ROWS,
     progress: Progress | None = None,
 ) -> LogSummary:
-    """Log a Parquet or CSV file of ``table`` batch by batch (one Delta commit each)."""
+    """Log a Parquet or CSV file of ``table`` batch by batch (one Delta commit each).
+
+    A batch is written while the next is read and checked (Delta and Polars release the
+    interpreter while they work), so checking costs little beyond the writes.
+    """
     batches = file_batches(path, batch_rows)
     summary = empty_summary(table)
-    for batch in batches:
-        summary = summary + log_frame(log, table, batch, columns, model_label)
-        if progress is not None:
-            progress(summary.rows, batches.total_rows)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="watchkeeper-log") as writer:
+        pending: Future[LogSummary] | None = None
+        for batch in batches:
+            prepared = _prepared(log, table, batch, columns, model_label)
+            if pending is not None:
+                summary = summary + pending.result()
+                if progress is not None:
+                    progress(summary.rows, batches.total_rows)
+            pending = writer.submit(log.commit, prepared)
+        if pending is not None:
+            summary = summary + pending.result()
+            if progress is not None:
+                progress(summary.rows, batches.total_rows)
     return summary
 
 
