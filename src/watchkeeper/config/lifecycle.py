@@ -42,6 +42,13 @@ class TrainingConfig(Section):
     )
     holdout: Duration = timedelta(days=14)
     threshold: ThresholdPolicy = Field(default_factory=ThresholdPolicy)
+    decision: Literal["argmax", "cost_minimizing"] = Field(
+        default="argmax",
+        description=(
+            "multiclass: the most probable class, or the class of the lowest expected cost "
+            "under monitoring.business.cost_matrix"
+        ),
+    )
     trust_pickle: bool = False
     trusted_types: list[str] = Field(
         default_factory=list,
@@ -237,8 +244,18 @@ class RetrainingConfig(Section):
     cooldown: Duration = timedelta(days=7)
     max_attempts: int = Field(default=10, ge=1)
     min_positives: int = Field(default=50, ge=1)
-    primary_metric: Literal["business_value", "pr_auc", "recall_at_champion_flag_rate"] = (
-        "business_value"
+    min_holdout_rows: int = Field(
+        default=200, ge=1, description="multiclass and regression: labelled holdout rows needed"
+    )
+    primary_metric: Literal[
+        "business_value", "pr_auc", "recall_at_champion_flag_rate", "macro_f1", "accuracy", "mae"
+    ] = Field(
+        default="business_value",
+        description=(
+            "binary: business_value, pr_auc or recall_at_champion_flag_rate; multiclass: "
+            "business_value (from the cost matrix; macro_f1 without one), macro_f1 or "
+            "accuracy; regression: business_value (from under_cost and over_cost) or mae"
+        ),
     )
     margin: float = Field(default=0.0, ge=0, description="in the primary metric's unit")
     bootstrap_samples: int = Field(default=1000, ge=100)

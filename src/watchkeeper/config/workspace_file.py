@@ -121,6 +121,13 @@ class LabelConfig(Section):
         return self
 
 
+PRIMARY_METRICS: dict[str, tuple[str, ...]] = {
+    "binary": ("business_value", "pr_auc", "recall_at_champion_flag_rate"),
+    "multiclass": ("business_value", "macro_f1", "accuracy"),
+    "regression": ("business_value", "mae"),
+}
+"""The validation gate's metrics that each task can be compared on."""
+
 _URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
@@ -216,6 +223,36 @@ class WorkspaceConfig(Section):
         return self
 
     @model_validator(mode="after")
+    def _decisions_fit_the_task(self) -> Self:
+        task, business = self.model.task, self.monitoring.business
+        if self.training.decision == "cost_minimizing":
+            if task != "multiclass":
+                raise ValueError(
+                    f"training.decision: cost_minimizing applies to multiclass models, not {task}"
+                )
+            if business.cost_matrix is None:
+                raise ValueError(
+                    "training.decision: cost_minimizing needs monitoring.business.cost_matrix "
+                    "(actual class -> predicted class -> cost)"
+                )
+        if task == "multiclass" and business.cost_matrix is not None:
+            named = set(business.cost_matrix).union(*business.cost_matrix.values())
+            unknown = sorted(named - set(self.label.classes or ()))
+            if unknown:
+                raise ValueError(
+                    f"monitoring.business.cost_matrix names class(es) {', '.join(unknown)} "
+                    "not in label.classes"
+                )
+        metric = self.retraining.primary_metric
+        allowed = PRIMARY_METRICS[task]
+        if metric not in allowed:
+            raise ValueError(
+                f"retraining.primary_metric {metric!r} does not apply to a {task} model "
+                f"(one of {', '.join(allowed)})"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _feature_keys_agree(self) -> Self:
         for declared, expected, key in (
             (self.features.entity, self.keys.entity, "entity"),
@@ -229,6 +266,7 @@ class WorkspaceConfig(Section):
 
 
 __all__ = [
+    "PRIMARY_METRICS",
     "KeysConfig",
     "LabelConfig",
     "ModelConfig",

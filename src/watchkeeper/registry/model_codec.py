@@ -26,6 +26,22 @@ True
 Traceback (most recent call last):
 ...
 watchkeeper.errors.UnsafeModelError: refusing to load a pickled model: unpickling runs arbitrary code. Set training.trust_pickle: true in watchkeeper.yaml only if you trust every artifact in this store
+
+A multiclass or regression model is stored the same way (the booster's text, the estimator
+through skops); what the bytes cannot say, its task and its classes, is the
+:func:`task_record` kept beside them (in the version's manifest) and given back to
+:func:`decode_model`. A binary model's record is empty, so binary versions are stored
+exactly as before.
+
+>>> from watchkeeper.training.task_models import SklearnClassModel
+>>> estimator = LogisticRegression().fit(features, ["b", "a", "c", "c"])
+>>> model = SklearnClassModel(estimator, ["amount"], ("c", "b", "a"))
+>>> task_record(model)
+{'task': 'multiclass', 'classes': ['c', 'b', 'a']}
+>>> loaded = decode_model("skops", encode_model(model).data, ["amount"], **task_record(model))
+>>> loaded.classes, bool(np.allclose(loaded.predict_probabilities(features),
+...                                  model.predict_probabilities(features)))
+(('c', 'b', 'a'), True)
 """
 
 from __future__ import annotations
@@ -33,9 +49,21 @@ from __future__ import annotations
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from watchkeeper.errors import UnsafeModelError
+from watchkeeper.config import ModelTask
+from watchkeeper.errors import TrainingError, UnsafeModelError
 from watchkeeper.training.model import LightGBMModel, Model, SklearnModel
+from watchkeeper.training.task_models import (
+    ClassProbabilityModel,
+    LightGBMClassModel,
+    LightGBMValueModel,
+    SklearnClassModel,
+    SklearnValueModel,
+    TaskModel,
+    as_task_model,
+    model_task,
+)
 
 LIGHTGBM_TEXT = "lightgbm-text"
 SKOPS = "skops"
@@ -68,16 +96,16 @@ class EncodedModel:
 
 
 def encode_model(
-    model: Model, *, trust_pickle: bool = False, trusted_types: Sequence[str] = ()
+    model: TaskModel, *, trust_pickle: bool = False, trusted_types: Sequence[str] = ()
 ) -> EncodedModel:
     """Serialise ``model`` in the safest format that fits it.
 
     Raises :class:`UnsafeModelError` when only pickle fits and the workspace does not trust
     it, or when a scikit-learn model holds types that skops would not load.
     """
-    if isinstance(model, LightGBMModel):
+    if isinstance(model, LightGBMModel | LightGBMClassModel | LightGBMValueModel):
         return EncodedModel(LIGHTGBM_TEXT, model.booster.model_to_string().encode("utf-8"))
-    if isinstance(model, SklearnModel):
+    if isinstance(model, SklearnModel | SklearnClassModel | SklearnValueModel):
         import skops.io
 
         data = skops.io.dumps(model.estimator)
@@ -96,10 +124,14 @@ def decode_model(
     data: bytes,
     feature_names: Sequence[str],
     *,
+    task: ModelTask = "binary",
+    classes: Sequence[str] | None = None,
     trust_pickle: bool = False,
     trusted_types: Sequence[str] = (),
-) -> Model:
+) -> TaskModel:
     """Rebuild a model from bytes written by :func:`encode_model` (verify the bytes first).
+
+    ``task`` and ``classes`` are the model's :func:`task_record` (binary by default).
 
     >>> decode_model("onnx", b"", [])
     Traceback (most recent call last):
@@ -109,22 +141,61 @@ def decode_model(
     if format == LIGHTGBM_TEXT:
         import lightgbm as lgb
 
-        return LightGBMModel(lgb.Booster(model_str=data.decode("utf-8")), feature_names)
+        booster = lgb.Booster(model_str=data.decode("utf-8"))
+        return as_task_model(booster, feature_names, task, classes)
     if format == SKOPS:
         import skops.io
 
         trusted = _check_skops_types(data, trusted_types, "load")
-        return SklearnModel(skops.io.loads(data, trusted=trusted), feature_names)
+        estimator = skops.io.loads(data, trusted=trusted)
+        if task == "binary":
+            return SklearnModel(estimator, feature_names)
+        return as_task_model(estimator, feature_names, task, classes)
     if format == PICKLE:
         if not trust_pickle:
             raise UnsafeModelError(f"refusing to load a pickled model: {_PICKLE_REFUSED}")
         loaded = pickle.loads(data)  # the workspace trusts pickles explicitly
-        if not isinstance(loaded, Model):
+        if not _serves(loaded, task):
+            kind = "a model" if task == "binary" else f"a {task} model"
             raise UnsafeModelError(
-                f"the pickled object is a {type(loaded).__name__}, not a model with predict_scores"
+                f"the pickled object is a {type(loaded).__name__}, not {kind} with "
+                f"{_TASK_METHODS[task]}"
             )
-        return loaded
+        return loaded  # type: ignore[no-any-return]
     raise UnsafeModelError(f"unknown model format {format!r}: expected one of {', '.join(FORMATS)}")
+
+
+def task_record(model: TaskModel) -> dict[str, Any]:
+    """What a model's bytes do not say and loading it needs: its task, and its classes.
+
+    Empty for a binary model (the default of :func:`decode_model`).
+
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> task_record(SklearnModel(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), ["x"]))
+    {}
+    """
+    task = model_task(model)
+    if task == "binary":
+        return {}
+    if isinstance(model, ClassProbabilityModel):
+        return {"task": task, "classes": list(model.classes)}
+    return {"task": task}
+
+
+_TASK_METHODS = {
+    "binary": "predict_scores",
+    "multiclass": "predict_probabilities and classes",
+    "regression": "predict_values",
+}
+
+
+def _serves(loaded: object, task: ModelTask) -> bool:
+    if task == "binary":
+        return isinstance(loaded, Model)
+    try:
+        return model_task(loaded) == task
+    except TrainingError:
+        return False
 
 
 def _check_skops_types(data: bytes, trusted_types: Sequence[str], action: str) -> list[str]:
@@ -151,4 +222,5 @@ __all__ = [
     "EncodedModel",
     "decode_model",
     "encode_model",
+    "task_record",
 ]

@@ -43,11 +43,12 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError, StorageError
 from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.registry.lineage import Lineage
 from watchkeeper.registry.manifest import MANIFEST_MEDIA_TYPE, VersionManifest
-from watchkeeper.registry.model_codec import decode_model, encode_model
+from watchkeeper.registry.model_codec import decode_model, encode_model, task_record
 from watchkeeper.registry.statuses import (
     ALIASES,
     CANDIDATE,
@@ -64,7 +65,9 @@ from watchkeeper.storage.artifacts import ArtifactStore
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import ModelVersionRecord
 from watchkeeper.storage.version_status import StatusEntry, Transition
+from watchkeeper.training.class_decision import ClassDecision
 from watchkeeper.training.model import Model
+from watchkeeper.training.task_models import TaskModel
 from watchkeeper.training.threshold import DecisionThreshold
 
 if TYPE_CHECKING:
@@ -80,6 +83,8 @@ class LoadedVersion:
     record: ModelVersionRecord
     manifest: VersionManifest
     model: Model
+    """The model; for a ``multiclass`` or ``regression`` version (see :attr:`task`) it has
+    ``predict_probabilities`` or ``predict_values`` instead: read it as :attr:`task_model`."""
     calibrator: ScoreCalibrator | None
 
     @property
@@ -91,6 +96,17 @@ class LoadedVersion:
     def threshold(self) -> float:
         """The decision threshold."""
         return self.manifest.threshold_value
+
+    @property
+    def task(self) -> ModelTask:
+        """The model's task: ``binary`` unless its manifest says otherwise."""
+        task: ModelTask = self.manifest.extra.get("task", "binary")
+        return task
+
+    @property
+    def task_model(self) -> TaskModel:
+        """The model, typed for any task (``model`` is typed for the binary one)."""
+        return self.model
 
 
 @dataclass(frozen=True)
@@ -145,7 +161,7 @@ class ModelRegistry:
 
     def register(
         self,
-        model: Model,
+        model: TaskModel,
         *,
         feature_schema: Mapping[str, str] | pl.Schema,
         threshold: DecisionThreshold | float,
@@ -156,12 +172,14 @@ class ModelRegistry:
         lineage: Lineage | None = None,
         status: str = REGISTERED,
         created_by: str = "watchkeeper",
+        decision: ClassDecision | None = None,
     ) -> LoadedVersion:
         """Store the bundle's artifacts and register it as the next version of the model.
 
         ``feature_schema`` lists the model's input columns in training order (a frame's
         ``schema`` will do). ``status`` is ``registered`` or ``candidate``; aliases are set
-        afterwards with :meth:`set_status`.
+        afterwards with :meth:`set_status`. A multiclass or regression model's task and
+        classes (and a multiclass ``decision`` rule) go to the manifest's ``extra``.
         """
         if status not in (REGISTERED, CANDIDATE):
             raise RegistryError(
@@ -188,6 +206,8 @@ class ModelRegistry:
             calibrator=calibrator.to_dict() if calibrator is not None else None,
             feature_spec_sha256=spec_sha256,
             reference_profile_sha256=reference_profile_sha256,
+            extra=task_record(model)
+            | ({"decision": decision.to_dict()} if decision is not None else {}),
         )
         manifest_ref = self.artifacts.put_bytes(manifest.to_bytes(), MANIFEST_MEDIA_TYPE)
         record = self.metadata.register_version(
@@ -199,7 +219,7 @@ class ModelRegistry:
             lineage=lineage.to_dict() if lineage is not None else {},
             status=status,
         )
-        return LoadedVersion(record, manifest, model, calibrator)
+        return LoadedVersion(record, manifest, model, calibrator)  # type: ignore[arg-type]
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -255,11 +275,13 @@ class ModelRegistry:
             manifest.model_format,
             self._verified(record, "model", manifest.model_sha256),
             manifest.feature_names,
+            task=manifest.extra.get("task", "binary"),
+            classes=manifest.extra.get("classes"),
             trust_pickle=self.trust_pickle,
             trusted_types=self.trusted_types,
         )
         calibrator = ScoreCalibrator.from_dict(manifest.calibrator) if manifest.calibrator else None
-        return LoadedVersion(record, manifest, model, calibrator)
+        return LoadedVersion(record, manifest, model, calibrator)  # type: ignore[arg-type]
 
     def feature_spec(self, version_or_alias: int | str) -> bytes | None:
         """The verified fitted feature spec of a version (None if it was registered without)."""

@@ -30,6 +30,7 @@ from typing import Any
 
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.training.task_validation import TaskGateResult
 from watchkeeper.training.validation import GateResult
 
 RETRAIN_ATTEMPT = "retrain_attempt"
@@ -80,7 +81,7 @@ class RetrainAttempt:
 
 
 def attempt_from_gate(
-    result: GateResult,
+    result: GateResult | TaskGateResult,
     *,
     trigger: str,
     champion_version: int | None,

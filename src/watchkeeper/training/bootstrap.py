@@ -156,6 +156,33 @@ def weighted_ratio(numerator: FloatArray, denominator: FloatArray) -> CountStati
     return statistic
 
 
+def weighted_macro_f1(
+    decided: npt.ArrayLike, labels: npt.ArrayLike, classes: npt.ArrayLike
+) -> CountStatistic:
+    """Macro F1 over ``classes`` (class positions) with the counts as sample weights.
+
+    Per class ``2 TP / (predicted + actual)``, 0 when both are 0 (scikit-learn's
+    ``zero_division=0``), averaged over ``classes``.
+
+    >>> statistic = weighted_macro_f1(np.array([0, 1, 2, 2]), np.array([0, 1, 1, 2]), [0, 1, 2])
+    >>> statistic(np.ones((1, 4))).round(4).tolist()
+    [0.7778]
+    """
+    predicted = np.asarray(decided)[:, None] == np.asarray(classes)[None, :]
+    actual = np.asarray(labels)[:, None] == np.asarray(classes)[None, :]
+    hits = (predicted & actual).astype(np.float64)
+    totals = predicted.astype(np.float64) + actual.astype(np.float64)
+
+    def statistic(counts: CountMatrix) -> FloatArray:
+        denominator = counts @ totals
+        with np.errstate(invalid="ignore", divide="ignore"):
+            scores = np.where(denominator > 0, 2 * (counts @ hits) / denominator, 0.0)
+        result: FloatArray = scores.mean(axis=1)
+        return result
+
+    return statistic
+
+
 def weighted_average_precision(scores: FloatArray, labels: npt.ArrayLike) -> CountStatistic:
     """Average precision (PR AUC) with the counts as sample weights; NaN with no positive.
 
@@ -194,6 +221,7 @@ __all__ = [
     "paired_bootstrap",
     "resample_counts",
     "weighted_average_precision",
+    "weighted_macro_f1",
     "weighted_ratio",
     "weighted_sum",
 ]

@@ -159,6 +159,8 @@ def featured_window(
         positive_outcome=config.label.positive_outcome,
         event_id=keys.event_id,
         event_time=keys.event_time,
+        task=config.model.task,
+        label=config.label,
     )
     if window.train.height == 0:
         raise TrainingDataError(

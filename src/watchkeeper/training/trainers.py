@@ -110,10 +110,7 @@ def resolve_trainer(spec: str) -> Trainer:
     if spec == LIGHTGBM:
         return train_lightgbm
     if spec.startswith(SKLEARN_PREFIX):
-        module_path, _, class_name = spec.removeprefix(SKLEARN_PREFIX).rpartition(".")
-        estimator_class = _import_attribute(spec, module_path, class_name)
-        if not inspect.isclass(estimator_class):
-            raise TrainingError(f"training.trainer {spec!r}: {estimator_class!r} is not a class")
+        estimator_class = resolve_estimator_class(spec)
 
         def train_estimator(
             features: pl.DataFrame,
@@ -143,6 +140,19 @@ def resolve_trainer(spec: str) -> Trainer:
         f"training.trainer {spec!r} is not 'lightgbm', 'sklearn:package.module.Class' or "
         "'module:function'"
     )
+
+
+def resolve_estimator_class(spec: str) -> type[Any]:
+    """The class a ``sklearn:package.module.Class`` trainer names.
+
+    >>> resolve_estimator_class("sklearn:sklearn.linear_model.LogisticRegression").__name__
+    'LogisticRegression'
+    """
+    module_path, _, class_name = spec.removeprefix(SKLEARN_PREFIX).rpartition(".")
+    estimator_class = _import_attribute(spec, module_path, class_name)
+    if not inspect.isclass(estimator_class):
+        raise TrainingError(f"training.trainer {spec!r}: {estimator_class!r} is not a class")
+    return estimator_class
 
 
 def train_lightgbm(
@@ -268,7 +278,10 @@ __all__ = [
     "DEFAULT_ROUNDS",
     "LIGHTGBM",
     "LIGHTGBM_DEFAULTS",
+    "ROUND_ALIASES",
+    "SKLEARN_PREFIX",
     "Trainer",
+    "resolve_estimator_class",
     "resolve_trainer",
     "train_lightgbm",
     "train_model",

@@ -1,0 +1,332 @@
+"""The validation gate of multiclass and regression models: the binary gate's rule, per task.
+
+Champion and challenger are scored on the same holdout rows and compared on the task's
+primary metric (``retraining.primary_metric``):
+
+- multiclass: ``business_value`` (minus the cost-matrix cost of each decided class; read as
+  ``macro_f1`` when no ``monitoring.business.cost_matrix`` is set), ``macro_f1`` or
+  ``accuracy``, each model deciding by its own :class:`~watchkeeper.training.class_decision.ClassDecision`;
+- regression: ``business_value`` (minus ``under_cost`` / ``over_cost`` per unit of error) or
+  ``mae``, where lower is better: the compared difference is the *improvement*, champion's
+  MAE minus challenger's.
+
+As in :mod:`watchkeeper.training.validation`, the challenger passes only if the improvement
+is above ``retraining.margin`` and its paired bootstrap interval
+(:func:`~watchkeeper.training.bootstrap.paired_bootstrap`, ``retraining.bootstrap_samples``,
+``retraining.confidence``, a fixed seed) lies entirely above zero. A holdout with fewer than
+``retraining.min_holdout_rows`` rows is refused before any scoring.
+
+>>> from watchkeeper.config import BusinessValueConfig, RetrainingConfig
+>>> rng = np.random.default_rng(0)
+>>> truth = rng.normal(size=500)
+>>> holdout = ValueHoldout(pl.DataFrame({"x": truth}), truth + rng.normal(0, 0.1, 500))
+>>> class Noisy:
+...     def __init__(self, noise): self.noise = noise
+...     def predict_values(self, features):
+...         return features["x"].to_numpy() + rng.normal(0, self.noise, features.height)
+>>> result = value_validation_gate(TaskContender(Noisy(1.0)), TaskContender(Noisy(0.0)), holdout,
+...     retraining=RetrainingConfig(primary_metric="mae"), business=BusinessValueConfig())
+>>> result.accepted, result.champion_value > result.challenger_value
+(True, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from watchkeeper.config import BusinessValueConfig, ModelTask, RetrainingConfig
+from watchkeeper.config.workspace_file import PRIMARY_METRICS
+from watchkeeper.errors import TrainingDataError
+from watchkeeper.training.bootstrap import (
+    BootstrapInterval,
+    CountStatistic,
+    paired_bootstrap,
+    weighted_macro_f1,
+    weighted_ratio,
+    weighted_sum,
+)
+from watchkeeper.training.class_decision import ClassDecision
+from watchkeeper.training.model import check_feature_columns
+from watchkeeper.training.task_evaluation import (
+    ClassEvaluation,
+    ClassHoldout,
+    FloatArray,
+    IntArray,
+    ValueEvaluation,
+    ValueHoldout,
+    class_value_contributions,
+    evaluate_classes,
+    evaluate_values,
+    value_cost_contributions,
+)
+from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
+from watchkeeper.training.validation import check_schema_unchanged
+
+LOWER_IS_BETTER = frozenset({"mae"})
+"""Metrics where a smaller value is the better model."""
+
+
+@dataclass(frozen=True)
+class TaskContender:
+    """A model in the comparison, with its class decision (multiclass) and version if any.
+
+    ``feature_schema`` and ``features`` mean what they mean for the binary
+    :class:`~watchkeeper.training.validation.Contender`.
+    """
+
+    model: TaskModel
+    decision: ClassDecision | None = None
+    version: int | None = None
+    feature_schema: Mapping[str, str] | None = None
+    features: pl.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class TaskGateResult:
+    """The gate's verdict and its evidence; values are in the metric's own unit."""
+
+    accepted: bool
+    reason: str
+    primary_metric: str
+    lower_is_better: bool
+    champion: ClassEvaluation | ValueEvaluation
+    challenger: ClassEvaluation | ValueEvaluation
+    champion_value: float
+    challenger_value: float
+    interval: BootstrapInterval
+    margin: float
+
+    def evidence(self) -> dict[str, Any]:
+        """A JSON-ready record of the comparison, for the audit log."""
+        return {
+            "primary_metric": self.primary_metric,
+            "lower_is_better": self.lower_is_better,
+            "champion_value": self.champion_value,
+            "challenger_value": self.challenger_value,
+            "margin": self.margin,
+            "bootstrap": self.interval.to_dict(),
+            "holdout_rows": self.champion.rows,
+        }
+
+
+def gate_metric(task: ModelTask, primary_metric: str, business: BusinessValueConfig) -> str:
+    """The metric the gate compares a ``task`` model on.
+
+    >>> gate_metric("multiclass", "business_value", BusinessValueConfig())
+    'macro_f1'
+    >>> gate_metric("regression", "pr_auc", BusinessValueConfig())
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: retraining.primary_metric 'pr_auc' does not apply to a regression model
+    """
+    if primary_metric not in PRIMARY_METRICS[task]:
+        raise TrainingDataError(
+            f"retraining.primary_metric {primary_metric!r} does not apply to a {task} model"
+        )
+    if task == "multiclass" and primary_metric == "business_value" and not business.cost_matrix:
+        return "macro_f1"
+    return primary_metric
+
+
+def check_task_holdout(
+    holdout: ClassHoldout | ValueHoldout,
+    *,
+    min_rows: int,
+    champion: TaskContender | None = None,
+) -> None:
+    """Refuse a holdout too small to compare on, or one whose columns changed for the champion.
+
+    >>> holdout = ValueHoldout(pl.DataFrame({"x": [1.0]}), np.array([2.0]))
+    >>> check_task_holdout(holdout, min_rows=200)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: the holdout holds 1 labelled row(s), fewer than retraining.min_holdout_rows (200): too few to tell two models apart
+    """
+    if holdout.rows < min_rows:
+        raise TrainingDataError(
+            f"the holdout holds {holdout.rows} labelled row(s), fewer than "
+            f"retraining.min_holdout_rows ({min_rows}): too few to tell two models apart"
+        )
+    if isinstance(holdout, ClassHoldout) and holdout.present.size < 2:
+        raise TrainingDataError("the holdout holds a single class: nothing to compare on")
+    if champion is not None and champion.feature_schema is not None:
+        schema = _features(champion, holdout.features, holdout.rows).schema
+        check_schema_unchanged(champion.feature_schema, schema, champion.version)
+
+
+def class_validation_gate(
+    champion: TaskContender,
+    challenger: TaskContender,
+    holdout: ClassHoldout,
+    *,
+    retraining: RetrainingConfig,
+    business: BusinessValueConfig,
+    seed: int = 0,
+) -> TaskGateResult:
+    """Compare two multiclass models on ``holdout``, each deciding by its own rule."""
+    metric = gate_metric("multiclass", retraining.primary_metric, business)
+    check_task_holdout(holdout, min_rows=retraining.min_holdout_rows, champion=champion)
+    decided = [_decided(contender, holdout) for contender in (champion, challenger)]
+    evaluations: list[ClassEvaluation | ValueEvaluation] = [
+        evaluate_classes(each, holdout, business) for each in decided
+    ]
+    statistics = [_class_statistic(metric, each, holdout, business) for each in decided]
+    return _verdict(metric, statistics, evaluations, holdout.rows, retraining, seed)
+
+
+def value_validation_gate(
+    champion: TaskContender,
+    challenger: TaskContender,
+    holdout: ValueHoldout,
+    *,
+    retraining: RetrainingConfig,
+    business: BusinessValueConfig,
+    seed: int = 0,
+) -> TaskGateResult:
+    """Compare two regression models on ``holdout``."""
+    metric = gate_metric("regression", retraining.primary_metric, business)
+    check_task_holdout(holdout, min_rows=retraining.min_holdout_rows, champion=champion)
+    predicted = [_values(contender, holdout) for contender in (champion, challenger)]
+    evaluations: list[ClassEvaluation | ValueEvaluation] = [
+        evaluate_values(each, holdout, business) for each in predicted
+    ]
+    statistics = [
+        weighted_sum(value_cost_contributions(each, holdout, business))
+        if metric == "business_value"
+        else _negated_mean(np.abs(each - holdout.values))
+        for each in predicted
+    ]
+    return _verdict(metric, statistics, evaluations, holdout.rows, retraining, seed)
+
+
+def _class_statistic(
+    metric: str, decided: IntArray, holdout: ClassHoldout, business: BusinessValueConfig
+) -> CountStatistic:
+    if metric == "business_value":
+        return weighted_sum(class_value_contributions(decided, holdout, business))
+    if metric == "accuracy":
+        return weighted_ratio((decided == holdout.labels).astype(np.float64), np.ones(decided.size))
+    return weighted_macro_f1(decided, holdout.labels, holdout.present)
+
+
+def _negated_mean(values: FloatArray) -> CountStatistic:
+    """Minus the count-weighted mean of ``values``: higher is better, as the gate wants."""
+    ratio = weighted_ratio(values, np.ones(values.size))
+
+    def statistic(counts: FloatArray) -> FloatArray:
+        negated: FloatArray = -ratio(counts)
+        return negated
+
+    return statistic
+
+
+def _verdict(
+    metric: str,
+    statistics: list[CountStatistic],
+    evaluations: list[ClassEvaluation | ValueEvaluation],
+    rows: int,
+    retraining: RetrainingConfig,
+    seed: int,
+) -> TaskGateResult:
+    champion_statistic, challenger_statistic = statistics
+    interval = paired_bootstrap(
+        champion_statistic,
+        challenger_statistic,
+        rows=rows,
+        samples=retraining.bootstrap_samples,
+        seed=seed,
+        confidence=retraining.confidence,
+    )
+    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
+    everything = np.ones((1, rows))
+    accepted = interval.difference > retraining.margin and interval.excludes_zero
+    return TaskGateResult(
+        accepted=accepted,
+        reason=_reason(metric, interval, retraining.margin, accepted),
+        primary_metric=metric,
+        lower_is_better=metric in LOWER_IS_BETTER,
+        champion=evaluations[0],
+        challenger=evaluations[1],
+        champion_value=sign * float(champion_statistic(everything)[0]),
+        challenger_value=sign * float(challenger_statistic(everything)[0]),
+        interval=interval,
+        margin=retraining.margin,
+    )
+
+
+def _reason(metric: str, interval: BootstrapInterval, margin: float, accepted: bool) -> str:
+    direction = "reduction" if metric in LOWER_IS_BETTER else "gain"
+    figures = (
+        f"{metric} {direction} {interval.difference:+.4g} (challenger over champion), "
+        f"{interval.confidence:.0%} interval {interval.low:+.4g} to {interval.high:+.4g}"
+    )
+    if accepted:
+        return f"challenger beats the champion: {figures}, above the margin {margin:g}"
+    if interval.difference <= margin:
+        return f"challenger does not beat the champion by the margin {margin:g}: {figures}"
+    return f"challenger's lead is not significant (the interval includes zero): {figures}"
+
+
+def _features(contender: TaskContender, features: pl.DataFrame, rows: int) -> pl.DataFrame:
+    if contender.features is None:
+        return features
+    if contender.features.height != rows:
+        raise TrainingDataError(
+            f"model version {contender.version} has features for {contender.features.height} "
+            f"rows of a {rows}-row holdout: both models must score the same rows"
+        )
+    return contender.features
+
+
+def _checked_features(
+    contender: TaskContender, holdout: ClassHoldout | ValueHoldout
+) -> pl.DataFrame:
+    features = _features(contender, holdout.features, holdout.rows)
+    names = getattr(contender.model, "feature_names", None)
+    if names is not None:
+        check_feature_columns(features.schema, list(names))
+    return features
+
+
+def _decided(contender: TaskContender, holdout: ClassHoldout) -> IntArray:
+    model = contender.model
+    if not isinstance(model, ClassProbabilityModel) or contender.decision is None:
+        raise TrainingDataError(
+            f"model version {contender.version} is no multiclass model with a decision rule"
+        )
+    if tuple(model.classes) != holdout.classes:
+        raise TrainingDataError(
+            f"model version {contender.version} knows classes {', '.join(model.classes)}, the "
+            f"holdout {', '.join(holdout.classes)}: a class list change needs a new comparison"
+        )
+    probabilities = model.predict_probabilities(_checked_features(contender, holdout))
+    return contender.decision.decide(probabilities)
+
+
+def _values(contender: TaskContender, holdout: ValueHoldout) -> FloatArray:
+    model = contender.model
+    if not isinstance(model, ValueModel):
+        raise TrainingDataError(f"model version {contender.version} is no regression model")
+    values = np.asarray(model.predict_values(_checked_features(contender, holdout)), np.float64)
+    if values.shape != (holdout.rows,) or not np.isfinite(values).all():
+        raise TrainingDataError(
+            f"model version {contender.version} gave {values.size} predictions for "
+            f"{holdout.rows} holdout rows, or non-finite ones"
+        )
+    return values
+
+
+__all__ = [
+    "LOWER_IS_BETTER",
+    "TaskContender",
+    "TaskGateResult",
+    "check_task_holdout",
+    "class_validation_gate",
+    "gate_metric",
+    "value_validation_gate",
+]
