@@ -114,7 +114,7 @@ def test_multiclass_predictions_need_probabilities_over_the_classes(tmp_path: Pa
     bad = pl.DataFrame(
         {
             "probabilities": [
-                json.dumps({name: 0.1 for name in classes}),  # sums to 0.5
+                json.dumps(dict.fromkeys(classes, 0.1)),  # sums to 0.5
                 json.dumps({**uniform, "refunds": 0.0}),  # a class not in the list
                 "not json",
             ],
