@@ -3,7 +3,8 @@
 A calibrator, fitted on the reference holdout (where labels are known), maps a score to the
 probability that the event is fraud. On a window without labels yet, each event then counts
 as ``p`` of a positive and ``1 - p`` of a negative, which gives an *expected* confusion
-matrix, and from it expected precision, recall, false-positive rate and areas. This is the
+matrix, and from it expected precision, recall, F1 (``2TP / (2TP + FP + FN)`` on the
+expected counts, as NannyML does), false-positive rate and areas. This is the
 method NannyML calls CBPE.
 
 Its assumption, stated with every result: the relation between score and outcome is the
@@ -14,8 +15,8 @@ labels mature, or business outcomes show it.
 >>> import numpy as np
 >>> calibrator = ScoreCalibrator.fit(np.array([0.1, 0.2, 0.8, 0.9]), np.array([0, 0, 1, 1]))
 >>> estimate = estimate_performance(np.array([0.85, 0.15]), np.array([True, False]), calibrator)
->>> estimate.precision, estimate.recall
-(1.0, 1.0)
+>>> estimate.precision, estimate.recall, estimate.f1, estimate.flag_rate
+(1.0, 1.0, 1.0, 0.5)
 """
 
 from __future__ import annotations
@@ -99,6 +100,8 @@ class EstimatedPerformance:
     false_positive_rate: float | None
     roc_auc: float | None
     pr_auc: float | None
+    f1: float | None
+    flag_rate: float | None
     assumption: str = ASSUMPTION
 
 
@@ -137,7 +140,10 @@ def expected_curve_areas(probabilities: FloatArray, scores: FloatArray) -> tuple
 def estimate_performance(
     scores: npt.ArrayLike, decisions: npt.ArrayLike, calibrator: ScoreCalibrator
 ) -> EstimatedPerformance:
-    """Expected precision, recall, false-positive rate, ROC AUC and PR AUC of a window."""
+    """Expected precision, recall, F1, false-positive rate, ROC AUC and PR AUC of a window.
+
+    The flag rate is not estimated: it is the share of the window's events flagged.
+    """
     score_values = np.asarray(scores, dtype=np.float64)
     flags: BoolArray = np.asarray(decisions, dtype=np.bool_)
     probabilities = calibrator.probabilities(score_values)
@@ -160,6 +166,11 @@ def estimate_performance(
         false_positive_rate=_ratio(false_positives, expected_negatives),
         roc_auc=roc_auc,
         pr_auc=average_precision,
+        f1=_ratio(
+            2 * true_positives,
+            2 * true_positives + false_positives + (expected_positives - true_positives),
+        ),
+        flag_rate=_ratio(float(flags.sum()), float(score_values.size)),
     )
 
 

@@ -9,8 +9,10 @@ incomplete and must be read as provisional.
 ...                       "decision": [True, True, False, False, False],
 ...                       "label": [1, 0, 1, 0, None]})
 >>> result = realized_performance(frame, mature=False)
->>> result.coverage, result.precision.value, result.recall.value
-(0.8, 0.5, 0.5)
+>>> result.coverage, result.precision.value, result.recall.value, result.f1.value
+(0.8, 0.5, 0.5, 0.5)
+>>> result.flag_rate.value
+0.4
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class RealizedPerformance:
     roc_auc: MetricValue
     pr_auc: MetricValue
     mature: bool
+    f1: MetricValue
+    flag_rate: MetricValue
 
 
 def _rate(successes: int, trials: int, confidence: float) -> MetricValue:
@@ -82,6 +86,42 @@ def average_precision_interval(
     return Interval(float(expit(logit - spread)), float(expit(logit + spread)), confidence)
 
 
+def f1_interval(
+    true_positives: int, false_positives: int, false_negatives: int, confidence: float = 0.95
+) -> Interval:
+    """Interval of an F1 score, ``2TP / (2TP + FP + FN)``, from its confusion counts.
+
+    F1 is a monotone function of the share ``J = TP / (TP + FP + FN)`` (the Jaccard index):
+    ``F1 = 2J / (1 + J)``. The Wilson interval of ``J`` over the ``TP + FP + FN`` events
+    that are flagged or positive, mapped through that function, is the interval. It stays
+    within [0, 1], is sound for small counts, and its variance for large counts is the delta
+    method's ``4 TP (FP + FN) (TP + FP + FN) / (2TP + FP + FN)^4``. With no such events
+    nothing is known, and it is the whole of [0, 1].
+
+    >>> interval = f1_interval(80, 20, 20)
+    >>> round(interval.low, 3), round(interval.high, 3)
+    (0.733, 0.854)
+    """
+    jaccard = wilson_interval(
+        true_positives, true_positives + false_positives + false_negatives, confidence
+    )
+    return Interval(
+        2 * jaccard.low / (1 + jaccard.low), 2 * jaccard.high / (1 + jaccard.high), confidence
+    )
+
+
+def _f1(
+    true_positives: int, false_positives: int, false_negatives: int, confidence: float
+) -> MetricValue:
+    relevant = true_positives + false_positives + false_negatives
+    if relevant == 0:
+        return MetricValue.missing()
+    return MetricValue(
+        2 * true_positives / (2 * true_positives + false_positives + false_negatives),
+        f1_interval(true_positives, false_positives, false_negatives, confidence),
+    )
+
+
 def realized_performance(
     frame: pl.DataFrame,
     *,
@@ -91,11 +131,13 @@ def realized_performance(
     label: str = "label",
     confidence: float = 0.95,
 ) -> RealizedPerformance:
-    """Precision, recall, false-positive rate, ROC AUC and PR AUC (average precision).
+    """Precision, recall, F1, false-positive rate, ROC AUC, PR AUC (average precision) and
+    flag rate.
 
     ``frame`` holds one row per event with its score, its decision (True = flagged) and its
-    label (1, 0 or null for pending). Proportions carry Wilson intervals, ROC AUC a Hanley &
-    McNeil interval, PR AUC a logit interval.
+    label (1, 0 or null for pending). Proportions carry Wilson intervals, F1 the interval of
+    :func:`f1_interval`, ROC AUC a Hanley & McNeil interval, PR AUC a logit interval. The
+    flag rate is the share of *all* events flagged, labelled or not.
     """
     events = frame.height
     known = frame.filter(pl.col(label).is_not_null())
@@ -128,6 +170,8 @@ def realized_performance(
         roc_auc=roc_auc,
         pr_auc=pr_auc,
         mature=mature,
+        f1=_f1(true_positives, false_positives, positives - true_positives, confidence),
+        flag_rate=_rate(flagged, events, confidence),
     )
 
 
@@ -135,5 +179,6 @@ __all__ = [
     "MetricValue",
     "RealizedPerformance",
     "average_precision_interval",
+    "f1_interval",
     "realized_performance",
 ]
