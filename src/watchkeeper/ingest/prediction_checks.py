@@ -38,6 +38,7 @@ from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
 from watchkeeper.ingest.logged_rows import ROW, CheckedRows, empty_refusals
 from watchkeeper.ingest.reason_codes import rejection_reason
+from watchkeeper.performance.inputs import PROBABILITY_SUM_TOLERANCE
 
 if TYPE_CHECKING:
     from watchkeeper.config import InputField, WorkspaceConfig
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 ModelVersions = Callable[[str], int]
 """Maps a team's model version label to watchkeeper's version number for it."""
 
-PROBABILITY_TOLERANCE = 1e-3
+PROBABILITY_TOLERANCE = PROBABILITY_SUM_TOLERANCE
 """How far from 1 a row's class probabilities may sum (float32 models round)."""
 
 MODEL_LABEL = "model_label"
