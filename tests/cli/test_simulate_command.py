@@ -108,3 +108,42 @@ def test_bad_settings_are_one_line_and_exit_2(
     error = capsys.readouterr().err
     assert message in error
     assert "Traceback" not in error
+
+
+def test_an_example_preset_writes_its_events_outcomes_and_a_team_s_predictions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "logs"
+    args = ["simulate", "--preset", "triage", "--days", "16", "--per-day", "20", "--out", str(out)]
+    assert main([*args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    events = pl.read_parquet(out / "events.parquet")
+    predictions = pl.read_parquet(out / "predictions.parquet")
+    assert result["events"] == events.height == predictions.height == 16 * 20
+    assert result["shift_day"] == 10
+    assert set(predictions["model_label"]) <= {"team-v1", "team-v2"}
+    assert pl.read_parquet(out / "outcomes.parquet").columns == [
+        "event_id", "outcome", "outcome_ts", "received_at",
+    ]  # fmt: skip
+
+
+def test_an_example_preset_loads_a_workspace_of_its_task(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path), "--example", "demand"]) == 0
+    capsys.readouterr()
+    command = ["simulate", "-p", "demand", "--days", "8", "--per-day", "10", "-w", str(tmp_path)]
+    assert main(command) == 0
+    assert main(command) == 0  # loading twice changes nothing
+    with Workspace.open(tmp_path) as workspace:
+        outcomes = workspace.events.read("outcomes")
+        events = workspace.events.read("transactions")
+    assert events.height == outcomes.height == 80
+    assert outcomes["outcome"].dtype == pl.Float64
+
+
+def test_fraud_options_are_refused_for_another_example(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["simulate", "-p", "churn", "--cards", "10", "--out", str(tmp_path)]) == 2
+    assert "--cards apply to the card-fraud presets, not 'churn'" in capsys.readouterr().err

@@ -1,4 +1,10 @@
-"""``watchkeeper simulate``: generate card traffic and chargebacks, to files or into a workspace."""
+"""``watchkeeper simulate``: generate traffic and its late outcomes, to files or into a workspace.
+
+The card-fraud presets (``case-study`` and its parts) simulate transactions and chargebacks;
+``churn``, ``demand`` and ``triage`` simulate the other examples' events and outcomes, and
+with ``--out`` also what a team's own model would log about them (``predictions.parquet``),
+for the monitoring-only (external) example.
+"""
 
 from __future__ import annotations
 
@@ -27,7 +33,12 @@ def simulate(
     preset: Annotated[
         str,
         typer.Option(
-            "--preset", "-p", help="stable, segment-shift, fraud-adaptation or case-study."
+            "--preset",
+            "-p",
+            help=(
+                "Card fraud: stable, segment-shift, fraud-adaptation or case-study. Other "
+                "examples: churn, demand or triage."
+            ),
         ),
     ] = "case-study",
     days: Annotated[int | None, typer.Option(help="Days of traffic.", min=1)] = None,
@@ -71,7 +82,26 @@ def simulate(
     --out into two Parquet files. The same settings and seed always give the same data.
     """
     from watchkeeper.simulate import summary
+    from watchkeeper.simulate.tabular import SIMULATORS
 
+    if preset in SIMULATORS:
+        fraud_only = {"--start": start, "--cards": cards, "--merchants": merchants,
+                      "--fraud-rate": fraud_rate, "--config": settings}  # fmt: skip
+        given_fraud = [name for name, value in fraud_only.items() if value is not None]
+        if given_fraud:
+            raise ConfigError(
+                f"{', '.join(given_fraud)} apply to the card-fraud presets, not {preset!r}"
+            )
+        result = _simulate_example(preset, days, per_day, seed, out, workspace)
+        if json_output:
+            emit_json(result)
+            return
+        stdout.print(
+            f"{result['events']:,} events and {result['outcomes']:,} outcomes of the "
+            f"{preset} example (drift from day {result['shift_day']}) -> "
+            f"{escape(str(result['destination']))}"
+        )
+        return
     overrides: dict[str, Any] = _read_settings(settings) if settings else {}
     given = {
         "days": days,
@@ -90,6 +120,57 @@ def simulate(
         emit_json(result)
         return
     _print_summary(result)
+
+
+def _simulate_example(
+    name: str,
+    days: int | None,
+    per_day: int | None,
+    seed: int | None,
+    out: Path | None,
+    workspace_root: Path,
+) -> dict[str, Any]:
+    """Simulate one of the tabular examples into ``out`` (with the team's predictions) or
+    into the workspace's event store (events and outcomes)."""
+    import polars as pl
+
+    from watchkeeper.simulate.tabular import SIMULATORS, TeamTask, team_predictions
+    from watchkeeper.workspace import Workspace
+
+    options: dict[str, int] = {"seed": seed if seed is not None else 0}
+    if days is not None:
+        options["days"] = days
+        options["shift_day"] = max(1, days * 5 // 8)  # the default episode's place: 150 of 240
+    if per_day is not None:
+        options["per_day"] = per_day
+    with stderr.status(f"simulating the {name} example"):
+        simulation = SIMULATORS[name](**options)
+    outcomes = simulation.outcomes.with_columns(received_at=pl.col("outcome_ts"))
+    result: dict[str, Any] = {
+        "preset": name,
+        "events": simulation.events.height,
+        "outcomes": outcomes.height,
+        "shift_day": simulation.shift_day,
+        "description": simulation.description,
+    }
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        tasks: dict[str, TeamTask] = {
+            "churn": "binary",
+            "demand": "regression",
+            "triage": "multiclass",
+        }
+        predictions = team_predictions(simulation, tasks[name], seed=options["seed"])
+        simulation.events.write_parquet(out / "events.parquet")
+        outcomes.write_parquet(out / "outcomes.parquet")
+        predictions.write_parquet(out / "predictions.parquet")
+        return {**result, "predictions": predictions.height, "destination": str(out)}
+    key = f"simulate-{name}-{options}"
+    with Workspace.open(workspace_root) as workspace:
+        workspace.events.write_bulk("transactions", simulation.events, load_id=f"{key}-events")
+        workspace.events.write_bulk("outcomes", outcomes, load_id=f"{key}-outcomes")
+        destination = workspace.resolve(workspace.config.storage.events)
+    return {**result, "destination": destination}
 
 
 def _build_config(preset_name: str, overrides: dict[str, Any]) -> SimulationConfig:

@@ -45,7 +45,25 @@ def init(
         f"Created the [bold]{escape(example)}[/] workspace in {escape(str(root.resolve()))}"
     )
     stdout.print(f"  model: {loaded.config.model.name}; owner: {escape(loaded.config.owner.name)}")
-    stdout.print(f"  next: watchkeeper simulate --preset case-study -w {escape(str(root))}")
+    for step in _next_steps(example, escape(str(root))):
+        stdout.print(f"  next: {step}")
+
+
+def _next_steps(example: str, root: str) -> list[str]:
+    """The first commands to run in a new workspace of ``example``.
+
+    >>> _next_steps("external", "shop")[:2]
+    ['watchkeeper simulate --preset churn --out shop/logs', 'watchkeeper log predictions --file shop/logs/predictions.parquet -w shop']
+    """
+    if example == "external":
+        return [
+            f"watchkeeper simulate --preset churn --out {root}/logs",
+            f"watchkeeper log predictions --file {root}/logs/predictions.parquet -w {root}",
+            f"watchkeeper log outcomes --file {root}/logs/outcomes.parquet -w {root}",
+            f"watchkeeper monitor -w {root}",
+        ]
+    preset = "case-study" if example == "fraud" else example
+    return [f"watchkeeper simulate --preset {preset} -w {root}", f"watchkeeper train -w {root}"]
 
 
 @app.command()
