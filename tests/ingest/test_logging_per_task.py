@@ -243,3 +243,14 @@ def test_the_cli_names_a_missing_file_and_an_unmapped_column(
     pl.DataFrame({"id": ["a"], "outcome": ["churned"], "at": ["2025-02-01"]}).write_parquet(path)
     assert main(["log", "outcomes", "-f", str(path), "-w", str(root), "-c", "id=event_id"]) == 2
     assert "'at' are not outcome columns" in capsys.readouterr().err
+
+
+def test_a_string_input_longer_than_its_limit_is_refused_in_a_file_too(tmp_path: Path) -> None:
+    simulation = simulate_churn(days=10, per_day=10, seed=8, shift_day=5, accounts=50)
+    predictions = team_predictions(simulation, "binary", seed=8, training_days=4)
+    long_plan = predictions.head(1).with_columns(
+        pl.lit("p" * 300).alias("plan"), pl.lit("long").alias("event_id")
+    )
+    with Workspace.open(external(tmp_path, "external")) as workspace:
+        summary = workspace.log_predictions(pl.concat([predictions, long_plan]))
+    assert summary.counts() == (predictions.height, 0, 1) and summary.reasons == {"too_long": 1}

@@ -238,6 +238,17 @@ def _reason(name: str, field: InputField, required: bool, parse_problem: pl.Expr
                     pl.format(f"above the maximum {_plain(field.max)} (got {{}})", shown),
                 )
             )
+    if field.type in ("string", "category"):
+        limit = field.length_limit
+        branches.append(
+            (
+                column.str.len_chars() > limit,
+                pl.format(
+                    f"longer than {limit} characters (got '{{}}...')",
+                    column.str.slice(0, QUOTE_LIMIT),
+                ),
+            )
+        )
     if field.allowed is not None:
         choices = ", ".join(str(choice) for choice in field.allowed)
         allowed = pl.lit(pl.Series(field.allowed, dtype=_CANONICAL[field.type]))

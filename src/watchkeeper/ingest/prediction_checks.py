@@ -529,13 +529,13 @@ def _prediction_rows(
             times.cast(TIMESTAMP_TYPE).alias("ts"),
             kept[rules.entity].cast(pl.String).alias("entity"),
             labels.replace_strict(versions, return_dtype=pl.Int64).alias("model_version"),
-            pl.Series("route", [ROUTE] * kept.height, dtype=pl.String),
+            pl.repeat(ROUTE, kept.height, dtype=pl.String, eager=True).alias("route"),
             *task_columns,
             latency.alias("latency_ms"),
             # the inputs are in the raw-event table, typed; the features the team's model
             # computed are its own: none were served here
-            pl.Series("raw_input", ["{}"] * kept.height, dtype=pl.String),
-            pl.Series("features", ["{}"] * kept.height, dtype=pl.String),
+            pl.repeat("{}", kept.height, dtype=pl.String, eager=True).alias("raw_input"),
+            pl.repeat("{}", kept.height, dtype=pl.String, eager=True).alias("features"),
             labels.alias("model_label"),
         ]
     )

@@ -244,3 +244,32 @@ def test_an_append_the_stored_table_cannot_take_is_refused_before_it_is_spooled(
         with pytest.raises(SchemaError, match=r"'logins_30d' .* no longer declared"):
             workspace.events.append("transactions", events(1, start=5).drop("logins_30d"))
         assert workspace.events.backlog().rows == 0
+
+
+def test_a_fraud_workspace_from_before_says_how_to_keep_its_truth_column(
+    tmp_path: Path,
+) -> None:
+    from watchkeeper.storage.event_tables import TRANSACTIONS
+
+    root = Workspace.create(tmp_path / "fraud")
+    with Workspace.open(root) as workspace:  # its transactions table, as earlier versions made it
+        location = workspace.resolve(workspace.config.storage.events)
+        DeltaTable.create(
+            f"{location}/transactions", TRANSACTIONS.stored_schema, partition_by=["event_date"]
+        )
+    row = {
+        "event_id": ["t1"], "ts": [datetime(2026, 3, 1, tzinfo=UTC)], "card_id": ["c1"],
+        "merchant_id": ["m1"], "merchant_category": ["grocery"], "amount": [12.5],
+        "country": ["FR"], "channel": ["online"], "device_id": ["d1"],
+    }  # fmt: skip
+    with Workspace.open(root) as workspace, pytest.raises(SchemaError) as refused:
+        workspace.events.append("transactions", pl.DataFrame(row))
+    assert "'is_fraud'" in str(refused.value) and "features.retired" in str(refused.value)
+    config = root / "watchkeeper.yaml"
+    config.write_text(
+        config.read_text().replace("  timezone: UTC\n", "  timezone: UTC\n  retired: [is_fraud]\n")
+    )
+    with Workspace.open(root) as workspace:
+        workspace.events.append("transactions", pl.DataFrame(row))
+        workspace.events.flush()
+        assert workspace.events.read("transactions")["event_id"].to_list() == ["t1"]
