@@ -40,6 +40,12 @@ from watchkeeper.storage.events import FlushResult
 from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
+from watchkeeper.training.retrain_request import (
+    RequestDelivery,
+    RetrainRequest,
+    retrain_request,
+    send_retrain_request,
+)
 from watchkeeper.workspace import Workspace
 
 AGENT_ACTOR = "watchkeeper agent"
@@ -54,6 +60,8 @@ class RetrainStep:
     run: TrainingRun | None = None
     canary_version: int | None = None
     skipped: str | None = None
+    request: RetrainRequest | None = None
+    deliveries: tuple[RequestDelivery, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
@@ -69,6 +77,12 @@ class RetrainStep:
                 "reason": attempt.reason,
             },
             "canary_version": self.canary_version,
+            "request": None
+            if self.request is None
+            else {
+                **self.request.to_dict(),
+                "deliveries": [vars(delivery) for delivery in self.deliveries],
+            },
         }
 
 
@@ -135,6 +149,8 @@ def retrain_if_due(
     Nothing starts while a canary runs (its result decides first) or when the workspace
     disables retraining.
     """
+    if workspace.config.model.serving == "external":
+        return request_if_due(workspace, now)
     registry = ModelRegistry.for_workspace(workspace)
     if registry.metadata.rollouts.active(registry.model_name) is not None:
         return RetrainStep(None, skipped="a canary is running: its result comes first")
@@ -155,6 +171,25 @@ def retrain_if_due(
     controller = RolloutController.for_workspace(workspace)
     controller.start(version, actor=AGENT_ACTOR, reason=f"retrained: {decision.reason}")
     return RetrainStep(decision, run, canary_version=version)
+
+
+def request_if_due(workspace: Workspace, now: datetime) -> RetrainStep:
+    """For a model served outside watchkeeper: ask the retrain policy, and when it says so,
+    send the team a retraining request (:mod:`~watchkeeper.training.retrain_request`)."""
+    decision = consult_workspace_policy(workspace, as_of=now)
+    if not decision.retrain:
+        return RetrainStep(decision)
+    config = workspace.config
+    request = retrain_request(
+        config.model.name,
+        decision,
+        as_of=now,
+        window=config.training.window,
+        maturity_horizon=config.label.maturity_horizon,
+    )
+    return RetrainStep(
+        decision, request=request, deliveries=send_retrain_request(workspace, request)
+    )
 
 
 def advance_rollout(workspace: Workspace) -> RolloutEvaluation:
@@ -192,6 +227,8 @@ def run_tick(
             moment, rows, None, RetrainStep(None, skipped="no champion"), None, tuple(notes)
         )
     retrain = retrain_if_due(workspace, moment, progress=progress)
+    if workspace.config.model.serving == "external":  # no canary: the team rolls out
+        return TickReport(moment, rows, result, retrain, None, tuple(notes))
     rollout = advance_rollout(workspace)
     if rollout.alert is not None:
         notes.append(rollout.alert)

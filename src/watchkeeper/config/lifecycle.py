@@ -236,6 +236,23 @@ class RetrainTriggers(Section):
     schedule: Duration | None = None
 
 
+class RetrainRequestConfig(Section):
+    """How a model served outside watchkeeper is asked to retrain (``model.serving:
+    external``): the owner is always told; ``command`` (an argument list, or a string split
+    like a shell's words, never run by a shell) gets the request as JSON on its standard
+    input, and ``webhook`` gets it as a JSON POST."""
+
+    command: list[str] | str | None = None
+    webhook: str | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+    @model_validator(mode="after")
+    def _timeout_positive(self) -> Self:
+        if self.timeout <= timedelta(0):
+            raise ValueError("timeout must be positive, e.g. 30s")
+        return self
+
+
 class RetrainingConfig(Section):
     """Drift-triggered retraining and the validation gate."""
 
@@ -258,6 +275,7 @@ class RetrainingConfig(Section):
         ),
     )
     margin: float = Field(default=0.0, ge=0, description="in the primary metric's unit")
+    request: RetrainRequestConfig = Field(default_factory=RetrainRequestConfig)
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(
         default=0.95, gt=0.5, lt=1, description="of the bootstrap interval of the difference"
@@ -389,6 +407,7 @@ __all__ = [
     "EventTimeRange",
     "MonitoringConfig",
     "Persistence",
+    "RetrainRequestConfig",
     "RetrainTriggers",
     "RetrainingConfig",
     "RolloutConfig",

@@ -36,11 +36,11 @@ from dataclasses import replace
 from typing import Any
 
 from watchkeeper.alerts.channels import AlertChannel
-from watchkeeper.alerts.manager import AlertManager, ChannelDelivery
-from watchkeeper.alerts.notification import AlertNotification
+from watchkeeper.alerts.manager import ChannelDelivery
+from watchkeeper.alerts.owner_notice import OwnerNotice, notify_owner
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
+from watchkeeper.storage.alert_store import FIRING, RESOLVED
 from watchkeeper.storage.metadata import MetadataStore
 
 ROLLBACK_RULE = "canary rollback"
@@ -66,10 +66,10 @@ class RollbackAlerts:
         self.model = model
         self.owner = owner
         self.clock = clock
-        # the rule alerts' router delivers this one too: same channels, retries and records
-        self._router = AlertManager(
-            metadata, model, owner, config, clock, channels, retry_delay_seconds, sleep
-        )
+        self._config = config
+        self._channels = channels
+        self._retry_delay_seconds = retry_delay_seconds
+        self._sleep = sleep
 
     def rolled_back(
         self,
@@ -84,7 +84,6 @@ class RollbackAlerts:
 
         A failed guard is ``critical``; a rollback an operator asked for is a ``warning``.
         """
-        now = self.clock.now()
         severity = "critical" if actor == "watchkeeper" or "guard" in reason else "warning"
         summary = (
             f"canary of version {challenger_version} of {self.model!r} rolled back "
@@ -97,51 +96,20 @@ class RollbackAlerts:
             "reason": reason,
             **(evidence or {}),
         }
-        record = AlertRecord(
-            model=self.model,
-            rule=ROLLBACK_RULE,
-            feature=None,
-            metric=ROLLBACK_METRIC,
-            severity=severity,
-            state=FIRING,
-            value=float(challenger_version),
-            threshold=0.0,
-            first_fired_at=now,
-            last_evaluated_at=now,
-            last_notified_at=now,
-            evidence=details,
+        notice = OwnerNotice(
+            ROLLBACK_RULE, ROLLBACK_METRIC, severity, float(challenger_version), summary, details
         )
-        saved = self.metadata.alerts.save(record)
-        assert saved.id is not None
-        notification = AlertNotification(
-            model=self.model,
-            owner=self.owner.name,
-            owner_contact=self.owner.contact,
-            rule=ROLLBACK_RULE,
-            metric=ROLLBACK_METRIC,
-            feature=None,
-            severity=severity,
-            state=FIRING,
-            value=float(challenger_version),
-            threshold=0.0,
-            window_end=None,
-            summary=summary,
-            evidence=details,
+        return notify_owner(
+            self.metadata,
+            self.model,
+            self.owner,
+            self._config,
+            self.clock,
+            notice,
+            channels=self._channels,
+            retry_delay_seconds=self._retry_delay_seconds,
+            sleep=self._sleep,
         )
-        deliveries = self._router.deliver(notification, saved.id)
-        self.metadata.record_decision(
-            model=self.model,
-            kind="alert",
-            summary=f"fired: {summary}",
-            evidence={
-                **details,
-                "severity": severity,
-                "owner": self.owner.contact,
-                "deliveries": [vars(delivery) for delivery in deliveries],
-            },
-            at=now,
-        )
-        return deliveries
 
     def resolve(self) -> None:
         """Mark a firing rollback alert resolved (a new canary started)."""

@@ -34,6 +34,10 @@ from watchkeeper.training.task_validation import TaskGateResult
 from watchkeeper.training.validation import GateResult
 
 RETRAIN_ATTEMPT = "retrain_attempt"
+RETRAIN_REQUEST = "retrain_request"
+"""A request sent to a team that retrains its own model (``model.serving: external``)."""
+ATTEMPT_KINDS = frozenset({RETRAIN_ATTEMPT, RETRAIN_REQUEST})
+"""The audit kinds the retrain policy counts as attempts (cooldown, attempt cap)."""
 """The audit-log kind of a retraining attempt."""
 
 DATA_STAGE = "data"
@@ -155,9 +159,11 @@ def recorded_attempts(
 
 
 __all__ = [
+    "ATTEMPT_KINDS",
     "DATA_STAGE",
     "REGISTRATION_STAGE",
     "RETRAIN_ATTEMPT",
+    "RETRAIN_REQUEST",
     "STAGES",
     "TRAINING_STAGE",
     "VALIDATION_STAGE",

@@ -27,7 +27,7 @@ from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.training.attempts import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.training.retrain_policy import POOLING_WEIGHTS, RetrainDecision, decide_retrain
 from watchkeeper.workspace import Workspace
 
@@ -39,8 +39,12 @@ def consult_retrain_policy(
     as_of: datetime,
     label_horizon: timedelta | None = None,
     holdout: timedelta | None = None,
+    attempt_kind: str = RETRAIN_ATTEMPT,
 ) -> RetrainDecision:
     """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
+
+    ``attempt_kind``: the audit entries that count as attempts (retraining requests, for a
+    model its team retrains).
 
     The champion's "last trained" moment is the as-of of its training data (from its
     lineage), so simulated histories and live ones are judged on the same time line; its
@@ -69,7 +73,7 @@ def consult_retrain_policy(
     )
     return decide_retrain(
         policy_rows(registry, config, since=since),
-        metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=1000),
+        metadata.decisions(model, kind=attempt_kind, limit=1000),
         config=config,
         as_of=as_utc(as_of),
         champion_metrics=champion_metrics,
@@ -103,12 +107,14 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     """:func:`consult_retrain_policy` with the workspace's retraining, label and holdout
     settings (drift-triggered attempts wait for matured post-drift labels)."""
     config = workspace.config
+    external = config.model.serving == "external"
     return consult_retrain_policy(
         ModelRegistry.for_workspace(workspace),
         config.retraining,
         as_of=as_of,
         label_horizon=config.label.maturity_horizon,
         holdout=config.training.holdout,
+        attempt_kind=RETRAIN_REQUEST if external else RETRAIN_ATTEMPT,
     )
 
 

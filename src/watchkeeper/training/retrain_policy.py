@@ -42,7 +42,7 @@ from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
-from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.training.attempts import ATTEMPT_KINDS
 
 PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 """Champion holdout metrics compared with their realized and ``estimated_`` series."""
@@ -108,7 +108,7 @@ def decide_retrain(
     if waiting is not None:
         return RetrainDecision(False, trigger, f"{waiting}. Trigger: {reason}", evidence)
     past = sorted(
-        (entry for entry in attempts if entry.kind == RETRAIN_ATTEMPT and entry.at <= moment),
+        (entry for entry in attempts if entry.kind in ATTEMPT_KINDS and entry.at <= moment),
         key=lambda entry: entry.at,
     )
     failed = failed_since_last_accepted(past)
@@ -323,7 +323,7 @@ def _last_training(
     """When a model was last trained: the champion's training or any later attempt (a
     scheduled attempt the gate refused still counts: the schedule does not retry daily)."""
     moments = [as_utc(entry.at) for entry in attempts
-               if entry.kind == RETRAIN_ATTEMPT and entry.at <= moment]  # fmt: skip
+               if entry.kind in ATTEMPT_KINDS and entry.at <= moment]  # fmt: skip
     if trained_at is not None:
         moments.append(as_utc(trained_at))
     return max(moments) if moments else None
@@ -350,6 +350,7 @@ def failed_since_last_accepted(attempts: Sequence[AuditEntry]) -> int:
     """How many attempts, oldest first in ``attempts``, failed after the last accepted one.
 
     >>> from datetime import UTC, datetime
+    >>> from watchkeeper.training.attempts import RETRAIN_ATTEMPT
     >>> def entry(accepted):
     ...     return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, datetime(2026, 1, 1, tzinfo=UTC),
     ...                       "watchkeeper", "", {"accepted": accepted},
