@@ -95,11 +95,14 @@ class Workspace:
         return cls(root, load_config(root / CONFIG_FILE_NAME), clock)
 
     @staticmethod
-    def create(root: Path, example: str = "fraud", overwrite: bool = False) -> Path:
+    def create(
+        root: str | os.PathLike[str], example: str = "fraud", overwrite: bool = False
+    ) -> Path:
         """Write a complete example workspace into ``root`` and return the folder.
 
         An existing ``watchkeeper.yaml`` is kept unless ``overwrite`` is true.
         """
+        root = Path(root)
         target = root / CONFIG_FILE_NAME
         if target.exists() and not overwrite:
             raise WorkspaceError(f"{target} exists already; pass --force to overwrite it")
