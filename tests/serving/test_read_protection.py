@@ -18,12 +18,16 @@ PUBLIC = {"/healthz", "/readyz", "/v1/score", "/v1/score/batch", "/v1/outcomes"}
 """The endpoints open without a token (besides the OpenAPI description and its pages)."""
 PROTECTED_READS = {"/v1/models", "/v1/rollout", "/metrics", "/dashboard"}
 ADMIN = {"/v1/rollout/start", "/v1/rollout/promote", "/v1/rollout/rollback", "/v1/rollout/evaluate"}
+LOGGING = {"/v1/predictions"}
+"""Opened by the log token or the admin token."""
 
 
 def test_reads_need_a_token_by_default_and_the_rest_stays_as_it_was(service: Service) -> None:
     client = service.client
     paths = set(client.get("/openapi.json").json()["paths"]) | {"/dashboard"}
-    assert paths == PUBLIC | PROTECTED_READS | ADMIN
+    assert paths == PUBLIC | PROTECTED_READS | ADMIN | LOGGING
+    for path in LOGGING:
+        assert client.post(path, json={"predictions": []}).status_code == 401, path
     for path in PROTECTED_READS:
         assert client.get(path).status_code == 401, path
         assert client.get(path, headers={"Authorization": "Bearer nope"}).status_code == 403

@@ -7,7 +7,9 @@ workers and stopped after them, moves the logged predictions to Delta for all of
 (:mod:`watchkeeper.serving.flusher_supervisor`). ``SIGTERM`` or ``SIGINT`` stops the server
 within ``serving.shutdown_timeout`` (:mod:`watchkeeper.serving.server_run`). The admin token
 is read from ``WATCHKEEPER_ADMIN_TOKEN``, the read token (``serving.protect_reads``, on by
-default) from ``WATCHKEEPER_READ_TOKEN``, by each worker, and neither is ever printed.
+default) from ``WATCHKEEPER_READ_TOKEN``, the token an external model's service logs its
+predictions with (``POST /v1/predictions``) from ``WATCHKEEPER_LOG_TOKEN``, by each worker,
+and none is ever printed.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ time and inputs, the team's model version label, and per task
 * binary: ``score`` (a probability, in [0, 1]) and ``decision`` (true when acted on);
 * multiclass: ``probabilities`` (a JSON object class -> probability, or one column
   ``probability_<class>`` per class) summing to 1, and optionally ``decision`` (a class;
-  the most probable one when absent);
+  the most probable one when absent, or null in a row);
 * regression: ``prediction`` (a finite number).
 
 Inputs are checked by the same rules as the feature engines' edge
@@ -362,7 +362,9 @@ def _canonical_multiclass(
             else pl.Series([0.0] * len(frame), dtype=pl.Float64)
             for name in classes
         ]
-        parsed = decoded.is_not_null() if fields else pl.Series([False] * len(frame))
+        parsed = (
+            decoded.is_not_null() if fields else pl.Series([False] * len(frame), dtype=pl.Boolean)
+        )
         frame = frame.with_columns(
             *[value.alias(column) for value, column in zip(values, columns, strict=True)],
             parsed.alias("__parsed"),
@@ -384,7 +386,11 @@ def _canonical_multiclass(
     total = pl.sum_horizontal(probabilities)
     best = pl.concat_list(probabilities).list.arg_max()
     most_probable = pl.lit(pl.Series(classes, dtype=pl.String)).get(best)
-    decision = pl.col("decision").cast(pl.String) if "decision" in frame.columns else most_probable
+    decision = (
+        pl.coalesce(pl.col("decision").cast(pl.String), most_probable)
+        if "decision" in frame.columns
+        else most_probable
+    )
     frame = frame.with_columns(decision.alias("__t_decision"))
     decided = pl.concat_list(probabilities).list.get(
         pl.col("__t_decision").replace_strict(
@@ -413,15 +419,10 @@ def _canonical_multiclass(
     )
     checks: list[Check] = [(source, "bad_probabilities", probability_check)]
     if "decision" in frame.columns:
-        decision_check = (
-            pl.when(pl.col("decision").is_null())
-            .then(pl.lit("required but missing"))
-            .when(~pl.col("__t_decision").is_in(classes))
-            .then(
-                pl.format(
-                    f"not one of the classes {', '.join(classes)} (got '{{}}')",
-                    _shown("decision"),
-                )
+        decision_check = pl.when(~pl.col("__t_decision").is_in(classes)).then(
+            pl.format(
+                f"not one of the classes {', '.join(classes)} (got '{{}}')",
+                _shown("decision"),
             )
         )
         checks.append(("decision", "unknown_class", decision_check))

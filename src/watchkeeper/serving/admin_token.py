@@ -22,6 +22,9 @@ TOKEN_VARIABLE = "WATCHKEEPER_ADMIN_TOKEN"
 READ_TOKEN_VARIABLE = "WATCHKEEPER_READ_TOKEN"
 """The token of the read endpoints when ``serving.protect_reads`` is on (the admin token
 opens them too)."""
+LOG_TOKEN_VARIABLE = "WATCHKEEPER_LOG_TOKEN"
+"""The token of ``POST /v1/predictions``, what an external model's service logs with (the
+admin token opens it too)."""
 
 
 class AdminToken:
@@ -57,4 +60,4 @@ class AdminToken:
         return None
 
 
-__all__ = ["READ_TOKEN_VARIABLE", "TOKEN_VARIABLE", "AdminToken"]
+__all__ = ["LOG_TOKEN_VARIABLE", "READ_TOKEN_VARIABLE", "TOKEN_VARIABLE", "AdminToken"]

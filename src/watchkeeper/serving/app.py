@@ -2,11 +2,18 @@
 
 Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in, score, decision, model
 version, route and event id out, every prediction durable in the event store's spool before
-the answer), ``POST /v1/outcomes``, ``GET /v1/models``, ``GET /v1/rollout``, ``GET /healthz``,
-``GET /readyz`` (503 too when logged rows wait too long for the flusher), ``GET /metrics``,
-and the admin endpoints ``POST /v1/rollout/start``, ``/promote`` and ``/rollback`` behind the
-``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input is a 4xx naming the field, never a 5xx,
-and leaves the state and the event store untouched.
+the answer), ``POST /v1/outcomes`` (outcomes of the model's task), ``GET /v1/models``,
+``GET /v1/rollout``, ``GET /healthz``, ``GET /readyz`` (503 too when logged rows wait too
+long for the flusher), ``GET /metrics``, and the admin endpoints ``POST /v1/rollout/start``,
+``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input
+is a 4xx naming the field, never a 5xx, and leaves the state and the event store untouched.
+
+A model served outside watchkeeper (``model.serving: external``) needs no champion: its
+service logs what it decided with ``POST /v1/predictions`` (behind ``WATCHKEEPER_LOG_TOKEN``
+or the admin token; :mod:`watchkeeper.serving.prediction_log`), where each bad row is
+refused on its own, and ``/v1/score`` answers 409 saying the model is served elsewhere.
+Conversely, ``/v1/predictions`` answers 409 for a model watchkeeper serves: its predictions
+are logged as it scores them.
 
 Every body is read by one bounded reader (:mod:`watchkeeper.serving.body_reader`): at most
 ``serving.max_body_bytes`` (413), within ``serving.body_timeout`` (408, and the connection
@@ -48,8 +55,14 @@ from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import StorageError, WatchkeeperError
 from watchkeeper.features.schema_validation import check_length
 from watchkeeper.features.state.store import EntityStateStore
+from watchkeeper.ingest.prediction_checks import PredictionRules
 from watchkeeper.rollout.controller import RolloutStatus
-from watchkeeper.serving.admin_token import READ_TOKEN_VARIABLE, TOKEN_VARIABLE, AdminToken
+from watchkeeper.serving.admin_token import (
+    LOG_TOKEN_VARIABLE,
+    READ_TOKEN_VARIABLE,
+    TOKEN_VARIABLE,
+    AdminToken,
+)
 from watchkeeper.serving.background_flush import BackgroundFlush
 from watchkeeper.serving.body_reader import CLOSE_HEADERS, REQUEST_TIMEOUT, read_body
 from watchkeeper.serving.dashboard_route import dashboard_router
@@ -60,9 +73,11 @@ from watchkeeper.serving.openapi_schema import (
     error_responses,
     event_schema,
     outcomes_schema,
+    predictions_schema,
     request_body,
 )
 from watchkeeper.serving.outcomes import OutcomeRules, outcome_rows
+from watchkeeper.serving.prediction_log import PredictionLog
 from watchkeeper.serving.refusals import RefusalLog, redact_paths, refusal_for
 from watchkeeper.serving.request_body import (
     BadRequestError,
@@ -87,15 +102,26 @@ READS_DISABLED = (
     f"reads are protected (serving.protect_reads) and no token is set: set "
     f"{READ_TOKEN_VARIABLE} or {TOKEN_VARIABLE} on the server"
 )
+LOGGING_DISABLED = (
+    f"logging predictions needs a token and none is set: set {LOG_TOKEN_VARIABLE} or "
+    f"{TOKEN_VARIABLE} on the server"
+)
 FIXED_FIELDS = (
     "body",
     "content-type",
     "events",
     "outcomes",
+    "predictions",
     "model_version",
     "version",
     "outcome",
     "outcome_ts",
+    "model_label",
+    "latency_ms",
+    "score",
+    "decision",
+    "probabilities",
+    "prediction",
 )
 """Request fields that may label a rejection besides the schema's inputs (bounded labels)."""
 
@@ -106,13 +132,15 @@ def create_app(
     clock: Clock | None = None,
     admin_token: str | None = None,
     read_token: str | None = None,
+    log_token: str | None = None,
     state: EntityStateStore | None = None,
     log_predictions: bool = True,
     flush_seconds: float | None = 10.0,
     freeze_startup_heap: bool = False,
 ) -> FastAPI:
     """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``,
-    ``read_token`` (the read endpoints', besides the admin token) to ``WATCHKEEPER_READ_TOKEN``.
+    ``read_token`` (the read endpoints', besides the admin token) to ``WATCHKEEPER_READ_TOKEN``,
+    ``log_token`` (``/v1/predictions``', besides the admin token) to ``WATCHKEEPER_LOG_TOKEN``.
 
     While the app runs (its lifespan), spooled predictions are flushed to Delta every
     ``flush_seconds`` by a background thread (None: only the store's own flushes).
@@ -128,16 +156,24 @@ def create_app(
         if read_token is not None
         else AdminToken.from_environment(READ_TOKEN_VARIABLE)
     )
+    logs = (
+        AdminToken(log_token)
+        if log_token is not None
+        else AdminToken.from_environment(LOG_TOKEN_VARIABLE)
+    )
     service = ScoringService(
         workspace, clock or workspace.clock, token, state, log_predictions=log_predictions
     )
     serving = workspace.config.serving
+    model = workspace.config.model
+    external = model.serving == "external"
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if freeze_startup_heap:
-            with contextlib.suppress(WatchkeeperError):  # no champion yet: answered as 503
-                service.scorer()  # the models are loaded now, not by the first request
+            if not external:  # an external model has nothing to load
+                with contextlib.suppress(WatchkeeperError):  # no champion yet: answered as 503
+                    service.scorer()  # the models are loaded now, not by the first request
             gc.collect()
             gc.freeze()
         flusher = None
@@ -164,8 +200,24 @@ def create_app(
         "requestBody": request_body(batch_schema(event, MAX_BATCH_EVENTS)),
         "parameters": [MODEL_VERSION_PARAMETER],
     }
+    outcome_rules = OutcomeRules.for_workspace(workspace.config, service.time_range)
     outcomes_body = {
-        "requestBody": request_body(outcomes_schema(workspace.config.label.outcome_values))
+        "requestBody": request_body(outcomes_schema(outcome_rules.values, outcome_rules.task))
+    }
+    prediction_rules = PredictionRules.from_config(workspace.config)
+    keys = workspace.config.keys
+    predictions_body = {
+        "requestBody": request_body(
+            predictions_schema(
+                event_schema(prediction_rules.spec.inputs),
+                model.task,
+                prediction_rules.classes,
+                keys=[
+                    name for name in (keys.event_id, keys.entity) if name not in event["properties"]
+                ],
+                max_items=MAX_BATCH_EVENTS,
+            )
+        )
     }
     start_body = {"requestBody": request_body(ROLLOUT_START_SCHEMA)}
     body_errors = (400, 408, 413, 415, 422)
@@ -173,6 +225,7 @@ def create_app(
     scoring_errors = error_responses(*body_errors, 409, 503)
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(*body_errors, 401, 403, 404, 409)
+    logging_errors = error_responses(*body_errors, 401, 403, 409, 503)
     body_timeout = serving.body_timeout.total_seconds()
 
     service.metrics.spool_max_age.set(serving.max_backlog_age.total_seconds())
@@ -181,7 +234,13 @@ def create_app(
     refusals = RefusalLog(
         service.metrics,
         service.rejections,
-        label_fields={*workspace.config.features.inputs, *FIXED_FIELDS},
+        label_fields={
+            *workspace.config.features.inputs,
+            *FIXED_FIELDS,
+            keys.event_id,
+            keys.entity,
+            keys.event_time,
+        },
     )
 
     @app.exception_handler(WatchkeeperError)
@@ -224,25 +283,55 @@ def create_app(
         if refused is not None:
             raise _RefusedError(*refused)
 
-    def reader(request: Request) -> None:
-        if not serving.protect_reads:
-            return
+    def opened_by(token: AdminToken, disabled: str, request: Request) -> None:
+        """Refuse ``request`` unless it carries ``token`` or the admin token."""
         header = request.headers.get("authorization")
-        if reads.configured and reads.verify(header) is None:
+        if token.configured and token.verify(header) is None:
             return
         refused = service.admin_token.verify(header)
         if refused is None:
             return
-        if not (reads.configured or service.admin_token.configured):
-            refused = (403, READS_DISABLED)
+        if not (token.configured or service.admin_token.configured):
+            refused = (403, disabled)
         raise _RefusedError(*refused)
+
+    def reader(request: Request) -> None:
+        if serving.protect_reads:
+            opened_by(reads, READS_DISABLED, request)
+
+    def served_here(endpoint: str) -> None:
+        """Refuse (409) an endpoint of the other kind of serving than the workspace's."""
+        if external and endpoint == "score":
+            raise _RefusedError(
+                409,
+                f"model {model.name!r} is served outside watchkeeper (model.serving: "
+                "external): its service logs what it decided with POST /v1/predictions",
+                "model",
+            )
+        if not external and endpoint == "predictions":
+            raise _RefusedError(
+                409,
+                f"model {model.name!r} is served by watchkeeper (model.serving: watchkeeper): "
+                "its predictions are logged as /v1/score answers; POST /v1/predictions is "
+                "for a model served outside watchkeeper",
+                "model",
+            )
 
     @app.exception_handler(_RefusedError)
     async def refused(request: Request, error: _RefusedError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
         return _error(error.status, error.field, error.reason, headers)
 
-    outcome_rules = OutcomeRules(workspace.config.label.outcome_values, service.time_range)
+    prediction_log = PredictionLog(
+        workspace.events,
+        prediction_rules,
+        functools.partial(workspace.metadata.external_versions.number, model.name),
+        clock=service.clock,
+        ledger=service.idempotency,
+        records=service.pending_states,
+        time_range=service.time_range,
+        reject_unknown=serving.unknown_fields == "reject",
+    )
     score_endpoint = ScoreEndpoint(
         service,
         max_body_bytes=serving.max_body_bytes,
@@ -251,7 +340,8 @@ def create_app(
         series=series,
         check_event=check_event,
     )
-    app.score_endpoint = score_endpoint  # answers POST /v1/score ahead of the routing
+    if not external:
+        app.score_endpoint = score_endpoint  # answers POST /v1/score ahead of the routing
 
     @app.post(SCORE_ROUTE, openapi_extra=score_body, responses=scoring_errors)
     async def score(request: Request) -> Response:
@@ -259,6 +349,7 @@ def create_app(
 
         ``model_version`` (query) pins the deciding model to the champion or the challenger.
         """
+        served_here("score")
         status, content = await score_endpoint.respond(request.scope, request.receive)
         headers = CLOSE_HEADERS if status == REQUEST_TIMEOUT else None
         return Response(content, status_code=status, media_type="application/json", headers=headers)
@@ -270,6 +361,7 @@ def create_app(
         ``model_version`` (query, or a field of the body) pins the deciding model of every
         event to the champion or the challenger, as for ``/v1/score``.
         """
+        served_here("score")
         payload = as_object(await body(request))
         events = as_list(payload.get("events"), "events", max_items=MAX_BATCH_EVENTS)
         for position, event in enumerate(events):
@@ -300,6 +392,31 @@ def create_app(
         receipt = await run_in_threadpool(workspace.events.append, "outcomes", rows)
         service.metrics.count_outcomes(rows.column("outcome").to_pylist())
         return {"accepted": receipt.row_count}
+
+    @app.post("/v1/predictions", openapi_extra=predictions_body, responses=logging_errors)
+    async def predictions(request: Request) -> JSONResponse:
+        """Log what a model served outside watchkeeper decided (``{"predictions": [...]}``).
+
+        Each prediction is checked on its own: the good ones are logged, each bad one is
+        listed in ``refused`` with its position, field and reason (and kept in
+        ``rejections``); an event id logged before counts as ``repeated`` with the same
+        content and is refused with another. 200 when any was logged or repeated; when all
+        were refused, 422 (409 if every one conflicts with a logged event id).
+        Needs the ``WATCHKEEPER_LOG_TOKEN`` (or the admin) bearer token.
+        """
+        opened_by(logs, LOGGING_DISABLED, request)
+        served_here("predictions")
+        payload = as_object(await body(request))
+        items = as_list(payload.get("predictions"), "predictions", max_items=MAX_BATCH_EVENTS)
+        result = await run_in_threadpool(prediction_log.log, items)
+        reasons = [row.reason for row in result.refused]
+        service.metrics.count_logged_predictions(
+            logged=result.logged, repeated=result.repeated, refused_reasons=reasons
+        )
+        service.metrics.unknown_fields.inc(result.unknown_fields)
+        for row in result.refused:
+            refusals.count(row.field or "other")
+        return JSONResponse(result.to_dict(), status_code=result.status)
 
     @app.get("/v1/models", responses=read_errors)
     def models(request: Request) -> dict[str, Any]:
@@ -408,13 +525,15 @@ def create_app(
 
     @app.get("/readyz")
     def readyz() -> JSONResponse:
-        """Readiness: an owner is named, the champion (and canary) loaded, and no logged row
-        has waited for the flusher longer than ``serving.max_backlog_age``."""
+        """Readiness: an owner is named, the champion (and canary) loaded (unless the model is
+        served outside watchkeeper), and no logged row has waited for the flusher longer than
+        ``serving.max_backlog_age``."""
         problems = []
         if not workspace.config.owner.name:
             problems.append("the workspace names no owner")
         try:
-            service.scorer()
+            if not external:  # an external model is served elsewhere: no champion to load
+                service.scorer()
         except WatchkeeperError as error:
             problems.append(str(error))
         try:

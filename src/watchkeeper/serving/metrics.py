@@ -131,8 +131,22 @@ class ServingMetrics:
         )
         self.outcomes = Counter(
             "watchkeeper_outcomes_received",
-            "Outcomes accepted by /v1/outcomes, by value (one of the label's values)",
+            "Outcomes accepted by /v1/outcomes, by value (one of the label's values or "
+            "classes; 'number' for a regression outcome)",
             ["outcome"],
+            registry=self.registry,
+        )
+        self.logged_predictions = Counter(
+            "watchkeeper_logged_predictions",
+            "Predictions of an external model received by /v1/predictions, by result "
+            "(logged, repeated: logged before with the same content, refused)",
+            ["result"],
+            registry=self.registry,
+        )
+        self.refused_predictions = Counter(
+            "watchkeeper_refused_predictions",
+            "Predictions refused by /v1/predictions, by reason code",
+            ["reason"],
             registry=self.registry,
         )
         self.spool_max_age = Gauge(
@@ -182,10 +196,33 @@ class ServingMetrics:
         """Count one rejected event (or request) and the field at fault."""
         self.rejected.labels(field).inc()
 
-    def count_outcomes(self, values: list[str]) -> None:
-        """Count accepted outcomes by value (already checked against the label's values)."""
+    def count_outcomes(self, values: list[str] | list[float]) -> None:
+        """Count accepted outcomes by value (already checked against the label's values or
+        classes); numbers, a regression's outcomes, are counted together as ``number``."""
         for value in values:
-            self.outcomes.labels(value).inc()
+            self.outcomes.labels(value if isinstance(value, str) else "number").inc()
+
+    def count_logged_predictions(
+        self, *, logged: int, repeated: int, refused_reasons: list[str]
+    ) -> None:
+        """Count one ``/v1/predictions`` request's rows by result, and its refusals by reason.
+
+        >>> metrics = ServingMetrics()
+        >>> metrics.count_logged_predictions(logged=2, repeated=0, refused_reasons=["out_of_range"])
+        >>> text = metrics.exposition().decode()
+        >>> 'watchkeeper_logged_predictions_total{result="logged"} 2.0' in text
+        True
+        >>> 'watchkeeper_refused_predictions_total{reason="out_of_range"} 1.0' in text
+        True
+        """
+        for result, count in (
+            ("logged", logged),
+            ("repeated", repeated),
+            ("refused", len(refused_reasons)),
+        ):
+            self.logged_predictions.labels(result).inc(count)
+        for reason in refused_reasons:
+            self.refused_predictions.labels(reason).inc()
 
     def set_rollout(self, state: str, aliases: dict[str, int], canary_share: float) -> None:
         """Publish the rollout state, the aliases' versions and the canary share."""

@@ -66,18 +66,24 @@ def batch_schema(event: Mapping[str, Any], max_items: int) -> dict[str, Any]:
     return {"type": "object", "properties": {"events": events}, "required": ["events"]}
 
 
-def outcomes_schema(values: Sequence[str]) -> dict[str, Any]:
-    """``{"outcomes": [outcome, ...]}``, each outcome one of the label's ``values``.
+def outcomes_schema(values: Sequence[str], task: str = "binary") -> dict[str, Any]:
+    """``{"outcomes": [outcome, ...]}``, each outcome one of the label's ``values`` (or the
+    classes); a number for a regression ``task``.
 
     >>> outcomes_schema(["chargeback"])["properties"]["outcomes"]["items"]["properties"]["outcome"]
     {'type': 'string', 'enum': ['chargeback']}
+    >>> outcomes_schema([], "regression")["properties"]["outcomes"]["items"]["properties"]["outcome"]
+    {'type': 'number'}
     """
     text = {"type": "string", "minLength": 1, "maxLength": DEFAULT_MAX_LENGTH}
+    value: dict[str, Any] = (
+        {"type": "number"} if task == "regression" else {"type": "string", "enum": list(values)}
+    )
     outcome = {
         "type": "object",
         "properties": {
             "event_id": text,
-            "outcome": {"type": "string", "enum": list(values)},
+            "outcome": value,
             "outcome_ts": {"type": "string", "format": "date-time"},
             "amount": {"type": "number", "minimum": 0},
         },
@@ -88,6 +94,66 @@ def outcomes_schema(values: Sequence[str]) -> dict[str, Any]:
         "properties": {"outcomes": {"type": "array", "items": outcome, "minItems": 1}},
         "required": ["outcomes"],
     }
+
+
+def predictions_schema(
+    event: Mapping[str, Any],
+    task: str,
+    classes: Sequence[str],
+    *,
+    keys: Sequence[str],
+    max_items: int,
+) -> dict[str, Any]:
+    """``{"predictions": [prediction, ...]}``: each prediction is an ``event`` (its inputs,
+    ``keys`` among them) with the team's ``model_label``, an optional ``latency_ms`` and the
+    columns of the model's ``task``.
+
+    >>> body = predictions_schema({"type": "object", "properties": {}, "required": []},
+    ...     "multiclass", ["billing", "sales"], keys=["event_id"], max_items=10)
+    >>> item = body["properties"]["predictions"]["items"]
+    >>> item["required"], sorted(item["properties"]["probabilities"]["properties"])
+    (['event_id', 'model_label', 'probabilities'], ['billing', 'sales'])
+    """
+    text = {"type": "string", "minLength": 1, "maxLength": DEFAULT_MAX_LENGTH}
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    per_task: dict[str, dict[str, Any]] = {
+        "binary": {
+            "score": {**probability, "description": "The probability of a positive outcome"},
+            "decision": {"type": "boolean", "description": "Whether the event was acted on"},
+        },
+        "multiclass": {
+            "probabilities": {
+                "type": "object",
+                "properties": dict.fromkeys(classes, probability),
+                "additionalProperties": False,
+                "description": "Class -> probability, summing to 1",
+            },
+            "decision": {
+                "type": "string",
+                "enum": list(classes),
+                "description": "The class decided (default: the most probable one)",
+            },
+        },
+        "regression": {"prediction": {"type": "number", "description": "The predicted value"}},
+    }
+    task_columns = per_task[task]
+    properties = {
+        **dict.fromkeys(keys, text),
+        **dict(event.get("properties", {})),
+        "model_label": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 200,
+            "description": "The team's own model version label (numbered as it first arrives)",
+        },
+        "latency_ms": {"type": "number", "minimum": 0},
+        **task_columns,
+    }
+    required = [*keys, *event.get("required", []), "model_label"]
+    required += [name for name in task_columns if not (task == "multiclass" and name == "decision")]
+    item = {"type": "object", "properties": properties, "required": list(dict.fromkeys(required))}
+    listed = {"type": "array", "items": item, "minItems": 1, "maxItems": max_items}
+    return {"type": "object", "properties": {"predictions": listed}, "required": ["predictions"]}
 
 
 ROLLOUT_START_SCHEMA: dict[str, Any] = {
@@ -128,7 +194,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         401: "Missing bearer token",
         403: "Wrong bearer token, or admin endpoints disabled",
         404: "Unknown model version",
-        409: "Rollout state does not allow this action; or, scoring, an event id already scored with different content",
+        409: "Rollout state does not allow this action; or, scoring, an event id already scored with different content; or the endpoint does not serve this workspace's model.serving",
         413: "Body or batch too large",
         415: "The body is declared as something other than JSON",
         422: "A field breaks the schema (named in the error)",
@@ -148,5 +214,6 @@ __all__ = [
     "error_responses",
     "event_schema",
     "outcomes_schema",
+    "predictions_schema",
     "request_body",
 ]

@@ -65,6 +65,7 @@ LOGGED_ENDPOINTS = {
     "/v1/score": "score",
     "/v1/score/batch": "score_batch",
     "/v1/outcomes": "outcomes",
+    "/v1/predictions": "predictions",
 }
 """The endpoints whose refusals are logged to the ``rejections`` table, and their source."""
 
@@ -120,12 +121,16 @@ class RefusalLog:
         self.rejections = rejections
         self.label_fields = frozenset(label_fields)
 
+    def count(self, field: str) -> None:
+        """Count one refused event whose ``field`` is at fault, under a bounded label."""
+        name = field.rsplit(".", 1)[-1]
+        self.metrics.reject(name if name in self.label_fields else "other")
+
     def record(self, path: str, refusal: Refusal, payload: Any) -> None:
         """Count ``refusal`` of a request to ``path`` whose parsed body was ``payload``."""
         if not refusal.logged:
             return
-        name = refusal.field.rsplit(".", 1)[-1]
-        self.metrics.reject(name if name in self.label_fields else "other")
+        self.count(refusal.field)
         source = LOGGED_ENDPOINTS.get(path)
         if source is not None:
             self.rejections.record_request(

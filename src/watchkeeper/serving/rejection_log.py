@@ -4,8 +4,9 @@ The service counts every refusal in Prometheus and also appends it to ``rejectio
 the spool, like predictions), so data quality can count refusals per window and reason, and
 every worker's refusals end up in one place. A row names the reason code
 (:func:`rejection_reason`), the field at fault, the message, where it happened (``source``:
-``score``, ``score_batch``, ``outcomes``) and, when they could be read, the event's id and
-time (else the receiving clock's now). Nothing else is written for a refused event.
+``score``, ``score_batch``, ``outcomes``, ``predictions``) and, when they could be read, the
+event's id and time (else the receiving clock's now). Nothing else is written for a refused
+event.
 
 A refusal is stored whatever the refused request held: text is written as UTF-8 can hold it
 (lone surrogates and NUL as backslash escapes, :func:`~watchkeeper.serving.request_body.printable`),
@@ -54,7 +55,7 @@ from watchkeeper.storage.events import EventStore
 logger = logging.getLogger(__name__)
 
 REJECTIONS_TABLE = "rejections"
-_POSITION = re.compile(r"^(?P<list>events|outcomes)\[(?P<index>\d+)\]")
+_POSITION = re.compile(r"^(?P<list>events|outcomes|predictions)\[(?P<index>\d+)\]")
 
 
 class RejectionLog:

@@ -221,8 +221,9 @@ REJECTION_REASONS = (
 )
 """The usual reason codes of a rejection (the table accepts any short code)."""
 
-REJECTION_SOURCES = ("score", "score_batch", "outcomes", "logger")
-"""Where a rejection happened: the scoring route, the batch route, outcomes, a logger."""
+REJECTION_SOURCES = ("score", "score_batch", "outcomes", "predictions", "logger")
+"""Where a rejection happened: the scoring route, the batch route, outcomes, logged
+predictions posted over HTTP, a logger."""
 
 REJECTIONS = EventTableDefinition(
     name="rejections",
