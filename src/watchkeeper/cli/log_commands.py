@@ -9,15 +9,17 @@ the same file twice changes nothing. ``--column theirs=ours`` maps the file's co
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
-from watchkeeper.ingest.event_log import LogSummary
-from watchkeeper.ingest.file_batches import DEFAULT_BATCH_ROWS
-from watchkeeper.ingest.workspace_log import LoggedTable
+from watchkeeper.ingest import DEFAULT_BATCH_ROWS
+
+if TYPE_CHECKING:  # the checks import Polars and Arrow: not for --help
+    from watchkeeper.ingest.event_log import LogSummary
+
 
 log_app = typer.Typer(
     name="log",
@@ -78,7 +80,7 @@ def log_outcomes(
 
 
 def _log(
-    table: LoggedTable,
+    table: Literal["predictions", "outcomes"],
     file: Path,
     columns: list[str],
     model_label: str | None,

@@ -27,9 +27,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import DatasetError
-
-DEFAULT_BATCH_ROWS = 250_000
-"""Rows read and logged at a time: one Delta commit each."""
+from watchkeeper.ingest import DEFAULT_BATCH_ROWS
 
 
 class FileBatches:
