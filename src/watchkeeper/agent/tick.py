@@ -37,7 +37,11 @@ from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
 from watchkeeper.storage.events import FlushResult
-from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
+from watchkeeper.training.attempt_runner import (
+    EXTERNAL_SERVING,
+    TrainingRun,
+    run_training_attempt,
+)
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
 from watchkeeper.workspace import Workspace
@@ -132,9 +136,11 @@ def retrain_if_due(
 ) -> RetrainStep:
     """Ask the retrain policy; train, validate and start a canary when it says so.
 
-    Nothing starts while a canary runs (its result decides first) or when the workspace
-    disables retraining.
+    Nothing starts while a canary runs (its result decides first), when the workspace
+    disables retraining, or for a model served outside watchkeeper (its team retrains it).
     """
+    if workspace.config.model.serving == "external":
+        return RetrainStep(None, skipped=EXTERNAL_SERVING)
     registry = ModelRegistry.for_workspace(workspace)
     if registry.metadata.rollouts.active(registry.model_name) is not None:
         return RetrainStep(None, skipped="a canary is running: its result comes first")
