@@ -42,6 +42,7 @@ from watchkeeper.training.model import SklearnModel
 from watchkeeper.training.pipeline import build_attempt_inputs
 from watchkeeper.training.reference_profile import prediction_columns_for_profile
 from watchkeeper.training.task_estimators import load_estimator
+from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -125,6 +126,7 @@ def test_train_a_multiclass_version_with_its_decision_estimator_and_profile(
         # the holdout again, rebuilt by the pipeline with the champion's feature spec in place
         inputs = build_attempt_inputs(workspace, registry)
         model = registry.load(1).task_model
+    assert isinstance(model, ClassProbabilityModel)
     assert decision.rule == "argmax" and decision.costs is not None  # the example's cost matrix
     holdout = inputs.window.holdout
     probabilities = model.predict_probabilities(holdout.select(manifest.feature_names))
@@ -178,6 +180,7 @@ def test_train_a_regression_version_with_its_loss_estimator_and_profile(
         profile = _profile(workspace, registry)
         inputs = build_attempt_inputs(workspace, registry)
         model = registry.load(1).task_model
+        assert isinstance(model, ValueModel)
         integrity = registry.verify()
     assert manifest.extra == {"task": "regression", "estimator": manifest.extra["estimator"]}
     assert "estimator" in manifest.artifact_digests() and integrity[0].ok

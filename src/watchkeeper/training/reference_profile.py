@@ -11,8 +11,7 @@ column's quantile sketch, as the monitor does for its baseline (the exact value 
 the version's metrics). Encoded features are profiled as categories.
 
 >>> import numpy as np
->>> from watchkeeper.config import ModelTask, MonitoringConfig
-from watchkeeper.errors import FeatureError
+>>> from watchkeeper.config import MonitoringConfig
 >>> holdout = pl.DataFrame({"log_amount": [float(i) for i in range(100)], "mcc": [1, 2] * 50})
 >>> scores = np.linspace(0.0, 0.99, 100)
 >>> profile = reference_profile(holdout, scores, MonitoringConfig(), categorical=["mcc"])
