@@ -161,6 +161,9 @@ def test_train_a_multiclass_version_with_its_decision_estimator_and_profile(
     assert lineage.data.slices == attempt["slices"]
     assert lineage.threshold == {"decision": extra["decision"]}
     assert lineage.evaluation == metrics
+    _, listed, _ = _run(capsys, root, "models")
+    shown = listed["versions"][0]["metrics"]
+    assert (shown["macro_f1"], shown["accuracy"]) == (metrics["macro_f1"], metrics["accuracy"])
 
 
 def test_train_a_regression_version_with_its_loss_estimator_and_profile(
