@@ -129,32 +129,19 @@ def run_retrain_attempt(
         champion_version = registry.aliases().get(CHAMPION)
         champion = registry.load(champion_version) if champion_version is not None else None
         _check_champion_task(champion, config)
-        if config.model.task != "binary":
-            attempt, registered = train_task_version(
-                registry,
-                inputs,
-                config,
-                champion,
-                trigger=trigger,
-                validate=validate,
-                workspace_root=workspace_root,
-                actor=actor,
-                progress=progress,
-                stage=enter,
-            )
-        else:
-            attempt, registered = _train_binary_version(
-                registry,
-                inputs,
-                config,
-                champion,
-                trigger=trigger,
-                validate=validate,
-                workspace_root=workspace_root,
-                actor=actor,
-                progress=progress,
-                stage=enter,
-            )
+        steps = _train_binary_version if config.model.task == "binary" else train_task_version
+        attempt, registered = steps(
+            registry,
+            inputs,
+            config,
+            champion,
+            trigger=trigger,
+            validate=validate,
+            workspace_root=workspace_root,
+            actor=actor,
+            progress=progress,
+            stage=enter,
+        )
         version = registered.version
         if champion is None:
             registry.set_status(version, CHAMPION, reason=attempt.reason, actor=actor)

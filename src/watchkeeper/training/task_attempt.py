@@ -163,7 +163,11 @@ def task_contender(
     champion: LoadedVersion | None, features: pl.DataFrame | None
 ) -> TaskContender | None:
     """The champion as the gate compares it: its model, its own decision rule (argmax when
-    its manifest has none), its columns and its features for the holdout rows."""
+    its manifest has none), its columns and its features for the holdout rows.
+
+    >>> task_contender(None, None) is None  # no champion, nothing to compare with
+    True
+    """
     if champion is None:
         return None
     rule = champion.manifest.extra.get("decision")
