@@ -23,6 +23,7 @@ import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
 
+from watchkeeper.agent.tick import retrain_if_due
 from watchkeeper.cli import main
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
@@ -261,6 +262,8 @@ def test_a_model_served_outside_watchkeeper_is_not_trained(
         assert (code, printed) == (2, None)
         assert EXTERNAL_SERVING in " ".join(error.split())
     with Workspace.open(root) as workspace:
+        step = retrain_if_due(workspace, workspace.clock.now())  # nor by the agent
+        assert (step.skipped, step.run) == (EXTERNAL_SERVING, None)
         registry = ModelRegistry.for_workspace(workspace)
         assert (
             registry.versions() == []
