@@ -37,7 +37,10 @@ from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
 from watchkeeper.storage.events import FlushResult
-from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
+from watchkeeper.training.attempt_runner import (
+    TrainingRun,
+    run_training_attempt,
+)
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
 from watchkeeper.training.retrain_request import (
@@ -147,7 +150,8 @@ def retrain_if_due(
     """Ask the retrain policy; train, validate and start a canary when it says so.
 
     Nothing starts while a canary runs (its result decides first) or when the workspace
-    disables retraining.
+    disables retraining. A model served outside watchkeeper is never trained here: its team
+    gets a retraining request instead (:func:`request_if_due`).
     """
     if workspace.config.model.serving == "external":
         return request_if_due(workspace, now)

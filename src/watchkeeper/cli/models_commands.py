@@ -23,8 +23,21 @@ if TYPE_CHECKING:
 
 EXIT_VERIFICATION_FAILED = 1
 
-KEY_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate", "threshold")
-"""The metrics ``watchkeeper models --json`` gives for each version, when recorded."""
+KEY_METRICS = (
+    "business_value",
+    "pr_auc",
+    "recall",
+    "precision",
+    "flag_rate",
+    "threshold",
+    "macro_f1",
+    "accuracy",
+    "mae",
+    "rmse",
+)
+"""The metrics ``watchkeeper models --json`` gives for each version, when recorded (a binary
+version has the first six, a multiclass one macro F1 and accuracy, a regression one MAE and
+RMSE)."""
 
 TABLE_METRICS = {
     "business_value": "value",

@@ -7,6 +7,11 @@ against the champion (passing makes the new version ``challenger``). Every attem
 recorded in the audit log. An attempt refused on its input (too few positives, no outcomes,
 an empty window, a schema change, a trainer that raised) prints one line on stderr and exits
 with code 2; a version the gate turns down is an honest result, exit 0, ``accepted: false``.
+The metrics printed are the task's (``model.task``): business value, PR AUC, recall,
+precision and flag rate of a binary model; business value, macro F1, accuracy and weighted F1
+of a multiclass one; business value, MAE, RMSE, R² and bias of a regression one. A model
+served outside watchkeeper (``model.serving: external``) is refused with exit code 2: its
+team retrains it.
 """
 
 from __future__ import annotations
@@ -24,6 +29,13 @@ from watchkeeper.cli.output import emit_json, stderr, stdout
 if TYPE_CHECKING:
     from watchkeeper.training.attempts import RetrainAttempt
     from watchkeeper.workspace import Workspace
+
+SHOWN_METRICS = {
+    "binary": ("business_value", "pr_auc", "recall", "precision", "flag_rate"),
+    "multiclass": ("business_value", "macro_f1", "accuracy", "weighted_f1"),
+    "regression": ("business_value", "mae", "rmse", "r2", "bias"),
+}
+"""The holdout metrics each task's attempt prints, in order."""
 
 
 def parse_as_of(text: str | None) -> datetime | None:
@@ -74,9 +86,11 @@ def train(
     json_output: JsonOption = False,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
+    from watchkeeper.training.attempt_runner import check_trained_here
     from watchkeeper.workspace import Workspace as OpenWorkspace
 
     with OpenWorkspace.open(workspace) as opened:
+        check_trained_here(opened.config.model)
         moment = _run_as_of(opened, as_of)
         attempt, document = _run(
             opened, moment, trigger="manual: watchkeeper train", validate=False
@@ -98,10 +112,12 @@ def retrain(
     json_output: JsonOption = False,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
+    from watchkeeper.training.attempt_runner import check_trained_here
     from watchkeeper.training.policy_check import consult_workspace_policy
     from watchkeeper.workspace import Workspace as OpenWorkspace
 
     with OpenWorkspace.open(workspace) as opened:
+        check_trained_here(opened.config.model)
         moment = _run_as_of(opened, as_of)
         if reason is not None:
             trigger = f"manual: {reason}"
@@ -168,7 +184,7 @@ def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool
             if metrics:
                 shown = ", ".join(
                     f"{name} {_number(metrics.get(name))}"
-                    for name in ("business_value", "pr_auc", "recall", "precision", "flag_rate")
+                    for name in SHOWN_METRICS[document.get("task", "binary")]
                 )
                 stdout.print(f"  {side}: {shown}")
     if refused:
@@ -191,4 +207,4 @@ def _number(value: object) -> str:
     return "n/a" if value is None else str(value)
 
 
-__all__ = ["parse_as_of", "retrain", "train"]
+__all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "train"]

@@ -45,8 +45,9 @@ class DataLineage:
 
     ``table_versions`` maps each event-store table read to its Delta version at read time;
     reading the tables at those versions, over the window, with labels as of ``as_of``
-    rebuilds the same frame (``frame_sha256`` checks it). ``slices`` holds rows and
-    positives of the train, validation and holdout slices.
+    rebuilds the same frame (``frame_sha256`` checks it). ``slices`` holds the rows of the
+    train, validation and holdout slices, with their positives (binary) or rows per class
+    (multiclass); ``positives`` is None for a multiclass or regression model.
     """
 
     table_versions: dict[str, int | None]
@@ -54,10 +55,10 @@ class DataLineage:
     window_end: str
     maturity_cutoff: str
     rows: int
-    positives: int
+    positives: int | None
     frame_sha256: str
     as_of: str | None = None
-    slices: dict[str, dict[str, int]] = field(default_factory=dict)
+    slices: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

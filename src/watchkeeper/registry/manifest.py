@@ -72,6 +72,9 @@ class VersionManifest:
             digests["feature_spec"] = self.feature_spec_sha256
         if self.reference_profile_sha256 is not None:
             digests["reference_profile"] = self.reference_profile_sha256
+        estimator = self.extra.get("estimator")
+        if isinstance(estimator, dict) and isinstance(estimator.get("artifact_sha256"), str):
+            digests["estimator"] = estimator["artifact_sha256"]
         return digests
 
     def to_bytes(self) -> bytes:

@@ -173,13 +173,16 @@ class ModelRegistry:
         status: str = REGISTERED,
         created_by: str = "watchkeeper",
         decision: ClassDecision | None = None,
+        estimator: Mapping[str, Any] | None = None,
     ) -> LoadedVersion:
         """Store the bundle's artifacts and register it as the next version of the model.
 
         ``feature_schema`` lists the model's input columns in training order (a frame's
         ``schema`` will do). ``status`` is ``registered`` or ``candidate``; aliases are set
         afterwards with :meth:`set_status`. A multiclass or regression model's task and
-        classes (and a multiclass ``decision`` rule) go to the manifest's ``extra``.
+        classes (and a multiclass ``decision`` rule) go to the manifest's ``extra``, with the
+        ``estimator`` of its performance before labels when given (an artifact it names must
+        already be in the artifact store).
         """
         if status not in (REGISTERED, CANDIDATE):
             raise RegistryError(
@@ -207,7 +210,8 @@ class ModelRegistry:
             feature_spec_sha256=spec_sha256,
             reference_profile_sha256=reference_profile_sha256,
             extra=task_record(model)
-            | ({"decision": decision.to_dict()} if decision is not None else {}),
+            | ({"decision": decision.to_dict()} if decision is not None else {})
+            | ({"estimator": dict(estimator)} if estimator is not None else {}),
         )
         manifest_ref = self.artifacts.put_bytes(manifest.to_bytes(), MANIFEST_MEDIA_TYPE)
         record = self.metadata.register_version(

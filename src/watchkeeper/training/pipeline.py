@@ -170,7 +170,9 @@ def featured_window(
     say("fitting the feature spec")
     fitted = fit(spec, window.train, policy="quarantine")
     names = tuple(column.name for column in fitted.output_columns)
-    kept = [keys.event_id, keys.event_time, AMOUNT_COLUMN, "label_status", "label"]
+    # an events table without amounts (a non-fraud model) trains too; binary needs them later
+    amount = [AMOUNT_COLUMN] if AMOUNT_COLUMN in window.train.columns else []
+    kept = [keys.event_id, keys.event_time, *amount, "label_status", "label"]
     clashing = sorted(set(names) & set(kept))
     if clashing:
         raise FeatureError(f"feature {clashing[0]!r} has the name of a column training needs")
@@ -245,6 +247,7 @@ def build_attempt_inputs(
         event_id=config.keys.event_id,
         champion_holdout=built.champion_holdout,
         reference_profile=writer,
+        task_reference_profile=writer.for_predictions,
     )
 
 

@@ -2,7 +2,10 @@
 
 Monitoring compares each production window with this profile: every feature column of the
 holdout and the new model's ``score`` on it, so feature drift and score drift are measured
-against what the model was validated on. The holdout's flag rate is the share of scores at or
+against what the model was validated on. A multiclass model's profile holds its ``decision``
+(the decided class, categorical) and ``score`` (that class's probability) instead, a
+regression model's its ``prediction`` (:func:`prediction_columns_for_profile`;
+:func:`task_reference_profile`). The holdout's flag rate is the share of scores at or
 above the version's threshold (in the manifest): :func:`flag_rate` reads it from the score
 column's quantile sketch, as the monitor does for its baseline (the exact value is also in
 the version's metrics). Encoded features are profiled as categories.
@@ -16,6 +19,9 @@ the version's metrics). Encoded features are profiled as categories.
 (['log_amount', 'mcc', 'score'], 100)
 >>> flag_rate(profile, threshold=0.895)
 0.1
+>>> predicted = pl.DataFrame({"prediction": np.linspace(0.0, 9.9, 100)})
+>>> sorted(task_reference_profile(holdout, predicted, MonitoringConfig()).features)
+['log_amount', 'mcc', 'prediction']
 """
 
 from __future__ import annotations
@@ -27,18 +33,41 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from watchkeeper.config import MonitoringConfig
+from watchkeeper.config import ModelTask, MonitoringConfig
+from watchkeeper.errors import FeatureError
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.profile_builder import build_reference_profile
+from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.reference_sample import with_reference_sample
 from watchkeeper.storage.artifacts import ArtifactStore
 
 SCORE_COLUMN = "score"
 """The profiled column holding the model's holdout scores."""
 
+DECISION_COLUMN = "decision"
+"""The profiled column holding a multiclass model's decided class."""
+
+PREDICTION_COLUMN = "prediction"
+"""The profiled column holding a regression model's predictions."""
+
 REFERENCE_PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.dataset-profile+json"
+
+_PREDICTION_COLUMNS: dict[ModelTask, tuple[str, ...]] = {
+    "binary": (SCORE_COLUMN,),
+    "multiclass": (DECISION_COLUMN, SCORE_COLUMN),
+    "regression": (PREDICTION_COLUMN,),
+}
+
+
+def prediction_columns_for_profile(task: ModelTask) -> tuple[str, ...]:
+    """The columns of a ``task`` model's predictions that its reference profile holds.
+
+    >>> prediction_columns_for_profile("multiclass")
+    ('decision', 'score')
+    """
+    return _PREDICTION_COLUMNS[task]
 
 
 def reference_profile(
@@ -60,6 +89,42 @@ def reference_profile(
     return build_reference_profile(
         frame, kinds, bins=monitoring.bins, top_k=monitoring.top_k, sketch_k=monitoring.sketch_k
     )
+
+
+def task_reference_profile(
+    features: pl.DataFrame,
+    predictions: pl.DataFrame,
+    monitoring: MonitoringConfig,
+    *,
+    categorical: Collection[str] = (),
+) -> DatasetProfile:
+    """Profile the holdout ``features`` with a model's ``predictions`` on them, row for row.
+
+    ``predictions`` holds prediction columns (:func:`prediction_columns_for_profile`):
+    ``decision`` is profiled as categories, the others as numbers. A feature with a
+    prediction column's name is refused.
+    """
+    clashing = sorted(set(features.columns) & set(predictions.columns))
+    if clashing:
+        raise FeatureError(
+            f"feature {clashing[0]!r} has the name of a prediction column of the reference profile"
+        )
+    if predictions.height != features.height:
+        raise FeatureError(
+            f"{predictions.height} predictions for {features.height} holdout rows: the "
+            "reference profile needs one per row"
+        )
+    frame = pl.concat([features, predictions], how="horizontal")
+    kinds = infer_column_kinds(frame.to_arrow(), categorical=categorical).kinds
+    for name in predictions.columns:
+        kinds[name] = _prediction_kind(name)
+    return build_reference_profile(
+        frame, kinds, bins=monitoring.bins, top_k=monitoring.top_k, sketch_k=monitoring.sketch_k
+    )
+
+
+def _prediction_kind(name: str) -> FeatureKind:
+    return "categorical" if name == DECISION_COLUMN else "numeric"
 
 
 def flag_rate(profile: DatasetProfile, threshold: float) -> float | None:
@@ -90,15 +155,30 @@ class ReferenceProfileWriter:
         profile = reference_profile(
             self.features, scores, self.monitoring, categorical=self.categorical
         )
+        return self._stored(profile)
+
+    def for_predictions(self, predictions: pl.DataFrame) -> str:
+        """Profile with a multiclass or regression model's prediction columns, store it, and
+        return its sha256 (see :func:`task_reference_profile`)."""
+        profile = task_reference_profile(
+            self.features, predictions, self.monitoring, categorical=self.categorical
+        )
+        return self._stored(profile)
+
+    def _stored(self, profile: DatasetProfile) -> str:
         profile = with_reference_sample(profile, self.artifacts, self.features)
         stored = self.artifacts.put_bytes(profile.to_bytes(), REFERENCE_PROFILE_MEDIA_TYPE)
         return stored.sha256
 
 
 __all__ = [
+    "DECISION_COLUMN",
+    "PREDICTION_COLUMN",
     "REFERENCE_PROFILE_MEDIA_TYPE",
     "SCORE_COLUMN",
     "ReferenceProfileWriter",
     "flag_rate",
+    "prediction_columns_for_profile",
     "reference_profile",
+    "task_reference_profile",
 ]

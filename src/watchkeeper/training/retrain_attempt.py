@@ -14,6 +14,11 @@ columns, and
    holdout, metrics, lineage — as ``challenger`` when it passed, ``rejected`` when not;
 6. records the attempt in the audit log.
 
+A multiclass or regression workspace (``model.task``) goes through the same steps with the
+task's holdout, decision, gate and estimator
+(:func:`~watchkeeper.training.task_attempt.train_task_version`). A champion of another task
+than the workspace's is refused at the data stage.
+
 A refusal at any step (a :class:`~watchkeeper.errors.WatchkeeperError`) becomes a recorded,
 failed attempt at that stage, and the champion is left exactly as it was.
 """
@@ -29,14 +34,8 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
-from watchkeeper.errors import WatchkeeperError
+from watchkeeper.errors import TrainingDataError, WatchkeeperError
 from watchkeeper.monitoring.estimation import ScoreCalibrator
-from watchkeeper.registry.lineage import DataLineage, Lineage
-from watchkeeper.registry.lineage_capture import (
-    code_lineage,
-    environment_lineage,
-    frame_content_hash,
-)
 from watchkeeper.registry.registry import (
     CANDIDATE,
     CHALLENGER,
@@ -45,7 +44,7 @@ from watchkeeper.registry.registry import (
     LoadedVersion,
     ModelRegistry,
 )
-from watchkeeper.storage.artifacts import sha256_of_chunks
+from watchkeeper.training.attempt_lineage import attempt_lineage
 from watchkeeper.training.attempts import (
     DATA_STAGE,
     REGISTRATION_STAGE,
@@ -58,6 +57,7 @@ from watchkeeper.training.attempts import (
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
 from watchkeeper.training.model import Model
+from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
@@ -75,7 +75,10 @@ class AttemptInputs:
     (computed with its fitted feature spec), so each model is scored on its own features;
     without it the champion scores the new feature columns. ``reference_profile``, when
     given, builds and stores the reference profile from the new model's holdout scores and
-    threshold and returns its sha256 (else ``reference_profile_sha256`` is recorded as is).
+    threshold and returns its sha256 (else ``reference_profile_sha256`` is recorded as is);
+    ``task_reference_profile`` does the same for a multiclass or regression model from its
+    prediction columns on the holdout
+    (:meth:`~watchkeeper.training.reference_profile.ReferenceProfileWriter.for_predictions`).
     """
 
     window: TrainingWindow
@@ -87,6 +90,7 @@ class AttemptInputs:
     event_id: str = "event_id"
     champion_holdout: pl.DataFrame | None = None
     reference_profile: Callable[[npt.NDArray[np.float64], float], str] | None = None
+    task_reference_profile: Callable[[pl.DataFrame], str] | None = None
 
 
 Progress = Callable[[str], None]
@@ -116,51 +120,27 @@ def run_retrain_attempt(
     """
     champion: LoadedVersion | None = None
     stage = DATA_STAGE
+
+    def enter(name: str) -> None:
+        nonlocal stage
+        stage = name
+
     try:
         champion_version = registry.aliases().get(CHAMPION)
         champion = registry.load(champion_version) if champion_version is not None else None
-        names = list(inputs.feature_names)
-        holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
-        champion_contender = _contender(champion, inputs.champion_holdout)
-        check_holdout(
-            holdout,
-            min_positives=config.retraining.min_positives,
-            champion=champion_contender,
-        )
-        stage = TRAINING_STAGE
-        progress("training")
-        train = inputs.window.train
-        model = train_model(config.training, train.select(names), train["label"].to_numpy())
-        validation = inputs.window.validation
-        threshold = choose_threshold(
-            model.predict_scores(validation.select(names)),
-            validation["label"].to_numpy(),
-            config.training.threshold,
-        )
-        stage = VALIDATION_STAGE
-        progress("evaluation")
-        judged = champion_contender if validate else None
-        attempt, evaluation = _judge(model, threshold, judged, holdout, config, trigger, champion)
-        stage = REGISTRATION_STAGE
-        progress("reference profile")
-        holdout_scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
-        reference_sha256 = inputs.reference_profile_sha256
-        if inputs.reference_profile is not None:
-            reference_sha256 = inputs.reference_profile(holdout_scores, threshold.value)
-        progress("registration")
-        registered = registry.register(
-            model,
-            feature_schema=train.select(names).schema,
-            threshold=threshold,
-            calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
-            feature_spec=inputs.feature_spec,
-            reference_profile_sha256=reference_sha256,
-            metrics={**evaluation, "threshold": threshold.value},
-            lineage=_lineage(
-                inputs, config, threshold, evaluation, champion, trigger, workspace_root
-            ),
-            status=CANDIDATE,
-            created_by=actor,
+        _check_champion_task(champion, config)
+        steps = _train_binary_version if config.model.task == "binary" else train_task_version
+        attempt, registered = steps(
+            registry,
+            inputs,
+            config,
+            champion,
+            trigger=trigger,
+            validate=validate,
+            workspace_root=workspace_root,
+            actor=actor,
+            progress=progress,
+            stage=enter,
         )
         version = registered.version
         if champion is None:
@@ -178,6 +158,82 @@ def run_retrain_attempt(
         )
     record_attempt(registry.metadata, registry.model_name, attempt, actor=actor)
     return attempt
+
+
+def _train_binary_version(
+    registry: ModelRegistry,
+    inputs: AttemptInputs,
+    config: WorkspaceConfig,
+    champion: LoadedVersion | None,
+    *,
+    trigger: str,
+    validate: bool,
+    workspace_root: Path,
+    actor: str,
+    progress: Progress,
+    stage: Callable[[str], None],
+) -> tuple[RetrainAttempt, LoadedVersion]:
+    """The binary steps of the module, up to the version registered as a candidate."""
+    names = list(inputs.feature_names)
+    holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
+    champion_contender = _contender(champion, inputs.champion_holdout)
+    check_holdout(
+        holdout,
+        min_positives=config.retraining.min_positives,
+        champion=champion_contender,
+    )
+    stage(TRAINING_STAGE)
+    progress("training")
+    train = inputs.window.train
+    model = train_model(config.training, train.select(names), train["label"].to_numpy())
+    validation = inputs.window.validation
+    threshold = choose_threshold(
+        model.predict_scores(validation.select(names)),
+        validation["label"].to_numpy(),
+        config.training.threshold,
+    )
+    stage(VALIDATION_STAGE)
+    progress("evaluation")
+    judged = champion_contender if validate else None
+    attempt, evaluation = _judge(model, threshold, judged, holdout, config, trigger, champion)
+    stage(REGISTRATION_STAGE)
+    progress("reference profile")
+    holdout_scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
+    reference_sha256 = inputs.reference_profile_sha256
+    if inputs.reference_profile is not None:
+        reference_sha256 = inputs.reference_profile(holdout_scores, threshold.value)
+    progress("registration")
+    registered = registry.register(
+        model,
+        feature_schema=train.select(names).schema,
+        threshold=threshold,
+        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
+        feature_spec=inputs.feature_spec,
+        reference_profile_sha256=reference_sha256,
+        metrics={**evaluation, "threshold": threshold.value},
+        lineage=attempt_lineage(
+            inputs,
+            config,
+            threshold=threshold.to_dict(),
+            evaluation=evaluation,
+            champion=champion,
+            trigger=trigger,
+            workspace_root=workspace_root,
+        ),
+        status=CANDIDATE,
+        created_by=actor,
+    )
+    return attempt, registered
+
+
+def _check_champion_task(champion: LoadedVersion | None, config: WorkspaceConfig) -> None:
+    """Refuse to compare with a champion of another task than the workspace's."""
+    task = config.model.task
+    if champion is not None and champion.task != task:
+        raise TrainingDataError(
+            f"the champion, version {champion.version}, is a {champion.task} model and "
+            f"model.task is {task}: a model of another task cannot be compared with it"
+        )
 
 
 def refuse_attempt(
@@ -253,45 +309,6 @@ def _judge(
         challenger_version=None,
     )
     return attempt, result.challenger.to_dict()
-
-
-def _lineage(
-    inputs: AttemptInputs,
-    config: WorkspaceConfig,
-    threshold: DecisionThreshold,
-    evaluation: Mapping[str, object],
-    champion: LoadedVersion | None,
-    trigger: str,
-    workspace_root: Path,
-) -> Lineage:
-    window = inputs.window
-    frame = pl.concat([window.train, window.validation, window.holdout], how="vertical_relaxed")
-    spec_sha256 = (
-        sha256_of_chunks([inputs.feature_spec]) if inputs.feature_spec is not None else None
-    )
-    slices = window.counts()
-    return Lineage(
-        data=DataLineage(
-            table_versions=dict(inputs.table_versions),
-            window_start=window.start.isoformat(),
-            window_end=window.cutoff.isoformat(),
-            maturity_cutoff=window.cutoff.isoformat(),
-            rows=frame.height,
-            positives=sum(part["positives"] for part in slices.values()),
-            frame_sha256=frame_content_hash(frame, key=[inputs.event_id]),
-            as_of=window.as_of.isoformat(),
-            slices=slices,
-        ),
-        code=code_lineage(workspace_root, spec_sha256),
-        environment=environment_lineage(),
-        trainer=config.training.trainer,
-        hyperparameters=dict(config.training.parameters),
-        seed=config.training.seed,
-        threshold=threshold.to_dict(),
-        evaluation=dict(evaluation),
-        parent_version=champion.version if champion is not None else None,
-        trigger=trigger,
-    )
 
 
 __all__ = ["AttemptInputs", "Progress", "refuse_attempt", "run_retrain_attempt"]
