@@ -568,7 +568,13 @@ def _key(row: MetricRow) -> tuple[Any, ...]:
 
 
 def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
-    """One incremental monitor pass over ``workspace`` (see the module's notes)."""
+    """One incremental monitor pass over ``workspace`` (see the module's notes); a model
+    served outside watchkeeper is monitored by
+    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob`."""
+    if workspace.config.model.serving == "external":
+        from watchkeeper.monitoring.external_monitor import ExternalMonitorJob
+
+        return ExternalMonitorJob(workspace).run(until)
     return MonitorJob(workspace).run(until)
 
 

@@ -28,6 +28,46 @@ class FiredAlert:
 
 
 @dataclass(frozen=True)
+class VersionComparison:
+    """Two versions of a model compared on one realized metric over matured windows.
+
+    ``shared`` is the number of windows where both served (the values are their means over
+    those windows); without any, ``windows`` adjacent windows of each are compared instead
+    (the older's last, the newer's first), which is not the same traffic.
+    """
+
+    metric: str
+    older: int
+    newer: int
+    older_value: float | None
+    newer_value: float | None
+    shared: int
+    windows: int
+
+    def describe(self, labels: dict[int, str] | None = None) -> str:
+        """One line for people.
+
+        >>> VersionComparison("accuracy", 1, 2, 0.7, 0.8, 0, 14).describe({1: "v1", 2: "v2"})
+        'accuracy: v1 0.7000 vs v2 0.8000 on 14 adjacent matured windows each (not the same traffic)'
+        """
+        names = labels or {}
+        older, newer = (
+            names.get(self.older, f"v{self.older}"),
+            names.get(self.newer, f"v{self.newer}"),
+        )
+
+        def text(value: float | None) -> str:
+            return "n/a" if value is None else f"{value:.4f}"
+
+        where = (
+            f"on the {self.shared} matured windows where both served"
+            if self.shared
+            else f"on {self.windows} adjacent matured windows each (not the same traffic)"
+        )
+        return f"{self.metric}: {older} {text(self.older_value)} vs {newer} {text(self.newer_value)} {where}"
+
+
+@dataclass(frozen=True)
 class MonitorResult:
     """What one run did."""
 
@@ -45,6 +85,10 @@ class MonitorResult:
     alerts: tuple[FiredAlert, ...] = ()
     notes: tuple[str, ...] = field(default=())
     recomputed: tuple[str, ...] = ()
+    task: str = "binary"
+    metrics: tuple[str, ...] = ()
+    """The task's metric names written (an external model's monitor names them)."""
+    comparisons: tuple[VersionComparison, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (times as ISO text)."""
@@ -52,7 +96,7 @@ class MonitorResult:
         def text(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
 
-        return {
+        data: dict[str, Any] = {
             "model": self.model,
             "champion": self.champion,
             "until": text(self.until),
@@ -72,6 +116,11 @@ class MonitorResult:
             "alerts": [alert.__dict__ for alert in self.alerts],
             "notes": list(self.notes),
         }
+        if self.metrics:  # an external model's run names its task's metrics
+            data["task"] = self.task
+            data["metrics"] = list(self.metrics)
+            data["comparisons"] = [comparison.__dict__ for comparison in self.comparisons]
+        return data
 
 
-__all__ = ["FiredAlert", "MonitorResult"]
+__all__ = ["FiredAlert", "MonitorResult", "VersionComparison"]

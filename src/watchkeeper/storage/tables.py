@@ -255,6 +255,10 @@ external_versions = sa.Table(
     sa.Column("label", sa.String(200), primary_key=True),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("reference_start", UtcDateTime(), nullable=True),
+    sa.Column("reference_end", UtcDateTime(), nullable=True),
+    sa.Column("reference_sha256", sa.String(64), nullable=True),
+    sa.Column("estimator_sha256", sa.String(64), nullable=True),
     sa.UniqueConstraint("model", "version", name="uq_external_versions_version"),
 )
 

@@ -1,0 +1,455 @@
+"""The monitor job of a model served outside watchkeeper (``model.serving: external``).
+
+The team's service logs its predictions (inputs typed in ``transactions``, the task's
+prediction columns and its own version label in ``predictions``) and the outcomes; each
+label is a version number (:mod:`~watchkeeper.storage.external_versions`). A run:
+
+1. builds each version's reference once its first ``monitoring.reference_window`` of
+   predictions is logged and complete (:mod:`~watchkeeper.monitoring.external_reference`;
+   until then the run says how many days it has), stores the profile in the artifact store and
+   records its sha256 in ``external_versions``; once the reference's labels have matured
+   (a maturity horizon after its end), fits the task's estimator on them and records it too;
+2. per version with a reference, per complete day window it served in, writes the rows of
+   the metric series: input drift and data quality (``psi``... per input), prediction drift,
+   estimated performance and money (once the estimator exists, while the window is open
+   for labels), and realized performance and money on the labels known so far (status
+   ``immature`` until the window is mature, then ``ok`` and final) — the names of
+   :mod:`~watchkeeper.monitoring.task_metrics`, through the same metadata store as a
+   watchkeeper-served model's, so ``watchkeeper history``, the alert rules and the report
+   read them;
+3. compares each version with the one before on the task's primary realized metric
+   (:class:`~watchkeeper.monitoring.monitor_result.VersionComparison`).
+
+Each version has its own two watermarks (``monitor:<version>`` and
+``monitor-labels:<version>``), moved by compare-and-set as for a served model. Not done for
+an external model: weekly rows, ``domain_auc`` and rejected-event counts (a refused row of a
+log has no version).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from watchkeeper.clock import as_utc
+from watchkeeper.config import ModelTask
+from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitoring import task_metrics as names
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.external_reference import (
+    DECISION,
+    ESTIMATOR_MEDIA_TYPE,
+    PREDICTION,
+    PROBABILITIES,
+    SCORE,
+    ExternalEstimator,
+    build_external_reference,
+    estimator_from_bytes,
+    estimator_to_bytes,
+    external_prediction_columns,
+    fit_estimator,
+    input_kinds,
+    profile_kinds,
+    profiled_frame,
+)
+from watchkeeper.monitoring.labels import is_window_mature
+from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob
+from watchkeeper.monitoring.monitor_result import MonitorResult, VersionComparison
+from watchkeeper.monitoring.profile_builder import ProfileBuilder
+from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.served_predictions import rows_within
+from watchkeeper.monitoring.task_labels import attach_task_labels
+from watchkeeper.monitoring.task_window_rows import (
+    estimated_task_rows,
+    prediction_drift_rows,
+    realized_task_rows,
+)
+from watchkeeper.monitoring.window_metrics import WindowKey, input_rows
+from watchkeeper.monitoring.windows import Window, shifted, window_floor, window_starts
+from watchkeeper.storage.external_versions import ExternalVersion
+from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.training.reference_profile import REFERENCE_PROFILE_MEDIA_TYPE
+from watchkeeper.workspace import Workspace
+
+_TASK_COLUMNS = {
+    "binary": (SCORE, DECISION),
+    "multiclass": (PROBABILITIES, SCORE, DECISION),
+    "regression": (PREDICTION,),
+}
+_REJECTION_METRICS = frozenset({"rejected_events", "rejected_share"})
+_COMPARED_WINDOWS = 14
+"""Adjacent matured windows of each version compared when no window holds both."""
+
+
+def profile_job(version: int) -> str:
+    """The profile watermark's job name of an external version.
+
+    >>> profile_job(2), labels_job(2)
+    ('monitor:2', 'monitor-labels:2')
+    """
+    return f"{PROFILE_JOB}:{version}"
+
+
+def labels_job(version: int) -> str:
+    """The label watermark's job name of an external version."""
+    return f"{LABELS_JOB}:{version}"
+
+
+def task_metric_names(task: str) -> tuple[str, ...]:
+    """Every metric name an external model of ``task`` writes besides data quality.
+
+    >>> task_metric_names("regression")[:4]
+    ('psi', 'prediction_psi', 'mae', 'rmse')
+    """
+    kind = _task(task)
+    estimated = (*names.estimated_metrics(kind), *(() if kind == "regression" else (names.COST,)))
+    return (
+        names.PSI,
+        *names.prediction_drift_metrics(kind),
+        *names.realized_metrics(kind),
+        *names.money_metrics(kind),
+        *(names.estimated(metric) for metric in estimated),
+    )
+
+
+def _task(task: str) -> ModelTask:
+    if task not in _TASK_COLUMNS:
+        raise WatchkeeperError(f"model.task {task!r} is not binary, multiclass or regression")
+    return task  # type: ignore[return-value]
+
+
+class ExternalMonitorJob(MonitorJob):
+    """The monitor of an external model (see the module's notes); :meth:`run` is one pass."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        super().__init__(workspace)
+        self.task = _task(self.config.model.task)
+        inputs = self.config.features.inputs
+        self.kinds = input_kinds(inputs, self.config.keys)
+        self.numeric_inputs = tuple(
+            name
+            for name, field in inputs.items()
+            if name in self.kinds and field.type in ("float", "int", "bool")
+        )
+        self.versions = workspace.metadata.external_versions
+
+    def run(self, until: datetime | None = None) -> MonitorResult:
+        """Process the windows completed by ``until`` (default: the clock's now)."""
+        self.notes = []
+        moment = as_utc(until) if until is not None else self.workspace.clock.now()
+        entries = self.versions.entries(self.model)
+        if not entries:
+            self._note("no predictions logged yet: nothing to monitor")
+        outcomes = self.workspace.events.read(
+            "outcomes", columns=["event_id", "outcome", "received_at"]
+        )
+        self._prepare_references(entries, moment, outcomes)
+        entries = self.versions.entries(self.model)
+        written, concurrent = 0, False
+        new: set[str] = set()
+        relabelled: set[str] = set()
+        marks: tuple[datetime | None, ...] = (None, None, None, None)
+        for entry in entries:
+            if entry.reference_sha256 is None:
+                continue
+            done = self._run_version(entry, moment, outcomes)
+            written += done[0]
+            concurrent |= done[1]
+            new |= {str(window) for window in done[2]}
+            relabelled |= {str(window) for window in done[3]}
+            marks = done[4]
+        comparisons = self._comparisons(entries)
+        return MonitorResult(
+            model=self.model,
+            champion=entries[-1].version if entries else 0,
+            until=moment,
+            watermark_before=marks[0],
+            watermark_after=marks[1],
+            label_watermark_before=marks[2],
+            label_watermark_after=marks[3],
+            windows=tuple(sorted(new)),
+            relabelled=tuple(sorted(relabelled)),
+            rows_written=written,
+            concurrent=concurrent,
+            alerts=self._alerts(moment),
+            notes=tuple(self.notes),
+            task=self.task,
+            metrics=task_metric_names(self.task),
+            comparisons=comparisons,
+        )
+
+    # -- references --------------------------------------------------------------------------
+
+    def _prepare_references(
+        self, entries: list[ExternalVersion], moment: datetime, outcomes: pl.DataFrame
+    ) -> None:
+        """Build the references whose window is complete and the estimators whose reference
+        labels have matured; note the others' progress."""
+        length = self.config.monitoring.window
+        span = self.config.monitoring.reference_window
+        pending = [entry for entry in entries if entry.reference_sha256 is None]
+        firsts: dict[int, datetime] = {}
+        if pending:
+            times = self.workspace.events.read(
+                "predictions", end=moment, columns=["ts", "model_version"]
+            )
+            earliest = times.group_by("model_version").agg(pl.col("ts").min())
+            firsts = {int(version): as_utc(ts) for version, ts in earliest.iter_rows()}
+        for entry in pending:
+            first = firsts.get(entry.version)
+            if first is None:
+                continue
+            start = window_floor(first, length)
+            end = shifted(start, span)
+            if moment < end:
+                logged = max(0, (window_floor(moment, length) - start) // timedelta(days=1))
+                self._note(
+                    f"version {entry.label}: reference builds once {_days(span)} days are "
+                    f"logged ({logged} so far)"
+                )
+                continue
+            served = self._served(entry.version, start, end)
+            profile = build_external_reference(
+                served, profile_kinds(self.kinds, self.task), self.config.monitoring
+            )
+            stored = self.workspace.artifacts.put_bytes(
+                profile.to_bytes(), REFERENCE_PROFILE_MEDIA_TYPE
+            )
+            self.versions.record_reference(self.model, entry.version, start, end, stored.sha256)
+            self._note(
+                f"version {entry.label}: reference built from {served.height} predictions "
+                f"of {start.date()} to {end.date()}"
+            )
+        horizon = self.config.label.maturity_horizon
+        for entry in self.versions.entries(self.model):
+            if entry.reference_start is None or entry.reference_end is None:
+                continue
+            if entry.estimator_sha256 is not None:
+                continue
+            due = shifted(entry.reference_end, horizon)
+            if moment < due:
+                self._note(
+                    f"version {entry.label}: performance estimates start once its reference's "
+                    f"labels have matured ({due.date()})"
+                )
+                continue
+            served = self._served(entry.version, entry.reference_start, entry.reference_end)
+            labelled = self._task_labels(served, outcomes, moment)
+            try:
+                estimator = fit_estimator(
+                    self.task, labelled, self.config.label, self.numeric_inputs
+                )
+            except WatchkeeperError as error:
+                self._note(f"version {entry.label}: no performance estimator: {error}")
+                continue
+            stored = self.workspace.artifacts.put_bytes(
+                estimator_to_bytes(self.task, estimator), ESTIMATOR_MEDIA_TYPE
+            )
+            self.versions.record_estimator(self.model, entry.version, stored.sha256)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def _served(self, version: int, start: datetime, end: datetime) -> pl.DataFrame:
+        """A version's predictions of ``[start, end)`` with their inputs, by event time."""
+        columns = ["event_id", "ts", "model_version", *_TASK_COLUMNS[self.task]]
+        predictions = self.workspace.events.read("predictions", start, end, columns=columns)
+        predictions = predictions.filter(pl.col("model_version") == version)
+        key = self.config.keys.event_id
+        inputs = self.workspace.events.read(
+            "transactions", start, end, columns=[key, *self.kinds]
+        ).rename({key: "event_id"} if key != "event_id" else {})
+        served = predictions.join(inputs, on="event_id", how="left", maintain_order="left")
+        return served if served["ts"].is_sorted() else served.sort("ts", maintain_order=True)
+
+    def _task_labels(
+        self, served: pl.DataFrame, outcomes: pl.DataFrame, moment: datetime
+    ) -> pl.DataFrame:
+        return attach_task_labels(served, outcomes, moment, self.config.label, self.task)
+
+    # -- computing ---------------------------------------------------------------------------
+
+    def _run_version(
+        self, entry: ExternalVersion, moment: datetime, outcomes: pl.DataFrame
+    ) -> tuple[int, bool, list[Window], list[Window], tuple[datetime | None, ...]]:
+        """One version's windows: rows written, lost race, new and open windows, watermarks."""
+        assert entry.reference_sha256 is not None and entry.reference_start is not None
+        metadata = self.workspace.metadata
+        version, length = entry.version, self.config.monitoring.window
+        mark = metadata.get_watermark(profile_job(version), self.model)
+        label_mark = metadata.get_watermark(labels_job(version), self.model)
+        first = entry.reference_start
+        new_range = _aligned(mark or first, moment, length)
+        open_range = _aligned(label_mark or first, mark, length)
+        if mark is not None and moment < mark:
+            open_range = None
+            self._note(f"--until {moment.isoformat()} is before the watermark {mark.isoformat()}")
+        bounds = [part for part in (open_range, new_range) if part is not None]
+        if not bounds:
+            return 0, False, [], [], (mark, mark, label_mark, label_mark)
+        reference = DatasetProfile.from_bytes(
+            self.workspace.artifacts.get_bytes(entry.reference_sha256)
+        )
+        estimator = None
+        if entry.estimator_sha256 is not None:
+            estimator = estimator_from_bytes(
+                self.workspace.artifacts.get_bytes(entry.estimator_sha256)
+            )
+        served = self._served(version, bounds[0][0], bounds[-1][1])
+        labelled = self._task_labels(served, outcomes, moment)
+        starts = window_starts(served["ts"], length)
+        new = _windows_in(starts, new_range, length)
+        open_windows = _windows_in(starts, open_range, length)
+        rows: list[MetricRow] = []
+        for window in new:
+            key = WindowKey(self.model, version, window.start, window.end)
+            rows += self._profile_rows(key, reference, rows_within(served, window))
+        for window in [*open_windows, *new]:
+            key = WindowKey(self.model, version, window.start, window.end)
+            part = rows_within(labelled, window)
+            if estimator is not None:
+                rows += self._estimated_rows(key, part, estimator)
+            mature = is_window_mature(window.end, moment, self.config.label.maturity_horizon)
+            rows += realized_task_rows(
+                self.task, key, part, mature=mature, label=self.config.label,
+                business=self.config.monitoring.business,
+            )  # fmt: skip
+        written = self._write_changed(rows)
+        concurrent = False
+        mark_after = new_range[1] if new_range else mark
+        if mark_after is not None and mark_after != mark:
+            concurrent |= not metadata.advance_watermark(
+                profile_job(version), self.model, mark_after, expected=mark
+            )
+        horizon = self.config.label.maturity_horizon
+        label_after = label_mark
+        last_mature = min(bounds[-1][1], window_floor(shifted(moment, -horizon), length))
+        if last_mature > bounds[0][0]:
+            label_after = last_mature
+        if label_after is not None and label_after != label_mark:
+            concurrent |= not metadata.advance_watermark(
+                labels_job(version), self.model, label_after, expected=label_mark
+            )
+        marks = (mark, mark_after, label_mark, label_after)
+        return written, concurrent, new, open_windows, marks
+
+    def _profile_rows(
+        self, key: WindowKey, reference: DatasetProfile, served: pl.DataFrame
+    ) -> list[MetricRow]:
+        """Input drift, data quality and prediction drift of one window."""
+        monitoring = self.config.monitoring
+        kinds = profile_kinds(self.kinds, self.task)
+        plan_kinds = {name: kinds[name] for name in reference.features}
+        builder = ProfileBuilder(reference.plan(), monitoring.sketch_k, threads=1)
+        current = builder.update(profiled_frame(served, plan_kinds)).profile(
+            key.window_start, key.window_end
+        )
+        predicted = set(external_prediction_columns(self.task))
+        inputs = DatasetProfile(
+            {name: item for name, item in reference.features.items() if name not in predicted},
+            reference.rows,
+        )
+        ranges = schema_ranges(self.config.features.inputs)
+        rows = [
+            row
+            for row in input_rows(key, inputs, current, monitoring, ranges)
+            if row.metric not in _REJECTION_METRICS
+        ]
+        return rows + prediction_drift_rows(self.task, key, reference, current, monitoring)
+
+    def _estimated_rows(
+        self, key: WindowKey, part: pl.DataFrame, estimator: ExternalEstimator
+    ) -> list[MetricRow]:
+        try:
+            return estimated_task_rows(
+                self.task, key, part, estimator, self.config.label,
+                self.config.monitoring.business, self.numeric_inputs,
+            )  # fmt: skip
+        except WatchkeeperError as error:
+            self._note(f"version {key.version}: no estimate for {key.window_start.date()}: {error}")
+            return []
+
+    # -- comparing ---------------------------------------------------------------------------
+
+    def _comparisons(self, entries: list[ExternalVersion]) -> tuple[VersionComparison, ...]:
+        """Each version against the one before, on the primary metric's matured windows."""
+        built = [entry.version for entry in entries if entry.reference_sha256 is not None]
+        if len(built) < 2:
+            return ()
+        metric = names.PRIMARY_METRIC[self.task]
+        values: dict[int, dict[datetime, float]] = {version: {} for version in built}
+        for row in self.workspace.metadata.metrics(self.model, metric=metric):
+            if row.status == "ok" and row.value is not None and row.model_version in values:
+                values[row.model_version][as_utc(row.window_start)] = row.value
+        comparisons = []
+        for older, newer in zip(built, built[1:], strict=False):
+            comparison = compare_versions(metric, older, newer, values[older], values[newer])
+            comparisons.append(comparison)
+            self._note(comparison.describe({entry.version: entry.label for entry in entries}))
+        return tuple(comparisons)
+
+
+def compare_versions(
+    metric: str,
+    older: int,
+    newer: int,
+    older_values: dict[datetime, float],
+    newer_values: dict[datetime, float],
+    windows: int = _COMPARED_WINDOWS,
+) -> VersionComparison:
+    """Compare two versions' per-window values: their means on the windows both served in,
+    or else on the older's last and the newer's first ``windows`` windows (fewer when one has
+    fewer).
+
+    >>> from datetime import UTC
+    >>> day = [datetime(2026, 6, d, tzinfo=UTC) for d in (1, 2, 3)]
+    >>> compare_versions("mae", 1, 2, {day[0]: 2.0, day[1]: 4.0}, {day[1]: 3.0, day[2]: 9.0})
+    VersionComparison(metric='mae', older=1, newer=2, older_value=4.0, newer_value=3.0, shared=1, windows=1)
+    """
+    shared = sorted(set(older_values) & set(newer_values))
+    if shared:
+        old_part = [older_values[start] for start in shared]
+        new_part = [newer_values[start] for start in shared]
+    else:
+        count = min(windows, len(older_values), len(newer_values))
+        old_part = [older_values[start] for start in sorted(older_values)[-count:]] if count else []
+        new_part = [newer_values[start] for start in sorted(newer_values)[:count]]
+    return VersionComparison(
+        metric, older, newer, _mean(old_part), _mean(new_part), len(shared), len(new_part)
+    )
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def _days(span: timedelta) -> str:
+    days = span / timedelta(days=1)
+    return str(int(days)) if days == int(days) else f"{days:g}"
+
+
+def _aligned(
+    start: datetime | None, end: datetime | None, length: timedelta
+) -> tuple[datetime, datetime] | None:
+    """``[start, end)`` cut to whole windows, or None when that holds no complete window."""
+    if start is None or end is None:
+        return None
+    first, last = window_floor(start, length), window_floor(end, length)
+    return (first, last) if last > first else None
+
+
+def _windows_in(
+    starts: list[datetime], span: tuple[datetime, datetime] | None, length: timedelta
+) -> list[Window]:
+    if span is None:
+        return []
+    return [Window(start, start + length) for start in starts if span[0] <= start < span[1]]
+
+
+__all__ = [
+    "ExternalMonitorJob",
+    "compare_versions",
+    "labels_job",
+    "profile_job",
+    "task_metric_names",
+]
