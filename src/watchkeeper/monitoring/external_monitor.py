@@ -28,6 +28,7 @@ log has no version).
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -382,7 +383,7 @@ class ExternalMonitorJob(MonitorJob):
             if row.status == "ok" and row.value is not None and row.model_version in values:
                 values[row.model_version][as_utc(row.window_start)] = row.value
         comparisons = []
-        for older, newer in zip(built, built[1:], strict=False):
+        for older, newer in itertools.pairwise(built):
             comparison = compare_versions(metric, older, newer, values[older], values[newer])
             comparisons.append(comparison)
             self._note(comparison.describe({entry.version: entry.label for entry in entries}))

@@ -157,7 +157,7 @@ def class_probabilities(
     >>> class_probabilities(pl.Series(['{"a": 0.25, "b": 0.75}']), ["a", "b"]).tolist()
     [[0.25, 0.75]]
     """
-    schema = pl.Struct({name: pl.Float64 for name in classes})
+    schema = pl.Struct(dict.fromkeys(classes, pl.Float64))
     decoded = probabilities.str.json_decode(schema).struct.unnest()
     matrix: npt.NDArray[np.float64] = decoded.fill_null(0.0).to_numpy().astype(np.float64)
     return matrix.reshape(probabilities.len(), len(classes))

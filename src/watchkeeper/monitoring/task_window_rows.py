@@ -214,30 +214,30 @@ def realized_task_rows(
         )
         values = {name: getattr(multiclass, name) for name in names.realized_metrics(task)}
         if matrix is not None:
-            value = cost_matrix_value(
+            realized = cost_matrix_value(
                 labelled["label"].to_list(), labelled[DECISION].to_list(), matrix, classes
             )
-            rows += _cost_rows(key, value, status)
+            rows += _cost_rows(key, realized, status)
     else:
-        actual = labelled["label"].cast(pl.Float64).to_numpy()
+        numbers = labelled["label"].cast(pl.Float64).to_numpy()
         predicted = labelled[PREDICTION].to_numpy()
-        regression = realized_regression(actual, predicted)
+        regression = realized_regression(numbers, predicted)
         values = {name: getattr(regression, name) for name in names.realized_metrics(task)}
-        money = regression_cost(actual, predicted, business.under_cost, business.over_cost)
+        money = regression_cost(numbers, predicted, business.under_cost, business.over_cost)
         rows += [
             key.row(names.COST, money.total if money.events else None, status),
             key.row(names.COST_PER_EVENT, money.mean, status),
             key.row(names.UNDER_PREDICTION_COST, money.under_total, status),
             key.row(names.OVER_PREDICTION_COST, money.over_total, status),
         ]
-    for name, value in values.items():
-        if isinstance(value, MetricValue):
-            rows.append(key.row(name, value.value, status))
-            if value.interval is not None:
-                rows.append(key.row(f"{name}_low", value.interval.low, status))
-                rows.append(key.row(f"{name}_high", value.interval.high, status))
+    for name, metric in values.items():
+        if isinstance(metric, MetricValue):
+            rows.append(key.row(name, metric.value, status))
+            if metric.interval is not None:
+                rows.append(key.row(f"{name}_low", metric.interval.low, status))
+                rows.append(key.row(f"{name}_high", metric.interval.high, status))
         else:
-            rows.append(key.row(name, value, status))
+            rows.append(key.row(name, metric, status))
     return rows
 
 
