@@ -248,6 +248,11 @@ class ExternalMonitorJob(MonitorJob):
                 estimator_to_bytes(self.task, estimator), ESTIMATOR_MEDIA_TYPE
             )
             self.versions.record_estimator(self.model, entry.version, stored.sha256)
+            known = int(labelled["label"].is_not_null().sum())
+            self._note(
+                f"version {entry.label}: performance estimator fitted on {known} labelled "
+                "reference predictions"
+            )
 
     # -- reading -----------------------------------------------------------------------------
 
