@@ -28,6 +28,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 
+from watchkeeper.clock import EventTimeClock
 from watchkeeper.monitoring.monitor_job import run_monitor
 from watchkeeper.monitoring.monitor_result import MonitorResult
 from watchkeeper.simulate.tabular import (
@@ -66,7 +67,13 @@ def day(number: int) -> datetime:
     return START + timedelta(days=number)
 
 
-def monitored(tmp_path: Path, example: str, task: str, simulation: TabularSimulation) -> Monitored:
+def monitored(
+    tmp_path: Path,
+    example: str,
+    task: str,
+    simulation: TabularSimulation,
+    refused: Callable[[pl.DataFrame], pl.DataFrame] | None = None,
+) -> Monitored:
     root = Workspace.create(tmp_path / example, example=example)
     config = root / "watchkeeper.yaml"
     text = config.read_text()
@@ -75,6 +82,10 @@ def monitored(tmp_path: Path, example: str, task: str, simulation: TabularSimula
     predictions = team_predictions(simulation, task, seed=1, training_days=30)  # type: ignore[arg-type]
     with Workspace.open(root) as workspace:
         workspace.log_predictions(predictions)
+    if refused is not None:  # logged live on day 40: a refused row is timed when refused
+        with Workspace.open(root, clock=EventTimeClock(day(40) + timedelta(hours=12))) as live:
+            live.log_predictions(refused(predictions))
+    with Workspace.open(root) as workspace:
         workspace.log_outcomes(simulation.outcomes)
         early = run_monitor(workspace, day(20))
         late = run_monitor(workspace, day(140))
@@ -99,7 +110,17 @@ def churn(tmp_path_factory: pytest.TempPathFactory) -> Monitored:
     simulation = simulate_churn(
         days=DAYS, per_day=PER_DAY, shift_day=SHIFT_DAY, seed=1, accounts=800
     )
-    return monitored(tmp_path_factory.mktemp("churn"), "external", "binary", simulation)
+
+    def out_of_range(predictions: pl.DataFrame) -> pl.DataFrame:
+        """Three rows of day 40 logged again under new ids with a score of 129."""
+        rows = predictions.filter(pl.col("ts") >= day(40)).head(3)
+        return rows.with_columns(
+            pl.Series("event_id", ["bad-1", "bad-2", "bad-3"]), pl.lit(129.0).alias("score")
+        )
+
+    return monitored(
+        tmp_path_factory.mktemp("churn"), "external", "binary", simulation, out_of_range
+    )
 
 
 @pytest.fixture(scope="module")
@@ -209,6 +230,14 @@ def test_binary_realized_metrics_match_scikit_learn(churn: Monitored) -> None:
         assert value(churn, "flag_rate", on) == pytest.approx(decided.mean())
         costs = np.where(truth, np.where(decided, -30.0, 60.0), np.where(decided, 10.0, 0.0))
         assert value(churn, "cost", on) == pytest.approx(costs.sum())
+
+
+def test_rows_refused_in_the_log_are_counted_with_the_version_that_logged_the_day(
+    churn: Monitored,
+) -> None:
+    assert value(churn, "rejected_events", 40, "out_of_range") == 3
+    assert value(churn, "rejected_events", 40) == 3
+    assert value(churn, "rejected_events", 41) == 0
 
 
 def test_binary_drift_and_estimates(churn: Monitored) -> None:

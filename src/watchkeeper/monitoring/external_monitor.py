@@ -21,14 +21,16 @@ label is a version number (:mod:`~watchkeeper.storage.external_versions`). A run
    (:class:`~watchkeeper.monitoring.monitor_result.VersionComparison`).
 
 Each version has its own two watermarks (``monitor:<version>`` and
-``monitor-labels:<version>``), moved by compare-and-set as for a served model. Not done for
-an external model: weekly rows, ``domain_auc`` and rejected-event counts (a refused row of a
-log has no version).
+``monitor-labels:<version>``), moved by compare-and-set as for a served model. Rows refused
+when the log was written (``rejections``) are counted per window and reason with the version
+that logged the most predictions in the window (a refused row has no version). Not done for
+an external model yet: weekly rows and ``domain_auc``.
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import polars as pl
@@ -59,6 +61,11 @@ from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJ
 from watchkeeper.monitoring.monitor_result import MonitorResult, VersionComparison
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
+from watchkeeper.monitoring.rejections import (
+    attributed_version,
+    read_rejections,
+    rejections_by_window,
+)
 from watchkeeper.monitoring.served_predictions import rows_within
 from watchkeeper.monitoring.task_labels import attach_task_labels
 from watchkeeper.monitoring.task_window_rows import (
@@ -67,7 +74,13 @@ from watchkeeper.monitoring.task_window_rows import (
     realized_task_rows,
 )
 from watchkeeper.monitoring.window_metrics import WindowKey, input_rows
-from watchkeeper.monitoring.windows import Window, shifted, window_floor, window_starts
+from watchkeeper.monitoring.windows import (
+    Window,
+    shifted,
+    window_floor,
+    window_start_of,
+    window_starts,
+)
 from watchkeeper.storage.external_versions import ExternalVersion
 from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.training.reference_profile import REFERENCE_PROFILE_MEDIA_TYPE
@@ -78,7 +91,6 @@ _TASK_COLUMNS = {
     "multiclass": (PROBABILITIES, SCORE, DECISION),
     "regression": (PREDICTION,),
 }
-_REJECTION_METRICS = frozenset({"rejected_events", "rejected_share"})
 _COMPARED_WINDOWS = 14
 """Adjacent matured windows of each version compared when no window holds both."""
 
@@ -120,6 +132,21 @@ def _task(task: str) -> ModelTask:
     return task  # type: ignore[return-value]
 
 
+@dataclass(frozen=True)
+class _VersionRun:
+    """What a run did for one version: rows written, a lost compare-and-set, its new and
+    open windows, and its two watermarks before and after."""
+
+    written: int
+    concurrent: bool
+    new: list[Window]
+    open: list[Window]
+    watermark_before: datetime | None
+    watermark_after: datetime | None
+    label_watermark_before: datetime | None
+    label_watermark_after: datetime | None
+
+
 class ExternalMonitorJob(MonitorJob):
     """The monitor of an external model (see the module's notes); :meth:`run` is one pass."""
 
@@ -147,32 +174,23 @@ class ExternalMonitorJob(MonitorJob):
         )
         self._prepare_references(entries, moment, outcomes)
         entries = self.versions.entries(self.model)
-        written, concurrent = 0, False
-        new: set[str] = set()
-        relabelled: set[str] = set()
-        marks: tuple[datetime | None, ...] = (None, None, None, None)
-        for entry in entries:
-            if entry.reference_sha256 is None:
-                continue
-            done = self._run_version(entry, moment, outcomes)
-            written += done[0]
-            concurrent |= done[1]
-            new |= {str(window) for window in done[2]}
-            relabelled |= {str(window) for window in done[3]}
-            marks = done[4]
+        built = [entry for entry in entries if entry.reference_sha256 is not None]
+        rejected = self._rejections(built, moment)
+        runs = [self._run_version(entry, moment, outcomes, rejected) for entry in built]
+        last = runs[-1] if runs else None
         comparisons = self._comparisons(entries)
         return MonitorResult(
             model=self.model,
             champion=entries[-1].version if entries else 0,
             until=moment,
-            watermark_before=marks[0],
-            watermark_after=marks[1],
-            label_watermark_before=marks[2],
-            label_watermark_after=marks[3],
-            windows=tuple(sorted(new)),
-            relabelled=tuple(sorted(relabelled)),
-            rows_written=written,
-            concurrent=concurrent,
+            watermark_before=None if last is None else last.watermark_before,
+            watermark_after=None if last is None else last.watermark_after,
+            label_watermark_before=None if last is None else last.label_watermark_before,
+            label_watermark_after=None if last is None else last.label_watermark_after,
+            windows=tuple(sorted({str(window) for run in runs for window in run.new})),
+            relabelled=tuple(sorted({str(window) for run in runs for window in run.open})),
+            rows_written=sum(run.written for run in runs),
+            concurrent=any(run.concurrent for run in runs),
             alerts=self._alerts(moment),
             notes=tuple(self.notes),
             task=self.task,
@@ -275,10 +293,46 @@ class ExternalMonitorJob(MonitorJob):
 
     # -- computing ---------------------------------------------------------------------------
 
+    def _rejections(
+        self, built: list[ExternalVersion], moment: datetime
+    ) -> dict[tuple[int, Window], dict[str, int]]:
+        """The rejected rows of the windows some version profiles in this run, by reason,
+        keyed by the version that carries them: the one that logged the most predictions in
+        the window (a refused row has no version)."""
+        length = self.config.monitoring.window
+        marks = [
+            self.workspace.metadata.get_watermark(profile_job(entry.version), self.model)
+            or entry.reference_start
+            for entry in built
+        ]
+        starts = [window_floor(mark, length) for mark in marks if mark is not None]
+        end = window_floor(moment, length)
+        if not starts or min(starts) >= end:
+            return {}
+        served = self.workspace.events.read(
+            "predictions", min(starts), end, columns=["ts", "model_version"]
+        ).with_columns(window=window_start_of(pl.col("ts"), length))
+        counts = served.group_by("window", "model_version").len()
+        per_window: dict[datetime, dict[int, int]] = {}
+        for start, version, count in counts.iter_rows():
+            per_window.setdefault(as_utc(start), {})[int(version)] = int(count)
+        windows = [Window(start, start + length) for start in sorted(per_window)]
+        by_window = rejections_by_window(read_rejections(self.workspace.events, windows), windows)
+        carried: dict[tuple[int, Window], dict[str, int]] = {}
+        for window, reasons in by_window.items():
+            carrier = attributed_version(per_window[window.start], None)
+            if carrier is not None:
+                carried[(carrier, window)] = reasons
+        return carried
+
     def _run_version(
-        self, entry: ExternalVersion, moment: datetime, outcomes: pl.DataFrame
-    ) -> tuple[int, bool, list[Window], list[Window], tuple[datetime | None, ...]]:
-        """One version's windows: rows written, lost race, new and open windows, watermarks."""
+        self,
+        entry: ExternalVersion,
+        moment: datetime,
+        outcomes: pl.DataFrame,
+        rejected: dict[tuple[int, Window], dict[str, int]],
+    ) -> _VersionRun:
+        """One version's new and open windows: compute, write, move its watermarks."""
         assert entry.reference_sha256 is not None and entry.reference_start is not None
         metadata = self.workspace.metadata
         version, length = entry.version, self.config.monitoring.window
@@ -292,7 +346,7 @@ class ExternalMonitorJob(MonitorJob):
             self._note(f"--until {moment.isoformat()} is before the watermark {mark.isoformat()}")
         bounds = [part for part in (open_range, new_range) if part is not None]
         if not bounds:
-            return 0, False, [], [], (mark, mark, label_mark, label_mark)
+            return _VersionRun(0, False, [], [], mark, mark, label_mark, label_mark)
         reference = DatasetProfile.from_bytes(
             self.workspace.artifacts.get_bytes(entry.reference_sha256)
         )
@@ -309,7 +363,8 @@ class ExternalMonitorJob(MonitorJob):
         rows: list[MetricRow] = []
         for window in new:
             key = WindowKey(self.model, version, window.start, window.end)
-            rows += self._profile_rows(key, reference, rows_within(served, window))
+            reasons = rejected.get((version, window), {})
+            rows += self._profile_rows(key, reference, rows_within(served, window), reasons)
         for window in [*open_windows, *new]:
             key = WindowKey(self.model, version, window.start, window.end)
             part = rows_within(labelled, window)
@@ -336,13 +391,19 @@ class ExternalMonitorJob(MonitorJob):
             concurrent |= not metadata.advance_watermark(
                 labels_job(version), self.model, label_after, expected=label_mark
             )
-        marks = (mark, mark_after, label_mark, label_after)
-        return written, concurrent, new, open_windows, marks
+        return _VersionRun(
+            written, concurrent, new, open_windows, mark, mark_after, label_mark, label_after
+        )
 
     def _profile_rows(
-        self, key: WindowKey, reference: DatasetProfile, served: pl.DataFrame
+        self,
+        key: WindowKey,
+        reference: DatasetProfile,
+        served: pl.DataFrame,
+        rejected: dict[str, int],
     ) -> list[MetricRow]:
-        """Input drift, data quality and prediction drift of one window."""
+        """Input drift, data quality (with the rejected rows it carries) and prediction
+        drift of one window."""
         monitoring = self.config.monitoring
         kinds = profile_kinds(self.kinds, self.task)
         plan_kinds = {name: kinds[name] for name in reference.features}
@@ -356,11 +417,7 @@ class ExternalMonitorJob(MonitorJob):
             reference.rows,
         )
         ranges = schema_ranges(self.config.features.inputs)
-        rows = [
-            row
-            for row in input_rows(key, inputs, current, monitoring, ranges)
-            if row.metric not in _REJECTION_METRICS
-        ]
+        rows = input_rows(key, inputs, current, monitoring, ranges, rejected)
         return rows + prediction_drift_rows(self.task, key, reference, current, monitoring)
 
     def _estimated_rows(
