@@ -161,6 +161,11 @@ class MonitorJob:
     def run(self, until: datetime | None = None) -> MonitorResult:
         """Process the windows completed by ``until`` (default: the clock's now)."""
         if "champion" not in self.registry.aliases():
+            if self.config.model.serving == "external":
+                raise RegistryError(
+                    f"model {self.model!r} is served outside watchkeeper: monitor it with "
+                    "ExternalMonitorJob (run_monitor and 'watchkeeper monitor' choose it)"
+                )
             raise RegistryError(
                 f"model {self.model!r} has no champion to monitor; promote a version first"
             )

@@ -14,8 +14,8 @@ Two portability rules shape the schema:
   and "no model version" as ``0`` (real versions start at 1).
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['alert_deliveries', 'alerts', 'audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
- 'model_versions', 'rollouts', 'window_profiles']
+['alert_deliveries', 'alerts', 'audit_log', 'external_versions', 'job_watermarks', 'metric_series',
+ 'model_aliases', 'model_version_status', 'model_versions', 'rollouts', 'window_profiles']
 """
 
 from __future__ import annotations
