@@ -60,11 +60,10 @@ def parse_until(text: str | None) -> datetime | None:
 def render(result: MonitorResult) -> None:
     """Print a run's summary for people."""
     windows = ", ".join(result.windows) or "none"
-    served = (
-        f"served elsewhere, {result.task}, newest version v{result.champion}"
-        if result.metrics
-        else f"champion v{result.champion}"
-    )
+    served = f"champion v{result.champion}"
+    if result.metrics:  # a model served elsewhere: no champion, its versions as logged
+        newest = f"newest version v{result.champion}" if result.champion else "no version yet"
+        served = f"served elsewhere, {result.task}, {newest}"
     stdout.print(
         f"monitored [bold]{escape(result.model)}[/] ({served}) until {result.until.isoformat()}"
     )

@@ -69,7 +69,12 @@ class VersionComparison:
 
 @dataclass(frozen=True)
 class MonitorResult:
-    """What one run did."""
+    """What one run did.
+
+    For a model served elsewhere, ``champion`` is its newest logged version (0 before any),
+    the watermarks are the newest monitored version's, ``metrics`` names the task's metrics
+    and ``comparisons`` compares each version with the one before.
+    """
 
     model: str
     champion: int
