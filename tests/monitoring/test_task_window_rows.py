@@ -19,7 +19,7 @@ from watchkeeper.config import (
 )
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.estimation import ScoreCalibrator
-from watchkeeper.monitoring.external_monitor import compare_versions, task_metric_names
+from watchkeeper.monitoring.external_monitor import task_metric_names
 from watchkeeper.monitoring.external_reference import (
     build_external_reference,
     input_kinds,
@@ -32,6 +32,7 @@ from watchkeeper.monitoring.task_window_rows import (
     prediction_drift_rows,
     realized_task_rows,
 )
+from watchkeeper.monitoring.version_comparison import compare_versions
 from watchkeeper.monitoring.window_metrics import WindowKey
 from watchkeeper.storage.metadata_records import MetricRow
 

@@ -58,7 +58,7 @@ from watchkeeper.monitoring.external_reference import (
 )
 from watchkeeper.monitoring.labels import is_window_mature
 from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob
-from watchkeeper.monitoring.monitor_result import MonitorResult, VersionComparison
+from watchkeeper.monitoring.monitor_result import MonitorResult
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
 from watchkeeper.monitoring.rejections import (
@@ -73,6 +73,7 @@ from watchkeeper.monitoring.task_window_rows import (
     prediction_drift_rows,
     realized_task_rows,
 )
+from watchkeeper.monitoring.version_comparison import VersionComparison, compare_versions
 from watchkeeper.monitoring.window_metrics import WindowKey, input_rows
 from watchkeeper.monitoring.windows import (
     Window,
@@ -91,8 +92,6 @@ _TASK_COLUMNS = {
     "multiclass": (PROBABILITIES, SCORE, DECISION),
     "regression": (PREDICTION,),
 }
-_COMPARED_WINDOWS = 14
-"""Adjacent matured windows of each version compared when no window holds both."""
 
 
 def profile_job(version: int) -> str:
@@ -452,40 +451,6 @@ class ExternalMonitorJob(MonitorJob):
         return tuple(comparisons)
 
 
-def compare_versions(
-    metric: str,
-    older: int,
-    newer: int,
-    older_values: dict[datetime, float],
-    newer_values: dict[datetime, float],
-    windows: int = _COMPARED_WINDOWS,
-) -> VersionComparison:
-    """Compare two versions' per-window values: their means on the windows both served in,
-    or else on the older's last and the newer's first ``windows`` windows (fewer when one has
-    fewer).
-
-    >>> from datetime import UTC
-    >>> day = [datetime(2026, 6, d, tzinfo=UTC) for d in (1, 2, 3)]
-    >>> compare_versions("mae", 1, 2, {day[0]: 2.0, day[1]: 4.0}, {day[1]: 3.0, day[2]: 9.0})
-    VersionComparison(metric='mae', older=1, newer=2, older_value=4.0, newer_value=3.0, shared=1, windows=1)
-    """
-    shared = sorted(set(older_values) & set(newer_values))
-    if shared:
-        old_part = [older_values[start] for start in shared]
-        new_part = [newer_values[start] for start in shared]
-    else:
-        count = min(windows, len(older_values), len(newer_values))
-        old_part = [older_values[start] for start in sorted(older_values)[-count:]] if count else []
-        new_part = [newer_values[start] for start in sorted(newer_values)[:count]]
-    return VersionComparison(
-        metric, older, newer, _mean(old_part), _mean(new_part), len(shared), len(new_part)
-    )
-
-
-def _mean(values: list[float]) -> float | None:
-    return sum(values) / len(values) if values else None
-
-
 def _days(span: timedelta) -> str:
     days = span / timedelta(days=1)
     return str(int(days)) if days == int(days) else f"{days:g}"
@@ -511,7 +476,6 @@ def _windows_in(
 
 __all__ = [
     "ExternalMonitorJob",
-    "compare_versions",
     "labels_job",
     "profile_job",
     "task_metric_names",

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watchkeeper.monitoring.version_comparison import VersionComparison
+
 
 @dataclass(frozen=True)
 class FiredAlert:
@@ -25,46 +27,6 @@ class FiredAlert:
     action: str
     value: float | None
     threshold: float
-
-
-@dataclass(frozen=True)
-class VersionComparison:
-    """Two versions of a model compared on one realized metric over matured windows.
-
-    ``shared`` is the number of windows where both served (the values are their means over
-    those windows); without any, ``windows`` adjacent windows of each are compared instead
-    (the older's last, the newer's first), which is not the same traffic.
-    """
-
-    metric: str
-    older: int
-    newer: int
-    older_value: float | None
-    newer_value: float | None
-    shared: int
-    windows: int
-
-    def describe(self, labels: dict[int, str] | None = None) -> str:
-        """One line for people.
-
-        >>> VersionComparison("accuracy", 1, 2, 0.7, 0.8, 0, 14).describe({1: "v1", 2: "v2"})
-        'accuracy: v1 0.7000 vs v2 0.8000 on 14 adjacent matured windows each (not the same traffic)'
-        """
-        names = labels or {}
-        older, newer = (
-            names.get(self.older, f"v{self.older}"),
-            names.get(self.newer, f"v{self.newer}"),
-        )
-
-        def text(value: float | None) -> str:
-            return "n/a" if value is None else f"{value:.4f}"
-
-        where = (
-            f"on the {self.shared} matured windows where both served"
-            if self.shared
-            else f"on {self.windows} adjacent matured windows each (not the same traffic)"
-        )
-        return f"{self.metric}: {older} {text(self.older_value)} vs {newer} {text(self.newer_value)} {where}"
 
 
 @dataclass(frozen=True)
