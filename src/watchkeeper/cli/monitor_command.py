@@ -60,10 +60,15 @@ def parse_until(text: str | None) -> datetime | None:
 def render(result: MonitorResult) -> None:
     """Print a run's summary for people."""
     windows = ", ".join(result.windows) or "none"
+    served = f"champion v{result.champion}"
+    if result.metrics:  # a model served elsewhere: no champion, its versions as logged
+        newest = f"newest version v{result.champion}" if result.champion else "no version yet"
+        served = f"served elsewhere, {result.task}, {newest}"
     stdout.print(
-        f"monitored [bold]{escape(result.model)}[/] (champion v{result.champion}) "
-        f"until {result.until.isoformat()}"
+        f"monitored [bold]{escape(result.model)}[/] ({served}) until {result.until.isoformat()}"
     )
+    if result.metrics:
+        stdout.print(f"{result.task} metrics: {', '.join(result.metrics)}")
     stdout.print(f"new windows: {windows}")
     stdout.print(f"windows open for labels: {len(result.relabelled)}")
     stdout.print(f"metric rows written: {result.rows_written}")

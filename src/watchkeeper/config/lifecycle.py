@@ -155,6 +155,13 @@ class MonitoringConfig(Section):
         description="KLL quantile sketch size: about 0.7% rank error and 10 KB per feature at 400",
     )
     business: BusinessValueConfig = Field(default_factory=BusinessValueConfig)
+    reference_window: Duration = Field(
+        default=timedelta(days=28),
+        description=(
+            "a model served elsewhere has no holdout: each of its versions is compared with "
+            "its own first reference_window of logged predictions"
+        ),
+    )
 
 
 class ChannelConfig(Section):

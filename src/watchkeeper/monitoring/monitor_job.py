@@ -161,6 +161,11 @@ class MonitorJob:
     def run(self, until: datetime | None = None) -> MonitorResult:
         """Process the windows completed by ``until`` (default: the clock's now)."""
         if "champion" not in self.registry.aliases():
+            if self.config.model.serving == "external":
+                raise RegistryError(
+                    f"model {self.model!r} is served outside watchkeeper: monitor it with "
+                    "ExternalMonitorJob (run_monitor and 'watchkeeper monitor' choose it)"
+                )
             raise RegistryError(
                 f"model {self.model!r} has no champion to monitor; promote a version first"
             )
@@ -568,7 +573,13 @@ def _key(row: MetricRow) -> tuple[Any, ...]:
 
 
 def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
-    """One incremental monitor pass over ``workspace`` (see the module's notes)."""
+    """One incremental monitor pass over ``workspace`` (see the module's notes); a model
+    served outside watchkeeper is monitored by
+    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob`."""
+    if workspace.config.model.serving == "external":
+        from watchkeeper.monitoring.external_monitor import ExternalMonitorJob
+
+        return ExternalMonitorJob(workspace).run(until)
     return MonitorJob(workspace).run(until)
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watchkeeper.monitoring.version_comparison import VersionComparison
+
 
 @dataclass(frozen=True)
 class FiredAlert:
@@ -29,7 +31,12 @@ class FiredAlert:
 
 @dataclass(frozen=True)
 class MonitorResult:
-    """What one run did."""
+    """What one run did.
+
+    For a model served elsewhere, ``champion`` is its newest logged version (0 before any),
+    the watermarks are the newest monitored version's, ``metrics`` names the task's metrics
+    and ``comparisons`` compares each version with the one before.
+    """
 
     model: str
     champion: int
@@ -45,6 +52,10 @@ class MonitorResult:
     alerts: tuple[FiredAlert, ...] = ()
     notes: tuple[str, ...] = field(default=())
     recomputed: tuple[str, ...] = ()
+    task: str = "binary"
+    metrics: tuple[str, ...] = ()
+    """The task's metric names written (an external model's monitor names them)."""
+    comparisons: tuple[VersionComparison, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary (times as ISO text)."""
@@ -52,7 +63,7 @@ class MonitorResult:
         def text(moment: datetime | None) -> str | None:
             return None if moment is None else moment.isoformat()
 
-        return {
+        data: dict[str, Any] = {
             "model": self.model,
             "champion": self.champion,
             "until": text(self.until),
@@ -72,6 +83,11 @@ class MonitorResult:
             "alerts": [alert.__dict__ for alert in self.alerts],
             "notes": list(self.notes),
         }
+        if self.metrics:  # an external model's run names its task's metrics
+            data["task"] = self.task
+            data["metrics"] = list(self.metrics)
+            data["comparisons"] = [comparison.__dict__ for comparison in self.comparisons]
+        return data
 
 
-__all__ = ["FiredAlert", "MonitorResult"]
+__all__ = ["FiredAlert", "MonitorResult", "VersionComparison"]

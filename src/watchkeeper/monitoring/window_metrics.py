@@ -128,6 +128,21 @@ def profile_rows(
         {name: profile for name, profile in reference.features.items() if name != SCORE_COLUMN},
         reference.rows,
     )
+    rows = input_rows(key, features, current, config, ranges, rejected)
+    rows.extend(_prediction_rows(key, reference, current, config, threshold, flags))
+    return rows
+
+
+def input_rows(
+    key: WindowKey,
+    features: DatasetProfile,
+    current: DatasetProfile,
+    config: MonitoringConfig,
+    ranges: Mapping[str, Range] | None = None,
+    rejected: Mapping[str, int] | None = None,
+) -> list[MetricRow]:
+    """Drift and data quality of the reference's ``features`` (no prediction column) in one
+    window; ``rejected`` as in :func:`profile_rows`."""
     rows: list[MetricRow] = []
     span = key.window_end - key.window_start
     few = current.rows < config.min_rows
@@ -156,7 +171,6 @@ def profile_rows(
         rows.append(key.row("rejected_events", float(count), feature=reason))
     if quality.rejected_share is not None:
         rows.append(key.row("rejected_share", quality.rejected_share))
-    rows.extend(_prediction_rows(key, reference, current, config, threshold, flags))
     return rows
 
 
@@ -286,6 +300,7 @@ __all__ = [
     "WindowKey",
     "baseline_flags",
     "estimated_rows",
+    "input_rows",
     "profile_rows",
     "realized_rows",
 ]

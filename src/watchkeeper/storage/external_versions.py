@@ -14,7 +14,17 @@ was first seen; the same label always maps to the same number, whichever host sa
 (1, 2, 1)
 >>> [(entry.label, entry.version) for entry in versions.entries("churn")]
 [('team-v1', 1), ('team-v2', 2)]
+>>> start, end = datetime(2026, 5, 1, tzinfo=UTC), datetime(2026, 5, 29, tzinfo=UTC)
+>>> versions.record_reference("churn", 1, start, end, "ab" * 32)
+>>> versions.record_estimator("churn", 1, "cd" * 32)
+>>> entry = versions.entries("churn")[0]
+>>> entry.reference_end.date(), entry.reference_sha256[:4], entry.estimator_sha256[:4]
+(datetime.date(2026, 5, 29), 'abab', 'cdcd')
 >>> metadata.close()
+
+A version's reference is recorded once (:meth:`ExternalVersions.record_reference`): the
+window it was built from and the sha256 of its profile in the artifact store; the estimator
+fitted on its matured labels comes later (:meth:`ExternalVersions.record_estimator`).
 """
 
 from __future__ import annotations
@@ -45,6 +55,10 @@ class ExternalVersion:
     label: str
     version: int
     first_seen_at: datetime
+    reference_start: datetime | None = None
+    reference_end: datetime | None = None
+    reference_sha256: str | None = None
+    estimator_sha256: str | None = None
 
 
 class ExternalVersions:
@@ -105,9 +119,48 @@ class ExternalVersions:
             self._reader.connect() as connection,
         ):
             return [
-                ExternalVersion(row.model, row.label, row.version, row.first_seen_at)
+                ExternalVersion(
+                    row.model,
+                    row.label,
+                    row.version,
+                    row.first_seen_at,
+                    row.reference_start,
+                    row.reference_end,
+                    row.reference_sha256,
+                    row.estimator_sha256,
+                )
                 for row in connection.execute(query)
             ]
+
+    def record_reference(
+        self, model: str, version: int, start: datetime, end: datetime, sha256: str
+    ) -> None:
+        """Record the reference of ``version``: its window ``[start, end)`` and the sha256 of
+        its profile. A version numbered by :meth:`number` only; an unknown one is refused."""
+        self._update(
+            model,
+            version,
+            {"reference_start": start, "reference_end": end, "reference_sha256": sha256},
+        )
+
+    def record_estimator(self, model: str, version: int, sha256: str) -> None:
+        """Record the sha256 of the performance estimator fitted on the reference's labels."""
+        self._update(model, version, {"estimator_sha256": sha256})
+
+    def _update(self, model: str, version: int, values: dict[str, object]) -> None:
+        table = external_versions
+        statement = (
+            table.update()
+            .where(table.c.model == model, table.c.version == version)
+            .values(**values)
+        )
+        with (
+            translated_errors(self._engine, "record an external version's reference"),
+            self._engine.begin() as connection,
+        ):
+            updated = connection.execute(statement).rowcount
+        if not updated:
+            raise SchemaError(f"model {model!r} has no external version {version}")
 
 
 __all__ = ["MAX_LABEL_LENGTH", "ExternalVersion", "ExternalVersions"]

@@ -14,8 +14,8 @@ Two portability rules shape the schema:
   and "no model version" as ``0`` (real versions start at 1).
 
 >>> sorted(metadata.tables)  # doctest: +NORMALIZE_WHITESPACE
-['alert_deliveries', 'alerts', 'audit_log', 'job_watermarks', 'metric_series', 'model_aliases', 'model_version_status',
- 'model_versions', 'rollouts', 'window_profiles']
+['alert_deliveries', 'alerts', 'audit_log', 'external_versions', 'job_watermarks', 'metric_series',
+ 'model_aliases', 'model_version_status', 'model_versions', 'rollouts', 'window_profiles']
 """
 
 from __future__ import annotations
@@ -255,6 +255,10 @@ external_versions = sa.Table(
     sa.Column("label", sa.String(200), primary_key=True),
     sa.Column("version", sa.Integer(), nullable=False),
     sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("reference_start", UtcDateTime(), nullable=True),
+    sa.Column("reference_end", UtcDateTime(), nullable=True),
+    sa.Column("reference_sha256", sa.String(64), nullable=True),
+    sa.Column("estimator_sha256", sa.String(64), nullable=True),
     sa.UniqueConstraint("model", "version", name="uq_external_versions_version"),
 )
 

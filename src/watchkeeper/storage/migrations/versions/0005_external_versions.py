@@ -7,6 +7,10 @@ Create Date: 2026-12-05
 ``external_versions`` maps (model, label) to a version number: a model served outside
 watchkeeper logs its predictions under its own version labels (``team-v7``), and each new
 label becomes the next version number of the model the moment its first prediction arrives.
+Once the version's first ``monitoring.reference_window`` of predictions is logged, the monitor
+records the window (``reference_start``, ``reference_end``) and the sha256 of the reference
+profile built from it; ``estimator_sha256`` names the performance estimator fitted on the
+reference rows once their labels have matured.
 """
 
 from __future__ import annotations
@@ -32,6 +36,10 @@ def upgrade() -> None:
         sa.Column("label", sa.String(200), primary_key=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("first_seen_at", timestamp(), nullable=False),
+        sa.Column("reference_start", timestamp(), nullable=True),
+        sa.Column("reference_end", timestamp(), nullable=True),
+        sa.Column("reference_sha256", sa.String(64), nullable=True),
+        sa.Column("estimator_sha256", sa.String(64), nullable=True),
         sa.UniqueConstraint("model", "version", name="uq_external_versions_version"),
     )
 

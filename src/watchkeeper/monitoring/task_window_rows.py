@@ -1,0 +1,256 @@
+"""One window's prediction drift, estimated and realized performance and money, per task.
+
+Pure functions over a window's profile and rows, returning metric rows named by
+:mod:`~watchkeeper.monitoring.task_metrics` (input drift and data quality come from
+:func:`~watchkeeper.monitoring.window_metrics.input_rows`):
+
+- :func:`prediction_drift_rows` — binary ``score_psi`` and ``flag_rate`` against the reference's
+  share of positive decisions; multiclass ``decision_psi`` (and its chi-square p-value) on the
+  decided classes and ``score_psi`` on the decided class's probability; regression
+  ``prediction_psi``;
+- :func:`estimated_task_rows` — performance before labels (``estimated_f1``,
+  ``estimated_accuracy``, ``estimated_mae``...) and, with a cost matrix, ``estimated_cost``;
+- :func:`realized_task_rows` — performance on the labels known so far and the money
+  (``cost``; regression also ``under_prediction_cost`` and ``over_prediction_cost``), status
+  ``immature`` until the window is mature.
+
+>>> from datetime import UTC, datetime
+>>> from watchkeeper.config import LabelConfig
+>>> key = WindowKey("demand", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+>>> frame = pl.DataFrame({"prediction": [3.0, 5.0], "label": [4.0, None]})
+>>> rows = realized_task_rows("regression", key, frame, mature=False, label=LabelConfig(),
+...                           business=BusinessValueConfig())
+>>> {row.metric: row.value for row in rows}["mae"], rows[0].status
+(1.0, 'immature')
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+
+from watchkeeper.config import BusinessValueConfig, LabelConfig, ModelTask, MonitoringConfig
+from watchkeeper.monitoring import task_metrics as names
+from watchkeeper.monitoring.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.drift import feature_drift
+from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
+from watchkeeper.monitoring.external_reference import (
+    DECISION,
+    PREDICTION,
+    PROBABILITIES,
+    SCORE,
+    ExternalEstimator,
+    class_probabilities,
+)
+from watchkeeper.monitoring.performance import MetricValue, realized_performance
+from watchkeeper.monitoring.prediction_drift import flag_rate_drift
+from watchkeeper.monitoring.window_metrics import FEW_ROWS, WindowKey
+from watchkeeper.performance.costs import (
+    BINARY_CLASSES,
+    CostValue,
+    cost_matrix_value,
+    expected_cost_matrix_value,
+    regression_cost,
+)
+from watchkeeper.performance.multiclass import realized_multiclass
+from watchkeeper.performance.multiclass_estimation import (
+    MulticlassCalibrator,
+    estimate_multiclass,
+)
+from watchkeeper.performance.regression import realized_regression
+from watchkeeper.performance.regression_estimation import LossEstimator, estimate_regression
+from watchkeeper.storage.metadata_records import MetricRow
+
+_TRUE = "true"
+
+
+def prediction_drift_rows(
+    task: ModelTask,
+    key: WindowKey,
+    reference: DatasetProfile,
+    current: DatasetProfile,
+    config: MonitoringConfig,
+) -> list[MetricRow]:
+    """Drift of the task's prediction columns in one window against the reference."""
+    few = current.rows < config.min_rows
+    rows: list[MetricRow] = []
+
+    def drift(column: str, metric: str, extra: str | None = None) -> None:
+        levels = config.per_feature.get(column, config.psi)
+        result = feature_drift(column, reference.features[column], current.features[column], levels)
+        verdict = FEW_ROWS if few else result.verdict
+        rows.append(key.row(metric, result.psi, verdict, threshold=result.threshold))
+        if extra is not None:
+            rows.append(key.row(extra, result.chi2_pvalue, verdict))
+
+    if task == "regression":
+        drift(PREDICTION, names.PREDICTION_PSI)
+        return rows
+    if task == "multiclass":
+        drift(DECISION, names.DECISION_PSI, names.DECISION_CHI2_PVALUE)
+    drift(SCORE, names.SCORE_PSI)
+    if task == "binary":
+        rows += _flag_rate_rows(key, reference, current)
+    return rows
+
+
+def _flag_rate_rows(
+    key: WindowKey, reference: DatasetProfile, current: DatasetProfile
+) -> list[MetricRow]:
+    flags = [_true_count(profile.features[DECISION]) for profile in (reference, current)]
+    if current.rows == 0 or reference.rows == 0:
+        return []
+    flag = flag_rate_drift(flags[0], reference.rows, flags[1], current.rows)
+    return [
+        key.row(names.FLAG_RATE, flag.rate, flag.verdict, threshold=flag.threshold),
+        key.row(f"{names.FLAG_RATE}_pvalue", flag.pvalue, flag.verdict),
+        key.row(names.BASELINE_FLAG_RATE, flag.baseline_rate),
+    ]
+
+
+def _true_count(profile: object) -> int:
+    """How many ``"true"`` decisions a categorical profile counted."""
+    assert isinstance(profile, CategoricalProfile)
+    counts = dict(zip(profile.cell_labels, profile.cells, strict=True))
+    return int(counts.get(_TRUE, 0))
+
+
+def estimated_task_rows(
+    task: ModelTask,
+    key: WindowKey,
+    frame: pl.DataFrame,
+    estimator: ExternalEstimator,
+    label: LabelConfig,
+    business: BusinessValueConfig,
+    numeric_inputs: tuple[str, ...] = (),
+) -> list[MetricRow]:
+    """Performance (and, with a cost matrix, money) of a window before its labels.
+
+    ``frame`` holds the window's prediction columns (and, for regression, its numeric inputs).
+    """
+    if frame.height == 0:
+        return []
+    matrix = business.cost_matrix
+    cost: CostValue | None = None
+    if task == "binary":
+        assert isinstance(estimator, ScoreCalibrator)
+        scores = frame[SCORE].to_numpy()
+        decided = frame[DECISION].to_numpy()
+        estimate = estimate_performance(scores, decided, estimator)
+        values = {name: getattr(estimate, name) for name in names.estimated_metrics(task)}
+        if matrix is not None:
+            positive = estimator.probabilities(scores)
+            cost = expected_cost_matrix_value(
+                np.column_stack([positive, 1.0 - positive]),
+                _binary_classes(frame[DECISION]),
+                matrix,
+                BINARY_CLASSES,
+            )
+    elif task == "multiclass":
+        assert isinstance(estimator, MulticlassCalibrator)
+        probabilities = class_probabilities(frame[PROBABILITIES], estimator.classes)
+        decisions = frame[DECISION].to_list()
+        multiclass = estimate_multiclass(probabilities, decisions, estimator)
+        values = {name: getattr(multiclass, name) for name in names.estimated_metrics(task)}
+        if matrix is not None:
+            cost = expected_cost_matrix_value(
+                estimator.probabilities(probabilities), decisions, matrix, estimator.classes
+            )
+    else:
+        assert isinstance(estimator, LossEstimator)
+        regression = estimate_regression(
+            frame.select(numeric_inputs), frame[PREDICTION].to_numpy(), estimator
+        )
+        values = {names.MAE: regression.mae.value, names.RMSE: regression.rmse.value}
+    rows = [key.row(names.estimated(name), value) for name, value in values.items()]
+    if cost is not None:
+        rows.append(key.row(names.estimated(names.COST), cost.total))
+        rows.append(key.row(names.estimated(names.COST_PER_EVENT), cost.mean))
+    return rows
+
+
+def realized_task_rows(
+    task: ModelTask,
+    key: WindowKey,
+    labelled: pl.DataFrame,
+    *,
+    mature: bool,
+    label: LabelConfig,
+    business: BusinessValueConfig,
+) -> list[MetricRow]:
+    """Performance and money of a window on the labels known so far (``label``: binary 1, 0
+    or null; multiclass a class or null; regression a number or null), with the counts
+    ``scored_events`` and ``labelled_events`` and ``label_coverage``."""
+    status = "ok" if mature else "immature"
+    events = labelled.height
+    known = int(labelled["label"].is_not_null().sum())
+    rows = [
+        key.row(names.SCORED_EVENTS, float(events), status),
+        key.row(names.LABELLED_EVENTS, float(known), status),
+        key.row(names.LABEL_COVERAGE, known / events if events else None, status),
+    ]
+    values: dict[str, MetricValue | float | None]
+    matrix = business.cost_matrix
+    if task == "binary":
+        performance = realized_performance(labelled, mature=mature)
+        values = {name: getattr(performance, name) for name in names.realized_metrics(task)}
+        if matrix is not None:
+            actual = [
+                None if value is None else BINARY_CLASSES[0] if value else BINARY_CLASSES[1]
+                for value in labelled["label"].to_list()
+            ]
+            decided = _binary_classes(labelled[DECISION])
+            rows += _cost_rows(
+                key, cost_matrix_value(actual, decided, matrix, BINARY_CLASSES), status
+            )
+    elif task == "multiclass":
+        classes = tuple(label.classes or ())
+        multiclass = realized_multiclass(
+            labelled["label"].to_list(),
+            labelled[DECISION].to_list(),
+            classes,
+            class_probabilities(labelled[PROBABILITIES], classes),
+        )
+        values = {name: getattr(multiclass, name) for name in names.realized_metrics(task)}
+        if matrix is not None:
+            realized = cost_matrix_value(
+                labelled["label"].to_list(), labelled[DECISION].to_list(), matrix, classes
+            )
+            rows += _cost_rows(key, realized, status)
+    else:
+        numbers = labelled["label"].cast(pl.Float64).to_numpy()
+        predicted = labelled[PREDICTION].to_numpy()
+        regression = realized_regression(numbers, predicted)
+        values = {name: getattr(regression, name) for name in names.realized_metrics(task)}
+        money = regression_cost(numbers, predicted, business.under_cost, business.over_cost)
+        rows += [
+            key.row(names.COST, money.total if money.events else None, status),
+            key.row(names.COST_PER_EVENT, money.mean, status),
+            key.row(names.UNDER_PREDICTION_COST, money.under_total, status),
+            key.row(names.OVER_PREDICTION_COST, money.over_total, status),
+        ]
+    for name, metric in values.items():
+        if isinstance(metric, MetricValue):
+            rows.append(key.row(name, metric.value, status))
+            if metric.interval is not None:
+                rows.append(key.row(f"{name}_low", metric.interval.low, status))
+                rows.append(key.row(f"{name}_high", metric.interval.high, status))
+        else:
+            rows.append(key.row(name, metric, status))
+    return rows
+
+
+def _binary_classes(decisions: pl.Series) -> list[str]:
+    """Binary decisions as the cost matrix's class names."""
+    return [BINARY_CLASSES[0] if flagged else BINARY_CLASSES[1] for flagged in decisions.to_list()]
+
+
+def _cost_rows(key: WindowKey, value: CostValue, status: str) -> list[MetricRow]:
+    return [
+        key.row(names.COST, value.total if value.events else None, status),
+        key.row(names.COST_PER_EVENT, value.mean, status),
+    ]
+
+
+__all__ = ["estimated_task_rows", "prediction_drift_rows", "realized_task_rows"]
