@@ -39,6 +39,13 @@ from watchkeeper.config import InputField, KeysConfig, LabelConfig, ModelTask, M
 from watchkeeper.errors import SchemaError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.monitoring.prediction_columns import (
+    DECISION_COLUMN,
+    PREDICTION_COLUMN,
+    PREDICTION_KINDS,
+    SCORE_COLUMN,
+    prediction_columns_for_profile,
+)
 from watchkeeper.monitoring.profile_builder import build_reference_profile
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
@@ -48,32 +55,14 @@ ExternalEstimator = ScoreCalibrator | MulticlassCalibrator | LossEstimator
 """What estimates an external version's performance before labels."""
 
 ESTIMATOR_MEDIA_TYPE = "application/json"
-SCORE = "score"
-DECISION = "decision"
-PREDICTION = "prediction"
+SCORE = SCORE_COLUMN
+DECISION = DECISION_COLUMN
+PREDICTION = PREDICTION_COLUMN
 PROBABILITIES = "probabilities"
 
-_PROFILED: Mapping[ModelTask, tuple[str, ...]] = {
-    "binary": (SCORE,),
-    "multiclass": (DECISION, SCORE),
-    "regression": (PREDICTION,),
-}
-_KINDS: Mapping[str, FeatureKind] = {
-    SCORE: "numeric",
-    DECISION: "categorical",
-    PREDICTION: "numeric",
-}
+_KINDS = PREDICTION_KINDS
 _NUMERIC_TYPES = frozenset({"float", "int"})
 _CATEGORICAL_TYPES = frozenset({"category", "string", "bool"})
-
-
-def prediction_columns_for_profile(task: ModelTask) -> tuple[str, ...]:
-    """The prediction columns a reference profile of ``task`` holds, besides the inputs.
-
-    >>> prediction_columns_for_profile("regression")
-    ('prediction',)
-    """
-    return _PROFILED[task]
 
 
 def external_prediction_columns(task: ModelTask) -> tuple[str, ...]:

@@ -33,41 +33,23 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from watchkeeper.config import ModelTask, MonitoringConfig
+from watchkeeper.config import MonitoringConfig
 from watchkeeper.errors import FeatureError
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
+from watchkeeper.monitoring.prediction_columns import (
+    DECISION_COLUMN,
+    PREDICTION_COLUMN,
+    SCORE_COLUMN,
+    prediction_columns_for_profile,
+)
 from watchkeeper.monitoring.profile_builder import build_reference_profile
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.reference_sample import with_reference_sample
 from watchkeeper.storage.artifacts import ArtifactStore
 
-SCORE_COLUMN = "score"
-"""The profiled column holding the model's holdout scores."""
-
-DECISION_COLUMN = "decision"
-"""The profiled column holding a multiclass model's decided class."""
-
-PREDICTION_COLUMN = "prediction"
-"""The profiled column holding a regression model's predictions."""
-
 REFERENCE_PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.dataset-profile+json"
-
-_PREDICTION_COLUMNS: dict[ModelTask, tuple[str, ...]] = {
-    "binary": (SCORE_COLUMN,),
-    "multiclass": (DECISION_COLUMN, SCORE_COLUMN),
-    "regression": (PREDICTION_COLUMN,),
-}
-
-
-def prediction_columns_for_profile(task: ModelTask) -> tuple[str, ...]:
-    """The columns of a ``task`` model's predictions that its reference profile holds.
-
-    >>> prediction_columns_for_profile("multiclass")
-    ('decision', 'score')
-    """
-    return _PREDICTION_COLUMNS[task]
 
 
 def reference_profile(
