@@ -54,6 +54,34 @@ def empty_refusals() -> pl.DataFrame:
     )
 
 
+def validation_refusals(rejected: pl.DataFrame, event_id: str) -> pl.DataFrame:
+    """Rows refused by :func:`~watchkeeper.features.frame_validation.validate_frame` (with
+    ``row``, ``rejected_field`` and ``rejection_reason``) as refusal rows with reason codes.
+
+    >>> validation_refusals(pl.DataFrame({"row": [2], "id": ["e2"], "rejected_field": ["amount"],
+    ...     "rejection_reason": ["below the minimum 0 (got -3.0)"]}), "id").row(0)
+    (2, 'e2', 'amount', 'out_of_range', 'below the minimum 0 (got -3.0)')
+    """
+    from watchkeeper.ingest.reason_codes import rejection_reason
+
+    codes = [
+        rejection_reason(field, message)
+        for field, message in rejected.select("rejected_field", "rejection_reason").iter_rows()
+    ]
+    event_ids = (
+        pl.col(event_id).cast(pl.String)
+        if event_id in rejected.columns
+        else pl.lit(None, dtype=pl.String)
+    )
+    return rejected.select(
+        ROW,
+        event_ids.alias("event_id"),
+        pl.col("rejected_field").alias("field"),
+        pl.Series(codes, dtype=pl.String).alias("reason"),
+        pl.col("rejection_reason").alias("detail"),
+    )
+
+
 def refusals(refused: pl.DataFrame, table: str, source: str = "logger") -> pl.DataFrame:
     """``rejections`` rows for refused rows of ``table``, dated by the store when written.
 
@@ -81,4 +109,11 @@ def refusals(refused: pl.DataFrame, table: str, source: str = "logger") -> pl.Da
     )
 
 
-__all__ = ["REFUSAL_COLUMNS", "ROW", "CheckedRows", "empty_refusals", "refusals"]
+__all__ = [
+    "REFUSAL_COLUMNS",
+    "ROW",
+    "CheckedRows",
+    "empty_refusals",
+    "refusals",
+    "validation_refusals",
+]

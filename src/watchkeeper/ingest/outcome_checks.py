@@ -28,9 +28,13 @@ import polars as pl
 from watchkeeper.config.features import InputField
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
-from watchkeeper.ingest.logged_rows import ROW, CheckedRows, empty_refusals
+from watchkeeper.ingest.logged_rows import (
+    ROW,
+    CheckedRows,
+    empty_refusals,
+    validation_refusals,
+)
 from watchkeeper.ingest.prediction_checks import LoggedInputs
-from watchkeeper.ingest.reason_codes import rejection_reason
 
 if TYPE_CHECKING:
     from watchkeeper.config import WorkspaceConfig
@@ -83,23 +87,7 @@ def check_outcomes(frame: pl.DataFrame, rules: OutcomeRules) -> CheckedRows:
         raise SchemaError(f"required outcome column(s) {', '.join(map(repr, missing))} are missing")
     indexed = frame.with_row_index(ROW)
     times = validate_frame(_TIMES, indexed, policy="quarantine")
-    refused = [
-        times.rejected.select(
-            ROW,
-            pl.col("event_id").cast(pl.String),
-            pl.col("rejected_field").alias("field"),
-            pl.Series(
-                [
-                    rejection_reason(field, message)
-                    for field, message in times.rejected.select(
-                        "rejected_field", "rejection_reason"
-                    ).iter_rows()
-                ],
-                dtype=pl.String,
-            ).alias("reason"),
-            pl.col("rejection_reason").alias("detail"),
-        )
-    ]
+    refused = [validation_refusals(times.rejected, "event_id")]
     work = indexed.select(ROW, "event_id", "outcome").join(times.valid, on=ROW, how="inner")
     outcome, code, problem = _outcome_check(work, rules)
     event_id = pl.col("event_id").cast(pl.String)

@@ -36,8 +36,12 @@ import polars as pl
 
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
-from watchkeeper.ingest.logged_rows import ROW, CheckedRows, empty_refusals
-from watchkeeper.ingest.reason_codes import rejection_reason
+from watchkeeper.ingest.logged_rows import (
+    ROW,
+    CheckedRows,
+    empty_refusals,
+    validation_refusals,
+)
 from watchkeeper.performance.inputs import PROBABILITY_SUM_TOLERANCE
 
 if TYPE_CHECKING:
@@ -134,23 +138,7 @@ def check_predictions(
     _check_columns(frame, rules)
     indexed = frame.with_row_index(ROW)
     inputs = validate_frame(rules.spec, indexed, policy="quarantine")
-    refused = [
-        inputs.rejected.select(
-            ROW,
-            _event_ids(inputs.rejected, rules.event_id),
-            pl.col("rejected_field").alias("field"),
-            pl.Series(
-                [
-                    rejection_reason(field, message)
-                    for field, message in inputs.rejected.select(
-                        "rejected_field", "rejection_reason"
-                    ).iter_rows()
-                ],
-                dtype=pl.String,
-            ).alias("reason"),
-            pl.col("rejection_reason").alias("detail"),
-        )
-    ]
+    refused = [validation_refusals(inputs.rejected, rules.event_id)]
     candidates = indexed.join(inputs.valid.select(ROW), on=ROW, how="semi")
     canonical, checks = _canonical_task_columns(candidates, rules)
     checks = _key_checks(rules) + checks

@@ -77,6 +77,7 @@ from watchkeeper.monitoring.version_comparison import VersionComparison, compare
 from watchkeeper.monitoring.window_metrics import WindowKey, input_rows
 from watchkeeper.monitoring.windows import (
     Window,
+    aligned_span,
     shifted,
     window_floor,
     window_start_of,
@@ -338,8 +339,8 @@ class ExternalMonitorJob(MonitorJob):
         mark = metadata.get_watermark(profile_job(version), self.model)
         label_mark = metadata.get_watermark(labels_job(version), self.model)
         first = entry.reference_start
-        new_range = _aligned(mark or first, moment, length)
-        open_range = _aligned(label_mark or first, mark, length)
+        new_range = aligned_span(mark or first, moment, length)
+        open_range = aligned_span(label_mark or first, mark, length)
         if mark is not None and moment < mark:
             open_range = None
             self._note(f"--until {moment.isoformat()} is before the watermark {mark.isoformat()}")
@@ -454,16 +455,6 @@ class ExternalMonitorJob(MonitorJob):
 def _days(span: timedelta) -> str:
     days = span / timedelta(days=1)
     return str(int(days)) if days == int(days) else f"{days:g}"
-
-
-def _aligned(
-    start: datetime | None, end: datetime | None, length: timedelta
-) -> tuple[datetime, datetime] | None:
-    """``[start, end)`` cut to whole windows, or None when that holds no complete window."""
-    if start is None or end is None:
-        return None
-    first, last = window_floor(start, length), window_floor(end, length)
-    return (first, last) if last > first else None
 
 
 def _windows_in(

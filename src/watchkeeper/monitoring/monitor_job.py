@@ -60,7 +60,7 @@ watchkeeper.errors.RegistryError: model 'card-fraud' has no champion to monitor;
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -104,6 +104,7 @@ from watchkeeper.monitoring.window_metrics import (
 from watchkeeper.monitoring.window_profile_store import WindowProfileStore
 from watchkeeper.monitoring.windows import (
     Window,
+    aligned_span,
     run_windows,
     shifted,
     window_floor,
@@ -179,9 +180,9 @@ class MonitorJob:
         first = self._first_prediction(moment) if watermark is None or label_mark is None else None
         length = self.config.monitoring.window
         start = watermark if watermark is not None else first
-        new_range = _aligned(start, moment, length)
+        new_range = aligned_span(start, moment, length)
         label_start = label_mark if label_mark is not None else first
-        open_range = _aligned(label_start, watermark, length)
+        open_range = aligned_span(label_start, watermark, length)
         if watermark is not None and moment < watermark:  # labels as of then would regress
             open_range = None
             self.notes.append(
@@ -550,16 +551,6 @@ class MonitorJob:
                 )
             )
         return tuple(fired)
-
-
-def _aligned(
-    start: datetime | None, end: datetime | None, length: timedelta
-) -> tuple[datetime, datetime] | None:
-    """``[start, end)`` cut to whole windows, or None when that holds no complete window."""
-    if start is None or end is None:
-        return None
-    first, last = window_floor(start, length), window_floor(end, length)
-    return (first, last) if last > first else None
 
 
 def _key(row: MetricRow) -> tuple[Any, ...]:

@@ -97,6 +97,23 @@ def window_floor(moment: datetime, length: timedelta, anchor: datetime = EPOCH) 
     return anchor + steps * length
 
 
+def aligned_span(
+    start: datetime | None, end: datetime | None, length: timedelta
+) -> tuple[datetime, datetime] | None:
+    """``[start, end)`` cut to whole windows of ``length``, or None when it holds none.
+
+    >>> [day.day for day in aligned_span(datetime(2026, 6, 1, 9, tzinfo=UTC),
+    ...                                  datetime(2026, 6, 4, 2, tzinfo=UTC), timedelta(days=1))]
+    [1, 4]
+    >>> aligned_span(None, datetime(2026, 6, 4, tzinfo=UTC), timedelta(days=1)) is None
+    True
+    """
+    if start is None or end is None:
+        return None
+    first, last = window_floor(start, length), window_floor(end, length)
+    return (first, last) if last > first else None
+
+
 def window_of(moment: datetime, length: timedelta) -> Window:
     """The monitoring window holding ``moment``.
 
@@ -212,6 +229,7 @@ __all__ = [
     "LATEST",
     "MONDAY_EPOCH",
     "Window",
+    "aligned_span",
     "complete_windows",
     "report_window_of",
     "run_windows",

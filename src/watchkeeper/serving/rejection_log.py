@@ -3,7 +3,7 @@
 The service counts every refusal in Prometheus and also appends it to ``rejections`` (through
 the spool, like predictions), so data quality can count refusals per window and reason, and
 every worker's refusals end up in one place. A row names the reason code
-(:func:`rejection_reason`), the field at fault, the message, where it happened (``source``:
+(:func:`~watchkeeper.ingest.reason_codes.rejection_reason`), the field at fault, the message, where it happened (``source``:
 ``score``, ``score_batch``, ``outcomes``, ``predictions``) and, when they could be read, the
 event's id and time (else the receiving clock's now). Nothing else is written for a refused
 event.
@@ -20,12 +20,6 @@ A model that fails to score an event is logged here too, with the reason
 ``detail`` (:mod:`watchkeeper.rollout.model_errors`): the canary's error-rate guard counts
 these rows, whichever worker logged them.
 
->>> rejection_reason("amount", "below the minimum 0 (got -5.0)")
-'out_of_range'
->>> rejection_reason("body", "malformed JSON (Expecting value)")
-'malformed_json'
->>> rejection_reason("events[2].ts", "not an ISO-8601 timestamp (got 'soon')")
-'bad_timestamp'
 >>> model_error_detail(2, "canary", "returned nan"), model_error_version("version=2 route=canary: x")
 ('version=2 route=canary: returned nan', 2)
 """
