@@ -33,7 +33,7 @@ from datetime import datetime
 from typing import Any
 
 from watchkeeper.errors import RegistryError
-from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult
+from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult, monitor_job_for
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
 from watchkeeper.storage.events import FlushResult
@@ -129,7 +129,7 @@ def ingest(workspace: Workspace) -> FlushResult:
 def monitor(workspace: Workspace, until: datetime, job: MonitorJob | None = None) -> MonitorResult:
     """One incremental monitor pass up to ``until`` (alert rules evaluated after it); a
     ``job`` kept between calls reads each window's predictions once."""
-    return (job if job is not None else MonitorJob(workspace)).run(until)
+    return (job if job is not None else monitor_job_for(workspace)).run(until)
 
 
 class AgentSession:
@@ -138,7 +138,7 @@ class AgentSession:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.monitor_job = MonitorJob(workspace, keep_reads=True)
+        self.monitor_job = monitor_job_for(workspace, keep_reads=True)
 
 
 def retrain_if_due(

@@ -6,6 +6,7 @@ options and renders the result (Rich, or one JSON document with ``--json``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -57,9 +58,29 @@ def parse_until(text: str | None) -> datetime | None:
         raise ConfigError(f"--until: {text!r} is not an ISO-8601 time, e.g. 2026-06-01") from None
 
 
+SHOWN_WINDOWS = 6
+"""How many new windows the summary names before it counts the rest."""
+
+
+def window_list(windows: Sequence[str]) -> str:
+    """The new windows, named when few, counted with the first and last when many.
+
+    >>> window_list(["a", "b"]), window_list([])
+    ('a, b', 'none')
+    >>> window_list([f"w{day}" for day in range(240)])
+    '240 windows: w0, w1, w2 ... w237, w238, w239'
+    """
+    if not windows:
+        return "none"
+    if len(windows) <= SHOWN_WINDOWS:
+        return ", ".join(windows)
+    half = SHOWN_WINDOWS // 2
+    return f"{len(windows)} windows: {', '.join(windows[:half])} ... {', '.join(windows[-half:])}"
+
+
 def render(result: MonitorResult) -> None:
     """Print a run's summary for people."""
-    windows = ", ".join(result.windows) or "none"
+    windows = window_list(result.windows)
     served = f"champion v{result.champion}"
     if result.metrics:  # a model served elsewhere: no champion, its versions as logged
         newest = f"newest version v{result.champion}" if result.champion else "no version yet"

@@ -162,6 +162,17 @@ class ExternalMonitorJob(MonitorJob):
         )
         self.versions = workspace.metadata.external_versions
 
+    def _judged_until(self, moment: datetime) -> datetime:
+        """Where the alert rules judge from: ``moment``, or the end of the newest window
+        with metric rows when the logs stop earlier (a team's history logged from files
+        is judged on its own last windows, not on the empty days since)."""
+        newest = [
+            row.window_end
+            for metric in sorted({rule.metric for rule in self.config.alerts.rules})
+            for row in self.workspace.metadata.metrics(self.model, metric=metric)
+        ]
+        return min(moment, max(newest)) if newest else moment
+
     def run(self, until: datetime | None = None) -> MonitorResult:
         """Process the windows completed by ``until`` (default: the clock's now)."""
         self.notes = []
@@ -191,7 +202,7 @@ class ExternalMonitorJob(MonitorJob):
             relabelled=tuple(sorted({str(window) for run in runs for window in run.open})),
             rows_written=sum(run.written for run in runs),
             concurrent=any(run.concurrent for run in runs),
-            alerts=self._alerts(moment),
+            alerts=self._alerts(self._judged_until(moment)),
             notes=tuple(self.notes),
             task=self.task,
             metrics=task_metric_names(self.task),

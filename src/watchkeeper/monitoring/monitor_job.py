@@ -563,15 +563,20 @@ def _key(row: MetricRow) -> tuple[Any, ...]:
     )
 
 
-def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
-    """One incremental monitor pass over ``workspace`` (see the module's notes); a model
-    served outside watchkeeper is monitored by
-    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob`."""
+def monitor_job_for(workspace: Workspace, *, keep_reads: bool = False) -> MonitorJob:
+    """The monitor job of ``workspace``: a model served outside watchkeeper is monitored by
+    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob` (``keep_reads``
+    applies to the job of a served model)."""
     if workspace.config.model.serving == "external":
         from watchkeeper.monitoring.external_monitor import ExternalMonitorJob
 
-        return ExternalMonitorJob(workspace).run(until)
-    return MonitorJob(workspace).run(until)
+        return ExternalMonitorJob(workspace)
+    return MonitorJob(workspace, keep_reads=keep_reads)
+
+
+def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
+    """One incremental monitor pass over ``workspace`` (see the module's notes)."""
+    return monitor_job_for(workspace).run(until)
 
 
 __all__ = [
@@ -580,5 +585,6 @@ __all__ = [
     "FiredAlert",
     "MonitorJob",
     "MonitorResult",
+    "monitor_job_for",
     "run_monitor",
 ]

@@ -82,11 +82,13 @@ def simulate_churn(
         ]
     )
     fee = np.round(_PLAN_FEES[plan] * population.lognormal(0.0, 0.08, old + new), 2)
+    # An old account slot is a subscription renewed by a new customer when one leaves: its
+    # tenure cycles through ``lifetime`` days from a random phase, so the tenures of the
+    # stable traffic keep one distribution (growing for ever, they would drift by themselves).
+    lifetime = np.floor(60 + population.exponential(840, old))
+    phase = np.floor(population.random(old) * lifetime)
     signup = np.concatenate(
-        [
-            -np.floor(30 + population.exponential(420, old)),
-            population.integers(shift_day, days, new, endpoint=False).astype(np.float64),
-        ]
+        [-phase, population.integers(shift_day, days, new, endpoint=False).astype(np.float64)]
     )
     activity = population.lognormal(0.0, 0.45, old + new)
     auto_renew = np.concatenate([population.random(old) < 0.75, population.random(new) < 0.6])
@@ -101,7 +103,9 @@ def simulate_churn(
     tenure = np.where(
         from_new,
         rng.integers(3, 60, size),
-        (day - signup[account]).astype(np.int64),
+        np.mod(
+            day - signup[np.minimum(account, old - 1)], lifetime[np.minimum(account, old - 1)]
+        ).astype(np.int64),
     ).astype(np.int64)
     logins = rng.poisson(12.0 * activity[account])
     tickets = rng.poisson(0.25 + 0.35 / activity[account])
