@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from watchkeeper.clock import Clock
+from watchkeeper.config import ModelTask
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.config.workspace_file import LabelConfig
 from watchkeeper.errors import RolloutError, WatchkeeperError
@@ -125,8 +126,11 @@ class RolloutController:
         *,
         alerts: RollbackAlerts | None = None,
         label: LabelConfig | None = None,
+        task: ModelTask = "binary",
     ) -> None:
-        """``alerts`` tells the owner of every rollback; ``label`` enables the realized guard."""
+        """``alerts`` tells the owner of every rollback; ``label`` enables the realized guard;
+        ``task`` (the workspace's ``model.task``) chooses the guards."""
+        self.task: ModelTask = task
         self.registry = registry
         self.config = config
         self.clock = clock
@@ -144,7 +148,14 @@ class RolloutController:
         alerts = RollbackAlerts(
             registry.metadata, registry.model_name, config.owner, config.alerts, moment
         )
-        return cls(registry, config.rollout, moment, alerts=alerts, label=config.label)
+        return cls(
+            registry,
+            config.rollout,
+            moment,
+            alerts=alerts,
+            label=config.label,
+            task=config.model.task,
+        )
 
     def status(self) -> RolloutStatus:
         """The running rollout's state, else ``idle`` with the last rollout (if any)."""
@@ -346,6 +357,7 @@ class RolloutController:
             challenger_errors=challenger_errors,
             label=self.label,
             as_of=self.clock.now(),
+            task=self.task,
         )
         return self.evaluate(statistics, actor=actor)
 
