@@ -71,16 +71,16 @@ class BinaryPredictor:
         self.version = version
         self.names = tuple(version.manifest.feature_names)
         self.threshold = version.threshold
-        self._score_row = getattr(version.model, "score_row", None)  # LightGBM's one-row path
 
     def predict(self, features: Mapping[str, Any]) -> Prediction:
         """The probability of a positive and whether it reaches the threshold."""
         row = [_number(features.get(name)) for name in self.names]
-        if self._score_row is not None:
-            score = float(self._score_row(row))
+        model = self.version.model  # read at each call: the version's model is the truth
+        score_row = getattr(model, "score_row", None)  # a LightGBM model's one-row path
+        if score_row is not None:
+            score = float(score_row(row))
         else:
-            matrix = np.array([row], dtype=np.float64)
-            score = float(self.version.model.predict_scores(matrix)[0])
+            score = float(model.predict_scores(np.array([row], dtype=np.float64))[0])
         if not math.isfinite(score):
             raise ValueError(f"version {self.version.version} returned the score {score}")
         return Prediction(score, score >= self.threshold)
