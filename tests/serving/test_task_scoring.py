@@ -31,6 +31,7 @@ from watchkeeper.features.fit import fit
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.rollout.guards import BINARY_ONLY_GUARDS
 from watchkeeper.rollout.router import Router
 from watchkeeper.serving.app import create_app
 from watchkeeper.training.class_decision import ClassDecision
@@ -94,8 +95,10 @@ def targets(frame: pl.DataFrame, task: ModelTask, seed: int) -> np.ndarray[Any, 
     if task == "multiclass":
         noisy = urgency + rng.normal(0, 0.1, frame.height)
         codes = np.where(noisy > 0.6, 1, np.where(words > 80, 0, 2))
-        return np.asarray(CLASSES)[codes]
-    return 2.0 * np.log1p(words) + 5.0 * urgency + rng.normal(0, 0.3, frame.height)
+        classes: np.ndarray[Any, Any] = np.asarray(CLASSES)[codes]
+        return classes
+    values: np.ndarray[Any, Any] = 2.0 * np.log1p(words) + 5.0 * urgency
+    return values + rng.normal(0, 0.3, frame.height)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> dict[ModelTask, Trained
         task: train(task, tmp_path_factory.mktemp(task)) for task in ("multiclass", "regression")
     }
 
+
+ANSWER = ["probabilities", "decision", "score", "model_version", "route", "latency_ms"]
+"""A multiclass answer's fields after the event id, in order."""
 
 DECISIONS = (ClassDecision("argmax", CLASSES), ClassDecision("cost_minimizing", CLASSES, COSTS))
 """Version 1 decides by argmax, version 2 by expected cost."""
@@ -222,10 +228,7 @@ def test_multiclass_answers_probabilities_and_the_rule_s_class(
         expected = model.predict_probabilities(batch_features(served, batch))
         decided = DECISIONS[0].decided_classes(expected)
         for result, row, decision in zip(results, expected, decided, strict=True):
-            assert list(result) == [
-                "event_id", "probabilities", "decision", "score", "model_version", "route",
-                "latency_ms",
-            ]  # fmt: skip
+            assert list(result) == ["event_id", *ANSWER]
             assert list(result["probabilities"]) == list(CLASSES)
             probabilities = np.array([result["probabilities"][name] for name in CLASSES])
             assert probabilities.sum() == pytest.approx(1.0, abs=1e-9)
@@ -297,8 +300,12 @@ def test_a_model_of_another_task_is_refused_naming_both(
 
 
 def outcomes_of(task: ModelTask, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    frame = pl.DataFrame({"words": [event["words"] for event in batch],
-                          "urgency": [event["urgency"] for event in batch]})  # fmt: skip
+    frame = pl.DataFrame(
+        {
+            "words": [event["words"] for event in batch],
+            "urgency": [event["urgency"] for event in batch],
+        }
+    )
     truth = targets(frame, task, seed=3)
     return [
         {"event_id": event["event_id"], "outcome": value.item(), "outcome_ts": event["ts"]}
@@ -337,21 +344,23 @@ def test_a_canary_routes_by_entity_and_its_guards_judge_the_task(
         checks = {check["name"]: check for check in evaluated.json()["checks"]}
 
     truth = {row["event_id"]: row["outcome"] for row in outcomes_of(task, batch)}
+    pairs_of = [
+        (truth[event["event_id"]], result) for event, result in zip(batch, results, strict=True)
+    ]
     by_route = {
-        route: [(truth[event["event_id"]], result) for event, result in zip(batch, results)
-                if result["route"] == route]
+        route: [(actual, result) for actual, result in pairs_of if result["route"] == route]
         for route in ("champion", "canary")
-    }  # fmt: skip
-    for name in ("flag_rate_vs_holdout", "flag_rate_vs_champion", "score_psi",
-                 "realized_recall_drop", "realized_precision_drop"):  # fmt: skip
+    }
+    for name in BINARY_ONLY_GUARDS:
         assert checks[name]["passed"] and checks[name]["not_applicable_to"] == task
     assert {"error_rate", "latency_ratio"} <= set(checks)
     if task == "multiclass":
         accuracy = {
-            route: accuracy_score([actual for actual, _ in pairs],
-                                  [result["decision"] for _, result in pairs])
+            route: accuracy_score(
+                [actual for actual, _ in pairs], [result["decision"] for _, result in pairs]
+            )
             for route, pairs in by_route.items()
-        }  # fmt: skip
+        }
         check = checks["realized_accuracy_drop"]
         assert check["value"] == pytest.approx(accuracy["champion"] - accuracy["canary"])
         decided = sorted({result["decision"] for result in results})
@@ -364,10 +373,11 @@ def test_a_canary_routes_by_entity_and_its_guards_judge_the_task(
         )
     else:
         error = {
-            route: mean_absolute_error([actual for actual, _ in pairs],
-                                       [result["prediction"] for _, result in pairs])
+            route: mean_absolute_error(
+                [actual for actual, _ in pairs], [result["prediction"] for _, result in pairs]
+            )
             for route, pairs in by_route.items()
-        }  # fmt: skip
+        }
         check = checks["realized_mae_increase"]
         assert check["value"] == pytest.approx(error["canary"] / error["champion"] - 1.0)
         assert "prediction_psi" in checks
