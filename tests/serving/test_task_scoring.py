@@ -169,11 +169,17 @@ class Served:
 
 
 @contextmanager
-def serve(task: ModelTask, trained: Trained, tmp_path: Path) -> Iterator[Served]:
-    """A workspace of ``task`` with both versions registered, version 1 the champion."""
+def serve(
+    task: ModelTask, trained: Trained, tmp_path: Path, *, shadow: bool = False
+) -> Iterator[Served]:
+    """A workspace of ``task`` with both versions registered, version 1 the champion; a
+    canary of it runs in ``shadow`` mode if asked."""
     root = tmp_path / "ws"
     root.mkdir()
-    (root / "watchkeeper.yaml").write_text(WORKSPACES[task])
+    text = WORKSPACES[task]
+    if shadow:
+        text = text.replace("canary_share: 0.5", "canary_share: 0.5\n  shadow: true")
+    (root / "watchkeeper.yaml").write_text(text)
     clock = EventTimeClock(NOW)
     workspace = Workspace.open(root, clock=clock)
     registry = ModelRegistry.for_workspace(workspace)
@@ -239,6 +245,11 @@ def test_multiclass_answers_probabilities_and_the_rule_s_class(
         assert len({result["decision"] for result in results}) > 1
         again = served.score(batch[0])  # a retry: the first answer, probabilities included
         assert {**again, "latency_ms": 0} == {**first, "latency_ms": 0}
+        metrics = served.client.get("/metrics", headers=ADMIN).text
+        series = '{model_version="1",route="champion"}'
+        assert f"watchkeeper_scored_events_total{series} 61.0" in metrics  # the retry counts
+        assert f"watchkeeper_score_count{series} 61.0" in metrics
+        assert f"watchkeeper_flag_rate{series}" not in metrics  # a flag is binary
 
         logged = served.logged().sort("ts")
         assert logged.height == 60
@@ -297,6 +308,36 @@ def test_a_model_of_another_task_is_refused_naming_both(
     assert answer.status_code == 503
     message = answer.json()["error"]["message"]
     assert "multiclass model" in message and "model.task is regression" in message
+
+
+@pytest.mark.parametrize("task", ["multiclass", "regression"])
+def test_pinned_and_shadow_predictions_follow_the_task(
+    task: ModelTask, trained: dict[ModelTask, Trained], tmp_path: Path
+) -> None:
+    fields = {"multiclass": ["probabilities", "decision", "score"], "regression": ["prediction"]}
+    with serve(task, trained[task], tmp_path, shadow=True) as served:
+        started = served.client.post("/v1/rollout/start", json={"version": 2}, headers=ADMIN)
+        assert started.status_code == 200, started.text
+        batch = live(3)
+        shadowed = served.score(batch[0])
+        pinned = served.client.post("/v1/score?model_version=2", json=batch[1]).json()
+        pinned_batch = served.client.post(
+            "/v1/score/batch", json={"events": batch[2:], "model_version": 2}
+        ).json()["results"]
+        logged = served.logged()
+    assert (shadowed["route"], shadowed["model_version"]) == ("champion", 1)
+    assert list(shadowed["shadow"]) == ["model_version", *fields[task]]
+    assert shadowed["shadow"]["model_version"] == 2
+    for answer in (pinned, *pinned_batch):
+        assert (answer["route"], answer["model_version"]) == ("canary", 2)
+        assert [name for name in answer if name in fields[task]] == fields[task]
+    row = logged.filter(pl.col("event_id") == batch[0]["event_id"] + ":shadow").row(0, named=True)
+    assert (row["route"], row["model_version"]) == ("shadow", 2)
+    if task == "multiclass":
+        assert json.loads(row["probabilities"]) == shadowed["shadow"]["probabilities"]
+        assert row["decision"] == shadowed["shadow"]["decision"]
+    else:
+        assert row["prediction"] == shadowed["shadow"]["prediction"]
 
 
 def outcomes_of(task: ModelTask, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
