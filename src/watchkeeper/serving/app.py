@@ -1,8 +1,9 @@
 """The FastAPI app factory: ``create_app(workspace)`` builds a fresh app with its own state.
 
-Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in, score, decision, model
-version, route and event id out, every prediction durable in the event store's spool before
-the answer), ``POST /v1/outcomes`` (outcomes of the model's task), ``GET /v1/models``,
+Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in; out, the event id, the
+prediction of the model's task, the model version and route, every prediction durable in the
+event store's spool before the answer: binary ``score`` and ``decision``, multiclass
+``probabilities``, ``decision`` and ``score``, regression ``prediction``), ``POST /v1/outcomes`` (outcomes of the model's task), ``GET /v1/models``,
 ``GET /v1/rollout``, ``GET /healthz``, ``GET /readyz`` (503 too when logged rows wait too
 long for the flusher), ``GET /metrics``, and the admin endpoints ``POST /v1/rollout/start``,
 ``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input

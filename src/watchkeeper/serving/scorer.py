@@ -14,6 +14,12 @@ the same content gets its first answer again, unlogged and unfolded; with differ
 is refused (:class:`~watchkeeper.errors.ConflictingEventError`). The ids' records are read in
 the same state store call as the events' states and held with them until the log is durable.
 
+What a prediction is follows the workspace's ``model.task``
+(:mod:`~watchkeeper.serving.task_predictions`): a score and a flag (binary), class
+probabilities with the decided class and its probability (multiclass), a predicted value
+(regression); the log rows follow the workspace's ``predictions`` table for the task
+(:func:`served_prediction_schema`). Every serving version must serve that task.
+
 In shadow mode the challenger's silent score is logged as a second prediction row whose
 ``event_id`` is the event's with :data:`SHADOW_SUFFIX` appended (the table keeps one row per
 event id) and whose ``route`` is ``shadow``.
