@@ -310,6 +310,25 @@ def test_a_model_of_another_task_is_refused_naming_both(
     assert "multiclass model" in message and "model.task is regression" in message
 
 
+def test_a_canary_of_another_task_is_refused_before_anything_changes(
+    trained: dict[ModelTask, Trained], tmp_path: Path
+) -> None:
+    with serve("regression", trained["regression"], tmp_path) as served:
+        registry = ModelRegistry.for_workspace(served.workspace)
+        other = registry.register(
+            trained["multiclass"].models[0],
+            feature_schema=trained["multiclass"].schema,
+            threshold=0.0,
+            feature_spec=trained["multiclass"].fitted.to_json().encode("utf-8"),
+        ).version
+        record_gate_pass(served.workspace.metadata, "demand", other)
+        answer = served.client.post("/v1/rollout/start", json={"version": other}, headers=ADMIN)
+        assert answer.status_code == 409, answer.text
+        assert "is a multiclass model" in answer.json()["error"]["message"]
+        assert served.client.get("/v1/rollout", headers=ADMIN).json()["state"] == "idle"
+        assert served.score(live(1)[0])["model_version"] == 1
+
+
 @pytest.mark.parametrize("task", ["multiclass", "regression"])
 def test_pinned_and_shadow_predictions_follow_the_task(
     task: ModelTask, trained: dict[ModelTask, Trained], tmp_path: Path

@@ -363,13 +363,19 @@ class RolloutController:
 
     def _check_loads(self, refused: str, *versions: int) -> None:
         """Load each version the action will serve (model and fitted spec, every artifact
-        verified); raise :class:`RolloutError` before anything changes when one fails."""
+        verified) and check it serves the workspace's task; raise :class:`RolloutError`
+        before anything changes when one fails."""
         for version in versions:
             try:
-                self.registry.load(version)
+                loaded = self.registry.load(version)
                 self.registry.feature_spec(version)
             except WatchkeeperError as error:
                 raise RolloutError(f"{refused}, nothing changed: {error}") from None
+            if loaded.task != self.task:
+                raise RolloutError(
+                    f"{refused}, nothing changed: version {version} is a {loaded.task} model "
+                    f"and the workspace's model.task is {self.task}"
+                )
 
     def _audit(self, kind: str, summary: str, actor: str, evidence: dict[str, Any]) -> None:
         self.registry.metadata.record_decision(
