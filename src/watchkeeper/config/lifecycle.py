@@ -305,6 +305,25 @@ class RolloutGuards(Section):
     min_labelled_positives: int = Field(
         default=30, ge=1, description="known positives per model before realized performance counts"
     )
+    max_accuracy_drop: float = Field(
+        default=0.1,
+        ge=0,
+        le=1,
+        description="multiclass: realized accuracy below the champion's by more fails",
+    )
+    max_mae_increase: float = Field(
+        default=0.2,
+        ge=0,
+        description="regression: realized MAE above the champion's by more than this share fails",
+    )
+    min_labelled_events: int = Field(
+        default=200,
+        ge=1,
+        description=(
+            "multiclass, regression: labelled events per model before realized performance "
+            "counts (with 200, the default limits lie about 2.5 standard errors out)"
+        ),
+    )
 
 
 class RolloutConfig(Section):

@@ -9,6 +9,12 @@ carries the ``:shadow`` suffix, dropped for the join), with the maturity rule of
 :func:`watchkeeper.monitoring.labels.attach_labels`: positive once a positive outcome was
 received, negative only after the horizon, pending otherwise.
 
+A multiclass or regression period (``task``) counts what its guards read instead of flags
+and score bins: the decided classes, or the predicted values on bins cut at the champion's
+deciles of the period (both routes on the same bins); with labels (the outcome received, by
+:func:`~watchkeeper.monitoring.task_labels.attach_task_labels`), the correct decisions or the
+absolute errors.
+
 >>> from datetime import UTC, datetime
 >>> import polars as pl
 >>> frame = pl.DataFrame({"route": ["champion", "canary", "canary"], "model_version": [1, 2, 2],
@@ -27,15 +33,18 @@ received, negative only after the horizon, pending otherwise.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from watchkeeper.clock import as_utc
+from watchkeeper.config import ModelTask
 from watchkeeper.config.workspace_file import LabelConfig
 from watchkeeper.monitoring.labels import POSITIVE, attach_labels
+from watchkeeper.monitoring.task_labels import LABELLED, attach_task_labels
 from watchkeeper.rollout.guards import SCORE_BINS, CanaryStatistics, RouteStatistics
 from watchkeeper.rollout.model_errors import model_errors_by_version
 from watchkeeper.rollout.router import SHADOW_SUFFIX
@@ -45,6 +54,9 @@ from watchkeeper.storage.rollout_store import RolloutRecord
 LABEL_STATUS = "label_status"
 LABEL_MATURED = "label_matured"
 _LABEL_KEY = "_label_event_id"
+
+PREDICTION_BINS = 10
+"""Regression: the predicted values are counted on the champion's deciles of the period."""
 
 HOLDOUT_FLAG_RATE_METRICS = ("holdout_flag_rate", "flag_rate")
 """The registry metrics read, in this order, as the flag rate a version's holdout predicted."""
@@ -85,6 +97,73 @@ def route_statistics(frame: pl.DataFrame, errors: int = 0) -> RouteStatistics:
     )
 
 
+def task_route_statistics(
+    frame: pl.DataFrame,
+    task: ModelTask,
+    errors: int = 0,
+    edges: Sequence[float] = (),
+) -> RouteStatistics:
+    """:func:`route_statistics` of a multiclass or regression route: counts, latency, the
+    decided classes (multiclass) or the predictions per bin of ``edges`` (regression); with
+    ``label_status`` and ``label`` columns, the labelled events and the correct decisions or
+    the total absolute error.
+
+    >>> rows = pl.DataFrame({"prediction": [1.0, 4.0, 9.0], "latency_ms": [1.0, 1.0, 2.0],
+    ...                      "label_status": ["labelled", "pending", "labelled"],
+    ...                      "label": [2.0, None, 7.0]})
+    >>> statistics = task_route_statistics(rows, "regression", edges=[3.0, 5.0])
+    >>> list(statistics.prediction_counts), statistics.labelled, statistics.realized_mae
+    ([1, 1, 1], 2, 1.5)
+    """
+    if frame.is_empty():
+        return RouteStatistics(errors=errors)
+    latency = float(frame["latency_ms"].fill_null(0.0).sum())
+    labelled = frame.filter(pl.col(LABEL_STATUS) == LABELLED) if LABEL_STATUS in frame else None
+    known = 0 if labelled is None else labelled.height
+    if task == "multiclass":
+        counts = {
+            str(name): int(count) for name, count in frame["decision"].value_counts().iter_rows()
+        }
+        correct = 0
+        if labelled is not None:
+            correct = int((labelled["decision"] == labelled["label"]).sum())
+        return RouteStatistics(
+            events=frame.height,
+            errors=errors,
+            latency_ms_total=latency,
+            decision_counts=counts,
+            labelled=known,
+            correct=correct,
+        )
+    predictions = frame["prediction"].to_numpy()
+    positions = np.searchsorted(np.asarray(edges, dtype=np.float64), predictions, side="right")
+    bins = np.bincount(positions, minlength=len(edges) + 1)
+    error = 0.0
+    if labelled is not None and known:
+        error = float((labelled["prediction"] - labelled["label"]).abs().sum())
+    return RouteStatistics(
+        events=frame.height,
+        errors=errors,
+        latency_ms_total=latency,
+        prediction_counts=tuple(int(count) for count in bins),
+        labelled=known,
+        absolute_error_total=error,
+    )
+
+
+def prediction_edges(predictions: pl.Series, bins: int = PREDICTION_BINS) -> list[float]:
+    """The inner edges of ``bins`` quantile bins of ``predictions`` (repeated edges merged).
+
+    >>> prediction_edges(pl.Series([float(value) for value in range(100)]), 4)
+    [24.75, 49.5, 74.25]
+    """
+    values = predictions.drop_nulls().to_numpy()
+    if values.size == 0:
+        return []
+    quantiles = np.quantile(values, np.linspace(0, 1, bins + 1)[1:-1])
+    return sorted({float(value) for value in quantiles})
+
+
 def statistics_from_predictions(
     frame: pl.DataFrame,
     *,
@@ -93,6 +172,7 @@ def statistics_from_predictions(
     holdout_flag_rate: float | None = None,
     challenger_errors: int = 0,
     champion_errors: int = 0,
+    task: ModelTask = "binary",
 ) -> CanaryStatistics:
     """Champion and challenger statistics from the prediction rows of the canary period."""
     champion = frame.filter(
@@ -102,6 +182,13 @@ def statistics_from_predictions(
         pl.col("route").is_in(["canary", "shadow"])
         & (pl.col("model_version") == challenger_version)
     )
+    if task != "binary":
+        edges = prediction_edges(champion["prediction"]) if task == "regression" else []
+        return CanaryStatistics(
+            champion=task_route_statistics(champion, task, champion_errors, edges),
+            challenger=task_route_statistics(challenger, task, challenger_errors, edges),
+            task=task,
+        )
     return CanaryStatistics(
         champion=route_statistics(champion, champion_errors),
         challenger=route_statistics(challenger, challenger_errors),
@@ -110,10 +197,16 @@ def statistics_from_predictions(
 
 
 def labelled_predictions(
-    predictions: pl.DataFrame, outcomes: pl.DataFrame, *, as_of: datetime, label: LabelConfig
+    predictions: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    *,
+    as_of: datetime,
+    label: LabelConfig,
+    task: ModelTask = "binary",
 ) -> pl.DataFrame:
     """``predictions`` with ``label_status`` from ``outcomes`` received by ``as_of``, and
     ``label_matured`` (the maturity horizon has passed: the label is final either way).
+    A multiclass or regression ``task`` keeps the ``label`` too (the class, the number).
 
     >>> from datetime import UTC, timedelta
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
@@ -127,6 +220,17 @@ def labelled_predictions(
     keyed = predictions.with_columns(
         pl.col("event_id").str.strip_suffix(SHADOW_SUFFIX).alias(_LABEL_KEY)
     )
+    matured = pl.col("ts") + pl.lit(label.maturity_horizon) <= pl.lit(as_utc(as_of))
+    if task != "binary":
+        known = attach_task_labels(
+            keyed,
+            outcomes.select("event_id", "outcome", "received_at"),
+            as_of,
+            label,
+            task,
+            event_id=_LABEL_KEY,
+        )
+        return known.drop(_LABEL_KEY).with_columns(matured.alias(LABEL_MATURED))
     labelled = attach_labels(
         keyed,
         outcomes.select("event_id", "outcome", "received_at"),
@@ -135,7 +239,6 @@ def labelled_predictions(
         positive_outcome=label.positive_outcome,
         event_id=_LABEL_KEY,
     )
-    matured = pl.col("ts") + pl.lit(label.maturity_horizon) <= pl.lit(as_utc(as_of))
     return labelled.drop(_LABEL_KEY, "label").with_columns(matured.alias(LABEL_MATURED))
 
 
@@ -161,6 +264,7 @@ def canary_statistics(
     challenger_errors: int | None = None,
     label: LabelConfig | None = None,
     as_of: datetime | None = None,
+    task: ModelTask = "binary",
 ) -> CanaryStatistics:
     """The canary's statistics from what was logged since it started (flushed first).
 
@@ -175,7 +279,7 @@ def canary_statistics(
     )
     if label is not None and as_of is not None and not frame.is_empty():
         outcomes = events.read("outcomes", rollout.started_at, None)
-        frame = labelled_predictions(frame, outcomes, as_of=as_of, label=label)
+        frame = labelled_predictions(frame, outcomes, as_of=as_of, label=label, task=task)
     return statistics_from_predictions(
         frame,
         champion_version=rollout.champion_version,
@@ -187,6 +291,7 @@ def canary_statistics(
             else challenger_errors
         ),
         champion_errors=errors.get(rollout.champion_version, 0),
+        task=task,
     )
 
 
@@ -194,6 +299,8 @@ __all__ = [
     "canary_statistics",
     "holdout_flag_rate",
     "labelled_predictions",
+    "prediction_edges",
     "route_statistics",
     "statistics_from_predictions",
+    "task_route_statistics",
 ]

@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from watchkeeper.clock import Clock
+from watchkeeper.config import ModelTask
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.config.workspace_file import LabelConfig
 from watchkeeper.errors import RolloutError, WatchkeeperError
@@ -125,8 +126,11 @@ class RolloutController:
         *,
         alerts: RollbackAlerts | None = None,
         label: LabelConfig | None = None,
+        task: ModelTask = "binary",
     ) -> None:
-        """``alerts`` tells the owner of every rollback; ``label`` enables the realized guard."""
+        """``alerts`` tells the owner of every rollback; ``label`` enables the realized guard;
+        ``task`` (the workspace's ``model.task``) chooses the guards."""
+        self.task: ModelTask = task
         self.registry = registry
         self.config = config
         self.clock = clock
@@ -144,7 +148,14 @@ class RolloutController:
         alerts = RollbackAlerts(
             registry.metadata, registry.model_name, config.owner, config.alerts, moment
         )
-        return cls(registry, config.rollout, moment, alerts=alerts, label=config.label)
+        return cls(
+            registry,
+            config.rollout,
+            moment,
+            alerts=alerts,
+            label=config.label,
+            task=config.model.task,
+        )
 
     def status(self) -> RolloutStatus:
         """The running rollout's state, else ``idle`` with the last rollout (if any)."""
@@ -346,18 +357,25 @@ class RolloutController:
             challenger_errors=challenger_errors,
             label=self.label,
             as_of=self.clock.now(),
+            task=self.task,
         )
         return self.evaluate(statistics, actor=actor)
 
     def _check_loads(self, refused: str, *versions: int) -> None:
         """Load each version the action will serve (model and fitted spec, every artifact
-        verified); raise :class:`RolloutError` before anything changes when one fails."""
+        verified) and check it serves the workspace's task; raise :class:`RolloutError`
+        before anything changes when one fails."""
         for version in versions:
             try:
-                self.registry.load(version)
+                loaded = self.registry.load(version)
                 self.registry.feature_spec(version)
             except WatchkeeperError as error:
                 raise RolloutError(f"{refused}, nothing changed: {error}") from None
+            if loaded.task != self.task:
+                raise RolloutError(
+                    f"{refused}, nothing changed: version {version} is a {loaded.task} model "
+                    f"and the workspace's model.task is {self.task}"
+                )
 
     def _audit(self, kind: str, summary: str, actor: str, evidence: dict[str, Any]) -> None:
         self.registry.metadata.record_decision(

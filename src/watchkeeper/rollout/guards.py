@@ -9,6 +9,14 @@ the same period: more than ``max_recall_drop`` (``max_precision_drop``) below fa
 each model has ``min_labelled_positives`` known positives (for precision, flagged events past
 the maturity horizon).
 
+A multiclass or regression canary (``CanaryStatistics.task``) keeps the guards that mean
+something for it (:func:`task_guards`): the error rate and the latency as above, the drift of
+its predictions against the champion's on the same period (the PSI of the decided classes;
+of the predicted values, on bins of the champion's deciles), and its realized performance
+against the champion's once each has ``min_labelled_events`` labelled events (accuracy more
+than ``max_accuracy_drop`` below; MAE more than ``max_mae_increase`` above, as a share). The
+binary guards (flag rates, score PSI, recall, precision) are reported as not applicable.
+
 >>> from watchkeeper.config.lifecycle import RolloutGuards
 >>> champion = RouteStatistics(events=900, errors=0, latency_ms_total=900.0, flags=9,
 ...                            score_counts=(800, 80, 10, 5, 5))
@@ -28,9 +36,10 @@ the maturity horizon).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from watchkeeper.config import ModelTask
 from watchkeeper.config.lifecycle import RolloutGuards
 from watchkeeper.monitoring.drift_statistics import population_stability_index
 from watchkeeper.monitoring.intervals import wilson_interval
@@ -65,6 +74,16 @@ class RouteStatistics:
     """Flagged events past the maturity horizon (their label is final either way)."""
     matured_true_flags: int = 0
     """Of those, the known positives."""
+    decision_counts: Mapping[str, int] = field(default_factory=dict)
+    """Multiclass: events per decided class."""
+    prediction_counts: Sequence[int] = ()
+    """Regression: predicted values per bin (the period's bins, shared by both routes)."""
+    labelled: int = 0
+    """Multiclass, regression: events whose outcome is known."""
+    correct: int = 0
+    """Multiclass: labelled events whose decided class was the outcome."""
+    absolute_error_total: float = 0.0
+    """Regression: the sum of ``|prediction - outcome|`` over the labelled events."""
 
     @property
     def error_rate(self) -> float:
@@ -92,6 +111,16 @@ class RouteStatistics:
         return self.matured_true_flags / self.matured_flags if self.matured_flags else None
 
     @property
+    def realized_accuracy(self) -> float | None:
+        """Multiclass: correct decisions over labelled events (None without any)."""
+        return self.correct / self.labelled if self.labelled else None
+
+    @property
+    def realized_mae(self) -> float | None:
+        """Regression: the mean absolute error over labelled events (None without any)."""
+        return self.absolute_error_total / self.labelled if self.labelled else None
+
+    @property
     def mean_latency_ms(self) -> float:
         """Mean serving latency of the scored events."""
         return self.latency_ms_total / self.events if self.events else 0.0
@@ -109,6 +138,7 @@ class CanaryStatistics:
     challenger: RouteStatistics
     holdout_flag_rate: float | None = None
     reference_score_counts: Sequence[int] | None = None
+    task: ModelTask = "binary"
 
 
 @dataclass(frozen=True)
@@ -130,31 +160,49 @@ class GuardCheck:
         return f"{self.name} {self.value:.4g} {verdict} the limit {self.limit:.4g}"
 
 
+@dataclass(frozen=True)
+class InapplicableCheck(GuardCheck):
+    """A guard the canary's task does not have: it passes, and says so.
+
+    >>> not_applicable("realized_recall_drop", "regression").describe()
+    'realized_recall_drop not applicable to regression'
+    """
+
+    not_applicable_to: str = "binary"
+
+    def describe(self) -> str:
+        """One line for the audit log."""
+        return f"{self.name} not applicable to {self.not_applicable_to}"
+
+
+def not_applicable(name: str, task: str) -> InapplicableCheck:
+    """The verdict of a guard ``task`` does not have."""
+    return InapplicableCheck(name, 0.0, 0.0, True, not_applicable_to=task)
+
+
+BINARY_ONLY_GUARDS = (
+    "flag_rate_vs_holdout",
+    "flag_rate_vs_champion",
+    "score_psi",
+    "realized_recall_drop",
+    "realized_precision_drop",
+)
+"""The guards of a yes/no decision and its score, which other tasks do not have."""
+
 MIN_GUARD_EVENTS = 50
 """Ratio and distribution guards wait for this many challenger events (noise otherwise)."""
 
 
 def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
     """Every guard's verdict; a guard without enough data to judge is left out."""
+    if statistics.task != "binary":
+        return task_guards(statistics, guards)
     champion, challenger = statistics.champion, statistics.challenger
-    checks = [
-        GuardCheck(
-            "error_rate",
-            challenger.error_rate,
-            guards.max_error_rate,
-            challenger.error_rate <= guards.max_error_rate,
-        )
-    ]
+    checks = [_error_rate(challenger, guards)]
     checks.extend(realized_checks(champion, challenger, guards))
     if challenger.events < MIN_GUARD_EVENTS:
         return checks
-    if champion.events and champion.mean_latency_ms > 0:
-        ratio = challenger.mean_latency_ms / champion.mean_latency_ms
-        checks.append(
-            GuardCheck(
-                "latency_ratio", ratio, guards.max_latency_ratio, ratio <= guards.max_latency_ratio
-            )
-        )
+    checks.extend(_latency(champion, challenger, guards))
     if statistics.holdout_flag_rate is not None:
         checks.append(
             _flag_ratio("flag_rate_vs_holdout", challenger, statistics.holdout_flag_rate, guards)
@@ -176,6 +224,98 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
             GuardCheck("score_psi", psi, guards.max_score_psi, psi <= guards.max_score_psi)
         )
     return checks
+
+
+def task_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
+    """The guards of a multiclass or regression canary (see the module).
+
+    >>> from watchkeeper.config.lifecycle import RolloutGuards
+    >>> champion = RouteStatistics(events=400, decision_counts={"a": 300, "b": 100})
+    >>> canary = RouteStatistics(events=100, decision_counts={"a": 20, "b": 80})
+    >>> checks = task_guards(CanaryStatistics(champion, canary, task="multiclass"),
+    ...                      RolloutGuards())
+    >>> [check.describe() for check in checks if check.name == "decision_psi"]
+    ['decision_psi 1.346 above the limit 0.25']
+    """
+    champion, challenger = statistics.champion, statistics.challenger
+    task = statistics.task
+    checks = [_error_rate(challenger, guards)]
+    checks.extend(realized_task_checks(champion, challenger, guards, task))
+    if challenger.events >= MIN_GUARD_EVENTS:
+        checks.extend(_latency(champion, challenger, guards))
+        if champion.events >= MIN_GUARD_EVENTS:
+            checks.extend(_prediction_drift(champion, challenger, guards, task))
+    checks.extend(not_applicable(name, task) for name in BINARY_ONLY_GUARDS)
+    return checks
+
+
+def realized_task_checks(
+    champion: RouteStatistics, challenger: RouteStatistics, guards: RolloutGuards, task: ModelTask
+) -> list[GuardCheck]:
+    """Realized accuracy drop (multiclass) or relative MAE increase (regression) against
+    the champion, once each has ``min_labelled_events`` labelled events.
+
+    >>> from watchkeeper.config.lifecycle import RolloutGuards
+    >>> champion = RouteStatistics(labelled=300, absolute_error_total=300.0)
+    >>> canary = RouteStatistics(labelled=300, absolute_error_total=390.0)
+    >>> [check.describe() for check in realized_task_checks(champion, canary, RolloutGuards(),
+    ...                                                     "regression")]
+    ['realized_mae_increase 0.3 above the limit 0.2']
+    """
+    enough = guards.min_labelled_events
+    if champion.labelled < enough or challenger.labelled < enough:
+        return []
+    if task == "multiclass":
+        drop = (champion.realized_accuracy or 0.0) - (challenger.realized_accuracy or 0.0)
+        limit = guards.max_accuracy_drop
+        return [GuardCheck("realized_accuracy_drop", drop, limit, drop <= limit)]
+    base, mae = champion.realized_mae or 0.0, challenger.realized_mae or 0.0
+    if task != "regression" or base <= 0:  # a perfect champion leaves no share to compare
+        return []
+    increase = mae / base - 1.0
+    limit = guards.max_mae_increase
+    return [GuardCheck("realized_mae_increase", increase, limit, increase <= limit)]
+
+
+def _prediction_drift(
+    champion: RouteStatistics, challenger: RouteStatistics, guards: RolloutGuards, task: ModelTask
+) -> list[GuardCheck]:
+    """The PSI of the challenger's decided classes (multiclass) or predicted values on the
+    period's bins (regression) against the champion's on the same period."""
+    if task == "multiclass":
+        classes = sorted({*champion.decision_counts, *challenger.decision_counts})
+        reference = [champion.decision_counts.get(name, 0) for name in classes]
+        current = [challenger.decision_counts.get(name, 0) for name in classes]
+        name = "decision_psi"
+    else:
+        reference, current = list(champion.prediction_counts), list(challenger.prediction_counts)
+        name = "prediction_psi"
+    if len(reference) < 2 or len(reference) != len(current) or not sum(reference):
+        return []
+    psi = population_stability_index(reference, current)
+    return [GuardCheck(name, psi, guards.max_score_psi, psi <= guards.max_score_psi)]
+
+
+def _error_rate(challenger: RouteStatistics, guards: RolloutGuards) -> GuardCheck:
+    return GuardCheck(
+        "error_rate",
+        challenger.error_rate,
+        guards.max_error_rate,
+        challenger.error_rate <= guards.max_error_rate,
+    )
+
+
+def _latency(
+    champion: RouteStatistics, challenger: RouteStatistics, guards: RolloutGuards
+) -> list[GuardCheck]:
+    if not (champion.events and champion.mean_latency_ms > 0):
+        return []
+    ratio = challenger.mean_latency_ms / champion.mean_latency_ms
+    return [
+        GuardCheck(
+            "latency_ratio", ratio, guards.max_latency_ratio, ratio <= guards.max_latency_ratio
+        )
+    ]
 
 
 def realized_checks(
@@ -244,12 +384,17 @@ def _flag_ratio(
 
 
 __all__ = [
+    "BINARY_ONLY_GUARDS",
     "MIN_GUARD_EVENTS",
     "SCORE_BINS",
     "CanaryStatistics",
     "GuardCheck",
+    "InapplicableCheck",
     "RouteStatistics",
     "check_guards",
+    "not_applicable",
     "realized_checks",
+    "realized_task_checks",
     "score_bin",
+    "task_guards",
 ]

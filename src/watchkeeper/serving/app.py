@@ -1,8 +1,9 @@
 """The FastAPI app factory: ``create_app(workspace)`` builds a fresh app with its own state.
 
-Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in, score, decision, model
-version, route and event id out, every prediction durable in the event store's spool before
-the answer), ``POST /v1/outcomes`` (outcomes of the model's task), ``GET /v1/models``,
+Endpoints: ``POST /v1/score`` and ``/v1/score/batch`` (raw events in; out, the event id, the
+prediction of the model's task, the model version and route, every prediction durable in the
+event store's spool before the answer: binary ``score`` and ``decision``, multiclass
+``probabilities``, ``decision`` and ``score``, regression ``prediction``), ``POST /v1/outcomes`` (outcomes of the model's task), ``GET /v1/models``,
 ``GET /v1/rollout``, ``GET /healthz``, ``GET /readyz`` (503 too when logged rows wait too
 long for the flusher), ``GET /metrics``, and the admin endpoints ``POST /v1/rollout/start``,
 ``/promote`` and ``/rollback`` behind the ``WATCHKEEPER_ADMIN_TOKEN`` bearer token. Bad input
@@ -72,9 +73,11 @@ from watchkeeper.serving.openapi_schema import (
     batch_schema,
     error_responses,
     event_schema,
+    ok_response,
     outcomes_schema,
     predictions_schema,
     request_body,
+    score_response_schema,
 )
 from watchkeeper.serving.outcomes import OutcomeRules, outcome_rows
 from watchkeeper.serving.prediction_log import PredictionLog
@@ -226,6 +229,17 @@ def create_app(
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(*body_errors, 401, 403, 404, 409)
     logging_errors = error_responses(*body_errors, 401, 403, 409, 503)
+    answer = score_response_schema(model.task, workspace.config.label.classes or ())
+    scored = {**ok_response(answer, "The event's prediction (logged)"), **scoring_errors}
+    batch_answer = {
+        "type": "object",
+        "properties": {"results": {"type": "array", "items": answer}},
+        "required": ["results"],
+    }
+    batch_scored = {
+        **ok_response(batch_answer, "Every event's prediction, in order (logged)"),
+        **scoring_errors,
+    }
     body_timeout = serving.body_timeout.total_seconds()
 
     service.metrics.spool_max_age.set(serving.max_backlog_age.total_seconds())
@@ -343,7 +357,7 @@ def create_app(
     if not external:
         app.score_endpoint = score_endpoint  # answers POST /v1/score ahead of the routing
 
-    @app.post(SCORE_ROUTE, openapi_extra=score_body, responses=scoring_errors)
+    @app.post(SCORE_ROUTE, openapi_extra=score_body, responses=scored)
     async def score(request: Request) -> Response:
         """Score one raw event; the prediction is durable in the event store before the answer.
 
@@ -354,7 +368,7 @@ def create_app(
         headers = CLOSE_HEADERS if status == REQUEST_TIMEOUT else None
         return Response(content, status_code=status, media_type="application/json", headers=headers)
 
-    @app.post("/v1/score/batch", openapi_extra=batch_body, responses=scoring_errors)
+    @app.post("/v1/score/batch", openapi_extra=batch_body, responses=batch_scored)
     async def score_batch(request: Request) -> dict[str, Any]:
         """Score ``{"events": [...]}`` in order; one bad event rejects the batch, named by position.
 

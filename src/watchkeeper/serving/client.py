@@ -53,7 +53,9 @@ class Client:
         return f"Client({str(self._http.base_url)!r})"
 
     def score(self, event: Mapping[str, Any]) -> dict[str, Any]:
-        """Score one raw event: score, decision, model_version, route, event_id, latency_ms."""
+        """Score one raw event: event_id, the prediction of the model's task (binary
+        ``score`` and ``decision``; multiclass ``probabilities``, ``decision`` and ``score``;
+        regression ``prediction``), model_version, route, latency_ms."""
         return self._call("POST", "/v1/score", json=dict(event))
 
     def score_batch(self, events: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

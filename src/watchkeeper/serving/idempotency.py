@@ -68,15 +68,19 @@ _ID_PREVIEW = 80
 
 @dataclass(frozen=True)
 class FirstAnswer:
-    """What an event id's first request answered (``ScoreResult`` without the latency)."""
+    """What an event id's first request answered (``ScoreResult`` without the latency and
+    the task): ``decision`` is a class for a multiclass model (with its ``probabilities``),
+    None for a regression one (whose ``score`` is the predicted value)."""
 
     score: float
-    decision: bool
+    decision: bool | str | None
     model_version: int
     route: str
     shadow_version: int | None = None
     shadow_score: float | None = None
-    shadow_decision: bool | None = None
+    shadow_decision: bool | str | None = None
+    probabilities: dict[str, float] | None = None
+    shadow_probabilities: dict[str, float] | None = None
 
 
 def content_digest(event: Mapping[str, Any]) -> str:
@@ -218,6 +222,8 @@ class Check:
                 answer.shadow_score,
                 answer.shadow_decision,
             ]
+            if answer.probabilities is not None:  # a multiclass answer: the record grows
+                record.values[SEEN_VALUE] += [answer.probabilities, answer.shadow_probabilities]
 
     def _conflict(self, position: int, event_id: str, where: str | None) -> ConflictingEventError:
         """``where``: where the first one was (None: still in flight on another thread)."""

@@ -177,12 +177,23 @@ class ServingMetrics:
         series.flag_rate.set(series.flags / series.count)
 
     def observe(self, result: ScoreResult) -> None:
-        """Count a score result: the deciding model's score and, if any, the shadow's."""
+        """Count a score result: the deciding model's score and, if any, the shadow's.
+
+        A flag is binary: a multiclass result counts its event and the probability of its
+        decided class (the score histogram), a regression result its event only.
+        """
+        if result.task != "binary":
+            self._observe_other(result.task, result.model_version, result.route, result.score)
+            if result.shadow_version is not None and result.shadow_score is not None:
+                self._observe_other(
+                    result.task, result.shadow_version, "shadow", result.shadow_score
+                )
+            return
         self.observe_score(
             version=result.model_version,
             route=result.route,
             score=result.score,
-            decision=result.decision,
+            decision=result.decision is True,
         )
         if result.shadow_version is not None and result.shadow_score is not None:
             self.observe_score(
@@ -191,6 +202,12 @@ class ServingMetrics:
                 score=result.shadow_score,
                 decision=bool(result.shadow_decision),
             )
+
+    def _observe_other(self, task: str, version: int, route: str, score: float) -> None:
+        labels = (str(version), route)
+        self.scored.labels(*labels).inc()
+        if task == "multiclass":
+            self.scores.labels(*labels).observe(score)
 
     def reject(self, field: str) -> None:
         """Count one rejected event (or request) and the field at fault."""

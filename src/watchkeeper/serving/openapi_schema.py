@@ -156,6 +156,75 @@ def predictions_schema(
     return {"type": "object", "properties": {"predictions": listed}, "required": ["predictions"]}
 
 
+def score_response_schema(task: str, classes: Sequence[str] = ()) -> dict[str, Any]:
+    """The JSON schema of one ``/v1/score`` answer for a model of ``task``: the event id,
+    the task's prediction, the deciding version, its route and the latency; ``shadow``, the
+    challenger's silent prediction in shadow mode.
+
+    >>> answer = score_response_schema("multiclass", ["billing", "sales"])
+    >>> answer["required"]
+    ['event_id', 'probabilities', 'decision', 'score', 'model_version', 'route', 'latency_ms']
+    >>> answer["properties"]["decision"]
+    {'type': 'string', 'enum': ['billing', 'sales'], 'description': 'The class decided by the version decision rule'}
+    >>> score_response_schema("regression")["properties"]["prediction"]["type"]
+    'number'
+    """
+    probability = {"type": "number", "minimum": 0, "maximum": 1}
+    per_task: dict[str, dict[str, Any]] = {
+        "binary": {
+            "score": {**probability, "description": "The probability of a positive outcome"},
+            "decision": {
+                "type": "boolean",
+                "description": "Whether the score reaches the threshold",
+            },
+        },
+        "multiclass": {
+            "probabilities": {
+                "type": "object",
+                "properties": dict.fromkeys(classes, probability),
+                "required": list(classes),
+                "additionalProperties": False,
+                "description": "Class -> probability, summing to 1",
+            },
+            "decision": {
+                "type": "string",
+                "enum": list(classes),
+                "description": "The class decided by the version decision rule",
+            },
+            "score": {**probability, "description": "The probability of the decided class"},
+        },
+        "regression": {"prediction": {"type": "number", "description": "The predicted value"}},
+    }
+    prediction = per_task[task]
+    version = {"type": "integer", "minimum": 0}
+    shadow = {
+        "type": "object",
+        "properties": {"model_version": version, **prediction},
+        "required": ["model_version", *prediction],
+        "description": "The challenger's silent prediction (shadow mode)",
+    }
+    properties = {
+        "event_id": {"type": "string"},
+        **prediction,
+        "model_version": version,
+        "route": {"type": "string", "enum": ["champion", "canary"]},
+        "latency_ms": {"type": "number", "minimum": 0},
+        "shadow": shadow,
+    }
+    required = ["event_id", *prediction, "model_version", "route", "latency_ms"]
+    return {"type": "object", "properties": properties, "required": required}
+
+
+def ok_response(schema: Mapping[str, Any], description: str) -> dict[int | str, dict[str, Any]]:
+    """An OpenAPI ``responses`` entry for a 200 answer of JSON with ``schema``.
+
+    >>> list(ok_response({"type": "object"}, "Scored"))
+    [200]
+    """
+    content = {"application/json": {"schema": dict(schema)}}
+    return {200: {"description": description, "content": content}}
+
+
 ROLLOUT_START_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -213,7 +282,9 @@ __all__ = [
     "batch_schema",
     "error_responses",
     "event_schema",
+    "ok_response",
     "outcomes_schema",
     "predictions_schema",
     "request_body",
+    "score_response_schema",
 ]

@@ -14,6 +14,12 @@ the same content gets its first answer again, unlogged and unfolded; with differ
 is refused (:class:`~watchkeeper.errors.ConflictingEventError`). The ids' records are read in
 the same state store call as the events' states and held with them until the log is durable.
 
+What a prediction is follows the workspace's ``model.task``
+(:mod:`~watchkeeper.serving.task_predictions`): a score and a flag (binary), class
+probabilities with the decided class and its probability (multiclass), a predicted value
+(regression); the log rows follow the workspace's ``predictions`` table for the task
+(:func:`served_prediction_schema`). Every serving version must serve that task.
+
 In shadow mode the challenger's silent score is logged as a second prediction row whose
 ``event_id`` is the event's with :data:`SHADOW_SUFFIX` appended (the table keeps one row per
 event id) and whose ``route`` is ``shadow``.
@@ -30,8 +36,10 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 
 from watchkeeper.clock import Clock
+from watchkeeper.config import ModelTask
 from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.config.workspace_file import KeysConfig
 from watchkeeper.errors import InvalidInputError
@@ -52,41 +60,67 @@ from watchkeeper.serving.idempotency import Check, EventIdLedger, FirstAnswer
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
+from watchkeeper.serving.task_predictions import Prediction, Predictor, predictor_for
 from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.workspace_tables import predictions_table
 
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """One scored event: what decided, the score and decision, and the silent shadow score."""
+    """One scored event: what decided, its prediction, and the silent shadow prediction.
+
+    Per ``task`` (:mod:`~watchkeeper.serving.task_predictions`): ``score`` is the probability
+    of a positive (binary), of the decided class (multiclass), or the predicted value
+    (regression, answered as ``prediction``); ``decision`` the flag, the class, or None.
+    """
 
     event_id: str
     score: float
-    decision: bool
+    decision: bool | str | None
     model_version: int
     route: str
     latency_ms: float
     shadow_version: int | None = None
     shadow_score: float | None = None
-    shadow_decision: bool | None = None
+    shadow_decision: bool | str | None = None
+    task: ModelTask = "binary"
+    probabilities: dict[str, float] | None = None
+    shadow_probabilities: dict[str, float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON body of a score response."""
-        body: dict[str, Any] = {
-            "event_id": self.event_id,
-            "score": self.score,
-            "decision": self.decision,
-            "model_version": self.model_version,
-            "route": self.route,
-            "latency_ms": self.latency_ms,
-        }
+        """The JSON body of a score response.
+
+        >>> ScoreResult("e1", 0.7, "sales", 2, "champion", 1.5, task="multiclass",
+        ...             probabilities={"billing": 0.3, "sales": 0.7}).to_dict()
+        {'event_id': 'e1', 'probabilities': {'billing': 0.3, 'sales': 0.7}, 'decision': 'sales', 'score': 0.7, 'model_version': 2, 'route': 'champion', 'latency_ms': 1.5}
+        >>> ScoreResult("e2", 41.5, None, 1, "canary", 0.9, task="regression").to_dict()
+        {'event_id': 'e2', 'prediction': 41.5, 'model_version': 1, 'route': 'canary', 'latency_ms': 0.9}
+        """
+        body: dict[str, Any] = {"event_id": self.event_id}
+        body.update(self._answer(self.score, self.decision, self.probabilities))
+        body["model_version"] = self.model_version
+        body["route"] = self.route
+        body["latency_ms"] = self.latency_ms
         if self.shadow_version is not None:
             body["shadow"] = {
                 "model_version": self.shadow_version,
-                "score": self.shadow_score,
-                "decision": self.shadow_decision,
+                **self._answer(self.shadow_score, self.shadow_decision, self.shadow_probabilities),
             }
         return body
+
+    def _answer(
+        self,
+        score: float | None,
+        decision: bool | str | None,
+        probabilities: dict[str, float] | None,
+    ) -> dict[str, Any]:
+        """The task's fields of one prediction."""
+        if self.task == "regression":
+            return {"prediction": score}
+        if self.task == "multiclass":
+            return {"probabilities": probabilities, "decision": decision, "score": score}
+        return {"score": score, "decision": decision}
 
 
 @dataclass(frozen=True)
@@ -115,8 +149,18 @@ class Scorer:
         fsync_predictions: bool = False,
         time_range: TimeRange | None = None,
         idempotency: EventIdLedger | None = None,
+        task: ModelTask = "binary",
+        classes: Sequence[str] | None = None,
     ) -> None:
+        """``task`` and ``classes``: the workspace's ``model.task`` and ``label.classes``;
+        every serving version must serve them (:func:`predictor_for` raises otherwise)."""
         self.models = models
+        self.task: ModelTask = task
+        self._champion = predictor_for(models.champion, task, classes)
+        self._challenger: Predictor | None = None
+        if models.challenger is not None:
+            self._challenger = predictor_for(models.challenger, task, classes)
+        self._schema = served_prediction_schema(task)
         self.time_range = time_range
         """Where a live event's time may lie (None: anywhere, as a replay may need)."""
         self.idempotency = (
@@ -140,7 +184,7 @@ class Scorer:
         self._log = GroupedAppender(
             events,
             "predictions",
-            SERVED_PREDICTION_SCHEMA,
+            self._schema,
             on_group_done=self._settle_group,
             fsync=fsync_predictions,
         )
@@ -344,7 +388,7 @@ class Scorer:
         except BaseException:
             self._settle(ticket, durable=False)
             raise
-        return _answers(check, scored, started), ticket, rows
+        return _answers(check, scored, started, self.task), ticket, rows
 
     def _settle(self, ticket: int, *, durable: bool) -> None:
         with self._lock:
@@ -381,11 +425,10 @@ class Scorer:
         for item in prepared:
             canary = item.route.decision == CANARY_ROUTE and challenger is not None
             decider = challenger if canary and challenger is not None else champion
+            predictor = self._challenger if canary and self._challenger else self._champion
             features = item.challenger_features if canary else item.features
             try:
-                score = _score(decider, features or item.features)
-                if not math.isfinite(score):
-                    raise ValueError(f"version {decider.version} returned the score {score}")
+                said = predictor.predict(features or item.features)
             except Exception as error:
                 self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
                 if self.rejections is not None:  # every worker's errors in one table
@@ -399,22 +442,25 @@ class Scorer:
                         event=item.event,
                     )
                 raise
-            shadow_version = shadow_score = shadow_decision = None
-            if item.route.shadow and challenger is not None:
+            shadow_version = None
+            shadow = Prediction(math.nan, None)
+            if item.route.shadow and challenger is not None and self._challenger is not None:
                 shadow_version = challenger.version
-                shadow_score = _score(challenger, item.challenger_features or item.features)
-                shadow_decision = shadow_score >= challenger.threshold
+                shadow = self._challenger.predict(item.challenger_features or item.features)
             results.append(
                 ScoreResult(
                     event_id=item.event_id,
-                    score=score,
-                    decision=score >= decider.threshold,
+                    score=said.score,
+                    decision=said.decision,
                     model_version=decider.version,
                     route=item.route.decision,
                     latency_ms=(time.perf_counter() - started) * 1000.0,
                     shadow_version=shadow_version,
-                    shadow_score=shadow_score,
-                    shadow_decision=shadow_decision,
+                    shadow_score=None if shadow_version is None else shadow.score,
+                    shadow_decision=shadow.decision,
+                    task=self.task,
+                    probabilities=said.probabilities,
+                    shadow_probabilities=shadow.probabilities,
                 )
             )
         return results
@@ -425,7 +471,8 @@ class Scorer:
         results: Sequence[ScoreResult],
         raw_inputs: Sequence[str] | None = None,
     ) -> dict[str, list[Any]]:
-        columns: dict[str, list[Any]] = {name: [] for name in SERVED_PREDICTION_SCHEMA.names}
+        """The prediction log's columns (the workspace's ``predictions`` table, per task)."""
+        columns: dict[str, list[Any]] = {name: [] for name in self._schema.names}
         for position, (item, result) in enumerate(zip(prepared, results, strict=True)):
             raw = (
                 raw_inputs[position]
@@ -438,30 +485,38 @@ class Scorer:
                     result.event_id,
                     result.route,
                     result.model_version,
-                    result.score,
-                    result.decision,
+                    Prediction(result.score, result.decision, result.probabilities),
                     served,
                 )
             ]
             if result.shadow_version is not None and result.shadow_score is not None:
+                shadow_decision = result.shadow_decision
                 rows.append(
                     (
                         result.event_id + SHADOW_SUFFIX,
                         SHADOW_ROUTE,
                         result.shadow_version,
-                        result.shadow_score,
-                        bool(result.shadow_decision),
+                        Prediction(
+                            result.shadow_score,
+                            bool(shadow_decision) if self.task == "binary" else shadow_decision,
+                            result.shadow_probabilities,
+                        ),
                         item.challenger_features,
                     )
                 )
-            for event_id, route, version, score, decision, features in rows:
+            for event_id, route, version, said, features in rows:
                 columns["event_id"].append(event_id)
                 columns["ts"].append(item.timestamp)
                 columns["entity"].append(item.entity)
                 columns["model_version"].append(version)
                 columns["route"].append(route)
-                columns["score"].append(score)
-                columns["decision"].append(decision)
+                if self.task == "regression":
+                    columns["prediction"].append(said.score)
+                else:
+                    columns["score"].append(said.score)
+                    columns["decision"].append(said.decision)
+                if self.task == "multiclass":
+                    columns["probabilities"].append(json.dumps(said.probabilities))
                 columns["latency_ms"].append(result.latency_ms)
                 columns["raw_input"].append(raw)
                 columns["features"].append(json.dumps(features or item.features, default=_plain))
@@ -477,10 +532,14 @@ def _first_answer(result: ScoreResult) -> FirstAnswer:
         result.shadow_version,
         result.shadow_score,
         result.shadow_decision,
+        result.probabilities,
+        result.shadow_probabilities,
     )
 
 
-def _answers(check: Check, scored: Sequence[ScoreResult], started: float) -> list[ScoreResult]:
+def _answers(
+    check: Check, scored: Sequence[ScoreResult], started: float, task: ModelTask = "binary"
+) -> list[ScoreResult]:
     """Every event's result in order: scored now, or the first answer of its id again."""
     fresh = iter(scored)
     results: list[ScoreResult] = []
@@ -494,10 +553,24 @@ def _answers(check: Check, scored: Sequence[ScoreResult], started: float) -> lis
                 ScoreResult(
                     event_id=event_id,
                     latency_ms=(time.perf_counter() - started) * 1000.0,
+                    task=task,
                     **{name: getattr(answer, name) for name in FirstAnswer.__dataclass_fields__},
                 )
             )
     return results
+
+
+def served_prediction_schema(task: ModelTask) -> pa.Schema:
+    """The prediction log's columns a scorer of ``task`` fills: the workspace's
+    ``predictions`` table but the team's version label.
+
+    >>> served_prediction_schema("regression").names
+    ['event_id', 'ts', 'entity', 'model_version', 'route', 'prediction', 'latency_ms', 'raw_input', 'features']
+    """
+    if task == "binary":
+        return SERVED_PREDICTION_SCHEMA
+    schema = predictions_table(task).schema
+    return pa.schema([field for field in schema if field.name != "model_label"])
 
 
 def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarray[Any, Any]:
@@ -506,14 +579,6 @@ def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarr
         [[_number(features.get(name)) for name in version.manifest.feature_names]],
         dtype=np.float64,
     )
-
-
-def _score(version: LoadedVersion, features: Mapping[str, Any]) -> float:
-    score_row = getattr(version.model, "score_row", None)  # a LightGBM model's one-row path
-    if score_row is not None:
-        names = version.manifest.feature_names
-        return float(score_row([_number(features.get(name)) for name in names]))
-    return float(version.model.predict_scores(feature_row(version, features))[0])
 
 
 def _number(value: Any) -> float:
@@ -528,4 +593,10 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
-__all__ = ["SHADOW_SUFFIX", "ScoreResult", "Scorer", "feature_row"]
+__all__ = [
+    "SHADOW_SUFFIX",
+    "ScoreResult",
+    "Scorer",
+    "feature_row",
+    "served_prediction_schema",
+]

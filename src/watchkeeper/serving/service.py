@@ -148,6 +148,8 @@ class ScoringService:
             fsync_predictions=self.config.serving.fsync_predictions,
             time_range=self.time_range,
             idempotency=self.idempotency,
+            task=self.config.model.task,
+            classes=self.config.label.classes,
         )
 
     def _open_state(self) -> EntityStateStore:

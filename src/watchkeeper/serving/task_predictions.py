@@ -1,0 +1,194 @@
+"""One model version's prediction for one event, in the terms of its task.
+
+A service scores with the versions of one workspace, whose ``model.task`` says what a
+prediction is:
+
+- ``binary``: the probability of a positive (``score``) and whether it reaches the version's
+  threshold (``decision``: true or false);
+- ``multiclass``: a probability per class (``probabilities``, in the workspace's
+  ``label.classes`` order), the class the version's decision rule picks (``decision``, see
+  :class:`~watchkeeper.training.class_decision.ClassDecision`; argmax when the version
+  carries none) and that class's probability (``score``);
+- ``regression``: the predicted number (``score``, answered as ``prediction``); no decision.
+
+:func:`predictor_for` checks once, when the serving models load, that a version serves the
+workspace's task (and, multiclass, exactly its classes), so a request never meets a model of
+another kind.
+
+>>> import numpy as np
+>>> class Tickets:  # a stand-in model: any object with predict_probabilities and classes
+...     classes = ("billing", "sales")
+...     def predict_probabilities(self, features):
+...         return np.array([[0.3, 0.7]])
+>>> predictor = ClassPredictor(Tickets(), ("x",), ClassDecision("argmax", Tickets.classes),
+...                            ("billing", "sales"))
+>>> predictor.predict({"x": 1.0})
+Prediction(score=0.7, decision='sales', probabilities={'billing': 0.3, 'sales': 0.7})
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from watchkeeper.config import ModelTask
+from watchkeeper.errors import RegistryError
+from watchkeeper.registry.registry import LoadedVersion
+from watchkeeper.training.class_decision import ClassDecision
+from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What one version said about one event.
+
+    ``score``: binary, the probability of a positive; multiclass, the probability of the
+    decided class; regression, the predicted value. ``decision``: the flag (binary), the
+    class (multiclass), None (regression). ``probabilities``: multiclass only.
+    """
+
+    score: float
+    decision: bool | str | None
+    probabilities: dict[str, float] | None = None
+
+
+class Predictor(Protocol):
+    """Predicts for one event's features (name -> value) with one version."""
+
+    def predict(self, features: Mapping[str, Any]) -> Prediction:
+        """The version's prediction; ``ValueError`` when the model gives a non-finite one."""
+        ...
+
+
+class BinaryPredictor:
+    """A binary version: its score and its threshold."""
+
+    def __init__(self, version: LoadedVersion) -> None:
+        self.version = version
+        self.names = tuple(version.manifest.feature_names)
+        self.threshold = version.threshold
+
+    def predict(self, features: Mapping[str, Any]) -> Prediction:
+        """The probability of a positive and whether it reaches the threshold."""
+        row = [_number(features.get(name)) for name in self.names]
+        model = self.version.model  # read at each call: the version's model is the truth
+        score_row = getattr(model, "score_row", None)  # a LightGBM model's one-row path
+        if score_row is not None:
+            score = float(score_row(row))
+        else:
+            score = float(model.predict_scores(np.array([row], dtype=np.float64))[0])
+        if not math.isfinite(score):
+            raise ValueError(f"version {self.version.version} returned the score {score}")
+        return Prediction(score, score >= self.threshold)
+
+
+class ClassPredictor:
+    """A multiclass version: its class probabilities and its decision rule."""
+
+    def __init__(
+        self,
+        model: ClassProbabilityModel,
+        feature_names: Sequence[str],
+        decision: ClassDecision,
+        classes: Sequence[str],
+    ) -> None:
+        self.model = model
+        self.names = tuple(feature_names)
+        self.decision = decision
+        self.classes = tuple(classes)
+        """The workspace's order, in which probabilities are answered and logged."""
+        known = tuple(model.classes)
+        self._order = [known.index(name) for name in self.classes]
+        self._decision_order = [known.index(name) for name in decision.classes]
+
+    def predict(self, features: Mapping[str, Any]) -> Prediction:
+        """Every class's probability, the decided class and its probability."""
+        row = np.array([[_number(features.get(name)) for name in self.names]], dtype=np.float64)
+        given = np.asarray(self.model.predict_probabilities(row), dtype=np.float64)
+        if given.shape != (1, len(self.classes)) or not np.isfinite(given).all():
+            raise ValueError(f"the model returned the class probabilities {given.tolist()}")
+        chosen = int(self.decision.decide(given[:, self._decision_order])[0])
+        decided = self.decision.classes[chosen]
+        ordered = given[0, self._order]
+        probabilities = {name: float(p) for name, p in zip(self.classes, ordered, strict=True)}
+        return Prediction(probabilities[decided], decided, probabilities)
+
+
+class ValuePredictor:
+    """A regression version: its predicted number."""
+
+    def __init__(self, model: ValueModel, feature_names: Sequence[str]) -> None:
+        self.model = model
+        self.names = tuple(feature_names)
+
+    def predict(self, features: Mapping[str, Any]) -> Prediction:
+        """The predicted value."""
+        row = np.array([[_number(features.get(name)) for name in self.names]], dtype=np.float64)
+        values = np.asarray(self.model.predict_values(row), dtype=np.float64).reshape(-1)
+        if values.shape != (1,) or not math.isfinite(float(values[0])):
+            raise ValueError(f"the model returned the prediction {values.tolist()}")
+        return Prediction(float(values[0]), None)
+
+
+def predictor_for(
+    version: LoadedVersion, task: ModelTask, classes: Sequence[str] | None = None
+) -> Predictor:
+    """The predictor of ``version`` for a workspace of ``task`` (and ``label.classes``).
+
+    Raises :class:`~watchkeeper.errors.RegistryError` when the version serves another task,
+    or other classes than the workspace lists.
+    """
+    if version.task != task:
+        raise RegistryError(
+            f"version {version.version} is a {version.task} model and the workspace's "
+            f"model.task is {task}: register a {task} model to serve it"
+        )
+    names = version.manifest.feature_names
+    if task == "binary":
+        return BinaryPredictor(version)
+    model = version.task_model
+    if task == "regression":
+        if not isinstance(model, ValueModel):  # pragma: no cover - the registry checks it
+            raise RegistryError(f"version {version.version} has no predict_values")
+        return ValuePredictor(model, names)
+    if not isinstance(model, ClassProbabilityModel):  # pragma: no cover - as above
+        raise RegistryError(f"version {version.version} has no predict_probabilities")
+    listed = tuple(classes or ())
+    if sorted(model.classes) != sorted(listed):
+        raise RegistryError(
+            f"version {version.version} predicts the classes {', '.join(model.classes)} and "
+            f"label.classes lists {', '.join(listed) or 'none'}: retrain it on the "
+            "workspace's classes"
+        )
+    stored = version.manifest.extra.get("decision")
+    decision = (
+        ClassDecision.from_dict(stored)
+        if stored is not None
+        else ClassDecision("argmax", tuple(model.classes))
+    )
+    if sorted(decision.classes) != sorted(model.classes):
+        raise RegistryError(
+            f"version {version.version}'s decision rule is over the classes "
+            f"{', '.join(decision.classes)}, its model over {', '.join(model.classes)}"
+        )
+    return ClassPredictor(model, names, decision, listed)
+
+
+def _number(value: Any) -> float:
+    if value is None:
+        return math.nan
+    return float(value)
+
+
+__all__ = [
+    "BinaryPredictor",
+    "ClassPredictor",
+    "Prediction",
+    "Predictor",
+    "ValuePredictor",
+    "predictor_for",
+]
