@@ -67,7 +67,7 @@ import polars as pl
 
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
-from watchkeeper.errors import RegistryError, WatchkeeperError
+from watchkeeper.errors import RegistryError, UnsupportedError, WatchkeeperError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
@@ -567,10 +567,18 @@ def monitor_job_for(workspace: Workspace, *, keep_reads: bool = False) -> Monito
     """The monitor job of ``workspace``: a model served outside watchkeeper is monitored by
     :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob` (``keep_reads``
     applies to the job of a served model)."""
-    if workspace.config.model.serving == "external":
+    model = workspace.config.model
+    if model.serving == "external":
         from watchkeeper.monitoring.external_monitor import ExternalMonitorJob
 
         return ExternalMonitorJob(workspace)
+    if model.task != "binary":
+        raise UnsupportedError(
+            f"monitoring a {model.task} model served by watchkeeper is not available yet: "
+            "its predictions are logged and will be monitored once it is; a "
+            f"{model.task} model served elsewhere (model.serving: external) is monitored "
+            "from what its service logs"
+        )
     return MonitorJob(workspace, keep_reads=keep_reads)
 
 
