@@ -39,13 +39,17 @@ KEY_METRICS = (
 version has the first six, a multiclass one macro F1 and accuracy, a regression one MAE and
 RMSE)."""
 
-TABLE_METRICS = {
-    "business_value": "value",
-    "pr_auc": "PR AUC",
-    "recall": "recall",
-    "flag_rate": "flags",
+TABLE_METRICS: dict[str, dict[str, str]] = {
+    "binary": {
+        "business_value": "value",
+        "pr_auc": "PR AUC",
+        "recall": "recall",
+        "flag_rate": "flags",
+    },
+    "multiclass": {"business_value": "value", "macro_f1": "macro F1", "accuracy": "accuracy"},
+    "regression": {"business_value": "value", "mae": "MAE", "rmse": "RMSE"},
 }
-"""The metrics of the human table (fewer, to fit a terminal), with their headers."""
+"""The metrics of the human table per task (fewer, to fit a terminal), with their headers."""
 
 models_app = typer.Typer(
     name="models",
@@ -69,6 +73,7 @@ def models(
 
     with OpenWorkspace.open(workspace) as opened:
         report = versions_report(_registry(opened))
+        shown = TABLE_METRICS[opened.config.model.task]
     if json_output:
         emit_json(report)
         return
@@ -79,14 +84,14 @@ def models(
     table.add_column("version", justify="right")
     table.add_column("status")
     table.add_column("created")
-    for header in TABLE_METRICS.values():
+    for header in shown.values():
         table.add_column(header, justify="right")
     for row in report["versions"]:
         table.add_row(
             str(row["version"]),
             row["status"],
             row["created_at"].date().isoformat(),
-            *(_cell(row["metrics"].get(name)) for name in TABLE_METRICS),
+            *(_cell(row["metrics"].get(name)) for name in shown),
         )
     stdout.print(table)
 
