@@ -165,6 +165,10 @@ def test_train_a_multiclass_version_with_its_decision_estimator_and_profile(
     _, listed, _ = _run(capsys, root, "models")
     shown = listed["versions"][0]["metrics"]
     assert (shown["macro_f1"], shown["accuracy"]) == (metrics["macro_f1"], metrics["accuracy"])
+    capsys.readouterr()
+    assert main(["models", "-w", str(root)]) == 0
+    table = capsys.readouterr().out
+    assert "macro F1" in table and f"{metrics['accuracy']:,.4g}" in table and "PR AUC" not in table
 
 
 def test_train_a_regression_version_with_its_loss_estimator_and_profile(
