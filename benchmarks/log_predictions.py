@@ -60,7 +60,7 @@ def _workspace(folder: Path) -> Path:
 
 def time_log(path: Path, folder: Path) -> tuple[float, int]:
     """Seconds to log ``path`` into a fresh workspace under ``folder``, and rows logged."""
-    from watchkeeper.ingest.workspace_log import log_file
+    from watchkeeper.intake.workspace_log import log_file
     from watchkeeper.workspace import Workspace
 
     root = _workspace(folder)

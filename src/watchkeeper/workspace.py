@@ -30,8 +30,8 @@ from watchkeeper.errors import (
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
-    from watchkeeper.ingest.event_log import EventLog, LogSummary
-    from watchkeeper.ingest.frames import FrameLike
+    from watchkeeper.intake.event_log import EventLog, LogSummary
+    from watchkeeper.intake.frames import FrameLike
     from watchkeeper.storage.artifacts import ArtifactStore
     from watchkeeper.storage.event_tables import EventTableDefinition
     from watchkeeper.storage.events import EventStore
@@ -191,7 +191,7 @@ class Workspace:
     @cached_property
     def event_log(self) -> EventLog:
         """Where a team's own predictions and outcomes are checked and logged."""
-        from watchkeeper.ingest.workspace_log import open_event_log
+        from watchkeeper.intake.workspace_log import open_event_log
 
         return open_event_log(self)
 
@@ -223,7 +223,7 @@ class Workspace:
         >>> summary.counts(), dict(summary.reasons)
         ((1, 0, 1), {'out_of_range': 1})
         """
-        from watchkeeper.ingest.workspace_log import log_frame
+        from watchkeeper.intake.workspace_log import log_frame
 
         return log_frame(self.event_log, "predictions", frame, columns, model_label)
 
@@ -232,7 +232,7 @@ class Workspace:
     ) -> LogSummary:
         """Log outcomes (``event_id``, ``outcome``, ``outcome_ts``, optionally ``amount`` and
         ``received_at``) from a pandas, Polars or Arrow frame; see :meth:`log_predictions`."""
-        from watchkeeper.ingest.workspace_log import log_frame
+        from watchkeeper.intake.workspace_log import log_frame
 
         return log_frame(self.event_log, "outcomes", frame, columns)
 

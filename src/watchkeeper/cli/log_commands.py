@@ -15,10 +15,10 @@ import typer
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
-from watchkeeper.ingest import DEFAULT_BATCH_ROWS
+from watchkeeper.intake import DEFAULT_BATCH_ROWS
 
 if TYPE_CHECKING:  # the checks import Polars and Arrow: not for --help
-    from watchkeeper.ingest.event_log import LogSummary
+    from watchkeeper.intake.event_log import LogSummary
 
 
 log_app = typer.Typer(
@@ -90,8 +90,8 @@ def _log(
 ) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from watchkeeper.ingest.frames import parse_column_mapping
-    from watchkeeper.ingest.workspace_log import log_file
+    from watchkeeper.intake.frames import parse_column_mapping
+    from watchkeeper.intake.workspace_log import log_file
     from watchkeeper.workspace import Workspace
 
     mapping = parse_column_mapping(columns)

@@ -56,7 +56,7 @@ from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import StorageError, WatchkeeperError
 from watchkeeper.features.schema_validation import check_length
 from watchkeeper.features.state.store import EntityStateStore
-from watchkeeper.ingest.prediction_checks import PredictionRules
+from watchkeeper.intake.prediction_checks import PredictionRules
 from watchkeeper.rollout.controller import RolloutStatus
 from watchkeeper.serving.admin_token import (
     LOG_TOKEN_VARIABLE,

@@ -7,7 +7,7 @@ What is accepted (:class:`OutcomeRules`): an ``event_id`` of at most
 :data:`~watchkeeper.config.features.DEFAULT_MAX_LENGTH` characters, an ``outcome_ts`` within
 ``serving.event_time`` of the service's clock, an optional ``amount`` (a number >= 0), and an
 ``outcome`` of the model's task, checked by the same rules as logged files
-(:func:`~watchkeeper.ingest.outcome_checks.check_outcomes`): binary, one of the label's values
+(:func:`~watchkeeper.intake.outcome_checks.check_outcomes`): binary, one of the label's values
 (``label.positive_outcome`` and ``label.negative_outcomes``); multiclass, one of
 ``label.classes``; regression, a number. Anything else could never become a label, so
 ``"banana"`` is refused with 422 naming ``outcomes[i].outcome``. The first bad outcome of a
@@ -58,7 +58,7 @@ from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.config.workspace_file import LabelConfig
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.schema_validation import check_length, parse_timestamp
-from watchkeeper.ingest import outcome_checks
+from watchkeeper.intake import outcome_checks
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import BadRequestError
@@ -180,7 +180,7 @@ def _number(value: Any) -> float | None:
 
 def _check_values(columns: dict[str, list[Any]], rules: OutcomeRules) -> None:
     """Raise :class:`BadRequestError` naming the first outcome whose value the task's shared
-    rules (:func:`~watchkeeper.ingest.outcome_checks.check_outcomes`) refuse."""
+    rules (:func:`~watchkeeper.intake.outcome_checks.check_outcomes`) refuse."""
     if not columns["event_id"]:
         return
     outcome_type = pl.Float64 if rules.numeric else pl.String

@@ -1,7 +1,7 @@
 """Posted predictions (JSON objects) as one Polars frame of known columns and types.
 
 ``POST /v1/predictions`` checks its rows with the shared checks of logged predictions
-(:func:`~watchkeeper.ingest.prediction_checks.check_predictions`), which take a frame. JSON
+(:func:`~watchkeeper.intake.prediction_checks.check_predictions`), which take a frame. JSON
 gives every value its own type, so the frame is built here with one declared type per column
 (:func:`frame_columns`): a value whose JSON type does not fit its column (``"lots"`` for a
 number, ``1`` for ``true``, a list for a string) refuses its row, naming the field, instead
@@ -18,7 +18,7 @@ ranges, lengths and allowed values, sums of probabilities, classes) is the share
 job.
 
 >>> from watchkeeper.config import InputField
->>> from watchkeeper.ingest.prediction_checks import PredictionRules
+>>> from watchkeeper.intake.prediction_checks import PredictionRules
 >>> rules = PredictionRules(task="regression", classes=(), inputs={"price": InputField(
 ...     type="float")}, event_id="event_id", event_time="ts", entity="store")
 >>> built = prediction_frame([
@@ -44,8 +44,8 @@ import polars as pl
 from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.schema_validation import check_length, parse_timestamp
-from watchkeeper.ingest.prediction_checks import LATENCY, MODEL_LABEL, PredictionRules
-from watchkeeper.ingest.reason_codes import rejection_reason
+from watchkeeper.intake.prediction_checks import LATENCY, MODEL_LABEL, PredictionRules
+from watchkeeper.intake.reason_codes import rejection_reason
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.storage.external_versions import MAX_LABEL_LENGTH

@@ -2,7 +2,7 @@
 
 A batch of posted predictions is read into one frame (:mod:`~watchkeeper.serving.prediction_frame`)
 and checked by the same rules as logged files and frames
-(:func:`~watchkeeper.ingest.prediction_checks.check_predictions`); the team's version labels
+(:func:`~watchkeeper.intake.prediction_checks.check_predictions`); the team's version labels
 are numbered as they first arrive (``team-v1`` -> 1). Good rows are appended through the
 spool, as the service's other writes are: their inputs, typed, to the raw-event table
 (``transactions``), the predictions to ``predictions``. Each refused row is
@@ -36,8 +36,8 @@ import polars as pl
 from watchkeeper.clock import Clock
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.features.entity_state import EntityState
-from watchkeeper.ingest.logged_rows import refusals
-from watchkeeper.ingest.prediction_checks import ModelVersions, PredictionRules, check_predictions
+from watchkeeper.intake.logged_rows import refusals
+from watchkeeper.intake.prediction_checks import ModelVersions, PredictionRules, check_predictions
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.idempotency import SEEN_VALUE, EventIdLedger, content_digest
 from watchkeeper.serving.pending_states import PendingStates

@@ -3,7 +3,7 @@
 The service counts every refusal in Prometheus and also appends it to ``rejections`` (through
 the spool, like predictions), so data quality can count refusals per window and reason, and
 every worker's refusals end up in one place. A row names the reason code
-(:func:`~watchkeeper.ingest.reason_codes.rejection_reason`), the field at fault, the message, where it happened (``source``:
+(:func:`~watchkeeper.intake.reason_codes.rejection_reason`), the field at fault, the message, where it happened (``source``:
 ``score``, ``score_batch``, ``outcomes``, ``predictions``) and, when they could be read, the
 event's id and time (else the receiving clock's now). Nothing else is written for a refused
 event.
@@ -39,7 +39,7 @@ from watchkeeper.clock import Clock
 from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import InvalidInputError, WatchkeeperError
 from watchkeeper.features.schema_validation import parse_timestamp
-from watchkeeper.ingest.reason_codes import rejection_reason
+from watchkeeper.intake.reason_codes import rejection_reason
 from watchkeeper.rollout.model_errors import MODEL_ERROR, model_error_detail, model_error_version
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import printable

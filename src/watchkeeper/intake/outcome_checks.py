@@ -28,13 +28,13 @@ import polars as pl
 from watchkeeper.config.features import InputField
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
-from watchkeeper.ingest.logged_rows import (
+from watchkeeper.intake.logged_rows import (
     ROW,
     CheckedRows,
     empty_refusals,
     validation_refusals,
 )
-from watchkeeper.ingest.prediction_checks import LoggedInputs
+from watchkeeper.intake.prediction_checks import LoggedInputs
 
 if TYPE_CHECKING:
     from watchkeeper.config import WorkspaceConfig

@@ -62,7 +62,7 @@ def validation_refusals(rejected: pl.DataFrame, event_id: str) -> pl.DataFrame:
     ...     "rejection_reason": ["below the minimum 0 (got -3.0)"]}), "id").row(0)
     (2, 'e2', 'amount', 'out_of_range', 'below the minimum 0 (got -3.0)')
     """
-    from watchkeeper.ingest.reason_codes import rejection_reason
+    from watchkeeper.intake.reason_codes import rejection_reason
 
     codes = [
         rejection_reason(field, message)

@@ -1,6 +1,6 @@
 """Logging a team's predictions and outcomes into a workspace: frames and files.
 
-:func:`open_event_log` builds the workspace's :class:`~watchkeeper.ingest.event_log.EventLog`
+:func:`open_event_log` builds the workspace's :class:`~watchkeeper.intake.event_log.EventLog`
 (its rules from ``watchkeeper.yaml``, version labels numbered in the metadata store), and
 :func:`log_file` feeds it a Parquet or CSV file batch by batch, reporting progress. Files
 and frames take whatever period their data covers: the plausible event-time range guards
@@ -14,11 +14,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from watchkeeper.ingest.event_log import EventLog, LogSummary, PreparedLog, empty_summary
-from watchkeeper.ingest.file_batches import DEFAULT_BATCH_ROWS, file_batches
-from watchkeeper.ingest.frames import FrameLike, as_polars
-from watchkeeper.ingest.outcome_checks import OutcomeRules
-from watchkeeper.ingest.prediction_checks import PredictionRules
+from watchkeeper.intake.event_log import EventLog, LogSummary, PreparedLog, empty_summary
+from watchkeeper.intake.file_batches import DEFAULT_BATCH_ROWS, file_batches
+from watchkeeper.intake.frames import FrameLike, as_polars
+from watchkeeper.intake.outcome_checks import OutcomeRules
+from watchkeeper.intake.prediction_checks import PredictionRules
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace

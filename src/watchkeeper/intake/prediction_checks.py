@@ -36,7 +36,7 @@ import polars as pl
 
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
-from watchkeeper.ingest.logged_rows import (
+from watchkeeper.intake.logged_rows import (
     ROW,
     CheckedRows,
     empty_refusals,

@@ -27,7 +27,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from watchkeeper.errors import DatasetError
-from watchkeeper.ingest import DEFAULT_BATCH_ROWS
+from watchkeeper.intake import DEFAULT_BATCH_ROWS
 
 
 class FileBatches:

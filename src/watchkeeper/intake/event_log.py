@@ -1,7 +1,7 @@
 """Writing logged predictions and outcomes into an event store, idempotently by event id.
 
-:class:`EventLog` checks a frame (:mod:`~watchkeeper.ingest.prediction_checks`,
-:mod:`~watchkeeper.ingest.outcome_checks`), drops rows the store already holds with the same
+:class:`EventLog` checks a frame (:mod:`~watchkeeper.intake.prediction_checks`,
+:mod:`~watchkeeper.intake.outcome_checks`), drops rows the store already holds with the same
 content (logging a file twice counts it once), refuses a prediction whose event id is stored
 with a different content (``conflicting_duplicate``, naming the column), writes the new rows
 in one Delta commit, and the refused rows to ``rejections``. A later, different outcome of an
@@ -11,7 +11,7 @@ event is not a conflict: it is a correction, and the latest one received wins.
 >>> from datetime import UTC, datetime
 >>> from pathlib import Path
 >>> from watchkeeper.clock import EventTimeClock
->>> from watchkeeper.ingest.outcome_checks import OutcomeRules
+>>> from watchkeeper.intake.outcome_checks import OutcomeRules
 >>> from watchkeeper.storage.events import open_event_store
 >>> folder = Path(tempfile.mkdtemp())
 >>> store = open_event_store(str(folder / "events"), folder / "spool.db",
@@ -35,9 +35,9 @@ from typing import Any
 import polars as pl
 
 from watchkeeper.errors import SchemaError
-from watchkeeper.ingest.logged_rows import CheckedRows, empty_refusals, refusals
-from watchkeeper.ingest.outcome_checks import OutcomeRules, check_outcomes
-from watchkeeper.ingest.prediction_checks import (
+from watchkeeper.intake.logged_rows import CheckedRows, empty_refusals, refusals
+from watchkeeper.intake.outcome_checks import OutcomeRules, check_outcomes
+from watchkeeper.intake.prediction_checks import (
     ModelVersions,
     PredictionRules,
     check_predictions,
