@@ -166,6 +166,17 @@ class Workspace:
             self.clock,
             storage_options=dict(storage.storage_options) or None,
             tables=self.event_tables,
+            on_schema_change=self._record_schema_change,
+        )
+
+    def _record_schema_change(self, table: str, added: tuple[str, ...]) -> None:
+        """Keep a column a stored event table gained in the audit log (``history``)."""
+        names = ", ".join(added)
+        self.metadata.record_decision(
+            model=self.config.model.name,
+            kind="schema_change",
+            summary=f"event table {table}: added optional column(s) {names}",
+            evidence={"table": table, "added": list(added)},
         )
 
     @cached_property

@@ -60,6 +60,7 @@ from watchkeeper.storage.delta_tables import (
     DEFAULT_COMMIT_ATTEMPTS,
     ApplicationTransaction,
     DeltaEventTables,
+    SchemaChanged,
     time_filter,
 )
 from watchkeeper.storage.event_deduplication import deduplicate
@@ -118,6 +119,7 @@ class DeltaEventStore:
         commit_batch_rows: int = 1_000_000,
         commit_attempts: int = DEFAULT_COMMIT_ATTEMPTS,
         after_commit: AfterCommit | None = None,
+        on_schema_change: SchemaChanged | None = None,
     ) -> None:
         self._definitions = tables
         self._clock = clock
@@ -127,7 +129,12 @@ class DeltaEventStore:
         self._after_commit = after_commit
         self.automatic_flush = True
         """Whether an append flushes once the thresholds are reached."""
-        self._tables = DeltaEventTables(url, storage_options, commit_attempts=commit_attempts)
+        self._tables = DeltaEventTables(
+            url,
+            storage_options,
+            commit_attempts=commit_attempts,
+            on_schema_change=on_schema_change,
+        )
         self._spool = Spool(spool_path, owner=self._tables.root)
         self._flush_lock = threading.RLock()
         self._backlog_lock = threading.Lock()

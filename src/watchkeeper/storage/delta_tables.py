@@ -65,6 +65,10 @@ logger = logging.getLogger(__name__)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
+SchemaChanged = Callable[[str, tuple[str, ...]], None]
+"""Told of each schema change a table took: its name and the columns added."""
+
+
 @dataclass(frozen=True)
 class ApplicationTransaction:
     """A Delta ``txn`` action: ``application_id`` reached ``version`` in this commit."""
@@ -103,8 +107,10 @@ class DeltaEventTables:
         *,
         commit_attempts: int = DEFAULT_COMMIT_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
+        on_schema_change: SchemaChanged | None = None,
     ) -> None:
         self.root = normalise_root(root)
+        self._on_schema_change = on_schema_change
         self._storage_options = dict(storage_options) if storage_options else None
         self._commit_attempts = commit_attempts
         self._sleep = sleep
@@ -378,6 +384,8 @@ class DeltaEventTables:
             ) from error
         table.update_incremental()
         logger.info("table %s: added optional column(s) %s", self.uri(definition.name), names)
+        if self._on_schema_change is not None:
+            self._on_schema_change(definition.name, tuple(field.name for field in new))
 
     def _commit_lock(self, table: str) -> AbstractContextManager[object]:
         if is_local(self.root):
@@ -438,6 +446,7 @@ __all__ = [
     "DEFAULT_COMMIT_ATTEMPTS",
     "ApplicationTransaction",
     "DeltaEventTables",
+    "SchemaChanged",
     "is_local",
     "normalise_root",
     "time_filter",

@@ -31,7 +31,7 @@ opens it and replays whatever a previous process left in the spool.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -42,7 +42,7 @@ import pyarrow as pa
 
 from watchkeeper.clock import Clock
 from watchkeeper.storage.event_rows import EventRows
-from watchkeeper.storage.event_tables import EventTableDefinition
+from watchkeeper.storage.event_tables import EVENT_TABLES, EventTableDefinition
 from watchkeeper.storage.spool import DeadLetter, SpoolBacklog
 
 BulkRows: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatchReader
@@ -223,6 +223,7 @@ def open_event_store(
     clock: Clock,
     storage_options: dict[str, str] | None = None,
     tables: Mapping[str, EventTableDefinition] | None = None,
+    on_schema_change: Callable[[str, tuple[str, ...]], None] | None = None,
 ) -> EventStore:
     """Open the Delta event store at ``url`` (a folder or an object-store URL).
 
@@ -230,13 +231,18 @@ def open_event_store(
     committed before this returns. ``storage_options`` go to deltalake as they are
     (credentials, endpoint, region). ``tables``: the workspace's table definitions
     (:func:`~watchkeeper.storage.workspace_tables.event_tables_for`); the default ones
-    otherwise.
+    otherwise. ``on_schema_change`` is told of each column a stored table gains.
     """
     from watchkeeper.storage.delta_events import DeltaEventStore
 
-    if tables is None:
-        return DeltaEventStore(url, spool_path, clock, storage_options)
-    return DeltaEventStore(url, spool_path, clock, storage_options, tables=tables)
+    return DeltaEventStore(
+        url,
+        spool_path,
+        clock,
+        storage_options,
+        tables=tables if tables is not None else EVENT_TABLES,
+        on_schema_change=on_schema_change,
+    )
 
 
 __all__ = [

@@ -111,7 +111,9 @@ def test_an_optional_input_added_later_extends_the_stored_table(tmp_path: Path) 
         workspace.events.flush()
         read = workspace.events.read("transactions").sort("event_id")
         location = workspace.resolve(workspace.config.storage.events)
+        audited = workspace.metadata.decisions("churn", kind="schema_change")
     assert read["region"].to_list() == [None, None, None, "north", "south"]
+    assert [entry.evidence for entry in audited] == [{"table": "transactions", "added": ["region"]}]
     history = DeltaTable(f"{location}/transactions").history()
     changes = [entry for entry in history if entry.get("operation") == "ADD COLUMN"]
     assert len(changes) == 1
