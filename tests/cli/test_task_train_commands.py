@@ -12,16 +12,14 @@ checked against the holdout rebuilt independently.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import polars as pl
 import pytest
-import yaml
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
+from tests.cli.conftest import configure_workspace, copy_workspace, run_json
 
 from watchkeeper.agent.tick import retrain_if_due
 from watchkeeper.cli import main
@@ -53,7 +51,7 @@ LIGHTGBM = {"trainer": "lightgbm", "parameters": {"n_estimators": 40, "num_threa
 
 def _simulated(folder: Path, example: str) -> Path:
     root = Workspace.create(folder / example, example=example)
-    _configure(
+    configure_workspace(
         root,
         training={**LIGHTGBM, "window": "60d", "validation": "10d", "holdout": "14d"},
         retraining={"min_holdout_rows": 200, "bootstrap_samples": 200},
@@ -74,24 +72,7 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def _copy(simulated: dict[str, Path], example: str, tmp_path: Path) -> Path:
-    copy = tmp_path / example
-    shutil.copytree(simulated[example], copy, ignore=shutil.ignore_patterns("events.spool*"))
-    return copy
-
-
-def _configure(root: Path, **sections: dict[str, Any]) -> None:
-    path = root / "watchkeeper.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for name, values in sections.items():
-        settings[name] = {**settings.get(name, {}), **values}
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-
-
-def _run(capsys: pytest.CaptureFixture[str], root: Path, *arguments: str) -> tuple[int, Any, str]:
-    capsys.readouterr()
-    code = main([*arguments, "-w", str(root), "--json"])
-    captured = capsys.readouterr()
-    return code, json.loads(captured.out) if captured.out else None, captured.err
+    return copy_workspace(simulated[example], tmp_path / example)
 
 
 def _profile(workspace: Workspace, registry: ModelRegistry) -> DatasetProfile:
@@ -104,7 +85,7 @@ def test_train_a_multiclass_version_with_its_decision_estimator_and_profile(
     simulated: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = _copy(simulated, "triage", tmp_path)
-    code, attempt, _ = _run(capsys, root, "train")
+    code, attempt, _ = run_json(capsys, root, "train")
     assert code == 0
     assert (attempt["task"], attempt["status"], attempt["challenger_version"]) == (
         "multiclass",
@@ -162,7 +143,7 @@ def test_train_a_multiclass_version_with_its_decision_estimator_and_profile(
     assert lineage.data.slices == attempt["slices"]
     assert lineage.threshold == {"decision": extra["decision"]}
     assert lineage.evaluation == metrics
-    _, listed, _ = _run(capsys, root, "models")
+    _, listed, _ = run_json(capsys, root, "models")
     shown = listed["versions"][0]["metrics"]
     assert (shown["macro_f1"], shown["accuracy"]) == (metrics["macro_f1"], metrics["accuracy"])
     capsys.readouterr()
@@ -175,7 +156,7 @@ def test_train_a_regression_version_with_its_loss_estimator_and_profile(
     simulated: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = _copy(simulated, "demand", tmp_path)
-    code, attempt, _ = _run(capsys, root, "train")
+    code, attempt, _ = run_json(capsys, root, "train")
     assert code == 0
     assert (attempt["task"], attempt["status"]) == ("regression", "champion")
     assert set(attempt["slices"]["holdout"]) == {"rows"}
@@ -222,10 +203,10 @@ def test_retrain_goes_through_the_task_gate(
     trivial: str,
 ) -> None:
     root = _copy(simulated, example, tmp_path)
-    _configure(root, training={"trainer": trivial, "parameters": {}})
-    assert _run(capsys, root, "train")[0] == 0
-    _configure(root, training=LIGHTGBM)
-    code, attempt, _ = _run(capsys, root, "retrain", "--reason", "a real model")
+    configure_workspace(root, training={"trainer": trivial, "parameters": {}})
+    assert run_json(capsys, root, "train")[0] == 0
+    configure_workspace(root, training=LIGHTGBM)
+    code, attempt, _ = run_json(capsys, root, "retrain", "--reason", "a real model")
     assert code == 0
     assert (attempt["accepted"], attempt["status"], attempt["challenger_version"]) == (
         True,
@@ -236,8 +217,8 @@ def test_retrain_goes_through_the_task_gate(
     assert evidence["primary_metric"] == "business_value"
     assert evidence["challenger_value"] > evidence["champion_value"]
     assert evidence["bootstrap"]["low"] > 0
-    _configure(root, training={"trainer": trivial, "parameters": {}})
-    code, again, _ = _run(capsys, root, "retrain", "--reason", "the champion's own kind again")
+    configure_workspace(root, training={"trainer": trivial, "parameters": {}})
+    code, again, _ = run_json(capsys, root, "retrain", "--reason", "the champion's own kind again")
     assert (code, again["accepted"], again["status"]) == (0, False, "rejected")
     with Workspace.open(root) as workspace:
         registry = ModelRegistry.for_workspace(workspace)
@@ -260,9 +241,9 @@ def test_a_model_served_outside_watchkeeper_is_not_trained(
     simulated: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     root = _copy(simulated, "triage", tmp_path)
-    _configure(root, model={"serving": "external"})
+    configure_workspace(root, model={"serving": "external"})
     for arguments in (["train"], ["retrain", "--reason", "drift"]):
-        code, printed, error = _run(capsys, root, *arguments)
+        code, printed, error = run_json(capsys, root, *arguments)
         assert (code, printed) == (2, None)
         assert EXTERNAL_SERVING in " ".join(error.split())
     with Workspace.open(root) as workspace:
@@ -284,6 +265,6 @@ def test_a_champion_of_another_task_is_refused_at_the_data_stage(
         binary = SklearnModel(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), ["x"])
         registry.register(binary, feature_schema={"x": "Float64"}, threshold=0.5)
         registry.set_status(1, CHAMPION, reason="a binary model from before")
-    code, attempt, error = _run(capsys, root, "train")
+    code, attempt, error = run_json(capsys, root, "train")
     assert (code, attempt["accepted"], attempt["stage"]) == (2, False, "data")
     assert "version 1, is a binary model and model.task is multiclass" in " ".join(error.split())

@@ -14,14 +14,13 @@ new merchant segment and the fraudsters' sudden adaptation moved from day 540 to
 
 from __future__ import annotations
 
-import json
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.cli.conftest import configure_workspace, copy_workspace, run_json
 
 from watchkeeper.cli import main
 from watchkeeper.features.fit import fit
@@ -57,7 +56,7 @@ ATTEMPT_KEYS = {
 def simulated_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("train-cli")
     root = Workspace.create(folder / "ws", "fraud")
-    _configure(root, training={"parameters": {"n_estimators": 40, "num_threads": 2}})
+    configure_workspace(root, training={"parameters": {"n_estimators": 40, "num_threads": 2}})
     settings = folder / "shift.yaml"
     settings.write_text(
         yaml.safe_dump(
@@ -77,29 +76,13 @@ def simulated_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def root(simulated_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
     capsys.readouterr()
-    copy = tmp_path / "ws"
-    shutil.copytree(simulated_root, copy, ignore=shutil.ignore_patterns("events.spool*"))
-    return copy
-
-
-def _configure(root: Path, **sections: dict[str, Any]) -> None:
-    path = root / "watchkeeper.yaml"
-    settings = yaml.safe_load(path.read_text(encoding="utf-8"))
-    for name, values in sections.items():
-        settings[name] = {**settings.get(name, {}), **values}
-    path.write_text(yaml.safe_dump(settings), encoding="utf-8")
-
-
-def _run(capsys: pytest.CaptureFixture[str], root: Path, *arguments: str) -> tuple[int, Any, str]:
-    code = main([*arguments, "-w", str(root), "--json"])
-    captured = capsys.readouterr()
-    return code, json.loads(captured.out) if captured.out else None, captured.err
+    return copy_workspace(simulated_root, tmp_path / "ws")
 
 
 def test_train_registers_a_champion_with_lineage_reference_and_spec(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, attempt, _ = _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)
+    code, attempt, _ = run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)
     assert code == 0
     assert set(attempt) == ATTEMPT_KEYS | {"slices"}
     assert (attempt["accepted"], attempt["status"], attempt["challenger_version"]) == (
@@ -136,19 +119,21 @@ def test_train_registers_a_champion_with_lineage_reference_and_spec(
     assert lineage.evaluation["pr_auc"] == attempt["challenger_metrics"]["pr_auc"]
     assert (lineage.parent_version, lineage.trigger) == (None, "manual: watchkeeper train")
 
-    code, again, _ = _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)
+    code, again, _ = run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)
     assert (code, again["status"], again["challenger_version"]) == (0, "candidate", 2)
-    code, models, _ = _run(capsys, root, "models")
+    code, models, _ = run_json(capsys, root, "models")
     assert [row["status"] for row in models["versions"]] == ["champion", "candidate"]
-    code, shown, _ = _run(capsys, root, "lineage", "2")
+    code, shown, _ = run_json(capsys, root, "lineage", "2")
     assert shown["lineage"]["parent_version"] == 1
 
 
 def test_retrain_on_identical_data_is_refused_by_the_gate_and_recorded(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
-    code, attempt, _ = _run(capsys, root, "retrain", "--reason", "same", "--as-of", BEFORE_SHIFT)
+    assert run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
+    code, attempt, _ = run_json(
+        capsys, root, "retrain", "--reason", "same", "--as-of", BEFORE_SHIFT
+    )
     assert code == 0  # an honest "no" is a result, not an error
     assert set(attempt) == ATTEMPT_KEYS | {"slices"}
     assert (attempt["accepted"], attempt["stage"], attempt["status"]) == (
@@ -159,7 +144,7 @@ def test_retrain_on_identical_data_is_refused_by_the_gate_and_recorded(
     assert attempt["evidence"]["bootstrap"]["difference"] == 0.0  # the very same model
     assert attempt["champion_metrics"]["pr_auc"] == attempt["challenger_metrics"]["pr_auc"]
     assert attempt["trigger"] == "manual: same"
-    code, history, _ = _run(capsys, root, "history", "--kind", RETRAIN_ATTEMPT)
+    code, history, _ = run_json(capsys, root, "history", "--kind", RETRAIN_ATTEMPT)
     assert [entry["evidence"]["accepted"] for entry in history] == [False, True]
     with Workspace.open(root) as opened:
         assert ModelRegistry.for_workspace(opened).aliases() == {CHAMPION: 1}
@@ -168,8 +153,8 @@ def test_retrain_on_identical_data_is_refused_by_the_gate_and_recorded(
 def test_retrain_after_the_shift_with_matured_labels_is_accepted(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
-    code, attempt, _ = _run(capsys, root, "retrain", "--reason", "fraud adapted")
+    assert run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
+    code, attempt, _ = run_json(capsys, root, "retrain", "--reason", "fraud adapted")
     assert code == 0
     assert attempt["as_of"].startswith("2025-07-19T23:")  # the last transaction
     assert (attempt["accepted"], attempt["status"], attempt["challenger_version"]) == (
@@ -191,16 +176,16 @@ def test_retrain_without_a_reason_asks_the_policy(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # the example retrains monthly as a fallback; here only drift may trigger
-    _configure(
+    configure_workspace(
         root, retraining={"triggers": {"psi_features": 1, "psi_windows": 2, "schedule": None}}
     )
-    assert _run(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
-    code, skipped, _ = _run(capsys, root, "retrain")
+    assert run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)[0] == 0
+    code, skipped, _ = run_json(capsys, root, "retrain")
     assert (code, skipped) == (
         0,
         {"started": False, "reason": "no trigger fired", "trigger": None, "evidence": {}},
     )
-    code, forced, _ = _run(capsys, root, "retrain", "--force")
+    code, forced, _ = run_json(capsys, root, "retrain", "--force")
     assert forced["started"] is True and forced["trigger"].startswith("manual: watchkeeper retrain")
     # drift from April: by July its traffic has matured labels for a whole holdout
     day = datetime(2025, 4, 1, tzinfo=UTC)
@@ -218,22 +203,22 @@ def test_retrain_without_a_reason_asks_the_policy(
     ]
     with Workspace.open(root) as opened:
         opened.metadata.upsert_metrics(rows)
-    code, cooling, _ = _run(capsys, root, "retrain")
+    code, cooling, _ = run_json(capsys, root, "retrain")
     # the forced attempt was recorded at the as-of moment (event time): within the cooldown
     assert cooling["started"] is False and "cooling down" in cooling["reason"]
-    code, driven, _ = _run(capsys, root, "retrain", "--as-of", "2025-07-28")
+    code, driven, _ = run_json(capsys, root, "retrain", "--as-of", "2025-07-28")
     assert driven["trigger"].startswith("PSI above the alert level on mcc (0.4)")
     with Workspace.open(root) as opened:
         assert len(recorded_attempts(opened.metadata, "card-fraud")) == 3
 
 
 def _trainer_raising(root: Path) -> list[str]:
-    _configure(root, training={"trainer": "math:sqrt"})
+    configure_workspace(root, training={"trainer": "math:sqrt"})
     return ["retrain", "--reason", "x"]
 
 
 def _too_few_positives(root: Path) -> list[str]:
-    _configure(root, retraining={"min_positives": 100_000})
+    configure_workspace(root, retraining={"min_positives": 100_000})
     return ["retrain", "--reason", "x"]
 
 
@@ -288,7 +273,7 @@ def test_bad_input_is_refused_recorded_and_leaves_the_champion(
     arguments = prepare(root)
     with Workspace.open(root) as opened:
         before = ModelRegistry.for_workspace(opened).aliases()
-    code, attempt, err = _run(capsys, root, *arguments)
+    code, attempt, err = run_json(capsys, root, *arguments)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and message in err
     assert attempt["accepted"] is False and attempt["evidence"]["error"]

@@ -105,6 +105,29 @@ def attempt_from_gate(
     )
 
 
+def unjudged_attempt(
+    evaluation: dict[str, Any], *, trigger: str, champion_version: int | None
+) -> RetrainAttempt:
+    """The accepted attempt of a version the gate did not judge: the first one (no
+    champion), or one trained by hand, with its holdout ``evaluation`` alone.
+
+    >>> unjudged_attempt({"rows": 10}, trigger="manual", champion_version=None).reason
+    'first version: no champion to compare with'
+    """
+    return RetrainAttempt(
+        accepted=True,
+        reason=(
+            "first version: no champion to compare with"
+            if champion_version is None
+            else "trained by hand: registered as a candidate, without the gate"
+        ),
+        trigger=trigger,
+        stage=VALIDATION_STAGE,
+        champion_version=champion_version,
+        challenger_metrics=evaluation,
+    )
+
+
 def failed_attempt(
     error: Exception,
     *,
@@ -172,4 +195,5 @@ __all__ = [
     "failed_attempt",
     "record_attempt",
     "recorded_attempts",
+    "unjudged_attempt",
 ]

@@ -37,14 +37,13 @@ from watchkeeper.config import WorkspaceConfig
 from watchkeeper.errors import TrainingDataError, WatchkeeperError
 from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.registry.registry import (
-    CANDIDATE,
     CHALLENGER,
     CHAMPION,
     REJECTED,
     LoadedVersion,
     ModelRegistry,
 )
-from watchkeeper.training.attempt_lineage import attempt_lineage
+from watchkeeper.training.attempt_context import AttemptContext
 from watchkeeper.training.attempts import (
     DATA_STAGE,
     REGISTRATION_STAGE,
@@ -54,6 +53,7 @@ from watchkeeper.training.attempts import (
     attempt_from_gate,
     failed_attempt,
     record_attempt,
+    unjudged_attempt,
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
 from watchkeeper.training.model import Model
@@ -131,16 +131,18 @@ def run_retrain_attempt(
         _check_champion_task(champion, config)
         steps = _train_binary_version if config.model.task == "binary" else train_task_version
         attempt, registered = steps(
-            registry,
-            inputs,
-            config,
-            champion,
-            trigger=trigger,
-            validate=validate,
-            workspace_root=workspace_root,
-            actor=actor,
-            progress=progress,
-            stage=enter,
+            AttemptContext(
+                registry,
+                inputs,
+                config,
+                champion,
+                trigger=trigger,
+                validate=validate,
+                workspace_root=workspace_root,
+                actor=actor,
+                progress=progress,
+                stage=enter,
+            )
         )
         version = registered.version
         if champion is None:
@@ -160,20 +162,9 @@ def run_retrain_attempt(
     return attempt
 
 
-def _train_binary_version(
-    registry: ModelRegistry,
-    inputs: AttemptInputs,
-    config: WorkspaceConfig,
-    champion: LoadedVersion | None,
-    *,
-    trigger: str,
-    validate: bool,
-    workspace_root: Path,
-    actor: str,
-    progress: Progress,
-    stage: Callable[[str], None],
-) -> tuple[RetrainAttempt, LoadedVersion]:
+def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, LoadedVersion]:
     """The binary steps of the module, up to the version registered as a candidate."""
+    inputs, config, champion = context.inputs, context.config, context.champion
     names = list(inputs.feature_names)
     holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
     champion_contender = _contender(champion, inputs.champion_holdout)
@@ -182,8 +173,8 @@ def _train_binary_version(
         min_positives=config.retraining.min_positives,
         champion=champion_contender,
     )
-    stage(TRAINING_STAGE)
-    progress("training")
+    context.stage(TRAINING_STAGE)
+    context.progress("training")
     train = inputs.window.train
     model = train_model(config.training, train.select(names), train["label"].to_numpy())
     validation = inputs.window.validation
@@ -192,36 +183,25 @@ def _train_binary_version(
         validation["label"].to_numpy(),
         config.training.threshold,
     )
-    stage(VALIDATION_STAGE)
-    progress("evaluation")
-    judged = champion_contender if validate else None
-    attempt, evaluation = _judge(model, threshold, judged, holdout, config, trigger, champion)
-    stage(REGISTRATION_STAGE)
-    progress("reference profile")
+    context.stage(VALIDATION_STAGE)
+    context.progress("evaluation")
+    judged = champion_contender if context.validate else None
+    attempt, evaluation = _judge(model, threshold, judged, holdout, context)
+    context.stage(REGISTRATION_STAGE)
+    context.progress("reference profile")
     holdout_scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
     reference_sha256 = inputs.reference_profile_sha256
     if inputs.reference_profile is not None:
         reference_sha256 = inputs.reference_profile(holdout_scores, threshold.value)
-    progress("registration")
-    registered = registry.register(
+    context.progress("registration")
+    registered = context.register_candidate(
         model,
-        feature_schema=train.select(names).schema,
+        threshold_record=threshold.to_dict(),
+        evaluation=evaluation,
+        metrics={**evaluation, "threshold": threshold.value},
+        reference_profile_sha256=reference_sha256,
         threshold=threshold,
         calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
-        feature_spec=inputs.feature_spec,
-        reference_profile_sha256=reference_sha256,
-        metrics={**evaluation, "threshold": threshold.value},
-        lineage=attempt_lineage(
-            inputs,
-            config,
-            threshold=threshold.to_dict(),
-            evaluation=evaluation,
-            champion=champion,
-            trigger=trigger,
-            workspace_root=workspace_root,
-        ),
-        status=CANDIDATE,
-        created_by=actor,
     )
     return attempt, registered
 
@@ -272,26 +252,16 @@ def _judge(
     threshold: DecisionThreshold,
     champion: Contender | None,
     holdout: Holdout,
-    config: WorkspaceConfig,
-    trigger: str,
-    loaded: LoadedVersion | None,
+    context: AttemptContext,
 ) -> tuple[RetrainAttempt, dict[str, object]]:
+    config = context.config
     business = config.monitoring.business
     if champion is None:
         evaluation = evaluate_scores(
             model.predict_scores(holdout.features), threshold.value, holdout, business
         ).to_dict()
-        unjudged = RetrainAttempt(
-            accepted=True,
-            reason=(
-                "first version: no champion to compare with"
-                if loaded is None
-                else "trained by hand: registered as a candidate, without the gate"
-            ),
-            trigger=trigger,
-            stage=VALIDATION_STAGE,
-            champion_version=loaded.version if loaded is not None else None,
-            challenger_metrics=evaluation,
+        unjudged = unjudged_attempt(
+            evaluation, trigger=context.trigger, champion_version=context.champion_version
         )
         return unjudged, evaluation
     result = validation_gate(
@@ -304,8 +274,8 @@ def _judge(
     )
     attempt = attempt_from_gate(
         result,
-        trigger=trigger,
-        champion_version=loaded.version if loaded is not None else None,
+        trigger=context.trigger,
+        champion_version=context.champion_version,
         challenger_version=None,
     )
     return attempt, result.challenger.to_dict()

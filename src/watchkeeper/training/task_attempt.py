@@ -21,23 +21,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.registry.registry import CANDIDATE, LoadedVersion, ModelRegistry
-from watchkeeper.training.attempt_lineage import attempt_lineage
+from watchkeeper.registry.registry import LoadedVersion, ModelRegistry
+from watchkeeper.training.attempt_context import AttemptContext
 from watchkeeper.training.attempts import (
     REGISTRATION_STAGE,
     TRAINING_STAGE,
     VALIDATION_STAGE,
     RetrainAttempt,
     attempt_from_gate,
+    unjudged_attempt,
 )
 from watchkeeper.training.class_decision import ClassDecision, class_decision
 from watchkeeper.training.reference_profile import (
@@ -62,31 +61,15 @@ from watchkeeper.training.task_validation import (
     value_validation_gate,
 )
 
-if TYPE_CHECKING:
-    from watchkeeper.training.retrain_attempt import AttemptInputs
 
-Step = Callable[[str], None]
-"""Told each step's name as it starts."""
-
-
-def train_task_version(
-    registry: ModelRegistry,
-    inputs: AttemptInputs,
-    config: WorkspaceConfig,
-    champion: LoadedVersion | None,
-    *,
-    trigger: str,
-    validate: bool,
-    workspace_root: Path,
-    actor: str,
-    progress: Step,
-    stage: Step,
-) -> tuple[RetrainAttempt, LoadedVersion]:
+def train_task_version(context: AttemptContext) -> tuple[RetrainAttempt, LoadedVersion]:
     """Run the steps of the module and return the attempt and the version registered.
 
-    ``stage`` is told each attempt stage (``training``, ``validation``, ``registration``)
-    as it starts, so a refusal is recorded at the right one; the caller sets the status.
+    ``context.stage`` is told each attempt stage (``training``, ``validation``,
+    ``registration``) as it starts, so a refusal is recorded at the right one; the caller
+    sets the status.
     """
+    inputs, config, champion = context.inputs, context.config, context.champion
     task = config.model.task
     names = list(inputs.feature_names)
     classes = config.label.classes
@@ -101,8 +84,8 @@ def train_task_version(
     check_task_holdout(
         holdout, min_rows=config.retraining.min_holdout_rows, champion=champion_contender
     )
-    stage(TRAINING_STAGE)
-    progress("training")
+    context.stage(TRAINING_STAGE)
+    context.progress("training")
     train = inputs.window.train
     model = train_task_model(
         config.training, train.select(names), train["label"].to_numpy(), task=task, classes=classes
@@ -112,47 +95,38 @@ def train_task_version(
         if classes is not None and task == "multiclass"
         else None
     )
-    stage(VALIDATION_STAGE)
-    progress("evaluation")
+    context.stage(VALIDATION_STAGE)
+    context.progress("evaluation")
     predictions = _holdout_predictions(model, decision, holdout)
-    if champion_contender is None or not validate:
-        attempt, evaluation = _unjudged(predictions, holdout, decision, config, trigger, champion)
+    if champion_contender is None or not context.validate:
+        evaluation = _evaluation(predictions, holdout, decision, config)
+        attempt = unjudged_attempt(
+            evaluation, trigger=context.trigger, champion_version=context.champion_version
+        )
     else:
         result = _gate(champion_contender, TaskContender(model, decision), holdout, config)
         attempt = attempt_from_gate(
             result,
-            trigger=trigger,
-            champion_version=champion.version if champion is not None else None,
+            trigger=context.trigger,
+            champion_version=context.champion_version,
             challenger_version=None,
         )
         evaluation = result.challenger.to_dict()
-    stage(REGISTRATION_STAGE)
-    progress("performance estimator")
-    estimator = _estimator(predictions, holdout, registry, config.training.seed)
+    context.stage(REGISTRATION_STAGE)
+    context.progress("performance estimator")
+    estimator = _estimator(predictions, holdout, context.registry, config.training.seed)
     reference_sha256 = inputs.reference_profile_sha256
     if inputs.task_reference_profile is not None:
-        progress("reference profile")
+        context.progress("reference profile")
         reference_sha256 = inputs.task_reference_profile(_profiled(predictions, decision))
-    progress("registration")
-    decision_record = {"decision": decision.to_dict()} if decision is not None else {}
-    registered = registry.register(
+    context.progress("registration")
+    registered = context.register_candidate(
         model,
-        feature_schema=train.select(names).schema,
-        threshold=0.0,
-        feature_spec=inputs.feature_spec,
-        reference_profile_sha256=reference_sha256,
+        threshold_record={"decision": decision.to_dict()} if decision is not None else {},
+        evaluation=evaluation,
         metrics=evaluation,
-        lineage=attempt_lineage(
-            inputs,
-            config,
-            threshold=decision_record,
-            evaluation=evaluation,
-            champion=champion,
-            trigger=trigger,
-            workspace_root=workspace_root,
-        ),
-        status=CANDIDATE,
-        created_by=actor,
+        reference_profile_sha256=reference_sha256,
+        threshold=0.0,
         decision=decision,
         estimator=estimator,
     )
@@ -199,35 +173,19 @@ def _holdout_predictions(
     return np.asarray(model.predict_values(holdout.features), dtype=np.float64)
 
 
-def _unjudged(
+def _evaluation(
     predictions: np.ndarray[Any, np.dtype[np.float64]],
     holdout: ClassHoldout | ValueHoldout,
     decision: ClassDecision | None,
     config: WorkspaceConfig,
-    trigger: str,
-    champion: LoadedVersion | None,
-) -> tuple[RetrainAttempt, dict[str, Any]]:
+) -> dict[str, Any]:
     """The challenger's metrics alone: the first version, or one trained without the gate."""
     business = config.monitoring.business
     if isinstance(holdout, ClassHoldout):
         if decision is None:
             raise TrainingDataError("a multiclass model needs its decision rule")
-        evaluation = evaluate_classes(decision.decide(predictions), holdout, business).to_dict()
-    else:
-        evaluation = evaluate_values(predictions, holdout, business).to_dict()
-    attempt = RetrainAttempt(
-        accepted=True,
-        reason=(
-            "first version: no champion to compare with"
-            if champion is None
-            else "trained by hand: registered as a candidate, without the gate"
-        ),
-        trigger=trigger,
-        stage=VALIDATION_STAGE,
-        champion_version=champion.version if champion is not None else None,
-        challenger_metrics=evaluation,
-    )
-    return attempt, evaluation
+        return evaluate_classes(decision.decide(predictions), holdout, business).to_dict()
+    return evaluate_values(predictions, holdout, business).to_dict()
 
 
 def _gate(

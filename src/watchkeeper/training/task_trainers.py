@@ -28,7 +28,6 @@ tasks ``training.trainer`` names the same three kinds:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -37,8 +36,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.config import ModelTask, TrainingConfig
-from watchkeeper.errors import SchemaError, TrainingDataError, TrainingError
-from watchkeeper.training.model import check_feature_columns
+from watchkeeper.errors import TrainingDataError, TrainingError
 from watchkeeper.training.task_models import (
     LightGBMClassModel,
     LightGBMValueModel,
@@ -46,13 +44,13 @@ from watchkeeper.training.task_models import (
     as_task_model,
 )
 from watchkeeper.training.trainers import (
-    DEFAULT_ROUNDS,
-    LIGHTGBM,
     LIGHTGBM_DEFAULTS,
-    ROUND_ALIASES,
-    SKLEARN_PREFIX,
-    Trainer,
-    resolve_estimator_class,
+    boosting_rounds,
+    call_trainer,
+    check_training_features,
+    checked_sample_weight,
+    fit_booster,
+    fit_estimator,
     resolve_trainer,
     train_model,
 )
@@ -89,8 +87,8 @@ def train_task_model(
     """
     if task == "binary":
         return train_model(config, features, labels, sample_weight)
-    _check_features(features)
-    weights = _checked_weights(sample_weight, features.height)
+    check_training_features(features)
+    weights = checked_sample_weight(sample_weight, features.height)
     extra: dict[str, Any] = {}
     if task == "multiclass":
         if classes is None:
@@ -99,22 +97,12 @@ def train_task_model(
         extra["classes"] = tuple(classes)
     else:
         label_values = value_labels(labels, features.height)
-    trainer = _task_trainer(config.trainer, task)
-    try:
-        fitted = trainer(
-            features,
-            label_values,
-            sample_weight=weights,
-            parameters=dict(config.parameters),
-            seed=config.seed,
-            **extra,
-        )
-    except TrainingError:
-        raise
-    except Exception as error:
-        raise TrainingError(
-            f"trainer {config.trainer!r} failed: {type(error).__name__}: {error}"
-        ) from error
+    trainer = resolve_trainer(
+        config.trainer,
+        lightgbm=train_lightgbm_classes if task == "multiclass" else train_lightgbm_values,
+        sklearn=train_sklearn_estimator,
+    )
+    fitted = call_trainer(config, trainer, features, label_values, weights, **extra)
     return as_task_model(fitted, features.columns, task, classes)
 
 
@@ -199,7 +187,7 @@ def train_lightgbm_classes(
     codes = class_codes(labels, classes)
     settings = _settings(parameters, seed, "multiclass", MULTICLASS_OBJECTIVES)
     settings["num_class"] = len(classes)
-    booster = _fit_booster(features, codes, sample_weight, settings)
+    booster = fit_booster(features, codes, sample_weight, settings, boosting_rounds(settings))
     return LightGBMClassModel(booster, features.columns, classes)
 
 
@@ -213,7 +201,7 @@ def train_lightgbm_values(
 ) -> LightGBMValueModel:
     """A LightGBM regression booster (objective ``regression`` unless another is asked for)."""
     settings = _settings(parameters, seed, "regression", REGRESSION_OBJECTIVES)
-    booster = _fit_booster(features, labels, sample_weight, settings)
+    booster = fit_booster(features, labels, sample_weight, settings, boosting_rounds(settings))
     return LightGBMValueModel(booster, features.columns)
 
 
@@ -231,40 +219,21 @@ def train_sklearn_estimator(
 
     ``classes`` given: a classifier, fitted on the class names.
     """
-    settings = dict(parameters)
-    if "random_state" in inspect.signature(estimator_class).parameters:
-        settings.setdefault("random_state", seed)
-    estimator = estimator_class(**settings)
-    needed, purpose = (
+    method, purpose = (
         ("predict_proba", "a multiclass model must give class probabilities")
         if classes is not None
         else ("predict", "a regression model must predict numbers")
     )
-    if not hasattr(estimator, needed):
-        raise TrainingError(
-            f"{estimator_class.__module__}.{estimator_class.__name__} has no {needed}: {purpose}"
-        )
-    matrix = features.to_numpy(order="c").astype(np.float64, copy=False)
-    if sample_weight is None:
-        estimator.fit(matrix, labels)
-    else:
-        estimator.fit(matrix, labels, sample_weight=sample_weight)
-    return estimator
-
-
-def _task_trainer(spec: str, task: ModelTask) -> Trainer:
-    if spec == LIGHTGBM:
-        return train_lightgbm_classes if task == "multiclass" else train_lightgbm_values
-    if spec.startswith(SKLEARN_PREFIX):
-        estimator_class = resolve_estimator_class(spec)
-
-        def train_estimator(
-            features: pl.DataFrame, labels: npt.NDArray[Any], **given: Any
-        ) -> object:
-            return train_sklearn_estimator(estimator_class, features, labels, **given)
-
-        return train_estimator
-    return resolve_trainer(spec)
+    return fit_estimator(
+        estimator_class,
+        features,
+        labels,
+        sample_weight=sample_weight,
+        parameters=parameters,
+        seed=seed,
+        method=method,
+        purpose=purpose,
+    )
 
 
 def _settings(
@@ -277,53 +246,6 @@ def _settings(
             f"{' or '.join(allowed)}, not {settings['objective']!r}"
         )
     return settings
-
-
-def _fit_booster(
-    features: pl.DataFrame,
-    labels: npt.NDArray[Any],
-    sample_weight: npt.NDArray[np.float64] | None,
-    settings: dict[str, Any],
-) -> Any:
-    import lightgbm as lgb
-
-    rounds = DEFAULT_ROUNDS
-    for alias in ROUND_ALIASES:
-        if alias in settings:
-            rounds = int(settings.pop(alias))
-    dataset = lgb.Dataset(
-        features.to_numpy(order="c").astype(np.float64, copy=False),
-        label=labels,
-        weight=sample_weight,
-        feature_name=list(features.columns),
-        free_raw_data=True,
-    )
-    return lgb.train(settings, dataset, num_boost_round=rounds)
-
-
-def _check_features(features: pl.DataFrame) -> None:
-    if features.width == 0 or features.height == 0:
-        raise TrainingDataError(
-            f"cannot train on a feature frame of {features.height} rows and {features.width} "
-            "columns"
-        )
-    try:
-        check_feature_columns(features.schema, features.columns)
-    except SchemaError as error:
-        raise TrainingDataError(str(error)) from None
-
-
-def _checked_weights(
-    sample_weight: npt.ArrayLike | None, rows: int
-) -> npt.NDArray[np.float64] | None:
-    if sample_weight is None:
-        return None
-    weights = np.asarray(sample_weight, dtype=np.float64)
-    if weights.shape != (rows,) or not np.isfinite(weights).all() or (weights < 0).any():
-        raise TrainingDataError(
-            "sample weights must be finite, non-negative and one per feature row"
-        )
-    return weights
 
 
 __all__ = [

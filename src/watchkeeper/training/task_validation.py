@@ -32,9 +32,9 @@ is above ``retraining.margin`` and its paired bootstrap interval
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 import polars as pl
@@ -45,13 +45,11 @@ from watchkeeper.errors import TrainingDataError
 from watchkeeper.training.bootstrap import (
     BootstrapInterval,
     CountStatistic,
-    paired_bootstrap,
     weighted_macro_f1,
     weighted_ratio,
     weighted_sum,
 )
 from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import check_feature_columns
 from watchkeeper.training.task_evaluation import (
     ClassEvaluation,
     ClassHoldout,
@@ -65,7 +63,15 @@ from watchkeeper.training.task_evaluation import (
     value_cost_contributions,
 )
 from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
-from watchkeeper.training.validation import check_schema_unchanged
+from watchkeeper.training.validation import (
+    check_champion_columns,
+    checked_outputs,
+    compare_statistics,
+    scoring_features,
+)
+
+HoldoutT = TypeVar("HoldoutT", ClassHoldout, ValueHoldout)
+OutputsT = TypeVar("OutputsT", IntArray, FloatArray)
 
 LOWER_IS_BETTER = frozenset({"mae"})
 """Metrics where a smaller value is the better model."""
@@ -154,9 +160,7 @@ def check_task_holdout(
         )
     if isinstance(holdout, ClassHoldout) and holdout.present.size < 2:
         raise TrainingDataError("the holdout holds a single class: nothing to compare on")
-    if champion is not None and champion.feature_schema is not None:
-        schema = _features(champion, holdout.features, holdout.rows).schema
-        check_schema_unchanged(champion.feature_schema, schema, champion.version)
+    check_champion_columns(champion, holdout.features, holdout.rows)
 
 
 def class_validation_gate(
@@ -169,14 +173,8 @@ def class_validation_gate(
     seed: int = 0,
 ) -> TaskGateResult:
     """Compare two multiclass models on ``holdout``, each deciding by its own rule."""
-    metric = gate_metric("multiclass", retraining.primary_metric, business)
-    check_task_holdout(holdout, min_rows=retraining.min_holdout_rows, champion=champion)
-    decided = [_decided(contender, holdout) for contender in (champion, challenger)]
-    evaluations: list[ClassEvaluation | ValueEvaluation] = [
-        evaluate_classes(each, holdout, business) for each in decided
-    ]
-    statistics = [_class_statistic(metric, each, holdout, business) for each in decided]
-    return _verdict(metric, statistics, evaluations, holdout.rows, retraining, seed)
+    gate = _TaskGate("multiclass", _decided, evaluate_classes, _class_statistic)
+    return gate.compare(champion, challenger, holdout, retraining, business, seed)
 
 
 def value_validation_gate(
@@ -189,19 +187,60 @@ def value_validation_gate(
     seed: int = 0,
 ) -> TaskGateResult:
     """Compare two regression models on ``holdout``."""
-    metric = gate_metric("regression", retraining.primary_metric, business)
-    check_task_holdout(holdout, min_rows=retraining.min_holdout_rows, champion=champion)
-    predicted = [_values(contender, holdout) for contender in (champion, challenger)]
-    evaluations: list[ClassEvaluation | ValueEvaluation] = [
-        evaluate_values(each, holdout, business) for each in predicted
-    ]
-    statistics = [
-        weighted_sum(value_cost_contributions(each, holdout, business))
-        if metric == "business_value"
-        else _negated_mean(np.abs(each - holdout.values))
-        for each in predicted
-    ]
-    return _verdict(metric, statistics, evaluations, holdout.rows, retraining, seed)
+    gate = _TaskGate("regression", _values, evaluate_values, _value_statistic)
+    return gate.compare(champion, challenger, holdout, retraining, business, seed)
+
+
+@dataclass(frozen=True)
+class _TaskGate(Generic[HoldoutT, OutputsT]):
+    """One task's gate: each model's outputs on the holdout, their evaluation and the
+    bootstrap statistic of the gate's metric."""
+
+    task: ModelTask
+    outputs: Callable[[TaskContender, HoldoutT], OutputsT]
+    evaluate: Callable[[OutputsT, HoldoutT, BusinessValueConfig], ClassEvaluation | ValueEvaluation]
+    statistic: Callable[[str, OutputsT, HoldoutT, BusinessValueConfig], CountStatistic]
+
+    def compare(
+        self,
+        champion: TaskContender,
+        challenger: TaskContender,
+        holdout: HoldoutT,
+        retraining: RetrainingConfig,
+        business: BusinessValueConfig,
+        seed: int,
+    ) -> TaskGateResult:
+        metric = gate_metric(self.task, retraining.primary_metric, business)
+        check_task_holdout(holdout, min_rows=retraining.min_holdout_rows, champion=champion)
+        champion_outputs, challenger_outputs = (
+            self.outputs(contender, holdout) for contender in (champion, challenger)
+        )
+        evaluations = [
+            self.evaluate(outputs, holdout, business)
+            for outputs in (champion_outputs, challenger_outputs)
+        ]
+        compared = compare_statistics(
+            self.statistic(metric, champion_outputs, holdout, business),
+            self.statistic(metric, challenger_outputs, holdout, business),
+            rows=holdout.rows,
+            retraining=retraining,
+            seed=seed,
+        )
+        lower_is_better = metric in LOWER_IS_BETTER
+        sign = -1.0 if lower_is_better else 1.0
+        direction = "reduction" if lower_is_better else "gain"
+        return TaskGateResult(
+            accepted=compared.accepted,
+            reason=compared.reason(f"{metric} {direction}", "challenger over champion"),
+            primary_metric=metric,
+            lower_is_better=lower_is_better,
+            champion=evaluations[0],
+            challenger=evaluations[1],
+            champion_value=sign * compared.champion_value,
+            challenger_value=sign * compared.challenger_value,
+            interval=compared.interval,
+            margin=retraining.margin,
+        )
 
 
 def _class_statistic(
@@ -212,6 +251,14 @@ def _class_statistic(
     if metric == "accuracy":
         return weighted_ratio((decided == holdout.labels).astype(np.float64), np.ones(decided.size))
     return weighted_macro_f1(decided, holdout.labels, holdout.present)
+
+
+def _value_statistic(
+    metric: str, predicted: FloatArray, holdout: ValueHoldout, business: BusinessValueConfig
+) -> CountStatistic:
+    if metric == "business_value":
+        return weighted_sum(value_cost_contributions(predicted, holdout, business))
+    return _negated_mean(np.abs(predicted - holdout.values))
 
 
 def _negated_mean(values: FloatArray) -> CountStatistic:
@@ -225,72 +272,10 @@ def _negated_mean(values: FloatArray) -> CountStatistic:
     return statistic
 
 
-def _verdict(
-    metric: str,
-    statistics: list[CountStatistic],
-    evaluations: list[ClassEvaluation | ValueEvaluation],
-    rows: int,
-    retraining: RetrainingConfig,
-    seed: int,
-) -> TaskGateResult:
-    champion_statistic, challenger_statistic = statistics
-    interval = paired_bootstrap(
-        champion_statistic,
-        challenger_statistic,
-        rows=rows,
-        samples=retraining.bootstrap_samples,
-        seed=seed,
-        confidence=retraining.confidence,
-    )
-    sign = -1.0 if metric in LOWER_IS_BETTER else 1.0
-    everything = np.ones((1, rows))
-    accepted = interval.difference > retraining.margin and interval.excludes_zero
-    return TaskGateResult(
-        accepted=accepted,
-        reason=_reason(metric, interval, retraining.margin, accepted),
-        primary_metric=metric,
-        lower_is_better=metric in LOWER_IS_BETTER,
-        champion=evaluations[0],
-        challenger=evaluations[1],
-        champion_value=sign * float(champion_statistic(everything)[0]),
-        challenger_value=sign * float(challenger_statistic(everything)[0]),
-        interval=interval,
-        margin=retraining.margin,
-    )
-
-
-def _reason(metric: str, interval: BootstrapInterval, margin: float, accepted: bool) -> str:
-    direction = "reduction" if metric in LOWER_IS_BETTER else "gain"
-    figures = (
-        f"{metric} {direction} {interval.difference:+.4g} (challenger over champion), "
-        f"{interval.confidence:.0%} interval {interval.low:+.4g} to {interval.high:+.4g}"
-    )
-    if accepted:
-        return f"challenger beats the champion: {figures}, above the margin {margin:g}"
-    if interval.difference <= margin:
-        return f"challenger does not beat the champion by the margin {margin:g}: {figures}"
-    return f"challenger's lead is not significant (the interval includes zero): {figures}"
-
-
-def _features(contender: TaskContender, features: pl.DataFrame, rows: int) -> pl.DataFrame:
-    if contender.features is None:
-        return features
-    if contender.features.height != rows:
-        raise TrainingDataError(
-            f"model version {contender.version} has features for {contender.features.height} "
-            f"rows of a {rows}-row holdout: both models must score the same rows"
-        )
-    return contender.features
-
-
 def _checked_features(
     contender: TaskContender, holdout: ClassHoldout | ValueHoldout
 ) -> pl.DataFrame:
-    features = _features(contender, holdout.features, holdout.rows)
-    names = getattr(contender.model, "feature_names", None)
-    if names is not None:
-        check_feature_columns(features.schema, list(names))
-    return features
+    return scoring_features(contender, holdout.features, holdout.rows)
 
 
 def _decided(contender: TaskContender, holdout: ClassHoldout) -> IntArray:
@@ -312,13 +297,8 @@ def _values(contender: TaskContender, holdout: ValueHoldout) -> FloatArray:
     model = contender.model
     if not isinstance(model, ValueModel):
         raise TrainingDataError(f"model version {contender.version} is no regression model")
-    values = np.asarray(model.predict_values(_checked_features(contender, holdout)), np.float64)
-    if values.shape != (holdout.rows,) or not np.isfinite(values).all():
-        raise TrainingDataError(
-            f"model version {contender.version} gave {values.size} predictions for "
-            f"{holdout.rows} holdout rows, or non-finite ones"
-        )
-    return values
+    values = model.predict_values(_checked_features(contender, holdout))
+    return checked_outputs(values, holdout.rows, contender.version, "predictions")
 
 
 __all__ = [

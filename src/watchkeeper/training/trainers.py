@@ -37,6 +37,7 @@ from __future__ import annotations
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -45,7 +46,13 @@ import polars as pl
 
 from watchkeeper.config import TrainingConfig
 from watchkeeper.errors import SchemaError, TrainingDataError, TrainingError
-from watchkeeper.training.model import LightGBMModel, Model, as_model, check_feature_columns
+from watchkeeper.training.model import (
+    LightGBMModel,
+    Model,
+    as_model,
+    check_feature_columns,
+    feature_matrix,
+)
 
 LIGHTGBM = "lightgbm"
 SKLEARN_PREFIX = "sklearn:"
@@ -79,14 +86,37 @@ def train_model(
     present) and raises :class:`TrainingDataError` naming the problem.
     """
     label_values, weights = _checked_input(features, labels, sample_weight)
-    trainer = resolve_trainer(config.trainer)
+    fitted = call_trainer(config, resolve_trainer(config.trainer), features, label_values, weights)
+    return as_model(fitted, features.columns)
+
+
+def call_trainer(
+    config: TrainingConfig,
+    trainer: Trainer,
+    features: pl.DataFrame,
+    labels: npt.NDArray[Any],
+    sample_weight: npt.NDArray[np.float64] | None,
+    **extra: Any,
+) -> object:
+    """Call ``trainer`` with ``training.parameters`` and the seed (and ``extra`` keywords).
+
+    Whatever it raises becomes a :class:`TrainingError` naming ``config.trainer``.
+
+    >>> def broken(features, labels, **given):
+    ...     raise ValueError("no luck")
+    >>> call_trainer(TrainingConfig(trainer="team.fit:train"), broken, pl.DataFrame(), [], None)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingError: trainer 'team.fit:train' failed: ValueError: no luck
+    """
     try:
-        fitted = trainer(
+        return trainer(
             features,
-            label_values,
-            sample_weight=weights,
+            labels,
+            sample_weight=sample_weight,
             parameters=dict(config.parameters),
             seed=config.seed,
+            **extra,
         )
     except TrainingError:
         raise
@@ -94,11 +124,18 @@ def train_model(
         raise TrainingError(
             f"trainer {config.trainer!r} failed: {type(error).__name__}: {error}"
         ) from error
-    return as_model(fitted, features.columns)
 
 
-def resolve_trainer(spec: str) -> Trainer:
+def resolve_trainer(
+    spec: str,
+    *,
+    lightgbm: Trainer | None = None,
+    sklearn: Callable[..., object] | None = None,
+) -> Trainer:
     """The trainer function ``spec`` names; raise :class:`TrainingError` if there is none.
+
+    ``lightgbm`` and ``sklearn`` (called with the estimator class first) replace the binary
+    built-ins :func:`train_lightgbm` and :func:`train_sklearn`, for another task's models.
 
     >>> resolve_trainer("lightgbm").__name__
     'train_lightgbm'
@@ -108,28 +145,9 @@ def resolve_trainer(spec: str) -> Trainer:
     watchkeeper.errors.TrainingError: training.trainer 'no_such_module_here:train': cannot import module 'no_such_module_here' (No module named 'no_such_module_here')
     """
     if spec == LIGHTGBM:
-        return train_lightgbm
+        return lightgbm or train_lightgbm
     if spec.startswith(SKLEARN_PREFIX):
-        estimator_class = resolve_estimator_class(spec)
-
-        def train_estimator(
-            features: pl.DataFrame,
-            labels: npt.NDArray[np.int8],
-            *,
-            sample_weight: npt.NDArray[np.float64] | None,
-            parameters: Mapping[str, Any],
-            seed: int,
-        ) -> object:
-            return train_sklearn(
-                estimator_class,
-                features,
-                labels,
-                sample_weight=sample_weight,
-                parameters=parameters,
-                seed=seed,
-            )
-
-        return train_estimator
+        return partial(sklearn or train_sklearn, resolve_estimator_class(spec))
     if ":" in spec:
         module_name, _, function_name = spec.partition(":")
         function = _import_attribute(spec, module_name, function_name)
@@ -164,28 +182,57 @@ def train_lightgbm(
     seed: int,
 ) -> LightGBMModel:
     """The built-in trainer: a LightGBM binary booster (see the module's notes on parameters)."""
-    import lightgbm as lgb
-
     settings = {**LIGHTGBM_DEFAULTS, "seed": seed, **parameters}
-    rounds = DEFAULT_ROUNDS
-    for alias in ROUND_ALIASES:
-        if alias in settings:
-            rounds = int(settings.pop(alias))
+    rounds = boosting_rounds(settings)
     if settings.get("objective") != "binary":
         raise TrainingError(
             f"the lightgbm trainer fits binary classifiers; objective {settings['objective']!r} "
             "is not supported"
         )
-    matrix = features.to_numpy(order="c").astype(np.float64, copy=False)
+    booster = fit_booster(features, labels, sample_weight, settings, rounds)
+    return LightGBMModel(booster, features.columns)
+
+
+def boosting_rounds(settings: dict[str, Any]) -> int:
+    """Take the number of trees out of LightGBM ``settings`` (the last alias given wins).
+
+    >>> settings = {"n_estimators": 30, "learning_rate": 0.1}
+    >>> boosting_rounds(settings), settings
+    (30, {'learning_rate': 0.1})
+    >>> boosting_rounds({})
+    200
+    """
+    rounds = DEFAULT_ROUNDS
+    for alias in ROUND_ALIASES:
+        if alias in settings:
+            rounds = int(settings.pop(alias))
+    return rounds
+
+
+def fit_booster(
+    features: pl.DataFrame,
+    labels: npt.NDArray[Any],
+    sample_weight: npt.NDArray[np.float64] | None,
+    settings: Mapping[str, Any],
+    rounds: int,
+) -> Any:
+    """Train a LightGBM booster of ``rounds`` trees with ``settings`` on the feature frame.
+
+    >>> frame = pl.DataFrame({"x": np.random.default_rng(0).normal(size=200)})
+    >>> settings = {**LIGHTGBM_DEFAULTS, "objective": "regression", "num_threads": 1}
+    >>> fit_booster(frame, 2 * frame["x"].to_numpy(), None, settings, 5).num_trees()
+    5
+    """
+    import lightgbm as lgb
+
     dataset = lgb.Dataset(
-        matrix,
+        feature_matrix(features, features.columns),
         label=labels,
         weight=sample_weight,
         feature_name=list(features.columns),
         free_raw_data=True,
     )
-    booster = lgb.train(settings, dataset, num_boost_round=rounds)
-    return LightGBMModel(booster, features.columns)
+    return lgb.train(dict(settings), dataset, num_boost_round=rounds)
 
 
 def train_sklearn(
@@ -198,17 +245,49 @@ def train_sklearn(
     seed: int,
 ) -> object:
     """Build ``estimator_class(**parameters)``, seeded if it takes ``random_state``; fit it."""
+    return fit_estimator(
+        estimator_class,
+        features,
+        labels,
+        sample_weight=sample_weight,
+        parameters=parameters,
+        seed=seed,
+        method="predict_proba",
+        purpose="watchkeeper needs a classifier that gives probabilities",
+    )
+
+
+def fit_estimator(
+    estimator_class: type[Any],
+    features: pl.DataFrame,
+    labels: npt.NDArray[Any],
+    *,
+    sample_weight: npt.NDArray[np.float64] | None,
+    parameters: Mapping[str, Any],
+    seed: int,
+    method: str,
+    purpose: str,
+) -> object:
+    """Build ``estimator_class(**parameters)`` (seeded when it takes ``random_state`` and the
+    parameters do not set it), refuse it without ``method`` (saying ``purpose``), fit it.
+
+    >>> from sklearn.linear_model import LinearRegression
+    >>> frame = pl.DataFrame({"x": [0.0, 1.0, 2.0]})
+    >>> fit_estimator(LinearRegression, frame, np.array([0, 1, 0]), sample_weight=None,
+    ...               parameters={}, seed=0, method="predict_proba", purpose="give probabilities")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingError: sklearn.linear_model._base.LinearRegression has no predict_proba: give probabilities
+    """
     settings = dict(parameters)
-    accepted = inspect.signature(estimator_class).parameters
-    if "random_state" in accepted and "random_state" not in settings:
-        settings["random_state"] = seed
+    if "random_state" in inspect.signature(estimator_class).parameters:
+        settings.setdefault("random_state", seed)
     estimator = estimator_class(**settings)
-    if not hasattr(estimator, "predict_proba"):
+    if not hasattr(estimator, method):
         raise TrainingError(
-            f"{estimator_class.__module__}.{estimator_class.__name__} has no predict_proba: "
-            "watchkeeper needs a classifier that gives probabilities"
+            f"{estimator_class.__module__}.{estimator_class.__name__} has no {method}: {purpose}"
         )
-    matrix = features.to_numpy(order="c").astype(np.float64, copy=False)
+    matrix = feature_matrix(features, features.columns)
     if sample_weight is None:
         estimator.fit(matrix, labels)
     else:
@@ -236,15 +315,7 @@ def _import_attribute(spec: str, module_path: str, attribute: str) -> Any:
 def _checked_input(
     features: pl.DataFrame, labels: npt.ArrayLike, sample_weight: npt.ArrayLike | None
 ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float64] | None]:
-    if features.width == 0 or features.height == 0:
-        raise TrainingDataError(
-            f"cannot train on a feature frame of {features.height} rows and {features.width} "
-            "columns"
-        )
-    try:
-        check_feature_columns(features.schema, features.columns)
-    except SchemaError as error:
-        raise TrainingDataError(str(error)) from None
+    check_training_features(features)
     label_values = np.asarray(labels)
     if label_values.shape != (features.height,):
         raise TrainingDataError(
@@ -260,18 +331,47 @@ def _checked_input(
             f"the training rows hold {positives} positive(s) of {label_values.size}: "
             "a classifier needs both classes"
         )
-    weights = None
-    if sample_weight is not None:
-        weights = np.asarray(sample_weight, dtype=np.float64)
-        if (
-            weights.shape != label_values.shape
-            or not np.isfinite(weights).all()
-            or (weights < 0).any()
-        ):
-            raise TrainingDataError(
-                "sample weights must be finite, non-negative and one per feature row"
-            )
+    weights = checked_sample_weight(sample_weight, features.height)
     return label_values.astype(np.int8), weights
+
+
+def check_training_features(features: pl.DataFrame) -> None:
+    """Raise :class:`TrainingDataError` unless ``features`` has rows and numeric columns only.
+
+    >>> check_training_features(pl.DataFrame({"amount": []}))
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: cannot train on a feature frame of 0 rows and 1 columns
+    """
+    if features.width == 0 or features.height == 0:
+        raise TrainingDataError(
+            f"cannot train on a feature frame of {features.height} rows and {features.width} "
+            "columns"
+        )
+    try:
+        check_feature_columns(features.schema, features.columns)
+    except SchemaError as error:
+        raise TrainingDataError(str(error)) from None
+
+
+def checked_sample_weight(
+    sample_weight: npt.ArrayLike | None, rows: int
+) -> npt.NDArray[np.float64] | None:
+    """The sample weights as float64, one per row, finite and non-negative (or None).
+
+    >>> checked_sample_weight([1.0, -2.0], 2)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: sample weights must be finite, non-negative and one per feature row
+    """
+    if sample_weight is None:
+        return None
+    weights = np.asarray(sample_weight, dtype=np.float64)
+    if weights.shape != (rows,) or not np.isfinite(weights).all() or (weights < 0).any():
+        raise TrainingDataError(
+            "sample weights must be finite, non-negative and one per feature row"
+        )
+    return weights
 
 
 __all__ = [
@@ -281,6 +381,12 @@ __all__ = [
     "ROUND_ALIASES",
     "SKLEARN_PREFIX",
     "Trainer",
+    "boosting_rounds",
+    "call_trainer",
+    "check_training_features",
+    "checked_sample_weight",
+    "fit_booster",
+    "fit_estimator",
     "resolve_estimator_class",
     "resolve_trainer",
     "train_lightgbm",

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +66,26 @@ from watchkeeper.training.evaluation import (
     value_contributions,
 )
 from watchkeeper.training.model import Model, check_feature_columns
+
+
+class ComparedModel(Protocol):
+    """What the gates read of a model in a comparison (binary or another task's)."""
+
+    @property
+    def model(self) -> object:
+        """The fitted model."""
+
+    @property
+    def version(self) -> int | None:
+        """Its registered version, if any."""
+
+    @property
+    def feature_schema(self) -> Mapping[str, str] | None:
+        """Column name to Polars dtype name, as recorded with the version."""
+
+    @property
+    def features(self) -> pl.DataFrame | None:
+        """Its own feature columns for the holdout's rows, if any."""
 
 
 @dataclass(frozen=True)
@@ -130,8 +150,25 @@ def check_holdout(
         )
     if holdout.positives == holdout.rows:
         raise TrainingDataError("the holdout holds no negative: nothing to compare on")
+    check_champion_columns(champion, holdout.features, holdout.rows)
+
+
+def check_champion_columns(
+    champion: ComparedModel | None, features: pl.DataFrame, rows: int
+) -> None:
+    """Raise :class:`SchemaError` if the champion's recorded columns changed in its features.
+
+    ``features`` are the holdout's (of ``rows`` rows); the champion's own, when it has them,
+    are checked instead. A champion without a recorded schema is not checked.
+
+    >>> champion = Contender(None, 0.5, 2, feature_schema={"amount": "Float64"})
+    >>> check_champion_columns(champion, pl.DataFrame({"hour": [1.0]}), 1)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.SchemaError: schema change between the champion (version 2) and the new data: amount: missing
+    """
     if champion is not None and champion.feature_schema is not None:
-        schema = _features(champion, holdout).schema
+        schema = _features(champion, features, rows).schema
         check_schema_unchanged(champion.feature_schema, schema, champion.version)
 
 
@@ -178,26 +215,92 @@ def validation_gate(
         holdout,
         business,
     )
-    interval = paired_bootstrap(
+    compared = compare_statistics(
         champion_statistic,
         challenger_statistic,
         rows=holdout.rows,
+        retraining=retraining,
+        seed=seed,
+    )
+    return GateResult(
+        accepted=compared.accepted,
+        reason=compared.reason(
+            f"{retraining.primary_metric} difference", "challenger minus champion"
+        ),
+        primary_metric=retraining.primary_metric,
+        champion=champion_result,
+        challenger=challenger_result,
+        champion_value=compared.champion_value,
+        challenger_value=compared.challenger_value,
+        interval=compared.interval,
+        margin=retraining.margin,
+    )
+
+
+@dataclass(frozen=True)
+class StatisticComparison:
+    """Two models' statistic on all the holdout rows, the bootstrap interval of the
+    difference (challenger minus champion) and the gate's margin."""
+
+    champion_value: float
+    challenger_value: float
+    interval: BootstrapInterval
+    margin: float
+
+    @property
+    def accepted(self) -> bool:
+        """The gate's rule: the difference is above the margin and its interval above zero."""
+        return self.interval.difference > self.margin and self.interval.excludes_zero
+
+    def reason(self, measure: str, relation: str) -> str:
+        """The verdict in words: ``measure`` names the difference, ``relation`` how it is taken.
+
+        >>> interval = BootstrapInterval(0.02, -0.01, 0.05, 0.95, 200, 200, 0)
+        >>> StatisticComparison(0.5, 0.52, interval, 0.0).reason(
+        ...     "pr_auc difference", "challenger minus champion")
+        "challenger's lead is not significant (the interval includes zero): pr_auc difference +0.02 (challenger minus champion), 95% interval -0.01 to +0.05"
+        """
+        interval, margin = self.interval, self.margin
+        figures = (
+            f"{measure} {interval.difference:+.4g} ({relation}), "
+            f"{interval.confidence:.0%} interval {interval.low:+.4g} to {interval.high:+.4g}"
+        )
+        if self.accepted:
+            return f"challenger beats the champion: {figures}, above the margin {margin:g}"
+        if interval.difference <= margin:
+            return f"challenger does not beat the champion by the margin {margin:g}: {figures}"
+        return f"challenger's lead is not significant (the interval includes zero): {figures}"
+
+
+def compare_statistics(
+    champion: CountStatistic,
+    challenger: CountStatistic,
+    *,
+    rows: int,
+    retraining: RetrainingConfig,
+    seed: int,
+) -> StatisticComparison:
+    """Both statistics on all ``rows`` and the paired bootstrap of their difference
+    (``retraining.bootstrap_samples`` resamples, ``retraining.confidence``, ``seed``).
+
+    >>> values = np.linspace(0.0, 1.0, 50)
+    >>> compared = compare_statistics(weighted_sum(values), weighted_sum(values + 0.1), rows=50,
+    ...     retraining=RetrainingConfig(bootstrap_samples=100), seed=0)
+    >>> round(compared.challenger_value - compared.champion_value, 6), compared.accepted
+    (5.0, True)
+    """
+    interval = paired_bootstrap(
+        champion,
+        challenger,
+        rows=rows,
         samples=retraining.bootstrap_samples,
         seed=seed,
         confidence=retraining.confidence,
     )
-    everything = np.ones((1, holdout.rows))
-    champion_value = float(champion_statistic(everything)[0])
-    challenger_value = float(challenger_statistic(everything)[0])
-    accepted = interval.difference > retraining.margin and interval.excludes_zero
-    return GateResult(
-        accepted=accepted,
-        reason=_reason(retraining.primary_metric, interval, retraining.margin, accepted),
-        primary_metric=retraining.primary_metric,
-        champion=champion_result,
-        challenger=challenger_result,
-        champion_value=champion_value,
-        challenger_value=challenger_value,
+    everything = np.ones((1, rows))
+    return StatisticComparison(
+        champion_value=float(champion(everything)[0]),
+        challenger_value=float(challenger(everything)[0]),
         interval=interval,
         margin=retraining.margin,
     )
@@ -250,50 +353,71 @@ def top_flags(scores: FloatArray, count: int) -> npt.NDArray[np.bool_]:
     return flags
 
 
-def _features(contender: Contender, holdout: Holdout) -> pl.DataFrame:
+def scoring_features(contender: ComparedModel, features: pl.DataFrame, rows: int) -> pl.DataFrame:
+    """The columns ``contender`` scores the holdout on: its own when it has them, else the
+    holdout's ``features`` (of ``rows`` rows), checked against its model's feature names.
+
+    >>> contender = Contender(None, 0.5, 4, features=pl.DataFrame({"x": [1.0]}))
+    >>> scoring_features(contender, pl.DataFrame({"x": [1.0, 2.0]}), 2)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: model version 4 has features for 1 rows of a 2-row holdout: both models must score the same rows
+    """
+    own = _features(contender, features, rows)
+    names = getattr(contender.model, "feature_names", None)
+    if names is not None:
+        check_feature_columns(own.schema, list(names))
+    return own
+
+
+def checked_outputs(
+    outputs: npt.ArrayLike, rows: int, version: int | None, noun: str
+) -> FloatArray:
+    """A model's ``outputs`` on the holdout as float64, one finite number per row.
+
+    >>> checked_outputs([0.5, float("nan")], 2, 7, "scores")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.TrainingDataError: model version 7 gave 2 scores for 2 holdout rows, or non-finite ones
+    """
+    values = np.asarray(outputs, dtype=np.float64)
+    if values.shape != (rows,) or not np.isfinite(values).all():
+        raise TrainingDataError(
+            f"model version {version} gave {values.size} {noun} for "
+            f"{rows} holdout rows, or non-finite ones"
+        )
+    return values
+
+
+def _features(contender: ComparedModel, features: pl.DataFrame, rows: int) -> pl.DataFrame:
     if contender.features is None:
-        return holdout.features
-    if contender.features.height != holdout.rows:
+        return features
+    if contender.features.height != rows:
         raise TrainingDataError(
             f"model version {contender.version} has features for {contender.features.height} "
-            f"rows of a {holdout.rows}-row holdout: both models must score the same rows"
+            f"rows of a {rows}-row holdout: both models must score the same rows"
         )
     return contender.features
 
 
 def _scores(contender: Contender, holdout: Holdout) -> FloatArray:
-    features = _features(contender, holdout)
-    names = getattr(contender.model, "feature_names", None)
-    if names is not None:
-        check_feature_columns(features.schema, list(names))
-    scores = np.asarray(contender.model.predict_scores(features), dtype=np.float64)
-    if scores.shape != (holdout.rows,) or not np.isfinite(scores).all():
-        raise TrainingDataError(
-            f"model version {contender.version} gave {scores.size} scores for "
-            f"{holdout.rows} holdout rows, or non-finite ones"
-        )
-    return scores
-
-
-def _reason(metric: str, interval: BootstrapInterval, margin: float, accepted: bool) -> str:
-    percent = f"{interval.confidence:.0%}"
-    figures = (
-        f"{metric} difference {interval.difference:+.4g} (challenger minus champion), "
-        f"{percent} interval {interval.low:+.4g} to {interval.high:+.4g}"
-    )
-    if accepted:
-        return f"challenger beats the champion: {figures}, above the margin {margin:g}"
-    if interval.difference <= margin:
-        return f"challenger does not beat the champion by the margin {margin:g}: {figures}"
-    return f"challenger's lead is not significant (the interval includes zero): {figures}"
+    features = scoring_features(contender, holdout.features, holdout.rows)
+    scores = contender.model.predict_scores(features)
+    return checked_outputs(scores, holdout.rows, contender.version, "scores")
 
 
 __all__ = [
+    "ComparedModel",
     "Contender",
     "GateResult",
+    "StatisticComparison",
+    "check_champion_columns",
     "check_holdout",
     "check_schema_unchanged",
+    "checked_outputs",
+    "compare_statistics",
     "primary_statistics",
+    "scoring_features",
     "top_flags",
     "validation_gate",
 ]
