@@ -13,6 +13,7 @@ the shift, prediction drift that rises after it, and nothing on a second run.
 from __future__ import annotations
 
 import json
+import shutil
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ import pytest
 import yaml
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_squared_error
 
+from watchkeeper.cli import main
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.monitoring.monitor_job import monitor_job_for, run_monitor
@@ -160,6 +162,13 @@ def launched(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {example: _launched(folder, example) for example in ("triage", "demand")}
 
 
+def _copy(launched: dict[str, Path], example: str, tmp_path: Path) -> Path:
+    """A copy of a launched workspace, never monitored yet."""
+    root = tmp_path / example
+    shutil.copytree(launched[example], root, ignore=shutil.ignore_patterns("events.spool*"))
+    return root
+
+
 def _values(rows: list[MetricRow], metric: str) -> dict[Any, float]:
     return {
         row.window_start: row.value
@@ -201,9 +210,9 @@ def _check_common(workspace: Workspace, rows: list[MetricRow], task: str, episod
     assert (again.rows_written, again.windows) == (0, ())
 
 
-def test_a_served_multiclass_model_is_monitored(launched: dict[str, Path]) -> None:
+def test_a_served_multiclass_model_is_monitored(launched: dict[str, Path], tmp_path: Path) -> None:
     episode = EPISODES["triage"]
-    with Workspace.open(launched["triage"]) as workspace:
+    with Workspace.open(_copy(launched, "triage", tmp_path)) as workspace:
         job = monitor_job_for(workspace)
         assert isinstance(job, ServedTaskMonitorJob)
         result = job.run(episode.until)
@@ -243,15 +252,16 @@ def test_a_served_multiclass_model_is_monitored(launched: dict[str, Path]) -> No
             for row in workspace.metadata.metrics(
                 "ticket-triage", metric="weekly_decision_chi2_pvalue"
             )
+            if row.value is not None
         }
         assert min(value for end, value in weekly.items() if end <= episode.shift) > 0.5
         assert weekly[max(weekly)] < 0.01, weekly
         _check_common(workspace, rows, "multiclass", episode)
 
 
-def test_a_served_regression_model_is_monitored(launched: dict[str, Path]) -> None:
+def test_a_served_regression_model_is_monitored(launched: dict[str, Path], tmp_path: Path) -> None:
     episode = EPISODES["demand"]
-    with Workspace.open(launched["demand"]) as workspace:
+    with Workspace.open(_copy(launched, "demand", tmp_path)) as workspace:
         result = run_monitor(workspace, until=episode.until)
         assert result.task == "regression" and "prediction_psi" in result.metrics
         assert len(result.windows) == episode.days - episode.launch_day and result.rows_written > 0
@@ -277,15 +287,35 @@ def test_a_served_regression_model_is_monitored(launched: dict[str, Path]) -> No
         served = {START + timedelta(days=day) for day in range(episode.launch_day, episode.days)}
         assert set(_values(rows, "prediction_psi")) == served
         weekly = [
-            row for row in workspace.metadata.metrics("store-demand") if row.status != "few_rows"
+            row
+            for row in workspace.metadata.metrics("store-demand")
+            if row.status != "few_rows" and row.metric.startswith("weekly_")
         ]
         price = {
             row.window_end: row.value
             for row in weekly
-            if row.metric == "weekly_psi" and row.feature == "log_price"
+            if row.metric == "weekly_psi" and row.feature == "log_price" and row.value is not None
         }
         assert max(value for end, value in price.items() if end <= episode.shift) < 0.05
         assert price[max(price)] > 0.2, price
-        forecasts = [row.value for row in weekly if row.metric == "weekly_prediction_psi"]
+        forecasts = [
+            row.value
+            for row in weekly
+            if row.metric == "weekly_prediction_psi" and row.value is not None
+        ]
         assert len(forecasts) >= 5 and max(forecasts) < 0.1, forecasts
         _check_common(workspace, rows, "regression", episode)
+
+
+def test_watchkeeper_monitor_runs_it(
+    launched: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = _copy(launched, "triage", tmp_path)
+    until = EPISODES["triage"].until.isoformat()
+    capsys.readouterr()
+    assert main(["monitor", "-w", str(root), "--until", until, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert (result["task"], len(result["windows"])) == ("multiclass", 30)
+    assert {"decision_psi", "accuracy", "estimated_accuracy", "cost"} <= set(result["metrics"])
+    assert main(["monitor", "-w", str(root), "--until", until, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows_written"] == 0
