@@ -207,7 +207,7 @@ def _check_common(workspace: Workspace, rows: list[MetricRow], task: str, episod
         }
         assert drifted == features, day
     again = run_monitor(workspace, until=episode.until)
-    assert (again.rows_written, again.windows) == (0, ())
+    assert (again.rows_written, again.windows, again.recomputed) == (0, (), ())
 
 
 def test_a_served_multiclass_model_is_monitored(launched: dict[str, Path], tmp_path: Path) -> None:
@@ -319,3 +319,33 @@ def test_watchkeeper_monitor_runs_it(
     assert {"decision_psi", "accuracy", "estimated_accuracy", "cost"} <= set(result["metrics"])
     assert main(["monitor", "-w", str(root), "--until", until, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["rows_written"] == 0
+
+
+def test_daily_runs_write_what_one_run_writes(launched: dict[str, Path], tmp_path: Path) -> None:
+    """Runs as of each of the last days (labels arriving between them) end with the rows of
+    one run as of the last day: the label watermark and the relabelled windows are right."""
+    episode = EPISODES["demand"]
+    stored: list[dict[tuple[Any, ...], tuple[Any, ...]]] = []
+    for name, moments in (
+        ("daily", [episode.until - timedelta(days=back) for back in (6, 4, 3, 0)]),
+        ("once", [episode.until]),
+    ):
+        with Workspace.open(_copy(launched, "demand", tmp_path / name)) as workspace:
+            for moment in moments:
+                run_monitor(workspace, until=moment)
+            stored.append(
+                {
+                    (
+                        row.model_version,
+                        row.window_start,
+                        row.window_end,
+                        row.feature,
+                        row.metric,
+                    ): (
+                        row.value,
+                        row.status,
+                    )
+                    for row in workspace.metadata.metrics("store-demand")
+                }
+            )
+    assert stored[0] == stored[1]
