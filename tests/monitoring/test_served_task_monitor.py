@@ -322,17 +322,21 @@ def test_watchkeeper_monitor_runs_it(
 
 
 def test_daily_runs_write_what_one_run_writes(launched: dict[str, Path], tmp_path: Path) -> None:
-    """Runs as of each of the last days (labels arriving between them) end with the rows of
-    one run as of the last day: the label watermark and the relabelled windows are right."""
+    """Runs as of each of the last days (labels arriving between them), by a new job each
+    time or by one job that keeps its reads (the agent's), end with the rows of one run as of
+    the last day: the label watermark and the relabelled windows are right."""
     episode = EPISODES["demand"]
+    days = [episode.until - timedelta(days=back) for back in (6, 4, 3, 0)]
     stored: list[dict[tuple[Any, ...], tuple[Any, ...]]] = []
-    for name, moments in (
-        ("daily", [episode.until - timedelta(days=back) for back in (6, 4, 3, 0)]),
-        ("once", [episode.until]),
+    for name, moments, kept in (
+        ("daily", days, False),
+        ("kept", days, True),
+        ("once", [episode.until], False),
     ):
         with Workspace.open(_copy(launched, "demand", tmp_path / name)) as workspace:
+            job = monitor_job_for(workspace, keep_reads=True) if kept else None
             for moment in moments:
-                run_monitor(workspace, until=moment)
+                (job or monitor_job_for(workspace)).run(moment)
             stored.append(
                 {
                     (
@@ -348,4 +352,5 @@ def test_daily_runs_write_what_one_run_writes(launched: dict[str, Path], tmp_pat
                     for row in workspace.metadata.metrics("store-demand")
                 }
             )
-    assert stored[0] == stored[1]
+    assert stored[0] == stored[2]
+    assert stored[1] == stored[2]
