@@ -93,14 +93,18 @@ def test_two_monitor_processes_at_once_count_each_window_once(monitored_traffic:
     assert len({row.window_start for row in rows}) == 3
 
 
-def test_a_served_model_of_another_task_says_its_monitoring_is_not_available_yet(
+def test_a_served_model_of_another_task_is_monitored_once_it_has_a_champion(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["init", str(tmp_path), "--example", "triage"]) == 0
     capsys.readouterr()
     assert main(["monitor", "-w", str(tmp_path)]) == 2
     error = " ".join(capsys.readouterr().err.split())
-    assert "monitoring a multiclass model served by watchkeeper is not available yet" in error
+    assert "model 'ticket-triage' has no champion to monitor; promote a version first" in error
+    assert "not available" not in error
     assert main(["run", "--once", "-w", str(tmp_path), "--json"]) == 0
     tick = json.loads(capsys.readouterr().out)
-    assert any("monitoring skipped" in note for note in tick["notes"])
+    assert any(
+        note.startswith("monitoring skipped: model 'ticket-triage' has no champion")
+        for note in tick["notes"]
+    )

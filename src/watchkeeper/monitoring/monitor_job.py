@@ -67,7 +67,7 @@ import polars as pl
 
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
-from watchkeeper.errors import RegistryError, UnsupportedError, WatchkeeperError
+from watchkeeper.errors import RegistryError, WatchkeeperError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
@@ -565,7 +565,9 @@ def _key(row: MetricRow) -> tuple[Any, ...]:
 
 def monitor_job_for(workspace: Workspace, *, keep_reads: bool = False) -> MonitorJob:
     """The monitor job of ``workspace``: a model served outside watchkeeper is monitored by
-    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob` (``keep_reads``
+    :class:`~watchkeeper.monitoring.external_monitor.ExternalMonitorJob`, a served multiclass
+    or regression model by
+    :class:`~watchkeeper.monitoring.served_task_monitor.ServedTaskMonitorJob` (``keep_reads``
     applies to the job of a served model)."""
     model = workspace.config.model
     if model.serving == "external":
@@ -573,12 +575,9 @@ def monitor_job_for(workspace: Workspace, *, keep_reads: bool = False) -> Monito
 
         return ExternalMonitorJob(workspace)
     if model.task != "binary":
-        raise UnsupportedError(
-            f"monitoring a {model.task} model served by watchkeeper is not available yet: "
-            "its predictions are logged and will be monitored once it is; a "
-            f"{model.task} model served elsewhere (model.serving: external) is monitored "
-            "from what its service logs"
-        )
+        from watchkeeper.monitoring.served_task_monitor import ServedTaskMonitorJob
+
+        return ServedTaskMonitorJob(workspace, keep_reads=keep_reads)
     return MonitorJob(workspace, keep_reads=keep_reads)
 
 

@@ -73,7 +73,6 @@ def decode_served(frame: pl.DataFrame, feature_types: Mapping[str, str]) -> Serv
 
     A feature missing from an event's JSON becomes null (counted as missing by the profile).
     """
-    schema = pl.Struct({name: polars_dtype(dtype) for name, dtype in feature_types.items()})
     decisions = frame.select(
         pl.col("score").cast(pl.Float64),
         pl.col("decision").cast(pl.Boolean),
@@ -82,11 +81,23 @@ def decode_served(frame: pl.DataFrame, feature_types: Mapping[str, str]) -> Serv
         .cast(pl.Float64, strict=False)
         .alias("amount"),
     )
-    profiled = frame.select(
-        pl.col("features").str.json_decode(schema).alias("_features"),
-        pl.col("score").cast(pl.Float64).alias(SCORE_COLUMN),
-    ).unnest("_features")
+    profiled = decode_features(frame, feature_types).with_columns(
+        frame["score"].cast(pl.Float64).alias(SCORE_COLUMN)
+    )
     return ServedWindow(decisions, profiled)
+
+
+def decode_features(frame: pl.DataFrame, feature_types: Mapping[str, str]) -> pl.DataFrame:
+    """The served features of ``frame``'s ``features`` JSON, typed by ``feature_types`` and
+    in its order (a feature missing from an event's JSON is null), one row per prediction.
+
+    >>> decode_features(pl.DataFrame({"features": ['{"x": 2}', '{}']}), {"x": "Float64"}).rows()
+    [(2.0,), (None,)]
+    """
+    schema = pl.Struct({name: polars_dtype(dtype) for name, dtype in feature_types.items()})
+    return frame.select(pl.col("features").str.json_decode(schema).alias("_features")).unnest(
+        "_features"
+    )
 
 
 PREDICTION_TYPES: dict[str, pl.DataType] = {
@@ -156,6 +167,7 @@ __all__ = [
     "PREDICTION_TYPES",
     "SCORE_COLUMN",
     "ServedWindow",
+    "decode_features",
     "decode_served",
     "empty_predictions",
     "polars_dtype",

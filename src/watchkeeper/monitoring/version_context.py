@@ -1,6 +1,10 @@
 """What monitoring needs of a model version: its reference profile, calibrator and threshold.
 
-All of it comes from the version's verified manifest. A version without a reference profile
+All of it comes from the version's verified manifest. A multiclass or regression version
+has no calibrator and no threshold: its ``task`` and its performance ``estimator`` come from
+the manifest's ``extra`` (:func:`~watchkeeper.training.task_estimators.load_estimator`), and
+its reference holds the task's prediction columns instead of the score
+(:func:`~watchkeeper.monitoring.prediction_columns.prediction_columns_for_profile`). A version without a reference profile
 cannot be monitored (there is nothing to compare with) and is refused with a message that
 says how to fix it.
 """
@@ -9,11 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.estimation import ScoreCalibrator
-from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
+from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
+from watchkeeper.performance.regression_estimation import LossEstimator
 from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.training.task_estimators import load_estimator
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,14 @@ class VersionContext:
     calibrator: ScoreCalibrator | None
     threshold: float
     feature_types: dict[str, str]
+    task: ModelTask = "binary"
+    estimator: MulticlassCalibrator | LossEstimator | None = None
+    """A multiclass or regression version's performance estimator (None for binary)."""
 
     @property
     def profiled_columns(self) -> list[str]:
-        """The columns a window profile holds: the reference's features and the score."""
+        """The columns a window profile holds: the reference's features and the task's
+        prediction columns."""
         return list(self.reference.features)
 
 
@@ -36,7 +48,7 @@ def load_version_context(registry: ModelRegistry, version: int | str) -> Version
     """Read a version's manifest and reference profile (both verified by sha256).
 
     Raises :class:`RegistryError` when the version has no reference profile, or one without
-    the score.
+    its task's prediction columns (the score, for a binary version).
     """
     number = registry.resolve(version)
     manifest = registry.manifest(number)
@@ -48,18 +60,23 @@ def load_version_context(registry: ModelRegistry, version: int | str) -> Version
         )
     payload = registry.artifacts.get_bytes(manifest.reference_profile_sha256)
     reference = DatasetProfile.from_bytes(payload)
-    if SCORE_COLUMN not in reference.features:
-        raise RegistryError(
-            f"the reference profile of version {number} of model {registry.model_name!r} has "
-            f"no {SCORE_COLUMN!r} column; profile the holdout's scores with the features"
-        )
+    task: ModelTask = manifest.extra.get("task", "binary")
+    for column in prediction_columns_for_profile(task):
+        if column not in reference.features:
+            raise RegistryError(
+                f"the reference profile of version {number} of model {registry.model_name!r} "
+                f"has no {column!r} column; profile the holdout's predictions with the features"
+            )
     calibrator = None
     if manifest.calibrator is not None:
         calibrator = ScoreCalibrator.from_dict(manifest.calibrator)
     served = {
         name: dtype for name, dtype in manifest.feature_types.items() if name in reference.features
     }
-    return VersionContext(number, reference, calibrator, manifest.threshold_value, served)
+    estimator = None if task == "binary" else load_estimator(manifest.extra, registry.artifacts)
+    return VersionContext(
+        number, reference, calibrator, manifest.threshold_value, served, task, estimator
+    )
 
 
 __all__ = ["VersionContext", "load_version_context"]
