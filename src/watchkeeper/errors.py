@@ -92,10 +92,6 @@ class TrainingDataError(TrainingError):
     """Training or holdout data cannot support a fair attempt (too few positives, no outcomes)."""
 
 
-class UnsupportedError(WatchkeeperError):
-    """A combination of settings this version cannot run yet, said plainly with what works."""
-
-
 class DatasetError(WatchkeeperError):
     """A data file is missing, unreadable or unusable (no columns in common, no rows)."""
 
@@ -117,7 +113,6 @@ __all__ = [
     "TrainingDataError",
     "TrainingError",
     "UnsafeModelError",
-    "UnsupportedError",
     "WatchkeeperError",
     "WorkspaceError",
 ]

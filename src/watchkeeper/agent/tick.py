@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from watchkeeper.errors import RegistryError, UnsupportedError
+from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult, monitor_job_for
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
@@ -138,10 +138,7 @@ class AgentSession:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        try:
-            self.monitor_job: MonitorJob | None = monitor_job_for(workspace, keep_reads=True)
-        except UnsupportedError:
-            self.monitor_job = None  # each tick says why monitoring is skipped
+        self.monitor_job: MonitorJob | None = monitor_job_for(workspace, keep_reads=True)
 
 
 def retrain_if_due(
@@ -227,7 +224,7 @@ def run_tick(
     result: MonitorResult | None = None
     try:
         result = monitor(workspace, moment, None if session is None else session.monitor_job)
-    except (RegistryError, UnsupportedError) as error:
+    except RegistryError as error:
         notes.append(f"monitoring skipped: {error}")
     if result is None:
         return TickReport(
