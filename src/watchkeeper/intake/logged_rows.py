@@ -20,8 +20,17 @@ import polars as pl
 ROW = "row"
 """The position of a row in the batch it came in."""
 
-REFUSAL_COLUMNS = ("row", "event_id", "field", "reason", "detail")
+REFUSAL_SCHEMA = pl.Schema(
+    {
+        "row": pl.UInt32,
+        "event_id": pl.String,
+        "field": pl.String,
+        "reason": pl.String,
+        "detail": pl.String,
+    }
+)
 """The columns of a frame of refused rows before it becomes ``rejections`` rows."""
+REFUSAL_COLUMNS = tuple(REFUSAL_SCHEMA.names())
 
 
 @dataclass(frozen=True)
@@ -43,15 +52,7 @@ def empty_refusals() -> pl.DataFrame:
     >>> empty_refusals().columns
     ['row', 'event_id', 'field', 'reason', 'detail']
     """
-    return pl.DataFrame(
-        schema={
-            "row": pl.UInt32,
-            "event_id": pl.String,
-            "field": pl.String,
-            "reason": pl.String,
-            "detail": pl.String,
-        }
-    )
+    return pl.DataFrame(schema=REFUSAL_SCHEMA)
 
 
 def validation_refusals(rejected: pl.DataFrame, event_id: str) -> pl.DataFrame:
@@ -111,6 +112,7 @@ def refusals(refused: pl.DataFrame, table: str, source: str = "logger") -> pl.Da
 
 __all__ = [
     "REFUSAL_COLUMNS",
+    "REFUSAL_SCHEMA",
     "ROW",
     "CheckedRows",
     "empty_refusals",

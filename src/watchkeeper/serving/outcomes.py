@@ -61,7 +61,7 @@ from watchkeeper.features.schema_validation import check_length, parse_timestamp
 from watchkeeper.intake import outcome_checks
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
-from watchkeeper.serving.request_body import BadRequestError
+from watchkeeper.serving.request_body import BadRequestError, json_number
 from watchkeeper.storage.workspace_tables import outcomes_table
 
 if TYPE_CHECKING:
@@ -160,22 +160,12 @@ def _numeric(outcome: dict[str, Any]) -> float:
     given = outcome.get("outcome")
     if given is None:
         raise InvalidInputError("outcome", "required: a number")
-    number = _number(given)
+    number = json_number(given)
     if number is None:
         raise InvalidInputError("outcome", f"expected a number (got {quoted(given)})")
     if not math.isfinite(number):
         raise InvalidInputError("outcome", f"not a finite number (got {quoted(given)})")
     return number
-
-
-def _number(value: Any) -> float | None:
-    """A JSON number as a float (an integer too large for one is infinite); else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
 
 
 def _check_values(columns: dict[str, list[Any]], rules: OutcomeRules) -> None:

@@ -48,6 +48,7 @@ from watchkeeper.intake.prediction_checks import LATENCY, MODEL_LABEL, Predictio
 from watchkeeper.intake.reason_codes import rejection_reason
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
+from watchkeeper.serving.request_body import json_number
 from watchkeeper.storage.external_versions import MAX_LABEL_LENGTH
 
 JsonKind = Literal["number", "integer", "string", "boolean", "probabilities"]
@@ -195,7 +196,7 @@ def _value(name: str, column: FrameColumn, value: Any) -> Any:
         return None
     kind = column.kind
     if kind == "number":
-        number = _number(value)
+        number = json_number(value)
         if number is None:
             raise InvalidInputError(name, f"expected a number (got {quoted(value)})")
         if not math.isfinite(number):
@@ -220,16 +221,6 @@ def _value(name: str, column: FrameColumn, value: Any) -> Any:
     return value
 
 
-def _number(value: Any) -> float | None:
-    """A JSON number as a float (an integer too large for one is infinite); else None."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf
-
-
 def _probabilities(name: str, value: Any) -> str:
     """An object of class -> probability as JSON text; :class:`InvalidInputError` otherwise."""
     if not isinstance(value, dict):
@@ -238,7 +229,7 @@ def _probabilities(name: str, value: Any) -> str:
         )
     for label, probability in value.items():
         check_length(name, label, DEFAULT_MAX_LENGTH)
-        number = _number(probability)
+        number = json_number(probability)
         if number is None or not math.isfinite(number):
             raise InvalidInputError(
                 name,

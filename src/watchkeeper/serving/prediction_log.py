@@ -36,7 +36,7 @@ import polars as pl
 from watchkeeper.clock import Clock
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.features.entity_state import EntityState
-from watchkeeper.intake.logged_rows import refusals
+from watchkeeper.intake.logged_rows import REFUSAL_SCHEMA, refusals
 from watchkeeper.intake.prediction_checks import ModelVersions, PredictionRules, check_predictions
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.idempotency import SEEN_VALUE, EventIdLedger, content_digest
@@ -234,13 +234,7 @@ class PredictionLog:
                 "reason": [row.reason for row in refused],
                 "detail": [row.detail for row in refused],
             },
-            schema={
-                "row": pl.UInt32,
-                "event_id": pl.String,
-                "field": pl.String,
-                "reason": pl.String,
-                "detail": pl.String,
-            },
+            schema=REFUSAL_SCHEMA,
         )
         try:
             self.events.append("rejections", refusals(frame, PREDICTIONS_TABLE, REJECTION_SOURCE))

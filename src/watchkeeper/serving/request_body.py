@@ -255,6 +255,20 @@ def model_version_parameter(text: str | None) -> int | None:
     return int(stripped)
 
 
+def json_number(value: Any) -> float | None:
+    """A JSON number as a float (an integer too large for one is infinite); else None.
+
+    >>> json_number(3), json_number(10**400), json_number(True), json_number("2")
+    (3.0, inf, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
 def unknown_fields(event: dict[str, Any], known: Iterable[str]) -> list[str]:
     """The fields of ``event`` the schema does not declare, sorted.
 
@@ -274,6 +288,7 @@ __all__ = [
     "check_declared_length",
     "check_text",
     "field_name",
+    "json_number",
     "model_version_parameter",
     "parse_json",
     "printable",
