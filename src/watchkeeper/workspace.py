@@ -27,6 +27,7 @@ from watchkeeper.errors import (
     WatchkeeperError,
     WorkspaceError,
 )
+from watchkeeper.storage.decision_kinds import SCHEMA_CHANGE
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
@@ -174,7 +175,7 @@ class Workspace:
         names = ", ".join(added)
         self.metadata.record_decision(
             model=self.config.model.name,
-            kind="schema_change",
+            kind=SCHEMA_CHANGE,
             summary=f"event table {table}: added optional column(s) {names}",
             evidence={"table": table, "added": list(added)},
         )

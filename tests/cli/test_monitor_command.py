@@ -108,3 +108,15 @@ def test_a_served_model_of_another_task_is_monitored_once_it_has_a_champion(
         note.startswith("monitoring skipped: model 'ticket-triage' has no champion")
         for note in tick["notes"]
     )
+
+
+def test_run_json_prints_one_document_per_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path), "--example", "triage"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--ticks", "2", "--interval", "1s", "-w", str(tmp_path), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    ticks = [json.loads(line) for line in lines]
+    assert all("notes" in tick for tick in ticks)

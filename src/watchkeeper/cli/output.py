@@ -41,9 +41,14 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-def emit_json(document: Any) -> None:
-    """Write one JSON document to stdout."""
-    sys.stdout.write(json.dumps(to_jsonable(document), indent=2, allow_nan=False) + "\n")
+def emit_json(document: Any, *, line: bool = False) -> None:
+    """Write one JSON document to stdout: indented, or on a single line with ``line`` (for
+    commands that print a stream of documents, one per line: JSON lines)."""
+    text = json.dumps(
+        to_jsonable(document), indent=None if line else 2, allow_nan=False,
+        separators=(",", ":") if line else None,
+    )  # fmt: skip
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
 
 
