@@ -63,7 +63,7 @@ def test_monitor_rejects_a_bad_until(
     monitored_traffic: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["monitor", "-w", str(monitored_traffic.root), "--until", "soon"]) == 2
-    assert "--until: 'soon' is not an ISO-8601 time" in capsys.readouterr().err
+    assert "--until: 'soon' is not an ISO date or date-time" in capsys.readouterr().err
 
 
 def test_two_monitor_processes_at_once_count_each_window_once(monitored_traffic: Any) -> None:

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.clock import parse_instant
 from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -309,12 +310,7 @@ def _policy(text: str) -> Literal["fail", "quarantine"]:
 
 
 def _instant(option: str, text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option}: {text!r} is not an ISO-8601 time, e.g. 2026-03-01") from None
+    return None if text is None else parse_instant(option, text)
 
 
 @contextmanager
