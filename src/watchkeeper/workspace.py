@@ -16,7 +16,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from watchkeeper.clock import Clock, WallClock
 from watchkeeper.config import CONFIG_FILE_NAME, WorkspaceConfig, load_config
@@ -28,6 +27,7 @@ from watchkeeper.errors import (
     WorkspaceError,
 )
 from watchkeeper.storage.decision_kinds import SCHEMA_CHANGE
+from watchkeeper.storage.locations import is_local, local_path
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
@@ -54,16 +54,6 @@ def example_text(name: str) -> str:
     if name not in EXAMPLES:
         raise WorkspaceError(f"unknown example {name!r}: choose one of {', '.join(EXAMPLES)}")
     return resources.files("watchkeeper.examples").joinpath(f"{name}.yaml").read_text("utf-8")
-
-
-def is_local(location: str) -> bool:
-    """True when a storage location is a path on this machine rather than an object-store URL.
-
-    >>> is_local(".watchkeeper/events"), is_local("file:///data/events"), is_local("s3://b/e")
-    (True, True, False)
-    """
-    scheme = urlparse(location).scheme
-    return scheme in ("", "file") or (len(scheme) == 1 and location[1:3] in (":\\", ":/"))
 
 
 class Workspace:
@@ -129,7 +119,7 @@ class Workspace:
         """
         if not is_local(location):
             return location
-        path = Path(location.removeprefix("file://")).expanduser()
+        path = Path(local_path(location)).expanduser()
         return str(path if path.is_absolute() else self.root / path)
 
     def metadata_url(self) -> str:
@@ -283,4 +273,4 @@ class Workspace:
         self.close()
 
 
-__all__ = ["EXAMPLES", "Workspace", "example_text", "is_local"]
+__all__ = ["EXAMPLES", "Workspace", "example_text"]
