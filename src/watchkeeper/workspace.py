@@ -39,10 +39,6 @@ if TYPE_CHECKING:
     from watchkeeper.storage.metadata import MetadataStore
 
 EXAMPLES = ("fraud", "churn", "demand", "triage", "external")
-DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
-"""Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
-DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
-"""Where an ``lmdb`` online state lives when the workspace gives no ``url``."""
 
 
 def example_text(name: str) -> str:
@@ -244,14 +240,13 @@ class Workspace:
         A Redis state is contacted (``PING``) on open; any store that cannot be opened is a
         :class:`ConfigError` naming ``storage.online_state``.
         """
-        from watchkeeper.features.state.store import open_state_store
+        from watchkeeper.features.state.store import open_state_store, state_backend
 
         online = self.config.storage.online_state
         url = online.url
-        if online.type == "sqlite":
-            url = self.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
-        elif online.type == "lmdb":
-            url = self.resolve(url or DEFAULT_LMDB_STATE)
+        default_file = state_backend(online.type).default_file
+        if default_file is not None:
+            url = self.resolve((url or default_file).removeprefix("sqlite:///"))
         try:
             return open_state_store(online.type, url, namespace=self.config.model.name)
         except WatchkeeperError as error:
