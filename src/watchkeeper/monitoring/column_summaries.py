@@ -99,20 +99,30 @@ def label_counts(array: pa.Array) -> LabelCounts:
 def combine_label_counts(parts: Iterable[LabelCounts]) -> tuple[list[str], NDArray[np.int64], int]:
     """Add up label counts of several chunks: (labels, counts, missing).
 
+    Summed by Arrow's group-by, not a Python dictionary: a column with a million distinct
+    values, read as one dictionary per row group, stays a matter of seconds.
+
     >>> labels, counts, missing = combine_label_counts(
     ...     [label_counts(pa.array(["a", "b"])), label_counts(pa.array(["b", None]))]
     ... )
     >>> labels, counts.tolist(), missing
     (['a', 'b'], [1, 2], 1)
     """
-    totals: dict[str, int] = {}
-    missing = 0
-    for part in parts:
-        missing += part.missing
-        for label, count in zip(part.labels.to_pylist(), part.counts.tolist(), strict=True):
-            totals[label] = totals.get(label, 0) + count
-    labels = list(totals)
-    return labels, np.array([totals[label] for label in labels], dtype=np.int64), missing
+    counted = list(parts)
+    missing = sum(part.missing for part in counted)
+    if not counted:
+        return [], np.zeros(0, dtype=np.int64), missing
+    table = pa.table(
+        {
+            "label": pa.concat_arrays([part.labels.cast(pa.string()) for part in counted]),
+            "count": pa.array(np.concatenate([part.counts for part in counted]), pa.int64()),
+        }
+    )
+    if len(counted) > 1:
+        table = table.group_by("label", use_threads=False).aggregate([("count", "sum")])
+        table = table.rename_columns(["label", "count"])
+    labels: list[str] = table.column("label").to_pylist()
+    return labels, table.column("count").to_numpy().astype(np.int64), missing
 
 
 class CategoryCounter:

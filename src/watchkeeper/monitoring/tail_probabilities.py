@@ -220,7 +220,7 @@ def _pelz_good_cdf(n: int, d: float) -> float:
     terms[3] += (
         float(np.sum(shifted * squares * powers)) * _PI_SQUARED * _SQRT_TWO_PI / (216.0 * z6)
     )
-    return sum(term / n ** (order / 2.0) for order, term in enumerate(terms))
+    return float(sum(term / n ** (order / 2.0) for order, term in enumerate(terms)))
 
 
 def _log_factorial_over_power(n: int) -> float:
