@@ -176,6 +176,9 @@ def _unique_per_row(column: pa.ChunkedArray, integral: bool, minimum: int) -> bo
     if len(values) < minimum or column.null_count > len(column) // 2:
         return False
     if pa.types.is_dictionary(values.type):
+        # a chunk's dictionary holds at least its distinct values: a short one means repeats
+        if any(len(chunk.dictionary) < len(chunk) for chunk in values.chunks):
+            return False
         values = values.cast(values.type.value_type)
     if pc.count_distinct(values).as_py() != len(values):
         return False

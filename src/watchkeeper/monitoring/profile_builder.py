@@ -36,6 +36,7 @@ from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.column_summaries import (
     CategoryCounter,
     LabelCounts,
+    column_label_counts,
     combine_label_counts,
     label_counts,
     numeric_values,
@@ -238,11 +239,8 @@ def build_reference(
                 usable, len(ordered) - len(usable), edges, sketch_k
             )
             return profile, ReferenceGrid.from_sorted(usable) if grids else None
-        labels, counts, missing = combine_label_counts(
-            label_counts(chunk) for chunk in column.chunks
-        )
-        binning = _categorical_binning(labels, counts, top_k)
-        counted = LabelCounts(pa.array(labels, type=pa.string()), counts, missing)
+        counted = column_label_counts(column)
+        binning = _categorical_binning(counted.labels.to_pylist(), counted.counts, top_k)
         return CategoryCounter(binning, keep_vocabulary=True).profile_counts(counted), None
 
     names = list(kinds)
