@@ -396,3 +396,18 @@ def test_bad_input_is_one_line_and_exit_2(
     assert code == 2 and out == ""
     assert message in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_reading_a_large_current_file_twice_gives_the_same_result(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchkeeper.monitoring import file_comparison
+
+    arguments = ["-r", str(files["reference"]), "-c", str(files["current"]), "--json"]
+    kept = json.loads(run(capsys, *arguments)[1])
+    monkeypatch.setattr(file_comparison, "KEPT_VALUES", 0)  # as if too large to keep
+    read_twice = json.loads(run(capsys, *arguments)[1])
+    for a, b in zip(kept["features"], read_twice["features"], strict=True):
+        if b["wasserstein"] is not None:
+            b["wasserstein"] = pytest.approx(b["wasserstein"], rel=1e-12)
+        assert a == b

@@ -30,6 +30,7 @@ from watchkeeper.monitoring.profile_builder import (
     Batch,
     ProfileBuilder,
     build_reference,
+    map_columns,
 )
 from watchkeeper.monitoring.profile_plan import FeatureKind, ProfilePlan
 from watchkeeper.monitoring.quality import Range, RangeShares
@@ -97,16 +98,24 @@ class FrameComparison:
 
 class CurrentComparison:
     """Streams current batches against a baseline: ``update`` each batch; if
-    :attr:`needs_second_look`, ``update_second_look`` each batch again; then ``result``."""
+    :attr:`needs_second_look`, ``update_second_look`` each batch again; then ``result``.
 
-    def __init__(self, baseline: Baseline, threads: int = DEFAULT_THREADS) -> None:
+    With ``keep_values`` the numeric values are kept from the first look (8 bytes a value),
+    and no second look is ever needed.
+    """
+
+    def __init__(
+        self, baseline: Baseline, threads: int = DEFAULT_THREADS, keep_values: bool = False
+    ) -> None:
         self.baseline = baseline
+        self.threads = threads
         self._builder = ProfileBuilder(
             baseline.plan,
             baseline.monitoring.sketch_k,
             threads=threads,
             grids=baseline.grids,
             bounds=baseline.ranges,
+            keep_values=keep_values,
         )
 
     def update(self, batch: Batch) -> CurrentComparison:
@@ -132,10 +141,12 @@ class CurrentComparison:
     def result(self) -> FrameComparison:
         """The comparison of every batch added."""
         comparisons = self._builder.comparisons
+        names = list(comparisons)
+        results = map_columns(lambda name: comparisons[name].result(), names, self.threads)
         return FrameComparison(
             self.baseline,
             self._builder.profile(),
-            {name: item.result() for name, item in comparisons.items()},
+            dict(zip(names, results, strict=True)),
             {
                 name: RangeShares(item.outside_bounds_share, item.outside_reference_share)
                 for name, item in comparisons.items()
@@ -148,12 +159,9 @@ def compare_frame(
 ) -> FrameComparison:
     """Compare a frame (or a list of batches) held in memory with a baseline."""
     batches: Sequence[Batch] = data if isinstance(data, list | tuple) else [data]
-    comparison = CurrentComparison(baseline, threads)
+    comparison = CurrentComparison(baseline, threads, keep_values=True)
     for batch in batches:
         comparison.update(batch)
-    if comparison.needs_second_look:
-        for batch in batches:
-            comparison.update_second_look(batch)
     return comparison.result()
 
 

@@ -3,8 +3,9 @@
 The reference is read once, in memory: it fixes the plan (exact quantile edges, top
 categories) and each numeric feature's exact grid (:mod:`~watchkeeper.monitoring.baseline`).
 The current file is streamed in batches, so its size does not matter; a numeric feature whose
-two CDFs cross between neighbouring reference values gets a second look at its column, for an
-exact Wasserstein distance. With chunks (``ComparisonOptions.chunking``) the current file is
+two CDFs cross between neighbouring reference values needs its values again for an exact
+Wasserstein distance: kept from the first read while they fit in 256 MB, else read a second
+time (that column only). With chunks (``ComparisonOptions.chunking``) the current file is
 read whole and each chunk is compared with the same baseline too.
 
 Columns are features unless they play another role (:mod:`~watchkeeper.monitoring.column_roles`:
@@ -61,6 +62,10 @@ from watchkeeper.monitoring.profile_builder import VOCABULARY_LIMIT
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.quality import Range
 from watchkeeper.monitoring.report import DriftReport, build_drift_report
+
+KEPT_VALUES = 32_000_000
+"""Numeric values (256 MB) up to which the current file's are kept from the first read, so
+that an exact Wasserstein distance never needs a second one."""
 
 
 @dataclass(frozen=True)
@@ -149,7 +154,8 @@ def _stream(
     settings: ComparisonOptions,
     sampler: RowSampler | None,
 ) -> FrameComparison:
-    comparison = CurrentComparison(baseline)
+    numeric = len(baseline.grids)
+    comparison = CurrentComparison(baseline, keep_values=current.rows * numeric <= KEPT_VALUES)
     for batch in iter_batches(current, baseline.features, settings.batch_rows):
         comparison.update(batch)
         if sampler is not None:

@@ -81,7 +81,8 @@ class ProfileBuilder:
 
     Given the reference's ``grids``, numeric features are also compared with the reference
     exactly as they stream (:class:`~watchkeeper.monitoring.reference_grid.NumericComparison`,
-    in :attr:`comparisons`), from the same sorted values.
+    in :attr:`comparisons`), from the same sorted values; ``keep_values`` keeps those values
+    for the comparison's second look (for data small enough to hold).
     """
 
     def __init__(
@@ -92,13 +93,14 @@ class ProfileBuilder:
         threads: int = DEFAULT_THREADS,
         grids: Mapping[str, ReferenceGrid] | None = None,
         bounds: Mapping[str, Bounds] | None = None,
+        keep_values: bool = False,
     ) -> None:
         self.plan = plan
         self.sketch_k = sketch_k
         self.threads = threads
         ranges = bounds or {}
         self.comparisons = {
-            name: NumericComparison(grid, ranges.get(name))
+            name: NumericComparison(grid, ranges.get(name), keep=keep_values)
             for name, grid in (grids or {}).items()
             if isinstance(plan.features.get(name), NumericBinning)
         }

@@ -102,6 +102,7 @@ class GridCounts:
         self.distances = distances
         self.count = int(cells.sum(dtype=np.int64))
         """How many values were counted."""
+        self._buffers: tuple[NDArray[np.float64], NDArray[np.bool_]] | None = None
 
     def add(self, values: NDArray[np.float64], *, is_sorted: bool = False) -> Self:
         """Count finite ``values`` (sorted ones are counted fastest); returns ``self``.
@@ -116,25 +117,27 @@ class GridCounts:
         self.count += len(ordered)
         if self.count > np.iinfo(self.cells.dtype).max:
             self.cells = self.cells.astype(np.int64)
-        grid = self.grid
+        grid, size = self.grid, len(ordered)
         positions = np.searchsorted(grid, ordered, side="left")
         above = int(np.searchsorted(positions, len(grid)))  # values above the largest u_k
-        right = grid[positions[:above]]  # each value's inner edge u_k
-        equal = np.zeros(len(ordered), dtype=bool)
-        equal[:above] = right == ordered[:above]
-        gaps = np.empty(len(ordered), dtype=np.float64)
+        gaps, equal = self._scratch(size)
+        # each value's distance to its cell's inner edge (0 for a value equal to u_k)
+        right = np.take(grid, positions[:above], out=gaps[:above], mode="clip")
+        np.equal(right, ordered[:above], out=equal[:above])
+        equal[above:] = False
         np.subtract(right, ordered[:above], out=gaps[:above])
-        if above < len(ordered):
-            np.subtract(ordered[above:], grid[-1], out=gaps[above:])
-        gaps[equal] = 0.0
-        cells = 2 * positions + equal
-        starts = _run_starts(cells)
-        run_cells = cells[starts]
-        self.cells[run_cells] += np.diff(np.append(starts, len(cells)))
-        sums = np.add.reduceat(gaps, starts)
-        open_cells = (run_cells & 1) == 0
-        self.distances[run_cells[open_cells] >> 1] += sums[open_cells]
+        np.subtract(ordered[above:], grid[-1], out=gaps[above:])
+        np.add.at(self.distances, positions, gaps)
+        positions *= 2  # open cell 2k, or at-cell 2k + 1
+        positions += equal
+        np.add.at(self.cells, positions, self.cells.dtype.type(1))
         return self
+
+    def _scratch(self, size: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """Buffers reused batch after batch: fresh ones each time cost page faults."""
+        if self._buffers is None or len(self._buffers[0]) < size:
+            self._buffers = (np.empty(size, dtype=np.float64), np.empty(size, dtype=np.bool_))
+        return self._buffers[0][:size], self._buffers[1][:size]
 
     def merge(self, other: GridCounts) -> GridCounts:
         """The counts of both together (same grid)."""
@@ -164,10 +167,14 @@ class NumericComparison:
     (only values in the crossed cells are kept); then ``result``.
     """
 
-    def __init__(self, grid: ReferenceGrid, bounds: Bounds | None = None) -> None:
+    def __init__(
+        self, grid: ReferenceGrid, bounds: Bounds | None = None, *, keep: bool = False
+    ) -> None:
         self.grid = grid
         self.counts = grid.counter()
         self.bounds = bounds
+        self._values: list[NDArray[np.float64]] | None = [] if keep else None
+        """With ``keep``, the first look's values, so that no second look is needed."""
         self.outside = 0
         """Values strictly below or above ``bounds`` (a schema's range), counted exactly."""
         self._crossing: NDArray[np.intp] | None = None
@@ -180,6 +187,8 @@ class NumericComparison:
             raise ValueError("values cannot be added after the crossed cells were found")
         ordered = values if is_sorted else np.sort(values)
         self.counts.add(ordered, is_sorted=True)
+        if self._values is not None:
+            self._values.append(ordered)
         if self.bounds is not None:
             low, high = self.bounds
             if low is not None:
@@ -204,8 +213,9 @@ class NumericComparison:
 
     @property
     def needs_crossing_values(self) -> bool:
-        """Whether the exact Wasserstein distance needs a second look at the values."""
-        return len(self._crossed()) > 0
+        """Whether the exact Wasserstein distance needs a second look at the values (never
+        when the first look kept them)."""
+        return self._values is None and len(self._crossed()) > 0
 
     def add_crossing(self, values: NDArray[np.float64]) -> Self:
         """Keep the finite values that fall in a crossed cell (second look)."""
@@ -224,6 +234,10 @@ class NumericComparison:
 
     def result(self) -> ExactComparison | None:
         """The comparison; None if either side has no values."""
+        if self._values is not None:  # the second look, on the values kept
+            first_look, self._values = self._values, None
+            for values in first_look:
+                self.add_crossing(values)
         crossed = self._crossed()
         kept = np.sort(np.concatenate(self._kept)) if self._kept else None
         if len(crossed) and kept is not None:
@@ -269,12 +283,17 @@ def _gaps(grid: ReferenceGrid, counts: GridCounts) -> _Gaps | None:
     n1, n2 = grid.count, counts.count
     if n1 == 0 or n2 == 0:
         return None
-    reference = grid.reference_cumulative()
-    running: NDArray[np.int64] = np.cumsum(counts.cells, dtype=np.int64)
-    at_or_below = running[1::2]
-    below = running[0::2][:-1]
-    before = np.concatenate(([0], reference[:-1]))
-    return _Gaps(at_or_below * n1 - reference * n2, below * n1 - before * n2, n1, n2)
+    running = np.cumsum(counts.cells, dtype=np.int64)
+    after = running[1::2] * n1  # current values <= u_k, times n1
+    before = running[0:-1:2] * n1  # current values < u_k, times n1
+    del running
+    if grid.cumulative is None:  # reference values <= u_k are k + 1
+        reference = np.arange(n2, (len(grid.values) + 1) * n2, n2, dtype=np.int64)
+    else:
+        reference = grid.cumulative * n2
+    after -= reference
+    before[1:] -= reference[:-1]
+    return _Gaps(after, before, n1, n2)
 
 
 def _crossed_cells(grid: ReferenceGrid, gaps: _Gaps | None) -> NDArray[np.intp]:
@@ -294,7 +313,8 @@ def _compare(
     if gaps is None:
         return None
     n1, n2 = gaps.n1, gaps.n2
-    largest = max(int(np.abs(gaps.after).max()), int(np.abs(gaps.before).max()))
+    after, before = gaps.after, gaps.before
+    largest = max(int(after.max()), -int(after.min()), int(before.max()), -int(before.min()))
     statistic = largest / (n1 * n2)
     pvalue = kolmogorov_smirnov_pvalue(statistic, n1, n2)
     wasserstein, error = _wasserstein(grid, counts, gaps, crossing_values)
@@ -308,31 +328,30 @@ def _wasserstein(
     crossing_values: NDArray[np.float64] | None,
 ) -> tuple[float, float]:
     n1, n2 = gaps.n1, gaps.n2
-    # outside the reference's range one CDF is 0 or 1: the area is the distances' sum
-    outside = (counts.distances[0] + counts.distances[-1]) / n2
-    if len(grid.values) < 2:
-        return float(outside), 0.0
-    lengths = np.diff(grid.values)
     scale = float(n1) * float(n2)
-    start = gaps.after[:-1] / scale  # current minus reference CDF just after u_k
-    end = gaps.before[1:] / scale  # and just before u_(k+1)
-    inner = counts.distances[1:-1] / n2  # the area the current CDF adds inside the cell
-    signed = start * lengths + inner
-    area = np.where(start >= 0, signed, -signed)
-    crossing = (gaps.after[:-1] < 0) & (gaps.before[1:] > 0)
-    if not crossing.any():
-        return float(outside + area.sum()), 0.0
-    crossed = np.flatnonzero(crossing)
+    # outside the reference's range one CDF is 0 or 1: the area is the distances' sum
+    outside = float(counts.distances[0] + counts.distances[-1]) / n2
+    if len(grid.values) < 2:
+        return outside, 0.0
+    lengths = np.diff(grid.values)
+    # each cell's area times n1 * n2: the gap just after u_k over the cell, plus what the
+    # current CDF adds inside it (its values' distances to u_(k+1)); exact unless crossed
+    area = gaps.after[:-1] * lengths
+    area += counts.distances[1:-1] * float(n1)
+    np.abs(area, out=area)
+    crossed = _crossed_cells(grid, gaps)
+    if len(crossed) == 0:
+        return outside + float(area.sum()) / scale, 0.0
     if crossing_values is not None:
         area[crossed] = _crossed_areas(grid.values, gaps, crossed, crossing_values)
-        return float(outside + area.sum()), 0.0
+        return outside + float(area.sum()) / scale, 0.0
     # without the values: each crossed cell's values at their mean (its signed area is exact)
-    rise = counts.cells[2:-1:2] / n2
-    right = np.divide(inner, rise, out=np.zeros_like(inner), where=rise > 0)
-    estimate = -start * (lengths - right) + end * right
-    area[crossed] = estimate[crossed]
-    bound = 2.0 * lengths * np.minimum(-start, end)
-    return float(outside + area.sum()), float(bound[crossed].sum())
+    start, end = gaps.after[crossed] / scale, gaps.before[crossed + 1] / scale
+    length = lengths[crossed]
+    right = counts.distances[crossed + 1] / counts.cells[2 * crossed + 2]  # mean to u_(k+1)
+    area[crossed] = (-start * (length - right) + end * right) * scale
+    bound = float(np.sum(2.0 * length * np.minimum(-start, end)))
+    return outside + float(area.sum()) / scale, bound
 
 
 def _crossed_areas(
@@ -341,9 +360,9 @@ def _crossed_areas(
     crossed: NDArray[np.intp],
     values: NDArray[np.float64],
 ) -> NDArray[np.float64]:
-    """The exact area in each crossed cell from its sorted values: the gap is a step function
-    rising by ``1 / n2`` at each value."""
-    n1, n2 = gaps.n1, gaps.n2
+    """The exact area (times ``n1 * n2``) in each crossed cell from its sorted values: the
+    gap is a step function rising by ``1 / n2`` at each value."""
+    n1 = gaps.n1
     cells = np.searchsorted(grid, values, side="left") - 1  # values are sorted, so are cells
     starts = _run_starts(cells)
     run_cells = cells[starts]
@@ -357,7 +376,7 @@ def _crossed_areas(
     first = np.abs(gaps.after[run_cells]) * (values[starts] - grid[run_cells])
     per_cell = np.add.reduceat(steps, starts) + first
     result = np.zeros(len(crossed), dtype=np.float64)
-    result[np.searchsorted(crossed, run_cells)] = per_cell / (float(n1) * float(n2))
+    result[np.searchsorted(crossed, run_cells)] = per_cell
     return result
 
 
