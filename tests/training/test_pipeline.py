@@ -27,6 +27,7 @@ from watchkeeper.training.pipeline import (
     TrainingData,
     build_attempt_inputs,
     featured_window,
+    labels_ready_since,
     latest_event_time,
     read_training_data,
     resolve_as_of,
@@ -128,6 +129,27 @@ def test_young_events_join_with_provisional_weighted_labels(workspace: Workspace
     counts = window.counts()
     assert sum(part["provisional_rows"] for part in counts.values()) == young.height
     assert counts["holdout"]["positives"] >= config.retraining.min_positives
+
+
+def test_post_drift_labels_are_ready_weeks_before_the_horizon(workspace: Workspace) -> None:
+    config = workspace.config
+    shift = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=SHIFT_DAY)
+    as_of = datetime(2025, 6, 1, tzinfo=UTC)
+    ready = labels_ready_since(workspace.events, config, since=shift, as_of=as_of)
+    assert ready is not None and shift + timedelta(days=20) < ready < shift + timedelta(days=40)
+    # the post-drift positives a window as of then holds: enough for the holdout
+    data = read_training_data(workspace.events, config, as_of=ready, warm_up=timedelta(0))
+    window = featured_window(data, config).window
+    holdout = window.holdout.filter(pl.col("ts") >= shift)
+    assert holdout["label"].sum() >= config.retraining.min_positives
+    matured = labels_ready_since(workspace.events, matured_only(config), since=shift, as_of=as_of)
+    assert matured is None  # matured labels only: not before 60 days after the drift
+    assert (
+        labels_ready_since(
+            workspace.events, config, since=shift, as_of=ready - timedelta(seconds=1)
+        )
+        is None
+    )
 
 
 def test_pending_labels_never_enter_a_matured_only_window(workspace: Workspace) -> None:

@@ -49,6 +49,11 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.labels import maturity_cutoff
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.training.label_delay import (
+    estimate_label_delay,
+    labels_ready_at,
+    plan_provisional_labels,
+)
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
 from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
@@ -154,6 +159,62 @@ def read_training_data(
     ).filter(pl.col("received_at") <= pl.lit(moment))
     versions = {table: events.table_version(table) for table in (TRANSACTIONS, OUTCOMES)}
     return TrainingData(moment, transactions, outcomes, versions)
+
+
+def labels_ready_since(
+    events: EventStore, config: WorkspaceConfig, *, since: datetime, as_of: datetime
+) -> datetime | None:
+    """When the traffic from ``since`` (a drift's onset) first held
+    ``retraining.min_positives`` positives a training window as of then could use, as far as
+    is known at ``as_of`` (None: not yet).
+
+    The window's own rule (:func:`~watchkeeper.training.label_delay.labels_ready_at`): a
+    positive counts once received and once its event is old enough to join — the youngest
+    age admitted with provisional labels, else the maturity horizon. The delay is learnt as
+    the window learns it, from the matured events of the ``training.window`` before the
+    cut-off.
+    """
+    moment = as_utc(as_of)
+    horizon = config.label.maturity_horizon
+    cutoff = maturity_cutoff(moment, horizon)
+    start = min(as_utc(since), cutoff - config.training.window)
+    keys = config.keys
+    transactions = events.read(
+        TRANSACTIONS,
+        start=start,
+        end=moment + ONE_MICROSECOND,
+        columns=[keys.event_id, keys.event_time],
+    )
+    outcomes = events.read(
+        OUTCOMES, end=moment + ONE_MICROSECOND, columns=["event_id", "outcome", "received_at"]
+    )
+    settings = provisional_settings(config)
+    delay = None
+    if settings is not None:
+        delay = estimate_label_delay(
+            transactions,
+            outcomes,
+            as_of=moment,
+            maturity_horizon=horizon,
+            since=cutoff - config.training.window,
+            positive_outcome=config.label.positive_outcome,
+            event_id=keys.event_id,
+            event_time=keys.event_time,
+        )
+    plan = plan_provisional_labels(
+        delay, settings, explicit_negatives=config.label.explicit_negatives
+    )
+    return labels_ready_at(
+        transactions,
+        outcomes,
+        since=since,
+        as_of=moment,
+        youngest_age=plan.youngest_age if plan.youngest_age is not None else horizon,
+        min_positives=config.retraining.min_positives,
+        positive_outcome=config.label.positive_outcome,
+        event_id=keys.event_id,
+        event_time=keys.event_time,
+    )
 
 
 def featured_window(
@@ -311,6 +372,7 @@ __all__ = [
     "build_attempt_inputs",
     "champion_feature_spec",
     "featured_window",
+    "labels_ready_since",
     "latest_event_time",
     "provisional_settings",
     "read_training_data",
