@@ -62,16 +62,17 @@ def config(**sections: Any) -> WorkspaceConfig:
     return WorkspaceConfig.model_validate(document)
 
 
-def window() -> TrainingWindow:
-    events, outcomes = traffic()
+def window(outcomes: pl.DataFrame | None = None, **settings: Any) -> TrainingWindow:
+    events, chargebacks = traffic()
     return training_window(
         events,
-        outcomes,
+        chargebacks if outcomes is None else outcomes,
         as_of=AS_OF,
         maturity_horizon=timedelta(days=60),
         window=timedelta(days=90),
         validation=timedelta(days=14),
         holdout=timedelta(days=14),
+        **settings,
     )
 
 
@@ -217,23 +218,13 @@ def test_training_by_hand_registers_a_candidate_without_the_gate(
 def test_provisional_labels_train_weighted_and_are_on_record(
     registry: ModelRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    events, outcomes = traffic()
+    _, outcomes = traffic()
     # chargebacks spread over 1 to 40 days: young frauds are only partly known at as-of
     lags = pl.Series(np.random.default_rng(1).uniform(1, 40, outcomes.height) * 86400)
     outcomes = outcomes.with_columns(
         received_at=pl.col("received_at") + pl.duration(days=-12, seconds=lags.cast(pl.Int64))
     )
-    found = training_window(
-        events,
-        outcomes,
-        as_of=AS_OF,
-        maturity_horizon=timedelta(days=60),
-        window=timedelta(days=90),
-        validation=timedelta(days=14),
-        holdout=timedelta(days=14),
-        provisional=ProvisionalLabelsConfig(),
-        min_positives=20,
-    )
+    found = window(outcomes, provisional=ProvisionalLabelsConfig(), min_positives=20)
     assert found.provisional is not None and found.provisional.active
     given: dict[str, Any] = {}
     real_train, real_threshold = retrain_attempt.train_model, retrain_attempt.choose_threshold

@@ -326,6 +326,36 @@ def plan_provisional_labels(
     )
 
 
+def learn_provisional_labels(
+    events: pl.DataFrame,
+    outcomes: pl.DataFrame,
+    *,
+    as_of: datetime,
+    maturity_horizon: timedelta,
+    since: datetime,
+    settings: ProvisionalLabelsConfig | None,
+    explicit_negatives: bool = False,
+    positive_outcome: str = "chargeback",
+    event_id: str = "event_id",
+    event_time: str = "ts",
+) -> ProvisionalLabels:
+    """Learn the label delay from the events matured by ``as_of`` since ``since`` (when
+    provisional labels are wanted at all) and decide from what age young events join."""
+    delay = None
+    if settings is not None and settings.enabled and not explicit_negatives:
+        delay = estimate_label_delay(
+            events,
+            outcomes,
+            as_of=as_of,
+            maturity_horizon=maturity_horizon,
+            since=since,
+            positive_outcome=positive_outcome,
+            event_id=event_id,
+            event_time=event_time,
+        )
+    return plan_provisional_labels(delay, settings, explicit_negatives=explicit_negatives)
+
+
 def labels_ready_at(
     events: pl.DataFrame,
     outcomes: pl.DataFrame,
@@ -389,6 +419,7 @@ __all__ = [
     "ProvisionalLabels",
     "estimate_label_delay",
     "labels_ready_at",
+    "learn_provisional_labels",
     "plan_provisional_labels",
     "positive_receipts",
 ]

@@ -49,11 +49,7 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.labels import maturity_cutoff
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
-from watchkeeper.training.label_delay import (
-    estimate_label_delay,
-    labels_ready_at,
-    plan_provisional_labels,
-)
+from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_labels
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
 from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
@@ -188,21 +184,17 @@ def labels_ready_since(
     outcomes = events.read(
         OUTCOMES, end=moment + ONE_MICROSECOND, columns=["event_id", "outcome", "received_at"]
     )
-    settings = provisional_settings(config)
-    delay = None
-    if settings is not None:
-        delay = estimate_label_delay(
-            transactions,
-            outcomes,
-            as_of=moment,
-            maturity_horizon=horizon,
-            since=cutoff - config.training.window,
-            positive_outcome=config.label.positive_outcome,
-            event_id=keys.event_id,
-            event_time=keys.event_time,
-        )
-    plan = plan_provisional_labels(
-        delay, settings, explicit_negatives=config.label.explicit_negatives
+    plan = learn_provisional_labels(
+        transactions,
+        outcomes,
+        as_of=moment,
+        maturity_horizon=horizon,
+        since=cutoff - config.training.window,
+        settings=provisional_settings(config),
+        explicit_negatives=config.label.explicit_negatives,
+        positive_outcome=config.label.positive_outcome,
+        event_id=keys.event_id,
+        event_time=keys.event_time,
     )
     return labels_ready_at(
         transactions,

@@ -63,11 +63,7 @@ from watchkeeper.durations import format_duration
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.monitoring.labels import PENDING, PROVISIONAL, attach_labels, maturity_cutoff
 from watchkeeper.monitoring.task_labels import attach_task_labels
-from watchkeeper.training.label_delay import (
-    ProvisionalLabels,
-    estimate_label_delay,
-    plan_provisional_labels,
-)
+from watchkeeper.training.label_delay import ProvisionalLabels, learn_provisional_labels
 
 WEIGHT = "weight"
 """The column of a binary window's sample weights (1.0 for a matured label)."""
@@ -200,14 +196,14 @@ def training_window(
         )
     plan = None
     if task == "binary":
-        plan = _provisional_plan(
+        plan = learn_provisional_labels(
             events,
             outcomes,
-            moment,
-            maturity_horizon,
+            as_of=moment,
+            maturity_horizon=maturity_horizon,
             since=cutoff - window,
             settings=provisional,
-            label=label,
+            explicit_negatives=label is not None and label.explicit_negatives,
             positive_outcome=label.positive_outcome if label is not None else positive_outcome,
             event_id=event_id,
             event_time=event_time,
@@ -280,37 +276,6 @@ def training_window(
         end=end,
         provisional=plan,
     )
-
-
-def _provisional_plan(
-    events: pl.DataFrame,
-    outcomes: pl.DataFrame,
-    moment: datetime,
-    maturity_horizon: timedelta,
-    *,
-    since: datetime,
-    settings: ProvisionalLabelsConfig | None,
-    label: LabelConfig | None,
-    positive_outcome: str,
-    event_id: str,
-    event_time: str,
-) -> ProvisionalLabels:
-    """Learn the label delay from the matured events since ``since`` (when provisional
-    labels are wanted at all) and decide from what age young events join."""
-    explicit = label is not None and label.explicit_negatives
-    delay = None
-    if settings is not None and settings.enabled and not explicit:
-        delay = estimate_label_delay(
-            events,
-            outcomes,
-            as_of=moment,
-            maturity_horizon=maturity_horizon,
-            since=since,
-            positive_outcome=positive_outcome,
-            event_id=event_id,
-            event_time=event_time,
-        )
-    return plan_provisional_labels(delay, settings, explicit_negatives=explicit)
 
 
 def _with_provisional_labels(
