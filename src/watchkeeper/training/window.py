@@ -5,8 +5,9 @@ cut-off*, ``as_of - maturity_horizon`` (:func:`watchkeeper.monitoring.labels.mat
 those are positive if their chargeback was received by ``as_of``, negative otherwise.
 
 A binary window also takes younger events with **provisional labels**
-(``label.provisional``, :mod:`watchkeeper.training.label_delay`): from the matured events'
-positives it learns ``F(a)``, the share of positives received by age ``a``, and an event of
+(``label.provisional``, :mod:`watchkeeper.training.label_delay`): from the positives of the
+events matured in the ``window`` before the cut-off it learns ``F(a)``, the share of
+positives received by age ``a`` (of those received within the horizon), and an event of
 age ``a`` joins once ``F(a)`` reaches ``min_delay_share`` — a known positive weighing
 ``1 / F(a)``, an event without one a negative weighing 1. Their ``label_status`` is
 ``provisional``; every row has a ``weight`` (1.0 for matured rows). With too few matured
