@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.cli.verdicts import exit_if_reached, fail_level, styled, write_page
 
 if TYPE_CHECKING:
     from watchkeeper.config import MonitoringConfig
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from watchkeeper.monitoring.column_roles import RoleOptions
     from watchkeeper.monitoring.quality import Range
     from watchkeeper.monitoring.report import DriftReport
-
-_VERDICT_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
-_LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 
 
 @app.command()
@@ -133,7 +131,7 @@ def drift(
     """
     from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
 
-    level = _fail_level(fail_on)
+    level = fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
     options = ComparisonOptions(
         features=_names(features),
@@ -146,23 +144,15 @@ def drift(
     )
     report = compare_files(reference, current, options)
     if html is not None:
-        _write_html(report, html, f"Drift: {current.name} against {reference.name}")
+        from watchkeeper.monitoring.html import render_html
+
+        title = f"Drift: {current.name} against {reference.name}"
+        write_page(html, render_html(report, title))
     if json_output:
         emit_json(report.to_dict())
     else:
         _print_report(report)
-    worst = report.worst_verdict
-    if level is not None and _LEVELS[worst] >= _LEVELS[level]:
-        stderr.print(f"verdict {worst} reaches --fail-on {level}: exit 1", markup=False)
-        raise typer.Exit(1)
-
-
-def _fail_level(text: str | None) -> str | None:
-    from watchkeeper.errors import DatasetError
-
-    if text is not None and text not in ("warn", "alert"):
-        raise DatasetError(f"--fail-on {text}: give warn or alert")
-    return text
+    exit_if_reached(report.worst_verdict, level)
 
 
 def _with_levels(
@@ -247,17 +237,6 @@ def _workspace_settings(root: Path | None) -> tuple[MonitoringConfig, dict[str, 
     return config.monitoring, schema_ranges(config.features.inputs)
 
 
-def _write_html(report: DriftReport, path: Path, title: str) -> None:
-    from watchkeeper.errors import DatasetError
-    from watchkeeper.monitoring.html import render_html
-
-    try:
-        path.write_text(render_html(report, title), encoding="utf-8")
-    except OSError as error:
-        raise DatasetError(f"--html {path}: cannot write ({error.strerror})") from None
-    stderr.print(f"HTML report written to {path}", markup=False)
-
-
 def _cell(value: float | None) -> str:
     if value is None:
         return "-"
@@ -275,23 +254,21 @@ def _print_report(report: DriftReport) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for item in report.features:
-        style = _VERDICT_STYLE[item.verdict]
         table.add_row(
             escape(item.feature), item.type, _cell(item.psi), _cell(item.js_distance),
             _cell(item.ks_statistic), _cell(item.ks_pvalue), _cell(item.wasserstein),
             _cell(item.chi2_pvalue), f"{item.warn_threshold:g}/{item.threshold:g}",
-            f"[{style}]{item.verdict}[/]",
+            styled(item.verdict),
         )  # fmt: skip
     # piped output has no terminal width to respect: give the table the room it needs
     console = stdout if stdout.is_terminal else Console(width=120, highlight=False, soft_wrap=True)
     console.print(table)
     if report.multivariate is not None:
         result = report.multivariate
-        style = _VERDICT_STYLE[result.verdict]
         stdout.print(
             f"multivariate (domain classifier): ROC AUC {result.roc_auc:.3f} "
             f"± {result.roc_auc_std:.3f}, warn / alert {result.warn_threshold:g} / "
-            f"{result.threshold:g}: [{style}]{result.verdict}[/]"
+            f"{result.threshold:g}: {styled(result.verdict)}"
         )
     for name, reason in report.excluded.items():
         stdout.print(f"[dim]excluded {escape(name)}: {escape(reason)}[/]")
@@ -301,10 +278,9 @@ def _print_report(report: DriftReport) -> None:
         stdout.print(f"[dim]note {escape(name)}: {escape(note)}[/]")
     if report.chunks:
         _print_chunks(report, console)
-    style = _VERDICT_STYLE[report.verdict]
     stdout.print(
         f"{len(report.features)} features, reference {report.reference_rows:,} rows, current "
-        f"{report.current_rows:,} rows: [{style}]{report.verdict}[/]"
+        f"{report.current_rows:,} rows: {styled(report.verdict)}"
     )
 
 
@@ -316,13 +292,12 @@ def _print_chunks(report: DriftReport, console: Console) -> None:
     table.add_column("verdict", no_wrap=True)
     table.add_column("features at warn or alert (PSI)", overflow="fold")
     for chunk in report.chunks:
-        style = _VERDICT_STYLE[chunk.verdict]
         flagged = ", ".join(
             f"{item.feature} {_cell(item.psi)}" for item in chunk.features if item.verdict != "ok"
         )
         table.add_row(
             str(chunk.chunk), _bound(chunk.start), _bound(chunk.end), f"{chunk.rows:,}",
-            f"[{style}]{chunk.verdict}[/]", escape(flagged),
+            styled(chunk.verdict), escape(flagged),
         )  # fmt: skip
     console.print(table)
 

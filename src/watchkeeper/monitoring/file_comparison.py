@@ -103,7 +103,7 @@ def compare_files(
     reference_table = read_table(reference, _candidates(reference, current, settings))
     columns = _columns(reference, current, reference_table, settings)
     names = list(columns.kinds)
-    _check_current_types(current, columns.kinds)
+    check_current_types(current.path, current.schema, columns.kinds)
     _check_not_empty(reference.path, reference_table, names)
     baseline = build_baseline(
         reference_table.select(names), columns.kinds, settings.monitoring, settings.ranges
@@ -144,7 +144,7 @@ def compare_files(
         shares=whole.shares,
     )
     return report.with_context(
-        excluded=columns.excluded, notes=_notes(baseline), chunks=tuple(chunks)
+        excluded=columns.excluded, notes=vocabulary_notes(baseline), chunks=tuple(chunks)
     )
 
 
@@ -302,12 +302,16 @@ def _check_same_features(
     )
 
 
-def _check_current_types(current: DatasetFile, kinds: Mapping[str, FeatureKind]) -> None:
+def check_current_types(
+    source: object, schema: pa.Schema, kinds: Mapping[str, FeatureKind]
+) -> None:
+    """Refuse a current column that is not numeric where the reference's is (``source``
+    names the current data in the message)."""
     for name, kind in kinds.items():
-        data_type = current.schema.field(name).type
+        data_type = schema.field(name).type
         if kind == "numeric" and (is_text(data_type) or not _is_number(data_type)):
             raise DatasetError(
-                f"{current.path}: column {name!r} is {data_type}, but numeric in the reference"
+                f"{source}: column {name!r} is {data_type}, but numeric in the reference"
             )
 
 
@@ -331,7 +335,8 @@ def _check_current_values(path: Path, whole: FrameComparison) -> None:
             )
 
 
-def _notes(baseline: Baseline) -> dict[str, str]:
+def vocabulary_notes(baseline: Baseline) -> dict[str, str]:
+    """A note on each categorical feature whose values are not all compared one by one."""
     notes = {}
     top_k = baseline.monitoring.top_k
     for name, profile in baseline.profile.features.items():
@@ -362,4 +367,4 @@ def _is_number(data_type: pa.DataType) -> bool:
     )
 
 
-__all__ = ["ComparisonOptions", "compare_files"]
+__all__ = ["ComparisonOptions", "check_current_types", "compare_files", "vocabulary_notes"]
