@@ -47,6 +47,7 @@ from watchkeeper.analysis.task_columns import (
     Probabilities,
     TaskColumns,
     find_task_columns,
+    option,
     task_frame,
 )
 from watchkeeper.config import ModelTask, MonitoringConfig
@@ -151,13 +152,13 @@ class Reference:
             timestamp=() if timestamp is None else (timestamp,),
             roles={**dict.fromkeys(identifiers, "identifier"), **(roles or {})},
         )
-        named = {name: _KEYWORDS[option] for name, option in self._options.named().items()}
+        named = {name: _KEYWORDS[flag] for name, flag in self._options.named().items()}
         named.update(dict.fromkeys(categorical, "categorical"))
         named.update(dict.fromkeys(features or (), "features"))
         unknown = [name for name in named if name not in names]
         if unknown:
             raise DatasetError(
-                f"{named[unknown[0]]}: {unknown[0]!r} is not a column of the reference "
+                f"{option(named[unknown[0]])} {unknown[0]!r}: not a column of the reference "
                 f"({', '.join(names)})"
             )
         self._features_given = list(features) if features is not None else None
@@ -214,7 +215,7 @@ class Reference:
             ):
                 raise DatasetError(
                     "estimate: multiclass estimation needs the class probabilities: give "
-                    "probabilities= (one column per class, or a struct/JSON column)"
+                    f"{option('probabilities')} (one column per class, or a struct/JSON column)"
                 )
             self._estimator = fit_reference_estimator(
                 columns.task or "binary", self._labelled(), columns.classes, _inputs(self._inputs())
@@ -303,8 +304,8 @@ class Reference:
         if why.endswith("--prediction-column"):
             what = {columns.score: "score", columns.prediction: "prediction"}.get(name)
             return f"prediction: the model's {what or 'class probability'}"
-        for option, keyword in _KEYWORDS.items():
-            why = why.replace(f": {option}", f": {keyword}")
+        for flag, keyword in _KEYWORDS.items():
+            why = why.replace(f": {flag}", f": {keyword}")
         return why
 
     def _left_out(self) -> dict[str, str]:
@@ -313,13 +314,16 @@ class Reference:
     def _task_columns(self, what: str) -> TaskColumns:
         if self.columns.task is None:
             raise DatasetError(
-                f"{what}: the reference has no model outputs (found none by name): give "
-                "task= and the columns: target=, prediction=, score= or probabilities="
+                f"{what}: the reference has no model outputs (found none by name): give the "
+                "task and its columns: "
+                + ", ".join(
+                    option(keyword) for keyword in ("task", "target", "prediction", "score")
+                )
             )
         if self.columns.target is None:
             raise DatasetError(
                 f"{what}: the reference has no target column: its targets set the band of "
-                "expected values (and fit the estimator); give target='COLUMN'"
+                f"expected values (and fit the estimator); give {option('target')}"
             )
         return self.columns
 
@@ -358,7 +362,8 @@ class Reference:
             parts += [f"only in the current data: {', '.join(extra)}"] if extra else []
             raise DatasetError(
                 f"the frames' columns differ ({'; '.join(parts)}): every feature must be in "
-                "both; leave a column out with exclude=[...], or give its role with roles={...}"
+                f"both; leave a column out with {option('exclude')}, or give its role with "
+                f"{option('roles')}"
             )
         check_current_types("current", current.schema, self.kinds)
         check_has_values(current, names, "current")
@@ -409,9 +414,9 @@ class Reference:
         raise DatasetError(
             "chunks by period: "
             + (
-                f"several timestamp columns ({', '.join(found)}): give timestamp='COLUMN'"
+                f"several timestamp columns ({', '.join(found)}): give {option('timestamp')}"
                 if found
-                else "the reference has no timestamp column: give timestamp='COLUMN'"
+                else f"the reference has no timestamp column: give {option('timestamp')}"
             )
         )
 
@@ -432,9 +437,10 @@ class Reference:
                 raise DatasetError(f"reference: {error}") from None
             if len(chunks) < 2:
                 raise DatasetError(
-                    f"reference: {self.table.num_rows:,} rows make {len(chunks)} chunk "
-                    f"({_describe(cutting)}): the band of expected values needs at least 2 "
-                    "reference chunks; use smaller chunks or a longer reference"
+                    f"reference: {self.table.num_rows:,} rows make {len(chunks)} chunk ("
+                    + ", ".join(f"{key} {value}" for key, value in _describe(cutting).items())
+                    + "): the band of expected values needs at least 2 reference chunks; use "
+                    "smaller chunks or a longer reference"
                 )
             bands = reference_bands(columns.task or "binary", frames, columns.classes)
             self._bands[cutting] = (bands, len(chunks))
@@ -471,8 +477,8 @@ def check_has_values(table: pa.Table, names: Sequence[str], what: str) -> None:
         if empty:
             raise DatasetError(
                 f"{what}: column {name!r} has no values (all {len(column):,} rows are null or "
-                f"not finite): a feature needs values to compare; leave it out with "
-                f"exclude=[{name!r}]"
+                f"not finite): a feature needs values to compare; leave it out: "
+                f"exclude=[{name!r}] (--exclude {name})"
             )
 
 

@@ -56,6 +56,16 @@ INPUT_PREFIX = "input:"
 """Prefix of a feature's column in a task frame (the loss models' inputs)."""
 
 TASKS: tuple[str, ...] = get_args(ModelTask)
+_OPTIONS = {
+    "task": "--task",
+    "target": "--target-column",
+    "prediction": "--prediction-column",
+    "score": "--score-column",
+    "probabilities": "--probability-column",
+    "timestamp": "--timestamp-column",
+    "exclude": "--exclude",
+    "roles": "--role",
+}
 Probabilities = str | Sequence[str] | Mapping[str, str]
 """Class probabilities: one column (struct or JSON text), the per-class columns (class named
 by what follows their common prefix), or class -> column."""
@@ -97,6 +107,15 @@ class TaskColumns:
         return described
 
 
+def option(keyword: str) -> str:
+    """A setting as both the Python API and ``watchkeeper performance`` name it.
+
+    >>> option("target")
+    'target= (--target-column)'
+    """
+    return f"{keyword}= ({_OPTIONS[keyword]})" if keyword in _OPTIONS else f"{keyword}="
+
+
 def find_task_columns(
     table: pa.Table,
     *,
@@ -108,7 +127,7 @@ def find_task_columns(
 ) -> TaskColumns:
     """The task and its columns in the reference ``table``: given, else found by name."""
     if task is not None and task not in TASKS:
-        raise DatasetError(f"task={task!r}: give one of {', '.join(TASKS)}")
+        raise DatasetError(f"task {task!r}: give one of {', '.join(TASKS)}")
     names = table.column_names
     target = _named(names, target, TARGET_NAMES, "target")
     prediction = _named(names, prediction, PREDICTION_NAMES, "prediction")
@@ -132,12 +151,12 @@ def find_task_columns(
 
 
 def _named(
-    names: Sequence[str], given: str | None, candidates: Sequence[str], option: str
+    names: Sequence[str], given: str | None, candidates: Sequence[str], keyword: str
 ) -> str | None:
     if given is not None:
         if given not in names:
             raise DatasetError(
-                f"{option}={given!r}: not a column of the reference ({', '.join(names)})"
+                f"{option(keyword)} {given!r}: not a column of the reference ({', '.join(names)})"
             )
         return given
     lowered = {name.lower(): name for name in reversed(names)}
@@ -170,7 +189,10 @@ def _probabilities(
     for _, column in pairs:
         _named(names, column, (), "probabilities")
     if len(pairs) < 2:
-        raise DatasetError("probabilities: give one column per class, at least two")
+        raise DatasetError(
+            f"{option('probabilities')}: give one column per class, at least two (or one "
+            "struct/JSON column)"
+        )
     return pairs, None
 
 
@@ -210,7 +232,8 @@ def _task(
     raise DatasetError(
         f"column {prediction!r} ({data_type}): cannot tell the task from it (the rule: a score "
         "column makes binary, class probabilities or a text prediction multiclass, a "
-        "floating-point prediction regression); give task='binary', 'multiclass' or 'regression'"
+        f"floating-point prediction regression); give {option('task')} binary, multiclass or "
+        "regression"
     )
 
 
@@ -220,12 +243,12 @@ def _check_required(found: TaskColumns) -> None:
         "multiclass": (("prediction", found.prediction),),
         "regression": (("prediction", found.prediction),),
     }[str(found.task)]
-    for option, column in needs:
+    for keyword, column in needs:
         if column is None:
-            what = "decision (0/1 or true/false)" if found.task == "binary" else option
+            what = "decision (0/1 or true/false)" if found.task == "binary" else keyword
             raise DatasetError(
-                f"task {found.task}: no {option} column found: give {option}='COLUMN', the "
-                f"model's {what if option == 'prediction' else 'score'}"
+                f"task {found.task}: no {keyword} column found: give {option(keyword)}, the "
+                f"model's {what if keyword == 'prediction' else 'score'}"
             )
 
 
@@ -302,7 +325,8 @@ def task_frame(
 def _target(columns: TaskColumns, table: pa.Table, what: str) -> str:
     if columns.target is None:
         raise DatasetError(
-            f"no target column: give target='COLUMN' (found by the names {', '.join(TARGET_NAMES)})"
+            f"no target column: give {option('target')} (found by the names "
+            f"{', '.join(TARGET_NAMES)})"
         )
     if columns.target not in table.column_names:
         raise DatasetError(f"{what}: has no target column {columns.target!r}")
@@ -450,5 +474,6 @@ __all__ = [
     "TARGET_NAMES",
     "TaskColumns",
     "find_task_columns",
+    "option",
     "task_frame",
 ]

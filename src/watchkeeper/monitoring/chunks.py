@@ -149,11 +149,23 @@ def _by_period(table: pa.Table, period: timedelta, column: str) -> list[Chunk]:
         Chunk(
             index,
             start_times[index],
-            start_times[index] + period,
+            _period_end(start_times[index], period),
             table.take(pa.array(order[bounds[index] : bounds[index + 1]])),
         )
         for index in range(len(starts))
     ]
+
+
+def _period_end(start: datetime, period: timedelta) -> datetime:
+    """The end of a period: the last representable time for one starting near year 9999.
+
+    >>> _period_end(datetime(9999, 12, 31), timedelta(weeks=1))
+    datetime.datetime(9999, 12, 31, 23, 59, 59, 999999)
+    """
+    try:
+        return start + period
+    except OverflowError:
+        return datetime.max.replace(tzinfo=start.tzinfo)
 
 
 def parse_timestamps(values: pa.Array, column: str) -> pa.Array:
