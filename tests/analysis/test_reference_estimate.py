@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import polars as pl
+from tests.analysis.conftest import multiclass_frame
 
 from watchkeeper.analysis import Reference
 from watchkeeper.config import BusinessValueConfig, LabelConfig
@@ -32,20 +33,7 @@ def binary(rows: int, seed: int, shift: float) -> pl.DataFrame:
 
 
 def multiclass(rows: int, seed: int, shift: float) -> pl.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(shift, 1.0, rows)
-    logits = np.column_stack([x, -x, np.full(rows, 0.5)])
-    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    classes = np.array(["a", "b", "c"])
-    drawn = (rng.random(rows)[:, None] > probabilities.cumsum(axis=1)).sum(axis=1)
-    return pl.DataFrame(
-        {
-            "x": x,
-            **{f"proba_{name}": probabilities[:, i] for i, name in enumerate(classes)},
-            "prediction": classes[probabilities.argmax(axis=1)],
-            "target": classes[drawn],
-        }
-    )
+    return multiclass_frame(rows, seed, shift, per_class=True)
 
 
 def regression(rows: int, seed: int, shift: float) -> pl.DataFrame:

@@ -7,6 +7,7 @@ import numpy as np
 import polars as pl
 import pytest
 from sklearn import metrics
+from tests.analysis.conftest import CLASSES, multiclass_frame
 
 from watchkeeper.analysis import Reference
 
@@ -25,23 +26,6 @@ def binary(rows: int, seed: int, shift: float = 0.0, noise: float = 0.0) -> pl.D
             "y_score": score,
             "y_pred": score > 0.5,
             "label": np.where(flipped, ~truth, truth).astype(np.int64),
-        }
-    )
-
-
-def multiclass(rows: int, seed: int) -> pl.DataFrame:
-    rng = np.random.default_rng(seed)
-    x = rng.normal(0.0, 1.0, rows)
-    logits = np.column_stack([x, -x, np.full(rows, 0.3)])
-    probabilities = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
-    classes = np.array(["cat", "dog", "owl"])
-    drawn = (rng.random(rows)[:, None] > probabilities.cumsum(axis=1)).sum(axis=1)
-    return pl.DataFrame(
-        {
-            "x": x,
-            "probabilities": [dict(zip(classes, row, strict=True)) for row in probabilities],
-            "prediction": classes[probabilities.argmax(axis=1)],
-            "target": classes[drawn],
         }
     )
 
@@ -84,12 +68,12 @@ def test_binary_metrics_equal_sklearn_per_chunk_on_the_known_labels() -> None:
 
 
 def test_multiclass_metrics_equal_sklearn_per_chunk() -> None:
-    current = multiclass(2 * CHUNK, 4)
-    table = Reference(multiclass(6 * CHUNK, 3)).performance(current, chunk=CHUNK).to_polars()
+    current = multiclass_frame(2 * CHUNK, 4)
+    table = Reference(multiclass_frame(6 * CHUNK, 3)).performance(current, chunk=CHUNK).to_polars()
     for chunk in range(2):
         part = current[chunk * CHUNK : (chunk + 1) * CHUNK]
         truth, decided = part["target"].to_list(), part["prediction"].to_list()
-        matrix = part["probabilities"].struct.unnest().select("cat", "dog", "owl").to_numpy()
+        matrix = part["probabilities"].struct.unnest().select(CLASSES).to_numpy()
         assert value(table, chunk, "accuracy") == pytest.approx(
             metrics.accuracy_score(truth, decided)
         )
@@ -100,7 +84,7 @@ def test_multiclass_metrics_equal_sklearn_per_chunk() -> None:
             metrics.f1_score(truth, decided, average="weighted")
         )
         assert value(table, chunk, "roc_auc") == pytest.approx(
-            metrics.roc_auc_score(truth, matrix, multi_class="ovr", labels=["cat", "dog", "owl"])
+            metrics.roc_auc_score(truth, matrix, multi_class="ovr", labels=list(CLASSES))
         )
 
 

@@ -60,7 +60,11 @@ from watchkeeper.monitoring.chunks import DEFAULT_MIN_CHUNK_ROWS, Chunk, Chunkin
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.column_roles import Role, RoleOptions, assign_roles
 from watchkeeper.monitoring.external_reference import ExternalEstimator
-from watchkeeper.monitoring.file_comparison import check_current_types, vocabulary_notes
+from watchkeeper.monitoring.file_comparison import (
+    check_current_types,
+    is_number,
+    vocabulary_notes,
+)
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.task_performance import LABEL
 from watchkeeper.performance import regression_estimation
@@ -332,7 +336,7 @@ class Reference:
         if self.columns.task != "regression":
             return []
         schema = self.table.schema
-        return [name for name in self.kinds if _is_number(schema.field(name).type)]
+        return [name for name in self.kinds if is_number(schema.field(name).type)]
 
     def _labelled(self) -> pl.DataFrame:
         """The reference's task frame with its targets (and the loss models' inputs)."""
@@ -542,15 +546,6 @@ def _only_timestamp(excluded: Mapping[str, str]) -> str | None:
 
 def _is_dictionary(column: pa.ChunkedArray) -> bool:
     return bool(pa.types.is_dictionary(column.type))
-
-
-def _is_number(data_type: pa.DataType) -> bool:
-    return bool(
-        pa.types.is_integer(data_type)
-        or pa.types.is_floating(data_type)
-        or pa.types.is_decimal(data_type)
-        or pa.types.is_boolean(data_type)
-    )
 
 
 __all__ = ["ChunkSpec", "Reference", "check_has_values"]

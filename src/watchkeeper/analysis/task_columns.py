@@ -224,7 +224,9 @@ def _task(
         return "binary"
     if prediction is None:
         return None
-    data_type = _value_type(table.schema.field(prediction).type)
+    data_type = table.schema.field(prediction).type
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
     if pa.types.is_floating(data_type) or pa.types.is_decimal(data_type):
         return "regression"
     if pa.types.is_string(data_type) or pa.types.is_large_string(data_type):
@@ -458,10 +460,6 @@ def _class_probabilities(table: pa.Table, columns: TaskColumns, what: str) -> pl
             f"rule: each in [0, 1], summing to 1 within {PROBABILITY_SUM_TOLERANCE})"
         )
     return pl.DataFrame(fields).to_struct(PROBABILITIES)
-
-
-def _value_type(data_type: pa.DataType) -> pa.DataType:
-    return data_type.value_type if pa.types.is_dictionary(data_type) else data_type
 
 
 __all__ = [

@@ -17,7 +17,23 @@ from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
 from watchkeeper.cli.output import emit_json, stdout
-from watchkeeper.cli.verdicts import exit_if_reached, fail_level, styled, write_page
+from watchkeeper.cli.verdicts import (
+    ChunkPeriodOption,
+    ChunkSizeOption,
+    ChunksOption,
+    CurrentOption,
+    ExcludeOption,
+    FailOnOption,
+    HtmlOption,
+    MinChunkRowsOption,
+    ReferenceOption,
+    RoleOption,
+    exit_if_reached,
+    fail_level,
+    listed,
+    styled,
+    write_page,
+)
 
 if TYPE_CHECKING:
     from watchkeeper.config import MonitoringConfig
@@ -29,19 +45,10 @@ if TYPE_CHECKING:
 
 @app.command()
 def drift(
-    reference: Annotated[
-        Path, typer.Option("--reference", "-r", help="The reference data (Parquet or CSV).")
-    ],
-    current: Annotated[
-        Path, typer.Option("--current", "-c", help="The data to check (Parquet or CSV).")
-    ],
+    reference: ReferenceOption,
+    current: CurrentOption,
     json_output: JsonOption = False,
-    html: Annotated[
-        Path | None,
-        typer.Option(
-            "--html", help="Also write a self-contained HTML report here.", dir_okay=False
-        ),
-    ] = None,
+    html: HtmlOption = None,
     features: Annotated[
         str | None, typer.Option(help="Compare only these columns (comma-separated).")
     ] = None,
@@ -64,19 +71,8 @@ def drift(
             file_okay=False,
         ),
     ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option("--exclude", metavar="COLUMN", help="Leave this column out (repeatable)."),
-    ] = None,
-    role: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--role",
-            metavar="COLUMN=ROLE",
-            help="Set a column's role: feature, identifier, timestamp, prediction, target or "
-            "excluded (repeatable; feature brings back a column left out).",
-        ),
-    ] = None,
+    exclude: ExcludeOption = None,
+    role: RoleOption = None,
     prediction_column: Annotated[
         list[str] | None,
         typer.Option(metavar="COLUMN", help="A model output: not compared as a feature."),
@@ -91,35 +87,17 @@ def drift(
             metavar="COLUMN", help="The rows' time: not a feature; --chunk-period uses it."
         ),
     ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            metavar="warn|alert",
-            help="Exit 1 when any verdict (a feature's, a chunk's, the multivariate) reaches this level.",
-        ),
-    ] = None,
+    fail_on: FailOnOption = None,
     psi_warn: Annotated[
         float | None, typer.Option(metavar="X", help="PSI warn level (default 0.1).")
     ] = None,
     psi_alert: Annotated[
         float | None, typer.Option(metavar="Y", help="PSI alert level (default 0.25).")
     ] = None,
-    chunk_size: Annotated[
-        int | None, typer.Option(metavar="N", help="Also compare chunks of N rows.")
-    ] = None,
-    chunks: Annotated[
-        int | None, typer.Option("--chunks", metavar="K", help="Also compare K equal chunks.")
-    ] = None,
-    chunk_period: Annotated[
-        str | None,
-        typer.Option(
-            metavar="PERIOD",
-            help="Also compare one chunk per period (1w, 1d, 6h) of --timestamp-column.",
-        ),
-    ] = None,
-    min_chunk_rows: Annotated[
-        int, typer.Option(metavar="N", help="Refuse chunks with fewer rows.")
-    ] = 100,
+    chunk_size: ChunkSizeOption = None,
+    chunks: ChunksOption = None,
+    chunk_period: ChunkPeriodOption = None,
+    min_chunk_rows: MinChunkRowsOption = 100,
 ) -> None:
     """Compare two datasets feature by feature: PSI, Jensen-Shannon, KS, Wasserstein, chi-square.
 
@@ -184,9 +162,9 @@ def _role_options(
     from watchkeeper.monitoring.column_roles import RoleOptions, parse_role
 
     return RoleOptions(
-        exclude=_listed(exclude),
-        prediction=_listed(prediction),
-        target=_listed(target),
+        exclude=listed(exclude),
+        prediction=listed(prediction),
+        target=listed(target),
         timestamp=() if timestamp is None else (timestamp,),
         roles=dict(parse_role(text) for text in roles or ()),
     )
@@ -212,11 +190,6 @@ def _chunking(
         except ValueError as error:
             raise DatasetError(f"--chunk-period: {error}") from None
     return Chunking(size, number, duration, timestamp, min_rows)
-
-
-def _listed(values: list[str] | None) -> list[str]:
-    """Repeated options, each possibly comma-separated."""
-    return [name for value in values or () for name in _names(value) or ()]
 
 
 def _names(text: str | None) -> list[str] | None:

@@ -19,7 +19,23 @@ from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
-from watchkeeper.cli.verdicts import exit_if_reached, fail_level, styled, write_page
+from watchkeeper.cli.verdicts import (
+    ChunkPeriodOption,
+    ChunkSizeOption,
+    ChunksOption,
+    CurrentOption,
+    ExcludeOption,
+    FailOnOption,
+    HtmlOption,
+    MinChunkRowsOption,
+    ReferenceOption,
+    RoleOption,
+    exit_if_reached,
+    fail_level,
+    listed,
+    styled,
+    write_page,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,15 +45,8 @@ if TYPE_CHECKING:
 
 @app.command()
 def performance(
-    reference: Annotated[
-        Path,
-        typer.Option(
-            "--reference", "-r", help="The reference data, with targets (Parquet or CSV)."
-        ),
-    ],
-    current: Annotated[
-        Path, typer.Option("--current", "-c", help="The data to check (Parquet or CSV).")
-    ],
+    reference: ReferenceOption,
+    current: CurrentOption,
     task: Annotated[
         str | None,
         typer.Option(
@@ -49,10 +58,7 @@ def performance(
         typer.Option("--estimate", help="Estimate the performance without the current targets."),
     ] = False,
     json_output: JsonOption = False,
-    html: Annotated[
-        Path | None,
-        typer.Option("--html", help="Also write a self-contained HTML page here.", dir_okay=False),
-    ] = None,
+    html: HtmlOption = None,
     target_column: Annotated[
         str | None, typer.Option(metavar="COLUMN", help="The targets (default: by name).")
     ] = None,
@@ -77,31 +83,13 @@ def performance(
     timestamp_column: Annotated[
         str | None, typer.Option(metavar="COLUMN", help="The rows' time (for --chunk-period).")
     ] = None,
-    exclude: Annotated[
-        list[str] | None,
-        typer.Option("--exclude", metavar="COLUMN", help="Leave this column out (repeatable)."),
-    ] = None,
-    role: Annotated[
-        list[str] | None,
-        typer.Option("--role", metavar="COLUMN=ROLE", help="Set a column's role (as for drift)."),
-    ] = None,
-    fail_on: Annotated[
-        str | None,
-        typer.Option(
-            metavar="warn|alert", help="Exit 1 when any value's verdict reaches this level."
-        ),
-    ] = None,
-    chunk_size: Annotated[int | None, typer.Option(metavar="N", help="Chunks of N rows.")] = None,
-    chunks: Annotated[
-        int | None, typer.Option("--chunks", metavar="K", help="K equal chunks.")
-    ] = None,
-    chunk_period: Annotated[
-        str | None,
-        typer.Option(metavar="PERIOD", help="One chunk per period (1w, 1d, 6h) of the time."),
-    ] = None,
-    min_chunk_rows: Annotated[
-        int, typer.Option(metavar="N", help="Refuse chunks with fewer rows.")
-    ] = 100,
+    exclude: ExcludeOption = None,
+    role: RoleOption = None,
+    fail_on: FailOnOption = None,
+    chunk_size: ChunkSizeOption = None,
+    chunks: ChunksOption = None,
+    chunk_period: ChunkPeriodOption = None,
+    min_chunk_rows: MinChunkRowsOption = 100,
 ) -> None:
     """Realized (or estimated) performance per chunk against the reference's band.
 
@@ -128,7 +116,7 @@ def performance(
         score=score_column,
         probabilities=probabilities,
         timestamp=timestamp_column,
-        exclude=[name for value in exclude or () for name in value.split(",") if name.strip()],
+        exclude=listed(exclude),
         roles=dict(parse_role(text) for text in role or ()),
         min_chunk_rows=min_chunk_rows,
     )

@@ -1,21 +1,69 @@
-"""What the commands that judge data share: ``--fail-on``, its exit code, the verdicts'
-colours, and writing an HTML page.
+"""What the commands that judge two datasets (``drift``, ``performance``) share: their
+options, ``--fail-on`` and its exit code, the verdicts' colours, writing an HTML page.
 
 A verdict at or above ``--fail-on`` exits 1 (for CI); bad input exits 2 (one line on
 stderr, see :mod:`watchkeeper.cli.app`); otherwise 0.
 
 >>> fail_level("warn"), reaches("alert", "warn"), reaches("ok", "warn"), reaches("alert", None)
 ('warn', True, False, False)
+>>> listed(["a,b", " c"])
+['a', 'b', 'c']
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from watchkeeper.cli.output import stderr
 from watchkeeper.errors import DatasetError
+
+ReferenceOption = Annotated[
+    Path, typer.Option("--reference", "-r", help="The reference data (Parquet or CSV).")
+]
+CurrentOption = Annotated[
+    Path, typer.Option("--current", "-c", help="The data to check (Parquet or CSV).")
+]
+HtmlOption = Annotated[
+    Path | None,
+    typer.Option("--html", help="Also write a self-contained HTML page here.", dir_okay=False),
+]
+ExcludeOption = Annotated[
+    list[str] | None,
+    typer.Option("--exclude", metavar="COLUMN", help="Leave this column out (repeatable)."),
+]
+RoleOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--role",
+        metavar="COLUMN=ROLE",
+        help="Set a column's role: feature, identifier, timestamp, prediction, target or "
+        "excluded (repeatable; feature brings back a column left out).",
+    ),
+]
+FailOnOption = Annotated[
+    str | None,
+    typer.Option(
+        metavar="warn|alert",
+        help="Exit 1 when any verdict (a feature's, a chunk's, a metric's) reaches this level.",
+    ),
+]
+ChunkSizeOption = Annotated[
+    int | None, typer.Option(metavar="N", help="Cut the current data into chunks of N rows.")
+]
+ChunksOption = Annotated[
+    int | None,
+    typer.Option("--chunks", metavar="K", help="Cut the current data into K equal chunks."),
+]
+ChunkPeriodOption = Annotated[
+    str | None,
+    typer.Option(metavar="PERIOD", help="One chunk per period (1w, 1d, 6h) of --timestamp-column."),
+]
+MinChunkRowsOption = Annotated[
+    int, typer.Option(metavar="N", help="Refuse chunks with fewer rows.")
+]
 
 VERDICT_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 """Rich styles of the verdicts (any other, such as ``no_data``, is dim)."""
@@ -46,6 +94,11 @@ def styled(verdict: str) -> str:
     return f"[{VERDICT_STYLE.get(verdict, 'dim')}]{verdict}[/]"
 
 
+def listed(values: list[str] | None) -> list[str]:
+    """Repeated options, each possibly comma-separated, as one list of names."""
+    return [name.strip() for value in values or () for name in value.split(",") if name.strip()]
+
+
 def write_page(path: Path, page: str, what: str = "HTML report") -> None:
     """Write ``page`` to ``--html`` ``path``: a one-line error when it cannot be written."""
     try:
@@ -58,8 +111,19 @@ def write_page(path: Path, page: str, what: str = "HTML report") -> None:
 __all__ = [
     "LEVELS",
     "VERDICT_STYLE",
+    "ChunkPeriodOption",
+    "ChunkSizeOption",
+    "ChunksOption",
+    "CurrentOption",
+    "ExcludeOption",
+    "FailOnOption",
+    "HtmlOption",
+    "MinChunkRowsOption",
+    "ReferenceOption",
+    "RoleOption",
     "exit_if_reached",
     "fail_level",
+    "listed",
     "reaches",
     "styled",
     "write_page",

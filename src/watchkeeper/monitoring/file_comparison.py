@@ -281,7 +281,7 @@ def _type_skipped(
 def _is_comparable(data_type: pa.DataType) -> bool:
     if pa.types.is_dictionary(data_type):
         data_type = data_type.value_type
-    return bool(_is_number(data_type) or is_text(data_type)) and not pa.types.is_null(data_type)
+    return bool(is_number(data_type) or is_text(data_type)) and not pa.types.is_null(data_type)
 
 
 def _check_same_features(
@@ -309,7 +309,7 @@ def check_current_types(
     names the current data in the message)."""
     for name, kind in kinds.items():
         data_type = schema.field(name).type
-        if kind == "numeric" and (is_text(data_type) or not _is_number(data_type)):
+        if kind == "numeric" and (is_text(data_type) or not is_number(data_type)):
             raise DatasetError(
                 f"{source}: column {name!r} is {data_type}, but numeric in the reference"
             )
@@ -357,7 +357,8 @@ def vocabulary_notes(baseline: Baseline) -> dict[str, str]:
     return notes
 
 
-def _is_number(data_type: pa.DataType) -> bool:
+def is_number(data_type: pa.DataType) -> bool:
+    """Integers, floats, decimals, booleans (and nulls): what a numeric feature may hold."""
     return bool(
         pa.types.is_integer(data_type)
         or pa.types.is_floating(data_type)
@@ -367,4 +368,10 @@ def _is_number(data_type: pa.DataType) -> bool:
     )
 
 
-__all__ = ["ComparisonOptions", "check_current_types", "compare_files", "vocabulary_notes"]
+__all__ = [
+    "ComparisonOptions",
+    "check_current_types",
+    "compare_files",
+    "is_number",
+    "vocabulary_notes",
+]
