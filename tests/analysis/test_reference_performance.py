@@ -134,3 +134,14 @@ def test_a_chunk_without_positives_has_no_data_not_ok() -> None:
     table = Reference(binary(4 * CHUNK, 11)).performance(current, chunk=CHUNK).to_polars()
     recall = table.filter(method="recall").row(0, named=True)
     assert recall["value"] is None and recall["verdict"] == "no_data"
+
+
+def test_nan_targets_are_unknown_like_nulls() -> None:
+    reference = Reference(binary(4 * CHUNK, 12))
+    current = binary(CHUNK, 13).with_columns(pl.col("label").cast(pl.Float64))
+    pending = pl.int_range(pl.len()) % 4 == 0
+    with_nulls = current.with_columns(label=pl.when(pending).then(None).otherwise(pl.col("label")))
+    with_nan = current.with_columns(
+        label=pl.when(pending).then(float("nan")).otherwise(pl.col("label"))
+    )
+    assert reference.performance(with_nulls).to_json() == reference.performance(with_nan).to_json()

@@ -353,12 +353,18 @@ def _numbers(table: pa.Table, name: str, what: str, role: str, *, nulls: bool = 
             f"{what}: column {name!r} is {series.dtype} (the rule: {role} is a number)"
         )
     values = series.cast(pl.Float64)
-    bad = values.is_infinite() | values.is_nan()
+    if nulls:  # NaN is how a float column says "not known yet"
+        values = values.fill_nan(None)
+    bad = (values.is_infinite() | values.is_nan()).fill_null(False)
     if not nulls:
         bad = bad | values.is_null()
     if bad.any():
         row = int(bad.arg_max() or 0)
-        rule = "a finite number, null while unknown" if nulls else "a finite number on every row"
+        rule = (
+            "a finite number, null (or NaN) while unknown"
+            if nulls
+            else "a finite number on every row"
+        )
         raise DatasetError(
             f"{what}: column {name!r}, row {row}: {values[row]} (the rule: {role} is {rule})"
         )
@@ -371,7 +377,7 @@ def _zero_one(table: pa.Table, name: str, what: str, *, nulls: bool) -> pl.Serie
     if series.dtype == pl.Boolean:
         values = series.cast(pl.Int8)
     elif series.dtype.is_numeric():
-        values = series.cast(pl.Float64)
+        values = series.cast(pl.Float64).fill_nan(None)
         outside = values.is_not_null() & ~values.is_in([0.0, 1.0])
         if outside.any():
             row = int(outside.arg_max() or 0)

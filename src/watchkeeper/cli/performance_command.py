@@ -96,8 +96,9 @@ def performance(
     Binary: precision, recall, F1, ROC AUC, PR AUC; multiclass: accuracy, macro and weighted
     F1 (and ROC AUC realized); regression: MAE, RMSE, MAPE, bias, R² (MAE and RMSE
     estimated). Columns are found by name (target, label, prediction, score, proba_<class>...)
-    unless given. A value outside the mean ± 3 standard deviations of the reference's own
-    chunks alerts. Without chunk options the whole current file is one chunk.
+    unless given. The reference needs its targets: they set the band (a value outside the mean
+    ± 3 standard deviations of the reference's own chunks alerts) and fit the estimator.
+    Without chunk options the whole current file is one chunk.
     """
     from watchkeeper.analysis.reference import Reference
     from watchkeeper.monitoring.column_roles import parse_role
