@@ -8,6 +8,7 @@ alert, bad input exits 2 with one line. Only Typer and Rich load at start-up.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -149,17 +150,18 @@ def _read(path: Path) -> pa.Table:
 
 
 def _print_result(result: AnalysisResult) -> None:
+    from watchkeeper.monitoring.task_metrics import ESTIMATED_PREFIX
+
     what = "estimated" if result.kind == "estimate" else "realized"
     table = Table(title=f"{what} performance per chunk", box=box.SIMPLE_HEAD, pad_edge=False)
-    for column in ("chunk", "start", "end", "rows", "metric", "value", "95% interval", "band"):
-        table.add_column(
-            column, justify="left" if column in ("start", "end", "metric") else "right"
-        )
+    for column in ("chunk", "from", "rows", "metric", "value", "95% interval", "band"):
+        left = column in ("from", "metric")
+        table.add_column(column, justify="left" if left else "right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for row in result.rows:
         table.add_row(
-            str(row.chunk), _bound(row.start), _bound(row.end), f"{row.rows:,}",
-            escape(row.method), format_number(row.value),
+            str(row.chunk), _bound(row.start), f"{row.rows:,}",
+            escape(row.method.removeprefix(ESTIMATED_PREFIX)), format_number(row.value),
             _range(row.confidence_low, row.confidence_high),
             _range(row.lower_threshold, row.threshold), styled(str(row.verdict)),
         )  # fmt: skip
@@ -189,7 +191,10 @@ def _range(low: float | None, high: float | None) -> str:
 
 
 def _bound(value: object) -> str:
-    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
+    """A chunk's start: its first row, or its first moment (to the minute)."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    return f"row {value}"
 
 
 __all__ = ["performance"]
