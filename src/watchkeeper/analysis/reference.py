@@ -213,8 +213,8 @@ class Reference:
         a target (on first use): a score calibrator (binary), per-class calibrators
         (multiclass) or loss models (regression)."""
         if self._estimator is None:
-            columns = self._task_columns("estimate")
-            if columns.task == "multiclass" and not (
+            task, columns = self._task_columns("estimate")
+            if task == "multiclass" and not (
                 columns.probability_columns or columns.probability_column
             ):
                 raise DatasetError(
@@ -222,7 +222,7 @@ class Reference:
                     f"{option('probabilities')} (one column per class, or a struct/JSON column)"
                 )
             self._estimator = fit_reference_estimator(
-                columns.task or "binary", self._labelled(), columns.classes, _inputs(self._inputs())
+                task, self._labelled(), columns.classes, _inputs(self._inputs())
             )
         return self._estimator
 
@@ -248,7 +248,7 @@ class Reference:
     def performance(self, current: Frame, chunk: ChunkSpec = None) -> AnalysisResult:
         """The realized performance of each chunk of ``current`` on its rows with a target,
         judged by the reference's chunk-to-chunk band."""
-        columns = self._task_columns("performance")
+        task, columns = self._task_columns("performance")
         table = as_table(current, "current")
         chunking = self._chunking(chunk)
         frame = task_frame(table, columns, "current", target=True)
@@ -259,13 +259,13 @@ class Reference:
             )
         chunks, frames = _split(frame, table, chunking, "current")
         bands, count = self._bands_for(chunking, chunks)
-        rows = realized_rows(columns.task or "binary", chunks, frames, columns.classes, bands)
+        rows = realized_rows(task, chunks, frames, columns.classes, bands)
         return self._result("performance", rows, table, chunking, **_band_context(count))
 
     def estimate(self, current: Frame, chunk: ChunkSpec = None) -> AnalysisResult:
         """The performance of each chunk of ``current`` estimated without its targets (CBPE
         or direct loss estimation, fitted on the reference), judged by the reference band."""
-        columns = self._task_columns("estimate")
+        task, columns = self._task_columns("estimate")
         estimator = self.estimator
         table = as_table(current, "current")
         chunking = self._chunking(chunk)
@@ -273,7 +273,6 @@ class Reference:
         frame = task_frame(table, columns, "current", target=False, inputs=inputs)
         chunks, frames = _split(frame, table, chunking, "current")
         bands, count = self._bands_for(chunking, chunks)
-        task = columns.task or "binary"
         rows = estimated_rows(task, chunks, frames, estimator, bands, _inputs(inputs))
         assumption = (
             regression_estimation.ASSUMPTION if task == "regression" else estimation.ASSUMPTION
@@ -315,8 +314,10 @@ class Reference:
     def _left_out(self) -> dict[str, str]:
         return {**self.excluded, **self.skipped}
 
-    def _task_columns(self, what: str) -> TaskColumns:
-        if self.columns.task is None:
+    def _task_columns(self, what: str) -> tuple[ModelTask, TaskColumns]:
+        """The task and its columns, refusing a reference without outputs or targets."""
+        task = self.columns.task
+        if task is None:
             raise DatasetError(
                 f"{what}: the reference has no model outputs (found none by name): give the "
                 "task and its columns: "
@@ -329,7 +330,7 @@ class Reference:
                 f"{what}: the reference has no target column: its targets set the band of "
                 f"expected values (and fit the estimator); give {option('target')}"
             )
-        return self.columns
+        return task, self.columns
 
     def _inputs(self) -> list[str]:
         """The loss models' inputs (regression): the numeric and yes/no features."""
@@ -341,7 +342,7 @@ class Reference:
     def _labelled(self) -> pl.DataFrame:
         """The reference's task frame with its targets (and the loss models' inputs)."""
         if self._reference_frame is None:
-            columns = self._task_columns("performance")
+            _, columns = self._task_columns("performance")
             frame = task_frame(self.table, columns, "reference", target=True, inputs=self._inputs())
             if frame[LABEL].null_count() == frame.height:
                 raise DatasetError(
@@ -434,7 +435,7 @@ class Reference:
             size = max(1, round(sum(chunk.rows for chunk in current) / len(current)))
             cutting = Chunking(size=size, min_rows=chunking.min_rows)
         if cutting not in self._bands:
-            columns = self._task_columns("performance")
+            task, columns = self._task_columns("performance")
             try:
                 chunks, frames = _split(self._labelled(), self.table, cutting, "reference")
             except DatasetError as error:
@@ -446,7 +447,7 @@ class Reference:
                     + "): the band of expected values needs at least 2 reference chunks; use "
                     "smaller chunks or a longer reference"
                 )
-            bands = reference_bands(columns.task or "binary", frames, columns.classes)
+            bands = reference_bands(task, frames, columns.classes)
             self._bands[cutting] = (bands, len(chunks))
         return self._bands[cutting]
 
