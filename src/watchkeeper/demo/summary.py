@@ -7,6 +7,7 @@ from the two runs' decisions judged against the simulation's truth.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -43,13 +44,12 @@ class DemoSummary:
     @property
     def first_drift_alert(self) -> date | None:
         """The day of the first drift alert on or after the shift."""
-        days = [alert.day for alert in self.alerts if alert.drift and alert.day >= self.shift_date]
-        return min(days) if days else None
+        return first_drift_alert(self.alerts, self.shift_date)
 
     @property
     def false_alerts_before_shift(self) -> int:
         """Drift alerts fired on stable traffic, before the shift."""
-        return sum(1 for alert in self.alerts if alert.drift and alert.day < self.shift_date)
+        return drift_alerts_before(self.alerts, self.shift_date)
 
     @property
     def detection_delay_days(self) -> int | None:
@@ -90,6 +90,22 @@ class DemoSummary:
             "runtime_s": round(self.runtime_s, 1),
             "notes": list(self.notes),
         }
+
+
+def first_drift_alert(alerts: Sequence[FiredAlert], shift: date) -> date | None:
+    """The day of the first drift alert on or after ``shift``.
+
+    >>> alert = FiredAlert(date(2026, 7, 2), "input drift", "psi", "plan", "warning")
+    >>> first_drift_alert([alert], date(2026, 7, 1)), drift_alerts_before([alert], date(2026, 7, 1))
+    (datetime.date(2026, 7, 2), 0)
+    """
+    days = [alert.day for alert in alerts if alert.drift and alert.day >= shift]
+    return min(days) if days else None
+
+
+def drift_alerts_before(alerts: Sequence[FiredAlert], shift: date) -> int:
+    """Drift alerts fired before ``shift``: on stable traffic, false alarms."""
+    return sum(1 for alert in alerts if alert.drift and alert.day < shift)
 
 
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
@@ -159,4 +175,10 @@ def _at(entry: Any) -> Any:
     return entry.at
 
 
-__all__ = ["DemoSummary", "recorded_attempts", "recorded_rollouts"]
+__all__ = [
+    "DemoSummary",
+    "drift_alerts_before",
+    "first_drift_alert",
+    "recorded_attempts",
+    "recorded_rollouts",
+]
