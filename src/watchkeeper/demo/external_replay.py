@@ -46,7 +46,8 @@ from watchkeeper.demo.external_summary import (
     seen_versions,
 )
 from watchkeeper.demo.external_team import RequestInbox, TeamService
-from watchkeeper.demo.runs import FiredAlert, days_between
+from watchkeeper.demo.outputs import write_outputs
+from watchkeeper.demo.runs import FiredAlert, days_between, fired_alerts
 from watchkeeper.errors import ConfigError
 from watchkeeper.intake.event_log import empty_summary
 from watchkeeper.monitoring.version_comparison import VersionComparison
@@ -180,15 +181,13 @@ def run_external_demo(
             runtime_s=time.perf_counter() - began,
         )
         say("writing the report", 0.98)
-        from watchkeeper.report import write_report
-
-        write_report(
+        write_outputs(
             workspace,
-            out / "report.html",
+            out,
             title="watchkeeper demo: a team's own churn model, watched",
             extra_html=external_comparison_html(summary),
+            summary=summary.to_dict(),
         )
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", "utf-8")
     say("done", 1.0)
     return summary
 
@@ -232,12 +231,7 @@ def _run_with(
         parts.append(served)
         report = run_tick(workspace, now=stop, session=session)
         ticks += 1
-        if report.monitor is not None:
-            alerts.extend(
-                FiredAlert(start.date(), alert.rule, alert.metric, alert.feature, alert.severity)
-                for alert in report.monitor.alerts
-                if alert.action == "fired"
-            )
+        alerts += fired_alerts(report, start.date())
         for request in inbox.new_requests():
             team.answer(request, live_from=stop)
         say(f"with: {stop.date().isoformat()}", 0.1 + 0.85 * (stop - launch).days / total)

@@ -17,13 +17,13 @@ from typing import Any
 from watchkeeper.demo.external_judge import RunJudgement
 from watchkeeper.demo.external_team import TeamVersion
 from watchkeeper.demo.runs import FiredAlert
-from watchkeeper.demo.summary import drift_alerts_before, first_drift_alert
+from watchkeeper.demo.summary import DriftDetection
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.training.attempts import RETRAIN_REQUEST
 
 
 @dataclass(frozen=True)
-class ExternalDemoSummary:
+class ExternalDemoSummary(DriftDetection):
     """What the external replay prints and writes to ``summary.json`` (:meth:`to_dict`)."""
 
     seed: int
@@ -46,16 +46,6 @@ class ExternalDemoSummary:
     notes: tuple[str, ...] = field(default=())
 
     @property
-    def first_drift_alert(self) -> date | None:
-        """The day of the first drift alert on or after the shift."""
-        return first_drift_alert(self.alerts, self.shift_date)
-
-    @property
-    def false_alerts_before_shift(self) -> int:
-        """Drift alerts fired on stable traffic, before the shift."""
-        return drift_alerts_before(self.alerts, self.shift_date)
-
-    @property
     def alerts_before_shift(self) -> int:
         """Alerts of any rule fired before the shift."""
         return sum(1 for alert in self.alerts if alert.day < self.shift_date)
@@ -67,7 +57,6 @@ class ExternalDemoSummary:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: dates as ISO text, money to cents."""
-        first = self.first_drift_alert
         return {
             "example": "external",
             "seed": self.seed,
@@ -76,20 +65,8 @@ class ExternalDemoSummary:
             "shift_date": self.shift_date.isoformat(),
             "end_date": self.end_date.isoformat(),
             "currency": self.currency,
-            "first_drift_alert": None if first is None else first.isoformat(),
-            "detection_delay_days": None if first is None else (first - self.shift_date).days,
-            "false_alerts_before_shift": self.false_alerts_before_shift,
+            **self.detection_dict(),
             "alerts_before_shift": self.alerts_before_shift,
-            "alerts": [
-                {
-                    "date": alert.day.isoformat(),
-                    "rule": alert.rule,
-                    "metric": alert.metric,
-                    "feature": alert.feature,
-                    "severity": alert.severity,
-                }
-                for alert in self.alerts
-            ],
             "retrain_requests": list(self.requests),
             "versions": list(self.versions),
             "comparisons": list(self.comparisons),
