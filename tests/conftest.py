@@ -63,16 +63,37 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+def worker_redis_url(base: str, worker: str) -> str:
+    """The Redis URL of one pytest-xdist worker: each worker has a database of its own,
+    counting down from the base URL's (15 by default), so parallel tests never flush each
+    other's keys.
+
+    >>> worker_redis_url("redis://127.0.0.1:6379/15", "master")
+    'redis://127.0.0.1:6379/15'
+    >>> worker_redis_url("redis://127.0.0.1:6379/15", "gw2")
+    'redis://127.0.0.1:6379/13'
+    >>> worker_redis_url("redis://h:6379", "gw1")
+    'redis://h:6379/14'
+    """
+    parsed = urlparse(base)
+    database = int(parsed.path.strip("/") or 15)
+    index = int(worker[2:]) if worker.startswith("gw") else 0
+    if index > database:
+        raise ValueError(f"Redis has no database {database - index} for pytest worker {worker}")
+    return parsed._replace(path=f"/{database - index}").geturl()
+
+
 @pytest.fixture
-def redis_url() -> str:
-    """The URL of the test Redis database (number 15 by default), flushed before the test."""
-    _require_service("Redis", REDIS_URL, 6379)
+def redis_url(worker_id: str) -> str:
+    """The URL of this worker's test Redis database (15 by default), flushed before the test."""
+    url = worker_redis_url(REDIS_URL, worker_id)
+    _require_service("Redis", url, 6379)
     import redis
 
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(url)
     client.flushdb()
     client.close()
-    return REDIS_URL
+    return url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -39,6 +39,31 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def parse_instant(option: str, text: str) -> datetime:
+    """A moment a user typed for ``option``: an ISO date or date-time, the one rule of every
+    command: a date is its midnight, a time without a zone is UTC, the result is in UTC.
+
+    >>> parse_instant("--until", "2026-06-01")
+    datetime.datetime(2026, 6, 1, 0, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_instant("--as-of", "2025-07-01T12:30+02:00").isoformat()
+    '2025-07-01T10:30:00+00:00'
+    >>> parse_instant("--start", "soon")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: --start: 'soon' is not an ISO date or date-time; write 2026-07-01 or 2026-07-01T12:00
+    """
+    from watchkeeper.errors import ConfigError
+
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ConfigError(
+            f"{option}: {text!r} is not an ISO date or date-time; write 2026-07-01 or "
+            "2026-07-01T12:00"
+        ) from None
+    return as_utc(moment)
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 

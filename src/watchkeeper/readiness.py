@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import RegistryError
+from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace
 
 Status = Literal["pass", "warn", "fail"]
@@ -109,7 +110,7 @@ def _retraining(workspace: Workspace) -> Answer:
     question = "What is the process for retraining and redeploying this model?"
     config = workspace.config
     retraining = config.retraining
-    attempts = workspace.metadata.decisions(config.model.name, kind="retrain_attempt", limit=1000)
+    attempts = workspace.metadata.decisions(config.model.name, kind=RETRAIN_ATTEMPT, limit=1000)
     versions = workspace.metadata.versions(config.model.name)
     evidence = [
         f"drift-triggered retraining {'enabled' if retraining.enabled else 'disabled'} "

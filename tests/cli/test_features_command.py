@@ -1,4 +1,4 @@
-"""``watchkeeper features fit | compute | check-parity``: files in, Parquet out, clear errors."""
+"""``watchkeeper features fit | compute | check-parity``: files in, Parquet or CSV out, clear errors."""
 
 from __future__ import annotations
 
@@ -129,6 +129,11 @@ def test_compute_without_spec_fits_on_the_input_and_reads_csv(
         == 0
     )
     assert from_csv.equals(pl.read_parquet(out))
+    as_csv = tmp_path / "features.csv"
+    arguments = ["features", "compute", "-w", str(workspace), "--input"]
+    assert main([*arguments, str(events / "events.parquet"), "--out", str(as_csv)]) == 0
+    written = pl.read_csv(as_csv, schema=from_csv.schema)
+    assert written.equals(from_csv)
 
 
 def test_check_parity_reports_every_feature(
@@ -235,6 +240,10 @@ def test_bad_rows_fail_with_one_line_or_go_to_a_side_file(
         (
             ["features", "compute", "--input", "events.txt", "--out", "x.parquet"],
             "unknown file type .txt",
+        ),
+        (
+            ["features", "compute", "--input", "events.parquet", "--out", "x.json"],
+            "x.json: unknown file type .json; use .parquet or .csv",
         ),
         (
             [

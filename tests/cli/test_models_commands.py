@@ -156,6 +156,16 @@ def test_history_lists_decisions_newest_first(
     assert "retraining attempt accepted" in capsys.readouterr().out
 
 
+def test_history_refuses_a_kind_that_does_not_exist(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["history", "-w", str(workspace), "--kind", "promotion"]) == 2
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1
+    assert "--kind: 'promotion' is not a kind of decision; choose one of alert," in error[0]
+    assert "rollout_promote" in error[0]
+
+
 def test_an_empty_registry_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = Workspace.create(tmp_path / "empty", "fraud")
     assert main(["models", "-w", str(root)]) == 0

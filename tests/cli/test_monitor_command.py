@@ -63,7 +63,7 @@ def test_monitor_rejects_a_bad_until(
     monitored_traffic: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["monitor", "-w", str(monitored_traffic.root), "--until", "soon"]) == 2
-    assert "--until: 'soon' is not an ISO-8601 time" in capsys.readouterr().err
+    assert "--until: 'soon' is not an ISO date or date-time" in capsys.readouterr().err
 
 
 def test_two_monitor_processes_at_once_count_each_window_once(monitored_traffic: Any) -> None:
@@ -108,3 +108,15 @@ def test_a_served_model_of_another_task_is_monitored_once_it_has_a_champion(
         note.startswith("monitoring skipped: model 'ticket-triage' has no champion")
         for note in tick["notes"]
     )
+
+
+def test_run_json_prints_one_document_per_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["init", str(tmp_path), "--example", "triage"]) == 0
+    capsys.readouterr()
+    assert main(["run", "--ticks", "2", "--interval", "1s", "-w", str(tmp_path), "--json"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    ticks = [json.loads(line) for line in lines]
+    assert all("notes" in tick for tick in ticks)

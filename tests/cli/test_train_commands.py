@@ -289,6 +289,6 @@ def test_a_bad_as_of_is_one_line_and_exit_2(root: Path, capsys: pytest.CaptureFi
     assert main(["train", "--as-of", "soon", "-w", str(root)]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [
-        "error: --as-of: 'soon' is not an ISO date or date-time; write 2025-07-01 or "
-        "2025-07-01T12:00"
+        "error: --as-of: 'soon' is not an ISO date or date-time; write 2026-07-01 or "
+        "2026-07-01T12:00"
     ]

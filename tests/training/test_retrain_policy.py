@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from watchkeeper.config import RetrainingConfig
+from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
-from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.training.retrain_policy import decide_retrain
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)

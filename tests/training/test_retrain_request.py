@@ -14,8 +14,8 @@ import yaml
 
 from watchkeeper.agent.tick import request_if_due
 from watchkeeper.clock import EventTimeClock
+from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.training.attempts import RETRAIN_REQUEST
 from watchkeeper.training.retrain_request import send_retrain_request
 from watchkeeper.workspace import Workspace
 

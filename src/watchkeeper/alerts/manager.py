@@ -45,6 +45,7 @@ from watchkeeper.alerts.rules import RuleEvaluation, evaluate_rule
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
 from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
+from watchkeeper.storage.decision_kinds import ALERT, ALERT_RESOLVED
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import MetricRow
 
@@ -184,7 +185,7 @@ class AlertManager:
         deliveries = self.deliver(notification, saved.id)
         self.metadata.record_decision(
             model=self.model,
-            kind="alert" if state == "firing" else "alert_resolved",
+            kind=ALERT if state == "firing" else ALERT_RESOLVED,
             summary=f"{action}: {notification.summary}",
             evidence={
                 **evidence,

@@ -39,6 +39,7 @@ from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
 from watchkeeper.storage.alert_store import FIRING, AlertRecord
+from watchkeeper.storage.decision_kinds import ALERT
 from watchkeeper.storage.metadata import MetadataStore
 
 
@@ -107,7 +108,7 @@ def notify_owner(
     deliveries = router.deliver(notification, saved.id)
     metadata.record_decision(
         model=model,
-        kind="alert",
+        kind=ALERT,
         summary=f"fired: {notice.summary}",
         evidence={
             **notice.evidence,

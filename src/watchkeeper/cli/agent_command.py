@@ -50,7 +50,7 @@ def run_agent(
 
         def show(report: TickReport) -> None:
             if json_output:
-                emit_json(report.to_dict())
+                emit_json(report.to_dict(), line=True)
             else:
                 render_tick(report)
 

@@ -19,6 +19,7 @@ from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.clock import parse_instant
 from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -91,7 +92,9 @@ def compute_command(
     input_path: InputOption,
     out: Annotated[
         Path,
-        typer.Option("--out", "-o", help="Where to write the features (Parquet).", dir_okay=False),
+        typer.Option(
+            "--out", "-o", help="Where to write the features (.parquet or .csv).", dir_okay=False
+        ),
     ],
     mode: Annotated[
         str, typer.Option("--mode", "-m", help="batch (whole history) or online (event by event).")
@@ -102,17 +105,20 @@ def compute_command(
         Path | None,
         typer.Option(
             "--rejected",
-            help="With --invalid quarantine: where to write rejected rows (Parquet).",
+            help="With --invalid quarantine: where to write rejected rows (.parquet or .csv).",
             dir_okay=False,
         ),
     ] = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
-    """Compute every feature of every event: Parquet with event_id and one column per feature."""
+    """Compute every feature of every event: event_id and a column per feature (Parquet, CSV)."""
     from watchkeeper.features import BatchFeatureEngine, OnlineFeatureEngine, replay_online
-    from watchkeeper.features.input_files import write_features
+    from watchkeeper.features.input_files import check_output_suffix, write_features
 
+    check_output_suffix(out)
+    if rejected_out is not None:
+        check_output_suffix(rejected_out)
     if mode not in ("batch", "online"):
         raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
     policy = _policy(invalid)
@@ -125,7 +131,7 @@ def compute_command(
             result = replay_online(OnlineFeatureEngine(fitted), frame, policy, progress=advance)
     write_features(result.features, out)
     if result.rejected.height:
-        target = rejected_out or out.with_name(out.stem + ".rejected.parquet")
+        target = rejected_out or out.with_name(f"{out.stem}.rejected{out.suffix}")
         write_features(result.rejected, target)
     else:
         target = None
@@ -304,12 +310,7 @@ def _policy(text: str) -> Literal["fail", "quarantine"]:
 
 
 def _instant(option: str, text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{option}: {text!r} is not an ISO-8601 time, e.g. 2026-03-01") from None
+    return None if text is None else parse_instant(option, text)
 
 
 @contextmanager

@@ -14,21 +14,31 @@ from rich.markup import escape
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.errors import ConfigError
 
 
 @app.command()
 def history(
     kind: Annotated[
         str | None,
-        typer.Option(help="Only decisions of this kind (alert, retrain_attempt, promotion...)."),
+        typer.Option(
+            help="Only decisions of this kind: alert, alert_resolved, retrain_attempt, "
+            "retrain_request, rollout_start, rollout_promote, rollout_rollback, schema_change."
+        ),
     ] = None,
     limit: Annotated[int, typer.Option(help="At most this many decisions.", min=1)] = 50,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
     """List the decisions of the audit log, newest first, with their evidence."""
+    from watchkeeper.storage.decision_kinds import DECISION_KINDS
     from watchkeeper.workspace import Workspace
 
+    if kind is not None and kind not in DECISION_KINDS:
+        raise ConfigError(
+            f"--kind: {kind!r} is not a kind of decision; choose one of "
+            f"{', '.join(sorted(DECISION_KINDS))}"
+        )
     with Workspace.open(workspace) as opened:
         entries = opened.metadata.decisions(None, kind=kind, limit=limit)
     documents: list[dict[str, Any]] = [

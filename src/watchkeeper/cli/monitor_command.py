@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stdout
-from watchkeeper.errors import ConfigError
+from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
     from watchkeeper.monitoring.monitor_job import MonitorResult
@@ -45,17 +45,12 @@ def monitor(
 
 
 def parse_until(text: str | None) -> datetime | None:
-    """The ``--until`` time, or None for now.
+    """The ``--until`` time (see :func:`~watchkeeper.clock.parse_instant`), or None for now.
 
     >>> parse_until("2026-06-01").isoformat()
-    '2026-06-01T00:00:00'
+    '2026-06-01T00:00:00+00:00'
     """
-    if text is None:
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"--until: {text!r} is not an ISO-8601 time, e.g. 2026-06-01") from None
+    return None if text is None else parse_instant("--until", text)
 
 
 SHOWN_WINDOWS = 6

@@ -16,7 +16,7 @@ team retrains it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -24,7 +24,8 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
+from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
     from watchkeeper.training.attempts import RetrainAttempt
@@ -39,31 +40,12 @@ SHOWN_METRICS = {
 
 
 def parse_as_of(text: str | None) -> datetime | None:
-    """An ISO date or date-time; a date is its midnight, a time without zone is UTC.
+    """The ``--as-of`` time (see :func:`~watchkeeper.clock.parse_instant`), or None for now.
 
     >>> parse_as_of("2025-07-01")
     datetime.datetime(2025, 7, 1, 0, 0, tzinfo=datetime.timezone.utc)
-    >>> parse_as_of("2025-07-01T12:30+02:00").isoformat()
-    '2025-07-01T10:30:00+00:00'
-    >>> parse_as_of("soon")
-    Traceback (most recent call last):
-    ...
-    watchkeeper.errors.ConfigError: --as-of: 'soon' is not an ISO date or date-time; write 2025-07-01 or 2025-07-01T12:00
     """
-    from watchkeeper.errors import ConfigError
-
-    if text is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(
-            f"--as-of: {text!r} is not an ISO date or date-time; write 2025-07-01 or "
-            "2025-07-01T12:00"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    return None if text is None else parse_instant("--as-of", text)
 
 
 AsOfOption = Annotated[
@@ -183,7 +165,7 @@ def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool
             metrics = getattr(attempt, f"{side}_metrics")
             if metrics:
                 shown = ", ".join(
-                    f"{name} {_number(metrics.get(name))}"
+                    f"{name} {format_number(metrics.get(name))}"
                     for name in SHOWN_METRICS[document.get("task", "binary")]
                 )
                 stdout.print(f"  {side}: {shown}")
@@ -199,12 +181,6 @@ def _report_skipped(
         emit_json({"started": False, "reason": reason, "trigger": trigger, "evidence": evidence})
         return
     stdout.print(f"no retraining: {escape(reason)} (pass --reason or --force to train anyway)")
-
-
-def _number(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return "n/a" if value is None else str(value)
 
 
 __all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "train"]

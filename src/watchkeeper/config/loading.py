@@ -40,13 +40,16 @@ _EXPECTED_FOR_MISSING = {
 }
 
 
-def load_config(path: Path, environment: Mapping[str, str] | None = None) -> WorkspaceConfig:
+def load_config(
+    path: str | os.PathLike[str], environment: Mapping[str, str] | None = None
+) -> WorkspaceConfig:
     """Read, expand and validate a workspace file; raise ConfigError naming any problem.
 
     ``${NAME}`` and ``${NAME:-default}`` in string values are replaced from ``environment``
     (the process environment by default), so secrets such as database passwords stay out
     of the file.
     """
+    path = Path(path)
     if not path.is_file():
         raise ConfigError(
             f"{path}: no workspace file here; create one with 'watchkeeper init {path.parent}'"

@@ -1,4 +1,4 @@
-"""Reading raw events from Parquet or CSV files for the feature engines.
+"""Reading raw events from Parquet or CSV files for the feature engines, and writing features.
 
 Parquet columns keep their types. CSV columns named by the spec are read as text and parsed
 strictly by the validation at the edge (a bad value is a rejected row, not a guess).
@@ -47,13 +47,41 @@ def read_events(path: Path, spec: FeatureSpec) -> pl.DataFrame:
     raise FeatureError(f"{path}: unknown file type {suffix or '(none)'}; use .parquet or .csv")
 
 
+def check_output_suffix(path: Path) -> None:
+    """Refuse an output path whose suffix names no format we write (before any work is done).
+
+    >>> check_output_suffix(Path("features.csv"))
+    >>> check_output_suffix(Path("features.json"))
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.FeatureError: features.json: unknown file type .json; use .parquet or .csv
+    """
+    suffix = path.suffix.lower()
+    if suffix not in SUFFIXES:
+        raise FeatureError(f"{path}: unknown file type {suffix or '(none)'}; use .parquet or .csv")
+
+
 def write_features(frame: pl.DataFrame, path: Path) -> None:
-    """Write a feature frame as Parquet."""
+    """Write a feature frame in the format its suffix names: Parquet or CSV.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "features.csv"
+    >>> write_features(pl.DataFrame({"event_id": ["e1"], "amount_log": [1.5]}), path)
+    >>> path.read_text()
+    'event_id,amount_log\\ne1,1.5\\n'
+    """
+    check_output_suffix(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        frame.write_parquet(path)
+        if path.suffix.lower() == ".csv":
+            frame.write_csv(path)
+        else:
+            frame.write_parquet(path)
     except OSError as error:
         raise FeatureError(f"{path}: cannot write: {error.strerror}") from None
+    except pl.exceptions.PolarsError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise FeatureError(f"{path}: cannot write: {first_line}") from None
 
 
-__all__ = ["SUFFIXES", "read_events", "write_features"]
+__all__ = ["SUFFIXES", "check_output_suffix", "read_events", "write_features"]

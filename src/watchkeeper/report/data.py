@@ -22,19 +22,13 @@ from typing import TYPE_CHECKING, Any
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram, weekly_score_histograms
 from watchkeeper.storage.alert_store import AlertRecord
+from watchkeeper.storage.decision_kinds import DECISION_KINDS, SCHEMA_CHANGE
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
-TIMELINE_KINDS = (
-    "alert",
-    "alert_resolved",
-    "retrain_attempt",
-    "rollout_start",
-    "rollout_promote",
-    "rollout_rollback",
-)
+TIMELINE_KINDS = DECISION_KINDS - {SCHEMA_CHANGE}
 """The audit log's decision kinds the retraining and rollout timeline shows."""
 
 

@@ -20,18 +20,30 @@ from typing import Any
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.monitoring_sections import empty, section
 from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR, Mark, timeline
+from watchkeeper.storage.decision_kinds import (
+    ALERT,
+    ALERT_RESOLVED,
+    RETRAIN_ATTEMPT,
+    RETRAIN_REQUEST,
+    ROLLOUT_PROMOTE,
+    ROLLOUT_ROLLBACK,
+    ROLLOUT_START,
+    SCHEMA_CHANGE,
+)
 
 LANES = ("alerts", "retraining", "rollouts")
 MAX_LISTED = 60
 """The decisions table lists at most this many, newest first."""
 
 _KIND_LABELS = {
-    "alert": "alert fired",
-    "alert_resolved": "alert resolved",
-    "retrain_attempt": "retraining attempt",
-    "rollout_start": "canary started",
-    "rollout_promote": "promoted",
-    "rollout_rollback": "rolled back",
+    ALERT: "alert fired",
+    ALERT_RESOLVED: "alert resolved",
+    RETRAIN_ATTEMPT: "retraining attempt",
+    RETRAIN_REQUEST: "retraining requested",
+    SCHEMA_CHANGE: "schema changed",
+    ROLLOUT_START: "canary started",
+    ROLLOUT_PROMOTE: "promoted",
+    ROLLOUT_ROLLBACK: "rolled back",
 }
 
 
@@ -51,14 +63,14 @@ def _marks(data: ReportData, end: datetime) -> list[Mark]:
     started: dict[Any, datetime] = {}
     for entry in data.decisions:
         text = f"{entry.at:%Y-%m-%d %H:%M} {entry.summary}"
-        if entry.kind == "retrain_attempt":
+        if entry.kind == RETRAIN_ATTEMPT:
             accepted = bool(entry.evidence.get("accepted"))
             marks.append(Mark(entry.at, "retraining", OK_COLOUR if accepted else "#868e96", text))
-        elif entry.kind == "rollout_start":
+        elif entry.kind == ROLLOUT_START:
             started[entry.evidence.get("rollout")] = entry.at
             marks.append(Mark(entry.at, "rollouts", PALETTE[0], text))
-        elif entry.kind in ("rollout_promote", "rollout_rollback"):
-            colour = OK_COLOUR if entry.kind == "rollout_promote" else WARN_COLOUR
+        elif entry.kind in (ROLLOUT_PROMOTE, ROLLOUT_ROLLBACK):
+            colour = OK_COLOUR if entry.kind == ROLLOUT_PROMOTE else WARN_COLOUR
             begun = started.pop(entry.evidence.get("rollout"), None)
             if begun is None and started:
                 begun = started.pop(next(iter(started)))
@@ -126,14 +138,14 @@ def timeline_section(data: ReportData) -> str:
 
 
 def _counts(data: ReportData) -> str:
-    attempts = [entry for entry in data.decisions if entry.kind == "retrain_attempt"]
+    attempts = [entry for entry in data.decisions if entry.kind == RETRAIN_ATTEMPT]
     accepted = sum(1 for entry in attempts if entry.evidence.get("accepted"))
     items = (
         ("alerts", len(data.alerts) or sum(1 for e in data.decisions if e.kind == "alert")),
         ("retraining attempts", len(attempts)),
         ("accepted", accepted),
-        ("promotions", sum(1 for entry in data.decisions if entry.kind == "rollout_promote")),
-        ("rollbacks", sum(1 for entry in data.decisions if entry.kind == "rollout_rollback")),
+        ("promotions", sum(1 for entry in data.decisions if entry.kind == ROLLOUT_PROMOTE)),
+        ("rollbacks", sum(1 for entry in data.decisions if entry.kind == ROLLOUT_ROLLBACK)),
     )
     return (
         '<p class="stats">'

@@ -206,9 +206,10 @@ def render_report(
 def _summary(data: ReportData) -> str:
     if not data.metrics:
         return (
-            '<p class="empty">This workspace has no monitoring results yet: log predictions '
-            "(the service or 'watchkeeper simulate'), then run 'watchkeeper monitor'. The "
-            "sections below fill in as results arrive.</p>"
+            '<p class="empty">This workspace has no monitoring results yet: serve the model '
+            "('watchkeeper serve') or log what your own service predicted ('watchkeeper log "
+            "predictions --file F' and 'watchkeeper log outcomes --file F'), then run "
+            "'watchkeeper monitor'. The sections below fill in as results arrive.</p>"
         )
     latest = max(row.window_start for row in data.metrics)
     latest_rows = [row for row in data.metrics if row.window_start == latest]

@@ -63,10 +63,11 @@ from watchkeeper.registry.statuses import (
     status_plan,
 )
 from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_flag_rate
-from watchkeeper.rollout.gate_clearance import ROLLOUT_START, gate_verdict, override_evidence
+from watchkeeper.rollout.gate_clearance import gate_verdict, override_evidence
 from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
 from watchkeeper.rollout.rollback_alert import RollbackAlerts
 from watchkeeper.storage import rollout_store
+from watchkeeper.storage.decision_kinds import ROLLOUT_PROMOTE, ROLLOUT_ROLLBACK, ROLLOUT_START
 from watchkeeper.storage.events import EventStore
 from watchkeeper.storage.rollout_store import RolloutRecord
 from watchkeeper.workspace import Workspace
@@ -273,7 +274,7 @@ class RolloutController:
             reason=reason,
             evidence=evidence,
         )
-        kind = "rollout_promote" if outcome == rollout_store.PROMOTED else "rollout_rollback"
+        kind = ROLLOUT_PROMOTE if outcome == rollout_store.PROMOTED else ROLLOUT_ROLLBACK
         self._audit(
             kind,
             f"version {running.challenger_version} {verb}: {reason}",

@@ -28,12 +28,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from watchkeeper.storage.decision_kinds import ROLLOUT_START
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import AuditEntry
 from watchkeeper.training.attempts import recorded_attempts
-
-ROLLOUT_START = "rollout_start"
-"""The audit-log kind of a canary start."""
 
 
 @dataclass(frozen=True)
@@ -86,4 +84,4 @@ def forced_starts(
     return found
 
 
-__all__ = ["ROLLOUT_START", "GateVerdict", "forced_starts", "gate_verdict", "override_evidence"]
+__all__ = ["GateVerdict", "forced_starts", "gate_verdict", "override_evidence"]

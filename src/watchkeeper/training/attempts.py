@@ -28,14 +28,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import AuditEntry
 from watchkeeper.training.task_validation import TaskGateResult
 from watchkeeper.training.validation import GateResult
 
-RETRAIN_ATTEMPT = "retrain_attempt"
-RETRAIN_REQUEST = "retrain_request"
-"""A request sent to a team that retrains its own model (``model.serving: external``)."""
 ATTEMPT_KINDS = frozenset({RETRAIN_ATTEMPT, RETRAIN_REQUEST})
 """The audit kinds the retrain policy counts as attempts (cooldown, attempt cap)."""
 """The audit-log kind of a retraining attempt."""

@@ -28,6 +28,7 @@ import polars as pl
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.training.trainers import checked_sample_weight
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int8]
@@ -37,12 +38,16 @@ IntArray = npt.NDArray[np.int8]
 class Holdout:
     """Labelled rows to evaluate on: the feature frame, 0/1 labels and transaction amounts.
 
-    Labels must be final (matured): a null or any value but 0 and 1 is refused.
+    Labels must be known (matured, or provisional — the training window's): a null or any
+    value but 0 and 1 is refused. ``weights`` (one per row, finite and non-negative; None:
+    all 1) are the window's sample weights: every rate, area and sum of money counts a row
+    that many times.
     """
 
     features: pl.DataFrame
     labels: IntArray
     amounts: FloatArray
+    weights: FloatArray | None = None
 
     def __post_init__(self) -> None:
         labels = np.asarray(self.labels)
@@ -60,6 +65,9 @@ class Holdout:
             raise TrainingDataError("holdout amounts must be finite numbers (no nulls)")
         object.__setattr__(self, "labels", labels.astype(np.int8))
         object.__setattr__(self, "amounts", amounts)
+        if self.weights is not None:
+            weights = checked_sample_weight(self.weights, self.features.height)
+            object.__setattr__(self, "weights", weights)
 
     @classmethod
     def from_frame(
@@ -69,8 +77,10 @@ class Holdout:
         *,
         label: str = "label",
         amount: str = "amount",
+        weight: str = "weight",
     ) -> Holdout:
-        """Split a labelled frame into features, labels and amounts.
+        """Split a labelled frame into features, labels, amounts and (when the frame has a
+        ``weight`` column) weights.
 
         >>> frame = pl.DataFrame({"x": [1.0], "label": [None], "amount": [5.0]})
         >>> Holdout.from_frame(frame, ["x"])
@@ -85,6 +95,7 @@ class Holdout:
             features=frame.select(feature_names),
             labels=frame[label].cast(pl.Float64).to_numpy(),
             amounts=frame[amount].cast(pl.Float64).to_numpy(),
+            weights=frame[weight].cast(pl.Float64).to_numpy() if weight in frame.columns else None,
         )
 
     @property
@@ -94,8 +105,18 @@ class Holdout:
 
     @property
     def positives(self) -> int:
-        """How many of them are positive."""
+        """How many of them are positive (rows: each a positive observed)."""
         return int(self.labels.sum())
+
+    @property
+    def row_weights(self) -> FloatArray:
+        """The rows' weights (all 1 without ``weights``)."""
+        return np.ones(self.rows) if self.weights is None else self.weights
+
+    @property
+    def weighted_positives(self) -> float:
+        """The positives' total weight: the positive mass they stand for."""
+        return float(self.row_weights @ self.labels)
 
 
 @dataclass(frozen=True)
@@ -113,6 +134,7 @@ class ModelEvaluation:
     roc_auc: float | None
     business_value: float
     business: dict[str, Any] = field(default_factory=dict)
+    weighted_positives: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (recorded with the version and in the audit log)."""
@@ -122,29 +144,39 @@ class ModelEvaluation:
 def evaluate_scores(
     scores: npt.ArrayLike, threshold: float, holdout: Holdout, business: BusinessValueConfig
 ) -> ModelEvaluation:
-    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged."""
+    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged.
+
+    Precision, recall, the areas and the money use the holdout's weights; ``rows``,
+    ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed).
+    """
     score_values = np.asarray(scores, dtype=np.float64)
     flags = score_values >= threshold
     labels = holdout.labels
+    weights = holdout.row_weights
     positives = holdout.positives
     negatives = holdout.rows - positives
-    true_positives = int(np.sum(flags & (labels == 1)))
+    true_positives = float(weights @ (flags & (labels == 1)))
     flagged = int(flags.sum())
+    flagged_weight = float(weights @ flags)
+    positive_weight = holdout.weighted_positives
     pr_auc = roc_auc = None
     if positives and negatives:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        pr_auc = float(average_precision_score(labels, score_values))
-        roc_auc = float(roc_auc_score(labels, score_values))
+        sample_weight = holdout.weights
+        pr_auc = float(average_precision_score(labels, score_values, sample_weight=sample_weight))
+        roc_auc = float(roc_auc_score(labels, score_values, sample_weight=sample_weight))
     outcome = business_outcome(
         pl.DataFrame(
             {
                 "amount": holdout.amounts,
                 "decision": flags,
                 "fraud_probability": labels.astype(np.float64),
+                "weight": weights,
             }
         ),
         business,
+        weight="weight",
     )
     return ModelEvaluation(
         threshold=float(threshold),
@@ -152,12 +184,13 @@ def evaluate_scores(
         positives=positives,
         flagged=flagged,
         flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
-        precision=true_positives / flagged if flagged else None,
-        recall=true_positives / positives if positives else None,
+        precision=true_positives / flagged_weight if flagged_weight else None,
+        recall=true_positives / positive_weight if positive_weight else None,
         pr_auc=pr_auc,
         roc_auc=roc_auc,
         business_value=outcome.net_value,
         business=asdict(outcome),
+        weighted_positives=positive_weight,
     )
 
 

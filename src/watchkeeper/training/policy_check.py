@@ -26,8 +26,8 @@ from datetime import datetime, timedelta
 from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.training.attempts import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.training.retrain_policy import POOLING_WEIGHTS, RetrainDecision, decide_retrain
 from watchkeeper.workspace import Workspace
 

@@ -350,7 +350,7 @@ def failed_since_last_accepted(attempts: Sequence[AuditEntry]) -> int:
     """How many attempts, oldest first in ``attempts``, failed after the last accepted one.
 
     >>> from datetime import UTC, datetime
-    >>> from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+    >>> from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
     >>> def entry(accepted):
     ...     return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, datetime(2026, 1, 1, tzinfo=UTC),
     ...                       "watchkeeper", "", {"accepted": accepted},

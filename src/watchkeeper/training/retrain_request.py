@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.clock import as_utc
-from watchkeeper.training.attempts import RETRAIN_REQUEST
+from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.training.retrain_policy import RetrainDecision
 
 if TYPE_CHECKING:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import polars as pl
 import pytest
 from tests.simulate.tabular.conftest import DAYS, PER_DAY, SHIFT_DAY, TASKS, Example, simulate_small
@@ -118,13 +116,3 @@ def test_the_same_seed_gives_the_same_simulation(name: str) -> None:
 def test_a_shift_outside_the_simulation_is_refused(name: str) -> None:
     with pytest.raises(SimulationError, match="shift_day 30 is not inside the simulation"):
         SIMULATORS[name](days=30, per_day=10, shift_day=30)
-
-
-@pytest.mark.parametrize("name", sorted(SIMULATORS))
-def test_a_simulator_writes_over_100k_events_a_second(name: str) -> None:
-    per_day = 1_000
-    started = time.perf_counter()
-    simulation = SIMULATORS[name](days=200, per_day=per_day, shift_day=100)
-    elapsed = time.perf_counter() - started
-    assert simulation.events.height == 200 * per_day
-    assert simulation.events.height / elapsed > 100_000, f"{elapsed:.2f}s"
