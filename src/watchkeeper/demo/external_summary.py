@@ -18,8 +18,8 @@ from watchkeeper.demo.external_judge import RunJudgement
 from watchkeeper.demo.external_team import TeamVersion
 from watchkeeper.demo.runs import FiredAlert
 from watchkeeper.demo.summary import DriftDetection
+from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.training.attempts import RETRAIN_REQUEST
 
 
 @dataclass(frozen=True)
