@@ -14,7 +14,6 @@ Every number in the summary comes from the system running on the stream.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from pathlib import Path
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.demo.micro_batch_scorer import MicroBatchScorer
 from watchkeeper.demo.money import RunMoney, run_money
+from watchkeeper.demo.outputs import write_outputs
 from watchkeeper.demo.runs import launch_workspace, run_with, run_without
 from watchkeeper.demo.stream import DemoStream
 from watchkeeper.demo.summary import DemoSummary, recorded_attempts, recorded_rollouts
@@ -166,15 +166,13 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
             tick_days=settings.tick_days,
         )
         say("writing the report", 0.98)
-        from watchkeeper.report import write_report
-
-        write_report(
+        write_outputs(
             workspace,
-            out / "report.html",
+            out,
             title="watchkeeper demo: the case study, watched",
             extra_html=comparison_html(summary),
+            summary=summary.to_dict(),
         )
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", "utf-8")
     say("done", 1.0)
     return summary
 

@@ -61,6 +61,17 @@ class RunDecisions:
     ticks: int = 0
 
 
+def fired_alerts(report: TickReport, day: date) -> list[FiredAlert]:
+    """The alerts a tick's monitoring fired, dated ``day``."""
+    if report.monitor is None:
+        return []
+    return [
+        FiredAlert(day, alert.rule, alert.metric, alert.feature, alert.severity)
+        for alert in report.monitor.alerts
+        if alert.action == "fired"
+    ]
+
+
 def days_between(
     start: datetime, end: datetime, step: timedelta = DAY
 ) -> list[tuple[datetime, datetime]]:
@@ -157,12 +168,7 @@ def run_with(
         clock.advance_to(stop)
         report = run_tick(workspace, now=stop, session=session)
         ticks += 1
-        if report.monitor is not None:
-            alerts.extend(
-                FiredAlert(start.date(), alert.rule, alert.metric, alert.feature, alert.severity)
-                for alert in report.monitor.alerts
-                if alert.action == "fired"
-            )
+        alerts += fired_alerts(report, start.date())
         parts.append(predictions.select(DECISION_COLUMNS))
         if on_day is not None:
             on_day(stop, report)
@@ -180,6 +186,7 @@ __all__ = [
     "FiredAlert",
     "RunDecisions",
     "days_between",
+    "fired_alerts",
     "launch_workspace",
     "run_with",
     "run_without",

@@ -19,8 +19,64 @@ from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
 
 
+class DriftDetection:
+    """What a replay's alerts say about the shift: the first drift alert after it, the drift
+    alerts before it (false alarms on stable traffic) and the delay. Mixed into a summary
+    with ``alerts`` and ``shift_date``.
+
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Seen(DriftDetection):
+    ...     alerts: tuple[FiredAlert, ...]
+    ...     shift_date: date
+    >>> alert = FiredAlert(date(2026, 7, 9), "input drift", "psi", "plan", "warning")
+    >>> seen = Seen((alert,), date(2026, 7, 1))
+    >>> seen.first_drift_alert, seen.false_alerts_before_shift, seen.detection_delay_days
+    (datetime.date(2026, 7, 9), 0, 8)
+    """
+
+    alerts: tuple[FiredAlert, ...]
+    shift_date: date
+
+    @property
+    def first_drift_alert(self) -> date | None:
+        """The day of the first drift alert on or after the shift."""
+        days = [alert.day for alert in self.alerts if alert.drift and alert.day >= self.shift_date]
+        return min(days) if days else None
+
+    @property
+    def false_alerts_before_shift(self) -> int:
+        """Drift alerts fired on stable traffic, before the shift."""
+        return sum(1 for alert in self.alerts if alert.drift and alert.day < self.shift_date)
+
+    @property
+    def detection_delay_days(self) -> int | None:
+        """Days from the shift to the first drift alert."""
+        first = self.first_drift_alert
+        return None if first is None else (first - self.shift_date).days
+
+    def detection_dict(self) -> dict[str, Any]:
+        """The figures and every alert (date, rule, metric, feature, severity), JSON-ready."""
+        first = self.first_drift_alert
+        return {
+            "first_drift_alert": None if first is None else first.isoformat(),
+            "detection_delay_days": self.detection_delay_days,
+            "false_alerts_before_shift": self.false_alerts_before_shift,
+            "alerts": [
+                {
+                    "date": alert.day.isoformat(),
+                    "rule": alert.rule,
+                    "metric": alert.metric,
+                    "feature": alert.feature,
+                    "severity": alert.severity,
+                }
+                for alert in self.alerts
+            ],
+        }
+
+
 @dataclass(frozen=True)
-class DemoSummary:
+class DemoSummary(DriftDetection):
     """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`)."""
 
     scenario: str
@@ -40,26 +96,8 @@ class DemoSummary:
     tick_days: int = 1
     notes: tuple[str, ...] = field(default=())
 
-    @property
-    def first_drift_alert(self) -> date | None:
-        """The day of the first drift alert on or after the shift."""
-        days = [alert.day for alert in self.alerts if alert.drift and alert.day >= self.shift_date]
-        return min(days) if days else None
-
-    @property
-    def false_alerts_before_shift(self) -> int:
-        """Drift alerts fired on stable traffic, before the shift."""
-        return sum(1 for alert in self.alerts if alert.drift and alert.day < self.shift_date)
-
-    @property
-    def detection_delay_days(self) -> int | None:
-        """Days from the shift to the first drift alert."""
-        first = self.first_drift_alert
-        return None if first is None else (first - self.shift_date).days
-
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values (dates as ISO text, money rounded to cents)."""
-        first = self.first_drift_alert
         return {
             "scenario": self.scenario,
             "seed": self.seed,
@@ -67,19 +105,7 @@ class DemoSummary:
             "launch_date": self.launch_date.isoformat(),
             "shift_date": self.shift_date.isoformat(),
             "end_date": self.end_date.isoformat(),
-            "first_drift_alert": None if first is None else first.isoformat(),
-            "detection_delay_days": self.detection_delay_days,
-            "false_alerts_before_shift": self.false_alerts_before_shift,
-            "alerts": [
-                {
-                    "date": alert.day.isoformat(),
-                    "rule": alert.rule,
-                    "metric": alert.metric,
-                    "feature": alert.feature,
-                    "severity": alert.severity,
-                }
-                for alert in self.alerts
-            ],
+            **self.detection_dict(),
             "retrain_attempts": list(self.retrain_attempts),
             "promotions": list(self.promotions),
             "rollbacks": list(self.rollbacks),
@@ -159,4 +185,4 @@ def _at(entry: Any) -> Any:
     return entry.at
 
 
-__all__ = ["DemoSummary", "recorded_attempts", "recorded_rollouts"]
+__all__ = ["DemoSummary", "DriftDetection", "recorded_attempts", "recorded_rollouts"]
