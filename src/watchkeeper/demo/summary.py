@@ -13,6 +13,7 @@ from typing import Any
 
 from watchkeeper.demo.money import RunMoney
 from watchkeeper.demo.runs import FiredAlert
+from watchkeeper.demo.task_money import TaskFigures
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 
@@ -21,7 +22,12 @@ SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
 
 @dataclass(frozen=True)
 class DemoSummary:
-    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`)."""
+    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`).
+
+    ``without`` and ``with_watchkeeper``: the fraud case study's money
+    (:class:`~watchkeeper.demo.money.RunMoney`), or another example's cost and metrics
+    (:class:`~watchkeeper.demo.task_money.TaskFigures`).
+    """
 
     scenario: str
     seed: int
@@ -33,18 +39,26 @@ class DemoSummary:
     retrain_attempts: tuple[dict[str, Any], ...]
     promotions: tuple[dict[str, Any], ...]
     rollbacks: tuple[dict[str, Any], ...]
-    without: RunMoney
-    with_watchkeeper: RunMoney
+    without: RunMoney | TaskFigures
+    with_watchkeeper: RunMoney | TaskFigures
     ticks: int
     runtime_s: float
     tick_days: int = 1
     notes: tuple[str, ...] = field(default=())
+    example: str = "fraud"
+    task: str = "binary"
 
     @property
     def first_drift_alert(self) -> date | None:
         """The day of the first drift alert on or after the shift."""
         days = [alert.day for alert in self.alerts if alert.drift and alert.day >= self.shift_date]
         return min(days) if days else None
+
+    @property
+    def first_alert_after_shift(self) -> FiredAlert | None:
+        """The first alert of any kind (drift, performance) on or after the shift."""
+        after = [alert for alert in self.alerts if alert.day >= self.shift_date]
+        return min(after, key=lambda alert: alert.day) if after else None
 
     @property
     def false_alerts_before_shift(self) -> int:
@@ -62,6 +76,8 @@ class DemoSummary:
         first = self.first_drift_alert
         return {
             "scenario": self.scenario,
+            "example": self.example,
+            "task": self.task,
             "seed": self.seed,
             "per_day": self.per_day,
             "launch_date": self.launch_date.isoformat(),
@@ -70,16 +86,8 @@ class DemoSummary:
             "first_drift_alert": None if first is None else first.isoformat(),
             "detection_delay_days": self.detection_delay_days,
             "false_alerts_before_shift": self.false_alerts_before_shift,
-            "alerts": [
-                {
-                    "date": alert.day.isoformat(),
-                    "rule": alert.rule,
-                    "metric": alert.metric,
-                    "feature": alert.feature,
-                    "severity": alert.severity,
-                }
-                for alert in self.alerts
-            ],
+            "first_alert_after_shift": _alert(self.first_alert_after_shift),
+            "alerts": [_alert(alert) for alert in self.alerts],
             "retrain_attempts": list(self.retrain_attempts),
             "promotions": list(self.promotions),
             "rollbacks": list(self.rollbacks),
@@ -143,6 +151,18 @@ def recorded_rollouts(
                 record["reason"] = entry.summary
             bucket.append(record)
     return tuple(promotions), tuple(rollbacks)
+
+
+def _alert(alert: FiredAlert | None) -> dict[str, Any] | None:
+    if alert is None:
+        return None
+    return {
+        "date": alert.day.isoformat(),
+        "rule": alert.rule,
+        "metric": alert.metric,
+        "feature": alert.feature,
+        "severity": alert.severity,
+    }
 
 
 def _shown(metrics: object) -> dict[str, float]:

@@ -75,6 +75,20 @@ class Predictions:
     probabilities: FloatArray | None = None
     classes: tuple[str, ...] = ()
 
+    @classmethod
+    def empty(cls, task: ModelTask, classes: Sequence[str] = ()) -> Predictions:
+        """The predictions of no event (a model is not asked about zero rows).
+
+        >>> Predictions.empty("multiclass", ("a", "b")).probabilities.shape
+        (0, 2)
+        """
+        if task == "regression":
+            return cls(np.empty(0), None)
+        if task == "binary":
+            return cls(np.empty(0), np.empty(0, dtype=np.bool_))
+        names = tuple(classes)
+        return cls(np.empty(0), np.empty(0, dtype=object), np.empty((0, len(names))), names)
+
     def row(self, index: int) -> Prediction:
         """The prediction of one row.
 
