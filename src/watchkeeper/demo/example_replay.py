@@ -32,13 +32,12 @@ from html import escape
 from pathlib import Path
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.demo.replay import fresh_workspace, write_summary
-from watchkeeper.demo.runs import Progress, launch_workspace, replay_runs
-from watchkeeper.demo.summary import DemoSummary, recorded_attempts, recorded_rollouts
+from watchkeeper.demo.replay import fresh_workspace, write_outputs
+from watchkeeper.demo.runs import Progress, replay_runs
+from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_summary
 from watchkeeper.demo.tabular_stream import TabularStream
 from watchkeeper.demo.task_money import METRICS, TaskFigures, TaskRules, task_figures
 from watchkeeper.errors import ConfigError
-from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
 
 
@@ -164,9 +163,6 @@ def run_example_demo(
         notes: list[str] = []
         if config.rollout.require_approval:
             approver = f"demo, approving as the owner ({config.owner.name})"
-        say("training the first model on the history before launch", 0.02)
-        launch_workspace(workspace, stream, launch)
-        registry = ModelRegistry.for_workspace(workspace)
         without, watched = replay_runs(
             workspace,
             clock,
@@ -186,39 +182,34 @@ def run_example_demo(
             )
         say("judging both runs against the truth", 0.95)
         truth = stream.truth_between(launch, stream.end)
-        model = registry.model_name
-        promotions, rollbacks = recorded_rollouts(workspace.metadata, model)
-        summary = DemoSummary(
-            scenario=f"{example} example",
-            seed=settings.seed,
-            per_day=settings.per_day,
-            launch_date=launch.date(),
-            shift_date=stream.shift_date,
-            end_date=stream.end.date(),
-            alerts=watched.alerts,
-            retrain_attempts=recorded_attempts(workspace.metadata, model),
-            promotions=promotions,
-            rollbacks=rollbacks,
-            without=task_figures(without.decisions, truth, rules, shift=stream.shift_date),
-            with_watchkeeper=task_figures(watched.decisions, truth, rules, shift=stream.shift_date),
-            ticks=watched.ticks,
-            runtime_s=time.perf_counter() - began,
-            tick_days=settings.tick_days,
-            notes=tuple(notes),
-            example=example,
-            task=config.model.task,
+        shift = stream.shift_date
+        described = ReplayDescription(
+            f"{example} example",
+            settings.seed,
+            settings.per_day,
+            settings.tick_days,
+            example,
+            config.model.task,
         )
-        say("writing the report", 0.98)
-        from watchkeeper.report import write_report
-
-        write_report(
+        summary = watched_summary(
             workspace,
-            out / "report.html",
-            title=f"watchkeeper demo: the {example} example, watched",
-            extra_html=task_comparison_html(summary),
+            described,
+            stream,
+            launch,
+            watched,
+            (task_figures(without.decisions, truth, rules, shift=shift),
+             task_figures(watched.decisions, truth, rules, shift=shift)),
+            began=began,
+            notes=tuple(notes),
+        )  # fmt: skip
+        write_outputs(
+            workspace,
+            out,
+            summary,
+            f"watchkeeper demo: the {example} example, watched",
+            task_comparison_html(summary),
+            say,
         )
-    write_summary(out, summary.to_dict())
-    say("done", 1.0)
     return summary
 
 

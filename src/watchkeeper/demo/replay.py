@@ -21,15 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
-from typing import Any
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.demo.money import RunMoney, run_money
-from watchkeeper.demo.runs import Progress, launch_workspace, replay_runs
+from watchkeeper.demo.runs import Progress, replay_runs
 from watchkeeper.demo.stream import DemoStream
-from watchkeeper.demo.summary import DemoSummary, recorded_attempts, recorded_rollouts
+from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_summary
 from watchkeeper.errors import ConfigError
-from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
 
 BASE_PER_DAY = 1_500
@@ -97,9 +95,6 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
     root = fresh_workspace(out, "fraud")
     clock = EventTimeClock(launch)
     with Workspace.open(root, clock=clock) as workspace:
-        say("training the first model on the history before launch", 0.02)
-        launch_workspace(workspace, stream, launch)
-        registry = ModelRegistry.for_workspace(workspace)
         without, watched = replay_runs(
             workspace,
             clock,
@@ -112,38 +107,25 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
         say("judging both runs against the truth", 0.95)
         truth = stream.truth_between(launch, stream.end)
         business = workspace.config.monitoring.business
-        money_without = run_money(without.decisions, truth, business)
-        money_with = run_money(watched.decisions, truth, business)
-        model = registry.model_name
-        promotions, rollbacks = recorded_rollouts(workspace.metadata, model)
-        summary = DemoSummary(
-            scenario=SCENARIO,
-            seed=settings.seed,
-            per_day=settings.per_day,
-            launch_date=launch.date(),
-            shift_date=stream.shift_date,
-            end_date=stream.end.date(),
-            alerts=watched.alerts,
-            retrain_attempts=recorded_attempts(workspace.metadata, model),
-            promotions=promotions,
-            rollbacks=rollbacks,
-            without=money_without,
-            with_watchkeeper=money_with,
-            ticks=watched.ticks,
-            runtime_s=time.perf_counter() - began,
-            tick_days=settings.tick_days,
-        )
-        say("writing the report", 0.98)
-        from watchkeeper.report import write_report
-
-        write_report(
+        described = ReplayDescription(SCENARIO, settings.seed, settings.per_day, settings.tick_days)
+        summary = watched_summary(
             workspace,
-            out / "report.html",
-            title="watchkeeper demo: the case study, watched",
-            extra_html=comparison_html(summary),
+            described,
+            stream,
+            launch,
+            watched,
+            (run_money(without.decisions, truth, business),
+             run_money(watched.decisions, truth, business)),
+            began=began,
+        )  # fmt: skip
+        write_outputs(
+            workspace,
+            out,
+            summary,
+            "watchkeeper demo: the case study, watched",
+            comparison_html(summary),
+            say,
         )
-    write_summary(out, summary.to_dict())
-    say("done", 1.0)
     return summary
 
 
@@ -156,9 +138,22 @@ def fresh_workspace(out: Path, example: str) -> Path:
     return Workspace.create(root, example=example)
 
 
-def write_summary(out: Path, document: dict[str, Any]) -> None:
-    """``summary.json`` in ``out``."""
-    (out / "summary.json").write_text(json.dumps(document, indent=2) + "\n", "utf-8")
+def write_outputs(
+    workspace: Workspace,
+    out: Path,
+    summary: DemoSummary,
+    title: str,
+    extra_html: str,
+    say: Progress,
+) -> None:
+    """``report.html`` (the workspace's report with ``extra_html``) and ``summary.json``."""
+    say("writing the report", 0.98)
+    from watchkeeper.report import write_report
+
+    write_report(workspace, out / "report.html", title=title, extra_html=extra_html)
+    document = json.dumps(summary.to_dict(), indent=2) + "\n"
+    (out / "summary.json").write_text(document, "utf-8")
+    say("done", 1.0)
 
 
 def comparison_html(summary: DemoSummary) -> str:
@@ -217,5 +212,5 @@ __all__ = [
     "fresh_workspace",
     "money_line",
     "run_demo",
-    "write_summary",
+    "write_outputs",
 ]

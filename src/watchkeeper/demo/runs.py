@@ -226,9 +226,11 @@ def replay_runs(
     tick: timedelta = DAY,
     approver: str | None = None,
 ) -> tuple[RunDecisions, RunDecisions]:
-    """Both runs from ``launch`` to the end of ``stream`` on a launched workspace: the frozen
-    first model, then the watched loop; ``events`` are the raw events (truth removed) the
-    scorers read. Progress goes from 5% to 95% of the demo."""
+    """Launch the workspace (:func:`launch_workspace`), then both runs from ``launch`` to the
+    end of ``stream``: the frozen first model, then the watched loop; ``events`` are the raw
+    events (truth removed) the scorers read. Progress goes from 2% to 95% of the demo."""
+    say("training the first model on the history before launch", 0.02)
+    launch_workspace(workspace, stream, launch)
     config = workspace.config
     keys = config.keys
 

@@ -98,12 +98,16 @@ class DemoStream:
 
     def outcomes_received(self, start: datetime, end: datetime) -> pl.DataFrame:
         """The outcomes received in ``[start, end)`` (chargebacks arrive weeks later)."""
-        received = pl.col("received_at")
-        return self.outcomes.filter((received >= start) & (received < end))
+        return between(self.outcomes, "received_at", start, end)
 
     def _between(self, start: datetime, end: datetime) -> pl.DataFrame:
-        ts = pl.col("ts")
-        return self.transactions.filter((ts >= start) & (ts < end))
+        return between(self.transactions, "ts", start, end)
 
 
-__all__ = ["TRUTH_COLUMN", "DemoStream", "ReplayStream"]
+def between(frame: pl.DataFrame, column: str, start: datetime, end: datetime) -> pl.DataFrame:
+    """The rows of ``frame`` whose ``column`` lies in ``[start, end)``."""
+    moment = pl.col(column)
+    return frame.filter((moment >= start) & (moment < end))
+
+
+__all__ = ["TRUTH_COLUMN", "DemoStream", "ReplayStream", "between"]

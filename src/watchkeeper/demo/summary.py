@@ -7,15 +7,19 @@ from the two runs' decisions judged against the simulation's truth.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from watchkeeper.demo.money import RunMoney
-from watchkeeper.demo.runs import FiredAlert
+from watchkeeper.demo.runs import FiredAlert, RunDecisions
+from watchkeeper.demo.stream import ReplayStream
 from watchkeeper.demo.task_money import TaskFigures
+from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.workspace import Workspace
 
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
 
@@ -100,6 +104,56 @@ class DemoSummary:
         }
 
 
+@dataclass(frozen=True)
+class ReplayDescription:
+    """What a replay was: its scenario, example and task, seed, volume and tick."""
+
+    scenario: str
+    seed: int
+    per_day: int
+    tick_days: int
+    example: str = "fraud"
+    task: str = "binary"
+
+
+def watched_summary(
+    workspace: Workspace,
+    described: ReplayDescription,
+    stream: ReplayStream,
+    launch: datetime,
+    watched: RunDecisions,
+    figures: tuple[RunMoney | TaskFigures, RunMoney | TaskFigures],
+    *,
+    began: float,
+    notes: tuple[str, ...] = (),
+) -> DemoSummary:
+    """The summary of a replay: what the watched run's workspace recorded, the alerts it
+    fired and both runs' ``figures`` (without, with); ``began`` is the
+    :func:`time.perf_counter` at the start."""
+    metadata, model = workspace.metadata, ModelRegistry.for_workspace(workspace).model_name
+    promotions, rollbacks = recorded_rollouts(metadata, model)
+    return DemoSummary(
+        scenario=described.scenario,
+        seed=described.seed,
+        per_day=described.per_day,
+        launch_date=launch.date(),
+        shift_date=stream.shift_date,
+        end_date=stream.end.date(),
+        alerts=watched.alerts,
+        retrain_attempts=recorded_attempts(metadata, model),
+        promotions=promotions,
+        rollbacks=rollbacks,
+        without=figures[0],
+        with_watchkeeper=figures[1],
+        ticks=watched.ticks,
+        runtime_s=time.perf_counter() - began,
+        tick_days=described.tick_days,
+        notes=notes,
+        example=described.example,
+        task=described.task,
+    )
+
+
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
     """Every retraining attempt after the first model, oldest first, as the audit log holds
     it: date, accepted, reason, trigger, version and both sides' holdout metrics."""
@@ -179,4 +233,10 @@ def _at(entry: Any) -> Any:
     return entry.at
 
 
-__all__ = ["DemoSummary", "recorded_attempts", "recorded_rollouts"]
+__all__ = [
+    "DemoSummary",
+    "ReplayDescription",
+    "recorded_attempts",
+    "recorded_rollouts",
+    "watched_summary",
+]

@@ -24,6 +24,7 @@ from datetime import date, datetime, timedelta
 
 import polars as pl
 
+from watchkeeper.demo.stream import between
 from watchkeeper.errors import ConfigError
 from watchkeeper.simulate.tabular import SIMULATORS, TabularSimulation
 from watchkeeper.simulate.tabular.common import START
@@ -66,13 +67,11 @@ class TabularStream:
 
     def transactions_between(self, start: datetime, end: datetime) -> pl.DataFrame:
         """The events with event time in ``[start, end)`` (the ``transactions`` table)."""
-        ts = pl.col("ts")
-        return self.events.filter((ts >= start) & (ts < end))
+        return between(self.events, "ts", start, end)
 
     def outcomes_received(self, start: datetime, end: datetime) -> pl.DataFrame:
         """The outcomes received in ``[start, end)``."""
-        received = pl.col("received_at")
-        return self.outcomes.filter((received >= start) & (received < end))
+        return between(self.outcomes, "received_at", start, end)
 
     def truth_between(self, start: datetime, end: datetime) -> pl.DataFrame:
         """Event id, time and outcome of every event in ``[start, end)``, whenever its
