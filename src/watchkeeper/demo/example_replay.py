@@ -59,9 +59,10 @@ EXAMPLE_DEFAULTS: dict[str, ExampleDefaults] = {
     "churn": ExampleDefaults(
         days=360, per_day=100, history_days=160, shift_day=180, events="account snapshots"
     ),
-    # units sold are known the next morning; a canary needs 5,000 forecasts at 10% of traffic
+    # units sold are known the next morning; a canary needs 5,000 forecasts on its 10% of
+    # traffic: 25 days at 2,000 store-items a day (50 at the simulator's default 1,000)
     "demand": ExampleDefaults(
-        days=240, per_day=1_000, history_days=100, shift_day=130, events="store-item forecasts"
+        days=240, per_day=2_000, history_days=100, shift_day=130, events="store-item forecasts"
     ),
     # tickets close within a week
     "triage": ExampleDefaults(
