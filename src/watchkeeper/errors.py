@@ -93,7 +93,8 @@ class TrainingDataError(TrainingError):
 
 
 class DatasetError(WatchkeeperError):
-    """A data file is missing, unreadable or unusable (no columns in common, no rows)."""
+    """A data file is missing, unreadable or unusable (no columns in common, no rows, a
+    feature without values), or how to compare it is (a bad chunk, role or level)."""
 
 
 __all__ = [

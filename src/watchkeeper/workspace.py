@@ -16,7 +16,6 @@ from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlparse
 
 from watchkeeper.clock import Clock, WallClock
 from watchkeeper.config import CONFIG_FILE_NAME, WorkspaceConfig, load_config
@@ -28,6 +27,7 @@ from watchkeeper.errors import (
     WorkspaceError,
 )
 from watchkeeper.storage.decision_kinds import SCHEMA_CHANGE
+from watchkeeper.storage.locations import is_local, local_path
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
@@ -39,10 +39,6 @@ if TYPE_CHECKING:
     from watchkeeper.storage.metadata import MetadataStore
 
 EXAMPLES = ("fraud", "churn", "demand", "triage", "external")
-DEFAULT_SQLITE_STATE = ".watchkeeper/online_state.db"
-"""Where a ``sqlite`` online state lives when the workspace gives no ``url``."""
-DEFAULT_LMDB_STATE = ".watchkeeper/online_state.lmdb"
-"""Where an ``lmdb`` online state lives when the workspace gives no ``url``."""
 
 
 def example_text(name: str) -> str:
@@ -54,16 +50,6 @@ def example_text(name: str) -> str:
     if name not in EXAMPLES:
         raise WorkspaceError(f"unknown example {name!r}: choose one of {', '.join(EXAMPLES)}")
     return resources.files("watchkeeper.examples").joinpath(f"{name}.yaml").read_text("utf-8")
-
-
-def is_local(location: str) -> bool:
-    """True when a storage location is a path on this machine rather than an object-store URL.
-
-    >>> is_local(".watchkeeper/events"), is_local("file:///data/events"), is_local("s3://b/e")
-    (True, True, False)
-    """
-    scheme = urlparse(location).scheme
-    return scheme in ("", "file") or (len(scheme) == 1 and location[1:3] in (":\\", ":/"))
 
 
 class Workspace:
@@ -129,7 +115,7 @@ class Workspace:
         """
         if not is_local(location):
             return location
-        path = Path(location.removeprefix("file://")).expanduser()
+        path = Path(local_path(location)).expanduser()
         return str(path if path.is_absolute() else self.root / path)
 
     def metadata_url(self) -> str:
@@ -254,14 +240,13 @@ class Workspace:
         A Redis state is contacted (``PING``) on open; any store that cannot be opened is a
         :class:`ConfigError` naming ``storage.online_state``.
         """
-        from watchkeeper.features.state.store import open_state_store
+        from watchkeeper.features.state.store import open_state_store, state_backend
 
         online = self.config.storage.online_state
         url = online.url
-        if online.type == "sqlite":
-            url = self.resolve((url or DEFAULT_SQLITE_STATE).removeprefix("sqlite:///"))
-        elif online.type == "lmdb":
-            url = self.resolve(url or DEFAULT_LMDB_STATE)
+        default_file = state_backend(online.type).default_file
+        if default_file is not None:
+            url = self.resolve((url or default_file).removeprefix("sqlite:///"))
         try:
             return open_state_store(online.type, url, namespace=self.config.model.name)
         except WatchkeeperError as error:
@@ -283,4 +268,4 @@ class Workspace:
         self.close()
 
 
-__all__ = ["EXAMPLES", "Workspace", "example_text", "is_local"]
+__all__ = ["EXAMPLES", "Workspace", "example_text"]

@@ -20,10 +20,13 @@ from watchkeeper.cli.output import emit_json, stderr, stdout
 
 if TYPE_CHECKING:
     from watchkeeper.config import MonitoringConfig
+    from watchkeeper.monitoring.chunks import Chunking
+    from watchkeeper.monitoring.column_roles import RoleOptions
     from watchkeeper.monitoring.quality import Range
     from watchkeeper.monitoring.report import DriftReport
 
 _VERDICT_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
+_LEVELS = {"ok": 0, "warn": 1, "alert": 2}
 
 
 @app.command()
@@ -63,30 +66,167 @@ def drift(
             file_okay=False,
         ),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option("--exclude", metavar="COLUMN", help="Leave this column out (repeatable)."),
+    ] = None,
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--role",
+            metavar="COLUMN=ROLE",
+            help="Set a column's role: feature, identifier, timestamp, prediction, target or "
+            "excluded (repeatable; feature brings back a column left out).",
+        ),
+    ] = None,
+    prediction_column: Annotated[
+        list[str] | None,
+        typer.Option(metavar="COLUMN", help="A model output: not compared as a feature."),
+    ] = None,
+    target_column: Annotated[
+        list[str] | None,
+        typer.Option(metavar="COLUMN", help="A label: not compared as a feature."),
+    ] = None,
+    timestamp_column: Annotated[
+        str | None,
+        typer.Option(
+            metavar="COLUMN", help="The rows' time: not a feature; --chunk-period uses it."
+        ),
+    ] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(
+            metavar="warn|alert",
+            help="Exit 1 when any verdict (a feature's, a chunk's, the multivariate) reaches this level.",
+        ),
+    ] = None,
+    psi_warn: Annotated[
+        float | None, typer.Option(metavar="X", help="PSI warn level (default 0.1).")
+    ] = None,
+    psi_alert: Annotated[
+        float | None, typer.Option(metavar="Y", help="PSI alert level (default 0.25).")
+    ] = None,
+    chunk_size: Annotated[
+        int | None, typer.Option(metavar="N", help="Also compare chunks of N rows.")
+    ] = None,
+    chunks: Annotated[
+        int | None, typer.Option("--chunks", metavar="K", help="Also compare K equal chunks.")
+    ] = None,
+    chunk_period: Annotated[
+        str | None,
+        typer.Option(
+            metavar="PERIOD",
+            help="Also compare one chunk per period (1w, 1d, 6h) of --timestamp-column.",
+        ),
+    ] = None,
+    min_chunk_rows: Annotated[
+        int, typer.Option(metavar="N", help="Refuse chunks with fewer rows.")
+    ] = 100,
 ) -> None:
     """Compare two datasets feature by feature: PSI, Jensen-Shannon, KS, Wasserstein, chi-square.
 
     Types are inferred (strings, booleans and integers with few values are categorical) unless
-    given with --categorical. The verdict comes from PSI (warn 0.1, alert 0.25 unless the
-    workspace says otherwise); p-values are reported but never decide.
+    given with --categorical. Identifiers, timestamps, predictions and targets are left out
+    (listed with the reason). The verdict comes from PSI (warn 0.1, alert 0.25 unless the
+    workspace or --psi-warn/--psi-alert say otherwise); p-values are reported but never decide.
+    KS, its p-value and Wasserstein are exact.
     """
     from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
 
+    level = _fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
     options = ComparisonOptions(
         features=_names(features),
         categorical=_names(categorical) or (),
-        monitoring=monitoring,
+        monitoring=_with_levels(monitoring, psi_warn, psi_alert),
         ranges=ranges,
         multivariate=multivariate,
+        roles=_role_options(exclude, role, prediction_column, target_column, timestamp_column),
+        chunking=_chunking(chunk_size, chunks, chunk_period, timestamp_column, min_chunk_rows),
     )
     report = compare_files(reference, current, options)
     if html is not None:
         _write_html(report, html, f"Drift: {current.name} against {reference.name}")
     if json_output:
         emit_json(report.to_dict())
-        return
-    _print_report(report)
+    else:
+        _print_report(report)
+    worst = report.worst_verdict
+    if level is not None and _LEVELS[worst] >= _LEVELS[level]:
+        stderr.print(f"verdict {worst} reaches --fail-on {level}: exit 1", markup=False)
+        raise typer.Exit(1)
+
+
+def _fail_level(text: str | None) -> str | None:
+    from watchkeeper.errors import DatasetError
+
+    if text is not None and text not in ("warn", "alert"):
+        raise DatasetError(f"--fail-on {text}: give warn or alert")
+    return text
+
+
+def _with_levels(
+    monitoring: MonitoringConfig, warn: float | None, alert: float | None
+) -> MonitoringConfig:
+    if warn is None and alert is None:
+        return monitoring
+    from watchkeeper.config.lifecycle import DriftThresholds
+    from watchkeeper.errors import DatasetError
+
+    levels = monitoring.psi
+    warn = levels.warn if warn is None else warn
+    alert = levels.alert if alert is None else alert
+    if warn < 0 or alert < 0:
+        raise DatasetError(f"--psi-warn {warn:g} / --psi-alert {alert:g}: levels are not negative")
+    if warn > alert:
+        raise DatasetError(f"--psi-warn {warn:g} must not exceed --psi-alert {alert:g}")
+    thresholds = DriftThresholds(warn=warn, alert=alert, min_window=levels.min_window)
+    return monitoring.model_copy(update={"psi": thresholds})
+
+
+def _role_options(
+    exclude: list[str] | None,
+    roles: list[str] | None,
+    prediction: list[str] | None,
+    target: list[str] | None,
+    timestamp: str | None,
+) -> RoleOptions:
+    from watchkeeper.monitoring.column_roles import RoleOptions, parse_role
+
+    return RoleOptions(
+        exclude=_listed(exclude),
+        prediction=_listed(prediction),
+        target=_listed(target),
+        timestamp=() if timestamp is None else (timestamp,),
+        roles=dict(parse_role(text) for text in roles or ()),
+    )
+
+
+def _chunking(
+    size: int | None,
+    number: int | None,
+    period: str | None,
+    timestamp: str | None,
+    min_rows: int,
+) -> Chunking | None:
+    if size is None and number is None and period is None:
+        return None
+    from watchkeeper.durations import parse_duration
+    from watchkeeper.errors import DatasetError
+    from watchkeeper.monitoring.chunks import Chunking
+
+    duration = None
+    if period is not None:
+        try:
+            duration = parse_duration(period)
+        except ValueError as error:
+            raise DatasetError(f"--chunk-period: {error}") from None
+    return Chunking(size, number, duration, timestamp, min_rows)
+
+
+def _listed(values: list[str] | None) -> list[str]:
+    """Repeated options, each possibly comma-separated."""
+    return [name for value in values or () for name in _names(value) or ()]
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -153,13 +293,42 @@ def _print_report(report: DriftReport) -> None:
             f"± {result.roc_auc_std:.3f}, warn / alert {result.warn_threshold:g} / "
             f"{result.threshold:g}: [{style}]{result.verdict}[/]"
         )
+    for name, reason in report.excluded.items():
+        stdout.print(f"[dim]excluded {escape(name)}: {escape(reason)}[/]")
     for name, reason in report.skipped.items():
         stdout.print(f"[dim]skipped {escape(name)}: {escape(reason)}[/]")
+    for name, note in report.notes.items():
+        stdout.print(f"[dim]note {escape(name)}: {escape(note)}[/]")
+    if report.chunks:
+        _print_chunks(report, console)
     style = _VERDICT_STYLE[report.verdict]
     stdout.print(
         f"{len(report.features)} features, reference {report.reference_rows:,} rows, current "
         f"{report.current_rows:,} rows: [{style}]{report.verdict}[/]"
     )
+
+
+def _print_chunks(report: DriftReport, console: Console) -> None:
+    """One line per chunk: its bounds, rows, verdict and the features at warn or above."""
+    table = Table(title="chunks", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("chunk", "start", "end", "rows"):
+        table.add_column(column, justify="right" if column in ("chunk", "rows") else "left")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("features at warn or alert (PSI)", overflow="fold")
+    for chunk in report.chunks:
+        style = _VERDICT_STYLE[chunk.verdict]
+        flagged = ", ".join(
+            f"{item.feature} {_cell(item.psi)}" for item in chunk.features if item.verdict != "ok"
+        )
+        table.add_row(
+            str(chunk.chunk), _bound(chunk.start), _bound(chunk.end), f"{chunk.rows:,}",
+            f"[{style}]{chunk.verdict}[/]", escape(flagged),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _bound(value: object) -> str:
+    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
 
 
 __all__ = ["drift"]

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 
 if TYPE_CHECKING:
     from watchkeeper.drill.findings import MonitorFinding
@@ -86,10 +86,6 @@ def _state(state: str) -> str:
     return f"[{STATE_STYLES.get(state, '')}]{state}[/]"
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
-
-
 def _first_day(window: str | None) -> str:
     """The start of a ``start/end`` window text (the table's column stays narrow)."""
     return "-" if window is None else window.split("/", 1)[0]
@@ -106,8 +102,8 @@ def _monitor_table(monitors: list[MonitorFinding], control: dict[str, str]) -> T
             _state(finding.state),
             str(finding.alert_windows),
             _first_day(finding.first_alert_window),
-            _number(finding.mean_value),
-            _number(finding.control_mean_value),
+            format_number(finding.mean_value, missing="-"),
+            format_number(finding.control_mean_value, missing="-"),
             _state(control.get(finding.name, "silent")),
         )
     return table

@@ -15,7 +15,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 
 if TYPE_CHECKING:
     from watchkeeper.registry.registry import ModelRegistry
@@ -91,7 +91,7 @@ def models(
             str(row["version"]),
             row["status"],
             row["created_at"].date().isoformat(),
-            *(_cell(row["metrics"].get(name)) for name in shown),
+            *(format_number(row["metrics"].get(name), missing="") for name in shown),
         )
     stdout.print(table)
 
@@ -199,12 +199,6 @@ def _registry(workspace: Workspace) -> ModelRegistry:
     from watchkeeper.registry.registry import ModelRegistry
 
     return ModelRegistry.for_workspace(workspace)
-
-
-def _cell(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return "" if value is None else str(value)
 
 
 __all__ = ["EXIT_VERIFICATION_FAILED", "KEY_METRICS", "lineage", "models", "versions_report"]

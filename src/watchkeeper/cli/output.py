@@ -41,6 +41,18 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def format_number(value: object, missing: str = "n/a") -> str:
+    """A value as every command prints it: floats to four significant digits below 1,000 and
+    as whole thousands-separated numbers from there, ``missing`` for None.
+
+    >>> format_number(0.123456), format_number(12345.678), format_number(None), format_number(7)
+    ('0.1235', '12,346', 'n/a', '7')
+    """
+    if isinstance(value, float):
+        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
+    return missing if value is None else str(value)
+
+
 def emit_json(document: Any, *, line: bool = False) -> None:
     """Write one JSON document to stdout: indented, or on a single line with ``line`` (for
     commands that print a stream of documents, one per line: JSON lines)."""
@@ -52,4 +64,4 @@ def emit_json(document: Any, *, line: bool = False) -> None:
     sys.stdout.flush()
 
 
-__all__ = ["emit_json", "stderr", "stdout", "to_jsonable"]
+__all__ = ["emit_json", "format_number", "stderr", "stdout", "to_jsonable"]

@@ -56,6 +56,7 @@ def serve(
     Delta every 10 s (restarted if it dies). SIGTERM or SIGINT stops the server within
     serving.shutdown_timeout, after a last flush.
     """
+    from watchkeeper.features.state.store import state_backend
     from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
     from watchkeeper.serving.log_flusher import LogFlusher
     from watchkeeper.serving.server_run import log_to_stderr, run_server, server_config
@@ -67,7 +68,7 @@ def serve(
         state_type = opened.config.storage.online_state.type
         root = opened.root
     processes = workers or serving.workers
-    if processes > 1 and state_type == "memory":
+    if processes > 1 and not state_backend(state_type).shared:
         raise ConfigError(
             f"serving with {processes} workers needs an online state they share: set "
             "storage.online_state.type to lmdb, sqlite or redis (memory state is per process, so "

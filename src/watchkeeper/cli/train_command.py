@@ -24,7 +24,7 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
@@ -165,7 +165,7 @@ def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool
             metrics = getattr(attempt, f"{side}_metrics")
             if metrics:
                 shown = ", ".join(
-                    f"{name} {_number(metrics.get(name))}"
+                    f"{name} {format_number(metrics.get(name))}"
                     for name in SHOWN_METRICS[document.get("task", "binary")]
                 )
                 stdout.print(f"  {side}: {shown}")
@@ -181,12 +181,6 @@ def _report_skipped(
         emit_json({"started": False, "reason": reason, "trigger": trigger, "evidence": evidence})
         return
     stdout.print(f"no retraining: {escape(reason)} (pass --reason or --force to train anyway)")
-
-
-def _number(value: object) -> str:
-    if isinstance(value, float):
-        return f"{value:,.4g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return "n/a" if value is None else str(value)
 
 
 __all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "train"]

@@ -32,6 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from watchkeeper.errors import ArtifactIntegrityError, StorageError
+from watchkeeper.storage.locations import is_local, local_path
 
 READ_CHUNK_BYTES = 1 << 20
 """Files are hashed and copied in pieces of this size, so large models need little memory."""
@@ -110,10 +111,10 @@ def open_artifact_store(
     'memory:///watchkeeper-doctest'
     """
     location = str(url_or_path)
-    if "://" not in location or location.startswith("file://"):
+    if is_local(location):
         from watchkeeper.storage.artifact_folder import FolderArtifactStore
 
-        return FolderArtifactStore(location.removeprefix("file://"))
+        return FolderArtifactStore(local_path(location))
     from watchkeeper.storage.artifact_fsspec import FsspecArtifactStore
 
     return FsspecArtifactStore(location, storage_options)

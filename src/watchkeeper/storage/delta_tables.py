@@ -50,6 +50,7 @@ from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
 from watchkeeper.storage.event_tables import EVENT_DATE_COLUMN, TIMESTAMP, EventTableDefinition
 from watchkeeper.storage.events import CompactionResult
 from watchkeeper.storage.file_lock import FileLock
+from watchkeeper.storage.locations import is_local, local_path
 from watchkeeper.storage.schema_evolution import added_columns
 
 DEFAULT_COMMIT_ATTEMPTS = 12
@@ -77,15 +78,6 @@ class ApplicationTransaction:
     version: int
 
 
-def is_local(url: str) -> bool:
-    """Whether ``url`` names a local folder (a path or ``file://``), not an object store.
-
-    >>> is_local("/data/events"), is_local("file:///data/events"), is_local("s3://b/events")
-    (True, True, False)
-    """
-    return url.startswith("file://") or "://" not in url
-
-
 def normalise_root(url: str) -> str:
     """An absolute path for a local root, the URL without trailing slashes otherwise.
 
@@ -93,7 +85,7 @@ def normalise_root(url: str) -> str:
     ('/data/events', 's3://bucket/events')
     """
     if is_local(url):
-        return str(Path(url.removeprefix("file://")).expanduser().resolve())
+        return str(Path(local_path(url)).expanduser().resolve())
     return url.rstrip("/")
 
 
@@ -447,7 +439,6 @@ __all__ = [
     "ApplicationTransaction",
     "DeltaEventTables",
     "SchemaChanged",
-    "is_local",
     "normalise_root",
     "time_filter",
 ]

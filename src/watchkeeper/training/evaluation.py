@@ -31,6 +31,7 @@ from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.monitoring.business import business_outcome
 from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_array
+from watchkeeper.training.trainers import checked_sample_weight
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int8]
@@ -40,12 +41,16 @@ IntArray = npt.NDArray[np.int8]
 class Holdout:
     """Labelled rows to evaluate on: the feature frame, 0/1 labels and transaction amounts.
 
-    Labels must be final (matured): a null or any value but 0 and 1 is refused.
+    Labels must be known (matured, or provisional — the training window's): a null or any
+    value but 0 and 1 is refused. ``weights`` (one per row, finite and non-negative; None:
+    all 1) are the window's sample weights: every rate, area and sum of money counts a row
+    that many times.
     """
 
     features: pl.DataFrame
     labels: IntArray
     amounts: FloatArray
+    weights: FloatArray | None = None
 
     def __post_init__(self) -> None:
         labels = np.asarray(self.labels)
@@ -63,6 +68,9 @@ class Holdout:
             raise TrainingDataError("holdout amounts must be finite numbers (no nulls)")
         object.__setattr__(self, "labels", labels.astype(np.int8))
         object.__setattr__(self, "amounts", amounts)
+        if self.weights is not None:
+            weights = checked_sample_weight(self.weights, self.features.height)
+            object.__setattr__(self, "weights", weights)
 
     @classmethod
     def from_frame(
@@ -72,11 +80,12 @@ class Holdout:
         *,
         label: str = "label",
         amount: str = "amount",
+        weight: str = "weight",
         needs_amounts: bool = True,
     ) -> Holdout:
-        """Split a labelled frame into features, labels and amounts; without
-        ``needs_amounts`` (money from a cost matrix) a frame with no ``amount`` column gets
-        amounts of 0.
+        """Split a labelled frame into features, labels, amounts and (when the frame has a
+        ``weight`` column) weights; without ``needs_amounts`` (money from a cost matrix) a
+        frame with no ``amount`` column gets amounts of 0.
 
         >>> frame = pl.DataFrame({"x": [1.0], "label": [None], "amount": [5.0]})
         >>> Holdout.from_frame(frame, ["x"])
@@ -100,6 +109,7 @@ class Holdout:
             features=frame.select(feature_names),
             labels=frame[label].cast(pl.Float64).to_numpy(),
             amounts=amounts,
+            weights=frame[weight].cast(pl.Float64).to_numpy() if weight in frame.columns else None,
         )
 
     @property
@@ -109,8 +119,18 @@ class Holdout:
 
     @property
     def positives(self) -> int:
-        """How many of them are positive."""
+        """How many of them are positive (rows: each a positive observed)."""
         return int(self.labels.sum())
+
+    @property
+    def row_weights(self) -> FloatArray:
+        """The rows' weights (all 1 without ``weights``)."""
+        return np.ones(self.rows) if self.weights is None else self.weights
+
+    @property
+    def weighted_positives(self) -> float:
+        """The positives' total weight: the positive mass they stand for."""
+        return float(self.row_weights @ self.labels)
 
 
 @dataclass(frozen=True)
@@ -128,6 +148,7 @@ class ModelEvaluation:
     roc_auc: float | None
     business_value: float
     business: dict[str, Any] = field(default_factory=dict)
+    weighted_positives: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (recorded with the version and in the audit log)."""
@@ -137,45 +158,56 @@ class ModelEvaluation:
 def evaluate_scores(
     scores: npt.ArrayLike, threshold: float, holdout: Holdout, business: BusinessValueConfig
 ) -> ModelEvaluation:
-    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged."""
+    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged.
+
+    Precision, recall, the areas and the money use the holdout's weights; ``rows``,
+    ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed).
+    """
     score_values = np.asarray(scores, dtype=np.float64)
     flags = score_values >= threshold
     labels = holdout.labels
+    weights = holdout.row_weights
     positives = holdout.positives
     negatives = holdout.rows - positives
-    true_positives = int(np.sum(flags & (labels == 1)))
+    true_positives = float(weights @ (flags & (labels == 1)))
     flagged = int(flags.sum())
+    flagged_weight = float(weights @ flags)
+    positive_weight = holdout.weighted_positives
     pr_auc = roc_auc = None
     if positives and negatives:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        pr_auc = float(average_precision_score(labels, score_values))
-        roc_auc = float(roc_auc_score(labels, score_values))
+        sample_weight = holdout.weights
+        pr_auc = float(average_precision_score(labels, score_values, sample_weight=sample_weight))
+        roc_auc = float(roc_auc_score(labels, score_values, sample_weight=sample_weight))
     outcome = business_outcome(
         pl.DataFrame(
             {
                 "amount": holdout.amounts,
                 "decision": flags,
                 "fraud_probability": labels.astype(np.float64),
+                "weight": weights,
             }
         ),
         business,
+        weight="weight",
     )
     value = outcome.net_value
     if business.cost_matrix is not None:
-        value = float(value_contributions(flags, labels, holdout.amounts, business).sum())
+        value = float(weights @ value_contributions(flags, labels, holdout.amounts, business))
     return ModelEvaluation(
         threshold=float(threshold),
         rows=holdout.rows,
         positives=positives,
         flagged=flagged,
         flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
-        precision=true_positives / flagged if flagged else None,
-        recall=true_positives / positives if positives else None,
+        precision=true_positives / flagged_weight if flagged_weight else None,
+        recall=true_positives / positive_weight if positive_weight else None,
         pr_auc=pr_auc,
         roc_auc=roc_auc,
         business_value=value,
         business=asdict(outcome) if business.cost_matrix is None else {},
+        weighted_positives=positive_weight,
     )
 
 

@@ -6,8 +6,9 @@ columns, and
 
 1. loads the champion (verified) and checks the holdout (enough positives, the champion's
    columns unchanged);
-2. trains the configured trainer on the training slice;
-3. chooses the decision threshold on the validation slice;
+2. trains the configured trainer on the training slice (with the window's sample weights:
+   provisional labels weigh by the label delay, :mod:`~watchkeeper.training.label_delay`);
+3. chooses the decision threshold on the validation slice (weighted alike);
 4. compares challenger and champion on the holdout with the validation gate (the first
    version, with no champion, is accepted and becomes champion);
 5. registers the new version — model, feature spec, threshold, calibrator fitted on the
@@ -61,7 +62,7 @@ from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
-from watchkeeper.training.window import TrainingWindow
+from watchkeeper.training.window import WEIGHT, TrainingWindow
 
 
 @dataclass(frozen=True)
@@ -181,12 +182,15 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.stage(TRAINING_STAGE)
     context.progress("training")
     train = inputs.window.train
-    model = train_model(config.training, train.select(names), train["label"].to_numpy())
+    model = train_model(
+        config.training, train.select(names), train["label"].to_numpy(), _weights(train)
+    )
     validation = inputs.window.validation
     threshold = choose_threshold(
         model.predict_scores(validation.select(names)),
         validation["label"].to_numpy(),
         config.training.threshold,
+        _weights(validation),
     )
     context.stage(VALIDATION_STAGE)
     context.progress("evaluation")
@@ -206,9 +210,14 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
         metrics={**evaluation, "threshold": threshold.value},
         reference_profile_sha256=reference_sha256,
         threshold=threshold,
-        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
+        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels, holdout.weights),
     )
     return attempt, registered
+
+
+def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:
+    """A binary slice's sample weights (provisional labels), or None without the column."""
+    return frame[WEIGHT].cast(pl.Float64).to_numpy() if WEIGHT in frame.columns else None
 
 
 def _check_champion_task(champion: LoadedVersion | None, config: WorkspaceConfig) -> None:

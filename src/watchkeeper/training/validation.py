@@ -315,29 +315,30 @@ def primary_statistics(
 ) -> tuple[CountStatistic, CountStatistic]:
     """The bootstrap statistic of each model for ``metric`` (champion's first).
 
-    Each takes (scores, threshold) of one model.
+    Each takes (scores, threshold) of one model. Rows count by the holdout's weights.
     """
     labels = holdout.labels.astype(np.float64)
+    weights = holdout.row_weights
     if metric == "business_value":
 
         def net_value(scores: FloatArray, threshold: float) -> CountStatistic:
             flags = scores >= threshold
             return weighted_sum(
-                value_contributions(flags, holdout.labels, holdout.amounts, business)
+                value_contributions(flags, holdout.labels, holdout.amounts, business) * weights
             )
 
         return net_value(*champion), net_value(*challenger)
     if metric == "pr_auc":
         return (
-            weighted_average_precision(champion[0], labels),
-            weighted_average_precision(challenger[0], labels),
+            weighted_average_precision(champion[0], labels, weights),
+            weighted_average_precision(challenger[0], labels, weights),
         )
     if metric == "recall_at_champion_flag_rate":
         champion_flags = champion[0] >= champion[1]
         challenger_flags = top_flags(challenger[0], int(champion_flags.sum()))
         return (
-            weighted_ratio(champion_flags * labels, labels),
-            weighted_ratio(challenger_flags * labels, labels),
+            weighted_ratio(champion_flags * labels * weights, labels * weights),
+            weighted_ratio(challenger_flags * labels * weights, labels * weights),
         )
     raise ValueError(f"unknown primary metric {metric!r}")
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -71,11 +72,56 @@ def state_key(group: str, value: Any) -> str:
     return f"{group}\x1fj:{json.dumps(value)}"
 
 
+@dataclass(frozen=True)
+class StateBackend:
+    """What the rest of the system needs to know of an online-state backend.
+
+    ``default_file``: where its file lives in the workspace when no ``url`` is given (None:
+    it has no file, or needs a URL); ``shared``: whether several processes see one state
+    (the service's workers need that).
+
+    >>> state_backend("lmdb").shared, state_backend("memory").shared
+    (True, False)
+    >>> state_backend("rocksdb")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: unknown online state type 'rocksdb': choose memory, sqlite, lmdb or redis
+    """
+
+    name: str
+    default_file: str | None
+    shared: bool
+
+
+STATE_BACKENDS: Mapping[str, StateBackend] = {
+    backend.name: backend
+    for backend in (
+        StateBackend("memory", None, shared=False),
+        StateBackend("sqlite", ".watchkeeper/online_state.db", shared=True),
+        StateBackend("lmdb", ".watchkeeper/online_state.lmdb", shared=True),
+        StateBackend("redis", None, shared=True),
+    )
+}
+"""Every online-state backend by its ``storage.online_state.type``."""
+
+
+def state_backend(kind: str) -> StateBackend:
+    """The backend named ``kind``; an unknown name is a ConfigError listing the known ones."""
+    found = STATE_BACKENDS.get(kind)
+    if found is None:
+        raise ConfigError(
+            f"unknown online state type {kind!r}: choose {', '.join(list(STATE_BACKENDS)[:-1])} "
+            f"or {list(STATE_BACKENDS)[-1]}"
+        )
+    return found
+
+
 def open_state_store(
     kind: str, url: str | None = None, namespace: str = "watchkeeper"
 ) -> EntityStateStore:
     """Open a store by kind: ``memory``, ``sqlite`` or ``lmdb`` (``url`` a file path), or
     ``redis`` (a URL)."""
+    state_backend(kind)  # an unknown kind is refused here, naming the known ones
     if kind == "memory":
         from watchkeeper.features.state.memory import MemoryStateStore
 
@@ -100,7 +146,14 @@ def open_state_store(
                 "online state of type redis needs a URL, e.g. redis://127.0.0.1:6379/0"
             )
         return RedisStateStore(url, namespace)
-    raise ConfigError(f"unknown online state type {kind!r}: choose memory, sqlite, lmdb or redis")
+    raise AssertionError(f"online state backend {kind!r} has no opener")
 
 
-__all__ = ["EntityStateStore", "open_state_store", "state_key"]
+__all__ = [
+    "STATE_BACKENDS",
+    "EntityStateStore",
+    "StateBackend",
+    "open_state_store",
+    "state_backend",
+    "state_key",
+]
