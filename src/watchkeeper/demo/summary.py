@@ -7,22 +7,27 @@ from the two runs' decisions judged against the simulation's truth.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from watchkeeper.demo.money import RunMoney
-from watchkeeper.demo.runs import FiredAlert
+from watchkeeper.demo.runs import FiredAlert, RunDecisions
+from watchkeeper.demo.stream import ReplayStream
+from watchkeeper.demo.task_money import TaskFigures
+from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.workspace import Workspace
 
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
 
 
 class DriftDetection:
     """What a replay's alerts say about the shift: the first drift alert after it, the drift
-    alerts before it (false alarms on stable traffic) and the delay. Mixed into a summary
-    with ``alerts`` and ``shift_date``.
+    alerts before it (false alarms on stable traffic), the delay, and the first alert of any
+    kind after it. Mixed into a summary with ``alerts`` and ``shift_date``.
 
     >>> from dataclasses import dataclass
     >>> @dataclass(frozen=True)
@@ -45,6 +50,12 @@ class DriftDetection:
         return min(days) if days else None
 
     @property
+    def first_alert_after_shift(self) -> FiredAlert | None:
+        """The first alert of any kind (drift, performance) on or after the shift."""
+        after = [alert for alert in self.alerts if alert.day >= self.shift_date]
+        return min(after, key=lambda alert: alert.day) if after else None
+
+    @property
     def false_alerts_before_shift(self) -> int:
         """Drift alerts fired on stable traffic, before the shift."""
         return sum(1 for alert in self.alerts if alert.drift and alert.day < self.shift_date)
@@ -62,22 +73,19 @@ class DriftDetection:
             "first_drift_alert": None if first is None else first.isoformat(),
             "detection_delay_days": self.detection_delay_days,
             "false_alerts_before_shift": self.false_alerts_before_shift,
-            "alerts": [
-                {
-                    "date": alert.day.isoformat(),
-                    "rule": alert.rule,
-                    "metric": alert.metric,
-                    "feature": alert.feature,
-                    "severity": alert.severity,
-                }
-                for alert in self.alerts
-            ],
+            "first_alert_after_shift": _alert(self.first_alert_after_shift),
+            "alerts": [_alert(alert) for alert in self.alerts],
         }
 
 
 @dataclass(frozen=True)
 class DemoSummary(DriftDetection):
-    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`)."""
+    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`).
+
+    ``without`` and ``with_watchkeeper``: the fraud case study's money
+    (:class:`~watchkeeper.demo.money.RunMoney`), or another example's cost and metrics
+    (:class:`~watchkeeper.demo.task_money.TaskFigures`).
+    """
 
     scenario: str
     seed: int
@@ -89,17 +97,21 @@ class DemoSummary(DriftDetection):
     retrain_attempts: tuple[dict[str, Any], ...]
     promotions: tuple[dict[str, Any], ...]
     rollbacks: tuple[dict[str, Any], ...]
-    without: RunMoney
-    with_watchkeeper: RunMoney
+    without: RunMoney | TaskFigures
+    with_watchkeeper: RunMoney | TaskFigures
     ticks: int
     runtime_s: float
     tick_days: int = 1
     notes: tuple[str, ...] = field(default=())
+    example: str = "fraud"
+    task: str = "binary"
 
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values (dates as ISO text, money rounded to cents)."""
         return {
             "scenario": self.scenario,
+            "example": self.example,
+            "task": self.task,
             "seed": self.seed,
             "per_day": self.per_day,
             "launch_date": self.launch_date.isoformat(),
@@ -116,6 +128,56 @@ class DemoSummary(DriftDetection):
             "runtime_s": round(self.runtime_s, 1),
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True)
+class ReplayDescription:
+    """What a replay was: its scenario, example and task, seed, volume and tick."""
+
+    scenario: str
+    seed: int
+    per_day: int
+    tick_days: int
+    example: str = "fraud"
+    task: str = "binary"
+
+
+def watched_summary(
+    workspace: Workspace,
+    described: ReplayDescription,
+    stream: ReplayStream,
+    launch: datetime,
+    watched: RunDecisions,
+    figures: tuple[RunMoney | TaskFigures, RunMoney | TaskFigures],
+    *,
+    began: float,
+    notes: tuple[str, ...] = (),
+) -> DemoSummary:
+    """The summary of a replay: what the watched run's workspace recorded, the alerts it
+    fired and both runs' ``figures`` (without, with); ``began`` is the
+    :func:`time.perf_counter` at the start."""
+    metadata, model = workspace.metadata, ModelRegistry.for_workspace(workspace).model_name
+    promotions, rollbacks = recorded_rollouts(metadata, model)
+    return DemoSummary(
+        scenario=described.scenario,
+        seed=described.seed,
+        per_day=described.per_day,
+        launch_date=launch.date(),
+        shift_date=stream.shift_date,
+        end_date=stream.end.date(),
+        alerts=watched.alerts,
+        retrain_attempts=recorded_attempts(metadata, model),
+        promotions=promotions,
+        rollbacks=rollbacks,
+        without=figures[0],
+        with_watchkeeper=figures[1],
+        ticks=watched.ticks,
+        runtime_s=time.perf_counter() - began,
+        tick_days=described.tick_days,
+        notes=notes,
+        example=described.example,
+        task=described.task,
+    )
 
 
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
@@ -171,6 +233,18 @@ def recorded_rollouts(
     return tuple(promotions), tuple(rollbacks)
 
 
+def _alert(alert: FiredAlert | None) -> dict[str, Any] | None:
+    if alert is None:
+        return None
+    return {
+        "date": alert.day.isoformat(),
+        "rule": alert.rule,
+        "metric": alert.metric,
+        "feature": alert.feature,
+        "severity": alert.severity,
+    }
+
+
 def _shown(metrics: object) -> dict[str, float]:
     if not isinstance(metrics, dict):
         return {}
@@ -185,4 +259,11 @@ def _at(entry: Any) -> Any:
     return entry.at
 
 
-__all__ = ["DemoSummary", "DriftDetection", "recorded_attempts", "recorded_rollouts"]
+__all__ = [
+    "DemoSummary",
+    "DriftDetection",
+    "ReplayDescription",
+    "recorded_attempts",
+    "recorded_rollouts",
+    "watched_summary",
+]

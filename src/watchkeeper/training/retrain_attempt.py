@@ -167,7 +167,12 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     """The binary steps of the module, up to the version registered as a candidate."""
     inputs, config, champion = context.inputs, context.config, context.champion
     names = list(inputs.feature_names)
-    holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
+    holdout = Holdout.from_frame(
+        inputs.window.holdout,
+        names,
+        amount=inputs.amount_column,
+        needs_amounts=config.monitoring.business.cost_matrix is None,
+    )
     champion_contender = _contender(champion, inputs.champion_holdout)
     check_holdout(
         holdout,
