@@ -5,6 +5,7 @@ served after a backfill are the batch engine's (no skew from the first event on)
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,7 +28,9 @@ from watchkeeper.features.backfill import cold_state_problem
 from watchkeeper.features.skew_history import skew_report
 from watchkeeper.features.state.watermark import StateWatermark, write_watermark
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.rollout.controller import STATE_TO_REFILL, RolloutController
 from watchkeeper.serving.app import create_app
+from watchkeeper.storage.decision_kinds import ROLLOUT_PROMOTE
 from watchkeeper.workspace import Workspace
 
 SERVED_AT = START + timedelta(days=8)
@@ -110,3 +113,31 @@ def test_after_a_backfill_the_first_served_events_show_no_skew(
     else:  # served cold: skew, all of it in the warm-up
         assert not report.ok and report.warm_up_rows == 300
         assert pl.Series([item.mismatches for item in report.warm_up_features]).sum() > 0
+
+
+def test_a_promotion_that_changes_the_fitted_spec_says_the_state_needs_filling(
+    tmp_path: Path, trained: TrainedModels, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = workspace_with_history(tmp_path, trained)
+    assert main(["features", "backfill-state", "-w", str(root)]) == 0
+    refitted = replace(trained, fitted=trained.fitted.model_copy(update={"training_rows": 1}))
+    with Workspace.open(root, clock=EventTimeClock(SERVED_AT)) as workspace:
+        challenger = register(workspace, refitted, trained.good, threshold=0.5)
+        RolloutController.for_workspace(workspace).start(
+            challenger, actor="test", reason="new features", force=True
+        )
+    capsys.readouterr()
+    assert main(["rollout", "promote", "-w", str(root)]) == 0
+    warning = capsys.readouterr().err
+    assert "after this promotion" in warning and "another fitted spec" in warning
+    with Workspace.open(root, clock=EventTimeClock(SERVED_AT)) as workspace:
+        [promotion] = workspace.metadata.decisions(
+            workspace.config.model.name, kind=ROLLOUT_PROMOTE
+        )
+        assert promotion.evidence["online_state"] == STATE_TO_REFILL
+        app = create_app(workspace, admin_token=TOKEN, allow_cold_state=False)
+        with TestClient(app) as client:
+            assert client.get("/readyz").status_code == 503
+        assert main(["features", "backfill-state", "-w", str(root)]) == 0
+        with TestClient(create_app(workspace, admin_token=TOKEN, allow_cold_state=False)) as client:
+            assert client.get("/readyz").json()["online_state"]["warm"] is True
