@@ -15,11 +15,10 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption
-from watchkeeper.cli.features_command import features_app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.features_command import features_app, progress_bar
+from watchkeeper.cli.output import emit_json, stdout
 from watchkeeper.clock import parse_instant
 
 
@@ -46,14 +45,7 @@ def backfill_state_command(
     moment = None if until is None else parse_instant("--until", until)
     with (
         Workspace.open(workspace) as opened,
-        Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=stderr,
-            transient=True,
-        ) as progress,
+        progress_bar() as progress,
     ):
         task = progress.add_task("reading events, computing states", total=None)
 

@@ -335,16 +335,21 @@ def _instant(option: str, text: str | None) -> datetime | None:
     return None if text is None else parse_instant(option, text)
 
 
-@contextmanager
-def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    with Progress(
+def progress_bar() -> Progress:
+    """The commands' progress bar, on stderr, gone once done."""
+    return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-    ) as progress:
+    )
+
+
+@contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    with progress_bar() as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.advance(task, done)
 
@@ -378,5 +383,6 @@ __all__ = [
     "compute_command",
     "features_app",
     "fit_command",
+    "progress_bar",
     "skew_check_command",
 ]

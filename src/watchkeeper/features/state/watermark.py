@@ -27,7 +27,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState
@@ -51,15 +50,6 @@ class StateWatermark:
     def fits(self, spec_hash: str) -> bool:
         """Whether the state was filled with the fitted spec whose hash is ``spec_hash``."""
         return self.spec_hash == spec_hash
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-friendly form (``until`` as ISO-8601 text)."""
-        return {
-            "until": self.until.isoformat(),
-            "spec_hash": self.spec_hash,
-            "events": self.events,
-            "keys": self.keys,
-        }
 
 
 def read_watermark(store: EntityStateStore) -> StateWatermark | None:
