@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
     from watchkeeper.features import FittedFeatureSpec
     from watchkeeper.features.comparison import ColumnComparison
+    from watchkeeper.features.skew import SkewReport
 
 features_app = typer.Typer(
     name="features",
@@ -203,27 +204,32 @@ def skew_check_command(
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
-    """Recompute served features from logged raw inputs and compare (exit 1 above the threshold).
+    """Recompute served features from logged raw inputs and compare (exit 1 above the threshold,
+    or when no row was compared).
+
+    Every served prediction in the range is compared; the event store's raw events of a
+    longest window before it are the recomputation's history. Rows served just after a cold
+    start (an online state not filled from the history) are reported apart as the warm-up.
 
     Mismatch rates go to the metric series as ``skew_mismatch_rate`` and the skew alert rules
     run at once, so the model's owner hears of skew through the usual channels.
     """
-    from watchkeeper.features.skew import check_skew
     from watchkeeper.features.skew_alerts import record_skew
+    from watchkeeper.features.skew_history import skew_report
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
         fitted = _served_spec(opened, spec_path, model_version)
-        predictions = opened.events.read(
-            "predictions", _instant("--start", start), _instant("--end", end)
+        report, first, last = skew_report(
+            opened,
+            fitted,
+            _instant("--start", start),
+            _instant("--end", end),
+            model_version,
+            threshold,
         )
-        if model_version is not None:
-            predictions = predictions.filter(predictions["model_version"] == model_version)
-        report = check_skew(fitted, predictions, threshold)
         alerts = []
-        if predictions.height:
-            first, last = predictions["ts"].min(), predictions["ts"].max()
-            assert isinstance(first, datetime) and isinstance(last, datetime)
+        if first is not None and last is not None:
             alerts = record_skew(opened, report, model_version, first, last)
     fired = [outcome for outcome in alerts if outcome.action in ("fired", "reminded")]
     if json_output:
@@ -238,26 +244,42 @@ def skew_check_command(
             }
         )
     else:
-        _print_comparisons("skew: served features against batch recomputation", report.features)
-        stdout.print(
-            f"{report.compared_rows:,} of {report.rows:,} logged predictions compared; the first "
-            f"{report.warm_up_rows:,} fall in the warm-up (the longest window) and only feed history"
-        )
-        for name, count in report.without_history.items():
-            if count:
-                stdout.print(
-                    f"  {escape(name)}: {count:,} rows without an earlier event in range, not compared"
-                )
-        if report.ok:
-            stdout.print(f"[green]ok[/]: no feature above the mismatch threshold {threshold}")
-        else:
-            stdout.print(
-                f"[red]skew[/] above {threshold}: {escape(', '.join(report.skewed_features))}"
-            )
+        _print_skew(report)
         for outcome in fired:
             stdout.print(f"[red]alert[/] {outcome.action}: {escape(outcome.evaluation.describe())}")
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _print_skew(report: SkewReport) -> None:
+    if report.problem is not None:
+        stdout.print(f"[red]failed[/]: {escape(report.problem)}")
+        return
+    _print_comparisons("skew: served features against batch recomputation", report.features)
+    stdout.print(
+        f"{report.compared_rows:,} of {report.rows:,} logged predictions compared, with "
+        f"{report.history_rows:,} earlier raw events from the event store as history"
+    )
+    if report.warm_up_rows and report.cold_since is not None:
+        early = sum(item.mismatches for item in report.warm_up_features)
+        stdout.print(
+            f"  warm-up: the service started with an unfilled online state at "
+            f"{report.cold_since.isoformat()}; {report.warm_up_rows:,} rows served within the "
+            f"longest window after it hold {early:,} of the mismatches (fill the state with "
+            "'watchkeeper features backfill-state' before serving)"
+        )
+    for name, count in report.without_history.items():
+        if count:
+            stdout.print(
+                f"  {escape(name)}: {count:,} rows without an earlier event in what was read, "
+                "not compared"
+            )
+    if report.ok:
+        stdout.print(f"[green]ok[/]: no feature above the mismatch threshold {report.threshold}")
+    else:
+        stdout.print(
+            f"[red]skew[/] above {report.threshold}: {escape(', '.join(report.skewed_features))}"
+        )
 
 
 def _served_spec(
@@ -313,16 +335,21 @@ def _instant(option: str, text: str | None) -> datetime | None:
     return None if text is None else parse_instant(option, text)
 
 
-@contextmanager
-def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
-    with Progress(
+def progress_bar() -> Progress:
+    """The commands' progress bar, on stderr, gone once done."""
+    return Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
         console=stderr,
         transient=True,
-    ) as progress:
+    )
+
+
+@contextmanager
+def _progress(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    with progress_bar() as progress:
         task = progress.add_task(description, total=total)
         yield lambda done: progress.advance(task, done)
 
@@ -356,5 +383,6 @@ __all__ = [
     "compute_command",
     "features_app",
     "fit_command",
+    "progress_bar",
     "skew_check_command",
 ]

@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
-from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.cli.output import emit_json, stderr, stdout
 
 if TYPE_CHECKING:
     from watchkeeper.rollout.controller import RolloutController
@@ -128,6 +128,15 @@ def _end_canary(workspace: Path, action: str, reason: str, json_output: bool) ->
         end = control.promote if action == "promote" else control.rollback
         end(actor=_actor(), reason=reason)
         _show(control.status().to_dict(), json_output)
+        if action == "promote":
+            from watchkeeper.features.backfill import cold_state_problem
+
+            problem = cold_state_problem(opened)
+            if problem is not None:
+                stderr.print(
+                    f"[yellow]warning:[/] after this promotion, {escape(problem)}",
+                    highlight=False,
+                )
 
 
 @rollout_app.command("evaluate")

@@ -10,6 +10,11 @@ is read from ``WATCHKEEPER_ADMIN_TOKEN``, the read token (``serving.protect_read
 default) from ``WATCHKEEPER_READ_TOKEN``, the token an external model's service logs its
 predictions with (``POST /v1/predictions``) from ``WATCHKEEPER_LOG_TOKEN``, by each worker,
 and none is ever printed.
+
+A service never starts cold without saying so: when the online state holds no watermark for
+the champion's fitted spec (:mod:`watchkeeper.features.backfill`) while the event store
+holds history, ``serve`` refuses to start, naming ``watchkeeper features backfill-state``,
+unless ``--allow-cold-state`` is given; ``/readyz`` reports the state's watermark either way.
 """
 
 from __future__ import annotations
@@ -20,11 +25,16 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from watchkeeper.cli.app import WorkspaceOption, app
+from watchkeeper.cli.output import stderr
 from watchkeeper.errors import ConfigError
 
 WORKSPACE_VARIABLE = "WATCHKEEPER_WORKSPACE"
+ALLOW_COLD_VARIABLE = "WATCHKEEPER_ALLOW_COLD_STATE"
+"""Set by ``serve --allow-cold-state`` for its workers: ``/readyz`` then accepts a state
+filled for another fitted spec than the champion's."""
 APP_FACTORY = "watchkeeper.cli.serve_command:app_from_environment"
 FLUSH_RESERVE_SECONDS = 1.0
 """Of the stop's time, what the last flush leaves: the flusher is killed before the deadline
@@ -38,7 +48,12 @@ def app_from_environment() -> object:
 
     workspace = Workspace.open(Path(os.environ.get(WORKSPACE_VARIABLE, ".")))
     workspace.events.automatic_flush = False  # the server's flusher process flushes
-    return create_app(workspace, flush_seconds=None, freeze_startup_heap=True)
+    return create_app(
+        workspace,
+        flush_seconds=None,
+        freeze_startup_heap=True,
+        allow_cold_state=bool(os.environ.get(ALLOW_COLD_VARIABLE)),
+    )
 
 
 @app.command("serve")
@@ -49,13 +64,24 @@ def serve(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Default: serving.workers.")
     ] = None,
+    allow_cold_state: Annotated[
+        bool,
+        typer.Option(
+            "--allow-cold-state",
+            help="Start even when the online state was not filled from the event store's "
+            "history (windowed features then start empty).",
+        ),
+    ] = False,
 ) -> None:
     """Serve /v1/score, outcomes, rollout control and /metrics over HTTP.
 
     Besides the workers, a flusher process moves the logged predictions from the spool to
     Delta every 10 s (restarted if it dies). SIGTERM or SIGINT stops the server within
-    serving.shutdown_timeout, after a last flush.
+    serving.shutdown_timeout, after a last flush. It refuses to start with an online state
+    never filled from the history (watchkeeper features backfill-state) unless
+    --allow-cold-state.
     """
+    from watchkeeper.features.backfill import cold_state_problem
     from watchkeeper.features.state.store import state_backend
     from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
     from watchkeeper.serving.log_flusher import LogFlusher
@@ -67,6 +93,12 @@ def serve(
         serving = opened.config.serving
         state_type = opened.config.storage.online_state.type
         root = opened.root
+        cold = cold_state_problem(opened)
+    if cold is not None and not allow_cold_state:
+        raise ConfigError(f"not serving: {cold}")
+    if cold is not None:
+        stderr.print(f"[yellow]warning:[/] starting cold: {escape(cold)}", highlight=False)
+    os.environ[ALLOW_COLD_VARIABLE] = "1" if allow_cold_state else ""
     processes = workers or serving.workers
     if processes > 1 and not state_backend(state_type).shared:
         raise ConfigError(
@@ -93,4 +125,4 @@ def serve(
         flusher.stop(deadline.remaining() - FLUSH_RESERVE_SECONDS)
 
 
-__all__ = ["app_from_environment", "serve"]
+__all__ = ["ALLOW_COLD_VARIABLE", "app_from_environment", "serve"]

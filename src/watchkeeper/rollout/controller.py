@@ -116,6 +116,13 @@ class RolloutEvaluation:
     alert: str | None = None
 
 
+STATE_TO_REFILL = (
+    "the new champion computes its features with another fitted spec: fill its online state "
+    "with 'watchkeeper features backfill-state'"
+)
+"""The audit evidence of a promotion that changed the fitted spec."""
+
+
 class RolloutController:
     """Starts, evaluates, promotes and rolls back the canary of one model's registry."""
 
@@ -228,11 +235,23 @@ class RolloutController:
     def promote(
         self, *, actor: str, reason: str = "promoted", evidence: dict[str, Any] | None = None
     ) -> RolloutRecord:
-        """End the canary by making the challenger the champion (the old one retires)."""
+        """End the canary by making the challenger the champion (the old one retires).
+
+        When the challenger computes its features with another fitted spec than the
+        champion, the online state (filled for the champion's) must be filled again: the
+        audit log says so (evidence ``online_state``), and so do ``/readyz`` and ``serve``
+        until ``watchkeeper features backfill-state`` has run.
+        """
+        from watchkeeper.serving.models import feature_spec_changes
+
         running = self.running()
         self._check_loads(
             f"version {running.challenger_version} not promoted", running.challenger_version
         )
+        if feature_spec_changes(
+            self.registry, running.champion_version, running.challenger_version
+        ):
+            evidence = {**(evidence or {}), "online_state": STATE_TO_REFILL}
         plan = status_plan(
             self._model,
             running.challenger_version,

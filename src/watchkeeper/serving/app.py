@@ -96,6 +96,7 @@ from watchkeeper.serving.request_metrics import RequestMetricsMiddleware, Reques
 from watchkeeper.serving.score_endpoint import SCORE_ROUTE, ScoreEndpoint
 from watchkeeper.serving.service import ScoringService
 from watchkeeper.serving.spool_backlog import stale_backlog
+from watchkeeper.serving.state_readiness import state_readiness
 from watchkeeper.workspace import Workspace
 
 logger = logging.getLogger(__name__)
@@ -140,6 +141,7 @@ def create_app(
     log_predictions: bool = True,
     flush_seconds: float | None = 10.0,
     freeze_startup_heap: bool = False,
+    allow_cold_state: bool = True,
 ) -> FastAPI:
     """A new app over ``workspace``; ``admin_token`` defaults to ``WATCHKEEPER_ADMIN_TOKEN``,
     ``read_token`` (the read endpoints', besides the admin token) to ``WATCHKEEPER_READ_TOKEN``,
@@ -152,6 +154,9 @@ def create_app(
     load the models, then move every object alive to the garbage collector's permanent
     generation (``gc.freeze``). A full collection then scans only what the requests made
     since: over the whole heap of libraries and models it stalled every request for 50-80 ms.
+    ``allow_cold_state=False`` (``watchkeeper serve`` without ``--allow-cold-state``):
+    ``/readyz`` fails while the online state was filled for another fitted spec than the
+    champion's (:mod:`~watchkeeper.serving.state_readiness`).
     """
     token = AdminToken(admin_token) if admin_token is not None else AdminToken.from_environment()
     reads = (
@@ -540,16 +545,21 @@ def create_app(
     @app.get("/readyz")
     def readyz() -> JSONResponse:
         """Readiness: an owner is named, the champion (and canary) loaded (unless the model is
-        served outside watchkeeper), and no logged row has waited for the flusher longer than
-        ``serving.max_backlog_age``."""
+        served outside watchkeeper), no logged row has waited for the flusher longer than
+        ``serving.max_backlog_age``, and (unless cold states are allowed) the online state
+        was not filled for another fitted spec; the state's watermark is reported."""
         problems = []
         if not workspace.config.owner.name:
             problems.append("the workspace names no owner")
+        champion_spec = None
         try:
             if not external:  # an external model is served elsewhere: no champion to load
-                service.scorer()
+                champion_spec = service.scorer().models.champion_spec.content_hash
         except WatchkeeperError as error:
             problems.append(str(error))
+        online_state, state_problem = state_readiness(service.state, champion_spec)
+        if state_problem is not None and not allow_cold_state:
+            problems.append(state_problem)
         try:
             stale = stale_backlog(
                 workspace.events.backlog(), service.clock.now(), serving.max_backlog_age
@@ -562,8 +572,11 @@ def create_app(
         if problems:
             logger.warning("not ready: %s", "; ".join(problems))
             shown = [redact_paths(problem) for problem in problems]
-            return JSONResponse({"status": "not ready", "problems": shown}, status_code=503)
-        return JSONResponse({"status": "ready"})
+            return JSONResponse(
+                {"status": "not ready", "problems": shown, "online_state": online_state},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready", "online_state": online_state})
 
     @app.get("/metrics", responses=read_errors)
     def metrics(request: Request) -> Response:

@@ -39,6 +39,17 @@ def load_fitted_spec(registry: ModelRegistry, version: int) -> FittedFeatureSpec
     return FittedFeatureSpec.from_json(data.decode("utf-8"))
 
 
+def feature_spec_changes(registry: ModelRegistry, before: int, after: int) -> bool:
+    """Whether version ``after`` computes its features with another fitted spec than
+    ``before`` (its online state, filled for ``before``'s, then needs filling again)."""
+    specs = [registry.feature_spec(version) for version in (before, after)]
+    hashes = {
+        None if data is None else FittedFeatureSpec.from_json(data.decode("utf-8")).content_hash
+        for data in specs
+    }
+    return len(hashes) > 1
+
+
 def load_serving_models(registry: ModelRegistry) -> ServingModels:
     """The champion and, while a canary runs, its challenger and the traffic split."""
     champion_version = registry.aliases().get(CHAMPION)
@@ -59,4 +70,4 @@ def load_serving_models(registry: ModelRegistry) -> ServingModels:
     return ServingModels(champion, champion_spec, challenger, challenger_spec, rollout, router)
 
 
-__all__ = ["ServingModels", "load_fitted_spec", "load_serving_models"]
+__all__ = ["ServingModels", "feature_spec_changes", "load_fitted_spec", "load_serving_models"]

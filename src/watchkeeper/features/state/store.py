@@ -77,7 +77,7 @@ class StateBackend:
     """What the rest of the system needs to know of an online-state backend.
 
     ``default_file``: where its file lives in the workspace when no ``url`` is given (None:
-    it has no file, or needs a URL); ``shared``: whether several processes see one state
+    it needs a URL; a memory state's file is its snapshot, read at start); ``shared``: whether several processes see one state
     (the service's workers need that).
 
     >>> state_backend("lmdb").shared, state_backend("memory").shared
@@ -96,7 +96,7 @@ class StateBackend:
 STATE_BACKENDS: Mapping[str, StateBackend] = {
     backend.name: backend
     for backend in (
-        StateBackend("memory", None, shared=False),
+        StateBackend("memory", ".watchkeeper/online_state.snapshot", shared=False),
         StateBackend("sqlite", ".watchkeeper/online_state.db", shared=True),
         StateBackend("lmdb", ".watchkeeper/online_state.lmdb", shared=True),
         StateBackend("redis", None, shared=True),
@@ -119,13 +119,13 @@ def state_backend(kind: str) -> StateBackend:
 def open_state_store(
     kind: str, url: str | None = None, namespace: str = "watchkeeper"
 ) -> EntityStateStore:
-    """Open a store by kind: ``memory``, ``sqlite`` or ``lmdb`` (``url`` a file path), or
-    ``redis`` (a URL)."""
+    """Open a store by kind: ``memory`` (``url``: its snapshot file, if any), ``sqlite`` or
+    ``lmdb`` (``url`` a file path), or ``redis`` (a URL)."""
     state_backend(kind)  # an unknown kind is refused here, naming the known ones
     if kind == "memory":
         from watchkeeper.features.state.memory import MemoryStateStore
 
-        return MemoryStateStore()
+        return MemoryStateStore(Path(url) if url else None)
     if kind == "sqlite":
         from watchkeeper.features.state.sqlite import SqliteStateStore
 
