@@ -287,6 +287,24 @@ class RetrainingConfig(Section):
     confidence: float = Field(
         default=0.95, gt=0.5, lt=1, description="of the bootstrap interval of the difference"
     )
+    detectable_effect: float = Field(
+        default=0.1,
+        gt=0,
+        description=(
+            "the gain beyond the margin the gate must be able to detect, as a share of the "
+            "champion's room for improvement (its distance from the metric's best value on "
+            "the holdout)"
+        ),
+    )
+    min_power: float = Field(
+        default=0.8,
+        ge=0,
+        lt=1,
+        description=(
+            "below this power against detectable_effect, an attempt the gate does not accept "
+            "is undecided, not refused (0: never)"
+        ),
+    )
 
 
 class RolloutGuards(Section):
