@@ -80,7 +80,7 @@ def demo(
     stdout.print(f"  {detected}; drift alerts before the shift: "
                  f"{document['false_alerts_before_shift']}")  # fmt: skip
     for attempt in document["retrain_attempts"]:
-        verdict = "[green]accepted[/]" if attempt["accepted"] else "refused"
+        verdict = "[green]accepted[/]" if attempt["accepted"] else attempt["outcome"]
         stdout.print(f"  retrain {attempt['date']}: {verdict} — {escape(str(attempt['reason']))}")
     for promotion in document["promotions"]:
         stdout.print(

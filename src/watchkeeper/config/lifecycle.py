@@ -266,7 +266,26 @@ class RetrainingConfig(Section):
     enabled: bool = True
     triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
     cooldown: Duration = timedelta(days=7)
-    max_attempts: int = Field(default=10, ge=1)
+    max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "refused attempts allowed per drift episode (and per budget_period) before the "
+            "owner is alerted; the loop resumes when the budget resets or the owner acts"
+        ),
+    )
+    budget_period: Duration = Field(
+        default=timedelta(days=90),
+        description="the longest span over which max_attempts counts refused attempts",
+    )
+    new_evidence: float = Field(
+        default=0.5,
+        gt=0,
+        description=(
+            "an attempt after a refused one waits for this share of min_positives "
+            "(min_holdout_rows for other tasks) in new matured labels"
+        ),
+    )
     min_positives: int = Field(default=50, ge=1)
     min_holdout_rows: int = Field(
         default=200, ge=1, description="multiclass and regression: labelled holdout rows needed"

@@ -14,6 +14,7 @@ from typing import Any
 from watchkeeper.demo.money import RunMoney
 from watchkeeper.demo.runs import FiredAlert
 from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
@@ -94,7 +95,8 @@ class DemoSummary:
 
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
     """Every retraining attempt after the first model, oldest first, as the audit log holds
-    it: date, accepted, reason, trigger, version and both sides' holdout metrics."""
+    it: date, accepted, outcome (accepted, refused or undecided), reason, trigger, version
+    and both sides' holdout metrics."""
     entries = sorted(metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=10_000), key=_at)
     attempts = []
     for entry in entries:
@@ -105,6 +107,7 @@ def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, An
             {
                 "date": entry.at.date().isoformat(),
                 "accepted": bool(evidence.get("accepted")),
+                "outcome": attempt_outcome(entry),
                 "reason": evidence.get("reason"),
                 "trigger": evidence.get("trigger"),
                 "version": evidence.get("challenger_version"),
