@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.conftest import Inbox
 
 from watchkeeper.agent.tick import retrain_if_due
-from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.storage.alert_store import FIRING, RESOLVED
 from watchkeeper.storage.decision_kinds import ALERT, RETRAIN_ATTEMPT
@@ -24,16 +24,6 @@ DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
 
 def day(index: float) -> datetime:
     return DAY0 + timedelta(days=index)
-
-
-class Inbox:
-    name = "inbox"
-
-    def __init__(self) -> None:
-        self.sent: list[AlertNotification] = []
-
-    def deliver(self, notification: AlertNotification) -> None:
-        self.sent.append(notification)
 
 
 @pytest.fixture
@@ -124,8 +114,8 @@ def test_the_notice_says_what_is_needed_and_what_the_champion_loses(
     decision = consult_workspace_policy(workspace, as_of=day(2))
     inbox = Inbox()
     said = announce_budget(workspace, decision, channels=[inbox])
-    assert said is not None and len(inbox.sent) == 1
-    notice = inbox.sent[0]
+    assert said is not None and len(inbox.received) == 1
+    notice = inbox.received[0]
     assert notice.severity == "critical" and notice.owner_contact == "dana.reyes@example.com"
     assert notice.summary.startswith(
         "retraining of 'card-fraud' stopped: 3 refused attempt(s) since 2026-03-05 "
@@ -138,7 +128,7 @@ def test_the_notice_says_what_is_needed_and_what_the_champion_loses(
         in notice.summary
     )
     assert announce_budget(workspace, decision, channels=[inbox]) is None  # once
-    assert len(inbox.sent) == 1
+    assert len(inbox.received) == 1
 
 
 def test_champion_losses_sum_the_windows_of_each_span(workspace: Workspace) -> None:

@@ -10,76 +10,63 @@ from scipy.stats import norm
 
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.training.bootstrap import weighted_sum
-from watchkeeper.training.gate_power import gate_power
+from watchkeeper.training.gate_power import GatePower, gate_power
 from watchkeeper.training.validation import compare_statistics
+
+
+def power(
+    se: float, room: float, margin: float = 0.0, confidence: float = 0.95, min_power: float = 0.8
+) -> GatePower:
+    """The gate's power asked to detect a tenth of ``room`` beyond ``margin``."""
+    return gate_power(
+        se, room=room, margin=margin, detectable_effect=0.1, confidence=confidence,
+        min_power=min_power,
+    )  # fmt: skip
 
 
 def test_power_and_detectable_difference_match_the_normal_approximation() -> None:
     # se 12, margin 5, effect 5 + 0.1 * 300 = 35, confidence 0.9: z = 1.6449, c = 19.74
-    power = gate_power(
-        12.0, room=300.0, margin=5.0, detectable_effect=0.1, confidence=0.9,
-        min_power=0.8,
-    )  # fmt: skip
+    found = power(12.0, 300.0, margin=5.0, confidence=0.9)
     z = norm.ppf(0.95)
     critical = max(5.0, z * 12.0)
-    assert power.effect == pytest.approx(35.0)
-    assert power.power == pytest.approx(norm.cdf((35.0 - critical) / 12.0), rel=1e-12)
-    assert power.power == pytest.approx(0.8983, abs=1e-4)  # by hand: Φ((35 - 19.74) / 12)
-    assert power.min_detectable == pytest.approx(critical + norm.ppf(0.8) * 12.0)
-    assert power.sufficient
+    assert found.effect == pytest.approx(35.0)
+    assert found.power == pytest.approx(norm.cdf((35.0 - critical) / 12.0), rel=1e-12)
+    assert found.power == pytest.approx(0.8983, abs=1e-4)  # by hand: Φ((35 - 19.74) / 12)
+    assert found.min_detectable == pytest.approx(critical + norm.ppf(0.8) * 12.0)
+    assert found.sufficient
     # the margin binds when the interval is narrow: c = margin
-    narrow = gate_power(
-        1.0, room=10.0, margin=5.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.8,
-    )  # fmt: skip
+    narrow = power(1.0, 10.0, margin=5.0)
     assert narrow.power == pytest.approx(norm.cdf((6.0 - 5.0) / 1.0))  # Φ(1) = 0.841
     assert narrow.sufficient
-    wider = gate_power(
-        2.0, room=10.0, margin=5.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.8,
-    )  # fmt: skip
+    wider = power(2.0, 10.0, margin=5.0)
     assert wider.power == pytest.approx(norm.cdf((6.0 - max(5.0, norm.ppf(0.975) * 2.0)) / 2.0))
     assert not wider.sufficient
 
 
 def test_the_positives_needed_bring_the_power_to_the_level_asked() -> None:
-    weak = gate_power(
-        30.0, room=400.0, margin=0.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.8,
-    )  # fmt: skip
+    weak = power(30.0, 400.0)
     needed = weak.sample_needed(50)
     # with no margin: n' = n ((z + z_0.8) s / effect)^2
     exact = 50 * ((norm.ppf(0.975) + norm.ppf(0.8)) * 30.0 / 40.0) ** 2
     assert needed == math.ceil(exact)
     # at that size the standard error is s sqrt(n / n'), and the power reaches 0.8
     scaled = 30.0 * math.sqrt(50 / exact)
-    again = gate_power(
-        scaled, room=400.0, margin=0.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.8,
-    )  # fmt: skip
+    again = power(scaled, 400.0)
     assert again.power == pytest.approx(0.8, abs=1e-9)
     # with a margin, both conditions: z_0.8 s <= effect - margin and (z + z_0.8) s <= effect
-    margined = gate_power(
-        20.0, room=100.0, margin=20.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.8,
-    )  # fmt: skip
+    margined = power(20.0, 100.0, margin=20.0)
     largest = min(10.0 / norm.ppf(0.8), 30.0 / (norm.ppf(0.975) + norm.ppf(0.8)))
     assert not margined.sufficient
     assert margined.sample_needed(40) == math.ceil(40 * (20.0 / largest) ** 2)
     # power 0 asked: every verdict stands
-    off = gate_power(
-        30.0, room=400.0, margin=0.0, detectable_effect=0.1, confidence=0.95,
-        min_power=0.0,
-    )  # fmt: skip
+    off = power(30.0, 400.0, min_power=0.0)
     assert off.sufficient and off.sample_needed(50) == 50
 
 
 def test_degenerate_bootstraps() -> None:
-    exact = gate_power(0.0, room=1.0, margin=0.0, detectable_effect=0.1,
-                       confidence=0.95, min_power=0.8)  # fmt: skip
+    exact = power(0.0, 1.0)
     assert exact.power == 1.0 and exact.sufficient
-    unknown = gate_power(float("nan"), room=1.0, margin=0.0, detectable_effect=0.1,
-                         confidence=0.95, min_power=0.8)  # fmt: skip
+    unknown = power(float("nan"), 1.0)
     assert unknown.power is None and not unknown.sufficient
     assert unknown.sample_needed(10) is None
     assert "power unknown" in unknown.describe()

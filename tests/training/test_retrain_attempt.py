@@ -62,7 +62,7 @@ def config(**sections: Any) -> WorkspaceConfig:
     return WorkspaceConfig.model_validate(document)
 
 
-def window() -> TrainingWindow:
+def window(holdout_days: int = 14) -> TrainingWindow:
     events, outcomes = traffic()
     return training_window(
         events,
@@ -71,7 +71,7 @@ def window() -> TrainingWindow:
         maturity_horizon=timedelta(days=60),
         window=timedelta(days=90),
         validation=timedelta(days=14),
-        holdout=timedelta(days=14),
+        holdout=timedelta(days=holdout_days),
     )
 
 
@@ -193,16 +193,7 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
 def test_a_gate_without_power_leaves_the_version_a_candidate(
     with_champion: ModelRegistry,
 ) -> None:
-    events, outcomes = traffic()
-    short = training_window(  # a 3-day holdout: some 17 positives
-        events,
-        outcomes,
-        as_of=AS_OF,
-        maturity_horizon=timedelta(days=60),
-        window=timedelta(days=90),
-        validation=timedelta(days=14),
-        holdout=timedelta(days=3),
-    )
+    short = window(holdout_days=3)  # some 17 positives
     # asked to see a gain of half a percent of the champion's room: far below its noise
     settings = config(retraining={"min_positives": 10, "detectable_effect": 0.005})
     result = attempt(with_champion, WEAK, settings, found=short)

@@ -224,9 +224,10 @@ def test_other_tasks_count_labelled_rows_as_new_evidence() -> None:
     # the rule cannot be applied (the cooldown alone spaces attempts), and the evidence says so
     blind = decide_retrain(positives_only, last, config=settings, as_of=day(2), task="regression")
     assert blind.retrain and blind.evidence["new_evidence"]["have"] is None
-    more = labelled + [
-        MetricRow("fraud", "labelled_events", day(-37), day(-36), 10.0, "ok", model_version=1)
-    ]
+    last_window = MetricRow(
+        "fraud", "labelled_events", day(-37), day(-36), 10.0, "ok", model_version=1
+    )
+    more = [*labelled, last_window]
     assert decide_retrain(
         series + more, last, config=settings, as_of=day(2), task="regression"
     ).retrain

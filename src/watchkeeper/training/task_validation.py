@@ -68,10 +68,10 @@ from watchkeeper.training.task_evaluation import (
 )
 from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.validation import (
+    GateOutcome,
     check_champion_columns,
     checked_outputs,
     compare_statistics,
-    gate_outcome,
     power_evidence,
     scoring_features,
 )
@@ -99,7 +99,7 @@ class TaskContender:
 
 
 @dataclass(frozen=True)
-class TaskGateResult:
+class TaskGateResult(GateOutcome):
     """The gate's verdict and its evidence; values are in the metric's own unit."""
 
     accepted: bool
@@ -115,11 +115,6 @@ class TaskGateResult:
     undecided: bool = False
     power: GatePower | None = None
     rows_needed: int | None = None
-
-    @property
-    def outcome(self) -> str:
-        """``accepted``, ``refused`` or ``undecided``."""
-        return gate_outcome(self.accepted, self.undecided)
 
     def evidence(self) -> dict[str, Any]:
         """A JSON-ready record of the comparison, for the audit log."""

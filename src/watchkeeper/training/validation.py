@@ -115,8 +115,20 @@ class Contender:
     features: pl.DataFrame | None = None
 
 
+class GateOutcome:
+    """The verdict's name, for a gate result with ``accepted`` and ``undecided``."""
+
+    accepted: bool
+    undecided: bool
+
+    @property
+    def outcome(self) -> str:
+        """``accepted``, ``refused`` or ``undecided`` (never undecided when accepted)."""
+        return "accepted" if self.accepted else "undecided" if self.undecided else "refused"
+
+
 @dataclass(frozen=True)
-class GateResult:
+class GateResult(GateOutcome):
     """The gate's verdict and all its evidence.
 
     ``undecided`` (never with ``accepted``): the holdout could not support a refusal;
@@ -137,11 +149,6 @@ class GateResult:
     power: GatePower | None = None
     positives_needed: int | None = None
 
-    @property
-    def outcome(self) -> str:
-        """``accepted``, ``refused`` or ``undecided``."""
-        return gate_outcome(self.accepted, self.undecided)
-
     def evidence(self) -> dict[str, Any]:
         """A JSON-ready record of the comparison, for the audit log."""
         return {
@@ -155,15 +162,6 @@ class GateResult:
             "holdout_rows": self.champion.rows,
             "holdout_positives": self.champion.positives,
         }
-
-
-def gate_outcome(accepted: bool, undecided: bool) -> str:
-    """The verdict's name.
-
-    >>> gate_outcome(False, True)
-    'undecided'
-    """
-    return "accepted" if accepted else "undecided" if undecided else "refused"
 
 
 def power_evidence(
@@ -523,6 +521,7 @@ def _scores(contender: Contender, holdout: Holdout) -> FloatArray:
 __all__ = [
     "ComparedModel",
     "Contender",
+    "GateOutcome",
     "GateResult",
     "StatisticComparison",
     "check_champion_columns",
@@ -530,7 +529,6 @@ __all__ = [
     "check_schema_unchanged",
     "checked_outputs",
     "compare_statistics",
-    "gate_outcome",
     "metric_ceiling",
     "power_evidence",
     "primary_statistics",
