@@ -12,8 +12,9 @@ from tests.conftest import Inbox
 from watchkeeper.agent.tick import retrain_if_due
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.storage.alert_store import FIRING, RESOLVED
-from watchkeeper.storage.decision_kinds import ALERT, RETRAIN_ATTEMPT
+from watchkeeper.storage.decision_kinds import ALERT
 from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.training.attempts import RetrainAttempt, record_attempt
 from watchkeeper.training.budget_notice import BUDGET_RULE, announce_budget, champion_losses
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.workspace import Workspace
@@ -51,19 +52,13 @@ def workspace(tmp_path: Path) -> Workspace:
 
 
 def record(workspace: Workspace, at: datetime, trigger: str = "PSI above the alert level") -> None:
-    workspace.metadata.record_decision(
-        model=MODEL,
-        kind=RETRAIN_ATTEMPT,
-        summary="retraining attempt refused at validation: no gain",
-        evidence={
-            "accepted": False,
-            "outcome": "refused",
-            "reason": "challenger does not beat the champion by the margin 0",
-            "trigger": trigger,
-            "stage": "validation",
-        },
-        at=at,
+    refused = RetrainAttempt(
+        accepted=False,
+        reason="challenger does not beat the champion by the margin 0",
+        trigger=trigger,
+        stage="validation",
     )
+    record_attempt(workspace.metadata, MODEL, refused, at=at)
 
 
 def alerts_sent(workspace: Workspace) -> int:

@@ -11,10 +11,12 @@ import numpy as np
 import polars as pl
 import pytest
 
-from watchkeeper.config import WorkspaceConfig
+from watchkeeper.config import RetrainingConfig, WorkspaceConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.registry.registry import CHALLENGER, REJECTED, ModelRegistry
+from watchkeeper.training.attempt_budget import holdout_labels_wanted, new_evidence_wait
 from watchkeeper.training.attempts import recorded_attempts
+from watchkeeper.training.label_supply import SeriesLabelSupply
 from watchkeeper.training.retrain_attempt import (
     AttemptInputs,
     refuse_attempt,
@@ -188,6 +190,16 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
     entry = with_champion.metadata.decisions("fraud", kind="retrain_attempt")[0]
     assert entry.summary.startswith("retraining attempt undecided at data: not enough matured")
     assert entry.evidence["outcome"] == "undecided"
+    # what the policy reads of it: the positives it lacked, after the end of its holdout
+    entries = with_champion.metadata.decisions("fraud", kind="retrain_attempt")
+    later = entry.at + timedelta(days=1)
+    wait = new_evidence_wait(
+        entries, RetrainingConfig(), SeriesLabelSupply([], later), as_of=later, minimum=5000
+    )
+    assert wait is not None
+    assert (wait.outcome, wait.needed, wait.holdout_count) == ("undecided", 5000 - have, have)
+    assert wait.since == AS_OF - timedelta(days=60)
+    assert holdout_labels_wanted(entries, 50) == 5000
 
 
 def test_a_gate_without_power_leaves_the_version_a_candidate(

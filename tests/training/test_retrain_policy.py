@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.training.attempts import RetrainAttempt
 from watchkeeper.training.retrain_policy import decide_retrain
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -35,23 +36,31 @@ def drift_series(alerting: list[list[str]]) -> list[MetricRow]:
 
 
 def attempt(at: datetime, accepted: bool = False, **evidence: object) -> AuditEntry:
+    """An entry as older audit logs hold it: ``accepted`` and a few fields, no outcome."""
     return AuditEntry(
         0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", {"accepted": accepted, **evidence}, at
     )
 
 
+def recorded(at: datetime, found: RetrainAttempt) -> AuditEntry:
+    """An entry as :func:`record_attempt` writes it."""
+    return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", found.to_dict(), at)
+
+
 def undecided(at: datetime, have: float, needed: float, holdout_end: datetime) -> AuditEntry:
-    return attempt(
-        at,
-        outcome="undecided",
-        undecided={"have": have, "needed": needed, "unit": "positives", "ready_at": None},
-        holdout={"start": None, "end": holdout_end.isoformat(), "count": have},
+    shortage = {"have": have, "needed": needed, "unit": "positives", "ready_at": None}
+    holdout = {"start": None, "end": holdout_end.isoformat(), "count": have}
+    details = {"undecided": shortage, "holdout": holdout}
+    return recorded(
+        at, RetrainAttempt(False, "", "drift", "data", evidence=details, undecided=True)
     )
 
 
 def refused(at: datetime, count: float, holdout_end: datetime) -> AuditEntry:
     holdout = {"start": None, "end": holdout_end.isoformat(), "count": count}
-    return attempt(at, outcome="refused", holdout=holdout)
+    return recorded(
+        at, RetrainAttempt(False, "", "drift", "validation", evidence={"holdout": holdout})
+    )
 
 
 def positives(first: int, last: int, per_day: float = 2.0) -> list[MetricRow]:

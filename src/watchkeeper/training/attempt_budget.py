@@ -77,6 +77,21 @@ def attempt_outcome(entry: AuditEntry) -> str:
     return UNDECIDED if entry.evidence.get("undecided") else REFUSED
 
 
+def attempt_details(entry: AuditEntry) -> dict[str, Any]:
+    """The attempt's own evidence — the gate's figures, its holdout (``holdout``), what an
+    undecided one lacked (``undecided``) — nested in the audit entry's evidence, which is
+    the whole :meth:`~watchkeeper.training.attempts.RetrainAttempt.to_dict`.
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 7, 1, tzinfo=UTC)
+    >>> record = {"accepted": False, "undecided": True, "evidence": {"undecided": {"needed": 9}}}
+    >>> attempt_details(AuditEntry(0, "m", "retrain_attempt", at, "a", "", record, at))
+    {'undecided': {'needed': 9}}
+    """
+    details = entry.evidence.get("evidence")
+    return dict(details) if isinstance(details, dict) else {}
+
+
 @dataclass(frozen=True)
 class AttemptBudget:
     """Refused attempts counted since ``since`` against ``limit``; ``resumes_at``: when the
@@ -234,15 +249,16 @@ def new_evidence_wait(
     outcome = attempt_outcome(last)
     if outcome == ACCEPTED:
         return None
-    holdout = last.evidence.get("holdout") or {}
+    details = attempt_details(last)
+    holdout = details.get("holdout") or {}
     end = holdout.get("end")
     if end is not None:
         since = as_utc(datetime.fromisoformat(str(end)))
     else:
         since = as_utc(last.at) - (label_horizon or timedelta(0))
-    count = holdout.get("count", last.evidence.get("holdout_positives"))
+    count = holdout.get("count", details.get("holdout_positives"))
     needed: float = math.ceil(config.new_evidence * minimum)
-    short = last.evidence.get("undecided") or {}
+    short = details.get("undecided") or {}
     if outcome == UNDECIDED and short.get("needed") is not None:
         needed = max(1.0, float(short["needed"]) - float(short.get("have") or 0.0))
     return EvidenceWait(
@@ -266,8 +282,8 @@ def holdout_labels_wanted(
 
     >>> from datetime import UTC
     >>> at = datetime(2026, 7, 1, tzinfo=UTC)
-    >>> short = {"accepted": False, "outcome": "undecided",
-    ...          "undecided": {"have": 40, "needed": 140.0, "unit": "positives"}}
+    >>> short = {"accepted": False, "outcome": "undecided", "undecided": True,
+    ...          "evidence": {"undecided": {"have": 40, "needed": 140.0, "unit": "positives"}}}
     >>> entry = AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "agent", "", short, at)
     >>> holdout_labels_wanted([entry], 50), holdout_labels_wanted([], 50)
     (140, 50)
@@ -280,8 +296,8 @@ def holdout_labels_wanted(
     ]
     if not past:
         return minimum
-    last = max(past, key=lambda entry: as_utc(entry.at))
-    needed = (last.evidence.get("undecided") or {}).get("needed")
+    last = max(past, key=_order)
+    needed = (attempt_details(last).get("undecided") or {}).get("needed")
     if attempt_outcome(last) != UNDECIDED or needed is None:
         return minimum
     return max(minimum, math.ceil(float(needed)))
@@ -303,8 +319,13 @@ def _attempts(
 ) -> list[AuditEntry]:
     return sorted(
         (entry for entry in attempts if entry.kind in kinds and as_utc(entry.at) <= moment),
-        key=lambda entry: as_utc(entry.at),
+        key=_order,
     )
+
+
+def _order(entry: AuditEntry) -> tuple[datetime, int]:
+    """Oldest first; entries of the same moment in the order they were written."""
+    return as_utc(entry.at), entry.id
 
 
 __all__ = [
@@ -312,6 +333,7 @@ __all__ = [
     "AttemptBudget",
     "EvidenceWait",
     "attempt_budget",
+    "attempt_details",
     "attempt_outcome",
     "holdout_labels_wanted",
     "last_decided",
