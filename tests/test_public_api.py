@@ -6,11 +6,13 @@ import watchkeeper
 
 EXPECTED = {
     "AgentLoop",
+    "AnalysisResult",
     "Client",
     "Clock",
     "DemoSettings",
     "EventTimeClock",
     "PredictionLogger",
+    "Reference",
     "SimulationConfig",
     "SimulatedTraffic",
     "WallClock",

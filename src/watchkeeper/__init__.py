@@ -19,6 +19,7 @@ from watchkeeper.errors import WatchkeeperError
 if TYPE_CHECKING:
     from watchkeeper.agent.loop import AgentLoop
     from watchkeeper.agent.tick import run_tick
+    from watchkeeper.analysis import AnalysisResult, Reference
     from watchkeeper.config import WorkspaceConfig, load_config
     from watchkeeper.demo import DemoSettings, run_demo
     from watchkeeper.drill.run import run_drill
@@ -33,9 +34,11 @@ __version__ = "0.1.0"
 
 _LAZY = {
     "AgentLoop": "watchkeeper.agent.loop",
+    "AnalysisResult": "watchkeeper.analysis",
     "Client": "watchkeeper.serving.client",
     "DemoSettings": "watchkeeper.demo",
     "PredictionLogger": "watchkeeper.serving.prediction_logger",
+    "Reference": "watchkeeper.analysis",
     "SimulatedTraffic": "watchkeeper.simulate",
     "SimulationConfig": "watchkeeper.simulate",
     "Workspace": "watchkeeper.workspace",
@@ -58,11 +61,13 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "AgentLoop",
+    "AnalysisResult",
     "Client",
     "Clock",
     "DemoSettings",
     "EventTimeClock",
     "PredictionLogger",
+    "Reference",
     "SimulatedTraffic",
     "SimulationConfig",
     "WallClock",

@@ -110,7 +110,8 @@ class NotEnoughLabelsError(TrainingDataError):
 
 
 class DatasetError(WatchkeeperError):
-    """A data file is missing, unreadable or unusable (no columns in common, no rows)."""
+    """A data file is missing, unreadable or unusable (no columns in common, no rows, a
+    feature without values), or how to compare it is (a bad chunk, role or level)."""
 
 
 __all__ = [

@@ -95,9 +95,8 @@ def test_json_document_has_exactly_the_documented_schema(
         assert by_name[name]["chi2_pvalue"] is not None
         assert by_name[name]["verdict"] == "ok"
     assert by_name["hour"]["type"] == "numeric"
-    assert re.fullmatch(
-        r"type timestamp\[\w+\] is neither numeric nor categorical", document["skipped"]["ts"]
-    )
+    assert re.fullmatch(r"timestamp: type timestamp\[\w+\]", document["excluded"]["ts"])
+    assert document["skipped"] == {} and document["chunks"] == []
     assert document["verdict"] == "alert"
 
 
@@ -127,7 +126,7 @@ def test_csv_against_parquet_and_the_table(
     assert code == 0
     assert "amount" in out and "is_foreign" in out and "categorical" in out
     assert "verdict" in out and "0.1/0.25" in out
-    assert "skipped ts: only in the reference" in out
+    assert "excluded ts: timestamp: type timestamp[" in out
 
 
 def test_html_report_is_written_and_self_contained(
@@ -179,6 +178,7 @@ def test_user_errors_are_one_line_and_exit_2(
     elif setup == "wrong_type":
         current = tmp_path / "text.parquet"
         pq.write_table(pa.table({"amount": ["a", "b"]}), current)
+        extra = ["--features", "amount"]
     code, out, err = run(capsys, "-r", str(reference), "-c", str(current), *extra)
     assert code == 2
     assert out == ""
@@ -227,3 +227,187 @@ def test_workspace_supplies_thresholds_and_schema_ranges(
         entry for entry in document["quality"]["features"] if entry["feature"] == "amount"
     )
     assert quality["out_of_schema_range_share"] > 0.1  # lognormal(3.8, 1) often exceeds 50
+
+
+# --- exact statistics, column roles, CI gating, chunks --------------------------------------
+
+
+def test_a_file_against_itself_is_exactly_no_drift_whatever_the_features(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference = str(files["reference"])
+    entries = []
+    for extra in (["--features", "amount"], []):
+        code, out, _ = run(capsys, "-r", reference, "-c", reference, "--json", *extra)
+        assert code == 0
+        document = json.loads(out)
+        amount = next(entry for entry in document["features"] if entry["feature"] == "amount")
+        assert (amount["ks_statistic"], amount["ks_pvalue"], amount["wasserstein"]) == (0, 1, 0)
+        assert document["verdict"] == "ok"
+        entries.append(amount)
+    assert entries[0] == entries[1]
+
+
+def test_output_is_identical_from_run_to_run(
+    files: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["-r", str(files["small_reference"]), "-c", str(files["small_current"])]
+    outputs = [run(capsys, *arguments, "--json", "--multivariate")[1] for _ in range(2)]
+    assert outputs[0] == outputs[1]
+    script = "import sys\nfrom watchkeeper.cli import main\nmain(sys.argv[1:])\n"
+    processes = [
+        subprocess.run(
+            [sys.executable, "-c", script, "drift", *arguments, "--json"],
+            capture_output=True, text=True, check=True, timeout=120,
+        ).stdout
+        for _ in range(2)
+    ]  # fmt: skip
+    assert processes[0] == processes[1]
+
+
+def test_identifier_columns_are_left_out_and_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reference, current = tmp_path / "reference.parquet", tmp_path / "current.parquet"
+    for path, seed, offset in ((reference, 1, 0), (current, 2, 50_000)):
+        data = frame(5_000, seed).drop_columns(["ts"])
+        ids = pa.array([f"txn-{offset + index}" for index in range(5_000)])
+        pq.write_table(data.append_column("reference", ids).append_column("id", ids), path)
+    code, out, _ = run(capsys, "-r", str(reference), "-c", str(current), "--json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["excluded"] == {
+        "reference": "identifier: a different value on every row of the reference",
+        "id": "identifier: named like one",
+    }
+    assert document["verdict"] == "ok"
+    code, out, _ = run(capsys, "-r", str(reference), "-c", str(current), "--role", "id=feature")
+    assert "excluded reference: identifier" in out and "alert" in out
+
+
+def test_fail_on_gates_ci_and_psi_levels_come_from_options(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["-r", str(files["reference"]), "-c", str(files["current"]), "--json"]
+    assert run(capsys, *arguments)[0] == 0  # alert, but no gate: as before
+    code, out, err = run(capsys, *arguments, "--fail-on", "alert")
+    assert code == 1 and json.loads(out)["verdict"] == "alert"
+    assert "verdict alert reaches --fail-on alert: exit 1" in err
+    assert run(capsys, *arguments, "--fail-on", "warn")[0] == 1
+    code, out, _ = run(
+        capsys, *arguments, "--fail-on", "warn", "--psi-warn", "50", "--psi-alert", "100"
+    )
+    document = json.loads(out)
+    assert code == 0 and document["verdict"] == "ok"
+    assert {entry["threshold"] for entry in document["features"]} == {100.0}
+    assert set(document["warn_thresholds"].values()) == {50.0}
+
+
+def test_chunks_in_json_and_as_a_table(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = ["-r", str(files["reference"]), "-c", str(files["current"])]
+    whole = json.loads(run(capsys, *arguments, "--json")[1])
+    code, out, _ = run(capsys, *arguments, "--json", "--chunk-size", "5000")
+    assert code == 0
+    document = json.loads(out)
+    assert document["features"] == whole["features"]  # the whole current data, as before
+    assert [(c["chunk"], c["start"], c["end"], c["rows"]) for c in document["chunks"]] == [
+        (0, 0, 5000, 5000), (1, 5000, 10000, 5000), (2, 10000, 15000, 5000),
+        (3, 15000, 20000, 5000),
+    ]  # fmt: skip
+    for chunk in document["chunks"]:
+        assert [entry["feature"] for entry in chunk["features"]] == [
+            entry["feature"] for entry in whole["features"]
+        ]
+        assert all(set(entry) == FEATURE_KEYS for entry in chunk["features"])
+    code, out, _ = run(
+        capsys, *arguments, "--chunk-period", "1h", "--timestamp-column", "ts", "--json"
+    )
+    chunks = json.loads(out)["chunks"]
+    assert code == 0 and [chunk["rows"] for chunk in chunks] == [3600] * 5 + [2000]
+    assert chunks[1]["start"] == "1970-01-01T01:00:00" and chunks[1]["end"] == "1970-01-01T02:00:00"
+    code, out, _ = run(capsys, *arguments, "--chunks", "4")
+    assert code == 0 and "chunks" in out and "amount" in out
+    assert re.search(r"\b3\s+15000\s+20000\s+5,000\s+alert", out)
+
+
+def test_many_categories_are_said_to_be_cut_to_the_top(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchkeeper.monitoring import file_comparison, profile_builder
+
+    rng = np.random.default_rng(3)
+    path = tmp_path / "levels.parquet"
+    pq.write_table(pa.table({"level": rng.choice([f"v{i}" for i in range(40)], 4_000)}), path)
+    code, out, _ = run(capsys, "-r", str(path), "-c", str(path), "--json")
+    assert json.loads(out)["notes"] == {
+        "level": "40 distinct values in the reference: the top 20 are compared one by one, "
+        "the rest together as 'other'"
+    }
+    monkeypatch.setattr(profile_builder, "VOCABULARY_LIMIT", 30)
+    monkeypatch.setattr(file_comparison, "VOCABULARY_LIMIT", 30)
+    code, out, _ = run(capsys, "-r", str(path), "-c", str(path))
+    assert code == 0 and "note level: more than 30 distinct values in the reference" in out
+
+
+@pytest.mark.parametrize(
+    ("setup", "extra", "message"),
+    [
+        ("extra_feature", [], "the files' columns differ (only in the current data: extra)"),
+        ("missing_feature", [], "only in the reference: score"),
+        ("all_null", [], "column 'score' has no values (all 3,000 rows are null)"),
+        ("all_null_current", [], "column 'score' has no values (all 3,000 rows are null"),
+        ("plain", ["--chunk-size", "50"], "chunk 0 (rows 0 to 50) has 50 rows"),
+        ("bad_time", ["--chunk-period", "1d", "--timestamp-column", "when"],
+         "column 'when': cannot read 'later' as a timestamp"),
+        ("plain", ["--chunk-period", "soon", "--timestamp-column", "ts"], "--chunk-period: 'soon'"),
+        ("plain", ["--fail-on", "maybe"], "--fail-on maybe: give warn or alert"),
+        ("plain", ["--psi-warn", "0.5", "--psi-alert", "0.2"], "--psi-warn 0.5 must not exceed"),
+        ("plain", ["--role", "amount:feature"], "--role amount:feature: write COLUMN=ROLE"),
+        ("plain", ["--exclude", "nope"], "--exclude nope: not a column of either file"),
+    ],
+)  # fmt: skip
+def test_bad_input_is_one_line_and_exit_2(
+    setup: str,
+    extra: list[str],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    base = frame(3_000, 1)
+    reference, current = base, frame(3_000, 2)
+    if setup == "extra_feature":
+        current = current.append_column("extra", pa.array(np.ones(3_000)))
+    elif setup == "missing_feature":
+        current = current.drop_columns(["score"])
+    elif setup == "all_null":
+        reference = reference.set_column(5, "score", pa.nulls(3_000, pa.float64()))
+    elif setup == "all_null_current":
+        current = current.set_column(5, "score", pa.nulls(3_000, pa.float64()))
+    elif setup == "bad_time":
+        when = pa.array(["2026-01-05"] * 2_999 + ["later"])
+        current = current.append_column("when", when)
+        reference = reference.append_column("when", pa.array(["2026-01-04"] * 3_000))
+    paths = tmp_path / "reference.parquet", tmp_path / "current.parquet"
+    pq.write_table(reference, paths[0])
+    pq.write_table(current, paths[1])
+    code, out, err = run(capsys, "-r", str(paths[0]), "-c", str(paths[1]), *extra)
+    assert code == 2 and out == ""
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_reading_a_large_current_file_twice_gives_the_same_result(
+    files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from watchkeeper.monitoring import file_comparison
+
+    arguments = ["-r", str(files["reference"]), "-c", str(files["current"]), "--json"]
+    kept = json.loads(run(capsys, *arguments)[1])
+    monkeypatch.setattr(file_comparison, "KEPT_VALUES", 0)  # as if too large to keep
+    read_twice = json.loads(run(capsys, *arguments)[1])
+    for a, b in zip(kept["features"], read_twice["features"], strict=True):
+        if b["wasserstein"] is not None:
+            b["wasserstein"] = pytest.approx(b["wasserstein"], rel=1e-12)
+        assert a == b

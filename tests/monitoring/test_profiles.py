@@ -213,3 +213,20 @@ def test_streaming_plan_is_close_to_the_exact_plan() -> None:
     assert isinstance(streamed_x, NumericBinning)
     ranks = np.searchsorted(values, np.array(streamed_x.edges)) / len(values)
     assert ranks == pytest.approx(np.linspace(0.1, 0.9, 9), abs=0.01)
+
+
+def test_a_column_with_many_distinct_values_is_counted_on_one_dictionary(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from watchkeeper.monitoring import column_summaries
+
+    rng = np.random.default_rng(4)
+    values = [f"v{code}" if code else None for code in rng.integers(0, 60, 3_000)]
+    column = pa.chunked_array([values[:1_000], values[1_000:]]).dictionary_encode()
+    per_chunk = column_summaries.column_label_counts(column)
+    monkeypatch.setattr(column_summaries, "SHARED_DICTIONARY_FROM", 10)
+    shared = column_summaries.column_label_counts(column)
+    expected = {label: values.count(label) for label in set(values) - {None}}
+    for counted in (per_chunk, shared):
+        found = dict(zip(counted.labels.to_pylist(), counted.counts.tolist(), strict=True))
+        assert found == expected and counted.missing == values.count(None)

@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 import yaml
 
+from watchkeeper.config import ProvisionalLabelsConfig, WorkspaceConfig
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fit import fit
@@ -26,6 +27,7 @@ from watchkeeper.training.pipeline import (
     TrainingData,
     build_attempt_inputs,
     featured_window,
+    labels_ready_since,
     latest_event_time,
     read_training_data,
     resolve_as_of,
@@ -83,19 +85,75 @@ def test_default_as_of_of_a_simulated_workspace_is_its_last_transaction(
     assert inputs.window.as_of == newest  # not the wall clock, a year after the history
 
 
+def matured_only(config: WorkspaceConfig) -> WorkspaceConfig:
+    """The workspace's settings with provisional labels off."""
+    label = config.label.model_copy(update={"provisional": ProvisionalLabelsConfig(enabled=False)})
+    return config.model_copy(update={"label": label})
+
+
 def test_reads_only_what_was_known_as_of(workspace: Workspace) -> None:
     config = workspace.config
     as_of = datetime(2025, 6, 1, tzinfo=UTC)
-    data = read_training_data(workspace.events, config, as_of=as_of, warm_up=timedelta(days=30))
     cutoff = as_of - config.label.maturity_horizon
-    assert data.events["ts"].max() <= cutoff
-    assert data.events["ts"].min() >= cutoff - config.training.window - timedelta(days=30)
-    assert data.outcomes["received_at"].max() <= as_of
-    assert set(data.table_versions) == {"transactions", "outcomes"}
+    for settings, newest in ((config, as_of), (matured_only(config), cutoff)):
+        data = read_training_data(
+            workspace.events, settings, as_of=as_of, warm_up=timedelta(days=30)
+        )
+        # provisional labels need the events younger than the cut-off too
+        assert newest - timedelta(days=1) < data.events["ts"].max() <= newest
+        assert data.events["ts"].min() >= cutoff - config.training.window - timedelta(days=30)
+        assert data.outcomes["received_at"].max() <= as_of
+        assert set(data.table_versions) == {"transactions", "outcomes"}
 
 
-def test_pending_labels_never_enter_the_window(workspace: Workspace) -> None:
+def test_young_events_join_with_provisional_weighted_labels(workspace: Workspace) -> None:
     config = workspace.config
+    as_of = datetime(2025, 6, 1, tzinfo=UTC)
+    data = read_training_data(workspace.events, config, as_of=as_of, warm_up=timedelta(days=30))
+    window = featured_window(data, config).window
+    plan = window.provisional
+    assert plan is not None and plan.youngest_age is not None, plan
+    cutoff = as_of - config.label.maturity_horizon
+    assert window.window_end == as_of - plan.youngest_age
+    assert window.start == window.window_end - config.training.window
+    rows = pl.concat([window.train, window.validation, window.holdout])
+    young = rows.filter(pl.col("ts") > cutoff)
+    assert young.height > 0 and rows["ts"].max() <= window.window_end
+    assert set(young["label_status"].unique()) == {"provisional"}
+    assert (rows.filter(pl.col("ts") <= cutoff)["weight"] == 1.0).all()
+    positives = young.filter(pl.col("label") == 1)
+    assert positives.height > 0 and (positives["weight"] >= 1.0).all()
+    assert positives["weight"].max() > 2.0  # the youngest positives stand for the unreceived
+    assert (positives["weight"] <= 1 / config.label.provisional.min_delay_share + 1e-9).all()
+    assert (young.filter(pl.col("label") == 0)["weight"] == 1.0).all()
+    counts = window.counts()
+    assert sum(part["provisional_rows"] for part in counts.values()) == young.height
+    assert counts["holdout"]["positives"] >= config.retraining.min_positives
+
+
+def test_post_drift_labels_are_ready_weeks_before_the_horizon(workspace: Workspace) -> None:
+    config = workspace.config
+    shift = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=SHIFT_DAY)
+    as_of = datetime(2025, 6, 1, tzinfo=UTC)
+    ready = labels_ready_since(workspace.events, config, since=shift, as_of=as_of)
+    assert ready is not None and shift + timedelta(days=20) < ready < shift + timedelta(days=40)
+    # the post-drift positives a window as of then holds: enough for the holdout
+    data = read_training_data(workspace.events, config, as_of=ready, warm_up=timedelta(0))
+    window = featured_window(data, config).window
+    holdout = window.holdout.filter(pl.col("ts") >= shift)
+    assert holdout["label"].sum() >= config.retraining.min_positives
+    matured = labels_ready_since(workspace.events, matured_only(config), since=shift, as_of=as_of)
+    assert matured is None  # matured labels only: not before 60 days after the drift
+    assert (
+        labels_ready_since(
+            workspace.events, config, since=shift, as_of=ready - timedelta(seconds=1)
+        )
+        is None
+    )
+
+
+def test_pending_labels_never_enter_a_matured_only_window(workspace: Workspace) -> None:
+    config = matured_only(workspace.config)
     as_of = datetime(2025, 6, 1, tzinfo=UTC)
     data = read_training_data(workspace.events, config, as_of=as_of, warm_up=timedelta(days=30))
     cutoff = as_of - config.label.maturity_horizon

@@ -11,9 +11,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from watchkeeper.config import RetrainingConfig, WorkspaceConfig
+from watchkeeper.config import ProvisionalLabelsConfig, RetrainingConfig, WorkspaceConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.registry.registry import CHALLENGER, REJECTED, ModelRegistry
+from watchkeeper.training import retrain_attempt
 from watchkeeper.training.attempt_budget import holdout_labels_wanted, new_evidence_wait
 from watchkeeper.training.attempts import recorded_attempts
 from watchkeeper.training.label_supply import SeriesLabelSupply
@@ -64,16 +65,19 @@ def config(**sections: Any) -> WorkspaceConfig:
     return WorkspaceConfig.model_validate(document)
 
 
-def window(holdout_days: int = 14) -> TrainingWindow:
-    events, outcomes = traffic()
+def window(
+    outcomes: pl.DataFrame | None = None, holdout_days: int = 14, **settings: Any
+) -> TrainingWindow:
+    events, chargebacks = traffic()
     return training_window(
         events,
-        outcomes,
+        chargebacks if outcomes is None else outcomes,
         as_of=AS_OF,
         maturity_horizon=timedelta(days=60),
         window=timedelta(days=90),
         validation=timedelta(days=14),
         holdout=timedelta(days=holdout_days),
+        **settings,
     )
 
 
@@ -279,3 +283,43 @@ def test_training_by_hand_registers_a_candidate_without_the_gate(
     assert result.accepted and result.reason.startswith("trained by hand")
     assert registry.record(2).status == "candidate"
     assert registry.aliases() == {"champion": 1}
+
+
+def test_provisional_labels_train_weighted_and_are_on_record(
+    registry: ModelRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, outcomes = traffic()
+    # chargebacks spread over 1 to 40 days: young frauds are only partly known at as-of
+    lags = pl.Series(np.random.default_rng(1).uniform(1, 40, outcomes.height) * 86400)
+    outcomes = outcomes.with_columns(
+        received_at=pl.col("received_at") + pl.duration(days=-12, seconds=lags.cast(pl.Int64))
+    )
+    found = window(outcomes, provisional=ProvisionalLabelsConfig(), min_positives=20)
+    assert found.provisional is not None and found.provisional.active
+    given: dict[str, Any] = {}
+    real_train, real_threshold = retrain_attempt.train_model, retrain_attempt.choose_threshold
+
+    def train_spy(*args: Any) -> Any:
+        given["train"] = args[3]
+        return real_train(*args)
+
+    def threshold_spy(*args: Any) -> Any:
+        given["threshold"] = args[3]
+        return real_threshold(*args)
+
+    monkeypatch.setattr(retrain_attempt, "train_model", train_spy)
+    monkeypatch.setattr(retrain_attempt, "choose_threshold", threshold_spy)
+    result = attempt(registry, STRONG, found=found)
+    assert result.accepted, result.reason
+    assert np.array_equal(given["train"], found.train["weight"].to_numpy())
+    assert np.array_equal(given["threshold"], found.validation["weight"].to_numpy())
+    assert given["threshold"].max() > 1.0  # the validation slice is all provisional here
+    lineage = registry.lineage(1)
+    assert lineage is not None and lineage.data.provisional_labels is not None
+    assert lineage.data.provisional_labels["used"] is True
+    assert lineage.data.window_end == found.window_end.isoformat() > lineage.data.maturity_cutoff
+    holdout = lineage.data.slices["holdout"]
+    assert holdout["provisional_rows"] == holdout["rows"]
+    assert holdout["weighted_positives"] > holdout["positives"]
+    metrics = registry.record(1).metrics
+    assert metrics["weighted_positives"] == pytest.approx(holdout["weighted_positives"], abs=1e-3)

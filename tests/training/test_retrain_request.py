@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -105,3 +106,30 @@ def test_no_trigger_no_request(tmp_path: Path) -> None:
         step = request_if_due(workspace, now)
     assert step.request is None and step.decision is not None
     assert step.decision.reason == "no trigger fired"
+
+
+def test_a_replaced_version_s_drift_asks_once_not_after_every_cooldown(tmp_path: Path) -> None:
+    """The team answered the request with a new label: the old version's last windows no
+    longer judge; the new version is judged on its own windows once it has them."""
+    root = external_workspace(tmp_path)
+    first = DRIFT_DAY + timedelta(days=60)
+    with Workspace.open(root, clock=EventTimeClock(first)) as workspace:
+        model = workspace.config.model.name
+        versions = workspace.metadata.external_versions
+        old = versions.number(model, "team-v1")
+        rows = drift_rows(model)
+        workspace.metadata.upsert_metrics([replace(row, model_version=old) for row in rows])
+        asked = request_if_due(workspace, first)
+        assert asked.request is not None
+        new = versions.number(model, "team-v2")  # the team's answer is logged
+        after_cooldown = first + timedelta(days=30)
+        quiet = request_if_due(workspace, after_cooldown)
+        assert quiet.request is None and quiet.decision is not None
+        assert quiet.decision.reason == "no trigger fired"
+        # the new version drifting in turn is judged on its own windows
+        later = [replace(row, model_version=new, window_start=row.window_start + timedelta(days=40),
+                         window_end=row.window_end + timedelta(days=40)) for row in rows]  # fmt: skip
+        workspace.metadata.upsert_metrics(later)
+        again = request_if_due(workspace, after_cooldown + timedelta(days=60))
+    assert again.request is not None and again.decision is not None
+    assert again.decision.trigger == "drift"

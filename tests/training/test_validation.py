@@ -198,6 +198,30 @@ def test_business_value_is_the_monitoring_value_model(holdout: Holdout) -> None:
     assert result.challenger.business_value == pytest.approx(outcome.net_value)
 
 
+def test_a_cost_matrix_prices_binary_decisions_without_amounts(holdout: Holdout) -> None:
+    matrix = {"positive": {"positive": -30.0, "negative": 60.0}, "negative": {"positive": 10.0}}
+    business = BusinessValueConfig(cost_matrix=matrix)
+    frame = holdout.features.with_columns(label=pl.Series(holdout.labels))
+    priced = Holdout.from_frame(frame, list(holdout.features.columns), needs_amounts=False)
+    challenger, champion = contender(priced, "strong"), contender(priced, "weak", 1)
+    flags = priced.features["strong"].to_numpy() >= challenger.threshold
+    labels = priced.labels == 1
+    # by hand: each caught positive gains 30, each false flag costs 10, each miss costs 60
+    expected = 30.0 * (flags & labels).sum() - 10.0 * (flags & ~labels).sum()
+    expected -= 60.0 * (~flags & labels).sum()
+    result = validation_gate(
+        champion,
+        challenger,
+        priced,
+        retraining=RetrainingConfig(bootstrap_samples=300),
+        business=business,
+        seed=5,
+    )
+    assert result.challenger_value == pytest.approx(expected)
+    assert result.challenger.business_value == pytest.approx(expected)
+    assert result.accepted, result.reason
+
+
 def test_weighted_average_precision_matches_scikit_learn(holdout: Holdout) -> None:
     scores = np.round(holdout.features["weak"].to_numpy(), 2)  # with ties
     statistic = weighted_average_precision(scores, holdout.labels)

@@ -15,6 +15,7 @@ from watchkeeper.cli import history_command as history_command  # `history`
 from watchkeeper.cli import log_commands as log_commands  # `log predictions`, `log outcomes`
 from watchkeeper.cli import models_commands as models_commands  # `models`, `lineage`
 from watchkeeper.cli import monitor_command as monitor_command  # `monitor`
+from watchkeeper.cli import performance_command as performance_command  # `performance`
 from watchkeeper.cli import readiness_command as readiness_command  # `readiness`
 from watchkeeper.cli import report_command as report_command  # `report`
 from watchkeeper.cli import rollout_commands as rollout_commands  # `rollout`

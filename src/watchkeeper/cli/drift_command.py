@@ -16,31 +16,39 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
-from watchkeeper.cli.output import emit_json, stderr, stdout
+from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.cli.verdicts import (
+    ChunkPeriodOption,
+    ChunkSizeOption,
+    ChunksOption,
+    CurrentOption,
+    ExcludeOption,
+    FailOnOption,
+    HtmlOption,
+    MinChunkRowsOption,
+    ReferenceOption,
+    RoleOption,
+    exit_if_reached,
+    fail_level,
+    listed,
+    styled,
+    write_page,
+)
 
 if TYPE_CHECKING:
     from watchkeeper.config import MonitoringConfig
+    from watchkeeper.monitoring.chunks import Chunking
+    from watchkeeper.monitoring.column_roles import RoleOptions
     from watchkeeper.monitoring.quality import Range
     from watchkeeper.monitoring.report import DriftReport
-
-_VERDICT_STYLE = {"ok": "green", "warn": "yellow", "alert": "bold red"}
 
 
 @app.command()
 def drift(
-    reference: Annotated[
-        Path, typer.Option("--reference", "-r", help="The reference data (Parquet or CSV).")
-    ],
-    current: Annotated[
-        Path, typer.Option("--current", "-c", help="The data to check (Parquet or CSV).")
-    ],
+    reference: ReferenceOption,
+    current: CurrentOption,
     json_output: JsonOption = False,
-    html: Annotated[
-        Path | None,
-        typer.Option(
-            "--html", help="Also write a self-contained HTML report here.", dir_okay=False
-        ),
-    ] = None,
+    html: HtmlOption = None,
     features: Annotated[
         str | None, typer.Option(help="Compare only these columns (comma-separated).")
     ] = None,
@@ -63,30 +71,125 @@ def drift(
             file_okay=False,
         ),
     ] = None,
+    exclude: ExcludeOption = None,
+    role: RoleOption = None,
+    prediction_column: Annotated[
+        list[str] | None,
+        typer.Option(metavar="COLUMN", help="A model output: not compared as a feature."),
+    ] = None,
+    target_column: Annotated[
+        list[str] | None,
+        typer.Option(metavar="COLUMN", help="A label: not compared as a feature."),
+    ] = None,
+    timestamp_column: Annotated[
+        str | None,
+        typer.Option(
+            metavar="COLUMN", help="The rows' time: not a feature; --chunk-period uses it."
+        ),
+    ] = None,
+    fail_on: FailOnOption = None,
+    psi_warn: Annotated[
+        float | None, typer.Option(metavar="X", help="PSI warn level (default 0.1).")
+    ] = None,
+    psi_alert: Annotated[
+        float | None, typer.Option(metavar="Y", help="PSI alert level (default 0.25).")
+    ] = None,
+    chunk_size: ChunkSizeOption = None,
+    chunks: ChunksOption = None,
+    chunk_period: ChunkPeriodOption = None,
+    min_chunk_rows: MinChunkRowsOption = 100,
 ) -> None:
     """Compare two datasets feature by feature: PSI, Jensen-Shannon, KS, Wasserstein, chi-square.
 
     Types are inferred (strings, booleans and integers with few values are categorical) unless
-    given with --categorical. The verdict comes from PSI (warn 0.1, alert 0.25 unless the
-    workspace says otherwise); p-values are reported but never decide.
+    given with --categorical. Identifiers, timestamps, predictions and targets are left out
+    (listed with the reason). The verdict comes from PSI (warn 0.1, alert 0.25 unless the
+    workspace or --psi-warn/--psi-alert say otherwise); p-values are reported but never decide.
+    KS, its p-value and Wasserstein are exact.
     """
     from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
 
+    level = fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
     options = ComparisonOptions(
         features=_names(features),
         categorical=_names(categorical) or (),
-        monitoring=monitoring,
+        monitoring=_with_levels(monitoring, psi_warn, psi_alert),
         ranges=ranges,
         multivariate=multivariate,
+        roles=_role_options(exclude, role, prediction_column, target_column, timestamp_column),
+        chunking=_chunking(chunk_size, chunks, chunk_period, timestamp_column, min_chunk_rows),
     )
     report = compare_files(reference, current, options)
     if html is not None:
-        _write_html(report, html, f"Drift: {current.name} against {reference.name}")
+        from watchkeeper.monitoring.html import render_html
+
+        title = f"Drift: {current.name} against {reference.name}"
+        write_page(html, render_html(report, title))
     if json_output:
         emit_json(report.to_dict())
-        return
-    _print_report(report)
+    else:
+        _print_report(report)
+    exit_if_reached(report.worst_verdict, level)
+
+
+def _with_levels(
+    monitoring: MonitoringConfig, warn: float | None, alert: float | None
+) -> MonitoringConfig:
+    if warn is None and alert is None:
+        return monitoring
+    from watchkeeper.config.lifecycle import DriftThresholds
+    from watchkeeper.errors import DatasetError
+
+    levels = monitoring.psi
+    warn = levels.warn if warn is None else warn
+    alert = levels.alert if alert is None else alert
+    if warn < 0 or alert < 0:
+        raise DatasetError(f"--psi-warn {warn:g} / --psi-alert {alert:g}: levels are not negative")
+    if warn > alert:
+        raise DatasetError(f"--psi-warn {warn:g} must not exceed --psi-alert {alert:g}")
+    thresholds = DriftThresholds(warn=warn, alert=alert, min_window=levels.min_window)
+    return monitoring.model_copy(update={"psi": thresholds})
+
+
+def _role_options(
+    exclude: list[str] | None,
+    roles: list[str] | None,
+    prediction: list[str] | None,
+    target: list[str] | None,
+    timestamp: str | None,
+) -> RoleOptions:
+    from watchkeeper.monitoring.column_roles import RoleOptions, parse_role
+
+    return RoleOptions(
+        exclude=listed(exclude),
+        prediction=listed(prediction),
+        target=listed(target),
+        timestamp=() if timestamp is None else (timestamp,),
+        roles=dict(parse_role(text) for text in roles or ()),
+    )
+
+
+def _chunking(
+    size: int | None,
+    number: int | None,
+    period: str | None,
+    timestamp: str | None,
+    min_rows: int,
+) -> Chunking | None:
+    if size is None and number is None and period is None:
+        return None
+    from watchkeeper.durations import parse_duration
+    from watchkeeper.errors import DatasetError
+    from watchkeeper.monitoring.chunks import Chunking
+
+    duration = None
+    if period is not None:
+        try:
+            duration = parse_duration(period)
+        except ValueError as error:
+            raise DatasetError(f"--chunk-period: {error}") from None
+    return Chunking(size, number, duration, timestamp, min_rows)
 
 
 def _names(text: str | None) -> list[str] | None:
@@ -107,17 +210,6 @@ def _workspace_settings(root: Path | None) -> tuple[MonitoringConfig, dict[str, 
     return config.monitoring, schema_ranges(config.features.inputs)
 
 
-def _write_html(report: DriftReport, path: Path, title: str) -> None:
-    from watchkeeper.errors import DatasetError
-    from watchkeeper.monitoring.html import render_html
-
-    try:
-        path.write_text(render_html(report, title), encoding="utf-8")
-    except OSError as error:
-        raise DatasetError(f"--html {path}: cannot write ({error.strerror})") from None
-    stderr.print(f"HTML report written to {path}", markup=False)
-
-
 def _cell(value: float | None) -> str:
     if value is None:
         return "-"
@@ -135,31 +227,56 @@ def _print_report(report: DriftReport) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
     for item in report.features:
-        style = _VERDICT_STYLE[item.verdict]
         table.add_row(
             escape(item.feature), item.type, _cell(item.psi), _cell(item.js_distance),
             _cell(item.ks_statistic), _cell(item.ks_pvalue), _cell(item.wasserstein),
             _cell(item.chi2_pvalue), f"{item.warn_threshold:g}/{item.threshold:g}",
-            f"[{style}]{item.verdict}[/]",
+            styled(item.verdict),
         )  # fmt: skip
     # piped output has no terminal width to respect: give the table the room it needs
     console = stdout if stdout.is_terminal else Console(width=120, highlight=False, soft_wrap=True)
     console.print(table)
     if report.multivariate is not None:
         result = report.multivariate
-        style = _VERDICT_STYLE[result.verdict]
         stdout.print(
             f"multivariate (domain classifier): ROC AUC {result.roc_auc:.3f} "
             f"± {result.roc_auc_std:.3f}, warn / alert {result.warn_threshold:g} / "
-            f"{result.threshold:g}: [{style}]{result.verdict}[/]"
+            f"{result.threshold:g}: {styled(result.verdict)}"
         )
+    for name, reason in report.excluded.items():
+        stdout.print(f"[dim]excluded {escape(name)}: {escape(reason)}[/]")
     for name, reason in report.skipped.items():
         stdout.print(f"[dim]skipped {escape(name)}: {escape(reason)}[/]")
-    style = _VERDICT_STYLE[report.verdict]
+    for name, note in report.notes.items():
+        stdout.print(f"[dim]note {escape(name)}: {escape(note)}[/]")
+    if report.chunks:
+        _print_chunks(report, console)
     stdout.print(
         f"{len(report.features)} features, reference {report.reference_rows:,} rows, current "
-        f"{report.current_rows:,} rows: [{style}]{report.verdict}[/]"
+        f"{report.current_rows:,} rows: {styled(report.verdict)}"
     )
+
+
+def _print_chunks(report: DriftReport, console: Console) -> None:
+    """One line per chunk: its bounds, rows, verdict and the features at warn or above."""
+    table = Table(title="chunks", box=box.SIMPLE_HEAD, pad_edge=False)
+    for column in ("chunk", "start", "end", "rows"):
+        table.add_column(column, justify="right" if column in ("chunk", "rows") else "left")
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("features at warn or alert (PSI)", overflow="fold")
+    for chunk in report.chunks:
+        flagged = ", ".join(
+            f"{item.feature} {_cell(item.psi)}" for item in chunk.features if item.verdict != "ok"
+        )
+        table.add_row(
+            str(chunk.chunk), _bound(chunk.start), _bound(chunk.end), f"{chunk.rows:,}",
+            styled(chunk.verdict), escape(flagged),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _bound(value: object) -> str:
+    return value.isoformat(sep=" ") if hasattr(value, "isoformat") else str(value)
 
 
 __all__ = ["drift"]

@@ -24,6 +24,7 @@ from watchkeeper.config.workspace_file import (
     ModelTask,
     OnlineStateConfig,
     OwnerConfig,
+    ProvisionalLabelsConfig,
     StorageConfig,
     WorkspaceConfig,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "MonitoringConfig",
     "OnlineStateConfig",
     "OwnerConfig",
+    "ProvisionalLabelsConfig",
     "RetrainingConfig",
     "RolloutConfig",
     "ServingConfig",

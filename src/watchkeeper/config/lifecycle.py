@@ -38,9 +38,18 @@ class TrainingConfig(Section):
     window: Duration = timedelta(days=90)
     validation: Duration = Field(
         default=timedelta(days=14),
-        description="the matured slice before the holdout, where the threshold is chosen",
+        description=(
+            "the least length of the slice before the holdout, where the threshold is chosen "
+            "(binary: grown until it holds retraining.min_positives known positives)"
+        ),
     )
-    holdout: Duration = timedelta(days=14)
+    holdout: Duration = Field(
+        default=timedelta(days=14),
+        description=(
+            "the least length of the most recent slice, where versions are compared (binary: "
+            "grown until it holds retraining.min_positives known positives)"
+        ),
+    )
     threshold: ThresholdPolicy = Field(default_factory=ThresholdPolicy)
     decision: Literal["argmax", "cost_minimizing"] = Field(
         default="argmax",

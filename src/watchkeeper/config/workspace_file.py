@@ -72,6 +72,36 @@ class KeysConfig(Section):
     event_time: str = "ts"
 
 
+class ProvisionalLabelsConfig(Section):
+    """Binary: events younger than the maturity horizon that train before their label is final.
+
+    A positive outcome (a chargeback) arrives weeks after its event; silence becomes a
+    negative only at the horizon. An event of age ``a`` joins the training window once the
+    share ``F(a)`` of positives received by that age — learnt from the matured events
+    (:mod:`watchkeeper.training.label_delay`) — is at least ``min_delay_share``: a known
+    positive then counts ``1 / F(a)`` times (at most ``1 / min_delay_share``: the floor bounds
+    the weights' variance), an event without one counts as a negative. With fewer than
+    ``min_matured_positives`` matured positives to learn ``F`` from, only matured labels are
+    used. Ignored by multiclass and regression models and by an ``explicit_negatives`` feed.
+
+    >>> ProvisionalLabelsConfig().min_delay_share, ProvisionalLabelsConfig().min_matured_positives
+    (0.3, 100)
+    """
+
+    enabled: bool = True
+    min_delay_share: float = Field(
+        default=0.3,
+        gt=0,
+        le=1,
+        description="the least share of positives received by an event's age for it to join",
+    )
+    min_matured_positives: int = Field(
+        default=100,
+        ge=1,
+        description="matured positives needed to learn the label-delay distribution",
+    )
+
+
 class LabelConfig(Section):
     """How outcomes become labels, per task, and when a label is final.
 
@@ -84,6 +114,8 @@ class LabelConfig(Section):
     Multiclass: an outcome is one of ``classes``. Regression: an outcome is a number.
     In both, an event without an outcome stays unlabelled; the horizon says when a window's
     labels are complete. Any other outcome value is refused, as it could never be a label.
+    ``provisional`` (binary): young events train with delay-weighted labels
+    (:class:`ProvisionalLabelsConfig`).
 
     >>> LabelConfig().outcome_values
     ('chargeback', 'reversal')
@@ -96,6 +128,7 @@ class LabelConfig(Section):
     classes: list[str] | None = Field(
         default=None, description="multiclass: every class an outcome or a prediction may name"
     )
+    provisional: ProvisionalLabelsConfig = Field(default_factory=ProvisionalLabelsConfig)
 
     @property
     def outcome_values(self) -> tuple[str, ...]:

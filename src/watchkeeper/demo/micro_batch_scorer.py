@@ -1,7 +1,7 @@
 """Scoring a replayed stream in micro-batches, as the service scores live events one by one.
 
 For each day of the stream the scorer does what ``POST /v1/score`` does for each event —
-features, router, model, decision, the prediction row with its raw input and served
+features, router, model, the task's answer, the prediction row with its raw input and served
 features — but a day at a time, so months replay in seconds:
 
 - **features** come from the batch engine over micro-batches of ``chunk`` days, each with a
@@ -10,7 +10,12 @@ features — but a day at a time, so months replay in seconds:
   property tests of :mod:`watchkeeper.features.parity`);
 - **routing** is the service's :class:`~watchkeeper.rollout.router.Router` (a card always
   meets the same model during a canary);
-- **scores** come from the registered model of the deciding version, against its threshold.
+- **answers** come from the deciding version's predictor, the service's
+  (:func:`~watchkeeper.serving.task_predictions.predictor_for`), over the day's rows at once:
+  binary a score and its decision at the version's threshold; multiclass the class
+  probabilities, the decided class and its probability; regression the predicted number.
+  The rows have the columns of the workspace's ``predictions`` table for its task
+  (:func:`~watchkeeper.serving.scorer.served_prediction_schema`).
 
 Events whose card goes to the canary get the challenger's own features (its fitted spec) and
 score; the others the champion's.
@@ -21,14 +26,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import numpy as np
 import polars as pl
 
+from watchkeeper.config import ModelTask
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.registry.registry import LoadedVersion
 from watchkeeper.rollout.router import CANARY_ROUTE, CHAMPION_ROUTE
 from watchkeeper.serving.models import ServingModels
+from watchkeeper.serving.task_predictions import Predictions, predictor_for
 
 RAW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f+00:00"
 
@@ -47,6 +53,7 @@ class MicroBatchScorer:
     """Scores the days of ``transactions`` (raw events, sorted by time) for serving models.
 
     ``origin`` anchors the micro-batches: chunk ``k`` covers ``[origin + k*chunk, ...)``.
+    ``task`` and ``classes`` are the workspace's ``model.task`` and ``label.classes``.
     """
 
     transactions: pl.DataFrame
@@ -55,6 +62,8 @@ class MicroBatchScorer:
     entity: str = "card_id"
     event_id: str = "event_id"
     chunk: timedelta = timedelta(days=7)
+    task: ModelTask = "binary"
+    classes: tuple[str, ...] = ()
     _specs: dict[str, _SpecFeatures] = field(default_factory=dict)
     _routes: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -95,8 +104,8 @@ class MicroBatchScorer:
         return entities.replace_strict(known, return_dtype=pl.String).alias("route")
 
     def score_day(self, models: ServingModels, start: datetime, end: datetime) -> pl.DataFrame:
-        """The prediction rows of the events in ``[start, end)``, in the ``predictions``
-        table's columns (``latency_ms`` left empty: nothing was timed per event)."""
+        """The prediction rows of the events in ``[start, end)``, in the task's
+        ``predictions`` columns (``latency_ms`` left empty: nothing was timed per event)."""
         day = self.transactions.filter(
             (pl.col(self.event_time) >= start) & (pl.col(self.event_time) < end)
         )
@@ -127,7 +136,12 @@ class MicroBatchScorer:
         features = events.select(self.event_id).join(
             self.features(spec, start, end), on=self.event_id, how="left", maintain_order="left"
         )
-        scores = np.asarray(version.model.predict_scores(features.select(names)), dtype=float)
+        predictor = predictor_for(version, self.task, self.classes)
+        said = (
+            predictor.predict_many(features.select(names))
+            if events.height
+            else Predictions.empty(self.task, self.classes)
+        )
         raw_columns = list(events.columns)
         return pl.DataFrame(
             {
@@ -136,8 +150,7 @@ class MicroBatchScorer:
                 "entity": events[self.entity],
                 "model_version": pl.Series([version.version] * events.height, dtype=pl.Int64),
                 "route": pl.Series([route] * events.height, dtype=pl.String),
-                "score": scores,
-                "decision": scores >= version.threshold,
+                **self._answers(said),
                 "latency_ms": pl.Series([None] * events.height, dtype=pl.Float64),
                 "raw_input": events.select(
                     pl.struct(
@@ -152,6 +165,23 @@ class MicroBatchScorer:
                 "features": features.select(pl.struct(names).struct.json_encode()).to_series(),
             }
         )
+
+    def _answers(self, said: Predictions) -> dict[str, pl.Series]:
+        """The task's prediction columns, in the ``predictions`` table's order."""
+        if self.task == "regression":
+            return {"prediction": pl.Series(said.scores, dtype=pl.Float64)}
+        if self.task == "binary":
+            return {"score": pl.Series(said.scores), "decision": pl.Series(said.decisions)}
+        assert said.probabilities is not None and said.decisions is not None
+        classes = list(said.classes)
+        probabilities = pl.DataFrame(said.probabilities, schema=classes, orient="row")
+        return {
+            "probabilities": probabilities.select(pl.struct(classes).struct.json_encode())
+            .to_series()
+            .alias("probabilities"),
+            "score": pl.Series(said.scores, dtype=pl.Float64),
+            "decision": pl.Series(said.decisions.tolist(), dtype=pl.String),
+        }
 
 
 __all__ = ["MicroBatchScorer"]

@@ -14,24 +14,20 @@ Every number in the summary comes from the system running on the stream.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from html import escape
 from pathlib import Path
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.demo.micro_batch_scorer import MicroBatchScorer
 from watchkeeper.demo.money import RunMoney, run_money
-from watchkeeper.demo.runs import launch_workspace, run_with, run_without
+from watchkeeper.demo.outputs import write_outputs as write_files
+from watchkeeper.demo.runs import Progress, replay_runs
 from watchkeeper.demo.stream import DemoStream
-from watchkeeper.demo.summary import DemoSummary, recorded_attempts, recorded_rollouts
+from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_summary
 from watchkeeper.errors import ConfigError
-from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.serving.models import load_serving_models
 from watchkeeper.workspace import Workspace
 
 BASE_PER_DAY = 1_500
@@ -82,10 +78,6 @@ class DemoSettings:
         return round(BASE_PER_DAY * self.scale)
 
 
-Progress = Callable[[str, float], None]
-"""Called with a step's description and the share of the whole demo done (0..1)."""
-
-
 def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None) -> DemoSummary:
     """Run both replays, write ``report.html`` and ``summary.json`` into ``out``."""
     say = progress or (lambda step, done: None)
@@ -100,87 +92,64 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
     launch = stream.start + timedelta(days=settings.history_days)
     if not stream.start < launch < datetime.combine(stream.shift_date, launch.timetz()):
         raise ConfigError("the launch must fall between the start of the stream and the shift")
-    out.mkdir(parents=True, exist_ok=True)
-    root = out / "workspace"
-    if root.exists():
-        shutil.rmtree(root)
-    Workspace.create(root, example="fraud")
+    root = fresh_workspace(out, "fraud")
     clock = EventTimeClock(launch)
     with Workspace.open(root, clock=clock) as workspace:
-        say("training the first model on the history before launch", 0.02)
-        launch_workspace(workspace, stream, launch)
-        registry = ModelRegistry.for_workspace(workspace)
-        keys = workspace.config.keys
-        scorer_args = {
-            "origin": launch,
-            "event_time": keys.event_time,
-            "entity": keys.entity,
-            "event_id": keys.event_id,
-        }
-        frozen = load_serving_models(registry)
-        total_days = (stream.end - launch).days
-        say("run 1 of 2: without watchkeeper (the first model, frozen)", 0.05)
-        without = run_without(
-            frozen,
-            MicroBatchScorer(stream.transactions.drop("is_fraud"), **scorer_args),  # type: ignore[arg-type]
-            launch,
-            stream.end,
-            on_day=lambda day: say(
-                f"without: {day.date().isoformat()}", 0.05 + 0.1 * _share(day, launch, total_days)
-            ),
-        )
-        say("run 2 of 2: with watchkeeper", 0.15)
-        watched = run_with(
+        without, watched = replay_runs(
             workspace,
             clock,
             stream,
-            MicroBatchScorer(stream.transactions.drop("is_fraud"), **scorer_args),  # type: ignore[arg-type]
+            stream.transactions.drop("is_fraud"),
             launch,
-            on_day=lambda day, report: say(
-                f"with: {day.date().isoformat()}", 0.15 + 0.8 * _share(day, launch, total_days)
-            ),
+            say,
             tick=timedelta(days=settings.tick_days),
         )
         say("judging both runs against the truth", 0.95)
         truth = stream.truth_between(launch, stream.end)
         business = workspace.config.monitoring.business
-        money_without = run_money(without.decisions, truth, business)
-        money_with = run_money(watched.decisions, truth, business)
-        model = registry.model_name
-        promotions, rollbacks = recorded_rollouts(workspace.metadata, model)
-        summary = DemoSummary(
-            scenario=SCENARIO,
-            seed=settings.seed,
-            per_day=settings.per_day,
-            launch_date=launch.date(),
-            shift_date=stream.shift_date,
-            end_date=stream.end.date(),
-            alerts=watched.alerts,
-            retrain_attempts=recorded_attempts(workspace.metadata, model),
-            promotions=promotions,
-            rollbacks=rollbacks,
-            without=money_without,
-            with_watchkeeper=money_with,
-            ticks=watched.ticks,
-            runtime_s=time.perf_counter() - began,
-            tick_days=settings.tick_days,
-        )
-        say("writing the report", 0.98)
-        from watchkeeper.report import write_report
-
-        write_report(
+        described = ReplayDescription(SCENARIO, settings.seed, settings.per_day, settings.tick_days)
+        summary = watched_summary(
             workspace,
-            out / "report.html",
-            title="watchkeeper demo: the case study, watched",
-            extra_html=comparison_html(summary),
+            described,
+            stream,
+            launch,
+            watched,
+            (run_money(without.decisions, truth, business),
+             run_money(watched.decisions, truth, business)),
+            began=began,
+        )  # fmt: skip
+        write_outputs(
+            workspace,
+            out,
+            summary,
+            "watchkeeper demo: the case study, watched",
+            comparison_html(summary),
+            say,
         )
-    (out / "summary.json").write_text(json.dumps(summary.to_dict(), indent=2) + "\n", "utf-8")
-    say("done", 1.0)
     return summary
 
 
-def _share(day: datetime, launch: datetime, total_days: int) -> float:
-    return min(1.0, (day - launch).days / max(1, total_days))
+def fresh_workspace(out: Path, example: str) -> Path:
+    """A new workspace of ``example`` in ``out/workspace`` (a previous one is replaced)."""
+    out.mkdir(parents=True, exist_ok=True)
+    root = out / "workspace"
+    if root.exists():
+        shutil.rmtree(root)
+    return Workspace.create(root, example=example)
+
+
+def write_outputs(
+    workspace: Workspace,
+    out: Path,
+    summary: DemoSummary,
+    title: str,
+    extra_html: str,
+    say: Progress,
+) -> None:
+    """``report.html`` (the workspace's report with ``extra_html``) and ``summary.json``."""
+    say("writing the report", 0.98)
+    write_files(workspace, out, title=title, extra_html=extra_html, summary=summary.to_dict())
+    say("done", 1.0)
 
 
 def comparison_html(summary: DemoSummary) -> str:
@@ -202,6 +171,7 @@ def comparison_html(summary: DemoSummary) -> str:
         else "no drift alert after the shift"
     )
     a, b = summary.without, summary.with_watchkeeper
+    assert isinstance(a, RunMoney) and isinstance(b, RunMoney)
     return (
         "<section><h2>The case study, replayed: without and with watchkeeper</h2>"
         f"<p>{escape(detected)}; {summary.false_alerts_before_shift} drift alerts on the stable "
@@ -230,4 +200,13 @@ def money_line(label: str, money: RunMoney) -> str:
     )
 
 
-__all__ = ["BASE_PER_DAY", "DemoSettings", "comparison_html", "money_line", "run_demo"]
+__all__ = [
+    "BASE_PER_DAY",
+    "DemoSettings",
+    "Progress",
+    "comparison_html",
+    "fresh_workspace",
+    "money_line",
+    "run_demo",
+    "write_outputs",
+]

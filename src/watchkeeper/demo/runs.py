@@ -7,6 +7,12 @@ and the agent ticks — ingest, monitor, alert rules, retrain policy, validation
 controller (:func:`~watchkeeper.agent.tick.run_tick`, the code ``watchkeeper run`` runs).
 The serving models are reloaded whenever the registry's champion or the running canary
 changes, as the service does after a rollout action.
+
+A workspace whose rollout waits for its owner's approval (``rollout.require_approval``, the
+churn example) has nobody to approve in a replay: with ``approver`` the demo approves as the
+owner, through :meth:`~watchkeeper.rollout.controller.RolloutController.promote` — what
+``watchkeeper rollout promote`` calls — on the tick the canary asks for it, and the audit log
+names the demo as the actor.
 """
 
 from __future__ import annotations
@@ -19,20 +25,36 @@ import polars as pl
 
 from watchkeeper.agent.tick import AgentSession, TickReport, run_tick
 from watchkeeper.clock import EventTimeClock
+from watchkeeper.config import ModelTask
 from watchkeeper.demo.micro_batch_scorer import MicroBatchScorer
-from watchkeeper.demo.stream import DemoStream
+from watchkeeper.demo.stream import ReplayStream
 from watchkeeper.errors import TrainingError
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.registry.statuses import CHAMPION
+from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.serving.models import ServingModels, load_serving_models
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.serving.scorer import served_prediction_schema
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.workspace import Workspace
 
 DAY = timedelta(days=1)
-DECISION_COLUMNS = ("event_id", "decision", "model_version", "route")
-DRIFT_METRICS = ("psi", "score_psi", "domain_auc")
+DRIFT_METRICS = ("psi", "score_psi", "domain_auc", "decision_psi", "prediction_psi")
 """Metrics whose alerts count as drift alerts in the demo's summary."""
+AWAITING_APPROVAL = "awaiting_approval"
+
+Progress = Callable[[str, float], None]
+"""Called with a step's description and the share of the whole demo done (0..1)."""
+
+
+def decision_columns(task: ModelTask) -> tuple[str, ...]:
+    """What a run keeps of each prediction: the event, what was decided (the predicted
+    number, for regression), the version and the route.
+
+    >>> decision_columns("regression")
+    ('event_id', 'prediction', 'model_version', 'route')
+    """
+    answer = "prediction" if task == "regression" else "decision"
+    return ("event_id", answer, "model_version", "route")
 
 
 @dataclass(frozen=True)
@@ -59,6 +81,19 @@ class RunDecisions:
     decisions: pl.DataFrame
     alerts: tuple[FiredAlert, ...] = ()
     ticks: int = 0
+    approvals: int = 0
+    """Canaries the demo approved as the owner (``approver``)."""
+
+
+def fired_alerts(report: TickReport, day: date) -> list[FiredAlert]:
+    """The alerts a tick's monitoring fired, dated ``day``."""
+    if report.monitor is None:
+        return []
+    return [
+        FiredAlert(day, alert.rule, alert.metric, alert.feature, alert.severity)
+        for alert in report.monitor.alerts
+        if alert.action == "fired"
+    ]
 
 
 def days_between(
@@ -82,7 +117,7 @@ def days_between(
     return windows
 
 
-def launch_workspace(workspace: Workspace, stream: DemoStream, launch: datetime) -> int:
+def launch_workspace(workspace: Workspace, stream: ReplayStream, launch: datetime) -> int:
     """Load the history before ``launch`` and train the first model on it (the champion).
 
     Returns the champion's version; raises :class:`TrainingError` naming why when the first
@@ -116,8 +151,9 @@ def run_without(
 ) -> RunDecisions:
     """The frozen first model decides every event from ``launch`` to ``end``."""
     parts = []
+    kept = decision_columns(scorer.task)
     for start, stop in days_between(launch, end):
-        parts.append(scorer.score_day(models, start, stop).select(DECISION_COLUMNS))
+        parts.append(scorer.score_day(models, start, stop).select(kept))
         if on_day is not None:
             on_day(stop)
     return RunDecisions(pl.concat(parts))
@@ -126,16 +162,21 @@ def run_without(
 def run_with(
     workspace: Workspace,
     clock: EventTimeClock,
-    stream: DemoStream,
+    stream: ReplayStream,
     scorer: MicroBatchScorer,
     launch: datetime,
     on_day: Callable[[datetime, TickReport], None] | None = None,
     tick: timedelta = DAY,
+    approver: str | None = None,
 ) -> RunDecisions:
     """Score and log day by day from ``launch`` to the end of the stream; the agent ticks
-    every ``tick`` (monitoring windows stay daily: a tick processes the days since the last)."""
+    every ``tick`` (monitoring windows stay daily: a tick processes the days since the last).
+    With ``approver`` (an actor's name) a canary awaiting approval is promoted as its owner
+    would (see the module)."""
     registry = ModelRegistry.for_workspace(workspace)
-    schema = SERVED_PREDICTION_SCHEMA
+    schema = served_prediction_schema(scorer.task)
+    kept = decision_columns(scorer.task)
+    approvals = 0
     models: ServingModels | None = None
     serving_key: tuple[int | None, int | None] | None = None
     parts = []
@@ -157,16 +198,85 @@ def run_with(
         clock.advance_to(stop)
         report = run_tick(workspace, now=stop, session=session)
         ticks += 1
-        if report.monitor is not None:
-            alerts.extend(
-                FiredAlert(start.date(), alert.rule, alert.metric, alert.feature, alert.severity)
-                for alert in report.monitor.alerts
-                if alert.action == "fired"
-            )
-        parts.append(predictions.select(DECISION_COLUMNS))
+        alerts += fired_alerts(report, start.date())
+        if approver is not None and _awaits_approval(report):
+            approve_as_owner(workspace, approver)
+            approvals += 1
+        parts.append(predictions.select(kept))
         if on_day is not None:
             on_day(stop, report)
-    return RunDecisions(pl.concat(parts), tuple(alerts), ticks)
+    return RunDecisions(pl.concat(parts), tuple(alerts), ticks, approvals)
+
+
+def _awaits_approval(report: TickReport) -> bool:
+    return report.rollout is not None and report.rollout.action == AWAITING_APPROVAL
+
+
+def approve_as_owner(workspace: Workspace, approver: str) -> None:
+    """Promote the canary that waits for approval, as ``watchkeeper rollout promote`` does
+    (the same controller call; the audit log names ``approver``)."""
+    RolloutController.for_workspace(workspace).promote(
+        actor=approver,
+        reason="approved by the owner after the canary's guards passed for its whole duration",
+    )
+
+
+def replay_runs(
+    workspace: Workspace,
+    clock: EventTimeClock,
+    stream: ReplayStream,
+    events: pl.DataFrame,
+    launch: datetime,
+    say: Progress,
+    *,
+    tick: timedelta = DAY,
+    approver: str | None = None,
+) -> tuple[RunDecisions, RunDecisions]:
+    """Launch the workspace (:func:`launch_workspace`), then both runs from ``launch`` to the
+    end of ``stream``: the frozen first model, then the watched loop; ``events`` are the raw
+    events (truth removed) the scorers read. Progress goes from 2% to 95% of the demo."""
+    say("training the first model on the history before launch", 0.02)
+    launch_workspace(workspace, stream, launch)
+    config = workspace.config
+    keys = config.keys
+
+    def scorer() -> MicroBatchScorer:
+        return MicroBatchScorer(
+            events,
+            origin=launch,
+            event_time=keys.event_time,
+            entity=keys.entity,
+            event_id=keys.event_id,
+            task=config.model.task,
+            classes=tuple(config.label.classes or ()),
+        )
+
+    total_days = (stream.end - launch).days
+
+    def share(day: datetime) -> float:
+        return min(1.0, (day - launch).days / max(1, total_days))
+
+    frozen = load_serving_models(ModelRegistry.for_workspace(workspace))
+    say("run 1 of 2: without watchkeeper (the first model, frozen)", 0.05)
+    without = run_without(
+        frozen,
+        scorer(),
+        launch,
+        stream.end,
+        on_day=lambda day: say(f"without: {day.date().isoformat()}", 0.05 + 0.1 * share(day)),
+    )
+    say("run 2 of 2: with watchkeeper", 0.15)
+    watched = run_with(
+        workspace,
+        clock,
+        stream,
+        scorer(),
+        launch,
+        on_day=lambda day, report: say(f"with: {day.date().isoformat()}", 0.15 + 0.8 * share(day)),
+        tick=tick,
+        approver=approver,
+    )
+    return without, watched
 
 
 def _serving_key(registry: ModelRegistry) -> tuple[int | None, int | None]:
@@ -178,9 +288,14 @@ def _serving_key(registry: ModelRegistry) -> tuple[int | None, int | None]:
 __all__ = [
     "DRIFT_METRICS",
     "FiredAlert",
+    "Progress",
     "RunDecisions",
+    "approve_as_owner",
     "days_between",
+    "decision_columns",
+    "fired_alerts",
     "launch_workspace",
+    "replay_runs",
     "run_with",
     "run_without",
 ]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 import polars as pl
 
@@ -24,6 +25,34 @@ from watchkeeper.simulate.presets import preset
 from watchkeeper.simulate.to_event_store import chargebacks_as_outcomes
 
 TRUTH_COLUMN = "is_fraud"
+
+
+class ReplayStream(Protocol):
+    """What a replay reads from a stream: its span, its shift, and per stretch of event time
+    the raw events (truth removed) and the outcomes received."""
+
+    @property
+    def start(self) -> datetime:
+        """The first moment of the stream."""
+        ...
+
+    @property
+    def end(self) -> datetime:
+        """The end of the stream (exclusive)."""
+        ...
+
+    @property
+    def shift_date(self) -> date:
+        """The first day of the shift."""
+        ...
+
+    def transactions_between(self, start: datetime, end: datetime) -> pl.DataFrame:
+        """The raw events with event time in ``[start, end)``."""
+        ...
+
+    def outcomes_received(self, start: datetime, end: datetime) -> pl.DataFrame:
+        """The outcomes received in ``[start, end)``, in the ``outcomes`` table's columns."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -69,12 +98,16 @@ class DemoStream:
 
     def outcomes_received(self, start: datetime, end: datetime) -> pl.DataFrame:
         """The outcomes received in ``[start, end)`` (chargebacks arrive weeks later)."""
-        received = pl.col("received_at")
-        return self.outcomes.filter((received >= start) & (received < end))
+        return between(self.outcomes, "received_at", start, end)
 
     def _between(self, start: datetime, end: datetime) -> pl.DataFrame:
-        ts = pl.col("ts")
-        return self.transactions.filter((ts >= start) & (ts < end))
+        return between(self.transactions, "ts", start, end)
 
 
-__all__ = ["TRUTH_COLUMN", "DemoStream"]
+def between(frame: pl.DataFrame, column: str, start: datetime, end: datetime) -> pl.DataFrame:
+    """The rows of ``frame`` whose ``column`` lies in ``[start, end)``."""
+    moment = pl.col(column)
+    return frame.filter((moment >= start) & (moment < end))
+
+
+__all__ = ["TRUTH_COLUMN", "DemoStream", "ReplayStream", "between"]

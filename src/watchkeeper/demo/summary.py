@@ -7,45 +7,54 @@ from the two runs' decisions judged against the simulation's truth.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from watchkeeper.demo.money import RunMoney
-from watchkeeper.demo.runs import FiredAlert
+from watchkeeper.demo.runs import FiredAlert, RunDecisions
+from watchkeeper.demo.stream import ReplayStream
+from watchkeeper.demo.task_money import TaskFigures
+from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
+from watchkeeper.workspace import Workspace
 
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
 
 
-@dataclass(frozen=True)
-class DemoSummary:
-    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`)."""
+class DriftDetection:
+    """What a replay's alerts say about the shift: the first drift alert after it, the drift
+    alerts before it (false alarms on stable traffic), the delay, and the first alert of any
+    kind after it. Mixed into a summary with ``alerts`` and ``shift_date``.
 
-    scenario: str
-    seed: int
-    per_day: int
-    launch_date: date
-    shift_date: date
-    end_date: date
+    >>> from dataclasses import dataclass
+    >>> @dataclass(frozen=True)
+    ... class Seen(DriftDetection):
+    ...     alerts: tuple[FiredAlert, ...]
+    ...     shift_date: date
+    >>> alert = FiredAlert(date(2026, 7, 9), "input drift", "psi", "plan", "warning")
+    >>> seen = Seen((alert,), date(2026, 7, 1))
+    >>> seen.first_drift_alert, seen.false_alerts_before_shift, seen.detection_delay_days
+    (datetime.date(2026, 7, 9), 0, 8)
+    """
+
     alerts: tuple[FiredAlert, ...]
-    retrain_attempts: tuple[dict[str, Any], ...]
-    promotions: tuple[dict[str, Any], ...]
-    rollbacks: tuple[dict[str, Any], ...]
-    without: RunMoney
-    with_watchkeeper: RunMoney
-    ticks: int
-    runtime_s: float
-    tick_days: int = 1
-    notes: tuple[str, ...] = field(default=())
+    shift_date: date
 
     @property
     def first_drift_alert(self) -> date | None:
         """The day of the first drift alert on or after the shift."""
         days = [alert.day for alert in self.alerts if alert.drift and alert.day >= self.shift_date]
         return min(days) if days else None
+
+    @property
+    def first_alert_after_shift(self) -> FiredAlert | None:
+        """The first alert of any kind (drift, performance) on or after the shift."""
+        after = [alert for alert in self.alerts if alert.day >= self.shift_date]
+        return min(after, key=lambda alert: alert.day) if after else None
 
     @property
     def false_alerts_before_shift(self) -> int:
@@ -58,29 +67,58 @@ class DemoSummary:
         first = self.first_drift_alert
         return None if first is None else (first - self.shift_date).days
 
-    def to_dict(self) -> dict[str, Any]:
-        """The summary as JSON-ready values (dates as ISO text, money rounded to cents)."""
+    def detection_dict(self) -> dict[str, Any]:
+        """The figures and every alert (date, rule, metric, feature, severity), JSON-ready."""
         first = self.first_drift_alert
         return {
+            "first_drift_alert": None if first is None else first.isoformat(),
+            "detection_delay_days": self.detection_delay_days,
+            "false_alerts_before_shift": self.false_alerts_before_shift,
+            "first_alert_after_shift": _alert(self.first_alert_after_shift),
+            "alerts": [_alert(alert) for alert in self.alerts],
+        }
+
+
+@dataclass(frozen=True)
+class DemoSummary(DriftDetection):
+    """The JSON document ``watchkeeper demo --json`` prints (see :meth:`to_dict`).
+
+    ``without`` and ``with_watchkeeper``: the fraud case study's money
+    (:class:`~watchkeeper.demo.money.RunMoney`), or another example's cost and metrics
+    (:class:`~watchkeeper.demo.task_money.TaskFigures`).
+    """
+
+    scenario: str
+    seed: int
+    per_day: int
+    launch_date: date
+    shift_date: date
+    end_date: date
+    alerts: tuple[FiredAlert, ...]
+    retrain_attempts: tuple[dict[str, Any], ...]
+    promotions: tuple[dict[str, Any], ...]
+    rollbacks: tuple[dict[str, Any], ...]
+    without: RunMoney | TaskFigures
+    with_watchkeeper: RunMoney | TaskFigures
+    ticks: int
+    runtime_s: float
+    tick_days: int = 1
+    notes: tuple[str, ...] = field(default=())
+    example: str = "fraud"
+    task: str = "binary"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The summary as JSON-ready values (dates as ISO text, money rounded to cents)."""
+        return {
             "scenario": self.scenario,
+            "example": self.example,
+            "task": self.task,
             "seed": self.seed,
             "per_day": self.per_day,
             "launch_date": self.launch_date.isoformat(),
             "shift_date": self.shift_date.isoformat(),
             "end_date": self.end_date.isoformat(),
-            "first_drift_alert": None if first is None else first.isoformat(),
-            "detection_delay_days": self.detection_delay_days,
-            "false_alerts_before_shift": self.false_alerts_before_shift,
-            "alerts": [
-                {
-                    "date": alert.day.isoformat(),
-                    "rule": alert.rule,
-                    "metric": alert.metric,
-                    "feature": alert.feature,
-                    "severity": alert.severity,
-                }
-                for alert in self.alerts
-            ],
+            **self.detection_dict(),
             "retrain_attempts": list(self.retrain_attempts),
             "promotions": list(self.promotions),
             "rollbacks": list(self.rollbacks),
@@ -91,6 +129,56 @@ class DemoSummary:
             "runtime_s": round(self.runtime_s, 1),
             "notes": list(self.notes),
         }
+
+
+@dataclass(frozen=True)
+class ReplayDescription:
+    """What a replay was: its scenario, example and task, seed, volume and tick."""
+
+    scenario: str
+    seed: int
+    per_day: int
+    tick_days: int
+    example: str = "fraud"
+    task: str = "binary"
+
+
+def watched_summary(
+    workspace: Workspace,
+    described: ReplayDescription,
+    stream: ReplayStream,
+    launch: datetime,
+    watched: RunDecisions,
+    figures: tuple[RunMoney | TaskFigures, RunMoney | TaskFigures],
+    *,
+    began: float,
+    notes: tuple[str, ...] = (),
+) -> DemoSummary:
+    """The summary of a replay: what the watched run's workspace recorded, the alerts it
+    fired and both runs' ``figures`` (without, with); ``began`` is the
+    :func:`time.perf_counter` at the start."""
+    metadata, model = workspace.metadata, ModelRegistry.for_workspace(workspace).model_name
+    promotions, rollbacks = recorded_rollouts(metadata, model)
+    return DemoSummary(
+        scenario=described.scenario,
+        seed=described.seed,
+        per_day=described.per_day,
+        launch_date=launch.date(),
+        shift_date=stream.shift_date,
+        end_date=stream.end.date(),
+        alerts=watched.alerts,
+        retrain_attempts=recorded_attempts(metadata, model),
+        promotions=promotions,
+        rollbacks=rollbacks,
+        without=figures[0],
+        with_watchkeeper=figures[1],
+        ticks=watched.ticks,
+        runtime_s=time.perf_counter() - began,
+        tick_days=described.tick_days,
+        notes=notes,
+        example=described.example,
+        task=described.task,
+    )
 
 
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
@@ -148,6 +236,18 @@ def recorded_rollouts(
     return tuple(promotions), tuple(rollbacks)
 
 
+def _alert(alert: FiredAlert | None) -> dict[str, Any] | None:
+    if alert is None:
+        return None
+    return {
+        "date": alert.day.isoformat(),
+        "rule": alert.rule,
+        "metric": alert.metric,
+        "feature": alert.feature,
+        "severity": alert.severity,
+    }
+
+
 def _shown(metrics: object) -> dict[str, float]:
     if not isinstance(metrics, dict):
         return {}
@@ -162,4 +262,11 @@ def _at(entry: Any) -> Any:
     return entry.at
 
 
-__all__ = ["DemoSummary", "recorded_attempts", "recorded_rollouts"]
+__all__ = [
+    "DemoSummary",
+    "DriftDetection",
+    "ReplayDescription",
+    "recorded_attempts",
+    "recorded_rollouts",
+    "watched_summary",
+]

@@ -57,30 +57,28 @@ class BusinessOutcome:
 
 
 def _costs(
-    frame: pl.DataFrame, decision: str, config: BusinessValueConfig
+    frame: pl.DataFrame, decision: str, config: BusinessValueConfig, weight: str | None = None
 ) -> tuple[float, float, float, float, int]:
     flagged = pl.col(decision).cast(pl.Boolean)
-    fraud = pl.col("fraud_probability")
-    legitimate = 1.0 - fraud
+    share = pl.lit(1.0) if weight is None else pl.col(weight)
+    fraud = pl.col("fraud_probability") * share
+    legitimate = share - fraud
     sums = frame.select(
         approved=(pl.col("amount") * fraud).filter(~flagged).sum(),
         prevented=(pl.col("amount") * fraud).filter(flagged).sum(),
         declined_margin=(pl.col("amount") * legitimate).filter(flagged).sum(),
         declined_legitimate=legitimate.filter(flagged).sum(),
+        reviews=share.filter(flagged).sum(),
         flags=flagged.sum(),
     ).row(0)
-    approved, prevented, declined_margin, declined_legitimate, flags = (
-        float(sums[0] or 0.0),
-        float(sums[1] or 0.0),
-        float(sums[2] or 0.0),
-        float(sums[3] or 0.0),
-        int(sums[4] or 0),
+    approved, prevented, declined_margin, declined_legitimate, reviews = (
+        float(value or 0.0) for value in sums[:5]
     )
     false_decline = (
         declined_margin * config.false_decline_rate
         + declined_legitimate * config.false_decline_cost
     )
-    return approved, prevented, flags * config.review_cost, false_decline, flags
+    return approved, prevented, reviews * config.review_cost, false_decline, int(sums[5] or 0)
 
 
 def business_outcome(
@@ -90,18 +88,28 @@ def business_outcome(
     decision: str = "decision",
     baseline_decision: str | None = None,
     estimated: bool = False,
+    weight: str | None = None,
 ) -> BusinessOutcome:
     """Money of the decisions in ``frame`` (columns ``amount``, ``fraud_probability`` and the
     decision column, True = flagged).
 
     The baseline is "no model" (approve everything) unless ``baseline_decision`` names a
-    column holding a rule's decisions on the same rows.
+    column holding a rule's decisions on the same rows. ``weight`` names a column of sample
+    weights (a row counts that many times in every sum of money; ``flagged`` still counts
+    rows): a training holdout with provisional labels.
+
+    >>> frame = pl.DataFrame({"amount": [100.0, 20.0], "decision": [True, True],
+    ...                       "fraud_probability": [1.0, 0.0], "weight": [2.0, 1.0]})
+    >>> outcome = business_outcome(frame, BusinessValueConfig(review_cost=5, false_decline_rate=0,
+    ...                                                      false_decline_cost=0), weight="weight")
+    >>> outcome.fraud_prevented, outcome.review_cost, outcome.net_value, outcome.flagged
+    (200.0, 15.0, 185.0, 2)
     """
-    approved, prevented, review, false_decline, flags = _costs(frame, decision, config)
+    approved, prevented, review, false_decline, flags = _costs(frame, decision, config, weight)
     if baseline_decision is None:
         baseline_cost = approved + prevented  # every fraud approved, nothing reviewed
     else:
-        base = _costs(frame, baseline_decision, config)
+        base = _costs(frame, baseline_decision, config, weight)
         baseline_cost = base[0] + base[2] + base[3]
     model_cost = approved + review + false_decline
     return BusinessOutcome(

@@ -79,12 +79,45 @@ def numeric_values(array: pa.Array) -> NDArray[np.float64]:
 def label_counts(array: pa.Array) -> LabelCounts:
     """Count a chunk's values on dictionary codes; labels are the values cast to strings."""
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)
-    dictionary = encoded.dictionary
+    return _counted(encoded.dictionary, [encoded.indices])
+
+
+def column_label_counts(column: pa.ChunkedArray) -> LabelCounts:
+    """Count a whole column's values (a reference's, held in memory).
+
+    Chunks are counted on their own dictionary codes and added up, unless their dictionaries
+    are large (a column of many distinct values, read as one dictionary per row group): then
+    the whole column is encoded once, on one dictionary, which is several times faster and
+    never holds every chunk's dictionary at once.
+
+    >>> column_label_counts(pa.chunked_array([["a", "b"], ["b", None]])).counts.tolist()
+    [1, 2]
+    """
+    chunks = column.chunks
+    if not chunks:
+        return LabelCounts(pa.array([], pa.string()), np.zeros(0, dtype=np.int64), 0)
+    dictionaries = sum(
+        len(chunk.dictionary) for chunk in chunks if pa.types.is_dictionary(chunk.type)
+    )
+    if pa.types.is_dictionary(column.type) and dictionaries <= SHARED_DICTIONARY_FROM:
+        labels, counts, missing = combine_label_counts(label_counts(chunk) for chunk in chunks)
+        return LabelCounts(pa.array(labels, type=pa.string()), counts, missing)
+    plain = column.cast(column.type.value_type) if pa.types.is_dictionary(column.type) else column
+    encoded = pc.dictionary_encode(plain)  # one dictionary for every chunk
+    return _counted(encoded.chunk(0).dictionary, [chunk.indices for chunk in encoded.chunks])
+
+
+SHARED_DICTIONARY_FROM = 100_000
+"""Dictionary entries, over all chunks, beyond which a column is encoded whole."""
+
+
+def _counted(dictionary: pa.Array, indices: Iterable[pa.Array]) -> LabelCounts:
     size = len(dictionary)
-    codes = encoded.indices
-    if codes.null_count:
-        codes = codes.fill_null(size)
-    counts = np.bincount(codes.to_numpy(zero_copy_only=False), minlength=size + 1).astype(np.int64)
+    counts = np.zeros(size + 1, dtype=np.int64)
+    for codes in indices:
+        if codes.null_count:
+            codes = codes.fill_null(size)
+        counts += np.bincount(codes.to_numpy(zero_copy_only=False), minlength=size + 1)
     missing = int(counts[size])
     counts = counts[:size]
     labels = dictionary if is_text(dictionary.type) else dictionary.cast(pa.string())
@@ -99,20 +132,30 @@ def label_counts(array: pa.Array) -> LabelCounts:
 def combine_label_counts(parts: Iterable[LabelCounts]) -> tuple[list[str], NDArray[np.int64], int]:
     """Add up label counts of several chunks: (labels, counts, missing).
 
+    Summed by Arrow's group-by, not a Python dictionary: a column with a million distinct
+    values, read as one dictionary per row group, stays a matter of seconds.
+
     >>> labels, counts, missing = combine_label_counts(
     ...     [label_counts(pa.array(["a", "b"])), label_counts(pa.array(["b", None]))]
     ... )
     >>> labels, counts.tolist(), missing
     (['a', 'b'], [1, 2], 1)
     """
-    totals: dict[str, int] = {}
-    missing = 0
-    for part in parts:
-        missing += part.missing
-        for label, count in zip(part.labels.to_pylist(), part.counts.tolist(), strict=True):
-            totals[label] = totals.get(label, 0) + count
-    labels = list(totals)
-    return labels, np.array([totals[label] for label in labels], dtype=np.int64), missing
+    counted = list(parts)
+    missing = sum(part.missing for part in counted)
+    if not counted:
+        return [], np.zeros(0, dtype=np.int64), missing
+    table = pa.table(
+        {
+            "label": pa.concat_arrays([part.labels.cast(pa.string()) for part in counted]),
+            "count": pa.array(np.concatenate([part.counts for part in counted]), pa.int64()),
+        }
+    )
+    if len(counted) > 1:
+        table = table.group_by("label", use_threads=False).aggregate([("count", "sum")])
+        table = table.rename_columns(["label", "count"])
+    labels: list[str] = table.column("label").to_pylist()
+    return labels, table.column("count").to_numpy().astype(np.int64), missing
 
 
 class CategoryCounter:
@@ -159,8 +202,10 @@ class CategoryCounter:
 
 
 __all__ = [
+    "SHARED_DICTIONARY_FROM",
     "CategoryCounter",
     "LabelCounts",
+    "column_label_counts",
     "combine_label_counts",
     "is_text",
     "label_counts",

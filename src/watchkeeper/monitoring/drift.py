@@ -15,10 +15,13 @@ numeric    PSI, JS distance, KS (+ p-value),    KS and Wasserstein from the KLL 
 categorical PSI, JS distance, chi-square p      chi-square over categories, other, missing
 =========  ===================================  ==========================================
 
-The KS p-value is computed from ``max(0, D - e)``, where ``e`` is the sum of the two sketches'
-rank errors while they are approximate (0 while exact): sketch noise alone cannot then
-produce a tiny p-value, and the reported p-value is, with 99% confidence, no smaller than the
-exact test's.
+Given the reference's exact comparison of a numeric feature
+(:class:`~watchkeeper.monitoring.reference_grid.ExactComparison`, as ``watchkeeper drift``
+computes it), KS, its p-value and Wasserstein are exact. From two profiles alone (the
+monitor's windows) they come from the KLL sketches, and the KS p-value is computed from
+``max(0, D - e)``, where ``e`` is the sum of the two sketches' rank errors while they are
+approximate (0 while exact): sketch noise alone cannot then produce a tiny p-value, and the
+reported p-value is, with 99% confidence, no smaller than the exact test's.
 
 >>> import numpy as np
 >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
@@ -46,6 +49,7 @@ from watchkeeper.monitoring.drift_statistics import (
     population_stability_index,
 )
 from watchkeeper.monitoring.numeric_profile import NumericProfile
+from watchkeeper.monitoring.reference_grid import ExactComparison
 from watchkeeper.monitoring.sketch_statistics import (
     kolmogorov_smirnov_statistic,
     rank_error,
@@ -87,6 +91,16 @@ class FeatureDrift:
         return data
 
 
+def drift_verdict(psi: float | None, levels: DriftThresholds) -> Verdict:
+    """A feature's verdict: its PSI against the warn and alert levels. The one place the
+    rule lives, so that a calibrated rule can replace it.
+
+    >>> drift_verdict(0.3, DriftThresholds()), drift_verdict(None, DriftThresholds())
+    ('alert', 'ok')
+    """
+    return verdict_of(psi, levels)
+
+
 def verdict_of(value: float | None, thresholds: DriftThresholds) -> Verdict:
     """``alert`` at or above the alert level, ``warn`` at or above the warn level, else ``ok``.
 
@@ -107,11 +121,13 @@ def feature_drift(
     reference: FeatureProfile,
     current: FeatureProfile,
     thresholds: DriftThresholds | None = None,
+    exact: ExactComparison | None = None,
 ) -> FeatureDrift:
-    """Compare one feature's current profile with its reference profile."""
+    """Compare one feature's current profile with its reference profile (a numeric one's KS
+    and Wasserstein from ``exact`` when given, else from the sketches)."""
     levels = thresholds or DriftThresholds()
     if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
-        return _numeric_drift(name, reference, current, levels)
+        return _numeric_drift(name, reference, current, levels, exact)
     if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
         return _categorical_drift(name, reference, current, levels)
     raise SchemaError(
@@ -124,6 +140,7 @@ def compute_drift(
     current: DatasetProfile,
     thresholds: DriftThresholds | None = None,
     per_feature: Mapping[str, DriftThresholds] | None = None,
+    exact: Mapping[str, ExactComparison | None] | None = None,
 ) -> list[FeatureDrift]:
     """Drift of every reference feature, in the reference's order.
 
@@ -133,17 +150,26 @@ def compute_drift(
     [('x', 'ok')]
     """
     overrides = per_feature or {}
+    comparisons = exact or {}
     results = []
     for name, reference_profile in reference.features.items():
         if name not in current.features:
             raise SchemaError(f"the current profile has no feature {name!r}")
         levels = overrides.get(name, thresholds)
-        results.append(feature_drift(name, reference_profile, current.features[name], levels))
+        results.append(
+            feature_drift(
+                name, reference_profile, current.features[name], levels, comparisons.get(name)
+            )
+        )
     return results
 
 
 def _numeric_drift(
-    name: str, reference: NumericProfile, current: NumericProfile, levels: DriftThresholds
+    name: str,
+    reference: NumericProfile,
+    current: NumericProfile,
+    levels: DriftThresholds,
+    exact: ExactComparison | None,
 ) -> FeatureDrift:
     reference_cells = (*reference.counts, reference.missing)
     current_cells = (*current.counts, current.missing)
@@ -151,7 +177,11 @@ def _numeric_drift(
     psi = population_stability_index(reference_cells, current_cells) if comparable else None
     js = jensen_shannon_distance(reference_cells, current_cells) if comparable else None
     ks_statistic = ks_pvalue = wasserstein = None
-    if reference.count and current.count:
+    if exact is not None:
+        ks_statistic, ks_pvalue = exact.ks_statistic, exact.ks_pvalue
+        spread = reference.standard_deviation
+        wasserstein = exact.wasserstein / spread if spread else None
+    elif reference.count and current.count:
         first, second = reference.quantile_sketch(), current.quantile_sketch()
         ks_statistic = kolmogorov_smirnov_statistic(first, second)
         slack = rank_error(first) + rank_error(second)
@@ -163,7 +193,7 @@ def _numeric_drift(
             wasserstein = wasserstein_distance(first, second) / spread
     return FeatureDrift(
         name, "numeric", "psi", psi, js, ks_statistic, ks_pvalue, wasserstein, None,
-        levels.alert, levels.warn, verdict_of(psi, levels),
+        levels.alert, levels.warn, drift_verdict(psi, levels),
     )  # fmt: skip
 
 
@@ -181,7 +211,7 @@ def _categorical_drift(
     chi2 = chi_square_test(reference.cells, current.cells).pvalue if comparable else None
     return FeatureDrift(
         name, "categorical", "psi", psi, js, None, None, None, chi2,
-        levels.alert, levels.warn, verdict_of(psi, levels),
+        levels.alert, levels.warn, drift_verdict(psi, levels),
     )  # fmt: skip
 
 
@@ -190,6 +220,7 @@ __all__ = [
     "FeatureDrift",
     "Verdict",
     "compute_drift",
+    "drift_verdict",
     "feature_drift",
     "verdict_of",
 ]

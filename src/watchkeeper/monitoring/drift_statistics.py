@@ -31,10 +31,17 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from watchkeeper.monitoring.tail_probabilities import chi_square_survival, kolmogorov_survival
+from watchkeeper.monitoring.tail_probabilities import (
+    SMALLEST_PLAIN_SIZE,
+    chi_square_survival,
+    kolmogorov_smirnov_survival,
+)
 
 PSI_SMOOTHING = 0.5
 """Pseudo-count added to every bin before PSI (Jeffreys / Krichevsky-Trofimov)."""
+
+EXACT_KS_LIMIT = 10_000
+"""scipy's ``ks_2samp`` computes exact p-values while both samples have at most this many values."""
 
 Counts = Sequence[int] | NDArray[np.int64]
 
@@ -119,21 +126,57 @@ def chi_square_test(reference_counts: Counts, current_counts: Counts) -> ChiSqua
 
 
 def kolmogorov_smirnov_pvalue(statistic: float, reference_size: int, current_size: int) -> float:
-    """Two-sided p-value of a two-sample KS statistic, from Kolmogorov's limiting distribution
-    at ``(sqrt(n) + 0.12 + 0.11 / sqrt(n)) * D`` with ``n = n1 * n2 / (n1 + n2)`` (Stephens'
-    small-sample correction, as in *Numerical Recipes*). It tracks scipy's asymptotic
-    ``ks_2samp`` p-value (``kstwo.sf(D, round(n))``) closely without importing scipy.stats.
+    """Two-sided p-value of a two-sample KS statistic, as ``scipy.stats.ks_2samp`` gives it.
 
-    >>> round(kolmogorov_smirnov_pvalue(0.1, 1000, 1000), 4)
-    0.0001
+    The same choice as scipy's ``method="auto"``: while both samples have at most
+    :data:`EXACT_KS_LIMIT` values the exact distribution (scipy's own computation, asked with
+    two samples of the same sizes and the same statistic); beyond, the one-sample KS
+    distribution at ``n = round(n1 * n2 / (n1 + n2))`` (``kstwo.sf``), in plain Python for
+    ``n > 140`` (:func:`kolmogorov_smirnov_survival`), so large files never load scipy.stats.
+
+    >>> round(kolmogorov_smirnov_pvalue(0.1, 20_000, 20_000), 12)
+    0.0
     >>> kolmogorov_smirnov_pvalue(0.0, 10, 10)
     1.0
     """
     if reference_size <= 0 or current_size <= 0:
         raise ValueError("a KS p-value needs two non-empty samples")
-    effective = reference_size * current_size / (reference_size + current_size)
-    root = math.sqrt(effective)
-    return kolmogorov_survival((root + 0.12 + 0.11 / root) * statistic)
+    if statistic <= 0.0:
+        return 1.0
+    if max(reference_size, current_size) <= EXACT_KS_LIMIT:
+        return _exact_pvalue(statistic, reference_size, current_size)
+    effective = round(reference_size * current_size / (reference_size + current_size))
+    if effective >= SMALLEST_PLAIN_SIZE:
+        return kolmogorov_smirnov_survival(statistic, effective)
+    from scipy.stats import kstwo
+
+    return min(1.0, max(0.0, float(kstwo.sf(statistic, effective))))
+
+
+def _exact_pvalue(statistic: float, first_size: int, second_size: int) -> float:
+    """scipy's exact p-value: the statistic only takes the values ``|i / n1 - j / n2|``, and
+    two samples of zeros and ones, ``i`` of ``n1`` and ``j`` of ``n2`` zeros, have exactly
+    that statistic; ``(i, j)`` is the pair nearest to ``statistic``."""
+    import warnings
+
+    from scipy.stats import ks_2samp
+
+    zeros = np.arange(first_size + 1)
+    first_share = zeros / first_size
+    candidates = np.stack(
+        [
+            np.rint((first_share - statistic) * second_size),
+            np.rint((first_share + statistic) * second_size),
+        ]
+    ).clip(0, second_size)
+    gaps = np.abs(np.abs(first_share - candidates / second_size) - statistic)
+    row, i = np.unravel_index(int(np.argmin(gaps)), gaps.shape)
+    j = int(candidates[row, i])
+    first = np.repeat([0.0, 1.0], [int(i), first_size - int(i)])
+    second = np.repeat([0.0, 1.0], [j, second_size - j])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # scipy's own fall-back to asymptotic
+        return float(ks_2samp(first, second).pvalue)
 
 
 def _kullback_leibler(p: NDArray[np.float64], q: NDArray[np.float64]) -> float:
@@ -150,6 +193,7 @@ def _same_bins(reference_counts: Counts, current_counts: Counts) -> None:
 
 
 __all__ = [
+    "EXACT_KS_LIMIT",
     "PSI_SMOOTHING",
     "ChiSquareResult",
     "chi_square_test",

@@ -47,8 +47,14 @@ class ScoreCalibrator:
     probability_breakpoints: tuple[float, ...]
 
     @classmethod
-    def fit(cls, scores: npt.ArrayLike, labels: npt.ArrayLike) -> ScoreCalibrator:
-        """Fit on the reference holdout's scores and final labels (1 = positive)."""
+    def fit(
+        cls,
+        scores: npt.ArrayLike,
+        labels: npt.ArrayLike,
+        sample_weight: npt.ArrayLike | None = None,
+    ) -> ScoreCalibrator:
+        """Fit on the reference holdout's scores and labels (1 = positive), each row counted
+        by ``sample_weight`` when given (a holdout with provisional labels)."""
         from sklearn.isotonic import IsotonicRegression
 
         score_values = np.asarray(scores, dtype=np.float64)
@@ -56,7 +62,7 @@ class ScoreCalibrator:
         if score_values.shape != label_values.shape or score_values.size == 0:
             raise ValueError("calibration needs as many labels as scores, and at least one")
         regression = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        regression.fit(score_values, label_values)
+        regression.fit(score_values, label_values, sample_weight=sample_weight)
         return cls(
             tuple(float(value) for value in regression.X_thresholds_),
             tuple(float(value) for value in regression.y_thresholds_),

@@ -141,13 +141,23 @@ def build_external_reference(
 def class_probabilities(
     probabilities: pl.Series, classes: Sequence[str]
 ) -> npt.NDArray[np.float64]:
-    """The logged JSON probabilities as a rows x ``classes`` array (a missing class is 0).
+    """The logged JSON probabilities (or a struct of class -> probability) as a rows x
+    ``classes`` array (a missing class is 0).
 
     >>> class_probabilities(pl.Series(['{"a": 0.25, "b": 0.75}']), ["a", "b"]).tolist()
     [[0.25, 0.75]]
+    >>> class_probabilities(pl.Series([{"b": 0.5, "a": 0.5}]), ["a", "b"]).tolist()
+    [[0.5, 0.5]]
     """
-    schema = pl.Struct(dict.fromkeys(classes, pl.Float64))
-    decoded = probabilities.str.json_decode(schema).struct.unnest()
+    if isinstance(probabilities.dtype, pl.Struct):
+        fields = probabilities.struct.unnest()
+        decoded = fields.select(
+            pl.col(name).cast(pl.Float64) if name in fields.columns else pl.lit(0.0).alias(name)
+            for name in classes
+        )
+    else:
+        schema = pl.Struct(dict.fromkeys(classes, pl.Float64))
+        decoded = probabilities.str.json_decode(schema).struct.unnest()
     matrix: npt.NDArray[np.float64] = decoded.fill_null(0.0).to_numpy().astype(np.float64)
     return matrix.reshape(probabilities.len(), len(classes))
 

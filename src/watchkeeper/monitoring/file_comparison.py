@@ -1,18 +1,26 @@
 """Compare two data files: the computation behind ``watchkeeper drift``.
 
-The reference is read once, in memory, and fixes the plan (exact quantile edges, top
-categories); the current file is streamed in batches through a :class:`ProfileBuilder`, so its
-size does not matter. Columns present in both files are compared; the rest are listed as
-skipped with the reason.
+The reference is read once, in memory: it fixes the plan (exact quantile edges, top
+categories) and each numeric feature's exact grid (:mod:`~watchkeeper.monitoring.baseline`).
+The current file is streamed in batches, so its size does not matter; a numeric feature whose
+two CDFs cross between neighbouring reference values needs its values again for an exact
+Wasserstein distance: kept from the first read while they fit in 256 MB, else read a second
+time (that column only). With chunks (``ComparisonOptions.chunking``) the current file is
+read whole and each chunk is compared with the same baseline too.
+
+Columns are features unless they play another role (:mod:`~watchkeeper.monitoring.column_roles`:
+identifiers, timestamps, predictions, targets, exclusions), which are listed with the reason.
+A feature present in only one file, a feature without any value, an unreadable timestamp or a
+chunk too small are errors naming the column and the rule, never a silent verdict.
 
 >>> import tempfile, numpy as np, pyarrow as pa, pyarrow.parquet as pq
 >>> folder = Path(tempfile.mkdtemp())
 >>> rng = np.random.default_rng(0)
->>> pq.write_table(pa.table({"x": rng.normal(size=5000), "only_here": np.ones(5000)}), folder / "ref.parquet")
->>> pq.write_table(pa.table({"x": rng.normal(1, 1, size=5000)}), folder / "cur.parquet")
+>>> pq.write_table(pa.table({"id": np.arange(5000), "x": rng.normal(size=5000)}), folder / "ref.parquet")
+>>> pq.write_table(pa.table({"id": np.arange(5000), "x": rng.normal(1, 1, size=5000)}), folder / "cur.parquet")
 >>> report = compare_files(folder / "ref.parquet", folder / "cur.parquet")
->>> [(item.feature, item.verdict) for item in report.features], report.skipped
-([('x', 'alert')], {'only_here': 'only in the reference'})
+>>> [(item.feature, item.verdict) for item in report.features], report.excluded
+([('x', 'alert')], {'id': 'identifier: named like one'})
 """
 
 from __future__ import annotations
@@ -25,7 +33,18 @@ import pyarrow as pa
 
 from watchkeeper.config.lifecycle import MonitoringConfig
 from watchkeeper.errors import DatasetError
+from watchkeeper.monitoring.baseline import (
+    Baseline,
+    CurrentComparison,
+    FrameComparison,
+    build_baseline,
+    compare_frame,
+)
+from watchkeeper.monitoring.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.chunk_drift import ChunkDrift, compare_chunks
+from watchkeeper.monitoring.chunks import Chunking
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
+from watchkeeper.monitoring.column_roles import RoleOptions, assign_roles
 from watchkeeper.monitoring.column_summaries import is_text
 from watchkeeper.monitoring.dataset_files import (
     BATCH_ROWS,
@@ -39,15 +58,20 @@ from watchkeeper.monitoring.domain_classifier import (
     domain_classifier_drift,
     sample_rows,
 )
-from watchkeeper.monitoring.profile_builder import ProfileBuilder, build_reference_profile
+from watchkeeper.monitoring.profile_builder import VOCABULARY_LIMIT
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.quality import Range
 from watchkeeper.monitoring.report import DriftReport, build_drift_report
 
+KEPT_VALUES = 32_000_000
+"""Numeric values (256 MB) up to which the current file's are kept from the first read, so
+that an exact Wasserstein distance never needs a second one."""
+
 
 @dataclass(frozen=True)
 class ComparisonOptions:
-    """What to compare and how: features, forced categoricals, thresholds, multivariate."""
+    """What to compare and how: features, forced categoricals, column roles, thresholds,
+    multivariate check, chunks."""
 
     features: Sequence[str] | None = None
     categorical: Sequence[str] = ()
@@ -56,6 +80,15 @@ class ComparisonOptions:
     multivariate: bool = False
     batch_rows: int = BATCH_ROWS
     seed: int = 0
+    roles: RoleOptions = field(default_factory=RoleOptions)
+    chunking: Chunking | None = None
+
+
+@dataclass(frozen=True)
+class _Columns:
+    kinds: dict[str, FeatureKind]
+    skipped: dict[str, str]
+    excluded: dict[str, str]
 
 
 def compare_files(
@@ -63,104 +96,269 @@ def compare_files(
 ) -> DriftReport:
     """Drift report of the current file against the reference file."""
     settings = options or ComparisonOptions()
-    monitoring = settings.monitoring
     reference, current = open_dataset(reference_path), open_dataset(current_path)
     for dataset in (reference, current):
         if dataset.rows == 0:
             raise DatasetError(f"{dataset.path}: has no rows")
-    columns, skipped = _common_columns(reference, current, settings)
-    reference_table = read_table(reference, columns)
-    kinds = infer_column_kinds(reference_table, settings.categorical)
-    skipped.update(kinds.skipped)
-    if not kinds.kinds:
-        raise DatasetError(
-            f"{reference.path} and {current.path}: no numeric or categorical column to compare "
-            f"({'; '.join(f'{name}: {why}' for name, why in skipped.items())})"
-        )
-    _check_current_types(current, kinds.kinds)
-    reference_profile = build_reference_profile(
-        reference_table, kinds.kinds, monitoring.bins, monitoring.top_k, monitoring.sketch_k
+    reference_table = read_table(reference, _candidates(reference, current, settings))
+    columns = _columns(reference, current, reference_table, settings)
+    names = list(columns.kinds)
+    check_current_types(current.path, current.schema, columns.kinds)
+    _check_not_empty(reference.path, reference_table, names)
+    baseline = build_baseline(
+        reference_table.select(names), columns.kinds, settings.monitoring, settings.ranges
     )
-    plan = reference_profile.plan()
-    builder = ProfileBuilder(plan, monitoring.sketch_k)
-    sample_size = monitoring.domain_classifier_sample
+    reference_sample = None
+    if settings.multivariate:
+        sample_size = settings.monitoring.domain_classifier_sample
+        reference_sample = sample_rows(reference_table.select(names), sample_size, settings.seed)
+    del reference_table  # the baseline holds what is needed
     sampler = (
-        RowSampler(sample_size, current.rows, settings.seed) if settings.multivariate else None
+        RowSampler(settings.monitoring.domain_classifier_sample, current.rows, settings.seed)
+        if settings.multivariate
+        else None
     )
-    for batch in iter_batches(current, list(kinds.kinds), settings.batch_rows):
-        builder.update(batch)
-        if sampler is not None:
-            sampler.add(batch)
+    chunks: list[ChunkDrift] = []
+    if settings.chunking is None:
+        whole = _stream(baseline, current, settings, sampler)
+    else:
+        whole, chunks = _chunked(baseline, current, settings.chunking, sampler)
+    _check_current_values(current.path, whole)
     multivariate = None
-    if sampler is not None:
+    if sampler is not None and reference_sample is not None:
         multivariate = domain_classifier_drift(
-            sample_rows(reference_table.select(list(kinds.kinds)), sample_size, settings.seed),
+            reference_sample,
             sampler.sample(),
-            plan,
-            monitoring.domain_classifier_auc,
+            baseline.plan,
+            settings.monitoring.domain_classifier_auc,
             seed=settings.seed,
         )
-    return build_drift_report(
-        reference_profile,
-        builder.profile(),
-        monitoring,
+    report = build_drift_report(
+        baseline.profile,
+        whole.profile,
+        settings.monitoring,
         ranges=settings.ranges,
         multivariate=multivariate,
-        skipped=skipped,
+        skipped=columns.skipped,
+        exact=whole.exact,
+        shares=whole.shares,
+    )
+    return report.with_context(
+        excluded=columns.excluded, notes=vocabulary_notes(baseline), chunks=tuple(chunks)
     )
 
 
-def _common_columns(
+def _stream(
+    baseline: Baseline,
+    current: DatasetFile,
+    settings: ComparisonOptions,
+    sampler: RowSampler | None,
+) -> FrameComparison:
+    numeric = len(baseline.grids)
+    comparison = CurrentComparison(baseline, keep_values=current.rows * numeric <= KEPT_VALUES)
+    for batch in iter_batches(current, baseline.features, settings.batch_rows):
+        comparison.update(batch)
+        if sampler is not None:
+            sampler.add(batch)
+    if comparison.needs_second_look:
+        names = comparison.second_look_features
+        for batch in iter_batches(current, names, settings.batch_rows):
+            comparison.update_second_look(batch)
+    return comparison.result()
+
+
+def _chunked(
+    baseline: Baseline, current: DatasetFile, chunking: Chunking, sampler: RowSampler | None
+) -> tuple[FrameComparison, list[ChunkDrift]]:
+    names = baseline.features
+    wanted = [*names]
+    column = chunking.timestamp_column
+    if column is not None and column not in wanted:
+        if column not in current.schema.names:
+            raise DatasetError(
+                f"--timestamp-column {column}: not a column of {current.path} "
+                f"({', '.join(current.schema.names)})"
+            )
+        wanted.append(column)
+    table = read_table(current, wanted)
+    whole = compare_frame(baseline, table.select(names))
+    if sampler is not None:
+        sampler.add(table.select(names))
+    return whole, compare_chunks(baseline, table, chunking)
+
+
+def _candidates(
     reference: DatasetFile, current: DatasetFile, settings: ComparisonOptions
-) -> tuple[list[str], dict[str, str]]:
-    current_names = set(current.schema.names)
-    common = [name for name in reference.schema.names if name in current_names]
-    skipped = {
-        name: "only in the reference"
-        for name in reference.schema.names
-        if name not in current_names
-    }
-    reference_names = set(reference.schema.names)
-    skipped.update(
-        {
-            name: "only in the current data"
-            for name in current.schema.names
-            if name not in reference_names
-        }
-    )
-    if not common:
+) -> list[str]:
+    """The reference columns to read: the wanted features, or every column (roles are
+    inferred from the values)."""
+    in_current = set(current.schema.names)
+    if settings.features:
+        in_both = [name for name in reference.schema.names if name in in_current]
+        for option, names in (
+            ("--features", settings.features),
+            ("--categorical", settings.categorical),
+        ):
+            unknown = [name for name in names if name not in in_both]
+            if unknown:
+                raise DatasetError(
+                    f"{option}: {', '.join(unknown)} not in both files (common columns: "
+                    f"{', '.join(in_both)})"
+                )
+        wanted = set(settings.features)
+        return [name for name in reference.schema.names if name in wanted]
+    return list(reference.schema.names)
+
+
+def _columns(
+    reference: DatasetFile,
+    current: DatasetFile,
+    reference_table: pa.Table,
+    settings: ComparisonOptions,
+) -> _Columns:
+    reference_names, current_names = reference.schema.names, current.schema.names
+    if not set(reference_names) & set(current_names):
         raise DatasetError(
             f"{reference.path} and {current.path} have no columns in common "
-            f"(reference: {', '.join(reference.schema.names)}; current: "
-            f"{', '.join(current.schema.names)})"
+            f"(reference: {', '.join(reference_names)}; current: {', '.join(current_names)})"
         )
-    for option, names in (
-        ("--features", settings.features or ()),
-        ("--categorical", settings.categorical),
-    ):
-        unknown = [name for name in names if name not in common]
+    everywhere = [*reference_names, *(n for n in current_names if n not in reference_names)]
+    named = settings.roles.named()
+    unknown = [name for name in named if name not in everywhere]
+    if unknown:
+        raise DatasetError(
+            f"{named[unknown[0]]} {unknown[0]}: not a column of either file "
+            f"(columns: {', '.join(everywhere)})"
+        )
+    if settings.features:  # the features asked for: only the options' roles apply
+        roles = assign_roles(reference_table, settings.features, settings.roles, infer=False)
+    else:
+        unknown = [name for name in settings.categorical if name not in everywhere]
         if unknown:
-            raise DatasetError(
-                f"{option}: {', '.join(unknown)} not in both files (common columns: "
-                f"{', '.join(common)})"
-            )
-    if settings.features:
-        wanted = set(settings.features)
-        skipped = {}
-        common = [name for name in common if name in wanted]
-    return common, skipped
+            raise DatasetError(f"--categorical: {', '.join(unknown)} not a column of either file")
+        table = reference_table
+        for name in everywhere:
+            if name not in reference_names:  # judged by its name and type
+                field_type = current.schema.field(name).type
+                table = table.append_column(name, pa.nulls(table.num_rows, field_type))
+        roles = assign_roles(table, everywhere, settings.roles)
+    feature_names, excluded = list(roles.features), roles.excluded
+    comparable = [name for name in feature_names if _comparable(reference, current, name)]
+    _check_same_features(reference, current, comparable)
+    kinds = infer_column_kinds(reference_table.select(comparable), settings.categorical)
+    skipped = {
+        name: reason
+        for name, reason in _type_skipped(reference, current, feature_names).items()
+        if name not in kinds.kinds
+    }
+    skipped.update(kinds.skipped)
+    if not kinds.kinds:
+        why = {**excluded, **skipped}
+        raise DatasetError(
+            f"{reference.path} and {current.path}: no feature to compare "
+            f"({'; '.join(f'{name}: {reason}' for name, reason in why.items()) or 'no columns'})"
+        )
+    return _Columns(dict(kinds.kinds), skipped, excluded)
 
 
-def _check_current_types(current: DatasetFile, kinds: Mapping[str, FeatureKind]) -> None:
+def _comparable(reference: DatasetFile, current: DatasetFile, name: str) -> bool:
+    schema = reference.schema if name in reference.schema.names else current.schema
+    return _is_comparable(schema.field(name).type)
+
+
+def _type_skipped(
+    reference: DatasetFile, current: DatasetFile, names: Sequence[str]
+) -> dict[str, str]:
+    skipped = {}
+    for name in names:
+        schema = reference.schema if name in reference.schema.names else current.schema
+        data_type = schema.field(name).type
+        if not _is_comparable(data_type):
+            skipped[name] = f"type {data_type} is neither numeric nor categorical"
+    return skipped
+
+
+def _is_comparable(data_type: pa.DataType) -> bool:
+    if pa.types.is_dictionary(data_type):
+        data_type = data_type.value_type
+    return bool(is_number(data_type) or is_text(data_type)) and not pa.types.is_null(data_type)
+
+
+def _check_same_features(
+    reference: DatasetFile, current: DatasetFile, names: Sequence[str]
+) -> None:
+    only_reference = [name for name in names if name not in current.schema.names]
+    only_current = [name for name in names if name not in reference.schema.names]
+    if not (only_reference or only_current):
+        return
+    parts = []
+    if only_reference:
+        parts.append(f"only in the reference: {', '.join(only_reference)}")
+    if only_current:
+        parts.append(f"only in the current data: {', '.join(only_current)}")
+    raise DatasetError(
+        f"the files' columns differ ({'; '.join(parts)}): every feature must be in both; "
+        "leave a column out with --exclude, or give its role (--role COL=ROLE)"
+    )
+
+
+def check_current_types(
+    source: object, schema: pa.Schema, kinds: Mapping[str, FeatureKind]
+) -> None:
+    """Refuse a current column that is not numeric where the reference's is (``source``
+    names the current data in the message)."""
     for name, kind in kinds.items():
-        data_type = current.schema.field(name).type
-        if kind == "numeric" and (is_text(data_type) or not _is_number(data_type)):
+        data_type = schema.field(name).type
+        if kind == "numeric" and (is_text(data_type) or not is_number(data_type)):
             raise DatasetError(
-                f"{current.path}: column {name!r} is {data_type}, but numeric in the reference"
+                f"{source}: column {name!r} is {data_type}, but numeric in the reference"
             )
 
 
-def _is_number(data_type: pa.DataType) -> bool:
+def _check_not_empty(path: Path, table: pa.Table, names: Sequence[str]) -> None:
+    for name in names:
+        column = table.column(name)
+        if column.null_count == len(column):
+            raise DatasetError(
+                f"{path}: column {name!r} has no values (all {len(column):,} rows are null): "
+                f"a feature needs values to compare; leave it out with --exclude {name}"
+            )
+
+
+def _check_current_values(path: Path, whole: FrameComparison) -> None:
+    for name, profile in whole.profile.features.items():
+        if profile.count == 0:
+            raise DatasetError(
+                f"{path}: column {name!r} has no values (all {profile.rows:,} rows are null "
+                f"or not finite): a feature needs values to compare; leave it out with "
+                f"--exclude {name}"
+            )
+
+
+def vocabulary_notes(baseline: Baseline) -> dict[str, str]:
+    """A note on each categorical feature whose values are not all compared one by one."""
+    notes = {}
+    top_k = baseline.monitoring.top_k
+    for name, profile in baseline.profile.features.items():
+        if not isinstance(profile, CategoricalProfile):
+            continue
+        if profile.vocabulary is None:
+            notes[name] = (
+                f"more than {VOCABULARY_LIMIT:,} distinct values in the reference: the top "
+                f"{len(profile.categories)} are compared one by one, the rest together as "
+                "'other'; new values are not counted apart"
+            )
+        elif len(profile.vocabulary) > top_k:
+            notes[name] = (
+                f"{len(profile.vocabulary):,} distinct values in the reference: the top "
+                f"{len(profile.categories)} are compared one by one, the rest together as "
+                "'other'"
+            )
+    return notes
+
+
+def is_number(data_type: pa.DataType) -> bool:
+    """Integers, floats, decimals, booleans (and nulls): what a numeric feature may hold."""
     return bool(
         pa.types.is_integer(data_type)
         or pa.types.is_floating(data_type)
@@ -170,4 +368,10 @@ def _is_number(data_type: pa.DataType) -> bool:
     )
 
 
-__all__ = ["ComparisonOptions", "compare_files"]
+__all__ = [
+    "ComparisonOptions",
+    "check_current_types",
+    "compare_files",
+    "is_number",
+    "vocabulary_notes",
+]

@@ -24,7 +24,7 @@ from watchkeeper.monitoring.domain_classifier import MultivariateDrift
 from watchkeeper.monitoring.quality import QualityReport
 from watchkeeper.monitoring.report import DriftReport, FeatureDistribution
 
-_STYLE = """
+PAGE_STYLE = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2933}
 h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}
 table{border-collapse:collapse;font-size:.85rem}
@@ -32,6 +32,7 @@ th,td{padding:.3rem .6rem;border-bottom:1px solid #e4e7eb;text-align:right}
 th:first-child,td:first-child{text-align:left}
 .verdict{font-weight:600;padding:.1rem .5rem;border-radius:.6rem;color:#fff}
 .ok{background:#2f9e44}.warn{background:#e67700}.alert{background:#c92a2a}
+.no_data,.unjudged{background:#868e96}
 .charts{display:flex;flex-wrap:wrap;gap:1.5rem}.chart{font-size:.75rem}
 .legend span{display:inline-block;width:.8rem;height:.8rem;margin:0 .3rem 0 .8rem}
 .muted{color:#7b8794}
@@ -45,7 +46,7 @@ def render_html(report: DriftReport, title: str = "Drift report") -> str:
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>",
+        f"<title>{escape(title)}</title><style>{PAGE_STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         _summary(report),
         _features_table(report),
@@ -65,11 +66,13 @@ def render_html(report: DriftReport, title: str = "Drift report") -> str:
     return "\n".join(parts)
 
 
-def _badge(verdict: str) -> str:
+def badge(verdict: str) -> str:
+    """A verdict as a coloured label."""
     return f'<span class="verdict {escape(verdict)}">{escape(verdict)}</span>'
 
 
-def _number(value: float | None, digits: int = 4) -> str:
+def number_cell(value: float | None, digits: int = 4) -> str:
+    """A number for a table cell: fixed digits, tiny ones in exponent form, None as a dash."""
     if value is None:
         return '<span class="muted">-</span>'
     if value != 0 and abs(value) < 10 ** (-digits):
@@ -86,13 +89,14 @@ def _summary(report: DriftReport) -> str:
     for feature in report.features:
         counts[feature.verdict] += 1
     return (
-        f"<p>Overall: {_badge(report.verdict)} &nbsp; {len(report.features)} features compared "
+        f"<p>Overall: {badge(report.verdict)} &nbsp; {len(report.features)} features compared "
         f"({counts['alert']} alert, {counts['warn']} warn, {counts['ok']} ok); reference "
         f"{report.reference_rows:,} rows, current {report.current_rows:,} rows.</p>"
     )
 
 
-def _table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+def html_table(headers: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """A table of escaped headers and cells given as HTML."""
     head = "".join(f"<th>{escape(header)}</th>" for header in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -107,18 +111,18 @@ def _features_table(report: DriftReport) -> str:
         (
             escape(item.feature),
             escape(item.type),
-            _number(item.psi),
-            _number(item.js_distance),
-            _number(item.ks_statistic),
-            _number(item.ks_pvalue),
-            _number(item.wasserstein),
-            _number(item.chi2_pvalue),
+            number_cell(item.psi),
+            number_cell(item.js_distance),
+            number_cell(item.ks_statistic),
+            number_cell(item.ks_pvalue),
+            number_cell(item.wasserstein),
+            number_cell(item.chi2_pvalue),
             f"{item.warn_threshold:g} / {item.threshold:g}",
-            _badge(item.verdict),
+            badge(item.verdict),
         )
         for item in report.features
     )
-    return "<h2>Drift per feature</h2>" + _table(headers, rows)
+    return "<h2>Drift per feature</h2>" + html_table(headers, rows)
 
 
 def _multivariate(result: MultivariateDrift) -> str:
@@ -127,7 +131,7 @@ def _multivariate(result: MultivariateDrift) -> str:
         f"<p>ROC AUC {result.roc_auc:.3f} ± {result.roc_auc_std:.3f} over {result.folds} folds "
         f"({result.reference_rows:,} reference and {result.current_rows:,} current rows "
         f"sampled); warn at {result.warn_threshold:g}, alert at {result.threshold:g}: "
-        f"{_badge(result.verdict)}</p>"
+        f"{badge(result.verdict)}</p>"
     )
 
 
@@ -153,7 +157,7 @@ def _quality_table(quality: QualityReport) -> str:
         f"{escape(reason)}: {count:,}" for reason, count in quality.rejected.items()
     )
     note = f"<p>Rejected events: {rejected or 'none'}.</p>"
-    return "<h2>Data quality</h2>" + _table(headers, rows) + note
+    return "<h2>Data quality</h2>" + html_table(headers, rows) + note
 
 
 def _charts(distributions: Iterable[FeatureDistribution]) -> str:
@@ -190,4 +194,4 @@ def _chart(distribution: FeatureDistribution, width: int = 360, height: int = 15
     )
 
 
-__all__ = ["render_html"]
+__all__ = ["PAGE_STYLE", "badge", "html_table", "number_cell", "render_html"]

@@ -37,6 +37,9 @@ from watchkeeper.clock import as_utc
 POSITIVE = "positive"
 NEGATIVE = "negative"
 PENDING = "pending"
+PROVISIONAL = "provisional"
+"""A binary training row younger than the horizon, labelled by what was received so far and
+weighted for the positives still to come (:mod:`watchkeeper.training.label_delay`)."""
 
 
 def attach_labels(
@@ -155,6 +158,7 @@ __all__ = [
     "NEGATIVE",
     "PENDING",
     "POSITIVE",
+    "PROVISIONAL",
     "attach_labels",
     "is_window_mature",
     "latest_outcomes",

@@ -36,6 +36,7 @@ from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.column_summaries import (
     CategoryCounter,
     LabelCounts,
+    column_label_counts,
     combine_label_counts,
     label_counts,
     numeric_values,
@@ -59,6 +60,7 @@ from watchkeeper.monitoring.profile_plan import (
     quantile_edges,
     top_categories,
 )
+from watchkeeper.monitoring.reference_grid import Bounds, NumericComparison, ReferenceGrid
 
 if TYPE_CHECKING:
     import polars as pl
@@ -75,7 +77,13 @@ VOCABULARY_LIMIT = 100_000
 
 
 class ProfileBuilder:
-    """Profiles a stream of batches with a fixed plan; ``update`` then ``profile``."""
+    """Profiles a stream of batches with a fixed plan; ``update`` then ``profile``.
+
+    Given the reference's ``grids``, numeric features are also compared with the reference
+    exactly as they stream (:class:`~watchkeeper.monitoring.reference_grid.NumericComparison`,
+    in :attr:`comparisons`), from the same sorted values; ``keep_values`` keeps those values
+    for the comparison's second look (for data small enough to hold).
+    """
 
     def __init__(
         self,
@@ -83,10 +91,19 @@ class ProfileBuilder:
         sketch_k: int = DEFAULT_SKETCH_K,
         keep_vocabulary: bool = False,
         threads: int = DEFAULT_THREADS,
+        grids: Mapping[str, ReferenceGrid] | None = None,
+        bounds: Mapping[str, Bounds] | None = None,
+        keep_values: bool = False,
     ) -> None:
         self.plan = plan
         self.sketch_k = sketch_k
         self.threads = threads
+        ranges = bounds or {}
+        self.comparisons = {
+            name: NumericComparison(grid, ranges.get(name), keep=keep_values)
+            for name, grid in (grids or {}).items()
+            if isinstance(plan.features.get(name), NumericBinning)
+        }
         self._counters = {
             name: CategoryCounter(binning, keep_vocabulary)
             for name, binning in plan.features.items()
@@ -124,8 +141,35 @@ class ProfileBuilder:
         column = table.column(name).combine_chunks()
         binning = self.plan.features[name]
         if isinstance(binning, NumericBinning):
-            return NumericProfile.from_values(numeric_values(column), binning.edges, self.sketch_k)
+            comparison = self.comparisons.get(name)
+            if comparison is None:
+                return NumericProfile.from_values(
+                    numeric_values(column), binning.edges, self.sketch_k
+                )
+            ordered = np.sort(numeric_values(column))
+            usable = finite_part_of_sorted(ordered)
+            comparison.add(usable, is_sorted=True)
+            missing = len(ordered) - len(usable)
+            return NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
         return self._counters[name].profile(column)
+
+    @property
+    def crossing_features(self) -> list[str]:
+        """Numeric features whose exact Wasserstein distance needs the values again: give
+        every batch once more to :meth:`update_crossing`."""
+        return [name for name, item in self.comparisons.items() if item.needs_crossing_values]
+
+    def update_crossing(self, batch: Batch) -> Self:
+        """The second look at a batch, for :attr:`crossing_features`."""
+        table = _as_table(batch)
+        names = self.crossing_features
+
+        def keep(name: str) -> None:
+            values = numeric_values(table.column(name).combine_chunks())
+            self.comparisons[name].add_crossing(values[np.isfinite(values)])
+
+        map_columns(keep, names, self.threads)
+        return self
 
     def profile(
         self, window_start: datetime | None = None, window_end: datetime | None = None
@@ -160,28 +204,55 @@ def build_reference_profile(
     threads: int = DEFAULT_THREADS,
 ) -> DatasetProfile:
     """Profile a reference held in memory, fixing the plan from its exact quantiles and counts."""
+    profile, _ = build_reference(data, kinds, bins, top_k, sketch_k, threads, grids=False)
+    return profile
+
+
+def build_reference(
+    data: Batch,
+    kinds: Mapping[str, FeatureKind],
+    bins: int = 10,
+    top_k: int = 20,
+    sketch_k: int = DEFAULT_SKETCH_K,
+    threads: int = DEFAULT_THREADS,
+    *,
+    grids: bool = True,
+) -> tuple[DatasetProfile, dict[str, ReferenceGrid]]:
+    """:func:`build_reference_profile`, and each numeric feature's exact
+    :class:`~watchkeeper.monitoring.reference_grid.ReferenceGrid` from the same sorted values.
+
+    >>> import polars as pl
+    >>> profile, grids = build_reference(pl.DataFrame({"x": [3.0, 1.0, 1.0]}), {"x": "numeric"})
+    >>> grids["x"].values.tolist(), profile.features["x"].count
+    ([1.0, 3.0], 3)
+    """
     table = _as_table(data)
     absent = [name for name in kinds if name not in table.column_names]
     if absent:
         raise SchemaError(f"column {absent[0]!r} is missing from the reference")
 
-    def profile_column(name: str) -> FeatureProfile:
+    def profile_column(name: str) -> tuple[FeatureProfile, ReferenceGrid | None]:
         column = table.column(name)
         if kinds[name] == "numeric":
             ordered = np.sort(numeric_values(column.combine_chunks()))
             usable = finite_part_of_sorted(ordered)
             edges = quantile_edges(usable, bins)
-            return NumericProfile.from_sorted(usable, len(ordered) - len(usable), edges, sketch_k)
-        labels, counts, missing = combine_label_counts(
-            label_counts(chunk) for chunk in column.chunks
-        )
-        binning = _categorical_binning(labels, counts, top_k)
-        counted = LabelCounts(pa.array(labels, type=pa.string()), counts, missing)
-        return CategoryCounter(binning, keep_vocabulary=True).profile_counts(counted)
+            profile = NumericProfile.from_sorted(
+                usable, len(ordered) - len(usable), edges, sketch_k
+            )
+            return profile, ReferenceGrid.from_sorted(usable) if grids else None
+        counted = column_label_counts(column)
+        binning = _categorical_binning(counted.labels.to_pylist(), counted.counts, top_k)
+        return CategoryCounter(binning, keep_vocabulary=True).profile_counts(counted), None
 
     names = list(kinds)
-    profiles = map_columns(profile_column, names, threads)
-    return DatasetProfile(dict(zip(names, profiles, strict=True)), table.num_rows)
+    parts = map_columns(profile_column, names, threads)
+    profiles = {name: part[0] for name, part in zip(names, parts, strict=True)}
+    found = {name: part[1] for name, part in zip(names, parts, strict=True)}
+    return (
+        DatasetProfile(profiles, table.num_rows),
+        {name: grid for name, grid in found.items() if grid is not None},
+    )
 
 
 def map_columns(function: Callable[[str], T], names: Sequence[str], threads: int) -> list[T]:
@@ -274,6 +345,7 @@ __all__ = [
     "VOCABULARY_LIMIT",
     "ProfileBuilder",
     "build_profile",
+    "build_reference",
     "build_reference_profile",
     "map_columns",
     "plan_from_batches",

@@ -83,8 +83,18 @@ def quantile_edges(ordered: NDArray[np.float64], bins: int) -> tuple[float, ...]
 
 
 def top_categories(labels: Sequence[str], counts: NDArray[np.int64], top_k: int) -> tuple[str, ...]:
-    """The ``top_k`` most frequent labels, most frequent first; ties go to the smaller label."""
-    order = sorted(range(len(labels)), key=lambda index: (-int(counts[index]), labels[index]))
+    """The ``top_k`` most frequent labels, most frequent first; ties go to the smaller label.
+
+    Only labels at least as frequent as the ``top_k``-th are sorted, so a million distinct
+    values cost one partition, not a sort.
+    """
+    counts = np.asarray(counts)
+    if len(counts) > top_k:
+        floor = np.partition(counts, len(counts) - top_k)[len(counts) - top_k]
+        candidates = np.flatnonzero(counts >= floor)
+    else:
+        candidates = np.arange(len(counts))
+    order = sorted(candidates.tolist(), key=lambda index: (-int(counts[index]), labels[index]))
     return tuple(labels[index] for index in order[:top_k] if counts[index] > 0)
 
 

@@ -107,17 +107,33 @@ def schema_ranges(inputs: Mapping[str, RangedInput]) -> dict[str, Range]:
     }
 
 
+@dataclass(frozen=True)
+class RangeShares:
+    """Exact shares of a numeric feature's values outside the schema's and the reference's
+    range (counted on the values, as ``watchkeeper drift`` does), in place of the sketch's."""
+
+    schema: float | None
+    reference: float | None
+
+
 def feature_quality(
     name: str,
     reference: FeatureProfile,
     current: FeatureProfile,
     schema_range: Range | None = None,
+    exact: RangeShares | None = None,
 ) -> FeatureQuality:
     """Quality of one feature's window profile against its reference profile."""
     change = None
     if reference.missing_rate is not None and current.missing_rate is not None:
         change = current.missing_rate - reference.missing_rate
     if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
+        if exact is not None:
+            return FeatureQuality(
+                name, "numeric", reference.missing_rate, current.missing_rate, change,
+                out_of_schema_range_share=None if schema_range is None else exact.schema,
+                out_of_reference_range_share=exact.reference,
+            )  # fmt: skip
         reference_range = (reference.minimum, reference.maximum)
         return FeatureQuality(
             name, "numeric", reference.missing_rate, current.missing_rate, change,
@@ -170,8 +186,10 @@ def data_quality(
     current: DatasetProfile,
     ranges: Mapping[str, Range] | None = None,
     rejected: Mapping[str, int] | None = None,
+    exact: Mapping[str, RangeShares] | None = None,
 ) -> QualityReport:
-    """Quality of every reference feature in the current window.
+    """Quality of every reference feature in the current window (range shares from
+    ``exact`` where given).
 
     >>> import numpy as np
     >>> profile = DatasetProfile({"x": NumericProfile.from_values(np.ones(4), edges=())}, rows=4)
@@ -180,8 +198,9 @@ def data_quality(
     (0.0, 0.2)
     """
     bounds = ranges or {}
+    shares = exact or {}
     features = tuple(
-        feature_quality(name, profile, current.features[name], bounds.get(name))
+        feature_quality(name, profile, current.features[name], bounds.get(name), shares.get(name))
         for name, profile in reference.features.items()
         if name in current.features
     )
@@ -192,6 +211,7 @@ __all__ = [
     "FeatureQuality",
     "QualityReport",
     "Range",
+    "RangeShares",
     "RangedInput",
     "data_quality",
     "feature_quality",

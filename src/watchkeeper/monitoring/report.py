@@ -6,9 +6,12 @@ Its JSON is the public document of ``watchkeeper drift --json``::
                    "ks_pvalue", "wasserstein", "chi2_pvalue", "threshold", "verdict"}, ...],
      "multivariate": {"method": "domain_classifier", "roc_auc", ...} | null,
      "verdict", "reference_rows", "current_rows", "quality", "distributions",
-     "warn_thresholds", "skipped"}
+     "warn_thresholds", "skipped", "excluded", "notes",
+     "chunks": [{"chunk", "start", "end", "rows", "features": [{...}, ...]}, ...]}
 
-with null wherever a statistic does not apply. Rendering (table, HTML) lives elsewhere.
+with null wherever a statistic does not apply. ``features`` and ``verdict`` are the whole
+current data's; ``chunks`` (empty unless asked for) each chunk's. Rendering (table, HTML)
+lives elsewhere.
 
 >>> import numpy as np
 >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
@@ -24,17 +27,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
 from watchkeeper.config.lifecycle import MonitoringConfig
+from watchkeeper.monitoring.chunk_drift import ChunkDrift
 from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
 from watchkeeper.monitoring.domain_classifier import MultivariateDrift
 from watchkeeper.monitoring.drift import VERDICT_ORDER, FeatureDrift, Verdict, compute_drift
 from watchkeeper.monitoring.drift_statistics import shares
 from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.quality import QualityReport, Range, data_quality
+from watchkeeper.monitoring.quality import QualityReport, Range, RangeShares, data_quality
+from watchkeeper.monitoring.reference_grid import ExactComparison
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,11 @@ class DriftReport:
     quality: QualityReport | None = None
     distributions: tuple[FeatureDistribution, ...] = ()
     skipped: Mapping[str, str] = field(default_factory=dict)
+    excluded: Mapping[str, str] = field(default_factory=dict)
+    """Columns left out for their role (identifier, timestamp, ...), with the reason."""
+    notes: Mapping[str, str] = field(default_factory=dict)
+    """What a feature's statistics leave out (a categorical's rarer values, say)."""
+    chunks: tuple[ChunkDrift, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
@@ -66,6 +76,21 @@ class DriftReport:
         if self.multivariate is not None:
             verdicts.append(self.multivariate.verdict)
         return max(verdicts, key=VERDICT_ORDER.__getitem__, default="ok")
+
+    @property
+    def worst_verdict(self) -> Verdict:
+        """The worst verdict anywhere: the whole data's and every chunk's."""
+        verdicts = [self.verdict, *(chunk.verdict for chunk in self.chunks)]
+        return max(verdicts, key=VERDICT_ORDER.__getitem__)
+
+    def with_context(
+        self,
+        excluded: Mapping[str, str],
+        notes: Mapping[str, str],
+        chunks: tuple[ChunkDrift, ...] = (),
+    ) -> DriftReport:
+        """This report with the excluded columns, notes and chunks added."""
+        return replace(self, excluded=dict(excluded), notes=dict(notes), chunks=chunks)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as the public JSON document (plain values only)."""
@@ -79,6 +104,9 @@ class DriftReport:
             "distributions": [asdict(item) for item in self.distributions],
             "warn_thresholds": {item.feature: item.warn_threshold for item in self.features},
             "skipped": dict(self.skipped),
+            "excluded": dict(self.excluded),
+            "notes": dict(self.notes),
+            "chunks": [chunk.to_dict() for chunk in self.chunks],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -111,6 +139,9 @@ class DriftReport:
                 for item in data.get("distributions", [])
             ),
             skipped=dict(data.get("skipped", {})),
+            excluded=dict(data.get("excluded", {})),
+            notes=dict(data.get("notes", {})),
+            chunks=tuple(ChunkDrift.from_dict(item, warn) for item in data.get("chunks", [])),
         )
 
 
@@ -122,16 +153,19 @@ def build_drift_report(
     rejected: Mapping[str, int] | None = None,
     multivariate: MultivariateDrift | None = None,
     skipped: Mapping[str, str] | None = None,
+    exact: Mapping[str, ExactComparison | None] | None = None,
+    shares: Mapping[str, RangeShares] | None = None,
 ) -> DriftReport:
-    """Drift, quality and distributions of ``current`` against ``reference``."""
+    """Drift, quality and distributions of ``current`` against ``reference`` (numeric
+    comparisons and range shares from ``exact`` and ``shares`` where given)."""
     settings = config or MonitoringConfig()
-    features = compute_drift(reference, current, settings.psi, settings.per_feature)
+    features = compute_drift(reference, current, settings.psi, settings.per_feature, exact)
     return DriftReport(
         features=tuple(features),
         reference_rows=reference.rows,
         current_rows=current.rows,
         multivariate=multivariate,
-        quality=data_quality(reference, current, ranges, rejected),
+        quality=data_quality(reference, current, ranges, rejected, shares),
         distributions=tuple(
             feature_distribution(name, profile, current.features[name])
             for name, profile in reference.features.items()

@@ -99,11 +99,13 @@ def weekly_score_histograms(
     found: list[WeeklyScoreHistogram] = []
     for version in versions:
         try:
-            reference = load_version_context(registry, version).reference.features[SCORE_COLUMN]
+            baseline = load_version_context(registry, version).reference
         except RegistryError:
             if model_version is not None:
                 raise
             continue
+        # a regression version's reference has no score (its prediction is not one)
+        reference = baseline.features.get(SCORE_COLUMN)
         if not isinstance(reference, NumericProfile):
             continue
         weeks: dict[Window, list[Window]] = {}

@@ -36,7 +36,13 @@ class StepCdf:
 
     @classmethod
     def of(cls, sketch: kll_doubles_sketch) -> StepCdf:
-        """The step CDF of a non-empty sketch (from its retained values and their weights).
+        """The step CDF of a non-empty sketch: its retained values, each with the sketch's own
+        inclusive rank.
+
+        The ranks come from ``get_cdf``, not from the weights the sketch's iterator reports:
+        after a merge that iterator gives every retained value the weight 1 (datasketches
+        5.2), which skews the CDF towards the values compacted least, badly so when the
+        merged sketches were fed sorted batches.
 
         >>> sketch = kll_doubles_sketch(200); sketch.update(np.array([2.0, 1.0, 2.0]))
         >>> StepCdf.of(sketch).cumulative.round(3).tolist()
@@ -45,9 +51,9 @@ class StepCdf:
         if sketch.is_empty():
             raise ValueError("an empty sketch has no distribution")
         retained = np.array(list(sketch), dtype=np.float64).reshape(-1, 2)
-        values, inverse = np.unique(retained[:, 0], return_inverse=True)
-        weights = np.bincount(inverse, weights=retained[:, 1])
-        return cls(values, np.cumsum(weights) / weights.sum())
+        values = np.unique(retained[:, 0])
+        ranks = np.asarray(sketch.get_cdf(values.tolist(), True), dtype=np.float64)[:-1]
+        return cls(values, ranks)
 
     def at(self, points: NDArray[np.float64]) -> NDArray[np.float64]:
         """``P(X <= point)`` for each point."""

@@ -34,7 +34,7 @@ from watchkeeper.monitoring import task_metrics as names
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.drift import feature_drift
-from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
+from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.monitoring.external_reference import (
     DECISION,
     PREDICTION,
@@ -43,8 +43,13 @@ from watchkeeper.monitoring.external_reference import (
     ExternalEstimator,
     class_probabilities,
 )
-from watchkeeper.monitoring.performance import MetricValue, realized_performance
+from watchkeeper.monitoring.performance import MetricValue
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift
+from watchkeeper.monitoring.task_performance import (
+    estimated_task_metrics,
+    metric_value,
+    realized_task_metrics,
+)
 from watchkeeper.monitoring.window_metrics import FEW_ROWS, WindowKey
 from watchkeeper.performance.costs import (
     BINARY_CLASSES,
@@ -53,13 +58,7 @@ from watchkeeper.performance.costs import (
     expected_cost_matrix_value,
     regression_cost,
 )
-from watchkeeper.performance.multiclass import realized_multiclass
-from watchkeeper.performance.multiclass_estimation import (
-    MulticlassCalibrator,
-    estimate_multiclass,
-)
-from watchkeeper.performance.regression import realized_regression
-from watchkeeper.performance.regression_estimation import LossEstimator, estimate_regression
+from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
 from watchkeeper.storage.metadata_records import MetricRow
 
 _TRUE = "true"
@@ -131,39 +130,26 @@ def estimated_task_rows(
     """
     if frame.height == 0:
         return []
+    values = estimated_task_metrics(task, frame, estimator, numeric_inputs)
     matrix = business.cost_matrix
     cost: CostValue | None = None
-    if task == "binary":
-        assert isinstance(estimator, ScoreCalibrator)
-        scores = frame[SCORE].to_numpy()
-        decided = frame[DECISION].to_numpy()
-        estimate = estimate_performance(scores, decided, estimator)
-        values = {name: getattr(estimate, name) for name in names.estimated_metrics(task)}
-        if matrix is not None:
-            positive = estimator.probabilities(scores)
-            cost = expected_cost_matrix_value(
-                np.column_stack([positive, 1.0 - positive]),
-                _binary_classes(frame[DECISION]),
-                matrix,
-                BINARY_CLASSES,
-            )
-    elif task == "multiclass":
-        assert isinstance(estimator, MulticlassCalibrator)
-        probabilities = class_probabilities(frame[PROBABILITIES], estimator.classes)
-        decisions = frame[DECISION].to_list()
-        multiclass = estimate_multiclass(probabilities, decisions, estimator)
-        values = {name: getattr(multiclass, name) for name in names.estimated_metrics(task)}
-        if matrix is not None:
-            cost = expected_cost_matrix_value(
-                estimator.probabilities(probabilities), decisions, matrix, estimator.classes
-            )
-    else:
-        assert isinstance(estimator, LossEstimator)
-        regression = estimate_regression(
-            frame.select(numeric_inputs), frame[PREDICTION].to_numpy(), estimator
+    if matrix is not None and isinstance(estimator, ScoreCalibrator):
+        positive = estimator.probabilities(frame[SCORE].to_numpy())
+        cost = expected_cost_matrix_value(
+            np.column_stack([positive, 1.0 - positive]),
+            _binary_classes(frame[DECISION]),
+            matrix,
+            BINARY_CLASSES,
         )
-        values = {names.MAE: regression.mae.value, names.RMSE: regression.rmse.value}
-    rows = [key.row(names.estimated(name), value) for name, value in values.items()]
+    elif matrix is not None and isinstance(estimator, MulticlassCalibrator):
+        probabilities = class_probabilities(frame[PROBABILITIES], estimator.classes)
+        cost = expected_cost_matrix_value(
+            estimator.probabilities(probabilities),
+            frame[DECISION].to_list(),
+            matrix,
+            estimator.classes,
+        )
+    rows = [key.row(names.estimated(name), metric_value(value)) for name, value in values.items()]
     if cost is not None:
         rows.append(key.row(names.estimated(names.COST), cost.total))
         rows.append(key.row(names.estimated(names.COST_PER_EVENT), cost.mean))
@@ -190,39 +176,24 @@ def realized_task_rows(
         key.row(names.LABELLED_EVENTS, float(known), status),
         key.row(names.LABEL_COVERAGE, known / events if events else None, status),
     ]
-    values: dict[str, MetricValue | float | None]
+    classes = tuple(label.classes or ())
+    values = realized_task_metrics(task, labelled, classes, mature=mature)
     matrix = business.cost_matrix
-    if task == "binary":
-        performance = realized_performance(labelled, mature=mature)
-        values = {name: getattr(performance, name) for name in names.realized_metrics(task)}
-        if matrix is not None:
-            actual = [
-                None if value is None else BINARY_CLASSES[0] if value else BINARY_CLASSES[1]
-                for value in labelled["label"].to_list()
-            ]
-            decided = _binary_classes(labelled[DECISION])
-            rows += _cost_rows(
-                key, cost_matrix_value(actual, decided, matrix, BINARY_CLASSES), status
-            )
-    elif task == "multiclass":
-        classes = tuple(label.classes or ())
-        multiclass = realized_multiclass(
-            labelled["label"].to_list(),
-            labelled[DECISION].to_list(),
-            classes,
-            class_probabilities(labelled[PROBABILITIES], classes),
+    if task == "binary" and matrix is not None:
+        actual = [
+            None if value is None else BINARY_CLASSES[0] if value else BINARY_CLASSES[1]
+            for value in labelled["label"].to_list()
+        ]
+        decided = _binary_classes(labelled[DECISION])
+        rows += _cost_rows(key, cost_matrix_value(actual, decided, matrix, BINARY_CLASSES), status)
+    elif task == "multiclass" and matrix is not None:
+        realized = cost_matrix_value(
+            labelled["label"].to_list(), labelled[DECISION].to_list(), matrix, classes
         )
-        values = {name: getattr(multiclass, name) for name in names.realized_metrics(task)}
-        if matrix is not None:
-            realized = cost_matrix_value(
-                labelled["label"].to_list(), labelled[DECISION].to_list(), matrix, classes
-            )
-            rows += _cost_rows(key, realized, status)
-    else:
+        rows += _cost_rows(key, realized, status)
+    elif task == "regression":
         numbers = labelled["label"].cast(pl.Float64).to_numpy()
         predicted = labelled[PREDICTION].to_numpy()
-        regression = realized_regression(numbers, predicted)
-        values = {name: getattr(regression, name) for name in names.realized_metrics(task)}
         money = regression_cost(numbers, predicted, business.under_cost, business.over_cost)
         rows += [
             key.row(names.COST, money.total if money.events else None, status),

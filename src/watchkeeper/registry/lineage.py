@@ -46,8 +46,13 @@ class DataLineage:
     ``table_versions`` maps each event-store table read to its Delta version at read time;
     reading the tables at those versions, over the window, with labels as of ``as_of``
     rebuilds the same frame (``frame_sha256`` checks it). ``slices`` holds the rows of the
-    train, validation and holdout slices, with their positives (binary) or rows per class
+    train, validation and holdout slices, with their positives (binary: also their
+    provisional rows and positives and the positives' weight) or rows per class
     (multiclass); ``positives`` is None for a multiclass or regression model.
+    ``provisional_labels`` (binary) says whether events younger than the maturity cut-off
+    trained with delay-weighted labels, from what age, and the label-delay estimate used
+    (:meth:`watchkeeper.training.label_delay.ProvisionalLabels.describe`); ``window_end`` is
+    then after ``maturity_cutoff``.
     """
 
     table_versions: dict[str, int | None]
@@ -59,6 +64,7 @@ class DataLineage:
     frame_sha256: str
     as_of: str | None = None
     slices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    provisional_labels: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

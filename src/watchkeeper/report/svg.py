@@ -1,4 +1,5 @@
-"""Inline SVG charts drawn in Python: lines over time, a heatmap, histograms and a timeline.
+"""Inline SVG charts drawn in Python: lines over time (or over chunk numbers), a heatmap,
+histograms and a timeline.
 
 Every function returns one ``<svg>`` element as text, sized in pixels, with ``<title>``
 tooltips instead of script, so the page needs nothing from the network.
@@ -18,9 +19,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
+from typing import Any, Protocol
 
 SVG_NS = "http://www.w3.org/2000/svg"
 """The SVG namespace: an identifier, never fetched."""
+
+Position = datetime | int
+"""Where a point sits on a line chart's x axis: a time, or a whole position (a chunk)."""
 
 PALETTE = ("#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#c2255c", "#5c940d")
 OK_COLOUR, WARN_COLOUR, ALERT_COLOUR = "#2f9e44", "#f08c00", "#c92a2a"
@@ -31,17 +36,18 @@ _FONT = 'font-family="system-ui,-apple-system,Segoe UI,Roboto,sans-serif"'
 
 @dataclass(frozen=True)
 class Line:
-    """One series of a line chart: points in time (None: a gap), a colour, a dash pattern.
+    """One series of a line chart: points in time, or at whole positions such as chunk
+    numbers (None: a gap), a colour, a dash pattern.
 
     ``hollow`` points are drawn as open circles (an immature window, say).
     """
 
     name: str
-    points: Sequence[tuple[datetime, float | None]]
+    points: Sequence[tuple[Position, float | None]]
     colour: str
     dashed: bool = False
-    hollow: frozenset[datetime] = field(default_factory=frozenset)
-    alerts: frozenset[datetime] = field(default_factory=frozenset)
+    hollow: frozenset[Position] = field(default_factory=frozenset)
+    alerts: frozenset[Position] = field(default_factory=frozenset)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,19 @@ class Mark:
     end: datetime | None = None
 
 
+class _Scale(Protocol):
+    start: Any
+    end: Any
+    left: float
+    right: float
+
+    def __call__(self, position: Any, /) -> float: ...
+
+    def ticks(self, count: int = 7) -> list[Any]: ...
+
+    def label(self, position: Any, /) -> str: ...
+
+
 class _TimeScale:
     def __init__(self, start: datetime, end: datetime, left: float, right: float) -> None:
         if end <= start:
@@ -83,6 +102,9 @@ class _TimeScale:
     def __call__(self, moment: datetime) -> float:
         share = (moment - self.start) / (self.end - self.start)
         return self.left + share * (self.right - self.left)
+
+    def label(self, moment: datetime) -> str:
+        return _date(moment)
 
     def ticks(self, count: int = 7) -> list[datetime]:
         span = self.end - self.start
@@ -96,6 +118,33 @@ class _TimeScale:
         ]
 
 
+class _IndexScale:
+    """Whole positions (chunk numbers) from ``start`` to ``end`` on the x axis."""
+
+    def __init__(self, start: int, end: int, left: float, right: float) -> None:
+        self.start, self.end, self.left, self.right = start, max(end, start + 1), left, right
+
+    def __call__(self, position: int) -> float:
+        share = (position - self.start) / (self.end - self.start)
+        return self.left + share * (self.right - self.left)
+
+    def ticks(self, count: int = 7) -> list[int]:
+        step = max(1, math.ceil((self.end - self.start) / count))
+        return list(range(self.start, self.end + 1, step))
+
+    def label(self, position: int) -> str:
+        return str(position)
+
+
+def _scale(positions: Sequence[Position], left: float, right: float) -> _Scale:
+    """A time scale for times, an index scale for whole positions."""
+    numbers = [position for position in positions if isinstance(position, int)]
+    if len(numbers) == len(positions):
+        return _IndexScale(min(numbers), max(numbers), left, right)
+    moments = [position for position in positions if isinstance(position, datetime)]
+    return _TimeScale(min(moments), max(moments), left, right)
+
+
 def _date(moment: datetime) -> str:
     return moment.strftime("%d %b %y").lstrip("0")
 
@@ -107,7 +156,7 @@ def _open(width: int, height: int, label: str) -> str:
     )
 
 
-def _time_axis(scale: _TimeScale, top: float, bottom: float) -> list[str]:
+def _time_axis(scale: _Scale, top: float, bottom: float) -> list[str]:
     parts = []
     for tick in scale.ticks():
         x = scale(tick)
@@ -115,7 +164,7 @@ def _time_axis(scale: _TimeScale, top: float, bottom: float) -> list[str]:
         parts.append(
             f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
             f'stroke="{GRID_COLOUR}"/><text x="{x:.1f}" y="{bottom + 14:.1f}" '
-            f'text-anchor="{anchor}" fill="{AXIS_TEXT}">{_date(tick)}</text>'
+            f'text-anchor="{anchor}" fill="{AXIS_TEXT}">{scale.label(tick)}</text>'
         )
     return parts
 
@@ -146,11 +195,14 @@ def line_chart(
     floor_zero: bool = True,
     label: str = "line chart",
 ) -> str:
-    """Lines over a shared time axis, with threshold levels, shaded bands and a legend.
+    """Lines over a shared time axis (or chunk numbers, when every point's position is a
+    whole number), with threshold levels, shaded bands (times only) and a legend.
 
     >>> from datetime import UTC, datetime
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> "no data" in line_chart([Line("x", [(day, None)], "#000")])
+    True
+    >>> ">chunk 1: 0.5<" in line_chart([Line("chunk", [(0, 0.25), (1, 0.5)], "#000")])
     True
     """
     moments = [moment for line in lines for moment, _ in line.points]
@@ -161,7 +213,7 @@ def line_chart(
         )
     values += [level.value for level in levels]
     left, right, top, bottom = 64.0, width - 16.0, 12.0, height - 46.0
-    scale = _TimeScale(min(moments), max(moments), left, right)
+    scale = _scale(moments, left, right)
     ticks = _nice_ticks(values, floor_zero)
     low, high = ticks[0], ticks[-1]
 
@@ -200,11 +252,11 @@ def line_chart(
 
 
 def _polyline(
-    line: Line, scale: _TimeScale, y: Callable[[float], float], value_format: str
+    line: Line, scale: _Scale, y: Callable[[float], float], value_format: str
 ) -> list[str]:
     parts: list[str] = []
     runs: list[list[tuple[float, float]]] = [[]]
-    for moment, value in sorted(line.points, key=lambda point: point[0]):
+    for moment, value in sorted(line.points, key=lambda point: scale(point[0])):
         if value is None:
             runs.append([])
             continue
@@ -221,7 +273,7 @@ def _polyline(
     for moment, value in line.points:
         if value is None:
             continue
-        tip = f"{line.name} {_date(moment)}: {value_format.format(value)}"
+        tip = f"{line.name} {scale.label(moment)}: {value_format.format(value)}"
         fill, stroke, size = line.colour, line.colour, radius
         if moment in line.hollow:
             fill, tip = "#fff", tip + " (immature)"
@@ -457,6 +509,7 @@ __all__ = [
     "Level",
     "Line",
     "Mark",
+    "Position",
     "heatmap",
     "histogram",
     "line_chart",

@@ -13,7 +13,9 @@ prediction is:
 
 :func:`predictor_for` checks once, when the serving models load, that a version serves the
 workspace's task (and, multiclass, exactly its classes), so a request never meets a model of
-another kind.
+another kind. Each predictor answers one event (:meth:`Predictor.predict`, the service's
+path) or a frame of them at once (:meth:`Predictor.predict_many`, the replayed demo's path):
+the one-event answer is the many-event answer's row, where the model allows it.
 
 >>> import numpy as np
 >>> class Tickets:  # a stand-in model: any object with predict_probabilities and classes
@@ -24,6 +26,8 @@ another kind.
 ...                            ("billing", "sales"))
 >>> predictor.predict({"x": 1.0})
 Prediction(score=0.7, decision='sales', probabilities={'billing': 0.3, 'sales': 0.7})
+>>> predictor.predict_many(np.array([[1.0]])).decisions.tolist()
+['sales']
 """
 
 from __future__ import annotations
@@ -34,12 +38,16 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError
 from watchkeeper.registry.registry import LoadedVersion
 from watchkeeper.training.class_decision import ClassDecision
+from watchkeeper.training.model import FeatureInput
 from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
+
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -56,11 +64,61 @@ class Prediction:
     probabilities: dict[str, float] | None = None
 
 
+@dataclass(frozen=True)
+class Predictions:
+    """What one version said about many events, one entry per row (see :class:`Prediction`):
+    ``decisions`` booleans (binary), class names (multiclass) or None (regression);
+    ``probabilities`` rows x the workspace's classes (multiclass only)."""
+
+    scores: FloatArray
+    decisions: npt.NDArray[Any] | None
+    probabilities: FloatArray | None = None
+    classes: tuple[str, ...] = ()
+
+    @classmethod
+    def empty(cls, task: ModelTask, classes: Sequence[str] = ()) -> Predictions:
+        """The predictions of no event (a model is not asked about zero rows).
+
+        >>> Predictions.empty("multiclass", ("a", "b")).probabilities.shape
+        (0, 2)
+        """
+        if task == "regression":
+            return cls(np.empty(0), None)
+        if task == "binary":
+            return cls(np.empty(0), np.empty(0, dtype=np.bool_))
+        names = tuple(classes)
+        return cls(np.empty(0), np.empty(0, dtype=object), np.empty((0, len(names))), names)
+
+    def row(self, index: int) -> Prediction:
+        """The prediction of one row.
+
+        >>> Predictions(np.array([0.2]), np.array([False])).row(0)
+        Prediction(score=0.2, decision=False, probabilities=None)
+        """
+        decision = None if self.decisions is None else self.decisions[index]
+        if isinstance(decision, np.generic):  # numpy's bool: the plain Python value
+            decision = decision.item()
+        probabilities = (
+            None
+            if self.probabilities is None
+            else {
+                name: float(p)
+                for name, p in zip(self.classes, self.probabilities[index], strict=True)
+            }
+        )
+        return Prediction(float(self.scores[index]), decision, probabilities)
+
+
 class Predictor(Protocol):
-    """Predicts for one event's features (name -> value) with one version."""
+    """Predicts for one event's features (name -> value) with one version, or for a frame
+    of events (the feature columns by name, or a matrix in the version's feature order)."""
 
     def predict(self, features: Mapping[str, Any]) -> Prediction:
         """The version's prediction; ``ValueError`` when the model gives a non-finite one."""
+        ...
+
+    def predict_many(self, features: FeatureInput) -> Predictions:
+        """The version's predictions of every row; ``ValueError`` as for :meth:`predict`."""
         ...
 
 
@@ -85,6 +143,14 @@ class BinaryPredictor:
             raise ValueError(f"version {self.version.version} returned the score {score}")
         return Prediction(score, score >= self.threshold)
 
+    def predict_many(self, features: FeatureInput) -> Predictions:
+        """The probability of a positive of each row and whether it reaches the threshold."""
+        scores = np.asarray(self.version.model.predict_scores(features), dtype=np.float64)
+        if not np.isfinite(scores).all():
+            bad = float(scores[~np.isfinite(scores)][0])
+            raise ValueError(f"version {self.version.version} returned the score {bad}")
+        return Predictions(scores, scores >= self.threshold)
+
 
 class ClassPredictor:
     """A multiclass version: its class probabilities and its decision rule."""
@@ -107,15 +173,20 @@ class ClassPredictor:
 
     def predict(self, features: Mapping[str, Any]) -> Prediction:
         """Every class's probability, the decided class and its probability."""
-        row = np.array([[_number(features.get(name)) for name in self.names]], dtype=np.float64)
-        given = np.asarray(self.model.predict_probabilities(row), dtype=np.float64)
-        if given.shape != (1, len(self.classes)) or not np.isfinite(given).all():
-            raise ValueError(f"the model returned the class probabilities {given.tolist()}")
-        chosen = int(self.decision.decide(given[:, self._decision_order])[0])
-        decided = self.decision.classes[chosen]
-        ordered = given[0, self._order]
-        probabilities = {name: float(p) for name, p in zip(self.classes, ordered, strict=True)}
-        return Prediction(probabilities[decided], decided, probabilities)
+        return self.predict_many(_row(self.names, features)).row(0)
+
+    def predict_many(self, features: FeatureInput) -> Predictions:
+        """Each row's class probabilities (the workspace's order), decided class and its
+        probability."""
+        given = np.asarray(self.model.predict_probabilities(features), dtype=np.float64)
+        if given.shape != (len(features), len(self.classes)) or not np.isfinite(given).all():
+            bad = given if given.ndim != 2 else given[~np.isfinite(given).all(axis=1)]
+            raise ValueError(f"the model returned the class probabilities {bad.tolist()[:1]}")
+        chosen = self.decision.decide(given[:, self._decision_order])
+        decided = np.asarray(self.decision.classes, dtype=object)[chosen]
+        columns = np.asarray(self._decision_order, dtype=np.int64)[chosen]
+        scores = given[np.arange(given.shape[0]), columns]
+        return Predictions(scores, decided, given[:, self._order], self.classes)
 
 
 class ValuePredictor:
@@ -127,11 +198,15 @@ class ValuePredictor:
 
     def predict(self, features: Mapping[str, Any]) -> Prediction:
         """The predicted value."""
-        row = np.array([[_number(features.get(name)) for name in self.names]], dtype=np.float64)
-        values = np.asarray(self.model.predict_values(row), dtype=np.float64).reshape(-1)
-        if values.shape != (1,) or not math.isfinite(float(values[0])):
-            raise ValueError(f"the model returned the prediction {values.tolist()}")
-        return Prediction(float(values[0]), None)
+        return self.predict_many(_row(self.names, features)).row(0)
+
+    def predict_many(self, features: FeatureInput) -> Predictions:
+        """Each row's predicted value."""
+        values = np.asarray(self.model.predict_values(features), dtype=np.float64).reshape(-1)
+        if values.shape != (len(features),) or not np.isfinite(values).all():
+            bad = values if values.shape != (len(features),) else values[~np.isfinite(values)]
+            raise ValueError(f"the model returned the prediction {bad.tolist()[:1]}")
+        return Predictions(values, None)
 
 
 def predictor_for(
@@ -178,6 +253,11 @@ def predictor_for(
     return ClassPredictor(model, names, decision, listed)
 
 
+def _row(names: Sequence[str], features: Mapping[str, Any]) -> FloatArray:
+    """One event's features as a one-row matrix in ``names`` order (missing: NaN)."""
+    return np.array([[_number(features.get(name)) for name in names]], dtype=np.float64)
+
+
 def _number(value: Any) -> float:
     if value is None:
         return math.nan
@@ -188,6 +268,7 @@ __all__ = [
     "BinaryPredictor",
     "ClassPredictor",
     "Prediction",
+    "Predictions",
     "Predictor",
     "ValuePredictor",
     "predictor_for",

@@ -1,7 +1,9 @@
 """The lineage of a version made by a retraining attempt, for any task.
 
 :func:`attempt_lineage` records the data window (table versions, bounds, the frame's content
-hash), each slice's rows with its positives (binary) or rows per class (multiclass), the
+hash), each slice's rows with its positives (binary: with its provisional rows, provisional
+positives and weighted positives, and the label-delay estimate behind them) or rows per
+class (multiclass), the
 code and environment, the trainer and its parameters, the decision (a binary threshold, a
 multiclass rule, nothing for regression), the holdout metrics, the parent version and the
 trigger.
@@ -54,13 +56,16 @@ def attempt_lineage(
         data=DataLineage(
             table_versions=dict(inputs.table_versions),
             window_start=window.start.isoformat(),
-            window_end=window.cutoff.isoformat(),
+            window_end=window.window_end.isoformat(),
             maturity_cutoff=window.cutoff.isoformat(),
             rows=frame.height,
             positives=positives,
             frame_sha256=frame_content_hash(frame, key=[inputs.event_id]),
             as_of=window.as_of.isoformat(),
             slices=slices,
+            provisional_labels=(
+                window.provisional.describe() if window.provisional is not None else None
+            ),
         ),
         code=code_lineage(workspace_root, spec_sha256),
         environment=environment_lineage(),

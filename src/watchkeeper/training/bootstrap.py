@@ -188,22 +188,31 @@ def weighted_macro_f1(
     return statistic
 
 
-def weighted_average_precision(scores: FloatArray, labels: npt.ArrayLike) -> CountStatistic:
-    """Average precision (PR AUC) with the counts as sample weights; NaN with no positive.
+def weighted_average_precision(
+    scores: FloatArray, labels: npt.ArrayLike, weights: npt.ArrayLike | None = None
+) -> CountStatistic:
+    """Average precision (PR AUC) with the counts (times the rows' ``weights``, when given)
+    as sample weights; NaN with no positive.
 
     Scores that tie form one step of the curve, as in scikit-learn.
 
     >>> statistic = weighted_average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1]))
     >>> statistic(np.ones((1, 3))).round(4).tolist()
     [0.8333]
+    >>> weighted_average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1]),  # as sklearn
+    ...                            np.array([1.0, 1.0, 3.0]))(np.ones((1, 3))).round(4).tolist()
+    [0.85]
     """
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     descending = np.asarray(scores, dtype=np.float64)[order]
     sorted_labels = np.asarray(labels, dtype=np.float64)[order]
+    sorted_weights = (
+        np.ones(order.size) if weights is None else np.asarray(weights, dtype=np.float64)[order]
+    )
     last_of_tie = np.r_[descending[1:] != descending[:-1], True]
 
     def statistic(counts: CountMatrix) -> FloatArray:
-        ordered = counts[:, order]
+        ordered = counts[:, order] * sorted_weights
         true_positives = np.cumsum(ordered * sorted_labels, axis=1)[:, last_of_tie]
         flagged = np.cumsum(ordered, axis=1)[:, last_of_tie]
         gains = np.diff(true_positives, axis=1, prepend=0.0)

@@ -4,7 +4,9 @@ The money comes from the monitoring value model
 (:func:`watchkeeper.monitoring.business.business_outcome`), so a holdout's business value and
 a production window's are computed alike. :func:`value_contributions` splits the net value
 into one number per row (zero for rows not flagged), which is what lets the validation gate
-bootstrap it as a weighted sum.
+bootstrap it as a weighted sum. A workspace that prices its decisions with
+``monitoring.business.cost_matrix`` (the churn example) gets minus the matrix's cost of each
+(actual, decided) pair instead, and needs no amounts.
 
 >>> from watchkeeper.config import BusinessValueConfig
 >>> holdout = Holdout(pl.DataFrame({"x": [0.0, 1.0, 2.0, 3.0]}), labels=np.array([0, 0, 1, 1]),
@@ -28,6 +30,8 @@ import polars as pl
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_array
+from watchkeeper.training.trainers import checked_sample_weight
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int8]
@@ -37,12 +41,16 @@ IntArray = npt.NDArray[np.int8]
 class Holdout:
     """Labelled rows to evaluate on: the feature frame, 0/1 labels and transaction amounts.
 
-    Labels must be final (matured): a null or any value but 0 and 1 is refused.
+    Labels must be known (matured, or provisional — the training window's): a null or any
+    value but 0 and 1 is refused. ``weights`` (one per row, finite and non-negative; None:
+    all 1) are the window's sample weights: every rate, area and sum of money counts a row
+    that many times.
     """
 
     features: pl.DataFrame
     labels: IntArray
     amounts: FloatArray
+    weights: FloatArray | None = None
 
     def __post_init__(self) -> None:
         labels = np.asarray(self.labels)
@@ -60,6 +68,9 @@ class Holdout:
             raise TrainingDataError("holdout amounts must be finite numbers (no nulls)")
         object.__setattr__(self, "labels", labels.astype(np.int8))
         object.__setattr__(self, "amounts", amounts)
+        if self.weights is not None:
+            weights = checked_sample_weight(self.weights, self.features.height)
+            object.__setattr__(self, "weights", weights)
 
     @classmethod
     def from_frame(
@@ -69,22 +80,36 @@ class Holdout:
         *,
         label: str = "label",
         amount: str = "amount",
+        weight: str = "weight",
+        needs_amounts: bool = True,
     ) -> Holdout:
-        """Split a labelled frame into features, labels and amounts.
+        """Split a labelled frame into features, labels, amounts and (when the frame has a
+        ``weight`` column) weights; without ``needs_amounts`` (money from a cost matrix) a
+        frame with no ``amount`` column gets amounts of 0.
 
         >>> frame = pl.DataFrame({"x": [1.0], "label": [None], "amount": [5.0]})
         >>> Holdout.from_frame(frame, ["x"])
         Traceback (most recent call last):
         ...
         watchkeeper.errors.TrainingDataError: the holdout holds pending (null) labels: only matured ones
+        >>> Holdout.from_frame(pl.DataFrame({"x": [1.0], "label": [1]}), ["x"],
+        ...                    needs_amounts=False).amounts.tolist()
+        [0.0]
         """
-        for column in (label, amount):
+        required = (label, amount) if needs_amounts else (label,)
+        for column in required:
             if column not in frame.columns:
                 raise TrainingDataError(f"the holdout frame has no {column!r} column")
+        amounts = (
+            frame[amount].cast(pl.Float64).to_numpy()
+            if amount in frame.columns
+            else np.zeros(frame.height, dtype=np.float64)
+        )
         return cls(
             features=frame.select(feature_names),
             labels=frame[label].cast(pl.Float64).to_numpy(),
-            amounts=frame[amount].cast(pl.Float64).to_numpy(),
+            amounts=amounts,
+            weights=frame[weight].cast(pl.Float64).to_numpy() if weight in frame.columns else None,
         )
 
     @property
@@ -94,8 +119,18 @@ class Holdout:
 
     @property
     def positives(self) -> int:
-        """How many of them are positive."""
+        """How many of them are positive (rows: each a positive observed)."""
         return int(self.labels.sum())
+
+    @property
+    def row_weights(self) -> FloatArray:
+        """The rows' weights (all 1 without ``weights``)."""
+        return np.ones(self.rows) if self.weights is None else self.weights
+
+    @property
+    def weighted_positives(self) -> float:
+        """The positives' total weight: the positive mass they stand for."""
+        return float(self.row_weights @ self.labels)
 
 
 @dataclass(frozen=True)
@@ -113,6 +148,7 @@ class ModelEvaluation:
     roc_auc: float | None
     business_value: float
     business: dict[str, Any] = field(default_factory=dict)
+    weighted_positives: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (recorded with the version and in the audit log)."""
@@ -122,42 +158,56 @@ class ModelEvaluation:
 def evaluate_scores(
     scores: npt.ArrayLike, threshold: float, holdout: Holdout, business: BusinessValueConfig
 ) -> ModelEvaluation:
-    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged."""
+    """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged.
+
+    Precision, recall, the areas and the money use the holdout's weights; ``rows``,
+    ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed).
+    """
     score_values = np.asarray(scores, dtype=np.float64)
     flags = score_values >= threshold
     labels = holdout.labels
+    weights = holdout.row_weights
     positives = holdout.positives
     negatives = holdout.rows - positives
-    true_positives = int(np.sum(flags & (labels == 1)))
+    true_positives = float(weights @ (flags & (labels == 1)))
     flagged = int(flags.sum())
+    flagged_weight = float(weights @ flags)
+    positive_weight = holdout.weighted_positives
     pr_auc = roc_auc = None
     if positives and negatives:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        pr_auc = float(average_precision_score(labels, score_values))
-        roc_auc = float(roc_auc_score(labels, score_values))
+        sample_weight = holdout.weights
+        pr_auc = float(average_precision_score(labels, score_values, sample_weight=sample_weight))
+        roc_auc = float(roc_auc_score(labels, score_values, sample_weight=sample_weight))
     outcome = business_outcome(
         pl.DataFrame(
             {
                 "amount": holdout.amounts,
                 "decision": flags,
                 "fraud_probability": labels.astype(np.float64),
+                "weight": weights,
             }
         ),
         business,
+        weight="weight",
     )
+    value = outcome.net_value
+    if business.cost_matrix is not None:
+        value = float(weights @ value_contributions(flags, labels, holdout.amounts, business))
     return ModelEvaluation(
         threshold=float(threshold),
         rows=holdout.rows,
         positives=positives,
         flagged=flagged,
         flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
-        precision=true_positives / flagged if flagged else None,
-        recall=true_positives / positives if positives else None,
+        precision=true_positives / flagged_weight if flagged_weight else None,
+        recall=true_positives / positive_weight if positive_weight else None,
         pr_auc=pr_auc,
         roc_auc=roc_auc,
-        business_value=outcome.net_value,
-        business=asdict(outcome),
+        business_value=value,
+        business=asdict(outcome) if business.cost_matrix is None else {},
+        weighted_positives=positive_weight,
     )
 
 
@@ -172,12 +222,22 @@ def value_contributions(
     A flagged fraud adds its amount (fraud prevented) minus the review cost; a flagged
     legitimate transaction costs the review plus the false-decline cost; a row not flagged
     adds nothing. The sum is :class:`~watchkeeper.monitoring.business.BusinessOutcome`'s
-    ``net_value``.
+    ``net_value``. With a ``cost_matrix`` each row is minus the cost of its (actual, decided)
+    pair, amounts unused.
 
     >>> value_contributions(np.array([True, True, False]), np.array([1, 0, 1]),
     ...                     np.array([100.0, 50.0, 80.0]), BusinessValueConfig()).tolist()
     [95.0, -8.5, 0.0]
+    >>> matrix = {"positive": {"positive": -30.0, "negative": 60.0}, "negative": {"positive": 10.0}}
+    >>> value_contributions(np.array([True, True, False]), np.array([1, 0, 1]), np.zeros(3),
+    ...                     BusinessValueConfig(cost_matrix=matrix)).tolist()
+    [30.0, -10.0, -60.0]
     """
+    if business.cost_matrix is not None:
+        costs = cost_matrix_array(business.cost_matrix, BINARY_CLASSES)
+        # BINARY_CLASSES is (positive, negative): a positive label or a flag is index 0
+        matrix_rows: FloatArray = -costs[1 - labels.astype(np.int64), np.where(flags, 0, 1)]
+        return matrix_rows
     fraud = labels.astype(np.float64)
     false_decline = (1.0 - fraud) * (
         amounts * business.false_decline_rate + business.false_decline_cost

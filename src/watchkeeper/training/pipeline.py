@@ -9,9 +9,12 @@
    the data). The wall clock is never read here: "now" is the clock passed in.
 2. **Read point in time.** :func:`read_training_data`: transactions from the window's start
    minus a warm-up (the longest feature window, the champion's included) up to the maturity
-   cut-off, all at or before as-of; outcomes received by as-of only.
-3. **Label and slice.** :func:`~watchkeeper.training.window.training_window`: matured events
-   only, split by time into train, validation and holdout.
+   cut-off — up to as-of when a binary model takes provisional labels — all at or before
+   as-of; outcomes received by as-of only.
+3. **Label and slice.** :func:`~watchkeeper.training.window.training_window`: matured events,
+   and for a binary model the younger events with provisional, delay-weighted labels
+   (``label.provisional``), split by time into train, validation and holdout (the holdout
+   and the validation slice sized by ``retraining.min_positives``).
 4. **Features.** :func:`featured_window`: the feature spec is fitted on the training slice
    alone; the batch engine then computes every feature over the window *and* its warm-up, so
    windowed aggregates of the first days see their history, and only the window's rows are
@@ -38,7 +41,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from watchkeeper.clock import as_utc
-from watchkeeper.config import WorkspaceConfig
+from watchkeeper.config import ProvisionalLabelsConfig, WorkspaceConfig
 from watchkeeper.errors import FeatureError, TrainingDataError
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fit import fit
@@ -46,9 +49,10 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.labels import maturity_cutoff
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
+from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_labels
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
-from watchkeeper.training.window import TrainingWindow, training_window
+from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
 
 if TYPE_CHECKING:
     from watchkeeper.storage.events import EventStore
@@ -118,23 +122,91 @@ def warm_up(config: WorkspaceConfig, champion_spec: FittedFeatureSpec | None) ->
     return longest
 
 
+def provisional_settings(config: WorkspaceConfig) -> ProvisionalLabelsConfig | None:
+    """``label.provisional`` when it applies: a binary model, enabled, no explicit negatives.
+
+    >>> import yaml
+    >>> from watchkeeper.config import parse_config
+    >>> from watchkeeper.workspace import example_text
+    >>> provisional_settings(parse_config(yaml.safe_load(example_text("fraud")))).min_delay_share
+    0.3
+    """
+    label = config.label
+    applies = config.model.task == "binary" and label.provisional.enabled
+    return label.provisional if applies and not label.explicit_negatives else None
+
+
 def read_training_data(
     events: EventStore, config: WorkspaceConfig, *, as_of: datetime, warm_up: timedelta
 ) -> TrainingData:
     """Read what an attempt as of ``as_of`` may see (see the module's step 2).
 
     The transactions span ``[cutoff - training.window - warm_up, cutoff]`` with ``cutoff =
-    as_of - label.maturity_horizon``; the outcomes are those received at or before ``as_of``.
+    as_of - label.maturity_horizon`` (to ``as_of`` with provisional labels:
+    :func:`provisional_settings`); the outcomes are those received at or before ``as_of``.
     """
     moment = as_utc(as_of)
     cutoff = maturity_cutoff(moment, config.label.maturity_horizon)
     start = cutoff - config.training.window - warm_up
-    transactions = events.read(TRANSACTIONS, start=start, end=cutoff + ONE_MICROSECOND)
+    end = moment if provisional_settings(config) is not None else cutoff
+    transactions = events.read(TRANSACTIONS, start=start, end=end + ONE_MICROSECOND)
     outcomes = events.read(
         OUTCOMES, end=moment + ONE_MICROSECOND, columns=["event_id", "outcome", "received_at"]
     ).filter(pl.col("received_at") <= pl.lit(moment))
     versions = {table: events.table_version(table) for table in (TRANSACTIONS, OUTCOMES)}
     return TrainingData(moment, transactions, outcomes, versions)
+
+
+def labels_ready_since(
+    events: EventStore, config: WorkspaceConfig, *, since: datetime, as_of: datetime
+) -> datetime | None:
+    """When the traffic from ``since`` (a drift's onset) first held
+    ``retraining.min_positives`` positives a training window as of then could use, as far as
+    is known at ``as_of`` (None: not yet).
+
+    The window's own rule (:func:`~watchkeeper.training.label_delay.labels_ready_at`): a
+    positive counts once received and once its event is old enough to join — the youngest
+    age admitted with provisional labels, else the maturity horizon. The delay is learnt as
+    the window learns it, from the matured events of the ``training.window`` before the
+    cut-off.
+    """
+    moment = as_utc(as_of)
+    horizon = config.label.maturity_horizon
+    cutoff = maturity_cutoff(moment, horizon)
+    start = min(as_utc(since), cutoff - config.training.window)
+    keys = config.keys
+    transactions = events.read(
+        TRANSACTIONS,
+        start=start,
+        end=moment + ONE_MICROSECOND,
+        columns=[keys.event_id, keys.event_time],
+    )
+    outcomes = events.read(
+        OUTCOMES, end=moment + ONE_MICROSECOND, columns=["event_id", "outcome", "received_at"]
+    )
+    plan = learn_provisional_labels(
+        transactions,
+        outcomes,
+        as_of=moment,
+        maturity_horizon=horizon,
+        since=cutoff - config.training.window,
+        settings=provisional_settings(config),
+        explicit_negatives=config.label.explicit_negatives,
+        positive_outcome=config.label.positive_outcome,
+        event_id=keys.event_id,
+        event_time=keys.event_time,
+    )
+    return labels_ready_at(
+        transactions,
+        outcomes,
+        since=since,
+        as_of=moment,
+        youngest_age=plan.youngest_age if plan.youngest_age is not None else horizon,
+        min_positives=config.retraining.min_positives,
+        positive_outcome=config.label.positive_outcome,
+        event_id=keys.event_id,
+        event_time=keys.event_time,
+    )
 
 
 def featured_window(
@@ -161,18 +233,21 @@ def featured_window(
         event_time=keys.event_time,
         task=config.model.task,
         label=config.label,
+        provisional=provisional_settings(config),
+        min_positives=config.retraining.min_positives if config.model.task == "binary" else 0,
     )
     if window.train.height == 0:
         raise TrainingDataError(
-            f"the training slice is empty: no matured event between {window.start.isoformat()} "
-            f"and {window.validation_start.isoformat()}"
+            f"the training slice is empty: no labelled event between "
+            f"{window.start.isoformat()} and {window.validation_start.isoformat()}"
         )
     say("fitting the feature spec")
     fitted = fit(spec, window.train, policy="quarantine")
     names = tuple(column.name for column in fitted.output_columns)
     # an events table without amounts (a non-fraud model) trains too; binary needs them later
     amount = [AMOUNT_COLUMN] if AMOUNT_COLUMN in window.train.columns else []
-    kept = [keys.event_id, keys.event_time, *amount, "label_status", "label"]
+    weight = [WEIGHT] if WEIGHT in window.train.columns else []
+    kept = [keys.event_id, keys.event_time, *amount, "label_status", "label", *weight]
     clashing = sorted(set(names) & set(kept))
     if clashing:
         raise FeatureError(f"feature {clashing[0]!r} has the name of a column training needs")
@@ -289,7 +364,9 @@ __all__ = [
     "build_attempt_inputs",
     "champion_feature_spec",
     "featured_window",
+    "labels_ready_since",
     "latest_event_time",
+    "provisional_settings",
     "read_training_data",
     "resolve_as_of",
     "warm_up",

@@ -41,12 +41,16 @@ def consult_retrain_policy(
     holdout: timedelta | None = None,
     attempt_kind: str = RETRAIN_ATTEMPT,
     task: ModelTask = "binary",
+    serving_version: int | None = None,
 ) -> RetrainDecision:
     """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
 
     ``attempt_kind``: the audit entries that count as attempts (retraining requests, for a
-    model its team retrains). ``task``: the model's, for what counts as new evidence
-    (positives, or labelled rows).
+    model its team retrains). ``serving_version``: for a model served elsewhere, the version
+    serving now (its newest label): only its windows are judged, since the last windows of a
+    version its team replaced say nothing about the one serving — judged again after each
+    cooldown, they would ask for a retraining the new version has already answered.
+    ``task``: the model's, for what counts as new evidence (positives, or labelled rows).
 
     The champion's "last trained" moment is the as-of of its training data (from its
     lineage), so simulated histories and live ones are judged on the same time line; its
@@ -73,13 +77,16 @@ def consult_retrain_policy(
         - (holdout or timedelta(0))
         - 2 * config.triggers.performance_window
     )
+    rows = policy_rows(registry, config, since=since)
+    if serving_version is not None:
+        rows = [row for row in rows if row.model_version in (None, serving_version)]
     return decide_retrain(
-        policy_rows(registry, config, since=since),
+        rows,
         metadata.decisions(model, kind=attempt_kind, limit=1000),
         config=config,
         as_of=as_utc(as_of),
         champion_metrics=champion_metrics,
-        champion_version=champion,
+        champion_version=champion if champion is not None else serving_version,
         last_trained_at=last_trained_at,
         label_horizon=label_horizon,
         holdout=holdout,
@@ -109,9 +116,14 @@ def policy_rows(
 
 def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> RetrainDecision:
     """:func:`consult_retrain_policy` with the workspace's retraining, label and holdout
-    settings (drift-triggered attempts wait for matured post-drift labels)."""
+    settings (drift-triggered attempts wait for matured post-drift labels); a model served
+    elsewhere is judged on its newest version's windows."""
     config = workspace.config
     external = config.model.serving == "external"
+    serving = None
+    if external:
+        entries = workspace.metadata.external_versions.entries(config.model.name)
+        serving = entries[-1].version if entries else None
     return consult_retrain_policy(
         ModelRegistry.for_workspace(workspace),
         config.retraining,
@@ -120,6 +132,7 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
         holdout=config.training.holdout,
         attempt_kind=RETRAIN_REQUEST if external else RETRAIN_ATTEMPT,
         task=config.model.task,
+        serving_version=serving,
     )
 
 

@@ -6,8 +6,9 @@ columns, and
 
 1. loads the champion (verified) and checks the holdout (enough positives, the champion's
    columns unchanged);
-2. trains the configured trainer on the training slice;
-3. chooses the decision threshold on the validation slice;
+2. trains the configured trainer on the training slice (with the window's sample weights:
+   provisional labels weigh by the label delay, :mod:`~watchkeeper.training.label_delay`);
+3. chooses the decision threshold on the validation slice (weighted alike);
 4. compares challenger and champion on the holdout with the validation gate (the first
    version, with no champion, is accepted and becomes champion);
 5. registers the new version — model, feature spec, threshold, calibrator fitted on the
@@ -71,7 +72,7 @@ from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
-from watchkeeper.training.window import TrainingWindow
+from watchkeeper.training.window import WEIGHT, TrainingWindow
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def holdout_record(inputs: AttemptInputs) -> dict[str, Any]:
     window = inputs.window
     return {
         "start": window.holdout_start.isoformat(),
-        "end": window.cutoff.isoformat(),
+        "end": window.window_end.isoformat(),
         "unit": _unit(window),
         "count": _labels(window.holdout, window),
     }
@@ -231,11 +232,12 @@ def _shortage(
             ready = inputs.labels_ready_at(needed)
         else:
             window = inputs.window
-            count, span = _labels(window.holdout, window), window.cutoff - window.holdout_start
+            count = _labels(window.holdout, window)
+            span = window.window_end - window.holdout_start
             if count <= 0:
                 every = (window.train, window.validation, window.holdout)
                 count = sum(_labels(frame, window) for frame in every)
-                span = window.cutoff - window.start
+                span = window.window_end - window.start
             ready = rate_ready_at(
                 have=have, needed=needed, count=count, span=span, as_of=window.as_of
             )
@@ -256,7 +258,12 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     """The binary steps of the module, up to the version registered as a candidate."""
     inputs, config, champion = context.inputs, context.config, context.champion
     names = list(inputs.feature_names)
-    holdout = Holdout.from_frame(inputs.window.holdout, names, amount=inputs.amount_column)
+    holdout = Holdout.from_frame(
+        inputs.window.holdout,
+        names,
+        amount=inputs.amount_column,
+        needs_amounts=config.monitoring.business.cost_matrix is None,
+    )
     champion_contender = _contender(champion, inputs.champion_holdout)
     check_holdout(
         holdout,
@@ -266,12 +273,15 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.stage(TRAINING_STAGE)
     context.progress("training")
     train = inputs.window.train
-    model = train_model(config.training, train.select(names), train["label"].to_numpy())
+    model = train_model(
+        config.training, train.select(names), train["label"].to_numpy(), _weights(train)
+    )
     validation = inputs.window.validation
     threshold = choose_threshold(
         model.predict_scores(validation.select(names)),
         validation["label"].to_numpy(),
         config.training.threshold,
+        _weights(validation),
     )
     context.stage(VALIDATION_STAGE)
     context.progress("evaluation")
@@ -291,9 +301,14 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
         metrics={**evaluation, "threshold": threshold.value},
         reference_profile_sha256=reference_sha256,
         threshold=threshold,
-        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels),
+        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels, holdout.weights),
     )
     return attempt, registered
+
+
+def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:
+    """A binary slice's sample weights (provisional labels), or None without the column."""
+    return frame[WEIGHT].cast(pl.Float64).to_numpy() if WEIGHT in frame.columns else None
 
 
 def _check_champion_task(champion: LoadedVersion | None, config: WorkspaceConfig) -> None:

@@ -11,6 +11,9 @@ with the model version:
   when no threshold reaches it: the threshold of the highest precision seen (the lowest such
   score on ties), with ``target_reached`` false so the shortfall is on record.
 
+With sample ``weights`` (a window's provisional labels), precision and recall count each row
+by its weight; the flag rate still counts rows, as review capacity is in transactions.
+
 >>> scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
 >>> labels = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
 >>> choose_threshold(scores, labels, ThresholdPolicy(policy="flag_rate", target=0.2)).value
@@ -57,31 +60,51 @@ class DecisionThreshold:
 
 
 def choose_threshold(
-    scores: npt.ArrayLike, labels: npt.ArrayLike, policy: ThresholdPolicy
+    scores: npt.ArrayLike,
+    labels: npt.ArrayLike,
+    policy: ThresholdPolicy,
+    weights: npt.ArrayLike | None = None,
 ) -> DecisionThreshold:
-    """Choose the threshold on validation ``scores`` and their 0/1 ``labels`` by ``policy``."""
+    """Choose the threshold on validation ``scores`` and their 0/1 ``labels`` by ``policy``
+    (rows counted by ``weights`` for precision and recall, when given).
+
+    >>> chosen = choose_threshold(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1]),
+    ...                           ThresholdPolicy(policy="precision", target=0.7),
+    ...                           weights=np.array([1.0, 1.0, 3.0]))
+    >>> chosen.value, chosen.precision, chosen.recall
+    (0.7, 0.8, 1.0)
+    """
     score_values = np.asarray(scores, dtype=np.float64)
     label_values = np.asarray(labels, dtype=np.int64)
-    if score_values.size == 0 or score_values.shape != label_values.shape:
+    weight_values = (
+        np.ones(score_values.size) if weights is None else np.asarray(weights, dtype=np.float64)
+    )
+    if score_values.size == 0 or not (
+        score_values.shape == label_values.shape == weight_values.shape
+    ):
         raise TrainingDataError(
-            f"choosing a threshold needs one label per score and at least one row "
-            f"(got {score_values.size} scores, {label_values.size} labels)"
+            f"choosing a threshold needs one label per score (and one weight, if weighted) and "
+            f"at least one row (got {score_values.size} scores, {label_values.size} labels"
+            + ("" if weights is None else f", {weight_values.size} weights")
+            + ")"
         )
     if policy.policy == "flag_rate":
         value = flag_rate_threshold(score_values, policy.target)
         reached = True
     else:
-        value, reached = precision_threshold(score_values, label_values, policy.target)
+        value, reached = precision_threshold(
+            score_values, label_values, policy.target, weight_values
+        )
     flags = score_values >= value
-    true_positives = int(np.sum(flags & (label_values == 1)))
-    positives = int(label_values.sum())
-    flagged = int(flags.sum())
+    true_positives = float(weight_values @ (flags & (label_values == 1)))
+    positives = float(weight_values @ (label_values == 1))
+    flagged = float(weight_values @ flags)
     return DecisionThreshold(
         value=value,
         policy=policy.policy,
         target=policy.target,
         target_reached=reached,
-        flag_rate=flagged / score_values.size,
+        flag_rate=int(flags.sum()) / score_values.size,
         precision=true_positives / flagged if flagged else None,
         recall=true_positives / positives if positives else None,
         validation_rows=int(score_values.size),
@@ -102,9 +125,13 @@ def flag_rate_threshold(scores: npt.NDArray[np.float64], target: float) -> float
 
 
 def precision_threshold(
-    scores: npt.NDArray[np.float64], labels: npt.NDArray[np.int64], target: float
+    scores: npt.NDArray[np.float64],
+    labels: npt.NDArray[np.int64],
+    target: float,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, bool]:
-    """The lowest score whose flags reach ``target`` precision, and whether any did.
+    """The lowest score whose flags reach ``target`` precision (rows counted by ``weights``
+    when given), and whether any did.
 
     >>> precision_threshold(np.array([0.9, 0.8, 0.7]), np.array([0, 1, 0]), 0.9)
     (0.8, False)
@@ -115,10 +142,15 @@ def precision_threshold(
         )
     order = np.argsort(-scores, kind="stable")
     descending = scores[order]
-    true_positives = np.cumsum(labels[order])
+    row_weights = np.ones(scores.size) if weights is None else weights[order]
+    true_positives = np.cumsum(labels[order] * row_weights)
+    flagged = np.cumsum(row_weights)
     last_of_tie = np.r_[descending[1:] != descending[:-1], True]
     cut_scores = descending[last_of_tie]
-    cut_precision = true_positives[last_of_tie] / (np.flatnonzero(last_of_tie) + 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cut_precision = np.where(
+            flagged[last_of_tie] > 0, true_positives[last_of_tie] / flagged[last_of_tie], 0.0
+        )
     reaching = np.flatnonzero(cut_precision >= target - 1e-12)
     if reaching.size:
         return float(cut_scores[reaching[-1]]), True

@@ -412,36 +412,38 @@ def primary_statistics(
 ) -> tuple[CountStatistic, CountStatistic]:
     """The bootstrap statistic of each model for ``metric`` (champion's first).
 
-    Each takes (scores, threshold) of one model.
+    Each takes (scores, threshold) of one model. Rows count by the holdout's weights.
     """
     labels = holdout.labels.astype(np.float64)
+    weights = holdout.row_weights
     if metric == "business_value":
 
         def net_value(scores: FloatArray, threshold: float) -> CountStatistic:
             flags = scores >= threshold
             return weighted_sum(
-                value_contributions(flags, holdout.labels, holdout.amounts, business)
+                value_contributions(flags, holdout.labels, holdout.amounts, business) * weights
             )
 
         return net_value(*champion), net_value(*challenger)
     if metric == "pr_auc":
         return (
-            weighted_average_precision(champion[0], labels),
-            weighted_average_precision(challenger[0], labels),
+            weighted_average_precision(champion[0], labels, weights),
+            weighted_average_precision(challenger[0], labels, weights),
         )
     if metric == "recall_at_champion_flag_rate":
         champion_flags = champion[0] >= champion[1]
         challenger_flags = top_flags(challenger[0], int(champion_flags.sum()))
         return (
-            weighted_ratio(champion_flags * labels, labels),
-            weighted_ratio(challenger_flags * labels, labels),
+            weighted_ratio(champion_flags * labels * weights, labels * weights),
+            weighted_ratio(challenger_flags * labels * weights, labels * weights),
         )
     raise ValueError(f"unknown primary metric {metric!r}")
 
 
 def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig) -> float:
     """The best value ``metric`` can take on ``holdout``: 1 for the rates and areas; for the
-    business value, every fraud worth its review flagged and nothing else.
+    business value, each row flagged or not, whichever is worth more (every fraud worth its
+    review flagged and nothing else), counted by the holdout's weights.
 
     >>> holdout = Holdout(pl.DataFrame({"x": [0.0] * 3}), np.array([1, 1, 0]),
     ...                   np.array([100.0, 3.0, 50.0]))
@@ -450,8 +452,10 @@ def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig)
     """
     if metric != "business_value":
         return 1.0
-    worth = np.maximum(holdout.amounts - business.review_cost, 0.0)
-    return float(worth[holdout.labels == 1].sum())
+    every = np.ones(holdout.rows, dtype=np.bool_)
+    flagged = value_contributions(every, holdout.labels, holdout.amounts, business)
+    passed = value_contributions(~every, holdout.labels, holdout.amounts, business)
+    return float(np.maximum(flagged, passed) @ holdout.row_weights)
 
 
 def top_flags(scores: FloatArray, count: int) -> npt.NDArray[np.bool_]:

@@ -1,21 +1,36 @@
-"""The training window: the most recent stretch of events whose labels are final.
+"""The training window: the most recent stretch of labelled events, and its three slices.
 
 As of a moment ``as_of`` a label is final only for events at or before the *maturity
 cut-off*, ``as_of - maturity_horizon`` (:func:`watchkeeper.monitoring.labels.maturity_cutoff`):
-those are positive if their chargeback was received by ``as_of``, negative otherwise. Newer
-events are left out entirely — their negatives are still pending, and keeping only their
-positives would make the newest days look fraudulent; counting them as negatives would
-teach the model that recent fraud is legitimate. So no pending label ever enters training.
+those are positive if their chargeback was received by ``as_of``, negative otherwise.
+
+A binary window also takes younger events with **provisional labels**
+(``label.provisional``, :mod:`watchkeeper.training.label_delay`): from the positives of the
+events matured in the ``window`` before the cut-off it learns ``F(a)``, the share of
+positives received by age ``a`` (of those received within the horizon), and an event of
+age ``a`` joins once ``F(a)`` reaches ``min_delay_share`` — a known positive weighing
+``1 / F(a)``, an event without one a negative weighing 1. Their ``label_status`` is
+``provisional``; every row has a ``weight`` (1.0 for matured rows). With too few matured
+positives to learn ``F`` (or provisional labels off), no pending label enters: newer events
+are left out entirely, since counting them as negatives would teach the model that recent
+fraud is legitimate. The window then ends at the youngest event admitted (the cut-off,
+without provisional labels) and spans ``window`` back from there.
 
 For a multiclass or regression model (``task`` with the workspace's ``label`` section), the
 label is the class or number of the latest outcome received by ``as_of``
 (:func:`~watchkeeper.monitoring.task_labels.attach_task_labels`); silence means nothing there,
-so a matured event without an outcome is left out (and counted in ``unlabelled``).
+so a matured event without an outcome is left out (and counted in ``unlabelled``), and no
+provisional label is used.
 
-The window is ``[cutoff - window, cutoff]``, split by event time into three consecutive
-slices: training rows, then the ``validation`` slice (where the decision threshold is
-chosen), then the ``holdout`` — the most recent matured slice — where champion and
-challenger are compared.
+The window is split by event time into three consecutive slices: training rows, then the
+``validation`` slice (where the decision threshold is chosen), then the ``holdout`` — the
+most recent slice — where champion and challenger are compared. With ``min_positives`` (the
+gate's ``retraining.min_positives``) the holdout is sized by its positives: the most recent
+stretch holding that many known positives, and at least ``holdout`` long; the validation
+slice before it likewise, at least ``validation`` long. Neither grows so far that the
+training slice keeps less than half the window (or than ``window - validation - holdout``,
+when that is shorter). A provisional positive counts once here, not by its weight: it is one
+observed positive, whatever the mass it stands for.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> day = datetime(2026, 1, 1, tzinfo=UTC)
@@ -28,8 +43,10 @@ challenger are compared.
 ...                         validation=timedelta(days=10), holdout=timedelta(days=10))
 >>> found.cutoff.date(), found.start.date()
 (datetime.date(2026, 3, 11), datetime.date(2026, 1, 10))
->>> found.counts()  # e95 is newer than the cut-off: left out, though its chargeback is known
-{'train': {'rows': 40, 'positives': 1}, 'validation': {'rows': 10, 'positives': 0}, 'holdout': {'rows': 11, 'positives': 1}}
+>>> {name: counts["positives"] for name, counts in found.counts().items()}
+{'train': 1, 'validation': 0, 'holdout': 1}
+>>> found.holdout.height, found.holdout["weight"].sum()  # e95 is too young: left out
+(11, 11.0)
 """
 
 from __future__ import annotations
@@ -38,14 +55,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 import polars as pl
 
 from watchkeeper.clock import as_utc
-from watchkeeper.config import LabelConfig, ModelTask
+from watchkeeper.config import LabelConfig, ModelTask, ProvisionalLabelsConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.monitoring.labels import PENDING, attach_labels, maturity_cutoff
+from watchkeeper.monitoring.labels import PENDING, PROVISIONAL, attach_labels, maturity_cutoff
 from watchkeeper.monitoring.task_labels import attach_task_labels
+from watchkeeper.training.label_delay import ProvisionalLabels, learn_provisional_labels
+
+WEIGHT = "weight"
+"""The column of a binary window's sample weights (1.0 for a matured label)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +75,10 @@ class TrainingWindow:
     """The labelled slices of one training window and the moments that bound them.
 
     Each frame holds the events' columns plus ``label_status`` and ``label``: 0 or 1
-    (binary), a class name (multiclass) or a number (regression). ``unlabelled`` counts the
-    matured events of a multiclass or regression window left out for want of an outcome.
+    (binary), a class name (multiclass) or a number (regression); a binary frame also has
+    ``weight``. ``unlabelled`` counts the matured events of a multiclass or regression window
+    left out for want of an outcome. ``end`` is the youngest event time admitted (None: the
+    cut-off) and ``provisional`` what was decided about provisional labels (binary).
     """
 
     as_of: datetime
@@ -67,15 +91,20 @@ class TrainingWindow:
     holdout: pl.DataFrame
     task: ModelTask = "binary"
     unlabelled: int = 0
+    end: datetime | None = None
+    provisional: ProvisionalLabels | None = None
+
+    @property
+    def window_end(self) -> datetime:
+        """The latest event time the window may hold."""
+        return self.cutoff if self.end is None else self.end
 
     def counts(self) -> dict[str, dict[str, Any]]:
-        """Rows of each slice, and its positives (binary) or rows per class (multiclass)."""
+        """Rows of each slice, and its positives (binary: with its provisional rows and
+        positives, and the positives' weight) or rows per class (multiclass)."""
         slices = (("train", self.train), ("validation", self.validation), ("holdout", self.holdout))
         if self.task == "binary":
-            return {
-                name: {"rows": frame.height, "positives": int(frame["label"].sum() or 0)}
-                for name, frame in slices
-            }
+            return {name: _binary_counts(frame) for name, frame in slices}
         if self.task == "multiclass":
             return {
                 name: {
@@ -88,14 +117,38 @@ class TrainingWindow:
 
     def describe(self) -> dict[str, Any]:
         """The window's bounds and counts, JSON-ready, for lineage."""
-        return {
+        found: dict[str, Any] = {
             "as_of": self.as_of.isoformat(),
             "maturity_cutoff": self.cutoff.isoformat(),
             "start": self.start.isoformat(),
+            "end": self.window_end.isoformat(),
             "validation_start": self.validation_start.isoformat(),
             "holdout_start": self.holdout_start.isoformat(),
             "slices": self.counts(),
-        } | ({} if self.task == "binary" else {"task": self.task, "unlabelled": self.unlabelled})
+        }
+        if self.provisional is not None:
+            found["provisional_labels"] = self.provisional.describe()
+        if self.task != "binary":
+            found |= {"task": self.task, "unlabelled": self.unlabelled}
+        return found
+
+
+def _binary_counts(frame: pl.DataFrame) -> dict[str, Any]:
+    provisional = pl.col("label_status") == PROVISIONAL
+    weight = pl.col(WEIGHT) if WEIGHT in frame.columns else pl.lit(1.0)
+    row = frame.select(
+        positives=pl.col("label").sum(),
+        provisional_rows=provisional.sum(),
+        provisional_positives=(provisional & (pl.col("label") == 1)).sum(),
+        weighted_positives=(weight * pl.col("label")).sum(),
+    ).row(0, named=True)
+    return {
+        "rows": frame.height,
+        "positives": int(row["positives"] or 0),
+        "provisional_rows": int(row["provisional_rows"] or 0),
+        "provisional_positives": int(row["provisional_positives"] or 0),
+        "weighted_positives": round(float(row["weighted_positives"] or 0.0), 4),
+    }
 
 
 def training_window(
@@ -112,8 +165,10 @@ def training_window(
     event_time: str = "ts",
     task: ModelTask = "binary",
     label: LabelConfig | None = None,
+    provisional: ProvisionalLabelsConfig | None = None,
+    min_positives: int = 0,
 ) -> TrainingWindow:
-    """Select and label the matured events of the window ending at the maturity cut-off.
+    """Select, label and slice the events of the window (see the module's notes).
 
     ``outcomes`` needs ``event_id``, ``outcome`` and ``received_at``. Raises
     :class:`TrainingDataError` when no outcome at all was received by ``as_of`` (missing
@@ -122,7 +177,9 @@ def training_window(
     ``label`` (the workspace's ``label`` section) labels by ``task`` through
     :func:`~watchkeeper.monitoring.task_labels.attach_task_labels` (binary: with its
     ``explicit_negatives``); without it, a binary window is labelled by ``positive_outcome``.
-    A multiclass or regression model needs ``label``.
+    A multiclass or regression model needs ``label``. ``provisional`` (binary) lets younger
+    events join with weighted labels; None keeps matured labels only. ``min_positives`` sizes
+    the holdout and the validation slice by their known positives (0: by days only).
     """
     if validation + holdout >= window:
         raise TrainingDataError(
@@ -132,20 +189,35 @@ def training_window(
         )
     moment = as_utc(as_of)
     cutoff = maturity_cutoff(moment, maturity_horizon)
-    start = cutoff - window
-    holdout_start = cutoff - holdout
-    validation_start = holdout_start - validation
     received = outcomes.filter(pl.col("received_at") <= pl.lit(moment)).height
     if received == 0:
         raise TrainingDataError(
             f"missing outcome data: no outcome was received by {moment.isoformat()}, so "
             "fraud cannot be told from silence; load the outcomes table first"
         )
-    in_window = events.filter(pl.col(event_time).is_between(start, cutoff, closed="both"))
+    plan = None
+    if task == "binary":
+        plan = learn_provisional_labels(
+            events,
+            outcomes,
+            as_of=moment,
+            maturity_horizon=maturity_horizon,
+            since=cutoff - window,
+            settings=provisional,
+            explicit_negatives=label is not None and label.explicit_negatives,
+            positive_outcome=label.positive_outcome if label is not None else positive_outcome,
+            event_id=event_id,
+            event_time=event_time,
+        )
+    end = cutoff
+    if plan is not None and plan.youngest_age is not None:
+        end = max(cutoff, moment - plan.youngest_age)
+    start = end - window
+    in_window = events.filter(pl.col(event_time).is_between(start, end, closed="both"))
     if in_window.height == 0:
         raise TrainingDataError(
-            f"no event between {start.isoformat()} and the maturity cut-off "
-            f"{cutoff.isoformat()} (as of {moment.isoformat()})"
+            f"no event between {start.isoformat()} and {end.isoformat()} "
+            f"(as of {moment.isoformat()}, maturity cut-off {cutoff.isoformat()})"
         )
     if label is not None:
         labelled = attach_task_labels(
@@ -164,6 +236,8 @@ def training_window(
     else:
         raise TrainingDataError(f"a {task} training window needs the workspace's label section")
     labelled = labelled.sort(event_time, maintain_order=True)
+    if plan is not None and plan.active:
+        labelled = _with_provisional_labels(labelled, plan, moment, cutoff, event_time)
     pending = labelled.filter(pl.col("label_status") == PENDING).height
     unlabelled = 0
     if task != "binary":
@@ -176,6 +250,18 @@ def training_window(
             )
     elif pending:  # impossible by construction; refuse rather than train on guesses
         raise TrainingDataError(f"{pending} pending label(s) inside the matured window")
+    elif WEIGHT not in labelled.columns:
+        labelled = labelled.with_columns(pl.lit(1.0, dtype=pl.Float64).alias(WEIGHT))
+    validation_start, holdout_start = _slice_starts(
+        labelled if task == "binary" else None,
+        event_time,
+        start=start,
+        end=end,
+        window=window,
+        validation=validation,
+        holdout=holdout,
+        min_positives=min_positives,
+    )
     time = pl.col(event_time)
     return TrainingWindow(
         as_of=moment,
@@ -188,7 +274,77 @@ def training_window(
         holdout=labelled.filter(time >= holdout_start),
         task=task,
         unlabelled=unlabelled,
+        end=end,
+        provisional=plan,
     )
 
 
-__all__ = ["TrainingWindow", "training_window"]
+def _with_provisional_labels(
+    labelled: pl.DataFrame,
+    plan: ProvisionalLabels,
+    moment: datetime,
+    cutoff: datetime,
+    event_time: str,
+) -> pl.DataFrame:
+    """Events after the cut-off become ``provisional``: 1 with a positive received, else 0;
+    every row gets its weight (1 for a matured label, ``1 / F(age)`` for a young positive)."""
+    young = pl.col(event_time) > pl.lit(cutoff)
+    relabelled = labelled.with_columns(
+        label_status=pl.when(young).then(pl.lit(PROVISIONAL)).otherwise(pl.col("label_status")),
+        label=pl.when(young).then(pl.col("label").fill_null(0)).otherwise(pl.col("label")),
+    )
+    ages = relabelled.select(
+        (pl.lit(moment) - pl.col(event_time)).dt.total_microseconds() / 1e6
+    ).to_series()
+    is_young = relabelled.select(young).to_series().to_numpy()
+    labels = relabelled["label"].to_numpy()
+    weights = np.where(is_young, plan.weights(ages.to_numpy(), labels), 1.0)
+    return relabelled.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
+
+
+def _slice_starts(
+    labelled: pl.DataFrame | None,
+    event_time: str,
+    *,
+    start: datetime,
+    end: datetime,
+    window: timedelta,
+    validation: timedelta,
+    holdout: timedelta,
+    min_positives: int,
+) -> tuple[datetime, datetime]:
+    """Where the validation slice and the holdout begin (see the module's notes): by days,
+    or further back until each holds ``min_positives`` known positives (binary)."""
+    shortest_training = min(window / 2, window - validation - holdout)
+    positives: list[datetime] = []
+    if labelled is not None and min_positives > 0:
+        found = labelled.filter(pl.col("label") == 1)[event_time].to_list()
+        positives = sorted((as_utc(value) for value in found), reverse=True)
+    holdout_start = _stretch_start(
+        [time for time in positives if time <= end],
+        end - holdout,
+        earliest=start + shortest_training + validation,
+        min_positives=min_positives,
+    )
+    validation_start = _stretch_start(
+        [time for time in positives if time < holdout_start],
+        holdout_start - validation,
+        earliest=start + shortest_training,
+        min_positives=min_positives,
+    )
+    return validation_start, holdout_start
+
+
+def _stretch_start(
+    positives: list[datetime], by_days: datetime, *, earliest: datetime, min_positives: int
+) -> datetime:
+    """The start of a slice: ``by_days``, or earlier, at the ``min_positives``-th most
+    recent of ``positives`` (newest first), but never before ``earliest``."""
+    if min_positives <= 0:
+        return by_days
+    if len(positives) < min_positives:
+        return earliest
+    return max(earliest, min(by_days, positives[min_positives - 1]))
+
+
+__all__ = ["WEIGHT", "TrainingWindow", "training_window"]
