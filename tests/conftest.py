@@ -254,3 +254,15 @@ def record_gate_pass(metadata: Any, model: str, *versions: int, accepted: bool =
             evidence={"primary_metric": "business_value"},
         )
         record_attempt(metadata, model, attempt)
+
+
+class Inbox:
+    """An alert channel that keeps what it is given."""
+
+    name = "inbox"
+
+    def __init__(self) -> None:
+        self.received: list[Any] = []
+
+    def deliver(self, notification: Any) -> None:
+        self.received.append(notification)

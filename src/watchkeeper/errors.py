@@ -92,6 +92,23 @@ class TrainingDataError(TrainingError):
     """Training or holdout data cannot support a fair attempt (too few positives, no outcomes)."""
 
 
+class NotEnoughLabelsError(TrainingDataError):
+    """The holdout holds ``have`` labels of the kind the gate counts (``unit``: positives, or
+    labelled rows), fewer than the ``needed``: not a refusal of the challenger, an attempt
+    too early to decide.
+
+    >>> error = NotEnoughLabelsError("3 positives, fewer than 50", have=3, needed=50)
+    >>> str(error), error.have, error.needed, error.unit
+    ('3 positives, fewer than 50', 3.0, 50.0, 'positives')
+    """
+
+    def __init__(self, message: str, *, have: float, needed: float, unit: str = "positives"):
+        super().__init__(message)
+        self.have = float(have)
+        self.needed = float(needed)
+        self.unit = unit
+
+
 class DatasetError(WatchkeeperError):
     """A data file is missing, unreadable or unusable (no columns in common, no rows, a
     feature without values), or how to compare it is (a bad chunk, role or level)."""
@@ -105,6 +122,7 @@ __all__ = [
     "FeatureError",
     "InvalidInputError",
     "LateEventError",
+    "NotEnoughLabelsError",
     "RegistryError",
     "RolloutError",
     "SchemaError",

@@ -118,7 +118,11 @@ def _retraining(workspace: Workspace) -> Answer:
         f"{retraining.triggers.psi_windows} window(s); cooldown "
         f"{format_duration(retraining.cooldown)})",
         f"validation gate: {retraining.primary_metric} with a bootstrap interval, "
-        f"margin {retraining.margin}",
+        f"margin {retraining.margin}, power {retraining.min_power:g} asked against "
+        f"{retraining.detectable_effect:.0%} of the champion's room (below it: undecided)",
+        f"attempt budget: {retraining.max_attempts} refused attempt(s) per drift episode "
+        f"(within {format_duration(retraining.budget_period)}), the owner alerted when spent; "
+        f"after a refusal the next attempt waits for new labels",
         f"{len(versions)} registered version(s), {len(attempts)} recorded attempt(s)",
     ]
     overrides = _gate_overrides(workspace)

@@ -49,6 +49,8 @@ ATTEMPT_KEYS = {
     "champion_metrics",
     "challenger_metrics",
     "evidence",
+    "undecided",
+    "outcome",
 }
 
 
@@ -261,11 +263,10 @@ def _schema_change(root: Path) -> list[str]:
     [
         (lambda root: ["retrain", "--reason", "x", "--as-of", "2025-02-01"], "no event between"),
         (lambda root: ["train", "--as-of", "2025-01-01T12:00"], "missing outcome data"),
-        (_too_few_positives, "retraining.min_positives"),
         (_trainer_raising, "refused at training: trainer 'math:sqrt' failed"),
         (_schema_change, "input column 'merchant_risk' is missing"),
     ],
-    ids=["empty window", "no outcomes", "too few positives", "trainer raises", "schema change"],
+    ids=["empty window", "no outcomes", "trainer raises", "schema change"],
 )
 def test_bad_input_is_refused_recorded_and_leaves_the_champion(
     root: Path, capsys: pytest.CaptureFixture[str], prepare: Any, message: str
@@ -283,6 +284,22 @@ def test_bad_input_is_refused_recorded_and_leaves_the_champion(
         assert [found.accepted for found in recorded_attempts(opened.metadata, "card-fraud")] == [
             False
         ]
+
+
+def test_too_few_positives_is_an_undecided_attempt_not_an_error(
+    root: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    arguments = _too_few_positives(root)
+    code, attempt, err = run_json(capsys, root, *arguments)
+    assert code == 0 and err == ""
+    assert (attempt["accepted"], attempt["undecided"], attempt["outcome"]) == (
+        False,
+        True,
+        "undecided",
+    )
+    assert attempt["reason"].startswith("not enough matured positives until ")
+    assert "retraining.min_positives (100000)" in attempt["reason"]
+    assert attempt["evidence"]["undecided"]["needed"] == 100_000
 
 
 def test_a_bad_as_of_is_one_line_and_exit_2(root: Path, capsys: pytest.CaptureFixture[str]) -> None:

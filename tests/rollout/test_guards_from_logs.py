@@ -8,9 +8,9 @@ from typing import Any
 import pyarrow as pa
 import pytest
 from fastapi.testclient import TestClient
+from tests.conftest import Inbox
 from tests.serving.conftest import TOKEN, Service
 
-from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.config import AlertsConfig, OwnerConfig
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.config.workspace_file import LabelConfig
@@ -22,18 +22,6 @@ from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA, event_tab
 
 # Guards other than the ones under test are opened wide, so each test isolates one.
 WIDE_OPEN = {"max_flag_rate_ratio": 1e6, "max_score_psi": 1e6, "max_latency_ratio": 1e6}
-
-
-class Inbox:
-    """An alert channel that keeps what it is given."""
-
-    name = "inbox"
-
-    def __init__(self) -> None:
-        self.received: list[AlertNotification] = []
-
-    def deliver(self, notification: AlertNotification) -> None:
-        self.received.append(notification)
 
 
 def controller(service: Service, inbox: Inbox | None = None, **guards: Any) -> RolloutController:

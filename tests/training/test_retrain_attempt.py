@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,11 +11,13 @@ import numpy as np
 import polars as pl
 import pytest
 
-from watchkeeper.config import ProvisionalLabelsConfig, WorkspaceConfig
+from watchkeeper.config import ProvisionalLabelsConfig, RetrainingConfig, WorkspaceConfig
 from watchkeeper.errors import TrainingDataError
 from watchkeeper.registry.registry import CHALLENGER, REJECTED, ModelRegistry
 from watchkeeper.training import retrain_attempt
+from watchkeeper.training.attempt_budget import holdout_labels_wanted, new_evidence_wait
 from watchkeeper.training.attempts import recorded_attempts
+from watchkeeper.training.label_supply import SeriesLabelSupply
 from watchkeeper.training.retrain_attempt import (
     AttemptInputs,
     refuse_attempt,
@@ -62,7 +65,9 @@ def config(**sections: Any) -> WorkspaceConfig:
     return WorkspaceConfig.model_validate(document)
 
 
-def window(outcomes: pl.DataFrame | None = None, **settings: Any) -> TrainingWindow:
+def window(
+    outcomes: pl.DataFrame | None = None, holdout_days: int = 14, **settings: Any
+) -> TrainingWindow:
     events, chargebacks = traffic()
     return training_window(
         events,
@@ -71,7 +76,7 @@ def window(outcomes: pl.DataFrame | None = None, **settings: Any) -> TrainingWin
         maturity_horizon=timedelta(days=60),
         window=timedelta(days=90),
         validation=timedelta(days=14),
-        holdout=timedelta(days=14),
+        holdout=timedelta(days=holdout_days),
         **settings,
     )
 
@@ -159,9 +164,74 @@ def assert_refused(registry: ModelRegistry, result: Any, stage: str, message: st
     assert (latest.accepted, latest.stage, latest.champion_version) == (False, stage, 1)
 
 
-def test_too_few_positives_is_a_failed_attempt(with_champion: ModelRegistry) -> None:
+def test_too_few_positives_is_an_undecided_attempt_with_a_date(
+    with_champion: ModelRegistry,
+) -> None:
     result = attempt(with_champion, STRONG, config(retraining={"min_positives": 5000}))
-    assert_refused(with_champion, result, "data", "fewer than retraining.min_positives (5000)")
+    assert not result.accepted and result.undecided and result.outcome == "undecided"
+    assert result.stage == "data"
+    assert with_champion.aliases() == {"champion": 1}
+    assert [record.version for record in with_champion.versions()] == [1]  # nothing trained
+    holdout = result.evidence["holdout"]
+    have = holdout["count"]
+    assert holdout["end"] == (AS_OF - timedelta(days=60)).isoformat()
+    # at the holdout's own rate (its positives over its 14 days) the 5000 arrive by
+    rate = have / 14
+    ready = AS_OF + timedelta(days=math.ceil((5000 - have) / rate))
+    assert result.reason.startswith(
+        f"not enough matured positives until {ready.date().isoformat()} (the holdout holds "
+        f"{have:g}, needs 5000): the holdout holds {have:g} positive(s)"
+    )
+    assert "fewer than retraining.min_positives (5000)" in result.reason
+    assert result.evidence["undecided"] == {
+        "have": have,
+        "needed": 5000.0,
+        "unit": "positives",
+        "ready_at": ready.isoformat(),
+    }
+    latest = recorded_attempts(with_champion.metadata, "fraud")[0]
+    assert (latest.outcome, latest.stage) == ("undecided", "data")
+    entry = with_champion.metadata.decisions("fraud", kind="retrain_attempt")[0]
+    assert entry.summary.startswith("retraining attempt undecided at data: not enough matured")
+    assert entry.evidence["outcome"] == "undecided"
+    # what the policy reads of it: the positives it lacked, after the end of its holdout
+    entries = with_champion.metadata.decisions("fraud", kind="retrain_attempt")
+    later = entry.at + timedelta(days=1)
+    wait = new_evidence_wait(
+        entries, RetrainingConfig(), SeriesLabelSupply([], later), as_of=later, minimum=5000
+    )
+    assert wait is not None
+    assert (wait.outcome, wait.needed, wait.holdout_count) == ("undecided", 5000 - have, have)
+    assert wait.since == AS_OF - timedelta(days=60)
+    assert holdout_labels_wanted(entries, 50) == 5000
+
+
+def test_a_gate_without_power_leaves_the_version_a_candidate(
+    with_champion: ModelRegistry,
+) -> None:
+    short = window(holdout_days=3)  # some 17 positives
+    # asked to see a gain of half a percent of the champion's room: far below its noise
+    settings = config(retraining={"min_positives": 10, "detectable_effect": 0.005})
+    result = attempt(with_champion, WEAK, settings, found=short)
+    assert result.outcome == "undecided" and result.stage == "validation"
+    assert result.challenger_version == 2
+    assert with_champion.record(2).status == "candidate"  # neither challenger nor rejected
+    assert with_champion.aliases() == {"champion": 1}
+    power = result.evidence["power"]
+    assert power["sufficient"] is False and power["positives_needed"] > power["positives"]
+    have, needed = power["positives"], power["positives_needed"]
+    ready = AS_OF + timedelta(days=math.ceil((needed - have) / (have / 3)))
+    assert result.reason.startswith(
+        f"not enough matured positives until {ready.date().isoformat()} (the holdout holds "
+        f"{have:g}, needs {needed:g}): the gate cannot decide on {have:g} positives"
+    )
+    # a better estimate plugs in
+    told = datetime(2026, 6, 9, tzinfo=UTC)
+    inputs = AttemptInputs(short, WEAK, labels_ready_at=lambda wanted: told)
+    plugged = run_retrain_attempt(
+        with_champion, inputs, settings, trigger="drift", workspace_root=Path.cwd()
+    )
+    assert plugged.reason.startswith("not enough matured positives until 2026-06-09")
 
 
 def test_a_trainer_that_raises_is_a_failed_attempt(with_champion: ModelRegistry) -> None:

@@ -1,4 +1,5 @@
-"""The retrain policy on synthetic metric series: triggers, K windows, cooldown and cap."""
+"""The retrain policy on synthetic metric series: triggers, K windows, cooldown, the attempt
+budget and the new-evidence rule."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.training.attempts import RetrainAttempt
 from watchkeeper.training.retrain_policy import decide_retrain
 
 DAY0 = datetime(2026, 6, 1, tzinfo=UTC)
@@ -33,10 +35,42 @@ def drift_series(alerting: list[list[str]]) -> list[MetricRow]:
     return rows
 
 
-def attempt(at: datetime, accepted: bool = False) -> AuditEntry:
+def attempt(at: datetime, accepted: bool = False, **evidence: object) -> AuditEntry:
+    """An entry as older audit logs hold it: ``accepted`` and a few fields, no outcome."""
     return AuditEntry(
-        0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", {"accepted": accepted}, at
+        0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", {"accepted": accepted, **evidence}, at
     )
+
+
+def recorded(at: datetime, found: RetrainAttempt) -> AuditEntry:
+    """An entry as :func:`record_attempt` writes it."""
+    return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "watchkeeper", "", found.to_dict(), at)
+
+
+def undecided(at: datetime, have: float, needed: float, holdout_end: datetime) -> AuditEntry:
+    shortage = {"have": have, "needed": needed, "unit": "positives", "ready_at": None}
+    holdout = {"start": None, "end": holdout_end.isoformat(), "count": have}
+    details = {"undecided": shortage, "holdout": holdout}
+    return recorded(
+        at, RetrainAttempt(False, "", "drift", "data", evidence=details, undecided=True)
+    )
+
+
+def refused(at: datetime, count: float, holdout_end: datetime) -> AuditEntry:
+    holdout = {"start": None, "end": holdout_end.isoformat(), "count": count}
+    return recorded(
+        at, RetrainAttempt(False, "", "drift", "validation", evidence={"holdout": holdout})
+    )
+
+
+def positives(first: int, last: int, per_day: float = 2.0) -> list[MetricRow]:
+    """Matured daily windows from ``first`` to ``last`` (included), ``per_day`` positives each."""
+    return [
+        MetricRow(
+            "fraud", "positive_labels", day(index), day(index + 1), per_day, "ok", model_version=1
+        )
+        for index in range(first, last + 1)
+    ]
 
 
 def config(**settings: object) -> RetrainingConfig:
@@ -80,20 +114,132 @@ def test_cooldown_holds_a_trigger_back() -> None:
     assert cooled.retrain
 
 
-def test_the_attempt_cap_counts_failures_since_the_last_accepted_attempt() -> None:
-    series = drift_series([["amount"], ["amount"]])
+def test_the_budget_counts_refusals_of_the_drift_episode() -> None:
+    series = drift_series([["amount"], ["amount"]])  # the episode began on day 0
     capped = config(max_attempts=3, cooldown="1h")
-    failures = [attempt(day(-30 + index)) for index in range(3)]
+    earlier = [attempt(day(-30 + index)) for index in range(3)]  # another episode's
+    decision = decide_retrain(series, earlier, config=capped, as_of=day(2))
+    assert decision.retrain and decision.evidence["attempt_budget"]["used"] == 0
+    failures = [attempt(day(0) + timedelta(hours=hour)) for hour in (1, 2, 3)]
     decision = decide_retrain(series, failures, config=capped, as_of=day(2))
-    assert not decision.retrain
-    assert decision.reason.startswith("attempt cap reached: 3 attempts failed")
-    reset = [*failures, attempt(day(-10), accepted=True), attempt(day(-5))]
-    decision = decide_retrain(series, reset, config=capped, as_of=day(2))
-    assert decision.retrain and decision.evidence["failed_attempts_since_accepted"] == 1
+    assert not decision.retrain and decision.trigger == "drift"
+    assert decision.reason.startswith(
+        "attempt budget spent: 3 refused attempt(s) since 2026-06-01 (retraining.max_attempts 3 "
+        "per drift episode, within 90d); the owner is alerted, and retraining resumes on "
+        "2026-08-30 or when the owner acts"
+    )
+    budget = decision.evidence["attempt_budget"]
+    assert (
+        budget["exhausted"]
+        and budget["resumes_at"] == (failures[0].at + timedelta(days=90)).isoformat()
+    )
+    # an accepted attempt, or one the owner started by hand, starts the count afresh
+    accepted = [*failures, attempt(day(1), accepted=True), attempt(day(1) + timedelta(hours=1))]
+    decision = decide_retrain(series, accepted, config=capped, as_of=day(2))
+    assert decision.retrain and decision.evidence["attempt_budget"]["used"] == 1
+    by_hand = [*failures, attempt(day(1), trigger="manual: look again")]
+    decision = decide_retrain(series, by_hand, config=capped, as_of=day(2))
+    assert decision.retrain and decision.evidence["attempt_budget"]["used"] == 0
+    # undecided attempts are no failures
+    waits = [undecided(day(0) + timedelta(hours=hour), 10, 25, day(-60)) for hour in (1, 2, 3)]
+    decision = decide_retrain(series, waits, config=capped, as_of=day(2))
+    assert decision.retrain and decision.evidence["attempt_budget"]["used"] == 0
     other_kinds = [
         AuditEntry(0, "fraud", "alert", day(1), "watchkeeper", "", {}, day(1)) for _ in range(5)
     ]
     assert decide_retrain(series, other_kinds, config=capped, as_of=day(2)).retrain
+
+
+def test_a_long_episode_frees_its_budget_with_the_period() -> None:
+    series = drift_series([["amount"]] * 40)  # one drift episode of 40 days
+    settings = config(max_attempts=3, budget_period="30d", cooldown="1d")
+    failures = [attempt(day(index)) for index in (5, 15, 25)]
+    spent = decide_retrain(series, failures, config=settings, as_of=day(30))
+    assert not spent.retrain and spent.reason.startswith("attempt budget spent")
+    assert spent.evidence["attempt_budget"]["resumes_at"] == day(35).isoformat()
+    # the loop was never stopped: once the oldest refusal leaves the period, it resumes
+    assert decide_retrain(series, failures, config=settings, as_of=day(36)).retrain
+
+
+def test_a_refused_attempt_waits_for_new_positives() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    settings = config(min_positives=25, cooldown="1h")  # new_evidence 0.5: 13 positives
+    last = [refused(day(1), 31, holdout_end=day(-40))]  # matured windows follow its holdout
+    rows = series + positives(-40, -35)  # 6 windows, 12 positives after the holdout
+    decision = decide_retrain(rows, last, config=settings, as_of=day(2))
+    assert not decision.retrain and decision.trigger == "drift"
+    assert decision.reason.startswith(
+        "waiting for new labels: the last attempt was refused on 31 positives, needs 1 more "
+        "(13 new matured positives of events after its holdout ended 2026-04-22, 12 so far; "
+        "expected by 2026-06-04)"  # 2 a day: one more day
+    )
+    wait = decision.evidence["new_evidence"]
+    assert (wait["needed"], wait["have"], wait["last_attempt"]) == (13, 12.0, "refused")
+    # positives of windows before the holdout's end, or not matured yet, are no new evidence
+    older = (
+        rows
+        + positives(-50, -41)
+        + [
+            MetricRow(
+                "fraud", "positive_labels", day(-34), day(-33), 9.0, "immature", model_version=1
+            )
+        ]
+    )
+    assert not decide_retrain(older, last, config=settings, as_of=day(2)).retrain
+    enough = rows + positives(-34, -34)
+    assert decide_retrain(enough, last, config=settings, as_of=day(2)).retrain
+    # without a recorded holdout, the attempt's holdout ended a maturity horizon before it
+    bare = [attempt(day(1))]
+    waiting = decide_retrain(
+        rows, bare, config=settings, as_of=day(2), label_horizon=timedelta(days=41)
+    )
+    assert waiting.evidence["new_evidence"]["since"] == day(-40).isoformat()
+
+
+def test_an_undecided_attempt_starts_no_cooldown_and_waits_for_what_it_lacked() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    settings = config(min_positives=25)  # cooldown 7d
+    last = [undecided(day(1), 20, 30, holdout_end=day(-40))]  # 10 more positives needed
+    short = series + positives(-40, -37)  # 8 of them
+    decision = decide_retrain(short, last, config=settings, as_of=day(2))
+    assert not decision.retrain
+    assert decision.reason.startswith(
+        "waiting for new labels: the last attempt was undecided on 20 positives, needs 2 more"
+    )
+    ready = series + positives(-40, -36)
+    decision = decide_retrain(ready, last, config=settings, as_of=day(2))
+    assert decision.retrain  # a day after the attempt: no cooldown for an undecided one
+    # the cooldown still runs from the last decided attempt
+    both = [attempt(day(0) + timedelta(hours=12)), *last]
+    decision = decide_retrain(ready, both, config=settings, as_of=day(2))
+    assert not decision.retrain and decision.reason.startswith("cooling down until 2026-06-08")
+
+
+def test_other_tasks_count_labelled_rows_as_new_evidence() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    settings = config(min_holdout_rows=200, cooldown="1h")  # 100 new labelled rows
+    last = [refused(day(1), 300, holdout_end=day(-40))]
+    labelled = [
+        MetricRow("fraud", "labelled_events", day(i), day(i + 1), 30.0, "ok", model_version=1)
+        for i in range(-40, -37)
+    ]
+    positives_only = series + positives(-40, -30, per_day=50.0)
+    decision = decide_retrain(
+        series + labelled, last, config=settings, as_of=day(2), task="regression"
+    )
+    assert not decision.retrain and "needs 10 more" in decision.reason
+    assert "labelled rows" in decision.reason
+    # positives say nothing of a regression model's labels: with no labelled_events series
+    # the rule cannot be applied (the cooldown alone spaces attempts), and the evidence says so
+    blind = decide_retrain(positives_only, last, config=settings, as_of=day(2), task="regression")
+    assert blind.retrain and blind.evidence["new_evidence"]["have"] is None
+    last_window = MetricRow(
+        "fraud", "labelled_events", day(-37), day(-36), 10.0, "ok", model_version=1
+    )
+    more = [*labelled, last_window]
+    assert decide_retrain(
+        series + more, last, config=settings, as_of=day(2), task="regression"
+    ).retrain
 
 
 def daily(metric: str, values: list[float], status: str = "ok", **extra: object) -> list[MetricRow]:

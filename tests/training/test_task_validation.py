@@ -16,7 +16,7 @@ from sklearn.metrics import (
 )
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
-from watchkeeper.errors import SchemaError, TrainingDataError
+from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
 from watchkeeper.training.attempts import attempt_from_gate
 from watchkeeper.training.bootstrap import resample_counts, weighted_macro_f1
 from watchkeeper.training.class_decision import ClassDecision
@@ -216,10 +216,40 @@ def test_value_gate_refuses_a_lead_that_is_not_significant() -> None:
     assert close.interval.low <= 0 <= close.interval.high
 
 
+def test_value_gate_leaves_a_close_lead_undecided_on_a_small_holdout() -> None:
+    full = value_holdout(9)
+    holdout = ValueHoldout(full.features.head(300), full.values[:300])
+    retraining = RetrainingConfig(primary_metric="mae", **RETRAINING)
+    champion = TaskContender(Shifted(1.0))
+    challenger = TaskContender(Shifted(1.0, column="other_z"))
+    business = BusinessValueConfig()
+    close = value_validation_gate(
+        champion, challenger, holdout, retraining=retraining, business=business
+    )
+    # the effect to detect: a tenth of the champion's MAE (its room: no error at all)
+    assert close.power is not None
+    assert close.power.effect == pytest.approx(0.1 * close.champion_value)
+    assert close.outcome == "undecided" and not close.accepted
+    assert close.reason.startswith("the gate cannot decide on 300 labelled rows: mae reduction")
+    assert close.rows_needed is not None and close.rows_needed > 300
+    assert close.evidence()["power"]["labelled_rows_needed"] == close.rows_needed
+    attempt = attempt_from_gate(close, trigger="drift", champion_version=1, challenger_version=2)
+    assert attempt.undecided and attempt.outcome == "undecided" and not attempt.accepted
+    # on the whole holdout the gate has the power, and the same tie is a refusal
+    decided = value_validation_gate(
+        champion, challenger, full, retraining=retraining, business=business
+    )
+    assert decided.outcome == "refused" and decided.power is not None
+    assert decided.power.sufficient
+
+
 def test_holdouts_that_cannot_decide_are_refused() -> None:
     small = ValueHoldout(pl.DataFrame({"truth": [1.0] * 10, "z": [0.0] * 10}), np.ones(10))
-    with pytest.raises(TrainingDataError, match=r"fewer than retraining\.min_holdout_rows"):
+    with pytest.raises(
+        NotEnoughLabelsError, match=r"fewer than retraining\.min_holdout_rows"
+    ) as error:
         check_task_holdout(small, min_rows=200)
+    assert (error.value.have, error.value.needed, error.value.unit) == (10, 200, "labelled rows")
     holdout = value_holdout(10)
     champion = TaskContender(Shifted(1.0), feature_schema={"truth": "Float64", "z": "Int64"})
     # the champion was trained when z was an integer column

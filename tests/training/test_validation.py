@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import average_precision_score
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
-from watchkeeper.errors import SchemaError, TrainingDataError
+from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
 from watchkeeper.monitoring.business import business_outcome
 from watchkeeper.training.bootstrap import resample_counts, weighted_average_precision
 from watchkeeper.training.evaluation import Holdout, value_contributions
@@ -127,6 +127,41 @@ def test_the_margin_must_be_cleared_too(holdout: Holdout) -> None:
     result = gate(holdout, "weak", "strong", "pr_auc", margin=lead + 0.01)
     assert result.interval.excludes_zero and not result.accepted
     assert f"by the margin {lead + 0.01:g}" in result.reason
+    # refused, not undecided: the gate had the power to show the margin plus a tenth of the
+    # weak champion's room for improvement
+    assert result.power is not None and result.power.sufficient
+
+
+def small(holdout: Holdout, rows: int) -> Holdout:
+    return Holdout(holdout.features.head(rows), holdout.labels[:rows], holdout.amounts[:rows])
+
+
+def test_a_holdout_too_small_to_tell_leaves_the_gate_undecided(holdout: Holdout) -> None:
+    few = small(holdout, 600)  # 40 positives
+    result = gate(few, "weak", "strong", "business_value", min_positives=20)
+    assert not result.accepted and result.undecided and result.outcome == "undecided"
+    assert result.interval.low < 0 < result.interval.high
+    assert result.reason.startswith("the gate cannot decide on 40 positives: business_value")
+    assert "below retraining.min_power 0.8" in result.reason
+    power = result.evidence()["power"]
+    assert power["sufficient"] is False and power["power"] < 0.8
+    assert power["positives"] == 40 and power["positives_needed"] > 40
+    assert result.positives_needed == power["positives_needed"]
+    assert result.evidence()["outcome"] == "undecided"
+    # the same comparison with no power asked is the refusal it used to be
+    refused = gate(few, "weak", "strong", "business_value", min_positives=20, min_power=0.0)
+    assert refused.outcome == "refused" and "not significant" in refused.reason
+
+
+def test_a_decided_verdict_stands_whatever_the_power(holdout: Holdout) -> None:
+    few = small(holdout, 600)
+    worse = gate(few, "strong", "weak", "pr_auc", min_positives=20)
+    assert worse.power is not None and not worse.power.sufficient
+    assert worse.interval.high < 0 and worse.outcome == "refused"  # significantly worse
+    better = gate(small(holdout, 300), "weak", "strong", "pr_auc", min_positives=20)
+    assert better.power is not None and not better.power.sufficient
+    assert better.outcome == "accepted"  # significantly better, if by luck of the draw
+    assert "power" in better.reason and "detectable at 80% power" in better.reason
 
 
 def test_the_bootstrap_is_deterministic_for_a_seed(holdout: Holdout) -> None:
@@ -197,9 +232,12 @@ def test_weighted_average_precision_matches_scikit_learn(holdout: Holdout) -> No
     assert statistic(counts) == pytest.approx(expected, abs=1e-12)
 
 
-def test_too_few_positives_are_refused(holdout: Holdout) -> None:
-    with pytest.raises(TrainingDataError, match=r"fewer than retraining.min_positives \(500\)"):
+def test_too_few_positives_stop_before_scoring(holdout: Holdout) -> None:
+    with pytest.raises(
+        NotEnoughLabelsError, match=r"fewer than retraining.min_positives \(500\)"
+    ) as error:
         gate(holdout, "weak", "strong", "pr_auc", min_positives=500)
+    assert (error.value.have, error.value.needed, error.value.unit) == (206, 500, "positives")
 
 
 def test_a_schema_change_since_the_champion_is_refused_naming_the_column(

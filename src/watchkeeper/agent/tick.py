@@ -8,7 +8,9 @@ Each step is its own idempotent function, so cron or an orchestrator can run the
 2. :func:`monitor` profiles the windows completed by now, recomputes the windows still
    waiting for labels and evaluates the alert rules (alerts go to the owner's channels);
 3. :func:`retrain_if_due` asks the retrain policy; when it says so (and no canary runs), one
-   validated attempt trains a challenger, and an accepted challenger starts its canary;
+   validated attempt trains a challenger, and an accepted challenger starts its canary; when
+   the policy stops for a spent attempt budget, the owner gets a critical alert, once
+   (:mod:`~watchkeeper.training.budget_notice`), and the loop keeps asking;
 4. :func:`advance_rollout` checks the running canary's guards on what was logged: it rolls
    back at once on a failed guard, promotes when the duration and the event count are
    reached, or waits.
@@ -41,6 +43,7 @@ from watchkeeper.training.attempt_runner import (
     TrainingRun,
     run_training_attempt,
 )
+from watchkeeper.training.budget_notice import announce_budget
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
 from watchkeeper.training.retrain_request import (
@@ -57,7 +60,8 @@ AGENT_ACTOR = "watchkeeper agent"
 
 @dataclass(frozen=True)
 class RetrainStep:
-    """What the retraining step decided and, if it trained, the attempt and canary."""
+    """What the retraining step decided and, if it trained, the attempt and canary;
+    ``notice`` says what the owner was told of the attempt budget, if anything."""
 
     decision: RetrainDecision | None
     run: TrainingRun | None = None
@@ -65,6 +69,7 @@ class RetrainStep:
     skipped: str | None = None
     request: RetrainRequest | None = None
     deliveries: tuple[RequestDelivery, ...] = ()
+    notice: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready summary."""
@@ -76,10 +81,12 @@ class RetrainStep:
             if attempt is None
             else {
                 "accepted": attempt.accepted,
+                "outcome": attempt.outcome,
                 "version": attempt.challenger_version,
                 "reason": attempt.reason,
             },
             "canary_version": self.canary_version,
+            "notice": self.notice,
             "request": None
             if self.request is None
             else {
@@ -159,8 +166,9 @@ def retrain_if_due(
     if registry.metadata.rollouts.active(registry.model_name) is not None:
         return RetrainStep(None, skipped="a canary is running: its result comes first")
     decision = consult_workspace_policy(workspace, as_of=now)
+    notice = announce_budget(workspace, decision)
     if not decision.retrain:
-        return RetrainStep(decision)
+        return RetrainStep(decision, notice=notice)
     run = run_training_attempt(
         workspace,
         trigger=decision.reason,
@@ -171,18 +179,19 @@ def retrain_if_due(
     )
     version = run.attempt.challenger_version
     if not run.attempt.accepted or version is None:
-        return RetrainStep(decision, run)
+        return RetrainStep(decision, run, notice=notice)
     controller = RolloutController.for_workspace(workspace)
     controller.start(version, actor=AGENT_ACTOR, reason=f"retrained: {decision.reason}")
-    return RetrainStep(decision, run, canary_version=version)
+    return RetrainStep(decision, run, canary_version=version, notice=notice)
 
 
 def request_if_due(workspace: Workspace, now: datetime) -> RetrainStep:
     """For a model served outside watchkeeper: ask the retrain policy, and when it says so,
     send the team a retraining request (:mod:`~watchkeeper.training.retrain_request`)."""
     decision = consult_workspace_policy(workspace, as_of=now)
+    notice = announce_budget(workspace, decision)
     if not decision.retrain:
-        return RetrainStep(decision)
+        return RetrainStep(decision, notice=notice)
     config = workspace.config
     request = retrain_request(
         config.model.name,
@@ -192,7 +201,10 @@ def request_if_due(workspace: Workspace, now: datetime) -> RetrainStep:
         maturity_horizon=config.label.maturity_horizon,
     )
     return RetrainStep(
-        decision, request=request, deliveries=send_retrain_request(workspace, request)
+        decision,
+        request=request,
+        deliveries=send_retrain_request(workspace, request),
+        notice=notice,
     )
 
 
@@ -231,6 +243,8 @@ def run_tick(
             moment, rows, None, RetrainStep(None, skipped="no champion"), None, tuple(notes)
         )
     retrain = retrain_if_due(workspace, moment, progress=progress)
+    if retrain.notice is not None:
+        notes.append(retrain.notice)
     if workspace.config.model.serving == "external":  # no canary: the team rolls out
         return TickReport(moment, rows, result, retrain, None, tuple(notes))
     rollout = advance_rollout(workspace)

@@ -2,10 +2,11 @@
 
 Rule alerts come from metric series (:class:`~watchkeeper.alerts.manager.AlertManager`);
 some events are alerts by themselves — a canary rolled back, a retraining requested from a
-team that retrains its own model. :func:`notify_owner` keeps such an alert as a firing
-record of its rule (so alert dashboards show it), delivers it through the alert manager's
-router (same channels, retries and delivery records as rule alerts) and writes the decision
-to the audit log.
+team that retrains its own model, a retraining loop out of attempts. :func:`notify_owner`
+keeps such an alert as a firing record of its rule (so alert dashboards show it), delivers it
+through the alert manager's router (same channels, retries and delivery records as rule
+alerts) and writes the decision to the audit log; :func:`resolve_owner_notice` marks it
+resolved once its cause is gone.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
@@ -30,7 +31,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from watchkeeper.alerts.channels import AlertChannel
@@ -38,7 +39,7 @@ from watchkeeper.alerts.manager import AlertManager, ChannelDelivery
 from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.alert_store import FIRING, AlertRecord
+from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
 from watchkeeper.storage.decision_kinds import ALERT
 from watchkeeper.storage.metadata import MetadataStore
 
@@ -121,4 +122,14 @@ def notify_owner(
     return deliveries
 
 
-__all__ = ["OwnerNotice", "notify_owner"]
+def resolve_owner_notice(metadata: MetadataStore, model: str, rule: str, clock: Clock) -> bool:
+    """Mark the firing notice of ``rule`` resolved; whether there was one to resolve."""
+    stored = metadata.alerts.get(model, rule, None)
+    if stored is None or stored.state != FIRING:
+        return False
+    now = clock.now()
+    metadata.alerts.save(replace(stored, state=RESOLVED, resolved_at=now, last_evaluated_at=now))
+    return True
+
+
+__all__ = ["OwnerNotice", "notify_owner", "resolve_owner_notice"]

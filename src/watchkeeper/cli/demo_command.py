@@ -98,7 +98,7 @@ def demo(
     if summary.example != "fraud":
         stdout.print(f"  {escape(_first_alert(summary))}")
     for attempt in document["retrain_attempts"]:
-        verdict = "[green]accepted[/]" if attempt["accepted"] else "refused"
+        verdict = "[green]accepted[/]" if attempt["accepted"] else attempt["outcome"]
         stdout.print(f"  retrain {attempt['date']}: {verdict} — {escape(str(attempt['reason']))}")
     for promotion in document["promotions"]:
         stdout.print(

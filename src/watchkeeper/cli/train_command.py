@@ -4,9 +4,11 @@ Both build the inputs with :mod:`watchkeeper.training.pipeline` and run
 :func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt`; ``train`` registers without
 the gate (the first version becomes champion, later ones candidates), ``retrain`` validates
 against the champion (passing makes the new version ``challenger``). Every attempt is
-recorded in the audit log. An attempt refused on its input (too few positives, no outcomes,
-an empty window, a schema change, a trainer that raised) prints one line on stderr and exits
-with code 2; a version the gate turns down is an honest result, exit 0, ``accepted: false``.
+recorded in the audit log. An attempt refused on its input (no outcomes, an empty window, a
+schema change, a trainer that raised) prints one line on stderr and exits with code 2; a
+version the gate turns down is an honest result, exit 0, ``accepted: false``; so is an
+attempt whose holdout cannot decide (too few positives, too little power): ``outcome:
+undecided``, "not enough matured positives until DATE".
 The metrics printed are the task's (``model.task``): business value, PR AUC, recall,
 precision and flag rate of a binary model; business value, macro F1, accuracy and weighted F1
 of a multiclass one; business value, MAE, RMSE, R² and bias of a regression one. A model
@@ -151,12 +153,15 @@ def _run(
 
 
 def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool) -> None:
-    refused = "error" in attempt.evidence
+    refused = "error" in attempt.evidence and not attempt.undecided
     if json_output:
         emit_json({"started": True, **document, **attempt.to_dict()})
     elif not refused:
         version = attempt.challenger_version
-        verdict = "[green]accepted[/]" if attempt.accepted else "[bold red]not accepted[/]"
+        verdict = {
+            "accepted": "[green]accepted[/]",
+            "undecided": "[yellow]undecided[/]",
+        }.get(attempt.outcome, "[bold red]not accepted[/]")
         where = f"version {version} ({document['status']})" if version is not None else "no version"
         stdout.print(f"{document['model']}: attempt {verdict}, {where}")
         stdout.print(f"  reason: {escape(attempt.reason)}")

@@ -275,7 +275,26 @@ class RetrainingConfig(Section):
     enabled: bool = True
     triggers: RetrainTriggers = Field(default_factory=RetrainTriggers)
     cooldown: Duration = timedelta(days=7)
-    max_attempts: int = Field(default=10, ge=1)
+    max_attempts: int = Field(
+        default=10,
+        ge=1,
+        description=(
+            "refused attempts allowed per drift episode (and per budget_period) before the "
+            "owner is alerted; the loop resumes when the budget resets or the owner acts"
+        ),
+    )
+    budget_period: Duration = Field(
+        default=timedelta(days=90),
+        description="the longest span over which max_attempts counts refused attempts",
+    )
+    new_evidence: float = Field(
+        default=0.5,
+        gt=0,
+        description=(
+            "an attempt after a refused one waits for this share of min_positives "
+            "(min_holdout_rows for other tasks) in new matured labels"
+        ),
+    )
     min_positives: int = Field(default=50, ge=1)
     min_holdout_rows: int = Field(
         default=200, ge=1, description="multiclass and regression: labelled holdout rows needed"
@@ -295,6 +314,24 @@ class RetrainingConfig(Section):
     bootstrap_samples: int = Field(default=1000, ge=100)
     confidence: float = Field(
         default=0.95, gt=0.5, lt=1, description="of the bootstrap interval of the difference"
+    )
+    detectable_effect: float = Field(
+        default=0.1,
+        gt=0,
+        description=(
+            "the gain beyond the margin the gate must be able to detect, as a share of the "
+            "champion's room for improvement (its distance from the metric's best value on "
+            "the holdout)"
+        ),
+    )
+    min_power: float = Field(
+        default=0.8,
+        ge=0,
+        lt=1,
+        description=(
+            "below this power against detectable_effect, an attempt the gate does not accept "
+            "is undecided, not refused (0: never)"
+        ),
     )
 
 

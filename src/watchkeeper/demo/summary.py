@@ -18,6 +18,7 @@ from watchkeeper.demo.stream import ReplayStream
 from watchkeeper.demo.task_money import TaskFigures
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace
 
@@ -182,7 +183,8 @@ def watched_summary(
 
 def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, Any], ...]:
     """Every retraining attempt after the first model, oldest first, as the audit log holds
-    it: date, accepted, reason, trigger, version and both sides' holdout metrics."""
+    it: date, accepted, outcome (accepted, refused or undecided), reason, trigger, version
+    and both sides' holdout metrics."""
     entries = sorted(metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=10_000), key=_at)
     attempts = []
     for entry in entries:
@@ -193,6 +195,7 @@ def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, An
             {
                 "date": entry.at.date().isoformat(),
                 "accepted": bool(evidence.get("accepted")),
+                "outcome": attempt_outcome(entry),
                 "reason": evidence.get("reason"),
                 "trigger": evidence.get("trigger"),
                 "version": evidence.get("challenger_version"),

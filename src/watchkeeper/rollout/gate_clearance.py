@@ -37,11 +37,13 @@ from watchkeeper.training.attempts import recorded_attempts
 @dataclass(frozen=True)
 class GateVerdict:
     """What the validation gate said of ``version``: ``accepted`` True, False, or None (never
-    judged), with the gate's reason."""
+    judged), with the gate's reason; ``undecided``: not accepted because the holdout could
+    not decide."""
 
     version: int
     accepted: bool | None
     reason: str = ""
+    undecided: bool = False
 
     @property
     def cleared(self) -> bool:
@@ -52,7 +54,7 @@ class GateVerdict:
         """One phrase for messages and the audit log."""
         if self.accepted is None:
             return "never validated by the gate"
-        verb = "accepted" if self.accepted else "refused"
+        verb = "accepted" if self.accepted else "left undecided" if self.undecided else "refused"
         return f"{verb} by the validation gate: {self.reason}"
 
 
@@ -62,7 +64,7 @@ def gate_verdict(metadata: MetadataStore, model: str, version: int) -> GateVerdi
         if attempt.challenger_version == version:
             if attempt.accepted and "primary_metric" not in attempt.evidence:
                 break  # accepted without a comparison: the first version, or trained by hand
-            return GateVerdict(version, attempt.accepted, attempt.reason)
+            return GateVerdict(version, attempt.accepted, attempt.reason, attempt.undecided)
     return GateVerdict(version, None)
 
 

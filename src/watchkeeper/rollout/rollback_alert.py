@@ -32,15 +32,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from typing import Any
 
 from watchkeeper.alerts.channels import AlertChannel
 from watchkeeper.alerts.manager import ChannelDelivery
-from watchkeeper.alerts.owner_notice import OwnerNotice, notify_owner
+from watchkeeper.alerts.owner_notice import OwnerNotice, notify_owner, resolve_owner_notice
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.alert_store import FIRING, RESOLVED
 from watchkeeper.storage.metadata import MetadataStore
 
 ROLLBACK_RULE = "canary rollback"
@@ -113,13 +111,7 @@ class RollbackAlerts:
 
     def resolve(self) -> None:
         """Mark a firing rollback alert resolved (a new canary started)."""
-        stored = self.metadata.alerts.get(self.model, ROLLBACK_RULE, None)
-        if stored is None or stored.state != FIRING:
-            return
-        now = self.clock.now()
-        self.metadata.alerts.save(
-            replace(stored, state=RESOLVED, resolved_at=now, last_evaluated_at=now)
-        )
+        resolve_owner_notice(self.metadata, self.model, ROLLBACK_RULE, self.clock)
 
 
 __all__ = ["ROLLBACK_METRIC", "ROLLBACK_RULE", "RollbackAlerts"]

@@ -1,11 +1,23 @@
 """Retraining attempts in the audit log: every attempt, passed or not, with its evidence.
 
-An attempt ends in one of two ways: the gate's verdict (:func:`attempt_from_gate`), or a
-refusal on the way — too few positives, missing outcomes, a schema change, a trainer that
-raised — turned into a failed attempt by :func:`failed_attempt`. Either way
+An attempt ends in one of three outcomes (:attr:`RetrainAttempt.outcome`):
+
+- ``accepted`` — the gate's verdict for the challenger (:func:`attempt_from_gate`), or a
+  version nobody judged (:func:`unjudged_attempt`);
+- ``refused`` — the gate's verdict against it, or a refusal on the way — missing outcomes,
+  a schema change, a trainer that raised — turned into a failed attempt by
+  :func:`failed_attempt`;
+- ``undecided`` — the holdout could not decide: fewer positives than
+  ``retraining.min_positives``, or a gate whose power is below ``retraining.min_power``
+  (:func:`undecided_attempt`). Its reason says "not enough matured positives until DATE";
+  it is no failure: the retrain policy neither counts it against the attempt budget nor
+  starts the cooldown from it, and waits instead for the labels it named.
+
 :func:`record_attempt` writes it to the audit log as a ``retrain_attempt`` decision, whose
-evidence holds ``accepted``, the stage reached, the trigger, both models' metrics and the
-gate's statistics. The retrain policy counts these entries for its cap and cooldown.
+evidence holds ``accepted``, ``undecided``, ``outcome``, the stage reached, the trigger, both
+models' metrics, the gate's statistics and power, and the holdout's span and positives
+(``holdout``: what the policy counts new evidence from). The retrain policy reads these
+entries for its budget, new-evidence rule and cooldown.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
@@ -24,19 +36,24 @@ gate's statistics. The retrain policy counts these entries for its cap and coold
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.training.label_supply import LabelShortage
 from watchkeeper.training.task_validation import TaskGateResult
 from watchkeeper.training.validation import GateResult
 
 ATTEMPT_KINDS = frozenset({RETRAIN_ATTEMPT, RETRAIN_REQUEST})
-"""The audit kinds the retrain policy counts as attempts (cooldown, attempt cap)."""
-"""The audit-log kind of a retraining attempt."""
+"""The audit kinds the retrain policy counts as attempts (cooldown, attempt budget)."""
+
+ACCEPTED = "accepted"
+REFUSED = "refused"
+UNDECIDED = "undecided"
+OUTCOMES = (ACCEPTED, REFUSED, UNDECIDED)
 
 DATA_STAGE = "data"
 TRAINING_STAGE = "training"
@@ -51,7 +68,8 @@ class RetrainAttempt:
     """One retraining attempt and its outcome.
 
     ``stage`` is where it ended (``validation`` once the gate decided). ``challenger_version``
-    is the registered version of the new model, when it got that far.
+    is the registered version of the new model, when it got that far. ``undecided`` (never
+    with ``accepted``): the holdout could not decide.
     """
 
     accepted: bool
@@ -63,17 +81,23 @@ class RetrainAttempt:
     champion_metrics: dict[str, Any] = field(default_factory=dict)
     challenger_metrics: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
+    undecided: bool = False
+
+    @property
+    def outcome(self) -> str:
+        """``accepted``, ``refused`` or ``undecided``."""
+        return ACCEPTED if self.accepted else UNDECIDED if self.undecided else REFUSED
 
     @property
     def summary(self) -> str:
         """One line for the audit log."""
         if self.accepted:
             return f"retraining attempt accepted: {self.reason}"
-        return f"retraining attempt refused at {self.stage}: {self.reason}"
+        return f"retraining attempt {self.outcome} at {self.stage}: {self.reason}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (the audit entry's evidence, and ``watchkeeper retrain --json``)."""
-        return asdict(self)
+        return {**asdict(self), "outcome": self.outcome}
 
     @classmethod
     def from_audit(cls, entry: AuditEntry) -> RetrainAttempt:
@@ -89,7 +113,8 @@ def attempt_from_gate(
     champion_version: int | None,
     challenger_version: int | None,
 ) -> RetrainAttempt:
-    """The attempt whose outcome the validation gate decided."""
+    """The attempt whose outcome the validation gate decided (``undecided`` as the gate
+    says: :func:`undecided_attempt` then tells what the holdout lacked, until when)."""
     return RetrainAttempt(
         accepted=result.accepted,
         reason=result.reason,
@@ -100,6 +125,26 @@ def attempt_from_gate(
         champion_metrics=result.champion.to_dict(),
         challenger_metrics=result.challenger.to_dict(),
         evidence=result.evidence(),
+        undecided=result.undecided,
+    )
+
+
+def undecided_attempt(shortage: LabelShortage, attempt: RetrainAttempt) -> RetrainAttempt:
+    """``attempt`` made undecided for want of labels: the shortage's reason, and its figures
+    in the evidence (``undecided``).
+
+    >>> from datetime import UTC, datetime
+    >>> short = LabelShortage(12, 25, "positives", datetime(2026, 7, 3, tzinfo=UTC), "too few")
+    >>> found = undecided_attempt(short, RetrainAttempt(False, "", "drift", DATA_STAGE))
+    >>> found.summary
+    'retraining attempt undecided at data: not enough matured positives until 2026-07-03 (the holdout holds 12, needs 25): too few'
+    """
+    return replace(
+        attempt,
+        accepted=False,
+        undecided=True,
+        reason=shortage.reason,
+        evidence={**attempt.evidence, "undecided": shortage.to_dict()},
     )
 
 
@@ -180,18 +225,23 @@ def recorded_attempts(
 
 
 __all__ = [
+    "ACCEPTED",
     "ATTEMPT_KINDS",
     "DATA_STAGE",
+    "OUTCOMES",
+    "REFUSED",
     "REGISTRATION_STAGE",
     "RETRAIN_ATTEMPT",
     "RETRAIN_REQUEST",
     "STAGES",
     "TRAINING_STAGE",
+    "UNDECIDED",
     "VALIDATION_STAGE",
     "RetrainAttempt",
     "attempt_from_gate",
     "failed_attempt",
     "record_attempt",
     "recorded_attempts",
+    "undecided_attempt",
     "unjudged_attempt",
 ]

@@ -48,7 +48,9 @@ class BootstrapInterval:
     """The observed difference (challenger minus champion) and its bootstrap interval.
 
     ``valid_samples`` leaves out resamples where a statistic is undefined (no positive
-    drawn, for a recall or a PR AUC).
+    drawn, for a recall or a PR AUC). ``standard_error`` is the standard deviation of the
+    valid resamples' differences (NaN with fewer than two): what the gate's power is
+    computed from (:mod:`~watchkeeper.training.gate_power`).
     """
 
     difference: float
@@ -58,6 +60,7 @@ class BootstrapInterval:
     samples: int
     valid_samples: int
     seed: int
+    standard_error: float = float("nan")
 
     @property
     def excludes_zero(self) -> bool:
@@ -111,6 +114,7 @@ def paired_bootstrap(
     else:
         tail = (1 - confidence) / 2
         low, high = (float(value) for value in np.quantile(finite, [tail, 1 - tail]))
+    spread = float(np.std(finite, ddof=1)) if finite.size > 1 else float("nan")
     return BootstrapInterval(
         difference=observed,
         low=low,
@@ -119,6 +123,7 @@ def paired_bootstrap(
         samples=samples,
         valid_samples=int(finite.size),
         seed=seed,
+        standard_error=spread,
     )
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from watchkeeper.clock import as_utc
-from watchkeeper.config import RetrainingConfig
+from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.storage.metadata_records import MetricRow
@@ -40,6 +40,7 @@ def consult_retrain_policy(
     label_horizon: timedelta | None = None,
     holdout: timedelta | None = None,
     attempt_kind: str = RETRAIN_ATTEMPT,
+    task: ModelTask = "binary",
     serving_version: int | None = None,
 ) -> RetrainDecision:
     """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
@@ -49,6 +50,7 @@ def consult_retrain_policy(
     serving now (its newest label): only its windows are judged, since the last windows of a
     version its team replaced say nothing about the one serving — judged again after each
     cooldown, they would ask for a retraining the new version has already answered.
+    ``task``: the model's, for what counts as new evidence (positives, or labelled rows).
 
     The champion's "last trained" moment is the as-of of its training data (from its
     lineage), so simulated histories and live ones are judged on the same time line; its
@@ -88,6 +90,7 @@ def consult_retrain_policy(
         last_trained_at=last_trained_at,
         label_horizon=label_horizon,
         holdout=holdout,
+        task=task,
     )
 
 
@@ -95,8 +98,8 @@ def policy_rows(
     registry: ModelRegistry, config: RetrainingConfig, *, since: datetime | None = None
 ) -> list[MetricRow]:
     """The metric rows the policy reads: drift, the performance metrics it watches
-    (realized and estimated) and the windows' weights, of windows from ``since`` — not the
-    whole series."""
+    (realized and estimated), the windows' weights and their labelled events (new evidence),
+    of windows from ``since`` — not the whole series."""
     watched = config.triggers.performance_metrics
     names = [
         "psi",
@@ -104,6 +107,7 @@ def policy_rows(
         *watched,
         *(f"estimated_{name}" for name in watched),
         *POOLING_WEIGHTS,
+        "labelled_events",
     ]
     return [
         row for name in names for row in registry.metadata.metrics(registry.model_name, metric=name)
@@ -127,6 +131,7 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
         label_horizon=config.label.maturity_horizon,
         holdout=config.training.holdout,
         attempt_kind=RETRAIN_REQUEST if external else RETRAIN_ATTEMPT,
+        task=config.model.task,
         serving_version=serving,
     )
 

@@ -12,8 +12,9 @@ columns, and
 4. compares challenger and champion on the holdout with the validation gate (the first
    version, with no champion, is accepted and becomes champion);
 5. registers the new version — model, feature spec, threshold, calibrator fitted on the
-   holdout, metrics, lineage — as ``challenger`` when it passed, ``rejected`` when not;
-6. records the attempt in the audit log.
+   holdout, metrics, lineage — as ``challenger`` when it passed, ``rejected`` when refused,
+   and leaves it a ``candidate`` when the gate could not decide;
+6. records the attempt in the audit log, with its holdout's span and positives.
 
 A multiclass or regression workspace (``model.task``) goes through the same steps with the
 task's holdout, decision, gate and estimator
@@ -21,21 +22,28 @@ task's holdout, decision, gate and estimator
 than the workspace's is refused at the data stage.
 
 A refusal at any step (a :class:`~watchkeeper.errors.WatchkeeperError`) becomes a recorded,
-failed attempt at that stage, and the champion is left exactly as it was.
+failed attempt at that stage, and the champion is left exactly as it was. A holdout too
+small to decide — fewer positives than ``retraining.min_positives`` before training, or a
+gate without the power to refuse — makes the attempt *undecided* instead: "not enough
+matured positives until DATE", DATE from :attr:`AttemptInputs.labels_ready_at` or, by
+default, the holdout's own rate of positives
+(:func:`~watchkeeper.training.label_supply.rate_ready_at`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
-from watchkeeper.errors import TrainingDataError, WatchkeeperError
+from watchkeeper.errors import NotEnoughLabelsError, TrainingDataError, WatchkeeperError
 from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.registry.registry import (
     CHALLENGER,
@@ -54,9 +62,11 @@ from watchkeeper.training.attempts import (
     attempt_from_gate,
     failed_attempt,
     record_attempt,
+    undecided_attempt,
     unjudged_attempt,
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
+from watchkeeper.training.label_supply import LabelShortage, rate_ready_at
 from watchkeeper.training.model import Model
 from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
@@ -80,6 +90,9 @@ class AttemptInputs:
     ``task_reference_profile`` does the same for a multiclass or regression model from its
     prediction columns on the holdout
     (:meth:`~watchkeeper.training.reference_profile.ReferenceProfileWriter.for_predictions`).
+    ``labels_ready_at``, when given, tells when the holdout-eligible traffic will hold a
+    number of labels (positives; labelled rows for another task) — for an undecided
+    attempt's date; without it the holdout's own rate is used.
     """
 
     window: TrainingWindow
@@ -92,6 +105,7 @@ class AttemptInputs:
     champion_holdout: pl.DataFrame | None = None
     reference_profile: Callable[[npt.NDArray[np.float64], float], str] | None = None
     task_reference_profile: Callable[[pl.DataFrame], str] | None = None
+    labels_ready_at: Callable[[float], datetime | None] | None = None
 
 
 Progress = Callable[[str], None]
@@ -146,9 +160,11 @@ def run_retrain_attempt(
             )
         )
         version = registered.version
+        if attempt.undecided:  # the gate could not tell: the version stays a candidate
+            attempt = undecided_attempt(_gate_shortage(inputs, attempt), attempt)
         if champion is None:
             registry.set_status(version, CHAMPION, reason=attempt.reason, actor=actor)
-        elif validate:
+        elif validate and not attempt.undecided:
             status = CHALLENGER if attempt.accepted else REJECTED
             registry.set_status(version, status, reason=attempt.reason, actor=actor)
         attempt = replace(attempt, challenger_version=version)
@@ -159,8 +175,83 @@ def run_retrain_attempt(
             stage=stage,
             champion_version=champion.version if champion is not None else None,
         )
+        if isinstance(error, NotEnoughLabelsError):
+            shortage = _shortage(inputs, error.have, error.needed, error.unit, str(error))
+            attempt = undecided_attempt(shortage, attempt)
+    attempt = replace(attempt, evidence={**attempt.evidence, "holdout": holdout_record(inputs)})
     record_attempt(registry.metadata, registry.model_name, attempt, actor=actor)
     return attempt
+
+
+def holdout_record(inputs: AttemptInputs) -> dict[str, Any]:
+    """The holdout's span and its labels (positives; labelled rows for another task), as
+    the attempt's evidence keeps them: the retrain policy counts new evidence from ``end``.
+
+    >>> from datetime import UTC, timedelta
+    >>> from watchkeeper.training.window import training_window
+    >>> day = datetime(2026, 1, 1, tzinfo=UTC)
+    >>> events = pl.DataFrame({"event_id": [f"e{i}" for i in range(100)],
+    ...                        "ts": [day + timedelta(days=i) for i in range(100)]})
+    >>> outcomes = pl.DataFrame({"event_id": ["e65"], "outcome": ["chargeback"],
+    ...                          "received_at": [day + timedelta(days=97)]})
+    >>> window = training_window(events, outcomes, as_of=day + timedelta(days=99),
+    ...     maturity_horizon=timedelta(days=30), window=timedelta(days=60),
+    ...     validation=timedelta(days=10), holdout=timedelta(days=10))
+    >>> holdout_record(AttemptInputs(window, ["x"]))
+    {'start': '2026-03-01T00:00:00+00:00', 'end': '2026-03-11T00:00:00+00:00', 'unit': 'positives', 'count': 1.0}
+    """
+    window = inputs.window
+    return {
+        "start": window.holdout_start.isoformat(),
+        "end": window.window_end.isoformat(),
+        "unit": _unit(window),
+        "count": _labels(window.holdout, window),
+    }
+
+
+def _unit(window: TrainingWindow) -> str:
+    return "positives" if window.task == "binary" else "labelled rows"
+
+
+def _labels(frame: pl.DataFrame, window: TrainingWindow) -> float:
+    """The positives (binary) or labelled rows of a slice of ``window``."""
+    if window.task == "binary":
+        return float(frame["label"].sum() or 0)
+    return float(frame.height)
+
+
+def _shortage(
+    inputs: AttemptInputs, have: float, needed: float | None, unit: str, why: str
+) -> LabelShortage:
+    """What an undecided attempt lacked and when it will have it: from
+    ``inputs.labels_ready_at`` when given, else at the rate of the holdout's own labels
+    (the whole window's, when the holdout has none)."""
+    ready: datetime | None = None
+    if needed is not None:
+        if inputs.labels_ready_at is not None:
+            ready = inputs.labels_ready_at(needed)
+        else:
+            window = inputs.window
+            count = _labels(window.holdout, window)
+            span = window.window_end - window.holdout_start
+            if count <= 0:
+                every = (window.train, window.validation, window.holdout)
+                count = sum(_labels(frame, window) for frame in every)
+                span = window.window_end - window.start
+            ready = rate_ready_at(
+                have=have, needed=needed, count=count, span=span, as_of=window.as_of
+            )
+    return LabelShortage(have, needed, unit, ready, why)
+
+
+def _gate_shortage(inputs: AttemptInputs, attempt: RetrainAttempt) -> LabelShortage:
+    """The shortage of an attempt the gate left undecided, from its power's record."""
+    power = attempt.evidence.get("power") or {}
+    unit = _unit(inputs.window)
+    key = unit.replace(" ", "_")
+    have = float(power.get(key) or 0.0)
+    needed = power.get(f"{key}_needed")
+    return _shortage(inputs, have, None if needed is None else float(needed), unit, attempt.reason)
 
 
 def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, LoadedVersion]:
@@ -295,4 +386,4 @@ def _judge(
     return attempt, result.challenger.to_dict()
 
 
-__all__ = ["AttemptInputs", "Progress", "refuse_attempt", "run_retrain_attempt"]
+__all__ = ["AttemptInputs", "Progress", "holdout_record", "refuse_attempt", "run_retrain_attempt"]

@@ -11,10 +11,21 @@ holds (earlier attempts). Triggers, in the order they are reported:
    (relative) below the champion's holdout value; immature and empty windows do not count;
 3. **schedule** — ``triggers.schedule`` has passed since the champion was trained.
 
-A trigger does not start an attempt while the last attempt is younger than ``cooldown``,
-nor once ``max_attempts`` attempts failed since the last accepted one (a person must look:
-retraining on the same matured data again will not help). The decision's ``reason`` is the
-text recorded as the lineage trigger.
+A trigger does not start an attempt, in the order they are checked (each says so in the
+decision's ``reason`` and ``evidence``):
+
+- once the attempt budget is spent: ``max_attempts`` refused attempts in the drift episode
+  (within ``budget_period``; :mod:`~watchkeeper.training.attempt_budget`) — the agent alerts
+  the owner and the loop resumes when the budget frees or the owner acts;
+- while the drifted traffic has no matured labels for a whole holdout yet;
+- while the last attempt, refused or undecided, waits for new evidence: labels of events
+  newer than its holdout (``new_evidence`` of ``min_positives`` after a refusal, what an
+  undecided attempt said was missing), since retraining on the same labels gives the same
+  answer;
+- while the last decided attempt is younger than ``cooldown`` (an undecided attempt starts
+  no cooldown: the wait for its labels replaces it).
+
+The decision's ``reason`` is the text recorded as the lineage trigger.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.config import RetrainingConfig
@@ -39,10 +50,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from watchkeeper.clock import as_utc
-from watchkeeper.config import RetrainingConfig
+from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.training.attempt_budget import attempt_budget, last_decided, new_evidence_wait
 from watchkeeper.training.attempts import ATTEMPT_KINDS
+from watchkeeper.training.label_supply import LabelSupply, SeriesLabelSupply
 
 PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 """Champion holdout metrics compared with their realized and ``estimated_`` series."""
@@ -74,6 +87,8 @@ def decide_retrain(
     last_trained_at: datetime | None = None,
     label_horizon: timedelta | None = None,
     holdout: timedelta | None = None,
+    task: ModelTask = "binary",
+    supply: LabelSupply | None = None,
 ) -> RetrainDecision:
     """Decide whether a retraining attempt starts at ``as_of``.
 
@@ -86,6 +101,10 @@ def decide_retrain(
     holdout's length), a drift or performance trigger waits until the traffic since the
     drift began has matured labels for a whole holdout: before that, an attempt would be
     validated on pre-drift data only and could not show that it handles the new traffic.
+
+    ``supply`` counts the new labels an attempt after a refused or undecided one needs; by
+    default the matured windows' ``positive_labels`` in ``metrics`` (``labelled_events``
+    when ``task`` is multiclass or regression).
     """
     moment = as_utc(as_of)
     if not config.enabled:
@@ -104,31 +123,44 @@ def decide_retrain(
         return RetrainDecision(False, None, "no trigger fired")
     trigger, reason = fired[0]
     evidence: dict[str, Any] = {"triggers": dict(fired)}
+    onset = drift_onset(visible)
+    if onset is not None:
+        evidence["drift_onset"] = as_utc(onset).isoformat()
+    budget = attempt_budget(attempts, config, as_of=moment, episode_start=onset)
+    evidence["attempt_budget"] = budget.to_dict()
+    binary = task == "binary"
+    wait = new_evidence_wait(
+        attempts,
+        config,
+        supply
+        if supply is not None
+        else SeriesLabelSupply(
+            visible,
+            moment,
+            metric="positive_labels" if binary else "labelled_events",
+            unit="positives" if binary else "labelled rows",
+        ),
+        as_of=moment,
+        minimum=config.min_positives if binary else config.min_holdout_rows,
+        label_horizon=label_horizon,
+    )
+    if wait is not None:
+        evidence["new_evidence"] = wait.to_dict()
+    if budget.exhausted:
+        return RetrainDecision(False, trigger, f"{budget.describe()}. Trigger: {reason}", evidence)
     waiting = _waiting_for_labels(visible, trigger, moment, label_horizon, holdout, evidence)
     if waiting is not None:
         return RetrainDecision(False, trigger, f"{waiting}. Trigger: {reason}", evidence)
-    past = sorted(
-        (entry for entry in attempts if entry.kind in ATTEMPT_KINDS and entry.at <= moment),
-        key=lambda entry: entry.at,
-    )
-    failed = failed_since_last_accepted(past)
-    evidence["failed_attempts_since_accepted"] = failed
-    if failed >= config.max_attempts:
-        return RetrainDecision(
-            False,
-            trigger,
-            f"attempt cap reached: {failed} attempts failed since the last accepted one "
-            f"(retraining.max_attempts {config.max_attempts}); the owner must look. "
-            f"Trigger: {reason}",
-            evidence,
-        )
-    if past and past[-1].at + config.cooldown > moment:
-        until = past[-1].at + config.cooldown
+    if wait is not None and wait.waiting:
+        return RetrainDecision(False, trigger, f"{wait.describe()}. Trigger: {reason}", evidence)
+    last = last_decided(attempts, moment)
+    if last is not None and last.at + config.cooldown > moment:
+        until = last.at + config.cooldown
         return RetrainDecision(
             False,
             trigger,
             f"cooling down until {until.isoformat()} ({format_duration(config.cooldown)} after "
-            f"the attempt at {past[-1].at.isoformat()}). Trigger: {reason}",
+            f"the attempt at {last.at.isoformat()}). Trigger: {reason}",
             evidence,
         )
     return RetrainDecision(True, trigger, reason, evidence)
@@ -346,24 +378,6 @@ def schedule_trigger(
     )
 
 
-def failed_since_last_accepted(attempts: Sequence[AuditEntry]) -> int:
-    """How many attempts, oldest first in ``attempts``, failed after the last accepted one.
-
-    >>> from datetime import UTC, datetime
-    >>> from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
-    >>> def entry(accepted):
-    ...     return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, datetime(2026, 1, 1, tzinfo=UTC),
-    ...                       "watchkeeper", "", {"accepted": accepted},
-    ...                       datetime(2026, 1, 1, tzinfo=UTC))
-    >>> failed_since_last_accepted([entry(False), entry(True), entry(False), entry(False)])
-    2
-    """
-    failed = 0
-    for entry in attempts:
-        failed = 0 if entry.evidence.get("accepted") else failed + 1
-    return failed
-
-
 def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3g}"
 
@@ -375,7 +389,6 @@ __all__ = [
     "decide_retrain",
     "drift_onset",
     "drift_trigger",
-    "failed_since_last_accepted",
     "performance_trigger",
     "schedule_trigger",
 ]

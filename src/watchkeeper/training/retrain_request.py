@@ -5,8 +5,9 @@ due, it sends a *request* instead: the owner is told on the alert channels, and 
 command or webhook receives the decision and the training window — the most recent
 ``training.window`` of events whose labels have matured — so the team's own pipeline can
 retrain. A request is recorded in the audit log (kind ``retrain_request``) with every
-delivery; the policy's cooldown spaces requests as it spaces attempts, and
-``retraining.max_attempts`` requests that reached nobody stop them until the owner looks.
+delivery; the policy's cooldown spaces requests as it spaces attempts, and requests that
+reached nobody count against the attempt budget (``retraining.max_attempts``): once it is
+spent the owner is alerted, and requests resume when it frees or the owner acts.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.training.retrain_policy import RetrainDecision

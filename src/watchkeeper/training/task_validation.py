@@ -13,8 +13,11 @@ primary metric (``retraining.primary_metric``):
 As in :mod:`watchkeeper.training.validation`, the challenger passes only if the improvement
 is above ``retraining.margin`` and its paired bootstrap interval
 (:func:`~watchkeeper.training.bootstrap.paired_bootstrap`, ``retraining.bootstrap_samples``,
-``retraining.confidence``, a fixed seed) lies entirely above zero. A holdout with fewer than
-``retraining.min_holdout_rows`` rows is refused before any scoring.
+``retraining.confidence``, a fixed seed) lies entirely above zero; and, as there, a challenger
+that does not pass is *undecided* rather than refused while the gate's power is below
+``retraining.min_power`` (:mod:`~watchkeeper.training.gate_power`), its unit of evidence being
+the holdout's labelled rows. A holdout with fewer than ``retraining.min_holdout_rows`` rows
+stops before any scoring (a :class:`~watchkeeper.errors.NotEnoughLabelsError`: too early).
 
 >>> from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 >>> rng = np.random.default_rng(0)
@@ -41,7 +44,7 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig, ModelTask, RetrainingConfig
 from watchkeeper.config.workspace_file import PRIMARY_METRICS
-from watchkeeper.errors import TrainingDataError
+from watchkeeper.errors import NotEnoughLabelsError, TrainingDataError
 from watchkeeper.training.bootstrap import (
     BootstrapInterval,
     CountStatistic,
@@ -49,7 +52,8 @@ from watchkeeper.training.bootstrap import (
     weighted_ratio,
     weighted_sum,
 )
-from watchkeeper.training.class_decision import ClassDecision
+from watchkeeper.training.class_decision import ClassDecision, cost_array
+from watchkeeper.training.gate_power import GatePower
 from watchkeeper.training.task_evaluation import (
     ClassEvaluation,
     ClassHoldout,
@@ -64,9 +68,11 @@ from watchkeeper.training.task_evaluation import (
 )
 from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.validation import (
+    GateOutcome,
     check_champion_columns,
     checked_outputs,
     compare_statistics,
+    power_evidence,
     scoring_features,
 )
 
@@ -93,7 +99,7 @@ class TaskContender:
 
 
 @dataclass(frozen=True)
-class TaskGateResult:
+class TaskGateResult(GateOutcome):
     """The gate's verdict and its evidence; values are in the metric's own unit."""
 
     accepted: bool
@@ -106,16 +112,23 @@ class TaskGateResult:
     challenger_value: float
     interval: BootstrapInterval
     margin: float
+    undecided: bool = False
+    power: GatePower | None = None
+    rows_needed: int | None = None
 
     def evidence(self) -> dict[str, Any]:
         """A JSON-ready record of the comparison, for the audit log."""
         return {
             "primary_metric": self.primary_metric,
+            "outcome": self.outcome,
             "lower_is_better": self.lower_is_better,
             "champion_value": self.champion_value,
             "challenger_value": self.challenger_value,
             "margin": self.margin,
             "bootstrap": self.interval.to_dict(),
+            "power": power_evidence(
+                self.power, self.champion.rows, self.rows_needed, "labelled_rows"
+            ),
             "holdout_rows": self.champion.rows,
         }
 
@@ -151,12 +164,15 @@ def check_task_holdout(
     >>> check_task_holdout(holdout, min_rows=200)
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.TrainingDataError: the holdout holds 1 labelled row(s), fewer than retraining.min_holdout_rows (200): too few to tell two models apart
+    watchkeeper.errors.NotEnoughLabelsError: the holdout holds 1 labelled row(s), fewer than retraining.min_holdout_rows (200): too few to tell two models apart
     """
     if holdout.rows < min_rows:
-        raise TrainingDataError(
+        raise NotEnoughLabelsError(
             f"the holdout holds {holdout.rows} labelled row(s), fewer than "
-            f"retraining.min_holdout_rows ({min_rows}): too few to tell two models apart"
+            f"retraining.min_holdout_rows ({min_rows}): too few to tell two models apart",
+            have=holdout.rows,
+            needed=min_rows,
+            unit="labelled rows",
         )
     if isinstance(holdout, ClassHoldout) and holdout.present.size < 2:
         raise TrainingDataError("the holdout holds a single class: nothing to compare on")
@@ -225,13 +241,19 @@ class _TaskGate(Generic[HoldoutT, OutputsT]):
             rows=holdout.rows,
             retraining=retraining,
             seed=seed,
+            ceiling=task_ceiling(metric, holdout, business),
         )
         lower_is_better = metric in LOWER_IS_BETTER
         sign = -1.0 if lower_is_better else 1.0
         direction = "reduction" if lower_is_better else "gain"
+        needed = compared.sample_needed(holdout.rows)
         return TaskGateResult(
             accepted=compared.accepted,
-            reason=compared.reason(f"{metric} {direction}", "challenger over champion"),
+            reason=compared.reason(
+                f"{metric} {direction}",
+                "challenger over champion",
+                (holdout.rows, needed, "labelled rows"),
+            ),
             primary_metric=metric,
             lower_is_better=lower_is_better,
             champion=evaluations[0],
@@ -240,7 +262,34 @@ class _TaskGate(Generic[HoldoutT, OutputsT]):
             challenger_value=sign * compared.challenger_value,
             interval=compared.interval,
             margin=retraining.margin,
+            undecided=compared.undecided,
+            power=compared.power,
+            rows_needed=needed,
         )
+
+
+def task_ceiling(
+    metric: str, holdout: ClassHoldout | ValueHoldout, business: BusinessValueConfig
+) -> float:
+    """The best value the gate's statistic can take on ``holdout``: 1 for macro F1 and
+    accuracy, 0 for minus the MAE and minus a regression cost, and for minus a cost matrix's
+    cost the cheapest decision of each row's class.
+
+    >>> holdout = ClassHoldout(pl.DataFrame({"x": [0.0, 0.0]}), np.array([0, 1]), ("a", "b"))
+    >>> task_ceiling("business_value", holdout, BusinessValueConfig(
+    ...     cost_matrix={"a": {"b": 2.0}, "b": {"b": -1.0}}))
+    1.0
+    """
+    if metric in ("macro_f1", "accuracy"):
+        return 1.0
+    if metric == "business_value" and isinstance(holdout, ClassHoldout):
+        if business.cost_matrix is None:
+            raise TrainingDataError(
+                "a multiclass business value needs monitoring.business.cost_matrix"
+            )
+        costs = np.asarray(cost_array(business.cost_matrix, holdout.classes))
+        return float(-costs[holdout.labels].min(axis=1).sum())
+    return 0.0
 
 
 def _class_statistic(
@@ -308,5 +357,6 @@ __all__ = [
     "check_task_holdout",
     "class_validation_gate",
     "gate_metric",
+    "task_ceiling",
     "value_validation_gate",
 ]

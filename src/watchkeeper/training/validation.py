@@ -17,10 +17,19 @@ difference (``retraining.bootstrap_samples`` resamples of the holdout rows, a fi
 ``retraining.confidence``) lies entirely above zero. Flags are fixed at the full holdout's
 thresholds; a resample reweights rows, it does not re-choose thresholds or refit.
 
-Before any scoring, :func:`check_holdout` refuses a holdout that cannot support a fair
-comparison (fewer positives than ``retraining.min_positives``; columns the champion needs
-missing or no longer numeric) with a :class:`~watchkeeper.errors.TrainingDataError` or
-:class:`~watchkeeper.errors.SchemaError` naming the problem.
+Every comparison reports the gate's power (:mod:`~watchkeeper.training.gate_power`): the
+chance it would accept a challenger truly better by the margin plus
+``retraining.detectable_effect`` of the champion's room for improvement (its distance from
+the metric's best value on the holdout, :func:`metric_ceiling`). A challenger that does not pass is
+*refused* only when that power reaches ``retraining.min_power`` or when its interval already
+lies at or below the margin; otherwise the verdict is *undecided* — the holdout holds too few
+positives to tell — and the result says how many positives would do.
+
+Before any scoring, :func:`check_holdout` stops at a holdout that cannot support a fair
+comparison: fewer positives than ``retraining.min_positives`` (a
+:class:`~watchkeeper.errors.NotEnoughLabelsError`: too early, not a refusal), or columns the
+champion needs missing or no longer numeric (a :class:`~watchkeeper.errors.TrainingDataError`
+or :class:`~watchkeeper.errors.SchemaError` naming the problem).
 
 >>> from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 >>> rng = np.random.default_rng(0)
@@ -34,8 +43,8 @@ missing or no longer numeric) with a :class:`~watchkeeper.errors.TrainingDataErr
 ...         return 1 / (1 + np.exp(-(signal + rng.normal(0, self.noise, signal.size))))
 >>> result = validation_gate(Contender(Scores(3.0), 0.7), Contender(Scores(0.0), 0.7), holdout,
 ...                          retraining=RetrainingConfig(), business=BusinessValueConfig())
->>> result.accepted, result.interval.excludes_zero
-(True, True)
+>>> result.accepted, result.interval.excludes_zero, result.outcome
+(True, True, 'accepted')
 """
 
 from __future__ import annotations
@@ -49,7 +58,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
-from watchkeeper.errors import SchemaError, TrainingDataError
+from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
 from watchkeeper.training.bootstrap import (
     BootstrapInterval,
     CountStatistic,
@@ -65,6 +74,7 @@ from watchkeeper.training.evaluation import (
     evaluate_scores,
     value_contributions,
 )
+from watchkeeper.training.gate_power import GatePower, gate_power
 from watchkeeper.training.model import Model, check_feature_columns
 
 
@@ -105,9 +115,26 @@ class Contender:
     features: pl.DataFrame | None = None
 
 
+class GateOutcome:
+    """The verdict's name, for a gate result with ``accepted`` and ``undecided``."""
+
+    accepted: bool
+    undecided: bool
+
+    @property
+    def outcome(self) -> str:
+        """``accepted``, ``refused`` or ``undecided`` (never undecided when accepted)."""
+        return "accepted" if self.accepted else "undecided" if self.undecided else "refused"
+
+
 @dataclass(frozen=True)
-class GateResult:
-    """The gate's verdict and all its evidence."""
+class GateResult(GateOutcome):
+    """The gate's verdict and all its evidence.
+
+    ``undecided`` (never with ``accepted``): the holdout could not support a refusal;
+    ``power`` is the gate's power and ``positives_needed`` how many holdout positives would
+    give it ``retraining.min_power`` (None when that cannot be told).
+    """
 
     accepted: bool
     reason: str
@@ -118,18 +145,32 @@ class GateResult:
     challenger_value: float
     interval: BootstrapInterval
     margin: float
+    undecided: bool = False
+    power: GatePower | None = None
+    positives_needed: int | None = None
 
     def evidence(self) -> dict[str, Any]:
         """A JSON-ready record of the comparison, for the audit log."""
         return {
             "primary_metric": self.primary_metric,
+            "outcome": self.outcome,
             "champion_value": self.champion_value,
             "challenger_value": self.challenger_value,
             "margin": self.margin,
             "bootstrap": self.interval.to_dict(),
+            "power": power_evidence(self.power, self.champion.positives, self.positives_needed),
             "holdout_rows": self.champion.rows,
             "holdout_positives": self.champion.positives,
         }
+
+
+def power_evidence(
+    power: GatePower | None, sample: float, needed: int | None, unit: str = "positives"
+) -> dict[str, Any] | None:
+    """The power's record with the holdout's ``sample`` (of ``unit``) and what would do."""
+    if power is None:
+        return None
+    return {**power.to_dict(), unit: sample, f"{unit}_needed": needed}
 
 
 def check_holdout(
@@ -141,12 +182,14 @@ def check_holdout(
     >>> check_holdout(holdout, min_positives=50)
     Traceback (most recent call last):
     ...
-    watchkeeper.errors.TrainingDataError: the holdout holds 1 positive(s) in 2 rows, fewer than retraining.min_positives (50): too few to tell two models apart
+    watchkeeper.errors.NotEnoughLabelsError: the holdout holds 1 positive(s) in 2 rows, fewer than retraining.min_positives (50): too few to tell two models apart
     """
     if holdout.positives < min_positives:
-        raise TrainingDataError(
+        raise NotEnoughLabelsError(
             f"the holdout holds {holdout.positives} positive(s) in {holdout.rows} rows, fewer "
-            f"than retraining.min_positives ({min_positives}): too few to tell two models apart"
+            f"than retraining.min_positives ({min_positives}): too few to tell two models apart",
+            have=holdout.positives,
+            needed=min_positives,
         )
     if holdout.positives == holdout.rows:
         raise TrainingDataError("the holdout holds no negative: nothing to compare on")
@@ -221,11 +264,15 @@ def validation_gate(
         rows=holdout.rows,
         retraining=retraining,
         seed=seed,
+        ceiling=metric_ceiling(retraining.primary_metric, holdout, business),
     )
+    needed = compared.sample_needed(holdout.positives)
     return GateResult(
         accepted=compared.accepted,
         reason=compared.reason(
-            f"{retraining.primary_metric} difference", "challenger minus champion"
+            f"{retraining.primary_metric} difference",
+            "challenger minus champion",
+            (holdout.positives, needed, "positives"),
         ),
         primary_metric=retraining.primary_metric,
         champion=champion_result,
@@ -234,26 +281,48 @@ def validation_gate(
         challenger_value=compared.challenger_value,
         interval=compared.interval,
         margin=retraining.margin,
+        undecided=compared.undecided,
+        power=compared.power,
+        positives_needed=needed,
     )
 
 
 @dataclass(frozen=True)
 class StatisticComparison:
     """Two models' statistic on all the holdout rows, the bootstrap interval of the
-    difference (challenger minus champion) and the gate's margin."""
+    difference (challenger minus champion), the gate's margin and its power (None: not
+    computed, every verdict stands)."""
 
     champion_value: float
     challenger_value: float
     interval: BootstrapInterval
     margin: float
+    power: GatePower | None = None
 
     @property
     def accepted(self) -> bool:
         """The gate's rule: the difference is above the margin and its interval above zero."""
         return self.interval.difference > self.margin and self.interval.excludes_zero
 
-    def reason(self, measure: str, relation: str) -> str:
-        """The verdict in words: ``measure`` names the difference, ``relation`` how it is taken.
+    @property
+    def undecided(self) -> bool:
+        """Not accepted, and not refusable either: the gate's power is below
+        ``retraining.min_power`` and the interval still holds differences above the margin
+        (an interval at or below the margin refuses, whatever the power)."""
+        if self.accepted or self.power is None or self.power.sufficient:
+            return False
+        return not self.interval.high <= self.margin
+
+    def sample_needed(self, sample: float) -> int | None:
+        """Positives (or labelled rows) that would give the gate its power, from ``sample``."""
+        return None if self.power is None else self.power.sample_needed(sample)
+
+    def reason(
+        self, measure: str, relation: str, sample: tuple[float, int | None, str] | None = None
+    ) -> str:
+        """The verdict in words: ``measure`` names the difference, ``relation`` how it is
+        taken; ``sample`` (the holdout's count, the count needed, their unit) says, for an
+        undecided verdict, how much more would do.
 
         >>> interval = BootstrapInterval(0.02, -0.01, 0.05, 0.95, 200, 200, 0)
         >>> StatisticComparison(0.5, 0.52, interval, 0.0).reason(
@@ -265,11 +334,24 @@ class StatisticComparison:
             f"{measure} {interval.difference:+.4g} ({relation}), "
             f"{interval.confidence:.0%} interval {interval.low:+.4g} to {interval.high:+.4g}"
         )
+        power = "" if self.power is None else f"; {self.power.describe()}"
         if self.accepted:
-            return f"challenger beats the champion: {figures}, above the margin {margin:g}"
+            return f"challenger beats the champion: {figures}, above the margin {margin:g}{power}"
+        if self.undecided:
+            assert self.power is not None
+            have = "" if sample is None else f" on {sample[0]:g} {sample[2]}"
+            more = "" if sample is None or sample[1] is None else f"; about {sample[1]} needed"
+            return (
+                f"the gate cannot decide{have}: {figures}{power}, below retraining.min_power "
+                f"{self.power.min_power:g}{more}"
+            )
         if interval.difference <= margin:
-            return f"challenger does not beat the champion by the margin {margin:g}: {figures}"
-        return f"challenger's lead is not significant (the interval includes zero): {figures}"
+            return (
+                f"challenger does not beat the champion by the margin {margin:g}: {figures}{power}"
+            )
+        return (
+            f"challenger's lead is not significant (the interval includes zero): {figures}{power}"
+        )
 
 
 def compare_statistics(
@@ -279,9 +361,13 @@ def compare_statistics(
     rows: int,
     retraining: RetrainingConfig,
     seed: int,
+    ceiling: float | None = None,
 ) -> StatisticComparison:
-    """Both statistics on all ``rows`` and the paired bootstrap of their difference
-    (``retraining.bootstrap_samples`` resamples, ``retraining.confidence``, ``seed``).
+    """Both statistics on all ``rows``, the paired bootstrap of their difference
+    (``retraining.bootstrap_samples`` resamples, ``retraining.confidence``, ``seed``) and
+    the gate's power; ``ceiling`` is the best value the statistic can take on these rows
+    (the champion's room for improvement is measured from it; without it, the champion's
+    own absolute value stands in).
 
     >>> values = np.linspace(0.0, 1.0, 50)
     >>> compared = compare_statistics(weighted_sum(values), weighted_sum(values + 0.1), rows=50,
@@ -298,11 +384,22 @@ def compare_statistics(
         confidence=retraining.confidence,
     )
     everything = np.ones((1, rows))
+    champion_value = float(champion(everything)[0])
+    challenger_value = float(challenger(everything)[0])
+    power = gate_power(
+        interval.standard_error,
+        room=abs(champion_value) if ceiling is None else ceiling - champion_value,
+        margin=retraining.margin,
+        detectable_effect=retraining.detectable_effect,
+        confidence=retraining.confidence,
+        min_power=retraining.min_power,
+    )
     return StatisticComparison(
-        champion_value=float(champion(everything)[0]),
-        challenger_value=float(challenger(everything)[0]),
+        champion_value=champion_value,
+        challenger_value=challenger_value,
         interval=interval,
         margin=retraining.margin,
+        power=power,
     )
 
 
@@ -341,6 +438,24 @@ def primary_statistics(
             weighted_ratio(challenger_flags * labels * weights, labels * weights),
         )
     raise ValueError(f"unknown primary metric {metric!r}")
+
+
+def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig) -> float:
+    """The best value ``metric`` can take on ``holdout``: 1 for the rates and areas; for the
+    business value, each row flagged or not, whichever is worth more (every fraud worth its
+    review flagged and nothing else), counted by the holdout's weights.
+
+    >>> holdout = Holdout(pl.DataFrame({"x": [0.0] * 3}), np.array([1, 1, 0]),
+    ...                   np.array([100.0, 3.0, 50.0]))
+    >>> metric_ceiling("business_value", holdout, BusinessValueConfig(review_cost=5.0))
+    95.0
+    """
+    if metric != "business_value":
+        return 1.0
+    every = np.ones(holdout.rows, dtype=np.bool_)
+    flagged = value_contributions(every, holdout.labels, holdout.amounts, business)
+    passed = value_contributions(~every, holdout.labels, holdout.amounts, business)
+    return float(np.maximum(flagged, passed) @ holdout.row_weights)
 
 
 def top_flags(scores: FloatArray, count: int) -> npt.NDArray[np.bool_]:
@@ -410,6 +525,7 @@ def _scores(contender: Contender, holdout: Holdout) -> FloatArray:
 __all__ = [
     "ComparedModel",
     "Contender",
+    "GateOutcome",
     "GateResult",
     "StatisticComparison",
     "check_champion_columns",
@@ -417,6 +533,8 @@ __all__ = [
     "check_schema_unchanged",
     "checked_outputs",
     "compare_statistics",
+    "metric_ceiling",
+    "power_evidence",
     "primary_statistics",
     "scoring_features",
     "top_flags",
