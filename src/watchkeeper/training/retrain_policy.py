@@ -41,7 +41,7 @@ from typing import Any
 from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.durations import format_duration
-from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, AuditEntry, MetricRow
 from watchkeeper.training.attempts import ATTEMPT_KINDS
 
 PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
@@ -49,8 +49,6 @@ PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 
 POOLING_WEIGHTS = ("positive_labels", "scored_events")
 """Per-window counts that weigh daily values when a span is pooled."""
-
-UNJUDGED_STATUSES = ("immature", "no_data", "short_window", "few_rows")
 
 
 @dataclass(frozen=True)
