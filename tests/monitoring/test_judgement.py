@@ -16,6 +16,7 @@ from scipy import stats
 
 from watchkeeper.config import DriftThresholds, TransformConfig
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.drift import feature_drift
 from watchkeeper.monitoring.drift_statistics import population_stability_index
 from watchkeeper.monitoring.judgement import (
     FEW_ROWS,
@@ -28,7 +29,6 @@ from watchkeeper.monitoring.judgement import (
     rows_needed,
     window_judgement,
 )
-from watchkeeper.monitoring.drift import feature_drift
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 
 REFERENCE_ROWS = 21_000
@@ -127,7 +127,7 @@ def test_a_pool_sums_counts_and_keeps_the_windows_own_sketch_statistics() -> Non
     edges = tuple(np.linspace(-1.5, 1.5, 9))
     reference = NumericProfile.from_values(generator.normal(size=20_000), edges)
     days = [NumericProfile.from_values(generator.normal(size=200), edges) for _ in range(4)]
-    pool = pooled_profile(days[0], days[1:])
+    pool = pooled_profile(days)
     assert isinstance(pool, NumericProfile)
     assert pool.counts == tuple(np.sum([day.counts for day in days], axis=0))
     own = feature_drift("x", reference, days[0])

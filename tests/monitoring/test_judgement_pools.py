@@ -64,7 +64,7 @@ def profile(
             other=int(merchants[50]),
             unseen=None,
             missing=int(merchants[51]),
-        ),  # fmt: skip
+        ),
         "weekday": NumericProfile.from_values(weekdays.astype(float), WEEKDAY_EDGES),
         "score": NumericProfile.from_values(score, SCORE_EDGES),
     }
@@ -212,6 +212,27 @@ def test_cyclic_features_are_judged_on_whole_weeks_the_version_served(traffic: T
     ]  # fmt: skip
     assert traffic.fired() == []
     assert all(row.value is not None and row.value < 0.1 for row in traffic.judged("psi"))
+
+
+def test_a_canary_promoted_does_not_tilt_its_week(traffic: Traffic) -> None:
+    for day in range(14):
+        traffic.serve(1, day, rows=1_350 if day >= 6 else 1_500)
+        if day >= 6:  # a canary takes a tenth of the traffic from a Sunday on
+            traffic.serve(2, day, rows=150)
+    for day in range(14, 22):  # promoted on a Monday: all the traffic
+        traffic.serve(2, day, rows=1_500)
+    # judged once it served 1,000 events, on weeks of its own; each day weighs the same, so
+    # the Monday of the promotion (1,500 events) does not outweigh six canary days (900)
+    statuses = {traffic.status(day, "weekday", 2) for day in range(14, 22)}
+    assert statuses == {"ok"}
+    assert traffic.fired() == []
+    pools = traffic.pools
+    days = [Window(MONDAY + day * DAY, MONDAY + (day + 1) * DAY) for day in range(8, 15)]
+    summed = DatasetProfile.merge_all(
+        profile for day in days if (profile := pools.profile(2, day)) is not None
+    )
+    weekday = traffic.reference.features["weekday"]
+    assert feature_drift("weekday", weekday, summed.features["weekday"]).psi > 0.25
 
 
 def test_a_weekly_closed_day_is_the_traffics_rhythm(tmp_path: Path) -> None:

@@ -54,10 +54,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from watchkeeper.config import DriftThresholds, TransformConfig
+import numpy as np
+
+from watchkeeper.config import DriftThresholds, MonitoringConfig, TransformConfig
 from watchkeeper.errors import SchemaError
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.dataset_profile import FeatureProfile
+from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
 from watchkeeper.monitoring.drift import FeatureDrift
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.tail_probabilities import chi_square_upper_quantile
@@ -121,6 +123,17 @@ def feature_cycles(
         if cycle is not None:
             cycles[name] = cycle
     return cycles
+
+
+def model_cycles(
+    transforms: Iterable[TransformConfig],
+    config: MonitoringConfig,
+    predictions: Iterable[str],
+    read: Iterable[str] | None = None,
+) -> dict[str, timedelta]:
+    """:func:`feature_cycles` with the workspace's monitoring settings: declared cycles from
+    ``config.per_feature``, prediction columns inheriting up to ``config.report_window``."""
+    return feature_cycles(transforms, config.per_feature, predictions, read, config.report_window)
 
 
 def occupied_cells(profile: FeatureProfile) -> int:
@@ -206,33 +219,61 @@ class Judgement:
         return self.pooled.get(feature, own)
 
 
-def pooled_profile(own: FeatureProfile, earlier: Sequence[FeatureProfile]) -> FeatureProfile:
-    """A feature's profile over a pool: the binned counts of ``own`` and its ``earlier``
-    windows summed; a numeric one keeps ``own``'s sketch and moments, since merging KLL
-    sketches is randomised and a row recomputed must not change (a pooled row's KS and
-    Wasserstein statistics are the window's own: :func:`judged_drift`).
+def pooled_profile(profiles: Sequence[FeatureProfile], balanced: bool = False) -> FeatureProfile:
+    """A feature's profile over a pool of windows (the newest first): their binned counts
+    summed, or, ``balanced``, each window's shares weighed equally and scaled to the pool's
+    :func:`effective_rows`.
+
+    A cyclic feature's pool is balanced: a whole week is its seven days once each, whatever
+    share of the traffic the version had on each (a canary's 150 events a day, then all of
+    them once promoted: summed, the promotion day would outweigh the rest of the week). A
+    numeric pool keeps the newest window's sketch and moments, since merging KLL sketches is
+    randomised and a row recomputed must not change (a pooled row's KS and Wasserstein
+    statistics are the window's own: :func:`judged_drift`).
 
     >>> import numpy as np
     >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
-    >>> day = NumericProfile.from_values(np.array([1.0, 3.0]), edges=(2.0,))
-    >>> pooled = pooled_profile(day, [day, day])
-    >>> pooled.counts, pooled.sketch == day.sketch
-    ((3, 3), True)
+    >>> low, high = (NumericProfile.from_values(np.array(values), edges=(2.0,))
+    ...              for values in ([1.0] * 10, [3.0] * 1000))
+    >>> pooled_profile([low, high]).counts, pooled_profile([low, high], balanced=True).counts
+    ((10, 1000), (20, 20))
     """
-    if isinstance(own, CategoricalProfile):
-        merged = own
-        for profile in earlier:
-            assert isinstance(profile, CategoricalProfile)
-            merged = merged.merge(profile)
-        return merged
-    counts, missing = list(own.counts), own.missing
-    for profile in earlier:
-        assert isinstance(profile, NumericProfile)
-        if profile.edges != own.edges:
-            raise SchemaError("cannot pool numeric profiles with different bin edges")
-        counts = [mine + theirs for mine, theirs in zip(counts, profile.counts, strict=True)]
-        missing += profile.missing
-    return replace(own, counts=tuple(counts), missing=missing)
+    newest = profiles[0]
+    cells = np.array([_cells(profile, newest) for profile in profiles], dtype=np.float64)
+    if balanced:
+        totals = cells.sum(axis=1)
+        shares = cells[totals > 0] / totals[totals > 0, None]
+        cells = shares.mean(axis=0, keepdims=True) * effective_rows(totals.tolist())
+    pooled = [round(float(value)) for value in cells.sum(axis=0)]
+    if isinstance(newest, CategoricalProfile):
+        return replace(newest, counts=tuple(pooled[:-2]), other=pooled[-2], missing=pooled[-1])
+    return replace(newest, counts=tuple(pooled[:-1]), missing=pooled[-1])
+
+
+def effective_rows(rows: Sequence[int]) -> float:
+    """The effective size of a balanced pool of windows of ``rows`` events each (those with
+    none left out): ``k ** 2 / sum(1 / n)`` (Kish's, for equal weights per window); their
+    sum when they are alike, less when one window is small.
+
+    >>> effective_rows([500, 500]), round(effective_rows([1500, 5]), 1), effective_rows([0])
+    (1000.0, 19.9, 0.0)
+    """
+    counted = [count for count in rows if count > 0]
+    return len(counted) ** 2 / sum(1 / count for count in counted) if counted else 0.0
+
+
+def _cells(profile: FeatureProfile, like: FeatureProfile) -> tuple[int, ...]:
+    """A profile's PSI cells, checked to be binned as ``like``."""
+    if isinstance(profile, CategoricalProfile) and isinstance(like, CategoricalProfile):
+        alike = profile.categories == like.categories
+        cells = profile.cells
+    elif isinstance(profile, NumericProfile) and isinstance(like, NumericProfile):
+        alike, cells = profile.edges == like.edges, (*profile.counts, profile.missing)
+    else:
+        alike, cells = False, ()
+    if not alike:
+        raise SchemaError("cannot pool profiles binned differently")
+    return cells
 
 
 def judged_drift(own: FeatureDrift, pooled: FeatureDrift | None) -> FeatureDrift:
@@ -273,6 +314,77 @@ def window_judgement(
     return Judgement(unjudged=unjudged)
 
 
+def reference_needs(reference: DatasetProfile, config: MonitoringConfig) -> dict[str, int]:
+    """The events each feature of a version needs to be judged: :func:`rows_needed` for its
+    reference's occupied cells and its warn level."""
+    return {
+        name: rows_needed(
+            occupied_cells(profile),
+            reference.rows,
+            config.per_feature.get(name, config.psi).warn,
+            config.min_rows,
+        )
+        for name, profile in reference.features.items()
+    }
+
+
+def pool_reach(cycles: Mapping[str, timedelta], config: MonitoringConfig) -> int:
+    """How many windows a pool may span: the longer of the report window and the longest
+    cycle.
+
+    >>> pool_reach({"day": timedelta(days=31)}, MonitoringConfig())
+    31
+    """
+    longest = max((config.report_window, *cycles.values()))
+    return max(1, math.ceil(longest / config.window))
+
+
+def pooled_judgement(
+    recent: Sequence[DatasetProfile | None],
+    covered: int,
+    cycles: Mapping[str, timedelta],
+    length: timedelta,
+    needed: Mapping[str, int],
+) -> Judgement:
+    """The judgement of the newest of ``recent`` — a version's profiles of its latest windows
+    of ``length``, newest first, None for a window without its events — when its service
+    covers the ``covered`` newest of them whole.
+
+    Each of ``needed``'s features is judged on the fewest newest windows, at least those of
+    its cycle, holding its ``needed`` events (its own window alone when they suffice), within
+    the covered ones; else it is ``short_window`` (its cycle not covered) or ``few_rows``. A
+    pool longer than one cycle-free window sums its counts; a cyclic feature's is balanced
+    (:func:`pooled_profile`), its events counted by :func:`effective_rows`.
+
+    >>> import numpy as np
+    >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
+    >>> day = DatasetProfile({"x": NumericProfile.from_values(np.arange(300.0), (150.0,))}, 300)
+    >>> judged = pooled_judgement([day, day, day], 3, {}, timedelta(days=1), {"x": 500})
+    >>> judged.pooled["x"].counts
+    (300, 300)
+    >>> pooled_judgement([day, day], 1, {}, timedelta(days=1), {"x": 500}).unjudged
+    {'x': 'few_rows'}
+    """
+    unjudged: dict[str, str] = {}
+    pooled: dict[str, FeatureProfile] = {}
+    sizes = [profile.rows if profile is not None else 0 for profile in recent]
+    for name, count in needed.items():
+        cycle = cycles.get(name)
+        balanced = cycle is not None and cycle > length
+        first = math.ceil(cycle / length) if balanced and cycle is not None else 1
+        if first > covered:
+            unjudged[name] = SHORT_WINDOW
+            continue
+        measure = effective_rows if balanced else sum
+        windows = next((k for k in range(first, covered + 1) if measure(sizes[:k]) >= count), None)
+        if windows is None:
+            unjudged[name] = FEW_ROWS
+        elif windows > 1 or recent[0] is None:
+            found = [profile.features[name] for profile in recent[:windows] if profile]
+            pooled[name] = pooled_profile(found, balanced)
+    return Judgement(unjudged=unjudged, pooled=pooled)
+
+
 def declared_cycles(per_feature: Mapping[str, DriftThresholds]) -> dict[str, timedelta]:
     """The cycles declared with ``min_window`` (all a caller without the workspace's
     transforms knows).
@@ -295,11 +407,16 @@ __all__ = [
     "WARMING_UP",
     "Judgement",
     "declared_cycles",
+    "effective_rows",
     "expected_null_psi",
     "feature_cycles",
     "judged_drift",
+    "model_cycles",
     "occupied_cells",
+    "pool_reach",
+    "pooled_judgement",
     "pooled_profile",
+    "reference_needs",
     "rows_needed",
     "window_judgement",
 ]

@@ -19,30 +19,29 @@ judged on (:meth:`JudgementPools.judgement`):
    the longest cycle: a feature that cannot be judged within them is ``few_rows`` (too few
    events) or ``short_window`` (its cycle not covered: the version's first week);
 3. a pool sums the binned counts of the stored profiles (never a rescan), read once and kept
-   for the next windows (:func:`~watchkeeper.monitoring.judgement.pooled_profile`).
+   for the next windows; a cyclic feature's pool weighs each window equally, so that a change
+   of the version's share of the traffic (a canary promoted) does not tilt its week
+   (:func:`~watchkeeper.monitoring.judgement.pooled_profile`).
 
 A report window's rows (:meth:`JudgementPools.week_judgement`) are judged on the week itself:
-warm-up as above, and cyclic features only when the version served the whole week (the week
-of a launch or a promotion holds some weekdays only).
+warm-up as above, and cyclic features on its days balanced, only when the version served the
+whole week (the week of a launch or a promotion holds some weekdays only).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from watchkeeper.config import MonitoringConfig, TransformConfig
-from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.judgement import (
-    FEW_ROWS,
-    SHORT_WINDOW,
     WARMING_UP,
     Judgement,
-    feature_cycles,
-    occupied_cells,
-    pooled_profile,
-    rows_needed,
+    model_cycles,
+    pool_reach,
+    pooled_judgement,
+    reference_needs,
     window_judgement,
 )
 from watchkeeper.monitoring.window_profile_store import WindowProfileStore
@@ -54,7 +53,7 @@ class JudgementPools:
 
     The cycles come from the workspace's ``transforms`` and ``config.per_feature``; each of
     ``predictions`` (the prediction columns) takes the longest cycle of the features in the
-    version's reference (:func:`~watchkeeper.monitoring.judgement.feature_cycles`). The monitor
+    version's reference (:func:`~watchkeeper.monitoring.judgement.model_cycles`). The monitor
     job calls :meth:`remember` with each profile it stores, oldest window first.
     """
 
@@ -69,22 +68,13 @@ class JudgementPools:
         self.config = config
         self.transforms = tuple(transforms)
         self.predictions = tuple(predictions)
-        self.cycles = feature_cycles(
-            self.transforms, config.per_feature, self.predictions, None, config.report_window
-        )
-        """The cycles of every feature (and of the prediction columns of a model reading all)."""
+        self.reach = pool_reach(model_cycles(self.transforms, config, self.predictions), config)
+        """How many windows a pool may span (the longest cycle of any feature, or a week)."""
         self._versions: dict[int, tuple[dict[str, timedelta], dict[str, int]]] = {}
         self._kept: dict[tuple[int, datetime], DatasetProfile | None] = {}
         self._warm: dict[int, datetime] = {}
         """Per version, a window start from which it is known to be warmed up."""
         self._first: dict[int, datetime | None] = {}
-
-    @property
-    def reach(self) -> int:
-        """How many windows a pool may span: the longer of the report window and the
-        longest cycle."""
-        longest = max((self.config.report_window, *self.cycles.values()))
-        return max(1, math.ceil(longest / self.config.window))
 
     def remember(self, version: int, window: Window, profile: DatasetProfile) -> None:
         """Keep the profile the job just stored, and forget those no pool reaches any more."""
@@ -100,52 +90,47 @@ class JudgementPools:
         if not self._warmed_up(version, window.start):
             return Judgement(WARMING_UP)
         cycles, needed = self.version_needs(version, reference)
-        span = _Span(self, version, window, profile)
-        unjudged: dict[str, str] = {}
-        pooled: dict[str, FeatureProfile] = {}
-        for name in reference.features:
-            cycle = cycles.get(name)
-            first = max(1, math.ceil(cycle / self.config.window)) if cycle is not None else 1
-            found = span.shortest(first, needed[name])
-            if isinstance(found, str):
-                unjudged[name] = found
-            elif found > 1:
-                pooled[name] = span.pooled(found, name)
-        return Judgement(unjudged=unjudged, pooled=pooled)
+        length = self.config.window
+        if all(profile.rows >= count for count in needed.values()) and all(
+            cycle <= length for cycle in cycles.values()
+        ):
+            return Judgement()  # the window alone holds enough, and no cycle is longer
+        recent, covered = self._recent(version, window, profile)
+        return pooled_judgement(recent, covered, cycles, length, needed)
 
     def week_judgement(
         self, version: int, reference: DatasetProfile, week: Window, merged: DatasetProfile
     ) -> Judgement:
-        """How a report window's rows (``merged``: its daily profiles) are judged."""
+        """How a report window's rows (``merged``: its daily profiles) are judged: on the
+        week's events, but its cyclic features on its days balanced, and only when the
+        version served the whole week."""
         if not self._warmed_up(version, week.start):
             return Judgement(WARMING_UP)
-        whole = self._served_whole(version, week)
         cycles, needed = self.version_needs(version, reference)
-        span = week.end - week.start if whole else self.config.window
-        return window_judgement(merged.rows, span, cycles, self.config.min_rows, needed)
+        length = self.config.window
+        cyclic = {
+            name: cycle for name, cycle in cycles.items() if cycle > length and name in needed
+        }
+        plain = {name: count for name, count in needed.items() if name not in cyclic}
+        judged = window_judgement(merged.rows, length, {}, self.config.min_rows, plain)
+        if judged.everything is not None or not cyclic:
+            return judged
+        days = [self.profile(version, day) for day in reversed(windows_within(week, length))]
+        covered = len(days) if self._served_whole(version, week) else 0
+        balanced = pooled_judgement(
+            days, covered, cyclic, length, {name: needed[name] for name in cyclic}
+        )
+        return Judgement(unjudged={**judged.unjudged, **balanced.unjudged}, pooled=balanced.pooled)
 
     def version_needs(
         self, version: int, reference: DatasetProfile
     ) -> tuple[dict[str, timedelta], dict[str, int]]:
         """The cycle of each feature of ``version`` that has one, and the events each needs
-        to be judged (its reference's cells and warn level:
-        :func:`~watchkeeper.monitoring.judgement.rows_needed`)."""
+        to be judged (:func:`~watchkeeper.monitoring.judgement.reference_needs`)."""
         if version not in self._versions:
-            config = self.config
             read = [name for name in reference.features if name not in self.predictions]
-            cycles = feature_cycles(
-                self.transforms, config.per_feature, self.predictions, read, config.report_window
-            )
-            needed = {
-                name: rows_needed(
-                    occupied_cells(profile),
-                    reference.rows,
-                    config.per_feature.get(name, config.psi).warn,
-                    config.min_rows,
-                )
-                for name, profile in reference.features.items()
-            }
-            self._versions[version] = (cycles, needed)
+            cycles = model_cycles(self.transforms, self.config, self.predictions, read)
+            self._versions[version] = (cycles, reference_needs(reference, self.config))
         return self._versions[version]
 
     # -- reading -----------------------------------------------------------------------------
@@ -164,6 +149,34 @@ class JudgementPools:
             self._first[version] = windows[0].start if windows else None
         return self._first[version]
 
+    def covers(self, version: int, start: datetime, served: Mapping[datetime, set[int]]) -> bool:
+        """Whether the window at ``start`` belongs to ``version``'s service: it served it, or
+        nobody did, nor a report window earlier (the traffic's rhythm, not an outage)."""
+        if version in served.get(start, ()):
+            return True
+        earlier = shifted(start, -self.config.report_window)
+        return start not in served and earlier not in served
+
+    def _recent(
+        self, version: int, window: Window, profile: DatasetProfile
+    ) -> tuple[list[DatasetProfile | None], int]:
+        """``version``'s profiles of its latest windows up to ``window`` (newest first, as
+        far as a pool reaches), and how many of them its service covers whole: windows it
+        served (or the traffic's rhythm left empty) after a window it served before them."""
+        length, first = self.config.window, self.first_window(version)
+        back = (self.reach - 1) * length + self.config.report_window
+        served = self.profiles.served(shifted(window.start, -back), window.start)
+        recent: list[DatasetProfile | None] = [profile]
+        covered = 1
+        for step in range(1, self.reach):
+            start = shifted(window.start, -step * length)
+            earlier = Window(start, shifted(start, length))
+            recent.append(self.profile(version, earlier))
+            whole = first is not None and first < start and self.covers(version, start, served)
+            if whole and covered == step:  # the covered windows are the newest, unbroken
+                covered += 1
+        return recent, covered
+
     def _warmed_up(self, version: int, start: datetime) -> bool:
         """Whether ``version`` served ``warm_up_rows`` events in its windows before ``start``."""
         wanted = self.config.warm_up_rows
@@ -181,7 +194,7 @@ class JudgementPools:
 
     def _served_whole(self, version: int, span: Window) -> bool:
         """Whether ``version`` served all of ``span``: it served a window before the span,
-        and every window of the span that any version served."""
+        and every window of the span (:meth:`covers`)."""
         first = self.first_window(version)
         if first is None or first >= span.start:
             return False
@@ -189,80 +202,6 @@ class JudgementPools:
         served = self.profiles.served(shifted(span.start, -rhythm), span.end)
         windows = windows_within(span, self.config.window)
         return all(self.covers(version, window.start, served) for window in windows)
-
-    def covers(self, version: int, start: datetime, served: Mapping[datetime, set[int]]) -> bool:
-        """Whether the window at ``start`` belongs to ``version``'s service: it served it, or
-        nobody did, nor a report window earlier (the traffic's rhythm, not an outage)."""
-        if version in served.get(start, ()):
-            return True
-        earlier = shifted(start, -self.config.report_window)
-        return start not in served and earlier not in served
-
-
-class _Span:
-    """The windows of one version ending with a new one, walked back as a pool grows."""
-
-    def __init__(
-        self, pools: JudgementPools, version: int, window: Window, profile: DatasetProfile
-    ) -> None:
-        self.pools = pools
-        self.version = version
-        self.length = pools.config.window
-        self.window = window
-        self.reach = pools.reach
-        self._profiles: list[DatasetProfile | None] = [profile]
-        self._rows = [profile.rows]
-        self._valid = [True]
-        self._served: dict[datetime, set[int]] | None = None
-        self._first = pools.first_window(version)
-
-    def shortest(self, first: int, needed: int) -> int | str:
-        """The fewest windows, at least ``first``, holding ``needed`` events; or the status
-        saying why there are none (``short_window``: the cycle is not covered)."""
-        if first > self.reach or not self._extend(first):
-            return SHORT_WINDOW
-        windows = first
-        while self._rows[windows - 1] < needed:
-            windows += 1
-            if windows > self.reach or not self._extend(windows):
-                return FEW_ROWS
-        return windows
-
-    def pooled(self, windows: int, name: str) -> FeatureProfile:
-        """``name``'s profile pooled over the last ``windows`` windows (:func:`pooled_profile`)."""
-        own, *earlier = self._profiles[:windows]
-        assert own is not None
-        return pooled_profile(
-            own.features[name],
-            [profile.features[name] for profile in earlier if profile is not None],
-        )
-
-    def _extend(self, windows: int) -> bool:
-        """Walk back to ``windows`` windows; whether the version served them all."""
-        while len(self._valid) < windows:
-            back = len(self._valid)
-            earlier = Window(
-                shifted(self.window.start, -back * self.length),
-                shifted(self.window.end, -back * self.length),
-            )
-            profile = self.pools.profile(self.version, earlier)
-            valid = (
-                self._valid[-1]
-                and self._first is not None
-                and self._first < earlier.start
-                and self.pools.covers(self.version, earlier.start, self._served_by_any())
-            )
-            self._profiles.append(profile)
-            self._rows.append(self._rows[-1] + (profile.rows if profile is not None else 0))
-            self._valid.append(valid)
-        return self._valid[windows - 1]
-
-    def _served_by_any(self) -> dict[datetime, set[int]]:
-        if self._served is None:
-            back = (self.reach - 1) * self.length + self.pools.config.report_window
-            start = shifted(self.window.start, -back)
-            self._served = self.pools.profiles.served(start, self.window.start)
-        return self._served
 
 
 __all__ = ["JudgementPools"]

@@ -87,15 +87,23 @@ def score_section(data: ReportData) -> str:
         )
     levels = data.thresholds
     warn, alert = levels.warn_of(SCORE_COLUMN), levels.alert_of(SCORE_COLUMN)
+    rows = data.rows("weekly_score_psi")
     unjudged = {
         (row.model_version, row.window_start): UNJUDGED_REASONS[row.status]
-        for row in data.rows("weekly_score_psi")
+        for row in rows
         if row.status in UNJUDGED_REASONS
     }
+    judged_psi = {
+        (row.model_version, row.window_start): row.value for row in rows if row.value is not None
+    }
+
+    def week_psi(week: WeeklyScoreHistogram) -> float:
+        """The monitor's weekly score PSI (its days balanced), else the histogram's."""
+        return judged_psi.get((week.version, week.week_start), _week_psi(week))
 
     def moved(week: WeeklyScoreHistogram) -> bool:
         judged = (week.version, week.week_start) not in unjudged
-        return judged and _week_psi(week) >= warn
+        return judged and week_psi(week) >= warn
 
     shown = shown_weeks([moved(week) for week in every], MAX_SCORE_WEEKS)
     weeks = [every[index] for index in shown]
@@ -106,7 +114,7 @@ def score_section(data: ReportData) -> str:
             skipped = index - shown[position - 1] - 1
             cards.append(f'<div class="gap">{skipped} week(s) not shown</div>')
         week = every[index]
-        psi = _week_psi(week)
+        psi = week_psi(week)
         reason = unjudged.get((week.version, week.week_start))
         verdict = "unjudged" if reason is not None else _level(psi, warn, alert)
         colour = {
@@ -136,7 +144,7 @@ def score_section(data: ReportData) -> str:
     callout = (
         f'<p class="callout">The score distribution first moved beyond the warn level in the '
         f"week of {first.week_start:%d %b %Y} (version {first.version}, score PSI "
-        f"{_week_psi(first):.3f}).</p>"
+        f"{week_psi(first):.3f}).</p>"
         if first is not None
         else '<p class="callout ok">Every week\'s scores stay close to the training baseline.</p>'
     )
