@@ -27,6 +27,7 @@ from watchkeeper.monitoring.sketch_statistics import (
 )
 from watchkeeper.monitoring.tail_probabilities import (
     chi_square_survival,
+    chi_square_upper_quantile,
     kolmogorov_smirnov_survival,
     kolmogorov_survival,
 )
@@ -126,6 +127,14 @@ def test_tail_probabilities_match_scipy() -> None:
             )
     for z in np.linspace(0.0, 4.0, 200):
         assert kolmogorov_survival(float(z)) == pytest.approx(kolmogorov(z), abs=1e-12)
+
+
+def test_chi_square_quantile_matches_scipy() -> None:
+    for degrees in (1, 2, 9, 51, 1000):
+        for tail in (0.5, 0.05, 1e-3, 1e-6):
+            assert chi_square_upper_quantile(tail, degrees) == pytest.approx(
+                stats.chi2.isf(tail, degrees), rel=1e-7
+            )
 
 
 # --- Kolmogorov-Smirnov ----------------------------------------------------------------------

@@ -57,10 +57,12 @@ def test_stable_days_are_quiet_and_shifted_days_alert(monitored_traffic: Any) ->
     assert fired == {("psi", "amount"), ("score_psi", None)}
 
     psi = by_window(series(monitored_traffic.root, "psi"), "amount")
-    assert [psi[day(index)].status for index in range(7)] == ["ok"] * 4 + ["alert"] * 3
+    # the version's first window is not judged: it warms up on its first 1,000 events
+    statuses = [psi[day(index)].status for index in range(7)]
+    assert statuses == ["warming_up"] + ["ok"] * 3 + ["alert"] * 3
     assert psi[day(0)].threshold == 0.25
     hour = by_window(series(monitored_traffic.root, "psi"), "hour")
-    assert all(row.status == "ok" for row in hour.values())
+    assert all(row.status == "ok" for start, row in hour.items() if start > day(0))
     metrics = {row.metric for row in series(monitored_traffic.root)}
     assert {
         "psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue",

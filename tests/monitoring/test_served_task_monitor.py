@@ -36,7 +36,7 @@ from watchkeeper.serving.scorer import served_prediction_schema
 from watchkeeper.simulate.tabular.common import START
 from watchkeeper.simulate.tabular.demand import simulate_demand
 from watchkeeper.simulate.tabular.triage import simulate_triage
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, MetricRow
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.training.class_decision import ClassDecision
 from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
@@ -240,12 +240,14 @@ def test_a_served_multiclass_model_is_monitored(launched: dict[str, Path], tmp_p
         gap = np.mean([estimated[day] - accuracy[day] for day in stable])
         assert abs(gap) < 0.04, gap
         # the decided classes drift once the launch brings its tickets
-        psi = _values(rows, "decision_psi")
+        # (judged on pools of whole weeks: the model reads the weekend; unbiased by the
+        # small days' noise, which alone put a day's PSI of 120 tickets near 0.04)
+        psi = _values([row for row in rows if row.status not in UNJUDGED_STATUSES], "decision_psi")
         before = np.mean([value for day, value in psi.items() if day < episode.shift])
         after = np.mean(
             [value for day, value in psi.items() if day >= episode.until - timedelta(days=7)]
         )
-        assert before < 0.1 < after, (before, after)
+        assert before < 0.01 and after > 0.03, (before, after)
         # a week's decided classes against the reference: a chi-square test that sees it too
         weekly = {
             row.window_end: row.value
@@ -289,14 +291,16 @@ def test_a_served_regression_model_is_monitored(launched: dict[str, Path], tmp_p
         weekly = [
             row
             for row in workspace.metadata.metrics("store-demand")
-            if row.status != "few_rows" and row.metric.startswith("weekly_")
+            if row.status not in UNJUDGED_STATUSES and row.metric.startswith("weekly_")
         ]
         price = {
             row.window_end: row.value
             for row in weekly
             if row.metric == "weekly_psi" and row.feature == "log_price" and row.value is not None
         }
-        assert max(value for end, value in price.items() if end <= episode.shift) < 0.05
+        # the weeks before the shift are the version's first (warming up): the first judged
+        # one is the shift's first, its three-week ramp barely begun
+        assert price[min(price)] < 0.05, price
         assert price[max(price)] > 0.2, price
         forecasts = [
             row.value

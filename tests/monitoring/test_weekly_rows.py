@@ -23,23 +23,30 @@ def day(index: int) -> datetime:
 
 
 def test_a_complete_week_gets_rows_from_its_merged_days(monitored_traffic: Any) -> None:
+    for index in (-3, -2, -1):  # served before the week: warmed up (1,200 events) by then
+        monitored_traffic.log_day(day(index), rows=400)
     frames = [monitored_traffic.log_day(day(index), rows=300) for index in range(7)]
     frames += [monitored_traffic.log_day(day(index), rows=300, shift=1.0) for index in (7, 8)]
     with Workspace.open(monitored_traffic.root) as opened:
         partial = run_monitor(opened, until=day(6))  # Sunday not over: no weekly row yet
-        assert opened.metadata.metrics(MODEL, metric="weekly_score_psi") == []
+        assert opened.metadata.metrics(MODEL, metric="weekly_score_psi", start=day(0)) == []
+        first = opened.metadata.metrics(MODEL, metric="weekly_psi", end=day(0))
+        assert {row.status for row in first} == {"warming_up"}  # the version's first week
         run_monitor(opened, until=day(9))
         weekly = {
             row.metric: row
-            for row in opened.metadata.metrics(MODEL)
+            for row in opened.metadata.metrics(MODEL, start=day(0))
             if "weekly" in row.metric and row.feature is None
         }
-        psi = {row.feature: row for row in opened.metadata.metrics(MODEL, metric="weekly_psi")}
+        psi = {
+            row.feature: row
+            for row in opened.metadata.metrics(MODEL, metric="weekly_psi", start=day(0))
+        }
         job = MonitorJob(opened)
         context = job.context(1)
         week = report_window_of(day(0), opened.config.monitoring.report_window)
         merged = job.profiles.merged(1, windows_within(week, opened.config.monitoring.window))
-        daily_psi = opened.metadata.metrics(MODEL, metric="psi", feature="amount")
+        daily_psi = opened.metadata.metrics(MODEL, metric="psi", feature="amount", start=day(0))
     assert partial.windows and set(weekly) == {"weekly_score_psi", "weekly_flag_rate"}
     for row in [*weekly.values(), *psi.values()]:
         assert (row.window_start, row.window_end, row.model_version) == (day(0), day(7), 1)

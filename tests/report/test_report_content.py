@@ -56,12 +56,13 @@ def test_the_file_loads_nothing_from_the_network(page: str) -> None:
 def test_weekly_histograms_show_the_shift_in_week_three(page: str, workspace: Workspace) -> None:
     cards = re.findall(r'<figure class="card (\w+)"><figcaption><b>week of ([^<]+)</b>', page)
     assert cards == [
-        ("ok", "01 Jun 2026"),
+        ("unjudged", "01 Jun 2026"),  # the version's first week: warming up
         ("ok", "08 Jun 2026"),
         ("alert", "15 Jun 2026"),
         ("alert", "22 Jun 2026"),
     ]
     assert "first moved beyond the warn level in the week of 15 Jun 2026 (version 1" in page
+    assert 'score PSI <span class="pill unjudged">' in page
     data = collect_report_data(workspace)
     assert [sum(week.counts) for week in data.weekly_scores] == [7_000] * 4
     assert all(len(week.counts) == len(week.edges) + 1 for week in data.weekly_scores)
@@ -197,7 +198,7 @@ def test_a_feature_not_judged_on_daily_windows_is_grey_not_red() -> None:
     )  # fmt: skip
     html = psi_section(data, Grouping(weekly=False))
     assert html.count(f'fill="{UNJUDGED_COLOUR}">') == 3
-    assert html.count("(not judged on a window this short)") == 3
+    assert html.count("(not judged: short of the feature&#x27;s cycle)") == 3
     assert "<b>amount</b>" in html and "<b>day_of_week</b>" not in html
     assert ALERT_COLOUR in html
 
@@ -226,4 +227,4 @@ def test_weekly_points_use_the_monitors_weekly_rows_when_it_wrote_them() -> None
     assert "day_of_week 1 Jun 26: 0.031</title>" in as_weeks
     assert UNJUDGED_COLOUR not in as_weeks
     as_days = psi_section(data, Grouping(weekly=False))
-    assert as_days.count("(not judged on a window this short)") == 7
+    assert as_days.count("(not judged: short of the feature&#x27;s cycle)") == 7

@@ -4,7 +4,9 @@ A rule looks at one metric (for one feature, or for each feature separately) ove
 recent windows. It fires when at least ``persistence.breaches`` of the last
 ``persistence.windows`` windows break the threshold: "2 of the last 3" keeps a single noisy
 day from paging anyone, while a real shift fires within days. Windows whose value is
-missing, or whose labels are not mature yet, neither break nor clear a rule.
+missing, whose labels are not mature yet, or whose drift was not judged (a version warming
+up, too few rows, a window short of the feature's cycle: :mod:`watchkeeper.monitoring.judgement`)
+neither break nor clear a rule.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.config import AlertRuleConfig
@@ -25,9 +27,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watchkeeper.config import AlertRuleConfig
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, MetricRow
 
-IGNORED_STATUSES = frozenset({"immature", "no_data", "short_window", "few_rows"})
+IGNORED_STATUSES = UNJUDGED_STATUSES
 """Row statuses that say nothing yet: they neither break nor clear a rule."""
 
 

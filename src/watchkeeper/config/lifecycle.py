@@ -79,17 +79,23 @@ class TrainingConfig(Section):
 class DriftThresholds(Section):
     """PSI levels that make a feature's verdict ``warn`` or ``alert``.
 
-    ``min_window`` judges a feature only on windows at least that long: a cyclic feature such
-    as the day of the week is lopsided in any single day by nature, so its daily rows are
-    recorded with the status ``short_window`` (no verdict, no alert) and it is judged on
-    weekly windows.
+    ``min_window`` declares a feature's cycle: a cyclic feature such as the day of the week is
+    lopsided in any single day by nature, so each daily row of it is judged on the version's
+    windows of the last ``min_window`` pooled (a rolling week), and a window that cannot cover
+    it gets the status ``short_window`` (no verdict, no alert). Features made by the
+    ``hour_of_day``, ``day_of_week``, ``is_weekend`` and ``day_of_month`` transforms, and the
+    model's score when it reads one of them, need no declaration: their cycle is inferred
+    (:mod:`watchkeeper.monitoring.judgement`).
     """
 
     warn: float = Field(default=0.1, ge=0)
     alert: float = Field(default=0.25, ge=0)
     min_window: Duration | None = Field(
         default=None,
-        description="judge this feature only on windows at least this long (cyclic features)",
+        description=(
+            "the feature's cycle: judge it on pooled windows covering at least this span "
+            "(inferred for time-part transforms and the score of a model reading them)"
+        ),
     )
 
     @model_validator(mode="after")
@@ -145,8 +151,19 @@ class MonitoringConfig(Section):
         default=500,
         ge=1,
         description=(
-            "a window with fewer scored events (a canary's share of a day, say) gets drift "
-            "values but no verdict (status few_rows): on a few hundred rows PSI is noise"
+            "a window with fewer scored events (a canary's share of a day, say) "
+            "is judged on the pool of its version's windows ending with it that holds this "
+            "many (status few_rows when none does within a report window): on a few hundred "
+            "rows PSI is noise"
+        ),
+    )
+    warm_up_rows: int = Field(
+        default=1000,
+        ge=0,
+        description=(
+            "a version's drift is judged only from the first window that begins after it "
+            "has served this many events (status warming_up before): its first windows after "
+            "a launch or a promotion are small or partial"
         ),
     )
     top_k: int = Field(default=20, ge=1)

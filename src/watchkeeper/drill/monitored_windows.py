@@ -25,6 +25,13 @@ from watchkeeper.config import WorkspaceConfig
 from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.frame_validation import ROW_COLUMN
+from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.judgement import (
+    model_cycles,
+    pool_reach,
+    pooled_judgement,
+    reference_needs,
+)
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
 from watchkeeper.monitoring.served_predictions import AMOUNT_FIELD, SCORE_COLUMN, polars_dtype
@@ -135,14 +142,23 @@ def monitor_windows(
         else pl.col(name)
         for name in context.profiled_columns
     ]
+    # judged as the monitor judges the champion (past its warm-up): on pools of the drilled
+    # windows ending with each one, cyclic features and the score on whole weeks
+    read = [name for name in context.reference.features if name != SCORE_COLUMN]
+    cycles = model_cycles(config.features.transforms, monitoring, (SCORE_COLUMN,), read)
+    needed = reference_needs(context.reference, monitoring)
+    reach = pool_reach(cycles, monitoring)
+    recent: list[DatasetProfile | None] = []
     rows: list[MetricRow] = []
     for window in windows:
         inside = scored.filter((pl.col("_ts") >= window.start) & (pl.col("_ts") < window.end))
         refused = rejected.filter((pl.col("_ts") >= window.start) & (pl.col("_ts") < window.end))
         if inside.height == 0 and refused.height == 0:
+            recent.insert(0, None)
             continue
         builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
         profile = builder.update(inside.select(profiled)).profile(window.start, window.end)
+        recent = [profile, *recent][:reach]
         key = WindowKey(model, champion.version, window.start, window.end)
         counts = dict((logged_rejections or {}).get(window, {}))
         for code, count in refused["_code"].value_counts().iter_rows():
@@ -151,6 +167,7 @@ def monitor_windows(
             key, context.reference, profile, monitoring,
             threshold=context.threshold, flags=int(inside["decision"].sum()),
             ranges=ranges, rejected=counts,
+            judgement=pooled_judgement(recent, len(recent), cycles, monitoring.window, needed),
         )  # fmt: skip
         if context.calibrator is not None and inside.height:
             decisions = inside.select(SCORE_COLUMN, "decision", pl.col("_amount").alias("amount"))

@@ -56,6 +56,7 @@ from watchkeeper.monitoring.external_reference import (
     profile_kinds,
     profiled_frame,
 )
+from watchkeeper.monitoring.judgement import model_cycles, window_judgement
 from watchkeeper.monitoring.labels import is_window_mature
 from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob
 from watchkeeper.monitoring.monitor_result import MonitorResult
@@ -428,8 +429,15 @@ class ExternalMonitorJob(MonitorJob):
             reference.rows,
         )
         ranges = schema_ranges(self.config.features.inputs)
-        rows = input_rows(key, inputs, current, monitoring, ranges, rejected)
-        return rows + prediction_drift_rows(self.task, key, reference, current, monitoring)
+        # each window alone (a version is compared with its own first weeks: no warm-up),
+        # with the cycles declared or inferred, the predictions' from the inputs they read
+        cycles = model_cycles(
+            self.config.features.transforms, monitoring, predicted, inputs.features
+        )
+        span = key.window_end - key.window_start
+        judged = window_judgement(current.rows, span, cycles, monitoring.min_rows)
+        rows = input_rows(key, inputs, current, monitoring, ranges, rejected, judged)
+        return rows + prediction_drift_rows(self.task, key, reference, current, monitoring, judged)
 
     def _estimated_rows(
         self, key: WindowKey, part: pl.DataFrame, estimator: ExternalEstimator

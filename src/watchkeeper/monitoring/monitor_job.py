@@ -39,6 +39,12 @@ with nothing new writes nothing and moves no watermark. Concurrency: two runs ov
 windows compute the same rows, so whichever upsert lands last changes nothing; only one
 compare-and-set of each watermark succeeds, and the loser reports ``concurrent``.
 
+Judgement: a drift row's verdict comes from
+:class:`~watchkeeper.monitoring.judgement_pools.JudgementPools` — nothing while the version
+warms up (its first ``monitoring.warm_up_rows`` events), a small window judged on the pool of
+the version's windows ending with it, a cyclic feature (and the score of a model that reads
+one) on a pool covering its whole cycle (:mod:`~watchkeeper.monitoring.judgement`).
+
 A week is never rescanned: ``WindowProfileStore.merged`` merges the stored daily profiles.
 Rejected events: the ``rejections`` table is read once for the new windows and counted per
 window and reason (``rejected_events``, feature = the reason, plus the total); a refused event
@@ -69,9 +75,12 @@ from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import RegistryError, WatchkeeperError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.judgement import Judgement
+from watchkeeper.monitoring.judgement_pools import JudgementPools
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
 from watchkeeper.monitoring.monitor_result import FiredAlert, MonitorResult
+from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
 from watchkeeper.monitoring.quality import schema_ranges
 from watchkeeper.monitoring.reference_sample import load_reference_sample
@@ -146,6 +155,12 @@ class MonitorJob:
         self.model = self.config.model.name
         self.registry = ModelRegistry.for_workspace(workspace)
         self.profiles = WindowProfileStore.for_workspace(workspace)
+        self.pools = JudgementPools(
+            self.profiles,
+            self.config.monitoring,
+            self.config.features.transforms,
+            prediction_columns_for_profile(self.config.model.task),
+        )
         self._contexts: dict[int, VersionContext] = {}
         self._champion: int | None = None
         self.notes: list[str] = []
@@ -314,17 +329,25 @@ class MonitorJob:
             profile = builder.update(decoded.profiled.select(context.profiled_columns)).profile(
                 window.start, window.end
             )
-            self.profiles.put(context.version, window, profile)
+            judgement = self._store_profile(context, window, profile)
             key = WindowKey(self.model, context.version, window.start, window.end)
             flags = int(decisions["decision"].sum())
             rows += profile_rows(
                 key, context.reference, profile, monitoring,
                 threshold=context.threshold, flags=flags, ranges=ranges,
-                rejected=rejected if version == carrier else {},
+                rejected=rejected if version == carrier else {}, judgement=judgement,
             )  # fmt: skip
             if context.calibrator is not None:
                 rows += estimated_rows(key, decisions, context.calibrator, monitoring.business)
         return rows
+
+    def _store_profile(
+        self, context: VersionContext, window: Window, profile: DatasetProfile
+    ) -> Judgement:
+        """Store a version's window profile; how its drift is judged (warm-up, pools)."""
+        self.profiles.put(context.version, window, profile)
+        self.pools.remember(context.version, window, profile)
+        return self.pools.judgement(context.version, context.reference, window, profile)
 
     def _labelled(
         self, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
@@ -415,9 +438,10 @@ class MonitorJob:
                 [(profile.rows, rates.get((version, day.start))) for day, profile in profiles]
             )
             key = WindowKey(self.model, version, week.start, week.end)
+            judgement = self.pools.week_judgement(version, context.reference, week, merged)
             rows += weekly_rows(
                 key, context.reference, merged, monitoring,
-                threshold=context.threshold, flags=flags, ranges=ranges,
+                threshold=context.threshold, flags=flags, ranges=ranges, judgement=judgement,
             )  # fmt: skip
             covered = read_from <= week.start  # the run's read holds the whole week
             served = (

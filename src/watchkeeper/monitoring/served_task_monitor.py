@@ -153,11 +153,15 @@ class ServedTaskMonitorJob(MonitorJob):
             profile = builder.update(frame.select(context.profiled_columns)).profile(
                 window.start, window.end
             )
-            self.profiles.put(context.version, window, profile)
+            judgement = self._store_profile(context, window, profile)
             key = WindowKey(self.model, context.version, window.start, window.end)
             reasons = rejected if version == carrier else {}
-            rows += input_rows(key, self._inputs(context), profile, monitoring, ranges, reasons)
-            rows += prediction_drift_rows(self.task, key, context.reference, profile, monitoring)
+            rows += input_rows(
+                key, self._inputs(context), profile, monitoring, ranges, reasons, judgement
+            )
+            rows += prediction_drift_rows(
+                self.task, key, context.reference, profile, monitoring, judgement
+            )
             rows += self._estimated_rows(key, context, frame)
         return rows
 
@@ -261,8 +265,11 @@ class ServedTaskMonitorJob(MonitorJob):
             stored = [self.profiles.get(version, day) for day in days]
             merged = DatasetProfile.merge_all(profile for profile in stored if profile is not None)
             key = WindowKey(self.model, version, week.start, week.end)
-            found = input_rows(key, self._inputs(context), merged, monitoring)
-            found += prediction_drift_rows(self.task, key, context.reference, merged, monitoring)
+            judgement = self.pools.week_judgement(version, context.reference, week, merged)
+            found = input_rows(key, self._inputs(context), merged, monitoring, judgement=judgement)
+            found += prediction_drift_rows(
+                self.task, key, context.reference, merged, monitoring, judgement
+            )
             rows += [
                 replace(row, metric=weekly_metric(row.metric))
                 for row in found

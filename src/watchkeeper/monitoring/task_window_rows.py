@@ -43,6 +43,7 @@ from watchkeeper.monitoring.external_reference import (
     ExternalEstimator,
     class_probabilities,
 )
+from watchkeeper.monitoring.judgement import Judgement
 from watchkeeper.monitoring.performance import MetricValue
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift
 from watchkeeper.monitoring.task_performance import (
@@ -50,7 +51,7 @@ from watchkeeper.monitoring.task_performance import (
     metric_value,
     realized_task_metrics,
 )
-from watchkeeper.monitoring.window_metrics import FEW_ROWS, WindowKey
+from watchkeeper.monitoring.window_metrics import WindowKey, own_judgement
 from watchkeeper.performance.costs import (
     BINARY_CLASSES,
     CostValue,
@@ -70,15 +71,18 @@ def prediction_drift_rows(
     reference: DatasetProfile,
     current: DatasetProfile,
     config: MonitoringConfig,
+    judgement: Judgement | None = None,
 ) -> list[MetricRow]:
-    """Drift of the task's prediction columns in one window against the reference."""
-    few = current.rows < config.min_rows
+    """Drift of the task's prediction columns in one window against the reference
+    (``judgement`` as in :func:`~watchkeeper.monitoring.window_metrics.profile_rows`)."""
+    judged = judgement or own_judgement(key, current, config)
     rows: list[MetricRow] = []
 
     def drift(column: str, metric: str, extra: str | None = None) -> None:
         levels = config.per_feature.get(column, config.psi)
-        result = feature_drift(column, reference.features[column], current.features[column], levels)
-        verdict = FEW_ROWS if few else result.verdict
+        compared = judged.profile(column, current.features[column])
+        result = feature_drift(column, reference.features[column], compared, levels)
+        verdict = judged.status(column, result.verdict)
         rows.append(key.row(metric, result.psi, verdict, threshold=result.threshold))
         if extra is not None:
             rows.append(key.row(extra, result.chi2_pvalue, verdict))

@@ -5,7 +5,9 @@ the monitor job merges the daily profiles it stored for each version that served
 (never rescanning the rows) and writes the week's drift: ``weekly_psi`` per feature,
 ``weekly_score_psi`` and ``weekly_flag_rate`` (with their thresholds and verdicts), with the
 week as the window. A week holds seven times the events of a day, so small shifts that are
-noise in a day show here; per-feature thresholds with ``min_window: 7d`` apply to these rows.
+noise in a day show here. A week is judged as a whole
+(:meth:`~watchkeeper.monitoring.judgement_pools.JudgementPools.week_judgement`): not while
+the version warms up, and its cyclic features only when the version served all of it.
 
 The metric names carry the ``weekly_`` prefix so that the daily series keep one row per
 window: an alert rule's "last N windows" or a chart of the daily ``psi`` never mixes in a week.
@@ -30,6 +32,7 @@ from datetime import datetime, timedelta
 
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.judgement import Judgement
 from watchkeeper.monitoring.quality import Range
 from watchkeeper.monitoring.window_metrics import WindowKey, profile_rows
 from watchkeeper.monitoring.windows import Window, report_window_of, window_floor
@@ -86,14 +89,17 @@ def weekly_rows(
     threshold: float,
     flags: int,
     ranges: dict[str, Range] | None = None,
+    judgement: Judgement | None = None,
 ) -> list[MetricRow]:
     """The report window's rows (``key`` spans the week) from its merged daily profiles.
 
-    ``flags`` is the number of the week's events the model flagged.
+    ``flags`` is the number of the week's events the model flagged; ``judgement`` as in
+    :func:`~watchkeeper.monitoring.window_metrics.profile_rows`.
     """
     rows = profile_rows(
-        key, reference, week, config, threshold=threshold, flags=flags, ranges=ranges
-    )
+        key, reference, week, config, threshold=threshold, flags=flags, ranges=ranges,
+        judgement=judgement,
+    )  # fmt: skip
     return [
         replace(row, metric=WEEKLY_METRICS[row.metric])
         for row in rows

@@ -12,7 +12,13 @@ Three groups, because they change at different times (see :mod:`monitor_job`):
   ``immature`` until the window is mature, then ``ok``. Recomputed as labels arrive.
 
 A value that cannot be computed (no positives yet, say) is written as None with status
-``no_data``; alert rules ignore both ``immature`` and ``no_data`` rows.
+``no_data``; alert rules ignore both ``immature`` and ``no_data`` rows. A drift row's verdict
+follows a :class:`~watchkeeper.monitoring.judgement.Judgement`: by default the window alone
+(``few_rows`` under ``monitoring.min_rows`` events, ``short_window`` under a declared
+``min_window``); the monitor jobs pass the one of
+:class:`~watchkeeper.monitoring.judgement_pools.JudgementPools` (warm-up, pooled small
+windows, whole cycles): a row judged on a pool carries the pool's binned statistics (PSI, JS
+distance, chi-square) and the window's own sketch statistics (KS, Wasserstein).
 
 >>> from datetime import UTC, datetime
 >>> key = WindowKey("fraud", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
@@ -31,9 +37,15 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig, MonitoringConfig
 from watchkeeper.monitoring.business import BusinessOutcome, business_outcome
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.drift import compute_drift
+from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
+from watchkeeper.monitoring.drift import FeatureDrift, compute_drift, feature_drift
 from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
+from watchkeeper.monitoring.judgement import (
+    Judgement,
+    declared_cycles,
+    judged_drift,
+    window_judgement,
+)
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.performance import realized_performance
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift, score_drift
@@ -47,10 +59,6 @@ LABEL_COUNT_METRICS = ("scored_events", "labelled_events", "positive_labels")
 """The counts behind a window's realized rows: its events, those with a label, the positives.
 The monitor job compares them with the stored ones to see whether a window's labels changed."""
 BASELINE_DECISION = "baseline_decision"
-FEW_ROWS = "few_rows"
-"""Status of a drift row on a window with fewer than ``monitoring.min_rows`` events."""
-SHORT_WINDOW = "short_window"
-"""Status of a drift row on a window shorter than its feature's ``min_window``: no verdict."""
 """The column of a rule baseline's decisions, when ``monitoring.business.baseline`` is ``rule``."""
 
 BUSINESS_METRICS = (
@@ -117,20 +125,48 @@ def profile_rows(
     flags: int,
     ranges: Mapping[str, Range] | None = None,
     rejected: Mapping[str, int] | None = None,
+    judgement: Judgement | None = None,
 ) -> list[MetricRow]:
     """Drift, data quality and prediction drift of one window against the version's reference.
 
     ``flags`` is the number of the window's events the model flagged; ``rejected`` the events
     refused at the edge by reason: one ``rejected_events`` row per reason (feature = the
     reason), their total (no feature; 0 when none) and ``rejected_share`` of all received.
+    ``judgement`` says how the drift rows are judged (default: :func:`own_judgement`).
     """
+    judged = judgement or own_judgement(key, current, config)
     features = DatasetProfile(
         {name: profile for name, profile in reference.features.items() if name != SCORE_COLUMN},
         reference.rows,
     )
-    rows = input_rows(key, features, current, config, ranges, rejected)
-    rows.extend(_prediction_rows(key, reference, current, config, threshold, flags))
+    rows = input_rows(key, features, current, config, ranges, rejected, judged)
+    rows.extend(_prediction_rows(key, reference, current, config, threshold, flags, judged))
     return rows
+
+
+def own_judgement(key: WindowKey, current: DatasetProfile, config: MonitoringConfig) -> Judgement:
+    """The judgement of a window on its own rows and span, with the declared cycles only.
+
+    >>> from datetime import UTC
+    >>> key = WindowKey("fraud", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+    >>> own_judgement(key, DatasetProfile({}, rows=100), MonitoringConfig()).everything
+    'few_rows'
+    """
+    span = key.window_end - key.window_start
+    return window_judgement(
+        current.rows, span, declared_cycles(config.per_feature), config.min_rows
+    )
+
+
+def _judged(
+    own: FeatureDrift, reference: FeatureProfile, judgement: Judgement, config: MonitoringConfig
+) -> FeatureDrift:
+    """A feature's drift as its rows report it (:func:`judged_drift`: the pool's binned
+    statistics where it has a pool)."""
+    pool = judgement.pooled.get(own.feature)
+    levels = config.per_feature.get(own.feature, config.psi)
+    pooled = None if pool is None else feature_drift(own.feature, reference, pool, levels)
+    return judged_drift(own, pooled)
 
 
 def input_rows(
@@ -140,16 +176,15 @@ def input_rows(
     config: MonitoringConfig,
     ranges: Mapping[str, Range] | None = None,
     rejected: Mapping[str, int] | None = None,
+    judgement: Judgement | None = None,
 ) -> list[MetricRow]:
     """Drift and data quality of the reference's ``features`` (no prediction column) in one
-    window; ``rejected`` as in :func:`profile_rows`."""
+    window; ``rejected`` and ``judgement`` as in :func:`profile_rows`."""
     rows: list[MetricRow] = []
-    span = key.window_end - key.window_start
-    few = current.rows < config.min_rows
-    for drift in compute_drift(features, current, config.psi, config.per_feature):
-        levels = config.per_feature.get(drift.feature)
-        short = levels is not None and levels.min_window is not None and span < levels.min_window
-        verdict = SHORT_WINDOW if short else FEW_ROWS if few else drift.verdict
+    judged = judgement or own_judgement(key, current, config)
+    for own in compute_drift(features, current, config.psi, config.per_feature):
+        drift = _judged(own, features.features[own.feature], judged, config)
+        verdict = judged.status(drift.feature, drift.verdict)
         for statistic in DRIFT_STATISTICS:
             value = getattr(drift, statistic)
             if value is None:
@@ -181,6 +216,7 @@ def _prediction_rows(
     config: MonitoringConfig,
     threshold: float,
     flags: int,
+    judgement: Judgement,
 ) -> list[MetricRow]:
     reference_scores, current_scores = (
         reference.features[SCORE_COLUMN],
@@ -188,10 +224,11 @@ def _prediction_rows(
     )
     assert isinstance(reference_scores, NumericProfile)
     assert isinstance(current_scores, NumericProfile)
-    drift = score_drift(
+    own = score_drift(
         reference_scores, current_scores, config.per_feature.get(SCORE_COLUMN, config.psi)
     )
-    verdict = FEW_ROWS if current.rows < config.min_rows else drift.verdict
+    drift = _judged(own, reference_scores, judgement, config)
+    verdict = judgement.status(SCORE_COLUMN, drift.verdict)
     rows = [
         key.row("score_psi", drift.psi, verdict, threshold=drift.threshold),
         key.row("score_js_distance", drift.js_distance, verdict),
@@ -301,6 +338,7 @@ __all__ = [
     "baseline_flags",
     "estimated_rows",
     "input_rows",
+    "own_judgement",
     "profile_rows",
     "realized_rows",
 ]

@@ -29,6 +29,8 @@ same window leave one entry. Report windows are never rescanned:
 (2, 1)
 >>> [str(window) for window in store.windows(1)]
 ['2026-06-01/2026-06-02', '2026-06-02/2026-06-03']
+>>> store.served(day.start, next_day.end)[day.start]
+{1}
 >>> metadata.close()
 """
 
@@ -118,6 +120,14 @@ class WindowProfileStore:
         """The versions with at least one stored profile (within [start, end)), ascending."""
         entries = self.index.entries(self.model, start=start, end=end)
         return sorted({entry.model_version for entry in entries})
+
+    def served(self, start: datetime, end: datetime) -> dict[datetime, set[int]]:
+        """Which versions have a stored profile of each window within [start, end), by the
+        window's start (windows no version served are absent)."""
+        found: dict[datetime, set[int]] = {}
+        for entry in self.index.entries(self.model, start=start, end=end):
+            found.setdefault(entry.window_start, set()).add(entry.model_version)
+        return found
 
     def merged(self, version: int, windows: Sequence[Window]) -> DatasetProfile:
         """The merge of the stored profiles of ``windows`` (a week: seven days), no rescan.

@@ -18,15 +18,16 @@ from datetime import datetime
 from html import escape
 
 from watchkeeper.monitoring.drift_statistics import population_stability_index
+from watchkeeper.monitoring.judgement import FEW_ROWS, SHORT_WINDOW, WARMING_UP
 from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram
 from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
-from watchkeeper.monitoring.window_metrics import SHORT_WINDOW
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.series import Grouping, Point, points
 from watchkeeper.report.svg import (
     ALERT_COLOUR,
     OK_COLOUR,
     PALETTE,
+    UNJUDGED_COLOUR,
     WARN_COLOUR,
     Band,
     Line,
@@ -86,7 +87,25 @@ def score_section(data: ReportData) -> str:
         )
     levels = data.thresholds
     warn, alert = levels.warn_of(SCORE_COLUMN), levels.alert_of(SCORE_COLUMN)
-    shown = shown_weeks([_week_psi(week) >= warn for week in every], MAX_SCORE_WEEKS)
+    rows = data.rows("weekly_score_psi")
+    unjudged = {
+        (row.model_version, row.window_start): UNJUDGED_REASONS[row.status]
+        for row in rows
+        if row.status in UNJUDGED_REASONS
+    }
+    judged_psi = {
+        (row.model_version, row.window_start): row.value for row in rows if row.value is not None
+    }
+
+    def week_psi(week: WeeklyScoreHistogram) -> float:
+        """The monitor's weekly score PSI (its days balanced), else the histogram's."""
+        return judged_psi.get((week.version, week.week_start), _week_psi(week))
+
+    def moved(week: WeeklyScoreHistogram) -> bool:
+        judged = (week.version, week.week_start) not in unjudged
+        return judged and week_psi(week) >= warn
+
+    shown = shown_weeks([moved(week) for week in every], MAX_SCORE_WEEKS)
     weeks = [every[index] for index in shown]
     top = max(max((*week.shares, *week.reference_shares)) for week in weeks)
     cards = []
@@ -95,9 +114,14 @@ def score_section(data: ReportData) -> str:
             skipped = index - shown[position - 1] - 1
             cards.append(f'<div class="gap">{skipped} week(s) not shown</div>')
         week = every[index]
-        psi = _week_psi(week)
-        verdict = "alert" if psi >= alert else "warn" if psi >= warn else "ok"
-        colour = {"ok": PALETTE[0], "warn": WARN_COLOUR, "alert": ALERT_COLOUR}[verdict]
+        psi = week_psi(week)
+        reason = unjudged.get((week.version, week.week_start))
+        verdict = "unjudged" if reason is not None else _level(psi, warn, alert)
+        colour = {
+            "ok": PALETTE[0], "warn": WARN_COLOUR, "alert": ALERT_COLOUR,
+            "unjudged": UNJUDGED_COLOUR,
+        }[verdict]  # fmt: skip
+        why = "" if reason is None else f" (not judged: {reason})"
         flag = NO_VALUE if week.flag_rate is None else f"{week.flag_rate:.2%}"
         chart = histogram(
             week.shares,
@@ -109,19 +133,19 @@ def score_section(data: ReportData) -> str:
         cards.append(
             f'<figure class="card {verdict}"><figcaption><b>week of '
             f"{week.week_start:%d %b %Y}</b> · v{week.version}<br>"
-            f'score PSI <span class="pill {verdict}">{psi:.3f}</span> · flagged {flag} · '
-            f"{sum(week.counts):,} scores</figcaption>{chart}</figure>"
+            f'score PSI <span class="pill {verdict}">{psi:.3f}</span>{escape(why)} · '
+            f"flagged {flag} · {sum(week.counts):,} scores</figcaption>{chart}</figure>"
         )
     note = (
         f"PSI levels for the score: warn {warn:g}, alert {alert:g}. "
         f"Showing {len(weeks)} of {len(every)} week(s)."
     )
-    moved = next((week for week in every if _week_psi(week) >= warn), None)
+    first = next((week for week in every if moved(week)), None)
     callout = (
         f'<p class="callout">The score distribution first moved beyond the warn level in the '
-        f"week of {moved.week_start:%d %b %Y} (version {moved.version}, score PSI "
-        f"{_week_psi(moved):.3f}).</p>"
-        if moved is not None
+        f"week of {first.week_start:%d %b %Y} (version {first.version}, score PSI "
+        f"{week_psi(first):.3f}).</p>"
+        if first is not None
         else '<p class="callout ok">Every week\'s scores stay close to the training baseline.</p>'
     )
     return section(
@@ -130,6 +154,10 @@ def score_section(data: ReportData) -> str:
         caption,
         f'{callout}<div class="cards">{"".join(cards)}</div><p class="note">{escape(note)}</p>',
     )
+
+
+def _level(value: float, warn: float, alert: float) -> str:
+    return "alert" if value >= alert else "warn" if value >= warn else "ok"
 
 
 def shown_weeks(shifted: Sequence[bool], limit: int) -> list[int]:
@@ -176,21 +204,15 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     features = sorted({row.feature for row in data.metrics if row.metric == "psi" and row.feature})
     if not features:
         return section("psi", title, caption, empty("No PSI rows yet. " + NO_MONITOR_RUN))
-    cells = {}
-    unjudged = set()
-    columns: set[datetime] = set()
-    for feature in features:
-        for point in points(_psi_rows(data, grouping, "psi", feature), grouping, "max"):
-            if point.value is not None:
-                cells[(feature, point.start)] = point.value
-                columns.add(point.start)
-                if point.status == SHORT_WINDOW:
-                    unjudged.add((feature, point.start))
+    cells: dict[tuple[str, datetime], float] = {}
+    unjudged: dict[tuple[str, datetime], str] = {}
     score_label = "model score"
-    for point in points(_psi_rows(data, grouping, "score_psi", None), grouping, "max"):
-        if point.value is not None:
-            cells[(score_label, point.start)] = point.value
-            columns.add(point.start)
+    for label, metric, feature in [
+        *((feature, "psi", feature) for feature in features),
+        (score_label, "score_psi", None),
+    ]:
+        _drift_cells(label, _psi_rows(data, grouping, metric, feature), grouping, cells, unjudged)
+    columns = {start for _, start in cells}
     rows = features + ([score_label] if any(key[0] == score_label for key in cells) else [])
     levels = data.thresholds
 
@@ -234,6 +256,33 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
         caption,
         f'<div class="scroll">{chart}</div>{listing}<p class="note">{escape(limits)}</p>',
     )
+
+
+UNJUDGED_REASONS = {
+    SHORT_WINDOW: "short of the feature's cycle",
+    FEW_ROWS: "too few rows",
+    WARMING_UP: "the version was warming up",
+}
+"""Why a drift row has no verdict, in a heatmap cell's tooltip."""
+
+
+def _drift_cells(
+    label: str,
+    rows: Sequence[MetricRow],
+    grouping: Grouping,
+    cells: dict[tuple[str, datetime], float],
+    unjudged: dict[tuple[str, datetime], str],
+) -> None:
+    """A heatmap row's cells: per point the worst judged value; a point where no row was
+    judged (every version warming up, say) shows its largest value in grey, with why."""
+    judged = [row for row in rows if row.status not in UNJUDGED_REASONS]
+    for point in points(judged, grouping, "max"):
+        if point.value is not None:
+            cells[(label, point.start)] = point.value
+    for point in points([row for row in rows if row.status in UNJUDGED_REASONS], grouping, "max"):
+        if point.value is not None and (label, point.start) not in cells:
+            cells[(label, point.start)] = point.value
+            unjudged[(label, point.start)] = UNJUDGED_REASONS[point.status]
 
 
 def _psi_rows(

@@ -66,6 +66,7 @@ font-size:.8rem;border:1px dashed #ced4da;border-radius:8px;min-height:4rem}
 .card figcaption{font-size:.76rem;color:#343a40;margin-bottom:.2rem}
 .pill{display:inline-block;border-radius:.6rem;padding:0 .45rem;color:#fff;font-weight:600}
 .pill.ok{background:var(--ok)}.pill.warn{background:var(--warn)}.pill.alert{background:var(--alert)}
+.pill.unjudged{background:#adb5bd}.card.unjudged{border-top-color:#ced4da}
 .scroll{overflow-x:auto}
 section svg{max-width:100%;height:auto;display:block}
 table{border-collapse:collapse;font-size:.82rem;margin-top:.7rem}

@@ -72,6 +72,7 @@ _RANK = {
     "no_data": 0,
     "short_window": 0,
     "few_rows": 0,
+    "warming_up": 0,
     "ok": 1,
     "immature": 2,
     "warn": 3,

@@ -15,7 +15,7 @@ True
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from html import escape
@@ -308,14 +308,15 @@ def heatmap(
     alert: Callable[[str], float],
     width: int = 1100,
     column_label: Callable[[datetime], str] = _date,
-    unjudged: Collection[tuple[str, datetime]] = (),
+    unjudged: Mapping[tuple[str, datetime], str] | None = None,
     label: str = "heatmap",
 ) -> str:
     """Rows (features) against columns (windows), each cell coloured by its value's level.
 
     Green below ``warn(row)``, amber up to ``alert(row)``, red beyond; the shade deepens with
-    the value, and each cell's tooltip gives the number. ``unjudged`` cells (a window too short
-    for the feature's verdict) are grey whatever their value.
+    the value, and each cell's tooltip gives the number. ``unjudged`` cells (no verdict: a
+    window short of the feature's cycle, too few rows, a version warming up; the value is why,
+    for the tooltip) are grey whatever their value.
 
     >>> from datetime import UTC, datetime
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
@@ -340,13 +341,14 @@ def heatmap(
             )
         for row_index, row in enumerate(rows):
             value = cells.get((row, column))
-            judged = (row, column) not in unjudged
+            reason = (unjudged or {}).get((row, column))
+            judged = reason is None
             colour = "#f8f9fa" if value is None else _level_colour(value, warn(row), alert(row))
             tip = f"{row} {column_label(column)}: " + (
                 "no data" if value is None else f"{value:.3f}"
             )
             if value is not None and not judged:
-                colour, tip = UNJUDGED_COLOUR, tip + " (not judged on a window this short)"
+                colour, tip = UNJUDGED_COLOUR, f"{tip} (not judged: {reason})"
             parts.append(
                 f'<rect x="{x:.1f}" y="{row_index * cell_height + 4:.1f}" '
                 f'width="{cell_width - 1:.1f}" height="{cell_height - 2:.1f}" fill="{colour}">'
@@ -366,7 +368,7 @@ def heatmap(
     key_y = height - 14
     keys = [(OK_COLOUR, "below warn"), (WARN_COLOUR, "warn"), (ALERT_COLOUR, "alert")]
     if unjudged:
-        keys.append((UNJUDGED_COLOUR, "not judged (window too short)"))
+        keys.append((UNJUDGED_COLOUR, "not judged"))
     for offset, (colour, text) in enumerate(keys):
         x = label_width + offset * 110
         parts.append(

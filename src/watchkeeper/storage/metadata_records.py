@@ -35,9 +35,15 @@ METRIC_STATUSES = (
     "no_data",
     "short_window",
     "few_rows",
+    "warming_up",
 )
 """What a monitoring result can say: within bounds, near them, beyond them, not enough matured
-labels to judge yet, no data in the window at all, or a window too short to judge the feature."""
+labels to judge yet, no data in the window at all, a window too short for the feature's cycle,
+too few rows, or a version too new to judge (see :mod:`watchkeeper.monitoring.judgement`)."""
+
+UNJUDGED_STATUSES = frozenset({"immature", "no_data", "short_window", "few_rows", "warming_up"})
+"""Statuses that say nothing yet: alert rules, the retrain policy and the report's colours
+neither count them as a breach nor as a clearance."""
 
 
 @dataclass(frozen=True)
@@ -72,7 +78,7 @@ class MetricRow:
     >>> MetricRow("fraud", "psi", day, day, value=0.1, status="fine")
     Traceback (most recent call last):
     ...
-    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data, short_window, few_rows
+    ValueError: metric status 'fine' is not one of ok, warn, alert, immature, no_data, short_window, few_rows, warming_up
     """
 
     model: str
@@ -119,4 +125,4 @@ class ModelVersionRecord:
     lineage: Mapping[str, Any] = field(default_factory=dict)
 
 
-__all__ = ["METRIC_STATUSES", "AuditEntry", "MetricRow", "ModelVersionRecord"]
+__all__ = ["METRIC_STATUSES", "UNJUDGED_STATUSES", "AuditEntry", "MetricRow", "ModelVersionRecord"]

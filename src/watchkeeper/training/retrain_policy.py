@@ -52,7 +52,7 @@ from typing import Any
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
-from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, AuditEntry, MetricRow
 from watchkeeper.training.attempt_budget import attempt_budget, last_decided, new_evidence_wait
 from watchkeeper.training.attempts import ATTEMPT_KINDS
 from watchkeeper.training.label_supply import LabelSupply, SeriesLabelSupply
@@ -62,8 +62,6 @@ PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
 
 POOLING_WEIGHTS = ("positive_labels", "scored_events")
 """Per-window counts that weigh daily values when a span is pooled."""
-
-UNJUDGED_STATUSES = ("immature", "no_data", "short_window", "few_rows")
 
 
 @dataclass(frozen=True)
