@@ -12,12 +12,12 @@ judged on (:meth:`JudgementPools.judgement`):
    :func:`~watchkeeper.monitoring.judgement.rows_needed` events; a daily feature with enough
    events is judged on its own window, a weekday on the last seven, a canary's 150 events a
    day on the last four. A span longer than one window counts only when the version served
-   all of it: it had served a window before the span began, and it served every window of
-   the span, but for windows nobody served that nobody served a report window earlier
-   either (the traffic's own rhythm, a closed Sunday; a day of outage breaks the span, since
-   a week without its Monday is lopsided). Spans reach back at most the longer of the report window and
-   the longest cycle: a feature that cannot be judged within them is ``few_rows`` (too few
-   events) or ``short_window`` (its cycle not covered: the version's first week);
+   all of it: it had served a window before the span began, and every window of the span
+   but those nobody served that nobody served a report window earlier either (the traffic's
+   own rhythm, a closed Sunday; a day of outage breaks the span: a week without its Monday
+   is lopsided). Spans reach back at most the longer of the report window and the longest
+   cycle: a feature that cannot be judged within them is ``few_rows`` (too few events) or
+   ``short_window`` (its cycle not covered: the version's first week);
 3. a pool sums the binned counts of the stored profiles (never a rescan), read once and kept
    for the next windows; a cyclic feature's pool weighs each window equally, so that a change
    of the version's share of the traffic (a canary promoted) does not tilt its week
