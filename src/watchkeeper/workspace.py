@@ -188,10 +188,23 @@ class Workspace:
 
     @cached_property
     def event_log(self) -> EventLog:
-        """Where a team's own predictions and outcomes are checked and logged."""
-        from watchkeeper.intake.workspace_log import open_event_log
+        """Where a team's own predictions and outcomes are checked and logged: the rules from
+        ``watchkeeper.yaml``, the event store, version labels numbered in the metadata store."""
+        from watchkeeper.intake.event_log import EventLog
+        from watchkeeper.intake.outcome_checks import OutcomeRules
+        from watchkeeper.intake.prediction_checks import PredictionRules
 
-        return open_event_log(self)
+        model = self.config.model.name
+
+        def number(label: str) -> int:
+            return self.metadata.external_versions.number(model, label)
+
+        return EventLog(
+            self.events,
+            PredictionRules.from_config(self.config),
+            OutcomeRules.from_config(self.config),
+            number,
+        )
 
     def log_predictions(
         self,

@@ -23,6 +23,10 @@ from tests.cli.conftest import configure_workspace, copy_workspace, run_json
 
 from watchkeeper.agent.tick import retrain_if_due
 from watchkeeper.cli import main
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import SklearnModel
+from watchkeeper.modeling.task_estimators import load_estimator
+from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
@@ -36,12 +40,8 @@ from watchkeeper.simulate.tabular.demand import simulate_demand
 from watchkeeper.simulate.tabular.triage import QUEUES, simulate_triage
 from watchkeeper.training.attempt_runner import EXTERNAL_SERVING
 from watchkeeper.training.attempts import recorded_attempts
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import SklearnModel
 from watchkeeper.training.pipeline import build_attempt_inputs
 from watchkeeper.training.reference_profile import prediction_columns_for_profile
-from watchkeeper.training.task_estimators import load_estimator
-from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.workspace import Workspace
 
 pytestmark = pytest.mark.slow

@@ -22,7 +22,7 @@ from watchkeeper.config import MonitoringConfig
 from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fit import fit
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.training.reference_profile import reference_profile
 from watchkeeper.training.trainers import train_lightgbm

@@ -9,7 +9,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.monitoring.business import business_outcome
-from watchkeeper.monitoring.estimation import (
+from watchkeeper.performance.binary_estimation import (
     ScoreCalibrator,
     estimate_performance,
     expected_curve_areas,

@@ -17,7 +17,7 @@ import yaml
 
 from watchkeeper.config import parse_config
 from watchkeeper.features import FeatureSpec, compute_batch, fit
-from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
+from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.simulate import preset, simulate
 from watchkeeper.workspace import example_text
 

@@ -14,9 +14,9 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from watchkeeper.monitoring.intervals import auc_interval, wilson_interval
 from watchkeeper.monitoring.labels import attach_labels, is_window_mature
-from watchkeeper.monitoring.performance import realized_performance
+from watchkeeper.performance.binary import realized_performance
+from watchkeeper.performance.intervals import auc_interval, wilson_interval
 
 HORIZON = timedelta(days=60)
 START = datetime(2026, 1, 1, tzinfo=UTC)

@@ -28,6 +28,8 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_
 from watchkeeper.cli import main
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fitted import FittedFeatureSpec
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.monitoring.monitor_job import monitor_job_for, run_monitor
 from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
 from watchkeeper.monitoring.served_task_monitor import ServedTaskMonitorJob
@@ -38,8 +40,6 @@ from watchkeeper.simulate.tabular.demand import simulate_demand
 from watchkeeper.simulate.tabular.triage import simulate_triage
 from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, MetricRow
 from watchkeeper.training.attempt_runner import run_training_attempt
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.workspace import Workspace
 
 pytestmark = pytest.mark.slow

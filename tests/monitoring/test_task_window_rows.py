@@ -18,7 +18,6 @@ from watchkeeper.config import (
     MonitoringConfig,
 )
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.monitoring.external_monitor import task_metric_names
 from watchkeeper.monitoring.external_reference import (
     build_external_reference,
@@ -34,6 +33,7 @@ from watchkeeper.monitoring.task_window_rows import (
 )
 from watchkeeper.monitoring.version_comparison import compare_versions
 from watchkeeper.monitoring.window_metrics import WindowKey
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.storage.metadata_records import MetricRow
 
 KEY = WindowKey("m", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))

@@ -7,8 +7,8 @@ import polars as pl
 import pytest
 from sklearn.metrics import f1_score
 
-from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
-from watchkeeper.monitoring.performance import f1_interval, realized_performance
+from watchkeeper.performance.binary import f1_interval, realized_performance
+from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

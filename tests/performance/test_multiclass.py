@@ -13,8 +13,8 @@ from sklearn.metrics import (
 )
 
 from watchkeeper.errors import SchemaError
-from watchkeeper.monitoring.intervals import wilson_interval
 from watchkeeper.performance import MetricInputError, realized_multiclass
+from watchkeeper.performance.intervals import wilson_interval
 
 CLASSES = ["billing", "bug", "account", "sales", "other"]
 

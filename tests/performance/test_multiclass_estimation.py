@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.performance import (
     MetricInputError,
     MulticlassCalibrator,
     estimate_multiclass,
     realized_multiclass,
 )
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 
 CLASSES = ["a", "b", "c", "d"]
 WEIGHTS = np.array([[1.5, 0.0], [0.0, 1.5], [-1.0, -1.0], [0.5, -0.8]])

@@ -11,10 +11,10 @@ import polars as pl
 import pytest
 
 from watchkeeper.clock import EventTimeClock
+from watchkeeper.modeling.model import LightGBMModel
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.storage.artifacts import ArtifactStore, open_artifact_store
 from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
-from watchkeeper.training.model import LightGBMModel
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -12,6 +12,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from watchkeeper.modeling.model import LightGBMModel
 from watchkeeper.registry.lineage import CodeLineage, DataLineage, EnvironmentLineage, Lineage
 from watchkeeper.registry.lineage_capture import (
     code_lineage,
@@ -20,7 +21,6 @@ from watchkeeper.registry.lineage_capture import (
     git_state,
 )
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.training.model import LightGBMModel
 
 
 def sample_frame() -> pl.DataFrame:

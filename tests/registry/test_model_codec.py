@@ -13,6 +13,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from watchkeeper.errors import UnsafeModelError
+from watchkeeper.modeling.model import FeatureInput, FloatArray, LightGBMModel, SklearnModel
 from watchkeeper.registry.model_codec import (
     LIGHTGBM_TEXT,
     PICKLE,
@@ -21,7 +22,6 @@ from watchkeeper.registry.model_codec import (
     encode_model,
 )
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.training.model import FeatureInput, FloatArray, LightGBMModel, SklearnModel
 
 NAMES = ("amount", "night")
 

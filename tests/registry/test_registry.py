@@ -10,7 +10,8 @@ import polars as pl
 import pytest
 
 from watchkeeper.errors import ArtifactIntegrityError, RegistryError, StorageError
-from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.modeling.model import LightGBMModel
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.registry.registry import (
     CANDIDATE,
     CHALLENGER,
@@ -21,7 +22,6 @@ from watchkeeper.registry.registry import (
     ModelRegistry,
 )
 from watchkeeper.storage.artifacts import object_key
-from watchkeeper.training.model import LightGBMModel
 
 SCHEMA = {"amount": "Float64", "night": "Float64"}
 

@@ -13,11 +13,11 @@ from tests.conftest import record_gate_pass
 from watchkeeper.clock import WallClock
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.errors import RolloutError
+from watchkeeper.modeling.model import SklearnModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.storage.artifacts import open_artifact_store
 from watchkeeper.storage.metadata import open_metadata_store
-from watchkeeper.training.model import SklearnModel
 
 MODEL = "fraud"
 WORKERS = 4

@@ -13,12 +13,12 @@ from tests.conftest import record_gate_pass
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.errors import RegistryError, RolloutError
+from watchkeeper.modeling.model import SklearnModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.rollout.guards import CanaryStatistics, RouteStatistics
 from watchkeeper.storage.artifacts import open_artifact_store
 from watchkeeper.storage.metadata import open_metadata_store
-from watchkeeper.training.model import SklearnModel
 
 
 @pytest.fixture

@@ -20,9 +20,9 @@ from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fit import fit
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.modeling.model import LightGBMModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.serving.app import create_app
-from watchkeeper.training.model import LightGBMModel
 from watchkeeper.training.trainers import train_lightgbm
 from watchkeeper.workspace import Workspace
 

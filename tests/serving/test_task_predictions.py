@@ -14,10 +14,10 @@ import polars as pl
 import pytest
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import SklearnModel
+from watchkeeper.modeling.task_models import SklearnClassModel, SklearnValueModel
 from watchkeeper.serving.task_predictions import BinaryPredictor, ClassPredictor, ValuePredictor
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import SklearnModel
-from watchkeeper.training.task_models import SklearnClassModel, SklearnValueModel
 
 NAMES = ("x", "y")
 CLASSES = ("billing", "sales", "technical")  # the workspace's order

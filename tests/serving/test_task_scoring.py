@@ -30,12 +30,12 @@ from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fit import fit
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.guards import BINARY_ONLY_GUARDS
 from watchkeeper.rollout.router import Router
 from watchkeeper.serving.app import create_app
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.task_trainers import train_task_model
 from watchkeeper.workspace import Workspace
 

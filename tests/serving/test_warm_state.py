@@ -22,10 +22,10 @@ from tests.serving.conftest import (
     synthetic_events,
 )
 
+from watchkeeper.application.online_state import cold_state_problem
+from watchkeeper.application.skew_history import skew_report
 from watchkeeper.cli import main
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.features.backfill import cold_state_problem
-from watchkeeper.features.skew_history import skew_report
 from watchkeeper.features.state.watermark import StateWatermark, write_watermark
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import STATE_TO_REFILL, RolloutController

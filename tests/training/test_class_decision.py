@@ -8,7 +8,7 @@ from pydantic import ValidationError
 
 from watchkeeper.config import BusinessValueConfig, TrainingConfig, WorkspaceConfig
 from watchkeeper.errors import ConfigError
-from watchkeeper.training.class_decision import ClassDecision, class_decision
+from watchkeeper.modeling.class_decision import ClassDecision, class_decision
 
 CLASSES = ("billing", "technical", "sales")
 # actual -> predicted -> cost: sending a technical ticket elsewhere is expensive

@@ -8,8 +8,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from watchkeeper.training.model import LightGBMModel
-from watchkeeper.training.single_row_predictor import SingleRowPredictor
+from watchkeeper.modeling.model import LightGBMModel
+from watchkeeper.modeling.single_row_predictor import SingleRowPredictor
 
 
 @pytest.fixture(scope="module")

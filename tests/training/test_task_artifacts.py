@@ -8,11 +8,11 @@ import pytest
 
 from watchkeeper.config import TrainingConfig
 from watchkeeper.errors import UnsafeModelError
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import FloatArray
+from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.registry.model_codec import decode_model, encode_model, task_record
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import FloatArray
-from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.training.task_trainers import train_task_model
 from watchkeeper.training.trainers import train_model
 
@@ -107,7 +107,7 @@ def test_a_model_read_as_another_task_is_refused() -> None:
 def test_a_pickled_custom_model_keeps_its_task() -> None:
     import pickle
 
-    from watchkeeper.training.task_models import as_task_model
+    from watchkeeper.modeling.task_models import as_task_model
 
     class Uniform:
         classes = CLASSES

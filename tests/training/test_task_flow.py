@@ -9,10 +9,10 @@ import polars as pl
 from sklearn.metrics import f1_score
 
 from watchkeeper.config import BusinessValueConfig, LabelConfig, RetrainingConfig, TrainingConfig
+from watchkeeper.modeling.class_decision import ClassDecision, class_decision
+from watchkeeper.modeling.task_models import ClassProbabilityModel
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.training.class_decision import ClassDecision, class_decision
 from watchkeeper.training.task_evaluation import ClassHoldout, evaluate_classes
-from watchkeeper.training.task_models import ClassProbabilityModel
 from watchkeeper.training.task_trainers import train_task_model
 from watchkeeper.training.task_validation import TaskContender, class_validation_gate
 from watchkeeper.training.window import training_window

@@ -10,6 +10,7 @@ import pytest
 
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.errors import FeatureError, RegistryError
+from watchkeeper.modeling.task_estimators import load_estimator, value_estimator
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.performance.regression_estimation import LossEstimator
@@ -19,7 +20,6 @@ from watchkeeper.training.reference_profile import (
     reference_profile,
     task_reference_profile,
 )
-from watchkeeper.training.task_estimators import load_estimator, value_estimator
 
 FEATURES = pl.DataFrame({"x": np.linspace(0.0, 1.0, 60), "code": [1, 2, 3] * 20})
 

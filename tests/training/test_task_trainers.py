@@ -13,7 +13,7 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
 
 from watchkeeper.config import TrainingConfig
 from watchkeeper.errors import TrainingDataError, TrainingError
-from watchkeeper.training.task_models import (
+from watchkeeper.modeling.task_models import (
     ClassProbabilityModel,
     LightGBMClassModel,
     LightGBMValueModel,

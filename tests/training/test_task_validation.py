@@ -17,10 +17,10 @@ from sklearn.metrics import (
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import FeatureInput, FloatArray
 from watchkeeper.training.attempts import attempt_from_gate
 from watchkeeper.training.bootstrap import resample_counts, weighted_macro_f1
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import FeatureInput, FloatArray
 from watchkeeper.training.task_evaluation import (
     ClassHoldout,
     ValueHoldout,

@@ -7,7 +7,7 @@ import pytest
 
 from watchkeeper.config.lifecycle import ThresholdPolicy
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
+from watchkeeper.modeling.threshold import DecisionThreshold, choose_threshold
 
 SCORES = np.array([0.95, 0.90, 0.85, 0.80, 0.70, 0.60, 0.50, 0.40, 0.30, 0.20])
 LABELS = np.array([1, 0, 1, 1, 0, 1, 0, 0, 0, 0])

@@ -12,7 +12,7 @@ import pytest
 
 from watchkeeper.config import TrainingConfig
 from watchkeeper.errors import TrainingDataError, TrainingError
-from watchkeeper.training.model import LightGBMModel, Model, SklearnModel
+from watchkeeper.modeling.model import LightGBMModel, Model, SklearnModel
 from watchkeeper.training.trainers import resolve_trainer, train_model
 
 CUSTOM_TRAINERS = """

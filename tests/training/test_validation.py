@@ -9,11 +9,11 @@ from sklearn.metrics import average_precision_score
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
+from watchkeeper.modeling.model import FeatureInput, FloatArray
+from watchkeeper.modeling.threshold import flag_rate_threshold
 from watchkeeper.monitoring.business import business_outcome
 from watchkeeper.training.bootstrap import resample_counts, weighted_average_precision
 from watchkeeper.training.evaluation import Holdout, value_contributions
-from watchkeeper.training.model import FeatureInput, FloatArray
-from watchkeeper.training.threshold import flag_rate_threshold
 from watchkeeper.training.validation import Contender, GateResult, validation_gate
 
 METRICS = ["business_value", "pr_auc", "recall_at_champion_flag_rate"]

@@ -13,10 +13,10 @@ from sklearn.metrics import average_precision_score
 
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.config.lifecycle import ThresholdPolicy
-from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.modeling.threshold import choose_threshold
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.training.bootstrap import weighted_average_precision
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
-from watchkeeper.training.threshold import choose_threshold
 from watchkeeper.training.validation import primary_statistics
 
 ROWS = 400

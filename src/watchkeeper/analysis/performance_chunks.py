@@ -29,8 +29,8 @@ from watchkeeper.analysis.results import ResultRow, RowVerdict
 from watchkeeper.config import ModelTask
 from watchkeeper.monitoring import task_metrics as names
 from watchkeeper.monitoring.chunks import Chunk
-from watchkeeper.monitoring.performance import MetricValue
 from watchkeeper.monitoring.task_performance import TaskMetric, metric_value, realized_task_metrics
+from watchkeeper.performance.binary import MetricValue
 
 BAND_DEVIATIONS = 3.0
 """How many standard deviations of the reference's chunk values the band spans each side."""

@@ -53,7 +53,6 @@ from watchkeeper.analysis.task_columns import (
 from watchkeeper.config import ModelTask, MonitoringConfig
 from watchkeeper.durations import format_duration, parse_duration
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring import estimation
 from watchkeeper.monitoring.baseline import Baseline, build_baseline
 from watchkeeper.monitoring.chunk_drift import compare_chunks
 from watchkeeper.monitoring.chunks import DEFAULT_MIN_CHUNK_ROWS, Chunk, Chunking, split_chunks
@@ -67,6 +66,7 @@ from watchkeeper.monitoring.file_comparison import (
 )
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.task_performance import LABEL
+from watchkeeper.performance import binary_estimation as estimation
 from watchkeeper.performance import regression_estimation
 
 ChunkSpec = int | str | timedelta | Chunking | Mapping[str, Any] | None

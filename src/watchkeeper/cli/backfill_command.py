@@ -2,7 +2,7 @@
 
 Fills the state ``storage.online_state`` names with what the online engine would hold after
 every raw event up to ``--until`` (default: the newest), computed for the champion's fitted
-spec (:mod:`watchkeeper.features.backfill`), and records the watermark ``/readyz`` and
+spec (:mod:`watchkeeper.application.online_state`), and records the watermark ``/readyz`` and
 ``watchkeeper serve`` look for. A memory state is written to its snapshot file
 (``.watchkeeper/online_state.snapshot``), which a service reads when it starts: fill it while
 the service is stopped.
@@ -39,7 +39,7 @@ def backfill_state_command(
     The first event served afterwards gets exactly the features the batch engine computes
     for it. Running it again rewrites the same state.
     """
-    from watchkeeper.features.backfill import fill_workspace_state
+    from watchkeeper.application.online_state import fill_workspace_state
     from watchkeeper.workspace import Workspace
 
     moment = None if until is None else parse_instant("--until", until)

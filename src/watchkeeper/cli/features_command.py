@@ -214,8 +214,8 @@ def skew_check_command(
     Mismatch rates go to the metric series as ``skew_mismatch_rate`` and the skew alert rules
     run at once, so the model's owner hears of skew through the usual channels.
     """
-    from watchkeeper.features.skew_alerts import record_skew
-    from watchkeeper.features.skew_history import skew_report
+    from watchkeeper.application.skew_alerts import record_skew
+    from watchkeeper.application.skew_history import skew_report
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:

@@ -129,7 +129,7 @@ def _end_canary(workspace: Path, action: str, reason: str, json_output: bool) ->
         end(actor=_actor(), reason=reason)
         _show(control.status().to_dict(), json_output)
         if action == "promote":
-            from watchkeeper.features.backfill import cold_state_problem
+            from watchkeeper.application.online_state import cold_state_problem
 
             problem = cold_state_problem(opened)
             if problem is not None:

@@ -12,7 +12,7 @@ predictions with (``POST /v1/predictions``) from ``WATCHKEEPER_LOG_TOKEN``, by e
 and none is ever printed.
 
 A service never starts cold without saying so: when the online state holds no watermark for
-the champion's fitted spec (:mod:`watchkeeper.features.backfill`) while the event store
+the champion's fitted spec (:mod:`watchkeeper.application.online_state`) while the event store
 holds history, ``serve`` refuses to start, naming ``watchkeeper features backfill-state``,
 unless ``--allow-cold-state`` is given; ``/readyz`` reports the state's watermark either way.
 """
@@ -81,7 +81,7 @@ def serve(
     never filled from the history (watchkeeper features backfill-state) unless
     --allow-cold-state.
     """
-    from watchkeeper.features.backfill import cold_state_problem
+    from watchkeeper.application.online_state import cold_state_problem
     from watchkeeper.features.state.store import state_backend
     from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
     from watchkeeper.serving.log_flusher import LogFlusher

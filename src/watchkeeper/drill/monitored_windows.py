@@ -25,6 +25,7 @@ from watchkeeper.config import WorkspaceConfig
 from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.frame_validation import ROW_COLUMN
+from watchkeeper.modeling.model import Model
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.judgement import (
     model_cycles,
@@ -39,7 +40,6 @@ from watchkeeper.monitoring.version_context import VersionContext
 from watchkeeper.monitoring.window_metrics import WindowKey, estimated_rows, profile_rows
 from watchkeeper.monitoring.windows import Window
 from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.training.model import Model
 
 _REASON_PREFIXES = (
     ("required but missing", "missing_field"),

@@ -34,9 +34,7 @@ from watchkeeper.monitoring.windows import (
     window_floor,
 )
 from watchkeeper.storage.events import EventStore
-
-SHADOW_ROUTE = "shadow"
-"""The route of a prediction logged for the shadow model: the same event scored twice."""
+from watchkeeper.storage.prediction_routes import SHADOW_ROUTE
 
 TRAFFIC_SOURCES = ("predictions", "transactions")
 

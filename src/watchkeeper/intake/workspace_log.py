@@ -1,7 +1,7 @@
 """Logging a team's predictions and outcomes into a workspace: frames and files.
 
-:func:`open_event_log` builds the workspace's :class:`~watchkeeper.intake.event_log.EventLog`
-(its rules from ``watchkeeper.yaml``, version labels numbered in the metadata store), and
+:func:`log_frame` logs one frame into a workspace's
+:class:`~watchkeeper.intake.event_log.EventLog` (``Workspace.event_log``), and
 :func:`log_file` feeds it a Parquet or CSV file batch by batch, reporting progress. Files
 and frames take whatever period their data covers: the plausible event-time range guards
 the live endpoints only.
@@ -12,36 +12,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 from watchkeeper.intake.event_log import EventLog, LogSummary, PreparedLog, empty_summary
 from watchkeeper.intake.file_batches import DEFAULT_BATCH_ROWS, file_batches
 from watchkeeper.intake.frames import FrameLike, as_polars
-from watchkeeper.intake.outcome_checks import OutcomeRules
-from watchkeeper.intake.prediction_checks import PredictionRules
-
-if TYPE_CHECKING:
-    from watchkeeper.workspace import Workspace
 
 LoggedTable = Literal["predictions", "outcomes"]
 Progress = Callable[[int, int | None], None]
 """Called after each batch with the rows done and the file's rows (None when unknown)."""
-
-
-def open_event_log(workspace: Workspace) -> EventLog:
-    """The event log of ``workspace``: its rules, its store, its version numbering."""
-    config = workspace.config
-    model = config.model.name
-
-    def number(label: str) -> int:
-        return workspace.metadata.external_versions.number(model, label)
-
-    return EventLog(
-        workspace.events,
-        PredictionRules.from_config(config),
-        OutcomeRules.from_config(config),
-        number,
-    )
 
 
 def log_frame(
@@ -101,4 +80,4 @@ def log_file(
     return summary
 
 
-__all__ = ["LoggedTable", "Progress", "log_file", "log_frame", "open_event_log"]
+__all__ = ["LoggedTable", "Progress", "log_file", "log_frame"]

@@ -32,6 +32,8 @@ from watchkeeper.monitoring.profile_plan import (
 
 FeatureProfile = NumericProfile | CategoricalProfile
 PROFILE_FORMAT = 1
+REFERENCE_PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.dataset-profile+json"
+"""The media type of a stored profile in the artifact store."""
 
 
 @dataclass(frozen=True)

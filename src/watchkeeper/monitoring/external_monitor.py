@@ -39,7 +39,7 @@ from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitoring import task_metrics as names
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.dataset_profile import REFERENCE_PROFILE_MEDIA_TYPE, DatasetProfile
 from watchkeeper.monitoring.external_reference import (
     DECISION,
     ESTIMATOR_MEDIA_TYPE,
@@ -86,7 +86,6 @@ from watchkeeper.monitoring.windows import (
 )
 from watchkeeper.storage.external_versions import ExternalVersion
 from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.training.reference_profile import REFERENCE_PROFILE_MEDIA_TYPE
 from watchkeeper.workspace import Workspace
 
 _TASK_COLUMNS = {

@@ -6,7 +6,7 @@ profile of its inputs (read typed from the ``transactions`` table; categorical o
 each input's declared type) and of the task's prediction columns, and, once the labels of
 those rows have matured, an estimator of performance before labels fitted on them:
 
-- binary: a :class:`~watchkeeper.monitoring.estimation.ScoreCalibrator` of the score;
+- binary: a :class:`~watchkeeper.performance.binary_estimation.ScoreCalibrator` of the score;
 - multiclass: a :class:`~watchkeeper.performance.multiclass_estimation.MulticlassCalibrator`;
 - regression: a :class:`~watchkeeper.performance.regression_estimation.LossEstimator` on the
   numeric (and yes/no) inputs and the prediction.
@@ -38,7 +38,6 @@ import polars as pl
 from watchkeeper.config import InputField, KeysConfig, LabelConfig, ModelTask, MonitoringConfig
 from watchkeeper.errors import SchemaError
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.monitoring.prediction_columns import (
     DECISION_COLUMN,
     PREDICTION_COLUMN,
@@ -48,6 +47,7 @@ from watchkeeper.monitoring.prediction_columns import (
 )
 from watchkeeper.monitoring.profile_builder import build_reference_profile
 from watchkeeper.monitoring.profile_plan import FeatureKind
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
 from watchkeeper.performance.regression_estimation import LossEstimator
 

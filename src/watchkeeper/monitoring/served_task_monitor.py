@@ -4,7 +4,7 @@ The service logs each prediction with the features the model saw (``features`` J
 task's prediction columns (multiclass ``probabilities``, ``score`` and the decided class
 ``decision``; regression ``prediction``); the version's manifest carries its reference
 profile (holdout features and prediction columns) and its performance estimator
-(:mod:`~watchkeeper.training.task_estimators`). :class:`ServedTaskMonitorJob` is
+(:mod:`~watchkeeper.modeling.task_estimators`). :class:`ServedTaskMonitorJob` is
 :class:`~watchkeeper.monitoring.monitor_job.MonitorJob` with the task's rows: the same
 windows, reads, watermarks (``monitor`` and ``monitor-labels``), stored daily profiles and
 idempotent writes, and per complete day window and version that served in it

@@ -12,7 +12,7 @@ under their logged names:
   models' numeric inputs.
 
 Metrics are named as in :mod:`~watchkeeper.monitoring.task_metrics`; a value is a
-:class:`~watchkeeper.monitoring.performance.MetricValue` where the statistic gives an
+:class:`~watchkeeper.performance.binary.MetricValue` where the statistic gives an
 interval, else a float (None where the data cannot give it).
 
 >>> frame = pl.DataFrame({"prediction": [3.0, 5.0], "label": [4.0, None]})
@@ -28,7 +28,6 @@ import polars as pl
 
 from watchkeeper.config import ModelTask
 from watchkeeper.monitoring import task_metrics as names
-from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.monitoring.external_reference import (
     DECISION,
     PREDICTION,
@@ -37,7 +36,8 @@ from watchkeeper.monitoring.external_reference import (
     ExternalEstimator,
     class_probabilities,
 )
-from watchkeeper.monitoring.performance import MetricValue, realized_performance
+from watchkeeper.performance.binary import MetricValue, realized_performance
+from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.performance.multiclass import realized_multiclass
 from watchkeeper.performance.multiclass_estimation import (
     MulticlassCalibrator,

@@ -34,7 +34,6 @@ from watchkeeper.monitoring import task_metrics as names
 from watchkeeper.monitoring.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.drift import feature_drift
-from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.monitoring.external_reference import (
     DECISION,
     PREDICTION,
@@ -44,7 +43,6 @@ from watchkeeper.monitoring.external_reference import (
     class_probabilities,
 )
 from watchkeeper.monitoring.judgement import Judgement
-from watchkeeper.monitoring.performance import MetricValue
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift
 from watchkeeper.monitoring.task_performance import (
     estimated_task_metrics,
@@ -52,6 +50,8 @@ from watchkeeper.monitoring.task_performance import (
     realized_task_metrics,
 )
 from watchkeeper.monitoring.window_metrics import WindowKey, own_judgement
+from watchkeeper.performance.binary import MetricValue
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.performance.costs import (
     BINARY_CLASSES,
     CostValue,

@@ -2,7 +2,7 @@
 
 All of it comes from the version's verified manifest. A multiclass or regression version
 has no calibrator and no threshold: its ``task`` and its performance ``estimator`` come from
-the manifest's ``extra`` (:func:`~watchkeeper.training.task_estimators.load_estimator`), and
+the manifest's ``extra`` (:func:`~watchkeeper.modeling.task_estimators.load_estimator`), and
 its reference holds the task's prediction columns instead of the score
 (:func:`~watchkeeper.monitoring.prediction_columns.prediction_columns_for_profile`). A version without a reference profile
 cannot be monitored (there is nothing to compare with) and is refused with a message that
@@ -15,13 +15,13 @@ from dataclasses import dataclass
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError
+from watchkeeper.modeling.task_estimators import load_estimator
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.estimation import ScoreCalibrator
 from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
 from watchkeeper.performance.regression_estimation import LossEstimator
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.training.task_estimators import load_estimator
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,6 @@ from watchkeeper.config import BusinessValueConfig, MonitoringConfig
 from watchkeeper.monitoring.business import BusinessOutcome, business_outcome
 from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
 from watchkeeper.monitoring.drift import FeatureDrift, compute_drift, feature_drift
-from watchkeeper.monitoring.estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.monitoring.judgement import (
     Judgement,
     declared_cycles,
@@ -47,10 +46,11 @@ from watchkeeper.monitoring.judgement import (
     window_judgement,
 )
 from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.performance import realized_performance
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift, score_drift
 from watchkeeper.monitoring.quality import Range, data_quality
 from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.performance.binary import realized_performance
+from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.storage.metadata_records import MetricRow
 
 DRIFT_STATISTICS = ("psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue")

@@ -7,8 +7,9 @@
 - :mod:`~watchkeeper.performance.regression_estimation`: direct loss estimation;
 - :mod:`~watchkeeper.performance.costs`: cost matrices and costs of under/over-prediction.
 
-Binary statistics live in :mod:`watchkeeper.monitoring.performance` and
-:mod:`watchkeeper.monitoring.estimation`.
+- :mod:`~watchkeeper.performance.binary`: precision, recall, ROC and PR AUC with intervals;
+- :mod:`~watchkeeper.performance.binary_estimation`: CBPE on calibrated scores;
+- :mod:`~watchkeeper.performance.intervals`: Wilson intervals for rates, Hanley-McNeil for ROC AUC.
 """
 
 from __future__ import annotations

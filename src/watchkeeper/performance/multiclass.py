@@ -26,8 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from watchkeeper.monitoring.intervals import wilson_interval
-from watchkeeper.monitoring.performance import MetricValue
+from watchkeeper.performance.binary import MetricValue
 from watchkeeper.performance.inputs import (
     FloatArray,
     IntArray,
@@ -36,6 +35,7 @@ from watchkeeper.performance.inputs import (
     check_same_length,
     class_indices,
 )
+from watchkeeper.performance.intervals import wilson_interval
 
 
 @dataclass(frozen=True)

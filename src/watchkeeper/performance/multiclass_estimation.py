@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from watchkeeper.monitoring.estimation import ASSUMPTION, ScoreCalibrator
+from watchkeeper.performance.binary_estimation import ASSUMPTION, ScoreCalibrator
 from watchkeeper.performance.inputs import (
     FloatArray,
     MetricInputError,

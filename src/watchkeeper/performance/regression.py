@@ -28,14 +28,14 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from watchkeeper.monitoring.intervals import Interval
-from watchkeeper.monitoring.performance import MetricValue
+from watchkeeper.performance.binary import MetricValue
 from watchkeeper.performance.inputs import (
     FloatArray,
     MetricInputError,
     check_same_length,
     finite_values,
 )
+from watchkeeper.performance.intervals import Interval
 
 ActualValues = npt.ArrayLike | Sequence[float | None]
 """Actual values, None (or NaN) where not known yet."""

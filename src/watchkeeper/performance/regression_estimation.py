@@ -43,14 +43,14 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from watchkeeper.monitoring.intervals import Interval
-from watchkeeper.monitoring.performance import MetricValue
+from watchkeeper.performance.binary import MetricValue
 from watchkeeper.performance.inputs import (
     FloatArray,
     MetricInputError,
     check_same_length,
     finite_values,
 )
+from watchkeeper.performance.intervals import Interval
 
 if TYPE_CHECKING:
     import lightgbm as lgb

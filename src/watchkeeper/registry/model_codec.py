@@ -13,7 +13,7 @@ named in ``training.trusted_types``; the error names the ones found.
 
 >>> import numpy as np
 >>> from sklearn.linear_model import LogisticRegression
->>> from watchkeeper.training.model import SklearnModel
+>>> from watchkeeper.modeling.model import SklearnModel
 >>> features = np.array([[0.0], [1.0], [2.0], [3.0]])
 >>> model = SklearnModel(LogisticRegression().fit(features, [0, 0, 1, 1]), ["amount"])
 >>> encoded = encode_model(model)
@@ -33,7 +33,7 @@ through skops); what the bytes cannot say, its task and its classes, is the
 :func:`decode_model`. A binary model's record is empty, so binary versions are stored
 exactly as before.
 
->>> from watchkeeper.training.task_models import SklearnClassModel
+>>> from watchkeeper.modeling.task_models import SklearnClassModel
 >>> estimator = LogisticRegression().fit(features, ["b", "a", "c", "c"])
 >>> model = SklearnClassModel(estimator, ["amount"], ("c", "b", "a"))
 >>> task_record(model)
@@ -53,8 +53,8 @@ from typing import Any
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import TrainingError, UnsafeModelError
-from watchkeeper.training.model import LightGBMModel, Model, SklearnModel
-from watchkeeper.training.task_models import (
+from watchkeeper.modeling.model import LightGBMModel, Model, SklearnModel
+from watchkeeper.modeling.task_models import (
     ClassProbabilityModel,
     LightGBMClassModel,
     LightGBMValueModel,

@@ -19,7 +19,7 @@ held it and records the history, all in one transaction.
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.storage.artifacts import open_artifact_store
 >>> from watchkeeper.storage.metadata import open_metadata_store
->>> from watchkeeper.training.model import SklearnModel
+>>> from watchkeeper.modeling.model import SklearnModel
 >>> metadata = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
 >>> registry = ModelRegistry(metadata, open_artifact_store(tempfile.mkdtemp()), "fraud")
 >>> features = np.array([[0.0], [1.0], [2.0], [3.0]])
@@ -45,7 +45,11 @@ import polars as pl
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError, StorageError
-from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import Model
+from watchkeeper.modeling.task_models import TaskModel
+from watchkeeper.modeling.threshold import DecisionThreshold
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.registry.lineage import Lineage
 from watchkeeper.registry.manifest import MANIFEST_MEDIA_TYPE, VersionManifest
 from watchkeeper.registry.model_codec import decode_model, encode_model, task_record
@@ -65,10 +69,6 @@ from watchkeeper.storage.artifacts import ArtifactStore
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import ModelVersionRecord
 from watchkeeper.storage.version_status import StatusEntry, Transition
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import Model
-from watchkeeper.training.task_models import TaskModel
-from watchkeeper.training.threshold import DecisionThreshold
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace

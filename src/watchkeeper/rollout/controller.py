@@ -17,7 +17,7 @@ and the registry (:mod:`watchkeeper.storage.rollout_store`) and is recorded in t
 >>> from watchkeeper.registry.registry import ModelRegistry
 >>> from watchkeeper.storage.artifacts import open_artifact_store
 >>> from watchkeeper.storage.metadata import open_metadata_store
->>> from watchkeeper.training.model import SklearnModel
+>>> from watchkeeper.modeling.model import SklearnModel
 >>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
 >>> metadata = open_metadata_store("sqlite://", clock)
 >>> registry = ModelRegistry(metadata, open_artifact_store(tempfile.mkdtemp()), "fraud")
@@ -242,7 +242,7 @@ class RolloutController:
         audit log says so (evidence ``online_state``), and so do ``/readyz`` and ``serve``
         until ``watchkeeper features backfill-state`` has run.
         """
-        from watchkeeper.serving.models import feature_spec_changes
+        from watchkeeper.registry.fitted_specs import feature_spec_changes
 
         running = self.running()
         self._check_loads(

@@ -20,19 +20,15 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from typing import Literal
 
-RouteName = Literal["champion", "canary", "shadow"]
-"""The ``route`` of a score: who decided (``champion``/``canary``) or the silent ``shadow``."""
-
-DecidingRoute = Literal["champion", "canary"]
-"""The routes whose model decides."""
-
-CHAMPION_ROUTE: DecidingRoute = "champion"
-CANARY_ROUTE: DecidingRoute = "canary"
-SHADOW_ROUTE: RouteName = "shadow"
-SHADOW_SUFFIX = ":shadow"
-"""Appended to the event id of a shadow score's prediction row (one row per event id)."""
+from watchkeeper.storage.prediction_routes import (
+    CANARY_ROUTE,
+    CHAMPION_ROUTE,
+    SHADOW_ROUTE,
+    SHADOW_SUFFIX,
+    DecidingRoute,
+    RouteName,
+)
 
 _SCALE = float(1 << 64)
 

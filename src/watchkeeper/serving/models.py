@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from watchkeeper.errors import RegistryError
 from watchkeeper.features.fitted import FittedFeatureSpec
+from watchkeeper.registry.fitted_specs import load_fitted_spec
 from watchkeeper.registry.registry import LoadedVersion, ModelRegistry
 from watchkeeper.registry.statuses import CHAMPION
 from watchkeeper.rollout.router import Router
@@ -26,28 +27,6 @@ class ServingModels:
     challenger_spec: FittedFeatureSpec | None = None
     rollout: RolloutRecord | None = None
     router: Router = field(default_factory=lambda: Router(rollout_id=None))
-
-
-def load_fitted_spec(registry: ModelRegistry, version: int) -> FittedFeatureSpec:
-    """The fitted feature spec a version was registered with (verified)."""
-    data = registry.feature_spec(version)
-    if data is None:
-        raise RegistryError(
-            f"version {version} of {registry.model_name!r} was registered without a fitted "
-            "feature spec; the service cannot compute its features"
-        )
-    return FittedFeatureSpec.from_json(data.decode("utf-8"))
-
-
-def feature_spec_changes(registry: ModelRegistry, before: int, after: int) -> bool:
-    """Whether version ``after`` computes its features with another fitted spec than
-    ``before`` (its online state, filled for ``before``'s, then needs filling again)."""
-    specs = [registry.feature_spec(version) for version in (before, after)]
-    hashes = {
-        None if data is None else FittedFeatureSpec.from_json(data.decode("utf-8")).content_hash
-        for data in specs
-    }
-    return len(hashes) > 1
 
 
 def load_serving_models(registry: ModelRegistry) -> ServingModels:
@@ -70,4 +49,4 @@ def load_serving_models(registry: ModelRegistry) -> ServingModels:
     return ServingModels(champion, champion_spec, challenger, challenger_spec, rollout, router)
 
 
-__all__ = ["ServingModels", "feature_spec_changes", "load_fitted_spec", "load_serving_models"]
+__all__ = ["ServingModels", "load_serving_models"]

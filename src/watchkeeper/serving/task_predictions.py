@@ -7,7 +7,7 @@ prediction is:
   threshold (``decision``: true or false);
 - ``multiclass``: a probability per class (``probabilities``, in the workspace's
   ``label.classes`` order), the class the version's decision rule picks (``decision``, see
-  :class:`~watchkeeper.training.class_decision.ClassDecision`; argmax when the version
+  :class:`~watchkeeper.modeling.class_decision.ClassDecision`; argmax when the version
   carries none) and that class's probability (``score``);
 - ``regression``: the predicted number (``score``, answered as ``prediction``); no decision.
 
@@ -42,10 +42,10 @@ import numpy.typing as npt
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import RegistryError
+from watchkeeper.modeling.class_decision import ClassDecision
+from watchkeeper.modeling.model import FeatureInput
+from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
 from watchkeeper.registry.registry import LoadedVersion
-from watchkeeper.training.class_decision import ClassDecision
-from watchkeeper.training.model import FeatureInput
-from watchkeeper.training.task_models import ClassProbabilityModel, ValueModel
 
 FloatArray = npt.NDArray[np.float64]
 

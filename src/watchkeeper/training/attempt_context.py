@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.config import WorkspaceConfig
+from watchkeeper.modeling.task_models import TaskModel
 from watchkeeper.registry.registry import CANDIDATE, LoadedVersion, ModelRegistry
 from watchkeeper.training.attempt_lineage import attempt_lineage
-from watchkeeper.training.task_models import TaskModel
 
 if TYPE_CHECKING:
     from watchkeeper.training.retrain_attempt import AttemptInputs

@@ -36,7 +36,7 @@ import polars as pl
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.errors import FeatureError
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.dataset_profile import REFERENCE_PROFILE_MEDIA_TYPE, DatasetProfile
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.prediction_columns import (
     DECISION_COLUMN,
@@ -48,8 +48,6 @@ from watchkeeper.monitoring.profile_builder import build_reference_profile
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.reference_sample import with_reference_sample
 from watchkeeper.storage.artifacts import ArtifactStore
-
-REFERENCE_PROFILE_MEDIA_TYPE = "application/vnd.watchkeeper.dataset-profile+json"
 
 
 def reference_profile(

@@ -44,7 +44,9 @@ import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
 from watchkeeper.errors import NotEnoughLabelsError, TrainingDataError, WatchkeeperError
-from watchkeeper.monitoring.estimation import ScoreCalibrator
+from watchkeeper.modeling.model import Model
+from watchkeeper.modeling.threshold import DecisionThreshold, choose_threshold
+from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.registry.registry import (
     CHALLENGER,
     CHAMPION,
@@ -67,9 +69,7 @@ from watchkeeper.training.attempts import (
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
 from watchkeeper.training.label_supply import LabelShortage, rate_ready_at
-from watchkeeper.training.model import Model
 from watchkeeper.training.task_attempt import train_task_version
-from watchkeeper.training.threshold import DecisionThreshold, choose_threshold
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
 from watchkeeper.training.window import WEIGHT, TrainingWindow

@@ -6,14 +6,14 @@
 1. checks the holdout (``retraining.min_holdout_rows`` labelled rows, two classes for a
    multiclass model, the champion's columns unchanged);
 2. trains ``training.trainer`` for the task on the training slice;
-3. multiclass: takes the workspace's decision rule (:func:`~watchkeeper.training.class_decision.class_decision`;
+3. multiclass: takes the workspace's decision rule (:func:`~watchkeeper.modeling.class_decision.class_decision`;
    there is no threshold to choose, so the validation slice is not used); regression
    decides nothing;
 4. compares challenger and champion on the holdout with the task's gate
    (:func:`~watchkeeper.training.task_validation.class_validation_gate` or
    :func:`~watchkeeper.training.task_validation.value_validation_gate`), or, without a
    champion or a gate, evaluates the challenger alone;
-5. fits the performance estimator on the holdout (:mod:`watchkeeper.training.task_estimators`),
+5. fits the performance estimator on the holdout (:mod:`watchkeeper.modeling.task_estimators`),
    writes the reference profile with the task's prediction columns and registers the
    version (task, classes, decision rule and estimator in the manifest's ``extra``;
    threshold 0, no score calibrator) as a ``candidate``.
@@ -28,6 +28,9 @@ import polars as pl
 
 from watchkeeper.config import WorkspaceConfig
 from watchkeeper.errors import TrainingDataError
+from watchkeeper.modeling.class_decision import ClassDecision, class_decision
+from watchkeeper.modeling.task_estimators import class_estimator, value_estimator
+from watchkeeper.modeling.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.registry.registry import LoadedVersion, ModelRegistry
 from watchkeeper.training.attempt_context import AttemptContext
 from watchkeeper.training.attempts import (
@@ -38,20 +41,17 @@ from watchkeeper.training.attempts import (
     attempt_from_gate,
     unjudged_attempt,
 )
-from watchkeeper.training.class_decision import ClassDecision, class_decision
 from watchkeeper.training.reference_profile import (
     DECISION_COLUMN,
     PREDICTION_COLUMN,
     SCORE_COLUMN,
 )
-from watchkeeper.training.task_estimators import class_estimator, value_estimator
 from watchkeeper.training.task_evaluation import (
     ClassHoldout,
     ValueHoldout,
     evaluate_classes,
     evaluate_values,
 )
-from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.task_trainers import train_task_model
 from watchkeeper.training.task_validation import (
     TaskContender,

@@ -33,7 +33,7 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.training.class_decision import cost_array
+from watchkeeper.modeling.class_decision import cost_array
 from watchkeeper.training.task_trainers import class_codes, class_labels, value_labels
 
 FloatArray = npt.NDArray[np.float64]

@@ -37,7 +37,7 @@ import polars as pl
 
 from watchkeeper.config import ModelTask, TrainingConfig
 from watchkeeper.errors import TrainingDataError, TrainingError
-from watchkeeper.training.task_models import (
+from watchkeeper.modeling.task_models import (
     LightGBMClassModel,
     LightGBMValueModel,
     TaskModel,

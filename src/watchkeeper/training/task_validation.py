@@ -5,7 +5,7 @@ primary metric (``retraining.primary_metric``):
 
 - multiclass: ``business_value`` (minus the cost-matrix cost of each decided class; read as
   ``macro_f1`` when no ``monitoring.business.cost_matrix`` is set), ``macro_f1`` or
-  ``accuracy``, each model deciding by its own :class:`~watchkeeper.training.class_decision.ClassDecision`;
+  ``accuracy``, each model deciding by its own :class:`~watchkeeper.modeling.class_decision.ClassDecision`;
 - regression: ``business_value`` (minus ``under_cost`` / ``over_cost`` per unit of error) or
   ``mae``, where lower is better: the compared difference is the *improvement*, champion's
   MAE minus challenger's.
@@ -45,6 +45,8 @@ import polars as pl
 from watchkeeper.config import BusinessValueConfig, ModelTask, RetrainingConfig
 from watchkeeper.config.workspace_file import PRIMARY_METRICS
 from watchkeeper.errors import NotEnoughLabelsError, TrainingDataError
+from watchkeeper.modeling.class_decision import ClassDecision, cost_array
+from watchkeeper.modeling.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.bootstrap import (
     BootstrapInterval,
     CountStatistic,
@@ -52,7 +54,6 @@ from watchkeeper.training.bootstrap import (
     weighted_ratio,
     weighted_sum,
 )
-from watchkeeper.training.class_decision import ClassDecision, cost_array
 from watchkeeper.training.gate_power import GatePower
 from watchkeeper.training.task_evaluation import (
     ClassEvaluation,
@@ -66,7 +67,6 @@ from watchkeeper.training.task_evaluation import (
     evaluate_values,
     value_cost_contributions,
 )
-from watchkeeper.training.task_models import ClassProbabilityModel, TaskModel, ValueModel
 from watchkeeper.training.validation import (
     GateOutcome,
     check_champion_columns,

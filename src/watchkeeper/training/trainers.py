@@ -46,7 +46,7 @@ import polars as pl
 
 from watchkeeper.config import TrainingConfig
 from watchkeeper.errors import SchemaError, TrainingDataError, TrainingError
-from watchkeeper.training.model import (
+from watchkeeper.modeling.model import (
     LightGBMModel,
     Model,
     as_model,

@@ -59,6 +59,7 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
+from watchkeeper.modeling.model import Model, check_feature_columns
 from watchkeeper.training.bootstrap import (
     BootstrapInterval,
     CountStatistic,
@@ -75,7 +76,6 @@ from watchkeeper.training.evaluation import (
     value_contributions,
 )
 from watchkeeper.training.gate_power import GatePower, gate_power
-from watchkeeper.training.model import Model, check_feature_columns
 
 
 class ComparedModel(Protocol):

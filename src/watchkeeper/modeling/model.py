@@ -32,7 +32,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.errors import SchemaError, TrainingError
-from watchkeeper.training.single_row_predictor import SingleRowPredictor
+from watchkeeper.modeling.single_row_predictor import SingleRowPredictor
 
 if TYPE_CHECKING:
     import lightgbm as lgb

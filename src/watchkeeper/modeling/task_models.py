@@ -1,6 +1,6 @@
 """Models of the other tasks: class probabilities (multiclass) and predicted numbers (regression).
 
-A binary model is a :class:`~watchkeeper.training.model.Model` (``predict_scores``). The
+A binary model is a :class:`~watchkeeper.modeling.model.Model` (``predict_scores``). The
 other two tasks have a method each:
 
 - :class:`ClassProbabilityModel`: ``predict_probabilities(features)`` is an ``(n, k)`` matrix
@@ -33,7 +33,7 @@ import numpy as np
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import TrainingError
-from watchkeeper.training.model import FeatureInput, FloatArray, Model, as_model, feature_matrix
+from watchkeeper.modeling.model import FeatureInput, FloatArray, Model, as_model, feature_matrix
 
 if TYPE_CHECKING:
     import lightgbm as lgb
@@ -199,7 +199,7 @@ def as_task_model(
 ) -> TaskModel:
     """Wrap what a trainer returned as a model of ``task``.
 
-    Binary goes to :func:`~watchkeeper.training.model.as_model`. Multiclass (``classes``
+    Binary goes to :func:`~watchkeeper.modeling.model.as_model`. Multiclass (``classes``
     required): a LightGBM ``Booster`` becomes a :class:`LightGBMClassModel` (its class ``j``
     is ``classes[j]``), an ``LGBMClassifier`` too when its ``classes_`` are in that order,
     any other object with ``predict_proba`` a :class:`SklearnClassModel`, and an object with

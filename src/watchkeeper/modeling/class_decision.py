@@ -8,7 +8,7 @@
   costing 0): deciding ``j`` costs ``sum_a p_a * cost[a][j]`` in expectation.
 
 Ties go to the class listed first in ``label.classes``. A binary model keeps its threshold
-(:mod:`watchkeeper.training.threshold`); a regression model decides nothing.
+(:mod:`watchkeeper.modeling.threshold`); a regression model decides nothing.
 
 >>> decision = ClassDecision("cost_minimizing", ("ok", "fraud"),
 ...                          costs=((0.0, 10.0), (100.0, 0.0)))

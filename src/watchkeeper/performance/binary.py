@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from watchkeeper.monitoring.intervals import Interval, auc_interval, wilson_interval
+from watchkeeper.performance.intervals import Interval, auc_interval, wilson_interval
 
 
 @dataclass(frozen=True)
