@@ -142,6 +142,7 @@ def compare_files(
         skipped=columns.skipped,
         exact=whole.exact,
         shares=whole.shares,
+        calibration=baseline.judged_calibration,
     )
     return report.with_context(
         excluded=columns.excluded, notes=vocabulary_notes(baseline), chunks=tuple(chunks)
