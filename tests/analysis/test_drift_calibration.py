@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
@@ -16,7 +17,13 @@ from watchkeeper.config import MonitoringConfig
 from watchkeeper.config.lifecycle import DriftThresholds
 from watchkeeper.monitoring.baseline import Baseline, build_baseline, compare_frame
 from watchkeeper.monitoring.chunks import Chunking
-from watchkeeper.monitoring.drift_calibration import ALERT_FLOOR, WARN_FLOOR, calibrate_reference
+from watchkeeper.monitoring.drift_calibration import (
+    ALERT_FLOOR,
+    FEW_EDGES,
+    WARN_FLOOR,
+    calibrate_reference,
+    numeric_chunk_cells,
+)
 from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
 from watchkeeper.monitoring.report import DriftReport
 
@@ -148,3 +155,29 @@ def test_the_cli_verdict_option(
     assert "--verdict loose: give calibrated or fixed" in capsys.readouterr().err
     assert main([*arguments, "--verdict", "calibrated", "--psi-warn", "0.2"]) == 2
     assert "--psi-warn/--psi-alert set fixed levels" in capsys.readouterr().err
+
+
+def test_both_ways_of_counting_chunks_agree() -> None:
+    rng = np.random.default_rng(12)
+    values = rng.normal(size=5_000)
+    values[rng.choice(5_000, 300, replace=False)] = rng.choice([np.nan, np.inf, -np.inf], 300)
+    values[:50] = 0.0  # on an edge
+    column = pa.chunked_array([values[:1_000], values[1_000:]])
+    bounds = np.array([0, 1_234, 2_500, 5_000])
+    few = (-1.0, 0.0, 0.5)
+    many = tuple(float(edge) for edge in np.linspace(-2, 2, FEW_EDGES + 1))
+    for edges in (few, many):
+        counted = numeric_chunk_cells(column, edges, bounds)
+        for row, (start, stop) in zip(counted, itertools.pairwise(bounds), strict=True):
+            part = values[start:stop]
+            usable = part[np.isfinite(part)]
+            bins = np.searchsorted(np.array(edges), usable, side="right")
+            expected = [*np.bincount(bins, minlength=len(edges) + 1), len(part) - len(usable)]
+            assert row.tolist() == expected
+
+
+def test_a_reference_too_small_to_cut_keeps_the_floors() -> None:
+    data = pa.table({"x": np.arange(15.0)})
+    profile = build_baseline(data, {"x": "numeric"}, MonitoringConfig(drift_verdict="fixed"))
+    calibration = calibrate_reference(data, profile.profile, chunks=10)["x"]
+    assert calibration.noise_mean is None and calibration.levels(15).alert > ALERT_FLOOR
