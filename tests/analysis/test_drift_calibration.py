@@ -181,3 +181,16 @@ def test_a_reference_too_small_to_cut_keeps_the_floors() -> None:
     profile = build_baseline(data, {"x": "numeric"}, MonitoringConfig(drift_verdict="fixed"))
     calibration = calibrate_reference(data, profile.profile, chunks=10)["x"]
     assert calibration.noise_mean is None and calibration.levels(15).alert > ALERT_FLOOR
+
+
+def test_a_reference_ordered_by_its_feature_is_noted_and_never_laxer_than_fixed(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(13)
+    reference, current = tmp_path / "sorted.parquet", tmp_path / "current.parquet"
+    pq.write_table(pa.table({"x": np.sort(rng.normal(size=20_000))}), reference)
+    pq.write_table(pa.table({"x": rng.normal(0.8, 1.0, 2_000)}), current)
+    report = compare_files(reference, current)
+    assert "ordered by this feature?" in report.notes["x"]
+    item = report.features[0]
+    assert (item.warn_threshold, item.threshold, item.verdict) == (0.1, 0.25, "alert")

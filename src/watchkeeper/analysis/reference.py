@@ -62,9 +62,9 @@ from watchkeeper.monitoring.column_roles import Role, RoleOptions, assign_roles
 from watchkeeper.monitoring.drift import VerdictRule
 from watchkeeper.monitoring.external_reference import ExternalEstimator
 from watchkeeper.monitoring.file_comparison import (
+    baseline_notes,
     check_current_types,
     is_number,
-    vocabulary_notes,
 )
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.task_performance import LABEL
@@ -258,7 +258,7 @@ class Reference:
             table,
             chunking,
             **_verdict_context(baseline),
-            notes=vocabulary_notes(baseline),
+            notes=baseline_notes(baseline),
         )
 
     def _baseline_for(self, verdict: VerdictRule | None) -> Baseline:

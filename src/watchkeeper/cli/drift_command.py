@@ -119,9 +119,9 @@ def drift(
     (listed with the reason). The verdict comes from PSI, never from a p-value. By default
     (--verdict calibrated) each feature's levels are calibrated: the reference is cut into 10
     chunks, each chunk's PSI against the rest measures the feature's own noise, and a
-    feature warns above mean + 3 sd of that noise (alert: 4 sd) scaled to the compared rows,
-    never below a chi-square floor (one false warning in 10,000 on identical data) nor
-    below PSI 0.01 (alert 0.02). --verdict fixed uses warn 0.1 and alert 0.25 (or
+    feature warns above mean + 3 sd of that noise (alert: 4 sd) scaled to the compared rows
+    (widened by it up to the fixed levels at most), never below a chi-square floor (one
+    false warning in 10,000 on identical data) nor below PSI 0.01 (alert 0.02). --verdict fixed uses warn 0.1 and alert 0.25 (or
     --psi-warn/--psi-alert, or the workspace's levels) at any size. KS, its p-value and
     Wasserstein are exact.
     """

@@ -148,11 +148,12 @@ def feature_drift(
 ) -> FeatureDrift:
     """Compare one feature's current profile with its reference profile (a numeric one's KS
     and Wasserstein from ``exact`` when given, else from the sketches), judged by the
-    ``calibration``'s levels at the current profile's size when given, else by ``thresholds``.
+    ``calibration``'s levels at the current profile's size when given (the reference's noise
+    widening them up to ``thresholds`` at most), else by ``thresholds``.
     """
     levels = thresholds or DriftThresholds()
     if calibration is not None:
-        levels = calibration.levels(current.rows)
+        levels = calibration.levels(current.rows, ceiling=levels)
     if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
         result = _numeric_drift(name, reference, current, levels, exact)
     elif isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):

@@ -24,7 +24,9 @@ certain difference can still be immaterial (PSI 0.02 is a mean shift of about 0.
 deviations).
 
 So the level falls as windows grow (noise shrinks like ``1 / n``) down to the floor, and rises
-on a reference whose own chunks differ (a seasonal feature). An explicit per-feature level in
+on a reference whose own chunks differ (a seasonal feature), though never above the fixed
+levels (``monitoring.psi``) unless the floors are: a reference sorted by a feature would
+otherwise silence it. Such a feature gets a note (:func:`calibration_notes`). An explicit per-feature level in
 the workspace (``monitoring.per_feature.<name>.warn`` / ``alert``) wins over the calibration.
 
 >>> import numpy as np, pyarrow as pa
@@ -44,6 +46,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +79,9 @@ WARN_DEVIATIONS = 3.0
 ALERT_DEVIATIONS = 4.0
 """Standard deviations of the reference's chunk noise above its mean: the alert level."""
 
+WIDE_NOISE = 3.0
+"""Reference chunks whose PSI is this many times chance's are worth a note."""
+
 WARN_TAIL = 1e-4
 """Chance that an identical sample reaches the warn floor (chi-square)."""
 ALERT_TAIL = 1e-6
@@ -105,15 +111,36 @@ class DriftCalibration:
     noise_mean: float | None = None
     noise_sd: float | None = None
 
-    def levels(self, rows: int) -> DriftThresholds:
-        """The warn and alert PSI levels for a window of ``rows`` rows."""
+    def levels(self, rows: int, ceiling: DriftThresholds | None = None) -> DriftThresholds:
+        """The warn and alert PSI levels for a window of ``rows`` rows; the reference's noise
+        widens them up to ``ceiling`` at most (the fixed levels), the floors whatever it is.
+
+        >>> wide = DriftCalibration(cells=11, reference_rows=50_000, noise_mean=9e3, noise_sd=0.0)
+        >>> wide.levels(1_000).alert > 1, wide.levels(1_000, DriftThresholds()).alert
+        (True, 0.25)
+        """
         scale = 1.0 / max(rows, 1) + 1.0 / max(self.reference_rows, 1)
         warn = max(WARN_FLOOR, _null_quantile(WARN_TAIL, self.cells) * scale)
         alert = max(ALERT_FLOOR, _null_quantile(ALERT_TAIL, self.cells) * scale)
         if self.noise_mean is not None and self.noise_sd is not None:
-            warn = max(warn, (self.noise_mean + WARN_DEVIATIONS * self.noise_sd) * scale)
-            alert = max(alert, (self.noise_mean + ALERT_DEVIATIONS * self.noise_sd) * scale)
+            noise_warn = (self.noise_mean + WARN_DEVIATIONS * self.noise_sd) * scale
+            noise_alert = (self.noise_mean + ALERT_DEVIATIONS * self.noise_sd) * scale
+            if ceiling is not None:
+                noise_warn = min(noise_warn, ceiling.warn)
+                noise_alert = min(noise_alert, ceiling.alert)
+            warn, alert = max(warn, noise_warn), max(alert, noise_alert)
         return DriftThresholds(warn=warn, alert=max(warn, alert))
+
+    @property
+    def wide(self) -> bool:
+        """Whether the reference's own chunks differ far more than chance would make them
+        (their mean scaled PSI above :data:`WIDE_NOISE` times its null mean, ``cells - 1``):
+        a seasonal reference, or one ordered by this feature.
+
+        >>> DriftCalibration(11, 50_000, 10.0, 4.0).wide, DriftCalibration(11, 50_000, 90.0, 4.0).wide
+        (False, True)
+        """
+        return self.noise_mean is not None and self.noise_mean > WIDE_NOISE * max(self.cells - 1, 1)
 
     def to_dict(self) -> dict[str, float | int | None]:
         """A JSON-ready dictionary."""
@@ -227,6 +254,24 @@ def categorical_chunk_cells(
     return np.array(rows, dtype=np.int64)
 
 
+def calibration_notes(calibration: Mapping[str, DriftCalibration]) -> dict[str, str]:
+    """A note on each feature whose reference chunks differ far more than chance: its
+    calibrated levels are wide (up to the fixed ones).
+
+    >>> calibration_notes({"amount": DriftCalibration(11, 50_000, 90.0, 4.0)})["amount"][:44]
+    "the reference's own chunks differ 9x more th"
+    """
+    return {
+        name: (
+            f"the reference's own chunks differ {item.noise_mean / max(item.cells - 1, 1):.0f}x "
+            "more than chance makes them (seasonal, or the reference is ordered by this "
+            "feature?): its calibrated levels are widened, up to the fixed ones"
+        )
+        for name, item in calibration.items()
+        if item.wide and item.noise_mean is not None
+    }
+
+
 __all__ = [
     "ALERT_DEVIATIONS",
     "ALERT_FLOOR",
@@ -236,8 +281,10 @@ __all__ = [
     "WARN_DEVIATIONS",
     "WARN_FLOOR",
     "WARN_TAIL",
+    "WIDE_NOISE",
     "DriftCalibration",
     "calibrate_reference",
+    "calibration_notes",
     "categorical_chunk_cells",
     "chunk_noise",
     "numeric_chunk_cells",
