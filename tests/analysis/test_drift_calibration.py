@@ -12,9 +12,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from watchkeeper import Reference
 from watchkeeper.cli import main
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.config.lifecycle import DriftThresholds
+from watchkeeper.errors import DatasetError
 from watchkeeper.monitoring.baseline import Baseline, build_baseline, compare_frame
 from watchkeeper.monitoring.chunks import Chunking
 from watchkeeper.monitoring.drift_calibration import (
@@ -194,3 +196,14 @@ def test_a_reference_ordered_by_its_feature_is_noted_and_never_laxer_than_fixed(
     assert "ordered by this feature?" in report.notes["x"]
     item = report.features[0]
     assert (item.warn_threshold, item.threshold, item.verdict) == (0.1, 0.25, "alert")
+
+
+def test_reference_drift_takes_the_rule_per_call() -> None:
+    reference = Reference(frame(20_000, 14), monitoring=MonitoringConfig(drift_verdict="fixed"))
+    current = frame(5_000, 15, shift=0.3)
+    assert reference.drift(current).context["verdict_rule"] == "fixed"
+    calibrated = reference.drift(current, verdict="calibrated")
+    assert calibrated.context["verdict_rule"] == "calibrated" and calibrated.verdict == "alert"
+    assert reference.drift(current).verdict == "ok"  # the reference's own rule again
+    with pytest.raises(DatasetError, match="verdict 'loose': give 'calibrated' or 'fixed'"):
+        reference.drift(current, verdict="loose")  # type: ignore[arg-type]

@@ -142,15 +142,6 @@ class DriftCalibration:
         """
         return self.noise_mean is not None and self.noise_mean > WIDE_NOISE * max(self.cells - 1, 1)
 
-    def to_dict(self) -> dict[str, float | int | None]:
-        """A JSON-ready dictionary."""
-        return {
-            "cells": self.cells,
-            "reference_rows": self.reference_rows,
-            "noise_mean": self.noise_mean,
-            "noise_sd": self.noise_sd,
-        }
-
 
 @functools.lru_cache(maxsize=256)
 def _null_quantile(tail: float, cells: int) -> float:
@@ -166,12 +157,12 @@ def chunk_noise(cells: NDArray[np.int64]) -> tuple[float, float] | None:
     >>> mean, sd
     (0.0, 0.0)
     """
-    total = cells.sum(axis=0)
-    rows = cells.sum(axis=1)
+    total, rows = cells.sum(axis=0), cells.sum(axis=1)
+    everything = int(rows.sum())
     scaled = [
-        population_stability_index(total - chunk, chunk) / (1.0 / size + 1.0 / (rows.sum() - size))
+        population_stability_index(total - chunk, chunk) / (1.0 / size + 1.0 / (everything - size))
         for chunk, size in zip(cells, rows, strict=True)
-        if 0 < size < rows.sum()
+        if 0 < size < everything
     ]
     if len(scaled) < 2:
         return None
