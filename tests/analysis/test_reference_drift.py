@@ -78,9 +78,10 @@ def test_chunk_statistics_equal_scipy_on_each_chunk() -> None:
             rel=1e-9,
         )
         psi = rows.filter(method="psi").row(0, named=True)
-        assert (psi["threshold"], psi["warn_threshold"]) == (0.25, 0.1)
+        assert 0.01 <= psi["warn_threshold"] <= psi["threshold"] < 0.25  # calibrated
+        level, warn = psi["threshold"], psi["warn_threshold"]
         assert psi["verdict"] == (
-            "alert" if psi["value"] >= 0.25 else "warn" if psi["value"] >= 0.1 else "ok"
+            "alert" if psi["value"] >= level else "warn" if psi["value"] >= warn else "ok"
         )
         assert rows.filter(method="ks_pvalue")["verdict"].to_list() == [None]
     categorical = table.filter(feature="country")["method"].unique().sort().to_list()
@@ -136,7 +137,7 @@ def test_frames_tables_json_and_the_page_agree() -> None:
     document = json.loads(result.to_json())
     assert [row["value"] for row in document["results"]] == table["value"].to_list()
     assert document["chunking"] == {"size": 500} and document["reference_rows"] == 6_000
-    assert document["psi"] == {"warn": 0.1, "alert": 0.25}
+    assert document["verdict_rule"] == "calibrated" and "psi" not in document
     page = result.to_html()
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page
     assert "http" not in page.replace(SVG_NS, "")

@@ -27,7 +27,9 @@ FEATURE_KEYS = {
     "wasserstein",
     "chi2_pvalue",
     "threshold",
+    "warn_threshold",
     "verdict",
+    "verdict_rule",
 }
 
 
@@ -85,7 +87,9 @@ def test_json_document_has_exactly_the_documented_schema(
         assert set(entry) == FEATURE_KEYS
         assert entry["verdict"] in ("ok", "warn", "alert")
         assert entry["method"] == "psi"
-        assert entry["threshold"] == 0.25
+        assert entry["verdict_rule"] == "calibrated"
+        assert entry["threshold"] >= 0.02 and 0.01 <= entry["warn_threshold"] <= entry["threshold"]
+    assert document["verdict_rule"] == "calibrated"
     assert list(by_name) == ["amount", "hour", "weekday", "country", "is_foreign", "score"]
     assert by_name["amount"]["type"] == "numeric" and by_name["amount"]["verdict"] == "alert"
     assert by_name["amount"]["chi2_pvalue"] is None
@@ -125,7 +129,7 @@ def test_csv_against_parquet_and_the_table(
     code, out, _ = run(capsys, "-r", str(files["reference"]), "-c", str(files["csv"]))
     assert code == 0
     assert "amount" in out and "is_foreign" in out and "categorical" in out
-    assert "verdict" in out and "0.1/0.25" in out
+    assert "verdict" in out and "calibrated PSI levels" in out
     assert "excluded ts: timestamp: type timestamp[" in out
 
 
@@ -298,7 +302,7 @@ def test_fail_on_gates_ci_and_psi_levels_come_from_options(
         capsys, *arguments, "--fail-on", "warn", "--psi-warn", "50", "--psi-alert", "100"
     )
     document = json.loads(out)
-    assert code == 0 and document["verdict"] == "ok"
+    assert code == 0 and document["verdict"] == "ok" and document["verdict_rule"] == "fixed"
     assert {entry["threshold"] for entry in document["features"]} == {100.0}
     assert set(document["warn_thresholds"].values()) == {50.0}
 

@@ -69,7 +69,7 @@ def _summary(result: AnalysisResult, charts: int) -> str:
         f"<p>Overall: {badge(result.verdict)} &nbsp; {escape(result.kind)}{task}: "
         f"{result.chunks} chunks, {charts} metrics judged{'; ' + counted if counted else ''}.</p>"
     )
-    for key in ("band", "assumption"):
+    for key in ("band", "assumption", "levels"):
         if key in context:
             text += f'<p class="muted">{escape(str(context[key]))}</p>'
     return text

@@ -53,16 +53,17 @@ from watchkeeper.analysis.task_columns import (
 from watchkeeper.config import ModelTask, MonitoringConfig
 from watchkeeper.durations import format_duration, parse_duration
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.baseline import Baseline, build_baseline
+from watchkeeper.monitoring.baseline import Baseline, build_baseline, with_calibration
 from watchkeeper.monitoring.chunk_drift import compare_chunks
 from watchkeeper.monitoring.chunks import DEFAULT_MIN_CHUNK_ROWS, Chunk, Chunking, split_chunks
 from watchkeeper.monitoring.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.column_roles import Role, RoleOptions, assign_roles
+from watchkeeper.monitoring.drift import VerdictRule
 from watchkeeper.monitoring.external_reference import ExternalEstimator
 from watchkeeper.monitoring.file_comparison import (
+    baseline_notes,
     check_current_types,
     is_number,
-    vocabulary_notes,
 )
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.task_performance import LABEL
@@ -94,7 +95,8 @@ class Reference:
     ``categorical`` (compared as categories whatever their type), ``exclude`` (left out),
     ``roles`` (column -> feature, identifier, timestamp, prediction, target or excluded: wins
     over everything). ``min_chunk_rows``: the fewest rows a chunk may have. ``monitoring``:
-    drift levels and bins (PSI warn 0.1, alert 0.25 by default).
+    drift verdict rule, levels and bins (by default each feature's PSI levels calibrated on
+    the reference's own chunks; ``drift_verdict="fixed"``: warn 0.1, alert 0.25).
 
     >>> import numpy as np, polars as pl
     >>> rng = np.random.default_rng(0)
@@ -226,24 +228,52 @@ class Reference:
             )
         return self._estimator
 
-    def drift(self, current: Frame, chunk: ChunkSpec = None) -> AnalysisResult:
-        """Each feature's drift in each chunk of ``current`` (rows: feature, statistic)."""
+    def drift(
+        self, current: Frame, chunk: ChunkSpec = None, verdict: VerdictRule | None = None
+    ) -> AnalysisResult:
+        """Each feature's drift in each chunk of ``current`` (rows: feature, statistic).
+
+        ``verdict``: ``calibrated`` (each feature's PSI levels from the reference's own
+        chunk-to-chunk noise at the chunk's size), ``fixed`` (the ``psi`` levels), or None
+        (``monitoring.drift_verdict``); each PSI row carries the levels it was judged by.
+
+        >>> import numpy as np, polars as pl
+        >>> rng = np.random.default_rng(1)
+        >>> reference = Reference(pl.DataFrame({"x": rng.normal(size=20_000)}))
+        >>> shifted = pl.DataFrame({"x": rng.normal(0.3, 1.0, 5_000)})
+        >>> [reference.drift(shifted, verdict=rule).verdict for rule in ("calibrated", "fixed")]
+        ['alert', 'ok']
+        """
         table = as_table(current, "current")
         chunking = self._chunking(chunk)
         self._check_features(table)
         wanted = list(self.kinds)
         if chunking.timestamp_column is not None and chunking.timestamp_column not in wanted:
             wanted.append(_column(table, chunking.timestamp_column, "current"))
-        chunks = compare_chunks(self.baseline, table.select(wanted), chunking)
-        levels = self.monitoring.psi
+        baseline = self._baseline_for(verdict)
+        chunks = compare_chunks(baseline, table.select(wanted), chunking)
         return self._result(
             "drift",
             drift_rows(chunks),
             table,
             chunking,
-            psi={"warn": levels.warn, "alert": levels.alert},
-            notes=vocabulary_notes(self.baseline),
+            **_verdict_context(baseline),
+            notes=baseline_notes(baseline),
         )
+
+    def _baseline_for(self, verdict: VerdictRule | None) -> Baseline:
+        """The baseline judging by ``verdict`` (calibrated on first use)."""
+        baseline = self.baseline
+        if verdict is None or verdict == baseline.monitoring.drift_verdict:
+            return baseline
+        if verdict not in ("calibrated", "fixed"):
+            raise DatasetError(f"verdict {verdict!r}: give 'calibrated' or 'fixed'")
+        settings = baseline.monitoring.model_copy(update={"drift_verdict": verdict})
+        judged = replace(baseline, monitoring=settings)
+        if verdict == "calibrated" and not judged.calibration:
+            judged = with_calibration(judged, self.table.select(list(self.kinds)))
+            self._baseline = replace(judged, monitoring=baseline.monitoring)
+        return judged
 
     def performance(self, current: Frame, chunk: ChunkSpec = None) -> AnalysisResult:
         """The realized performance of each chunk of ``current`` on its rows with a target,
@@ -468,6 +498,25 @@ class Reference:
             **extra,
         }
         return AnalysisResult(kind, self.task, tuple(rows), context)
+
+
+def _verdict_context(baseline: Baseline) -> dict[str, Any]:
+    """How a drift result's verdicts were reached: the rule, and its levels or calibration."""
+    settings = baseline.monitoring
+    if baseline.verdict_rule == "fixed":
+        levels = settings.psi
+        return {
+            "verdict_rule": "fixed",
+            "psi": {"warn": levels.warn, "alert": levels.alert},
+            "levels": f"PSI levels fixed: warn {levels.warn:g}, alert {levels.alert:g}",
+        }
+    return {
+        "verdict_rule": "calibrated",
+        "levels": (
+            "PSI levels calibrated per feature and chunk size on the reference's "
+            f"{settings.calibration_chunks} chunks (each row's thresholds)"
+        ),
+    }
 
 
 def check_has_values(table: pa.Table, names: Sequence[str], what: str) -> None:

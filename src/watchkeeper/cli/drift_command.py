@@ -88,11 +88,24 @@ def drift(
         ),
     ] = None,
     fail_on: FailOnOption = None,
+    verdict: Annotated[
+        str | None,
+        typer.Option(
+            metavar="RULE",
+            help=(
+                "calibrated (default): each feature's PSI levels from the reference's own "
+                "chunk-to-chunk noise at the compared size; fixed: the PSI levels whatever "
+                "the size (0.1/0.25, --psi-warn/--psi-alert)."
+            ),
+        ),
+    ] = None,
     psi_warn: Annotated[
-        float | None, typer.Option(metavar="X", help="PSI warn level (default 0.1).")
+        float | None,
+        typer.Option(metavar="X", help="PSI warn level (default 0.1; implies --verdict fixed)."),
     ] = None,
     psi_alert: Annotated[
-        float | None, typer.Option(metavar="Y", help="PSI alert level (default 0.25).")
+        float | None,
+        typer.Option(metavar="Y", help="PSI alert level (default 0.25; implies --verdict fixed)."),
     ] = None,
     chunk_size: ChunkSizeOption = None,
     chunks: ChunksOption = None,
@@ -103,9 +116,14 @@ def drift(
 
     Types are inferred (strings, booleans and integers with few values are categorical) unless
     given with --categorical. Identifiers, timestamps, predictions and targets are left out
-    (listed with the reason). The verdict comes from PSI (warn 0.1, alert 0.25 unless the
-    workspace or --psi-warn/--psi-alert say otherwise); p-values are reported but never decide.
-    KS, its p-value and Wasserstein are exact.
+    (listed with the reason). The verdict comes from PSI, never from a p-value. By default
+    (--verdict calibrated) each feature's levels are calibrated: the reference is cut into 10
+    chunks, each chunk's PSI against the rest measures the feature's own noise, and a
+    feature warns above mean + 3 sd of that noise (alert: 4 sd) scaled to the compared rows
+    (widened by it up to the fixed levels at most), never below a chi-square floor (one
+    false warning in 10,000 on identical data) nor below PSI 0.01 (alert 0.02). --verdict fixed uses warn 0.1 and alert 0.25 (or
+    --psi-warn/--psi-alert, or the workspace's levels) at any size. KS, its p-value and
+    Wasserstein are exact.
     """
     from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
 
@@ -114,7 +132,7 @@ def drift(
     options = ComparisonOptions(
         features=_names(features),
         categorical=_names(categorical) or (),
-        monitoring=_with_levels(monitoring, psi_warn, psi_alert),
+        monitoring=_with_levels(monitoring, psi_warn, psi_alert, verdict),
         ranges=ranges,
         multivariate=multivariate,
         roles=_role_options(exclude, role, prediction_column, target_column, timestamp_column),
@@ -134,13 +152,22 @@ def drift(
 
 
 def _with_levels(
-    monitoring: MonitoringConfig, warn: float | None, alert: float | None
+    monitoring: MonitoringConfig, warn: float | None, alert: float | None, rule: str | None
 ) -> MonitoringConfig:
-    if warn is None and alert is None:
-        return monitoring
     from watchkeeper.config.lifecycle import DriftThresholds
     from watchkeeper.errors import DatasetError
 
+    if rule not in (None, "calibrated", "fixed"):
+        raise DatasetError(f"--verdict {rule}: give calibrated or fixed")
+    if warn is None and alert is None:
+        if rule is None:
+            return monitoring
+        return monitoring.model_copy(update={"drift_verdict": rule})
+    if rule == "calibrated":
+        raise DatasetError(
+            "--psi-warn/--psi-alert set fixed levels: leave out --verdict calibrated, or give "
+            "--verdict fixed"
+        )
     levels = monitoring.psi
     warn = levels.warn if warn is None else warn
     alert = levels.alert if alert is None else alert
@@ -149,7 +176,7 @@ def _with_levels(
     if warn > alert:
         raise DatasetError(f"--psi-warn {warn:g} must not exceed --psi-alert {alert:g}")
     thresholds = DriftThresholds(warn=warn, alert=alert, min_window=levels.min_window)
-    return monitoring.model_copy(update={"psi": thresholds})
+    return monitoring.model_copy(update={"psi": thresholds, "drift_verdict": "fixed"})
 
 
 def _role_options(
@@ -230,7 +257,7 @@ def _print_report(report: DriftReport) -> None:
         table.add_row(
             escape(item.feature), item.type, _cell(item.psi), _cell(item.js_distance),
             _cell(item.ks_statistic), _cell(item.ks_pvalue), _cell(item.wasserstein),
-            _cell(item.chi2_pvalue), f"{item.warn_threshold:g}/{item.threshold:g}",
+            _cell(item.chi2_pvalue), f"{item.warn_threshold:.3g}/{item.threshold:.3g}",
             styled(item.verdict),
         )  # fmt: skip
     # piped output has no terminal width to respect: give the table the room it needs
@@ -253,7 +280,8 @@ def _print_report(report: DriftReport) -> None:
         _print_chunks(report, console)
     stdout.print(
         f"{len(report.features)} features, reference {report.reference_rows:,} rows, current "
-        f"{report.current_rows:,} rows: {styled(report.verdict)}"
+        f"{report.current_rows:,} rows, {report.verdict_rule} PSI levels: "
+        f"{styled(report.verdict)}"
     )
 
 

@@ -169,6 +169,21 @@ class MonitoringConfig(Section):
     top_k: int = Field(default=20, ge=1)
     psi: DriftThresholds = Field(default_factory=DriftThresholds)
     per_feature: dict[str, DriftThresholds] = Field(default_factory=dict)
+    drift_verdict: Literal["calibrated", "fixed"] = Field(
+        default="calibrated",
+        description=(
+            "how a reference frame's drift is judged (watchkeeper drift, Reference.drift): "
+            "'calibrated', each feature's PSI levels from the reference's own chunk-to-chunk "
+            "noise at the window's size, or 'fixed', the psi levels whatever the size; a file "
+            "that sets psi levels and no drift_verdict keeps 'fixed'"
+        ),
+    )
+    calibration_chunks: int = Field(
+        default=10,
+        ge=2,
+        le=1000,
+        description="consecutive chunks the reference is cut into to measure its PSI noise",
+    )
     domain_classifier_sample: int = Field(default=10_000, ge=100)
     domain_classifier_auc: DriftThresholds = Field(
         default_factory=lambda: DriftThresholds(warn=0.55, alert=0.65),
@@ -188,6 +203,18 @@ class MonitoringConfig(Section):
             "its own first reference_window of logged predictions"
         ),
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _set_levels_stay_fixed(cls, data: Any) -> Any:
+        """A file that sets ``psi`` levels but no ``drift_verdict`` meant those levels.
+
+        >>> MonitoringConfig(psi={"warn": 0.05, "alert": 0.1}).drift_verdict
+        'fixed'
+        """
+        if isinstance(data, dict) and "psi" in data and "drift_verdict" not in data:
+            return {**data, "drift_verdict": "fixed"}
+        return data
 
 
 class ChannelConfig(Section):

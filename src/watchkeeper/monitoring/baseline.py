@@ -6,7 +6,8 @@ tracked categories, and each numeric feature keeps its exact grid
 Wasserstein are exact against it. :class:`CurrentComparison` streams current batches through
 it (memory bounded by the reference, not the current), and :func:`compare_frame` compares a
 frame held in memory in one call. Both give a :class:`FrameComparison`, whose per-feature
-drift uses the baseline's thresholds.
+drift uses the baseline's verdict rule: by default each feature's levels calibrated on the
+reference's own chunks (:mod:`~watchkeeper.monitoring.drift_calibration`), else fixed levels.
 
 >>> import numpy as np, pyarrow as pa
 >>> rng = np.random.default_rng(0)
@@ -20,15 +21,17 @@ drift uses the baseline's thresholds.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from watchkeeper.config.lifecycle import MonitoringConfig
 from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.drift import FeatureDrift, compute_drift
+from watchkeeper.monitoring.drift import FeatureDrift, VerdictRule, compute_drift
+from watchkeeper.monitoring.drift_calibration import DriftCalibration, calibrate_reference
 from watchkeeper.monitoring.profile_builder import (
     DEFAULT_THREADS,
     Batch,
     ProfileBuilder,
+    as_arrow_table,
     build_reference,
     map_columns,
 )
@@ -39,12 +42,25 @@ from watchkeeper.monitoring.reference_grid import ExactComparison, ReferenceGrid
 
 @dataclass(frozen=True, eq=False)
 class Baseline:
-    """A reference's profile, its exact numeric grids, and the settings to judge drift by."""
+    """A reference's profile, its exact numeric grids, the settings to judge drift by, and
+    (for the calibrated verdict rule) each feature's PSI noise measured on its chunks."""
 
     profile: DatasetProfile
     grids: Mapping[str, ReferenceGrid]
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     ranges: Mapping[str, Range] = field(default_factory=dict)
+    calibration: Mapping[str, DriftCalibration] = field(default_factory=dict)
+
+    @property
+    def verdict_rule(self) -> VerdictRule:
+        """``calibrated`` when the settings ask for it and the calibration is at hand."""
+        calibrated = self.monitoring.drift_verdict == "calibrated" and bool(self.calibration)
+        return "calibrated" if calibrated else "fixed"
+
+    @property
+    def judged_calibration(self) -> Mapping[str, DriftCalibration]:
+        """The calibration the verdicts use: none under the fixed rule."""
+        return self.calibration if self.verdict_rule == "calibrated" else {}
 
     @property
     def plan(self) -> ProfilePlan:
@@ -65,12 +81,25 @@ def build_baseline(
     threads: int = DEFAULT_THREADS,
 ) -> Baseline:
     """Profile a reference frame once (each numeric column sorted once for edges, profile
-    and grid)."""
+    and grid), and calibrate its features' drift levels when the settings ask for it."""
     settings = monitoring or MonitoringConfig()
     profile, grids = build_reference(
         data, kinds, settings.bins, settings.top_k, settings.sketch_k, threads
     )
-    return Baseline(profile, grids, settings, dict(ranges or {}))
+    baseline = Baseline(profile, grids, settings, dict(ranges or {}))
+    if settings.drift_verdict == "calibrated":
+        return with_calibration(baseline, data, threads)
+    return baseline
+
+
+def with_calibration(baseline: Baseline, data: Batch, threads: int = DEFAULT_THREADS) -> Baseline:
+    """``baseline`` with its features' drift levels calibrated on its reference ``data`` (the
+    rows it was built from, in their order)."""
+    table = as_arrow_table(data)
+    calibration = calibrate_reference(
+        table, baseline.profile, baseline.monitoring.calibration_chunks, threads
+    )
+    return replace(baseline, calibration=calibration)
 
 
 @dataclass(frozen=True)
@@ -92,7 +121,12 @@ class FrameComparison:
         """Each feature's drift and verdict, by the baseline's thresholds."""
         settings = self.baseline.monitoring
         return compute_drift(
-            self.baseline.profile, self.profile, settings.psi, settings.per_feature, self.exact
+            self.baseline.profile,
+            self.profile,
+            settings.psi,
+            settings.per_feature,
+            self.exact,
+            self.baseline.judged_calibration,
         )
 
 
@@ -171,4 +205,5 @@ __all__ = [
     "FrameComparison",
     "build_baseline",
     "compare_frame",
+    "with_calibration",
 ]

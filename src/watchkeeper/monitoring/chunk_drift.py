@@ -53,15 +53,15 @@ class ChunkDrift:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], warn: Mapping[str, float]) -> ChunkDrift:
-        """Rebuild a chunk from :meth:`to_dict`'s output (``warn``: the warn levels)."""
+        """Rebuild a chunk from :meth:`to_dict`'s output (``warn``: the warn levels of output
+        whose features do not carry their own)."""
         return cls(
             int(data["chunk"]),
             _parsed(data["start"]),
             _parsed(data["end"]),
             int(data["rows"]),
             tuple(
-                FeatureDrift(**item, warn_threshold=warn.get(item["feature"], item["threshold"]))
-                for item in data["features"]
+                FeatureDrift.from_dict(item, warn.get(item["feature"])) for item in data["features"]
             ),
         )
 

@@ -4,8 +4,12 @@ Every statistic that applies is reported; the **verdict comes from an effect siz
 from a p-value: with millions of rows any negligible difference is "significant", so identical
 distributions would alert. PSI is computed over the reference's bins plus the missing bin (a
 numeric feature) or over the tracked categories plus ``other`` and ``missing`` (a categorical
-one), so a surge of missing values is drift too. Default levels: warn at 0.1, alert at 0.25,
-overridable per feature (``monitoring.per_feature`` in the workspace file).
+one), so a surge of missing values is drift too. Its levels follow one of two rules
+(``verdict_rule`` on each result): ``fixed``, warn at 0.1 and alert at 0.25 whatever the
+sample size; or ``calibrated``, each feature's levels from its reference's own chunk-to-chunk
+noise at the window's size (:mod:`~watchkeeper.monitoring.drift_calibration`), where a
+reference frame is at hand (``watchkeeper drift``, :class:`~watchkeeper.Reference`). An
+explicit per-feature level (``monitoring.per_feature`` in the workspace file) wins over both.
 
 =========  ===================================  ==========================================
 feature    statistics                           notes
@@ -35,8 +39,8 @@ reported p-value is, with 99% confidence, no smaller than the exact test's.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from dataclasses import asdict, dataclass, replace
+from typing import TYPE_CHECKING, Any, Literal
 
 from watchkeeper.config.lifecycle import DriftThresholds
 from watchkeeper.errors import SchemaError
@@ -56,7 +60,11 @@ from watchkeeper.monitoring.sketch_statistics import (
     wasserstein_distance,
 )
 
+if TYPE_CHECKING:
+    from watchkeeper.monitoring.drift_calibration import DriftCalibration
+
 Verdict = Literal["ok", "warn", "alert"]
+VerdictRule = Literal["fixed", "calibrated"]
 VERDICT_ORDER: dict[str, int] = {"ok": 0, "warn": 1, "alert": 2}
 
 
@@ -64,7 +72,8 @@ VERDICT_ORDER: dict[str, int] = {"ok": 0, "warn": 1, "alert": 2}
 class FeatureDrift:
     """One feature's drift statistics (None where one does not apply) and its verdict.
 
-    ``threshold`` is the alert level of the verdict's method; ``warn_threshold`` the warn level.
+    ``threshold`` is the alert level of the verdict's method; ``warn_threshold`` the warn level;
+    ``verdict_rule`` how they were set (``fixed`` or ``calibrated``).
     """
 
     feature: str
@@ -79,16 +88,29 @@ class FeatureDrift:
     threshold: float
     warn_threshold: float
     verdict: Verdict
+    verdict_rule: VerdictRule = "fixed"
 
     def to_dict(self) -> dict[str, Any]:
-        """The public JSON entry: every field except ``warn_threshold``.
+        """The public JSON entry: every field.
 
         >>> sorted(feature_drift("x", *[CategoricalProfile(("a",), (1,), 0, 0, 0)] * 2).to_dict())[:4]
         ['chi2_pvalue', 'feature', 'js_distance', 'ks_pvalue']
         """
-        data = asdict(self)
-        del data["warn_threshold"]
-        return data
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], warn: float | None = None) -> FeatureDrift:
+        """Rebuild a result from :meth:`to_dict`'s output; ``warn``: its warn level, for
+        output older than the ``warn_threshold`` field (else the alert level).
+
+        >>> item = feature_drift("x", *[CategoricalProfile(("a",), (1,), 0, 0, 0)] * 2)
+        >>> FeatureDrift.from_dict(item.to_dict()) == item
+        True
+        """
+        fields = dict(data)
+        if "warn_threshold" not in fields:
+            fields["warn_threshold"] = fields["threshold"] if warn is None else warn
+        return cls(**fields)
 
 
 def drift_verdict(psi: float | None, levels: DriftThresholds) -> Verdict:
@@ -122,17 +144,35 @@ def feature_drift(
     current: FeatureProfile,
     thresholds: DriftThresholds | None = None,
     exact: ExactComparison | None = None,
+    calibration: DriftCalibration | None = None,
 ) -> FeatureDrift:
     """Compare one feature's current profile with its reference profile (a numeric one's KS
-    and Wasserstein from ``exact`` when given, else from the sketches)."""
+    and Wasserstein from ``exact`` when given, else from the sketches), judged by the
+    ``calibration``'s levels at the current profile's size when given (the reference's noise
+    widening them up to ``thresholds`` at most), else by ``thresholds``.
+    """
     levels = thresholds or DriftThresholds()
+    if calibration is not None:
+        levels = calibration.levels(current.rows, ceiling=levels)
     if isinstance(reference, NumericProfile) and isinstance(current, NumericProfile):
-        return _numeric_drift(name, reference, current, levels, exact)
-    if isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
-        return _categorical_drift(name, reference, current, levels)
-    raise SchemaError(
-        f"{name}: a {reference.kind} reference cannot be compared with {current.kind}"
-    )
+        result = _numeric_drift(name, reference, current, levels, exact)
+    elif isinstance(reference, CategoricalProfile) and isinstance(current, CategoricalProfile):
+        result = _categorical_drift(name, reference, current, levels)
+    else:
+        raise SchemaError(
+            f"{name}: a {reference.kind} reference cannot be compared with {current.kind}"
+        )
+    return result if calibration is None else replace(result, verdict_rule="calibrated")
+
+
+def explicit_levels(levels: DriftThresholds | None) -> bool:
+    """Whether a per-feature entry sets a level itself (not only ``min_window``): such a
+    level wins over the calibration.
+
+    >>> explicit_levels(DriftThresholds(alert=0.5)), explicit_levels(DriftThresholds(min_window="7d"))
+    (True, False)
+    """
+    return levels is not None and bool({"warn", "alert"} & levels.model_fields_set)
 
 
 def compute_drift(
@@ -141,8 +181,11 @@ def compute_drift(
     thresholds: DriftThresholds | None = None,
     per_feature: Mapping[str, DriftThresholds] | None = None,
     exact: Mapping[str, ExactComparison | None] | None = None,
+    calibration: Mapping[str, DriftCalibration] | None = None,
 ) -> list[FeatureDrift]:
-    """Drift of every reference feature, in the reference's order.
+    """Drift of every reference feature, in the reference's order: judged by its
+    ``calibration`` where given (the calibrated rule) unless ``per_feature`` sets its levels,
+    else by its ``per_feature`` levels or ``thresholds``.
 
     >>> import numpy as np
     >>> day = DatasetProfile({"x": NumericProfile.from_values(np.arange(100.0), (50.0,))}, rows=100)
@@ -151,14 +194,16 @@ def compute_drift(
     """
     overrides = per_feature or {}
     comparisons = exact or {}
+    calibrated = calibration or {}
     results = []
     for name, reference_profile in reference.features.items():
         if name not in current.features:
             raise SchemaError(f"the current profile has no feature {name!r}")
         levels = overrides.get(name, thresholds)
+        own = None if explicit_levels(overrides.get(name)) else calibrated.get(name)
         results.append(
             feature_drift(
-                name, reference_profile, current.features[name], levels, comparisons.get(name)
+                name, reference_profile, current.features[name], levels, comparisons.get(name), own
             )
         )
     return results
@@ -219,8 +264,10 @@ __all__ = [
     "VERDICT_ORDER",
     "FeatureDrift",
     "Verdict",
+    "VerdictRule",
     "compute_drift",
     "drift_verdict",
+    "explicit_levels",
     "feature_drift",
     "verdict_of",
 ]

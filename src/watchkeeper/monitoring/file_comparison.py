@@ -58,6 +58,7 @@ from watchkeeper.monitoring.domain_classifier import (
     domain_classifier_drift,
     sample_rows,
 )
+from watchkeeper.monitoring.drift_calibration import calibration_notes
 from watchkeeper.monitoring.profile_builder import VOCABULARY_LIMIT
 from watchkeeper.monitoring.profile_plan import FeatureKind
 from watchkeeper.monitoring.quality import Range
@@ -142,9 +143,10 @@ def compare_files(
         skipped=columns.skipped,
         exact=whole.exact,
         shares=whole.shares,
+        calibration=baseline.judged_calibration,
     )
     return report.with_context(
-        excluded=columns.excluded, notes=vocabulary_notes(baseline), chunks=tuple(chunks)
+        excluded=columns.excluded, notes=baseline_notes(baseline), chunks=tuple(chunks)
     )
 
 
@@ -357,6 +359,15 @@ def vocabulary_notes(baseline: Baseline) -> dict[str, str]:
     return notes
 
 
+def baseline_notes(baseline: Baseline) -> dict[str, str]:
+    """The notes on a baseline's features: what their statistics leave out
+    (:func:`vocabulary_notes`) and how their calibrated levels were widened."""
+    notes = vocabulary_notes(baseline)
+    for name, note in calibration_notes(baseline.judged_calibration).items():
+        notes[name] = f"{notes[name]}; {note}" if name in notes else note
+    return notes
+
+
 def is_number(data_type: pa.DataType) -> bool:
     """Integers, floats, decimals, booleans (and nulls): what a numeric feature may hold."""
     return bool(
@@ -370,6 +381,7 @@ def is_number(data_type: pa.DataType) -> bool:
 
 __all__ = [
     "ComparisonOptions",
+    "baseline_notes",
     "check_current_types",
     "compare_files",
     "is_number",

@@ -91,7 +91,8 @@ def _summary(report: DriftReport) -> str:
     return (
         f"<p>Overall: {badge(report.verdict)} &nbsp; {len(report.features)} features compared "
         f"({counts['alert']} alert, {counts['warn']} warn, {counts['ok']} ok); reference "
-        f"{report.reference_rows:,} rows, current {report.current_rows:,} rows.</p>"
+        f"{report.reference_rows:,} rows, current {report.current_rows:,} rows; "
+        f"{escape(report.verdict_rule)} PSI levels.</p>"
     )
 
 
@@ -117,7 +118,7 @@ def _features_table(report: DriftReport) -> str:
             number_cell(item.ks_pvalue),
             number_cell(item.wasserstein),
             number_cell(item.chi2_pvalue),
-            f"{item.warn_threshold:g} / {item.threshold:g}",
+            f"{item.warn_threshold:.3g} / {item.threshold:.3g}",
             badge(item.verdict),
         )
         for item in report.features

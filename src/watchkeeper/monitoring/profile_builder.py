@@ -124,7 +124,7 @@ class ProfileBuilder:
 
     def update(self, batch: Batch) -> Self:
         """Add one batch (a Polars frame, an Arrow table or record batch)."""
-        table = _as_table(batch)
+        table = as_arrow_table(batch)
         missing = [name for name in self.plan.features if name not in table.column_names]
         if missing:
             raise SchemaError(
@@ -161,7 +161,7 @@ class ProfileBuilder:
 
     def update_crossing(self, batch: Batch) -> Self:
         """The second look at a batch, for :attr:`crossing_features`."""
-        table = _as_table(batch)
+        table = as_arrow_table(batch)
         names = self.crossing_features
 
         def keep(name: str) -> None:
@@ -226,7 +226,7 @@ def build_reference(
     >>> grids["x"].values.tolist(), profile.features["x"].count
     ([1.0, 3.0], 3)
     """
-    table = _as_table(data)
+    table = as_arrow_table(data)
     absent = [name for name in kinds if name not in table.column_names]
     if absent:
         raise SchemaError(f"column {absent[0]!r} is missing from the reference")
@@ -293,7 +293,7 @@ def plan_from_batches(
     }
     parts: dict[str, list[LabelCounts]] = {name: [] for name in kinds if name not in sketches}
     for batch in batches:
-        table = _as_table(batch)
+        table = as_arrow_table(batch)
         for name, sketch in sketches.items():
             values = numeric_values(table.column(name).combine_chunks())
             sketch.update(values[np.isfinite(values)])  # a copy: the sketch wants writable memory
@@ -329,7 +329,8 @@ def _is_batch(data: object) -> bool:
     return type(data).__name__ == "DataFrame" and hasattr(data, "to_arrow")
 
 
-def _as_table(batch: Batch) -> pa.Table:
+def as_arrow_table(batch: Batch) -> pa.Table:
+    """A batch (Polars frame, Arrow table or record batch) as an Arrow table."""
     if isinstance(batch, pa.Table):
         return batch
     if isinstance(batch, pa.RecordBatch):
@@ -344,6 +345,7 @@ __all__ = [
     "DEFAULT_THREADS",
     "VOCABULARY_LIMIT",
     "ProfileBuilder",
+    "as_arrow_table",
     "build_profile",
     "build_reference",
     "build_reference_profile",

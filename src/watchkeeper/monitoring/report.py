@@ -3,15 +3,18 @@
 Its JSON is the public document of ``watchkeeper drift --json``::
 
     {"features": [{"feature", "type", "method", "psi", "js_distance", "ks_statistic",
-                   "ks_pvalue", "wasserstein", "chi2_pvalue", "threshold", "verdict"}, ...],
+                   "ks_pvalue", "wasserstein", "chi2_pvalue", "threshold", "warn_threshold",
+                   "verdict", "verdict_rule"}, ...],
      "multivariate": {"method": "domain_classifier", "roc_auc", ...} | null,
-     "verdict", "reference_rows", "current_rows", "quality", "distributions",
-     "warn_thresholds", "skipped", "excluded", "notes",
+     "verdict", "verdict_rule", "reference_rows", "current_rows", "quality",
+     "distributions", "warn_thresholds", "skipped", "excluded", "notes",
      "chunks": [{"chunk", "start", "end", "rows", "features": [{...}, ...]}, ...]}
 
 with null wherever a statistic does not apply. ``features`` and ``verdict`` are the whole
-current data's; ``chunks`` (empty unless asked for) each chunk's. Rendering (table, HTML)
-lives elsewhere.
+current data's; ``chunks`` (empty unless asked for) each chunk's. Each feature's ``threshold``
+and ``warn_threshold`` are the alert and warn levels it was judged by, and ``verdict_rule``
+how they were set: ``calibrated`` (from the reference's own noise at that size, so a chunk's
+levels differ from the whole's) or ``fixed``. Rendering (table, HTML) lives elsewhere.
 
 >>> import numpy as np
 >>> from watchkeeper.monitoring.numeric_profile import NumericProfile
@@ -36,6 +39,7 @@ from watchkeeper.monitoring.chunk_drift import ChunkDrift
 from watchkeeper.monitoring.dataset_profile import DatasetProfile, FeatureProfile
 from watchkeeper.monitoring.domain_classifier import MultivariateDrift
 from watchkeeper.monitoring.drift import VERDICT_ORDER, FeatureDrift, Verdict, compute_drift
+from watchkeeper.monitoring.drift_calibration import DriftCalibration
 from watchkeeper.monitoring.drift_statistics import shares
 from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.quality import QualityReport, Range, RangeShares, data_quality
@@ -78,6 +82,17 @@ class DriftReport:
         return max(verdicts, key=VERDICT_ORDER.__getitem__, default="ok")
 
     @property
+    def verdict_rule(self) -> str:
+        """How the features' levels were set: ``calibrated``, ``fixed``, or ``mixed`` (a
+        per-feature level overriding the calibration).
+
+        >>> DriftReport((), 0, 0).verdict_rule
+        'fixed'
+        """
+        rules = {feature.verdict_rule for feature in self.features}
+        return rules.pop() if len(rules) == 1 else "mixed" if rules else "fixed"
+
+    @property
     def worst_verdict(self) -> Verdict:
         """The worst verdict anywhere: the whole data's and every chunk's."""
         verdicts = [self.verdict, *(chunk.verdict for chunk in self.chunks)]
@@ -98,6 +113,7 @@ class DriftReport:
             "features": [feature.to_dict() for feature in self.features],
             "multivariate": None if self.multivariate is None else self.multivariate.to_dict(),
             "verdict": self.verdict,
+            "verdict_rule": self.verdict_rule,
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
             "quality": None if self.quality is None else self.quality.to_dict(),
@@ -118,8 +134,7 @@ class DriftReport:
         """Rebuild a report from :meth:`to_dict`'s output."""
         warn = data.get("warn_thresholds", {})
         features = tuple(
-            FeatureDrift(**item, warn_threshold=warn.get(item["feature"], item["threshold"]))
-            for item in data["features"]
+            FeatureDrift.from_dict(item, warn.get(item["feature"])) for item in data["features"]
         )
         multivariate = data.get("multivariate")
         quality = data.get("quality")
@@ -155,11 +170,15 @@ def build_drift_report(
     skipped: Mapping[str, str] | None = None,
     exact: Mapping[str, ExactComparison | None] | None = None,
     shares: Mapping[str, RangeShares] | None = None,
+    calibration: Mapping[str, DriftCalibration] | None = None,
 ) -> DriftReport:
     """Drift, quality and distributions of ``current`` against ``reference`` (numeric
-    comparisons and range shares from ``exact`` and ``shares`` where given)."""
+    comparisons, range shares and calibrated levels from ``exact``, ``shares`` and
+    ``calibration`` where given)."""
     settings = config or MonitoringConfig()
-    features = compute_drift(reference, current, settings.psi, settings.per_feature, exact)
+    features = compute_drift(
+        reference, current, settings.psi, settings.per_feature, exact, calibration
+    )
     return DriftReport(
         features=tuple(features),
         reference_rows=reference.rows,
