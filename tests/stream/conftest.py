@@ -58,11 +58,12 @@ class StreamWorld:
         ]
 
 
-def served_workspace(root: Path, trained: TrainedModels, extra: str = "") -> Path:
-    """A workspace folder with a registered champion; ``extra`` YAML appended."""
+def served_workspace(root: Path, trained: TrainedModels, state: str = "memory") -> Path:
+    """A workspace folder with a registered champion, its online state of type ``state``."""
     created = Workspace.create(root)
     config = created / "watchkeeper.yaml"
-    config.write_text(config.read_text() + LIVE_EVENTS_AHEAD + extra)
+    text = config.read_text().replace("type: memory", f"type: {state}", 1)
+    config.write_text(text + LIVE_EVENTS_AHEAD)
     with Workspace.open(created) as workspace:
         version = register(workspace, trained, trained.good, threshold=0.5)
         ModelRegistry.for_workspace(workspace).set_status(version, CHAMPION, reason="first")
