@@ -21,7 +21,7 @@ from watchkeeper.stream import publish
 from watchkeeper.stream.partitions import StreamNames
 from watchkeeper.workspace import Workspace
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 EVENTS = 600
 
 
