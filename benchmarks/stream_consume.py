@@ -4,10 +4,10 @@ bare consumer, and the event-to-decision latency at half the consumer's peak rat
 One run, side by side, Redis Streams on loopback (``--redis-url``, a database this script
 may fill; each measurement uses a stream prefix of its own, deleted afterwards):
 
-* **consume**: ``--events`` events published beforehand to 8 partitions
-  (:func:`watchkeeper.stream.publish`), then one consumer (in this process, as the command
-  builds it, with its flush thread) reads, scores, logs, publishes and acknowledges them in
-  batches of ``--batch-size``; timed from its first read to its last acknowledgement;
+* **consume**: one ``watchkeeper consume`` process (8 partitions, batches of at most
+  ``--batch-size``, its flusher process) is running; ``--events`` events are published to it as
+  fast as this process can (:func:`watchkeeper.stream.publish`, 1,000 per round trip), timed
+  from before the first is published to the last decision's stream id;
 * **http batch**: the same number of events posted to ``watchkeeper serve`` (one worker) as
   ``POST /v1/score/batch`` bodies of ``--batch-size`` events, one after the other;
 * **bare**: a loop that only reads and acknowledges the same entries (the floor);
@@ -60,39 +60,52 @@ def drop(client: Any, prefix: str) -> None:
         client.delete(*keys)
 
 
-def consume_rate(root: Path, client: Any, start: int, events: int, batch_size: int) -> float:
-    """Events per second of one in-process consumer over ``events`` published events."""
-    from watchkeeper.serving.background_flush import BackgroundFlush
-    from watchkeeper.stream.consumer import StreamConsumer
-    from watchkeeper.stream.partitions import StreamNames
-    from watchkeeper.workspace import Workspace
+def start_consumer(
+    root: Path, redis_url: str, prefix: str, batch_size: int
+) -> subprocess.Popen[bytes]:
+    """``watchkeeper consume`` in a process of its own, once it has decided a first event."""
+    command = [sys.executable, "-m", "watchkeeper", "consume", "-w", str(root)]
+    command += ["--redis-url", redis_url, "--stream", prefix, "--partitions", str(PARTITIONS)]
+    command += ["--consumer", "bench", "--batch-size", str(batch_size)]
+    consumer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    import redis
 
-    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(redis_url)
+    publish_events(client, prefix, 10**8, 1)
+    deadline = time.monotonic() + 120
+    while client.xlen(f"{prefix}:decisions") < 1:
+        if time.monotonic() > deadline or consumer.poll() is not None:
+            consumer.kill()
+            raise RuntimeError(f"the consumer did not start: {consumer.communicate()[1]!r}")
+        time.sleep(0.05)
+    client.close()
+    return consumer
+
+
+def stop_consumer(consumer: subprocess.Popen[bytes]) -> None:
+    consumer.terminate()  # SIGTERM: the batch in hand, then a last flush
+    consumer.wait(timeout=60)
+
+
+def stream_millis(entry_id: bytes | str) -> int:
+    text = entry_id.decode() if isinstance(entry_id, bytes) else entry_id
+    return int(text.split("/", 1)[-1].split("-", 1)[0])
+
+
+def consume_rate(client: Any, prefix: str, start: int, events: int) -> float:
+    """Events per second through the running consumer: ``events`` published as fast as this
+    process can, from the first entry's id to the last decision's (Redis's clock)."""
+    decisions = f"{prefix}:decisions"
+    before = client.xlen(decisions)
+    first = int(time.time() * 1000)
     publish_events(client, prefix, start, events)
-    with Workspace.open(root) as workspace:
-        workspace.events.automatic_flush = False
-        consumer = StreamConsumer.over_redis(
-            workspace,
-            client,
-            names=StreamNames(prefix),
-            partitions=PARTITIONS,
-            group="bench",
-            consumer="one",
-            batch_size=batch_size,
-        )
-        consumer.service.scorer()
-        flusher = BackgroundFlush(workspace.events.flush, 10.0)
-        flusher.start()
-        began = time.perf_counter()
-        while consumer.counts.scored + consumer.counts.rejected < events:
-            consumer.step()
-        elapsed = time.perf_counter() - began
-        consumer.leases.release()
-        flusher.stop()
-        consumer.service.close()
-        assert consumer.counts.rejected == 0, consumer.counts
-    drop(client, prefix)
-    return events / elapsed
+    deadline = time.monotonic() + 600
+    while client.xlen(decisions) < before + events:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the consumer fell silent")
+        time.sleep(0.01)
+    last = client.xrevrange(decisions, count=1)[0][0]
+    return events / ((stream_millis(last) - first) / 1000.0)
 
 
 def bare_rate(client: Any, events: int, batch_size: int) -> float:
@@ -145,35 +158,25 @@ def paced_latency(
 ) -> list[float]:
     """Event-to-decision latencies (ms) of ``watchkeeper consume`` fed at ``rate`` events/s."""
     prefix = f"paced-{uuid.uuid4().hex[:8]}"
-    command = [sys.executable, "-m", "watchkeeper", "consume", "-w", str(root)]
-    command += ["--redis-url", redis_url, "--stream", prefix, "--partitions", str(PARTITIONS)]
-    command += ["--consumer", "paced", "--batch-size", str(batch_size)]
-    consumer = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    consumer = start_consumer(root, redis_url, prefix, batch_size)
     try:
-        publish_events(client, prefix, 10**7, 1)  # started once this is decided
-        deadline = time.monotonic() + 120
-        while client.xlen(f"{prefix}:decisions") < 1:
-            if time.monotonic() > deadline or consumer.poll() is not None:
-                raise RuntimeError(f"the consumer did not start: {consumer.stderr}")
-            time.sleep(0.05)
         sent, began, tick = 0, time.perf_counter(), 0.005
         while (elapsed := time.perf_counter() - began) < seconds:
             due = int(elapsed * rate) - sent
             if due > 0:
-                publish_events(client, prefix, 10**7 + 1 + sent, due)
+                publish_events(client, prefix, 10**7 + sent, due)
                 sent += due
             time.sleep(tick)
         deadline = time.monotonic() + 60
         while client.xlen(f"{prefix}:decisions") < sent + 1 and time.monotonic() < deadline:
             time.sleep(0.05)
-        latencies = []
-        for entry_id, fields in client.xrange(f"{prefix}:decisions"):
-            produced = int(fields[b"source"].decode().split("/", 1)[1].split("-", 1)[0])
-            latencies.append(float(int(entry_id.decode().split("-", 1)[0]) - produced))
-        return latencies[1:]
+        latencies = [
+            float(stream_millis(entry_id) - stream_millis(fields[b"source"]))
+            for entry_id, fields in client.xrange(f"{prefix}:decisions")
+        ]
+        return latencies[1:]  # not the first, decided as the consumer started
     finally:
-        consumer.terminate()
-        consumer.wait(timeout=30)
+        stop_consumer(consumer)
         drop(client, prefix)
 
 
@@ -206,13 +209,13 @@ def main() -> None:
         shutil.copytree(built, served)
         shutil.copytree(built, paced)
         rates: dict[str, list[float]] = {"consume": [], "http batch": [], "bare": []}
+        prefix = f"bench-{uuid.uuid4().hex[:8]}"
+        consumer = start_consumer(built, options.redis_url, prefix, options.batch_size)
         server, port = start_server("watchkeeper", served, 1, folder)
         try:
             for repeat in range(options.repeats):
                 start = repeat * options.events
-                rates["consume"].append(
-                    consume_rate(built, client, start, options.events, options.batch_size)
-                )
+                rates["consume"].append(consume_rate(client, prefix, start, options.events))
                 rates["http batch"].append(
                     http_batch_rate(port, start, options.events, options.batch_size)
                 )
@@ -225,6 +228,8 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            stop_consumer(consumer)
+            drop(client, prefix)
         medians = {name: statistics.median(values) for name, values in rates.items()}
         rate = medians["consume"] / 2
         latencies = paced_latency(

@@ -1,16 +1,21 @@
 """``watchkeeper consume``: score events from partitioned Redis streams (:mod:`watchkeeper.stream`).
 
 Like ``serve``, it refuses a cold online state unless ``--allow-cold-state``
-(:func:`~watchkeeper.cli.serve_command.refuse_cold_state`). The logged predictions are moved
-to Delta every 10 s by a thread and once at the stop; ``SIGTERM`` and ``SIGINT`` end the loop
-after the batch in hand.
+(:func:`~watchkeeper.cli.serve_command.refuse_cold_state`), moves the logged predictions to
+Delta from a flusher process of its own at idle priority (``serve``'s
+:class:`~watchkeeper.serving.log_flusher.LogFlusher`, restarted if it dies, a last flush at
+the stop: a flush in the consumer's thread held its GIL), and freezes its startup heap once
+the models are loaded (``gc.freeze``, as ``serve`` does). ``SIGTERM`` and ``SIGINT`` end the
+loop after the batch in hand.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import socket
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -21,7 +26,7 @@ from watchkeeper.cli.output import stderr
 from watchkeeper.cli.serve_command import ALLOW_COLD_HELP, refuse_cold_state
 from watchkeeper.stream.partitions import DEFAULT_PARTITIONS, DEFAULT_PREFIX
 
-FLUSH_SECONDS = 10.0
+STOP_FLUSH_SECONDS = 30.0
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -84,7 +89,9 @@ def consume(
     idempotent by event id; a malformed entry is acknowledged, logged to rejections and sent
     to PREFIX:dead. SIGTERM finishes the batch in hand, acknowledges it and flushes.
     """
-    from watchkeeper.serving.background_flush import BackgroundFlush
+    from watchkeeper.features.state.store import state_backend
+    from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
+    from watchkeeper.serving.log_flusher import LogFlusher
     from watchkeeper.stream.consumer import StreamConsumer
     from watchkeeper.stream.metrics import serve_metrics
     from watchkeeper.stream.partitions import StreamNames
@@ -95,31 +102,44 @@ def consume(
     name = consumer or f"{socket.gethostname()}-{os.getpid()}"
     with Workspace.open(workspace) as opened:
         refuse_cold_state(opened, allow_cold_state, "consuming")
-        opened.events.automatic_flush = False  # the flush thread's job
-        stream_consumer = StreamConsumer.over_redis(
-            opened,
-            client,
-            names=StreamNames(stream),
-            partitions=partitions,
-            group=group,
-            consumer=name,
-            batch_size=batch_size,
-            max_owned=max_owned,
-        )
-        stream_consumer.service.scorer()  # load the models before the first batch
-        for number in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(number, lambda *_: stream_consumer.stop())
-        server = None
-        if metrics_port is not None:
-            server = serve_metrics(stream_consumer.service.metrics.registry, metrics_port)
-        flusher = BackgroundFlush(opened.events.flush, FLUSH_SECONDS)
+        state_type = opened.config.storage.online_state.type
+        if not state_backend(state_type).shared:
+            stderr.print(
+                f"[yellow]warning:[/] the online state is {state_type}, this process's own: "
+                "what it folds is lost if it is killed, and a partition taken over by another "
+                "consumer starts without it (set storage.online_state.type to sqlite, lmdb or "
+                "redis)",
+                highlight=False,
+            )
+        opened.events.automatic_flush = False  # the flusher process's job
+        flusher = FlusherSupervisor(partial(LogFlusher, opened.root))
         flusher.start()
-        stderr.print(f"consuming {stream}:events:0..{partitions - 1} as {name} of {group}")
+        server = None
         try:
-            counts = stream_consumer.run()
+            stream_consumer = StreamConsumer.over_redis(
+                opened,
+                client,
+                names=StreamNames(stream),
+                partitions=partitions,
+                group=group,
+                consumer=name,
+                batch_size=batch_size,
+                max_owned=max_owned,
+            )
+            stream_consumer.service.scorer()  # load the models before the first batch
+            gc.collect()
+            gc.freeze()  # full collections scan only what batches make, not models, libraries
+            for number in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(number, lambda *_: stream_consumer.stop())
+            if metrics_port is not None:
+                server = serve_metrics(stream_consumer.service.metrics.registry, metrics_port)
+            stderr.print(f"consuming {stream}:events:0..{partitions - 1} as {name} of {group}")
+            try:
+                counts = stream_consumer.run()
+            finally:
+                stream_consumer.service.close()
         finally:
-            flusher.stop()  # after a last flush
-            stream_consumer.service.close()
+            flusher.stop(STOP_FLUSH_SECONDS)  # after a last flush
             if server is not None:
                 server.shutdown()
     stderr.print(
