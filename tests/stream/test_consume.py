@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from tests.serving.conftest import live_event
+from tests.conftest import record_gate_pass
+from tests.serving.conftest import TrainedModels, live_event, register
 from tests.stream.conftest import PARTITIONS, StreamWorld
 
+from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.stream import publish
 
 pytestmark = pytest.mark.redis
@@ -17,6 +19,14 @@ def send(world: StreamWorld, events: list[dict[str, object]]) -> list[str]:
     return publish(
         world.client, events, key="card_id", prefix=world.names.prefix, partitions=PARTITIONS
     )
+
+
+def stored_rows(world: StreamWorld, table: str) -> int:
+    """The rows of ``table`` in Delta, duplicates included (a read keeps one per key)."""
+    from deltalake import DeltaTable
+
+    rows: int = DeltaTable(str(world.root / ".watchkeeper" / "events" / table)).count()
+    return rows
 
 
 def pending(world: StreamWorld) -> int:
@@ -49,12 +59,14 @@ def test_published_events_get_one_prediction_row_and_one_decision_each(
 def test_a_redelivered_event_is_logged_once_and_decided_the_same(world: StreamWorld) -> None:
     first = [live_event(index) for index in range(5)]
     send(world, first)
-    world.consumer().run(idle_seconds=0.2)
+    consumer = world.consumer()
+    consumer.run(idle_seconds=0.2)
     send(world, [first[2], live_event(5)])  # the same event again, then a new one
-    world.consumer().run(idle_seconds=0.2)
+    consumer.run(idle_seconds=0.2)
     world.workspace.events.flush()
     logged = world.workspace.events.read("predictions")["event_id"].to_list()
     assert sorted(logged) == [f"live-{index}" for index in range(6)]
+    assert stored_rows(world, "predictions") == 6  # not only one on read: written once
     again = [record for record in world.decisions() if record["event_id"] == "live-2"]
     assert len(again) == 2
     assert again[0]["decision"] == again[1]["decision"]
@@ -74,8 +86,8 @@ def test_malformed_entries_are_acknowledged_rejected_and_dead_lettered(
     dead = world.client.xrange(world.names.dead_letters)
     reasons = [fields[b"reason"].decode() for _, fields in dead]
     assert [reason.split(":", 1)[0] for reason in reasons] == [
-        "wrong_type",
-        "invalid",
+        "malformed_json",
+        "missing_field",
         "out_of_range",
     ]
     world.workspace.events.flush()
@@ -96,3 +108,57 @@ def test_two_consumers_split_the_partitions_and_a_stopped_ones_are_taken_over(
     one.leases.release()
     three = world.consumer("three", max_owned=4)
     assert sorted(three.leases.refresh()) == sorted(set(range(PARTITIONS)) - set(two.leases.owned))
+
+
+def test_a_conflicting_id_and_a_model_failure_refuse_their_entry_alone(
+    world: StreamWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    consumer = world.consumer()
+    scorer = consumer.service.scorer()
+    predict = scorer._champion.predict
+
+    def fails_on_odd_amounts(features: dict[str, object]) -> object:
+        if features.get("amount_clipped") == 777.25:
+            raise RuntimeError("the model file is damaged")
+        return predict(features)
+
+    monkeypatch.setattr(scorer._champion, "predict", fails_on_odd_amounts)
+    send(world, [live_event(0)])
+    consumer.run(idle_seconds=0.2)
+    batch = [live_event(0, amount=1.0), live_event(1), live_event(2, amount=777.25)]
+    batch += [live_event(3, amount=777.25), live_event(4)]
+    world.client.xadd(  # one partition: one batch, in this order
+        world.names.partition(0), {"event": json.dumps(batch[0])}
+    )
+    for event in batch[1:]:
+        world.client.xadd(world.names.partition(0), {"event": json.dumps(event)})
+    counts = consumer.run(idle_seconds=0.2)
+    assert (counts.scored - 1, counts.rejected) == (2, 3)
+    world.workspace.events.flush()
+    rejections = world.workspace.events.read("rejections").sort("event_id")
+    assert rejections.select("event_id", "reason").rows() == [
+        ("live-0", "invalid"),  # as /v1/score logs a 409
+        ("live-2", "model_error"),
+        ("live-3", "model_error"),
+    ]  # each model failure once, though its batch was scored twice
+    logged = world.workspace.events.read("predictions")["event_id"].to_list()
+    assert sorted(logged) == ["live-0", "live-1", "live-4"]
+    assert len(world.client.xrange(world.names.dead_letters)) == 3
+
+
+def test_a_running_canary_gets_the_services_sticky_share_of_cards(
+    world: StreamWorld, trained: TrainedModels
+) -> None:
+    challenger = register(world.workspace, trained, trained.good, threshold=0.5)
+    record_gate_pass(world.workspace.metadata, world.workspace.config.model.name, challenger)
+    RolloutController.for_workspace(world.workspace, world.clock).start(challenger, actor="test")
+    send(world, [live_event(index) for index in range(80)])
+    consumer = world.consumer()
+    consumer.run(idle_seconds=0.2)
+    router = consumer.service.scorer().models.router
+    routes = {
+        record["event_id"]: json.loads(record["decision"])["route"] for record in world.decisions()
+    }
+    expected = {f"live-{index}": router.route(f"c{index % 200}").decision for index in range(80)}
+    assert routes == expected
+    assert set(routes.values()) == {"champion", "canary"}

@@ -22,7 +22,7 @@ from watchkeeper.stream.partitions import StreamNames
 from watchkeeper.workspace import Workspace
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
-EVENTS = 600
+EVENTS = 400
 
 
 def start_consumer(root: Path, redis_url: str, prefix: str, log: Path) -> subprocess.Popen[bytes]:

@@ -256,7 +256,7 @@ class Scorer:
         *,
         model_version: int | None = None,
         validated: Sequence[dict[str, Any]] | None = None,
-        source: str = "score_batch",
+        source: str | None = "score_batch",
     ) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
 
@@ -264,7 +264,8 @@ class Scorer:
         any of its events is folded into the per-key state. ``model_version`` pins the
         deciding model of every event, as for :meth:`score`. ``validated``: the events'
         inputs as :meth:`validate` returned them, when the caller checked them already;
-        ``source`` names the caller in the rejections of model errors.
+        ``source`` names the caller in the rejections of model errors (None: a model error is
+        raised without a row, the caller having logged it already).
         """
         started = time.perf_counter()
         if validated is None:
@@ -323,7 +324,7 @@ class Scorer:
         self,
         events: Sequence[Mapping[str, Any]],
         started: float,
-        source: str,
+        source: str | None,
         pinned: Route | None = None,
         validated: Sequence[dict[str, Any]] | None = None,
     ) -> list[ScoreResult]:
@@ -344,7 +345,7 @@ class Scorer:
         self,
         events: Sequence[Mapping[str, Any]],
         started: float,
-        source: str,
+        source: str | None,
         pinned: Route | None = None,
         *,
         validated: Sequence[dict[str, Any]] | None = None,
@@ -427,7 +428,7 @@ class Scorer:
         )
 
     def _predict(
-        self, prepared: Sequence[_Prepared], started: float, source: str = "score"
+        self, prepared: Sequence[_Prepared], started: float, source: str | None = "score"
     ) -> list[ScoreResult]:
         champion, challenger = self.models.champion, self.models.challenger
         results = []
@@ -440,7 +441,7 @@ class Scorer:
                 said = predictor.predict(features or item.features)
             except Exception as error:
                 self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
-                if self.rejections is not None:  # every worker's errors in one table
+                if self.rejections is not None and source is not None:  # all workers' errors
                     self.rejections.record(
                         source=source,
                         reason=MODEL_ERROR,

@@ -74,11 +74,11 @@ def decode_event(payload: bytes | None) -> dict[str, Any]:
     watchkeeper.errors.InvalidInputError: event: expected a JSON object (got list)
     """
     if payload is None:
-        raise InvalidInputError("event", "missing: the entry has no 'event' field")
+        raise InvalidInputError("event", "required: the entry has no 'event' field")
     try:
         event = orjson.loads(payload)
     except orjson.JSONDecodeError as error:
-        raise InvalidInputError("event", f"not JSON ({error})") from None
+        raise InvalidInputError("event", f"malformed JSON ({error})") from None
     if not isinstance(event, dict):
         raise InvalidInputError("event", f"expected a JSON object (got {type(event).__name__})")
     return event
@@ -114,13 +114,18 @@ class BatchScoring:
                 continue
             events.append(event)
             positions.append(position)
+        errors = dict(scorer.errors)
         try:
             results = scorer.score_many(events, validated=rows, source=SOURCE)
             batch.results.extend(zip(positions, results, strict=True))
         except StorageError:
             raise
-        except Exception:
-            self._one_by_one(scorer, events, rows, positions, batch)
+        except WatchkeeperError:
+            self._one_by_one(scorer, events, rows, positions, batch, logged=False)
+        except Exception:  # a model error, logged for the first event that failed
+            scorer.errors.clear()
+            scorer.errors.update(errors)  # counted again below, once
+            self._one_by_one(scorer, events, rows, positions, batch, logged=True)
         for _, result in batch.results:
             self.service.metrics.observe(result)
         batch.results.sort(key=lambda item: item[0])
@@ -133,15 +138,22 @@ class BatchScoring:
         rows: list[dict[str, Any]],
         positions: list[int],
         batch: ScoredBatch,
+        *,
+        logged: bool,
     ) -> None:
+        """Score each event alone. ``logged``: the batch failed on a model error, which the
+        scorer logged for its first failing event: that event (the first to fail here too,
+        as nothing was folded) is not logged again."""
         for event, row, position in zip(events, rows, positions, strict=True):
             try:
-                result = scorer.score_many([event], validated=[row], source=SOURCE)[0]
+                source = None if logged else SOURCE
+                result = scorer.score_many([event], validated=[row], source=source)[0]
             except StorageError:
                 raise
             except WatchkeeperError as error:
                 batch.refused.append(refusal_of(position, error))
             except Exception as error:  # the scorer logged the model error in `rejections`
+                logged = False
                 message = f"{type(error).__name__}: {error}"
                 batch.refused.append(Refused(position, "model", message, MODEL_ERROR, True))
             else:

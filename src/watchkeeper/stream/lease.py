@@ -119,6 +119,7 @@ class PartitionLeases:
             self._release(keys=[self.names.lease(partition)], args=[self.consumer], client=pipe)
         pipe.execute()
         self.owned = [partition for partition in self.owned if partition not in chosen]
+        self._looked = -float("inf")  # free to take them again at once
 
 
 __all__ = ["DEFAULT_TTL_MS", "PartitionLeases"]
