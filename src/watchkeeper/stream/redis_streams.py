@@ -167,9 +167,12 @@ class RedisStreams:
         self.client.xadd(self.names.dead_letters, fields)
 
     def lag(self, partition: int, now_ms: int | None = None) -> PartitionLag:
-        """The group's pending and undelivered entries on ``partition`` and the oldest's age."""
+        """The group's pending and undelivered entries on ``partition`` and the oldest's age
+        at ``now_ms`` (default: Redis's ``TIME``, the clock its entry ids are made from)."""
         name = self.names.partition(partition)
-        now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+        if now_ms is None:  # the clock of the entry ids
+            seconds, micros = self.client.time()
+            now_ms = int(seconds) * 1000 + int(micros) // 1000
         groups = (
             {_text(group["name"]): group for group in self.client.xinfo_groups(name)}
             if self.client.exists(name)
