@@ -192,7 +192,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--trees", type=int, default=200)
     parser.add_argument("--latency-seconds", type=float, default=10.0)
-    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/14")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9")
     parser.add_argument("--quick", action="store_true", help="tiny settings: the script runs")
     options = parser.parse_args()
     if options.quick:
