@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from tests.conftest import record_gate_pass
@@ -162,3 +163,23 @@ def test_a_running_canary_gets_the_services_sticky_share_of_cards(
     expected = {f"live-{index}": router.route(f"c{index % 200}").decision for index in range(80)}
     assert routes == expected
     assert set(routes.values()) == {"champion", "canary"}
+
+
+def test_a_dead_consumers_pending_entries_are_claimed_by_the_next_owner(
+    world: StreamWorld,
+) -> None:
+    send(world, [live_event(index) for index in range(30)])
+    dead = world.consumer("dead", lease_ttl_ms=150)
+    dead.leases.refresh()
+    delivered = dead.source.read_batch(dead.leases.owned, 12, 10)  # then it dies unacknowledged
+    assert len(delivered) == 12 and pending(world) == 12  # 3 from each of 4 partitions
+    heir = world.consumer("heir")
+    assert heir.leases.refresh() == []  # the dead one's leases still hold
+    time.sleep(0.2)
+    heir.leases._looked = -float("inf")  # look again now, not in a second
+    counts = heir.run(idle_seconds=0.2)
+    assert (counts.scored, counts.rejected) == (30, 0)
+    assert pending(world) == 0
+    assert sorted(record["event_id"] for record in world.decisions()) == sorted(
+        f"live-{index}" for index in range(30)
+    )
