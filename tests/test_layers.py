@@ -32,7 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "rollout",
         "agent application readiness report drill",
         "analysis serving",
-        "demo",
+        "demo stream",
         "cli",
         "__init__ __main__",  # the public API and ``python -m watchkeeper``
     )

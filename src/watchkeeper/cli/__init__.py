@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from watchkeeper.cli import agent_command as agent_command  # `run`, `ingest`
 from watchkeeper.cli import backfill_command as backfill_command  # `features backfill-state`
+from watchkeeper.cli import consume_command as consume_command  # `consume`
 from watchkeeper.cli import dead_letters_command as dead_letters_command  # `dead-letters`
 from watchkeeper.cli import demo_command as demo_command  # `demo`
 from watchkeeper.cli import drift_command as drift_command  # `drift`

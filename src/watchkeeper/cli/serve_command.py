@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -30,6 +30,9 @@ from rich.markup import escape
 from watchkeeper.cli.app import WorkspaceOption, app
 from watchkeeper.cli.output import stderr
 from watchkeeper.errors import ConfigError
+
+if TYPE_CHECKING:
+    from watchkeeper.workspace import Workspace
 
 WORKSPACE_VARIABLE = "WATCHKEEPER_WORKSPACE"
 ALLOW_COLD_VARIABLE = "WATCHKEEPER_ALLOW_COLD_STATE"
@@ -56,6 +59,25 @@ def app_from_environment() -> object:
     )
 
 
+def refuse_cold_state(workspace: Workspace, allow_cold_state: bool, doing: str) -> None:
+    """Refuse to start (a :class:`ConfigError` saying ``not DOING: ...``) when the online state
+    was never filled from the event store's history, unless ``allow_cold_state``; then warn.
+    Shared by ``serve`` and ``consume``."""
+    from watchkeeper.application.online_state import cold_state_problem
+
+    cold = cold_state_problem(workspace)
+    if cold is not None and not allow_cold_state:
+        raise ConfigError(f"not {doing}: {cold}")
+    if cold is not None:
+        stderr.print(f"[yellow]warning:[/] starting cold: {escape(cold)}", highlight=False)
+
+
+ALLOW_COLD_HELP = (
+    "Start even when the online state was not filled from the event store's history "
+    "(windowed features then start empty)."
+)
+
+
 @app.command("serve")
 def serve(
     workspace: WorkspaceOption = Path(),
@@ -68,8 +90,7 @@ def serve(
         bool,
         typer.Option(
             "--allow-cold-state",
-            help="Start even when the online state was not filled from the event store's "
-            "history (windowed features then start empty).",
+            help=ALLOW_COLD_HELP,
         ),
     ] = False,
 ) -> None:
@@ -81,7 +102,6 @@ def serve(
     never filled from the history (watchkeeper features backfill-state) unless
     --allow-cold-state.
     """
-    from watchkeeper.application.online_state import cold_state_problem
     from watchkeeper.features.state.store import state_backend
     from watchkeeper.serving.flusher_supervisor import FlusherSupervisor
     from watchkeeper.serving.log_flusher import LogFlusher
@@ -93,11 +113,7 @@ def serve(
         serving = opened.config.serving
         state_type = opened.config.storage.online_state.type
         root = opened.root
-        cold = cold_state_problem(opened)
-    if cold is not None and not allow_cold_state:
-        raise ConfigError(f"not serving: {cold}")
-    if cold is not None:
-        stderr.print(f"[yellow]warning:[/] starting cold: {escape(cold)}", highlight=False)
+        refuse_cold_state(opened, allow_cold_state, "serving")
     os.environ[ALLOW_COLD_VARIABLE] = "1" if allow_cold_state else ""
     processes = workers or serving.workers
     if processes > 1 and not state_backend(state_type).shared:
@@ -125,4 +141,10 @@ def serve(
         flusher.stop(deadline.remaining() - FLUSH_RESERVE_SECONDS)
 
 
-__all__ = ["ALLOW_COLD_VARIABLE", "app_from_environment", "serve"]
+__all__ = [
+    "ALLOW_COLD_HELP",
+    "ALLOW_COLD_VARIABLE",
+    "app_from_environment",
+    "refuse_cold_state",
+    "serve",
+]

@@ -52,9 +52,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from watchkeeper.clock import Clock
-from watchkeeper.config.features import DEFAULT_MAX_LENGTH
 from watchkeeper.errors import StorageError, WatchkeeperError
-from watchkeeper.features.schema_validation import check_length
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.intake.prediction_checks import PredictionRules
 from watchkeeper.rollout.controller import RolloutStatus
@@ -67,6 +65,7 @@ from watchkeeper.serving.admin_token import (
 from watchkeeper.serving.background_flush import BackgroundFlush
 from watchkeeper.serving.body_reader import CLOSE_HEADERS, REQUEST_TIMEOUT, read_body
 from watchkeeper.serving.dashboard_route import dashboard_router
+from watchkeeper.serving.event_check import UndeclaredFieldCheck
 from watchkeeper.serving.openapi_schema import (
     MODEL_VERSION_PARAMETER,
     ROLLOUT_START_SCHEMA,
@@ -87,10 +86,8 @@ from watchkeeper.serving.request_body import (
     as_list,
     as_object,
     check_content_type,
-    field_name,
     model_version_parameter,
     parse_json,
-    unknown_fields,
 )
 from watchkeeper.serving.request_metrics import RequestMetricsMiddleware, RequestSeries
 from watchkeeper.serving.score_endpoint import SCORE_ROUTE, ScoreEndpoint
@@ -282,20 +279,11 @@ def create_app(
         request.state.payload = payload  # names the refused event in the rejections table
         return payload
 
-    def check_event(event: dict[str, Any], where: str = "") -> None:
-        extra = unknown_fields(event, service.scorer().spec_inputs)
-        if extra:
-            service.metrics.unknown_fields.inc(len(extra))
-            if serving.unknown_fields == "reject":
-                raise BadRequestError(
-                    f"{where}{field_name(extra[0])}",
-                    "unknown field (the schema does not declare it)",
-                    422,
-                )
-            for name in extra:  # kept in the logged raw input: held to the default limit
-                value = event[name]
-                if isinstance(value, str):
-                    check_length(f"{where}{field_name(name)}", value, DEFAULT_MAX_LENGTH)
+    check_event = UndeclaredFieldCheck(
+        lambda: service.scorer().spec_inputs,
+        serving.unknown_fields,
+        service.metrics.unknown_fields,
+    )
 
     def admin(request: Request) -> None:
         refused = service.admin_token.verify(request.headers.get("authorization"))

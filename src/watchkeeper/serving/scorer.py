@@ -251,25 +251,35 @@ class Scorer:
         return row, None if model_version is None else self.pinned_route(model_version)
 
     def score_many(
-        self, events: Sequence[Mapping[str, Any]], *, model_version: int | None = None
+        self,
+        events: Sequence[Mapping[str, Any]],
+        *,
+        model_version: int | None = None,
+        validated: Sequence[dict[str, Any]] | None = None,
+        source: str | None = "score_batch",
     ) -> list[ScoreResult]:
         """Score a micro-batch; any invalid event rejects it whole (its position is named).
 
         Each event sees the ones before it; the batch's prediction rows are durable before
         any of its events is folded into the per-key state. ``model_version`` pins the
-        deciding model of every event, as for :meth:`score`.
+        deciding model of every event, as for :meth:`score`. ``validated``: the events'
+        inputs as :meth:`validate` returned them, when the caller checked them already;
+        ``source`` names the caller in the rejections of model errors (None: a model error is
+        raised without a row, the caller having logged it already).
         """
         started = time.perf_counter()
-        validated = []
-        for position, event in enumerate(events):
-            try:
-                validated.append(self.validate(event))
-            except InvalidInputError as error:
-                raise InvalidInputError(f"events[{position}].{error.field}", error.reason) from None
+        if validated is None:
+            validated = []
+            for position, event in enumerate(events):
+                try:
+                    validated.append(self.validate(event))
+                except InvalidInputError as error:
+                    field = f"events[{position}].{error.field}"
+                    raise InvalidInputError(field, error.reason) from None
         if not events:
             return []
         pinned = None if model_version is None else self.pinned_route(model_version)
-        return self._score_staged(events, started, "score_batch", pinned, validated=validated)
+        return self._score_staged(events, started, source, pinned, validated=validated)
 
     async def score_async(
         self,
@@ -314,7 +324,7 @@ class Scorer:
         self,
         events: Sequence[Mapping[str, Any]],
         started: float,
-        source: str,
+        source: str | None,
         pinned: Route | None = None,
         validated: Sequence[dict[str, Any]] | None = None,
     ) -> list[ScoreResult]:
@@ -335,7 +345,7 @@ class Scorer:
         self,
         events: Sequence[Mapping[str, Any]],
         started: float,
-        source: str,
+        source: str | None,
         pinned: Route | None = None,
         *,
         validated: Sequence[dict[str, Any]] | None = None,
@@ -418,7 +428,7 @@ class Scorer:
         )
 
     def _predict(
-        self, prepared: Sequence[_Prepared], started: float, source: str = "score"
+        self, prepared: Sequence[_Prepared], started: float, source: str | None = "score"
     ) -> list[ScoreResult]:
         champion, challenger = self.models.champion, self.models.challenger
         results = []
@@ -431,7 +441,7 @@ class Scorer:
                 said = predictor.predict(features or item.features)
             except Exception as error:
                 self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
-                if self.rejections is not None:  # every worker's errors in one table
+                if self.rejections is not None and source is not None:  # all workers' errors
                     self.rejections.record(
                         source=source,
                         reason=MODEL_ERROR,
