@@ -220,3 +220,16 @@ def test_each_task_s_money_by_hand() -> None:
     assert demand.cost == pytest.approx(2 * 1.2 + 1 * 0.4)
     assert demand.post_shift_metrics["mae"] == pytest.approx(1.0)
     assert [week.events for week in demand.weekly] == [4]
+
+
+def test_the_churn_monitor_prices_decisions_with_the_cost_matrix(
+    replayed: tuple[ExampleDemoSettings, DemoSummary, Path],
+) -> None:
+    settings, _, out = replayed
+    if settings.example != "churn":
+        pytest.skip("the cost matrix of a binary model served by watchkeeper")
+    with Workspace.open(out / "workspace") as workspace:
+        written = {row.metric for row in workspace.metadata.metrics(workspace.config.model.name)}
+    money = {"cost", "cost_per_event", "business_value", "value_against_baseline"}
+    assert money | {f"estimated_{name}" for name in money} | {"f1", "estimated_f1"} <= written
+    assert "fraud_loss_approved" not in written and "review_cost" not in written

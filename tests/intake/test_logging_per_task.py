@@ -139,7 +139,8 @@ def test_multiclass_predictions_need_probabilities_over_the_classes(tmp_path: Pa
         )
         decided = workspace.log_predictions(wrong_decision.drop("score"))
     assert good.counts() == (predictions.height, 0, 0)
-    assert refused.refused == 3 and refused.reasons == {"bad_probabilities": 3}
+    assert refused.refused == 3
+    assert refused.reasons == {"bad_probabilities": 1, "unknown_class": 1, "wrong_type": 1}
     assert decided.reasons == {"unknown_class": 1}
     details = stored(root, "rejections").sort("event_id").select("event_id", "detail").rows()
     assert any("sum to 0.5" in detail for _, detail in details)

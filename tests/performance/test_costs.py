@@ -15,6 +15,7 @@ from watchkeeper.performance import (
     expected_cost_matrix_value,
     regression_cost,
 )
+from watchkeeper.performance.costs import binary_money, expected_binary_money
 
 QUEUES = ["billing", "bug", "sales"]
 QUEUE_COSTS = {
@@ -153,3 +154,109 @@ def test_bad_values_are_named() -> None:
         regression_cost([1.0], [2.0], under_cost=-1.0, over_cost=1.0)
     with pytest.raises(MetricInputError, match="predicted: row 0 is nan"):
         regression_cost([1.0], [float("nan")], under_cost=1.0, over_cost=1.0)
+
+
+CHURN_COSTS = {
+    "positive": {"positive": -30.0, "negative": 60.0},
+    "negative": {"positive": 10.0, "negative": 0.0},
+}
+
+
+def test_binary_money_by_hand() -> None:
+    # TP -30, FN 60, FP 10, TN 0, FP 10; the pending row is left out
+    money = binary_money([1, 1, 0, 0, 0, None], [True, False, True, False, True, True], CHURN_COSTS)
+    assert (money.events, money.cost, money.cost_per_event) == (5, 50.0, 10.0)
+    # no model decides all five negative: the two churners cost 60 each
+    assert (money.baseline_cost, money.business_value) == (120.0, 70.0)
+    assert money.value_against_baseline == money.business_value
+    assert not money.estimated
+    assert money.metrics() == {
+        "cost": 50.0,
+        "cost_per_event": 10.0,
+        "business_value": 70.0,
+        "value_against_baseline": 70.0,
+    }
+
+
+def test_binary_money_against_a_rule_baseline_by_hand() -> None:
+    # the rule flags the first and third events: -30 + 60 + 10 + 0 + 0 = 40
+    money = binary_money(
+        [1, 1, 0, 0, 0],
+        [True, False, True, False, True],
+        CHURN_COSTS,
+        baseline_decisions=[True, False, True, False, False],
+    )
+    assert (money.cost, money.baseline_cost) == (50.0, 40.0)
+    assert (money.business_value, money.value_against_baseline) == (70.0, -10.0)
+
+
+def test_an_explicit_zero_label_is_a_negative_not_a_pending_event() -> None:
+    # a feed of 0/1 labels: 0 and False are negatives and cost a flag 10; None and NaN wait
+    for negatives in ([0, 0], [False, False], np.array([0.0, 0.0])):
+        money = binary_money(negatives, [True, True], CHURN_COSTS)
+        assert (money.events, money.cost) == (2, 20.0)
+    pending = binary_money(np.array([np.nan, 1.0]), [True, True], CHURN_COSTS)
+    assert (pending.events, pending.cost) == (1, -30.0)
+    assert binary_money([None], [True], CHURN_COSTS).metrics()["cost"] is None
+
+
+def test_expected_binary_money_by_hand_and_as_the_general_cost_matrix() -> None:
+    p = np.array([0.8, 0.3, 0.05])
+    decided = [True, True, False]
+    money = expected_binary_money(p, decided, CHURN_COSTS)
+    # 0.8 x -30 + 0.2 x 10 = -22; 0.3 x -30 + 0.7 x 10 = -2; 0.05 x 60 = 3
+    assert money.cost == pytest.approx(-21.0)
+    # no model: (0.8 + 0.3 + 0.05) x 60 = 69
+    assert money.business_value == pytest.approx(69.0 + 21.0)
+    assert money.estimated and money.metrics()["estimated_cost"] == pytest.approx(-21.0)
+    general = expected_cost_matrix_value(
+        np.column_stack([p, 1 - p]),
+        ["positive" if flag else "negative" for flag in decided],
+        CHURN_COSTS,
+        BINARY_CLASSES,
+    )
+    assert money.cost == pytest.approx(general.total)
+
+
+def test_expected_money_on_calibrated_scores_is_the_mean_realized_money() -> None:
+    generator = np.random.default_rng(3)
+    p = generator.beta(1.0, 6.0, 2_000)  # calibrated: each event churns with probability p
+    decided = p >= np.quantile(p, 0.9)
+    rule = p >= np.quantile(p, 0.5)
+    expected = expected_binary_money(p, decided, CHURN_COSTS, baseline_decisions=rule)
+    realized = [
+        binary_money((generator.random(p.size) < p).astype(int), decided, CHURN_COSTS, rule)
+        for _ in range(1_000)
+    ]
+    # one window's cost spreads by about 880 (1,800 unflagged events, each 60 with
+    # probability p): the mean of 1,000 windows has a standard error near 28; within four
+    for name in ("cost", "business_value", "value_against_baseline"):
+        draws = np.array([getattr(money, name) for money in realized])
+        error = draws.std(ddof=1) / np.sqrt(draws.size)
+        assert abs(draws.mean() - getattr(expected, name)) < 4 * error, name
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=1, max_size=30))
+def test_certain_probabilities_give_the_realized_binary_money(
+    pairs: list[tuple[bool, bool]],
+) -> None:
+    labels = [int(actual) for actual, _ in pairs]
+    decided = [flag for _, flag in pairs]
+    certain = expected_binary_money(np.array(labels, dtype=float), decided, CHURN_COSTS)
+    realized = binary_money(labels, decided, CHURN_COSTS)
+    assert certain.cost == pytest.approx(realized.cost)
+    assert certain.business_value == pytest.approx(realized.business_value)
+
+
+def test_bad_binary_inputs_are_named() -> None:
+    with pytest.raises(MetricInputError, match=r"a binary label is 1, 0 or None \(got 2\)"):
+        binary_money([2], [True], CHURN_COSTS)
+    with pytest.raises(MetricInputError, match="not text"):
+        binary_money(["1"], [True], CHURN_COSTS)
+    with pytest.raises(MetricInputError, match="every event needs a decision"):
+        binary_money([1], [None], CHURN_COSTS)
+    with pytest.raises(MetricInputError, match=r"probabilities: each must be a finite number"):
+        expected_binary_money([1.5], [True], CHURN_COSTS)
+    with pytest.raises(MetricInputError, match="'churned' is not one of the classes"):
+        binary_money([1], [True], {"churned": {"positive": 1.0}})

@@ -288,7 +288,7 @@ def test_a_multiclass_batch_checks_probabilities_and_classes(tmp_path: Path) -> 
         assert (answer.json()["logged"], answer.json()["repeated"]) == (2, 0)
         assert refusals_of(answer) == [
             (2, "t3", "probabilities", "bad_probabilities"),
-            (3, "t4", "probabilities", "bad_probabilities"),
+            (3, "t4", "probabilities", "unknown_class"),
             (4, "t5", "decision", "unknown_class"),
             (5, "t6", "words", "missing_field"),
             (6, "t7", "probabilities", "bad_probabilities"),
@@ -346,7 +346,7 @@ def test_a_regression_batch_and_its_numeric_outcomes(tmp_path: Path) -> None:
             (2, "d3", "prediction", "wrong_type"),
             (3, "d4", "price", "missing_field"),
             (4, "d5", "price", "out_of_range"),
-            (5, "d6", "prediction", "wrong_type"),
+            (5, "d6", "prediction", "missing_field"),
             (6, "d7", "ts", "bad_timestamp"),
         ]
         predictions = service.stored("predictions").sort("event_id")

@@ -109,3 +109,47 @@ def test_without_monitoring_results_the_scrape_still_answers(service: Service) -
     text = scrape(service)
     assert "watchkeeper_feature_psi{" not in text
     assert 'watchkeeper_rollout_info{challenger_version=""' in text
+
+
+def test_a_task_model_exposes_f1_accuracy_mae_and_its_cost() -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from watchkeeper.clock import EventTimeClock
+    from watchkeeper.serving.monitoring_gauges import MonitoringCollector
+    from watchkeeper.storage.metadata import open_metadata_store
+
+    clock = EventTimeClock(START + 2 * DAY)
+    metadata = open_metadata_store("sqlite://", clock)
+    end = START + DAY
+    values = {
+        "f1": (0.4, "ok"),
+        "estimated_f1": (0.45, "ok"),
+        "accuracy": (0.8, "immature"),
+        "mae": (2.5, "ok"),
+        "cost": (50.0, "immature"),
+        "estimated_cost": (40.0, "ok"),
+        "value_against_baseline": (70.0, "ok"),
+        "under_prediction_cost": (9.0, "ok"),
+    }
+    metadata.upsert_metrics(
+        [
+            MetricRow("churn", metric, START, end, value, status, None, 1)
+            for metric, (value, status) in values.items()
+        ]
+    )
+    registry = CollectorRegistry()
+    registry.register(MonitoringCollector(metadata, "churn", clock))
+    text = generate_latest(registry).decode()
+    metadata.close()
+    labels = 'model="churn",model_version="1"'
+    for line in (
+        f'watchkeeper_model_performance{{maturity="mature",metric="f1",{labels},source="realized"}} 0.4',
+        f'watchkeeper_model_performance{{maturity="none",metric="f1",{labels},source="estimated"}} 0.45',
+        f'watchkeeper_model_performance{{maturity="immature",metric="accuracy",{labels},source="realized"}} 0.8',
+        f'watchkeeper_model_performance{{maturity="mature",metric="mae",{labels},source="realized"}} 2.5',
+        f'watchkeeper_business_value{{maturity="immature",metric="cost",{labels},source="realized"}} 50.0',
+        f'watchkeeper_business_value{{maturity="none",metric="cost",{labels},source="estimated"}} 40.0',
+        f'watchkeeper_business_value{{maturity="mature",metric="value_against_baseline",{labels},source="realized"}} 70.0',
+        f'watchkeeper_business_value{{maturity="mature",metric="under_prediction_cost",{labels},source="realized"}} 9.0',
+    ):
+        assert line in text, line

@@ -28,7 +28,7 @@ EVENT_CASES: list[tuple[dict[str, Any], str, str]] = [
     ({"amount": "lots"}, "amount", "wrong_type"),
     ({"amount": True}, "amount", "wrong_type"),
     ({"amount": -5.0}, "amount", "out_of_range"),
-    ({"channel": "carrier-pigeon"}, "channel", "out_of_range"),
+    ({"channel": "carrier-pigeon"}, "channel", "not_allowed"),
     ({"ts": "next tuesday"}, "ts", "bad_timestamp"),
     ({"ts": None}, "ts", "missing_field"),
 ]

@@ -1,7 +1,9 @@
 """What a run's answers were worth for a churn, demand or triage model, judged on every outcome.
 
 The money uses the workspace's own ``monitoring.business`` settings and the functions
-monitoring uses (:mod:`watchkeeper.performance.costs`), but on the simulation's truth — every
+monitoring uses (:mod:`watchkeeper.performance.costs`: binary through
+:func:`~watchkeeper.performance.costs.binary_money`, as the monitor jobs), but on the
+simulation's truth — every
 outcome, including those the system had not received yet:
 
 - binary and multiclass: the cost matrix, actual class -> decided class -> cost of one event
@@ -38,7 +40,12 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from watchkeeper.config import BusinessValueConfig, ModelTask, WorkspaceConfig
 from watchkeeper.errors import ConfigError
-from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_value, regression_cost
+from watchkeeper.performance.costs import (
+    BINARY_CLASSES,
+    binary_money,
+    cost_matrix_value,
+    regression_cost,
+)
 from watchkeeper.performance.multiclass import realized_multiclass
 from watchkeeper.performance.regression import realized_regression
 
@@ -170,9 +177,11 @@ def _cost(frame: pl.DataFrame, rules: TaskRules) -> float:
         ).total
     matrix = rules.business.cost_matrix
     assert matrix is not None  # TaskRules.of refuses a workspace without one
+    if rules.task == "binary":
+        positive = (frame["outcome"] == rules.positive_outcome).cast(pl.Float64)
+        return binary_money(positive.to_numpy(), frame["decision"].to_numpy(), matrix).cost
     actual, decided = _classes(frame, rules)
-    classes = BINARY_CLASSES if rules.task == "binary" else rules.classes
-    return cost_matrix_value(actual, decided, matrix, classes).total
+    return cost_matrix_value(actual, decided, matrix, rules.classes).total
 
 
 def _classes(frame: pl.DataFrame, rules: TaskRules) -> tuple[list[str | None], list[str]]:

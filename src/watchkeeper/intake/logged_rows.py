@@ -13,6 +13,7 @@ coercion and never a reason to drop the good rows beside it.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -31,6 +32,8 @@ REFUSAL_SCHEMA = pl.Schema(
 )
 """The columns of a frame of refused rows before it becomes ``rejections`` rows."""
 REFUSAL_COLUMNS = tuple(REFUSAL_SCHEMA.names())
+MISSING = "required but missing"
+"""The detail of a refusal for a value that is required and missing (``missing_field``)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,61 @@ def validation_refusals(rejected: pl.DataFrame, event_id: str) -> pl.DataFrame:
     )
 
 
+@dataclass(frozen=True)
+class Check:
+    """One rule a row may break: the column it is about, the reason code (a
+    :data:`~watchkeeper.storage.event_tables.REJECTION_REASONS` code) and a text expression,
+    the detail where the row breaks it, null where it holds."""
+
+    field: str
+    code: str
+    detail: pl.Expr
+
+
+def first_failure(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
+    """``frame`` with ``__field``, ``__code`` and ``__detail`` of each row's first broken
+    check, in the order given (null where the row breaks none): list a column's checks from
+    the most basic (missing, wrong type) to the most specific (out of range).
+
+    >>> frame = pl.DataFrame({"x": [None, 2.0, float("inf"), 0.5]})
+    >>> checks = [Check("x", "missing_field", pl.when(pl.col("x").is_null()).then(pl.lit("missing"))),
+    ...           Check("x", "not_finite", pl.when(~pl.col("x").is_finite()).then(pl.lit("inf"))),
+    ...           Check("x", "out_of_range", pl.when(pl.col("x") > 1).then(pl.lit("above 1")))]
+    >>> first_failure(frame, checks)["__code"].to_list()
+    ['missing_field', 'out_of_range', 'not_finite', None]
+    """
+    if not checks:
+        return frame.with_columns(
+            pl.lit(None, dtype=pl.String).alias(name) for name in ("__field", "__code", "__detail")
+        )
+    work = frame.with_columns(
+        [check.detail.alias(f"__reason_{i}") for i, check in enumerate(checks)]
+    )
+    failed = [pl.col(f"__reason_{i}").is_not_null() for i in range(len(checks))]
+    first_field = pl.coalesce(
+        [pl.when(hit).then(pl.lit(check.field)) for hit, check in zip(failed, checks, strict=True)]
+    )
+    first_code = pl.coalesce(
+        [pl.when(hit).then(pl.lit(check.code)) for hit, check in zip(failed, checks, strict=True)]
+    )
+    detail = pl.coalesce([pl.col(f"__reason_{i}") for i in range(len(checks))])
+    return work.with_columns(
+        first_field.alias("__field"), first_code.alias("__code"), detail.alias("__detail")
+    ).drop([f"__reason_{i}" for i in range(len(checks))])
+
+
+def refused_rows(flagged: pl.DataFrame, event_ids: pl.Expr) -> pl.DataFrame:
+    """The refusal rows of a frame marked by :func:`first_failure` (``row``, the event id
+    from ``event_ids``, field, reason, detail)."""
+    return flagged.filter(pl.col("__code").is_not_null()).select(
+        ROW,
+        event_ids.alias("event_id"),
+        pl.col("__field").alias("field"),
+        pl.col("__code").alias("reason"),
+        pl.col("__detail").alias("detail"),
+    )
+
+
 def refusals(refused: pl.DataFrame, table: str, source: str = "logger") -> pl.DataFrame:
     """``rejections`` rows for refused rows of ``table``, dated by the store when written.
 
@@ -111,11 +169,15 @@ def refusals(refused: pl.DataFrame, table: str, source: str = "logger") -> pl.Da
 
 
 __all__ = [
+    "MISSING",
     "REFUSAL_COLUMNS",
     "REFUSAL_SCHEMA",
     "ROW",
+    "Check",
     "CheckedRows",
     "empty_refusals",
+    "first_failure",
     "refusals",
+    "refused_rows",
     "validation_refusals",
 ]

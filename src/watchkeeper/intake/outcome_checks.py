@@ -29,9 +29,13 @@ from watchkeeper.config.features import InputField
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
 from watchkeeper.intake.logged_rows import (
+    MISSING,
     ROW,
+    Check,
     CheckedRows,
     empty_refusals,
+    first_failure,
+    refused_rows,
     validation_refusals,
 )
 from watchkeeper.intake.prediction_checks import LoggedInputs
@@ -89,33 +93,15 @@ def check_outcomes(frame: pl.DataFrame, rules: OutcomeRules) -> CheckedRows:
     times = validate_frame(_TIMES, indexed, policy="quarantine")
     refused = [validation_refusals(times.rejected, "event_id")]
     work = indexed.select(ROW, "event_id", "outcome").join(times.valid, on=ROW, how="inner")
-    outcome, code, problem = _outcome_check(work, rules)
+    outcome, checks = _outcome_checks(work, rules)
     event_id = pl.col("event_id").cast(pl.String)
-    work = work.with_columns(
-        outcome.alias("__outcome"),
-        pl.when(event_id.is_null() | (event_id == ""))
-        .then(pl.lit("event_id"))
-        .when(problem.is_not_null())
-        .then(pl.lit("outcome"))
-        .alias("__field"),
-        pl.when(event_id.is_null() | (event_id == ""))
-        .then(pl.lit("required but missing"))
-        .otherwise(problem)
-        .alias("__detail"),
+    missing_id = pl.when(event_id.is_null() | (event_id == "")).then(pl.lit(MISSING))
+    work = first_failure(
+        work.with_columns(outcome.alias("__outcome")),
+        [Check("event_id", "missing_field", missing_id), *checks],
     )
-    bad = work["__field"].is_not_null()
-    refused.append(
-        work.filter(bad).select(
-            ROW,
-            event_id.alias("event_id"),
-            pl.col("__field").alias("field"),
-            pl.when(pl.col("__field") == "event_id")
-            .then(pl.lit("missing_field"))
-            .otherwise(pl.lit(code))
-            .alias("reason"),
-            pl.col("__detail").alias("detail"),
-        )
-    )
+    refused.append(refused_rows(work, event_id))
+    bad = work["__code"].is_not_null()
     kept = work.filter(~bad)
     rows = kept.select(
         ROW,
@@ -136,10 +122,14 @@ def check_outcomes(frame: pl.DataFrame, rules: OutcomeRules) -> CheckedRows:
     )
 
 
-def _outcome_check(frame: pl.DataFrame, rules: OutcomeRules) -> tuple[pl.Expr, str, pl.Expr]:
-    """The outcome in its stored type, the reason code of a bad one, and its message."""
+def _outcome_checks(frame: pl.DataFrame, rules: OutcomeRules) -> tuple[pl.Expr, list[Check]]:
+    """The outcome in its stored type, and the checks of its value: missing
+    (``missing_field``); regression: not a number (``wrong_type``), NaN or infinite
+    (``not_finite``); binary: not one of the label's values (``not_allowed``); multiclass:
+    not one of the classes (``unknown_class``)."""
     shown = pl.col("outcome").cast(pl.String).str.slice(0, 40)
     missing = pl.col("outcome").is_null()
+    checks = [Check("outcome", "missing_field", pl.when(missing).then(pl.lit(MISSING)))]
     if rules.task == "regression":
         dtype = frame.schema["outcome"]
         if dtype.is_numeric():
@@ -152,26 +142,21 @@ def _outcome_check(frame: pl.DataFrame, rules: OutcomeRules) -> tuple[pl.Expr, s
             raise SchemaError(
                 f"column 'outcome' has type {dtype}; a regression outcome is a number"
             )
-        problem = (
-            pl.when(missing)
-            .then(pl.lit("required but missing"))
-            .when(unparsable)
-            .then(pl.format("not a number (got '{}')", shown))
-            .when(~value.is_finite())
-            .then(pl.format("not a finite number (got {})", shown))
+        not_number = pl.when(unparsable).then(pl.format("not a number (got '{}')", shown))
+        infinite = pl.when(~value.is_finite()).then(
+            pl.format("not a finite number (got {})", shown)
         )
-        return value, "wrong_type", problem
+        checks += [
+            Check("outcome", "wrong_type", not_number),
+            Check("outcome", "not_finite", infinite),
+        ]
+        return value, checks
     text = pl.col("outcome").cast(pl.String)
-    code = "unknown_class" if rules.task == "multiclass" else "out_of_range"
-    problem = (
-        pl.when(missing)
-        .then(pl.lit("required but missing"))
-        .when(~text.is_in(list(rules.values)))
-        .then(
-            pl.format(f"not among the allowed values {', '.join(rules.values)} (got '{{}}')", shown)
-        )
+    code = "unknown_class" if rules.task == "multiclass" else "not_allowed"
+    unknown = pl.when(~text.is_in(list(rules.values))).then(
+        pl.format(f"not among the allowed values {', '.join(rules.values)} (got '{{}}')", shown)
     )
-    return text, code, problem
+    return text, [*checks, Check("outcome", code, unknown)]
 
 
 __all__ = ["OutcomeRules", "check_outcomes"]

@@ -11,7 +11,10 @@ time and inputs, the team's model version label, and per task
 
 Inputs are checked by the same rules as the feature engines' edge
 (:func:`~watchkeeper.features.frame_validation.validate_frame`). A row that breaks a rule is
-refused with the column and the reason; the others are kept. Nothing is coerced: a price in
+refused with the column and a reason code (``missing_field``, ``wrong_type``, ``not_finite``
+for NaN or infinity, ``out_of_range``, ``not_allowed`` for a category outside its declared
+``allowed`` values, ``unknown_class``, ``bad_probabilities``, ``conflicting_duplicate``);
+the others are kept. Nothing is coerced: a price in
 the score column is refused, not read as a probability of 1.
 
 >>> from datetime import UTC, datetime
@@ -28,7 +31,7 @@ the score column is refused, not read as a probability of 1.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -37,9 +40,13 @@ import polars as pl
 from watchkeeper.errors import SchemaError
 from watchkeeper.features.frame_validation import TIMESTAMP_TYPE, validate_frame
 from watchkeeper.intake.logged_rows import (
+    MISSING,
     ROW,
+    Check,
     CheckedRows,
     empty_refusals,
+    first_failure,
+    refused_rows,
     validation_refusals,
 )
 from watchkeeper.performance.inputs import PROBABILITY_SUM_TOLERANCE
@@ -142,18 +149,9 @@ def check_predictions(
     candidates = indexed.join(inputs.valid.select(ROW), on=ROW, how="semi")
     canonical, checks = _canonical_task_columns(candidates, rules)
     checks = _key_checks(rules) + checks
-    flagged = _first_failure(canonical, checks)
-    bad = flagged["__code"].is_not_null()
-    refused.append(
-        flagged.filter(bad).select(
-            ROW,
-            _event_ids(flagged, rules.event_id),
-            pl.col("__field").alias("field"),
-            pl.col("__code").alias("reason"),
-            pl.col("__detail").alias("detail"),
-        )
-    )
-    kept = flagged.filter(~bad)
+    flagged = first_failure(canonical, checks)
+    refused.append(refused_rows(flagged, _event_ids(flagged, rules.event_id)))
+    kept = flagged.filter(pl.col("__code").is_null())
     typed_inputs = inputs.valid.drop(
         [name for name in (rules.event_id,) if name not in rules.spec.inputs], strict=False
     )
@@ -217,41 +215,35 @@ def _check_columns(frame: pl.DataFrame, rules: PredictionRules) -> None:
         )
 
 
-Check = tuple[str, str, pl.Expr]
-"""A column, the reason code of its failure, and a text expression: null when it holds."""
-
-
-def _first_failure(frame: pl.DataFrame, checks: Sequence[Check]) -> pl.DataFrame:
-    """``frame`` with ``__field``, ``__code`` and ``__detail`` of each row's first failure."""
-    if not checks:
-        return frame.with_columns(
-            pl.lit(None, dtype=pl.String).alias(name) for name in ("__field", "__code", "__detail")
-        )
-    work = frame.with_columns(
-        [text.alias(f"__reason_{i}") for i, (_, _, text) in enumerate(checks)]
-    )
-    failed = [pl.col(f"__reason_{i}").is_not_null() for i in range(len(checks))]
-    first_field = pl.coalesce(
-        [pl.when(hit).then(pl.lit(name)) for hit, (name, _, _) in zip(failed, checks, strict=True)]
-    )
-    first_code = pl.coalesce(
-        [pl.when(hit).then(pl.lit(code)) for hit, (_, code, _) in zip(failed, checks, strict=True)]
-    )
-    detail = pl.coalesce([pl.col(f"__reason_{i}") for i in range(len(checks))])
-    return work.with_columns(
-        first_field.alias("__field"), first_code.alias("__code"), detail.alias("__detail")
-    ).drop([f"__reason_{i}" for i in range(len(checks))])
-
-
 def _key_checks(rules: PredictionRules) -> list[Check]:
     checks: list[Check] = []
     for name in dict.fromkeys((rules.event_id, rules.entity, MODEL_LABEL)):
         if name in rules.spec.inputs:
             continue  # checked with the inputs
         value = pl.col(name).cast(pl.String)
-        missing = pl.when(value.is_null() | (value == "")).then(pl.lit("required but missing"))
-        checks.append((name, "missing_field", missing))
+        missing = pl.when(value.is_null() | (value == "")).then(pl.lit(MISSING))
+        checks.append(Check(name, "missing_field", missing))
     return checks
+
+
+def _number_checks(name: str, value: pl.Expr, unparsable: pl.Expr) -> list[Check]:
+    """A number column's checks: given but not a number (``wrong_type``), missing
+    (``missing_field``), NaN or infinite (``not_finite``)."""
+    return [
+        Check(
+            name,
+            "wrong_type",
+            pl.when(unparsable).then(pl.format("not a number (got '{}')", _shown(name))),
+        ),
+        Check(name, "missing_field", pl.when(value.is_null()).then(pl.lit(MISSING))),
+        Check(
+            name,
+            "not_finite",
+            pl.when(~value.is_finite()).then(
+                pl.format("not a finite number (got {})", _shown(name))
+            ),
+        ),
+    ]
 
 
 def _shown(name: str) -> pl.Expr:
@@ -280,37 +272,29 @@ def _canonical_task_columns(
     if rules.task == "regression":
         value, unparsable = _number(frame, "prediction")
         canonical = frame.with_columns(value.alias("__t_prediction"))
-        check = (
-            pl.when(unparsable)
-            .then(pl.format("not a number (got '{}')", _shown("prediction")))
-            .when(pl.col("__t_prediction").is_null())
-            .then(pl.lit("required but missing"))
-            .when(~pl.col("__t_prediction").is_finite())
-            .then(pl.format("not a finite number (got {})", _shown("prediction")))
-        )
-        return canonical, [("prediction", "wrong_type", check)]
+        return canonical, _number_checks("prediction", pl.col("__t_prediction"), unparsable)
     score, unparsable = _number(frame, "score")
     decision = _as_boolean(frame, "decision")
     canonical = frame.with_columns(score.alias("__t_score"), decision.alias("__t_decision"))
-    score_check = (
-        pl.when(unparsable)
-        .then(pl.format("not a number (got '{}')", _shown("score")))
-        .when(pl.col("__t_score").is_null())
-        .then(pl.lit("required but missing"))
-        .when(
-            ~pl.col("__t_score").is_finite() | (pl.col("__t_score") < 0) | (pl.col("__t_score") > 1)
-        )
-        .then(pl.format("a score is a probability, in [0, 1] (got {})", _shown("score")))
-    )
-    decision_check = (
-        pl.when(pl.col("decision").is_null())
-        .then(pl.lit("required but missing"))
-        .when(pl.col("__t_decision").is_null())
-        .then(pl.format("expected true or false (got '{}')", _shown("decision")))
+    value = pl.col("__t_score")
+    outside = pl.when((value < 0) | (value > 1)).then(
+        pl.format("a score is a probability, in [0, 1] (got {})", _shown("score"))
     )
     return canonical, [
-        ("score", "out_of_range", score_check),
-        ("decision", "wrong_type", decision_check),
+        *_number_checks("score", value, unparsable),
+        Check("score", "out_of_range", outside),
+        Check(
+            "decision",
+            "missing_field",
+            pl.when(pl.col("decision").is_null()).then(pl.lit(MISSING)),
+        ),
+        Check(
+            "decision",
+            "wrong_type",
+            pl.when(pl.col("__t_decision").is_null()).then(
+                pl.format("expected true or false (got '{}')", _shown("decision"))
+            ),
+        ),
     ]
 
 
@@ -390,22 +374,49 @@ def _canonical_multiclass(
         pl.concat_list(probabilities).alias("__t_probabilities"),
     )
     tolerance = rules.probability_tolerance
-    probability_check = (
-        pl.when(~pl.col("__parsed"))
-        .then(pl.lit("not a JSON object of class probabilities"))
-        .when(pl.col("__unknown").is_not_null())
-        .then(pl.format(f"names a class not among {', '.join(classes)}: {{}}", pl.col("__unknown")))
-        .when(pl.any_horizontal([~p.is_finite() | (p < 0) | (p > 1) for p in probabilities]))
-        .then(pl.lit("a class probability lies outside [0, 1]"))
-        .when((total - 1).abs() > tolerance)
-        .then(
-            pl.format(
-                f"class probabilities sum to {{}}, not 1 (within {tolerance})",
-                total.round(6).cast(pl.String),
-            )
-        )
-    )
-    checks: list[Check] = [(source, "bad_probabilities", probability_check)]
+    given = pl.col("probabilities").is_not_null() if source == "probabilities" else pl.lit(False)
+    unread = ~pl.col("__parsed")
+    checks: list[Check] = [
+        Check(source, "missing_field", pl.when(unread & ~given).then(pl.lit(MISSING))),
+        Check(
+            source,
+            "wrong_type",
+            pl.when(unread).then(pl.lit("not a JSON object of class probabilities")),
+        ),
+        Check(
+            source,
+            "unknown_class",
+            pl.when(pl.col("__unknown").is_not_null()).then(
+                pl.format(
+                    f"names a class not among {', '.join(classes)}: {{}}", pl.col("__unknown")
+                )
+            ),
+        ),
+        Check(
+            source,
+            "not_finite",
+            pl.when(pl.any_horizontal([~p.is_finite() for p in probabilities])).then(
+                pl.lit("a class probability is not a finite number")
+            ),
+        ),
+        Check(
+            source,
+            "out_of_range",
+            pl.when(pl.any_horizontal([(p < 0) | (p > 1) for p in probabilities])).then(
+                pl.lit("a class probability lies outside [0, 1]")
+            ),
+        ),
+        Check(
+            source,
+            "bad_probabilities",
+            pl.when((total - 1).abs() > tolerance).then(
+                pl.format(
+                    f"class probabilities sum to {{}}, not 1 (within {tolerance})",
+                    total.round(6).cast(pl.String),
+                )
+            ),
+        ),
+    ]
     if "decision" in frame.columns:
         decision_check = pl.when(~pl.col("__t_decision").is_in(classes)).then(
             pl.format(
@@ -413,7 +424,7 @@ def _canonical_multiclass(
                 _shown("decision"),
             )
         )
-        checks.append(("decision", "unknown_class", decision_check))
+        checks.append(Check("decision", "unknown_class", decision_check))
     return frame, checks
 
 

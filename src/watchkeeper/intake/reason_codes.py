@@ -10,6 +10,10 @@ count them per window and reason.
 'malformed_json'
 >>> rejection_reason("events[2].ts", "not an ISO-8601 timestamp (got 'soon')")
 'bad_timestamp'
+>>> rejection_reason("plan", "not among the allowed values basic, premium (got 'gold')")
+'not_allowed'
+>>> rejection_reason("amount", "not a finite number (got inf)")
+'not_finite'
 """
 
 from __future__ import annotations
@@ -28,7 +32,8 @@ _REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("too_long", ("characters (got",)),
     ("missing_field", ("required", "empty; expected at least one item")),
     ("bad_timestamp", ("timestamp", "representable range", "the service's clock")),
-    ("out_of_range", ("below the minimum", "above the maximum", "not among the allowed")),
+    ("not_allowed", ("not among the allowed",)),
+    ("out_of_range", ("below the minimum", "above the maximum")),
     ("wrong_type", ("expected ", "not a number", "not an integer", "not true or false")),
 )
 

@@ -116,7 +116,8 @@ def task_metric_names(task: str) -> tuple[str, ...]:
     ('psi', 'prediction_psi', 'mae', 'rmse')
     """
     kind = _task(task)
-    estimated = (*names.estimated_metrics(kind), *(() if kind == "regression" else (names.COST,)))
+    money = {"binary": names.BINARY_MONEY_METRICS, "multiclass": (names.COST,), "regression": ()}
+    estimated = (*names.estimated_metrics(kind), *money[kind])
     return (
         names.PSI,
         *names.prediction_drift_metrics(kind),

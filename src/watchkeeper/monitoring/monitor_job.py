@@ -78,7 +78,7 @@ from watchkeeper.monitoring.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.judgement import Judgement
 from watchkeeper.monitoring.judgement_pools import JudgementPools
 from watchkeeper.monitoring.label_refresh import stored_label_counts, windows_to_relabel
-from watchkeeper.monitoring.labels import attach_labels, is_window_mature
+from watchkeeper.monitoring.labels import is_window_mature
 from watchkeeper.monitoring.monitor_result import FiredAlert, MonitorResult
 from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
 from watchkeeper.monitoring.profile_builder import ProfileBuilder
@@ -96,6 +96,7 @@ from watchkeeper.monitoring.served_predictions import (
     rows_within,
     rule_decisions,
 )
+from watchkeeper.monitoring.task_labels import attach_task_labels
 from watchkeeper.monitoring.version_context import VersionContext, load_version_context
 from watchkeeper.monitoring.weekly_domain import weekly_domain_drift
 from watchkeeper.monitoring.weekly_rows import (
@@ -352,14 +353,10 @@ class MonitorJob:
     def _labelled(
         self, predictions: pl.DataFrame, outcomes: pl.DataFrame, until: datetime
     ) -> pl.DataFrame:
-        """Every event of the run with its label as of ``until`` (in the same order)."""
-        label = self.config.label
-        return attach_labels(
-            predictions.select(*LABEL_COLUMNS),
-            outcomes,
-            as_of=until,
-            maturity_horizon=label.maturity_horizon,
-            positive_outcome=label.positive_outcome,
+        """Every event of the run with its label as of ``until`` (in the same order): with
+        ``label.explicit_negatives``, a negative outcome labels its event 0 at once."""
+        return attach_task_labels(
+            predictions.select(*LABEL_COLUMNS), outcomes, until, self.config.label, "binary"
         )
 
     def _windows_to_relabel(

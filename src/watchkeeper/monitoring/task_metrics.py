@@ -51,6 +51,10 @@ COST = "cost"
 """The money of a window's decisions: the cost matrix (binary, multiclass) or the cost of
 under- and over-prediction (regression), summed over the events counted."""
 COST_PER_EVENT = "cost_per_event"
+BUSINESS_VALUE = "business_value"
+"""Binary: the cost of deciding every event negative (no model) minus the window's cost."""
+VALUE_AGAINST_BASELINE = "value_against_baseline"
+"""Binary: the cost of the baseline's decisions (no model, or a rule) minus the window's."""
 UNDER_PREDICTION_COST = "under_prediction_cost"
 OVER_PREDICTION_COST = "over_prediction_cost"
 
@@ -75,6 +79,9 @@ _PREDICTION_DRIFT: Mapping[ModelTask, tuple[str, ...]] = {
 PRIMARY_METRIC: Mapping[ModelTask, str] = {"binary": F1, "multiclass": ACCURACY, "regression": MAE}
 """The realized metric that compares two versions of a model of each task."""
 LOWER_IS_BETTER = frozenset({MAE, RMSE, MAPE, COST, COST_PER_EVENT})
+BINARY_MONEY_METRICS = (COST, COST_PER_EVENT, BUSINESS_VALUE, VALUE_AGAINST_BASELINE)
+"""The money of a binary model with a cost matrix, realized and estimated
+(:class:`~watchkeeper.performance.costs.BinaryMoney`)."""
 
 
 def estimated(metric: str) -> str:
@@ -101,6 +108,8 @@ def money_metrics(task: ModelTask) -> tuple[str, ...]:
     """The money metrics of ``task`` (realized; binary and multiclass also estimated)."""
     if task == "regression":
         return (COST, COST_PER_EVENT, UNDER_PREDICTION_COST, OVER_PREDICTION_COST)
+    if task == "binary":
+        return BINARY_MONEY_METRICS
     return (COST, COST_PER_EVENT)
 
 
@@ -108,6 +117,8 @@ __all__ = [
     "ACCURACY",
     "BASELINE_FLAG_RATE",
     "BIAS",
+    "BINARY_MONEY_METRICS",
+    "BUSINESS_VALUE",
     "COST",
     "COST_PER_EVENT",
     "DECISION_CHI2_PVALUE",
@@ -134,6 +145,7 @@ __all__ = [
     "SCORED_EVENTS",
     "SCORE_PSI",
     "UNDER_PREDICTION_COST",
+    "VALUE_AGAINST_BASELINE",
     "WEIGHTED_F1",
     "estimated",
     "estimated_metrics",

@@ -9,10 +9,13 @@ Pure functions over a window's profile and rows, returning metric rows named by
   decided classes and ``score_psi`` on the decided class's probability; regression
   ``prediction_psi``;
 - :func:`estimated_task_rows` — performance before labels (``estimated_f1``,
-  ``estimated_accuracy``, ``estimated_mae``...) and, with a cost matrix, ``estimated_cost``;
+  ``estimated_accuracy``, ``estimated_mae``...) and, with a cost matrix, ``estimated_cost``
+  (binary: the four money rows of :func:`~watchkeeper.performance.costs.expected_binary_money`);
 - :func:`realized_task_rows` — performance on the labels known so far and the money
-  (``cost``; regression also ``under_prediction_cost`` and ``over_prediction_cost``), status
-  ``immature`` until the window is mature.
+  (``cost``; binary also ``business_value`` and ``value_against_baseline``
+  (:func:`~watchkeeper.performance.costs.binary_money`); regression also
+  ``under_prediction_cost`` and ``over_prediction_cost``), status ``immature`` until the
+  window is mature.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.config import LabelConfig
@@ -26,7 +29,6 @@ Pure functions over a window's profile and rows, returning metric rows named by
 
 from __future__ import annotations
 
-import numpy as np
 import polars as pl
 
 from watchkeeper.config import BusinessValueConfig, LabelConfig, ModelTask, MonitoringConfig
@@ -49,11 +51,15 @@ from watchkeeper.monitoring.task_performance import (
     metric_value,
     realized_task_metrics,
 )
-from watchkeeper.monitoring.window_metrics import WindowKey, own_judgement
+from watchkeeper.monitoring.window_metrics import (
+    WindowKey,
+    binary_money_rows,
+    estimated_binary_money_rows,
+    own_judgement,
+)
 from watchkeeper.performance.binary import MetricValue
 from watchkeeper.performance.binary_estimation import ScoreCalibrator
 from watchkeeper.performance.costs import (
-    BINARY_CLASSES,
     CostValue,
     cost_matrix_value,
     expected_cost_matrix_value,
@@ -135,17 +141,12 @@ def estimated_task_rows(
     if frame.height == 0:
         return []
     values = estimated_task_metrics(task, frame, estimator, numeric_inputs)
+    rows = [key.row(names.estimated(name), metric_value(value)) for name, value in values.items()]
     matrix = business.cost_matrix
     cost: CostValue | None = None
     if matrix is not None and isinstance(estimator, ScoreCalibrator):
-        positive = estimator.probabilities(frame[SCORE].to_numpy())
-        cost = expected_cost_matrix_value(
-            np.column_stack([positive, 1.0 - positive]),
-            _binary_classes(frame[DECISION]),
-            matrix,
-            BINARY_CLASSES,
-        )
-    elif matrix is not None and isinstance(estimator, MulticlassCalibrator):
+        return rows + estimated_binary_money_rows(key, frame, estimator, matrix)
+    if matrix is not None and isinstance(estimator, MulticlassCalibrator):
         probabilities = class_probabilities(frame[PROBABILITIES], estimator.classes)
         cost = expected_cost_matrix_value(
             estimator.probabilities(probabilities),
@@ -153,7 +154,6 @@ def estimated_task_rows(
             matrix,
             estimator.classes,
         )
-    rows = [key.row(names.estimated(name), metric_value(value)) for name, value in values.items()]
     if cost is not None:
         rows.append(key.row(names.estimated(names.COST), cost.total))
         rows.append(key.row(names.estimated(names.COST_PER_EVENT), cost.mean))
@@ -184,12 +184,7 @@ def realized_task_rows(
     values = realized_task_metrics(task, labelled, classes, mature=mature)
     matrix = business.cost_matrix
     if task == "binary" and matrix is not None:
-        actual = [
-            None if value is None else BINARY_CLASSES[0] if value else BINARY_CLASSES[1]
-            for value in labelled["label"].to_list()
-        ]
-        decided = _binary_classes(labelled[DECISION])
-        rows += _cost_rows(key, cost_matrix_value(actual, decided, matrix, BINARY_CLASSES), status)
+        rows += binary_money_rows(key, labelled, matrix, status)
     elif task == "multiclass" and matrix is not None:
         realized = cost_matrix_value(
             labelled["label"].to_list(), labelled[DECISION].to_list(), matrix, classes
@@ -214,11 +209,6 @@ def realized_task_rows(
         else:
             rows.append(key.row(name, metric, status))
     return rows
-
-
-def _binary_classes(decisions: pl.Series) -> list[str]:
-    """Binary decisions as the cost matrix's class names."""
-    return [BINARY_CLASSES[0] if flagged else BINARY_CLASSES[1] for flagged in decisions.to_list()]
 
 
 def _cost_rows(key: WindowKey, value: CostValue, status: str) -> list[MetricRow]:

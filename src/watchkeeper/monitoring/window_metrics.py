@@ -11,6 +11,14 @@ Three groups, because they change at different times (see :mod:`monitor_job`):
 - :func:`realized_rows` — performance and money on the labels known so far; status
   ``immature`` until the window is mature, then ``ok``. Recomputed as labels arrive.
 
+Money: with ``monitoring.business.cost_matrix`` (churn) the rows of
+:func:`~watchkeeper.performance.costs.binary_money` and
+:func:`~watchkeeper.performance.costs.expected_binary_money` (:data:`BINARY_MONEY_METRICS`:
+``cost``, ``cost_per_event``, ``business_value``, ``value_against_baseline``), the same
+functions as a binary model's rows in the other monitor jobs and the demo's money;
+without one, the amounts of :func:`~watchkeeper.monitoring.business.business_outcome`
+(fraud: :data:`BUSINESS_METRICS`).
+
 A value that cannot be computed (no positives yet, say) is written as None with status
 ``no_data``; alert rules ignore both ``immature`` and ``no_data`` rows. A drift row's verdict
 follows a :class:`~watchkeeper.monitoring.judgement.Judgement`: by default the window alone
@@ -49,17 +57,22 @@ from watchkeeper.monitoring.numeric_profile import NumericProfile
 from watchkeeper.monitoring.prediction_drift import flag_rate_drift, score_drift
 from watchkeeper.monitoring.quality import Range, data_quality
 from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.task_metrics import BINARY_MONEY_METRICS
 from watchkeeper.performance.binary import realized_performance
 from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
+from watchkeeper.performance.costs import BinaryMoney, binary_money, expected_binary_money
 from watchkeeper.storage.metadata_records import MetricRow
 
 DRIFT_STATISTICS = ("psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue")
-PERFORMANCE_METRICS = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc")
+PERFORMANCE_METRICS = ("precision", "recall", "f1", "false_positive_rate", "roc_auc", "pr_auc")
 LABEL_COUNT_METRICS = ("scored_events", "labelled_events", "positive_labels")
 """The counts behind a window's realized rows: its events, those with a label, the positives.
 The monitor job compares them with the stored ones to see whether a window's labels changed."""
 BASELINE_DECISION = "baseline_decision"
 """The column of a rule baseline's decisions, when ``monitoring.business.baseline`` is ``rule``."""
+
+CostMatrix = Mapping[str, Mapping[str, float]]
+"""``monitoring.business.cost_matrix``: actual -> decided -> cost of one event."""
 
 BUSINESS_METRICS = (
     "fraud_loss_approved",
@@ -268,6 +281,54 @@ def _business_rows(
     ]
 
 
+def _money_rows(key: WindowKey, money: BinaryMoney, status: str) -> list[MetricRow]:
+    return [key.row(name, value, status) for name, value in money.metrics().items()]
+
+
+def _baseline(frame: pl.DataFrame) -> pl.Series | None:
+    return frame[BASELINE_DECISION] if BASELINE_DECISION in frame.columns else None
+
+
+def binary_money_rows(
+    key: WindowKey, labelled: pl.DataFrame, cost_matrix: CostMatrix, status: str
+) -> list[MetricRow]:
+    """The realized money rows (:data:`BINARY_MONEY_METRICS`) of a window's binary
+    ``decision`` on its ``label`` (1, 0, or null: pending, left out), against
+    ``baseline_decision`` when present, else no model.
+
+    >>> from datetime import UTC
+    >>> key = WindowKey("churn", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
+    >>> frame = pl.DataFrame({"decision": [True, False, True], "label": [1, 0, None]})
+    >>> matrix = {"positive": {"positive": -30.0, "negative": 60.0}, "negative": {"positive": 10.0}}
+    >>> {row.metric: row.value for row in binary_money_rows(key, frame, matrix, "ok")}
+    {'cost': -30.0, 'cost_per_event': -15.0, 'business_value': 90.0, 'value_against_baseline': 90.0}
+    """
+    labels = labelled["label"].cast(pl.Float64).to_numpy()
+    baseline = _baseline(labelled)
+    money = binary_money(
+        labels,
+        labelled["decision"].to_numpy(),
+        cost_matrix,
+        None if baseline is None else baseline.to_numpy(),
+    )
+    return _money_rows(key, money, status)
+
+
+def estimated_binary_money_rows(
+    key: WindowKey, frame: pl.DataFrame, calibrator: ScoreCalibrator, cost_matrix: CostMatrix
+) -> list[MetricRow]:
+    """The money rows of a window's binary ``decision`` expected from its calibrated
+    ``score`` (``estimated_`` + :data:`BINARY_MONEY_METRICS`)."""
+    baseline = _baseline(frame)
+    money = expected_binary_money(
+        calibrator.probabilities(frame[SCORE_COLUMN].to_numpy()),
+        frame["decision"].to_numpy(),
+        cost_matrix,
+        None if baseline is None else baseline.to_numpy(),
+    )
+    return _money_rows(key, money, "ok")
+
+
 def estimated_rows(
     key: WindowKey, frame: pl.DataFrame, calibrator: ScoreCalibrator, business: BusinessValueConfig
 ) -> list[MetricRow]:
@@ -285,6 +346,8 @@ def estimated_rows(
     decisions = frame["decision"].to_numpy()
     estimate = estimate_performance(scores, decisions, calibrator)
     rows = [key.row(f"estimated_{name}", getattr(estimate, name)) for name in PERFORMANCE_METRICS]
+    if business.cost_matrix is not None:
+        return rows + estimated_binary_money_rows(key, frame, calibrator, business.cost_matrix)
     probable = frame.with_columns(
         fraud_probability=pl.Series(calibrator.probabilities(scores)),
         amount=pl.col("amount").fill_null(0.0),
@@ -302,7 +365,8 @@ def realized_rows(
 
     The counts ``scored_events``, ``labelled_events`` and ``positive_labels`` come with them.
     Until the window is mature every row has status ``immature`` (values still written);
-    pending events count as not fraud in the money, so an immature fraud loss is a lower bound.
+    pending events count as not fraud in the amounts' money, so an immature fraud loss is a
+    lower bound; a cost matrix's money leaves them out.
     """
     status = "ok" if mature else "immature"
     performance = realized_performance(labelled, mature=mature)
@@ -319,6 +383,8 @@ def realized_rows(
         if metric.interval is not None:
             rows.append(key.row(f"{name}_low", metric.interval.low, status))
             rows.append(key.row(f"{name}_high", metric.interval.high, status))
+    if business.cost_matrix is not None:
+        return rows + binary_money_rows(key, labelled, business.cost_matrix, status)
     known = labelled.with_columns(
         fraud_probability=pl.col("label").fill_null(0).cast(pl.Float64),
         amount=pl.col("amount").fill_null(0.0),
@@ -330,12 +396,16 @@ def realized_rows(
 
 __all__ = [
     "BASELINE_DECISION",
+    "BINARY_MONEY_METRICS",
     "BUSINESS_METRICS",
     "DRIFT_STATISTICS",
     "LABEL_COUNT_METRICS",
     "PERFORMANCE_METRICS",
+    "CostMatrix",
     "WindowKey",
     "baseline_flags",
+    "binary_money_rows",
+    "estimated_binary_money_rows",
     "estimated_rows",
     "input_rows",
     "own_judgement",

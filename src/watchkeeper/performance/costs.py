@@ -5,6 +5,13 @@
   are ``"positive"`` and ``"negative"``). Realized from the labels, or expected before them
   from calibrated class probabilities: each event costs ``sum over a of p_a x cost[a][its
   predicted class]``, so realized and expected values are comparable by construction.
+- binary, in full: :func:`binary_money` (realized, from matured labels) and
+  :func:`expected_binary_money` (before labels, from calibrated scores: each event costs
+  ``p x cost[positive][decided] + (1 - p) x cost[negative][decided]``, the CBPE expectation)
+  give a window's ``cost``, ``cost_per_event``, ``business_value`` (what the decisions saved
+  against deciding every event negative: no model) and ``value_against_baseline`` (against
+  a rule's decisions on the same events, when given; else equal to ``business_value``).
+  The monitor jobs and the demos compute binary money through these two functions only;
 - regression: ``under_cost`` per unit the prediction falls short of the actual value and
   ``over_cost`` per unit it overshoots.
 
@@ -14,6 +21,9 @@
 ...                           matrix, BINARY_CLASSES)
 >>> value.events, value.total, value.mean
 (3, 105.0, 35.0)
+>>> money = binary_money([1, 0, 0, None], [False, True, False, True], matrix)
+>>> money.events, money.cost, money.business_value
+(3, 105.0, -5.0)
 >>> regression_cost([10.0, 10.0], [8.0, 11.0], under_cost=2.0, over_cost=1.0).total
 5.0
 """
@@ -27,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from watchkeeper.performance.inputs import (
+    BoolArray,
     FloatArray,
     MetricInputError,
     check_classes,
@@ -50,6 +61,43 @@ class CostValue:
     total: float
     mean: float | None
     estimated: bool
+
+
+@dataclass(frozen=True)
+class BinaryMoney:
+    """The money of a window's binary decisions, in the cost matrix's unit (a gain is a
+    negative cost).
+
+    ``cost`` sums the counted events' costs (``cost_per_event``: its mean, None without
+    events); ``business_value`` is the cost of deciding every counted event negative minus
+    ``cost``; ``value_against_baseline`` the baseline's cost (a rule's decisions, or no
+    model) minus ``cost``. ``estimated``: from calibrated probabilities, not labels.
+    """
+
+    events: int
+    cost: float
+    cost_per_event: float | None
+    baseline_cost: float
+    business_value: float
+    value_against_baseline: float
+    estimated: bool
+
+    def metrics(self) -> dict[str, float | None]:
+        """The metric series' values by name (estimates prefixed ``estimated_``); a window
+        without counted events has no money (None).
+
+        >>> binary_money([None], [True], {}).metrics()["cost"] is None
+        True
+        """
+        prefix = "estimated_" if self.estimated else ""
+        counted = self.events > 0
+        values = {
+            "cost": self.cost,
+            "cost_per_event": self.cost_per_event,
+            "business_value": self.business_value,
+            "value_against_baseline": self.value_against_baseline,
+        }
+        return {f"{prefix}{name}": value if counted else None for name, value in values.items()}
 
 
 @dataclass(frozen=True)
@@ -138,6 +186,121 @@ def expected_cost_matrix_value(
     return _cost_value(costs, estimated=True)
 
 
+def _binary_decisions(decisions: npt.ArrayLike, events: int, what: str) -> BoolArray:
+    """Decisions as booleans (True = flagged, decided positive); a missing one is refused."""
+    values = np.asarray(decisions).ravel()
+    check_same_length(events, values.size, ("labels", what))
+    if values.dtype.kind == "O" and any(value is None for value in values.flat):
+        raise MetricInputError(f"{what}: every event needs a decision (got None)")
+    if values.dtype.kind not in "biuO":
+        raise MetricInputError(f"{what}: a decision is true or false (got {values.dtype} values)")
+    return values.astype(np.bool_)
+
+
+def _binary_labels(labels: npt.ArrayLike) -> tuple[BoolArray, BoolArray]:
+    """Which events have a label (1, 0, True, False; None or NaN: pending), and which of
+    them are positive. ``0`` is a negative label, never a missing one.
+
+    >>> [mask.tolist() for mask in _binary_labels([1, 0, None, False])]
+    [[True, True, False, True], [True, False, False, False]]
+    """
+    given = np.asarray(labels)
+    if given.dtype.kind in "USO" and any(isinstance(value, str) for value in given.flat):
+        raise MetricInputError("labels: a binary label is 1, 0 or None, not text")
+    numbers = np.asarray(given, dtype=np.float64).ravel()  # None -> NaN
+    known = ~np.isnan(numbers)
+    if not np.all((numbers[known] == 0.0) | (numbers[known] == 1.0)):
+        wrong = numbers[known][(numbers[known] != 0.0) & (numbers[known] != 1.0)][0]
+        raise MetricInputError(f"labels: a binary label is 1, 0 or None (got {wrong:g})")
+    return known, numbers == 1.0
+
+
+def _binary_money(
+    actual_costs: FloatArray,
+    no_model_costs: FloatArray,
+    baseline_costs: FloatArray | None,
+    estimated: bool,
+) -> BinaryMoney:
+    cost = float(actual_costs.sum())
+    no_model = float(no_model_costs.sum())
+    baseline = no_model if baseline_costs is None else float(baseline_costs.sum())
+    events = int(actual_costs.size)
+    return BinaryMoney(
+        events=events,
+        cost=cost,
+        cost_per_event=cost / events if events else None,
+        baseline_cost=baseline,
+        business_value=no_model - cost,
+        value_against_baseline=baseline - cost,
+        estimated=estimated,
+    )
+
+
+def binary_money(
+    labels: npt.ArrayLike,
+    decisions: npt.ArrayLike,
+    cost_matrix: Mapping[str, Mapping[str, float]],
+    baseline_decisions: npt.ArrayLike | None = None,
+) -> BinaryMoney:
+    """The realized money of binary ``decisions`` (True = decided positive) on ``labels``
+    (1 or True positive, 0 or False negative, None or NaN pending: left out).
+
+    ``baseline_decisions``: a rule's decisions on the same events, for
+    ``value_against_baseline`` (None: the baseline is no model, every event negative).
+
+    >>> matrix = {"positive": {"positive": -30.0, "negative": 60.0},
+    ...           "negative": {"positive": 10.0}}
+    >>> money = binary_money([1, 1, 0, 0, None], [True, False, True, False, True], matrix)
+    >>> money.cost, money.cost_per_event, money.business_value
+    (40.0, 10.0, 80.0)
+    """
+    known, positive = _binary_labels(labels)
+    flagged = _binary_decisions(decisions, known.size, "decisions")
+    matrix = cost_matrix_array(cost_matrix, BINARY_CLASSES)
+    actual = np.where(positive, 0, 1)[known]
+    baseline = None
+    if baseline_decisions is not None:
+        rule = _binary_decisions(baseline_decisions, known.size, "baseline_decisions")
+        baseline = matrix[actual, np.where(rule[known], 0, 1)]
+    return _binary_money(
+        matrix[actual, np.where(flagged[known], 0, 1)], matrix[actual, 1], baseline, False
+    )
+
+
+def expected_binary_money(
+    probabilities: npt.ArrayLike,
+    decisions: npt.ArrayLike,
+    cost_matrix: Mapping[str, Mapping[str, float]],
+    baseline_decisions: npt.ArrayLike | None = None,
+) -> BinaryMoney:
+    """The money of binary ``decisions`` expected before their labels, from calibrated
+    ``probabilities`` of a positive: the same figures as :func:`binary_money`, each event
+    weighing both outcomes by its probability (CBPE's expectation), so on a calibrated
+    model the expectation of the realized money.
+
+    >>> matrix = {"positive": {"positive": -30.0, "negative": 60.0},
+    ...           "negative": {"positive": 10.0}}
+    >>> money = expected_binary_money([0.5, 0.1], [True, False], matrix)
+    >>> money.cost, money.business_value, money.estimated
+    (-4.0, 40.0, True)
+    """
+    p = np.asarray(probabilities, dtype=np.float64).ravel()
+    if not np.all(np.isfinite(p) & (p >= 0.0) & (p <= 1.0)):
+        raise MetricInputError("probabilities: each must be a finite number in [0, 1]")
+    flagged = _binary_decisions(decisions, p.size, "decisions")
+    matrix = cost_matrix_array(cost_matrix, BINARY_CLASSES)
+
+    def expected(decided_positive: BoolArray) -> FloatArray:
+        column = np.where(decided_positive, 0, 1)
+        costs: FloatArray = p * matrix[0, column] + (1.0 - p) * matrix[1, column]
+        return costs
+
+    baseline = None
+    if baseline_decisions is not None:
+        baseline = expected(_binary_decisions(baseline_decisions, p.size, "baseline_decisions"))
+    return _binary_money(expected(flagged), expected(np.zeros(p.size, np.bool_)), baseline, True)
+
+
 def regression_cost(
     actual: ActualValues, predicted: npt.ArrayLike, under_cost: float, over_cost: float
 ) -> RegressionCost:
@@ -169,10 +332,13 @@ def regression_cost(
 
 __all__ = [
     "BINARY_CLASSES",
+    "BinaryMoney",
     "CostValue",
     "RegressionCost",
+    "binary_money",
     "cost_matrix_array",
     "cost_matrix_value",
+    "expected_binary_money",
     "expected_cost_matrix_value",
     "regression_cost",
 ]

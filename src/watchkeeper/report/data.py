@@ -81,6 +81,8 @@ class ReportData:
     thresholds: Thresholds
     maturity_horizon: timedelta
     problems: tuple[str, ...] = ()
+    task: str = "binary"
+    """``model.task``: which performance and money series the report draws."""
 
     def rows(self, metric: str, feature: str | None = None) -> list[MetricRow]:
         """The rows of one metric (model level unless ``feature``), oldest window first."""
@@ -162,6 +164,7 @@ def collect_report_data(workspace: Workspace, *, weeks: int | None = None) -> Re
         ),
         maturity_horizon=config.label.maturity_horizon,
         problems=tuple(problems),
+        task=config.model.task,
     )
 
 

@@ -25,7 +25,6 @@ from watchkeeper.report.data import ReportData
 from watchkeeper.report.series import Grouping, Point, points
 from watchkeeper.report.svg import (
     ALERT_COLOUR,
-    OK_COLOUR,
     PALETTE,
     UNJUDGED_COLOUR,
     WARN_COLOUR,
@@ -35,10 +34,16 @@ from watchkeeper.report.svg import (
     histogram,
     line_chart,
 )
+from watchkeeper.report.task_sections import (
+    FRAUD_MONEY_METRICS,
+    NO_VALUE,
+    latest_values_table,
+    money_metrics,
+    performance_format,
+    performance_lines,
+)
 from watchkeeper.storage.metadata_records import MetricRow
 
-NO_VALUE = "\u2013"
-"""What a table cell shows for a value that is not known."""
 MAX_SCORE_WEEKS = 16
 """The score-distribution section shows at most this many of the latest weeks."""
 
@@ -365,25 +370,32 @@ def _immature_band(series: Sequence[Point], grouping: Grouping) -> list[Band]:
 
 
 def performance_section(data: ReportData, grouping: Grouping) -> str:
-    """Section 4: realized recall and precision (known labels) against the CBPE estimates."""
+    """Section 4: the task's realized performance (known labels) against its estimates
+    (binary recall, precision, F1; multiclass accuracy, macro F1; regression MAE, RMSE)."""
     title = "4 · Realized against estimated performance"
     horizon = data.maturity_horizon.days
+    method = (
+        "direct loss estimation from the inputs and the prediction"
+        if data.task == "regression"
+        else "the calibrated scores (CBPE)"
+    )
     caption = (
-        "Solid: realized on the labels received so far; dashed: estimated from the calibrated "
-        f"scores (CBPE), available at once. A window's labels mature {horizon} days after it; "
+        f"Solid: realized on the labels received so far; dashed: estimated from {method}, "
+        f"available at once. A window's labels mature {horizon} days after it; "
         "until then its realized values are provisional (open points, shaded). A window served "
         "by two versions (a canary) shows their mean."
     )
     lines: list[Line] = []
     all_points: list[Point] = []
-    for metric, colour in (("recall", PALETTE[0]), ("precision", PALETTE[1])):
+    metrics = performance_lines(data.task)
+    for (metric, label), colour in zip(metrics, PALETTE, strict=False):
         realized = _series(data, metric, grouping, None)
         estimated = _series(data, f"estimated_{metric}", grouping, None)
         all_points += realized
         if realized:
             lines.append(
                 Line(
-                    f"realized {metric}",
+                    f"realized {label}",
                     [(point.start, point.value) for point in realized],
                     colour,
                     hollow=frozenset(point.start for point in realized if point.immature),
@@ -392,7 +404,7 @@ def performance_section(data: ReportData, grouping: Grouping) -> str:
         if estimated:
             lines.append(
                 Line(
-                    f"estimated {metric}",
+                    f"estimated {label}",
                     [(point.start, point.value) for point in estimated],
                     colour,
                     dashed=True,
@@ -402,31 +414,21 @@ def performance_section(data: ReportData, grouping: Grouping) -> str:
         return section(
             "performance", title, caption, empty("No performance rows yet. " + NO_MONITOR_RUN)
         )
+    shown = performance_format(data.task)
     chart = line_chart(
         lines,
-        value_format="{:.0%}",
+        value_format=shown if data.task == "regression" else "{:.0%}",
         bands=_immature_band(all_points, grouping),
         label="performance",
     )
-    mature = [
-        point
-        for point in _series(data, "recall", grouping, None)
-        if not point.immature and point.value is not None
-    ]
-    note = (
-        f"Latest mature realized recall: {mature[-1].value:.1%} ({mature[-1].start:%d %b %Y})."
-        if mature
-        else "No window is mature yet: every realized value is provisional."
-    )
-    return section("performance", title, caption, chart + f'<p class="note">{escape(note)}</p>')
+    table = latest_values_table(data, metrics, "{:,.2f}" if data.task == "regression" else "{:.1%}")
+    note = "" if table else "No window is mature yet: every realized value is provisional."
+    body = chart + table + (f'<p class="note">{escape(note)}</p>' if note else "")
+    return section("performance", title, caption, body)
 
 
-MONEY_METRICS = (
-    ("fraud_loss_approved", "fraud loss approved", ALERT_COLOUR),
-    ("fraud_prevented", "fraud prevented", OK_COLOUR),
-    ("review_cost", "review cost", WARN_COLOUR),
-    ("business_value", "net value", PALETTE[0]),
-)
+MONEY_METRICS = FRAUD_MONEY_METRICS
+"""The fraud example's money series (see :mod:`~watchkeeper.report.task_sections`)."""
 
 
 def money_section(data: ReportData, grouping: Grouping) -> str:
@@ -445,16 +447,23 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
     True
     """
     title = "5 · Business outcome in money"
+    drawn = money_metrics(data)
     caption = (
         f"Per {grouping.unit}, summed over the versions that served: fraud approved (lost), "
         "fraud prevented, the cost of reviewing flagged events, and the net value "
         "(prevented minus losses and costs). Shaded windows wait for chargebacks, so their "
         "losses are a lower bound."
+        if drawn == FRAUD_MONEY_METRICS
+        else f"Per {grouping.unit}, summed over the versions that served: the cost of the "
+        "decisions (monitoring.business: a cost matrix, or the cost of under- and "
+        "over-prediction; a gain counts negative) and, for a binary model, the value against "
+        "deciding every event negative (no model). Shaded windows count only the labels "
+        "received so far."
     )
     lines = []
     totals = []
     all_points: list[Point] = []
-    for metric, name, colour in MONEY_METRICS:
+    for metric, name, colour in drawn:
         series = _series(data, metric, grouping, None, "sum")
         all_points += series
         if series:

@@ -225,7 +225,14 @@ def _summary(data: ReportData) -> str:
     flag_rows = [row for row in latest_rows if row.metric == "flag_rate" and row.value is not None]
     flag = [row.value for row in flag_rows if row.value is not None]
     flag_level = "alert" if any(row.status == "alert" for row in flag_rows) else "ok"
-    value = sum(row.value or 0.0 for row in data.metrics if row.metric == "business_value")
+    valued = [row for row in data.metrics if row.metric == "business_value"]
+    money_metric, money_label = (
+        ("business_value", "net value over the report")
+        if valued
+        else ("cost", "cost over the report")
+    )
+    value = sum(row.value or 0.0 for row in data.metrics if row.metric == money_metric)
+    good = value >= 0 if valued else True
     tiles = [
         ("alert" if firing else "ok", str(len(firing)), "alerts firing now"),
         (
@@ -238,7 +245,7 @@ def _summary(data: ReportData) -> str:
             "\u2013" if not flag else f"{sum(flag) / len(flag):.2%}",
             "flag rate, latest window",
         ),
-        ("ok" if value >= 0 else "alert", f"{value:,.0f}", "net value over the report"),
+        ("ok" if good else "alert", f"{value:,.0f}", money_label),
         ("ok", f"v{data.champion.version}" if data.champion else "none", "champion"),
     ]
     return (

@@ -8,13 +8,17 @@ watch the model, not only the process:
 
 - ``watchkeeper_feature_psi{model, model_version, feature}`` — input drift per feature;
 - ``watchkeeper_score_psi{model, model_version}`` — prediction drift;
-- ``watchkeeper_model_performance{model, model_version, metric, source, maturity}`` — recall,
-  precision, false-positive rate, ROC AUC, PR AUC; ``source`` is ``realized`` (known labels)
-  or ``estimated`` (CBPE), ``maturity`` is ``mature`` or ``immature`` for realized rows
-  (``none`` for estimates, which need no label);
+- ``watchkeeper_model_performance{model, model_version, metric, source, maturity}`` — the
+  task's performance: binary recall, precision, F1, false-positive rate, ROC AUC, PR AUC;
+  multiclass accuracy, macro and weighted F1, ROC AUC; regression MAE, RMSE, MAPE, bias, R²;
+  ``source`` is ``realized`` (known labels) or ``estimated`` (CBPE, direct loss
+  estimation), ``maturity`` is ``mature`` or ``immature`` for realized rows (``none`` for
+  estimates, which need no label);
 - ``watchkeeper_business_value{model, model_version, metric, source, maturity}`` — money:
-  fraud loss approved, fraud prevented, review and false-decline cost, net value, value
-  against the baseline;
+  fraud loss approved, fraud prevented, review and false-decline cost, net value
+  (``business_value``), value against the baseline; with a cost matrix ``cost``,
+  ``cost_per_event``, ``business_value`` and ``value_against_baseline``; regression ``cost``
+  and the under- and over-prediction costs;
 - ``watchkeeper_monitoring_window_end_timestamp_seconds{model, model_version}`` — the end of
   the latest window monitored (how fresh the figures are);
 - ``watchkeeper_alert_state{model, rule, feature, severity}`` — 1 firing, 0 resolved;
@@ -54,20 +58,40 @@ from prometheus_client.registry import Collector
 
 from watchkeeper.clock import Clock
 from watchkeeper.errors import WatchkeeperError
+from watchkeeper.monitoring import task_metrics as names
 from watchkeeper.storage.metadata import MetadataStore
 from watchkeeper.storage.metadata_records import MetricRow
 
 logger = logging.getLogger(__name__)
 
-PERFORMANCE_METRICS = ("precision", "recall", "false_positive_rate", "roc_auc", "pr_auc")
+PERFORMANCE_METRICS = tuple(
+    dict.fromkeys(
+        (
+            names.PRECISION,
+            names.RECALL,
+            names.F1,
+            "false_positive_rate",
+            names.ROC_AUC,
+            names.PR_AUC,
+            *names.realized_metrics("multiclass"),
+            *names.realized_metrics("regression"),
+        )
+    )
+)
+"""Every task's performance metrics: a model exposes those its monitor writes."""
 BUSINESS_METRICS = (
     "fraud_loss_approved",
     "fraud_prevented",
     "review_cost",
     "false_decline_cost",
-    "business_value",
-    "value_against_baseline",
+    names.BUSINESS_VALUE,
+    names.VALUE_AGAINST_BASELINE,
+    names.COST,
+    names.COST_PER_EVENT,
+    names.UNDER_PREDICTION_COST,
+    names.OVER_PREDICTION_COST,
 )
+"""Money: the fraud amounts, a cost matrix's cost and value, a regression's error costs."""
 ESTIMATED_PREFIX = "estimated_"
 LOOKBACK = timedelta(days=8)
 """Once the latest window is known, later scrapes read only windows from this far before it."""

@@ -209,6 +209,7 @@ REJECTION_REASONS = (
     "missing_field",
     "wrong_type",
     "out_of_range",
+    "not_allowed",
     "not_finite",
     "bad_timestamp",
     "unknown_field",
@@ -218,8 +219,14 @@ REJECTION_REASONS = (
     "unstorable_text",
     "not_json",
     "too_slow",
+    "unknown_class",
+    "bad_probabilities",
+    "conflicting_duplicate",
 )
-"""The usual reason codes of a rejection (the table accepts any short code)."""
+"""The usual reason codes of a rejection (the table accepts any short code): ``not_finite``
+a NaN or infinite number, ``out_of_range`` a number outside its declared bounds,
+``not_allowed`` a value outside an input's declared ``allowed`` list (or a binary outcome
+not among the label's values), ``unknown_class`` a class not in ``label.classes``."""
 
 REJECTION_SOURCES = ("score", "score_batch", "outcomes", "predictions", "logger")
 """Where a rejection happened: the scoring route, the batch route, outcomes, logged
