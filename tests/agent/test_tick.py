@@ -21,7 +21,9 @@ from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.serving.models import load_serving_models
 from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.storage.metadata_records import MetricRow
 from watchkeeper.training.attempt_runner import run_training_attempt
+from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.workspace import Workspace
 
 LAUNCH_DAY = 120
@@ -79,6 +81,30 @@ def test_a_tick_runs_every_step_and_a_second_tick_changes_nothing(
             and again.monitor.rows_written == 0
         )
         assert again.to_dict()["retrain"]["attempt"] is None
+        assert_the_policy_waits_for_post_drift_labels_only_until_provisional_ones_suffice(
+            workspace, clock.now()
+        )
+
+
+def assert_the_policy_waits_for_post_drift_labels_only_until_provisional_ones_suffice(
+    workspace: Workspace, now: datetime
+) -> None:
+    """50 days of drifted traffic, none of it matured (60d): its received chargebacks make a
+    holdout with provisional labels long before a holdout of it matures (74 days)."""
+    onset = now - timedelta(days=50)
+    alerting = [
+        MetricRow("card-fraud", "psi", onset + timedelta(days=index),
+                  onset + timedelta(days=index + 1), value=0.4, status="alert", feature="amount")
+        for index in range(50)
+    ]  # fmt: skip
+    workspace.metadata.upsert_metrics(alerting)
+    decision = consult_workspace_policy(workspace, as_of=now)
+    evidence = decision.evidence
+    assert evidence["drift_onset"] == onset.isoformat()
+    assert evidence["labels_ready_by"] == "provisional", decision.reason
+    ready = datetime.fromisoformat(evidence["labels_ready_at"])
+    assert onset < ready <= now < onset + timedelta(days=60 + 14)
+    assert not decision.reason.startswith("waiting for labels"), decision.reason
 
 
 def test_the_loop_ticks_and_stops(tmp_path: Path) -> None:

@@ -188,6 +188,8 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
         "needed": 5000.0,
         "unit": "positives",
         "ready_at": ready.isoformat(),
+        # so far off that the next attempt is due one maturity horizon later, not then
+        "retry_at": (AS_OF + timedelta(days=60)).isoformat(),
     }
     latest = recorded_attempts(with_champion.metadata, "fraud")[0]
     assert (latest.outcome, latest.stage) == ("undecided", "data")
@@ -203,6 +205,12 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
     assert wait is not None
     assert (wait.outcome, wait.needed, wait.holdout_count) == ("undecided", 5000 - have, have)
     assert wait.since == AS_OF - timedelta(days=60)
+    assert wait.retry_at == AS_OF + timedelta(days=60) and not wait.retry_due
+    due = new_evidence_wait(
+        entries, RetrainingConfig(), SeriesLabelSupply([], later), as_of=wait.retry_at,
+        minimum=5000,
+    )  # fmt: skip
+    assert due is not None and due.retry_due and not due.waiting  # no longer blocking
     assert holdout_labels_wanted(entries, 50) == 5000
 
 

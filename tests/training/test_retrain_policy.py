@@ -3,6 +3,7 @@ budget and the new-evidence rule."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from watchkeeper.config import RetrainingConfig
@@ -364,3 +365,70 @@ def test_a_refused_scheduled_attempt_waits_a_whole_period_again() -> None:
     ).retrain
     due = decide_retrain([], refused, config=settings, as_of=day(60), last_trained_at=day(0))
     assert due.retrain and due.reason == "scheduled: 30d since the last training on 2026-07-01"
+
+
+def test_drift_waits_until_the_drifted_traffic_holds_positives_with_provisional_labels() -> None:
+    two_windows = config(triggers={"psi_windows": 2, "psi_features": 1})
+    series = drift_series([[], ["amount"], ["amount"]])  # drift begins on day 1
+    spans = {"label_horizon": timedelta(days=60), "holdout": timedelta(days=14)}
+    asked: list[datetime] = []
+
+    def ready_on(found: datetime | None) -> Callable[[datetime], datetime | None]:
+        def labels_ready(onset: datetime) -> datetime | None:
+            asked.append(onset)
+            return found
+
+        return labels_ready
+
+    early = ready_on(day(20))
+    waiting = decide_retrain(series, [], config=two_windows, as_of=day(19), labels_ready=early,
+                             **spans)  # fmt: skip
+    assert not waiting.retrain and asked == [day(1)]
+    assert waiting.evidence["labels_ready_at"] == day(20).isoformat()
+    assert waiting.evidence["labels_ready_by"] == "provisional"
+    assert decide_retrain(series, [], config=two_windows, as_of=day(20), labels_ready=early,
+                          **spans).retrain  # fmt: skip
+    # never later than the matured rule's date: a holdout of matured labels from the drift
+    for late in (ready_on(day(90)), ready_on(None)):
+        decision = decide_retrain(series, [], config=two_windows, as_of=day(74),
+                                  labels_ready=late, **spans)  # fmt: skip
+        assert not decision.retrain and decision.evidence["labels_ready_by"] == "matured"
+        assert decision.evidence["labels_ready_at"] == day(75).isoformat()
+        assert decide_retrain(series, [], config=two_windows, as_of=day(75),
+                              labels_ready=late, **spans).retrain  # fmt: skip
+
+
+def test_an_undecided_attempt_waits_for_its_labels_until_its_retry_at_and_no_longer() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    settings = config(min_positives=25)
+    short = undecided(day(1), 20, 3000, holdout_end=day(-40))  # 2980 more: years away
+    details = short.evidence["evidence"]
+    details["undecided"]["retry_at"] = day(30).isoformat()
+    rows = series + positives(-40, -37)
+    decision = decide_retrain(rows, [short], config=settings, as_of=day(29))
+    assert not decision.retrain and "retried on 2026-07-01 at the latest" in decision.reason
+    due = decide_retrain(rows, [short], config=settings, as_of=day(30))
+    assert due.retrain and due.evidence["new_evidence"]["retry_at"] == day(30).isoformat()
+    # an entry that recorded none is retried one maturity horizon after it
+    del details["undecided"]["retry_at"]
+    horizon = {"label_horizon": timedelta(days=60)}
+    assert not decide_retrain(rows, [short], config=settings, as_of=day(60), **horizon).retrain
+    assert decide_retrain(rows, [short], config=settings, as_of=day(61), **horizon).retrain
+
+
+def test_an_attempt_before_the_drift_onset_asks_no_new_evidence_of_those_after_it() -> None:
+    settings = config(min_positives=25, triggers={"psi_windows": 2, "psi_features": 1})
+    quiet = [[] for _ in range(30)]
+    series = drift_series([*quiet, ["amount"], ["amount"]])  # drift begins on day 30
+    few = series + positives(-40, -37)  # 8 new matured positives, 13 asked after a refusal
+    before = [refused(day(10), 31, holdout_end=day(-40))]
+    decision = decide_retrain(few, before, config=settings, as_of=day(32))
+    assert decision.retrain, decision.reason
+    assert decision.evidence["new_evidence"] == (
+        "none asked: the last attempt (2026-06-11) came before the drift began (2026-07-01)"
+    )
+    # an attempt within the episode still waits for labels it did not have
+    within = [refused(day(31), 31, holdout_end=day(-40))]
+    decision = decide_retrain(few, within, config=settings.model_copy(update={"cooldown":
+                              timedelta(hours=1)}), as_of=day(32))  # fmt: skip
+    assert not decision.retrain and decision.reason.startswith("waiting for new labels")

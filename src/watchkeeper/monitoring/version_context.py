@@ -6,7 +6,8 @@ the manifest's ``extra`` (:func:`~watchkeeper.modeling.task_estimators.load_esti
 its reference holds the task's prediction columns instead of the score
 (:func:`~watchkeeper.monitoring.prediction_columns.prediction_columns_for_profile`). A version without a reference profile
 cannot be monitored (there is nothing to compare with) and is refused with a message that
-says how to fix it.
+says how to fix it; :func:`stored_reference_profile` reads the profile alone and says None
+instead (the canary's score guard falls back to the champion's scores then).
 """
 
 from __future__ import annotations
@@ -52,14 +53,13 @@ def load_version_context(registry: ModelRegistry, version: int | str) -> Version
     """
     number = registry.resolve(version)
     manifest = registry.manifest(number)
-    if manifest.reference_profile_sha256 is None:
+    reference = stored_reference_profile(registry, number)
+    if reference is None:
         raise RegistryError(
             f"version {number} of model {registry.model_name!r} has no reference profile, so it "
             "cannot be monitored; register it with reference_profile_sha256 (a profile of its "
             "holdout features and score)"
         )
-    payload = registry.artifacts.get_bytes(manifest.reference_profile_sha256)
-    reference = DatasetProfile.from_bytes(payload)
     task: ModelTask = manifest.extra.get("task", "binary")
     for column in prediction_columns_for_profile(task):
         if column not in reference.features:
@@ -79,4 +79,14 @@ def load_version_context(registry: ModelRegistry, version: int | str) -> Version
     )
 
 
-__all__ = ["VersionContext", "load_version_context"]
+def stored_reference_profile(registry: ModelRegistry, version: int | str) -> DatasetProfile | None:
+    """The reference profile stored with a version at training (its holdout's features and
+    predictions, verified by sha256), or None when it was registered without one (an
+    example: :func:`~watchkeeper.rollout.canary_reference.canary_reference`)."""
+    sha256 = registry.manifest(registry.resolve(version)).reference_profile_sha256
+    if sha256 is None:
+        return None
+    return DatasetProfile.from_bytes(registry.artifacts.get_bytes(sha256))
+
+
+__all__ = ["VersionContext", "load_version_context", "stored_reference_profile"]

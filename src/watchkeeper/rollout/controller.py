@@ -45,7 +45,7 @@ watchkeeper.errors.RolloutError: version 2 was never validated by the gate; to s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from watchkeeper.clock import Clock
@@ -62,6 +62,7 @@ from watchkeeper.registry.statuses import (
     ROLLED_BACK,
     status_plan,
 )
+from watchkeeper.rollout.canary_reference import canary_reference
 from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_flag_rate
 from watchkeeper.rollout.gate_clearance import gate_verdict, override_evidence
 from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
@@ -362,7 +363,9 @@ class RolloutController:
         """:meth:`evaluate` on what was logged since the canary started, up to now.
 
         The challenger's holdout flag rate comes from its registry metrics
-        (:func:`~watchkeeper.rollout.canary_statistics.holdout_flag_rate`); its errors from
+        (:func:`~watchkeeper.rollout.canary_statistics.holdout_flag_rate`), the reference of
+        its scores from its stored profile
+        (:func:`~watchkeeper.rollout.canary_reference.canary_reference`); its errors from
         the model errors every worker logged (unless ``challenger_errors`` is given); with a
         ``label`` configuration, realized performance from the outcomes received by now.
         """
@@ -379,6 +382,13 @@ class RolloutController:
             as_of=self.clock.now(),
             task=self.task,
         )
+        if self.task == "binary":
+            reference = canary_reference(self.registry, running.challenger_version)
+            statistics = replace(
+                statistics,
+                reference_score_counts=reference.score_counts,
+                reference_source=reference.source,
+            )
         return self.evaluate(statistics, actor=actor)
 
     def _check_loads(self, refused: str, *versions: int) -> None:

@@ -2,7 +2,8 @@
 
 A canary is judged as a model, not as a binary: besides its error rate and latency against
 the champion, its flag rate is compared with what its holdout predicted and with the
-champion's on the same period, and its score distribution with its reference (PSI). Where
+champion's on the same period, and its score distribution with its own holdout's (PSI; with
+the champion's on the same period for a version stored without a reference profile). Where
 labels are known for the period's events (a chargeback received, or the maturity horizon
 passed without one), its realized recall and precision are compared with the champion's on
 the same period: more than ``max_recall_drop`` (``max_precision_drop``) below fails, once
@@ -131,7 +132,9 @@ class CanaryStatistics:
     """The champion's and the challenger's statistics on the same period, and references.
 
     ``holdout_flag_rate`` is the flag rate the challenger's holdout predicted;
-    ``reference_score_counts`` its holdout score histogram (else the champion's is used).
+    ``reference_score_counts`` its holdout score histogram (else the champion's scores over
+    the same period are used); ``reference_source`` says which in words, for the evidence
+    (:mod:`~watchkeeper.rollout.canary_reference`).
     """
 
     champion: RouteStatistics
@@ -139,6 +142,7 @@ class CanaryStatistics:
     holdout_flag_rate: float | None = None
     reference_score_counts: Sequence[int] | None = None
     task: ModelTask = "binary"
+    reference_source: str | None = None
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,22 @@ class InapplicableCheck(GuardCheck):
     def describe(self) -> str:
         """One line for the audit log."""
         return f"{self.name} not applicable to {self.not_applicable_to}"
+
+
+@dataclass(frozen=True)
+class ReferencedCheck(GuardCheck):
+    """A guard judged against a reference it names (the score PSI: the challenger's own
+    holdout scores, or the champion's over the same period when it has none).
+
+    >>> ReferencedCheck("score_psi", 0.4, 0.25, False, "the champion's scores").describe()
+    "score_psi 0.4 above the limit 0.25 (against the champion's scores)"
+    """
+
+    reference: str = ""
+
+    def describe(self) -> str:
+        """One line for the audit log and the alert, naming the reference."""
+        return f"{super().describe()} (against {self.reference})"
 
 
 def not_applicable(name: str, task: str) -> InapplicableCheck:
@@ -215,15 +235,26 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
             _flag_ratio("flag_rate_vs_champion", challenger, champion.flag_rate, guards,
                         both_ways=False)
         )  # fmt: skip
-    reference = statistics.reference_score_counts
-    if reference is None and champion.events >= MIN_GUARD_EVENTS:
-        reference = champion.score_counts
-    if reference is not None and sum(reference) > 0:
-        psi = population_stability_index(list(reference), list(challenger.score_counts))
-        checks.append(
-            GuardCheck("score_psi", psi, guards.max_score_psi, psi <= guards.max_score_psi)
-        )
+    checks.extend(_score_psi(statistics, guards))
     return checks
+
+
+def _score_psi(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
+    """The PSI of the challenger's served scores against its own holdout scores, else (no
+    stored profile) against the champion's scores over the same period."""
+    champion, challenger = statistics.champion, statistics.challenger
+    reference = statistics.reference_score_counts
+    source = statistics.reference_source or "the challenger's holdout scores"
+    if reference is None:
+        if champion.events < MIN_GUARD_EVENTS:
+            return []
+        reference = champion.score_counts
+        source = statistics.reference_source or "the champion's scores over the same period"
+    if sum(reference) <= 0:
+        return []
+    psi = population_stability_index(list(reference), list(challenger.score_counts))
+    limit = guards.max_score_psi
+    return [ReferencedCheck("score_psi", psi, limit, psi <= limit, reference=source)]
 
 
 def task_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
@@ -390,6 +421,7 @@ __all__ = [
     "CanaryStatistics",
     "GuardCheck",
     "InapplicableCheck",
+    "ReferencedCheck",
     "RouteStatistics",
     "check_guards",
     "not_applicable",

@@ -10,7 +10,9 @@ answer. So after a refused attempt the next one waits until the traffic holds at
 newer than the refused attempt's holdout — half the minimum by default, so that at least a
 third of a holdout of the minimum size is new (for a multiclass or regression model:
 labelled rows and ``retraining.min_holdout_rows``). After an *undecided* attempt it waits for
-the labels that attempt said were missing. The labels are counted by a
+the labels that attempt said were missing, until the ``retry_at`` it recorded at the latest
+(one maturity horizon after it, sooner when it expected the labels sooner). An attempt made
+before the current drift episode began asks nothing of the attempts after the onset. The labels are counted by a
 :class:`~watchkeeper.training.label_supply.LabelSupply` (by default the ``positive_labels``
 of matured monitoring windows); with nothing to count on (no such series) the rule cannot
 be applied, the decision's evidence says so, and the cooldown alone spaces attempts.
@@ -175,11 +177,16 @@ class EvidenceWait:
     have: float | None
     unit: str
     ready_at: datetime | None
+    retry_at: datetime | None = None
+    """An undecided attempt's latest moment to wait until, whatever the count."""
+    retry_due: bool = False
+    """Whether ``retry_at`` has come: the wait is over."""
 
     @property
     def waiting(self) -> bool:
-        """Whether the new labels are still short (never when they cannot be counted)."""
-        return self.have is not None and self.have < self.needed
+        """Whether the new labels are still short (never when they cannot be counted, nor
+        once an undecided attempt's ``retry_at`` has come)."""
+        return not self.retry_due and self.have is not None and self.have < self.needed
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form, for the decision's evidence."""
@@ -192,6 +199,7 @@ class EvidenceWait:
             "have": self.have,
             "unit": self.unit,
             "ready_at": None if self.ready_at is None else self.ready_at.isoformat(),
+            "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
         }
 
     def describe(self) -> str:
@@ -209,6 +217,8 @@ class EvidenceWait:
             if self.ready_at is not None
             else "no rate to estimate a date from"
         )
+        if self.retry_at is not None:
+            expected += f"; retried on {self.retry_at.date().isoformat()} at the latest"
         return (
             f"waiting for new labels: the last attempt was {self.outcome}{on}, needs "
             f"{self.needed - have:g} more ({self.needed:g} new matured {self.unit} of events "
@@ -225,11 +235,19 @@ def new_evidence_wait(
     as_of: datetime,
     minimum: int,
     label_horizon: timedelta | None = None,
+    episode_start: datetime | None = None,
 ) -> EvidenceWait | None:
     """What the last retraining attempt asks of the next, if it was refused or undecided
     (None after an accepted one, or with none); ``minimum`` is ``retraining.min_positives``
     (``min_holdout_rows`` for another task). An attempt without a recorded holdout is taken
     to have ended its holdout one ``label_horizon`` before it ran.
+
+    An attempt made before ``episode_start`` (the current drift episode's onset) asks
+    nothing of the attempts after it (None): it was judged on the world before the drift,
+    and the labels that matter now are the drifted traffic's, which the wait for labels of
+    the drifted traffic covers (see the retrain policy). An undecided attempt asks for its
+    missing labels until its ``retry_at`` (one ``label_horizon`` after it at the latest,
+    when none was recorded), then no longer.
 
     >>> from datetime import UTC
     >>> from watchkeeper.config import RetrainingConfig
@@ -242,12 +260,11 @@ def new_evidence_wait(
     >>> wait.needed, wait.have, wait.waiting  # no series to count on: the rule cannot apply
     (13, None, False)
     """
-    past = _attempts(attempts, as_utc(as_of), frozenset({RETRAIN_ATTEMPT}))
-    if not past:
+    last = latest_attempt(attempts, as_of)
+    if last is None:
         return None
-    last = past[-1]
     outcome = attempt_outcome(last)
-    if outcome == ACCEPTED:
+    if outcome == ACCEPTED or before_episode(last, episode_start, as_of):
         return None
     details = attempt_details(last)
     holdout = details.get("holdout") or {}
@@ -259,8 +276,11 @@ def new_evidence_wait(
     count = holdout.get("count", details.get("holdout_positives"))
     needed: float = math.ceil(config.new_evidence * minimum)
     short = details.get("undecided") or {}
-    if outcome == UNDECIDED and short.get("needed") is not None:
-        needed = max(1.0, float(short["needed"]) - float(short.get("have") or 0.0))
+    retry_at = None
+    if outcome == UNDECIDED:
+        if short.get("needed") is not None:
+            needed = max(1.0, float(short["needed"]) - float(short.get("have") or 0.0))
+        retry_at = _retry_at(last, short, label_horizon)
     return EvidenceWait(
         outcome=outcome,
         at=as_utc(last.at),
@@ -270,7 +290,42 @@ def new_evidence_wait(
         have=supply.since(since),
         unit=supply.unit,
         ready_at=supply.ready_at(since, needed),
+        retry_at=retry_at,
+        retry_due=retry_at is not None and as_utc(as_of) >= retry_at,
     )
+
+
+def latest_attempt(attempts: Sequence[AuditEntry], as_of: datetime) -> AuditEntry | None:
+    """The latest retraining attempt at or before ``as_of`` (None without any)."""
+    past = _attempts(attempts, as_utc(as_of), frozenset({RETRAIN_ATTEMPT}))
+    return past[-1] if past else None
+
+
+def before_episode(entry: AuditEntry, episode_start: datetime | None, as_of: datetime) -> bool:
+    """Whether ``entry`` came before the drift episode that began at ``episode_start``
+    (and has begun by ``as_of``).
+
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 5, 1, tzinfo=UTC)
+    >>> entry = AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "agent", "", {}, at)
+    >>> onset = datetime(2026, 6, 25, tzinfo=UTC)
+    >>> before_episode(entry, onset, onset), before_episode(entry, None, onset)
+    (True, False)
+    """
+    if episode_start is None:
+        return False
+    start = as_utc(episode_start)
+    return as_utc(entry.at) < start <= as_utc(as_of)
+
+
+def _retry_at(
+    entry: AuditEntry, short: dict[str, Any], label_horizon: timedelta | None
+) -> datetime | None:
+    """The undecided attempt's recorded ``retry_at``, else one ``label_horizon`` after it."""
+    recorded = short.get("retry_at")
+    if recorded is not None:
+        return as_utc(datetime.fromisoformat(str(recorded)))
+    return None if label_horizon is None else as_utc(entry.at) + label_horizon
 
 
 def holdout_labels_wanted(
@@ -335,7 +390,9 @@ __all__ = [
     "attempt_budget",
     "attempt_details",
     "attempt_outcome",
+    "before_episode",
     "holdout_labels_wanted",
     "last_decided",
+    "latest_attempt",
     "new_evidence_wait",
 ]

@@ -147,10 +147,37 @@ def rate_ready_at(
     return ready_by_rate(needed - have, rate, as_utc(as_of))
 
 
+def retry_moment(
+    ready_at: datetime | None, *, as_of: datetime, earliest: timedelta, latest: timedelta
+) -> datetime:
+    """When the attempt after an undecided one at ``as_of`` may start whatever the labels
+    counted by then: when the labels it lacked are expected (``ready_at``), not before
+    ``earliest`` (the cooldown) and at the latest one ``latest`` (the maturity horizon) after
+    it — by then every label of its holdout's events is final, so waiting longer on the
+    count of matured labels would block the loop, not inform it.
+
+    >>> from datetime import UTC
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> week, horizon = timedelta(days=7), timedelta(days=60)
+    >>> retry_moment(None, as_of=day, earliest=week, latest=horizon).date()
+    datetime.date(2026, 7, 31)
+    >>> retry_moment(day + timedelta(days=20), as_of=day, earliest=week, latest=horizon).date()
+    datetime.date(2026, 6, 21)
+    >>> retry_moment(day, as_of=day, earliest=week, latest=horizon).date()
+    datetime.date(2026, 6, 8)
+    """
+    moment = as_utc(as_of)
+    latest_moment = moment + latest
+    if ready_at is None:
+        return latest_moment
+    return min(max(as_utc(ready_at), moment + earliest), latest_moment)
+
+
 @dataclass(frozen=True)
 class LabelShortage:
     """Why an attempt could not decide: ``have`` of the ``needed`` labels (``unit``), and
-    when there will be enough (None: no estimate), with the gate's or the check's words.
+    when there will be enough (None: no estimate), with the gate's or the check's words;
+    ``retry_at``: when the next attempt may start at the latest (:func:`retry_moment`).
 
     >>> from datetime import UTC
     >>> LabelShortage(20, 50, "positives", datetime(2026, 7, 3, tzinfo=UTC), "too few").reason
@@ -162,6 +189,7 @@ class LabelShortage:
     unit: str
     ready_at: datetime | None
     why: str
+    retry_at: datetime | None = None
 
     @property
     def reason(self) -> str:
@@ -184,6 +212,7 @@ class LabelShortage:
             "needed": self.needed,
             "unit": self.unit,
             "ready_at": None if self.ready_at is None else self.ready_at.isoformat(),
+            "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
         }
 
 
@@ -195,4 +224,5 @@ __all__ = [
     "SeriesLabelSupply",
     "rate_ready_at",
     "ready_by_rate",
+    "retry_moment",
 ]

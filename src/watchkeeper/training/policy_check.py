@@ -21,6 +21,7 @@ holdout metrics and when its data ended — from the registry's metadata store.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from watchkeeper.clock import as_utc
@@ -28,6 +29,7 @@ from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
 from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.training.pipeline import labels_ready_since
 from watchkeeper.training.retrain_policy import POOLING_WEIGHTS, RetrainDecision, decide_retrain
 from watchkeeper.workspace import Workspace
 
@@ -42,6 +44,7 @@ def consult_retrain_policy(
     attempt_kind: str = RETRAIN_ATTEMPT,
     task: ModelTask = "binary",
     serving_version: int | None = None,
+    labels_ready: Callable[[datetime], datetime | None] | None = None,
 ) -> RetrainDecision:
     """Whether the policy starts an attempt at ``as_of``, from what the metadata store holds.
 
@@ -56,7 +59,9 @@ def consult_retrain_policy(
     lineage), so simulated histories and live ones are judged on the same time line; its
     registration time stands in when no lineage was recorded. ``label_horizon`` and
     ``holdout`` make drift-triggered attempts wait for matured post-drift labels (see
-    :func:`~watchkeeper.training.retrain_policy.decide_retrain`).
+    :func:`~watchkeeper.training.retrain_policy.decide_retrain`), or less, until
+    ``labels_ready`` (from the drift's onset) says the drifted traffic holds the positives a
+    training window can use.
     """
     metadata, model = registry.metadata, registry.model_name
     champion = registry.aliases().get(CHAMPION)
@@ -91,6 +96,7 @@ def consult_retrain_policy(
         label_horizon=label_horizon,
         holdout=holdout,
         task=task,
+        labels_ready=labels_ready,
     )
 
 
@@ -116,14 +122,23 @@ def policy_rows(
 
 def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> RetrainDecision:
     """:func:`consult_retrain_policy` with the workspace's retraining, label and holdout
-    settings (drift-triggered attempts wait for matured post-drift labels); a model served
-    elsewhere is judged on its newest version's windows."""
+    settings: drift-triggered attempts wait for post-drift labels — for a binary model
+    trained here, until the event store's drifted traffic holds the positives its training
+    window can use, provisional labels included
+    (:func:`~watchkeeper.training.pipeline.labels_ready_since`); a model served elsewhere is
+    judged on its newest version's windows."""
     config = workspace.config
     external = config.model.serving == "external"
     serving = None
     if external:
         entries = workspace.metadata.external_versions.entries(config.model.name)
         serving = entries[-1].version if entries else None
+    labels_ready = None
+    if not external and config.model.task == "binary":
+
+        def labels_ready(onset: datetime) -> datetime | None:
+            return labels_ready_since(workspace.events, config, since=onset, as_of=as_of)
+
     return consult_retrain_policy(
         ModelRegistry.for_workspace(workspace),
         config.retraining,
@@ -133,6 +148,7 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
         attempt_kind=RETRAIN_REQUEST if external else RETRAIN_ATTEMPT,
         task=config.model.task,
         serving_version=serving,
+        labels_ready=labels_ready,
     )
 
 

@@ -68,7 +68,7 @@ from watchkeeper.training.attempts import (
     unjudged_attempt,
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
-from watchkeeper.training.label_supply import LabelShortage, rate_ready_at
+from watchkeeper.training.label_supply import LabelShortage, rate_ready_at, retry_moment
 from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
@@ -161,7 +161,8 @@ def run_retrain_attempt(
         )
         version = registered.version
         if attempt.undecided:  # the gate could not tell: the version stays a candidate
-            attempt = undecided_attempt(_gate_shortage(inputs, attempt), attempt)
+            shortage = _gate_shortage(inputs, attempt, config)
+            attempt = undecided_attempt(shortage, attempt)
         if champion is None:
             registry.set_status(version, CHAMPION, reason=attempt.reason, actor=actor)
         elif validate and not attempt.undecided:
@@ -176,7 +177,7 @@ def run_retrain_attempt(
             champion_version=champion.version if champion is not None else None,
         )
         if isinstance(error, NotEnoughLabelsError):
-            shortage = _shortage(inputs, error.have, error.needed, error.unit, str(error))
+            shortage = _shortage(inputs, config, error.have, error.needed, error.unit, str(error))
             attempt = undecided_attempt(shortage, attempt)
     attempt = replace(attempt, evidence={**attempt.evidence, "holdout": holdout_record(inputs)})
     record_attempt(registry.metadata, registry.model_name, attempt, actor=actor)
@@ -221,11 +222,18 @@ def _labels(frame: pl.DataFrame, window: TrainingWindow) -> float:
 
 
 def _shortage(
-    inputs: AttemptInputs, have: float, needed: float | None, unit: str, why: str
+    inputs: AttemptInputs,
+    config: WorkspaceConfig,
+    have: float,
+    needed: float | None,
+    unit: str,
+    why: str,
 ) -> LabelShortage:
     """What an undecided attempt lacked and when it will have it: from
     ``inputs.labels_ready_at`` when given, else at the rate of the holdout's own labels
-    (the whole window's, when the holdout has none)."""
+    (the whole window's, when the holdout has none); and when the next attempt may start at
+    the latest (:func:`~watchkeeper.training.label_supply.retry_moment`: one maturity
+    horizon later, sooner when the labels are expected sooner)."""
     ready: datetime | None = None
     if needed is not None:
         if inputs.labels_ready_at is not None:
@@ -241,17 +249,27 @@ def _shortage(
             ready = rate_ready_at(
                 have=have, needed=needed, count=count, span=span, as_of=window.as_of
             )
-    return LabelShortage(have, needed, unit, ready, why)
+    retry = retry_moment(
+        ready,
+        as_of=inputs.window.as_of,
+        earliest=config.retraining.cooldown,
+        latest=config.label.maturity_horizon,
+    )
+    return LabelShortage(have, needed, unit, ready, why, retry)
 
 
-def _gate_shortage(inputs: AttemptInputs, attempt: RetrainAttempt) -> LabelShortage:
+def _gate_shortage(
+    inputs: AttemptInputs, attempt: RetrainAttempt, config: WorkspaceConfig
+) -> LabelShortage:
     """The shortage of an attempt the gate left undecided, from its power's record."""
     power = attempt.evidence.get("power") or {}
     unit = _unit(inputs.window)
     key = unit.replace(" ", "_")
     have = float(power.get(key) or 0.0)
     needed = power.get(f"{key}_needed")
-    return _shortage(inputs, have, None if needed is None else float(needed), unit, attempt.reason)
+    return _shortage(
+        inputs, config, have, None if needed is None else float(needed), unit, attempt.reason
+    )
 
 
 def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, LoadedVersion]:

@@ -17,11 +17,15 @@ decision's ``reason`` and ``evidence``):
 - once the attempt budget is spent: ``max_attempts`` refused attempts in the drift episode
   (within ``budget_period``; :mod:`~watchkeeper.training.attempt_budget`) — the agent alerts
   the owner and the loop resumes when the budget frees or the owner acts;
-- while the drifted traffic has no matured labels for a whole holdout yet;
+- while the drifted traffic holds too few labels for a holdout: until it holds
+  ``min_positives`` positives a training window can use, provisional labels included, and at
+  the latest until a whole holdout of it has matured;
 - while the last attempt, refused or undecided, waits for new evidence: labels of events
   newer than its holdout (``new_evidence`` of ``min_positives`` after a refusal, what an
-  undecided attempt said was missing), since retraining on the same labels gives the same
-  answer;
+  undecided attempt said was missing, until its ``retry_at`` at the latest), since
+  retraining on the same labels gives the same answer — unless that attempt came before the
+  current drift episode began: it was judged on the old world and asks nothing of the
+  attempts on the new one;
 - while the last decided attempt is younger than ``cooldown`` (an undecided attempt starts
   no cooldown: the wait for its labels replaces it).
 
@@ -44,7 +48,7 @@ The decision's ``reason`` is the text recorded as the lineage trigger.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -53,7 +57,13 @@ from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, AuditEntry, MetricRow
-from watchkeeper.training.attempt_budget import attempt_budget, last_decided, new_evidence_wait
+from watchkeeper.training.attempt_budget import (
+    attempt_budget,
+    before_episode,
+    last_decided,
+    latest_attempt,
+    new_evidence_wait,
+)
 from watchkeeper.training.attempts import ATTEMPT_KINDS
 from watchkeeper.training.label_supply import LabelSupply, SeriesLabelSupply
 
@@ -87,6 +97,7 @@ def decide_retrain(
     holdout: timedelta | None = None,
     task: ModelTask = "binary",
     supply: LabelSupply | None = None,
+    labels_ready: Callable[[datetime], datetime | None] | None = None,
 ) -> RetrainDecision:
     """Decide whether a retraining attempt starts at ``as_of``.
 
@@ -99,6 +110,10 @@ def decide_retrain(
     holdout's length), a drift or performance trigger waits until the traffic since the
     drift began has matured labels for a whole holdout: before that, an attempt would be
     validated on pre-drift data only and could not show that it handles the new traffic.
+    ``labels_ready`` tells, from a drift's onset, when the drifted traffic first held the
+    positives a training window can use — provisional labels included
+    (:func:`~watchkeeper.training.pipeline.labels_ready_since`; None: not yet); the wait
+    ends then, and at the latest at the matured rule's date.
 
     ``supply`` counts the new labels an attempt after a refused or undecided one needs; by
     default the matured windows' ``positive_labels`` in ``metrics`` (``labelled_events``
@@ -141,12 +156,17 @@ def decide_retrain(
         as_of=moment,
         minimum=config.min_positives if binary else config.min_holdout_rows,
         label_horizon=label_horizon,
+        episode_start=onset,
     )
     if wait is not None:
         evidence["new_evidence"] = wait.to_dict()
+    else:
+        evidence.update(_earlier_attempt(attempts, onset, moment))
     if budget.exhausted:
         return RetrainDecision(False, trigger, f"{budget.describe()}. Trigger: {reason}", evidence)
-    waiting = _waiting_for_labels(visible, trigger, moment, label_horizon, holdout, evidence)
+    waiting = _waiting_for_labels(
+        onset, trigger, moment, (label_horizon, holdout), labels_ready, evidence
+    )
     if waiting is not None:
         return RetrainDecision(False, trigger, f"{waiting}. Trigger: {reason}", evidence)
     if wait is not None and wait.waiting:
@@ -200,29 +220,54 @@ def drift_onset(rows: Sequence[MetricRow]) -> datetime | None:
     return onset
 
 
+def _earlier_attempt(
+    attempts: Sequence[AuditEntry], onset: datetime | None, moment: datetime
+) -> dict[str, Any]:
+    """The evidence's note when the last attempt came before the drift episode and so asks
+    no new evidence of the next (none otherwise)."""
+    last = latest_attempt(attempts, moment)
+    if onset is None or last is None or not before_episode(last, onset, moment):
+        return {}
+    return {
+        "new_evidence": (
+            f"none asked: the last attempt ({as_utc(last.at).date().isoformat()}) came before "
+            f"the drift began ({as_utc(onset).date().isoformat()})"
+        )
+    }
+
+
 def _waiting_for_labels(
-    rows: Sequence[MetricRow],
+    onset: datetime | None,
     trigger: str,
     moment: datetime,
-    label_horizon: timedelta | None,
-    holdout: timedelta | None,
+    spans: tuple[timedelta | None, timedelta | None],
+    labels_ready: Callable[[datetime], datetime | None] | None,
     evidence: dict[str, Any],
 ) -> str | None:
-    """Why a drift or performance trigger must wait for matured post-drift labels, if so."""
-    if trigger == "schedule" or label_horizon is None or holdout is None:
+    """Why a drift or performance trigger must wait for post-drift labels, if so: until
+    ``labels_ready`` says the drifted traffic holds a holdout's positives (provisional labels
+    included), and at the latest until a holdout of it has matured (``spans``: the label
+    maturity horizon and the holdout's length)."""
+    label_horizon, holdout = spans
+    if trigger == "schedule" or label_horizon is None or holdout is None or onset is None:
         return None
-    onset = drift_onset(rows)
-    if onset is None:
-        return None
-    ready = as_utc(onset) + label_horizon + holdout
-    evidence["drift_onset"] = as_utc(onset).isoformat()
+    start = as_utc(onset)
+    matured = start + label_horizon + holdout
+    ready, rule = matured, "matured"
+    if moment < matured and labels_ready is not None:
+        early = labels_ready(start)
+        if early is not None and as_utc(early) < matured:
+            ready, rule = as_utc(early), "provisional"
+    evidence["drift_onset"] = start.isoformat()
     evidence["labels_ready_at"] = ready.isoformat()
+    evidence["labels_ready_by"] = rule
     if moment >= ready:
         return None
     return (
-        f"waiting for labels: drift began {as_utc(onset).date().isoformat()}, and a holdout of "
-        f"matured labels from the drifted traffic exists from {ready.date().isoformat()} "
-        f"({format_duration(label_horizon)} maturity + {format_duration(holdout)} holdout)"
+        f"waiting for labels: drift began {start.date().isoformat()}, and a holdout of "
+        f"matured labels from the drifted traffic exists from {matured.date().isoformat()} "
+        f"({format_duration(label_horizon)} maturity + {format_duration(holdout)} holdout), "
+        "sooner once it holds enough positives with provisional labels"
     )
 
 
