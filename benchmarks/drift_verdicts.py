@@ -27,7 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from watchkeeper.config import MonitoringConfig
-from watchkeeper.monitoring.baseline import Baseline, build_baseline, compare_frame
+from watchkeeper.monitoring.comparison.baseline import Baseline, build_baseline, compare_frame
 
 SIZES = (1_000, 5_000, 20_000)
 SHIFTS = (0.0, 0.1, 0.2, 0.5)

@@ -30,9 +30,9 @@ import polars as pl
 from deltalake import write_deltalake
 
 from watchkeeper.clock import WallClock
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_rows import conform_rows, with_arrival_sequence
-from watchkeeper.storage.event_tables import EVENT_TABLES
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.rows import conform_rows, with_arrival_sequence
+from watchkeeper.storage.events.tables import EVENT_TABLES
 
 REPEATS = 3
 START = datetime(2026, 1, 1, tzinfo=UTC)

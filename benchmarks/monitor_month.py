@@ -30,14 +30,14 @@ import numpy as np
 import polars as pl
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.profile_builder import ProfileBuilder, build_reference_profile
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.window_profile_store import WindowProfileStore
-from watchkeeper.monitoring.windows import Window
-from watchkeeper.storage.artifact_folder import FolderArtifactStore
-from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.monitoring.job.window_profile_store import WindowProfileStore
+from watchkeeper.monitoring.job.windows import Window
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_builder import ProfileBuilder, build_reference_profile
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.storage.artifacts.folder import FolderArtifactStore
+from watchkeeper.storage.metadata.store import open_metadata_store
 
 DAYS = 30
 REPEATS = 3

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.conftest import MonitoredTraffic
 
-from watchkeeper.monitoring.monitor_job import MonitorJob
+from watchkeeper.monitoring.job.monitor_job import MonitorJob
 from watchkeeper.workspace import Workspace
 
 START = datetime(2026, 1, 5, tzinfo=UTC)  # a Monday

@@ -154,9 +154,9 @@ calculator.calculate(current).to_df()
 
 STREAMED = """
 import sys, pyarrow.parquet as pq
-from watchkeeper.monitoring.dataset_files import iter_batches, open_dataset, read_table
-from watchkeeper.monitoring.column_kinds import infer_column_kinds
-from watchkeeper.monitoring.profile_builder import ProfileBuilder, build_reference_profile
+from watchkeeper.monitoring.comparison.dataset_files import iter_batches, open_dataset, read_table
+from watchkeeper.monitoring.profiles.column_kinds import infer_column_kinds
+from watchkeeper.monitoring.profiles.profile_builder import ProfileBuilder, build_reference_profile
 reference = open_dataset(__import__("pathlib").Path(sys.argv[1]))
 # the plan comes from a reference sample: this run measures the window profile alone
 sample = __import__("pyarrow").Table.from_batches([next(iter_batches(reference, reference.schema.names, 100_000))])

@@ -120,7 +120,7 @@ class MonitoredTraffic:
         import numpy as np
         import polars as pl
 
-        from watchkeeper.monitoring.profile_builder import build_reference_profile
+        from watchkeeper.monitoring.profiles.profile_builder import build_reference_profile
         from watchkeeper.performance.binary_estimation import ScoreCalibrator
         from watchkeeper.registry.registry import CHAMPION, ModelRegistry
         from watchkeeper.training.trainers import train_lightgbm

@@ -48,7 +48,7 @@ def top_level(path: Path) -> str:
 def imported_packages(source: str) -> set[str]:
     """The top-level watchkeeper subpackages a module's source imports.
 
-    >>> sorted(imported_packages("from watchkeeper.storage.events import EventStore\\n"
+    >>> sorted(imported_packages("from watchkeeper.storage.events.store import EventStore\\n"
     ...     "import watchkeeper.config\\nfrom watchkeeper import errors, __version__\\n"))
     ['config', 'errors', 'storage']
     """

@@ -15,7 +15,7 @@ from watchkeeper.clock import EventTimeClock
 from watchkeeper.readiness import assess
 from watchkeeper.registry.lineage import CodeLineage, DataLineage, EnvironmentLineage, Lineage
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.trainers import train_lightgbm
 from watchkeeper.workspace import Workspace
 

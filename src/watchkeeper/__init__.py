@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from watchkeeper.config import WorkspaceConfig, load_config
     from watchkeeper.demo import DemoSettings, run_demo
     from watchkeeper.drill.run import run_drill
-    from watchkeeper.monitoring.monitor_job import run_monitor
+    from watchkeeper.monitoring.job.monitor_job import run_monitor
     from watchkeeper.report import build_report
     from watchkeeper.serving.client import Client
     from watchkeeper.serving.prediction_logger import PredictionLogger
@@ -47,7 +47,7 @@ _LAZY = {
     "load_config": "watchkeeper.config",
     "run_demo": "watchkeeper.demo",
     "run_drill": "watchkeeper.drill.run",
-    "run_monitor": "watchkeeper.monitoring.monitor_job",
+    "run_monitor": "watchkeeper.monitoring.job.monitor_job",
     "run_tick": "watchkeeper.agent.tick",
     "simulate": "watchkeeper.simulate",
 }

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import RegistryError
-from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace
 
 Status = Literal["pass", "warn", "fail"]

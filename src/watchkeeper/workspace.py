@@ -26,17 +26,17 @@ from watchkeeper.errors import (
     WatchkeeperError,
     WorkspaceError,
 )
-from watchkeeper.storage.decision_kinds import SCHEMA_CHANGE
 from watchkeeper.storage.locations import is_local, local_path
+from watchkeeper.storage.metadata.decision_kinds import SCHEMA_CHANGE
 
 if TYPE_CHECKING:
     from watchkeeper.features.state.store import EntityStateStore
     from watchkeeper.intake.event_log import EventLog, LogSummary
     from watchkeeper.intake.frames import FrameLike
-    from watchkeeper.storage.artifacts import ArtifactStore
-    from watchkeeper.storage.event_tables import EventTableDefinition
-    from watchkeeper.storage.events import EventStore
-    from watchkeeper.storage.metadata import MetadataStore
+    from watchkeeper.storage.artifacts.store import ArtifactStore
+    from watchkeeper.storage.events.store import EventStore
+    from watchkeeper.storage.events.tables import EventTableDefinition
+    from watchkeeper.storage.metadata.store import MetadataStore
 
 EXAMPLES = ("fraud", "churn", "demand", "triage", "external")
 
@@ -131,7 +131,7 @@ class Workspace:
     @cached_property
     def metadata(self) -> MetadataStore:
         """The metadata store (registry, metric series, audit log), migrated to the newest schema."""
-        from watchkeeper.storage.metadata import open_metadata_store
+        from watchkeeper.storage.metadata.store import open_metadata_store
 
         try:
             return open_metadata_store(self.metadata_url(), self.clock)
@@ -144,7 +144,7 @@ class Workspace:
     @cached_property
     def events(self) -> EventStore:
         """The event store (transactions, predictions, outcomes) with its local spool."""
-        from watchkeeper.storage.events import open_event_store
+        from watchkeeper.storage.events.store import open_event_store
 
         storage = self.config.storage
         return open_event_store(
@@ -169,7 +169,7 @@ class Workspace:
     @cached_property
     def event_tables(self) -> Mapping[str, EventTableDefinition]:
         """The event tables of this workspace, derived from its keys, inputs and task."""
-        from watchkeeper.storage.workspace_tables import event_tables_for
+        from watchkeeper.storage.events.workspace_tables import event_tables_for
 
         try:
             return event_tables_for(self.config)
@@ -179,7 +179,7 @@ class Workspace:
     @cached_property
     def artifacts(self) -> ArtifactStore:
         """The content-addressed artifact store."""
-        from watchkeeper.storage.artifacts import open_artifact_store
+        from watchkeeper.storage.artifacts.store import open_artifact_store
 
         storage = self.config.storage
         return open_artifact_store(

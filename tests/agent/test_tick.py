@@ -20,8 +20,8 @@ from watchkeeper.demo.stream import DemoStream
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.serving.models import load_serving_models
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.workspace import Workspace

@@ -13,8 +13,8 @@ from watchkeeper.alerts.rules import evaluate_rule
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config import AlertRuleConfig, AlertsConfig, OwnerConfig
 from watchkeeper.config.lifecycle import Persistence
-from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
+from watchkeeper.storage.metadata.store import MetadataStore, open_metadata_store
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 OWNER = OwnerConfig(name="Dana Reyes", contact="dana@example.com")

@@ -13,7 +13,8 @@ import pytest
 from watchkeeper.analysis import Reference
 from watchkeeper.analysis import task_columns as task_columns_module
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitoring import file_comparison, profile_builder
+from watchkeeper.monitoring.comparison import file_comparison
+from watchkeeper.monitoring.profiles import profile_builder
 
 
 def binary(rows: int = 2_000, seed: int = 0) -> pl.DataFrame:

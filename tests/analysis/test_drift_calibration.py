@@ -17,17 +17,17 @@ from watchkeeper.cli import main
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.config.lifecycle import DriftThresholds
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.baseline import Baseline, build_baseline, compare_frame
-from watchkeeper.monitoring.chunks import Chunking
-from watchkeeper.monitoring.drift_calibration import (
+from watchkeeper.monitoring.comparison.baseline import Baseline, build_baseline, compare_frame
+from watchkeeper.monitoring.comparison.chunks import Chunking
+from watchkeeper.monitoring.comparison.file_comparison import ComparisonOptions, compare_files
+from watchkeeper.monitoring.comparison.report import DriftReport
+from watchkeeper.monitoring.statistics.drift_calibration import (
     ALERT_FLOOR,
     FEW_EDGES,
     WARN_FLOOR,
     calibrate_reference,
     numeric_chunk_cells,
 )
-from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
-from watchkeeper.monitoring.report import DriftReport
 
 KINDS = {"x": "numeric", "y": "numeric", "colour": "categorical"}
 

@@ -14,9 +14,9 @@ from tests.analysis.conftest import multiclass_frame
 
 from watchkeeper.analysis import Reference
 from watchkeeper.config import BusinessValueConfig, LabelConfig
-from watchkeeper.monitoring.external_reference import fit_estimator
-from watchkeeper.monitoring.task_window_rows import estimated_task_rows
-from watchkeeper.monitoring.window_metrics import WindowKey
+from watchkeeper.monitoring.job.external_reference import fit_estimator
+from watchkeeper.monitoring.job.task_window_rows import estimated_task_rows
+from watchkeeper.monitoring.job.window_metrics import WindowKey
 
 CHUNK = 2_000
 CHUNKS = 8

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from watchkeeper.cli import main
-from watchkeeper.storage.column_payload import encode_columns
-from watchkeeper.storage.event_tables import event_table
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.events.column_payload import encode_columns
+from watchkeeper.storage.events.spool import Spool
+from watchkeeper.storage.events.tables import event_table
 from watchkeeper.workspace import Workspace
 
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

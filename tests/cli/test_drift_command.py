@@ -339,7 +339,8 @@ def test_chunks_in_json_and_as_a_table(
 def test_many_categories_are_said_to_be_cut_to_the_top(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchkeeper.monitoring import file_comparison, profile_builder
+    from watchkeeper.monitoring.comparison import file_comparison
+    from watchkeeper.monitoring.profiles import profile_builder
 
     rng = np.random.default_rng(3)
     path = tmp_path / "levels.parquet"
@@ -405,7 +406,7 @@ def test_bad_input_is_one_line_and_exit_2(
 def test_reading_a_large_current_file_twice_gives_the_same_result(
     files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from watchkeeper.monitoring import file_comparison
+    from watchkeeper.monitoring.comparison import file_comparison
 
     arguments = ["-r", str(files["reference"]), "-c", str(files["current"]), "--json"]
     kept = json.loads(run(capsys, *arguments)[1])

@@ -12,7 +12,7 @@ import pytest
 from watchkeeper.cli import main
 from watchkeeper.registry.lineage import CodeLineage, DataLineage, EnvironmentLineage, Lineage
 from watchkeeper.registry.registry import CHALLENGER, CHAMPION, ModelRegistry
-from watchkeeper.storage.artifacts import object_key
+from watchkeeper.storage.artifacts.store import object_key
 from watchkeeper.training.trainers import train_lightgbm
 from watchkeeper.workspace import Workspace
 

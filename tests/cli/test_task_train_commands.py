@@ -27,9 +27,9 @@ from watchkeeper.modeling.class_decision import ClassDecision
 from watchkeeper.modeling.model import SklearnModel
 from watchkeeper.modeling.task_estimators import load_estimator
 from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
 from watchkeeper.performance.multiclass_estimation import (
     MulticlassCalibrator,
     estimate_multiclass,

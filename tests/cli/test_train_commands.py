@@ -25,10 +25,10 @@ from tests.cli.conftest import configure_workspace, copy_workspace, run_json
 from watchkeeper.cli import main
 from watchkeeper.features.fit import fit
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
-from watchkeeper.storage.artifacts import sha256_of_chunks
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.artifacts.store import sha256_of_chunks
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT, recorded_attempts
 from watchkeeper.training.reference_profile import flag_rate
 from watchkeeper.training.trainers import train_lightgbm

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from watchkeeper.config import AlertRuleConfig
 from watchkeeper.drill.findings import monitor_findings, rule_findings
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 

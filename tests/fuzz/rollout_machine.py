@@ -41,9 +41,9 @@ from watchkeeper.errors import WatchkeeperError
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.registry.statuses import REJECTED
 from watchkeeper.serving.app import create_app
-from watchkeeper.storage.artifacts import object_key
-from watchkeeper.storage.rollout_store import RUNNING_STATES
-from watchkeeper.storage.tables import model_aliases, model_version_status, rollouts
+from watchkeeper.storage.artifacts.store import object_key
+from watchkeeper.storage.metadata.rollout_store import RUNNING_STATES
+from watchkeeper.storage.metadata.tables import model_aliases, model_version_status, rollouts
 from watchkeeper.workspace import Workspace
 
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

@@ -21,7 +21,7 @@ from tests.fuzz.strategies import odd_text
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.storage.events import EventStore, open_event_store
+from watchkeeper.storage.events.store import EventStore, open_event_store
 
 NOW = datetime(2026, 6, 9, tzinfo=UTC)
 ROUND_TRIP = settings(

@@ -12,9 +12,13 @@ from scipy import stats
 
 from watchkeeper.config.lifecycle import DriftThresholds, MonitoringConfig
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.baseline import CurrentComparison, build_baseline, compare_frame
-from watchkeeper.monitoring.chunk_drift import ChunkDrift, compare_chunks
-from watchkeeper.monitoring.chunks import Chunking, parse_timestamps, split_chunks
+from watchkeeper.monitoring.comparison.baseline import (
+    CurrentComparison,
+    build_baseline,
+    compare_frame,
+)
+from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunks
+from watchkeeper.monitoring.comparison.chunks import Chunking, parse_timestamps, split_chunks
 
 KINDS = {"amount": "numeric", "score": "numeric", "country": "categorical"}
 

@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 
 from watchkeeper.config import BusinessValueConfig, LabelConfig
-from watchkeeper.monitoring.task_labels import attach_task_labels
-from watchkeeper.monitoring.task_window_rows import estimated_task_rows, realized_task_rows
-from watchkeeper.monitoring.window_metrics import WindowKey, estimated_rows, realized_rows
+from watchkeeper.monitoring.job.task_window_rows import estimated_task_rows, realized_task_rows
+from watchkeeper.monitoring.job.window_metrics import WindowKey, estimated_rows, realized_rows
+from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 from watchkeeper.performance.binary_estimation import ScoreCalibrator
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 KEY = WindowKey("churn", 1, DAY, DAY + timedelta(days=1))

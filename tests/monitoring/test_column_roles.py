@@ -7,7 +7,7 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.column_roles import RoleOptions, assign_roles, parse_role
+from watchkeeper.monitoring.profiles.column_roles import RoleOptions, assign_roles, parse_role
 
 ROWS = 500
 RNG = np.random.default_rng(7)

@@ -6,10 +6,10 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from watchkeeper.monitoring.monitor_job import run_monitor
-from watchkeeper.monitoring.profile_builder import build_reference_profile
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.reference_sample import with_reference_sample
+from watchkeeper.monitoring.job.monitor_job import run_monitor
+from watchkeeper.monitoring.profiles.profile_builder import build_reference_profile
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.monitoring.profiles.reference_sample import with_reference_sample
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.workspace import Workspace
 

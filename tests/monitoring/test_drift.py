@@ -7,12 +7,12 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.config import DriftThresholds, MonitoringConfig
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.drift import compute_drift, feature_drift
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.profile_builder import build_profile, build_reference_profile
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.report import build_drift_report
+from watchkeeper.monitoring.comparison.report import build_drift_report
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_builder import build_profile, build_reference_profile
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.monitoring.statistics.drift import compute_drift, feature_drift
 
 KINDS: dict[str, FeatureKind] = {
     "normal": "numeric",

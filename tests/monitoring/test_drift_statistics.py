@@ -12,7 +12,7 @@ from scipy import special, stats
 from scipy.spatial import distance
 from scipy.special import kolmogorov
 
-from watchkeeper.monitoring.drift_statistics import (
+from watchkeeper.monitoring.statistics.drift_statistics import (
     PSI_SMOOTHING,
     chi_square_test,
     jensen_shannon_distance,
@@ -20,12 +20,12 @@ from watchkeeper.monitoring.drift_statistics import (
     population_stability_index,
     shares,
 )
-from watchkeeper.monitoring.sketch_statistics import (
+from watchkeeper.monitoring.statistics.sketch_statistics import (
     kolmogorov_smirnov_statistic,
     rank_error,
     wasserstein_distance,
 )
-from watchkeeper.monitoring.tail_probabilities import (
+from watchkeeper.monitoring.statistics.tail_probabilities import (
     chi_square_survival,
     chi_square_upper_quantile,
     kolmogorov_smirnov_survival,

@@ -8,7 +8,7 @@ import pytest
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from watchkeeper.config import BusinessValueConfig
-from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.monitoring.outcomes.business import business_outcome
 from watchkeeper.performance.binary_estimation import (
     ScoreCalibrator,
     estimate_performance,

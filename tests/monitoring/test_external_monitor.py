@@ -29,8 +29,8 @@ from sklearn.metrics import (
 )
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.monitoring.monitor_job import run_monitor
-from watchkeeper.monitoring.monitor_result import MonitorResult
+from watchkeeper.monitoring.job.monitor_job import run_monitor
+from watchkeeper.monitoring.job.monitor_result import MonitorResult
 from watchkeeper.simulate.tabular import (
     simulate_churn,
     simulate_demand,
@@ -38,7 +38,7 @@ from watchkeeper.simulate.tabular import (
     team_predictions,
 )
 from watchkeeper.simulate.tabular.common import START, TabularSimulation
-from watchkeeper.storage.external_versions import ExternalVersion
+from watchkeeper.storage.metadata.external_versions import ExternalVersion
 from watchkeeper.workspace import Workspace
 
 pytestmark = pytest.mark.slow  # each task's workspace is simulated and monitored in ~7 s

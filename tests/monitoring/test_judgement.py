@@ -15,10 +15,7 @@ import pytest
 from scipy import stats
 
 from watchkeeper.config import DriftThresholds, TransformConfig
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.drift import feature_drift
-from watchkeeper.monitoring.drift_statistics import population_stability_index
-from watchkeeper.monitoring.judgement import (
+from watchkeeper.monitoring.job.judgement import (
     FEW_ROWS,
     SHORT_WINDOW,
     expected_null_psi,
@@ -29,7 +26,10 @@ from watchkeeper.monitoring.judgement import (
     rows_needed,
     window_judgement,
 )
-from watchkeeper.monitoring.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.statistics.drift import feature_drift
+from watchkeeper.monitoring.statistics.drift_statistics import population_stability_index
 
 REFERENCE_ROWS = 21_000
 DECILES = np.array([0.1] * 10)

@@ -22,17 +22,17 @@ import pytest
 from watchkeeper.alerts.rules import evaluate_rule
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config import AlertRuleConfig, MonitoringConfig, TransformConfig
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.drift import feature_drift
-from watchkeeper.monitoring.judgement_pools import JudgementPools
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.window_metrics import WindowKey, profile_rows
-from watchkeeper.monitoring.window_profile_store import WindowProfileStore
-from watchkeeper.monitoring.windows import Window
-from watchkeeper.storage.artifact_folder import FolderArtifactStore
-from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.judgement_pools import JudgementPools
+from watchkeeper.monitoring.job.window_metrics import WindowKey, profile_rows
+from watchkeeper.monitoring.job.window_profile_store import WindowProfileStore
+from watchkeeper.monitoring.job.windows import Window
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.statistics.drift import feature_drift
+from watchkeeper.storage.artifacts.folder import FolderArtifactStore
+from watchkeeper.storage.metadata.records import MetricRow
+from watchkeeper.storage.metadata.store import MetadataStore, open_metadata_store
 
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
 DAY = timedelta(days=1)

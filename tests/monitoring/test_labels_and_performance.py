@@ -14,7 +14,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
-from watchkeeper.monitoring.labels import attach_labels, is_window_mature
+from watchkeeper.monitoring.outcomes.labels import attach_labels, is_window_mature
 from watchkeeper.performance.binary import realized_performance
 from watchkeeper.performance.intervals import auc_interval, wilson_interval
 

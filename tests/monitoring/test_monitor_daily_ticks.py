@@ -10,8 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from watchkeeper.monitoring.monitor_job import run_monitor
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.monitor_job import run_monitor
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.workspace import Workspace
 
 MODEL = "card-fraud"

@@ -10,8 +10,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-from watchkeeper.monitoring import monitor_job
-from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob, run_monitor
+from watchkeeper.monitoring.job import monitor_job
+from watchkeeper.monitoring.job.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob, run_monitor
 from watchkeeper.workspace import Workspace
 
 MODEL = "card-fraud"

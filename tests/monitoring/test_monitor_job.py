@@ -12,13 +12,13 @@ import polars as pl
 import pytest
 
 from watchkeeper.errors import RegistryError
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob, run_monitor
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.profile_builder import build_profile
-from watchkeeper.monitoring.served_predictions import decode_served
-from watchkeeper.monitoring.windows import report_window_of, windows_within
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.monitor_job import LABELS_JOB, PROFILE_JOB, MonitorJob, run_monitor
+from watchkeeper.monitoring.job.served_predictions import decode_served
+from watchkeeper.monitoring.job.windows import report_window_of, windows_within
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_builder import build_profile
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.workspace import Workspace
 
 MODEL = "card-fraud"

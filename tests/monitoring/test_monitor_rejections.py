@@ -8,7 +8,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from watchkeeper.monitoring.monitor_job import run_monitor
+from watchkeeper.monitoring.job.monitor_job import run_monitor
 from watchkeeper.workspace import Workspace
 
 MODEL = "card-fraud"

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.prediction_drift import flag_rate_drift, score_drift
-from watchkeeper.monitoring.profile_plan import quantile_edges
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_plan import quantile_edges
+from watchkeeper.monitoring.statistics.prediction_drift import flag_rate_drift, score_drift
 
 
 def test_flag_rate_test_matches_the_2x2_chi_square_of_scipy() -> None:

@@ -10,17 +10,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from watchkeeper.errors import SchemaError
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.column_summaries import CategoryCounter
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.profile_builder import (
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.column_summaries import CategoryCounter
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_builder import (
     ProfileBuilder,
     build_profile,
     build_reference_profile,
     plan_from_batches,
 )
-from watchkeeper.monitoring.profile_plan import (
+from watchkeeper.monitoring.profiles.profile_plan import (
     CategoricalBinning,
     FeatureKind,
     NumericBinning,
@@ -218,7 +218,7 @@ def test_streaming_plan_is_close_to_the_exact_plan() -> None:
 def test_a_column_with_many_distinct_values_is_counted_on_one_dictionary(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from watchkeeper.monitoring import column_summaries
+    from watchkeeper.monitoring.profiles import column_summaries
 
     rng = np.random.default_rng(4)
     values = [f"v{code}" if code else None for code in rng.integers(0, 60, 3_000)]

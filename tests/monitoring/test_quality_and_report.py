@@ -10,17 +10,17 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.config import InputField
-from watchkeeper.monitoring.domain_classifier import (
+from watchkeeper.monitoring.comparison.html import render_html
+from watchkeeper.monitoring.comparison.report import DriftReport, build_drift_report
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.profile_builder import build_profile, build_reference_profile
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.monitoring.statistics.domain_classifier import (
     RowSampler,
     domain_classifier_drift,
     sample_rows,
 )
-from watchkeeper.monitoring.html import render_html
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.profile_builder import build_profile, build_reference_profile
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.quality import data_quality, schema_ranges, share_outside
-from watchkeeper.monitoring.report import DriftReport, build_drift_report
+from watchkeeper.monitoring.statistics.quality import data_quality, schema_ranges, share_outside
 
 KINDS: dict[str, FeatureKind] = {"amount": "numeric", "country": "categorical"}
 
@@ -88,7 +88,7 @@ def test_domain_classifier_auc_agrees_with_scikit_learn_on_the_same_split() -> N
     from sklearn.model_selection import StratifiedKFold
     from threadpoolctl import threadpool_limits
 
-    from watchkeeper.monitoring.domain_classifier import encode_rows
+    from watchkeeper.monitoring.statistics.domain_classifier import encode_rows
 
     reference_table, current_table = table(1_000, 1), table(1_000, 3, drifted=True)
     plan = build_reference_profile(reference_table, KINDS).plan()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from watchkeeper.monitoring.reference_grid import (
+from watchkeeper.monitoring.statistics.reference_grid import (
     NumericComparison,
     ReferenceGrid,
     _compare,

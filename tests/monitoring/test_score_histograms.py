@@ -11,9 +11,9 @@ import polars as pl
 import pytest
 
 from watchkeeper.errors import RegistryError
-from watchkeeper.monitoring.monitor_job import MonitorJob, run_monitor
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.score_histograms import weekly_score_histograms
+from watchkeeper.monitoring.job.monitor_job import MonitorJob, run_monitor
+from watchkeeper.monitoring.job.score_histograms import weekly_score_histograms
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
 from watchkeeper.workspace import Workspace
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)  # a Monday

@@ -30,15 +30,15 @@ from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.modeling.class_decision import ClassDecision
 from watchkeeper.modeling.task_models import ClassProbabilityModel, ValueModel
-from watchkeeper.monitoring.monitor_job import monitor_job_for, run_monitor
-from watchkeeper.monitoring.prediction_columns import prediction_columns_for_profile
-from watchkeeper.monitoring.served_task_monitor import ServedTaskMonitorJob
+from watchkeeper.monitoring.job.monitor_job import monitor_job_for, run_monitor
+from watchkeeper.monitoring.job.served_task_monitor import ServedTaskMonitorJob
+from watchkeeper.monitoring.profiles.prediction_columns import prediction_columns_for_profile
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.serving.scorer import served_prediction_schema
 from watchkeeper.simulate.tabular.common import START
 from watchkeeper.simulate.tabular.demand import simulate_demand
 from watchkeeper.simulate.tabular.triage import simulate_triage
-from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, MetricRow
+from watchkeeper.storage.metadata.records import UNJUDGED_STATUSES, MetricRow
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.workspace import Workspace
 

@@ -9,8 +9,8 @@ import pytest
 
 from watchkeeper.config import LabelConfig
 from watchkeeper.errors import SchemaError
-from watchkeeper.monitoring.labels import attach_labels
-from watchkeeper.monitoring.task_labels import attach_task_labels
+from watchkeeper.monitoring.outcomes.labels import attach_labels
+from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
 HORIZON = timedelta(days=30)

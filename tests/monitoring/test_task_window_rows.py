@@ -17,24 +17,24 @@ from watchkeeper.config import (
     LabelConfig,
     MonitoringConfig,
 )
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.external_monitor import task_metric_names
-from watchkeeper.monitoring.external_reference import (
+from watchkeeper.monitoring.job.external_monitor import task_metric_names
+from watchkeeper.monitoring.job.external_reference import (
     build_external_reference,
     input_kinds,
     profile_kinds,
     profiled_frame,
 )
-from watchkeeper.monitoring.profile_builder import ProfileBuilder
-from watchkeeper.monitoring.task_window_rows import (
+from watchkeeper.monitoring.job.task_window_rows import (
     estimated_task_rows,
     prediction_drift_rows,
     realized_task_rows,
 )
-from watchkeeper.monitoring.version_comparison import compare_versions
-from watchkeeper.monitoring.window_metrics import WindowKey
+from watchkeeper.monitoring.job.version_comparison import compare_versions
+from watchkeeper.monitoring.job.window_metrics import WindowKey
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.profile_builder import ProfileBuilder
 from watchkeeper.performance.binary_estimation import ScoreCalibrator
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 KEY = WindowKey("m", 1, datetime(2026, 6, 1, tzinfo=UTC), datetime(2026, 6, 2, tzinfo=UTC))
 CLASSES = ["a", "b", "c"]

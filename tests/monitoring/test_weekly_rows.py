@@ -8,10 +8,10 @@ from typing import Any
 import polars as pl
 import pytest
 
-from watchkeeper.monitoring.monitor_job import MonitorJob, run_monitor
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.prediction_drift import score_drift
-from watchkeeper.monitoring.windows import report_window_of, windows_within
+from watchkeeper.monitoring.job.monitor_job import MonitorJob, run_monitor
+from watchkeeper.monitoring.job.windows import report_window_of, windows_within
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.statistics.prediction_drift import score_drift
 from watchkeeper.workspace import Workspace
 
 MODEL = "card-fraud"

@@ -12,12 +12,12 @@ import pytest
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import StorageError
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.window_profile_store import LEGACY_INDEX_FOLDER, WindowProfileStore
-from watchkeeper.monitoring.windows import Window
-from watchkeeper.storage.artifact_folder import FolderArtifactStore
-from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.monitoring.job.window_profile_store import LEGACY_INDEX_FOLDER, WindowProfileStore
+from watchkeeper.monitoring.job.windows import Window
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.storage.artifacts.folder import FolderArtifactStore
+from watchkeeper.storage.metadata.store import open_metadata_store
 from watchkeeper.workspace import Workspace
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)

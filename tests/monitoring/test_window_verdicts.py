@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from watchkeeper.config import MonitoringConfig
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
-from watchkeeper.monitoring.window_metrics import WindowKey, profile_rows
+from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.job.window_metrics import WindowKey, profile_rows
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 EDGES = tuple(np.linspace(0.1, 0.9, 9))

@@ -13,8 +13,8 @@ import pytest
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.modeling.model import LightGBMModel
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.storage.artifacts import ArtifactStore, open_artifact_store
-from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
+from watchkeeper.storage.artifacts.store import ArtifactStore, open_artifact_store
+from watchkeeper.storage.metadata.store import MetadataStore, open_metadata_store
 
 START = datetime(2026, 6, 1, tzinfo=UTC)
 

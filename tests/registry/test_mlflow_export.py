@@ -11,8 +11,8 @@ from watchkeeper.clock import EventTimeClock
 from watchkeeper.modeling.model import LightGBMModel
 from watchkeeper.registry.lineage import CodeLineage, DataLineage, EnvironmentLineage, Lineage
 from watchkeeper.registry.registry import CHALLENGER, CHAMPION, ModelRegistry
-from watchkeeper.storage.artifacts import open_artifact_store
-from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.storage.artifacts.store import open_artifact_store
+from watchkeeper.storage.metadata.store import open_metadata_store
 
 mlflow = pytest.importorskip(
     "mlflow", reason="mlflow is not installed: pip install -e '.[mlflow]' to run the export test"

@@ -21,7 +21,7 @@ from watchkeeper.registry.registry import (
     ROLLED_BACK,
     ModelRegistry,
 )
-from watchkeeper.storage.artifacts import object_key
+from watchkeeper.storage.artifacts.store import object_key
 
 SCHEMA = {"amount": "Float64", "night": "Float64"}
 

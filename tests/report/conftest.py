@@ -24,7 +24,7 @@ def build_report_workspace(root: Path, rows: int = 1_000) -> Path:
     from tests.conftest import MonitoredTraffic
 
     from watchkeeper.clock import EventTimeClock
-    from watchkeeper.monitoring.monitor_job import run_monitor
+    from watchkeeper.monitoring.job.monitor_job import run_monitor
     from watchkeeper.training.attempts import RetrainAttempt, record_attempt
     from watchkeeper.workspace import Workspace
 

@@ -183,7 +183,7 @@ def test_a_feature_not_judged_on_daily_windows_is_grey_not_red() -> None:
     from watchkeeper.report.monitoring_sections import psi_section
     from watchkeeper.report.series import Grouping
     from watchkeeper.report.svg import ALERT_COLOUR, UNJUDGED_COLOUR
-    from watchkeeper.storage.metadata_records import MetricRow
+    from watchkeeper.storage.metadata.records import MetricRow
 
     rows = tuple(
         MetricRow(
@@ -207,7 +207,7 @@ def test_weekly_points_use_the_monitors_weekly_rows_when_it_wrote_them() -> None
     from watchkeeper.report.monitoring_sections import psi_section
     from watchkeeper.report.series import Grouping
     from watchkeeper.report.svg import UNJUDGED_COLOUR
-    from watchkeeper.storage.metadata_records import MetricRow
+    from watchkeeper.storage.metadata.records import MetricRow
 
     daily = tuple(
         MetricRow(

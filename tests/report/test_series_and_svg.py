@@ -16,7 +16,7 @@ from watchkeeper.report.svg import (
     line_chart,
     timeline,
 )
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 MONDAY = datetime(2026, 6, 1, tzinfo=UTC)
 

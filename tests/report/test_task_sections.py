@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from watchkeeper.report.data import ReportData, Thresholds
 from watchkeeper.report.page import render_report
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 DAY = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.canary_reference import canary_reference, score_counts_from_profile
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.training.reference_profile import ReferenceProfileWriter, reference_profile
 
 HIGH_SHARE = 0.6

@@ -16,8 +16,8 @@ from watchkeeper.errors import RolloutError
 from watchkeeper.modeling.model import SklearnModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
-from watchkeeper.storage.artifacts import open_artifact_store
-from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.storage.artifacts.store import open_artifact_store
+from watchkeeper.storage.metadata.store import open_metadata_store
 
 MODEL = "fraud"
 WORKERS = 4

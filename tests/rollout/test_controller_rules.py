@@ -17,8 +17,8 @@ from watchkeeper.modeling.model import SklearnModel
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.rollout.guards import CanaryStatistics, RouteStatistics
-from watchkeeper.storage.artifacts import open_artifact_store
-from watchkeeper.storage.metadata import open_metadata_store
+from watchkeeper.storage.artifacts.store import open_artifact_store
+from watchkeeper.storage.metadata.store import open_metadata_store
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController
 from watchkeeper.rollout.rollback_alert import ROLLBACK_RULE, RollbackAlerts
 from watchkeeper.serving.app import create_app
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA, event_table
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA, event_table
 
 # Guards other than the ones under test are opened wide, so each test isolates one.
 WIDE_OPEN = {"max_flag_rate_ratio": 1e6, "max_score_psi": 1e6, "max_latency_ratio": 1e6}

@@ -14,8 +14,8 @@ import pytest
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import SchemaError, StorageError
 from watchkeeper.serving.grouped_append import GroupedAppender
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
 
 SCHEMA = pa.schema([("event_id", pa.string())])
 CALLERS = 10

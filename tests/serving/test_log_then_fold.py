@@ -11,7 +11,7 @@ import pytest
 from tests.serving.conftest import Service
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.events import AppendReceipt
+from watchkeeper.storage.events.store import AppendReceipt
 
 
 def logged_features(service: Service) -> dict[str, dict[str, Any]]:

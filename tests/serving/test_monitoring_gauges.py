@@ -7,8 +7,8 @@ from datetime import timedelta
 from prometheus_client.utils import floatToGoString
 from tests.serving.conftest import START, Service
 
-from watchkeeper.storage.alert_store import AlertRecord
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.alert_store import AlertRecord
+from watchkeeper.storage.metadata.records import MetricRow
 
 DAY = timedelta(days=1)
 
@@ -116,7 +116,7 @@ def test_a_task_model_exposes_f1_accuracy_mae_and_its_cost() -> None:
 
     from watchkeeper.clock import EventTimeClock
     from watchkeeper.serving.monitoring_gauges import MonitoringCollector
-    from watchkeeper.storage.metadata import open_metadata_store
+    from watchkeeper.storage.metadata.store import open_metadata_store
 
     clock = EventTimeClock(START + 2 * DAY)
     metadata = open_metadata_store("sqlite://", clock)

@@ -30,7 +30,7 @@ from watchkeeper.features.state.watermark import StateWatermark, write_watermark
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.rollout.controller import STATE_TO_REFILL, RolloutController
 from watchkeeper.serving.app import create_app
-from watchkeeper.storage.decision_kinds import ROLLOUT_PROMOTE
+from watchkeeper.storage.metadata.decision_kinds import ROLLOUT_PROMOTE
 from watchkeeper.workspace import Workspace
 
 SERVED_AT = START + timedelta(days=8)

@@ -11,7 +11,7 @@ import fsspec
 import pytest
 
 from watchkeeper.errors import ArtifactIntegrityError, StorageError, StoreUnavailableError
-from watchkeeper.storage.artifacts import ArtifactRef, ArtifactStore, open_artifact_store
+from watchkeeper.storage.artifacts.store import ArtifactRef, ArtifactStore, open_artifact_store
 
 MODEL_BYTES = b"\x00lightgbm model\xff" * 1000
 

@@ -18,11 +18,11 @@ from alembic.runtime.migration import MigrationContext
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import StorageError, StoreUnavailableError
-from watchkeeper.storage import tables
-from watchkeeper.storage.database import create_metadata_engine, normalise_url
-from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
-from watchkeeper.storage.metadata_records import MetricRow
-from watchkeeper.storage.migrate import head_revision
+from watchkeeper.storage.metadata import tables
+from watchkeeper.storage.metadata.database import create_metadata_engine, normalise_url
+from watchkeeper.storage.metadata.migrate import head_revision
+from watchkeeper.storage.metadata.records import MetricRow
+from watchkeeper.storage.metadata.store import MetadataStore, open_metadata_store
 
 START = datetime(2026, 2, 1, tzinfo=UTC)
 SHA = "ab" * 32
@@ -115,7 +115,7 @@ def test_processes_opening_a_fresh_database_at_once_all_succeed(database_url: st
     script = (
         "import sys\n"
         "from watchkeeper.clock import WallClock\n"
-        "from watchkeeper.storage.metadata import open_metadata_store\n"
+        "from watchkeeper.storage.metadata.store import open_metadata_store\n"
         "with open_metadata_store(sys.argv[1], WallClock()) as store:\n"
         "    print(store.schema_version())\n"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from watchkeeper.storage.sqlite_write_lock import begin_immediate
+from watchkeeper.storage.events.sqlite_write_lock import begin_immediate
 
 
 def connect(path: Path, timeout: float = 30.0) -> sqlite3.Connection:

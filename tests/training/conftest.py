@@ -10,8 +10,8 @@ import pytest
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.storage.artifacts import open_artifact_store
-from watchkeeper.storage.metadata import MetadataStore, open_metadata_store
+from watchkeeper.storage.artifacts.store import open_artifact_store
+from watchkeeper.storage.metadata.store import MetadataStore, open_metadata_store
 
 
 @pytest.fixture

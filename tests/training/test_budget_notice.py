@@ -11,9 +11,9 @@ from tests.conftest import Inbox
 
 from watchkeeper.agent.tick import retrain_if_due
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.storage.alert_store import FIRING, RESOLVED
-from watchkeeper.storage.decision_kinds import ALERT
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.alert_store import FIRING, RESOLVED
+from watchkeeper.storage.metadata.decision_kinds import ALERT
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.attempts import RetrainAttempt, record_attempt
 from watchkeeper.training.budget_notice import BUDGET_RULE, announce_budget, champion_losses
 from watchkeeper.training.policy_check import consult_workspace_policy

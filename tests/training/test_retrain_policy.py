@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from watchkeeper.config import RetrainingConfig
-from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
-from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
+from watchkeeper.storage.metadata.records import AuditEntry, MetricRow
 from watchkeeper.training.attempts import RetrainAttempt
 from watchkeeper.training.retrain_policy import decide_retrain
 

@@ -14,8 +14,8 @@ import yaml
 
 from watchkeeper.agent.tick import request_if_due
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_REQUEST
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.retrain_request import send_retrain_request
 from watchkeeper.workspace import Workspace
 

@@ -11,10 +11,10 @@ import pytest
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.errors import FeatureError, RegistryError
 from watchkeeper.modeling.task_estimators import load_estimator, value_estimator
-from watchkeeper.monitoring.categorical_profile import CategoricalProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
 from watchkeeper.performance.regression_estimation import LossEstimator
-from watchkeeper.storage.artifacts import open_artifact_store
+from watchkeeper.storage.artifacts.store import open_artifact_store
 from watchkeeper.training.reference_profile import (
     prediction_columns_for_profile,
     reference_profile,

@@ -11,7 +11,7 @@ from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
 from watchkeeper.modeling.model import FeatureInput, FloatArray
 from watchkeeper.modeling.threshold import flag_rate_threshold
-from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.monitoring.outcomes.business import business_outcome
 from watchkeeper.training.bootstrap import resample_counts, weighted_average_precision
 from watchkeeper.training.evaluation import Holdout, value_contributions
 from watchkeeper.training.validation import Contender, GateResult, validation_gate

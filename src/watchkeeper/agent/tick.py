@@ -35,10 +35,10 @@ from datetime import datetime
 from typing import Any
 
 from watchkeeper.errors import RegistryError
-from watchkeeper.monitoring.monitor_job import MonitorJob, MonitorResult, monitor_job_for
+from watchkeeper.monitoring.job.monitor_job import MonitorJob, MonitorResult, monitor_job_for
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
-from watchkeeper.storage.events import FlushResult
+from watchkeeper.storage.events.store import FlushResult
 from watchkeeper.training.attempt_runner import (
     TrainingRun,
     run_training_attempt,

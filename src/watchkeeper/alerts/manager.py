@@ -16,8 +16,8 @@ Time comes from the clock (event time in a replay).
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.config import AlertRuleConfig, AlertsConfig, OwnerConfig
->>> from watchkeeper.storage.metadata import open_metadata_store
->>> from watchkeeper.storage.metadata_records import MetricRow
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
+>>> from watchkeeper.storage.metadata.records import MetricRow
 >>> day = datetime(2026, 6, 1, tzinfo=UTC)
 >>> clock = EventTimeClock(day)
 >>> metadata = open_metadata_store("sqlite://", clock)
@@ -44,10 +44,10 @@ from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.alerts.rules import RuleEvaluation, evaluate_rule
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
-from watchkeeper.storage.decision_kinds import ALERT, ALERT_RESOLVED
-from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.alert_store import FIRING, RESOLVED, AlertRecord
+from watchkeeper.storage.metadata.decision_kinds import ALERT, ALERT_RESOLVED
+from watchkeeper.storage.metadata.records import MetricRow
+from watchkeeper.storage.metadata.store import MetadataStore
 
 Action = Literal["fired", "reminded", "deduplicated", "resolved", "quiet"]
 

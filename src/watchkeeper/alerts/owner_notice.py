@@ -11,7 +11,7 @@ resolved once its cause is gone.
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.config import AlertsConfig, OwnerConfig
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
 >>> metadata = open_metadata_store("sqlite://", clock)
 >>> sent = []
@@ -39,9 +39,9 @@ from watchkeeper.alerts.manager import AlertManager, ChannelDelivery
 from watchkeeper.alerts.notification import AlertNotification
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.alert_store import FIRING, RESOLVED, AlertRecord
-from watchkeeper.storage.decision_kinds import ALERT
-from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata.alert_store import FIRING, RESOLVED, AlertRecord
+from watchkeeper.storage.metadata.decision_kinds import ALERT
+from watchkeeper.storage.metadata.store import MetadataStore
 
 
 @dataclass(frozen=True)

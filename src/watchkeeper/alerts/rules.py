@@ -5,12 +5,12 @@ recent windows. It fires when at least ``persistence.breaches`` of the last
 ``persistence.windows`` windows break the threshold: "2 of the last 3" keeps a single noisy
 day from paging anyone, while a real shift fires within days. Windows whose value is
 missing, whose labels are not mature yet, or whose drift was not judged (a version warming
-up, too few rows, a window short of the feature's cycle: :mod:`watchkeeper.monitoring.judgement`)
+up, too few rows, a window short of the feature's cycle: :mod:`watchkeeper.monitoring.job.judgement`)
 neither break nor clear a rule.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.config import AlertRuleConfig
->>> from watchkeeper.storage.metadata_records import MetricRow
+>>> from watchkeeper.storage.metadata.records import MetricRow
 >>> day = datetime(2026, 6, 1, tzinfo=UTC)
 >>> rows = [MetricRow("card-fraud", "psi", day + timedelta(days=i), day + timedelta(days=i + 1),
 ...                   feature="amount", value=value, status="ok") for i, value in enumerate([0.05, 0.3, 0.4])]
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from watchkeeper.config import AlertRuleConfig
-from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, MetricRow
+from watchkeeper.storage.metadata.records import UNJUDGED_STATUSES, MetricRow
 
 IGNORED_STATUSES = UNJUDGED_STATUSES
 """Row statuses that say nothing yet: they neither break nor clear a rule."""

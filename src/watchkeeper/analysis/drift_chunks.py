@@ -5,9 +5,9 @@ the others (Jensen-Shannon, KS and its p-value, Wasserstein over the reference's
 deviation, chi-square p-value) are reported beside it, without a verdict, where they apply.
 
 >>> import numpy as np, pyarrow as pa
->>> from watchkeeper.monitoring.baseline import build_baseline
->>> from watchkeeper.monitoring.chunk_drift import compare_chunks
->>> from watchkeeper.monitoring.chunks import Chunking
+>>> from watchkeeper.monitoring.comparison.baseline import build_baseline
+>>> from watchkeeper.monitoring.comparison.chunk_drift import compare_chunks
+>>> from watchkeeper.monitoring.comparison.chunks import Chunking
 >>> rng = np.random.default_rng(0)
 >>> baseline = build_baseline(pa.table({"x": rng.normal(size=2_000)}), {"x": "numeric"})
 >>> current = pa.table({"x": rng.normal(3, 1, size=200)})
@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from watchkeeper.analysis.results import ResultRow
-from watchkeeper.monitoring.chunk_drift import ChunkDrift
-from watchkeeper.monitoring.window_metrics import DRIFT_STATISTICS
+from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift
+from watchkeeper.monitoring.job.window_metrics import DRIFT_STATISTICS
 
 
 def drift_rows(chunks: Sequence[ChunkDrift]) -> list[ResultRow]:

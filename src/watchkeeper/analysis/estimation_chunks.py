@@ -1,8 +1,8 @@
 """Estimated performance per chunk, before targets: CBPE or direct loss estimation.
 
 The estimator is fitted on the reference (its targets known) by
-:func:`~watchkeeper.monitoring.external_reference.fit_estimator` and applied to each chunk by
-:func:`~watchkeeper.monitoring.task_performance.estimated_task_metrics`: the monitor jobs'
+:func:`~watchkeeper.monitoring.job.external_reference.fit_estimator` and applied to each chunk by
+:func:`~watchkeeper.monitoring.outcomes.task_performance.estimated_task_metrics`: the monitor jobs'
 code, not a second implementation. Binary and multiclass: confidence-based performance
 estimation (calibrated probabilities give an expected confusion matrix); regression: direct
 loss estimation (models of the absolute and squared error, with intervals). Each estimate
@@ -29,10 +29,10 @@ import polars as pl
 from watchkeeper.analysis.performance_chunks import Band, metric_rows
 from watchkeeper.analysis.results import ResultRow
 from watchkeeper.config import LabelConfig, ModelTask
-from watchkeeper.monitoring import task_metrics as names
-from watchkeeper.monitoring.chunks import Chunk
-from watchkeeper.monitoring.external_reference import ExternalEstimator, fit_estimator
-from watchkeeper.monitoring.task_performance import estimated_task_metrics
+from watchkeeper.monitoring.comparison.chunks import Chunk
+from watchkeeper.monitoring.job.external_reference import ExternalEstimator, fit_estimator
+from watchkeeper.monitoring.outcomes import task_metrics as names
+from watchkeeper.monitoring.outcomes.task_performance import estimated_task_metrics
 
 
 def fit_reference_estimator(

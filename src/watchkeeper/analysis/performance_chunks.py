@@ -1,6 +1,6 @@
 """Realized performance per chunk, judged by the reference's own chunk-to-chunk band.
 
-The values come from :func:`~watchkeeper.monitoring.task_performance.realized_task_metrics`,
+The values come from :func:`~watchkeeper.monitoring.outcomes.task_performance.realized_task_metrics`,
 the monitor jobs' code. The verdict: the reference is cut into chunks like the current data
 (chunks by number: into chunks of the current's chunk size, so that both vary as much), each
 reference chunk's realized value is computed, and a current value outside their mean ± 3
@@ -27,9 +27,13 @@ import polars as pl
 
 from watchkeeper.analysis.results import ResultRow, RowVerdict
 from watchkeeper.config import ModelTask
-from watchkeeper.monitoring import task_metrics as names
-from watchkeeper.monitoring.chunks import Chunk
-from watchkeeper.monitoring.task_performance import TaskMetric, metric_value, realized_task_metrics
+from watchkeeper.monitoring.comparison.chunks import Chunk
+from watchkeeper.monitoring.outcomes import task_metrics as names
+from watchkeeper.monitoring.outcomes.task_performance import (
+    TaskMetric,
+    metric_value,
+    realized_task_metrics,
+)
 from watchkeeper.performance.binary import MetricValue
 
 BAND_DEVIATIONS = 3.0

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from html import escape
 
 from watchkeeper.analysis.results import AnalysisResult, ResultRow
-from watchkeeper.monitoring.html import PAGE_STYLE, badge, html_table, number_cell
+from watchkeeper.monitoring.comparison.html import PAGE_STYLE, badge, html_table, number_cell
 from watchkeeper.report.svg import (
     ALERT_COLOUR,
     AXIS_TEXT,

@@ -12,7 +12,7 @@ then answers three questions of a current frame, each per chunk:
 
 Chunks (``chunk=``): ``500`` (rows each), ``"1w"`` or a ``timedelta`` (one per period of the
 timestamp column), ``{"number": 10}`` (ten equal chunks), a mapping with ``size``, ``number``
-or ``period`` and ``min_rows``, or a :class:`~watchkeeper.monitoring.chunks.Chunking`;
+or ``period`` and ``min_rows``, or a :class:`~watchkeeper.monitoring.comparison.chunks.Chunking`;
 without one, the whole current frame is one chunk. Every chunk needs ``min_chunk_rows`` rows.
 
 Bad input stops with one line naming the column and the rule (a
@@ -53,20 +53,25 @@ from watchkeeper.analysis.task_columns import (
 from watchkeeper.config import ModelTask, MonitoringConfig
 from watchkeeper.durations import format_duration, parse_duration
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.baseline import Baseline, build_baseline, with_calibration
-from watchkeeper.monitoring.chunk_drift import compare_chunks
-from watchkeeper.monitoring.chunks import DEFAULT_MIN_CHUNK_ROWS, Chunk, Chunking, split_chunks
-from watchkeeper.monitoring.column_kinds import infer_column_kinds
-from watchkeeper.monitoring.column_roles import Role, RoleOptions, assign_roles
-from watchkeeper.monitoring.drift import VerdictRule
-from watchkeeper.monitoring.external_reference import ExternalEstimator
-from watchkeeper.monitoring.file_comparison import (
+from watchkeeper.monitoring.comparison.baseline import Baseline, build_baseline, with_calibration
+from watchkeeper.monitoring.comparison.chunk_drift import compare_chunks
+from watchkeeper.monitoring.comparison.chunks import (
+    DEFAULT_MIN_CHUNK_ROWS,
+    Chunk,
+    Chunking,
+    split_chunks,
+)
+from watchkeeper.monitoring.comparison.file_comparison import (
     baseline_notes,
     check_current_types,
     is_number,
 )
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.task_performance import LABEL
+from watchkeeper.monitoring.job.external_reference import ExternalEstimator
+from watchkeeper.monitoring.outcomes.task_performance import LABEL
+from watchkeeper.monitoring.profiles.column_kinds import infer_column_kinds
+from watchkeeper.monitoring.profiles.column_roles import Role, RoleOptions, assign_roles
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.monitoring.statistics.drift import VerdictRule
 from watchkeeper.performance import binary_estimation as estimation
 from watchkeeper.performance import regression_estimation
 

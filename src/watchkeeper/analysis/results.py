@@ -39,7 +39,7 @@ from typing import Any, Literal
 import polars as pl
 
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.drift import VERDICT_ORDER
+from watchkeeper.monitoring.statistics.drift import VERDICT_ORDER
 
 AnalysisKind = Literal["drift", "performance", "estimate"]
 RowVerdict = Literal["ok", "warn", "alert", "no_data", "unjudged"]

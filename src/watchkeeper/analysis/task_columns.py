@@ -41,8 +41,8 @@ import pyarrow as pa
 
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import DatasetError
-from watchkeeper.monitoring.external_reference import DECISION, PREDICTION, PROBABILITIES, SCORE
-from watchkeeper.monitoring.task_performance import LABEL
+from watchkeeper.monitoring.job.external_reference import DECISION, PREDICTION, PROBABILITIES, SCORE
+from watchkeeper.monitoring.outcomes.task_performance import LABEL
 from watchkeeper.performance.inputs import PROBABILITY_SUM_TOLERANCE
 
 TARGET_NAMES = ("target", "label", "y", "y_true", "actual", "ground_truth")

@@ -18,7 +18,7 @@ from watchkeeper.alerts.manager import AlertManager, AlertOutcome
 from watchkeeper.config import AlertRuleConfig
 from watchkeeper.config.lifecycle import Persistence
 from watchkeeper.features.skew import SkewReport
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.workspace import Workspace
 
 SKEW_METRIC = "skew_mismatch_rate"

@@ -37,10 +37,10 @@ from watchkeeper.cli.verdicts import (
 
 if TYPE_CHECKING:
     from watchkeeper.config import MonitoringConfig
-    from watchkeeper.monitoring.chunks import Chunking
-    from watchkeeper.monitoring.column_roles import RoleOptions
-    from watchkeeper.monitoring.quality import Range
-    from watchkeeper.monitoring.report import DriftReport
+    from watchkeeper.monitoring.comparison.chunks import Chunking
+    from watchkeeper.monitoring.comparison.report import DriftReport
+    from watchkeeper.monitoring.profiles.column_roles import RoleOptions
+    from watchkeeper.monitoring.statistics.quality import Range
 
 
 @app.command()
@@ -125,7 +125,7 @@ def drift(
     --psi-warn/--psi-alert, or the workspace's levels) at any size. KS, its p-value and
     Wasserstein are exact.
     """
-    from watchkeeper.monitoring.file_comparison import ComparisonOptions, compare_files
+    from watchkeeper.monitoring.comparison.file_comparison import ComparisonOptions, compare_files
 
     level = fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
@@ -140,7 +140,7 @@ def drift(
     )
     report = compare_files(reference, current, options)
     if html is not None:
-        from watchkeeper.monitoring.html import render_html
+        from watchkeeper.monitoring.comparison.html import render_html
 
         title = f"Drift: {current.name} against {reference.name}"
         write_page(html, render_html(report, title))
@@ -186,7 +186,7 @@ def _role_options(
     target: list[str] | None,
     timestamp: str | None,
 ) -> RoleOptions:
-    from watchkeeper.monitoring.column_roles import RoleOptions, parse_role
+    from watchkeeper.monitoring.profiles.column_roles import RoleOptions, parse_role
 
     return RoleOptions(
         exclude=listed(exclude),
@@ -208,7 +208,7 @@ def _chunking(
         return None
     from watchkeeper.durations import parse_duration
     from watchkeeper.errors import DatasetError
-    from watchkeeper.monitoring.chunks import Chunking
+    from watchkeeper.monitoring.comparison.chunks import Chunking
 
     duration = None
     if period is not None:
@@ -231,7 +231,7 @@ def _workspace_settings(root: Path | None) -> tuple[MonitoringConfig, dict[str, 
     if root is None:
         return MonitoringConfig(), {}
     from watchkeeper.config import CONFIG_FILE_NAME, load_config
-    from watchkeeper.monitoring.quality import schema_ranges
+    from watchkeeper.monitoring.statistics.quality import schema_ranges
 
     config = load_config(root / CONFIG_FILE_NAME)
     return config.monitoring, schema_ranges(config.features.inputs)

@@ -31,7 +31,7 @@ def history(
     json_output: JsonOption = False,
 ) -> None:
     """List the decisions of the audit log, newest first, with their evidence."""
-    from watchkeeper.storage.decision_kinds import DECISION_KINDS
+    from watchkeeper.storage.metadata.decision_kinds import DECISION_KINDS
     from watchkeeper.workspace import Workspace
 
     if kind is not None and kind not in DECISION_KINDS:

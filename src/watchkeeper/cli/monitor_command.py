@@ -1,6 +1,6 @@
 """``watchkeeper monitor``: one incremental pass of the monitor job, then the alert rules.
 
-The computation lives in :mod:`watchkeeper.monitoring.monitor_job`; this module parses the
+The computation lives in :mod:`watchkeeper.monitoring.job.monitor_job`; this module parses the
 options and renders the result (Rich, or one JSON document with ``--json``).
 """
 
@@ -19,7 +19,7 @@ from watchkeeper.cli.output import emit_json, stdout
 from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
-    from watchkeeper.monitoring.monitor_job import MonitorResult
+    from watchkeeper.monitoring.job.monitor_job import MonitorResult
 
 
 @app.command()
@@ -32,7 +32,7 @@ def monitor(
     json_output: JsonOption = False,
 ) -> None:
     """Monitor the served model: drift, quality, performance and money per window, then alerts."""
-    from watchkeeper.monitoring.monitor_job import run_monitor
+    from watchkeeper.monitoring.job.monitor_job import run_monitor
     from watchkeeper.workspace import Workspace
 
     moment = parse_until(until)

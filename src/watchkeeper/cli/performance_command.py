@@ -102,7 +102,7 @@ def performance(
     Without chunk options the whole current file is one chunk.
     """
     from watchkeeper.analysis.reference import Reference
-    from watchkeeper.monitoring.column_roles import parse_role
+    from watchkeeper.monitoring.profiles.column_roles import parse_role
 
     level = fail_level(fail_on)
     probabilities: str | list[str] | None = None
@@ -143,14 +143,14 @@ def performance(
 
 
 def _read(path: Path) -> pa.Table:
-    from watchkeeper.monitoring.dataset_files import open_dataset, read_table
+    from watchkeeper.monitoring.comparison.dataset_files import open_dataset, read_table
 
     dataset = open_dataset(path)
     return read_table(dataset, dataset.schema.names)
 
 
 def _print_result(result: AnalysisResult) -> None:
-    from watchkeeper.monitoring.task_metrics import ESTIMATED_PREFIX
+    from watchkeeper.monitoring.outcomes.task_metrics import ESTIMATED_PREFIX
 
     what = "estimated" if result.kind == "estimate" else "realized"
     table = Table(title=f"{what} performance per chunk", box=box.SIMPLE_HEAD, pad_edge=False)

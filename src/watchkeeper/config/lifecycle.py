@@ -85,7 +85,7 @@ class DriftThresholds(Section):
     it gets the status ``short_window`` (no verdict, no alert). Features made by the
     ``hour_of_day``, ``day_of_week``, ``is_weekend`` and ``day_of_month`` transforms, and the
     model's score when it reads one of them, need no declaration: their cycle is inferred
-    (:mod:`watchkeeper.monitoring.judgement`).
+    (:mod:`watchkeeper.monitoring.job.judgement`).
     """
 
     warn: float = Field(default=0.1, ge=0)

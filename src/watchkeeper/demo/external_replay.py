@@ -50,7 +50,7 @@ from watchkeeper.demo.outputs import write_outputs
 from watchkeeper.demo.runs import FiredAlert, days_between, fired_alerts
 from watchkeeper.errors import ConfigError
 from watchkeeper.intake.event_log import empty_summary
-from watchkeeper.monitoring.version_comparison import VersionComparison
+from watchkeeper.monitoring.job.version_comparison import VersionComparison
 from watchkeeper.simulate.tabular import simulate_churn
 from watchkeeper.simulate.tabular.common import START
 from watchkeeper.workspace import Workspace

@@ -18,8 +18,8 @@ from watchkeeper.demo.external_judge import RunJudgement
 from watchkeeper.demo.external_team import TeamVersion
 from watchkeeper.demo.runs import FiredAlert
 from watchkeeper.demo.summary import DriftDetection
-from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
-from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_REQUEST
+from watchkeeper.storage.metadata.store import MetadataStore
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """What a run's decisions were worth, judged against the hidden truth of the simulation.
 
-The same money model as monitoring (:func:`~watchkeeper.monitoring.business.business_outcome`,
+The same money model as monitoring (:func:`~watchkeeper.monitoring.outcomes.business.business_outcome`,
 the workspace's ``monitoring.business`` settings), but with the truth instead of chargebacks:
 the demo may look at it, the system under test never does.
 
@@ -24,7 +24,7 @@ from typing import Any
 import polars as pl
 
 from watchkeeper.config import BusinessValueConfig
-from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.monitoring.outcomes.business import business_outcome
 
 TRUTH = "is_fraud"
 

@@ -17,7 +17,7 @@ from watchkeeper.demo.runs import FiredAlert, RunDecisions
 from watchkeeper.demo.stream import ReplayStream
 from watchkeeper.demo.task_money import TaskFigures
 from watchkeeper.registry.registry import ModelRegistry
-from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace

@@ -29,8 +29,8 @@ from typing import Any
 from watchkeeper.alerts.rules import IGNORED_STATUSES, breaks, evaluate_rule
 from watchkeeper.clock import as_utc
 from watchkeeper.config import AlertRuleConfig
-from watchkeeper.monitoring.windows import Window
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.windows import Window
+from watchkeeper.storage.metadata.records import MetricRow
 
 VERDICT_METRICS = ("psi", "score_psi", "flag_rate")
 """Monitors with a verdict (status ``ok`` / ``warn`` / ``alert``) on every row."""

@@ -4,8 +4,8 @@ The same steps as the monitor job, on raw inputs instead of logged predictions: 
 check at the edge (rejected events counted by reason, per window), the champion's fitted
 feature spec through the batch engine (the warm-up history feeds the windowed features),
 the champion's scores and decisions, one profile per window on the reference profile's plan,
-and the rows of :func:`~watchkeeper.monitoring.window_metrics.profile_rows` and
-:func:`~watchkeeper.monitoring.window_metrics.estimated_rows`. Nothing is stored: profiles
+and the rows of :func:`~watchkeeper.monitoring.job.window_metrics.profile_rows` and
+:func:`~watchkeeper.monitoring.job.window_metrics.estimated_rows`. Nothing is stored: profiles
 and rows stay in memory.
 
 >>> rejection_code("required but missing"), rejection_code("below the minimum 0 (got -3.0)")
@@ -26,20 +26,20 @@ from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.frame_validation import ROW_COLUMN
 from watchkeeper.modeling.model import Model
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.judgement import (
+from watchkeeper.monitoring.job.judgement import (
     model_cycles,
     pool_reach,
     pooled_judgement,
     reference_needs,
 )
-from watchkeeper.monitoring.profile_builder import ProfileBuilder
-from watchkeeper.monitoring.quality import schema_ranges
-from watchkeeper.monitoring.served_predictions import AMOUNT_FIELD, SCORE_COLUMN, polars_dtype
-from watchkeeper.monitoring.version_context import VersionContext
-from watchkeeper.monitoring.window_metrics import WindowKey, estimated_rows, profile_rows
-from watchkeeper.monitoring.windows import Window
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.served_predictions import AMOUNT_FIELD, SCORE_COLUMN, polars_dtype
+from watchkeeper.monitoring.job.version_context import VersionContext
+from watchkeeper.monitoring.job.window_metrics import WindowKey, estimated_rows, profile_rows
+from watchkeeper.monitoring.job.windows import Window
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.profile_builder import ProfileBuilder
+from watchkeeper.monitoring.statistics.quality import schema_ranges
+from watchkeeper.storage.metadata.records import MetricRow
 
 _REASON_PREFIXES = (
     ("required but missing", "missing_field"),

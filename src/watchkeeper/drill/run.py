@@ -37,10 +37,10 @@ from watchkeeper.drill.traffic import read_recent_traffic
 from watchkeeper.errors import ConfigError, RegistryError
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.rejections import read_rejections, rejections_by_window
-from watchkeeper.monitoring.version_context import load_version_context
-from watchkeeper.monitoring.window_metrics import BUSINESS_METRICS, PERFORMANCE_METRICS
-from watchkeeper.monitoring.windows import Window
+from watchkeeper.monitoring.job.rejections import read_rejections, rejections_by_window
+from watchkeeper.monitoring.job.version_context import load_version_context
+from watchkeeper.monitoring.job.window_metrics import BUSINESS_METRICS, PERFORMANCE_METRICS
+from watchkeeper.monitoring.job.windows import Window
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
 

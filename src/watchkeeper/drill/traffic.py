@@ -26,15 +26,15 @@ import polars as pl
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import ConfigError, DatasetError, SchemaError
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.windows import (
+from watchkeeper.monitoring.job.windows import (
     LATEST,
     Window,
     complete_windows,
     shifted,
     window_floor,
 )
-from watchkeeper.storage.events import EventStore
-from watchkeeper.storage.prediction_routes import SHADOW_ROUTE
+from watchkeeper.storage.events.prediction_routes import SHADOW_ROUTE
+from watchkeeper.storage.events.store import EventStore
 
 TRAFFIC_SOURCES = ("predictions", "transactions")
 

@@ -55,7 +55,7 @@ from watchkeeper.errors import SchemaError
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.comparison import ColumnComparison, compare_columns
 from watchkeeper.features.frame_validation import ROW_COLUMN, validate_frame
-from watchkeeper.storage.prediction_routes import SHADOW_ROUTE, SHADOW_SUFFIX
+from watchkeeper.storage.events.prediction_routes import SHADOW_ROUTE, SHADOW_SUFFIX
 
 if TYPE_CHECKING:
     from watchkeeper.features.fitted import FittedFeatureSpec

@@ -12,7 +12,7 @@ event is not a conflict: it is a correction, and the latest one received wins.
 >>> from pathlib import Path
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.intake.outcome_checks import OutcomeRules
->>> from watchkeeper.storage.events import open_event_store
+>>> from watchkeeper.storage.events.store import open_event_store
 >>> folder = Path(tempfile.mkdtemp())
 >>> store = open_event_store(str(folder / "events"), folder / "spool.db",
 ...                          EventTimeClock(datetime(2026, 2, 1, tzinfo=UTC)))
@@ -42,7 +42,7 @@ from watchkeeper.intake.prediction_checks import (
     PredictionRules,
     check_predictions,
 )
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.store import EventStore
 
 _PREDICTION_CONTENT = (
     "ts",

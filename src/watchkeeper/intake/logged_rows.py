@@ -89,7 +89,7 @@ def validation_refusals(rejected: pl.DataFrame, event_id: str) -> pl.DataFrame:
 @dataclass(frozen=True)
 class Check:
     """One rule a row may break: the column it is about, the reason code (a
-    :data:`~watchkeeper.storage.event_tables.REJECTION_REASONS` code) and a text expression,
+    :data:`~watchkeeper.storage.events.tables.REJECTION_REASONS` code) and a text expression,
     the detail where the row breaks it, null where it holds."""
 
     field: str

@@ -1,7 +1,7 @@
 """Short reason codes of refusals, read from their field, message and HTTP status.
 
 Every refusal (a request the service refused, a logged row refused) is stored with one of a
-few codes (:data:`~watchkeeper.storage.event_tables.REJECTION_REASONS`), so data quality can
+few codes (:data:`~watchkeeper.storage.events.tables.REJECTION_REASONS`), so data quality can
 count them per window and reason.
 
 >>> rejection_reason("amount", "below the minimum 0 (got -5.0)")

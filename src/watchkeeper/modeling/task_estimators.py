@@ -31,7 +31,7 @@ import polars as pl
 from watchkeeper.errors import RegistryError
 from watchkeeper.performance.multiclass_estimation import MulticlassCalibrator
 from watchkeeper.performance.regression_estimation import LossEstimator
-from watchkeeper.storage.artifacts import ArtifactStore
+from watchkeeper.storage.artifacts.store import ArtifactStore
 
 CLASS_ESTIMATOR_METHOD = "cbpe_ovr"
 """One-vs-rest confidence-based performance estimation of a multiclass model."""

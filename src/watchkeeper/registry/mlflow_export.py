@@ -23,7 +23,7 @@ from typing import Any
 
 from watchkeeper.errors import ConfigError
 from watchkeeper.registry.registry import ALIASES, ModelRegistry
-from watchkeeper.storage.metadata_records import ModelVersionRecord
+from watchkeeper.storage.metadata.records import ModelVersionRecord
 
 TAG_PREFIX = "watchkeeper."
 MAX_TAG_VALUE = 5000

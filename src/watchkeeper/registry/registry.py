@@ -17,8 +17,8 @@ held it and records the history, all in one transaction.
 >>> import numpy as np
 >>> from sklearn.linear_model import LogisticRegression
 >>> from watchkeeper.clock import EventTimeClock
->>> from watchkeeper.storage.artifacts import open_artifact_store
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.artifacts.store import open_artifact_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> from watchkeeper.modeling.model import SklearnModel
 >>> metadata = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
 >>> registry = ModelRegistry(metadata, open_artifact_store(tempfile.mkdtemp()), "fraud")
@@ -65,10 +65,10 @@ from watchkeeper.registry.statuses import (
     STATUSES,
     status_plan,
 )
-from watchkeeper.storage.artifacts import ArtifactStore
-from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.storage.metadata_records import ModelVersionRecord
-from watchkeeper.storage.version_status import StatusEntry, Transition
+from watchkeeper.storage.artifacts.store import ArtifactStore
+from watchkeeper.storage.metadata.records import ModelVersionRecord
+from watchkeeper.storage.metadata.store import MetadataStore
+from watchkeeper.storage.metadata.version_status import StatusEntry, Transition
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace

@@ -7,7 +7,7 @@ name. :func:`status_plan` turns one requested change into the full transition â€
 move, the demotion of the version that held the alias â€” decided on the state read inside
 the registry's transaction.
 
->>> from watchkeeper.storage.version_status import RegistryState
+>>> from watchkeeper.storage.metadata.version_status import RegistryState
 >>> plan = status_plan("fraud", 2, CHAMPION, reason="canary passed")
 >>> transition = plan(RegistryState(aliases={"champion": 1, "challenger": 2},
 ...                                 statuses={1: CHAMPION, 2: CHALLENGER}))
@@ -20,7 +20,12 @@ the registry's transaction.
 from __future__ import annotations
 
 from watchkeeper.errors import RegistryError
-from watchkeeper.storage.version_status import Plan, RegistryState, StatusChange, Transition
+from watchkeeper.storage.metadata.version_status import (
+    Plan,
+    RegistryState,
+    StatusChange,
+    Transition,
+)
 
 REGISTERED = "registered"
 CANDIDATE = "candidate"

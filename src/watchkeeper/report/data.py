@@ -20,10 +20,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram, weekly_score_histograms
-from watchkeeper.storage.alert_store import AlertRecord
-from watchkeeper.storage.decision_kinds import DECISION_KINDS, SCHEMA_CHANGE
-from watchkeeper.storage.metadata_records import AuditEntry, MetricRow
+from watchkeeper.monitoring.job.score_histograms import (
+    WeeklyScoreHistogram,
+    weekly_score_histograms,
+)
+from watchkeeper.storage.metadata.alert_store import AlertRecord
+from watchkeeper.storage.metadata.decision_kinds import DECISION_KINDS, SCHEMA_CHANGE
+from watchkeeper.storage.metadata.records import AuditEntry, MetricRow
 
 if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace

@@ -20,7 +20,7 @@ from typing import Any
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.monitoring_sections import empty, section
 from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR, Mark, timeline
-from watchkeeper.storage.decision_kinds import (
+from watchkeeper.storage.metadata.decision_kinds import (
     ALERT,
     ALERT_RESOLVED,
     RETRAIN_ATTEMPT,
@@ -90,7 +90,7 @@ def timeline_section(data: ReportData) -> str:
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from watchkeeper.report.data import Thresholds
-    >>> from watchkeeper.storage.metadata_records import AuditEntry
+    >>> from watchkeeper.storage.metadata.records import AuditEntry
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> attempt = AuditEntry(1, "fraud", "retrain_attempt", day, "watchkeeper",
     ...                      "retraining attempt refused: no gain", {"accepted": False}, day)

@@ -17,10 +17,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 
-from watchkeeper.monitoring.drift_statistics import population_stability_index
-from watchkeeper.monitoring.judgement import FEW_ROWS, SHORT_WINDOW, WARMING_UP
-from watchkeeper.monitoring.score_histograms import WeeklyScoreHistogram
-from watchkeeper.monitoring.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.job.judgement import FEW_ROWS, SHORT_WINDOW, WARMING_UP
+from watchkeeper.monitoring.job.score_histograms import WeeklyScoreHistogram
+from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
+from watchkeeper.monitoring.statistics.drift_statistics import population_stability_index
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.series import Grouping, Point, points
 from watchkeeper.report.svg import (
@@ -42,7 +42,7 @@ from watchkeeper.report.task_sections import (
     performance_format,
     performance_lines,
 )
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 MAX_SCORE_WEEKS = 16
 """The score-distribution section shows at most this many of the latest weeks."""
@@ -315,7 +315,7 @@ def flag_rate_section(data: ReportData, grouping: Grouping) -> str:
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from watchkeeper.report.data import Thresholds
-    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> from watchkeeper.storage.metadata.records import MetricRow
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> rows = (MetricRow("fraud", "flag_rate", day, day + timedelta(days=1), value=0.3,
     ...                   status="alert", model_version=2),)
@@ -436,7 +436,7 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from watchkeeper.report.data import Thresholds
-    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> from watchkeeper.storage.metadata.records import MetricRow
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> rows = tuple(MetricRow("fraud", "business_value", day + timedelta(days=index),
     ...                        day + timedelta(days=index + 1), value=1500.0, status="ok")

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from watchkeeper.monitoring.windows import MONDAY_EPOCH, window_floor
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.job.windows import MONDAY_EPOCH, window_floor
+from watchkeeper.storage.metadata.records import MetricRow
 
 DAILY_LIMIT = 120
 """Past this many distinct windows, charts group them by week."""

@@ -1,6 +1,6 @@
 """What the report's performance and money sections show for each task.
 
-The metric series of a model are named by :mod:`~watchkeeper.monitoring.task_metrics`; the
+The metric series of a model are named by :mod:`~watchkeeper.monitoring.outcomes.task_metrics`; the
 report draws the ones of the workspace's ``model.task``:
 
 - performance: binary recall, precision and F1; multiclass accuracy and macro F1; regression
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from watchkeeper.monitoring import task_metrics as names
+from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR
 
@@ -68,7 +68,7 @@ def money_metrics(data: ReportData) -> tuple[tuple[str, str, str], ...]:
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from watchkeeper.report.data import Thresholds
-    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> from watchkeeper.storage.metadata.records import MetricRow
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> data = ReportData("churn", "Priya", day, (MetricRow("churn", "cost", day,
     ...     day + timedelta(days=1), value=50.0, status="ok"),), (), (), (), None, {},
@@ -87,7 +87,7 @@ def latest_values_table(data: ReportData, metrics: Sequence[tuple[str, str]], sh
 
     >>> from datetime import UTC, datetime, timedelta
     >>> from watchkeeper.report.data import Thresholds
-    >>> from watchkeeper.storage.metadata_records import MetricRow
+    >>> from watchkeeper.storage.metadata.records import MetricRow
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> rows = (MetricRow("d", "mae", day, day + timedelta(days=1), value=2.0, status="ok"),
     ...         MetricRow("d", "estimated_mae", day, day + timedelta(days=1), value=1.75,

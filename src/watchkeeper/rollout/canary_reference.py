@@ -4,7 +4,7 @@ A challenger retrained after a shift scores the shifted traffic differently from
 champion — that is the point of retraining it — so its served scores say nothing against the
 champion's. What it must match is what it was validated on: the scores of its own holdout,
 profiled at training and stored with the version as its reference profile
-(:func:`~watchkeeper.monitoring.version_context.stored_reference_profile`). The profile's
+(:func:`~watchkeeper.monitoring.job.version_context.stored_reference_profile`). The profile's
 score column holds a quantile sketch; :func:`score_counts_from_profile` reads from it the
 counts on the guard's bins (:data:`~watchkeeper.rollout.guards.SCORE_BINS` equal-width bins
 of [0, 1]), within the sketch's rank error.
@@ -29,10 +29,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import pairwise
 
-from watchkeeper.monitoring.dataset_profile import DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.prediction_columns import SCORE_COLUMN
-from watchkeeper.monitoring.version_context import stored_reference_profile
+from watchkeeper.monitoring.job.version_context import stored_reference_profile
+from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.prediction_columns import SCORE_COLUMN
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.guards import SCORE_BINS
 
@@ -78,8 +78,8 @@ def canary_reference(registry: ModelRegistry, version: int) -> CanaryReference:
     >>> from datetime import UTC, datetime
     >>> from sklearn.linear_model import LogisticRegression
     >>> from watchkeeper.clock import EventTimeClock
-    >>> from watchkeeper.storage.artifacts import open_artifact_store
-    >>> from watchkeeper.storage.metadata import open_metadata_store
+    >>> from watchkeeper.storage.artifacts.store import open_artifact_store
+    >>> from watchkeeper.storage.metadata.store import open_metadata_store
     >>> from watchkeeper.modeling.model import SklearnModel
     >>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
     >>> registry = ModelRegistry(store, open_artifact_store(tempfile.mkdtemp()), "fraud")

@@ -6,13 +6,13 @@ Model failures are not in the prediction log: every worker appends them to the `
 table (:mod:`watchkeeper.rollout.model_errors`), and they are counted from there per version.
 Labels, where known, come from the ``outcomes`` table joined by event id (a shadow row's id
 carries the ``:shadow`` suffix, dropped for the join), with the maturity rule of
-:func:`watchkeeper.monitoring.labels.attach_labels`: positive once a positive outcome was
+:func:`watchkeeper.monitoring.outcomes.labels.attach_labels`: positive once a positive outcome was
 received, negative only after the horizon, pending otherwise.
 
 A multiclass or regression period (``task``) counts what its guards read instead of flags
 and score bins: the decided classes, or the predicted values on bins cut at the champion's
 deciles of the period (both routes on the same bins); with labels (the outcome received, by
-:func:`~watchkeeper.monitoring.task_labels.attach_task_labels`), the correct decisions or the
+:func:`~watchkeeper.monitoring.outcomes.task_labels.attach_task_labels`), the correct decisions or the
 absolute errors.
 
 >>> from datetime import UTC, datetime
@@ -43,13 +43,13 @@ import polars as pl
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask
 from watchkeeper.config.workspace_file import LabelConfig
-from watchkeeper.monitoring.labels import POSITIVE, attach_labels
-from watchkeeper.monitoring.task_labels import LABELLED, attach_task_labels
+from watchkeeper.monitoring.outcomes.labels import POSITIVE, attach_labels
+from watchkeeper.monitoring.outcomes.task_labels import LABELLED, attach_task_labels
 from watchkeeper.rollout.guards import SCORE_BINS, CanaryStatistics, RouteStatistics
 from watchkeeper.rollout.model_errors import model_errors_by_version
 from watchkeeper.rollout.router import SHADOW_SUFFIX
-from watchkeeper.storage.events import EventStore
-from watchkeeper.storage.rollout_store import RolloutRecord
+from watchkeeper.storage.events.store import EventStore
+from watchkeeper.storage.metadata.rollout_store import RolloutRecord
 
 LABEL_STATUS = "label_status"
 LABEL_MATURED = "label_matured"

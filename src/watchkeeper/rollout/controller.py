@@ -6,7 +6,7 @@ or on demand) checks the guards of :mod:`watchkeeper.rollout.guards` on the cana
 statistics: any failed guard rolls back at once; after ``rollout.duration`` of event time and
 ``rollout.min_events`` scored events it promotes, or waits for an owner's approval when
 ``rollout.require_approval`` is set. Every transition is one transaction over the rollout row
-and the registry (:mod:`watchkeeper.storage.rollout_store`) and is recorded in the audit log.
+and the registry (:mod:`watchkeeper.storage.metadata.rollout_store`) and is recorded in the audit log.
 
 >>> import tempfile
 >>> from datetime import UTC, datetime, timedelta
@@ -15,8 +15,8 @@ and the registry (:mod:`watchkeeper.storage.rollout_store`) and is recorded in t
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.config.lifecycle import RolloutConfig
 >>> from watchkeeper.registry.registry import ModelRegistry
->>> from watchkeeper.storage.artifacts import open_artifact_store
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.artifacts.store import open_artifact_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> from watchkeeper.modeling.model import SklearnModel
 >>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
 >>> metadata = open_metadata_store("sqlite://", clock)
@@ -67,10 +67,14 @@ from watchkeeper.rollout.canary_statistics import canary_statistics, holdout_fla
 from watchkeeper.rollout.gate_clearance import gate_verdict, override_evidence
 from watchkeeper.rollout.guards import CanaryStatistics, GuardCheck, RouteStatistics, check_guards
 from watchkeeper.rollout.rollback_alert import RollbackAlerts
-from watchkeeper.storage import rollout_store
-from watchkeeper.storage.decision_kinds import ROLLOUT_PROMOTE, ROLLOUT_ROLLBACK, ROLLOUT_START
-from watchkeeper.storage.events import EventStore
-from watchkeeper.storage.rollout_store import RolloutRecord
+from watchkeeper.storage.events.store import EventStore
+from watchkeeper.storage.metadata import rollout_store
+from watchkeeper.storage.metadata.decision_kinds import (
+    ROLLOUT_PROMOTE,
+    ROLLOUT_ROLLBACK,
+    ROLLOUT_START,
+)
+from watchkeeper.storage.metadata.rollout_store import RolloutRecord
 from watchkeeper.workspace import Workspace
 
 Action = Literal["idle", "waiting", "awaiting_approval", "promoted", "rolled_back"]

@@ -10,7 +10,7 @@ canary that went live past the gate.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> from watchkeeper.training.attempts import RetrainAttempt, record_attempt
 >>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
 >>> _ = record_attempt(store, "fraud", RetrainAttempt(
@@ -28,9 +28,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from watchkeeper.storage.decision_kinds import ROLLOUT_START
-from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.storage.metadata.decision_kinds import ROLLOUT_START
+from watchkeeper.storage.metadata.records import AuditEntry
+from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.attempts import recorded_attempts
 
 

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 
 from watchkeeper.config import ModelTask
 from watchkeeper.config.lifecycle import RolloutGuards
-from watchkeeper.monitoring.drift_statistics import population_stability_index
+from watchkeeper.monitoring.statistics.drift_statistics import population_stability_index
 from watchkeeper.performance.intervals import wilson_interval
 
 SCORE_BINS = 10

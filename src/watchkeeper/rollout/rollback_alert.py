@@ -9,7 +9,7 @@ dashboards show it), and writes the decision to the audit log.
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.config import AlertsConfig, OwnerConfig
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> clock = EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC))
 >>> metadata = open_metadata_store("sqlite://", clock)
 >>> sent = []
@@ -39,7 +39,7 @@ from watchkeeper.alerts.manager import ChannelDelivery
 from watchkeeper.alerts.owner_notice import OwnerNotice, notify_owner, resolve_owner_notice
 from watchkeeper.clock import Clock
 from watchkeeper.config import AlertsConfig, OwnerConfig
-from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata.store import MetadataStore
 
 ROLLBACK_RULE = "canary rollback"
 """The alert a rollback raises (one per model; it fires again at every rollback)."""

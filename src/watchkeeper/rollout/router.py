@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from watchkeeper.storage.prediction_routes import (
+from watchkeeper.storage.events.prediction_routes import (
     CANARY_ROUTE,
     CHAMPION_ROUTE,
     SHADOW_ROUTE,

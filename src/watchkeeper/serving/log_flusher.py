@@ -15,7 +15,7 @@ flush took a core for about 0.6 s; at normal priority it took that core from the
 the load, and the requests of those moments waited (p99 latency 23.8 and 63.1 ms in two
 runs, against 15.4 and 25.6 ms at idle priority). Its rows wait safely in the spool if the
 workers leave it nothing for a while; it holds the spool's write lock about 0.1 ms
-at a time (:meth:`~watchkeeper.storage.spool.Spool.forget_through`), and a worker waiting
+at a time (:meth:`~watchkeeper.storage.events.spool.Spool.forget_through`), and a worker waiting
 for that lock sleeps, which leaves the flusher the CPU to finish.
 
 The flusher flushes every ``interval_seconds`` and once more when stopped; it exits by

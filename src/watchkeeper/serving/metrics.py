@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from watchkeeper.serving.spool_backlog import oldest_age_seconds
-from watchkeeper.storage.spool import SpoolBacklog
+from watchkeeper.storage.events.spool import SpoolBacklog
 
 if TYPE_CHECKING:
     from watchkeeper.serving.scorer import ScoreResult

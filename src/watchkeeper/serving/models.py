@@ -14,7 +14,7 @@ from watchkeeper.registry.fitted_specs import load_fitted_spec
 from watchkeeper.registry.registry import LoadedVersion, ModelRegistry
 from watchkeeper.registry.statuses import CHAMPION
 from watchkeeper.rollout.router import Router
-from watchkeeper.storage.rollout_store import RolloutRecord
+from watchkeeper.storage.metadata.rollout_store import RolloutRecord
 
 
 @dataclass(frozen=True)

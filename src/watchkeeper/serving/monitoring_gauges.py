@@ -30,8 +30,8 @@ A store that cannot be read leaves the last figures in place (the scrape never f
 >>> from datetime import UTC, datetime, timedelta
 >>> from prometheus_client import CollectorRegistry, generate_latest
 >>> from watchkeeper.clock import EventTimeClock
->>> from watchkeeper.storage.metadata import open_metadata_store
->>> from watchkeeper.storage.metadata_records import MetricRow
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
+>>> from watchkeeper.storage.metadata.records import MetricRow
 >>> day = datetime(2026, 6, 1, tzinfo=UTC)
 >>> clock = EventTimeClock(day + timedelta(days=1))
 >>> metadata = open_metadata_store("sqlite://", clock)
@@ -58,9 +58,9 @@ from prometheus_client.registry import Collector
 
 from watchkeeper.clock import Clock
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitoring import task_metrics as names
-from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.monitoring.outcomes import task_metrics as names
+from watchkeeper.storage.metadata.records import MetricRow
+from watchkeeper.storage.metadata.store import MetadataStore
 
 logger = logging.getLogger(__name__)
 

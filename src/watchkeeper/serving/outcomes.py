@@ -17,7 +17,7 @@ An outcome whose event the service has not scored is stored all the same, as pen
 outcome may arrive before the prediction of its event has left the spool, for an event
 another worker scored, or one loaded in bulk, and the service cannot look every id up
 without scanning the prediction log per request. Labels join outcomes to events by id when
-they are computed (:mod:`watchkeeper.monitoring.labels`), so an outcome whose event never
+they are computed (:mod:`watchkeeper.monitoring.outcomes.labels`), so an outcome whose event never
 appears never becomes a label and changes nothing. Accepted outcomes are counted by value
 (``watchkeeper_outcomes_received_total``).
 
@@ -62,7 +62,7 @@ from watchkeeper.intake import outcome_checks
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import BadRequestError, json_number
-from watchkeeper.storage.workspace_tables import outcomes_table
+from watchkeeper.storage.events.workspace_tables import outcomes_table
 
 if TYPE_CHECKING:
     from watchkeeper.config import WorkspaceConfig

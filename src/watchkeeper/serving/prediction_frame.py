@@ -10,7 +10,7 @@ sent as text is not a number.
 
 What only JSON rows need is checked here too, per row: text of the fields that are not
 inputs no longer than :data:`~watchkeeper.config.features.DEFAULT_MAX_LENGTH` (a version
-label: :data:`~watchkeeper.storage.external_versions.MAX_LABEL_LENGTH`), class
+label: :data:`~watchkeeper.storage.metadata.external_versions.MAX_LABEL_LENGTH`), class
 probabilities that are an object of numbers, fields the workspace does not declare (dropped,
 or refused with ``serving.unknown_fields: reject``) and an event time inside the service's
 plausible range (:mod:`~watchkeeper.serving.event_time_range`). Everything else (inputs'
@@ -49,7 +49,7 @@ from watchkeeper.intake.reason_codes import rejection_reason
 from watchkeeper.quoting import quoted
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import json_number
-from watchkeeper.storage.external_versions import MAX_LABEL_LENGTH
+from watchkeeper.storage.metadata.external_versions import MAX_LABEL_LENGTH
 
 JsonKind = Literal["number", "integer", "string", "boolean", "probabilities"]
 """What JSON value a column takes: ``probabilities`` is an object of class -> number."""

@@ -46,7 +46,7 @@ from watchkeeper.serving.prediction_frame import (
     frame_columns,
     prediction_frame,
 )
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.store import EventStore
 
 logger = logging.getLogger(__name__)
 

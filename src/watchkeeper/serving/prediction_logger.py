@@ -32,8 +32,8 @@ import pyarrow as pa
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.schema_validation import parse_timestamp
 from watchkeeper.serving.rejection_log import RejectionLog, rejection_reason
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
-from watchkeeper.storage.events import AppendReceipt
+from watchkeeper.storage.events.store import AppendReceipt
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.workspace import Workspace
 
 

@@ -43,8 +43,8 @@ from watchkeeper.intake.reason_codes import rejection_reason
 from watchkeeper.rollout.model_errors import MODEL_ERROR, model_error_detail, model_error_version
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.request_body import printable
-from watchkeeper.storage.event_tables import event_table
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.store import EventStore
+from watchkeeper.storage.events.tables import event_table
 
 logger = logging.getLogger(__name__)
 

@@ -61,9 +61,9 @@ from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
 from watchkeeper.serving.task_predictions import Prediction, Predictor, predictor_for
-from watchkeeper.storage.event_tables import SERVED_PREDICTION_SCHEMA
-from watchkeeper.storage.events import EventStore
-from watchkeeper.storage.workspace_tables import predictions_table
+from watchkeeper.storage.events.store import EventStore
+from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
+from watchkeeper.storage.events.workspace_tables import predictions_table
 
 
 @dataclass(frozen=True)

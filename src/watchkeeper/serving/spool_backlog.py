@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from watchkeeper.storage.spool import SpoolBacklog
+from watchkeeper.storage.events.spool import SpoolBacklog
 
 
 def oldest_age_seconds(backlog: SpoolBacklog, now: datetime) -> float:

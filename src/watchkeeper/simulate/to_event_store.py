@@ -9,7 +9,7 @@ derives from the settings, so loading the same simulation twice writes it once.
 >>> from pathlib import Path
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.simulate import SimulationConfig, simulate
->>> from watchkeeper.storage.events import open_event_store
+>>> from watchkeeper.storage.events.store import open_event_store
 >>> folder = Path(tempfile.mkdtemp())
 >>> store = open_event_store(str(folder / "events"), folder / "events.spool",
 ...                          EventTimeClock(datetime(2025, 3, 1, tzinfo=timezone.utc)))
@@ -30,7 +30,7 @@ import polars as pl
 
 from watchkeeper.simulate.config import SimulationConfig
 from watchkeeper.simulate.traffic import SimulatedTraffic
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.store import EventStore
 
 POSITIVE_OUTCOME = "chargeback"
 

@@ -32,7 +32,7 @@ retrains by hand, promotes a version, or raises ``retraining.max_attempts``.
 
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.config import RetrainingConfig
->>> from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
+>>> from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
 >>> def refused(day):
 ...     at = datetime(2026, 7, day, tzinfo=UTC)
 ...     return AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "agent", "", {"accepted": False}, at)
@@ -53,8 +53,8 @@ from typing import Any
 from watchkeeper.clock import as_utc
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.durations import format_duration
-from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
-from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
+from watchkeeper.storage.metadata.records import AuditEntry
 from watchkeeper.training.attempts import ACCEPTED, ATTEMPT_KINDS, OUTCOMES, REFUSED, UNDECIDED
 from watchkeeper.training.label_supply import LabelSupply
 
@@ -251,7 +251,7 @@ def new_evidence_wait(
 
     >>> from datetime import UTC
     >>> from watchkeeper.config import RetrainingConfig
-    >>> from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT
+    >>> from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
     >>> from watchkeeper.training.label_supply import SeriesLabelSupply
     >>> at = datetime(2026, 7, 1, tzinfo=UTC)
     >>> entry = AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "agent", "", {"accepted": False}, at)

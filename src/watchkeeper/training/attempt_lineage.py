@@ -25,7 +25,7 @@ from watchkeeper.registry.lineage_capture import (
     frame_content_hash,
 )
 from watchkeeper.registry.registry import LoadedVersion
-from watchkeeper.storage.artifacts import sha256_of_chunks
+from watchkeeper.storage.artifacts.store import sha256_of_chunks
 
 if TYPE_CHECKING:
     from watchkeeper.training.retrain_attempt import AttemptInputs

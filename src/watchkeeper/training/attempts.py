@@ -22,7 +22,7 @@ entries for its budget, new-evidence rule and cooldown.
 >>> from datetime import UTC, datetime
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.errors import TrainingDataError
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
 >>> refused = failed_attempt(TrainingDataError("the holdout holds 3 positive(s)"),
 ...                         trigger="manual: test", stage=DATA_STAGE, champion_version=1)
@@ -40,9 +40,9 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
-from watchkeeper.storage.metadata import MetadataStore
-from watchkeeper.storage.metadata_records import AuditEntry
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
+from watchkeeper.storage.metadata.records import AuditEntry
+from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.label_supply import LabelShortage
 from watchkeeper.training.task_validation import TaskGateResult
 from watchkeeper.training.validation import GateResult

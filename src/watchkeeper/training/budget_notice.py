@@ -30,8 +30,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.clock import as_utc
-from watchkeeper.storage.alert_store import FIRING
-from watchkeeper.storage.metadata import MetadataStore
+from watchkeeper.storage.metadata.alert_store import FIRING
+from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.attempts import RetrainAttempt, recorded_attempts
 from watchkeeper.training.retrain_policy import RetrainDecision
 

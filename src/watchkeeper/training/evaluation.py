@@ -1,7 +1,7 @@
 """One model's results on a labelled holdout: rates, areas and money, at its own threshold.
 
 The money comes from the monitoring value model
-(:func:`watchkeeper.monitoring.business.business_outcome`), so a holdout's business value and
+(:func:`watchkeeper.monitoring.outcomes.business.business_outcome`), so a holdout's business value and
 a production window's are computed alike. :func:`value_contributions` splits the net value
 into one number per row (zero for rows not flagged), which is what lets the validation gate
 bootstrap it as a weighted sum. A workspace that prices its decisions with
@@ -29,7 +29,7 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.monitoring.business import business_outcome
+from watchkeeper.monitoring.outcomes.business import business_outcome
 from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_array
 from watchkeeper.training.trainers import checked_sample_weight
 
@@ -221,7 +221,7 @@ def value_contributions(
 
     A flagged fraud adds its amount (fraud prevented) minus the review cost; a flagged
     legitimate transaction costs the review plus the false-decline cost; a row not flagged
-    adds nothing. The sum is :class:`~watchkeeper.monitoring.business.BusinessOutcome`'s
+    adds nothing. The sum is :class:`~watchkeeper.monitoring.outcomes.business.BusinessOutcome`'s
     ``net_value``. With a ``cost_matrix`` each row is minus the cost of its (actual, decided)
     pair, amounts unused.
 

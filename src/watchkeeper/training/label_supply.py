@@ -33,7 +33,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from watchkeeper.clock import as_utc
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 
 RATE_SPAN = timedelta(days=28)
 """How far back from the latest matured window the rate of new labels is measured."""

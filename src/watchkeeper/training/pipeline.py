@@ -47,7 +47,7 @@ from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fit import fit
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
-from watchkeeper.monitoring.labels import maturity_cutoff
+from watchkeeper.monitoring.outcomes.labels import maturity_cutoff
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_labels
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
@@ -55,7 +55,7 @@ from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
 from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
 
 if TYPE_CHECKING:
-    from watchkeeper.storage.events import EventStore
+    from watchkeeper.storage.events.store import EventStore
     from watchkeeper.workspace import Workspace
 
 TRANSACTIONS = "transactions"

@@ -10,8 +10,8 @@ holdout metrics and when its data ended — from the registry's metadata store.
 >>> from watchkeeper.clock import EventTimeClock
 >>> from watchkeeper.config import RetrainingConfig
 >>> from watchkeeper.registry.registry import ModelRegistry
->>> from watchkeeper.storage.artifacts import open_artifact_store
->>> from watchkeeper.storage.metadata import open_metadata_store
+>>> from watchkeeper.storage.artifacts.store import open_artifact_store
+>>> from watchkeeper.storage.metadata.store import open_metadata_store
 >>> store = open_metadata_store("sqlite://", EventTimeClock(datetime(2026, 6, 1, tzinfo=UTC)))
 >>> registry = ModelRegistry(store, open_artifact_store(Path(tempfile.mkdtemp())), "fraud")
 >>> consult_retrain_policy(registry, RetrainingConfig(), as_of=datetime(2026, 6, 1, tzinfo=UTC)).reason
@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
-from watchkeeper.storage.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.training.pipeline import labels_ready_since
 from watchkeeper.training.retrain_policy import POOLING_WEIGHTS, RetrainDecision, decide_retrain
 from watchkeeper.workspace import Workspace

@@ -35,19 +35,22 @@ import polars as pl
 
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.errors import FeatureError
-from watchkeeper.monitoring.column_kinds import infer_column_kinds
-from watchkeeper.monitoring.dataset_profile import REFERENCE_PROFILE_MEDIA_TYPE, DatasetProfile
-from watchkeeper.monitoring.numeric_profile import NumericProfile
-from watchkeeper.monitoring.prediction_columns import (
+from watchkeeper.monitoring.profiles.column_kinds import infer_column_kinds
+from watchkeeper.monitoring.profiles.dataset_profile import (
+    REFERENCE_PROFILE_MEDIA_TYPE,
+    DatasetProfile,
+)
+from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
+from watchkeeper.monitoring.profiles.prediction_columns import (
     DECISION_COLUMN,
     PREDICTION_COLUMN,
     SCORE_COLUMN,
     prediction_columns_for_profile,
 )
-from watchkeeper.monitoring.profile_builder import build_reference_profile
-from watchkeeper.monitoring.profile_plan import FeatureKind
-from watchkeeper.monitoring.reference_sample import with_reference_sample
-from watchkeeper.storage.artifacts import ArtifactStore
+from watchkeeper.monitoring.profiles.profile_builder import build_reference_profile
+from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
+from watchkeeper.monitoring.profiles.reference_sample import with_reference_sample
+from watchkeeper.storage.artifacts.store import ArtifactStore
 
 
 def reference_profile(

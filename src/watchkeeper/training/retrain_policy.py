@@ -33,7 +33,7 @@ The decision's ``reason`` is the text recorded as the lineage trigger.
 
 >>> from datetime import UTC, datetime, timedelta
 >>> from watchkeeper.config import RetrainingConfig
->>> from watchkeeper.storage.metadata_records import MetricRow
+>>> from watchkeeper.storage.metadata.records import MetricRow
 >>> day = datetime(2026, 6, 1, tzinfo=UTC)
 >>> rows = [MetricRow("fraud", "psi", day + timedelta(days=i), day + timedelta(days=i + 1),
 ...                   value=0.31, status="alert", feature="merchant_category")
@@ -56,7 +56,7 @@ from typing import Any
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
-from watchkeeper.storage.metadata_records import UNJUDGED_STATUSES, AuditEntry, MetricRow
+from watchkeeper.storage.metadata.records import UNJUDGED_STATUSES, AuditEntry, MetricRow
 from watchkeeper.training.attempt_budget import (
     attempt_budget,
     before_episode,

@@ -30,7 +30,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.clock import as_utc
-from watchkeeper.storage.decision_kinds import RETRAIN_REQUEST
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.training.retrain_policy import RetrainDecision
 
 if TYPE_CHECKING:

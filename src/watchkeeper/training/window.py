@@ -1,7 +1,7 @@
 """The training window: the most recent stretch of labelled events, and its three slices.
 
 As of a moment ``as_of`` a label is final only for events at or before the *maturity
-cut-off*, ``as_of - maturity_horizon`` (:func:`watchkeeper.monitoring.labels.maturity_cutoff`):
+cut-off*, ``as_of - maturity_horizon`` (:func:`watchkeeper.monitoring.outcomes.labels.maturity_cutoff`):
 those are positive if their chargeback was received by ``as_of``, negative otherwise.
 
 A binary window also takes younger events with **provisional labels**
@@ -18,7 +18,7 @@ without provisional labels) and spans ``window`` back from there.
 
 For a multiclass or regression model (``task`` with the workspace's ``label`` section), the
 label is the class or number of the latest outcome received by ``as_of``
-(:func:`~watchkeeper.monitoring.task_labels.attach_task_labels`); silence means nothing there,
+(:func:`~watchkeeper.monitoring.outcomes.task_labels.attach_task_labels`); silence means nothing there,
 so a matured event without an outcome is left out (and counted in ``unlabelled``), and no
 provisional label is used.
 
@@ -62,8 +62,13 @@ from watchkeeper.clock import as_utc
 from watchkeeper.config import LabelConfig, ModelTask, ProvisionalLabelsConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import TrainingDataError
-from watchkeeper.monitoring.labels import PENDING, PROVISIONAL, attach_labels, maturity_cutoff
-from watchkeeper.monitoring.task_labels import attach_task_labels
+from watchkeeper.monitoring.outcomes.labels import (
+    PENDING,
+    PROVISIONAL,
+    attach_labels,
+    maturity_cutoff,
+)
+from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 from watchkeeper.training.label_delay import ProvisionalLabels, learn_provisional_labels
 
 WEIGHT = "weight"
@@ -175,7 +180,7 @@ def training_window(
     outcome data: silence would read as "no fraud") or when the window holds no event.
 
     ``label`` (the workspace's ``label`` section) labels by ``task`` through
-    :func:`~watchkeeper.monitoring.task_labels.attach_task_labels` (binary: with its
+    :func:`~watchkeeper.monitoring.outcomes.task_labels.attach_task_labels` (binary: with its
     ``explicit_negatives``); without it, a binary window is labelled by ``positive_outcome``.
     A multiclass or regression model needs ``label``. ``provisional`` (binary) lets younger
     events join with weighted labels; None keeps matured labels only. ``min_positives`` sizes

@@ -15,8 +15,8 @@ import polars as pl
 import pytest
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.store import EventStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -21,8 +21,8 @@ from pathlib import Path
 import polars as pl
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.events import TableFlush
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.store import TableFlush
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

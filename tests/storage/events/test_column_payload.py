@@ -16,10 +16,10 @@ from polars.testing import assert_frame_equal
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import SchemaError
-from watchkeeper.storage.column_payload import encode_columns
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import event_table
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.events.column_payload import encode_columns
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.spool import Spool
+from watchkeeper.storage.events.tables import event_table
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 PREDICTIONS = event_table("predictions")

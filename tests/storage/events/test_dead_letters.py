@@ -13,12 +13,12 @@ import pytest
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import StoreUnavailableError
-from watchkeeper.storage import flush_batch
-from watchkeeper.storage.column_payload import encode_columns, parse_column_payload
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import event_table
-from watchkeeper.storage.events import TableFlush
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.events import flush_batch
+from watchkeeper.storage.events.column_payload import encode_columns, parse_column_payload
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.spool import Spool
+from watchkeeper.storage.events.store import TableFlush
+from watchkeeper.storage.events.tables import event_table
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 POISON = "card-\ud800"  # a lone surrogate: valid in JSON, not encodable as UTF-8

@@ -15,9 +15,9 @@ from deltalake import DeltaTable
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import EVENT_TABLES, TIMESTAMP, EventTableDefinition
-from watchkeeper.storage.events import EventTableMaintenance, TableFlush, open_event_store
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.store import EventTableMaintenance, TableFlush, open_event_store
+from watchkeeper.storage.events.tables import EVENT_TABLES, TIMESTAMP, EventTableDefinition
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -11,11 +11,11 @@ import pytest
 from deltalake import DeltaTable
 from deltalake.exceptions import CommitFailedError
 
-import watchkeeper.storage.delta_tables as delta_tables
+import watchkeeper.storage.events.delta_tables as delta_tables
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.delta_tables import ApplicationTransaction, DeltaEventTables
-from watchkeeper.storage.event_rows import conform_rows, with_arrival_sequence
-from watchkeeper.storage.event_tables import EVENT_TABLES
+from watchkeeper.storage.events.delta_tables import ApplicationTransaction, DeltaEventTables
+from watchkeeper.storage.events.rows import conform_rows, with_arrival_sequence
+from watchkeeper.storage.events.tables import EVENT_TABLES
 
 TRANSACTIONS = EVENT_TABLES["transactions"]
 

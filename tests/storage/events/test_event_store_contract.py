@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from watchkeeper.errors import SchemaError
-from watchkeeper.storage.events import EventStore
+from watchkeeper.storage.events.store import EventStore
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 

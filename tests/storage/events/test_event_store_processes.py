@@ -23,7 +23,7 @@ import pytest
 from deltalake import DeltaTable
 
 from watchkeeper.clock import EventTimeClock
-from watchkeeper.storage.delta_events import DeltaEventStore
+from watchkeeper.storage.events.delta_events import DeltaEventStore
 
 CHILD = Path(__file__).with_name("event_writer_child.py")
 ROWS_PER_BATCH = 5

@@ -8,8 +8,8 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import SchemaError
-from watchkeeper.storage.delta_events import DeltaEventStore
-from watchkeeper.storage.event_tables import REJECTIONS, event_table
+from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.tables import REJECTIONS, event_table
 
 MOMENT = datetime(2026, 1, 5, 12, tzinfo=UTC)
 

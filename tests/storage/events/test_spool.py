@@ -15,8 +15,8 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage import spool as spool_module
-from watchkeeper.storage.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, ipc_payload
+from watchkeeper.storage.events import spool as spool_module
+from watchkeeper.storage.events.spool import FORGET_CHUNK, FORGET_PAUSE_SECONDS, Spool, ipc_payload
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -214,7 +214,7 @@ def test_an_unwritable_location_is_a_storage_error(tmp_path: Path) -> None:
 OPEN_AT_ONCE = """
 import sys, time
 from pathlib import Path
-from watchkeeper.storage.spool import FORGET_CHUNK, Spool, ipc_payload
+from watchkeeper.storage.events.spool import FORGET_CHUNK, Spool, ipc_payload
 start = float(sys.argv[2])
 while time.time() < start:
     pass

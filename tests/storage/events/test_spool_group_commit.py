@@ -13,8 +13,8 @@ import pyarrow as pa
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage import spool as spool_module
-from watchkeeper.storage.spool import Spool, _PendingEntry, ipc_payload
+from watchkeeper.storage.events import spool as spool_module
+from watchkeeper.storage.events.spool import Spool, _PendingEntry, ipc_payload
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 THREADS = 12

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from watchkeeper.errors import StorageError
-from watchkeeper.storage.spool import Spool
+from watchkeeper.storage.events.spool import Spool
 from watchkeeper.workspace import Workspace
 
 

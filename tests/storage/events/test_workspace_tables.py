@@ -14,8 +14,8 @@ import yaml
 from deltalake import DeltaTable
 
 from watchkeeper.errors import ConfigError, SchemaError
-from watchkeeper.storage.event_tables import OUTCOMES, PREDICTIONS
-from watchkeeper.storage.workspace_tables import (
+from watchkeeper.storage.events.tables import OUTCOMES, PREDICTIONS
+from watchkeeper.storage.events.workspace_tables import (
     event_tables_for,
     outcomes_table,
     predictions_table,
@@ -251,7 +251,7 @@ def test_an_append_the_stored_table_cannot_take_is_refused_before_it_is_spooled(
 def test_a_fraud_workspace_from_before_says_how_to_keep_its_truth_column(
     tmp_path: Path,
 ) -> None:
-    from watchkeeper.storage.event_tables import TRANSACTIONS
+    from watchkeeper.storage.events.tables import TRANSACTIONS
 
     root = Workspace.create(tmp_path / "fraud")
     with Workspace.open(root) as workspace:  # its transactions table, as earlier versions made it

@@ -14,7 +14,7 @@ from typing import Any
 from watchkeeper.errors import StoreUnavailableError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
-from watchkeeper.storage.artifacts import masked_location
+from watchkeeper.storage.artifacts.store import masked_location
 
 CONNECT_SECONDS = 5.0
 """How long opening the store waits for Redis to accept the connection."""

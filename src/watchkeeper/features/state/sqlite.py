@@ -25,7 +25,7 @@ from pathlib import Path
 from watchkeeper.errors import StorageError
 from watchkeeper.features.entity_state import EntityState
 from watchkeeper.features.state.codec import decode_state, encode_state
-from watchkeeper.storage.sqlite_write_lock import (
+from watchkeeper.storage.events.sqlite_write_lock import (
     begin_immediate,
     connect_for_writes,
     write_together,

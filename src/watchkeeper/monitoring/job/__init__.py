@@ -1,0 +1,1 @@
+"""The monitor job: windows in event time, the version's context, the rows it writes, judgement."""

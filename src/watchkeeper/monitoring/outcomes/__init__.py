@@ -1,0 +1,1 @@
+"""Outcomes: labels with their maturity per task, performance per task, money, metric names."""

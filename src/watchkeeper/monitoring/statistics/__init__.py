@@ -1,0 +1,1 @@
+"""Statistics over profiles: drift statistics, their calibrated levels, the verdicts, data quality."""

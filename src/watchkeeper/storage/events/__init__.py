@@ -1,0 +1,1 @@
+"""The event store: Delta Lake tables, their definitions, the local spool, dead letters."""

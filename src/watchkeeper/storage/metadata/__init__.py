@@ -1,0 +1,1 @@
+"""The metadata store: SQLAlchemy on SQLite or PostgreSQL, its tables, migrations and statements."""
