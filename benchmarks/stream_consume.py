@@ -17,7 +17,9 @@ may fill; each measurement uses a stream prefix of its own, deleted afterwards):
 
 The events come from 1,000 cards in turn, a second apart (``serve_load.card_event``); the model
 is the example's LightGBM (``--trees``). Each throughput is measured ``--repeats`` times, the
-median printed with the worst, and the ratios of the medians.
+median printed with the worst, and the ratios of the medians; also the events per CPU
+second of the consumer's and the server's process (their flusher processes not counted), a
+figure a loaded machine changes less than the wall-clock rates.
 
     .venv/bin/python benchmarks/stream_consume.py --events 10000 [--quick]
 """
@@ -180,6 +182,14 @@ def paced_latency(
         drop(client, prefix)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of process ``pid`` so far (Linux ``/proc``)."""
+    import os
+
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -209,16 +219,21 @@ def main() -> None:
         shutil.copytree(built, served)
         shutil.copytree(built, paced)
         rates: dict[str, list[float]] = {"consume": [], "http batch": [], "bare": []}
+        cpu: dict[str, list[float]] = {"consume": [], "http batch": []}
         prefix = f"bench-{uuid.uuid4().hex[:8]}"
         consumer = start_consumer(built, options.redis_url, prefix, options.batch_size)
         server, port = start_server("watchkeeper", served, 1, folder)
         try:
             for repeat in range(options.repeats):
                 start = repeat * options.events
+                used = cpu_seconds(consumer.pid)
                 rates["consume"].append(consume_rate(client, prefix, start, options.events))
+                cpu["consume"].append(options.events / (cpu_seconds(consumer.pid) - used))
+                used = cpu_seconds(server.pid)
                 rates["http batch"].append(
                     http_batch_rate(port, start, options.events, options.batch_size)
                 )
+                cpu["http batch"].append(options.events / (cpu_seconds(server.pid) - used))
                 rates["bare"].append(bare_rate(client, options.events, options.batch_size))
                 print(
                     f"repeat {repeat + 1}: "
@@ -244,6 +259,10 @@ def main() -> None:
         print(f"  {name:<10} median {medians[name]:>9,.0f} ev/s  worst {min(values):>9,.0f} ev/s")
     print(f"  consume / http batch: {medians['consume'] / medians['http batch']:.2f}")
     print(f"  consume / bare:       {medians['consume'] / medians['bare']:.3f}")
+    for name, values in cpu.items():  # what one idle core would give, whatever the load
+        print(
+            f"  {name:<10} {statistics.median(values):>9,.0f} events per CPU second of its process"
+        )
     print(
         f"  latency at {rate:,.0f} ev/s (half the consume median), {len(latencies):,} events: "
         f"p50 {percentile(latencies, 0.5):.0f} ms, p99 {percentile(latencies, 0.99):.0f} ms, "
