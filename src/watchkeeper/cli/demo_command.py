@@ -9,7 +9,9 @@ and ``summary.json``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -74,13 +76,7 @@ def demo(
         return
     tick_days = 3 if tick_days is None else tick_days
     run = _demo_run(example, seed, scale, days, shift_day, tick_days, history_days)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("starting", total=1.0)
-
-        def progress(step: str, done: float) -> None:
-            bar.update(task, description=step, completed=done)
-
+    with _progress() as progress:
         summary: DemoSummary = run(out, progress)
     if json_output:
         emit_json(summary.to_dict())
@@ -97,6 +93,7 @@ def demo(
                  f"{document['false_alerts_before_shift']}")  # fmt: skip
     if summary.example != "fraud":
         stdout.print(f"  {escape(_first_alert(summary))}")
+    stdout.print(f"  {escape(summary.attempt_counts.text())}")
     for attempt in document["retrain_attempts"]:
         verdict = "[green]accepted[/]" if attempt["accepted"] else attempt["outcome"]
         stdout.print(f"  retrain {attempt['date']}: {verdict} — {escape(str(attempt['reason']))}")
@@ -177,13 +174,7 @@ def _external_demo(
         shift_day=base.shift_day if shift_day is None else shift_day,
         tick_days=base.tick_days if tick_days is None else tick_days,
     )
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("starting", total=1.0)
-
-        def progress(step: str, done: float) -> None:
-            bar.update(task, description=step, completed=done)
-
+    with _progress() as progress:
         summary = run_external_demo(settings, out, progress)
     document = summary.to_dict()
     if json_output:
@@ -194,6 +185,24 @@ def _external_demo(
     stdout.print(f"report: {escape(str(out / 'report.html'))}  "
                  f"summary: {escape(str(out / 'summary.json'))}  "
                  f"({document['runtime_s']} s)")  # fmt: skip
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on a terminal; elsewhere (a log, CI) a line per simulated month."""
+    if not stderr.is_terminal:
+        from watchkeeper.demo.progress import MonthlyProgress
+
+        yield MonthlyProgress(sys.stderr)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def progress(step: str, done: float) -> None:
+            bar.update(task, description=step, completed=done)
+
+        yield progress
 
 
 def _first_alert(summary: DemoSummary) -> str:

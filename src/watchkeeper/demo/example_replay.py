@@ -258,13 +258,6 @@ def task_comparison_html(summary: DemoSummary) -> str:
     """The with / without comparison of a churn, demand or triage replay, for the report."""
     a, b = summary.without, summary.with_watchkeeper
     assert isinstance(a, TaskFigures) and isinstance(b, TaskFigures)
-    first = summary.first_drift_alert
-    detected = (
-        f"first drift alert {first.isoformat()}, {summary.detection_delay_days} days after the "
-        f"shift on {summary.shift_date.isoformat()}"
-        if first is not None
-        else f"no drift alert after the shift on {summary.shift_date.isoformat()}"
-    )
 
     def row(label: str, without: str, with_: str) -> str:
         return (
@@ -292,9 +285,7 @@ def task_comparison_html(summary: DemoSummary) -> str:
     return (
         f"<section><h2>The {escape(summary.example)} example, replayed: without and with "
         "watchkeeper</h2>"
-        f"<p>{escape(detected)}; {summary.false_alerts_before_shift} drift alerts before it; "
-        f"{len(summary.retrain_attempts)} retraining attempts, {len(summary.promotions)} "
-        f"promotions, {len(summary.rollbacks)} rollbacks. Cost: "
+        f"<p>{escape(summary.detection_text())}; {escape(summary.attempt_counts.text())}. Cost: "
         f"{escape(COST_MEANING[a.task])}, judged on every outcome.</p>{notes}"
         "<table><tr><th></th><th>without</th><th>with</th></tr>" + rows + "</table>"
         f"<h3>Week by week</h3><table><tr><th>week</th><th>cost without</th>"

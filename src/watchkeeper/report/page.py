@@ -23,6 +23,7 @@ from watchkeeper.report.data import ReportData, collect_report_data
 from watchkeeper.report.history_sections import lineage_section, timeline_section
 from watchkeeper.report.monitoring_sections import (
     flag_rate_section,
+    money_basis,
     money_section,
     performance_section,
     psi_section,
@@ -238,7 +239,11 @@ def _summary(data: ReportData) -> str:
             "\u2013" if not flag else f"{sum(flag) / len(flag):.2%}",
             "flag rate, latest window",
         ),
-        ("ok" if value >= 0 else "alert", f"{value:,.0f}", "net value over the report"),
+        (
+            "ok" if value >= 0 else "alert",
+            f"{value:,.0f}",
+            f"net value realized over the {money_basis(data) or 'report'} (section 5)",
+        ),
         ("ok", f"v{data.champion.version}" if data.champion else "none", "champion"),
     ]
     return (
