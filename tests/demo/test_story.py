@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, date, datetime
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def _section(page: str, anchor: str) -> str:
 
 
 def _comparison(page: str) -> str:
-    return page.split('<div class="extra">')[1].split("</section>")[0]
+    return unescape(page.split('<div class="extra">')[1].split("</section>")[0])
 
 
 def _cells(html: str, label: str) -> list[float]:

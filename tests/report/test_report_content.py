@@ -79,7 +79,7 @@ def test_numbers_come_from_the_metric_series(page: str, workspace: Workspace) ->
     count = sum(1 for row in psi if row.status == "alert")
     assert (
         f"<b>amount</b>: beyond the alert level (0.25) from {first:%d %b %Y}, in {count} "
-        f"window(s); largest PSI {worst.value:.3f} ({worst.window_start:%d %b %Y})"
+        f"windows; largest PSI {worst.value:.3f} ({worst.window_start:%d %b %Y})"
     ) in page
     value = sum(
         row.value or 0.0 for row in workspace.metadata.metrics(model, metric="business_value")

@@ -38,6 +38,7 @@ from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_sum
 from watchkeeper.demo.tabular_stream import TabularStream
 from watchkeeper.demo.task_money import METRICS, TaskFigures, TaskRules, task_figures
 from watchkeeper.errors import ConfigError
+from watchkeeper.report.figures import plural
 from watchkeeper.workspace import Workspace
 
 
@@ -176,8 +177,8 @@ def run_example_demo(
         )
         if approver is not None:
             notes.append(
-                f"rollout.require_approval is set: the demo approved {watched.approvals} "
-                "canary promotion(s) as the owner, on the tick each canary asked for it (its "
+                "rollout.require_approval is set: the demo approved "
+                f"{plural(watched.approvals, 'canary promotion')} as the owner, on the tick each canary asked for it (its "
                 "guards passed for its whole duration), through the controller's promote as "
                 f"`watchkeeper rollout promote` does; the audit log names '{approver}'"
             )

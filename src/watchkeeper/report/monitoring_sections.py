@@ -45,6 +45,8 @@ MAX_SCORE_WEEKS = 20
 """The score-distribution section shows at most this many weeks (see :func:`shown_weeks`)."""
 SCORE_DRIFT_METRIC = "score_psi"
 """The metric of score-drift alerts (daily, or ``weekly_score_psi``)."""
+INPUT_DRIFT_METRIC = "psi"
+"""The metric of a feature's drift alerts (daily, or ``weekly_psi``)."""
 
 
 def section(anchor: str, title: str, caption: str, body: str) -> str:
@@ -224,17 +226,26 @@ def _key_weeks(data: ReportData, weeks: Sequence[WeeklyScoreHistogram]) -> list[
 
 def _score_alerts(data: ReportData) -> list[datetime]:
     """When score-drift alerts fired (the audit log's, else the alerts' state)."""
+    return _drift_alerts(data, None)
+
+
+def _drift_alerts(data: ReportData, feature: str | None) -> list[datetime]:
+    """When drift alerts on ``feature`` (None: the model's score) fired, earliest first: the
+    audit log's, else the alerts' current state."""
+    ending = INPUT_DRIFT_METRIC if feature else SCORE_DRIFT_METRIC
+
+    def matches(metric: object, on: object) -> bool:
+        return str(metric).endswith(ending) and (on or None) == feature
+
     fired = [
         entry.at
         for entry in data.decisions
         if entry.kind == ALERT
         and entry.summary.startswith("fired:")
-        and str(entry.evidence.get("metric", "")).endswith(SCORE_DRIFT_METRIC)
+        and matches(entry.evidence.get("metric"), entry.evidence.get("feature"))
     ]
     return sorted(fired) or sorted(
-        record.first_fired_at
-        for record in data.alerts
-        if record.metric.endswith(SCORE_DRIFT_METRIC)
+        record.first_fired_at for record in data.alerts if matches(record.metric, record.feature)
     )
 
 
@@ -289,14 +300,22 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     items = []
     for row, found in sorted(beyond.items(), key=lambda item: item[1][0][0]):
         peak_start, peak = max(found, key=lambda item: item[1])
+        fired = _drift_alerts(data, None if row == score_label else row)
+        said = (
+            f"{plural(len(fired), 'drift alert')} fired, the first on {fired[0]:%d %b %Y}"
+            if fired
+            else "no drift alert fired on it"
+        )
         items.append(
             f"<li><b>{escape(row)}</b>: beyond the alert level ({alert(row):g}) from "
-            f"{found[0][0]:%d %b %Y}, in {len(found)} {grouping.unit}(s); largest PSI "
-            f"{peak:.3f} ({peak_start:%d %b %Y})</li>"
+            f"{found[0][0]:%d %b %Y}, in {plural(len(found), grouping.unit)}; largest PSI "
+            f"{peak:.3f} ({peak_start:%d %b %Y}); {escape(said)}</li>"
         )
     listing = (
-        f'<p class="note">Where the inputs shifted, earliest first:</p><ul class="compact">'
-        f"{''.join(items)}</ul>"
+        '<p class="note">Where the inputs shifted, earliest first. A red cell is the '
+        "statistic beyond its level; an alert fires when its rule holds (persistence over "
+        "recent windows, pooled small windows), as the timeline lists:</p>"
+        f'<ul class="compact">{"".join(items)}</ul>'
         if items
         else '<p class="note">No feature went beyond its alert level.</p>'
     )
