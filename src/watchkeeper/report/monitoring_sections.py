@@ -161,7 +161,7 @@ def score_section(data: ReportData) -> str:
         f"{week_psi(first):.3f}).{escape(fired)}</p>"
         if first is not None
         else f'<p class="callout{"" if alerts else " ok"}">No week\'s score PSI reached the warn '
-        f"level of the {plural(len(every), 'week')} monitored.{escape(fired)}</p>"
+        f"level ({warn:g}) in the {plural(len(every), 'week')} monitored.{escape(fired)}</p>"
     )
     return section(
         "scores",

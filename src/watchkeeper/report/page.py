@@ -228,7 +228,11 @@ def _summary(data: ReportData) -> str:
     flag_level = "alert" if any(row.status == "alert" for row in flag_rows) else "ok"
     value = sum(row.value or 0.0 for row in data.metrics if row.metric == "business_value")
     tiles = [
-        ("alert" if firing else "ok", str(len(firing)), "alerts firing now"),
+        (
+            "alert" if firing else "ok",
+            str(len(firing)),
+            f"{'alert' if len(firing) == 1 else 'alerts'} firing now",
+        ),
         (
             "alert" if drifting else "ok",
             ", ".join(drifting) or "none",
