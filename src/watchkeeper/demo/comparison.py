@@ -28,7 +28,8 @@ def comparison_html(summary: DemoSummary) -> str:
     period = span_text(summary.launch_date, summary.end_date)
     basis = (
         f"Both runs' decisions, every one from launch to the end — {period} — judged "
-        "against the simulation's hidden truth: the figures of summary.json. The header's net value "
+        "against the simulation's hidden truth: the figures of summary.json (its "
+        "business_value is the net value). The header's net value "
         "and section 5 count what the monitoring knew: the chargebacks received by the end, "
         "where fraud not yet (or never) charged back counts as legitimate, so their figures "
         "differ from these."
