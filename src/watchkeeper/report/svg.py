@@ -217,8 +217,15 @@ def line_chart(
     True
     >>> ">chunk 1: 0.5<" in line_chart([Line("chunk", [(0, 0.25), (1, 0.5)], "#000")])
     True
+    >>> shift = Marker(day + timedelta(days=3), "the shift", "#000", "shift", label="shift")
+    >>> marked = line_chart([Line("x", [(day, 1.0), (day + timedelta(days=1), 2.0)], "#000")],
+    ...                     markers=[shift])
+    >>> ">shift</text>" in marked and "<title>the shift</title>" in marked
+    True
     """
     moments = [moment for line in lines for moment, _ in line.points]
+    if markers and all(isinstance(moment, datetime) for moment in moments):
+        moments += [marker.at for marker in markers]  # the axis reaches every marker
     values = [value for line in lines for _, value in line.points if value is not None]
     if not values:
         return (
