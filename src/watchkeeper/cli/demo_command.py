@@ -85,7 +85,7 @@ def demo(
     stdout.print(_headline(summary))
     first = document["first_drift_alert"]
     detected = (
-        f"first drift alert {first} ({document['detection_delay_days']} days after the shift)"
+        f"first drift alert {first} ({_days(document['detection_delay_days'])} after the shift)"
         if first
         else "[red]no drift alert after the shift[/]"
     )
@@ -205,6 +205,12 @@ def _progress() -> Iterator[Callable[[str, float], None]]:
         yield progress
 
 
+def _days(count: int) -> str:
+    from watchkeeper.report.figures import plural
+
+    return plural(count, "day")
+
+
 def _first_alert(summary: DemoSummary) -> str:
     """The first alert of any kind after the shift: a model whose inputs barely move may be
     caught by its performance rules first."""
@@ -212,7 +218,7 @@ def _first_alert(summary: DemoSummary) -> str:
     if alert is None:
         return "no alert of any kind after the shift"
     delay = (alert.day - summary.shift_date).days
-    return f"first alert after the shift: {alert.rule} ({alert.metric}) {alert.day}, {delay} days after"
+    return f"first alert after the shift: {alert.rule} ({alert.metric}) {alert.day}, {_days(delay)} after"
 
 
 def _headline(summary: DemoSummary) -> str:
