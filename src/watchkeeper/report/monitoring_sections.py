@@ -143,10 +143,13 @@ def score_section(data: ReportData) -> str:
             f'score PSI <span class="pill {verdict}">{psi:.3f}</span>{escape(why)} · '
             f"flagged {flag} · {sum(week.counts):,} scores</figcaption>{chart}</figure>"
         )
+    monitored = span_text(
+        min(week.week_start for week in every), max(week.week_end for week in every)
+    )
     note = (
-        f"PSI levels for the score: warn {warn:g}, alert {alert:g}. Showing {len(weeks)} of "
-        f"{plural(len(every), 'week')} ({span_text(min(w.week_start for w in every), max(w.week_end for w in every))}): "
-        "the weeks around the first move, around each alert and rollout, and the latest."
+        f"PSI levels for the score: warn {warn:g}, alert {alert:g}. Showing {len(weeks)} of the "
+        f"{plural(len(every), 'week')} from {monitored}: the weeks around the first move, "
+        "around each alert and rollout, and the latest."
     )
     first = next((week for week in every if moved(week)), None)
     alerts = _score_alerts(data)
