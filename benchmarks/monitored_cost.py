@@ -20,7 +20,7 @@ from collections import defaultdict
 from datetime import date, timedelta
 from pathlib import Path
 
-from watchkeeper.storage.metadata_records import MetricRow
+from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.workspace import Workspace
 
 

@@ -79,12 +79,12 @@ def test_numbers_come_from_the_metric_series(page: str, workspace: Workspace) ->
     count = sum(1 for row in psi if row.status == "alert")
     assert (
         f"<b>amount</b>: beyond the alert level (0.25) from {first:%d %b %Y}, in {count} "
-        f"window(s); largest PSI {worst.value:.3f} ({worst.window_start:%d %b %Y})"
+        f"windows; largest PSI {worst.value:.3f} ({worst.window_start:%d %b %Y})"
     ) in page
     value = sum(
         row.value or 0.0 for row in workspace.metadata.metrics(model, metric="business_value")
     )
-    assert f"<td>net value</td><td>{value:,.0f}</td>" in page
+    assert f"<td>= net value</td><td>{value:,.0f}</td>" in page
     latest = max(row.window_start for row in workspace.metadata.metrics(model))
     flag = next(
         row.value
@@ -107,7 +107,10 @@ def test_performance_marks_immature_windows_and_timeline_lists_decisions(page: s
         "canary running",
     ):
         assert text in timeline
-    assert "<b>1</b> promotions" in timeline and "<b>3</b> alerts" in timeline
+    assert (
+        "1 promotion, 0 rollbacks" in timeline
+        and "3 alerts fired by the monitoring rules" in timeline
+    )
 
 
 def test_weeks_keeps_only_the_latest_weeks(workspace: Workspace) -> None:

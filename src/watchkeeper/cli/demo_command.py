@@ -9,7 +9,9 @@ and ``summary.json``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -74,13 +76,7 @@ def demo(
         return
     tick_days = 3 if tick_days is None else tick_days
     run = _demo_run(example, seed, scale, days, shift_day, tick_days, history_days)
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("starting", total=1.0)
-
-        def progress(step: str, done: float) -> None:
-            bar.update(task, description=step, completed=done)
-
+    with _progress() as progress:
         summary: DemoSummary = run(out, progress)
     if json_output:
         emit_json(summary.to_dict())
@@ -89,7 +85,7 @@ def demo(
     stdout.print(_headline(summary))
     first = document["first_drift_alert"]
     detected = (
-        f"first drift alert {first} ({document['detection_delay_days']} days after the shift)"
+        f"first drift alert {first} ({_days(document['detection_delay_days'])} after the shift)"
         if first
         else "[red]no drift alert after the shift[/]"
     )
@@ -97,6 +93,7 @@ def demo(
                  f"{document['false_alerts_before_shift']}")  # fmt: skip
     if summary.example != "fraud":
         stdout.print(f"  {escape(_first_alert(summary))}")
+    stdout.print(f"  {escape(summary.attempt_counts.text())}")
     for attempt in document["retrain_attempts"]:
         verdict = "[green]accepted[/]" if attempt["accepted"] else attempt["outcome"]
         stdout.print(f"  retrain {attempt['date']}: {verdict} — {escape(str(attempt['reason']))}")
@@ -177,13 +174,7 @@ def _external_demo(
         shift_day=base.shift_day if shift_day is None else shift_day,
         tick_days=base.tick_days if tick_days is None else tick_days,
     )
-    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=stderr, transient=True) as bar:
-        task = bar.add_task("starting", total=1.0)
-
-        def progress(step: str, done: float) -> None:
-            bar.update(task, description=step, completed=done)
-
+    with _progress() as progress:
         summary = run_external_demo(settings, out, progress)
     document = summary.to_dict()
     if json_output:
@@ -196,6 +187,30 @@ def _external_demo(
                  f"({document['runtime_s']} s)")  # fmt: skip
 
 
+@contextmanager
+def _progress() -> Iterator[Callable[[str, float], None]]:
+    """A progress bar on a terminal; elsewhere (a log, CI) a line per simulated month."""
+    if not stderr.is_terminal:
+        from watchkeeper.demo.progress import MonthlyProgress
+
+        yield MonthlyProgress(sys.stderr)
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task("starting", total=1.0)
+
+        def progress(step: str, done: float) -> None:
+            bar.update(task, description=step, completed=done)
+
+        yield progress
+
+
+def _days(count: int) -> str:
+    from watchkeeper.report.figures import plural
+
+    return plural(count, "day")
+
+
 def _first_alert(summary: DemoSummary) -> str:
     """The first alert of any kind after the shift: a model whose inputs barely move may be
     caught by its performance rules first."""
@@ -203,7 +218,7 @@ def _first_alert(summary: DemoSummary) -> str:
     if alert is None:
         return "no alert of any kind after the shift"
     delay = (alert.day - summary.shift_date).days
-    return f"first alert after the shift: {alert.rule} ({alert.metric}) {alert.day}, {delay} days after"
+    return f"first alert after the shift: {alert.rule} ({alert.metric}) {alert.day}, {_days(delay)} after"
 
 
 def _headline(summary: DemoSummary) -> str:

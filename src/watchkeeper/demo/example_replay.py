@@ -38,6 +38,7 @@ from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_sum
 from watchkeeper.demo.tabular_stream import TabularStream
 from watchkeeper.demo.task_money import METRICS, TaskFigures, TaskRules, task_figures
 from watchkeeper.errors import ConfigError
+from watchkeeper.report.figures import plural
 from watchkeeper.workspace import Workspace
 
 
@@ -176,8 +177,8 @@ def run_example_demo(
         )
         if approver is not None:
             notes.append(
-                f"rollout.require_approval is set: the demo approved {watched.approvals} "
-                "canary promotion(s) as the owner, on the tick each canary asked for it (its "
+                "rollout.require_approval is set: the demo approved "
+                f"{plural(watched.approvals, 'canary promotion')} as the owner, on the tick each canary asked for it (its "
                 "guards passed for its whole duration), through the controller's promote as "
                 f"`watchkeeper rollout promote` does; the audit log names '{approver}'"
             )
@@ -258,13 +259,6 @@ def task_comparison_html(summary: DemoSummary) -> str:
     """The with / without comparison of a churn, demand or triage replay, for the report."""
     a, b = summary.without, summary.with_watchkeeper
     assert isinstance(a, TaskFigures) and isinstance(b, TaskFigures)
-    first = summary.first_drift_alert
-    detected = (
-        f"first drift alert {first.isoformat()}, {summary.detection_delay_days} days after the "
-        f"shift on {summary.shift_date.isoformat()}"
-        if first is not None
-        else f"no drift alert after the shift on {summary.shift_date.isoformat()}"
-    )
 
     def row(label: str, without: str, with_: str) -> str:
         return (
@@ -292,9 +286,7 @@ def task_comparison_html(summary: DemoSummary) -> str:
     return (
         f"<section><h2>The {escape(summary.example)} example, replayed: without and with "
         "watchkeeper</h2>"
-        f"<p>{escape(detected)}; {summary.false_alerts_before_shift} drift alerts before it; "
-        f"{len(summary.retrain_attempts)} retraining attempts, {len(summary.promotions)} "
-        f"promotions, {len(summary.rollbacks)} rollbacks. Cost: "
+        f"<p>{escape(summary.detection_text())}; {escape(summary.attempt_counts.text())}. Cost: "
         f"{escape(COST_MEANING[a.task])}, judged on every outcome.</p>{notes}"
         "<table><tr><th></th><th>without</th><th>with</th></tr>" + rows + "</table>"
         f"<h3>Week by week</h3><table><tr><th>week</th><th>cost without</th>"

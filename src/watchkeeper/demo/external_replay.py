@@ -231,7 +231,7 @@ def _run_with(
         parts.append(served)
         report = run_tick(workspace, now=stop, session=session)
         ticks += 1
-        alerts += fired_alerts(report, start.date())
+        alerts += fired_alerts(report, stop.date())
         for request in inbox.new_requests():
             team.answer(request, live_from=stop)
         say(f"with: {stop.date().isoformat()}", 0.1 + 0.85 * (stop - launch).days / total)

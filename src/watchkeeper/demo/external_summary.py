@@ -18,6 +18,7 @@ from watchkeeper.demo.external_judge import RunJudgement
 from watchkeeper.demo.external_team import TeamVersion
 from watchkeeper.demo.runs import FiredAlert
 from watchkeeper.demo.summary import DriftDetection
+from watchkeeper.report.figures import plural
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.storage.metadata.store import MetadataStore
 
@@ -144,7 +145,8 @@ def summary_lines(summary: ExternalDemoSummary) -> list[str]:
     document = summary.to_dict()
     first = document["first_drift_alert"]
     detected = (
-        f"first drift alert {first} ({document['detection_delay_days']} days after the shift)"
+        f"first drift alert {first} ({plural(document['detection_delay_days'], 'day')} after "
+        "the shift)"
         if first
         else "no drift alert after the shift"
     )

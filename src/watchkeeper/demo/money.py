@@ -11,9 +11,14 @@ the demo may look at it, the system under test never does.
 ...                       "is_fraud": [True, True, False],
 ...                       "ts": pl.datetime_range(pl.datetime(2026, 6, 1), pl.datetime(2026, 6, 3),
 ...                                               "1d", eager=True, time_zone="UTC")})
->>> money = run_money(decisions, truth, BusinessValueConfig(review_cost=5))
+>>> money = run_money(decisions, truth, BusinessValueConfig(review_cost=5, false_decline_rate=0.1,
+...                                                        false_decline_cost=1))
 >>> money.fraud_loss, money.fraud_prevented, money.false_positives
 (50.0, 100.0, 1)
+>>> money.fraud_prevented - money.review_cost - money.false_decline_cost == money.business_value
+True
+>>> money.review_cost, money.false_decline_cost, money.business_value
+(10.0, 3.0, 87.0)
 """
 
 from __future__ import annotations
@@ -29,6 +34,18 @@ from watchkeeper.monitoring.outcomes.business import business_outcome
 TRUTH = "is_fraud"
 
 
+MONEY_TERMS = (
+    "fraud_loss",
+    "fraud_prevented",
+    "review_cost",
+    "false_decline_cost",
+    "business_value",
+)
+"""The money fields of :class:`WeekMoney` and :class:`RunMoney`; ``business_value`` is
+``fraud_prevented - review_cost - false_decline_cost`` (the fraud loss is not a term of it:
+approving everything would lose that fraud too)."""
+
+
 @dataclass(frozen=True)
 class WeekMoney:
     """One week's money (weeks start on Monday, UTC)."""
@@ -38,35 +55,50 @@ class WeekMoney:
     fraud_prevented: float
     false_positives: int
     business_value: float
+    review_cost: float
+    false_decline_cost: float
 
 
 @dataclass(frozen=True)
 class RunMoney:
-    """A whole run's money and its weekly series."""
+    """A whole run's money and its weekly series: every decision from launch to the end,
+    judged against the simulation's truth.
+
+    ``business_value`` = ``fraud_prevented`` - ``review_cost`` - ``false_decline_cost``, and
+    each total is the sum of its weeks (:meth:`to_dict` keeps both true after rounding).
+    """
 
     fraud_loss: float
     fraud_prevented: float
     false_positives: int
     business_value: float
     weekly: tuple[WeekMoney, ...]
+    review_cost: float
+    false_decline_cost: float
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready, money rounded to cents."""
+        """JSON-ready, money rounded to cents: the net value is computed from its rounded
+        terms, so the document's terms sum to its totals to the cent."""
         document = asdict(self)
-        for key in ("fraud_loss", "fraud_prevented", "business_value"):
-            document[key] = round(document[key], 2)
-        for week in document["weekly"]:
-            for key in ("fraud_loss", "fraud_prevented", "business_value"):
-                week[key] = round(week[key], 2)
+        for part in (document, *document["weekly"]):
+            _round_terms(part)
         return document
+
+
+def _round_terms(document: dict[str, Any]) -> None:
+    for key in MONEY_TERMS:
+        document[key] = round(document[key], 2)
+    document["business_value"] = round(
+        document["fraud_prevented"] - document["review_cost"] - document["false_decline_cost"], 2
+    )
 
 
 def run_money(
     decisions: pl.DataFrame, truth: pl.DataFrame, config: BusinessValueConfig
 ) -> RunMoney:
     """Money of ``decisions`` (event_id, decision) on ``truth`` (event_id, ts, amount,
-    is_fraud): fraud loss approved, fraud prevented, false positives and the net value
-    (prevented minus review and false-decline costs)."""
+    is_fraud): fraud loss approved, fraud prevented, false positives, review and
+    false-decline costs, and the net value (prevented minus those two costs)."""
     joined = truth.join(decisions.select("event_id", "decision"), on="event_id", how="inner")
     joined = joined.with_columns(
         fraud_probability=pl.col(TRUTH).cast(pl.Float64),
@@ -83,6 +115,8 @@ def run_money(
         false_positives=_false_positives(joined),
         business_value=total.net_value,
         weekly=weeks,
+        review_cost=total.review_cost,
+        false_decline_cost=total.false_decline_cost,
     )
 
 
@@ -94,6 +128,8 @@ def _week(week: str, part: pl.DataFrame, config: BusinessValueConfig) -> WeekMon
         fraud_prevented=outcome.fraud_prevented,
         false_positives=_false_positives(part),
         business_value=outcome.net_value,
+        review_cost=outcome.review_cost,
+        false_decline_cost=outcome.false_decline_cost,
     )
 
 
@@ -101,4 +137,4 @@ def _false_positives(frame: pl.DataFrame) -> int:
     return int(frame.filter(pl.col("decision") & ~pl.col(TRUTH)).height)
 
 
-__all__ = ["RunMoney", "WeekMoney", "run_money"]
+__all__ = ["MONEY_TERMS", "RunMoney", "WeekMoney", "run_money"]

@@ -18,10 +18,10 @@ import shutil
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from html import escape
 from pathlib import Path
 
 from watchkeeper.clock import EventTimeClock
+from watchkeeper.demo.comparison import comparison_html
 from watchkeeper.demo.money import RunMoney, run_money
 from watchkeeper.demo.outputs import write_outputs as write_files
 from watchkeeper.demo.runs import Progress, replay_runs
@@ -152,51 +152,18 @@ def write_outputs(
     say("done", 1.0)
 
 
-def comparison_html(summary: DemoSummary) -> str:
-    """The with / without comparison as an HTML section for the report."""
-    currency = "USD"
-
-    def row(label: str, without: float, with_: float, money: bool = True) -> str:
-        unit = f" {currency}" if money else ""
-        return (
-            f"<tr><th>{escape(label)}</th><td>{without:,.0f}{unit}</td>"
-            f"<td>{with_:,.0f}{unit}</td></tr>"
-        )
-
-    first = summary.first_drift_alert
-    detected = (
-        f"first drift alert {first.isoformat()}, {summary.detection_delay_days} days after the "
-        f"shift on {summary.shift_date.isoformat()}"
-        if first is not None
-        else "no drift alert after the shift"
-    )
-    a, b = summary.without, summary.with_watchkeeper
-    assert isinstance(a, RunMoney) and isinstance(b, RunMoney)
-    return (
-        "<section><h2>The case study, replayed: without and with watchkeeper</h2>"
-        f"<p>{escape(detected)}; {summary.false_alerts_before_shift} drift alerts on the stable "
-        f"months; {len(summary.retrain_attempts)} retraining attempts, "
-        f"{len(summary.promotions)} promotions, {len(summary.rollbacks)} rollbacks.</p>"
-        "<table><tr><th></th><th>without</th><th>with</th></tr>"
-        + row("fraud loss approved", a.fraud_loss, b.fraud_loss)
-        + row("fraud prevented", a.fraud_prevented, b.fraud_prevented)
-        + row("false positives", a.false_positives, b.false_positives, money=False)
-        + row("business value", a.business_value, b.business_value)
-        + "</table></section>"
-    )
-
-
 def money_line(label: str, money: RunMoney) -> str:
     """One line of the printed side-by-side summary.
 
     >>> from watchkeeper.demo.money import RunMoney
-    >>> money_line("without", RunMoney(1234.5, 99.0, 3, -10.0, ()))
-    'without  fraud loss 1,234 | prevented 99 | false positives 3 | business value -10'
+    >>> print(money_line("without", RunMoney(1234.5, 99.0, 3, -10.0, (), 100.0, 9.0)))
+    without  fraud loss 1,234 | net value -10 = prevented 99 - reviews 100 - false declines 9 | false positives 3
     """
     return (
-        f"{label:<8} fraud loss {money.fraud_loss:,.0f} | prevented {money.fraud_prevented:,.0f}"
-        f" | false positives {money.false_positives:,} | business value "
-        f"{money.business_value:,.0f}"
+        f"{label:<8} fraud loss {money.fraud_loss:,.0f} | net value {money.business_value:,.0f}"
+        f" = prevented {money.fraud_prevented:,.0f} - reviews {money.review_cost:,.0f}"
+        f" - false declines {money.false_decline_cost:,.0f} | false positives "
+        f"{money.false_positives:,}"
     )
 
 

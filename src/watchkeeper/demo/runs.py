@@ -59,7 +59,7 @@ def decision_columns(task: ModelTask) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class FiredAlert:
-    """An alert the watched run's monitoring raised, on the day it fired."""
+    """An alert the watched run's monitoring raised, on the day it fired (the tick's)."""
 
     day: date
     rule: str
@@ -86,7 +86,9 @@ class RunDecisions:
 
 
 def fired_alerts(report: TickReport, day: date) -> list[FiredAlert]:
-    """The alerts a tick's monitoring fired, dated ``day``."""
+    """The alerts a tick's monitoring fired, dated ``day``: the replays pass the day the tick
+    ran (its event time, the moment the audit log and the report give the alert), so a
+    detection delay counts the days of data the tick waited for."""
     if report.monitor is None:
         return []
     return [
@@ -198,7 +200,7 @@ def run_with(
         clock.advance_to(stop)
         report = run_tick(workspace, now=stop, session=session)
         ticks += 1
-        alerts += fired_alerts(report, start.date())
+        alerts += fired_alerts(report, stop.date())
         if approver is not None and _awaits_approval(report):
             approve_as_owner(workspace, approver)
             approvals += 1

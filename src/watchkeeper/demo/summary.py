@@ -17,12 +17,18 @@ from watchkeeper.demo.runs import FiredAlert, RunDecisions
 from watchkeeper.demo.stream import ReplayStream
 from watchkeeper.demo.task_money import TaskFigures
 from watchkeeper.registry.registry import ModelRegistry
+from watchkeeper.report.figures import AttemptCounts, is_first_model, plural
 from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace
 
 SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
+MONEY_BASIS = (
+    "every decision from the launch date to the end date, judged against the simulation's "
+    "hidden truth; the report's money section counts only the outcomes received by the end"
+)
+"""What ``without`` and ``with`` in ``summary.json`` count, said in the document itself."""
 
 
 class DriftDetection:
@@ -67,6 +73,28 @@ class DriftDetection:
         first = self.first_drift_alert
         return None if first is None else (first - self.shift_date).days
 
+    def detection_text(self) -> str:
+        """The detection in words, as the report's comparison sections say it.
+
+        >>> @dataclass(frozen=True)
+        ... class Seen(DriftDetection):
+        ...     alerts: tuple[FiredAlert, ...]
+        ...     shift_date: date
+        >>> alert = FiredAlert(date(2026, 7, 2), "input drift", "psi", "plan", "warning")
+        >>> Seen((alert,), date(2026, 7, 1)).detection_text()
+        'first drift alert 2026-07-02, 1 day after the shift on 2026-07-01; 0 drift alerts on the stable months before it'
+        """
+        first = self.first_drift_alert
+        detected = (
+            f"first drift alert {first.isoformat()}, "
+            f"{plural(self.detection_delay_days or 0, 'day')} after the shift on "
+            f"{self.shift_date.isoformat()}"
+            if first is not None
+            else f"no drift alert after the shift on {self.shift_date.isoformat()}"
+        )
+        before = plural(self.false_alerts_before_shift, "drift alert")
+        return f"{detected}; {before} on the stable months before it"
+
     def detection_dict(self) -> dict[str, Any]:
         """The figures and every alert (date, rule, metric, feature, severity), JSON-ready."""
         first = self.first_drift_alert
@@ -107,6 +135,16 @@ class DemoSummary(DriftDetection):
     example: str = "fraud"
     task: str = "binary"
 
+    @property
+    def attempt_counts(self) -> AttemptCounts:
+        """The attempts by outcome, promotions and rollbacks: what the report's timeline
+        counts from the same audit log."""
+        return AttemptCounts.of(
+            [str(attempt["outcome"]) for attempt in self.retrain_attempts],
+            len(self.promotions),
+            len(self.rollbacks),
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """The summary as JSON-ready values (dates as ISO text, money rounded to cents)."""
         return {
@@ -122,6 +160,8 @@ class DemoSummary(DriftDetection):
             "retrain_attempts": list(self.retrain_attempts),
             "promotions": list(self.promotions),
             "rollbacks": list(self.rollbacks),
+            "attempt_counts": self.attempt_counts.to_dict(),
+            "money_basis": MONEY_BASIS,
             "without": self.without.to_dict(),
             "with": self.with_watchkeeper.to_dict(),
             "ticks": self.ticks,
@@ -188,9 +228,9 @@ def recorded_attempts(metadata: MetadataStore, model: str) -> tuple[dict[str, An
     entries = sorted(metadata.decisions(model, kind=RETRAIN_ATTEMPT, limit=10_000), key=_at)
     attempts = []
     for entry in entries:
-        evidence = entry.evidence
-        if evidence.get("champion_version") is None:  # the first model, trained by hand
+        if is_first_model(entry):  # trained by hand at launch: not a retraining attempt
             continue
+        evidence = entry.evidence
         attempts.append(
             {
                 "date": entry.at.date().isoformat(),
@@ -263,6 +303,7 @@ def _at(entry: Any) -> Any:
 
 
 __all__ = [
+    "MONEY_BASIS",
     "DemoSummary",
     "DriftDetection",
     "ReplayDescription",

@@ -18,6 +18,7 @@ from html import escape
 from typing import Any
 
 from watchkeeper.report.data import ReportData
+from watchkeeper.report.figures import alert_counts, attempt_counts, is_first_model
 from watchkeeper.report.monitoring_sections import empty, section
 from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR, Mark, timeline
 from watchkeeper.storage.metadata.decision_kinds import (
@@ -77,7 +78,7 @@ def _marks(data: ReportData, end: datetime) -> list[Mark]:
             if begun is not None:
                 marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=entry.at))
             marks.append(Mark(entry.at, "rollouts", colour, text))
-        elif entry.kind == "alert":
+        elif entry.kind == ALERT:
             marks.append(Mark(entry.at, "alerts", ALERT_COLOUR, text))
     for begun in started.values():
         marks.append(Mark(begun, "rollouts", "#74c0fc", "canary running", end=end))
@@ -93,11 +94,12 @@ def timeline_section(data: ReportData) -> str:
     >>> from watchkeeper.storage.metadata.records import AuditEntry
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
     >>> attempt = AuditEntry(1, "fraud", "retrain_attempt", day, "watchkeeper",
-    ...                      "retraining attempt refused: no gain", {"accepted": False}, day)
+    ...                      "retraining attempt refused: no gain",
+    ...                      {"accepted": False, "champion_version": 1}, day)
     >>> data = ReportData("fraud", "Dana", day, (), (), (), (attempt,), None, {},
     ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
     >>> html = timeline_section(data)
-    >>> "refused: no gain" in html, "<b>0</b> accepted" in html
+    >>> "refused: no gain" in html, "1 retraining attempt (0 accepted, 1 refused)" in html
     (True, True)
     """
     title = "6 · Retraining and rollout timeline"
@@ -138,20 +140,13 @@ def timeline_section(data: ReportData) -> str:
 
 
 def _counts(data: ReportData) -> str:
-    attempts = [entry for entry in data.decisions if entry.kind == RETRAIN_ATTEMPT]
-    accepted = sum(1 for entry in attempts if entry.evidence.get("accepted"))
-    items = (
-        ("alerts", len(data.alerts) or sum(1 for e in data.decisions if e.kind == "alert")),
-        ("retraining attempts", len(attempts)),
-        ("accepted", accepted),
-        ("promotions", sum(1 for entry in data.decisions if entry.kind == ROLLOUT_PROMOTE)),
-        ("rollbacks", sum(1 for entry in data.decisions if entry.kind == ROLLOUT_ROLLBACK)),
-    )
-    return (
-        '<p class="stats">'
-        + "".join(f"<span><b>{count}</b> {escape(name)}</span>" for name, count in items)
-        + "</p>"
-    )
+    """The alerts fired and the attempts counted as the demo's summary counts them
+    (:func:`~watchkeeper.report.figures.attempt_counts`: after the first model)."""
+    first = sum(1 for entry in data.decisions if is_first_model(entry))
+    items = [alert_counts(data.decisions).text(), attempt_counts(data.decisions).text()]
+    if first:
+        items.append("the first model's training is not counted among the attempts")
+    return '<p class="stats">' + "".join(f"<span>{escape(item)}</span>" for item in items) + "</p>"
 
 
 def lineage_section(data: ReportData) -> str:

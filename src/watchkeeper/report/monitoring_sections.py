@@ -13,7 +13,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 
@@ -22,6 +22,7 @@ from watchkeeper.monitoring.job.score_histograms import WeeklyScoreHistogram
 from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
 from watchkeeper.monitoring.statistics.drift_statistics import population_stability_index
 from watchkeeper.report.data import ReportData
+from watchkeeper.report.figures import plural, span_text
 from watchkeeper.report.series import Grouping, Point, points
 from watchkeeper.report.svg import (
     ALERT_COLOUR,
@@ -42,10 +43,19 @@ from watchkeeper.report.task_sections import (
     performance_format,
     performance_lines,
 )
+from watchkeeper.storage.metadata.decision_kinds import (
+    ALERT,
+    ROLLOUT_PROMOTE,
+    ROLLOUT_ROLLBACK,
+)
 from watchkeeper.storage.metadata.records import MetricRow
 
-MAX_SCORE_WEEKS = 16
-"""The score-distribution section shows at most this many of the latest weeks."""
+MAX_SCORE_WEEKS = 20
+"""The score-distribution section shows at most this many weeks (see :func:`shown_weeks`)."""
+SCORE_DRIFT_METRIC = "score_psi"
+"""The metric of score-drift alerts (daily, or ``weekly_score_psi``)."""
+INPUT_DRIFT_METRIC = "psi"
+"""The metric of a feature's drift alerts (daily, or ``weekly_psi``)."""
 
 
 def section(anchor: str, title: str, caption: str, body: str) -> str:
@@ -76,7 +86,8 @@ def score_section(data: ReportData) -> str:
     """Section 1: each week's score histogram over the training baseline's, small multiples.
 
     With more weeks than :data:`MAX_SCORE_WEEKS`, it shows the weeks around the first one
-    whose score PSI reached the warn level (when the shift began) and the latest ones.
+    whose score PSI reached the warn level (when the shift began), around each alert and
+    rollout, and the latest ones (:func:`shown_weeks`).
     """
     title = "1 · Weekly score distribution against the training baseline"
     caption = (
@@ -110,14 +121,14 @@ def score_section(data: ReportData) -> str:
         judged = (week.version, week.week_start) not in unjudged
         return judged and week_psi(week) >= warn
 
-    shown = shown_weeks([moved(week) for week in every], MAX_SCORE_WEEKS)
+    shown = shown_weeks([moved(week) for week in every], MAX_SCORE_WEEKS, _key_weeks(data, every))
     weeks = [every[index] for index in shown]
     top = max(max((*week.shares, *week.reference_shares)) for week in weeks)
     cards = []
     for position, index in enumerate(shown):
         if position and index != shown[position - 1] + 1:
             skipped = index - shown[position - 1] - 1
-            cards.append(f'<div class="gap">{skipped} week(s) not shown</div>')
+            cards.append(f'<div class="gap">{plural(skipped, "week")} not shown</div>')
         week = every[index]
         psi = week_psi(week)
         reason = unjudged.get((week.version, week.week_start))
@@ -141,17 +152,28 @@ def score_section(data: ReportData) -> str:
             f'score PSI <span class="pill {verdict}">{psi:.3f}</span>{escape(why)} · '
             f"flagged {flag} · {sum(week.counts):,} scores</figcaption>{chart}</figure>"
         )
+    monitored = span_text(
+        min(week.week_start for week in every), max(week.week_end for week in every)
+    )
     note = (
-        f"PSI levels for the score: warn {warn:g}, alert {alert:g}. "
-        f"Showing {len(weeks)} of {len(every)} week(s)."
+        f"PSI levels for the score: warn {warn:g}, alert {alert:g}. Showing {len(weeks)} of the "
+        f"{plural(len(every), 'week')} from {monitored}: the weeks around the first move, "
+        "around each alert and rollout, and the latest."
     )
     first = next((week for week in every if moved(week)), None)
+    alerts = _score_alerts(data)
+    fired = (
+        f" {plural(len(alerts), 'score-drift alert')} fired, the first on {alerts[0]:%d %b %Y}."
+        if alerts
+        else " No score-drift alert fired."
+    )
     callout = (
         f'<p class="callout">The score distribution first moved beyond the warn level in the '
         f"week of {first.week_start:%d %b %Y} (version {first.version}, score PSI "
-        f"{week_psi(first):.3f}).</p>"
+        f"{week_psi(first):.3f}).{escape(fired)}</p>"
         if first is not None
-        else '<p class="callout ok">Every week\'s scores stay close to the training baseline.</p>'
+        else f'<p class="callout{"" if alerts else " ok"}">No week\'s score PSI reached the warn '
+        f"level ({warn:g}) in the {plural(len(every), 'week')} monitored.{escape(fired)}</p>"
     )
     return section(
         "scores",
@@ -165,9 +187,11 @@ def _level(value: float, warn: float, alert: float) -> str:
     return "alert" if value >= alert else "warn" if value >= warn else "ok"
 
 
-def shown_weeks(shifted: Sequence[bool], limit: int) -> list[int]:
+def shown_weeks(shifted: Sequence[bool], limit: int, key_weeks: Iterable[int] = ()) -> list[int]:
     """Which weeks to draw: all when they fit; else the weeks around the first shifted one
-    (two before it, then on) and the latest ones, half of ``limit`` each.
+    (two before it, two from it), around each of ``key_weeks`` (the week before, the week,
+    the week after: alerts, promotions, rollbacks, earliest first while three quarters of
+    ``limit`` remain) and the latest ones to fill ``limit``.
 
     >>> shown_weeks([False] * 3, 16)
     [0, 1, 2]
@@ -175,8 +199,8 @@ def shown_weeks(shifted: Sequence[bool], limit: int) -> list[int]:
     [8, 9, 10, 11, 16, 17, 18, 19]
     >>> shown_weeks([False] * 20, 4)
     [16, 17, 18, 19]
-    >>> shown_weeks([False] * 18 + [True] * 2, 4)
-    [16, 17, 18, 19]
+    >>> shown_weeks([False] * 30, 8, key_weeks=[5, 12])
+    [4, 5, 6, 11, 12, 13, 28, 29]
     """
     count = len(shifted)
     if count <= limit:
@@ -184,12 +208,57 @@ def shown_weeks(shifted: Sequence[bool], limit: int) -> list[int]:
     chosen: set[int] = set()
     if True in shifted:
         first = max(0, shifted.index(True) - 2)
-        chosen.update(range(first, min(count, first + limit // 2)))
+        chosen.update(range(first, min(count, first + 4)))
+    for key in sorted(set(key_weeks)):
+        around = {week for week in (key - 1, key, key + 1) if 0 <= week < count}
+        if len(chosen | around) > limit * 3 // 4:
+            break
+        chosen |= around
     latest = count - 1
     while len(chosen) < limit:
         chosen.add(latest)
         latest -= 1
     return sorted(chosen)
+
+
+def _key_weeks(data: ReportData, weeks: Sequence[WeeklyScoreHistogram]) -> list[int]:
+    """The positions of the weeks in which an alert fired or a rollout ended."""
+    moments = [record.first_fired_at for record in data.alerts] + [
+        entry.at
+        for entry in data.decisions
+        if entry.kind in (ROLLOUT_PROMOTE, ROLLOUT_ROLLBACK)
+        or (entry.kind == ALERT and entry.summary.startswith("fired:"))
+    ]
+    return [
+        index
+        for index, week in enumerate(weeks)
+        if any(week.week_start <= moment < week.week_end for moment in moments)
+    ]
+
+
+def _score_alerts(data: ReportData) -> list[datetime]:
+    """When score-drift alerts fired (the audit log's, else the alerts' state)."""
+    return _drift_alerts(data, None)
+
+
+def _drift_alerts(data: ReportData, feature: str | None) -> list[datetime]:
+    """When drift alerts on ``feature`` (None: the model's score) fired, earliest first: the
+    audit log's, else the alerts' current state."""
+    ending = INPUT_DRIFT_METRIC if feature else SCORE_DRIFT_METRIC
+
+    def matches(metric: object, on: object) -> bool:
+        return str(metric).endswith(ending) and (on or None) == feature
+
+    fired = [
+        entry.at
+        for entry in data.decisions
+        if entry.kind == ALERT
+        and entry.summary.startswith("fired:")
+        and matches(entry.evidence.get("metric"), entry.evidence.get("feature"))
+    ]
+    return sorted(fired) or sorted(
+        record.first_fired_at for record in data.alerts if matches(record.metric, record.feature)
+    )
 
 
 def _week_psi(week: WeeklyScoreHistogram) -> float:
@@ -243,14 +312,22 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
     items = []
     for row, found in sorted(beyond.items(), key=lambda item: item[1][0][0]):
         peak_start, peak = max(found, key=lambda item: item[1])
+        fired = _drift_alerts(data, None if row == score_label else row)
+        said = (
+            f"{plural(len(fired), 'drift alert')} fired, the first on {fired[0]:%d %b %Y}"
+            if fired
+            else "no drift alert fired on it"
+        )
         items.append(
             f"<li><b>{escape(row)}</b>: beyond the alert level ({alert(row):g}) from "
-            f"{found[0][0]:%d %b %Y}, in {len(found)} {grouping.unit}(s); largest PSI "
-            f"{peak:.3f} ({peak_start:%d %b %Y})</li>"
+            f"{found[0][0]:%d %b %Y}, in {plural(len(found), grouping.unit)}; largest PSI "
+            f"{peak:.3f} ({peak_start:%d %b %Y}); {escape(said)}</li>"
         )
     listing = (
-        f'<p class="note">Where the inputs shifted, earliest first:</p><ul class="compact">'
-        f"{''.join(items)}</ul>"
+        '<p class="note">Where the inputs shifted, earliest first. A red cell is the '
+        "statistic beyond its level; an alert fires when its rule holds (persistence over "
+        "recent windows, pooled small windows), as the timeline lists:</p>"
+        f'<ul class="compact">{"".join(items)}</ul>'
         if items
         else '<p class="note">No feature went beyond its alert level.</p>'
     )
@@ -429,6 +506,35 @@ def performance_section(data: ReportData, grouping: Grouping) -> str:
 
 MONEY_METRICS = FRAUD_MONEY_METRICS
 """The fraud example's money series (see :mod:`~watchkeeper.report.task_sections`)."""
+_TABLE_LABELS = {
+    "review_cost": "\u2212 review cost",
+    "false_decline_cost": "\u2212 false-decline cost",
+    "business_value": "= net value",
+}
+
+
+def money_basis(data: ReportData, metrics: Sequence[str] = ("business_value",)) -> str | None:
+    """What the report's money counts: the windows it covers and the labels it knows (the
+    header's net value and section 5 say it the same way); None without money rows.
+
+    >>> from datetime import UTC, datetime, timedelta
+    >>> from watchkeeper.report.data import Thresholds
+    >>> from watchkeeper.storage.metadata.records import MetricRow
+    >>> day = datetime(2026, 6, 1, tzinfo=UTC)
+    >>> rows = (MetricRow("fraud", "business_value", day, day + timedelta(days=2), value=1.0,
+    ...                   status="ok"),)
+    >>> data = ReportData("fraud", "Dana", day + timedelta(days=9), rows, (), (), (), None, {},
+    ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
+    >>> print(money_basis(data))
+    windows 1 Jun 2026 to 2 Jun 2026 (2 days), on the outcomes received by 10 Jun 2026
+    """
+    rows = [row for metric in metrics for row in data.rows(metric)]
+    if not rows:
+        return None
+    start = min(row.window_start for row in rows)
+    end = max(row.window_end for row in rows)
+    known = data.generated_at
+    return f"windows {span_text(start, end)}, on the outcomes received by {known.day} {known:%b %Y}"
 
 
 def money_section(data: ReportData, grouping: Grouping) -> str:
@@ -443,16 +549,18 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
     ...              for index in range(2))
     >>> data = ReportData("fraud", "Dana", day, rows, (), (), (), None, {},
     ...                   Thresholds(0.1, 0.25, {}), timedelta(days=60))
-    >>> "<td>net value</td><td>3,000</td>" in money_section(data, Grouping(weekly=False))
+    >>> "<td>= net value</td><td>3,000</td>" in money_section(data, Grouping(weekly=False))
     True
     """
     title = "5 · Business outcome in money"
     drawn = money_metrics(data)
     caption = (
-        f"Per {grouping.unit}, summed over the versions that served: fraud approved (lost), "
-        "fraud prevented, the cost of reviewing flagged events, and the net value "
-        "(prevented minus losses and costs). Shaded windows wait for chargebacks, so their "
-        "losses are a lower bound."
+        f"Per {grouping.unit}, summed over the versions that served: fraud prevented, the cost "
+        "of reviewing flagged events, the cost of declining legitimate ones, the net value "
+        "(prevented minus those two costs: what the model is worth against approving "
+        "everything) and the fraud approved (lost either way, so not a term of the net value). "
+        "Realized from the outcomes received: an event without one counts as legitimate, so "
+        "shaded windows, which wait for chargebacks, understate the fraud."
         if drawn == FRAUD_MONEY_METRICS
         else f"Per {grouping.unit}, summed over the versions that served: the cost of the "
         "decisions (monitoring.business: a cost matrix, or the cost of under- and "
@@ -478,12 +586,13 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
             estimated = _series(data, f"estimated_{metric}", grouping, None, "sum")
             totals.append(
                 (
-                    name,
+                    _TABLE_LABELS.get(metric, name),
                     sum(point.value or 0.0 for point in series),
                     sum(point.value or 0.0 for point in estimated) if estimated else None,
                 )
             )
-    if not lines:
+    basis = money_basis(data, [metric for metric, _, _ in drawn])
+    if not lines or basis is None:
         return section(
             "money", title, caption, empty("No business-outcome rows yet. " + NO_MONITOR_RUN)
         )
@@ -500,8 +609,9 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
         for name, realized, estimated in totals
     )
     table = (
-        '<table class="numbers"><thead><tr><th>total over the report</th><th>realized</th>'
-        f"<th>estimated</th></tr></thead><tbody>{body}</tbody></table>"
+        f'<table class="numbers"><thead><tr><th>total over the {escape(basis)}</th>'
+        "<th>realized</th><th>estimated</th></tr></thead>"
+        f"<tbody>{body}</tbody></table>"
     )
     return section("money", title, caption, chart + table)
 
@@ -512,6 +622,7 @@ __all__ = [
     "NO_MONITOR_RUN",
     "empty",
     "flag_rate_section",
+    "money_basis",
     "money_section",
     "performance_section",
     "psi_section",

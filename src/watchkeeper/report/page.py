@@ -23,6 +23,7 @@ from watchkeeper.report.data import ReportData, collect_report_data
 from watchkeeper.report.history_sections import lineage_section, timeline_section
 from watchkeeper.report.monitoring_sections import (
     flag_rate_section,
+    money_basis,
     money_section,
     performance_section,
     psi_section,
@@ -226,15 +227,17 @@ def _summary(data: ReportData) -> str:
     flag = [row.value for row in flag_rows if row.value is not None]
     flag_level = "alert" if any(row.status == "alert" for row in flag_rows) else "ok"
     valued = [row for row in data.metrics if row.metric == "business_value"]
-    money_metric, money_label = (
-        ("business_value", "net value over the report")
-        if valued
-        else ("cost", "cost over the report")
-    )
+    money_metric, money_name = ("business_value", "net value") if valued else ("cost", "cost")
+    basis = money_basis(data, (money_metric,)) or "report"
+    money_label = f"{money_name} realized over the {basis} (section 5)"
     value = sum(row.value or 0.0 for row in data.metrics if row.metric == money_metric)
     good = value >= 0 if valued else True
     tiles = [
-        ("alert" if firing else "ok", str(len(firing)), "alerts firing now"),
+        (
+            "alert" if firing else "ok",
+            str(len(firing)),
+            f"{'alert' if len(firing) == 1 else 'alerts'} firing now",
+        ),
         (
             "alert" if drifting else "ok",
             ", ".join(drifting) or "none",

@@ -70,6 +70,18 @@ class Level:
 
 
 @dataclass(frozen=True)
+class Marker:
+    """A moment marked across a line chart: a vertical line with a tooltip; ``label`` is
+    written at its top (the shift, a promotion), ``kind`` names it in the legend."""
+
+    at: datetime
+    text: str
+    colour: str
+    kind: str
+    label: str | None = None
+
+
+@dataclass(frozen=True)
 class Mark:
     """One event on a timeline: when, on which lane, its symbol colour and tooltip."""
 
@@ -194,9 +206,10 @@ def line_chart(
     bands: Sequence[Band] = (),
     floor_zero: bool = True,
     label: str = "line chart",
+    markers: Sequence[Marker] = (),
 ) -> str:
     """Lines over a shared time axis (or chunk numbers, when every point's position is a
-    whole number), with threshold levels, shaded bands (times only) and a legend.
+    whole number), with threshold levels, shaded bands and markers (times only) and a legend.
 
     >>> from datetime import UTC, datetime
     >>> day = datetime(2026, 6, 1, tzinfo=UTC)
@@ -204,8 +217,15 @@ def line_chart(
     True
     >>> ">chunk 1: 0.5<" in line_chart([Line("chunk", [(0, 0.25), (1, 0.5)], "#000")])
     True
+    >>> shift = Marker(day + timedelta(days=3), "the shift", "#000", "shift", label="shift")
+    >>> marked = line_chart([Line("x", [(day, 1.0), (day + timedelta(days=1), 2.0)], "#000")],
+    ...                     markers=[shift])
+    >>> ">shift</text>" in marked and "<title>the shift</title>" in marked
+    True
     """
     moments = [moment for line in lines for moment, _ in line.points]
+    if markers and all(isinstance(moment, datetime) for moment in moments):
+        moments += [marker.at for marker in markers]  # the axis reaches every marker
     values = [value for line in lines for _, value in line.points if value is not None]
     if not values:
         return (
@@ -244,9 +264,10 @@ def line_chart(
             f'<text x="{right - 4}" y="{y(level.value) - 4:.1f}" text-anchor="end" '
             f'fill="{level.colour}">{escape(level.label)} {value_format.format(level.value)}</text>'
         )
+    parts += _markers(markers, scale, top, bottom)
     for line in lines:
         parts += _polyline(line, scale, y, value_format)
-    parts.append(_legend(lines, levels, left, height - 14))
+    parts.append(_legend(lines, levels, left, height - 14, markers))
     parts.append("</svg>")
     return "".join(parts)
 
@@ -286,7 +307,40 @@ def _polyline(
     return parts
 
 
-def _legend(lines: Sequence[Line], levels: Sequence[Level], x: float, y: float) -> str:
+def _markers(markers: Sequence[Marker], scale: _Scale, top: float, bottom: float) -> list[str]:
+    """Vertical lines at the markers inside the time axis; labels stacked so that close ones
+    do not overwrite each other."""
+    parts: list[str] = []
+    if not isinstance(scale, _TimeScale):
+        return parts
+    row = 0
+    for marker in sorted(markers, key=lambda found: found.at):
+        if not scale.start <= marker.at <= scale.end:
+            continue
+        x = scale(marker.at)
+        parts.append(
+            f'<line x1="{x:.1f}" y1="{top:.1f}" x2="{x:.1f}" y2="{bottom:.1f}" '
+            f'stroke="{marker.colour}" stroke-width="1.5" stroke-dasharray="3 3">'
+            f"<title>{escape(marker.text)}</title></line>"
+        )
+        if marker.label:
+            anchor = "end" if x > scale.right - 80 else "start"
+            shift = -3 if anchor == "end" else 3
+            parts.append(
+                f'<text x="{x + shift:.1f}" y="{top + 10 + 11 * row:.1f}" text-anchor="{anchor}" '
+                f'fill="{marker.colour}" font-size="10">{escape(marker.label)}</text>'
+            )
+            row = (row + 1) % 3
+    return parts
+
+
+def _legend(
+    lines: Sequence[Line],
+    levels: Sequence[Level],
+    x: float,
+    y: float,
+    markers: Sequence[Marker] = (),
+) -> str:
     parts = []
     for line in lines:
         dash = ' stroke-dasharray="5 4"' if line.dashed else ""
@@ -296,6 +350,14 @@ def _legend(lines: Sequence[Line], levels: Sequence[Level], x: float, y: float) 
             f'<text x="{x + 27:.0f}" y="{y:.0f}" fill="#343a40">{escape(line.name)}</text>'
         )
         x += 40 + 6.5 * len(line.name)
+    kinds = dict.fromkeys((marker.kind, marker.colour) for marker in markers)
+    for kind, colour in kinds:
+        parts.append(
+            f'<line x1="{x + 6:.0f}" y1="{y - 11:.0f}" x2="{x + 6:.0f}" y2="{y + 2:.0f}" '
+            f'stroke="{colour}" stroke-width="2" stroke-dasharray="3 3"/>'
+            f'<text x="{x + 13:.0f}" y="{y:.0f}" fill="#343a40">{escape(kind)}</text>'
+        )
+        x += 30 + 6.5 * len(kind)
     return "".join(parts)
 
 
@@ -511,6 +573,7 @@ __all__ = [
     "Level",
     "Line",
     "Mark",
+    "Marker",
     "Position",
     "heatmap",
     "histogram",

@@ -37,12 +37,15 @@ _PERFORMANCE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 FRAUD_MONEY_METRICS = (
-    ("fraud_loss_approved", "fraud loss approved", ALERT_COLOUR),
     ("fraud_prevented", "fraud prevented", OK_COLOUR),
     ("review_cost", "review cost", WARN_COLOUR),
+    ("false_decline_cost", "false-decline cost", PALETTE[3]),
     ("business_value", "net value", PALETTE[0]),
+    ("fraud_loss_approved", "fraud loss approved", ALERT_COLOUR),
 )
-"""The money of a model priced by transaction amounts (the fraud example)."""
+"""The money of a model priced by transaction amounts (the fraud example): the net value's
+terms, the net value, then the fraud loss (not a term of it: approving everything would lose
+that fraud too)."""
 TASK_MONEY_METRICS = (
     (names.COST, "cost", ALERT_COLOUR),
     (names.BUSINESS_VALUE, "value against no model", PALETTE[0]),
