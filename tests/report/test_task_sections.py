@@ -47,7 +47,7 @@ def test_a_churn_report_shows_f1_and_the_cost_matrix_money() -> None:
     assert "<td>cost</td><td>150</td><td>120</td>" in page
     assert "<td>value against no model</td><td>210</td>" in page
     assert "fraud prevented" not in page
-    assert "net value over the report" in page
+    assert "net value realized over the windows" in page
 
 
 def test_a_demand_report_shows_mae_in_its_unit_and_the_cost_of_errors() -> None:
@@ -60,7 +60,7 @@ def test_a_demand_report_shows_mae_in_its_unit_and_the_cost_of_errors() -> None:
     assert "<td>RMSE</td><td>03 Jun 2026</td><td>3.25</td><td>\u2013</td>" in page
     assert "direct loss estimation" in page
     assert "<td>under-prediction cost</td><td>27</td>" in page
-    assert "cost over the report" in page and "recall" not in page
+    assert "cost realized over the windows" in page and "recall" not in page
 
 
 def test_a_triage_report_before_any_mature_window_says_so() -> None:

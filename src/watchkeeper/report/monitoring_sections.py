@@ -586,7 +586,7 @@ def money_section(data: ReportData, grouping: Grouping) -> str:
             estimated = _series(data, f"estimated_{metric}", grouping, None, "sum")
             totals.append(
                 (
-                    _TABLE_LABELS.get(metric, name),
+                    _TABLE_LABELS.get(metric, name) if drawn == FRAUD_MONEY_METRICS else name,
                     sum(point.value or 0.0 for point in series),
                     sum(point.value or 0.0 for point in estimated) if estimated else None,
                 )
