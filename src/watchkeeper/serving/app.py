@@ -487,25 +487,32 @@ def create_app(
         if force and not (given or "").strip():
             raise BadRequestError("reason", "required with force: why the gate is overridden", 422)
         reason = given or "canary started over HTTP"
-        record = service.controller.start(version, actor="http-admin", reason=reason, force=force)
 
-        def undo() -> None:
-            why = "the service could not load the canary's models"
-            service.controller.rollback(actor="http-admin", reason=why)
+        def start() -> dict[str, Any]:
+            record = service.controller.start(
+                version, actor="http-admin", reason=reason, force=force
+            )
 
-        return reloaded(
-            f"the canary of version {record.challenger_version} started", undo
-        ).to_dict()
+            def undo() -> None:
+                why = "the service could not load the canary's models"
+                service.controller.rollback(actor="http-admin", reason=why)
+
+            done = f"the canary of version {record.challenger_version} started"
+            return reloaded(done, undo).to_dict()
+
+        # The registry's SQL and the model loads run on a worker thread, not the event loop
+        # that answers /v1/score.
+        return await run_in_threadpool(start)
 
     @app.post("/v1/rollout/promote", responses=admin_errors)
-    async def rollout_promote(request: Request) -> dict[str, Any]:
+    def rollout_promote(request: Request) -> dict[str, Any]:
         """Promote the running canary's challenger to champion (admin)."""
         admin(request)
         record = service.controller.promote(actor="http-admin", reason="promoted over HTTP")
         return reloaded(f"version {record.challenger_version} was promoted").to_dict()
 
     @app.post("/v1/rollout/rollback", responses=admin_errors)
-    async def rollout_rollback(request: Request) -> dict[str, Any]:
+    def rollout_rollback(request: Request) -> dict[str, Any]:
         """Roll the running canary back; the champion keeps serving (admin)."""
         admin(request)
         record = service.controller.rollback(actor="http-admin", reason="rolled back over HTTP")
