@@ -1,0 +1,182 @@
+"""The Spark feature engine gives the Polars engine's values, row for row, on local Spark.
+
+One ``local[2]`` session for the whole module (the JVM start is the slow part). The streams
+are the parity streams of ``test_parity.py``: unsorted, with ties and bursts, missing values,
+unseen categories, extreme amounts, in time zones around daylight-saving changes. Integers
+must be equal and floats within 1e-9 relative. Skipped (with the reason) only where no Java
+runtime or no PySpark is found and ``CI`` is not set.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import polars as pl
+import pytest
+from feature_streams import TIME_ZONES, WINDOWS, event_streams, full_spec
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from watchkeeper.compute.spark_session import java_available, spark_session
+from watchkeeper.config import SparkConfig
+from watchkeeper.features import compute_batch, fit
+from watchkeeper.features.comparison import compare_columns
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from watchkeeper.features.fitted import FittedFeatureSpec
+
+pytestmark = pytest.mark.spark
+
+SPARK_SETTINGS = settings(
+    max_examples=12,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+
+def _unavailable() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install 'watchkeeper[spark]')"
+    if not java_available():
+        return "no Java runtime on the PATH"
+    return None
+
+
+@pytest.fixture(scope="module")
+def session() -> Iterator[SparkSession]:
+    reason = _unavailable()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; with CI=true the Spark tests must run", pytrace=False)
+        pytest.skip(f"{reason} (set CI=true to make this a failure)")
+    # Spark's Python workers import the tests' custom row function from this folder.
+    here = str(Path(__file__).parent)
+    previous = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [here, previous]))
+    config = SparkConfig(
+        master="local[2]",
+        conf={
+            "spark.sql.shuffle.partitions": "2",
+            "spark.default.parallelism": "2",
+            "spark.ui.enabled": "false",
+            "spark.driver.memory": "1g",
+        },
+    )
+    started = spark_session(config)
+    yield started
+    started.stop()
+    if previous is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = previous
+
+
+def assert_same_features(
+    session: SparkSession, fitted: FittedFeatureSpec, frame: pl.DataFrame
+) -> None:
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    expected = compute_batch(fitted, frame, "quarantine").features
+    actual = SparkFeatureEngine(fitted, session).compute(frame, "quarantine").features
+    assert actual.columns == expected.columns
+    assert actual.schema == expected.schema
+    failures = {}
+    for name in expected.columns:
+        comparison = compare_columns(
+            name, expected[name], actual[name], expected[expected.columns[0]]
+        )
+        if comparison.mismatches:
+            failures[name] = comparison.examples
+    assert not failures, failures
+
+
+@SPARK_SETTINGS
+@given(
+    stream=event_streams(max_size=30),
+    timezone=st.sampled_from(TIME_ZONES),
+    windows=st.tuples(st.sampled_from(WINDOWS[:3]), st.sampled_from(WINDOWS[3:])),
+    training_share=st.floats(0.0, 1.0),
+)
+def test_spark_engine_equals_polars_engine_on_parity_streams(
+    session: SparkSession,
+    stream: pl.DataFrame,
+    timezone: str,
+    windows: tuple[str, str],
+    training_share: float,
+) -> None:
+    spec = full_spec(timezone, windows)
+    fitted = fit(spec, stream.head(max(1, int(stream.height * training_share))))
+    assert_same_features(session, fitted, stream)
+
+
+def test_ties_and_exact_window_boundaries(session: SparkSession) -> None:
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    hour = timedelta(hours=1)
+    micro = timedelta(microseconds=1)
+    # Out of order; equal timestamps; events exactly 1h and 1h + 1us before another.
+    times = [
+        start + hour,
+        start,
+        start + hour,
+        start - micro,
+        start + hour,
+        start,
+        start + 2 * hour,
+    ]
+    frame = pl.DataFrame(
+        {
+            "event_id": [f"e{i}" for i in range(len(times))],
+            "ts": times,
+            "card": ["a", "a", "a", "a", None, "a", "a"],
+            "shop": [1, 2, 1, 1, 1, None, 2],
+            "amount": [1e15, 1e-12, -1e15, 2.5, None, 7.0, 3.0],
+            "items": [1, 2, None, 4, 5, 6, 7],
+            "channel": ["web", "pos", "web", None, "atm", "web", "kiosk"],
+            "flag": [True, False, None, True, False, True, False],
+        },
+        schema_overrides={"ts": pl.Datetime("us", "UTC")},
+    )
+    fitted = fit(full_spec("Europe/Berlin", ("1h", "24h")), frame)
+    assert_same_features(session, fitted, frame)
+
+
+def test_rejected_rows_are_set_aside_as_by_polars(session: SparkSession) -> None:
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    frame = pl.DataFrame(
+        {"event_id": ["a", "b"], "ts": ["2026-01-01T00:00:00Z", "not a time"], "card": ["x", "x"]}
+    )
+    fitted = fit(full_spec("UTC", ("1h", "24h")), frame.head(1))
+    result = SparkFeatureEngine(fitted, session).compute(frame, "quarantine")
+    assert result.features["event_id"].to_list() == ["a"]
+    assert result.rejected.height == 1
+
+
+def test_importing_watchkeeper_does_not_import_pyspark() -> None:
+    script = (
+        "import sys\n"
+        "import watchkeeper, watchkeeper.features, watchkeeper.config, watchkeeper.compute\n"
+        "from watchkeeper.cli import main\n"
+        "try:\n"
+        "    main(['features', 'compute', '--help'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('SPARK', [name for name in sys.modules if name.startswith('pyspark')])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "--engine" in result.stdout
+    assert "SPARK []" in result.stdout
