@@ -1,29 +1,28 @@
-"""The windowed features of one ``by`` key as Spark columns, with the Polars engine's semantics.
+"""The windowed features of one ``by`` key as Spark window functions, with Polars' semantics.
 
 Rows are partitioned by the key and ordered by event time (microseconds) and arrival, so a
 row's window — the earlier events of its key, ties broken by arrival, with timestamp
-``>= t - w`` — is known to every aggregate. Three window specifications serve every operation:
+``>= t - w`` — is known to every aggregate. Three kinds of window frame serve every operation:
 
-* ``rows``: key, then (time, arrival); running (prefix) totals, row numbers and the previous
-  event, exactly as :mod:`~watchkeeper.features.window_aggregates` scans its sorted rows;
-* ``before(w)``: key, time, ``RANGE BETWEEN UNBOUNDED PRECEDING AND w + 1 PRECEDING``: the rows
-  older than the window, whose last prefix total is the window's start (taken with
+* ``rows``: key, then (time, arrival), unbounded preceding to the current row: running
+  (prefix) totals, counts, row numbers and the previous event, exactly the sequential scans
+  of :mod:`~watchkeeper.features.window_aggregates` over its sorted rows;
+* ``older(w)``: key, time, ``RANGE BETWEEN UNBOUNDED PRECEDING AND w + 1 PRECEDING``: the rows
+  older than the window; the last of their prefix totals is the window's start (taken with
   ``max_by`` on (time, arrival), so it never depends on the physical order of ties);
 * ``earlier(w)`` and ``tied``: the strictly earlier timestamps of the window
   (``RANGE BETWEEN w PRECEDING AND 1 PRECEDING``) and the same-timestamp earlier arrivals
-  (partition by key and time, rows before the current one), whose union is the window, for
-  min, max and count_distinct.
+  (partitioned by key and time, the rows before the current one), whose union is the window,
+  for min, max and count_distinct.
 
-Sums, means and standard deviations are differences of compensated prefix totals computed
-with the very functions of :mod:`~watchkeeper.features.compensated` applied to Spark columns:
-Spark's doubles are IEEE-754 binary64 and Catalyst never reassociates floating-point
-arithmetic, so both engines perform the same operations in the same order.
+Counts, min, max, count_distinct and time_since_last become feature columns here. Sums,
+means and standard deviations leave their compensated prefix totals (at the row and at each
+window's start) in helper columns; the engine's last, row-local pass turns them into values
+with the NumPy functions the Polars engine uses (:func:`summed_helpers` names them), so both
+engines perform the same IEEE-754 operations in the same order.
 
->>> from watchkeeper.features.plan import WindowFeature, WindowGroup
->>> count = WindowFeature("n", "count", None, 3_600_000_000, None, False)
->>> group = WindowGroup("card", (count,), 3_600_000_000, (), ())
->>> needed_stages(group)
-('rows', 'starts')
+>>> helper(0, "total_start", "amount", 3_600_000_000)
+'__wk0_total_start_amount_3600000000'
 """
 
 from __future__ import annotations
@@ -31,109 +30,120 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.features import compensated as _compensated
-from watchkeeper.features.spark_arithmetic import ColumnProgram, Staged
 from watchkeeper.features.spec import MICROSECONDS_PER_SECOND
-
-compensated: Any = _compensated
-"""The compensated functions, applied here to Spark columns and staged values (duck typing)."""
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, WindowSpec
 
     from watchkeeper.features.plan import WindowFeature, WindowGroup
 
+compensated: Any = _compensated
+"""The compensated functions, applied here to Spark columns (their arithmetic is duck-typed)."""
+
 TIME = "__wk_time_us"
 """Event time in microseconds since the epoch (a long), added by the engine."""
 ARRIVAL = "__wk_arrival"
 """Arrival order (a long): breaks ties of equal timestamps, as the input position does."""
+SUMMED = frozenset({"sum", "mean", "std"})
+"""Operations finished by the engine's row-local pass from the helper columns."""
 
 
-def needed_stages(group: WindowGroup) -> tuple[str, ...]:
-    """Which window passes the group needs (for the plan explanation and the docs)."""
-    operations = {feature.operation for feature in group.features}
-    stages = ["rows"]
-    if operations - {"time_since_last"}:
-        stages.append("starts")
-    if operations & {"min", "max", "count_distinct"}:
-        stages.append("ranges")
-    return tuple(stages)
+def helper(group: int, *parts: object) -> str:
+    """The name of a helper column of group number ``group``."""
+    return f"__wk{group}_" + "_".join(str(part) for part in parts)
 
 
-def add_group_features(frame: DataFrame, group: WindowGroup) -> DataFrame:
-    """``frame`` with one column per windowed feature of ``group`` (named as declared)."""
-    return _GroupColumns(group).apply(frame)
+def summed_helpers(group: int, feature: WindowFeature) -> dict[str, str]:
+    """The helper columns a sum, mean or std reads, by role (see :func:`add_group_features`)."""
+    field, window = feature.input, feature.window
+    roles = {
+        "total": helper(group, "total_before", field),
+        "error": helper(group, "error_before", field),
+        "total_start": helper(group, "total_start", field, window),
+        "error_start": helper(group, "error_start", field, window),
+        "count": helper(group, "present", field, window),
+    }
+    if feature.operation == "std":
+        roles |= {
+            "squares": helper(group, "squares_before", field),
+            "squares_error": helper(group, "squares_error_before", field),
+            "squares_start": helper(group, "squares_start", field, window),
+            "squares_error_start": helper(group, "squares_error_start", field, window),
+        }
+    return roles
+
+
+def add_group_features(frame: DataFrame, number: int, group: WindowGroup) -> DataFrame:
+    """``frame`` with the group's direct features and the helpers of its summed ones."""
+    return _GroupColumns(number, group).apply(frame)
 
 
 class _GroupColumns:
-    """Builds the columns of one group in stages; helper columns are dropped at the end."""
+    """Builds the columns of one group in a few window passes sharing one partitioning."""
 
-    def __init__(self, group: WindowGroup) -> None:
-        from pyspark.sql import Window
-        from pyspark.sql import functions as sf
+    def __init__(self, number: int, group: WindowGroup) -> None:
+        from pyspark.sql import Window, functions
 
-        self.sf = sf
-        self.unbounded = Window.unboundedPreceding
+        self.sf: Any = functions
+        self.number = number
         self.group = group
         key = group.key
+        self.unbounded = Window.unboundedPreceding
         self.rows: WindowSpec = Window.partitionBy(key).orderBy(TIME, ARRIVAL)
         self.by_time: WindowSpec = Window.partitionBy(key).orderBy(TIME)
         self.tied: WindowSpec = (
-            Window.partitionBy(key, TIME)
-            .orderBy(ARRIVAL)
-            .rowsBetween(Window.unboundedPreceding, -1)
+            Window.partitionBy(key, TIME).orderBy(ARRIVAL).rowsBetween(self.unbounded, -1)
         )
-        self.prefix = "__wk_"
-        self.helpers: list[str] = []
+        self.scratch: list[str] = []
 
-    def _name(self, *parts: object) -> str:
-        name = self.prefix + "_".join(str(part) for part in parts)
-        self.helpers.append(name)
+    def _name(self, *parts: object, keep: bool = False) -> str:
+        name = helper(self.number, *parts)
+        if not keep:
+            self.scratch.append(name)
         return name
+
+    def _col(self, *parts: object) -> Column:
+        column: Column = self.sf.col(helper(self.number, *parts))
+        return column
 
     def apply(self, frame: DataFrame) -> DataFrame:
         sf, group = self.sf, self.group
+        summed = {f.input: f for f in group.features if f.operation in SUMMED and f.input}
+        squared = {f.input for f in group.features if f.operation == "std" and f.input}
+        counted = {f.input for f in group.features if f.input is not None}
         inclusive = self.rows.rowsBetween(self.unbounded, 0)
-        squared = {f.input for f in group.features if f.operation == "std"}
-        counted = {
-            f.input
-            for f in group.features
-            if f.input is not None and f.operation != "time_since_last"
-        }
-        # Stage 1: per-row values and running (inclusive) totals in (time, arrival) order.
+        # Pass 1: per-row values and running (inclusive) totals in (time, arrival) order.
         stage: dict[str, Column] = {self._name("row"): sf.row_number().over(self.rows) - 1}
         stage[self._name("previous")] = sf.lag(TIME).over(self.rows)
         for field in counted:
             stage[self._name("seen", field)] = sf.count(field).over(inclusive)
-        for field in group.summed_fields:
-            x = sf.when(sf.col(field).isNotNull(), sf.col(field).cast("double")).otherwise(
-                sf.lit(0.0)
-            )
-            frame = frame.withColumn(self._name("x", field), x)
+        values: dict[str, Column] = {}
+        for field in summed:
+            x = sf.when(sf.col(field).isNotNull(), sf.col(field).cast("double"))
+            values[self._name("x", field)] = x.otherwise(sf.lit(0.0))
+        frame = frame.withColumns(values) if values else frame
+        squares: dict[str, Column] = {}
+        for field in squared:
+            square, error = compensated.two_product(self._col("x", field), self._col("x", field))
+            squares |= {self._name("square", field): square, self._name("sq_err", field): error}
+        frame = frame.withColumns(squares) if squares else frame
+        for field in summed:
             stage[self._name("total", field)] = sf.sum(self._col("x", field)).over(inclusive)
             if field in squared:
-                square, error = compensated.two_product(
-                    self._col("x", field), self._col("x", field)
-                )
-                frame = frame.withColumns(
-                    {self._name("square", field): square, self._name("square_error", field): error}
-                )
-                stage[self._name("squares", field)] = sf.sum(self._col("square", field)).over(
-                    inclusive
-                )
+                square_total = sf.sum(self._col("square", field)).over(inclusive)
+                stage[self._name("squares", field)] = square_total
         frame = frame.withColumns(stage)
-        # Stage 2: exclusive totals (the previous row's), and each addition's rounding error.
+        # Pass 2: exclusive totals (the previous row's), then each addition's rounding error.
         stage = {}
-        for field in group.summed_fields:
-            stage[self._name("total_before", field)] = sf.coalesce(
-                sf.lag(self._col("total", field)).over(self.rows), sf.lit(0.0)
-            )
-            if field in squared:
-                stage[self._name("squares_before", field)] = sf.coalesce(
-                    sf.lag(self._col("squares", field)).over(self.rows), sf.lit(0.0)
+        for field in summed:
+            for name in ["total"] + (["squares"] if field in squared else []):
+                before = sf.lag(self._col(name, field)).over(self.rows)
+                stage[self._name(f"{name}_before", field, keep=True)] = sf.coalesce(
+                    before, sf.lit(0.0)
                 )
         frame = frame.withColumns(stage) if stage else frame
         stage = {}
-        for field in group.summed_fields:
+        for field in summed:
             _, rounding = compensated.two_sum(
                 self._col("total_before", field), self._col("x", field)
             )
@@ -142,62 +152,58 @@ class _GroupColumns:
                 _, square_rounding = compensated.two_sum(
                     self._col("squares_before", field), self._col("square", field)
                 )
-                stage[self._name("square_rounding", field)] = square_rounding + self._col(
-                    "square_error", field
+                stage[self._name("sq_rounding", field)] = square_rounding + self._col(
+                    "sq_err", field
                 )
         frame = frame.withColumns(stage) if stage else frame
-        # Stage 3: running errors.
+        # Pass 3: running errors.
         stage = {}
-        for field in group.summed_fields:
+        for field in summed:
             stage[self._name("error", field)] = sf.sum(self._col("rounding", field)).over(inclusive)
             if field in squared:
                 stage[self._name("squares_error", field)] = sf.sum(
-                    self._col("square_rounding", field)
+                    self._col("sq_rounding", field)
                 ).over(inclusive)
         frame = frame.withColumns(stage) if stage else frame
-        # Stage 4: exclusive errors, and each window's start (the totals before it).
+        # Pass 4: exclusive errors, and each window's start (the totals of the older rows).
         stage = {}
-        for field in group.summed_fields:
-            stage[self._name("error_before", field)] = sf.coalesce(
-                sf.lag(self._col("error", field)).over(self.rows), sf.lit(0.0)
-            )
-            if field in squared:
-                stage[self._name("squares_error_before", field)] = sf.coalesce(
-                    sf.lag(self._col("squares_error", field)).over(self.rows), sf.lit(0.0)
+        for field in summed:
+            for name in ["error"] + (["squares_error"] if field in squared else []):
+                before = sf.lag(self._col(name, field)).over(self.rows)
+                stage[self._name(f"{name}_before", field, keep=True)] = sf.coalesce(
+                    before, sf.lit(0.0)
                 )
         order = sf.struct(sf.col(TIME), sf.col(ARRIVAL))
         for window in group.windows:
             older = self.by_time.rangeBetween(self.unbounded, -(window + 1))
             stage[self._name("start", window)] = sf.count(sf.lit(1)).over(older)
             for field in counted:
-                stage[self._name("seen_start", field, window)] = sf.coalesce(
-                    sf.max_by(self._col("seen", field), order).over(older), sf.lit(0)
-                )
-            for field in group.summed_fields:
+                last = sf.max_by(self._col("seen", field), order).over(older)
+                stage[self._name("seen_start", field, window)] = sf.coalesce(last, sf.lit(0))
+            for field in summed:
                 names = ["total", "error"] + (
                     ["squares", "squares_error"] if field in squared else []
                 )
                 for name in names:
-                    stage[self._name(f"{name}_start", field, window)] = sf.coalesce(
-                        sf.max_by(self._col(name, field), order).over(older), sf.lit(0.0)
+                    last = sf.max_by(self._col(name, field), order).over(older)
+                    stage[self._name(f"{name}_start", field, window, keep=True)] = sf.coalesce(
+                        last, sf.lit(0.0)
                     )
         frame = frame.withColumns(stage)
-        # Stage 5: the features; compensated arithmetic is staged (see spark_arithmetic).
-        self.program = ColumnProgram(self.prefix + "step_")
-        features = {feature.name: self._feature(feature) for feature in group.features}
-        frame = self.program.apply(frame)
-        self.helpers.extend(self.program.names)
+        # Pass 5: the features computed here, and the window counts of the summed ones.
         keyed = sf.col(group.key).isNotNull()
-        frame = frame.withColumns(
-            {
-                name: _filled(sf.when(keyed, value), feature.fill)
-                for (name, value), feature in zip(features.items(), group.features, strict=True)
-            }
-        )
-        return frame.drop(*dict.fromkeys(self.helpers))
-
-    def _col(self, *parts: object) -> Column:
-        return self.sf.col(self.prefix + "_".join(str(part) for part in parts))
+        features: dict[str, Column] = {}
+        for feature in group.features:
+            if feature.operation in SUMMED:
+                assert feature.input is not None
+                count = self._present(feature.input, feature.window)
+                features[helper(self.number, "present", feature.input, feature.window)] = count
+            else:
+                value = sf.when(keyed, self._feature(feature))
+                fill = feature.fill
+                features[feature.name] = value if fill is None else sf.coalesce(value, sf.lit(fill))
+        frame = frame.withColumns(features)
+        return frame.drop(*dict.fromkeys(self.scratch))
 
     def _feature(self, feature: WindowFeature) -> Column:
         sf = self.sf
@@ -210,54 +216,16 @@ class _GroupColumns:
             events: Column = self._col("row") - self._col("start", window)
             return events
         assert field is not None
-        if operation in ("min", "max", "count_distinct"):
-            return self._ranged(feature)
-        present = self._present(field, window)
         if operation == "count":
-            return present
-        total = compensated.window_total(
-            self._staged("total_before", field),
-            self._staged("error_before", field),
-            self._staged("total_start", field, window),
-            self._staged("error_start", field, window),
-        )
-        if operation == "sum":
-            return total.reference
-        if operation == "mean":
-            return sf.when(present > 0, (total / present.cast("double")).reference)
-        return self._std(field, window, present)
-
-    def _staged(self, *parts: object) -> Staged:
-        return self.program.column(self.prefix + "_".join(str(part) for part in parts))
+            return self._present(field, window)
+        return self._ranged(feature)
 
     def _present(self, field: str, window: int) -> Column:
+        """Present values of ``field`` in the window (prefix counts before the row and start)."""
         sf = self.sf
         current = sf.when(sf.col(field).isNotNull(), sf.lit(1)).otherwise(sf.lit(0))
-        present_before = self._col("seen", field) - current
-        return present_before - self._col("seen_start", field, window)
-
-    def _std(self, field: str, window: int, counts: Column) -> Column:
-        sf = self.sf
-        sum_high, sum_low = compensated.window_pair(
-            self._staged("total_before", field),
-            self._staged("error_before", field),
-            self._staged("total_start", field, window),
-            self._staged("error_start", field, window),
-        )
-        squares_high, squares_low = compensated.window_pair(
-            self._staged("squares_before", field),
-            self._staged("squares_error_before", field),
-            self._staged("squares_start", field, window),
-            self._staged("squares_error_start", field, window),
-        )
-        enough = counts >= 2
-        safe_count = sf.when(enough, counts).otherwise(sf.lit(2)).cast("double")
-        deviations = compensated.sum_of_squared_deviations(
-            sum_high, sum_low, squares_high, squares_low, safe_count
-        )
-        variance = deviations / (safe_count - 1.0)
-        deviation: Column = sf.when(enough, sf.sqrt(sf.greatest(variance.reference, sf.lit(0.0))))
-        return deviation
+        counts: Column = self._col("seen", field) - current - self._col("seen_start", field, window)
+        return counts
 
     def _ranged(self, feature: WindowFeature) -> Column:
         """min, max, count_distinct over earlier timestamps in range plus earlier ties."""
@@ -277,10 +245,4 @@ class _GroupColumns:
         return extreme
 
 
-def _filled(value: Column, fill: Any) -> Column:
-    from pyspark.sql import functions as sf
-
-    return value if fill is None else sf.coalesce(value, sf.lit(fill))
-
-
-__all__ = ["ARRIVAL", "TIME", "add_group_features", "needed_stages"]
+__all__ = ["ARRIVAL", "SUMMED", "TIME", "add_group_features", "helper", "summed_helpers"]
