@@ -191,7 +191,7 @@ def test_help_starts_fast_without_heavy_imports() -> None:
         "import sys\n"
         "from watchkeeper.cli import main\n"
         "main(['drift', '--help'])\n"
-        "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars') if name in sys.modules]\n"
+        "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars', 'pyspark') if name in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run(

@@ -36,12 +36,27 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.spark
 
 SPARK_SETTINGS = settings(
-    max_examples=12,
+    max_examples=3,
     deadline=None,
     derandomize=True,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
+"""Each example packs several streams into one Spark job: a job costs seconds, a row nothing."""
+
+
+def packed(streams: list[pl.DataFrame]) -> pl.DataFrame:
+    """The streams side by side in one frame, each with keys of its own, rows interleaved."""
+    parts = [
+        stream.with_columns(
+            (pl.lit(f"s{number}_") + pl.col("card")).alias("card"),
+            (pl.col("shop") + 10 * number).alias("shop"),
+            (pl.col("event_id") + f"_s{number}").alias("event_id"),
+            (pl.int_range(pl.len()) * len(streams) + number).alias("__order"),
+        )
+        for number, stream in enumerate(streams)
+    ]
+    return pl.concat(parts).sort("__order").drop("__order")
 
 
 def _unavailable() -> str | None:
@@ -104,28 +119,29 @@ def assert_same_features(
 
 @SPARK_SETTINGS
 @given(
-    stream=event_streams(max_size=30),
+    streams=st.lists(event_streams(max_size=30), min_size=6, max_size=6),
     timezone=st.sampled_from(TIME_ZONES),
     windows=st.tuples(st.sampled_from(WINDOWS[:3]), st.sampled_from(WINDOWS[3:])),
     training_share=st.floats(0.0, 1.0),
 )
 def test_spark_engine_equals_polars_engine_on_parity_streams(
     session: SparkSession,
-    stream: pl.DataFrame,
+    streams: list[pl.DataFrame],
     timezone: str,
     windows: tuple[str, str],
     training_share: float,
 ) -> None:
+    frame = packed(streams)
     spec = full_spec(timezone, windows)
-    fitted = fit(spec, stream.head(max(1, int(stream.height * training_share))))
-    assert_same_features(session, fitted, stream)
+    fitted = fit(spec, frame.head(max(1, int(frame.height * training_share))))
+    assert_same_features(session, fitted, frame)
 
 
-def test_ties_and_exact_window_boundaries(session: SparkSession) -> None:
+def boundary_frame() -> pl.DataFrame:
+    """Ties, events exactly w and w + 1us before another, extreme sums, a missing key."""
     start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
     hour = timedelta(hours=1)
     micro = timedelta(microseconds=1)
-    # Out of order; equal timestamps; events exactly 1h and 1h + 1us before another.
     times = [
         start + hour,
         start,
@@ -135,7 +151,7 @@ def test_ties_and_exact_window_boundaries(session: SparkSession) -> None:
         start,
         start + 2 * hour,
     ]
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "event_id": [f"e{i}" for i in range(len(times))],
             "ts": times,
@@ -148,20 +164,40 @@ def test_ties_and_exact_window_boundaries(session: SparkSession) -> None:
         },
         schema_overrides={"ts": pl.Datetime("us", "UTC")},
     )
-    fitted = fit(full_spec("Europe/Berlin", ("1h", "24h")), frame)
-    assert_same_features(session, fitted, frame)
 
 
-def test_rejected_rows_are_set_aside_as_by_polars(session: SparkSession) -> None:
+def test_ties_window_boundaries_and_rejected_rows(session: SparkSession) -> None:
     from watchkeeper.features.spark_engine import SparkFeatureEngine
 
-    frame = pl.DataFrame(
-        {"event_id": ["a", "b"], "ts": ["2026-01-01T00:00:00Z", "not a time"], "card": ["x", "x"]}
-    )
-    fitted = fit(full_spec("UTC", ("1h", "24h")), frame.head(1))
-    result = SparkFeatureEngine(fitted, session).compute(frame, "quarantine")
-    assert result.features["event_id"].to_list() == ["a"]
+    frame = boundary_frame()
+    invalid = frame.head(1).with_columns(pl.lit(None, dtype=pl.String).alias("event_id"))
+    fitted = fit(full_spec("Europe/Berlin", ("1h", "24h")), frame)
+    assert_same_features(session, fitted, pl.concat([frame, invalid]))
+    result = SparkFeatureEngine(fitted, session).compute(pl.concat([invalid, frame]), "quarantine")
     assert result.rejected.height == 1
+    assert result.features["event_id"].to_list() == frame["event_id"].to_list()
+
+
+def test_delta_table_is_read_from_the_files_of_its_current_version(
+    session: SparkSession, tmp_path: Path
+) -> None:
+    from deltalake import write_deltalake
+
+    from watchkeeper.compute.delta_files import read_delta_table
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    frame = boundary_frame().with_row_index("arrival_sequence")
+    table = str(tmp_path / "events")
+    write_deltalake(table, frame.head(3).to_arrow())
+    write_deltalake(table, frame.slice(3).to_arrow(), mode="append")
+    write_deltalake(table, frame.to_arrow(), mode="overwrite")  # version 2: every row once
+    fitted = fit(full_spec("America/New_York", ("90s", "7d")), frame)
+    rows = read_delta_table(session, table)
+    assert rows.count() == frame.height
+    actual = SparkFeatureEngine(fitted, session).compute_table(rows, "arrival_sequence")
+    expected = compute_batch(fitted, frame.drop("arrival_sequence")).features
+    for name in expected.columns:
+        assert compare_columns(name, expected[name], actual[name]).mismatches == 0, name
 
 
 def test_importing_watchkeeper_does_not_import_pyspark() -> None:
