@@ -340,15 +340,14 @@ def _fitted_and_input(
 
 def _compute_config(root: Path, engine: str | None) -> ComputeConfig:
     """The workspace's ``compute`` section (defaults without a workspace), ``--engine`` first."""
-    from watchkeeper.config import ComputeConfig
-    from watchkeeper.errors import WorkspaceError
+    from watchkeeper.config import CONFIG_FILE_NAME, ComputeConfig
     from watchkeeper.workspace import Workspace
 
     if engine is not None and engine not in ("polars", "spark"):
         raise ConfigError(f"--engine: {engine!r} is not an engine; choose polars or spark")
-    try:
+    if (root / CONFIG_FILE_NAME).is_file():
         config = Workspace.open(root).config.compute
-    except WorkspaceError:
+    else:  # --spec without a workspace, as before
         config = ComputeConfig()
     return config if engine is None else config.model_copy(update={"engine": engine})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,9 @@ BASE_SETTINGS = {
     "spark.ui.showConsoleProgress": "false",
 }
 """Settings every watchkeeper session needs; the workspace's ``conf`` may add to them."""
+
+PANDAS_NOTICE = "PySpark does not yet fully support pandas"
+"""PySpark's notice about recent pandas versions; watchkeeper hands data over as Arrow."""
 
 FIXED_SETTINGS = ("spark.sql.session.timeZone", "spark.sql.legacy.statisticalAggregate")
 """Settings the results depend on: a workspace cannot change them."""
@@ -67,7 +71,9 @@ def spark_session(config: SparkConfig) -> SparkSession:
     builder = SparkSession.builder.master(config.master).appName(config.app_name)
     for name, value in settings.items():
         builder = builder.config(name, value)
-    session = builder.getOrCreate()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)  # watchkeeper uses Arrow
+        session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
 
@@ -80,4 +86,4 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-__all__ = ["BASE_SETTINGS", "java_available", "session_settings", "spark_session"]
+__all__ = ["BASE_SETTINGS", "PANDAS_NOTICE", "java_available", "session_settings", "spark_session"]

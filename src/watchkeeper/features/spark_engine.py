@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
+from watchkeeper.compute.spark_session import PANDAS_NOTICE
 from watchkeeper.errors import FeatureError
 from watchkeeper.features import compensated
 from watchkeeper.features.batch_engine import BatchResult
@@ -102,7 +104,10 @@ class SparkFeatureEngine:
         def finish(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             return _finish_batches(spec_json, identity, batches)
 
-        collected = pl.from_arrow(_collect_arrow(work.mapInArrow(finish, schema)))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)  # Arrow, no pandas
+            finished = work.mapInArrow(finish, schema)
+        collected = pl.from_arrow(_collect_arrow(finished))
         assert isinstance(collected, pl.DataFrame)
         return collected.sort(ARRIVAL).drop(ARRIVAL)
 

@@ -27,6 +27,7 @@ engines perform the same IEEE-754 operations in the same order.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from watchkeeper.features import compensated as _compensated
@@ -134,13 +135,7 @@ class _GroupColumns:
                 stage[self._name("squares", field)] = square_total
         frame = frame.withColumns(stage)
         # Pass 2: exclusive totals (the previous row's), then each addition's rounding error.
-        stage = {}
-        for field in summed:
-            for name in ["total"] + (["squares"] if field in squared else []):
-                before = sf.lag(self._col(name, field)).over(self.rows)
-                stage[self._name(f"{name}_before", field, keep=True)] = sf.coalesce(
-                    before, sf.lit(0.0)
-                )
+        stage = self._previous_values(summed, squared, "total", "squares")
         frame = frame.withColumns(stage) if stage else frame
         stage = {}
         for field in summed:
@@ -166,13 +161,7 @@ class _GroupColumns:
                 ).over(inclusive)
         frame = frame.withColumns(stage) if stage else frame
         # Pass 4: exclusive errors, and each window's start (the totals of the older rows).
-        stage = {}
-        for field in summed:
-            for name in ["error"] + (["squares_error"] if field in squared else []):
-                before = sf.lag(self._col(name, field)).over(self.rows)
-                stage[self._name(f"{name}_before", field, keep=True)] = sf.coalesce(
-                    before, sf.lit(0.0)
-                )
+        stage = self._previous_values(summed, squared, "error", "squares_error")
         order = sf.struct(sf.col(TIME), sf.col(ARRIVAL))
         for window in group.windows:
             older = self.by_time.rangeBetween(self.unbounded, -(window + 1))
@@ -204,6 +193,20 @@ class _GroupColumns:
                 features[feature.name] = value if fill is None else sf.coalesce(value, sf.lit(fill))
         frame = frame.withColumns(features)
         return frame.drop(*dict.fromkeys(self.scratch))
+
+    def _previous_values(
+        self, summed: Iterable[str], squared: set[str], name: str, squares_name: str
+    ) -> dict[str, Column]:
+        """The previous row's running ``name`` (and ``squares_name`` for stds); 0 at a key's first."""
+        sf = self.sf
+        stage: dict[str, Column] = {}
+        for field in summed:
+            for kind in [name] + ([squares_name] if field in squared else []):
+                before = sf.lag(self._col(kind, field)).over(self.rows)
+                stage[self._name(f"{kind}_before", field, keep=True)] = sf.coalesce(
+                    before, sf.lit(0.0)
+                )
+        return stage
 
     def _feature(self, feature: WindowFeature) -> Column:
         sf = self.sf
