@@ -41,6 +41,7 @@ def _arguments(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--driver-memory", default="6g")
     parser.add_argument("--shuffle-partitions", type=int, default=8)
+    parser.add_argument("--warm-up", type=int, default=1, help="untimed Spark runs first (0: none)")
     return parser.parse_args(argv)
 
 
@@ -73,8 +74,9 @@ def main(argv: list[str]) -> int:
     session_seconds = time.perf_counter() - started
     print(f"spark session start: {session_seconds:.2f} s ({arguments.master})", flush=True)
     engine = SparkFeatureEngine(fitted, session)
-    warm_up, _ = timed(lambda: engine.compute(frame), 1)
-    print(f"spark first run: {warm_up:.2f} s", flush=True)
+    if arguments.warm_up:
+        warm_up, _ = timed(lambda: engine.compute(frame), arguments.warm_up)
+        print(f"spark first run(s), median: {warm_up:.2f} s", flush=True)
     spark_seconds, actual = timed(lambda: engine.compute(frame), arguments.repeats)
     print(f"spark: {spark_seconds:.2f} s ({frame.height / spark_seconds:,.0f} events/s)")
 
