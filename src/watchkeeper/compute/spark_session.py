@@ -29,7 +29,6 @@ if TYPE_CHECKING:
 BASE_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    "spark.sql.legacy.statisticalAggregate": "false",
     "spark.ui.showConsoleProgress": "false",
 }
 """Settings every watchkeeper session needs; the workspace's ``conf`` may add to them."""
@@ -37,7 +36,7 @@ BASE_SETTINGS = {
 PANDAS_NOTICE = "PySpark does not yet fully support pandas"
 """PySpark's notice about recent pandas versions; watchkeeper hands data over as Arrow."""
 
-FIXED_SETTINGS = ("spark.sql.session.timeZone", "spark.sql.legacy.statisticalAggregate")
+FIXED_SETTINGS = ("spark.sql.session.timeZone",)
 """Settings the results depend on: a workspace cannot change them."""
 
 
