@@ -63,6 +63,8 @@ def spark_session(config: SparkConfig) -> SparkSession:
     if config.master.startswith("local") and not java_available():
         raise ConfigError("compute.engine spark needs a Java runtime (17 or later) on the PATH")
     settings = session_settings(config)
+    quiet = f"-Dlog4j.configurationFile={Path(__file__).with_name('log4j2.properties').as_uri()}"
+    settings.setdefault("spark.driver.extraJavaOptions", quiet)
     if config.master.startswith("local"):
         # Local workers run this interpreter, which has watchkeeper (and the custom functions).
         # PySpark reads the workers' interpreter from the environment when the JVM starts.
