@@ -68,6 +68,7 @@ def main(argv: list[str]) -> int:
             "spark.driver.memory": arguments.driver_memory,
             "spark.sql.shuffle.partitions": str(arguments.shuffle_partitions),
             "spark.ui.enabled": "false",
+            "spark.driver.maxResultSize": "0",  # the features are collected to the driver
         },
     )
     session = spark_session(config)
