@@ -107,7 +107,15 @@ class SparkFeatureEngine:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)  # Arrow, no pandas
             finished = work.mapInArrow(finish, schema)
-        collected = pl.from_arrow(_collect_arrow(finished))
+        try:
+            collected = pl.from_arrow(_collect_arrow(finished))
+        except Exception as error:  # Py4J wraps Spark's errors; one is the user's to fix
+            if "spark.driver.maxResultSize" not in str(error):
+                raise
+            raise FeatureError(
+                "the features are larger than spark.driver.maxResultSize: raise it in "
+                'compute.spark.conf (e.g. spark.driver.maxResultSize: "8g", or "0": no limit)'
+            ) from None
         assert isinstance(collected, pl.DataFrame)
         return collected.sort(ARRIVAL).drop(ARRIVAL)
 
