@@ -195,13 +195,15 @@ def test_help_starts_fast_without_heavy_imports() -> None:
         "import sys\n"
         "from watchkeeper.cli import main\n"
         "main(['drift', '--help'])\n"
-        "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars') if name in sys.modules]\n"
+        "main(['features', 'compute', '--help'])\n"
+        "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars', 'pyspark') if name in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
     )
     assert "--reference" in result.stdout
+    assert "--engine" in result.stdout  # features compute --help: Spark is not imported either
     assert "HEAVY []" in result.stdout
 
 

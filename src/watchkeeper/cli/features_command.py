@@ -25,7 +25,8 @@ from watchkeeper.errors import ConfigError
 if TYPE_CHECKING:
     import polars as pl
 
-    from watchkeeper.features import FittedFeatureSpec
+    from watchkeeper.config import ComputeConfig
+    from watchkeeper.features import BatchResult, FittedFeatureSpec
     from watchkeeper.features.comparison import ColumnComparison
     from watchkeeper.features.skew import SkewReport
 
@@ -45,6 +46,13 @@ SpecOption = Annotated[
         "--spec",
         help="A fitted spec (JSON) to use instead of fitting on the input.",
         dir_okay=False,
+    ),
+]
+EngineOption = Annotated[
+    str | None,
+    typer.Option(
+        "--engine",
+        help="Batch engine: polars or spark (default: the workspace's compute.engine, else polars).",
     ),
 ]
 InvalidOption = Annotated[
@@ -110,6 +118,7 @@ def compute_command(
             dir_okay=False,
         ),
     ] = None,
+    engine: EngineOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
 ) -> None:
@@ -123,8 +132,13 @@ def compute_command(
     if mode not in ("batch", "online"):
         raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
     policy = _policy(invalid)
+    compute = _compute_config(workspace, engine)
+    if mode == "online" and engine == "spark":
+        raise ConfigError("--engine spark computes in batch; drop --mode online")
     fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
-    if mode == "batch":
+    if mode == "batch" and compute.engine == "spark":
+        result = _compute_on_spark(compute, fitted, frame, policy)
+    elif mode == "batch":
         with _status(f"computing {len(fitted.output_columns)} features of {frame.height:,} events"):
             result = BatchFeatureEngine(fitted).compute(frame, policy)
     else:
@@ -138,6 +152,7 @@ def compute_command(
         target = None
     summary = {
         "mode": mode,
+        "engine": compute.engine if mode == "batch" else "online",
         "rows": result.features.height,
         "columns": result.features.width - 1,
         "rejected_rows": result.rejected.height,
@@ -321,6 +336,37 @@ def _fitted_and_input(
     spec = _workspace_spec(root)
     frame = read_events(input_path, spec)
     return fit(spec, frame, "quarantine"), frame
+
+
+def _compute_config(root: Path, engine: str | None) -> ComputeConfig:
+    """The workspace's ``compute`` section (defaults without a workspace), ``--engine`` first."""
+    from watchkeeper.config import CONFIG_FILE_NAME, ComputeConfig
+    from watchkeeper.workspace import Workspace
+
+    if engine is not None and engine not in ("polars", "spark"):
+        raise ConfigError(f"--engine: {engine!r} is not an engine; choose polars or spark")
+    if (root / CONFIG_FILE_NAME).is_file():
+        config = Workspace.open(root).config.compute
+    else:  # --spec without a workspace, as before
+        config = ComputeConfig()
+    return config if engine is None else config.model_copy(update={"engine": engine})
+
+
+def _compute_on_spark(
+    compute: ComputeConfig,
+    fitted: FittedFeatureSpec,
+    frame: pl.DataFrame,
+    policy: Literal["fail", "quarantine"],
+) -> BatchResult:
+    from watchkeeper.compute.spark_session import spark_session
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    with _status(f"starting Spark ({compute.spark.master})"):
+        session = spark_session(compute.spark)
+    with _status(
+        f"computing {len(fitted.output_columns)} features of {frame.height:,} events on Spark"
+    ):
+        return SparkFeatureEngine(fitted, session).compute(frame, policy)
 
 
 def _policy(text: str) -> Literal["fail", "quarantine"]:

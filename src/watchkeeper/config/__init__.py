@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from watchkeeper.config.compute import ComputeConfig, ComputeEngine, SparkConfig
 from watchkeeper.config.features import FeaturesConfig, InputField, TransformConfig
 from watchkeeper.config.lifecycle import (
     AlertRuleConfig,
@@ -35,6 +36,8 @@ __all__ = [
     "AlertsConfig",
     "BusinessValueConfig",
     "ChannelConfig",
+    "ComputeConfig",
+    "ComputeEngine",
     "DriftThresholds",
     "FeaturesConfig",
     "InputField",
@@ -50,6 +53,7 @@ __all__ = [
     "RetrainingConfig",
     "RolloutConfig",
     "ServingConfig",
+    "SparkConfig",
     "StorageConfig",
     "TrainingConfig",
     "TransformConfig",

@@ -20,6 +20,7 @@ from typing import Literal, Self
 from pydantic import Field, field_validator, model_validator
 
 from watchkeeper.config.base import Section
+from watchkeeper.config.compute import ComputeConfig
 from watchkeeper.config.features import FeaturesConfig
 from watchkeeper.config.lifecycle import (
     AlertsConfig,
@@ -236,6 +237,7 @@ class WorkspaceConfig(Section):
     label: LabelConfig = Field(default_factory=LabelConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    compute: ComputeConfig = Field(default_factory=ComputeConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)

@@ -122,6 +122,17 @@ def windowed_std(
     squares_high, squares_low = compensated.window_pair(
         totals.squares, totals.squares_error, totals.squares[starts], totals.squares_error[starts]
     )
+    return std_from_totals(sum_high, sum_low, squares_high, squares_low, counts)
+
+
+def std_from_totals(
+    sum_high: FloatArray,
+    sum_low: FloatArray,
+    squares_high: FloatArray,
+    squares_low: FloatArray,
+    counts: IntArray,
+) -> tuple[FloatArray, BoolArray]:
+    """Sample standard deviations from windows' compensated sums; present for 2+ values."""
     present = counts >= 2
     safe_count = np.where(present, counts, 2).astype(np.float64)
     deviations = compensated.sum_of_squared_deviations(
@@ -206,6 +217,7 @@ __all__ = [
     "RunningTotals",
     "count_values",
     "range_extreme",
+    "std_from_totals",
     "time_since_previous",
     "windowed_distinct",
     "windowed_extreme",
