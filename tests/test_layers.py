@@ -22,7 +22,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "clock durations quoting",
         "config",
         "storage",
-        "alerts simulate performance",
+        "alerts simulate performance compute",
         "features modeling",
         "intake",
         "workspace",
