@@ -71,7 +71,7 @@ def test_kill_9_mid_batch_then_restart_loses_and_doubles_nothing(
     try:
         wait_for(all_acknowledged, 60, "every entry acknowledged after the restart")
         consumer.send_signal(signal.SIGTERM)
-        assert consumer.wait(timeout=20) == 0, log.read_text()
+        assert consumer.wait(timeout=60) == 0, log.read_text()
     finally:
         if consumer.poll() is None:
             consumer.kill()
