@@ -11,10 +11,12 @@ EXPECTED = {
     "Clock",
     "DemoSettings",
     "EventTimeClock",
+    "ModelRegistry",
     "PredictionLogger",
     "Reference",
     "SimulationConfig",
     "SimulatedTraffic",
+    "TrainingRun",
     "WallClock",
     "WatchkeeperError",
     "Workspace",
@@ -26,6 +28,7 @@ EXPECTED = {
     "run_drill",
     "run_monitor",
     "run_tick",
+    "run_training_attempt",
     "simulate",
 }
 

@@ -24,10 +24,12 @@ if TYPE_CHECKING:
     from watchkeeper.demo import DemoSettings, run_demo
     from watchkeeper.drill.run import run_drill
     from watchkeeper.monitoring.job.monitor_job import run_monitor
+    from watchkeeper.registry.registry import ModelRegistry
     from watchkeeper.report import build_report
     from watchkeeper.serving.client import Client
     from watchkeeper.serving.prediction_logger import PredictionLogger
     from watchkeeper.simulate import SimulatedTraffic, SimulationConfig, simulate
+    from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
     from watchkeeper.workspace import Workspace
 
 __version__ = "0.1.0"
@@ -37,10 +39,12 @@ _LAZY = {
     "AnalysisResult": "watchkeeper.analysis",
     "Client": "watchkeeper.serving.client",
     "DemoSettings": "watchkeeper.demo",
+    "ModelRegistry": "watchkeeper.registry.registry",
     "PredictionLogger": "watchkeeper.serving.prediction_logger",
     "Reference": "watchkeeper.analysis",
     "SimulatedTraffic": "watchkeeper.simulate",
     "SimulationConfig": "watchkeeper.simulate",
+    "TrainingRun": "watchkeeper.training.attempt_runner",
     "Workspace": "watchkeeper.workspace",
     "WorkspaceConfig": "watchkeeper.config",
     "build_report": "watchkeeper.report",
@@ -49,6 +53,7 @@ _LAZY = {
     "run_drill": "watchkeeper.drill.run",
     "run_monitor": "watchkeeper.monitoring.job.monitor_job",
     "run_tick": "watchkeeper.agent.tick",
+    "run_training_attempt": "watchkeeper.training.attempt_runner",
     "simulate": "watchkeeper.simulate",
 }
 
@@ -66,10 +71,12 @@ __all__ = [
     "Clock",
     "DemoSettings",
     "EventTimeClock",
+    "ModelRegistry",
     "PredictionLogger",
     "Reference",
     "SimulatedTraffic",
     "SimulationConfig",
+    "TrainingRun",
     "WallClock",
     "WatchkeeperError",
     "Workspace",
@@ -81,5 +88,6 @@ __all__ = [
     "run_drill",
     "run_monitor",
     "run_tick",
+    "run_training_attempt",
     "simulate",
 ]
