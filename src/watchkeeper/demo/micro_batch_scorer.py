@@ -32,9 +32,9 @@ from watchkeeper.config import ModelTask
 from watchkeeper.features.batch_engine import BatchFeatureEngine
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.registry.registry import LoadedVersion
-from watchkeeper.rollout.router import CANARY_ROUTE, CHAMPION_ROUTE
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.task_predictions import Predictions, predictor_for
+from watchkeeper.storage.events.prediction_routes import CANARY_ROUTE, CHAMPION_ROUTE
 
 RAW_TIME_FORMAT = "%Y-%m-%dT%H:%M:%S%.6f+00:00"
 

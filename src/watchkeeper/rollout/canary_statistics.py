@@ -47,7 +47,7 @@ from watchkeeper.monitoring.outcomes.labels import POSITIVE, attach_labels
 from watchkeeper.monitoring.outcomes.task_labels import LABELLED, attach_task_labels
 from watchkeeper.rollout.guards import SCORE_BINS, CanaryStatistics, RouteStatistics
 from watchkeeper.rollout.model_errors import model_errors_by_version
-from watchkeeper.rollout.router import SHADOW_SUFFIX
+from watchkeeper.storage.events.prediction_routes import SHADOW_SUFFIX
 from watchkeeper.storage.events.store import EventStore
 from watchkeeper.storage.metadata.rollout_store import RolloutRecord
 

@@ -24,10 +24,7 @@ from dataclasses import dataclass
 from watchkeeper.storage.events.prediction_routes import (
     CANARY_ROUTE,
     CHAMPION_ROUTE,
-    SHADOW_ROUTE,
-    SHADOW_SUFFIX,
     DecidingRoute,
-    RouteName,
 )
 
 _SCALE = float(1 << 64)
@@ -82,14 +79,4 @@ class Router:
         return Route(CHAMPION_ROUTE)
 
 
-__all__ = [
-    "CANARY_ROUTE",
-    "CHAMPION_ROUTE",
-    "SHADOW_ROUTE",
-    "SHADOW_SUFFIX",
-    "DecidingRoute",
-    "Route",
-    "RouteName",
-    "Router",
-    "bucket",
-]
+__all__ = ["Route", "Router", "bucket"]

@@ -21,7 +21,7 @@ probabilities with the decided class and its probability (multiclass), a predict
 (:func:`served_prediction_schema`). Every serving version must serve that task.
 
 In shadow mode the challenger's silent score is logged as a second prediction row whose
-``event_id`` is the event's with :data:`SHADOW_SUFFIX` appended (the table keeps one row per
+``event_id`` is the event's with :data:`~watchkeeper.storage.events.prediction_routes.SHADOW_SUFFIX` appended (the table keeps one row per
 event id) and whose ``route`` is ``shadow``.
 """
 
@@ -47,13 +47,7 @@ from watchkeeper.features.online_engine import OnlineFeatureEngine
 from watchkeeper.features.schema_validation import check_length, parse_timestamp, validate_event
 from watchkeeper.features.state.store import EntityStateStore
 from watchkeeper.registry.registry import LoadedVersion
-from watchkeeper.rollout.router import (
-    CANARY_ROUTE,
-    CHAMPION_ROUTE,
-    SHADOW_ROUTE,
-    SHADOW_SUFFIX,
-    Route,
-)
+from watchkeeper.rollout.router import Route
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.grouped_append import GroupedAppender
 from watchkeeper.serving.idempotency import Check, EventIdLedger, FirstAnswer
@@ -61,6 +55,12 @@ from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
 from watchkeeper.serving.task_predictions import Prediction, Predictor, predictor_for
+from watchkeeper.storage.events.prediction_routes import (
+    CANARY_ROUTE,
+    CHAMPION_ROUTE,
+    SHADOW_ROUTE,
+    SHADOW_SUFFIX,
+)
 from watchkeeper.storage.events.store import EventStore
 from watchkeeper.storage.events.tables import SERVED_PREDICTION_SCHEMA
 from watchkeeper.storage.events.workspace_tables import predictions_table
@@ -604,7 +604,6 @@ def _plain(value: Any) -> Any:
 
 
 __all__ = [
-    "SHADOW_SUFFIX",
     "ScoreResult",
     "Scorer",
     "feature_row",
