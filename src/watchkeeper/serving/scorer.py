@@ -21,8 +21,9 @@ probabilities with the decided class and its probability (multiclass), a predict
 (:func:`served_prediction_schema`). Every serving version must serve that task.
 
 In shadow mode the challenger's silent score is logged as a second prediction row whose
-``event_id`` is the event's with :data:`~watchkeeper.storage.events.prediction_routes.SHADOW_SUFFIX` appended (the table keeps one row per
-event id) and whose ``route`` is ``shadow``.
+``event_id`` is the event's with
+:data:`~watchkeeper.storage.events.prediction_routes.SHADOW_SUFFIX` appended (the table
+keeps one row per event id) and whose ``route`` is ``shadow``.
 """
 
 from __future__ import annotations
