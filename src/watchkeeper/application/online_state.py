@@ -10,18 +10,12 @@ what ``watchkeeper features backfill-state`` runs; :func:`cold_state_problem` is
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import ConfigError, RegistryError
-from watchkeeper.features.backfill import (
-    BACKFILL_COMMAND,
-    EVENTS_TABLE,
-    ONE_MICROSECOND,
-    BackfillReport,
-    backfill_state,
-)
+from watchkeeper.features.backfill import BACKFILL_COMMAND, BackfillReport, backfill_state
 from watchkeeper.features.state.watermark import read_watermark
 from watchkeeper.registry.fitted_specs import load_fitted_spec
 from watchkeeper.registry.registry import ModelRegistry
@@ -30,6 +24,10 @@ from watchkeeper.registry.statuses import CHAMPION
 if TYPE_CHECKING:
     from watchkeeper.features.fitted import FittedFeatureSpec
     from watchkeeper.workspace import Workspace
+
+EVENTS_TABLE = "transactions"
+"""The raw events the state is filled from."""
+ONE_MICROSECOND = timedelta(microseconds=1)
 
 
 def champion_spec(workspace: Workspace) -> tuple[int, FittedFeatureSpec]:

@@ -37,7 +37,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -55,8 +55,6 @@ from watchkeeper.features.state.watermark import (
 if TYPE_CHECKING:
     from watchkeeper.features.fitted import FittedFeatureSpec
 
-EVENTS_TABLE = "transactions"
-ONE_MICROSECOND = timedelta(microseconds=1)
 BACKFILL_COMMAND = "watchkeeper features backfill-state"
 
 
