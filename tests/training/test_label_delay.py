@@ -252,6 +252,33 @@ def test_labels_are_ready_when_the_post_drift_traffic_holds_enough_usable_positi
     assert plan.youngest_age == 10 * DAY
 
 
+def test_after_a_drift_the_training_slice_needs_post_drift_positives_too() -> None:
+    # four post-drift frauds on days 1, 2, 10 and 11, each charged back five days later
+    days = [1, 2, 10, 11]
+    events = pl.DataFrame({"event_id": [f"f{day}" for day in days] + ["legit"],
+                           "ts": [DAY0 + day * DAY for day in [*days, 3]]})  # fmt: skip
+    outcomes = pl.DataFrame({"event_id": [f"f{day}" for day in days],
+                             "outcome": ["chargeback"] * 4,
+                             "received_at": [DAY0 + (day + 5) * DAY for day in days]})  # fmt: skip
+
+    def ready(as_of: datetime, before_holdout: timedelta | None) -> datetime | None:
+        return labels_ready_at(events, outcomes, since=DAY0, as_of=as_of, youngest_age=3 * DAY,
+                               min_positives=2, before_holdout=before_holdout)  # fmt: skip
+
+    # a holdout alone: the second fraud is usable once received, on day 7
+    assert ready(AS_OF, None) == DAY0 + 7 * DAY
+    # and a training slice before a 7-day holdout: four in all (the fourth on day 16) and two
+    # at least 3 + 7 days old (f1 on day 11, f2 on day 12): day 16
+    assert ready(AS_OF, 7 * DAY) == DAY0 + 16 * DAY
+    # before a 20-day holdout: f2 is old enough for training only on day 2 + 23 = 25
+    assert ready(AS_OF, 20 * DAY) == DAY0 + 25 * DAY
+    assert ready(DAY0 + 25 * DAY - timedelta(seconds=1), 20 * DAY) is None
+    # without the fourth fraud there are never four: not ready, whatever the date
+    three = outcomes.filter(pl.col("event_id") != "f11")
+    assert labels_ready_at(events, three, since=DAY0, as_of=AS_OF, youngest_age=3 * DAY,
+                           min_positives=2, before_holdout=7 * DAY) is None  # fmt: skip
+
+
 @pytest.mark.parametrize(
     ("provisional", "message"),
     [

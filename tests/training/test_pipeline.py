@@ -136,12 +136,19 @@ def test_post_drift_labels_are_ready_weeks_before_the_horizon(workspace: Workspa
     shift = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=SHIFT_DAY)
     as_of = datetime(2025, 6, 1, tzinfo=UTC)
     ready = labels_ready_since(workspace.events, config, since=shift, as_of=as_of)
-    assert ready is not None and shift + timedelta(days=20) < ready < shift + timedelta(days=40)
-    # the post-drift positives a window as of then holds: enough for the holdout
-    data = read_training_data(workspace.events, config, as_of=ready, warm_up=timedelta(0))
+    horizon, holdout_days = config.label.maturity_horizon, config.training.holdout
+    assert ready is not None and shift + holdout_days < ready < shift + horizon + holdout_days
+    # the post-drift positives a window as of then holds: enough for the holdout, and as many
+    # before it to train on (a flag-rate threshold: no validation slice between them); at
+    # `ready` itself the last one needed sits on the holdout's first instant, so look just after
+    later = ready + timedelta(hours=1)
+    data = read_training_data(workspace.events, config, as_of=later, warm_up=timedelta(0))
     window = featured_window(data, config).window
+    assert window.validation.height == 0 and window.validation_start == window.holdout_start
     holdout = window.holdout.filter(pl.col("ts") >= shift)
+    trained = window.train.filter(pl.col("ts") >= shift)
     assert holdout["label"].sum() >= config.retraining.min_positives
+    assert trained["label"].sum() >= config.retraining.min_positives
     matured = labels_ready_since(workspace.events, matured_only(config), since=shift, as_of=as_of)
     assert matured is None  # matured labels only: not before 60 days after the drift
     assert (

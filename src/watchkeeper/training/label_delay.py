@@ -367,6 +367,7 @@ def labels_ready_at(
     positive_outcome: str = "chargeback",
     event_id: str = "event_id",
     event_time: str = "ts",
+    before_holdout: timedelta | None = None,
 ) -> datetime | None:
     """When the traffic from ``since`` first held ``min_positives`` positives a training
     window could use (None if it does not yet, as of ``as_of``).
@@ -376,6 +377,14 @@ def labels_ready_at(
     :attr:`ProvisionalLabels.youngest_age`, or the maturity horizon for matured labels
     only). After a drift begins at ``since``, this says when a holdout of post-drift
     positives exists.
+
+    With ``before_holdout`` (the least span of the window's holdout, and of its validation
+    slice when it keeps one) the traffic must also give the *training* slice
+    ``min_positives`` of them: ``2 * min_positives`` usable in all, and ``min_positives`` of
+    events at least ``youngest_age + before_holdout`` old (usable from
+    ``max(received, t + youngest_age + before_holdout)``). A holdout sized by its positives
+    takes the newest ``min_positives`` at most beyond its span, so the training slice keeps
+    the rest: a model that has seen the new traffic, judged on new traffic it has not seen.
 
     >>> from datetime import UTC
     >>> day = datetime(2026, 1, 1, tzinfo=UTC)
@@ -390,28 +399,41 @@ def labels_ready_at(
     """
     moment = as_utc(as_of)
     recent = events.filter(pl.col(event_time) >= pl.lit(as_utc(since)))
+    receipts = positive_receipts(
+        recent,
+        outcomes,
+        as_of=moment,
+        positive_outcome=positive_outcome,
+        event_id=event_id,
+        event_time=event_time,
+    )
+    ready = _nth_usable(receipts, event_time, youngest_age, moment, min_positives)
+    if ready is None or before_holdout is None:
+        return ready
+    total = _nth_usable(receipts, event_time, youngest_age, moment, 2 * min_positives)
+    trained = _nth_usable(
+        receipts, event_time, youngest_age + before_holdout, moment, min_positives
+    )
+    return None if total is None or trained is None else max(total, trained)
+
+
+def _nth_usable(
+    receipts: pl.DataFrame, event_time: str, age: timedelta, moment: datetime, nth: int
+) -> datetime | None:
+    """When the ``nth`` positive of ``receipts`` became usable — received, and its event at
+    least ``age`` old — by ``moment`` (None: fewer by then)."""
     usable = (
-        positive_receipts(
-            recent,
-            outcomes,
-            as_of=moment,
-            positive_outcome=positive_outcome,
-            event_id=event_id,
-            event_time=event_time,
-        )
-        .select(
-            usable=pl.max_horizontal(
-                pl.col("received_at"), pl.col(event_time) + pl.lit(youngest_age)
-            )
+        receipts.select(
+            usable=pl.max_horizontal(pl.col("received_at"), pl.col(event_time) + pl.lit(age))
         )
         .filter(pl.col("usable") <= pl.lit(moment))
         .get_column("usable")
         .sort()
     )
-    if min_positives < 1 or usable.len() < min_positives:
+    if nth < 1 or usable.len() < nth:
         return None
-    ready = usable[min_positives - 1]
-    return as_utc(ready) if isinstance(ready, datetime) else None
+    found = usable[nth - 1]
+    return as_utc(found) if isinstance(found, datetime) else None
 
 
 __all__ = [

@@ -17,9 +17,10 @@ decision's ``reason`` and ``evidence``):
 - once the attempt budget is spent: ``max_attempts`` refused attempts in the drift episode
   (within ``budget_period``; :mod:`~watchkeeper.training.attempt_budget`) — the agent alerts
   the owner and the loop resumes when the budget frees or the owner acts;
-- while the drifted traffic holds too few labels for a holdout: until it holds
-  ``min_positives`` positives a training window can use, provisional labels included, and at
-  the latest until a whole holdout of it has matured;
+- while the drifted traffic holds too few labels for a holdout and a training slice: until it
+  holds ``min_positives`` positives a training window can use for its holdout and as many
+  before the holdout to learn from, provisional labels included, and at the latest until a
+  whole holdout of it has matured;
 - while the last attempt, refused or undecided, waits for new evidence: labels of events
   newer than its holdout (``new_evidence`` of ``min_positives`` after a refusal, what an
   undecided attempt said was missing, until its ``retry_at`` at the latest), since
