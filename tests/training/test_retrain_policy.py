@@ -416,6 +416,22 @@ def test_an_undecided_attempt_waits_for_its_labels_until_its_retry_at_and_no_lon
     assert decide_retrain(rows, [short], config=settings, as_of=day(61), **horizon).retrain
 
 
+def test_an_undecided_attempt_asks_no_more_new_labels_than_a_refused_one() -> None:
+    series = drift_series([["amount"], ["amount"]])
+    settings = config(min_positives=25)  # a refusal asks ceil(0.5 * 25) = 13 new positives
+    hopeless = undecided(day(1), 20, 3000, holdout_end=day(-40))  # 2980 more: years away
+    few = series + positives(-40, -35)  # 12 new positives
+    decision = decide_retrain(few, [hopeless], config=settings, as_of=day(5))
+    assert not decision.retrain and decision.evidence["new_evidence"]["needed"] == 13
+    assert "needs 1 more" in decision.reason
+    enough = series + positives(-40, -34)  # 14: the next challenger learns from them too
+    assert decide_retrain(enough, [hopeless], config=settings, as_of=day(5)).retrain
+    # what an undecided attempt lacked, when less, is still what it waits for
+    close = undecided(day(1), 20, 24, holdout_end=day(-40))
+    waiting = decide_retrain(series + positives(-40, -40), [close], config=settings, as_of=day(5))
+    assert waiting.evidence["new_evidence"]["needed"] == 4 and not waiting.retrain
+
+
 def test_an_attempt_before_the_drift_onset_asks_no_new_evidence_of_those_after_it() -> None:
     settings = config(min_positives=25, triggers={"psi_windows": 2, "psi_features": 1})
     quiet = [[] for _ in range(30)]

@@ -10,8 +10,13 @@ answer. So after a refused attempt the next one waits until the traffic holds at
 newer than the refused attempt's holdout — half the minimum by default, so that at least a
 third of a holdout of the minimum size is new (for a multiclass or regression model:
 labelled rows and ``retraining.min_holdout_rows``). After an *undecided* attempt it waits for
-the labels that attempt said were missing, until the ``retry_at`` it recorded at the latest
-(one maturity horizon after it, sooner when it expected the labels sooner). An attempt made
+the labels that attempt said were missing, but never for more than a refusal asks, and until
+the ``retry_at`` it recorded at the latest (one maturity horizon after it, sooner when it
+expected the labels sooner). An undecided verdict is no stronger than a refusal: the labels it
+lacked size a holdout that could judge *that* challenger, while new labels also train the next
+one — after a drift, the new traffic's labels are what the challenger was short of. Waiting
+for a holdout of 1,200 positives (years of fraud) would stop the loop for a maturity horizon
+while the champion degrades. An attempt made
 before the current drift episode began asks nothing of the attempts after the onset. The labels are counted by a
 :class:`~watchkeeper.training.label_supply.LabelSupply` (by default the ``positive_labels``
 of matured monitoring windows); with nothing to count on (no such series) the rule cannot
@@ -246,8 +251,8 @@ def new_evidence_wait(
     nothing of the attempts after it (None): it was judged on the world before the drift,
     and the labels that matter now are the drifted traffic's, which the wait for labels of
     the drifted traffic covers (see the retrain policy). An undecided attempt asks for its
-    missing labels until its ``retry_at`` (one ``label_horizon`` after it at the latest,
-    when none was recorded), then no longer.
+    missing labels, at most what a refused one asks, until its ``retry_at`` (one
+    ``label_horizon`` after it at the latest, when none was recorded), then no longer.
 
     >>> from datetime import UTC
     >>> from watchkeeper.config import RetrainingConfig
@@ -279,7 +284,8 @@ def new_evidence_wait(
     retry_at = None
     if outcome == UNDECIDED:
         if short.get("needed") is not None:
-            needed = max(1.0, float(short["needed"]) - float(short.get("have") or 0.0))
+            missing = max(1.0, float(short["needed"]) - float(short.get("have") or 0.0))
+            needed = min(needed, missing)
         retry_at = _retry_at(last, short, label_horizon)
     return EvidenceWait(
         outcome=outcome,
