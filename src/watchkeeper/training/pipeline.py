@@ -220,7 +220,7 @@ def validation_slice(config: WorkspaceConfig) -> bool:
 
     >>> from watchkeeper.config import WorkspaceConfig
     >>> config = WorkspaceConfig.model_validate(
-    ...     {"model": {"name": "fraud"}, "owner": {"name": "Dana"}})
+    ...     {"model": {"name": "fraud"}, "owner": {"name": "Dana", "contact": "dana@example.com"}})
     >>> validation_slice(config)
     False
     """
