@@ -134,28 +134,27 @@ def test_young_events_join_with_provisional_weighted_labels(workspace: Workspace
 def test_post_drift_labels_are_ready_weeks_before_the_horizon(workspace: Workspace) -> None:
     config = workspace.config
     shift = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=SHIFT_DAY)
-    as_of = datetime(2025, 6, 1, tzinfo=UTC)
+    as_of = datetime(2025, 7, 19, tzinfo=UTC)
     ready = labels_ready_since(workspace.events, config, since=shift, as_of=as_of)
-    horizon, holdout_days = config.label.maturity_horizon, config.training.holdout
-    assert ready is not None and shift + holdout_days < ready < shift + horizon + holdout_days
+    horizon = config.label.maturity_horizon
+    spans = config.training.holdout + config.training.validation
+    assert ready is not None and shift + spans < ready < shift + horizon + spans
     # the post-drift positives a window as of then holds: enough for the holdout, and as many
-    # before it to train on (a flag-rate threshold: no validation slice between them); at
-    # `ready` itself the last one needed sits on the holdout's first instant, so look just after
+    # before its validation slice to train on (just after `ready`: at it, the last one needed
+    # sits on the validation slice's first instant)
     later = ready + timedelta(hours=1)
     data = read_training_data(workspace.events, config, as_of=later, warm_up=timedelta(0))
     window = featured_window(data, config).window
-    assert window.validation.height == 0 and window.validation_start == window.holdout_start
     holdout = window.holdout.filter(pl.col("ts") >= shift)
     trained = window.train.filter(pl.col("ts") >= shift)
     assert holdout["label"].sum() >= config.retraining.min_positives
     assert trained["label"].sum() >= config.retraining.min_positives
-    matured = labels_ready_since(workspace.events, matured_only(config), since=shift, as_of=as_of)
+    early = datetime(2025, 6, 1, tzinfo=UTC)
+    matured = labels_ready_since(workspace.events, matured_only(config), since=shift, as_of=early)
     assert matured is None  # matured labels only: not before 60 days after the drift
     assert (
-        labels_ready_since(
-            workspace.events, config, since=shift, as_of=ready - timedelta(seconds=1)
-        )
-        is None
+        labels_ready_since(workspace.events, config, since=shift, as_of=ready - timedelta(days=7))
+        is None  # a week earlier (the delay estimate moves with as-of: not to the second)
     )
 
 

@@ -332,17 +332,3 @@ def test_provisional_labels_train_weighted_and_are_on_record(
     assert holdout["weighted_positives"] > holdout["positives"]
     metrics = registry.record(1).metrics
     assert metrics["weighted_positives"] == pytest.approx(holdout["weighted_positives"], abs=1e-3)
-
-
-def test_without_a_validation_slice_a_flag_rate_threshold_is_chosen_on_the_holdout_scores(
-    with_champion: ModelRegistry,
-) -> None:
-    registry = with_champion
-    found = window(validation_slice=False, min_positives=20)
-    assert found.validation.height == 0
-    second = attempt(registry, STRONG, found=found)
-    assert second.accepted, second.reason
-    threshold = registry.lineage(2).threshold  # type: ignore[union-attr]
-    # chosen on the holdout's rows, flagging the policy's share of them (1%, ties aside)
-    assert threshold["validation_rows"] == found.holdout.height
-    assert 0.01 <= threshold["flag_rate"] < 0.011

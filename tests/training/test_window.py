@@ -88,20 +88,6 @@ def test_slices_are_consecutive_and_the_holdout_is_the_most_recent() -> None:
     assert found.describe()["maturity_cutoff"] == (AS_OF - HORIZON).isoformat()
 
 
-def test_without_a_validation_slice_training_runs_up_to_the_holdout() -> None:
-    found = window(validation_slice=False, min_positives=5)
-    sliced = window(min_positives=5)
-    assert found.validation.height == 0 and found.validation_start == found.holdout_start
-    # the same holdout; the days the validation slice held train instead
-    assert found.holdout_start == sliced.holdout_start
-    assert found.holdout.height == sliced.holdout.height
-    assert found.train.height == sliced.train.height + sliced.validation.height
-    assert found.train["ts"].max() < found.holdout_start
-    assert found.counts()["validation"] == {"rows": 0, "positives": 0, "provisional_rows": 0,
-                                            "provisional_positives": 0,
-                                            "weighted_positives": 0.0}  # fmt: skip
-
-
 def test_missing_outcome_data_is_refused() -> None:
     events, outcomes = traffic()
     with pytest.raises(TrainingDataError, match="missing outcome data"):

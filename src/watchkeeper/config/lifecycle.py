@@ -26,16 +26,6 @@ class ThresholdPolicy(Section):
     policy: Literal["flag_rate", "precision"] = "flag_rate"
     target: float = Field(default=0.01, gt=0, lt=1)
 
-    @property
-    def needs_labels(self) -> bool:
-        """Whether choosing the threshold reads labels: a flag rate is a share of traffic,
-        chosen on scores alone; a precision needs the validation rows' labels.
-
-        >>> ThresholdPolicy().needs_labels, ThresholdPolicy(policy="precision").needs_labels
-        (False, True)
-        """
-        return self.policy != "flag_rate"
-
 
 class TrainingConfig(Section):
     """How a model version is trained: trainer, its parameters, data window and threshold."""

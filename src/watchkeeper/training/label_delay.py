@@ -368,6 +368,7 @@ def labels_ready_at(
     event_id: str = "event_id",
     event_time: str = "ts",
     before_holdout: timedelta | None = None,
+    sized_slices: int = 1,
 ) -> datetime | None:
     """When the traffic from ``since`` first held ``min_positives`` positives a training
     window could use (None if it does not yet, as of ``as_of``).
@@ -378,13 +379,14 @@ def labels_ready_at(
     only). After a drift begins at ``since``, this says when a holdout of post-drift
     positives exists.
 
-    With ``before_holdout`` (the least span of the window's holdout, and of its validation
-    slice when it keeps one) the traffic must also give the *training* slice
-    ``min_positives`` of them: ``2 * min_positives`` usable in all, and ``min_positives`` of
-    events at least ``youngest_age + before_holdout`` old (usable from
-    ``max(received, t + youngest_age + before_holdout)``). A holdout sized by its positives
-    takes the newest ``min_positives`` at most beyond its span, so the training slice keeps
-    the rest: a model that has seen the new traffic, judged on new traffic it has not seen.
+    With ``before_holdout`` (the least spans of the slices after the training slice: the
+    holdout's and the validation slice's) the traffic must also give the *training* slice
+    ``min_positives`` of them: ``(sized_slices + 1) * min_positives`` usable in all
+    (``sized_slices``: the slices grown back until they hold ``min_positives``), and
+    ``min_positives`` of events at least ``youngest_age + before_holdout`` old (usable from
+    ``max(received, t + youngest_age + before_holdout)``). A slice sized by its positives
+    takes ``min_positives`` at most beyond its span, so the training slice keeps the rest: a
+    model that has seen the new traffic, judged on new traffic it has not seen.
 
     >>> from datetime import UTC
     >>> day = datetime(2026, 1, 1, tzinfo=UTC)
@@ -410,7 +412,9 @@ def labels_ready_at(
     ready = _nth_usable(receipts, event_time, youngest_age, moment, min_positives)
     if ready is None or before_holdout is None:
         return ready
-    total = _nth_usable(receipts, event_time, youngest_age, moment, 2 * min_positives)
+    total = _nth_usable(
+        receipts, event_time, youngest_age, moment, (sized_slices + 1) * min_positives
+    )
     trained = _nth_usable(
         receipts, event_time, youngest_age + before_holdout, moment, min_positives
     )

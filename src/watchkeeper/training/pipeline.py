@@ -169,7 +169,7 @@ def labels_ready_since(
     age admitted with provisional labels, else the maturity horizon. The delay is learnt as
     the window learns it, from the matured events of the ``training.window`` before the
     cut-off. The traffic must also hold as many again for the training slice, before the
-    holdout's least span (and the validation slice's, when the window keeps one): a model
+    least spans of the holdout and the validation slice: a model
     trained on the old traffic alone, judged on the new, cannot show it learnt the new.
     """
     moment = as_utc(as_of)
@@ -208,23 +208,9 @@ def labels_ready_since(
         positive_outcome=config.label.positive_outcome,
         event_id=keys.event_id,
         event_time=keys.event_time,
-        before_holdout=config.training.holdout
-        + (config.training.validation if validation_slice(config) else timedelta(0)),
+        before_holdout=config.training.holdout + config.training.validation,
+        sized_slices=2,  # the holdout and the validation slice
     )
-
-
-def validation_slice(config: WorkspaceConfig) -> bool:
-    """Whether a training window keeps a validation slice: not for a binary model whose
-    threshold needs no labels (a flag rate, chosen on the holdout's scores), whose training
-    slice then runs up to the holdout (:mod:`~watchkeeper.training.window`).
-
-    >>> from watchkeeper.config import WorkspaceConfig
-    >>> config = WorkspaceConfig.model_validate(
-    ...     {"model": {"name": "fraud"}, "owner": {"name": "Dana", "contact": "dana@example.com"}})
-    >>> validation_slice(config)
-    False
-    """
-    return config.model.task != "binary" or config.training.threshold.needs_labels
 
 
 def featured_window(
@@ -253,7 +239,6 @@ def featured_window(
         label=config.label,
         provisional=provisional_settings(config),
         min_positives=config.retraining.min_positives if config.model.task == "binary" else 0,
-        validation_slice=validation_slice(config),
     )
     if window.train.height == 0:
         raise TrainingDataError(
@@ -388,6 +373,5 @@ __all__ = [
     "provisional_settings",
     "read_training_data",
     "resolve_as_of",
-    "validation_slice",
     "warm_up",
 ]

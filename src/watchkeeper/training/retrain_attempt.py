@@ -8,9 +8,7 @@ columns, and
    columns unchanged);
 2. trains the configured trainer on the training slice (with the window's sample weights:
    provisional labels weigh by the label delay, :mod:`~watchkeeper.training.label_delay`);
-3. chooses the decision threshold on the validation slice (weighted alike), or, for a
-   threshold that needs no labels (a flag rate), on the holdout's scores: the window then
-   has no validation slice and trains up to the holdout;
+3. chooses the decision threshold on the validation slice (weighted alike);
 4. compares challenger and champion on the holdout with the validation gate (the first
    version, with no champion, is accepted and becomes champion);
 5. registers the new version — model, feature spec, threshold, calibrator fitted on the
@@ -296,7 +294,13 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     model = train_model(
         config.training, train.select(names), train["label"].to_numpy(), _weights(train)
     )
-    threshold = _threshold(model, inputs.window, names, config)
+    validation = inputs.window.validation
+    threshold = choose_threshold(
+        model.predict_scores(validation.select(names)),
+        validation["label"].to_numpy(),
+        config.training.threshold,
+        _weights(validation),
+    )
     context.stage(VALIDATION_STAGE)
     context.progress("evaluation")
     judged = champion_contender if context.validate else None
@@ -318,24 +322,6 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
         calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels, holdout.weights),
     )
     return attempt, registered
-
-
-def _threshold(
-    model: Model, window: TrainingWindow, names: list[str], config: WorkspaceConfig
-) -> DecisionThreshold:
-    """The decision threshold by ``training.threshold``: on the validation slice, or, in a
-    window without one (a threshold that needs no labels: a flag rate), on the holdout's
-    scores alone — the most recent traffic, out of sample for the model."""
-    policy = config.training.threshold
-    chosen_on = window.validation
-    if chosen_on.height == 0 and not policy.needs_labels:
-        chosen_on = window.holdout
-    return choose_threshold(
-        model.predict_scores(chosen_on.select(names)),
-        chosen_on["label"].to_numpy(),
-        policy,
-        _weights(chosen_on),
-    )
 
 
 def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:

@@ -32,13 +32,6 @@ training slice keeps less than half the window (or than ``window - validation - 
 when that is shorter). A provisional positive counts once here, not by its weight: it is one
 observed positive, whatever the mass it stands for.
 
-A binary window whose decision threshold needs no labels (``training.threshold`` a flag rate:
-a share of traffic, chosen on scores alone) has no validation slice (``validation_slice``
-False): the threshold is chosen on the holdout's scores, without its labels, and the training
-slice runs up to the holdout. The labels the validation slice would have held — after a
-drift, the first labels of the new traffic — train the model instead of waiting a slice
-behind it.
-
 >>> from datetime import UTC, datetime, timedelta
 >>> day = datetime(2026, 1, 1, tzinfo=UTC)
 >>> events = pl.DataFrame({"event_id": [f"e{i}" for i in range(100)],
@@ -179,7 +172,6 @@ def training_window(
     label: LabelConfig | None = None,
     provisional: ProvisionalLabelsConfig | None = None,
     min_positives: int = 0,
-    validation_slice: bool = True,
 ) -> TrainingWindow:
     """Select, label and slice the events of the window (see the module's notes).
 
@@ -193,7 +185,6 @@ def training_window(
     A multiclass or regression model needs ``label``. ``provisional`` (binary) lets younger
     events join with weighted labels; None keeps matured labels only. ``min_positives`` sizes
     the holdout and the validation slice by their known positives (0: by days only).
-    ``validation_slice`` False leaves the validation slice empty (see the module's notes).
     """
     if validation + holdout >= window:
         raise TrainingDataError(
@@ -272,12 +263,10 @@ def training_window(
         start=start,
         end=end,
         window=window,
-        validation=validation if validation_slice else timedelta(0),
+        validation=validation,
         holdout=holdout,
         min_positives=min_positives,
     )
-    if not validation_slice:
-        validation_start = holdout_start
     time = pl.col(event_time)
     return TrainingWindow(
         as_of=moment,
