@@ -89,13 +89,14 @@ def test_a_tick_runs_every_step_and_a_second_tick_changes_nothing(
 def assert_the_policy_waits_for_post_drift_labels_only_until_provisional_ones_suffice(
     workspace: Workspace, now: datetime
 ) -> None:
-    """50 days of drifted traffic, none of it matured (60d): its received chargebacks make a
-    holdout with provisional labels long before a holdout of it matures (74 days)."""
-    onset = now - timedelta(days=50)
+    """70 days of drifted traffic, hardly any of it matured (60d): its received chargebacks
+    make a holdout, a validation slice and a training slice's worth with provisional labels
+    before a holdout of it matures (74 days)."""
+    onset = now - timedelta(days=70)
     alerting = [
         MetricRow("card-fraud", "psi", onset + timedelta(days=index),
                   onset + timedelta(days=index + 1), value=0.4, status="alert", feature="amount")
-        for index in range(50)
+        for index in range(70)
     ]  # fmt: skip
     workspace.metadata.upsert_metrics(alerting)
     decision = consult_workspace_policy(workspace, as_of=now)
