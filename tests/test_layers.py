@@ -32,7 +32,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "rollout",
         "agent application readiness report drill",
         "analysis serving",
-        "demo stream",
+        "stream",
+        "demo",
         "cli",
         "__init__ __main__",  # the public API and ``python -m watchkeeper``
     )
