@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from watchkeeper import metric_names as names
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import RegistryError
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
@@ -32,10 +33,25 @@ from watchkeeper.workspace import Workspace
 Status = Literal["pass", "warn", "fail"]
 
 DRIFT_METRICS = frozenset(
-    {"psi", "score_psi", "js_distance", "wasserstein", "domain_classifier_auc", "flag_rate"}
+    {
+        names.PSI,
+        names.SCORE_PSI,
+        names.JS_DISTANCE,
+        names.WASSERSTEIN,
+        names.DOMAIN_AUC,
+        names.FLAG_RATE,
+        names.DECISION_PSI,
+        names.PREDICTION_PSI,
+    }
 )
 BUSINESS_METRICS = frozenset(
-    {"business_value", "value_against_baseline", "fraud_loss_approved", "estimated_business_value"}
+    {
+        names.BUSINESS_VALUE,
+        names.VALUE_AGAINST_BASELINE,
+        names.FRAUD_LOSS_APPROVED,
+        names.COST,
+        names.estimated(names.BUSINESS_VALUE),
+    }
 )
 LINEAGE_PARTS = ("data", "code", "environment", "hyperparameters", "evaluation", "trigger")
 

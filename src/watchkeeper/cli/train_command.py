@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from watchkeeper import metric_names as names
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
@@ -33,11 +34,7 @@ if TYPE_CHECKING:
     from watchkeeper.training.attempts import RetrainAttempt
     from watchkeeper.workspace import Workspace
 
-SHOWN_METRICS = {
-    "binary": ("business_value", "pr_auc", "recall", "precision", "flag_rate"),
-    "multiclass": ("business_value", "macro_f1", "accuracy", "weighted_f1"),
-    "regression": ("business_value", "mae", "rmse", "r2", "bias"),
-}
+SHOWN_METRICS = names.HOLDOUT_HEADLINE
 """The holdout metrics each task's attempt prints, in order."""
 
 

@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.monitoring.job.windows import Window, window_start_of
 from watchkeeper.monitoring.outcomes.labels import is_window_mature
@@ -72,9 +73,7 @@ def stored_label_counts(rows: Sequence[MetricRow]) -> dict[WindowVersion, LabelC
         values.setdefault((as_utc(row.window_start), row.model_version), {})[row.metric] = row.value
     counts: dict[WindowVersion, LabelCounts] = {}
     for key, found in values.items():
-        events, known, positives = (
-            found.get(name) for name in ("scored_events", "labelled_events", "positive_labels")
-        )
+        events, known, positives = (found.get(name) for name in names.LABEL_COUNT_METRICS)
         if events is not None and known is not None and positives is not None:
             counts[key] = (int(events), int(known), int(positives))
     return counts

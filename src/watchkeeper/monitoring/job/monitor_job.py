@@ -71,6 +71,7 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import RegistryError, WatchkeeperError
@@ -98,7 +99,6 @@ from watchkeeper.monitoring.job.weekly_rows import (
     weekly_rows,
 )
 from watchkeeper.monitoring.job.window_metrics import (
-    LABEL_COUNT_METRICS,
     WindowKey,
     estimated_rows,
     profile_rows,
@@ -371,7 +371,7 @@ class MonitorJob:
             return list(open_windows)
         stored = [
             row
-            for metric in LABEL_COUNT_METRICS
+            for metric in names.LABEL_COUNT_METRICS
             for row in self.workspace.metadata.metrics(
                 self.model, metric=metric, start=open_windows[0].start, end=open_windows[-1].end
             )
@@ -419,7 +419,7 @@ class MonitorJob:
         rates = {
             (row.model_version, as_utc(row.window_start)): row.value
             for row in self.workspace.metadata.metrics(
-                self.model, metric="flag_rate", start=week.start, end=week.end
+                self.model, metric=names.FLAG_RATE, start=week.start, end=week.end
             )
         }
         ranges = schema_ranges(self.config.features.inputs)
@@ -465,11 +465,11 @@ class MonitorJob:
             drift = weekly_domain_drift(reference, served, context, self.config.monitoring)
         except WatchkeeperError as error:
             self._note(
-                f"version {context.version}: domain_auc of {key.window_start.date()} "
+                f"version {context.version}: {names.DOMAIN_AUC} of {key.window_start.date()} "
                 f"not computed: {error}"
             )
             return []
-        return [key.row("domain_auc", drift.roc_auc, drift.verdict, threshold=drift.threshold)]
+        return [key.row(names.DOMAIN_AUC, drift.roc_auc, drift.verdict, threshold=drift.threshold)]
 
     def _note(self, note: str) -> None:
         if note not in self.notes:

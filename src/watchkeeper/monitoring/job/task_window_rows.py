@@ -1,7 +1,7 @@
 """One window's prediction drift, estimated and realized performance and money, per task.
 
 Pure functions over a window's profile and rows, returning metric rows named by
-:mod:`~watchkeeper.monitoring.outcomes.task_metrics` (input drift and data quality come from
+:mod:`~watchkeeper.metric_names` (input drift and data quality come from
 :func:`~watchkeeper.monitoring.job.window_metrics.input_rows`):
 
 - :func:`prediction_drift_rows` — binary ``score_psi`` and ``flag_rate`` against the reference's
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, LabelConfig, ModelTask, MonitoringConfig
 from watchkeeper.monitoring.job.external_reference import (
     DECISION,
@@ -47,7 +48,6 @@ from watchkeeper.monitoring.job.window_metrics import (
     estimated_binary_money_rows,
     own_judgement,
 )
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.task_performance import (
     estimated_task_metrics,
     metric_value,
