@@ -229,38 +229,32 @@ def skew_check_command(
     Mismatch rates go to the metric series as ``skew_mismatch_rate`` and the skew alert rules
     run at once, so the model's owner hears of skew through the usual channels.
     """
-    from watchkeeper.application.skew_alerts import record_skew
-    from watchkeeper.application.skew_history import skew_report
+    from watchkeeper.application.skew_check import skew_check
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
-        fitted = _served_spec(opened, spec_path, model_version)
-        report, first, last = skew_report(
+        checked = skew_check(
             opened,
-            fitted,
-            _instant("--start", start),
-            _instant("--end", end),
-            model_version,
-            threshold,
+            spec_path=spec_path,
+            start=_instant("--start", start),
+            end=_instant("--end", end),
+            model_version=model_version,
+            threshold=threshold,
         )
-        alerts = []
-        if first is not None and last is not None:
-            alerts = record_skew(opened, report, model_version, first, last)
-    fired = [outcome for outcome in alerts if outcome.action in ("fired", "reminded")]
+    report = checked.report
     if json_output:
         emit_json(
             {
                 **report.to_dict(),
                 "alerts": [
                     {"action": outcome.action, "summary": outcome.evaluation.describe()}
-                    for outcome in alerts
-                    if outcome.action != "quiet"
+                    for outcome in checked.changed
                 ],
             }
         )
     else:
         _print_skew(report)
-        for outcome in fired:
+        for outcome in checked.fired:
             stdout.print(f"[red]alert[/] {outcome.action}: {escape(outcome.evaluation.describe())}")
     if not report.ok:
         raise typer.Exit(1)
@@ -295,25 +289,6 @@ def _print_skew(report: SkewReport) -> None:
         stdout.print(
             f"[red]skew[/] above {report.threshold}: {escape(', '.join(report.skewed_features))}"
         )
-
-
-def _served_spec(
-    workspace: Any, spec_path: Path | None, model_version: int | None
-) -> FittedFeatureSpec:
-    from watchkeeper.features import FittedFeatureSpec
-    from watchkeeper.registry.registry import ModelRegistry
-
-    if spec_path is not None:
-        return FittedFeatureSpec.load(spec_path)
-    registry = ModelRegistry.for_workspace(workspace)
-    version = model_version if model_version is not None else "champion"
-    stored = registry.feature_spec(version)
-    if stored is None:
-        raise ConfigError(
-            f"model version {version} was registered without a fitted feature spec; "
-            "pass --spec FITTED.json"
-        )
-    return FittedFeatureSpec.from_json(stored.decode("utf-8"))
 
 
 def _workspace_spec(root: Path) -> Any:
