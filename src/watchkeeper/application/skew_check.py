@@ -13,9 +13,9 @@ from pathlib import Path
 from watchkeeper.alerts.manager import AlertOutcome
 from watchkeeper.application.skew_alerts import record_skew
 from watchkeeper.application.skew_history import skew_report
-from watchkeeper.errors import ConfigError
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.skew import SkewReport
+from watchkeeper.registry.fitted_specs import load_fitted_spec
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
 
@@ -48,15 +48,10 @@ def served_spec(
     ``model_version`` (the champion by default) was registered with."""
     if spec_path is not None:
         return FittedFeatureSpec.load(spec_path)
-    registry = ModelRegistry.for_workspace(workspace)
-    version: int | str = model_version if model_version is not None else "champion"
-    stored = registry.feature_spec(version)
-    if stored is None:
-        raise ConfigError(
-            f"model version {version} was registered without a fitted feature spec; "
-            "pass --spec FITTED.json"
-        )
-    return FittedFeatureSpec.from_json(stored.decode("utf-8"))
+    version = model_version if model_version is not None else "champion"
+    return load_fitted_spec(
+        ModelRegistry.for_workspace(workspace), version, remedy="pass --spec FITTED.json"
+    )
 
 
 def skew_check(
