@@ -113,7 +113,7 @@ def _flag_rate_rows(
     flag = flag_rate_drift(flags[0], reference.rows, flags[1], current.rows)
     return [
         key.row(names.FLAG_RATE, flag.rate, flag.verdict, threshold=flag.threshold),
-        key.row(f"{names.FLAG_RATE}_pvalue", flag.pvalue, flag.verdict),
+        key.row(names.FLAG_RATE_PVALUE, flag.pvalue, flag.verdict),
         key.row(names.BASELINE_FLAG_RATE, flag.baseline_rate),
     ]
 
@@ -204,8 +204,9 @@ def realized_task_rows(
         if isinstance(metric, MetricValue):
             rows.append(key.row(name, metric.value, status))
             if metric.interval is not None:
-                rows.append(key.row(f"{name}_low", metric.interval.low, status))
-                rows.append(key.row(f"{name}_high", metric.interval.high, status))
+                low, high = names.interval_bounds(name)
+                rows.append(key.row(low, metric.interval.low, status))
+                rows.append(key.row(high, metric.interval.high, status))
         else:
             rows.append(key.row(name, metric, status))
     return rows
