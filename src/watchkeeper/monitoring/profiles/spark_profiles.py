@@ -289,9 +289,25 @@ def _numeric_profiles(
             maximum=float(row[f"c{number}_max"]),
             total=float(row[f"c{number}_sum"]),
             sum_of_squared_deviations=float(row[f"c{number}_var"]) * usable,
-            sketch=bytes(row[f"c{number}_sketch"]),
+            sketch=_exact_when_whole(bytes(row[f"c{number}_sketch"]), sketch_k),
         )
     return rows, profiles
+
+
+def _exact_when_whole(payload: bytes, sketch_k: int) -> bytes:
+    """A sketch that still holds every value, rebuilt as the Polars engine builds it.
+
+    Spark's sketch of values merged from partitions may say it estimates (more than one
+    level) although it kept every value; rebuilt from those values it is exact again, as the
+    Polars engine's sketch of the same values is, and gives the same statistics.
+    """
+    sketch = kll_doubles_sketch.deserialize(payload)
+    if sketch.is_empty() or sketch.num_retained != sketch.n:
+        return payload
+    values = np.sort(np.array([item for item, _ in sketch], dtype=np.float64))
+    rebuilt = kll_doubles_sketch(sketch_k)
+    rebuilt.update(values)
+    return bytes(rebuilt.serialize())
 
 
 def _label_counts(frame: DataFrame, names: Sequence[str]) -> dict[str, LabelCounts]:
