@@ -197,6 +197,7 @@ def test_help_starts_fast_without_heavy_imports() -> None:
         "main(['drift', '--help'])\n"
         "main(['features', 'compute', '--help'])\n"
         "main(['monitor', '--help'])\n"
+        "main(['train', '--help'])\n"
         "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars', 'pyspark') if name in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )

@@ -26,10 +26,12 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
+    from watchkeeper.config import SparkConfig
     from watchkeeper.training.attempts import RetrainAttempt
     from watchkeeper.workspace import Workspace
 
@@ -68,6 +70,7 @@ def train(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
     from watchkeeper.training.attempt_runner import check_trained_here
@@ -77,7 +80,11 @@ def train(
         check_trained_here(opened.config.model)
         moment = _run_as_of(opened, as_of)
         attempt, document = _run(
-            opened, moment, trigger="manual: watchkeeper train", validate=False
+            opened,
+            moment,
+            trigger="manual: watchkeeper train",
+            validate=False,
+            spark=_spark(workspace, engine),
         )
     _report(attempt, document, json_output)
 
@@ -94,6 +101,7 @@ def retrain(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
     from watchkeeper.training.attempt_runner import check_trained_here
@@ -115,7 +123,9 @@ def retrain(
                 if decision.retrain
                 else f"manual: watchkeeper retrain --force (policy: {decision.reason})"
             )
-        attempt, document = _run(opened, moment, trigger=trigger, validate=True)
+        attempt, document = _run(
+            opened, moment, trigger=trigger, validate=True, spark=_spark(workspace, engine)
+        )
     _report(attempt, document, json_output)
 
 
@@ -136,8 +146,19 @@ def _run_as_of(workspace: Workspace, text: str | None) -> datetime:
     return moment
 
 
+def _spark(root: Path, engine: str | None) -> SparkConfig | None:
+    """The Spark settings when the batch engine (``--engine``, else the workspace's) is spark."""
+    compute = compute_config(root, engine)
+    return compute.spark if compute.engine == "spark" else None
+
+
 def _run(
-    workspace: Workspace, as_of: datetime | None, *, trigger: str, validate: bool
+    workspace: Workspace,
+    as_of: datetime | None,
+    *,
+    trigger: str,
+    validate: bool,
+    spark: SparkConfig | None = None,
 ) -> tuple[RetrainAttempt, dict[str, Any]]:
     from watchkeeper.training.attempt_runner import run_training_attempt
 
@@ -147,7 +168,12 @@ def _run(
             status.update(f"{step}...")
 
         run = run_training_attempt(
-            workspace, trigger=trigger, validate=validate, as_of=as_of, progress=progress
+            workspace,
+            trigger=trigger,
+            validate=validate,
+            as_of=as_of,
+            progress=progress,
+            spark=spark,
         )
     return run.attempt, run.document()
 
