@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from watchkeeper.clock import Clock, EventTimeClock, as_utc
 from watchkeeper.training.attempt_runner import (
@@ -32,6 +33,9 @@ from watchkeeper.training.attempt_runner import (
 from watchkeeper.training.policy_check import consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
 from watchkeeper.workspace import Workspace
+
+if TYPE_CHECKING:
+    from watchkeeper.config import SparkConfig
 
 Root = str | os.PathLike[str]
 Progress = Callable[[str], None]
@@ -51,17 +55,27 @@ def attempt_moment(
 
 
 def train(
-    root: Root, *, as_of: datetime | None = None, progress: Progress | None = None
+    root: Root,
+    *,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+    spark: SparkConfig | None = None,
 ) -> TrainingRun:
     """Train a version without the gate: the first becomes champion, later ones candidates.
 
-    ``progress`` hears each step's name. Raises a
+    ``progress`` hears each step's name; with ``spark`` the features are computed on that
+    cluster. Raises a
     :class:`~watchkeeper.errors.WatchkeeperError` for a workspace that cannot train.
     """
     moment = attempt_moment(root, as_of)
     with Workspace.open(root, EventTimeClock(moment)) as opened:
         return run_training_attempt(
-            opened, trigger=TRAIN_TRIGGER, validate=False, as_of=moment, progress=progress
+            opened,
+            trigger=TRAIN_TRIGGER,
+            validate=False,
+            as_of=moment,
+            progress=progress,
+            spark=spark,
         )
 
 
@@ -72,6 +86,7 @@ def retrain(
     force: bool = False,
     as_of: datetime | None = None,
     progress: Progress | None = None,
+    spark: SparkConfig | None = None,
 ) -> TrainingRun | RetrainDecision:
     """One attempt validated against the champion (passing makes the version challenger).
 
@@ -92,7 +107,7 @@ def retrain(
                 else f"manual: watchkeeper retrain --force (policy: {decision.reason})"
             )
         return run_training_attempt(
-            opened, trigger=trigger, validate=True, as_of=moment, progress=progress
+            opened, trigger=trigger, validate=True, as_of=moment, progress=progress, spark=spark
         )
 
 

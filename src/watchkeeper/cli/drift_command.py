@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stdout
 from watchkeeper.cli.verdicts import (
     ChunkPeriodOption,
@@ -111,6 +112,7 @@ def drift(
     chunks: ChunksOption = None,
     chunk_period: ChunkPeriodOption = None,
     min_chunk_rows: MinChunkRowsOption = 100,
+    engine: EngineOption = None,
 ) -> None:
     """Compare two datasets feature by feature: PSI, Jensen-Shannon, KS, Wasserstein, chi-square.
 
@@ -129,6 +131,7 @@ def drift(
 
     level = fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
+    compute = compute_config(workspace, engine)
     options = ComparisonOptions(
         features=_names(features),
         categorical=_names(categorical) or (),
@@ -137,6 +140,7 @@ def drift(
         multivariate=multivariate,
         roles=_role_options(exclude, role, prediction_column, target_column, timestamp_column),
         chunking=_chunking(chunk_size, chunks, chunk_period, timestamp_column, min_chunk_rows),
+        spark=compute.spark if compute.engine == "spark" else None,
     )
     report = compare_files(reference, current, options)
     if html is not None:

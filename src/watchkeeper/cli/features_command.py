@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, stderr, stdout
 from watchkeeper.clock import parse_instant
 from watchkeeper.errors import ConfigError
@@ -46,13 +47,6 @@ SpecOption = Annotated[
         "--spec",
         help="A fitted spec (JSON) to use instead of fitting on the input.",
         dir_okay=False,
-    ),
-]
-EngineOption = Annotated[
-    str | None,
-    typer.Option(
-        "--engine",
-        help="Batch engine: polars or spark (default: the workspace's compute.engine, else polars).",
     ),
 ]
 InvalidOption = Annotated[
@@ -132,7 +126,7 @@ def compute_command(
     if mode not in ("batch", "online"):
         raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
     policy = _policy(invalid)
-    compute = _compute_config(workspace, engine)
+    compute = compute_config(workspace, engine)
     if mode == "online" and engine == "spark":
         raise ConfigError("--engine spark computes in batch; drop --mode online")
     fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
@@ -311,20 +305,6 @@ def _fitted_and_input(
     spec = _workspace_spec(root)
     frame = read_events(input_path, spec)
     return fit(spec, frame, "quarantine"), frame
-
-
-def _compute_config(root: Path, engine: str | None) -> ComputeConfig:
-    """The workspace's ``compute`` section (defaults without a workspace), ``--engine`` first."""
-    from watchkeeper.config import CONFIG_FILE_NAME, ComputeConfig
-    from watchkeeper.workspace import Workspace
-
-    if engine is not None and engine not in ("polars", "spark"):
-        raise ConfigError(f"--engine: {engine!r} is not an engine; choose polars or spark")
-    if (root / CONFIG_FILE_NAME).is_file():
-        config = Workspace.open(root).config.compute
-    else:  # --spec without a workspace, as before
-        config = ComputeConfig()
-    return config if engine is None else config.model_copy(update={"engine": engine})
 
 
 def _compute_on_spark(

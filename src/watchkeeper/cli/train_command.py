@@ -29,10 +29,12 @@ from rich.markup import escape
 
 from watchkeeper import metric_names as names
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
+    from watchkeeper.config import SparkConfig
     from watchkeeper.training.attempts import RetrainAttempt
 
 SHOWN_METRICS = names.HOLDOUT_HEADLINE
@@ -66,12 +68,18 @@ def train(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
     from watchkeeper.application.training import train as train_version
 
     with _progress() as progress:
-        run = train_version(workspace, as_of=parse_as_of(as_of), progress=progress)
+        run = train_version(
+            workspace,
+            as_of=parse_as_of(as_of),
+            progress=progress,
+            spark=_spark(workspace, engine),
+        )
     _report(run.attempt, run.document(), json_output)
 
 
@@ -87,6 +95,7 @@ def retrain(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
     from watchkeeper.application.training import retrain as retrain_version
@@ -94,12 +103,23 @@ def retrain(
 
     with _progress() as progress:
         outcome = retrain_version(
-            workspace, reason=reason, force=force, as_of=parse_as_of(as_of), progress=progress
+            workspace,
+            reason=reason,
+            force=force,
+            as_of=parse_as_of(as_of),
+            progress=progress,
+            spark=_spark(workspace, engine),
         )
     if isinstance(outcome, RetrainDecision):
         _report_skipped(outcome.reason, outcome.trigger, outcome.evidence, json_output)
         return
     _report(outcome.attempt, outcome.document(), json_output)
+
+
+def _spark(root: Path, engine: str | None) -> SparkConfig | None:
+    """The Spark settings when the batch engine (``--engine``, else the workspace's) is spark."""
+    compute = compute_config(root, engine)
+    return compute.spark if compute.engine == "spark" else None
 
 
 @contextmanager

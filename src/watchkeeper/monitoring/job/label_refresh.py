@@ -11,7 +11,7 @@ their events and on the labels known as of ``--until``; those labels change only
 The first is read from the outcomes directly. All three, and anything else that changed the
 labels (outcomes loaded late with an earlier ``received_at``, predictions logged late), move
 the window's label counts: its events, its labelled events and its positives, stored with its
-realized rows (:data:`~watchkeeper.monitoring.job.window_metrics.LABEL_COUNT_METRICS`). So a
+realized rows (:data:`~watchkeeper.metric_names.LABEL_COUNT_METRICS`). So a
 window is recomputed when it becomes mature, when an outcome of it was received since the last
 run, or when its counts differ from the stored ones; every other open window keeps its rows.
 
