@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "errors examples",  # the exception tree; the example workspace files (data)
         "clock durations quoting",
         "config",
+        "metric_names",  # the names of the metric series, read by every layer above
         "storage",
         "alerts simulate performance compute",
         "features modeling",

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.agent.tick import AgentSession, TickReport, run_tick
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config import ModelTask
@@ -43,7 +44,13 @@ if TYPE_CHECKING:
     from watchkeeper.demo.stream_scoring import StreamVia
 
 DAY = timedelta(days=1)
-DRIFT_METRICS = ("psi", "score_psi", "domain_auc", "decision_psi", "prediction_psi")
+DRIFT_METRICS = (
+    names.PSI,
+    names.SCORE_PSI,
+    names.DOMAIN_AUC,
+    names.DECISION_PSI,
+    names.PREDICTION_PSI,
+)
 """Metrics whose alerts count as drift alerts in the demo's summary."""
 AWAITING_APPROVAL = "awaiting_approval"
 
