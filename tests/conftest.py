@@ -44,6 +44,63 @@ def _require_service(name: str, url: str, default_port: int) -> None:
     pytest.skip(f"{message} (set CI=true to make this a failure)")
 
 
+SPARK_TEST_SETTINGS = {
+    "spark.sql.shuffle.partitions": "2",
+    "spark.default.parallelism": "2",
+    "spark.ui.enabled": "false",
+    "spark.driver.memory": "1g",
+    # Tiny frames: compiling generated code and re-planning cost more than they save.
+    "spark.sql.codegen.wholeStage": "false",
+    "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+    "spark.sql.adaptive.enabled": "false",
+}
+"""The ``local[2]`` session of the Spark tests: small data, few partitions, no UI."""
+
+
+def _spark_unavailable() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install 'watchkeeper[spark]')"
+    from watchkeeper.compute.spark_session import java_available
+
+    if not java_available():
+        return "no Java runtime on the PATH"
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark_pythonpath() -> str | None:
+    """A folder Spark's Python workers import from (a module overrides it for its helpers)."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def spark(spark_pythonpath: str | None) -> Iterator[Any]:
+    """One ``local[2]`` Spark session per test module (the JVM start is the slow part).
+
+    Skipped with the reason where PySpark or Java is missing, unless ``CI=true``: then it fails.
+    """
+    reason = _spark_unavailable()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; with CI=true the Spark tests must run", pytrace=False)
+        pytest.skip(f"{reason} (set CI=true to make this a failure)")
+    from watchkeeper.compute.spark_session import spark_session
+    from watchkeeper.config import SparkConfig
+
+    previous = os.environ.get("PYTHONPATH")
+    if spark_pythonpath is not None:
+        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [spark_pythonpath, previous]))
+    started = spark_session(SparkConfig(master="local[2]", conf=SPARK_TEST_SETTINGS))
+    yield started
+    started.stop()
+    if previous is None:
+        os.environ.pop("PYTHONPATH", None)
+    else:
+        os.environ["PYTHONPATH"] = previous
+
+
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose ``search_path`` is a fresh schema, dropped after the test."""

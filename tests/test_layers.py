@@ -21,6 +21,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "errors examples",  # the exception tree; the example workspace files (data)
         "clock durations quoting",
         "config",
+        "metric_names",  # the names of the metric series, read by every layer above
         "storage",
         "alerts simulate performance compute",
         "features modeling",
@@ -32,7 +33,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "rollout",
         "agent application readiness report drill",
         "analysis serving",
-        "demo stream",
+        "stream",
+        "demo",
         "cli",
         "__init__ __main__",  # the public API and ``python -m watchkeeper``
     )

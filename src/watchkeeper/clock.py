@@ -39,6 +39,17 @@ def as_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC)
 
 
+def utc_from_iso(text: str) -> datetime:
+    """An ISO date or date-time as an aware UTC datetime: the one time-zone rule of the
+    package (a date is its midnight, a time without a zone is UTC). Raises ``ValueError`` on
+    text that is not ISO; :func:`parse_instant` turns that into a user's error.
+
+    >>> utc_from_iso("2026-06-01T12:00").isoformat(), utc_from_iso("2026-06-01T14:00+02:00").hour
+    ('2026-06-01T12:00:00+00:00', 12)
+    """
+    return as_utc(datetime.fromisoformat(text.strip()))
+
+
 def parse_instant(option: str, text: str) -> datetime:
     """A moment a user typed for ``option``: an ISO date or date-time, the one rule of every
     command: a date is its midnight, a time without a zone is UTC, the result is in UTC.
@@ -55,13 +66,12 @@ def parse_instant(option: str, text: str) -> datetime:
     from watchkeeper.errors import ConfigError
 
     try:
-        moment = datetime.fromisoformat(text.strip())
+        return utc_from_iso(text)
     except ValueError:
         raise ConfigError(
             f"{option}: {text!r} is not an ISO date or date-time; write 2026-07-01 or "
             "2026-07-01T12:00"
         ) from None
-    return as_utc(moment)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from watchkeeper import metric_names as names
 from watchkeeper.durations import format_duration
 from watchkeeper.errors import RegistryError
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
@@ -31,12 +32,29 @@ from watchkeeper.workspace import Workspace
 
 Status = Literal["pass", "warn", "fail"]
 
-DRIFT_METRICS = frozenset(
-    {"psi", "score_psi", "js_distance", "wasserstein", "domain_classifier_auc", "flag_rate"}
+DRIFT_EVIDENCE = frozenset(
+    {
+        names.PSI,
+        names.SCORE_PSI,
+        names.JS_DISTANCE,
+        names.WASSERSTEIN,
+        names.DOMAIN_AUC,
+        names.FLAG_RATE,
+        names.DECISION_PSI,
+        names.PREDICTION_PSI,
+    }
 )
-BUSINESS_METRICS = frozenset(
-    {"business_value", "value_against_baseline", "fraud_loss_approved", "estimated_business_value"}
+"""Series (and alert rules on them) that answer "is drift detected?"."""
+MONEY_EVIDENCE = frozenset(
+    {
+        names.BUSINESS_VALUE,
+        names.VALUE_AGAINST_BASELINE,
+        names.FRAUD_LOSS_APPROVED,
+        names.COST,
+        names.estimated(names.BUSINESS_VALUE),
+    }
 )
+"""Series that answer "is the business outcome tracked?"."""
 LINEAGE_PARTS = ("data", "code", "environment", "hyperparameters", "evaluation", "trigger")
 
 
@@ -79,13 +97,13 @@ def _metric_names(workspace: Workspace) -> set[str]:
 def _drift(workspace: Workspace, metrics: set[str]) -> Answer:
     question = "If the data our model receives changes next month, how would we know?"
     config = workspace.config
-    rules = [rule for rule in config.alerts.rules if rule.metric in DRIFT_METRICS]
+    rules = [rule for rule in config.alerts.rules if rule.metric in DRIFT_EVIDENCE]
     evidence = [
         f"PSI thresholds: warn {config.monitoring.psi.warn}, alert {config.monitoring.psi.alert}",
         f"{len(rules)} alert rule(s) on drift metrics: "
         + (", ".join(f"{rule.name} ({rule.metric})" for rule in rules) or "none"),
     ]
-    tracked = sorted(metrics & DRIFT_METRICS)
+    tracked = sorted(metrics & DRIFT_EVIDENCE)
     evidence.append(f"drift metrics in the series: {', '.join(tracked) or 'none yet'}")
     if not rules:
         return Answer(
@@ -251,7 +269,7 @@ def _lineage(workspace: Workspace) -> Answer:
 def _business(workspace: Workspace, metrics: set[str]) -> Answer:
     question = "How do we measure whether this model is delivering business value?"
     business = workspace.config.monitoring.business
-    tracked = sorted(metrics & BUSINESS_METRICS)
+    tracked = sorted(metrics & MONEY_EVIDENCE)
     evidence = [
         f"value model: review {business.review_cost} {business.currency} per flag, false declines "
         f"{business.false_decline_rate:.0%} of the amount + {business.false_decline_cost} "

@@ -56,6 +56,7 @@ def serve_day(workspace: Workspace, stream: DemoStream, scorer: MicroBatchScorer
     return predictions.height * 2
 
 
+@pytest.mark.slow  # trains and monitors a replayed month: 38 s on a loaded 2-core machine
 def test_a_tick_runs_every_step_and_a_second_tick_changes_nothing(
     tmp_path: Path, stream: DemoStream
 ) -> None:
@@ -119,6 +120,7 @@ def test_the_loop_ticks_and_stops(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow  # ticks through a canary: 123 s on a loaded 2-core machine
 def test_a_canary_is_promoted_by_the_ticks_once_its_duration_and_events_are_reached(
     tmp_path: Path, stream: DemoStream
 ) -> None:

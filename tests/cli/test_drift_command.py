@@ -196,6 +196,8 @@ def test_help_starts_fast_without_heavy_imports() -> None:
         "from watchkeeper.cli import main\n"
         "main(['drift', '--help'])\n"
         "main(['features', 'compute', '--help'])\n"
+        "main(['monitor', '--help'])\n"
+        "main(['train', '--help'])\n"
         "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars', 'pyspark') if name in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
@@ -205,6 +207,28 @@ def test_help_starts_fast_without_heavy_imports() -> None:
     assert "--reference" in result.stdout
     assert "--engine" in result.stdout  # features compute --help: Spark is not imported either
     assert "HEAVY []" in result.stdout
+
+
+def test_a_polars_drift_run_never_imports_pyspark(tmp_path: Path) -> None:
+    """The default engine: no JVM, not even PySpark's import, for a whole comparison."""
+    rng = np.random.default_rng(0)
+    for name in ("reference", "current"):
+        pq.write_table(pa.table({"x": rng.normal(size=500)}), tmp_path / f"{name}.parquet")
+    script = (
+        "import sys\n"
+        "from watchkeeper.cli import main\n"
+        "try:\n"
+        f"    main(['drift', '--reference', {str(tmp_path / 'reference.parquet')!r}, "
+        f"'--current', {str(tmp_path / 'current.parquet')!r}, '--json'])\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('SPARK', [name for name in sys.modules if name.startswith(('pyspark', 'py4j'))])\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert '"verdict"' in result.stdout
+    assert "SPARK []" in result.stdout
 
 
 def test_workspace_supplies_thresholds_and_schema_ranges(

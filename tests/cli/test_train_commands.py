@@ -129,6 +129,7 @@ def test_train_registers_a_champion_with_lineage_reference_and_spec(
     assert shown["lineage"]["parent_version"] == 1
 
 
+@pytest.mark.slow  # two attempts on a simulated workspace: 71 s on a loaded 2-core machine
 def test_retrain_on_identical_data_is_refused_by_the_gate_and_recorded(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -152,6 +153,7 @@ def test_retrain_on_identical_data_is_refused_by_the_gate_and_recorded(
         assert ModelRegistry.for_workspace(opened).aliases() == {CHAMPION: 1}
 
 
+@pytest.mark.slow  # two attempts on a simulated workspace: 85 s on a loaded 2-core machine
 def test_retrain_after_the_shift_with_matured_labels_is_accepted(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -174,6 +176,7 @@ def test_retrain_after_the_shift_with_matured_labels_is_accepted(
     assert lineage is not None and lineage.parent_version == 1
 
 
+@pytest.mark.slow  # two attempts on a simulated workspace: 67 s on a loaded 2-core machine
 def test_retrain_without_a_reason_asks_the_policy(
     root: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

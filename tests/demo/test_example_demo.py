@@ -22,7 +22,7 @@ from watchkeeper.clock import EventTimeClock
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.demo.example_replay import ExampleDemoSettings, run_example_demo
 from watchkeeper.demo.micro_batch_scorer import MicroBatchScorer
-from watchkeeper.demo.runs import launch_workspace, run_with
+from watchkeeper.demo.runs import MicroBatchScoring, launch_workspace, run_with
 from watchkeeper.demo.summary import DemoSummary
 from watchkeeper.demo.tabular_stream import TabularStream
 from watchkeeper.demo.task_money import TaskFigures, TaskRules, task_figures
@@ -174,7 +174,8 @@ def test_the_demo_approves_a_canary_as_the_owner_through_promote(tmp_path: Path)
             version, actor="test", reason="trained by hand", force=True
         )
         scorer = MicroBatchScorer(stream.events, origin=launch, entity="account_id")
-        watched = run_with(workspace, clock, stream, scorer, launch, approver="demo as owner")
+        scoring = MicroBatchScoring(workspace, scorer)
+        watched = run_with(workspace, clock, stream, scoring, launch, approver="demo as owner")
         registry = ModelRegistry.for_workspace(workspace)
         assert watched.approvals == 1 and registry.aliases()[CHAMPION] == version
         promoted = workspace.metadata.decisions(registry.model_name, kind="rollout_promote")

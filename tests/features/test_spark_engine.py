@@ -9,8 +9,6 @@ runtime or no PySpark is found and ``CI`` is not set.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +20,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_parity import PROPERTY_SETTINGS
 
-from watchkeeper.compute.spark_session import java_available, spark_session
-from watchkeeper.config import SparkConfig
 from watchkeeper.features import compute_batch, fit
 from watchkeeper.features.comparison import compare_columns
 
@@ -52,47 +48,15 @@ def packed(streams: list[pl.DataFrame]) -> pl.DataFrame:
     return pl.concat(parts).sort("__order").drop("__order")
 
 
-def _unavailable() -> str | None:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "PySpark is not installed (pip install 'watchkeeper[spark]')"
-    if not java_available():
-        return "no Java runtime on the PATH"
-    return None
+@pytest.fixture(scope="module")
+def spark_pythonpath() -> str:
+    """Spark's Python workers import the tests' custom row function from this folder."""
+    return str(Path(__file__).parent)
 
 
 @pytest.fixture(scope="module")
-def session() -> Iterator[SparkSession]:
-    reason = _unavailable()
-    if reason is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; with CI=true the Spark tests must run", pytrace=False)
-        pytest.skip(f"{reason} (set CI=true to make this a failure)")
-    # Spark's Python workers import the tests' custom row function from this folder.
-    here = str(Path(__file__).parent)
-    previous = os.environ.get("PYTHONPATH")
-    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [here, previous]))
-    config = SparkConfig(
-        master="local[2]",
-        conf={
-            "spark.sql.shuffle.partitions": "2",
-            "spark.default.parallelism": "2",
-            "spark.ui.enabled": "false",
-            "spark.driver.memory": "1g",
-            # Tiny frames: compiling generated code and re-planning cost more than they save.
-            "spark.sql.codegen.wholeStage": "false",
-            "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-            "spark.sql.adaptive.enabled": "false",
-        },
-    )
-    started = spark_session(config)
-    yield started
-    started.stop()
-    if previous is None:
-        os.environ.pop("PYTHONPATH", None)
-    else:
-        os.environ["PYTHONPATH"] = previous
+def session(spark: SparkSession) -> SparkSession:
+    return spark
 
 
 def assert_same_features(

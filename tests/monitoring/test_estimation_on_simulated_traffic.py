@@ -51,6 +51,7 @@ def slice_days(frame: pl.DataFrame, first: int, last: int) -> pl.DataFrame:
     return frame.filter((pl.col("day") >= first) & (pl.col("day") < last))
 
 
+@pytest.mark.slow  # scores and estimates months of simulated traffic: 75 s on a loaded 2-core machine
 def test_estimate_tracks_realized_before_and_diverges_after_adaptation(
     featured: tuple[pl.DataFrame, list[str]],
 ) -> None:

@@ -183,3 +183,17 @@ def test_a_dead_consumers_pending_entries_are_claimed_by_the_next_owner(
     assert sorted(record["event_id"] for record in world.decisions()) == sorted(
         f"live-{index}" for index in range(30)
     )
+
+
+def test_a_stalled_owner_loses_its_partitions_to_a_forced_takeover(world: StreamWorld) -> None:
+    stalled = world.consumer("stalled", lease_ttl_ms=150)
+    assert sorted(stalled.leases.refresh()) == list(range(PARTITIONS))
+    time.sleep(0.2)  # a batch longer than the lease's time to live: the lease expires
+    heir = world.consumer("heir")
+    assert sorted(heir.leases.refresh()) == list(range(PARTITIONS))  # taken over, by force
+    assert stalled.leases.refresh() == [] and stalled.leases.owned == []  # and it knows
+    send(world, [live_event(index) for index in range(8)])
+    stalled.leases._looked = float("inf")  # no look for free partitions: none are free
+    assert stalled.step() == 0
+    assert heir.run(idle_seconds=0.2).scored == 8
+    assert len(world.decisions()) == 8

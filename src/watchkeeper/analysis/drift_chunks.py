@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from watchkeeper.analysis.results import ResultRow
+from watchkeeper.metric_names import DRIFT_STATISTICS
 from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift
-from watchkeeper.monitoring.job.window_metrics import DRIFT_STATISTICS
 
 
 def drift_rows(chunks: Sequence[ChunkDrift]) -> list[ResultRow]:

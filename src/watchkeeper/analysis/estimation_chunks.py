@@ -26,12 +26,12 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.analysis.performance_chunks import Band, metric_rows
 from watchkeeper.analysis.results import ResultRow
 from watchkeeper.config import LabelConfig, ModelTask
 from watchkeeper.monitoring.comparison.chunks import Chunk
 from watchkeeper.monitoring.job.external_reference import ExternalEstimator, fit_estimator
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.task_performance import estimated_task_metrics
 
 

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.analysis.results import ResultRow, RowVerdict
 from watchkeeper.config import ModelTask
 from watchkeeper.monitoring.comparison.chunks import Chunk
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.task_performance import (
     TaskMetric,
     metric_value,

@@ -1,6 +1,8 @@
-"""Use cases over a workspace: the steps the CLI, the service and the agent call.
+"""Use cases: the steps the CLI, the service, the agent and the Python API call.
 
-Each module takes an open :class:`~watchkeeper.workspace.Workspace` and composes the domain
-packages below it (features, registry, alerts, monitoring) into one operation; the interface
-layers above parse options and render results only.
+Each module composes the domain packages below it (features, registry, alerts, monitoring,
+training, rollout) into one operation; the interface layers above parse options and render
+results only. Most take an open :class:`~watchkeeper.workspace.Workspace`; the training use
+cases (:mod:`~watchkeeper.application.training`) open it themselves, since the clock they
+open it with is the attempt's as-of moment.
 """

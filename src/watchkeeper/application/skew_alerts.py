@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from watchkeeper import metric_names as names
 from watchkeeper.alerts.manager import AlertManager, AlertOutcome
 from watchkeeper.config import AlertRuleConfig
 from watchkeeper.config.lifecycle import Persistence
@@ -21,7 +22,7 @@ from watchkeeper.features.skew import SkewReport
 from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.workspace import Workspace
 
-SKEW_METRIC = "skew_mismatch_rate"
+SKEW_METRIC = names.SKEW_MISMATCH_RATE
 
 
 def default_skew_rule(threshold: float) -> AlertRuleConfig:

@@ -3,7 +3,8 @@
 ``--example fraud`` (the default) is the case study (:mod:`watchkeeper.demo.replay`);
 ``churn``, ``demand`` and ``triage`` replay those examples (:mod:`watchkeeper.demo.
 example_replay`). The output folder receives the watched run's workspace, ``report.html``
-and ``summary.json``.
+and ``summary.json``. ``--via stream`` scores the watched run through Redis Streams and a
+stream consumer (:mod:`watchkeeper.demo.stream_scoring`) instead of in-process micro-batches.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from watchkeeper.cli.app import JsonOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
 
 if TYPE_CHECKING:
+    from watchkeeper.demo.stream_scoring import StreamVia
     from watchkeeper.demo.summary import DemoSummary
 
 
@@ -64,6 +66,22 @@ def demo(
         int | None,
         typer.Option(help="Days of history before the first model goes live (fraud: 455)."),
     ] = None,
+    via: Annotated[
+        str,
+        typer.Option(
+            "--via",
+            help="How the watched run scores: replay (in micro-batches, in this process) or "
+            "stream (published to Redis Streams and scored by a stream consumer; same results).",
+        ),
+    ] = "replay",
+    redis_url: Annotated[
+        str,
+        typer.Option(
+            "--redis-url",
+            envvar="WATCHKEEPER_STREAM_REDIS_URL",
+            help="The Redis of --via stream (the run's streams get a prefix of their own).",
+        ),
+    ] = "redis://127.0.0.1:6379/0",
     json_output: JsonOption = False,
 ) -> None:
     """Replay an example twice — frozen model vs watched loop — and compare the money."""
@@ -71,11 +89,12 @@ def demo(
     # the watched run's alerts go to the log channel every day they fire; the summary lists
     # them, so they are not repeated over the progress bar
     logging.getLogger("watchkeeper.alerts").addHandler(logging.NullHandler())
+    stream_via = _stream_via(via, redis_url, example)
     if example == EXTERNAL_EXAMPLE:
         _external_demo(seed, scale, out, days, shift_day, tick_days, history_days, json_output)
         return
     tick_days = 3 if tick_days is None else tick_days
-    run = _demo_run(example, seed, scale, days, shift_day, tick_days, history_days)
+    run = _demo_run(example, seed, scale, days, shift_day, tick_days, history_days, stream_via)
     with _progress() as progress:
         summary: DemoSummary = run(out, progress)
     if json_output:
@@ -121,6 +140,7 @@ def _demo_run(
     shift_day: int | None,
     tick_days: int,
     history_days: int | None,
+    via: StreamVia | None = None,
 ) -> Callable[[Path, Callable[[str, float], None]], DemoSummary]:
     """The replay ``--example`` names, its settings checked before anything runs."""
     from watchkeeper.demo.example_replay import ExampleDemoSettings, run_example_demo
@@ -134,6 +154,7 @@ def _demo_run(
             days=810 if days is None else days,
             shift_day=shift_day,
             tick_days=tick_days,
+            via=via,
         )
         return lambda out, progress: run_demo(settings, out, progress)
     chosen = ExampleDemoSettings.of(
@@ -144,8 +165,30 @@ def _demo_run(
         history_days=history_days,
         shift_day=shift_day,
         tick_days=tick_days,
+        via=via,
     )
     return lambda out, progress: run_example_demo(chosen, out, progress)
+
+
+def _stream_via(via: str, redis_url: str, example: str) -> StreamVia | None:
+    """``--via``: None for the in-process replay; for ``stream``, the settings, the Redis
+    reached now (an unreachable one is named before minutes of simulating and training)."""
+    from watchkeeper.errors import ConfigError
+
+    if via == "replay":
+        return None
+    if via != "stream":
+        raise ConfigError(f"--via {via}: choose replay or stream")
+    if example == EXTERNAL_EXAMPLE:
+        raise ConfigError(
+            "--via stream: the external example's model is served by its team, not scored "
+            "by watchkeeper; replay it without --via"
+        )
+    from watchkeeper.demo.stream_scoring import StreamVia
+
+    chosen = StreamVia(redis_url)
+    chosen.check()
+    return chosen
 
 
 def _external_demo(

@@ -16,7 +16,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, app
-from watchkeeper.cli.output import emit_json, stdout
+from watchkeeper.cli.engine_option import EngineOption, compute_config
+from watchkeeper.cli.output import emit_json, format_number, stdout
 from watchkeeper.cli.verdicts import (
     ChunkPeriodOption,
     ChunkSizeOption,
@@ -111,6 +112,7 @@ def drift(
     chunks: ChunksOption = None,
     chunk_period: ChunkPeriodOption = None,
     min_chunk_rows: MinChunkRowsOption = 100,
+    engine: EngineOption = None,
 ) -> None:
     """Compare two datasets feature by feature: PSI, Jensen-Shannon, KS, Wasserstein, chi-square.
 
@@ -129,6 +131,7 @@ def drift(
 
     level = fail_level(fail_on)
     monitoring, ranges = _workspace_settings(workspace)
+    compute = compute_config(workspace, engine)
     options = ComparisonOptions(
         features=_names(features),
         categorical=_names(categorical) or (),
@@ -137,6 +140,7 @@ def drift(
         multivariate=multivariate,
         roles=_role_options(exclude, role, prediction_column, target_column, timestamp_column),
         chunking=_chunking(chunk_size, chunks, chunk_period, timestamp_column, min_chunk_rows),
+        spark=compute.spark if compute.engine == "spark" else None,
     )
     report = compare_files(reference, current, options)
     if html is not None:
@@ -237,14 +241,6 @@ def _workspace_settings(root: Path | None) -> tuple[MonitoringConfig, dict[str, 
     return config.monitoring, schema_ranges(config.features.inputs)
 
 
-def _cell(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if value != 0 and abs(value) < 1e-3:
-        return f"{value:.0e}"
-    return f"{value:.3f}"
-
-
 def _print_report(report: DriftReport) -> None:
     table = Table(title="drift, current against reference", box=box.SIMPLE_HEAD, pad_edge=False)
     widest = max((len(item.feature) for item in report.features), default=7)
@@ -255,9 +251,12 @@ def _print_report(report: DriftReport) -> None:
     table.add_column("verdict", no_wrap=True)
     for item in report.features:
         table.add_row(
-            escape(item.feature), item.type, _cell(item.psi), _cell(item.js_distance),
-            _cell(item.ks_statistic), _cell(item.ks_pvalue), _cell(item.wasserstein),
-            _cell(item.chi2_pvalue), f"{item.warn_threshold:.3g}/{item.threshold:.3g}",
+            escape(item.feature), item.type,
+            *(format_number(value, missing="-") for value in (
+                item.psi, item.js_distance, item.ks_statistic, item.ks_pvalue, item.wasserstein,
+                item.chi2_pvalue,
+            )),
+            f"{item.warn_threshold:.3g}/{item.threshold:.3g}",
             styled(item.verdict),
         )  # fmt: skip
     # piped output has no terminal width to respect: give the table the room it needs
@@ -294,7 +293,9 @@ def _print_chunks(report: DriftReport, console: Console) -> None:
     table.add_column("features at warn or alert (PSI)", overflow="fold")
     for chunk in report.chunks:
         flagged = ", ".join(
-            f"{item.feature} {_cell(item.psi)}" for item in chunk.features if item.verdict != "ok"
+            f"{item.feature} {format_number(item.psi)}"
+            for item in chunk.features
+            if item.verdict != "ok"
         )
         table.add_row(
             str(chunk.chunk), _bound(chunk.start), _bound(chunk.end), f"{chunk.rows:,}",

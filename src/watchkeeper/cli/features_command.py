@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, stderr, stdout
 from watchkeeper.clock import parse_instant
 from watchkeeper.errors import ConfigError
@@ -46,13 +47,6 @@ SpecOption = Annotated[
         "--spec",
         help="A fitted spec (JSON) to use instead of fitting on the input.",
         dir_okay=False,
-    ),
-]
-EngineOption = Annotated[
-    str | None,
-    typer.Option(
-        "--engine",
-        help="Batch engine: polars or spark (default: the workspace's compute.engine, else polars).",
     ),
 ]
 InvalidOption = Annotated[
@@ -132,7 +126,7 @@ def compute_command(
     if mode not in ("batch", "online"):
         raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
     policy = _policy(invalid)
-    compute = _compute_config(workspace, engine)
+    compute = compute_config(workspace, engine)
     if mode == "online" and engine == "spark":
         raise ConfigError("--engine spark computes in batch; drop --mode online")
     fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
@@ -229,38 +223,32 @@ def skew_check_command(
     Mismatch rates go to the metric series as ``skew_mismatch_rate`` and the skew alert rules
     run at once, so the model's owner hears of skew through the usual channels.
     """
-    from watchkeeper.application.skew_alerts import record_skew
-    from watchkeeper.application.skew_history import skew_report
+    from watchkeeper.application.skew_check import skew_check
     from watchkeeper.workspace import Workspace
 
     with Workspace.open(workspace) as opened:
-        fitted = _served_spec(opened, spec_path, model_version)
-        report, first, last = skew_report(
+        checked = skew_check(
             opened,
-            fitted,
-            _instant("--start", start),
-            _instant("--end", end),
-            model_version,
-            threshold,
+            spec_path=spec_path,
+            start=_instant("--start", start),
+            end=_instant("--end", end),
+            model_version=model_version,
+            threshold=threshold,
         )
-        alerts = []
-        if first is not None and last is not None:
-            alerts = record_skew(opened, report, model_version, first, last)
-    fired = [outcome for outcome in alerts if outcome.action in ("fired", "reminded")]
+    report = checked.report
     if json_output:
         emit_json(
             {
                 **report.to_dict(),
                 "alerts": [
                     {"action": outcome.action, "summary": outcome.evaluation.describe()}
-                    for outcome in alerts
-                    if outcome.action != "quiet"
+                    for outcome in checked.changed
                 ],
             }
         )
     else:
         _print_skew(report)
-        for outcome in fired:
+        for outcome in checked.fired:
             stdout.print(f"[red]alert[/] {outcome.action}: {escape(outcome.evaluation.describe())}")
     if not report.ok:
         raise typer.Exit(1)
@@ -297,25 +285,6 @@ def _print_skew(report: SkewReport) -> None:
         )
 
 
-def _served_spec(
-    workspace: Any, spec_path: Path | None, model_version: int | None
-) -> FittedFeatureSpec:
-    from watchkeeper.features import FittedFeatureSpec
-    from watchkeeper.registry.registry import ModelRegistry
-
-    if spec_path is not None:
-        return FittedFeatureSpec.load(spec_path)
-    registry = ModelRegistry.for_workspace(workspace)
-    version = model_version if model_version is not None else "champion"
-    stored = registry.feature_spec(version)
-    if stored is None:
-        raise ConfigError(
-            f"model version {version} was registered without a fitted feature spec; "
-            "pass --spec FITTED.json"
-        )
-    return FittedFeatureSpec.from_json(stored.decode("utf-8"))
-
-
 def _workspace_spec(root: Path) -> Any:
     from watchkeeper.features import FeatureSpec
     from watchkeeper.workspace import Workspace
@@ -336,20 +305,6 @@ def _fitted_and_input(
     spec = _workspace_spec(root)
     frame = read_events(input_path, spec)
     return fit(spec, frame, "quarantine"), frame
-
-
-def _compute_config(root: Path, engine: str | None) -> ComputeConfig:
-    """The workspace's ``compute`` section (defaults without a workspace), ``--engine`` first."""
-    from watchkeeper.config import CONFIG_FILE_NAME, ComputeConfig
-    from watchkeeper.workspace import Workspace
-
-    if engine is not None and engine not in ("polars", "spark"):
-        raise ConfigError(f"--engine: {engine!r} is not an engine; choose polars or spark")
-    if (root / CONFIG_FILE_NAME).is_file():
-        config = Workspace.open(root).config.compute
-    else:  # --spec without a workspace, as before
-        config = ComputeConfig()
-    return config if engine is None else config.model_copy(update={"engine": engine})
 
 
 def _compute_on_spark(

@@ -14,6 +14,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from watchkeeper import metric_names as names
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 
@@ -24,16 +25,16 @@ if TYPE_CHECKING:
 EXIT_VERIFICATION_FAILED = 1
 
 KEY_METRICS = (
-    "business_value",
-    "pr_auc",
-    "recall",
-    "precision",
-    "flag_rate",
+    names.BUSINESS_VALUE,
+    names.PR_AUC,
+    names.RECALL,
+    names.PRECISION,
+    names.FLAG_RATE,
     "threshold",
-    "macro_f1",
-    "accuracy",
-    "mae",
-    "rmse",
+    names.MACRO_F1,
+    names.ACCURACY,
+    names.MAE,
+    names.RMSE,
 )
 """The metrics ``watchkeeper models --json`` gives for each version, when recorded (a binary
 version has the first six, a multiclass one macro F1 and accuracy, a regression one MAE and
@@ -41,13 +42,17 @@ RMSE)."""
 
 TABLE_METRICS: dict[str, dict[str, str]] = {
     "binary": {
-        "business_value": "value",
-        "pr_auc": "PR AUC",
-        "recall": "recall",
-        "flag_rate": "flags",
+        names.BUSINESS_VALUE: "value",
+        names.PR_AUC: "PR AUC",
+        names.RECALL: "recall",
+        names.FLAG_RATE: "flags",
     },
-    "multiclass": {"business_value": "value", "macro_f1": "macro F1", "accuracy": "accuracy"},
-    "regression": {"business_value": "value", "mae": "MAE", "rmse": "RMSE"},
+    "multiclass": {
+        names.BUSINESS_VALUE: "value",
+        names.MACRO_F1: "macro F1",
+        names.ACCURACY: "accuracy",
+    },
+    "regression": {names.BUSINESS_VALUE: "value", names.MAE: "MAE", names.RMSE: "RMSE"},
 }
 """The metrics of the human table per task (fewer, to fit a terminal), with their headers."""
 

@@ -15,6 +15,7 @@ import typer
 from rich.markup import escape
 
 from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, stdout
 from watchkeeper.clock import parse_instant
 
@@ -30,14 +31,16 @@ def monitor(
     ] = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Monitor the served model: drift, quality, performance and money per window, then alerts."""
     from watchkeeper.monitoring.job.monitor_job import run_monitor
     from watchkeeper.workspace import Workspace
 
     moment = parse_until(until)
+    compute = compute_config(workspace, engine)
     with Workspace.open(workspace) as opened:
-        result = run_monitor(opened, moment)
+        result = run_monitor(opened, moment, compute.spark if compute.engine == "spark" else None)
     if json_output:
         emit_json(result.to_dict())
         return

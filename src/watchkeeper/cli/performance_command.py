@@ -150,7 +150,7 @@ def _read(path: Path) -> pa.Table:
 
 
 def _print_result(result: AnalysisResult) -> None:
-    from watchkeeper.monitoring.outcomes.task_metrics import ESTIMATED_PREFIX
+    from watchkeeper.metric_names import ESTIMATED_PREFIX
 
     what = "estimated" if result.kind == "estimate" else "realized"
     table = Table(title=f"{what} performance per chunk", box=box.SIMPLE_HEAD, pad_edge=False)

@@ -17,8 +17,7 @@ from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.output import emit_json, stderr, stdout
 
 if TYPE_CHECKING:
-    from watchkeeper.rollout.controller import RolloutController
-    from watchkeeper.workspace import Workspace
+    from watchkeeper.application.rollout_actions import CanaryEnd
 
 rollout_app = typer.Typer(
     name="rollout", help="Start, watch, promote or roll back a canary.", no_args_is_help=True
@@ -26,12 +25,6 @@ rollout_app = typer.Typer(
 app.add_typer(rollout_app)
 
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why, for the audit log.")]
-
-
-def _controller(workspace: Workspace) -> RolloutController:
-    from watchkeeper.rollout.controller import RolloutController
-
-    return RolloutController.for_workspace(workspace)
 
 
 def _actor() -> str:
@@ -59,10 +52,11 @@ def _show(document: dict[str, Any], json_output: bool) -> None:
 @rollout_app.command("status")
 def status(workspace: WorkspaceOption = Path(), json_output: JsonOption = False) -> None:
     """Show the rollout state, the running (or last) canary and the aliases."""
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+    from watchkeeper.application.rollout_actions import rollout_status
+    from watchkeeper.workspace import Workspace
 
-    with OpenWorkspace.open(workspace) as opened:
-        _show(_controller(opened).status().to_dict(), json_output)
+    with Workspace.open(workspace) as opened:
+        _show(rollout_status(opened).to_dict(), json_output)
 
 
 @rollout_app.command("start")
@@ -84,20 +78,12 @@ def start(
 
     Nothing changes unless the champion and VERSION both load (every artifact verified).
     """
-    from watchkeeper.errors import ConfigError
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+    from watchkeeper.application.rollout_actions import start_canary
+    from watchkeeper.workspace import Workspace
 
-    if force and not (reason or "").strip():
-        raise ConfigError("--force needs --reason: why the validation gate is overridden")
-    with OpenWorkspace.open(workspace) as opened:
-        control = _controller(opened)
-        control.start(
-            version,
-            actor=_actor(),
-            reason=reason or "canary started from the command line",
-            force=force,
-        )
-        _show(control.status().to_dict(), json_output)
+    with Workspace.open(workspace) as opened:
+        started = start_canary(opened, version, actor=_actor(), reason=reason, force=force)
+    _show(started.to_dict(), json_output)
 
 
 @rollout_app.command("promote")
@@ -120,44 +106,40 @@ def rollback(
     _end_canary(workspace, "rollback", reason, json_output)
 
 
-def _end_canary(workspace: Path, action: str, reason: str, json_output: bool) -> None:
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+def _end_canary(workspace: Path, action: CanaryEnd, reason: str, json_output: bool) -> None:
+    from watchkeeper.application.rollout_actions import end_canary
+    from watchkeeper.workspace import Workspace
 
-    with OpenWorkspace.open(workspace) as opened:
-        control = _controller(opened)
-        end = control.promote if action == "promote" else control.rollback
-        end(actor=_actor(), reason=reason)
-        _show(control.status().to_dict(), json_output)
-        if action == "promote":
-            from watchkeeper.application.online_state import cold_state_problem
-
-            problem = cold_state_problem(opened)
-            if problem is not None:
-                stderr.print(
-                    f"[yellow]warning:[/] after this promotion, {escape(problem)}",
-                    highlight=False,
-                )
+    with Workspace.open(workspace) as opened:
+        ended = end_canary(opened, action, actor=_actor(), reason=reason)
+    _show(ended.status.to_dict(), json_output)
+    if ended.cold_state is not None:
+        stderr.print(
+            f"[yellow]warning:[/] after this promotion, {escape(ended.cold_state)}",
+            highlight=False,
+        )
 
 
 @rollout_app.command("evaluate")
 def evaluate(workspace: WorkspaceOption = Path(), json_output: JsonOption = False) -> None:
     """Check the canary's guards on the logged predictions: roll back, promote or wait."""
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+    from watchkeeper.application.rollout_actions import evaluate_canary
+    from watchkeeper.workspace import Workspace
 
-    with OpenWorkspace.open(workspace) as opened:
-        control = _controller(opened)
-        evaluation = control.evaluate_from_events(opened.events, actor=_actor())
-        document = {
-            "action": evaluation.action,
-            "checks": [vars(check) for check in evaluation.checks],
-            "alert": evaluation.alert,
-        }
-        if json_output:
-            emit_json(document)
-            return
-        stdout.print(f"action: {evaluation.action}")
-        for check in evaluation.checks:
-            stdout.print(f"  {'ok ' if check.passed else 'FAIL'} {escape(check.describe())}")
+    with Workspace.open(workspace) as opened:
+        evaluation = evaluate_canary(opened, actor=_actor())
+    if json_output:
+        emit_json(
+            {
+                "action": evaluation.action,
+                "checks": [vars(check) for check in evaluation.checks],
+                "alert": evaluation.alert,
+            }
+        )
+        return
+    stdout.print(f"action: {evaluation.action}")
+    for check in evaluation.checks:
+        stdout.print(f"  {'ok ' if check.passed else 'FAIL'} {escape(check.describe())}")
 
 
 __all__ = ["rollout_app"]

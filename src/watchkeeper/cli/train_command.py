@@ -1,7 +1,7 @@
 """``watchkeeper train`` and ``watchkeeper retrain``: one training attempt, by hand.
 
-Both build the inputs with :mod:`watchkeeper.training.pipeline` and run
-:func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt`; ``train`` registers without
+Both call :mod:`watchkeeper.application.training` (which opens the workspace in event time at
+the as-of moment and runs one recorded attempt) and render its result; ``train`` registers without
 the gate (the first version becomes champion, later ones candidates), ``retrain`` validates
 against the champion (passing makes the new version ``challenger``). Every attempt is
 recorded in the audit log. An attempt refused on its input (no outcomes, an empty window, a
@@ -18,6 +18,8 @@ team retrains it.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,19 +27,17 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
+from watchkeeper import metric_names as names
 from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, app
+from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
 
 if TYPE_CHECKING:
+    from watchkeeper.config import SparkConfig
     from watchkeeper.training.attempts import RetrainAttempt
-    from watchkeeper.workspace import Workspace
 
-SHOWN_METRICS = {
-    "binary": ("business_value", "pr_auc", "recall", "precision", "flag_rate"),
-    "multiclass": ("business_value", "macro_f1", "accuracy", "weighted_f1"),
-    "regression": ("business_value", "mae", "rmse", "r2", "bias"),
-}
+SHOWN_METRICS = names.HOLDOUT_HEADLINE
 """The holdout metrics each task's attempt prints, in order."""
 
 
@@ -68,18 +68,19 @@ def train(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
-    from watchkeeper.training.attempt_runner import check_trained_here
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+    from watchkeeper.application.training import train as train_version
 
-    with OpenWorkspace.open(workspace) as opened:
-        check_trained_here(opened.config.model)
-        moment = _run_as_of(opened, as_of)
-        attempt, document = _run(
-            opened, moment, trigger="manual: watchkeeper train", validate=False
+    with _progress() as progress:
+        run = train_version(
+            workspace,
+            as_of=parse_as_of(as_of),
+            progress=progress,
+            spark=_spark(workspace, engine),
         )
-    _report(attempt, document, json_output)
+    _report(run.attempt, run.document(), json_output)
 
 
 @app.command()
@@ -94,62 +95,38 @@ def retrain(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
+    engine: EngineOption = None,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
-    from watchkeeper.training.attempt_runner import check_trained_here
-    from watchkeeper.training.policy_check import consult_workspace_policy
-    from watchkeeper.workspace import Workspace as OpenWorkspace
+    from watchkeeper.application.training import retrain as retrain_version
+    from watchkeeper.training.retrain_policy import RetrainDecision
 
-    with OpenWorkspace.open(workspace) as opened:
-        check_trained_here(opened.config.model)
-        moment = _run_as_of(opened, as_of)
-        if reason is not None:
-            trigger = f"manual: {reason}"
-        else:
-            decision = consult_workspace_policy(opened, as_of=moment)
-            if not decision.retrain and not force:
-                _report_skipped(decision.reason, decision.trigger, decision.evidence, json_output)
-                return
-            trigger = (
-                decision.reason
-                if decision.retrain
-                else f"manual: watchkeeper retrain --force (policy: {decision.reason})"
-            )
-        attempt, document = _run(opened, moment, trigger=trigger, validate=True)
-    _report(attempt, document, json_output)
-
-
-def _run_as_of(workspace: Workspace, text: str | None) -> datetime:
-    """Resolve the as-of moment and run the rest of the command on it, in event time.
-
-    Versions, status changes and attempts are then recorded at the as-of moment, so the
-    retrain policy's cooldown compares like with like on a replayed history too. Must run
-    before the metadata store is first opened (it takes the workspace's clock then).
-    """
-    from watchkeeper.clock import EventTimeClock
-    from watchkeeper.training.attempt_runner import default_as_of
-
-    moment = parse_as_of(text)
-    if moment is None:
-        moment = default_as_of(workspace)
-    workspace.clock = EventTimeClock(moment)
-    return moment
-
-
-def _run(
-    workspace: Workspace, as_of: datetime | None, *, trigger: str, validate: bool
-) -> tuple[RetrainAttempt, dict[str, Any]]:
-    from watchkeeper.training.attempt_runner import run_training_attempt
-
-    with stderr.status("preparing the training data") as status:
-
-        def progress(step: str) -> None:
-            status.update(f"{step}...")
-
-        run = run_training_attempt(
-            workspace, trigger=trigger, validate=validate, as_of=as_of, progress=progress
+    with _progress() as progress:
+        outcome = retrain_version(
+            workspace,
+            reason=reason,
+            force=force,
+            as_of=parse_as_of(as_of),
+            progress=progress,
+            spark=_spark(workspace, engine),
         )
-    return run.attempt, run.document()
+    if isinstance(outcome, RetrainDecision):
+        _report_skipped(outcome.reason, outcome.trigger, outcome.evidence, json_output)
+        return
+    _report(outcome.attempt, outcome.document(), json_output)
+
+
+def _spark(root: Path, engine: str | None) -> SparkConfig | None:
+    """The Spark settings when the batch engine (``--engine``, else the workspace's) is spark."""
+    compute = compute_config(root, engine)
+    return compute.spark if compute.engine == "spark" else None
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A status line on stderr that each step of the attempt updates."""
+    with stderr.status("preparing the training data") as status:
+        yield lambda step: status.update(f"{step}...")
 
 
 def _report(attempt: RetrainAttempt, document: dict[str, Any], json_output: bool) -> None:

@@ -17,12 +17,13 @@ import shutil
 import sys
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    import pyarrow as pa
+    from pyspark.sql import DataFrame, SparkSession
 
     from watchkeeper.config import SparkConfig
 
@@ -87,4 +88,29 @@ def java_available() -> bool:
     return shutil.which("java") is not None
 
 
-__all__ = ["BASE_SETTINGS", "PANDAS_NOTICE", "java_available", "session_settings", "spark_session"]
+def collect_arrow(rows: DataFrame) -> pa.Table:
+    """Collect a Spark frame as one Arrow table (``toArrow`` on Spark 4, Arrow batches on 3.5)."""
+    import pyarrow as pa
+
+    to_arrow: Any = getattr(rows, "toArrow", None)
+    if to_arrow is not None:
+        table: pa.Table = to_arrow()
+        return table
+    collect: Any = getattr(rows, "_collect_as_arrow")  # noqa: B009 - Spark 3.5, as toPandas
+    batches = collect()
+    if batches:
+        return pa.Table.from_batches(batches)
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    empty: pa.Table = to_arrow_schema(rows.schema).empty_table()
+    return empty
+
+
+__all__ = [
+    "BASE_SETTINGS",
+    "PANDAS_NOTICE",
+    "collect_arrow",
+    "java_available",
+    "session_settings",
+    "spark_session",
+]

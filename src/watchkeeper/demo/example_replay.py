@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from html import escape
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.demo.replay import fresh_workspace, write_outputs
@@ -40,6 +41,9 @@ from watchkeeper.demo.task_money import METRICS, TaskFigures, TaskRules, task_fi
 from watchkeeper.errors import ConfigError
 from watchkeeper.report.figures import plural
 from watchkeeper.workspace import Workspace
+
+if TYPE_CHECKING:
+    from watchkeeper.demo.stream_scoring import StreamVia
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,8 @@ class ExampleDemoSettings:
     shift_day: int
     seed: int = 1
     tick_days: int = 3
+    via: StreamVia | None = None
+    """Score the watched run through the stream (``--via stream``); None: in micro-batches."""
 
     def __post_init__(self) -> None:
         if self.tick_days < 1:
@@ -119,6 +125,7 @@ class ExampleDemoSettings:
         history_days: int | None = None,
         shift_day: int | None = None,
         tick_days: int = 3,
+        via: StreamVia | None = None,
     ) -> ExampleDemoSettings:
         """The settings of ``example``: None takes its default (:data:`EXAMPLE_DEFAULTS`),
         ``scale`` multiplies its default volume."""
@@ -136,6 +143,7 @@ class ExampleDemoSettings:
             shift_day=defaults.shift_day if shift_day is None else shift_day,
             seed=seed,
             tick_days=tick_days,
+            via=via,
         )
 
 
@@ -174,6 +182,7 @@ def run_example_demo(
             say,
             tick=timedelta(days=settings.tick_days),
             approver=approver,
+            via=settings.via,
         )
         if approver is not None:
             notes.append(

@@ -28,7 +28,7 @@ from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
 
 from watchkeeper.config import BusinessValueConfig, ModelTask
 from watchkeeper.errors import ConfigError
-from watchkeeper.monitoring.outcomes.task_metrics import PRIMARY_METRIC
+from watchkeeper.metric_names import PRIMARY_METRIC
 from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_value, regression_cost
 
 

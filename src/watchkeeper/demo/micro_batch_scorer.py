@@ -5,7 +5,8 @@ features, router, model, the task's answer, the prediction row with its raw inpu
 features — but a day at a time, so months replay in seconds:
 
 - **features** come from the batch engine over micro-batches of ``chunk`` days, each with a
-  warm-up of the spec's longest window before it; every event's features use only the events
+  warm-up of the spec's longest window before it (and, for ``time_since_last``, whose
+  lookback has no window, each key's last event before that); every event's features use only the events
   before it, and the batch and online engines give identical features (proven by the
   property tests of :mod:`watchkeeper.features.parity`);
 - **routing** is the service's :class:`~watchkeeper.rollout.router.Router` (a card always
@@ -88,10 +89,34 @@ class MicroBatchScorer:
         ts = pl.col(self.event_time)
         warm = chunk_start - spec.spec.longest_window
         frame = self.transactions.filter((ts >= warm) & (ts < chunk_start + self.chunk))
+        frame = pl.concat([self._last_before(spec, warm), frame])
         computed = engine.compute(frame).features
         times = frame.select(self.event_id, self.event_time)
         joined = computed.join(times, on=self.event_id, how="left", maintain_order="left")
         return joined.filter(pl.col(self.event_time) >= chunk_start)
+
+    def _last_before(self, spec: FittedFeatureSpec, warm: datetime) -> pl.DataFrame:
+        """Each key's last event before ``warm``, for the keys of ``time_since_last``
+        features: their lookback has no window, so the warm-up must reach the previous event
+        however old (as the online state, which keeps each key's newest time). Older than
+        ``warm`` by construction, these events lie outside every window of the chunk's events
+        and change no other feature."""
+        keys = sorted(
+            {
+                feature.by
+                for feature in spec.spec.windowed_features
+                if feature.op == "time_since_last" and feature.by is not None
+            }
+        )
+        before = self.transactions.filter(pl.col(self.event_time) < warm)
+        if not keys or before.height == 0:
+            return before.clear()
+        last = pl.concat([before.group_by(key, maintain_order=True).last() for key in keys])
+        return (
+            last.select(before.columns)
+            .unique(self.event_id, keep="first", maintain_order=True)
+            .sort(self.event_time, maintain_order=True)
+        )
 
     def routes(self, models: ServingModels, entities: pl.Series) -> pl.Series:
         """The deciding route of each event (``champion`` or ``canary``) by its card."""

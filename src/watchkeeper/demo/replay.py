@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.demo.comparison import comparison_html
@@ -29,6 +30,9 @@ from watchkeeper.demo.stream import DemoStream
 from watchkeeper.demo.summary import DemoSummary, ReplayDescription, watched_summary
 from watchkeeper.errors import ConfigError
 from watchkeeper.workspace import Workspace
+
+if TYPE_CHECKING:
+    from watchkeeper.demo.stream_scoring import StreamVia
 
 BASE_PER_DAY = 1_500
 """Transactions a day at scale 1."""
@@ -60,6 +64,8 @@ class DemoSettings:
     """Day of the shift (None: the preset's day 540, 2026-06-25)."""
     tick_days: int = 3
     """Days of event time between the agent's ticks (monitoring windows stay daily)."""
+    via: StreamVia | None = None
+    """Score the watched run through the stream (``--via stream``); None: in micro-batches."""
 
     def __post_init__(self) -> None:
         if not self.scale > 0:
@@ -103,6 +109,7 @@ def run_demo(settings: DemoSettings, out: Path, progress: Progress | None = None
             launch,
             say,
             tick=timedelta(days=settings.tick_days),
+            via=settings.via,
         )
         say("judging both runs against the truth", 0.95)
         truth = stream.truth_between(launch, stream.end)

@@ -17,12 +17,15 @@ names the demo as the actor.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.agent.tick import AgentSession, TickReport, run_tick
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.config import ModelTask
@@ -37,8 +40,17 @@ from watchkeeper.serving.scorer import served_prediction_schema
 from watchkeeper.training.attempt_runner import run_training_attempt
 from watchkeeper.workspace import Workspace
 
+if TYPE_CHECKING:
+    from watchkeeper.demo.stream_scoring import StreamVia
+
 DAY = timedelta(days=1)
-DRIFT_METRICS = ("psi", "score_psi", "domain_auc", "decision_psi", "prediction_psi")
+DRIFT_METRICS = (
+    names.PSI,
+    names.SCORE_PSI,
+    names.DOMAIN_AUC,
+    names.DECISION_PSI,
+    names.PREDICTION_PSI,
+)
 """Metrics whose alerts count as drift alerts in the demo's summary."""
 AWAITING_APPROVAL = "awaiting_approval"
 
@@ -161,11 +173,45 @@ def run_without(
     return RunDecisions(pl.concat(parts))
 
 
+class WatchedScoring(Protocol):
+    """How the watched run scores a stretch of event time: with the serving models the
+    registry names when it is called, each event's prediction logged to ``predictions``."""
+
+    def decide(self, start: datetime, stop: datetime) -> pl.DataFrame:
+        """Score and log the events of ``[start, stop)``; their :func:`decision_columns`."""
+        ...
+
+
+class MicroBatchScoring:
+    """The watched run's default scoring: the service's path replayed a day at a time in
+    this process (:class:`MicroBatchScorer`), its prediction rows appended to the spool."""
+
+    def __init__(self, workspace: Workspace, scorer: MicroBatchScorer) -> None:
+        self.workspace = workspace
+        self.scorer = scorer
+        self.registry = ModelRegistry.for_workspace(workspace)
+        self._models: ServingModels | None = None
+        self._key: tuple[int | None, int | None] | None = None
+
+    def decide(self, start: datetime, stop: datetime) -> pl.DataFrame:
+        """Score the days of ``[start, stop)``, log their predictions, return the decisions."""
+        key = serving_key(self.registry)
+        if self._models is None or key != self._key:
+            self._models, self._key = load_serving_models(self.registry), key
+        models = self._models
+        predictions = pl.concat(
+            [self.scorer.score_day(models, day, end) for day, end in days_between(start, stop)]
+        )
+        schema = served_prediction_schema(self.scorer.task)
+        self.workspace.events.append("predictions", predictions.to_arrow().cast(schema))
+        return predictions.select(decision_columns(self.scorer.task))
+
+
 def run_with(
     workspace: Workspace,
     clock: EventTimeClock,
     stream: ReplayStream,
-    scorer: MicroBatchScorer,
+    scoring: WatchedScoring,
     launch: datetime,
     on_day: Callable[[datetime, TickReport], None] | None = None,
     tick: timedelta = DAY,
@@ -173,27 +219,17 @@ def run_with(
 ) -> RunDecisions:
     """Score and log day by day from ``launch`` to the end of the stream; the agent ticks
     every ``tick`` (monitoring windows stay daily: a tick processes the days since the last).
-    With ``approver`` (an actor's name) a canary awaiting approval is promoted as its owner
-    would (see the module)."""
-    registry = ModelRegistry.for_workspace(workspace)
-    schema = served_prediction_schema(scorer.task)
-    kept = decision_columns(scorer.task)
+    ``scoring``: :class:`MicroBatchScoring`, or the stream's
+    (:class:`~watchkeeper.demo.stream_scoring.StreamScoring`). With ``approver`` (an actor's
+    name) a canary awaiting approval is promoted as its owner would (see the module)."""
     approvals = 0
-    models: ServingModels | None = None
-    serving_key: tuple[int | None, int | None] | None = None
     parts = []
     alerts: list[FiredAlert] = []
     ticks = 0
     session = AgentSession(workspace)
     for start, stop in days_between(launch, stream.end, tick):
-        key = _serving_key(registry)
-        if models is None or key != serving_key:
-            models, serving_key = load_serving_models(registry), key
-        predictions = pl.concat(
-            [scorer.score_day(models, day, end) for day, end in days_between(start, stop)]
-        )
         workspace.events.append("transactions", stream.transactions_between(start, stop))
-        workspace.events.append("predictions", predictions.to_arrow().cast(schema))
+        decided = scoring.decide(start, stop)
         received = stream.outcomes_received(start, stop)
         if received.height:
             workspace.events.append("outcomes", received)
@@ -204,7 +240,7 @@ def run_with(
         if approver is not None and _awaits_approval(report):
             approve_as_owner(workspace, approver)
             approvals += 1
-        parts.append(predictions.select(kept))
+        parts.append(decided)
         if on_day is not None:
             on_day(stop, report)
     return RunDecisions(pl.concat(parts), tuple(alerts), ticks, approvals)
@@ -233,10 +269,12 @@ def replay_runs(
     *,
     tick: timedelta = DAY,
     approver: str | None = None,
+    via: StreamVia | None = None,
 ) -> tuple[RunDecisions, RunDecisions]:
     """Launch the workspace (:func:`launch_workspace`), then both runs from ``launch`` to the
     end of ``stream``: the frozen first model, then the watched loop; ``events`` are the raw
-    events (truth removed) the scorers read. Progress goes from 2% to 95% of the demo."""
+    events (truth removed) the scorers read; ``via``: the watched run scores through the
+    stream (:mod:`~watchkeeper.demo.stream_scoring`). Progress goes from 2% to 95% of the demo."""
     say("training the first model on the history before launch", 0.02)
     launch_workspace(workspace, stream, launch)
     config = workspace.config
@@ -267,21 +305,42 @@ def replay_runs(
         stream.end,
         on_day=lambda day: say(f"without: {day.date().isoformat()}", 0.05 + 0.1 * share(day)),
     )
-    say("run 2 of 2: with watchkeeper", 0.15)
-    watched = run_with(
-        workspace,
-        clock,
-        stream,
-        scorer(),
-        launch,
-        on_day=lambda day, report: say(f"with: {day.date().isoformat()}", 0.15 + 0.8 * share(day)),
-        tick=tick,
-        approver=approver,
+    say(
+        "run 2 of 2: with watchkeeper" + ("" if via is None else " (scored through the stream)"),
+        0.15,
     )
+    with watched_scoring(workspace, scorer(), events, via) as scoring:
+        watched = run_with(
+            workspace,
+            clock,
+            stream,
+            scoring,
+            launch,
+            on_day=lambda day, report: say(
+                f"with: {day.date().isoformat()}", 0.15 + 0.8 * share(day)
+            ),
+            tick=tick,
+            approver=approver,
+        )
     return without, watched
 
 
-def _serving_key(registry: ModelRegistry) -> tuple[int | None, int | None]:
+@contextmanager
+def watched_scoring(
+    workspace: Workspace, scorer: MicroBatchScorer, events: pl.DataFrame, via: StreamVia | None
+) -> Iterator[WatchedScoring]:
+    """The watched run's scoring: ``scorer`` in micro-batches, or with ``via`` through the
+    stream (the online state filled from the history first, the run's streams dropped after)."""
+    if via is None:
+        yield MicroBatchScoring(workspace, scorer)
+        return
+    from watchkeeper.demo.stream_scoring import StreamScoring
+
+    with StreamScoring.start(workspace, events, via) as scoring:
+        yield scoring
+
+
+def serving_key(registry: ModelRegistry) -> tuple[int | None, int | None]:
     """What decides which models serve: the champion and the running canary."""
     running = registry.metadata.rollouts.active(registry.model_name)
     return registry.aliases().get(CHAMPION), None if running is None else running.id
@@ -290,8 +349,10 @@ def _serving_key(registry: ModelRegistry) -> tuple[int | None, int | None]:
 __all__ = [
     "DRIFT_METRICS",
     "FiredAlert",
+    "MicroBatchScoring",
     "Progress",
     "RunDecisions",
+    "WatchedScoring",
     "approve_as_owner",
     "days_between",
     "decision_columns",
@@ -300,4 +361,6 @@ __all__ = [
     "replay_runs",
     "run_with",
     "run_without",
+    "serving_key",
+    "watched_scoring",
 ]

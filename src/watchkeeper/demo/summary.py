@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from watchkeeper import metric_names as names
 from watchkeeper.demo.money import RunMoney
 from watchkeeper.demo.runs import FiredAlert, RunDecisions
 from watchkeeper.demo.stream import ReplayStream
@@ -23,7 +24,7 @@ from watchkeeper.training.attempt_budget import attempt_outcome
 from watchkeeper.training.attempts import RETRAIN_ATTEMPT
 from watchkeeper.workspace import Workspace
 
-SHOWN_METRICS = ("business_value", "pr_auc", "recall", "precision", "flag_rate")
+SHOWN_METRICS = names.HOLDOUT_HEADLINE["binary"]
 MONEY_BASIS = (
     "every decision from the launch date to the end date, judged against the simulation's "
     "hidden truth; the report's money section counts only the outcomes received by the end"

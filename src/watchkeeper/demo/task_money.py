@@ -29,7 +29,7 @@ of events, cost and the headline metric (F1, accuracy, MAE).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +38,7 @@ import numpy as np
 import polars as pl
 from sklearn.metrics import precision_recall_fscore_support
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, ModelTask, WorkspaceConfig
 from watchkeeper.errors import ConfigError
 from watchkeeper.performance.costs import (
@@ -49,7 +50,9 @@ from watchkeeper.performance.costs import (
 from watchkeeper.performance.multiclass import realized_multiclass
 from watchkeeper.performance.regression import realized_regression
 
-HEADLINE_METRIC: dict[str, str] = {"binary": "f1", "multiclass": "accuracy", "regression": "mae"}
+HEADLINE_METRIC: Mapping[str, str] = {
+    str(task): name for task, name in names.PRIMARY_METRIC.items()
+}
 """The metric of each task's weekly series."""
 METRICS: dict[str, tuple[str, ...]] = {
     "binary": ("recall", "precision", "f1"),

@@ -26,21 +26,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from watchkeeper import metric_names as names
 from watchkeeper.alerts.rules import IGNORED_STATUSES, breaks, evaluate_rule
 from watchkeeper.clock import as_utc
 from watchkeeper.config import AlertRuleConfig
 from watchkeeper.monitoring.job.windows import Window
 from watchkeeper.storage.metadata.records import MetricRow
 
-VERDICT_METRICS = ("psi", "score_psi", "flag_rate")
+VERDICT_METRICS = (names.PSI, names.SCORE_PSI, names.FLAG_RATE)
 """Monitors with a verdict (status ``ok`` / ``warn`` / ``alert``) on every row."""
 
 QUALITY_METRICS = (
-    "missing_rate_change",
-    "unseen_category_share",
-    "out_of_schema_range",
-    "out_of_reference_range",
-    "rejected_events",
+    names.MISSING_RATE_CHANGE,
+    names.UNSEEN_CATEGORY_SHARE,
+    names.OUT_OF_SCHEMA_RANGE,
+    names.OUT_OF_REFERENCE_RANGE,
+    names.REJECTED_EVENTS,
 )
 """Data-quality monitors: values without a verdict, compared with the control."""
 
@@ -138,7 +139,7 @@ def _series(rows: Iterable[MetricRow]) -> dict[tuple[str, str | None], list[Metr
         if row.metric in VERDICT_METRICS and row.threshold is None:
             continue  # companion rows carry no verdict of their own
         if row.metric in VERDICT_METRICS or row.metric in QUALITY_METRICS:
-            if row.metric == "rejected_events" and row.feature is not None:
+            if row.metric == names.REJECTED_EVENTS and row.feature is not None:
                 continue  # per-reason rows: the total is the monitor
             series[(row.metric, row.feature)].append(row)
     return series
@@ -161,7 +162,7 @@ def monitor_findings(
         if metric in VERDICT_METRICS:
             state = "fired" if alerts else "warned" if warnings else "silent"
         else:
-            tolerance = 0.0 if metric == "rejected_events" else QUALITY_TOLERANCE
+            tolerance = 0.0 if metric == names.REJECTED_EVENTS else QUALITY_TOLERANCE
             moved = abs((mean or 0.0) - (control_mean or 0.0)) > tolerance
             state = "moved" if moved else "silent"
         findings.append(

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from watchkeeper import metric_names as names
 from watchkeeper.drill.findings import (
     MonitorFinding,
     RuleFinding,
@@ -39,7 +40,6 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.job.rejections import read_rejections, rejections_by_window
 from watchkeeper.monitoring.job.version_context import load_version_context
-from watchkeeper.monitoring.job.window_metrics import BUSINESS_METRICS, PERFORMANCE_METRICS
 from watchkeeper.monitoring.job.windows import Window
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.workspace import Workspace
@@ -47,10 +47,10 @@ from watchkeeper.workspace import Workspace
 DEFAULT_DAYS = 14
 LABELLED_METRICS = frozenset(
     {
-        "label_coverage",
-        *PERFORMANCE_METRICS,
-        *(f"{name}_{side}" for name in PERFORMANCE_METRICS for side in ("low", "high")),
-        *BUSINESS_METRICS,
+        names.LABEL_COVERAGE,
+        *names.PERFORMANCE_METRICS,
+        *(bound for name in names.PERFORMANCE_METRICS for bound in names.interval_bounds(name)),
+        *names.BUSINESS_METRICS,
     }
 )
 """Realized metrics: they need matured labels, which injected traffic cannot have."""

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import polars as pl
 
-from watchkeeper.compute.spark_session import PANDAS_NOTICE
+from watchkeeper.compute.spark_session import PANDAS_NOTICE, collect_arrow
 from watchkeeper.errors import FeatureError
 from watchkeeper.features import compensated
 from watchkeeper.features.batch_engine import BatchResult
@@ -108,7 +108,7 @@ class SparkFeatureEngine:
             warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)  # Arrow, no pandas
             finished = work.mapInArrow(finish, schema)
         try:
-            collected = pl.from_arrow(_collect_arrow(finished))
+            collected = pl.from_arrow(collect_arrow(finished))
         except Exception as error:  # Py4J wraps Spark's errors; one is the user's to fix
             if "spark.driver.maxResultSize" not in str(error):
                 raise
@@ -204,24 +204,6 @@ def _arrow_schema(schema: pa.Schema, pa: Any) -> pa.Schema:
             for field in schema
         ]
     )
-
-
-def _collect_arrow(rows: DataFrame) -> pa.Table:
-    """Collect a Spark frame as one Arrow table (``toArrow`` on Spark 4, Arrow batches on 3.5)."""
-    import pyarrow as pa
-
-    to_arrow: Any = getattr(rows, "toArrow", None)
-    if to_arrow is not None:
-        table: pa.Table = to_arrow()
-        return table
-    collect: Any = getattr(rows, "_collect_as_arrow")  # noqa: B009 - Spark 3.5, as toPandas
-    batches = collect()
-    if batches:
-        return pa.Table.from_batches(batches)
-    from pyspark.sql.pandas.types import to_arrow_schema
-
-    empty: pa.Table = to_arrow_schema(rows.schema).empty_table()
-    return empty
 
 
 __all__ = ["SparkFeatureEngine", "spark_type"]

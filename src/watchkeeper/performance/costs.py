@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from watchkeeper import metric_names as names
 from watchkeeper.performance.inputs import (
     BoolArray,
     FloatArray,
@@ -89,15 +90,17 @@ class BinaryMoney:
         >>> binary_money([None], [True], {}).metrics()["cost"] is None
         True
         """
-        prefix = "estimated_" if self.estimated else ""
         counted = self.events > 0
         values = {
-            "cost": self.cost,
-            "cost_per_event": self.cost_per_event,
-            "business_value": self.business_value,
-            "value_against_baseline": self.value_against_baseline,
+            names.COST: self.cost,
+            names.COST_PER_EVENT: self.cost_per_event,
+            names.BUSINESS_VALUE: self.business_value,
+            names.VALUE_AGAINST_BASELINE: self.value_against_baseline,
         }
-        return {f"{prefix}{name}": value if counted else None for name, value in values.items()}
+        return {
+            names.estimated(name) if self.estimated else name: value if counted else None
+            for name, value in values.items()
+        }
 
 
 @dataclass(frozen=True)

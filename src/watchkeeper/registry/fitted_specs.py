@@ -11,13 +11,18 @@ from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.registry.registry import ModelRegistry
 
 
-def load_fitted_spec(registry: ModelRegistry, version: int) -> FittedFeatureSpec:
-    """The fitted feature spec a version was registered with (verified)."""
+def load_fitted_spec(
+    registry: ModelRegistry,
+    version: int | str,
+    remedy: str = "the service cannot compute its features",
+) -> FittedFeatureSpec:
+    """The fitted feature spec a version (or alias) was registered with (verified); a version
+    registered without one is refused, the error ending with ``remedy``."""
     data = registry.feature_spec(version)
     if data is None:
         raise RegistryError(
             f"version {version} of {registry.model_name!r} was registered without a fitted "
-            "feature spec; the service cannot compute its features"
+            f"feature spec; {remedy}"
         )
     return FittedFeatureSpec.from_json(data.decode("utf-8"))
 

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from html import escape
 
+from watchkeeper import metric_names as names
 from watchkeeper.monitoring.job.judgement import FEW_ROWS, SHORT_WINDOW, WARMING_UP
 from watchkeeper.monitoring.job.score_histograms import WeeklyScoreHistogram
 from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
@@ -52,9 +53,9 @@ from watchkeeper.storage.metadata.records import MetricRow
 
 MAX_SCORE_WEEKS = 20
 """The score-distribution section shows at most this many weeks (see :func:`shown_weeks`)."""
-SCORE_DRIFT_METRIC = "score_psi"
+SCORE_DRIFT_METRIC = names.SCORE_PSI
 """The metric of score-drift alerts (daily, or ``weekly_score_psi``)."""
-INPUT_DRIFT_METRIC = "psi"
+INPUT_DRIFT_METRIC = names.PSI
 """The metric of a feature's drift alerts (daily, or ``weekly_psi``)."""
 
 
@@ -103,7 +104,7 @@ def score_section(data: ReportData) -> str:
         )
     levels = data.thresholds
     warn, alert = levels.warn_of(SCORE_COLUMN), levels.alert_of(SCORE_COLUMN)
-    rows = data.rows("weekly_score_psi")
+    rows = data.rows(names.WEEKLY_SCORE_PSI)
     unjudged = {
         (row.model_version, row.window_start): UNJUDGED_REASONS[row.status]
         for row in rows
@@ -275,15 +276,17 @@ def psi_section(data: ReportData, grouping: Grouping) -> str:
         + (" (the week's merged profile; the worst day where none)" if grouping.weekly else "")
         + ". Colour: green below the warn level, amber up to the alert level, red beyond."
     )
-    features = sorted({row.feature for row in data.metrics if row.metric == "psi" and row.feature})
+    features = sorted(
+        {row.feature for row in data.metrics if row.metric == names.PSI and row.feature}
+    )
     if not features:
         return section("psi", title, caption, empty("No PSI rows yet. " + NO_MONITOR_RUN))
     cells: dict[tuple[str, datetime], float] = {}
     unjudged: dict[tuple[str, datetime], str] = {}
     score_label = "model score"
     for label, metric, feature in [
-        *((feature, "psi", feature) for feature in features),
-        (score_label, "score_psi", None),
+        *((feature, names.PSI, feature) for feature in features),
+        (score_label, names.SCORE_PSI, None),
     ]:
         _drift_cells(label, _psi_rows(data, grouping, metric, feature), grouping, cells, unjudged)
     columns = {start for _, start in cells}
@@ -407,7 +410,7 @@ def flag_rate_section(data: ReportData, grouping: Grouping) -> str:
         "The share of events the model flagged, per version, with the share it flagged on its "
         "training holdout (dashed). Red points: the flag-rate test said alert."
     )
-    versions = _versions(data, "flag_rate")
+    versions = _versions(data, names.FLAG_RATE)
     if not versions:
         return section(
             "flag-rate", title, caption, empty("No flag-rate rows yet. " + NO_MONITOR_RUN)
@@ -415,8 +418,8 @@ def flag_rate_section(data: ReportData, grouping: Grouping) -> str:
     lines = []
     for index, version in enumerate(versions):
         colour = PALETTE[index % len(PALETTE)]
-        series = _series(data, "flag_rate", grouping, version)
-        baseline = _series(data, "baseline_flag_rate", grouping, version)
+        series = _series(data, names.FLAG_RATE, grouping, version)
+        baseline = _series(data, names.BASELINE_FLAG_RATE, grouping, version)
         lines.append(
             Line(
                 f"v{version} flag rate",
@@ -507,13 +510,13 @@ def performance_section(data: ReportData, grouping: Grouping) -> str:
 MONEY_METRICS = FRAUD_MONEY_METRICS
 """The fraud example's money series (see :mod:`~watchkeeper.report.task_sections`)."""
 _TABLE_LABELS = {
-    "review_cost": "\u2212 review cost",
-    "false_decline_cost": "\u2212 false-decline cost",
-    "business_value": "= net value",
+    names.REVIEW_COST: "\u2212 review cost",
+    names.FALSE_DECLINE_COST: "\u2212 false-decline cost",
+    names.BUSINESS_VALUE: "= net value",
 }
 
 
-def money_basis(data: ReportData, metrics: Sequence[str] = ("business_value",)) -> str | None:
+def money_basis(data: ReportData, metrics: Sequence[str] = (names.BUSINESS_VALUE,)) -> str | None:
     """What the report's money counts: the windows it covers and the labels it knows (the
     header's net value and section 5 say it the same way); None without money rows.
 

@@ -18,6 +18,7 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watchkeeper import metric_names as names
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.report.data import ReportData, collect_report_data
 from watchkeeper.report.history_sections import lineage_section, timeline_section
@@ -219,15 +220,19 @@ def _summary(data: ReportData) -> str:
         {
             row.feature
             for row in latest_rows
-            if row.metric == "psi" and row.status == "alert" and row.feature
+            if row.metric == names.PSI and row.status == "alert" and row.feature
         }
     )
     firing = [record for record in data.alerts if record.state == "firing"]
-    flag_rows = [row for row in latest_rows if row.metric == "flag_rate" and row.value is not None]
+    flag_rows = [
+        row for row in latest_rows if row.metric == names.FLAG_RATE and row.value is not None
+    ]
     flag = [row.value for row in flag_rows if row.value is not None]
     flag_level = "alert" if any(row.status == "alert" for row in flag_rows) else "ok"
-    valued = [row for row in data.metrics if row.metric == "business_value"]
-    money_metric, money_name = ("business_value", "net value") if valued else ("cost", "cost")
+    valued = [row for row in data.metrics if row.metric == names.BUSINESS_VALUE]
+    money_metric, money_name = (
+        (names.BUSINESS_VALUE, "net value") if valued else (names.COST, "cost")
+    )
     basis = money_basis(data, (money_metric,)) or "report"
     money_label = f"{money_name} realized over the {basis} (section 5)"
     value = sum(row.value or 0.0 for row in data.metrics if row.metric == money_metric)

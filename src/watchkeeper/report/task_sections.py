@@ -1,6 +1,6 @@
 """What the report's performance and money sections show for each task.
 
-The metric series of a model are named by :mod:`~watchkeeper.monitoring.outcomes.task_metrics`; the
+The metric series of a model are named by :mod:`~watchkeeper.metric_names`; the
 report draws the ones of the workspace's ``model.task``:
 
 - performance: binary recall, precision and F1; multiclass accuracy and macro F1; regression
@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from html import escape
 
-from watchkeeper.monitoring.outcomes import task_metrics as names
+from watchkeeper import metric_names as names
 from watchkeeper.report.data import ReportData
 from watchkeeper.report.svg import ALERT_COLOUR, OK_COLOUR, PALETTE, WARN_COLOUR
 
@@ -37,11 +37,11 @@ _PERFORMANCE: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 FRAUD_MONEY_METRICS = (
-    ("fraud_prevented", "fraud prevented", OK_COLOUR),
-    ("review_cost", "review cost", WARN_COLOUR),
-    ("false_decline_cost", "false-decline cost", PALETTE[3]),
-    ("business_value", "net value", PALETTE[0]),
-    ("fraud_loss_approved", "fraud loss approved", ALERT_COLOUR),
+    (names.FRAUD_PREVENTED, "fraud prevented", OK_COLOUR),
+    (names.REVIEW_COST, "review cost", WARN_COLOUR),
+    (names.FALSE_DECLINE_COST, "false-decline cost", PALETTE[3]),
+    (names.BUSINESS_VALUE, "net value", PALETTE[0]),
+    (names.FRAUD_LOSS_APPROVED, "fraud loss approved", ALERT_COLOUR),
 )
 """The money of a model priced by transaction amounts (the fraud example): the net value's
 terms, the net value, then the fraud loss (not a term of it: approving everything would lose

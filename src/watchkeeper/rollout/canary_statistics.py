@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask
 from watchkeeper.config.workspace_file import LabelConfig
@@ -58,7 +59,7 @@ _LABEL_KEY = "_label_event_id"
 PREDICTION_BINS = 10
 """Regression: the predicted values are counted on the champion's deciles of the period."""
 
-HOLDOUT_FLAG_RATE_METRICS = ("holdout_flag_rate", "flag_rate")
+HOLDOUT_FLAG_RATE_METRICS = ("holdout_flag_rate", names.FLAG_RATE)
 """The registry metrics read, in this order, as the flag rate a version's holdout predicted."""
 
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import ModelTask
 from watchkeeper.config.lifecycle import RolloutGuards
 from watchkeeper.monitoring.statistics.drift_statistics import population_stability_index
@@ -317,10 +318,10 @@ def _prediction_drift(
         classes = sorted({*champion.decision_counts, *challenger.decision_counts})
         reference = [champion.decision_counts.get(name, 0) for name in classes]
         current = [challenger.decision_counts.get(name, 0) for name in classes]
-        name = "decision_psi"
+        name = names.DECISION_PSI
     else:
         reference, current = list(champion.prediction_counts), list(challenger.prediction_counts)
-        name = "prediction_psi"
+        name = names.PREDICTION_PSI
     if len(reference) < 2 or len(reference) != len(current) or not sum(reference):
         return []
     psi = population_stability_index(reference, current)

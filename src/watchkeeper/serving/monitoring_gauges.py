@@ -56,43 +56,34 @@ from datetime import datetime, timedelta
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import Clock
 from watchkeeper.errors import WatchkeeperError
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.storage.metadata.records import MetricRow
 from watchkeeper.storage.metadata.store import MetadataStore
 
 logger = logging.getLogger(__name__)
 
-PERFORMANCE_METRICS = tuple(
+GAUGED_PERFORMANCE = tuple(
     dict.fromkeys(
         (
-            names.PRECISION,
-            names.RECALL,
-            names.F1,
-            "false_positive_rate",
-            names.ROC_AUC,
-            names.PR_AUC,
+            *names.PERFORMANCE_METRICS,
             *names.realized_metrics("multiclass"),
             *names.realized_metrics("regression"),
         )
     )
 )
 """Every task's performance metrics: a model exposes those its monitor writes."""
-BUSINESS_METRICS = (
-    "fraud_loss_approved",
-    "fraud_prevented",
-    "review_cost",
-    "false_decline_cost",
-    names.BUSINESS_VALUE,
-    names.VALUE_AGAINST_BASELINE,
-    names.COST,
-    names.COST_PER_EVENT,
-    names.UNDER_PREDICTION_COST,
-    names.OVER_PREDICTION_COST,
+GAUGED_MONEY = tuple(
+    dict.fromkeys(
+        (
+            *names.BUSINESS_METRICS,
+            *names.money_metrics("binary"),
+            *names.money_metrics("regression"),
+        )
+    )
 )
 """Money: the fraud amounts, a cost matrix's cost and value, a regression's error costs."""
-ESTIMATED_PREFIX = "estimated_"
 LOOKBACK = timedelta(days=8)
 """Once the latest window is known, later scrapes read only windows from this far before it."""
 
@@ -239,18 +230,18 @@ def _metric_families(model: str, rows: Sequence[MetricRow]) -> list[Metric]:
         if row.value is None:
             continue
         name = row.metric
-        if name == "psi" and row.feature:
+        if name == names.PSI and row.feature:
             feature_psi.add_metric([model, version, row.feature], row.value)
-        elif name == "score_psi":
+        elif name == names.SCORE_PSI:
             score_psi.add_metric([model, version], row.value)
         elif row.feature is None:
-            estimated = name.startswith(ESTIMATED_PREFIX)
-            base = name.removeprefix(ESTIMATED_PREFIX)
+            estimated = name.startswith(names.ESTIMATED_PREFIX)
+            base = name.removeprefix(names.ESTIMATED_PREFIX)
             source = "estimated" if estimated else "realized"
             maturity = "none" if estimated else _maturity(row.status)
-            if base in PERFORMANCE_METRICS:
+            if base in GAUGED_PERFORMANCE:
                 performance.add_metric([model, version, base, source, maturity], row.value)
-            elif base in BUSINESS_METRICS:
+            elif base in GAUGED_MONEY:
                 business.add_metric([model, version, base, source, maturity], row.value)
     for version, end in sorted(ends.items()):
         window_end.add_metric([model, version], end.timestamp())
@@ -265,4 +256,4 @@ def _version(version: int | None) -> str:
     return "" if version is None else str(version)
 
 
-__all__ = ["BUSINESS_METRICS", "PERFORMANCE_METRICS", "MonitoringCollector", "latest_windows"]
+__all__ = ["GAUGED_MONEY", "GAUGED_PERFORMANCE", "MonitoringCollector", "latest_windows"]

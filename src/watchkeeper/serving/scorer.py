@@ -55,7 +55,12 @@ from watchkeeper.serving.idempotency import Check, EventIdLedger, FirstAnswer
 from watchkeeper.serving.models import ServingModels
 from watchkeeper.serving.pending_states import PendingStates
 from watchkeeper.serving.rejection_log import MODEL_ERROR, RejectionLog, model_error_detail
-from watchkeeper.serving.task_predictions import Prediction, Predictor, predictor_for
+from watchkeeper.serving.task_predictions import (
+    Prediction,
+    Predictor,
+    predict_each,
+    predictor_for,
+)
 from watchkeeper.storage.events.prediction_routes import (
     CANARY_ROUTE,
     CHAMPION_ROUTE,
@@ -433,13 +438,18 @@ class Scorer:
     ) -> list[ScoreResult]:
         champion, challenger = self.models.champion, self.models.challenger
         results = []
-        for item in prepared:
+        batched = self._predict_together(prepared)
+        for position, item in enumerate(prepared):
             canary = item.route.decision == CANARY_ROUTE and challenger is not None
             decider = challenger if canary and challenger is not None else champion
             predictor = self._challenger if canary and self._challenger else self._champion
             features = item.challenger_features if canary else item.features
             try:
-                said = predictor.predict(features or item.features)
+                said = (
+                    batched[position]
+                    if batched is not None
+                    else predictor.predict(features or item.features)
+                )
             except Exception as error:
                 self.errors[item.route.decision] = self.errors.get(item.route.decision, 0) + 1
                 if self.rejections is not None and source is not None:  # all workers' errors
@@ -475,6 +485,36 @@ class Scorer:
                 )
             )
         return results
+
+    def _predict_together(self, prepared: Sequence[_Prepared]) -> list[Prediction] | None:
+        """The deciding predictions of a batch, one model call per deciding version
+        (:func:`predict_each`: the answers :meth:`Predictor.predict` gives one by one); None
+        for a single event, or when a model fails: the events are then predicted one by one,
+        which finds and logs the failing one."""
+        if len(prepared) < 2:
+            return None
+        challenger = self._challenger
+        groups: dict[bool, list[int]] = {}
+        for position, item in enumerate(prepared):
+            canary = item.route.decision == CANARY_ROUTE and challenger is not None
+            groups.setdefault(canary, []).append(position)
+        answers: list[Prediction | None] = [None] * len(prepared)
+        try:
+            for canary, positions in groups.items():
+                version = self.models.challenger if canary else self.models.champion
+                assert version is not None
+                predictor = challenger if canary and challenger is not None else self._champion
+                rows = [
+                    (prepared[at].challenger_features if canary else prepared[at].features)
+                    or prepared[at].features
+                    for at in positions
+                ]
+                names = version.manifest.feature_names
+                for at, said in zip(positions, predict_each(predictor, names, rows), strict=True):
+                    answers[at] = said
+        except Exception:  # the one-by-one path finds the failing event and logs it
+            return None
+        return [said for said in answers if said is not None]
 
     def _rows(
         self,

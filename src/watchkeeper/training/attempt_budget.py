@@ -55,7 +55,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from watchkeeper.clock import as_utc
+from watchkeeper.clock import as_utc, utc_from_iso
 from watchkeeper.config import RetrainingConfig
 from watchkeeper.durations import format_duration
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
@@ -275,7 +275,7 @@ def new_evidence_wait(
     holdout = details.get("holdout") or {}
     end = holdout.get("end")
     if end is not None:
-        since = as_utc(datetime.fromisoformat(str(end)))
+        since = utc_from_iso(str(end))
     else:
         since = as_utc(last.at) - (label_horizon or timedelta(0))
     count = holdout.get("count", details.get("holdout_positives"))
@@ -330,7 +330,7 @@ def _retry_at(
     """The undecided attempt's recorded ``retry_at``, else one ``label_horizon`` after it."""
     recorded = short.get("retry_at")
     if recorded is not None:
-        return as_utc(datetime.fromisoformat(str(recorded)))
+        return utc_from_iso(str(recorded))
     return None if label_horizon is None else as_utc(entry.at) + label_horizon
 
 

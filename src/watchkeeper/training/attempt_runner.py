@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from watchkeeper.config import ModelConfig
+from watchkeeper.config import ModelConfig, SparkConfig
 from watchkeeper.errors import ConfigError, WatchkeeperError
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.training.attempts import RetrainAttempt
@@ -90,8 +90,10 @@ def run_training_attempt(
     as_of: datetime | None = None,
     actor: str = "watchkeeper",
     progress: Callable[[str], None] | None = None,
+    spark: SparkConfig | None = None,
 ) -> TrainingRun:
-    """Build the inputs as of ``as_of`` and run one recorded attempt.
+    """Build the inputs as of ``as_of`` and run one recorded attempt (the window's features
+    on ``spark``'s cluster when given).
 
     ``validate`` runs the gate against the champion (passing makes the version
     ``challenger``); without it the first version becomes champion and later ones
@@ -103,7 +105,7 @@ def run_training_attempt(
     registry = ModelRegistry.for_workspace(workspace)
     say = progress or (lambda step: None)
     try:
-        inputs = build_attempt_inputs(workspace, registry, as_of=as_of, progress=say)
+        inputs = build_attempt_inputs(workspace, registry, as_of=as_of, progress=say, spark=spark)
     except WatchkeeperError as error:
         attempt = refuse_attempt(registry, error, trigger=trigger)
         return TrainingRun(registry.model_name, as_of, attempt, None, None, task)

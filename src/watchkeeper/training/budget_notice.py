@@ -29,7 +29,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from watchkeeper.clock import as_utc
+from watchkeeper import metric_names as names
+from watchkeeper.clock import as_utc, utc_from_iso
 from watchkeeper.storage.metadata.alert_store import FIRING
 from watchkeeper.storage.metadata.store import MetadataStore
 from watchkeeper.training.attempts import RetrainAttempt, recorded_attempts
@@ -41,13 +42,13 @@ if TYPE_CHECKING:
     from watchkeeper.workspace import Workspace
 
 BUDGET_RULE = "retraining budget spent"
-BUDGET_METRIC = "retrain_budget_spent"
+BUDGET_METRIC = names.RETRAIN_BUDGET_SPENT
 
 LOSS_METRICS = (
-    "estimated_fraud_loss_approved",
-    "fraud_loss_approved",
-    "estimated_business_value",
-    "business_value",
+    names.estimated(names.FRAUD_LOSS_APPROVED),
+    names.FRAUD_LOSS_APPROVED,
+    names.estimated(names.BUSINESS_VALUE),
+    names.BUSINESS_VALUE,
 )
 """The champion's money in the metric series the notice reports, those the model has."""
 
@@ -184,7 +185,7 @@ def announce_budget(
         model,
         champion,
         as_of=now,
-        drift_onset=None if onset is None else datetime.fromisoformat(str(onset)),
+        drift_onset=None if onset is None else utc_from_iso(str(onset)),
     )
     last = recorded_attempts(metadata, model, limit=1)
     notice = budget_notice(

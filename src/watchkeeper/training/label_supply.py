@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.storage.metadata.records import MetricRow
 
@@ -77,7 +78,7 @@ class SeriesLabelSupply:
 
     rows: Sequence[MetricRow]
     as_of: datetime
-    metric: str = "positive_labels"
+    metric: str = names.POSITIVE_LABELS
     unit: str = "positives"
 
     def _matured(self) -> dict[tuple[datetime, datetime], float]:

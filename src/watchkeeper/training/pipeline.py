@@ -55,6 +55,9 @@ from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
 from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from watchkeeper.config import SparkConfig
     from watchkeeper.storage.events.store import EventStore
     from watchkeeper.workspace import Workspace
 
@@ -219,8 +222,10 @@ def featured_window(
     *,
     champion_spec: FittedFeatureSpec | None = None,
     progress: Progress | None = None,
+    spark: SparkSession | None = None,
 ) -> FeaturedWindow:
-    """Label, slice and compute features (see the module's steps 3 and 4)."""
+    """Label, slice and compute features (see the module's steps 3 and 4); with ``spark``,
+    the features are computed by that session's cluster (the same values)."""
     say = progress or (lambda step: None)
     keys, training = config.keys, config.training
     spec = FeatureSpec.from_workspace_config(config)
@@ -255,8 +260,14 @@ def featured_window(
     clashing = sorted(set(names) & set(kept))
     if clashing:
         raise FeatureError(f"feature {clashing[0]!r} has the name of a column training needs")
-    say("computing features (batch engine)")
-    computed = BatchFeatureEngine(fitted).compute(data.events, policy="quarantine")
+    if spark is not None:
+        from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+        say("computing features (Spark engine)")
+        computed = SparkFeatureEngine(fitted, spark).compute(data.events, policy="quarantine")
+    else:
+        say("computing features (batch engine)")
+        computed = BatchFeatureEngine(fitted).compute(data.events, policy="quarantine")
 
     def featured(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(kept).join(
@@ -290,6 +301,7 @@ def build_attempt_inputs(
     *,
     as_of: datetime | None = None,
     progress: Progress | None = None,
+    spark: SparkConfig | None = None,
 ) -> AttemptInputs:
     """Everything :func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt` needs.
 
@@ -307,7 +319,13 @@ def build_attempt_inputs(
     data = read_training_data(
         workspace.events, config, as_of=moment, warm_up=warm_up(config, champion_spec)
     )
-    built = featured_window(data, config, champion_spec=champion_spec, progress=say)
+    session = None
+    if spark is not None:
+        from watchkeeper.compute.spark_session import spark_session
+
+        say("starting Spark")
+        session = spark_session(spark)
+    built = featured_window(data, config, champion_spec=champion_spec, progress=say, spark=session)
     categorical = tuple(
         feature.name for feature in built.fitted.spec.transforms if feature.op == "encode"
     )

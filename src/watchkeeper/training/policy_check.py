@@ -24,7 +24,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from watchkeeper.clock import as_utc
+from watchkeeper import metric_names as names
+from watchkeeper.clock import as_utc, utc_from_iso
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT, RETRAIN_REQUEST
@@ -73,7 +74,7 @@ def consult_retrain_policy(
         last_trained_at = record.created_at
         lineage = registry.lineage(champion)
         if lineage is not None and lineage.data.as_of is not None:
-            last_trained_at = datetime.fromisoformat(lineage.data.as_of)
+            last_trained_at = utc_from_iso(lineage.data.as_of)
     # older rows cannot change the decision: the champion's own windows start after it was
     # trained, and a drift episode is traced back over one label horizon and holdout before
     since = (
@@ -107,16 +108,16 @@ def policy_rows(
     (realized and estimated), the windows' weights and their labelled events (new evidence),
     of windows from ``since`` — not the whole series."""
     watched = config.triggers.performance_metrics
-    names = [
-        "psi",
-        "score_psi",
+    read = [
+        names.PSI,
+        names.SCORE_PSI,
         *watched,
-        *(f"estimated_{name}" for name in watched),
+        *(names.estimated(name) for name in watched),
         *POOLING_WEIGHTS,
-        "labelled_events",
+        names.LABELLED_EVENTS,
     ]
     return [
-        row for name in names for row in registry.metadata.metrics(registry.model_name, metric=name)
+        row for name in read for row in registry.metadata.metrics(registry.model_name, metric=name)
     ]
 
 

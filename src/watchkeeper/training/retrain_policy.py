@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
@@ -68,10 +69,7 @@ from watchkeeper.training.attempt_budget import (
 from watchkeeper.training.attempts import ATTEMPT_KINDS
 from watchkeeper.training.label_supply import LabelSupply, SeriesLabelSupply
 
-PERFORMANCE_METRICS = ("recall", "precision", "pr_auc")
-"""Champion holdout metrics compared with their realized and ``estimated_`` series."""
-
-POOLING_WEIGHTS = ("positive_labels", "scored_events")
+POOLING_WEIGHTS = (names.POSITIVE_LABELS, names.SCORED_EVENTS)
 """Per-window counts that weigh daily values when a span is pooled."""
 
 
@@ -151,7 +149,7 @@ def decide_retrain(
         else SeriesLabelSupply(
             visible,
             moment,
-            metric="positive_labels" if binary else "labelled_events",
+            metric=names.POSITIVE_LABELS if binary else names.LABELLED_EVENTS,
             unit="positives" if binary else "labelled rows",
         ),
         as_of=moment,
@@ -207,7 +205,7 @@ def drift_onset(rows: Sequence[MetricRow]) -> datetime | None:
         {
             (row.window_start, row.window_end)
             for row in rows
-            if row.metric in ("psi", "score_psi") and row.status == "alert"
+            if row.metric in (names.PSI, names.SCORE_PSI) and row.status == "alert"
         },
         key=lambda window: window[1],
     )
@@ -278,7 +276,7 @@ def drift_trigger(rows: Sequence[MetricRow], config: RetrainingConfig) -> tuple[
     alerts_by_window: dict[tuple[datetime, datetime], list[MetricRow]] = defaultdict(list)
     windows: set[tuple[datetime, datetime]] = set()
     for row in rows:
-        if row.metric != "psi" or row.feature is None:
+        if row.metric != names.PSI or row.feature is None:
             continue
         key = (row.window_start, row.window_end)
         windows.add(key)
@@ -323,7 +321,7 @@ def performance_trigger(
     series: dict[str, list[MetricRow]] = defaultdict(list)
     weights = _window_weights(rows, champion_version)
     for row in rows:
-        base = row.metric.removeprefix("estimated_")
+        base = row.metric.removeprefix(names.ESTIMATED_PREFIX)
         if (
             base not in triggers.performance_metrics
             or row.feature is not None
@@ -336,12 +334,12 @@ def performance_trigger(
     span, needed = triggers.performance_window, triggers.performance_min_windows
     worst: tuple[float, str] | None = None
     for name, found in series.items():
-        base = name.removeprefix("estimated_")
+        base = name.removeprefix(names.ESTIMATED_PREFIX)
         latest = max(row.window_end for row in found)
         recent = [row for row in found if row.window_end > latest - span]
         if len(recent) < needed:
             continue
-        weight = weights["positive_labels" if name == base else "scored_events"]
+        weight = weights[names.POSITIVE_LABELS if name == base else names.SCORED_EVENTS]
         if name == base:  # realized: against the holdout's realized value
             reference, against = champion_metrics.get(base), f"the champion's holdout {base}"
         else:  # estimated: against its own estimate on the first span it served
@@ -427,7 +425,6 @@ def _number(value: float | None) -> str:
 
 
 __all__ = [
-    "PERFORMANCE_METRICS",
     "POOLING_WEIGHTS",
     "RetrainDecision",
     "decide_retrain",

@@ -42,6 +42,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, ModelTask, RetrainingConfig
 from watchkeeper.config.workspace_file import PRIMARY_METRICS
 from watchkeeper.errors import NotEnoughLabelsError, TrainingDataError
@@ -78,9 +79,6 @@ from watchkeeper.training.validation import (
 
 HoldoutT = TypeVar("HoldoutT", ClassHoldout, ValueHoldout)
 OutputsT = TypeVar("OutputsT", IntArray, FloatArray)
-
-LOWER_IS_BETTER = frozenset({"mae"})
-"""Metrics where a smaller value is the better model."""
 
 
 @dataclass(frozen=True)
@@ -147,8 +145,8 @@ def gate_metric(task: ModelTask, primary_metric: str, business: BusinessValueCon
         raise TrainingDataError(
             f"retraining.primary_metric {primary_metric!r} does not apply to a {task} model"
         )
-    if task == "multiclass" and primary_metric == "business_value" and not business.cost_matrix:
-        return "macro_f1"
+    if task == "multiclass" and primary_metric == names.BUSINESS_VALUE and not business.cost_matrix:
+        return names.MACRO_F1
     return primary_metric
 
 
@@ -243,7 +241,7 @@ class _TaskGate(Generic[HoldoutT, OutputsT]):
             seed=seed,
             ceiling=task_ceiling(metric, holdout, business),
         )
-        lower_is_better = metric in LOWER_IS_BETTER
+        lower_is_better = metric in names.LOWER_IS_BETTER
         sign = -1.0 if lower_is_better else 1.0
         direction = "reduction" if lower_is_better else "gain"
         needed = compared.sample_needed(holdout.rows)
@@ -280,9 +278,9 @@ def task_ceiling(
     ...     cost_matrix={"a": {"b": 2.0}, "b": {"b": -1.0}}))
     1.0
     """
-    if metric in ("macro_f1", "accuracy"):
+    if metric in (names.MACRO_F1, names.ACCURACY):
         return 1.0
-    if metric == "business_value" and isinstance(holdout, ClassHoldout):
+    if metric == names.BUSINESS_VALUE and isinstance(holdout, ClassHoldout):
         if business.cost_matrix is None:
             raise TrainingDataError(
                 "a multiclass business value needs monitoring.business.cost_matrix"
@@ -295,9 +293,9 @@ def task_ceiling(
 def _class_statistic(
     metric: str, decided: IntArray, holdout: ClassHoldout, business: BusinessValueConfig
 ) -> CountStatistic:
-    if metric == "business_value":
+    if metric == names.BUSINESS_VALUE:
         return weighted_sum(class_value_contributions(decided, holdout, business))
-    if metric == "accuracy":
+    if metric == names.ACCURACY:
         return weighted_ratio((decided == holdout.labels).astype(np.float64), np.ones(decided.size))
     return weighted_macro_f1(decided, holdout.labels, holdout.present)
 
@@ -305,7 +303,7 @@ def _class_statistic(
 def _value_statistic(
     metric: str, predicted: FloatArray, holdout: ValueHoldout, business: BusinessValueConfig
 ) -> CountStatistic:
-    if metric == "business_value":
+    if metric == names.BUSINESS_VALUE:
         return weighted_sum(value_cost_contributions(predicted, holdout, business))
     return _negated_mean(np.abs(predicted - holdout.values))
 
@@ -351,7 +349,6 @@ def _values(contender: TaskContender, holdout: ValueHoldout) -> FloatArray:
 
 
 __all__ = [
-    "LOWER_IS_BETTER",
     "TaskContender",
     "TaskGateResult",
     "check_task_holdout",

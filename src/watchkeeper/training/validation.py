@@ -57,6 +57,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, RetrainingConfig
 from watchkeeper.errors import NotEnoughLabelsError, SchemaError, TrainingDataError
 from watchkeeper.modeling.model import Model, check_feature_columns
@@ -416,7 +417,7 @@ def primary_statistics(
     """
     labels = holdout.labels.astype(np.float64)
     weights = holdout.row_weights
-    if metric == "business_value":
+    if metric == names.BUSINESS_VALUE:
 
         def net_value(scores: FloatArray, threshold: float) -> CountStatistic:
             flags = scores >= threshold
@@ -425,12 +426,12 @@ def primary_statistics(
             )
 
         return net_value(*champion), net_value(*challenger)
-    if metric == "pr_auc":
+    if metric == names.PR_AUC:
         return (
             weighted_average_precision(champion[0], labels, weights),
             weighted_average_precision(challenger[0], labels, weights),
         )
-    if metric == "recall_at_champion_flag_rate":
+    if metric == names.RECALL_AT_CHAMPION_FLAG_RATE:
         champion_flags = champion[0] >= champion[1]
         challenger_flags = top_flags(challenger[0], int(champion_flags.sum()))
         return (
@@ -450,7 +451,7 @@ def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig)
     >>> metric_ceiling("business_value", holdout, BusinessValueConfig(review_cost=5.0))
     95.0
     """
-    if metric != "business_value":
+    if metric != names.BUSINESS_VALUE:
         return 1.0
     every = np.ones(holdout.rows, dtype=np.bool_)
     flagged = value_contributions(every, holdout.labels, holdout.amounts, business)

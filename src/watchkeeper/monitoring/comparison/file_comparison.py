@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from watchkeeper.config import SparkConfig
 from watchkeeper.config.lifecycle import MonitoringConfig
 from watchkeeper.errors import DatasetError
 from watchkeeper.monitoring.comparison.baseline import (
@@ -83,6 +84,8 @@ class ComparisonOptions:
     seed: int = 0
     roles: RoleOptions = field(default_factory=RoleOptions)
     chunking: Chunking | None = None
+    spark: SparkConfig | None = None
+    """Compare the current file on this Spark session's cluster (the reference stays here)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +100,11 @@ def compare_files(
 ) -> DriftReport:
     """Drift report of the current file against the reference file."""
     settings = options or ComparisonOptions()
+    if settings.spark is not None and (settings.chunking is not None or settings.multivariate):
+        raise DatasetError(
+            "--engine spark compares the whole current file: drop --chunk-size, --chunks, "
+            "--chunk-period and --multivariate, or use --engine polars"
+        )
     reference, current = open_dataset(reference_path), open_dataset(current_path)
     for dataset in (reference, current):
         if dataset.rows == 0:
@@ -120,7 +128,9 @@ def compare_files(
         else None
     )
     chunks: list[ChunkDrift] = []
-    if settings.chunking is None:
+    if settings.spark is not None:
+        whole = _on_spark(baseline, current, settings.spark)
+    elif settings.chunking is None:
         whole = _stream(baseline, current, settings, sampler)
     else:
         whole, chunks = _chunked(baseline, current, settings.chunking, sampler)
@@ -167,6 +177,20 @@ def _stream(
         for batch in iter_batches(current, names, settings.batch_rows):
             comparison.update_second_look(batch)
     return comparison.result()
+
+
+def _on_spark(baseline: Baseline, current: DatasetFile, config: SparkConfig) -> FrameComparison:
+    """The current file read and compared by Spark (Parquet, or CSV with a header)."""
+    from watchkeeper.compute.spark_session import spark_session
+    from watchkeeper.monitoring.comparison.spark_comparison import compare_spark_frame
+
+    session = spark_session(config)
+    path = str(current.path)
+    if current.format == "parquet":
+        frame = session.read.parquet(path)
+    else:
+        frame = session.read.options(header="true", inferSchema="true").csv(path)
+    return compare_spark_frame(baseline, frame)
 
 
 def _chunked(

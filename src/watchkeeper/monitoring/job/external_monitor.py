@@ -14,7 +14,7 @@ label is a version number (:mod:`~watchkeeper.storage.metadata.external_versions
    estimated performance and money (once the estimator exists, while the window is open
    for labels), and realized performance and money on the labels known so far (status
    ``immature`` until the window is mature, then ``ok`` and final) — the names of
-   :mod:`~watchkeeper.monitoring.outcomes.task_metrics`, through the same metadata store as a
+   :mod:`~watchkeeper.metric_names`, through the same metadata store as a
    watchkeeper-served model's, so ``watchkeeper history``, the alert rules and the report
    read them;
 3. compares each version with the one before on the task's primary realized metric
@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import WatchkeeperError
@@ -78,7 +79,6 @@ from watchkeeper.monitoring.job.windows import (
     window_start_of,
     window_starts,
 )
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.labels import is_window_mature
 from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 from watchkeeper.monitoring.profiles.dataset_profile import (

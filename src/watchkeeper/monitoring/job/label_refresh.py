@@ -11,7 +11,7 @@ their events and on the labels known as of ``--until``; those labels change only
 The first is read from the outcomes directly. All three, and anything else that changed the
 labels (outcomes loaded late with an earlier ``received_at``, predictions logged late), move
 the window's label counts: its events, its labelled events and its positives, stored with its
-realized rows (:data:`~watchkeeper.monitoring.job.window_metrics.LABEL_COUNT_METRICS`). So a
+realized rows (:data:`~watchkeeper.metric_names.LABEL_COUNT_METRICS`). So a
 window is recomputed when it becomes mature, when an outcome of it was received since the last
 run, or when its counts differ from the stored ones; every other open window keeps its rows.
 
@@ -30,6 +30,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.monitoring.job.windows import Window, window_start_of
 from watchkeeper.monitoring.outcomes.labels import is_window_mature
@@ -72,9 +73,7 @@ def stored_label_counts(rows: Sequence[MetricRow]) -> dict[WindowVersion, LabelC
         values.setdefault((as_utc(row.window_start), row.model_version), {})[row.metric] = row.value
     counts: dict[WindowVersion, LabelCounts] = {}
     for key, found in values.items():
-        events, known, positives = (
-            found.get(name) for name in ("scored_events", "labelled_events", "positive_labels")
-        )
+        events, known, positives = (found.get(name) for name in names.LABEL_COUNT_METRICS)
         if events is not None and known is not None and positives is not None:
             counts[key] = (int(events), int(known), int(positives))
     return counts

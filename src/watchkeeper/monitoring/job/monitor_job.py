@@ -67,13 +67,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.alerts.manager import AlertManager
 from watchkeeper.clock import as_utc
-from watchkeeper.errors import RegistryError, WatchkeeperError
+from watchkeeper.errors import ConfigError, RegistryError, WatchkeeperError
 from watchkeeper.monitoring.job.judgement import Judgement
 from watchkeeper.monitoring.job.judgement_pools import JudgementPools
 from watchkeeper.monitoring.job.label_refresh import stored_label_counts, windows_to_relabel
@@ -98,7 +99,6 @@ from watchkeeper.monitoring.job.weekly_rows import (
     weekly_rows,
 )
 from watchkeeper.monitoring.job.window_metrics import (
-    LABEL_COUNT_METRICS,
     WindowKey,
     estimated_rows,
     profile_rows,
@@ -128,6 +128,10 @@ from watchkeeper.workspace import Workspace
 PROFILE_JOB = "monitor"
 LABELS_JOB = "monitor-labels"
 LABEL_COLUMNS = ("event_id", "ts", "model_version", "score", "decision", "raw_input")
+
+if TYPE_CHECKING:
+    from watchkeeper.config import SparkConfig
+    from watchkeeper.monitoring.job.spark_window_profiles import SparkWindowProfiler
 
 
 class MonitorJob:
@@ -167,6 +171,8 @@ class MonitorJob:
         self.notes: list[str] = []
         business = self.config.monitoring.business
         self._rule = business.baseline_rule if business.baseline == "rule" else None
+        self.spark_profiler: SparkWindowProfiler | None = None
+        """Set (by ``run_monitor`` with a Spark config): window profiles come from Spark."""
 
     def context(self, version: int | str) -> VersionContext:
         """The monitoring context of a version (loaded once per run)."""
@@ -326,10 +332,12 @@ class MonitorJob:
             served_rows = predictions.filter(pl.col("model_version") == version)
             decoded = decode_served(served_rows, context.feature_types)
             decisions = self._with_baseline(decoded.decisions, served_rows)
-            builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
-            profile = builder.update(decoded.profiled.select(context.profiled_columns)).profile(
-                window.start, window.end
-            )
+            if self.spark_profiler is not None:
+                profile = self.spark_profiler.profile(context, window, monitoring.sketch_k)
+            else:
+                builder = ProfileBuilder(context.reference.plan(), monitoring.sketch_k, threads=1)
+                profiled = decoded.profiled.select(context.profiled_columns)
+                profile = builder.update(profiled).profile(window.start, window.end)
             judgement = self._store_profile(context, window, profile)
             key = WindowKey(self.model, context.version, window.start, window.end)
             flags = int(decisions["decision"].sum())
@@ -371,7 +379,7 @@ class MonitorJob:
             return list(open_windows)
         stored = [
             row
-            for metric in LABEL_COUNT_METRICS
+            for metric in names.LABEL_COUNT_METRICS
             for row in self.workspace.metadata.metrics(
                 self.model, metric=metric, start=open_windows[0].start, end=open_windows[-1].end
             )
@@ -419,7 +427,7 @@ class MonitorJob:
         rates = {
             (row.model_version, as_utc(row.window_start)): row.value
             for row in self.workspace.metadata.metrics(
-                self.model, metric="flag_rate", start=week.start, end=week.end
+                self.model, metric=names.FLAG_RATE, start=week.start, end=week.end
             )
         }
         ranges = schema_ranges(self.config.features.inputs)
@@ -465,11 +473,11 @@ class MonitorJob:
             drift = weekly_domain_drift(reference, served, context, self.config.monitoring)
         except WatchkeeperError as error:
             self._note(
-                f"version {context.version}: domain_auc of {key.window_start.date()} "
+                f"version {context.version}: {names.DOMAIN_AUC} of {key.window_start.date()} "
                 f"not computed: {error}"
             )
             return []
-        return [key.row("domain_auc", drift.roc_auc, drift.verdict, threshold=drift.threshold)]
+        return [key.row(names.DOMAIN_AUC, drift.roc_auc, drift.verdict, threshold=drift.threshold)]
 
     def _note(self, note: str) -> None:
         if note not in self.notes:
@@ -602,9 +610,24 @@ def monitor_job_for(workspace: Workspace, *, keep_reads: bool = False) -> Monito
     return MonitorJob(workspace, keep_reads=keep_reads)
 
 
-def run_monitor(workspace: Workspace, until: datetime | None = None) -> MonitorResult:
-    """One incremental monitor pass over ``workspace`` (see the module's notes)."""
-    return monitor_job_for(workspace).run(until)
+def run_monitor(
+    workspace: Workspace, until: datetime | None = None, spark: SparkConfig | None = None
+) -> MonitorResult:
+    """One incremental monitor pass over ``workspace`` (see the module's notes); with
+    ``spark``, the window profiles are computed by that Spark session's cluster
+    (:mod:`~watchkeeper.monitoring.job.spark_window_profiles`)."""
+    job = monitor_job_for(workspace)
+    if spark is not None:
+        if type(job) is not MonitorJob:
+            raise ConfigError(
+                "--engine spark monitors a binary model served by watchkeeper; "
+                f"model {workspace.config.model.name!r} is monitored with --engine polars"
+            )
+        from watchkeeper.compute.spark_session import spark_session
+        from watchkeeper.monitoring.job.spark_window_profiles import SparkWindowProfiler
+
+        job.spark_profiler = SparkWindowProfiler(workspace, spark_session(spark))
+    return job.run(until)
 
 
 __all__ = [

@@ -25,6 +25,7 @@ from datetime import datetime
 from functools import reduce
 from typing import TYPE_CHECKING
 
+from watchkeeper import metric_names as names
 from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
 from watchkeeper.monitoring.job.window_profile_store import WindowProfileStore
@@ -120,7 +121,7 @@ def weekly_score_histograms(
 
 
 def _daily_flag_rates(workspace: Workspace) -> dict[tuple[int, datetime], float]:
-    rows = workspace.metadata.metrics(workspace.config.model.name, metric="flag_rate")
+    rows = workspace.metadata.metrics(workspace.config.model.name, metric=names.FLAG_RATE)
     return {
         (row.model_version, row.window_start): row.value
         for row in rows

@@ -35,6 +35,7 @@ from datetime import datetime
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import ModelTask
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.monitoring.job.external_monitor import task_metric_names
@@ -52,7 +53,6 @@ from watchkeeper.monitoring.job.task_window_rows import (
 from watchkeeper.monitoring.job.version_context import VersionContext
 from watchkeeper.monitoring.job.window_metrics import WindowKey, input_rows
 from watchkeeper.monitoring.job.windows import Window, windows_within
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.labels import is_window_mature
 from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
@@ -218,7 +218,7 @@ class ServedTaskMonitorJob(MonitorJob):
             )
         ]
         stored += [
-            replace(row, metric="positive_labels")
+            replace(row, metric=names.POSITIVE_LABELS)
             for row in stored
             if row.metric == names.LABELLED_EVENTS
         ]

@@ -1,7 +1,7 @@
 """One window's prediction drift, estimated and realized performance and money, per task.
 
 Pure functions over a window's profile and rows, returning metric rows named by
-:mod:`~watchkeeper.monitoring.outcomes.task_metrics` (input drift and data quality come from
+:mod:`~watchkeeper.metric_names` (input drift and data quality come from
 :func:`~watchkeeper.monitoring.job.window_metrics.input_rows`):
 
 - :func:`prediction_drift_rows` — binary ``score_psi`` and ``flag_rate`` against the reference's
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, LabelConfig, ModelTask, MonitoringConfig
 from watchkeeper.monitoring.job.external_reference import (
     DECISION,
@@ -47,7 +48,6 @@ from watchkeeper.monitoring.job.window_metrics import (
     estimated_binary_money_rows,
     own_judgement,
 )
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.monitoring.outcomes.task_performance import (
     estimated_task_metrics,
     metric_value,
@@ -113,7 +113,7 @@ def _flag_rate_rows(
     flag = flag_rate_drift(flags[0], reference.rows, flags[1], current.rows)
     return [
         key.row(names.FLAG_RATE, flag.rate, flag.verdict, threshold=flag.threshold),
-        key.row(f"{names.FLAG_RATE}_pvalue", flag.pvalue, flag.verdict),
+        key.row(names.FLAG_RATE_PVALUE, flag.pvalue, flag.verdict),
         key.row(names.BASELINE_FLAG_RATE, flag.baseline_rate),
     ]
 
@@ -204,8 +204,9 @@ def realized_task_rows(
         if isinstance(metric, MetricValue):
             rows.append(key.row(name, metric.value, status))
             if metric.interval is not None:
-                rows.append(key.row(f"{name}_low", metric.interval.low, status))
-                rows.append(key.row(f"{name}_high", metric.interval.high, status))
+                low, high = names.interval_bounds(name)
+                rows.append(key.row(low, metric.interval.low, status))
+                rows.append(key.row(high, metric.interval.high, status))
         else:
             rows.append(key.row(name, metric, status))
     return rows

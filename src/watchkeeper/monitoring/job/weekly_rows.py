@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import MonitoringConfig
 from watchkeeper.monitoring.job.judgement import Judgement
 from watchkeeper.monitoring.job.window_metrics import WindowKey, profile_rows
@@ -37,13 +38,6 @@ from watchkeeper.monitoring.job.windows import Window, report_window_of, window_
 from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile
 from watchkeeper.monitoring.statistics.quality import Range
 from watchkeeper.storage.metadata.records import MetricRow
-
-WEEKLY_METRICS = {
-    "psi": "weekly_psi",
-    "score_psi": "weekly_score_psi",
-    "flag_rate": "weekly_flag_rate",
-}
-"""Which daily metrics are also written for a report window, and under which name."""
 
 
 def completed_report_windows(new: Sequence[Window], length: timedelta) -> list[Window]:
@@ -101,9 +95,7 @@ def weekly_rows(
         judgement=judgement,
     )  # fmt: skip
     return [
-        replace(row, metric=WEEKLY_METRICS[row.metric])
-        for row in rows
-        if row.metric in WEEKLY_METRICS
+        replace(row, metric=names.WEEKLY[row.metric]) for row in rows if row.metric in names.WEEKLY
     ]
 
 
@@ -117,7 +109,6 @@ def weekly_flags(daily_rows: Sequence[tuple[int, float | None]]) -> int:
 
 
 __all__ = [
-    "WEEKLY_METRICS",
     "completed_report_windows",
     "report_windows_completed",
     "weekly_flags",

@@ -43,7 +43,14 @@ from datetime import datetime
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig, MonitoringConfig
+from watchkeeper.metric_names import (
+    BUSINESS_METRICS,
+    DRIFT_STATISTICS,
+    LABEL_COUNT_METRICS,
+    PERFORMANCE_METRICS,
+)
 from watchkeeper.monitoring.job.judgement import (
     Judgement,
     declared_cycles,
@@ -52,7 +59,6 @@ from watchkeeper.monitoring.job.judgement import (
 )
 from watchkeeper.monitoring.job.served_predictions import SCORE_COLUMN
 from watchkeeper.monitoring.outcomes.business import BusinessOutcome, business_outcome
-from watchkeeper.monitoring.outcomes.task_metrics import BINARY_MONEY_METRICS
 from watchkeeper.monitoring.profiles.dataset_profile import DatasetProfile, FeatureProfile
 from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
 from watchkeeper.monitoring.statistics.drift import FeatureDrift, compute_drift, feature_drift
@@ -63,25 +69,11 @@ from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_
 from watchkeeper.performance.costs import BinaryMoney, binary_money, expected_binary_money
 from watchkeeper.storage.metadata.records import MetricRow
 
-DRIFT_STATISTICS = ("psi", "js_distance", "ks_statistic", "ks_pvalue", "wasserstein", "chi2_pvalue")
-PERFORMANCE_METRICS = ("precision", "recall", "f1", "false_positive_rate", "roc_auc", "pr_auc")
-LABEL_COUNT_METRICS = ("scored_events", "labelled_events", "positive_labels")
-"""The counts behind a window's realized rows: its events, those with a label, the positives.
-The monitor job compares them with the stored ones to see whether a window's labels changed."""
 BASELINE_DECISION = "baseline_decision"
 """The column of a rule baseline's decisions, when ``monitoring.business.baseline`` is ``rule``."""
 
 CostMatrix = Mapping[str, Mapping[str, float]]
 """``monitoring.business.cost_matrix``: actual -> decided -> cost of one event."""
-
-BUSINESS_METRICS = (
-    "fraud_loss_approved",
-    "fraud_prevented",
-    "review_cost",
-    "false_decline_cost",
-    "business_value",
-    "value_against_baseline",
-)
 
 
 @dataclass(frozen=True)
@@ -207,18 +199,18 @@ def input_rows(
     quality = data_quality(features, current, ranges, rejected)
     for item in quality.features:
         for metric, value in (
-            ("missing_rate_change", item.missing_rate_change),
-            ("out_of_schema_range", item.out_of_schema_range_share),
-            ("out_of_reference_range", item.out_of_reference_range_share),
-            ("unseen_category_share", item.unseen_category_share),
+            (names.MISSING_RATE_CHANGE, item.missing_rate_change),
+            (names.OUT_OF_SCHEMA_RANGE, item.out_of_schema_range_share),
+            (names.OUT_OF_REFERENCE_RANGE, item.out_of_reference_range_share),
+            (names.UNSEEN_CATEGORY_SHARE, item.unseen_category_share),
         ):
             if value is not None:
                 rows.append(key.row(metric, value, feature=item.feature))
-    rows.append(key.row("rejected_events", float(quality.rejected_total)))
+    rows.append(key.row(names.REJECTED_EVENTS, float(quality.rejected_total)))
     for reason, count in sorted(quality.rejected.items()):
-        rows.append(key.row("rejected_events", float(count), feature=reason))
+        rows.append(key.row(names.REJECTED_EVENTS, float(count), feature=reason))
     if quality.rejected_share is not None:
-        rows.append(key.row("rejected_share", quality.rejected_share))
+        rows.append(key.row(names.REJECTED_SHARE, quality.rejected_share))
     return rows
 
 
@@ -243,9 +235,9 @@ def _prediction_rows(
     drift = _judged(own, reference_scores, judgement, config)
     verdict = judgement.status(SCORE_COLUMN, drift.verdict)
     rows = [
-        key.row("score_psi", drift.psi, verdict, threshold=drift.threshold),
-        key.row("score_js_distance", drift.js_distance, verdict),
-        key.row("score_ks_statistic", drift.ks_statistic, verdict),
+        key.row(names.SCORE_PSI, drift.psi, verdict, threshold=drift.threshold),
+        key.row(names.SCORE_JS_DISTANCE, drift.js_distance, verdict),
+        key.row(names.SCORE_KS_STATISTIC, drift.ks_statistic, verdict),
     ]
     total = current.rows
     if total == 0 or reference_scores.rows == 0:
@@ -254,12 +246,13 @@ def _prediction_rows(
         baseline_flags(reference_scores, threshold), reference_scores.rows, flags, total
     )
     base = flag.baseline_rate
+    flag_low, flag_high = names.interval_bounds(names.FLAG_RATE)
     rows += [
-        key.row("flag_rate", flag.rate, flag.verdict, threshold=flag.threshold),
-        key.row("flag_rate_low", max(0.0, base + flag.difference_low), flag.verdict),
-        key.row("flag_rate_high", min(1.0, base + flag.difference_high), flag.verdict),
-        key.row("flag_rate_pvalue", flag.pvalue, flag.verdict),
-        key.row("baseline_flag_rate", base),
+        key.row(names.FLAG_RATE, flag.rate, flag.verdict, threshold=flag.threshold),
+        key.row(flag_low, max(0.0, base + flag.difference_low), flag.verdict),
+        key.row(flag_high, min(1.0, base + flag.difference_high), flag.verdict),
+        key.row(names.FLAG_RATE_PVALUE, flag.pvalue, flag.verdict),
+        key.row(names.BASELINE_FLAG_RATE, base),
     ]
     return rows
 
@@ -345,7 +338,7 @@ def estimated_rows(
     scores = frame[SCORE_COLUMN].to_numpy()
     decisions = frame["decision"].to_numpy()
     estimate = estimate_performance(scores, decisions, calibrator)
-    rows = [key.row(f"estimated_{name}", getattr(estimate, name)) for name in PERFORMANCE_METRICS]
+    rows = [key.row(names.estimated(name), getattr(estimate, name)) for name in PERFORMANCE_METRICS]
     if business.cost_matrix is not None:
         return rows + estimated_binary_money_rows(key, frame, calibrator, business.cost_matrix)
     probable = frame.with_columns(
@@ -354,7 +347,7 @@ def estimated_rows(
     )
     baseline = BASELINE_DECISION if BASELINE_DECISION in frame.columns else None
     outcome = business_outcome(probable, business, baseline_decision=baseline, estimated=True)
-    return rows + _business_rows(key, outcome, "estimated_", "ok")
+    return rows + _business_rows(key, outcome, names.ESTIMATED_PREFIX, "ok")
 
 
 def realized_rows(
@@ -370,7 +363,7 @@ def realized_rows(
     """
     status = "ok" if mature else "immature"
     performance = realized_performance(labelled, mature=mature)
-    rows = [key.row("label_coverage", performance.coverage, status)]
+    rows = [key.row(names.LABEL_COVERAGE, performance.coverage, status)]
     for metric, count in zip(
         LABEL_COUNT_METRICS,
         (performance.events, performance.labelled, performance.positives),
@@ -381,8 +374,9 @@ def realized_rows(
         metric = getattr(performance, name)
         rows.append(key.row(name, metric.value, status))
         if metric.interval is not None:
-            rows.append(key.row(f"{name}_low", metric.interval.low, status))
-            rows.append(key.row(f"{name}_high", metric.interval.high, status))
+            low, high = names.interval_bounds(name)
+            rows.append(key.row(low, metric.interval.low, status))
+            rows.append(key.row(high, metric.interval.high, status))
     if business.cost_matrix is not None:
         return rows + binary_money_rows(key, labelled, business.cost_matrix, status)
     known = labelled.with_columns(
@@ -396,11 +390,6 @@ def realized_rows(
 
 __all__ = [
     "BASELINE_DECISION",
-    "BINARY_MONEY_METRICS",
-    "BUSINESS_METRICS",
-    "DRIFT_STATISTICS",
-    "LABEL_COUNT_METRICS",
-    "PERFORMANCE_METRICS",
     "CostMatrix",
     "WindowKey",
     "baseline_flags",

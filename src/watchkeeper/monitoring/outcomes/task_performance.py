@@ -11,7 +11,7 @@ under their logged names:
 - regression: ``prediction`` and ``label`` (a number or null), and, to estimate, the loss
   models' numeric inputs.
 
-Metrics are named as in :mod:`~watchkeeper.monitoring.outcomes.task_metrics`; a value is a
+Metrics are named as in :mod:`~watchkeeper.metric_names`; a value is a
 :class:`~watchkeeper.performance.binary.MetricValue` where the statistic gives an
 interval, else a float (None where the data cannot give it).
 
@@ -26,6 +26,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import ModelTask
 from watchkeeper.monitoring.job.external_reference import (
     DECISION,
@@ -35,7 +36,6 @@ from watchkeeper.monitoring.job.external_reference import (
     ExternalEstimator,
     class_probabilities,
 )
-from watchkeeper.monitoring.outcomes import task_metrics as names
 from watchkeeper.performance.binary import MetricValue, realized_performance
 from watchkeeper.performance.binary_estimation import ScoreCalibrator, estimate_performance
 from watchkeeper.performance.multiclass import realized_multiclass

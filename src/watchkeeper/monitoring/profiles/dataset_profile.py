@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from watchkeeper.clock import utc_from_iso
 from watchkeeper.errors import SchemaError
 from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfile
 from watchkeeper.monitoring.profiles.numeric_profile import NumericProfile
@@ -154,7 +155,7 @@ def merge_feature_profiles(name: str, a: FeatureProfile, b: FeatureProfile) -> F
 
 
 def _parse_time(text: str | None) -> datetime | None:
-    return None if text is None else datetime.fromisoformat(text)
+    return None if text is None else utc_from_iso(text)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:

@@ -246,7 +246,7 @@ def build_reference(
             )
             return profile, ReferenceGrid.from_sorted(usable) if grids else None
         counted = column_label_counts(column)
-        binning = _categorical_binning(counted.labels.to_pylist(), counted.counts, top_k)
+        binning = categorical_binning(counted.labels.to_pylist(), counted.counts, top_k)
         return CategoryCounter(binning, keep_vocabulary=True).profile_counts(counted), None
 
     names = list(kinds)
@@ -318,11 +318,16 @@ def plan_from_batches(
             )
         else:
             labels, counts, _ = combine_label_counts(parts[name])
-            features[name] = _categorical_binning(labels, counts, top_k)
+            features[name] = categorical_binning(labels, counts, top_k)
     return ProfilePlan(features)
 
 
-def _categorical_binning(labels: list[str], counts: np.ndarray, top_k: int) -> CategoricalBinning:
+def categorical_binning(labels: list[str], counts: np.ndarray, top_k: int) -> CategoricalBinning:
+    """The top ``top_k`` labels, and the sorted vocabulary unless it exceeds :data:`VOCABULARY_LIMIT`.
+
+    >>> categorical_binning(["b", "a"], np.array([1, 2]), top_k=1)
+    CategoricalBinning(categories=('a',), vocabulary=('a', 'b'), kind='categorical')
+    """
     vocabulary = tuple(sorted(labels)) if len(labels) <= VOCABULARY_LIMIT else None
     return CategoricalBinning(top_categories(labels, counts, top_k), vocabulary)
 
@@ -353,6 +358,7 @@ __all__ = [
     "build_profile",
     "build_reference",
     "build_reference_profile",
+    "categorical_binning",
     "map_columns",
     "plan_from_batches",
 ]

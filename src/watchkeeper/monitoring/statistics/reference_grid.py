@@ -232,6 +232,10 @@ class NumericComparison:
             self._kept.append(values[chosen])
         return self
 
+    def crossing_values(self) -> NDArray[np.float64]:
+        """The values kept by :meth:`add_crossing` so far (to send from where they were found)."""
+        return np.concatenate(self._kept) if self._kept else np.zeros(0, dtype=np.float64)
+
     def result(self) -> ExactComparison | None:
         """The comparison; None if either side has no values."""
         if self._values is not None:  # the second look, on the values kept
