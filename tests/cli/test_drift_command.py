@@ -190,6 +190,13 @@ def test_user_errors_are_one_line_and_exit_2(
     assert len(err.strip().splitlines()) == 1
 
 
+def run_fresh_python(script: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` in a new interpreter, so that its imported modules are its own."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=timeout
+    )
+
+
 def test_help_starts_fast_without_heavy_imports() -> None:
     script = (
         "import sys\n"
@@ -201,9 +208,7 @@ def test_help_starts_fast_without_heavy_imports() -> None:
         "heavy = [name for name in ('sklearn', 'lightgbm', 'scipy', 'pyarrow', 'datasketches', 'polars', 'pyspark') if name in sys.modules]\n"
         "print('HEAVY', heavy)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
-    )
+    result = run_fresh_python(script, timeout=60)
     assert "--reference" in result.stdout
     assert "--engine" in result.stdout  # features compute --help: Spark is not imported either
     assert "HEAVY []" in result.stdout
@@ -224,9 +229,7 @@ def test_a_polars_drift_run_never_imports_pyspark(tmp_path: Path) -> None:
         "    pass\n"
         "print('SPARK', [name for name in sys.modules if name.startswith(('pyspark', 'py4j'))])\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
-    )
+    result = run_fresh_python(script, timeout=120)
     assert '"verdict"' in result.stdout
     assert "SPARK []" in result.stdout
 
