@@ -63,12 +63,31 @@ AsOfOption = Annotated[
 ]
 
 
+SampleOption = Annotated[
+    float | None,
+    typer.Option(
+        "--sample",
+        metavar="FRACTION",
+        min=0.0,
+        max=1.0,
+        min_open=True,
+        help=(
+            "Train on this fraction of the entities (keys.entity, e.g. cards) of the training "
+            "slice, each with all its rows, chosen by a hash of the entity and training.seed: "
+            "the same rows on every run and on either engine. For windows larger than memory; "
+            "the validation slice and holdout stay whole. Default: training.sample, else all."
+        ),
+    ),
+]
+
+
 @app.command()
 def train(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
     engine: EngineOption = None,
+    sample: SampleOption = None,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
     from watchkeeper.application.training import train as train_version
@@ -79,6 +98,7 @@ def train(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
+            sample=sample,
         )
     _report(run.attempt, run.document(), json_output)
 
@@ -96,6 +116,7 @@ def retrain(
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
     engine: EngineOption = None,
+    sample: SampleOption = None,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
     from watchkeeper.application.training import retrain as retrain_version
@@ -109,6 +130,7 @@ def retrain(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
+            sample=sample,
         )
     if isinstance(outcome, RetrainDecision):
         _report_skipped(outcome.reason, outcome.trigger, outcome.evidence, json_output)
