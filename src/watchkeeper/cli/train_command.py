@@ -32,6 +32,7 @@ from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, ap
 from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
+from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
     from watchkeeper.config import SparkConfig
@@ -68,9 +69,6 @@ SampleOption = Annotated[
     typer.Option(
         "--sample",
         metavar="FRACTION",
-        min=0.0,
-        max=1.0,
-        min_open=True,
         help=(
             "Train on this fraction of the entities (keys.entity, e.g. cards) of the training "
             "slice, each with all its rows, chosen by a hash of the entity and training.seed: "
@@ -98,7 +96,7 @@ def train(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
-            sample=sample,
+            sample=sample_fraction(sample),
         )
     _report(run.attempt, run.document(), json_output)
 
@@ -130,12 +128,27 @@ def retrain(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
-            sample=sample,
+            sample=sample_fraction(sample),
         )
     if isinstance(outcome, RetrainDecision):
         _report_skipped(outcome.reason, outcome.trigger, outcome.evidence, json_output)
         return
     _report(outcome.attempt, outcome.document(), json_output)
+
+
+def sample_fraction(value: float | None) -> float | None:
+    """``--sample``, checked: a fraction in (0, 1] of the entities, or None.
+
+    >>> sample_fraction(0.25)
+    0.25
+    >>> sample_fraction(0)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: --sample: 0 is not a fraction in (0, 1] of the entities
+    """
+    if value is not None and not 0 < value <= 1:
+        raise ConfigError(f"--sample: {value:g} is not a fraction in (0, 1] of the entities")
+    return value
 
 
 def _spark(root: Path, engine: str | None) -> SparkConfig | None:
@@ -187,4 +200,4 @@ def _report_skipped(
     stdout.print(f"no retraining: {escape(reason)} (pass --reason or --force to train anyway)")
 
 
-__all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "train"]
+__all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "sample_fraction", "train"]
