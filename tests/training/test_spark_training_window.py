@@ -3,7 +3,8 @@
 One ``local[2]`` session for the module (the ``spark`` fixture). The window's label join,
 maturity, provisional labels, slice bounds and entity sample are compared on small shuffled
 frames with timestamp ties and outcome ties, one case per kind of label; then a small
-simulated workspace goes through ``featured_window`` on both engines. Every slice must be
+simulated workspace goes through ``featured_window`` on both engines, with a champion's spec
+(whose features for the holdout are computed on the same engine). Every slice must be
 equal (window: exactly; features: floats within 1e-9 relative).
 """
 
@@ -21,6 +22,8 @@ from polars.testing import assert_frame_equal
 from watchkeeper.compute.spark_frames import spark_rows
 from watchkeeper.config import LabelConfig, ProvisionalLabelsConfig
 from watchkeeper.errors import SchemaError
+from watchkeeper.features.fit import fit
+from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.simulate import preset, simulate
 from watchkeeper.simulate.to_event_store import load_into_event_store, simulation_key
 from watchkeeper.training.pipeline import (
@@ -181,8 +184,13 @@ def test_spark_training_frames_equal_polars(spark: SparkSession, tmp_path: Path)
         data = read_training_data(
             opened.events, settings, as_of=as_of, warm_up=warm_up(settings, None)
         )
-    expected = featured_window(data, settings, sample=0.5)
-    actual = featured_window(data, settings, spark=spark, sample=0.5)
+    champion = fit(FeatureSpec.from_workspace_config(settings), data.events.head(3000))
+    expected = featured_window(data, settings, champion_spec=champion, sample=0.5)
+    actual = featured_window(data, settings, champion_spec=champion, spark=spark, sample=0.5)
+    assert actual.champion_holdout is not None and expected.champion_holdout is not None
+    assert_frame_equal(
+        actual.champion_holdout, expected.champion_holdout, check_exact=False, rel_tol=1e-9
+    )
     assert actual.feature_names == expected.feature_names
     assert actual.rejected_rows == expected.rejected_rows
     assert actual.window.describe() == expected.window.describe()
