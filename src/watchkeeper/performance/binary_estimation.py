@@ -68,6 +68,62 @@ class ScoreCalibrator:
             tuple(float(value) for value in regression.y_thresholds_),
         )
 
+    @classmethod
+    def fit_delayed(
+        cls,
+        scores: npt.ArrayLike,
+        labels: npt.ArrayLike,
+        received_share: npt.ArrayLike,
+        *,
+        max_iterations: int = 500,
+        tolerance: float = 1e-9,
+    ) -> ScoreCalibrator:
+        """Fit on a holdout whose labels are still arriving: ``labels`` 1 for a positive
+        received so far, 0 for an event without one yet; ``received_share`` ``F`` for each
+        row, the share of positives received by its age (1: its label is final).
+
+        A row without a positive is a negative only with probability
+        ``(1 - p) / (1 - p F)``: its positive may still come. Counting it as a whole
+        negative while a received positive weighs ``1 / F`` (the training window's sample
+        weights) keeps the positives' mass but inflates the total, so every probability
+        comes out too low by ``1 / (1 + p (1 - F))`` — most where churn or fraud is likely.
+        Here each such row counts as ``p (1 - F) / (1 - p F)`` of a positive, with ``p`` the
+        current fit, and the isotonic fit is repeated until it no longer moves (the EM
+        estimate under the label-delay model). With every share 1 it is :meth:`fit`.
+
+        Four young events (half their positives received by their age), one positive in:
+
+        >>> scores, labels, shares = [0.9] * 4, [1, 0, 0, 0], [0.5] * 4
+        >>> fitted = ScoreCalibrator.fit_delayed(scores, labels, shares)
+        >>> round(float(fitted.probabilities([0.9])[0]), 6)
+        0.5
+        >>> float(ScoreCalibrator.fit(scores, labels, [2, 1, 1, 1]).probabilities([0.9])[0])
+        0.4
+        """
+        from sklearn.isotonic import IsotonicRegression
+
+        score_values = np.asarray(scores, dtype=np.float64).ravel()
+        received = np.asarray(labels, dtype=np.float64).ravel() == 1.0
+        share = np.asarray(received_share, dtype=np.float64).ravel()
+        if score_values.size == 0 or not score_values.size == received.size == share.size:
+            raise ValueError("calibration needs one label and one received share per score")
+        if not np.all(np.isfinite(share) & (share > 0.0) & (share <= 1.0)):
+            raise ValueError("a received share is a number in (0, 1]: the share of positives in")
+        regression = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        fitted = np.full(score_values.size, received.mean())
+        for _ in range(max_iterations):
+            pending = fitted * (1.0 - share) / np.maximum(1.0 - fitted * share, 1e-12)
+            regression.fit(score_values, np.where(received, 1.0, pending))
+            updated = regression.predict(score_values)
+            moved = float(np.max(np.abs(updated - fitted)))
+            fitted = updated
+            if moved < tolerance:
+                break
+        return cls(
+            tuple(float(value) for value in regression.X_thresholds_),
+            tuple(float(value) for value in regression.y_thresholds_),
+        )
+
     def probabilities(self, scores: npt.ArrayLike) -> FloatArray:
         """The calibrated probability of each score (clipped at the fitted range's ends)."""
         probabilities: FloatArray = np.interp(

@@ -56,7 +56,7 @@ from watchkeeper.registry.registry import CHAMPION, ModelRegistry
 from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_labels
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
-from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
+from watchkeeper.training.window import RECEIVED_SHARE, WEIGHT, TrainingWindow, training_window
 from watchkeeper.training.window_sample import EntitySample
 
 if TYPE_CHECKING:
@@ -278,7 +278,7 @@ def featured_window(
     names = tuple(column.name for column in fitted.output_columns)
     # an events table without amounts (a non-fraud model) trains too; binary needs them later
     amount = [AMOUNT_COLUMN] if AMOUNT_COLUMN in window.train.columns else []
-    weight = [WEIGHT] if WEIGHT in window.train.columns else []
+    weight = [name for name in (WEIGHT, RECEIVED_SHARE) if name in window.train.columns]
     kept = [keys.event_id, keys.event_time, *amount, "label_status", "label", *weight]
     clashing = sorted(set(names) & set(kept))
     if clashing:

@@ -72,7 +72,7 @@ from watchkeeper.training.label_supply import LabelShortage, rate_ready_at, retr
 from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
-from watchkeeper.training.window import WEIGHT, TrainingWindow
+from watchkeeper.training.window import RECEIVED_SHARE, WEIGHT, TrainingWindow
 
 
 @dataclass(frozen=True)
@@ -319,9 +319,31 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
         metrics={**evaluation, "threshold": threshold.value},
         reference_profile_sha256=reference_sha256,
         threshold=threshold,
-        calibrator=ScoreCalibrator.fit(holdout_scores, holdout.labels, holdout.weights),
+        calibrator=holdout_calibrator(holdout_scores, holdout, inputs.window.holdout),
     )
     return attempt, registered
+
+
+def holdout_calibrator(
+    scores: npt.NDArray[np.float64], holdout: Holdout, frame: pl.DataFrame
+) -> ScoreCalibrator:
+    """The version's score calibrator, fitted on its holdout ``scores``: with provisional
+    labels (the window's ``received_share`` column) by
+    :meth:`~watchkeeper.performance.binary_estimation.ScoreCalibrator.fit_delayed`, since
+    the sample weights would count a young event's pending positive as a negative and
+    bias every probability (and the money estimated from them) low; else on the matured
+    labels and weights.
+
+    >>> from watchkeeper.training.evaluation import Holdout
+    >>> rows = pl.DataFrame({"x": [0.0] * 4, "received_share": [0.5] * 4})
+    >>> holdout = Holdout(rows.select("x"), np.array([1, 0, 0, 0]), np.zeros(4), np.array([2.0, 1, 1, 1]))
+    >>> holdout_calibrator(np.full(4, 0.9), holdout, rows).probabilities([0.9]).round(6).tolist()
+    [0.5]
+    """
+    if RECEIVED_SHARE in frame.columns and frame.height == scores.size:
+        shares = frame[RECEIVED_SHARE].cast(pl.Float64).to_numpy()
+        return ScoreCalibrator.fit_delayed(scores, holdout.labels, shares)
+    return ScoreCalibrator.fit(scores, holdout.labels, holdout.weights)
 
 
 def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:

@@ -79,6 +79,9 @@ from watchkeeper.training.label_delay import ProvisionalLabels, learn_provisiona
 from watchkeeper.training.window_sample import EntitySample
 
 WEIGHT = "weight"
+RECEIVED_SHARE = "received_share"
+"""A binary window row's ``F(age)`` with provisional labels (1 once matured): the share of
+positives received by its age."""
 """The column of a binary window's sample weights (1.0 for a matured label)."""
 
 
@@ -411,7 +414,9 @@ def with_provisional_weights(
 ) -> pl.DataFrame:
     """The ``weight`` column added: 1 for a matured row, ``plan.weights`` for a younger one
     (its label already provisional: 1 or 0): every row's weight (``1 / F(age)`` for a
-    young positive)."""
+    young positive); and ``received_share`` (:data:`RECEIVED_SHARE`): ``F(age)`` for a
+    young row, 1 for a matured one, which the score calibrator needs (a young row without
+    a positive may still get one)."""
     young = pl.col(event_time) > pl.lit(cutoff)
     ages = labelled.select(
         (pl.lit(moment) - pl.col(event_time)).dt.total_microseconds() / 1e6
@@ -419,7 +424,13 @@ def with_provisional_weights(
     is_young = labelled.select(young).to_series().to_numpy()
     labels = labelled["label"].to_numpy()
     weights = np.where(is_young, plan.weights(ages.to_numpy(), labels), 1.0)
-    return labelled.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
+    shares = np.ones(labelled.height)
+    if plan.delay is not None:
+        shares = np.where(is_young, plan.delay.share_received(ages.to_numpy()), 1.0)
+    return labelled.with_columns(
+        pl.Series(WEIGHT, weights, dtype=pl.Float64),
+        pl.Series(RECEIVED_SHARE, shares, dtype=pl.Float64),
+    )
 
 
 def slice_starts(
@@ -467,6 +478,7 @@ def _stretch_start(
 
 
 __all__ = [
+    "RECEIVED_SHARE",
     "WEIGHT",
     "TrainingWindow",
     "WindowBounds",
