@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 import yaml
@@ -33,6 +34,7 @@ from watchkeeper.training.pipeline import (
     resolve_as_of,
     warm_up,
 )
+from watchkeeper.training.window import RECEIVED_SHARE
 from watchkeeper.workspace import Workspace
 
 SHIFT_DAY = 100
@@ -126,6 +128,13 @@ def test_young_events_join_with_provisional_weighted_labels(workspace: Workspace
     assert positives["weight"].max() > 2.0  # the youngest positives stand for the unreceived
     assert (positives["weight"] <= 1 / config.label.provisional.min_delay_share + 1e-9).all()
     assert (young.filter(pl.col("label") == 0)["weight"] == 1.0).all()
+    # the score calibrator's received shares F(age) reach the featured slices: 1 once
+    # matured, the inverse of a young positive's weight, in [min_delay_share, 1] when young
+    assert (rows.filter(pl.col("ts") <= cutoff)[RECEIVED_SHARE] == 1.0).all()
+    assert np.allclose(positives[RECEIVED_SHARE], 1.0 / positives["weight"])
+    shares = young[RECEIVED_SHARE]
+    assert shares.min() >= config.label.provisional.min_delay_share - 1e-9  # type: ignore[operator]
+    assert shares.max() <= 1.0 and (shares < 1.0).any()  # type: ignore[operator]
     counts = window.counts()
     assert sum(part["provisional_rows"] for part in counts.values()) == young.height
     assert counts["holdout"]["positives"] >= config.retraining.min_positives
