@@ -150,6 +150,8 @@ def test_an_accepted_challenger_is_refit_on_its_validation_slice(
     # the two weeks of the new world it now learnt from show on the holdout it has not seen
     assert refit["gated"]["pr_auc"] == second.challenger_metrics["pr_auc"]
     assert refit_auc > refit["gated"]["pr_auc"] + 0.03, (refit["gated"]["pr_auc"], refit_auc)
+    lineage = registry.record(second.challenger_version).lineage
+    assert lineage["threshold"]["chosen_on"] == "holdout"
     # its threshold was chosen on the holdout by the flag-rate policy
     assert abs(registry.record(second.challenger_version).metrics["flag_rate"] - 0.01) < 0.002
 

@@ -319,7 +319,7 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.progress("registration")
     registered = context.register_candidate(
         model,
-        threshold_record=threshold.to_dict(),
+        threshold_record={**threshold.to_dict(), **_trained_on(attempt)},
         evaluation=evaluation,
         metrics={**evaluation, "threshold": threshold.value},
         reference_profile_sha256=reference_sha256,
@@ -370,6 +370,14 @@ def _refit(
     }
     attempt = replace(attempt, evidence={**attempt.evidence, "refit": record})
     return model, threshold, refitted.to_dict(), attempt
+
+
+def _trained_on(attempt: RetrainAttempt) -> dict[str, Any]:
+    """What the lineage's decision record says of a refit: the slices the model learnt and
+    the slice its threshold was chosen on (nothing without a refit)."""
+    if "refit" not in attempt.evidence:
+        return {}
+    return {"trained_on": ["train", "validation"], "chosen_on": "holdout"}
 
 
 def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:
