@@ -86,7 +86,8 @@ class ProfileBuilder:
     Given the reference's ``grids``, numeric features are also compared with the reference
     exactly as they stream (:class:`~watchkeeper.monitoring.statistics.reference_grid.NumericComparison`,
     in :attr:`comparisons`), from the same sorted values; ``keep_values`` keeps those values
-    for the comparison's second look (for data small enough to hold).
+    for the comparison's second look (for data small enough to hold). ``sketches=False``
+    leaves the compared features' quantile sketches empty (their KS and Wasserstein are exact).
     """
 
     def __init__(
@@ -98,9 +99,11 @@ class ProfileBuilder:
         grids: Mapping[str, ReferenceGrid] | None = None,
         bounds: Mapping[str, Bounds] | None = None,
         keep_values: bool = False,
+        sketches: bool = True,
     ) -> None:
         self.plan = plan
         self.sketch_k = sketch_k
+        self.sketches = sketches
         self.threads = threads
         ranges = bounds or {}
         self.comparisons = {
@@ -154,7 +157,9 @@ class ProfileBuilder:
             usable = finite_part_of_sorted(ordered)
             comparison.add(usable, is_sorted=True)
             missing = len(ordered) - len(usable)
-            return NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
+            return NumericProfile.from_sorted(
+                usable, missing, binning.edges, self.sketch_k, sketch=self.sketches
+            )
         return self._counters[name].profile(column)
 
     @property
