@@ -161,9 +161,10 @@ class CurrentComparison:
             sketches=sketches,
         )
 
-    def update(self, batch: Batch) -> CurrentComparison:
-        """Add one batch (first look)."""
-        self._builder.update(batch)
+    def update(self, batch: Batch, *, last: bool = False) -> CurrentComparison:
+        """Add one batch (first look); ``last``: no batch follows (with ``keep_values``, each
+        column is compared at once and its values let go)."""
+        self._builder.update(batch, last=last)
         return self
 
     @property
@@ -208,8 +209,8 @@ def compare_frame(
     see :class:`CurrentComparison`)."""
     batches: Sequence[Batch] = data if isinstance(data, list | tuple) else [data]
     comparison = CurrentComparison(baseline, threads, keep_values=True, sketches=sketches)
-    for batch in batches:
-        comparison.update(batch)
+    for index, batch in enumerate(batches):
+        comparison.update(batch, last=index == len(batches) - 1)
     return comparison.result()
 
 

@@ -121,7 +121,8 @@ def compare_files(
     if settings.multivariate:
         sample_size = settings.monitoring.domain_classifier_sample
         reference_sample = sample_rows(reference_table.select(names), sample_size, settings.seed)
-    del reference_table  # the baseline holds what is needed
+    del reference_table  # the baseline holds what is needed: give its memory back
+    pa.default_memory_pool().release_unused()
     sampler = (
         RowSampler(settings.monitoring.domain_classifier_sample, current.rows, settings.seed)
         if settings.multivariate

@@ -122,6 +122,10 @@ class ReferenceGrid:
         )
 
 
+BLOCK = 131_072
+"""Values counted (or searched for crossed cells) at once: the scratch memory is a block's."""
+
+
 class GridCounts:
     """Current values counted on a reference's grid: ``cells[2k]`` the open cell below
     ``u_k`` (``cells[2d]``: above the largest), ``cells[2k + 1]`` the values equal to ``u_k``;
@@ -155,6 +159,11 @@ class GridCounts:
         self.count += len(ordered)
         if self.count > np.iinfo(self.cells.dtype).max:
             self.cells = self.cells.astype(np.int64)
+        for start in range(0, len(ordered), BLOCK):  # scratch memory of a block, not all
+            self._add_sorted(ordered[start : start + BLOCK])
+        return self
+
+    def _add_sorted(self, ordered: NDArray[np.float64]) -> None:
         grid, size = self.grid, len(ordered)
         positions = np.searchsorted(grid, ordered, side="left")
         above = int(np.searchsorted(positions, len(grid)))  # values above the largest u_k
@@ -169,7 +178,6 @@ class GridCounts:
         positions *= 2  # open cell 2k, or at-cell 2k + 1
         positions += equal
         np.add.at(self.cells, positions, self.cells.dtype.type(1))
-        return self
 
     def _scratch(self, size: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
         """Buffers reused batch after batch: fresh ones each time cost page faults."""
@@ -228,10 +236,15 @@ class NumericComparison:
         self._crossing: NDArray[np.intp] | None = None
         self._gap_cache: tuple[_Gaps | None] | None = None
         self._kept: list[NDArray[np.float64]] = []
+        self._result: tuple[ExactComparison | None] | None = None
+        self._released = False
 
     @property
     def counts(self) -> GridCounts:
-        """The values counted on the grid (with ``keep``, counted on first use)."""
+        """The values counted on the grid (with ``keep``, counted on first use, and let go
+        with the values once :meth:`result` has compared them)."""
+        if self._released:
+            raise ValueError("the kept values were compared and let go: ask result()")
         if self._counts is None:
             self._counts = self.grid.counter()
             for values in self._values or ():
@@ -249,8 +262,8 @@ class NumericComparison:
 
     def add(self, values: NDArray[np.float64], *, is_sorted: bool = False) -> Self:
         """Count finite values (first look)."""
-        if self._gap_cache is not None:
-            raise ValueError("values cannot be added after the crossed cells were found")
+        if self._gap_cache is not None or self._result is not None:
+            raise ValueError("values cannot be added after the comparison was made")
         ordered = values if is_sorted else np.sort(values)
         if self._values is not None:
             self._count += len(ordered)
@@ -300,12 +313,14 @@ class NumericComparison:
             return self
         # the crossed cells are few: search them, not the whole grid
         low, high = self.grid.values[crossed], self.grid.values[crossed + 1]
-        cell = np.searchsorted(low, values, side="right") - 1
-        chosen = cell >= 0
-        chosen[chosen] = values[chosen] < high[cell[chosen]]
-        chosen &= values != low[np.maximum(cell, 0)]
-        if chosen.any():
-            self._kept.append(values[chosen])
+        for start in range(0, len(values), BLOCK):
+            block = values[start : start + BLOCK]
+            cell = np.searchsorted(low, block, side="right") - 1
+            chosen = cell >= 0
+            chosen[chosen] = block[chosen] < high[cell[chosen]]
+            chosen &= block != low[np.maximum(cell, 0)]
+            if chosen.any():
+                self._kept.append(block[chosen])
         return self
 
     def crossing_values(self) -> NDArray[np.float64]:
@@ -314,20 +329,36 @@ class NumericComparison:
 
     def result(self, *, fast: bool | None = None) -> ExactComparison | None:
         """The comparison; None if either side has no values. ``fast`` (with ``keep``)
-        forces the ``O(n log d)`` way (True) or the grid (False); by default the cheaper."""
-        if self._values is not None:  # the values were kept: no second look
-            kept, self._values = self._values, None
-            ordered = _merge_sorted(kept)
-            del kept
-            starts = _run_starts(ordered)
-            if fast is None:
-                fast = _searching_is_cheaper(len(starts), len(ordered), len(self.grid.values))
+        forces the ``O(m log d)`` way (True) or the grid (False); by default the cheaper.
+        With ``keep`` the kept values are let go: the result is computed once."""
+        if self._keep:
+            if self._result is None:
+                self._result = (self._kept_result(fast),)
+            return self._result[0]
+        return self._counted_result()
+
+    def _kept_result(self, fast: bool | None) -> ExactComparison | None:
+        """The kept values' comparison, by the cheaper way; the values, counts and gaps are
+        let go after it (a chunk's comparison holds nothing of the size of the grid)."""
+        kept, self._values = self._values or [], None
+        ordered = _merge_sorted(kept)
+        del kept
+        starts = _run_starts(ordered)
+        if fast is None:
+            fast = _searching_is_cheaper(len(starts), len(ordered), len(self.grid.values))
+        try:
             if fast:
                 return _compare_sorted(self.grid, ordered, starts)
-            self._values = [ordered]
-            self.counts  # noqa: B018 (count them now, while the values are at hand)
-            self._values = None
+            del starts
+            if self._counts is None:
+                self._counts = self.grid.counter().add(ordered, is_sorted=True)
             self.add_crossing(ordered)
+            return self._counted_result()
+        finally:
+            self._counts, self._gap_cache, self._crossing, self._kept = None, None, None, []
+            self._released = True
+
+    def _counted_result(self) -> ExactComparison | None:
         crossed = self._crossed()
         kept_values = np.sort(np.concatenate(self._kept)) if self._kept else None
         if len(crossed) and kept_values is not None:
@@ -350,10 +381,12 @@ class NumericComparison:
         return self._crossing
 
 
-SEARCH_COST = 0.1
+SEARCH_COST = 0.075
 """What one distinct current value's search costs per level of the binary search, in units
-of the grid's cost per value or reference value (measured on 10 thousand to a million of
-each: the two ways cost the same near 300,000 distinct values against a million)."""
+of the grid's cost per value or reference value (measured from 3,000 to a million values
+against grids of 30 thousand to a million: searching costs 0.1 to 0.12 microseconds a
+distinct value, counting 0.08 a grid value plus 0.1 a value). With values kept it is the
+cheaper way at every size measured; counting stays for values streamed and not kept."""
 
 
 def _searching_is_cheaper(distinct_values: int, values: int, grid: int) -> bool:
@@ -361,7 +394,7 @@ def _searching_is_cheaper(distinct_values: int, values: int, grid: int) -> bool:
     faster by searching a grid of ``grid`` distinct reference values, ``O(m log d)``, than by
     counting them on it, ``O(n + d)``.
 
-    >>> _searching_is_cheaper(100_000, 100_000, 1_000_000), _searching_is_cheaper(10**6, 10**6, 10**6)
+    >>> _searching_is_cheaper(100_000, 100_000, 1_000_000), _searching_is_cheaper(10**8, 10**8, 10**4)
     (True, False)
     """
     return distinct_values * SEARCH_COST * max(grid.bit_length(), 1) < values + grid
@@ -397,64 +430,97 @@ def _compare_sorted(
     and ``R(t)`` the reference values at or below ``t``, the gap (times ``n1 * n2``) is
     ``n1 * c_i - n2 * R(t)`` on ``[v_i, v_(i+1))``, where only ``R`` moves (it rises): its
     extremes there are at ``v_i`` and just before ``v_(i+1)`` (beyond the last current
-    value it rises to 0, below the first it is at most 0 and falls). The area there splits where ``n2 * R``
-    reaches ``n1 * c_i`` (one search), and each part is an integral of ``R``, read from the
-    reference's prefix areas. Where no reference value lies inside, ``R`` is constant and the
-    area the gap times the width (so data against itself gives exactly 0).
+    value it rises to 0, below the first it is at most 0 and falls). The area there splits
+    where ``n2 * R`` reaches ``n1 * c_i`` (one search), and each part is an integral of
+    ``R``, read from the reference's prefix areas. Where no reference value lies inside,
+    ``R`` is constant and the area the gap times the width (so data against itself gives
+    exactly 0). The distinct values are taken a block at a time (each block with the first
+    value of the next, for the interval between them): memory of a block, searches in cache.
     """
     n1, n2 = grid.count, len(ordered)
     if n1 == 0 or n2 == 0:
         return None
     values, prefix = grid.values, grid.prefix_area
-    distinct = ordered[starts]  # v_i
-    current = np.empty(len(starts), dtype=np.int64)  # c_i
-    current[:-1] = starts[1:]
-    current[-1] = n2
-    above = _search_sorted(values, distinct)  # distinct reference values <= v_i
-    none_below = int(np.searchsorted(above, 0, side="right"))  # v_i below every u_k
-    index = above - 1
-    left = values[index]  # the largest u_k <= v_i (any value where there is none)
-    equal = left == distinct
-    scaled = current * n1  # n1 * c_i
-    at_value = grid.at_or_below(above)  # R(v_i)
-    gap = scaled - at_value * n2  # the gap at v_i
-    before = grid.at_or_below(above - equal)  # the gap just before v_i
-    before *= -n2
-    before[1:] += scaled[:-1]
-    largest = max(int(np.abs(gap).max()), int(np.abs(before).max()))
+    distinct_count = len(starts)
+    largest, area = 0, 0.0
+    for first in range(0, distinct_count, SEARCH_BLOCK):
+        stop = min(first + SEARCH_BLOCK + 1, distinct_count)
+        following = int(starts[stop]) if stop < distinct_count else n2
+        block = _BlockGaps.of(grid, ordered, starts[first:stop], following, n2)
+        largest = max(largest, block.largest)
+        if len(block.distinct) > 1:
+            area += _inner_area(grid, block, n2)
+        if first == 0:  # below v_0 the current CDF is 0: the reference's area up to v_0
+            area += float(n2) * float(block.integral[0])
+        if stop == distinct_count:  # above the last v_i it is 1, up to the largest u_k
+            top, last = float(values[-1]), float(block.distinct[-1])
+            if top > last:
+                inside = float(prefix[-1]) - float(block.integral[-1])
+                area += float(n2) * (float(n1) * (top - last) - inside)
     statistic = largest / (n1 * n2)
     pvalue = kolmogorov_smirnov_pvalue(statistic, n1, n2)
-
-    # the integral of R from u_0 to each v_i
-    integral = distinct - left
-    integral *= at_value
-    integral += prefix[index]
-    integral[:none_below] = 0.0
-    # below v_0 the current CDF is 0; above the last v_i it is 1, up to the largest u_k
-    area = float(n2) * float(integral[0])
-    top, last = float(values[-1]), float(distinct[-1])
-    if top > last:
-        area += float(n2) * (float(n1) * (top - last) - (float(prefix[-1]) - float(integral[-1])))
-    if len(distinct) > 1:
-        area += _inner_area(grid, distinct, scaled[:-1], gap[:-1], before[1:], integral, n2)
     return ExactComparison(statistic, pvalue, area / (float(n1) * float(n2)), 0.0, n1, n2)
 
 
-def _inner_area(
-    grid: ReferenceGrid,
-    distinct: NDArray[np.float64],
-    level: NDArray[np.int64],
-    gap: NDArray[np.int64],
-    before: NDArray[np.int64],
-    integral: NDArray[np.float64],
-    n2: int,
-) -> float:
-    """The area (times ``n1 * n2``) over ``[v_i, v_(i+1))`` for ``i < m - 1``, from what
-    :func:`_compare_sorted` found: ``level`` (``n1 * c_i``) and ``gap`` there, ``before``
-    (the gap just before each ``v_(i+1)``) and ``integral`` (of ``R`` up to each ``v_i``)."""
+@dataclass(frozen=True)
+class _BlockGaps:
+    """A block of distinct current values ``v_i`` and what :func:`_compare_sorted` needs at
+    each: ``level`` ``n1 * c_i``, ``gap`` and ``before`` (the gap at and just before ``v_i``,
+    times ``n1 * n2``), ``integral`` (of ``R`` from ``u_0`` to ``v_i``); ``largest`` ``|gap|``."""
+
+    distinct: NDArray[np.float64]
+    level: NDArray[np.int64]
+    gap: NDArray[np.int64]
+    before: NDArray[np.int64]
+    integral: NDArray[np.float64]
+    largest: int
+
+    @classmethod
+    def of(
+        cls,
+        grid: ReferenceGrid,
+        ordered: NDArray[np.float64],
+        starts: NDArray[np.intp],
+        following: int,
+        n2: int,
+    ) -> _BlockGaps:
+        """The block of the runs beginning at ``starts`` (``following``: where the run after
+        the last begins, or ``n2``)."""
+        n1, values = grid.count, grid.values
+        distinct = ordered[starts]  # v_i
+        level = np.empty(len(starts), dtype=np.int64)  # c_i: where the next run starts
+        level[:-1] = starts[1:]
+        level[-1] = following
+        level *= n1
+        # the distinct reference values at or below each v_i, searched in the block's slice
+        low = int(np.searchsorted(values, distinct[0], side="right"))
+        high = int(np.searchsorted(values, distinct[-1], side="right"))
+        above = np.searchsorted(values[low:high], distinct, side="right")
+        above += low
+        index = above - 1
+        left = values[index]  # the largest u_k <= v_i (any value where there is none)
+        at_value = grid.at_or_below(above)  # R(v_i)
+        gap = level - at_value * n2
+        # R just before v_i (one less distinct value where v_i is one); c_(i-1) is where
+        # v_i's run starts
+        before = grid.at_or_below(above - (left == distinct))
+        before *= -n2
+        before += starts * n1
+        largest = max(int(np.abs(gap).max()), int(np.abs(before).max()))
+        integral = distinct - left
+        integral *= at_value
+        integral += grid.prefix_area[index]
+        integral[: int(np.searchsorted(above, 0, side="right"))] = 0.0  # below u_0
+        return cls(distinct, level, gap, before, integral, largest)
+
+
+def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
+    """The area (times ``n1 * n2``) over ``[v_i, v_(i+1))`` for each pair of consecutive
+    values of the block."""
     values, prefix = grid.values, grid.prefix_area
-    start, end = distinct[:-1], distinct[1:]
-    at_start, at_end = integral[:-1], integral[1:]
+    start, end = block.distinct[:-1], block.distinct[1:]
+    at_start, at_end = block.integral[:-1], block.integral[1:]
+    level, gap = block.level[:-1], block.gap[:-1]
     # the first u_k where n2 * R reaches the level (there always is one: c_i < n2), kept
     # inside the interval: below it the gap is positive, from it on negative
     crossing = grid.first_reaching(-(-level // n2))
@@ -476,35 +542,15 @@ def _inner_area(
     area += at_point
     # no reference value inside (R constant: the gap just before v_(i+1) is the gap at v_i):
     # the gap times the width, exactly
-    flat = before == gap
+    flat = block.before[1:] == gap
     width = end - start
     width *= np.abs(gap)
     np.copyto(area, width, where=flat)
     return float(area.sum())
 
 
-def _search_sorted(values: NDArray[np.float64], keys: NDArray[np.float64]) -> NDArray[np.intp]:
-    """``searchsorted(values, keys, side="right")`` for sorted ``keys``, a block of keys at a
-    time in the slice of ``values`` it spans (shorter searches, in cache).
-
-    >>> _search_sorted(np.array([1.0, 2.0, 3.0]), np.array([0.0, 2.0, 2.5, 9.0])).tolist()
-    [0, 2, 2, 3]
-    """
-    if len(keys) <= SEARCH_BLOCK:
-        return np.searchsorted(values, keys, side="right")
-    found = np.empty(len(keys), dtype=np.intp)
-    for offset in range(0, len(keys), SEARCH_BLOCK):
-        block = keys[offset : offset + SEARCH_BLOCK]
-        low = int(np.searchsorted(values, block[0], side="right"))
-        high = int(np.searchsorted(values, block[-1], side="right"))
-        part = found[offset : offset + len(block)]
-        part[:] = np.searchsorted(values[low:high], block, side="right")
-        part += low
-    return found
-
-
-SEARCH_BLOCK = 8_192
-"""Sorted keys searched at once by :func:`_search_sorted`."""
+SEARCH_BLOCK = 16_384
+"""Distinct current values compared at once by :func:`_compare_sorted`."""
 
 
 @dataclass(frozen=True)
@@ -521,16 +567,20 @@ def _gaps(grid: ReferenceGrid, counts: GridCounts) -> _Gaps | None:
     n1, n2 = grid.count, counts.count
     if n1 == 0 or n2 == 0:
         return None
+    # in place, a block at a time: the only arrays of the grid's size are the two gaps
     running = np.cumsum(counts.cells, dtype=np.int64)
-    after = running[1::2] * n1  # current values <= u_k, times n1
-    before = running[0:-1:2] * n1  # current values < u_k, times n1
-    del running
-    if grid.cumulative is None:  # reference values <= u_k are k + 1
-        reference = np.arange(n2, (len(grid.values) + 1) * n2, n2, dtype=np.int64)
-    else:
-        reference = grid.cumulative * n2
-    after -= reference
-    before[1:] -= reference[:-1]
+    running *= n1
+    after = running[1::2]  # current values <= u_k, times n1
+    before = running[0:-1:2]  # current values < u_k, times n1
+    for start in range(0, len(after), BLOCK):
+        stop = min(start + BLOCK, len(after))
+        if grid.cumulative is None:  # reference values <= u_k are k + 1
+            reference = np.arange(start + 1, stop + 1, dtype=np.int64)
+        else:
+            reference = grid.cumulative[start:stop].copy()
+        reference *= n2
+        after[start:stop] -= reference
+        before[start + 1 : stop + 1] -= reference[: len(before) - start - 1]
     return _Gaps(after, before, n1, n2)
 
 
@@ -571,25 +621,37 @@ def _wasserstein(
     outside = float(counts.distances[0] + counts.distances[-1]) / n2
     if len(grid.values) < 2:
         return outside, 0.0
-    lengths = np.diff(grid.values)
-    # each cell's area times n1 * n2: the gap just after u_k over the cell, plus what the
-    # current CDF adds inside it (its values' distances to u_(k+1)); exact unless crossed
-    area = gaps.after[:-1] * lengths
-    area += counts.distances[1:-1] * float(n1)
-    np.abs(area, out=area)
+    values = grid.values
     crossed = _crossed_cells(grid, gaps)
+    bound = 0.0
     if len(crossed) == 0:
-        return outside + float(area.sum()) / scale, 0.0
-    if crossing_values is not None:
-        area[crossed] = _crossed_areas(grid.values, gaps, crossed, crossing_values)
-        return outside + float(area.sum()) / scale, 0.0
-    # without the values: each crossed cell's values at their mean (its signed area is exact)
-    start, end = gaps.after[crossed] / scale, gaps.before[crossed + 1] / scale
-    length = lengths[crossed]
-    right = counts.distances[crossed + 1] / counts.cells[2 * crossed + 2]  # mean to u_(k+1)
-    area[crossed] = (-start * (length - right) + end * right) * scale
-    bound = float(np.sum(2.0 * length * np.minimum(-start, end)))
-    return outside + float(area.sum()) / scale, bound
+        replaced = np.zeros(0, dtype=np.float64)
+    elif crossing_values is not None:
+        replaced = _crossed_areas(values, gaps, crossed, crossing_values)
+    else:
+        # without the values: each crossed cell's values at their mean (its signed area is
+        # exact)
+        start, end = gaps.after[crossed] / scale, gaps.before[crossed + 1] / scale
+        length = values[crossed + 1] - values[crossed]
+        right = counts.distances[crossed + 1] / counts.cells[2 * crossed + 2]  # mean to u_(k+1)
+        replaced = (-start * (length - right) + end * right) * scale
+        bound = float(np.sum(2.0 * length * np.minimum(-start, end)))
+    # each cell's area times n1 * n2: the gap just after u_k over the cell, plus what the
+    # current CDF adds inside it (its values' distances to u_(k+1)); exact unless crossed.
+    # A block of cells at a time: no array of the grid's size
+    total = 0.0
+    cells = len(values) - 1
+    for first in range(0, cells, BLOCK):
+        last = min(first + BLOCK, cells)
+        area = np.diff(values[first : last + 1])
+        area *= gaps.after[first:last]
+        inside = counts.distances[first + 1 : last + 1] * float(n1)
+        area += inside
+        np.abs(area, out=area)
+        low, high = np.searchsorted(crossed, [first, last])
+        area[crossed[low:high] - first] = replaced[low:high]
+        total += float(area.sum())
+    return outside + total / scale, bound
 
 
 def _crossed_areas(
