@@ -48,6 +48,7 @@ import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -215,6 +216,7 @@ def numeric_chunk_cells(
         else np.zeros(0)
     )
     width = len(edges) + 2
+    cell: NDArray[np.integer[Any]]
     if len(edges) <= FEW_EDGES:
         cell = np.zeros(len(values), dtype=np.uint8)
         for edge in edges:  # NaN is above no edge
