@@ -18,10 +18,20 @@ from urllib.parse import urlparse
 
 import pytest
 
+import watchkeeper  # noqa: F401  (sets OpenMP's passive waits before a test loads LightGBM)
+
 POSTGRES_URL = os.environ.get(
     "WATCHKEEPER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("WATCHKEEPER_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the modules that hold a ``slow`` test first, each module's tests kept together and
+    in order: the workers then share the long tests out early, instead of one of them
+    starting a long test while the other has nothing left to do."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)
 
 
 def _reachable(url: str, default_port: int) -> bool:
@@ -69,15 +79,14 @@ def _spark_unavailable() -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def spark_pythonpath() -> str | None:
-    """A folder Spark's Python workers import from (a module overrides it for its helpers)."""
-    return None
+SPARK_WORKER_PATH = Path(__file__).parent / "features"
+"""Where Spark's Python workers find the tests' custom row function (``test_spark_engine``)."""
 
 
-@pytest.fixture(scope="module")
-def spark(spark_pythonpath: str | None) -> Iterator[Any]:
-    """One ``local[2]`` Spark session per test module (the JVM start is the slow part).
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One ``local[2]`` Spark session per test process, shared by every Spark test module (the
+    JVM's start is the slow part; nothing in watchkeeper stops a session it did not start).
 
     Skipped with the reason where PySpark or Java is missing, unless ``CI=true``: then it fails.
     """
@@ -90,8 +99,8 @@ def spark(spark_pythonpath: str | None) -> Iterator[Any]:
     from watchkeeper.config import SparkConfig
 
     previous = os.environ.get("PYTHONPATH")
-    if spark_pythonpath is not None:
-        os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [spark_pythonpath, previous]))
+    # Spark's Python workers read the path once, when the first of them starts.
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(SPARK_WORKER_PATH), previous]))
     started = spark_session(SparkConfig(master="local[2]", conf=SPARK_TEST_SETTINGS))
     yield started
     started.stop()

@@ -10,8 +10,16 @@ on first use, so ``import watchkeeper`` stays fast.
 
 from __future__ import annotations
 
+import os
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
+
+# LightGBM's OpenMP threads spin while they wait for work by default. On a machine busy with
+# other processes (parallel tests, a service beside a training job) the spinning threads take
+# the cores from the ones holding the work: a 200-tree multiclass fit on 3,600 rows took 166 s
+# with 2 spinning threads against 5 s with passive waits. OpenMP reads this once, when LightGBM
+# loads it; a value the user set is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 from watchkeeper.clock import Clock, EventTimeClock, WallClock
 from watchkeeper.errors import WatchkeeperError

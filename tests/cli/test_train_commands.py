@@ -121,12 +121,25 @@ def test_train_registers_a_champion_with_lineage_reference_and_spec(
     assert lineage.evaluation["pr_auc"] == attempt["challenger_metrics"]["pr_auc"]
     assert (lineage.parent_version, lineage.trigger) == (None, "manual: watchkeeper train")
 
-    code, again, _ = run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT)
+    assert data.sample is None
+    code, again, _ = run_json(capsys, root, "train", "--as-of", BEFORE_SHIFT, "--sample", "0.5")
     assert (code, again["status"], again["challenger_version"]) == (0, "candidate", 2)
+    trained, sampled = attempt["slices"]["train"]["rows"], again["slices"]["train"]["rows"]
+    assert 0.4 * trained < sampled < 0.6 * trained  # half the cards, each with all its rows
+    assert again["slices"]["holdout"] == attempt["slices"]["holdout"]  # never sampled
     code, models, _ = run_json(capsys, root, "models")
     assert [row["status"] for row in models["versions"]] == ["champion", "candidate"]
     code, shown, _ = run_json(capsys, root, "lineage", "2")
     assert shown["lineage"]["parent_version"] == 1
+    assert shown["lineage"]["data"]["sample"] == {
+        "fraction": 0.5,
+        "by": "card_id",
+        "seed": 0,
+        "training_rows": trained,
+        "rows_kept": sampled,
+        "rows_left_out": trained - sampled,
+    }
+    assert main(["train", "--sample", "0", "-w", str(root)]) == 2  # not a fraction: refused
 
 
 @pytest.mark.slow  # two attempts on a simulated workspace: 71 s on a loaded 2-core machine

@@ -49,12 +49,6 @@ def packed(streams: list[pl.DataFrame]) -> pl.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def spark_pythonpath() -> str:
-    """Spark's Python workers import the tests' custom row function from this folder."""
-    return str(Path(__file__).parent)
-
-
-@pytest.fixture(scope="module")
 def session(spark: SparkSession) -> SparkSession:
     return spark
 

@@ -168,7 +168,7 @@ def test_shifts_break_the_model_and_retraining_repairs_it() -> None:
     config = preset(
         "case-study",
         days=120,
-        per_day=8_000,
+        per_day=4_000,
         seed=7,
         segment_shift={"start_day": SHIFT_DAY, "ramp_days": 7},
         fraud_adaptation={"start_day": SHIFT_DAY, "mode": "gradual", "ramp_days": 10},

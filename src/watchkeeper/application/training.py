@@ -60,11 +60,13 @@ def train(
     as_of: datetime | None = None,
     progress: Progress | None = None,
     spark: SparkConfig | None = None,
+    sample: float | None = None,
 ) -> TrainingRun:
     """Train a version without the gate: the first becomes champion, later ones candidates.
 
-    ``progress`` hears each step's name; with ``spark`` the features are computed on that
-    cluster. Raises a
+    ``progress`` hears each step's name; with ``spark`` the window and its features are
+    computed on that cluster; ``sample`` (a fraction of the entities) overrides
+    ``training.sample``. Raises a
     :class:`~watchkeeper.errors.WatchkeeperError` for a workspace that cannot train.
     """
     moment = attempt_moment(root, as_of)
@@ -76,6 +78,7 @@ def train(
             as_of=moment,
             progress=progress,
             spark=spark,
+            sample=sample,
         )
 
 
@@ -87,11 +90,13 @@ def retrain(
     as_of: datetime | None = None,
     progress: Progress | None = None,
     spark: SparkConfig | None = None,
+    sample: float | None = None,
 ) -> TrainingRun | RetrainDecision:
     """One attempt validated against the champion (passing makes the version challenger).
 
     With a ``reason`` the attempt runs for it; without one the retrain policy decides, and its
-    decision not to retrain is returned (no attempt) unless ``force``.
+    decision not to retrain is returned (no attempt) unless ``force``. ``spark`` and
+    ``sample`` as for :func:`train`.
     """
     moment = attempt_moment(root, as_of)
     with Workspace.open(root, EventTimeClock(moment)) as opened:
@@ -107,7 +112,13 @@ def retrain(
                 else f"manual: watchkeeper retrain --force (policy: {decision.reason})"
             )
         return run_training_attempt(
-            opened, trigger=trigger, validate=True, as_of=moment, progress=progress, spark=spark
+            opened,
+            trigger=trigger,
+            validate=True,
+            as_of=moment,
+            progress=progress,
+            spark=spark,
+            sample=sample,
         )
 
 

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -21,13 +21,8 @@ from watchkeeper.cli.app import JsonOption, WorkspaceOption, app
 from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, stderr, stdout
 from watchkeeper.clock import parse_instant
-from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
-    import polars as pl
-
-    from watchkeeper.config import ComputeConfig
-    from watchkeeper.features import BatchResult, FittedFeatureSpec
     from watchkeeper.features.comparison import ColumnComparison
     from watchkeeper.features.skew import SkewReport
 
@@ -67,12 +62,9 @@ def fit_command(
     json_output: JsonOption = False,
 ) -> None:
     """Learn vocabularies and statistics from training events; write the fitted spec."""
-    from watchkeeper.features import fit
-    from watchkeeper.features.input_files import read_events
+    from watchkeeper.application.feature_files import feature_policy, fit_file
 
-    spec = _workspace_spec(workspace)
-    frame = read_events(input_path, spec)
-    fitted = fit(spec, frame, _policy(invalid))
+    fitted = fit_file(workspace, input_path, feature_policy(invalid))
     digest = fitted.save(out)
     result = {
         "fitted_spec": out,
@@ -84,7 +76,7 @@ def fit_command(
         emit_json(result)
         return
     stdout.print(
-        f"fitted {len(spec.transforms)} features on {fitted.training_rows:,} rows -> "
+        f"fitted {len(fitted.spec.transforms)} features on {fitted.training_rows:,} rows -> "
         f"{escape(str(out))}"
     )
     stdout.print(f"  content hash {digest}")
@@ -117,27 +109,30 @@ def compute_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compute every feature of every event: event_id and a column per feature (Parquet, CSV)."""
-    from watchkeeper.features import BatchFeatureEngine, OnlineFeatureEngine, replay_online
+    from watchkeeper.application.feature_files import (
+        compute_features,
+        feature_mode,
+        feature_policy,
+        fitted_and_events,
+    )
     from watchkeeper.features.input_files import check_output_suffix, write_features
 
     check_output_suffix(out)
     if rejected_out is not None:
         check_output_suffix(rejected_out)
-    if mode not in ("batch", "online"):
-        raise ConfigError(f"--mode: {mode!r} is not a mode; choose batch or online")
-    policy = _policy(invalid)
+    checked_mode = feature_mode(mode)
+    policy = feature_policy(invalid)
     compute = compute_config(workspace, engine)
-    if mode == "online" and engine == "spark":
-        raise ConfigError("--engine spark computes in batch; drop --mode online")
-    fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
-    if mode == "batch" and compute.engine == "spark":
-        result = _compute_on_spark(compute, fitted, frame, policy)
-    elif mode == "batch":
-        with _status(f"computing {len(fitted.output_columns)} features of {frame.height:,} events"):
-            result = BatchFeatureEngine(fitted).compute(frame, policy)
-    else:
-        with _progress(frame.height, "replaying events through the online engine") as advance:
-            result = replay_online(OnlineFeatureEngine(fitted), frame, policy, progress=advance)
+    fitted, frame = fitted_and_events(workspace, spec_path, input_path)
+    result = compute_features(
+        fitted,
+        frame,
+        mode=checked_mode,
+        compute=compute,
+        policy=policy,
+        status=_status,
+        progress=lambda total: _progress(total, "replaying events through the online engine"),
+    )
     write_features(result.features, out)
     if result.rejected.height:
         target = rejected_out or out.with_name(f"{out.stem}.rejected{out.suffix}")
@@ -172,9 +167,10 @@ def check_parity_command(
     json_output: JsonOption = False,
 ) -> None:
     """Run both engines on your events and compare every feature of every row (exit 1 if any differ)."""
+    from watchkeeper.application.feature_files import fitted_and_events
     from watchkeeper.features import check_parity
 
-    fitted, frame = _fitted_and_input(workspace, spec_path, input_path)
+    fitted, frame = fitted_and_events(workspace, spec_path, input_path)
     with _progress(frame.height, "online engine") as advance:
         report = check_parity(fitted, frame, progress=advance)
     if json_output:
@@ -283,53 +279,6 @@ def _print_skew(report: SkewReport) -> None:
         stdout.print(
             f"[red]skew[/] above {report.threshold}: {escape(', '.join(report.skewed_features))}"
         )
-
-
-def _workspace_spec(root: Path) -> Any:
-    from watchkeeper.features import FeatureSpec
-    from watchkeeper.workspace import Workspace
-
-    workspace = Workspace.open(root)
-    return FeatureSpec.from_workspace_config(workspace.config)
-
-
-def _fitted_and_input(
-    root: Path, spec_path: Path | None, input_path: Path
-) -> tuple[FittedFeatureSpec, pl.DataFrame]:
-    from watchkeeper.features import FittedFeatureSpec, fit
-    from watchkeeper.features.input_files import read_events
-
-    if spec_path is not None:
-        fitted = FittedFeatureSpec.load(spec_path)
-        return fitted, read_events(input_path, fitted.spec)
-    spec = _workspace_spec(root)
-    frame = read_events(input_path, spec)
-    return fit(spec, frame, "quarantine"), frame
-
-
-def _compute_on_spark(
-    compute: ComputeConfig,
-    fitted: FittedFeatureSpec,
-    frame: pl.DataFrame,
-    policy: Literal["fail", "quarantine"],
-) -> BatchResult:
-    from watchkeeper.compute.spark_session import spark_session
-    from watchkeeper.features.spark_engine import SparkFeatureEngine
-
-    with _status(f"starting Spark ({compute.spark.master})"):
-        session = spark_session(compute.spark)
-    with _status(
-        f"computing {len(fitted.output_columns)} features of {frame.height:,} events on Spark"
-    ):
-        return SparkFeatureEngine(fitted, session).compute(frame, policy)
-
-
-def _policy(text: str) -> Literal["fail", "quarantine"]:
-    if text == "fail":
-        return "fail"
-    if text == "quarantine":
-        return "quarantine"
-    raise ConfigError(f"--invalid: {text!r} is not a policy; choose fail or quarantine")
 
 
 def _instant(option: str, text: str | None) -> datetime | None:

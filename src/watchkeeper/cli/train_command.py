@@ -32,6 +32,7 @@ from watchkeeper.cli.app import EXIT_USER_ERROR, JsonOption, WorkspaceOption, ap
 from watchkeeper.cli.engine_option import EngineOption, compute_config
 from watchkeeper.cli.output import emit_json, format_number, stderr, stdout
 from watchkeeper.clock import parse_instant
+from watchkeeper.errors import ConfigError
 
 if TYPE_CHECKING:
     from watchkeeper.config import SparkConfig
@@ -63,12 +64,28 @@ AsOfOption = Annotated[
 ]
 
 
+SampleOption = Annotated[
+    float | None,
+    typer.Option(
+        "--sample",
+        metavar="FRACTION",
+        help=(
+            "Train on this fraction of the entities (keys.entity, e.g. cards) of the training "
+            "slice, each with all its rows, chosen by a hash of the entity and training.seed: "
+            "the same rows on every run and on either engine. For windows larger than memory; "
+            "the validation slice and holdout stay whole. Default: training.sample, else all."
+        ),
+    ),
+]
+
+
 @app.command()
 def train(
     as_of: AsOfOption = None,
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
     engine: EngineOption = None,
+    sample: SampleOption = None,
 ) -> None:
     """Train a version by hand: the first becomes champion, later ones candidates."""
     from watchkeeper.application.training import train as train_version
@@ -79,6 +96,7 @@ def train(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
+            sample=sample_fraction(sample),
         )
     _report(run.attempt, run.document(), json_output)
 
@@ -96,6 +114,7 @@ def retrain(
     workspace: WorkspaceOption = Path(),
     json_output: JsonOption = False,
     engine: EngineOption = None,
+    sample: SampleOption = None,
 ) -> None:
     """Run one retraining attempt validated against the champion, and print its record."""
     from watchkeeper.application.training import retrain as retrain_version
@@ -109,11 +128,27 @@ def retrain(
             as_of=parse_as_of(as_of),
             progress=progress,
             spark=_spark(workspace, engine),
+            sample=sample_fraction(sample),
         )
     if isinstance(outcome, RetrainDecision):
         _report_skipped(outcome.reason, outcome.trigger, outcome.evidence, json_output)
         return
     _report(outcome.attempt, outcome.document(), json_output)
+
+
+def sample_fraction(value: float | None) -> float | None:
+    """``--sample``, checked: a fraction in (0, 1] of the entities, or None.
+
+    >>> sample_fraction(0.25)
+    0.25
+    >>> sample_fraction(0)
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.ConfigError: --sample: 0 is not a fraction in (0, 1] of the entities
+    """
+    if value is not None and not 0 < value <= 1:
+        raise ConfigError(f"--sample: {value:g} is not a fraction in (0, 1] of the entities")
+    return value
 
 
 def _spark(root: Path, engine: str | None) -> SparkConfig | None:
@@ -165,4 +200,4 @@ def _report_skipped(
     stdout.print(f"no retraining: {escape(reason)} (pass --reason or --force to train anyway)")
 
 
-__all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "train"]
+__all__ = ["SHOWN_METRICS", "parse_as_of", "retrain", "sample_fraction", "train"]

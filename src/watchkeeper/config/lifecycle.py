@@ -74,6 +74,16 @@ class TrainingConfig(Section):
             "under monitoring.business.cost_matrix"
         ),
     )
+    sample: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description=(
+            "train on this fraction of the entities (keys.entity) of the training slice, "
+            "chosen by a hash of the entity and training.seed: the same rows on every run and "
+            "engine; the validation slice and holdout stay whole (None: every row)"
+        ),
+    )
     trust_pickle: bool = False
     trusted_types: list[str] = Field(
         default_factory=list,

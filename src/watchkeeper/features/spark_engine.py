@@ -24,16 +24,14 @@ Custom row functions must be importable on the executors (installed, or on ``PYT
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import polars as pl
 
+from watchkeeper.compute.spark_frames import spark_rows
 from watchkeeper.compute.spark_session import PANDAS_NOTICE, collect_arrow
 from watchkeeper.errors import FeatureError
 from watchkeeper.features import compensated
@@ -71,14 +69,8 @@ class SparkFeatureEngine:
     def compute(self, frame: pl.DataFrame, policy: InvalidRowPolicy = "fail") -> BatchResult:
         """Validate ``frame`` and compute every feature of every valid row on Spark."""
         validated = validate_frame(self.plan.fitted.spec, frame, policy)
-        valid = validated.valid.with_row_index(ARRIVAL).with_columns(pl.col(ARRIVAL).cast(pl.Int64))
-        folder = Path(tempfile.mkdtemp(prefix="watchkeeper-spark-"))
-        try:
-            path = folder / "rows.parquet"
-            valid.write_parquet(path)
-            features = self.compute_table(self.session.read.parquet(str(path)), ARRIVAL)
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        with spark_rows(self.session, validated.valid, ARRIVAL) as rows:
+            features = self.compute_table(rows, ARRIVAL)
         return BatchResult(features=features, rejected=validated.rejected)
 
     def compute_table(self, rows: DataFrame, arrival: str) -> pl.DataFrame:

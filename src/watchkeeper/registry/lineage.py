@@ -52,7 +52,9 @@ class DataLineage:
     ``provisional_labels`` (binary) says whether events younger than the maturity cut-off
     trained with delay-weighted labels, from what age, and the label-delay estimate used
     (:meth:`watchkeeper.training.label_delay.ProvisionalLabels.describe`); ``window_end`` is
-    then after ``maturity_cutoff``.
+    then after ``maturity_cutoff``. ``sample`` says how the training slice was sampled by
+    entity (``training.sample``: fraction, entity column, seed, rows kept and left out), None
+    when it was not.
     """
 
     table_versions: dict[str, int | None]
@@ -65,6 +67,7 @@ class DataLineage:
     as_of: str | None = None
     slices: dict[str, dict[str, Any]] = field(default_factory=dict)
     provisional_labels: dict[str, Any] | None = None
+    sample: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

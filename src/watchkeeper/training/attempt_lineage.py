@@ -66,6 +66,7 @@ def attempt_lineage(
             provisional_labels=(
                 window.provisional.describe() if window.provisional is not None else None
             ),
+            sample=window.sample,
         ),
         code=code_lineage(workspace_root, spec_sha256),
         environment=environment_lineage(),

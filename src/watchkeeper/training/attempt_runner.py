@@ -91,9 +91,10 @@ def run_training_attempt(
     actor: str = "watchkeeper",
     progress: Callable[[str], None] | None = None,
     spark: SparkConfig | None = None,
+    sample: float | None = None,
 ) -> TrainingRun:
-    """Build the inputs as of ``as_of`` and run one recorded attempt (the window's features
-    on ``spark``'s cluster when given).
+    """Build the inputs as of ``as_of`` and run one recorded attempt (the window and its
+    features on ``spark``'s cluster when given; ``sample`` overrides ``training.sample``).
 
     ``validate`` runs the gate against the champion (passing makes the version
     ``challenger``); without it the first version becomes champion and later ones
@@ -105,7 +106,9 @@ def run_training_attempt(
     registry = ModelRegistry.for_workspace(workspace)
     say = progress or (lambda step: None)
     try:
-        inputs = build_attempt_inputs(workspace, registry, as_of=as_of, progress=say, spark=spark)
+        inputs = build_attempt_inputs(
+            workspace, registry, as_of=as_of, progress=say, spark=spark, sample=sample
+        )
     except WatchkeeperError as error:
         attempt = refuse_attempt(registry, error, trigger=trigger)
         return TrainingRun(registry.model_name, as_of, attempt, None, None, task)

@@ -14,13 +14,17 @@
 3. **Label and slice.** :func:`~watchkeeper.training.window.training_window`: matured events,
    and for a binary model the younger events with provisional, delay-weighted labels
    (``label.provisional``), split by time into train, validation and holdout (the holdout
-   and the validation slice sized by ``retraining.min_positives``).
+   and the validation slice sized by ``retraining.min_positives``); the training slice
+   sampled by entity with ``training.sample`` (:mod:`~watchkeeper.training.window_sample`).
+   With Spark, :func:`~watchkeeper.training.spark_window.spark_training_window` does the
+   same on the cluster.
 4. **Features.** :func:`featured_window`: the feature spec is fitted on the training slice
    alone; the batch engine then computes every feature over the window *and* its warm-up, so
    windowed aggregates of the first days see their history, and only the window's rows are
    kept. Validation and holdout get the same fitted spec. The champion's features for the
    holdout rows are computed with the champion's own fitted spec (a raw column it needs and
-   the new data lacks is a :class:`~watchkeeper.errors.SchemaError`: a schema change).
+   the new data lacks is a :class:`~watchkeeper.errors.SchemaError`: a schema change); with
+   Spark, by Spark too.
 5. :func:`build_attempt_inputs` puts it together with the table versions and the reference
    profile writer into :class:`~watchkeeper.training.retrain_attempt.AttemptInputs`.
 
@@ -36,7 +40,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -53,6 +57,7 @@ from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
 from watchkeeper.training.window import WEIGHT, TrainingWindow, training_window
+from watchkeeper.training.window_sample import EntitySample
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -65,6 +70,8 @@ TRANSACTIONS = "transactions"
 OUTCOMES = "outcomes"
 AMOUNT_COLUMN = "amount"
 ONE_MICROSECOND = timedelta(microseconds=1)
+ARRIVAL = "__wk_arrival"
+"""The row-order column of the frames handed to Spark."""
 
 
 @dataclass(frozen=True)
@@ -223,28 +230,44 @@ def featured_window(
     champion_spec: FittedFeatureSpec | None = None,
     progress: Progress | None = None,
     spark: SparkSession | None = None,
+    sample: float | None = None,
 ) -> FeaturedWindow:
     """Label, slice and compute features (see the module's steps 3 and 4); with ``spark``,
-    the features are computed by that session's cluster (the same values)."""
+    the window and the features are computed by that session's cluster (the same values).
+    ``sample`` (a fraction of the entities) overrides ``training.sample``."""
     say = progress or (lambda step: None)
     keys, training = config.keys, config.training
     spec = FeatureSpec.from_workspace_config(config)
-    window = training_window(
-        data.events,
-        data.outcomes,
-        as_of=data.as_of,
-        maturity_horizon=config.label.maturity_horizon,
-        window=training.window,
-        validation=training.validation,
-        holdout=training.holdout,
-        positive_outcome=config.label.positive_outcome,
-        event_id=keys.event_id,
-        event_time=keys.event_time,
-        task=config.model.task,
-        label=config.label,
-        provisional=provisional_settings(config),
-        min_positives=config.retraining.min_positives if config.model.task == "binary" else 0,
-    )
+    fraction = sample if sample is not None else training.sample
+    settings: dict[str, Any] = {
+        "as_of": data.as_of,
+        "maturity_horizon": config.label.maturity_horizon,
+        "window": training.window,
+        "validation": training.validation,
+        "holdout": training.holdout,
+        "positive_outcome": config.label.positive_outcome,
+        "event_id": keys.event_id,
+        "event_time": keys.event_time,
+        "task": config.model.task,
+        "label": config.label,
+        "provisional": provisional_settings(config),
+        "min_positives": config.retraining.min_positives if config.model.task == "binary" else 0,
+        "sample": None if fraction is None else EntitySample(fraction, keys.entity, training.seed),
+    }
+    if spark is not None:
+        from watchkeeper.compute.spark_frames import spark_rows
+        from watchkeeper.training.spark_window import spark_training_window
+
+        say("labelling the window (Spark engine)")
+        with (
+            spark_rows(spark, data.events, ARRIVAL) as events,
+            spark_rows(spark, data.outcomes, ARRIVAL) as outcomes,
+        ):
+            window = spark_training_window(
+                events, outcomes, arrival=ARRIVAL, schema=data.events.schema, **settings
+            )
+    else:
+        window = training_window(data.events, data.outcomes, **settings)
     if window.train.height == 0:
         raise TrainingDataError(
             f"the training slice is empty: no labelled event between "
@@ -284,7 +307,7 @@ def featured_window(
     if champion_spec is not None:
         say("computing the champion's features")
         featured_slices, champion_holdout = _with_champion_features(
-            featured_slices, data.events, champion_spec, keys.event_id
+            featured_slices, data.events, champion_spec, keys.event_id, spark
         )
     return FeaturedWindow(
         window=featured_slices,
@@ -302,10 +325,12 @@ def build_attempt_inputs(
     as_of: datetime | None = None,
     progress: Progress | None = None,
     spark: SparkConfig | None = None,
+    sample: float | None = None,
 ) -> AttemptInputs:
     """Everything :func:`~watchkeeper.training.retrain_attempt.run_retrain_attempt` needs.
 
-    ``as_of`` None takes the default of :func:`resolve_as_of`. Raises a
+    ``as_of`` None takes the default of :func:`resolve_as_of`; ``spark`` computes the window
+    and its features on that cluster; ``sample`` overrides ``training.sample``. Raises a
     :class:`~watchkeeper.errors.WatchkeeperError` for data that cannot be trained on.
     """
     say = progress or (lambda step: None)
@@ -325,7 +350,9 @@ def build_attempt_inputs(
 
         say("starting Spark")
         session = spark_session(spark)
-    built = featured_window(data, config, champion_spec=champion_spec, progress=say, spark=session)
+    built = featured_window(
+        data, config, champion_spec=champion_spec, progress=say, spark=session, sample=sample
+    )
     categorical = tuple(
         feature.name for feature in built.fitted.spec.transforms if feature.op == "encode"
     )
@@ -361,13 +388,21 @@ def _with_champion_features(
     events: pl.DataFrame,
     champion_spec: FittedFeatureSpec,
     event_id: str,
+    spark: SparkSession | None = None,
 ) -> tuple[TrainingWindow, pl.DataFrame]:
     """The champion's features for the holdout rows; rows it rejects leave both holdouts.
 
     Computed over the same events as the new features (unbounded features such as the time
-    since the last event see the same history), then only the holdout's rows are kept.
+    since the last event see the same history), then only the holdout's rows are kept; on
+    ``spark``'s cluster when given.
     """
-    computed = BatchFeatureEngine(champion_spec).compute(events, policy="quarantine").features
+    if spark is not None:
+        from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+        engine: BatchFeatureEngine | SparkFeatureEngine = SparkFeatureEngine(champion_spec, spark)
+    else:
+        engine = BatchFeatureEngine(champion_spec)
+    computed = engine.compute(events, policy="quarantine").features
     holdout = window.holdout.join(
         computed.select(event_id), on=event_id, how="semi", maintain_order="left"
     )

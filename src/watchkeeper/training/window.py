@@ -32,6 +32,12 @@ training slice keeps less than half the window (or than ``window - validation - 
 when that is shorter). A provisional positive counts once here, not by its weight: it is one
 observed positive, whatever the mass it stands for.
 
+With ``sample`` (``training.sample``: :mod:`watchkeeper.training.window_sample`) the
+training slice keeps a deterministic fraction of its entities, each with all its rows; the
+slices' bounds are those of the whole window, and the validation slice and holdout stay
+whole. :func:`~watchkeeper.training.spark_window.spark_training_window` computes the same
+window on Spark.
+
 >>> from datetime import UTC, datetime, timedelta
 >>> day = datetime(2026, 1, 1, tzinfo=UTC)
 >>> events = pl.DataFrame({"event_id": [f"e{i}" for i in range(100)],
@@ -70,6 +76,7 @@ from watchkeeper.monitoring.outcomes.labels import (
 )
 from watchkeeper.monitoring.outcomes.task_labels import attach_task_labels
 from watchkeeper.training.label_delay import ProvisionalLabels, learn_provisional_labels
+from watchkeeper.training.window_sample import EntitySample
 
 WEIGHT = "weight"
 """The column of a binary window's sample weights (1.0 for a matured label)."""
@@ -83,7 +90,8 @@ class TrainingWindow:
     (binary), a class name (multiclass) or a number (regression); a binary frame also has
     ``weight``. ``unlabelled`` counts the matured events of a multiclass or regression window
     left out for want of an outcome. ``end`` is the youngest event time admitted (None: the
-    cut-off) and ``provisional`` what was decided about provisional labels (binary).
+    cut-off), ``provisional`` what was decided about provisional labels (binary) and
+    ``sample`` how the training slice was sampled (None: whole).
     """
 
     as_of: datetime
@@ -98,6 +106,7 @@ class TrainingWindow:
     unlabelled: int = 0
     end: datetime | None = None
     provisional: ProvisionalLabels | None = None
+    sample: dict[str, Any] | None = None
 
     @property
     def window_end(self) -> datetime:
@@ -133,6 +142,8 @@ class TrainingWindow:
         }
         if self.provisional is not None:
             found["provisional_labels"] = self.provisional.describe()
+        if self.sample is not None:
+            found["sample"] = self.sample
         if self.task != "binary":
             found |= {"task": self.task, "unlabelled": self.unlabelled}
         return found
@@ -172,6 +183,7 @@ def training_window(
     label: LabelConfig | None = None,
     provisional: ProvisionalLabelsConfig | None = None,
     min_positives: int = 0,
+    sample: EntitySample | None = None,
 ) -> TrainingWindow:
     """Select, label and slice the events of the window (see the module's notes).
 
@@ -185,21 +197,14 @@ def training_window(
     A multiclass or regression model needs ``label``. ``provisional`` (binary) lets younger
     events join with weighted labels; None keeps matured labels only. ``min_positives`` sizes
     the holdout and the validation slice by their known positives (0: by days only).
+    ``sample`` samples the training slice by entity (None: all its rows).
     """
-    if validation + holdout >= window:
-        raise TrainingDataError(
-            f"validation ({format_duration(validation)}) plus holdout "
-            f"({format_duration(holdout)}) leave nothing of the window "
-            f"({format_duration(window)}) to train on"
-        )
+    check_slices(window, validation, holdout)
     moment = as_utc(as_of)
     cutoff = maturity_cutoff(moment, maturity_horizon)
     received = outcomes.filter(pl.col("received_at") <= pl.lit(moment)).height
     if received == 0:
-        raise TrainingDataError(
-            f"missing outcome data: no outcome was received by {moment.isoformat()}, so "
-            "fraud cannot be told from silence; load the outcomes table first"
-        )
+        raise no_outcome_error(moment)
     plan = None
     if task == "binary":
         plan = learn_provisional_labels(
@@ -220,10 +225,7 @@ def training_window(
     start = end - window
     in_window = events.filter(pl.col(event_time).is_between(start, end, closed="both"))
     if in_window.height == 0:
-        raise TrainingDataError(
-            f"no event between {start.isoformat()} and {end.isoformat()} "
-            f"(as of {moment.isoformat()}, maturity cut-off {cutoff.isoformat()})"
-        )
+        raise empty_window_error(start, end, moment, cutoff)
     if label is not None:
         labelled = attach_task_labels(
             in_window, outcomes, moment, label, task, event_id, event_time
@@ -242,74 +244,186 @@ def training_window(
         raise TrainingDataError(f"a {task} training window needs the workspace's label section")
     labelled = labelled.sort(event_time, maintain_order=True)
     if plan is not None and plan.active:
-        labelled = _with_provisional_labels(labelled, plan, moment, cutoff, event_time)
+        labelled = with_provisional_weights(
+            _provisional(labelled, cutoff, event_time), plan, moment, cutoff, event_time
+        )
     pending = labelled.filter(pl.col("label_status") == PENDING).height
     unlabelled = 0
     if task != "binary":
         # no outcome, no label: silence says nothing about a class or a number
         unlabelled, labelled = pending, labelled.filter(pl.col("label_status") != PENDING)
-        if labelled.height == 0:
-            raise TrainingDataError(
-                f"none of the {pending} matured event(s) between {start.isoformat()} and "
-                f"{cutoff.isoformat()} has an outcome received by {moment.isoformat()}"
-            )
-    elif pending:  # impossible by construction; refuse rather than train on guesses
-        raise TrainingDataError(f"{pending} pending label(s) inside the matured window")
-    elif WEIGHT not in labelled.columns:
-        labelled = labelled.with_columns(pl.lit(1.0, dtype=pl.Float64).alias(WEIGHT))
-    validation_start, holdout_start = _slice_starts(
-        labelled if task == "binary" else None,
-        event_time,
-        start=start,
-        end=end,
-        window=window,
-        validation=validation,
-        holdout=holdout,
-        min_positives=min_positives,
+        check_labelled(labelled.height, pending, start, cutoff, moment)
+    else:
+        check_labelled(labelled.height, pending, start, cutoff, moment, binary=True)
+        if WEIGHT not in labelled.columns:
+            labelled = labelled.with_columns(pl.lit(1.0, dtype=pl.Float64).alias(WEIGHT))
+    bounds = WindowBounds(moment, cutoff, start, end, window, validation, holdout)
+    positives = _positive_times(labelled, event_time) if task == "binary" else []
+    return sliced_window(
+        labelled,
+        bounds,
+        bounds.slice_starts(positives, min_positives),
+        event_time=event_time,
+        task=task,
+        unlabelled=unlabelled,
+        plan=plan,
+        sample=sample,
     )
+
+
+@dataclass(frozen=True)
+class WindowBounds:
+    """The moments and spans a window is cut by: as-of, maturity cut-off, the window's first
+    and last admitted event times, and the three spans of the training configuration."""
+
+    as_of: datetime
+    cutoff: datetime
+    start: datetime
+    end: datetime
+    window: timedelta
+    validation: timedelta
+    holdout: timedelta
+
+    def slice_starts(
+        self, positive_times: list[datetime], min_positives: int
+    ) -> tuple[datetime, datetime]:
+        """Where the validation slice and the holdout begin (:func:`slice_starts`)."""
+        return slice_starts(
+            positive_times,
+            start=self.start,
+            end=self.end,
+            window=self.window,
+            validation=self.validation,
+            holdout=self.holdout,
+            min_positives=min_positives,
+        )
+
+
+def sliced_window(
+    labelled: pl.DataFrame,
+    bounds: WindowBounds,
+    starts: tuple[datetime, datetime],
+    *,
+    event_time: str,
+    task: ModelTask,
+    unlabelled: int,
+    plan: ProvisionalLabels | None,
+    sample: EntitySample | None,
+    training_rows: int | None = None,
+) -> TrainingWindow:
+    """The window of ``labelled`` rows (sorted by event time), cut at ``starts`` (validation,
+    holdout). With ``sample``, the training slice is sampled here, or, given
+    ``training_rows`` (its rows before sampling), was sampled already."""
+    validation_start, holdout_start = starts
     time = pl.col(event_time)
+    train = labelled.filter(time < validation_start)
+    sampled: dict[str, Any] | None = None
+    if sample is not None:
+        whole = train.height if training_rows is None else training_rows
+        train = sample.apply(train) if training_rows is None else train
+        sampled = sample.describe(whole, train.height)
     return TrainingWindow(
-        as_of=moment,
-        cutoff=cutoff,
-        start=start,
+        as_of=bounds.as_of,
+        cutoff=bounds.cutoff,
+        start=bounds.start,
         validation_start=validation_start,
         holdout_start=holdout_start,
-        train=labelled.filter(time < validation_start),
+        train=train,
         validation=labelled.filter((time >= validation_start) & (time < holdout_start)),
         holdout=labelled.filter(time >= holdout_start),
         task=task,
         unlabelled=unlabelled,
-        end=end,
+        end=bounds.end,
         provisional=plan,
+        sample=sampled,
     )
 
 
-def _with_provisional_labels(
+def check_slices(window: timedelta, validation: timedelta, holdout: timedelta) -> None:
+    """Refuse a validation slice and holdout that leave nothing of the window to train on."""
+    if validation + holdout >= window:
+        raise TrainingDataError(
+            f"validation ({format_duration(validation)}) plus holdout "
+            f"({format_duration(holdout)}) leave nothing of the window "
+            f"({format_duration(window)}) to train on"
+        )
+
+
+def no_outcome_error(moment: datetime) -> TrainingDataError:
+    """No outcome received at all: silence would read as "no fraud"."""
+    return TrainingDataError(
+        f"missing outcome data: no outcome was received by {moment.isoformat()}, so "
+        "fraud cannot be told from silence; load the outcomes table first"
+    )
+
+
+def empty_window_error(
+    start: datetime, end: datetime, moment: datetime, cutoff: datetime
+) -> TrainingDataError:
+    """No event at all between the window's bounds."""
+    return TrainingDataError(
+        f"no event between {start.isoformat()} and {end.isoformat()} "
+        f"(as of {moment.isoformat()}, maturity cut-off {cutoff.isoformat()})"
+    )
+
+
+def check_labelled(
+    labelled: int,
+    pending: int,
+    start: datetime,
+    cutoff: datetime,
+    moment: datetime,
+    *,
+    binary: bool = False,
+) -> None:
+    """Refuse a window without a labelled row (multiclass, regression) or, binary, with a
+    pending label (impossible by construction: refused rather than trained on guesses)."""
+    if binary and pending:
+        raise TrainingDataError(f"{pending} pending label(s) inside the matured window")
+    if not binary and labelled == 0:
+        raise TrainingDataError(
+            f"none of the {pending} matured event(s) between {start.isoformat()} and "
+            f"{cutoff.isoformat()} has an outcome received by {moment.isoformat()}"
+        )
+
+
+def _positive_times(labelled: pl.DataFrame, event_time: str) -> list[datetime]:
+    """The event times of the known positives (binary)."""
+    found = labelled.filter(pl.col("label") == 1)[event_time].to_list()
+    return [as_utc(value) for value in found]
+
+
+def _provisional(labelled: pl.DataFrame, cutoff: datetime, event_time: str) -> pl.DataFrame:
+    """Events after the cut-off become ``provisional``: 1 with a positive received, else 0."""
+    young = pl.col(event_time) > pl.lit(cutoff)
+    return labelled.with_columns(
+        label_status=pl.when(young).then(pl.lit(PROVISIONAL)).otherwise(pl.col("label_status")),
+        label=pl.when(young).then(pl.col("label").fill_null(0)).otherwise(pl.col("label")),
+    )
+
+
+def with_provisional_weights(
     labelled: pl.DataFrame,
     plan: ProvisionalLabels,
     moment: datetime,
     cutoff: datetime,
     event_time: str,
 ) -> pl.DataFrame:
-    """Events after the cut-off become ``provisional``: 1 with a positive received, else 0;
-    every row gets its weight (1 for a matured label, ``1 / F(age)`` for a young positive)."""
+    """The ``weight`` column added: 1 for a matured row, ``plan.weights`` for a younger one
+    (its label already provisional: 1 or 0): every row's weight (``1 / F(age)`` for a
+    young positive)."""
     young = pl.col(event_time) > pl.lit(cutoff)
-    relabelled = labelled.with_columns(
-        label_status=pl.when(young).then(pl.lit(PROVISIONAL)).otherwise(pl.col("label_status")),
-        label=pl.when(young).then(pl.col("label").fill_null(0)).otherwise(pl.col("label")),
-    )
-    ages = relabelled.select(
+    ages = labelled.select(
         (pl.lit(moment) - pl.col(event_time)).dt.total_microseconds() / 1e6
     ).to_series()
-    is_young = relabelled.select(young).to_series().to_numpy()
-    labels = relabelled["label"].to_numpy()
+    is_young = labelled.select(young).to_series().to_numpy()
+    labels = labelled["label"].to_numpy()
     weights = np.where(is_young, plan.weights(ages.to_numpy(), labels), 1.0)
-    return relabelled.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
+    return labelled.with_columns(pl.Series(WEIGHT, weights, dtype=pl.Float64))
 
 
-def _slice_starts(
-    labelled: pl.DataFrame | None,
-    event_time: str,
+def slice_starts(
+    positive_times: list[datetime],
     *,
     start: datetime,
     end: datetime,
@@ -319,12 +433,12 @@ def _slice_starts(
     min_positives: int,
 ) -> tuple[datetime, datetime]:
     """Where the validation slice and the holdout begin (see the module's notes): by days,
-    or further back until each holds ``min_positives`` known positives (binary)."""
+    or further back until each holds ``min_positives`` of the known positives at
+    ``positive_times`` (binary; ignored with ``min_positives`` 0)."""
     shortest_training = min(window / 2, window - validation - holdout)
     positives: list[datetime] = []
-    if labelled is not None and min_positives > 0:
-        found = labelled.filter(pl.col("label") == 1)[event_time].to_list()
-        positives = sorted((as_utc(value) for value in found), reverse=True)
+    if min_positives > 0:
+        positives = sorted((as_utc(value) for value in positive_times), reverse=True)
     holdout_start = _stretch_start(
         [time for time in positives if time <= end],
         end - holdout,
@@ -352,4 +466,16 @@ def _stretch_start(
     return max(earliest, min(by_days, positives[min_positives - 1]))
 
 
-__all__ = ["WEIGHT", "TrainingWindow", "training_window"]
+__all__ = [
+    "WEIGHT",
+    "TrainingWindow",
+    "WindowBounds",
+    "check_labelled",
+    "check_slices",
+    "empty_window_error",
+    "no_outcome_error",
+    "slice_starts",
+    "sliced_window",
+    "training_window",
+    "with_provisional_weights",
+]
