@@ -10,7 +10,6 @@ from watchkeeper.config.lifecycle import RolloutConfig
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.rollout.controller import RolloutController, RolloutEvaluation
 
-
 WALL_CLOCK_FREE = {"guards": {"max_latency_ratio": 1e6}}
 """The latency guard measures wall-clock time, which a busy machine makes noise of; these tests
 are about the other guards and the duration in event time (the doctests of
