@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from watchkeeper.monitoring.statistics.reference_grid import (
+    ExactComparison,
     NumericComparison,
     ReferenceGrid,
     _compare,
@@ -130,3 +135,74 @@ def test_the_second_look_must_see_the_same_data() -> None:
     comparison.add_crossing(current[:100])
     with pytest.raises(ValueError, match="give the same data twice"):
         comparison.result()
+
+
+# -- the two ways of comparing kept values: searching the grid and counting on it ----------
+
+TIED = st.lists(st.integers(-6, 6).map(lambda value: value / 2), min_size=1, max_size=60)
+SPREAD = st.lists(
+    st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), min_size=1, max_size=60
+)
+
+
+def kept(reference: np.ndarray, current: np.ndarray, fast: bool) -> ExactComparison:
+    grid = ReferenceGrid.from_sorted(np.sort(reference))
+    comparison = NumericComparison(grid, keep=True)
+    for part in np.array_split(current, 3):
+        comparison.add(part)
+    result = comparison.result(fast=fast)
+    assert result is not None
+    return result
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.tuples(TIED, TIED), st.tuples(SPREAD, SPREAD), st.tuples(TIED, SPREAD)))
+def test_searching_and_counting_give_scipys_numbers(
+    samples: tuple[list[float], list[float]],
+) -> None:
+    reference, current = (np.array(sample) for sample in samples)
+    searched, counted = kept(reference, current, True), kept(reference, current, False)
+    assert searched.ks_statistic == counted.ks_statistic  # the same integers
+    assert searched.ks_pvalue == counted.ks_pvalue
+    expected = stats.ks_2samp(reference, current)
+    assert searched.ks_statistic == pytest.approx(expected.statistic, abs=1e-15)
+    assert searched.ks_pvalue == pytest.approx(expected.pvalue, rel=1e-9, abs=1e-300)
+    distance = stats.wasserstein_distance(reference, current)
+    scale = float(np.abs(np.concatenate([reference, current])).max()) + 1.0
+    assert searched.wasserstein == pytest.approx(distance, rel=1e-9, abs=1e-12 * scale)
+    assert counted.wasserstein == pytest.approx(distance, rel=1e-9, abs=1e-12 * scale)
+    assert searched.wasserstein_error == 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(TIED, SPREAD), st.integers(1, 3), st.randoms(use_true_random=False))
+def test_searching_data_against_itself_is_exactly_no_drift(
+    sample: list[float], copies: int, shuffle: random.Random
+) -> None:
+    reference = np.array(sample)
+    current = np.tile(reference, copies)
+    shuffle.shuffle(current)
+    result = kept(reference, current, fast=True)
+    assert (result.ks_statistic, result.ks_pvalue, result.wasserstein) == (0.0, 1.0, 0.0)
+
+
+def test_searching_a_large_grid_matches_counting_on_it() -> None:
+    reference, current = CASES["lognormal, large"]
+    reference = np.concatenate([reference, np.round(reference[:50_000], 2)])  # ties too
+    chunk = current[:20_000]
+    searched, counted = kept(reference, chunk, True), kept(reference, chunk, False)
+    assert (searched.ks_statistic, searched.ks_pvalue) == (counted.ks_statistic, counted.ks_pvalue)
+    assert searched.wasserstein == pytest.approx(counted.wasserstein, rel=1e-11)
+    assert searched.wasserstein == pytest.approx(
+        stats.wasserstein_distance(reference, chunk), rel=1e-11
+    )
+
+
+def test_kept_values_take_the_cheaper_way_and_count_their_shares() -> None:
+    grid = ReferenceGrid.from_sorted(np.arange(100_000.0))
+    comparison = NumericComparison(grid, bounds=(10.0, None), keep=True)
+    comparison.add(np.array([-1.0, 5.0, 50.0, 2e5]))
+    assert comparison.outside_reference_share == pytest.approx(2 / 4)
+    assert comparison.outside_bounds_share == pytest.approx(2 / 4)
+    assert comparison.result() is not None
+    assert comparison._counts is None  # four values against 100,000: searched, never counted

@@ -51,6 +51,22 @@ class TrainingConfig(Section):
         ),
     )
     threshold: ThresholdPolicy = Field(default_factory=ThresholdPolicy)
+    recency_half_life: Duration | None = Field(
+        default=None,
+        description=(
+            "binary: a training row's weight halves with each half-life of age before the "
+            "newest training row, so the traffic of now outweighs that of months ago "
+            "(None: every row counts alike)"
+        ),
+    )
+    refit: bool = Field(
+        default=True,
+        description=(
+            "binary: a challenger the gate accepts is trained again on its training and "
+            "validation slices before the canary; its threshold, calibrator and reference "
+            "come from the holdout, which it has still not seen"
+        ),
+    )
     decision: Literal["argmax", "cost_minimizing"] = Field(
         default="argmax",
         description=(
@@ -74,6 +90,13 @@ class TrainingConfig(Section):
         description="types a skops artifact may hold beyond skops' own safe list",
     )
     seed: int = 0
+
+    @field_validator("recency_half_life")
+    @classmethod
+    def _half_life_positive(cls, value: timedelta | None) -> timedelta | None:
+        if value is not None and value <= timedelta(0):
+            raise ValueError("must be positive, e.g. 30d (or null: no recency weights)")
+        return value
 
     @model_validator(mode="after")
     def _slices_fit_the_window(self) -> Self:

@@ -69,6 +69,7 @@ from watchkeeper.training.attempts import (
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
 from watchkeeper.training.label_supply import LabelShortage, rate_ready_at, retry_moment
+from watchkeeper.training.recency import weighted_by_recency
 from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.trainers import train_model
 from watchkeeper.training.validation import Contender, check_holdout, validation_gate
@@ -291,9 +292,7 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.stage(TRAINING_STAGE)
     context.progress("training")
     train = inputs.window.train
-    model = train_model(
-        config.training, train.select(names), train["label"].to_numpy(), _weights(train)
-    )
+    model = _fit(train, names, context)
     validation = inputs.window.validation
     threshold = choose_threshold(
         model.predict_scores(validation.select(names)),
@@ -305,6 +304,12 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.progress("evaluation")
     judged = champion_contender if context.validate else None
     attempt, evaluation = _judge(model, threshold, judged, holdout, context)
+    if judged is not None and attempt.accepted and config.training.refit:
+        context.stage(TRAINING_STAGE)
+        context.progress("refitting on the training and validation slices")
+        model, threshold, evaluation, attempt = _refit(
+            inputs.window, names, holdout, context, attempt, evaluation
+        )
     context.stage(REGISTRATION_STAGE)
     context.progress("reference profile")
     holdout_scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
@@ -314,7 +319,7 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.progress("registration")
     registered = context.register_candidate(
         model,
-        threshold_record=threshold.to_dict(),
+        threshold_record={**threshold.to_dict(), **_trained_on(attempt)},
         evaluation=evaluation,
         metrics={**evaluation, "threshold": threshold.value},
         reference_profile_sha256=reference_sha256,
@@ -344,6 +349,57 @@ def holdout_calibrator(
         shares = frame[RECEIVED_SHARE].cast(pl.Float64).to_numpy()
         return ScoreCalibrator.fit_delayed(scores, holdout.labels, shares)
     return ScoreCalibrator.fit(scores, holdout.labels, holdout.weights)
+
+
+def _fit(frame: pl.DataFrame, names: list[str], context: AttemptContext) -> Model:
+    """Train the configured trainer on ``frame``: its provisional-label weights times the
+    recency weights of ``training.recency_half_life`` (:mod:`.recency`)."""
+    training = context.config.training
+    event_time = context.config.keys.event_time
+    weights = _weights(frame)
+    if event_time in frame.columns:
+        weights = weighted_by_recency(weights, frame[event_time], training.recency_half_life)
+    return train_model(training, frame.select(names), frame["label"].to_numpy(), weights)
+
+
+def _refit(
+    window: TrainingWindow,
+    names: list[str],
+    holdout: Holdout,
+    context: AttemptContext,
+    attempt: RetrainAttempt,
+    evaluation: dict[str, object],
+) -> tuple[Model, DecisionThreshold, dict[str, object], RetrainAttempt]:
+    """The accepted challenger trained again on the training *and* validation slices
+    (``training.refit``): after a change the validation slice holds much of the new world's
+    labels, which the gated model never learnt from. Its threshold is chosen on the holdout
+    by the same policy, and its holdout metrics are measured there: neither model has seen
+    the holdout's rows. The gate's verdict stands (it judged the way of training; the canary
+    judges the model); the attempt's evidence keeps the gated model's metrics beside the
+    refitted one's.
+    """
+    config = context.config
+    both = pl.concat([window.train, window.validation], how="vertical_relaxed")
+    model = _fit(both, names, context)
+    scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
+    threshold = choose_threshold(scores, holdout.labels, config.training.threshold, holdout.weights)
+    refitted = evaluate_scores(scores, threshold.value, holdout, config.monitoring.business)
+    record = {
+        "rows": both.height,
+        "positives": int(both["label"].sum() or 0),
+        "threshold": threshold.value,
+        "gated": dict(evaluation),
+    }
+    attempt = replace(attempt, evidence={**attempt.evidence, "refit": record})
+    return model, threshold, refitted.to_dict(), attempt
+
+
+def _trained_on(attempt: RetrainAttempt) -> dict[str, Any]:
+    """What the lineage's decision record says of a refit: the slices the model learnt and
+    the slice its threshold was chosen on (nothing without a refit)."""
+    if "refit" not in attempt.evidence:
+        return {}
+    return {"trained_on": ["train", "validation"], "chosen_on": "holdout"}
 
 
 def _weights(frame: pl.DataFrame) -> npt.NDArray[np.float64] | None:

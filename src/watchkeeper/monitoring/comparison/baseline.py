@@ -138,11 +138,16 @@ class CurrentComparison:
     :attr:`needs_second_look`, ``update_second_look`` each batch again; then ``result``.
 
     With ``keep_values`` the numeric values are kept from the first look (8 bytes a value),
-    and no second look is ever needed.
+    and no second look is ever needed. ``sketches=False``: the current profile's numeric
+    features get no quantile sketch (for a chunk: its KS and Wasserstein are exact anyway).
     """
 
     def __init__(
-        self, baseline: Baseline, threads: int = DEFAULT_THREADS, keep_values: bool = False
+        self,
+        baseline: Baseline,
+        threads: int = DEFAULT_THREADS,
+        keep_values: bool = False,
+        sketches: bool = True,
     ) -> None:
         self.baseline = baseline
         self.threads = threads
@@ -153,11 +158,13 @@ class CurrentComparison:
             grids=baseline.grids,
             bounds=baseline.ranges,
             keep_values=keep_values,
+            sketches=sketches,
         )
 
-    def update(self, batch: Batch) -> CurrentComparison:
-        """Add one batch (first look)."""
-        self._builder.update(batch)
+    def update(self, batch: Batch, *, last: bool = False) -> CurrentComparison:
+        """Add one batch (first look); ``last``: no batch follows (with ``keep_values``, each
+        column is compared at once and its values let go)."""
+        self._builder.update(batch, last=last)
         return self
 
     @property
@@ -192,13 +199,18 @@ class CurrentComparison:
 
 
 def compare_frame(
-    baseline: Baseline, data: Batch | Sequence[Batch], threads: int = DEFAULT_THREADS
+    baseline: Baseline,
+    data: Batch | Sequence[Batch],
+    threads: int = DEFAULT_THREADS,
+    *,
+    sketches: bool = True,
 ) -> FrameComparison:
-    """Compare a frame (or a list of batches) held in memory with a baseline."""
+    """Compare a frame (or a list of batches) held in memory with a baseline (``sketches``:
+    see :class:`CurrentComparison`)."""
     batches: Sequence[Batch] = data if isinstance(data, list | tuple) else [data]
-    comparison = CurrentComparison(baseline, threads, keep_values=True)
-    for batch in batches:
-        comparison.update(batch)
+    comparison = CurrentComparison(baseline, threads, keep_values=True, sketches=sketches)
+    for index, batch in enumerate(batches):
+        comparison.update(batch, last=index == len(batches) - 1)
     return comparison.result()
 
 

@@ -121,7 +121,8 @@ def compare_files(
     if settings.multivariate:
         sample_size = settings.monitoring.domain_classifier_sample
         reference_sample = sample_rows(reference_table.select(names), sample_size, settings.seed)
-    del reference_table  # the baseline holds what is needed
+    del reference_table  # the baseline holds what is needed: give its memory back
+    pa.default_memory_pool().release_unused()
     sampler = (
         RowSampler(settings.monitoring.domain_classifier_sample, current.rows, settings.seed)
         if settings.multivariate
@@ -167,11 +168,18 @@ def _stream(
     sampler: RowSampler | None,
 ) -> FrameComparison:
     numeric = len(baseline.grids)
-    comparison = CurrentComparison(baseline, keep_values=current.rows * numeric <= KEPT_VALUES)
-    for batch in iter_batches(current, baseline.features, settings.batch_rows):
-        comparison.update(batch)
+    kept = current.rows * numeric <= KEPT_VALUES
+    # KS, Wasserstein and range shares are exact: no quantile sketch of the current is read
+    comparison = CurrentComparison(baseline, keep_values=kept, sketches=False)
+    batches = iter_batches(current, baseline.features, settings.batch_rows)
+    batch = next(batches, None)
+    while batch is not None:
+        following = next(batches, None)
+        # the last batch compares each kept column at once, letting its values go
+        comparison.update(batch, last=following is None)
         if sampler is not None:
             sampler.add(batch)
+        batch = following
     if comparison.needs_second_look:
         names = comparison.second_look_features
         for batch in iter_batches(current, names, settings.batch_rows):
@@ -207,7 +215,7 @@ def _chunked(
             )
         wanted.append(column)
     table = read_table(current, wanted)
-    whole = compare_frame(baseline, table.select(names))
+    whole = compare_frame(baseline, table.select(names), sketches=False)
     if sampler is not None:
         sampler.add(table.select(names))
     return whole, compare_chunks(baseline, table, chunking)

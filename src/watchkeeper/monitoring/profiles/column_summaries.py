@@ -76,6 +76,26 @@ def numeric_values(array: pa.Array) -> NDArray[np.float64]:
     return values
 
 
+def sorted_numbers(column: pa.ChunkedArray | pa.Array) -> NDArray[np.float64]:
+    """A column's values as float64 (nulls as NaN, sorted last), sorted in one fresh array:
+    its chunks are copied once, never combined first.
+
+    >>> sorted_numbers(pa.chunked_array([[3, None], [1]])).tolist()
+    [1.0, 3.0, nan]
+    """
+    parts = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if len(parts) == 1:
+        values = numeric_values(parts[0])
+        if not values.flags.writeable:  # a view of Arrow's memory
+            values = values.copy()
+    elif parts:
+        values = np.concatenate([numeric_values(part) for part in parts])
+    else:
+        values = np.zeros(0, dtype=np.float64)
+    values.sort()
+    return values
+
+
 def label_counts(array: pa.Array) -> LabelCounts:
     """Count a chunk's values on dictionary codes; labels are the values cast to strings."""
     encoded = array if pa.types.is_dictionary(array.type) else pc.dictionary_encode(array)

@@ -40,6 +40,7 @@ from watchkeeper.monitoring.profiles.column_summaries import (
     combine_label_counts,
     label_counts,
     numeric_values,
+    sorted_numbers,
 )
 from watchkeeper.monitoring.profiles.dataset_profile import (
     DatasetProfile,
@@ -86,7 +87,8 @@ class ProfileBuilder:
     Given the reference's ``grids``, numeric features are also compared with the reference
     exactly as they stream (:class:`~watchkeeper.monitoring.statistics.reference_grid.NumericComparison`,
     in :attr:`comparisons`), from the same sorted values; ``keep_values`` keeps those values
-    for the comparison's second look (for data small enough to hold).
+    for the comparison's second look (for data small enough to hold). ``sketches=False``
+    leaves the compared features' quantile sketches empty (their KS and Wasserstein are exact).
     """
 
     def __init__(
@@ -98,9 +100,12 @@ class ProfileBuilder:
         grids: Mapping[str, ReferenceGrid] | None = None,
         bounds: Mapping[str, Bounds] | None = None,
         keep_values: bool = False,
+        sketches: bool = True,
     ) -> None:
         self.plan = plan
         self.sketch_k = sketch_k
+        self.sketches = sketches
+        self.keep_values = keep_values
         self.threads = threads
         ranges = bounds or {}
         self.comparisons = {
@@ -126,8 +131,9 @@ class ProfileBuilder:
         tracks_unseen = binning.vocabulary is not None
         return CategoricalProfile.empty(binning.categories, vocabulary, tracks_unseen)
 
-    def update(self, batch: Batch) -> Self:
-        """Add one batch (a Polars frame, an Arrow table or record batch)."""
+    def update(self, batch: Batch, *, last: bool = False) -> Self:
+        """Add one batch (a Polars frame, an Arrow table or record batch). ``last``: no batch
+        follows, so kept values are compared at once, column by column, and let go."""
         table = as_arrow_table(batch)
         missing = [name for name in self.plan.features if name not in table.column_names]
         if missing:
@@ -135,27 +141,31 @@ class ProfileBuilder:
                 f"column {missing[0]!r} is missing from the batch (it has {table.column_names})"
             )
         names = list(self.plan.features)
-        parts = map_columns(lambda name: self._profile_column(name, table), names, self.threads)
+        parts = map_columns(
+            lambda name: self._profile_column(name, table, last), names, self.threads
+        )
         for name, part in zip(names, parts, strict=True):
             self._profiles[name] = merge_feature_profiles(name, self._profiles[name], part)
         self._rows += table.num_rows
         return self
 
-    def _profile_column(self, name: str, table: pa.Table) -> FeatureProfile:
-        column = table.column(name).combine_chunks()
+    def _profile_column(self, name: str, table: pa.Table, last: bool = False) -> FeatureProfile:
         binning = self.plan.features[name]
         if isinstance(binning, NumericBinning):
             comparison = self.comparisons.get(name)
-            if comparison is None:
-                return NumericProfile.from_values(
-                    numeric_values(column), binning.edges, self.sketch_k
-                )
-            ordered = np.sort(numeric_values(column))
+            ordered = sorted_numbers(table.column(name))
             usable = finite_part_of_sorted(ordered)
-            comparison.add(usable, is_sorted=True)
             missing = len(ordered) - len(usable)
-            return NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
-        return self._counters[name].profile(column)
+            if comparison is None:
+                return NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
+            comparison.add(usable, is_sorted=True)
+            profile = NumericProfile.from_sorted(
+                usable, missing, binning.edges, self.sketch_k, sketch=self.sketches
+            )
+            if last and self.keep_values:
+                comparison.result()  # made now, while this thread holds the column
+            return profile
+        return self._counters[name].profile(table.column(name).combine_chunks())
 
     @property
     def crossing_features(self) -> list[str]:
@@ -238,7 +248,7 @@ def build_reference(
     def profile_column(name: str) -> tuple[FeatureProfile, ReferenceGrid | None]:
         column = table.column(name)
         if kinds[name] == "numeric":
-            ordered = np.sort(numeric_values(column.combine_chunks()))
+            ordered = sorted_numbers(column)
             usable = finite_part_of_sorted(ordered)
             edges = quantile_edges(usable, bins)
             profile = NumericProfile.from_sorted(

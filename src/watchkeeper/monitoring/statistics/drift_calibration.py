@@ -48,6 +48,7 @@ import functools
 import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -202,8 +203,8 @@ def numeric_chunk_cells(
 ) -> NDArray[np.int64]:
     """Cell counts (bins, then missing) of each chunk ``bounds[j]:bounds[j + 1]``.
 
-    With few edges, one comparison per edge summed per chunk (about four times faster than a
-    binary search per value on a million rows); with many, a search and a count.
+    With few edges, each value's bin as a byte, one comparison per edge added up (no binary
+    search per value), then a count per chunk; with many, a search and a count.
 
     >>> column = pa.chunked_array([[0.5, 1.5, None, 2.5]])
     >>> numeric_chunk_cells(column, (1.0, 2.0), np.array([0, 2, 4])).tolist()
@@ -214,23 +215,22 @@ def numeric_chunk_cells(
         if column.num_chunks
         else np.zeros(0)
     )
-    finite = np.isfinite(values)
-    starts = bounds[:-1]
-    if len(edges) <= FEW_EDGES:
-        usable = np.where(finite, values, np.nan)  # -inf is missing too, never below an edge
-        below = [
-            np.add.reduceat((usable < edge).view(np.int8), starts, dtype=np.int64) for edge in edges
-        ]
-        present = np.add.reduceat(finite.view(np.int8), starts, dtype=np.int64)
-        cumulative = np.stack([np.zeros_like(present), *below, present], axis=1)
-        missing = np.diff(bounds) - present
-        return np.column_stack([np.diff(cumulative, axis=1), missing])
-    cell = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
-    cell[~finite] = len(edges) + 1
     width = len(edges) + 2
-    chunk = np.repeat(np.arange(len(starts)), np.diff(bounds))
-    counts = np.bincount(chunk * width + cell, minlength=len(starts) * width)
-    return counts.reshape(len(starts), width)
+    cell: NDArray[np.integer[Any]]
+    if len(edges) <= FEW_EDGES:
+        cell = np.zeros(len(values), dtype=np.uint8)
+        for edge in edges:  # NaN is above no edge
+            cell += values >= edge
+    else:
+        cell = np.searchsorted(np.asarray(edges, dtype=np.float64), values, side="right")
+    cell[~np.isfinite(values)] = width - 1  # missing (null, NaN, +-inf)
+    return np.array(
+        [
+            np.bincount(cell[start:stop], minlength=width)
+            for start, stop in itertools.pairwise(bounds)
+        ],
+        dtype=np.int64,
+    ).reshape(len(bounds) - 1, width)
 
 
 def categorical_chunk_cells(
