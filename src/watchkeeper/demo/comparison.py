@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time
 from html import escape
 
+from watchkeeper.clock import utc_from_iso
 from watchkeeper.demo.money import RunMoney
 from watchkeeper.demo.summary import DemoSummary
 from watchkeeper.report.figures import span_text
@@ -120,13 +121,13 @@ def story_markers(summary: DemoSummary) -> list[Marker]:
     for promotion in summary.promotions:
         version = f"v{promotion['version']}"
         markers.append(
-            Marker(datetime.fromisoformat(promotion["promoted_at"]), f"{version} promoted",
+            Marker(utc_from_iso(promotion["promoted_at"]), f"{version} promoted",
                    OK_COLOUR, "promotion", f"{version} promoted")
         )  # fmt: skip
     for rollback in summary.rollbacks:
         version = f"v{rollback['version']}"
         markers.append(
-            Marker(datetime.fromisoformat(rollback["rolled_back_at"]),
+            Marker(utc_from_iso(rollback["rolled_back_at"]),
                    f"{version} rolled back: {rollback.get('reason', '')}", WARN_COLOUR,
                    "rollback", f"{version} rolled back")
         )  # fmt: skip

@@ -31,6 +31,7 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper.clock import utc_from_iso
 from watchkeeper.errors import SimulationError
 from watchkeeper.simulate.tabular.common import TabularSimulation
 from watchkeeper.simulate.tabular.team_model import (
@@ -140,9 +141,9 @@ class TeamService:
         the new version serves from ``live_from``."""
         try:
             window = request["training_window"]
-            start = datetime.fromisoformat(window["start"])
-            end = datetime.fromisoformat(window["end"])
-            sent = datetime.fromisoformat(request["as_of"])
+            start = utc_from_iso(window["start"])
+            end = utc_from_iso(window["end"])
+            sent = utc_from_iso(request["as_of"])
         except (KeyError, TypeError, ValueError) as error:
             raise SimulationError(f"a retraining request the team cannot read: {error}") from None
         return self._train(start, end, max(live_from, sent), sent)
