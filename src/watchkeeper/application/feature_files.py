@@ -59,16 +59,13 @@ def workspace_spec(root: Path) -> FeatureSpec:
     from watchkeeper.features import FeatureSpec
     from watchkeeper.workspace import Workspace
 
-    return FeatureSpec.from_workspace_config(Workspace.open(root).config)
+    with Workspace.open(root) as workspace:
+        return FeatureSpec.from_workspace_config(workspace.config)
 
 
 def fit_file(root: Path, input_path: Path, policy: Policy) -> FittedFeatureSpec:
     """The workspace's spec fitted on the events of ``input_path`` (Parquet or CSV)."""
-    from watchkeeper.features import fit
-    from watchkeeper.features.input_files import read_events
-
-    spec = workspace_spec(root)
-    return fit(spec, read_events(input_path, spec), policy)
+    return _fitted_on_input(root, input_path, policy)[0]
 
 
 def fitted_and_events(
@@ -76,15 +73,24 @@ def fitted_and_events(
 ) -> tuple[FittedFeatureSpec, pl.DataFrame]:
     """The fitted spec (``spec_path``'s, else the workspace's fitted on the input) and the
     input's events read against it."""
-    from watchkeeper.features import FittedFeatureSpec, fit
+    from watchkeeper.features import FittedFeatureSpec
     from watchkeeper.features.input_files import read_events
 
-    if spec_path is not None:
-        fitted = FittedFeatureSpec.load(spec_path)
-        return fitted, read_events(input_path, fitted.spec)
+    if spec_path is None:
+        return _fitted_on_input(root, input_path, "quarantine")
+    fitted = FittedFeatureSpec.load(spec_path)
+    return fitted, read_events(input_path, fitted.spec)
+
+
+def _fitted_on_input(
+    root: Path, input_path: Path, policy: Policy
+) -> tuple[FittedFeatureSpec, pl.DataFrame]:
+    from watchkeeper.features import fit
+    from watchkeeper.features.input_files import read_events
+
     spec = workspace_spec(root)
     frame = read_events(input_path, spec)
-    return fit(spec, frame, "quarantine"), frame
+    return fit(spec, frame, policy), frame
 
 
 def compute_features(
