@@ -359,3 +359,24 @@ def test_a_flush_gives_the_spools_space_back(
         assert store.flush().rows == 24
         files = [spool, Path(f"{spool}-wal")]
         assert sum(path.stat().st_size for path in files if path.exists()) < 10_000_000
+
+
+def test_a_whole_table_read_of_outcomes_has_its_partition_dates(
+    delta_store: DeltaEventStore, samples: Any
+) -> None:
+    """The partition column lives in the log, not in the files: the whole-table read of a
+    latest-arrival table (which opens the files itself) takes it from the log."""
+    for day in range(3):
+        delta_store.append(
+            "outcomes", samples.outcomes([f"tx-{day}"], outcome_ts=START + timedelta(days=day))
+        )
+        delta_store.flush()
+    rows = delta_store.read("outcomes")
+    assert rows["event_date"].to_list() == [
+        (START + timedelta(days=day)).date() for day in range(3)
+    ]
+    listed = delta_store.data_files("outcomes")
+    assert listed is not None and listed.version == delta_store.table_version("outcomes")
+    assert sorted(str(file.partition_values["event_date"]) for file in listed.files) == [
+        str((START + timedelta(days=day)).date()) for day in range(3)
+    ]

@@ -57,6 +57,7 @@ from watchkeeper.clock import Clock, as_utc
 from watchkeeper.errors import SchemaError, StorageError, WatchkeeperError
 from watchkeeper.storage.events.column_payload import encode_columns
 from watchkeeper.storage.events.deduplication import deduplicate
+from watchkeeper.storage.events.delta_file_list import TableFiles
 from watchkeeper.storage.events.delta_tables import (
     DEFAULT_COMMIT_ATTEMPTS,
     ApplicationTransaction,
@@ -389,6 +390,16 @@ class DeltaEventStore:
         self._check_open()
         definition = event_table(table, self._definitions)
         return self._tables.file_uris(definition.name, definition.time_column, start, end)
+
+    def data_files(
+        self, table: str, start: datetime | None = None, end: datetime | None = None
+    ) -> TableFiles | None:
+        """The active Parquet files (those that may hold [start, end)) with their partition
+        values and the table's schema, for readers such as Spark; ``None`` before the
+        table's first commit."""
+        self._check_open()
+        definition = event_table(table, self._definitions)
+        return self._tables.data_files(definition.name, definition.time_column, start, end)
 
     def close(self) -> None:
         """Flush what is spooled and close the spool; closing twice does nothing."""

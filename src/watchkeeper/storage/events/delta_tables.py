@@ -31,7 +31,7 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -47,6 +47,7 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
+from watchkeeper.storage.events.delta_file_list import TableFiles, table_files
 from watchkeeper.storage.events.file_lock import FileLock
 from watchkeeper.storage.events.schema_evolution import added_columns
 from watchkeeper.storage.events.store import CompactionResult
@@ -244,17 +245,33 @@ class DeltaEventTables:
                 dataset = found.to_pyarrow_dataset()
                 present = [name for name in columns if name in dataset.schema.names]
                 return dataset.to_table(columns=present)
-            names = set(found.schema().to_arrow().names)
-            present = [name for name in columns if name in names]
+            schema = pa.schema(found.schema().to_arrow())
+            present = [name for name in columns if name in schema.names]
             kept = self._file_columns.setdefault((table, tuple(present)), {})
             paths = [str(uri).removeprefix("file://") for uri in found.file_uris()]
             for path in set(kept) - set(paths):
                 del kept[path]
+            partitioned = [name for name in present if name in found.metadata().partition_columns]
+            values: dict[str, Mapping[str, Any]] = {}
+            if partitioned and set(paths) - set(kept):  # not in the files: in the log
+                listed = table_files(found).files
+                values = {
+                    file.uri.removeprefix("file://"): file.partition_values for file in listed
+                }
             for path in paths:
                 if path not in kept:
                     in_file = set(pq.read_schema(path).names)
-                    kept[path] = pq.read_table(
+                    rows = pq.read_table(
                         path, columns=[name for name in present if name in in_file]
+                    )
+                    for name in partitioned:
+                        if name not in in_file:
+                            value = pa.array(
+                                [values[path][name]] * rows.num_rows, schema.field(name).type
+                            )
+                            rows = rows.append_column(name, value)
+                    kept[path] = rows.select(
+                        [name for name in present if name in rows.column_names]
                     )
             if not paths:
                 return found.to_pyarrow_dataset().to_table(columns=present)
@@ -270,6 +287,19 @@ class DeltaEventTables:
             if found is None:
                 return []
             return [str(uri) for uri in found.file_uris(file_pruning_predicate=filters or None)]
+
+    def data_files(
+        self, table: str, time_column: str, start: datetime | None, end: datetime | None
+    ) -> TableFiles | None:
+        """The active Parquet files that may hold rows of [start, end), with their partition
+        values and the table's schema (:func:`~watchkeeper.storage.events.delta_file_list.table_files`);
+        ``None`` before the table's first commit."""
+        filters = _pruning_filters(start, end, time_column)
+        with self._lock:
+            found = self._load(table)
+            if found is None:
+                return None
+            return table_files(found, filters or None)
 
     def compact(self, table: str, target_size: int | None = None) -> CompactionResult:
         """Rewrite small files into large ones (``optimize.compact``); data is unchanged."""

@@ -35,7 +35,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 import polars as pl
 import pyarrow as pa
@@ -44,6 +44,9 @@ from watchkeeper.clock import Clock
 from watchkeeper.storage.events.rows import EventRows
 from watchkeeper.storage.events.spool import DeadLetter, SpoolBacklog
 from watchkeeper.storage.events.tables import EVENT_TABLES, EventTableDefinition
+
+if TYPE_CHECKING:
+    from watchkeeper.storage.events.delta_file_list import TableFiles
 
 BulkRows: TypeAlias = pl.DataFrame | pa.Table | pa.RecordBatchReader
 """What :meth:`EventStore.write_bulk` loads: a frame, a table, or a stream of batches."""
@@ -214,6 +217,13 @@ class EventTableMaintenance(Protocol):
         self, table: str, start: datetime | None = None, end: datetime | None = None
     ) -> list[str]:
         """The active data files (of an event-time range), for readers such as Spark."""
+        ...
+
+    def data_files(
+        self, table: str, start: datetime | None = None, end: datetime | None = None
+    ) -> TableFiles | None:
+        """The active data files (of an event-time range) with their partition values and
+        the table's schema; ``None`` before the table's first commit."""
         ...
 
 
