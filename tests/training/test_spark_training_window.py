@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
+from tests.training.conftest import assert_same_featured
 
 from watchkeeper.compute.spark_frames import spark_rows
 from watchkeeper.config import LabelConfig, ProvisionalLabelsConfig
@@ -187,15 +188,4 @@ def test_spark_training_frames_equal_polars(spark: SparkSession, tmp_path: Path)
     champion = fit(FeatureSpec.from_workspace_config(settings), data.events.head(3000))
     expected = featured_window(data, settings, champion_spec=champion, sample=0.5)
     actual = featured_window(data, settings, champion_spec=champion, spark=spark, sample=0.5)
-    assert actual.champion_holdout is not None and expected.champion_holdout is not None
-    assert_frame_equal(
-        actual.champion_holdout, expected.champion_holdout, check_exact=False, rel_tol=1e-9
-    )
-    assert actual.feature_names == expected.feature_names
-    assert actual.rejected_rows == expected.rejected_rows
-    assert actual.window.describe() == expected.window.describe()
-    for name in ("train", "validation", "holdout"):
-        mine: pl.DataFrame = getattr(actual.window, name)
-        theirs: pl.DataFrame = getattr(expected.window, name)
-        assert theirs.height > 0, name
-        assert_frame_equal(mine, theirs, check_exact=False, rel_tol=1e-9, abs_tol=1e-12)
+    assert_same_featured(actual, expected)

@@ -100,15 +100,25 @@ def collect_arrow(rows: DataFrame) -> pa.Table:
     batches = collect()
     if batches:
         return pa.Table.from_batches(batches)
+    empty: pa.Table = arrow_schema(rows.schema).empty_table()
+    return empty
+
+
+def arrow_schema(schema: Any) -> pa.Schema:
+    """The Arrow schema of a Spark ``StructType``, timestamps in UTC (Spark 4 and 3.5)."""
     from pyspark.sql.pandas.types import to_arrow_schema
 
-    empty: pa.Table = to_arrow_schema(rows.schema).empty_table()
-    return empty
+    try:
+        converted: pa.Schema = to_arrow_schema(schema, timezone="UTC")
+    except TypeError:  # Spark 3.5: no time zone argument, timestamps are UTC
+        converted = to_arrow_schema(schema)
+    return converted
 
 
 __all__ = [
     "BASE_SETTINGS",
     "PANDAS_NOTICE",
+    "arrow_schema",
     "collect_arrow",
     "java_available",
     "session_settings",

@@ -33,11 +33,12 @@ import polars as pl
 
 from watchkeeper.compute.spark_frames import spark_rows
 from watchkeeper.compute.spark_session import PANDAS_NOTICE, collect_arrow
-from watchkeeper.errors import FeatureError
+from watchkeeper.errors import FeatureError, InvalidInputError
 from watchkeeper.features import compensated
 from watchkeeper.features.batch_engine import BatchResult
 from watchkeeper.features.frame_validation import InvalidRowPolicy, validate_frame
 from watchkeeper.features.plan import FeaturePlan, WindowFeature
+from watchkeeper.features.spark_validation import FIELD, REASON, validate_spark_rows
 from watchkeeper.features.spark_windows import (
     ARRIVAL,
     SUMMED,
@@ -72,6 +73,28 @@ class SparkFeatureEngine:
         with spark_rows(self.session, validated.valid, ARRIVAL) as rows:
             features = self.compute_table(rows, ARRIVAL)
         return BatchResult(features=features, rejected=validated.rejected)
+
+    def compute_rows(
+        self, rows: DataFrame, arrival: str, policy: InvalidRowPolicy = "fail"
+    ) -> BatchResult:
+        """:meth:`compute` of rows Spark holds (an event table read by
+        :func:`~watchkeeper.compute.spark_events.spark_event_rows`), validated on the executors
+        (:mod:`~watchkeeper.features.spark_validation`); ``arrival`` orders them. Only the
+        features and the rejected rows come to the driver."""
+        checked = validate_spark_rows(self.plan.fitted.spec, rows, arrival)
+        collected = pl.from_arrow(collect_arrow(checked.rejected))
+        assert isinstance(collected, pl.DataFrame)
+        rejected = collected.sort(arrival).drop(arrival)
+        if policy == "fail" and rejected.height:
+            first = rejected.row(0, named=True)
+            event_id = self.plan.fitted.spec.event_id
+            where = f"event {first[event_id]}; " if event_id in rejected.columns else ""
+            raise InvalidInputError(
+                first[FIELD],
+                f"{first[REASON]} ({where}{rejected.height} row(s) rejected in all; "
+                "quarantine them with the 'quarantine' policy)",
+            )
+        return BatchResult(features=self.compute_table(checked.valid, arrival), rejected=rejected)
 
     def compute_table(self, rows: DataFrame, arrival: str) -> pl.DataFrame:
         """Features of valid rows held by Spark, sorted by ``arrival``."""

@@ -47,7 +47,7 @@ datetime.timedelta(days=10)
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,7 @@ import numpy.typing as npt
 import polars as pl
 
 from watchkeeper.clock import as_utc
-from watchkeeper.config import ProvisionalLabelsConfig
+from watchkeeper.config import ProvisionalLabelsConfig, WorkspaceConfig
 from watchkeeper.durations import format_duration
 
 FloatArray = npt.NDArray[np.float64]
@@ -409,15 +409,49 @@ def labels_ready_at(
         event_id=event_id,
         event_time=event_time,
     )
-    ready = _nth_usable(receipts, event_time, youngest_age, moment, min_positives)
+
+    def nth_usable(age: timedelta, nth: int) -> datetime | None:
+        return _nth_usable(receipts, event_time, age, moment, nth)
+
+    return ready_moment(nth_usable, youngest_age, min_positives, before_holdout, sized_slices)
+
+
+def readiness_rule(config: WorkspaceConfig, plan: ProvisionalLabels) -> dict[str, Any]:
+    """The arguments of :func:`labels_ready_at` a workspace's training window sets: the
+    youngest age it admits (``plan``'s, else the maturity horizon), its
+    ``retraining.min_positives``, positive outcome and keys, and the least spans of the
+    holdout and the validation slice (the two slices sized by positives)."""
+    horizon = config.label.maturity_horizon
+    return {
+        "youngest_age": plan.youngest_age if plan.youngest_age is not None else horizon,
+        "min_positives": config.retraining.min_positives,
+        "positive_outcome": config.label.positive_outcome,
+        "event_id": config.keys.event_id,
+        "event_time": config.keys.event_time,
+        "before_holdout": config.training.holdout + config.training.validation,
+        "sized_slices": 2,  # the holdout and the validation slice
+    }
+
+
+def ready_moment(
+    nth_usable: Callable[[timedelta, int], datetime | None],
+    youngest_age: timedelta,
+    min_positives: int,
+    before_holdout: timedelta | None,
+    sized_slices: int,
+) -> datetime | None:
+    """:func:`labels_ready_at`'s rule over ``nth_usable(age, n)``: when the ``n``-th positive
+    of events at least ``age`` old became usable (None: not yet), however it is computed.
+
+    >>> day = datetime(2026, 1, 1)
+    >>> ready_moment(lambda age, n: day + timedelta(days=n), timedelta(0), 2, timedelta(1), 2)
+    datetime.datetime(2026, 1, 7, 0, 0)
+    """
+    ready = nth_usable(youngest_age, min_positives)
     if ready is None or before_holdout is None:
         return ready
-    total = _nth_usable(
-        receipts, event_time, youngest_age, moment, (sized_slices + 1) * min_positives
-    )
-    trained = _nth_usable(
-        receipts, event_time, youngest_age + before_holdout, moment, min_positives
-    )
+    total = nth_usable(youngest_age, (sized_slices + 1) * min_positives)
+    trained = nth_usable(youngest_age + before_holdout, min_positives)
     return None if total is None or trained is None else max(total, trained)
 
 
@@ -448,4 +482,6 @@ __all__ = [
     "learn_provisional_labels",
     "plan_provisional_labels",
     "positive_receipts",
+    "readiness_rule",
+    "ready_moment",
 ]

@@ -47,15 +47,20 @@ import polars as pl
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ProvisionalLabelsConfig, WorkspaceConfig
 from watchkeeper.errors import FeatureError, TrainingDataError
-from watchkeeper.features.batch_engine import BatchFeatureEngine
+from watchkeeper.features.batch_engine import BatchFeatureEngine, BatchResult
 from watchkeeper.features.fit import fit
 from watchkeeper.features.fitted import FittedFeatureSpec
 from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.monitoring.outcomes.labels import maturity_cutoff
 from watchkeeper.registry.registry import CHAMPION, ModelRegistry
-from watchkeeper.training.label_delay import labels_ready_at, learn_provisional_labels
+from watchkeeper.training.label_delay import (
+    labels_ready_at,
+    learn_provisional_labels,
+    readiness_rule,
+)
 from watchkeeper.training.reference_profile import ReferenceProfileWriter
 from watchkeeper.training.retrain_attempt import AttemptInputs, Progress
+from watchkeeper.training.spark_training_data import ARRIVAL, SparkTrainingData
 from watchkeeper.training.window import RECEIVED_SHARE, WEIGHT, TrainingWindow, training_window
 from watchkeeper.training.window_sample import EntitySample
 
@@ -70,8 +75,6 @@ TRANSACTIONS = "transactions"
 OUTCOMES = "outcomes"
 AMOUNT_COLUMN = "amount"
 ONE_MICROSECOND = timedelta(microseconds=1)
-ARRIVAL = "__wk_arrival"
-"""The row-order column of the frames handed to Spark."""
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,12 @@ def read_training_data(
 
 
 def labels_ready_since(
-    events: EventStore, config: WorkspaceConfig, *, since: datetime, as_of: datetime
+    events: EventStore,
+    config: WorkspaceConfig,
+    *,
+    since: datetime,
+    as_of: datetime,
+    spark: SparkSession | None = None,
 ) -> datetime | None:
     """When the traffic from ``since`` (a drift's onset) first held
     ``retraining.min_positives`` positives a training window as of then could use, as far as
@@ -181,7 +189,21 @@ def labels_ready_since(
     cut-off. The traffic must also hold as many again for the training slice, before the
     least spans of the holdout and the validation slice: a model
     trained on the old traffic alone, judged on the new, cannot show it learnt the new.
+
+    With ``spark``, the same moment is computed by that session's cluster from the event
+    store's Delta files (:func:`~watchkeeper.training.spark_label_readiness.spark_labels_ready_since`).
     """
+    if spark is not None:
+        from watchkeeper.training.spark_label_readiness import spark_labels_ready_since
+
+        return spark_labels_ready_since(
+            events,
+            config,
+            spark,
+            since=since,
+            as_of=as_of,
+            provisional=provisional_settings(config),
+        )
     moment = as_utc(as_of)
     horizon = config.label.maturity_horizon
     cutoff = maturity_cutoff(moment, horizon)
@@ -209,22 +231,12 @@ def labels_ready_since(
         event_time=keys.event_time,
     )
     return labels_ready_at(
-        transactions,
-        outcomes,
-        since=since,
-        as_of=moment,
-        youngest_age=plan.youngest_age if plan.youngest_age is not None else horizon,
-        min_positives=config.retraining.min_positives,
-        positive_outcome=config.label.positive_outcome,
-        event_id=keys.event_id,
-        event_time=keys.event_time,
-        before_holdout=config.training.holdout + config.training.validation,
-        sized_slices=2,  # the holdout and the validation slice
+        transactions, outcomes, since=since, as_of=moment, **readiness_rule(config, plan)
     )
 
 
 def featured_window(
-    data: TrainingData,
+    data: TrainingData | SparkTrainingData,
     config: WorkspaceConfig,
     *,
     champion_spec: FittedFeatureSpec | None = None,
@@ -233,8 +245,10 @@ def featured_window(
     sample: float | None = None,
 ) -> FeaturedWindow:
     """Label, slice and compute features (see the module's steps 3 and 4); with ``spark``,
-    the window and the features are computed by that session's cluster (the same values).
-    ``sample`` (a fraction of the entities) overrides ``training.sample``."""
+    the window and the features are computed by that session's cluster (the same values),
+    over ``data`` read by Spark (:class:`~watchkeeper.training.spark_training_data.SparkTrainingData`)
+    or handed over from the driver (:class:`TrainingData`). ``sample`` (a fraction of the
+    entities) overrides ``training.sample``."""
     say = progress or (lambda step: None)
     keys, training = config.keys, config.training
     spec = FeatureSpec.from_workspace_config(config)
@@ -254,7 +268,16 @@ def featured_window(
         "min_positives": config.retraining.min_positives if config.model.task == "binary" else 0,
         "sample": None if fraction is None else EntitySample(fraction, keys.entity, training.seed),
     }
-    if spark is not None:
+    if isinstance(data, SparkTrainingData):
+        from watchkeeper.training.spark_window import spark_training_window
+
+        if spark is None:
+            raise TrainingDataError("training data held by Spark needs its Spark session")
+        say("labelling the window (Spark engine, from the Delta files)")
+        window = spark_training_window(
+            data.events, data.outcomes, arrival=ARRIVAL, schema=data.schema, **settings
+        )
+    elif spark is not None:
         from watchkeeper.compute.spark_frames import spark_rows
         from watchkeeper.training.spark_window import spark_training_window
 
@@ -283,14 +306,8 @@ def featured_window(
     clashing = sorted(set(names) & set(kept))
     if clashing:
         raise FeatureError(f"feature {clashing[0]!r} has the name of a column training needs")
-    if spark is not None:
-        from watchkeeper.features.spark_engine import SparkFeatureEngine
-
-        say("computing features (Spark engine)")
-        computed = SparkFeatureEngine(fitted, spark).compute(data.events, policy="quarantine")
-    else:
-        say("computing features (batch engine)")
-        computed = BatchFeatureEngine(fitted).compute(data.events, policy="quarantine")
+    say("computing features (Spark engine)" if spark is not None else "computing features")
+    computed = _computed(fitted, data, spark)
 
     def featured(frame: pl.DataFrame) -> pl.DataFrame:
         return frame.select(kept).join(
@@ -307,7 +324,7 @@ def featured_window(
     if champion_spec is not None:
         say("computing the champion's features")
         featured_slices, champion_holdout = _with_champion_features(
-            featured_slices, data.events, champion_spec, keys.event_id, spark
+            featured_slices, data, champion_spec, keys.event_id, spark
         )
     return FeaturedWindow(
         window=featured_slices,
@@ -336,23 +353,23 @@ def build_attempt_inputs(
     say = progress or (lambda step: None)
     config = workspace.config
     champion_spec = champion_feature_spec(registry)
-    say("reading events")
-    moment = as_of
-    if moment is None:
-        latest = latest_event_time(workspace.events, config.keys.event_time)
-        moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
-    data = read_training_data(
-        workspace.events, config, as_of=moment, warm_up=warm_up(config, champion_spec)
-    )
-    session = None
     if spark is not None:
-        from watchkeeper.compute.spark_session import spark_session
-
-        say("starting Spark")
-        session = spark_session(spark)
-    built = featured_window(
-        data, config, champion_spec=champion_spec, progress=say, spark=session, sample=sample
-    )
+        built, versions = _built_on_spark(
+            workspace, spark, champion_spec, as_of=as_of, progress=say, sample=sample
+        )
+    else:
+        say("reading events")
+        moment = as_of
+        if moment is None:
+            latest = latest_event_time(workspace.events, config.keys.event_time)
+            moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
+        data = read_training_data(
+            workspace.events, config, as_of=moment, warm_up=warm_up(config, champion_spec)
+        )
+        versions = data.table_versions
+        built = featured_window(
+            data, config, champion_spec=champion_spec, progress=say, sample=sample
+        )
     categorical = tuple(
         feature.name for feature in built.fitted.spec.transforms if feature.op == "encode"
     )
@@ -366,13 +383,60 @@ def build_attempt_inputs(
         window=built.window,
         feature_names=built.feature_names,
         feature_spec=built.fitted.to_json().encode("utf-8"),
-        table_versions=data.table_versions,
+        table_versions=versions,
         amount_column=AMOUNT_COLUMN,
         event_id=config.keys.event_id,
         champion_holdout=built.champion_holdout,
         reference_profile=writer,
         task_reference_profile=writer.for_predictions,
     )
+
+
+def _built_on_spark(
+    workspace: Workspace,
+    spark: SparkConfig,
+    champion_spec: FittedFeatureSpec | None,
+    *,
+    as_of: datetime | None,
+    progress: Progress,
+    sample: float | None,
+) -> tuple[FeaturedWindow, dict[str, int | None]]:
+    """:func:`featured_window` with every step on the cluster, the events read by Spark
+    from the event store's Delta files (never by the driver)."""
+    from watchkeeper.compute.spark_session import spark_session
+    from watchkeeper.training.spark_training_data import (
+        read_spark_training_data,
+        spark_latest_event_time,
+    )
+
+    config = workspace.config
+    progress("starting Spark")
+    session = spark_session(spark)
+    progress("reading events (Spark, from the Delta files)")
+    moment = as_of
+    if moment is None:
+        latest = spark_latest_event_time(workspace.events, config, session)
+        moment = resolve_as_of(None, latest_event=latest, now=workspace.clock.now())
+    data = read_spark_training_data(
+        workspace.events,
+        config,
+        session,
+        as_of=moment,
+        warm_up=warm_up(config, champion_spec),
+        provisional=provisional_settings(config) is not None,
+    ).persist()
+    try:
+        built = featured_window(
+            data,
+            config,
+            champion_spec=champion_spec,
+            progress=progress,
+            spark=session,
+            sample=sample,
+        )
+    finally:
+        data.unpersist()
+    return built, data.table_versions
 
 
 def champion_feature_spec(registry: ModelRegistry) -> FittedFeatureSpec | None:
@@ -383,9 +447,27 @@ def champion_feature_spec(registry: ModelRegistry) -> FittedFeatureSpec | None:
     return None if stored is None else FittedFeatureSpec.from_json(stored.decode("utf-8"))
 
 
+def _computed(
+    fitted: FittedFeatureSpec,
+    data: TrainingData | SparkTrainingData,
+    spark: SparkSession | None,
+) -> BatchResult:
+    """Every feature of ``data``'s events (rows that break the schema quarantined): by the
+    Polars engine, or on ``spark``'s cluster (over the rows Spark read, when it read them)."""
+    if spark is None:
+        assert isinstance(data, TrainingData)
+        return BatchFeatureEngine(fitted).compute(data.events, policy="quarantine")
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    engine = SparkFeatureEngine(fitted, spark)
+    if isinstance(data, SparkTrainingData):
+        return engine.compute_rows(data.events, ARRIVAL, policy="quarantine")
+    return engine.compute(data.events, policy="quarantine")
+
+
 def _with_champion_features(
     window: TrainingWindow,
-    events: pl.DataFrame,
+    data: TrainingData | SparkTrainingData,
     champion_spec: FittedFeatureSpec,
     event_id: str,
     spark: SparkSession | None = None,
@@ -396,13 +478,7 @@ def _with_champion_features(
     since the last event see the same history), then only the holdout's rows are kept; on
     ``spark``'s cluster when given.
     """
-    if spark is not None:
-        from watchkeeper.features.spark_engine import SparkFeatureEngine
-
-        engine: BatchFeatureEngine | SparkFeatureEngine = SparkFeatureEngine(champion_spec, spark)
-    else:
-        engine = BatchFeatureEngine(champion_spec)
-    computed = engine.compute(events, policy="quarantine").features
+    computed = _computed(champion_spec, data, spark).features
     holdout = window.holdout.join(
         computed.select(event_id), on=event_id, how="semi", maintain_order="left"
     )

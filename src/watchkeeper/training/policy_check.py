@@ -126,7 +126,8 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     settings: drift-triggered attempts wait for post-drift labels — for a binary model
     trained here, until the event store's drifted traffic holds the positives its training
     window can use, provisional labels included
-    (:func:`~watchkeeper.training.pipeline.labels_ready_since`); a model served elsewhere is
+    (:func:`~watchkeeper.training.pipeline.labels_ready_since`, on Spark when the workspace's
+    ``compute.engine`` is spark); a model served elsewhere is
     judged on its newest version's windows."""
     config = workspace.config
     external = config.model.serving == "external"
@@ -138,7 +139,14 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     if not external and config.model.task == "binary":
 
         def labels_ready(onset: datetime) -> datetime | None:
-            return labels_ready_since(workspace.events, config, since=onset, as_of=as_of)
+            session = None
+            if config.compute.engine == "spark":  # started only when a drift asks
+                from watchkeeper.compute.spark_session import spark_session
+
+                session = spark_session(config.compute.spark)
+            return labels_ready_since(
+                workspace.events, config, since=onset, as_of=as_of, spark=session
+            )
 
     return consult_retrain_policy(
         ModelRegistry.for_workspace(workspace),

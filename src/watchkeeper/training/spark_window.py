@@ -119,7 +119,7 @@ def spark_training_window(
     if task == "binary":
         delay = None
         if provisional is not None and provisional.enabled and not explicit:
-            delay = _label_delay(
+            delay = spark_label_delay(
                 events,
                 received,
                 moment=moment,
@@ -250,7 +250,7 @@ def _sliced(
     )
 
 
-def _label_delay(
+def spark_label_delay(
     events: DataFrame,
     received: DataFrame,
     *,
@@ -439,4 +439,4 @@ def _in_sample(rows: DataFrame, sample: EntitySample, in_training: Column) -> Da
     return marked.where(~in_training | sf.col(KEEP)).drop(KEEP)
 
 
-__all__ = ["spark_training_window"]
+__all__ = ["spark_label_delay", "spark_training_window"]
