@@ -10,7 +10,9 @@
 2. **Read point in time.** :func:`read_training_data`: transactions from the window's start
    minus a warm-up (the longest feature window, the champion's included) up to the maturity
    cut-off — up to as-of when a binary model takes provisional labels — all at or before
-   as-of; outcomes received by as-of only.
+   as-of; outcomes received by as-of only. With Spark,
+   :func:`~watchkeeper.training.spark_training_data.read_spark_training_data` reads the same
+   rows on the executors, from the event store's Delta files.
 3. **Label and slice.** :func:`~watchkeeper.training.window.training_window`: matured events,
    and for a binary model the younger events with provisional, delay-weighted labels
    (``label.provisional``), split by time into train, validation and holdout (the holdout

@@ -5,7 +5,9 @@
 values), computed by a Spark session over Spark frames of events and outcomes, so a window
 whose events one machine cannot hold is selected, labelled and sampled on the cluster and
 only the result comes to the driver. Each frame carries a long ``arrival`` column, its row
-order in the Polars path (:func:`~watchkeeper.compute.spark_frames.spark_rows`): the window's
+order in the Polars path (read by Spark from the Delta files,
+:func:`~watchkeeper.compute.spark_events.spark_event_rows`, or handed over by
+:func:`~watchkeeper.compute.spark_frames.spark_rows`): the window's
 rows are ordered by (event time, arrival), and the latest of two outcomes received at the same
 instant is the later arrival.
 
