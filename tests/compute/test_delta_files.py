@@ -4,6 +4,8 @@ functions, no Spark, no network."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -14,7 +16,8 @@ from watchkeeper.compute.delta_files import (
     in_hive_folders,
     spark_path,
 )
-from watchkeeper.storage.events.delta_file_list import DataFile, TableFiles
+from watchkeeper.errors import StorageError
+from watchkeeper.storage.events.delta_file_list import DataFile, TableFiles, table_files
 
 
 @pytest.mark.parametrize(
@@ -90,3 +93,50 @@ def test_partition_values_are_trusted_from_folders_only_where_the_log_agrees() -
     assert not in_hive_folders(_files("/t", ("/t/ab12/p.parquet", day)))
     assert hive_folder_value(True) == "true" and hive_folder_value(7) == "7"
     assert hive_folder_value(2.5) is None  # floats are read as literals, never parsed back
+
+
+class _Table:
+    """What ``table_files`` asks of a ``DeltaTable``, for layouts deltalake does not write."""
+
+    def __init__(self, configuration: dict[str, str], features: list[str], vectors: list[str]):
+        self.table_uri = "s3://bucket/events/transactions"
+        self._configuration, self._features, self._vectors = configuration, features, vectors
+
+    def metadata(self) -> Any:
+        return SimpleNamespace(configuration=self._configuration, partition_columns=["event_date"])
+
+    def protocol(self) -> Any:
+        return SimpleNamespace(reader_features=self._features)
+
+    def file_uris(self, file_pruning_predicate: Any = None) -> list[str]:
+        return [f"{self.table_uri}/event_date=2026-01-05/part-0.parquet"]
+
+    def get_add_actions(self, flatten: bool = False) -> pa.Table:
+        return pa.table(
+            {
+                "path": ["event_date=2026-01-05/part-0.parquet"],
+                "partition.event_date": pa.array([date(2026, 1, 5)], pa.date32()),
+            }
+        )
+
+    def deletion_vectors(self) -> pa.Table:
+        return pa.table(
+            {"filepath": self._vectors, "selection_vector": [[True]] * len(self._vectors)}
+        )
+
+    def schema(self) -> Any:
+        return SimpleNamespace(to_arrow=lambda: pa.schema([("event_date", pa.date32())]))
+
+    def version(self) -> int:
+        return 9
+
+
+def test_deletion_vectors_and_column_mapping_are_refused_by_name() -> None:
+    uri = "s3://bucket/events/transactions/event_date=2026-01-05/part-0.parquet"
+    listed = table_files(_Table({}, ["deletionVectors"], []))  # enabled, none on these files
+    assert listed.uris == [uri] and listed.version == 9
+    assert listed.files[0].partition_values == {"event_date": date(2026, 1, 5)}
+    with pytest.raises(StorageError, match=r"1 data file\(s\) carry deletion vectors"):
+        table_files(_Table({}, ["deletionVectors"], [uri]))
+    with pytest.raises(StorageError, match=r"column mapping \(delta.columnMapping.mode: name\)"):
+        table_files(_Table({"delta.columnMapping.mode": "name"}, [], []))

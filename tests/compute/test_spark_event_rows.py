@@ -9,6 +9,8 @@ equal the store's read (same rows, same order, same types) for whole tables and 
 
 from __future__ import annotations
 
+import shutil
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +21,11 @@ from deltalake import DeltaTable
 from polars.testing import assert_frame_equal
 
 from watchkeeper.clock import EventTimeClock
+from watchkeeper.compute.delta_files import in_hive_folders, read_table_files
 from watchkeeper.compute.spark_events import polars_schema, spark_event_rows
 from watchkeeper.compute.spark_session import collect_arrow
 from watchkeeper.storage.events.delta_events import DeltaEventStore
+from watchkeeper.storage.events.delta_file_list import DataFile, TableFiles
 from watchkeeper.storage.events.tables import event_table
 
 if TYPE_CHECKING:
@@ -141,3 +145,30 @@ def test_a_table_without_commits_reads_empty(spark: SparkSession, tmp_path: Path
     with DeltaEventStore(str(tmp_path / "events"), tmp_path / "spool.db", clock) as empty:
         rows = _spark_rows(spark, empty, "outcomes", columns=["event_id", "received_at"])
         assert_frame_equal(rows, empty.read("outcomes", columns=["event_id", "received_at"]))
+
+
+def test_files_outside_hive_folders_get_their_partition_values_from_the_log(
+    spark: SparkSession, store: DeltaEventStore, tmp_path: Path
+) -> None:
+    """Another writer's layout (random prefixes, no ``event_date=`` folders): each group of
+    files is read with the log's values as literals, the same rows as the Hive-folder read."""
+    listed = store.data_files("transactions")
+    assert listed is not None and in_hive_folders(listed)
+    moved = []
+    for number, file in enumerate(listed.files):
+        target = tmp_path / "flat" / f"{number % 3:02x}" / f"part-{number}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(file.uri.removeprefix("file://"), target)
+        moved.append(DataFile(str(target), file.partition_values))
+    flat = replace(listed, table_uri=str(tmp_path / "flat"), files=tuple(moved))
+    assert not in_hive_folders(flat)
+    columns = ["event_id", "ts", "event_date", "arrival_sequence"]
+
+    def rows(files: TableFiles) -> pl.DataFrame:
+        frame = pl.from_arrow(collect_arrow(read_table_files(spark, files, None, columns)))
+        assert isinstance(frame, pl.DataFrame)
+        return frame.sort("arrival_sequence", "event_id")
+
+    expected = rows(listed)
+    assert expected["event_date"].null_count() == 0
+    assert_frame_equal(rows(flat), expected, check_exact=True)
