@@ -17,13 +17,18 @@ from typing import TYPE_CHECKING
 import polars as pl
 import pytest
 from deltalake import DeltaTable
+from polars.testing import assert_frame_equal
+from tests.conftest import SPARK_TEST_SETTINGS
 from tests.training.conftest import assert_same_featured
 
+from watchkeeper.config import SparkConfig
 from watchkeeper.features.fit import fit
 from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.simulate import preset, simulate
 from watchkeeper.simulate.to_event_store import TRUTH_COLUMN, chargebacks_as_outcomes
 from watchkeeper.training.pipeline import (
+    build_attempt_inputs,
     featured_window,
     labels_ready_since,
     latest_event_time,
@@ -109,6 +114,25 @@ def test_training_from_the_delta_files_on_spark_equals_polars(
         champion = fit(FeatureSpec.from_workspace_config(settings), data.events.head(3000))
         expected = featured_window(data, settings, champion_spec=champion, sample=0.5)
         actual = featured_window(held, settings, champion_spec=champion, spark=spark, sample=0.5)
+
+        # the attempt's inputs as train --engine spark builds them (the fixture's session)
+        registry = ModelRegistry.for_workspace(opened)
+        polars_inputs = build_attempt_inputs(opened, registry, as_of=as_of)
+        spark_inputs = build_attempt_inputs(
+            opened,
+            registry,
+            as_of=as_of,
+            spark=SparkConfig(master="local[2]", conf=SPARK_TEST_SETTINGS),
+        )
+        assert spark_inputs.table_versions == polars_inputs.table_versions
+        assert spark_inputs.window.describe() == polars_inputs.window.describe()
+        assert_frame_equal(
+            spark_inputs.window.holdout,
+            polars_inputs.window.holdout,
+            check_exact=False,
+            rel_tol=1e-9,
+            abs_tol=1e-12,
+        )
 
         onsets = [as_of - timedelta(days=days) for days in (100, 75, 50, 10)]
         ready = [labels_ready_since(store, settings, since=o, as_of=as_of) for o in onsets]
