@@ -40,7 +40,11 @@ from watchkeeper.monitoring.statistics.drift_calibration import (
     calibrate_reference,
 )
 from watchkeeper.monitoring.statistics.quality import Range, RangeShares
-from watchkeeper.monitoring.statistics.reference_grid import ExactComparison, ReferenceGrid
+from watchkeeper.monitoring.statistics.reference_grid import (
+    ExactComparison,
+    NumericComparison,
+    ReferenceGrid,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -182,20 +186,37 @@ class CurrentComparison:
         self._builder.update_crossing(batch)
         return self
 
+    def update_chunk(self, batch: Batch, *, last: bool = False) -> FrameComparison:
+        """:meth:`update` with a chunk, and the chunk's own comparison: each column is sorted
+        once, for the chunk and for the whole (with ``keep_values``, the whole's sorted values
+        are the chunks' merged)."""
+        profile, comparisons = self._builder.update_batch(batch, last=last)
+        return _frame_comparison(self.baseline, profile, comparisons, self.threads)
+
     def result(self) -> FrameComparison:
         """The comparison of every batch added."""
-        comparisons = self._builder.comparisons
-        names = list(comparisons)
-        results = map_columns(lambda name: comparisons[name].result(), names, self.threads)
-        return FrameComparison(
-            self.baseline,
-            self._builder.profile(),
-            dict(zip(names, results, strict=True)),
-            {
-                name: RangeShares(item.outside_bounds_share, item.outside_reference_share)
-                for name, item in comparisons.items()
-            },
+        return _frame_comparison(
+            self.baseline, self._builder.profile(), self._builder.comparisons, self.threads
         )
+
+
+def _frame_comparison(
+    baseline: Baseline,
+    profile: DatasetProfile,
+    comparisons: Mapping[str, NumericComparison],
+    threads: int,
+) -> FrameComparison:
+    names = list(comparisons)
+    results = map_columns(lambda name: comparisons[name].result(), names, threads)
+    return FrameComparison(
+        baseline,
+        profile,
+        dict(zip(names, results, strict=True)),
+        {
+            name: RangeShares(item.outside_bounds_share, item.outside_reference_share)
+            for name, item in comparisons.items()
+        },
+    )
 
 
 def compare_frame(

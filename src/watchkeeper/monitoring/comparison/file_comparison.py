@@ -5,8 +5,10 @@ categories) and each numeric feature's exact grid (:mod:`~watchkeeper.monitoring
 The current file is streamed in batches, so its size does not matter; a numeric feature whose
 two CDFs cross between neighbouring reference values needs its values again for an exact
 Wasserstein distance: kept from the first read while they fit in 256 MB, else read a second
-time (that column only). With chunks (``ComparisonOptions.chunking``) the current file is
-read whole and each chunk is compared with the same baseline too.
+time (that column only). With chunks (``ComparisonOptions.chunking``) each chunk is compared
+with the same baseline too, and the whole from the same sorted values (each column of each
+chunk is sorted once): chunks by rows are read one at a time, chunks by period need the
+current file whole.
 
 Columns are features unless they play another role (:mod:`~watchkeeper.monitoring.profiles.column_roles`:
 identifiers, timestamps, predictions, targets, exclusions), which are listed with the reason.
@@ -25,7 +27,7 @@ chunk too small are errors naming the column and the rule, never a silent verdic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +41,14 @@ from watchkeeper.monitoring.comparison.baseline import (
     CurrentComparison,
     FrameComparison,
     build_baseline,
-    compare_frame,
 )
-from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunks
-from watchkeeper.monitoring.comparison.chunks import Chunking
+from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunked
+from watchkeeper.monitoring.comparison.chunks import (
+    Chunk,
+    Chunking,
+    split_chunks,
+    stream_chunks,
+)
 from watchkeeper.monitoring.comparison.dataset_files import (
     BATCH_ROWS,
     DatasetFile,
@@ -214,11 +220,22 @@ def _chunked(
                 f"({', '.join(current.schema.names)})"
             )
         wanted.append(column)
-    table = read_table(current, wanted)
-    whole = compare_frame(baseline, table.select(names), sketches=False)
-    if sampler is not None:
-        sampler.add(table.select(names))
-    return whole, compare_chunks(baseline, table, chunking)
+    if chunking.period is None:  # chunks by rows: read one at a time
+        batches = iter_batches(current, names)
+        chunks: Iterable[Chunk] = stream_chunks(batches, current.rows, chunking)
+    else:  # chunks by period: rows of a period lie anywhere in the file
+        chunks = split_chunks(read_table(current, wanted), chunking)
+    return compare_chunked(baseline, _sampled(chunks, names, sampler))
+
+
+def _sampled(
+    chunks: Iterable[Chunk], names: Sequence[str], sampler: RowSampler | None
+) -> Iterator[Chunk]:
+    """The chunks, each also given to ``sampler`` (if any) as it passes."""
+    for chunk in chunks:
+        if sampler is not None:
+            sampler.add(chunk.data.select(list(names)))
+        yield chunk
 
 
 def _candidates(

@@ -401,13 +401,19 @@ def _searching_is_cheaper(distinct_values: int, values: int, grid: int) -> bool:
 
 
 def _merge_sorted(parts: list[NDArray[np.float64]]) -> NDArray[np.float64]:
-    """Sorted batches as one sorted array."""
+    """Sorted batches as one sorted array: a stable sort (Timsort) finds the sorted runs and
+    merges them, several times faster than sorting afresh (which runs slower still on
+    sorted runs than on shuffled values).
+
+    >>> _merge_sorted([np.array([1.0, 4.0]), np.array([2.0, 3.0])]).tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
     if len(parts) == 1:
         return parts[0]
     if not parts:
         return np.zeros(0, dtype=np.float64)
     merged = np.concatenate(parts)
-    merged.sort()
+    merged.sort(kind="stable")
     return merged
 
 
