@@ -191,21 +191,23 @@ class CurrentComparison:
         once, for the chunk and for the whole (with ``keep_values``, the whole's sorted values
         are the chunks' merged)."""
         profile, comparisons = self._builder.update_batch(batch, last=last)
-        return _frame_comparison(self.baseline, profile, comparisons, self.threads)
+        return frame_comparison(self.baseline, profile, comparisons, self.threads)
 
     def result(self) -> FrameComparison:
         """The comparison of every batch added."""
-        return _frame_comparison(
+        return frame_comparison(
             self.baseline, self._builder.profile(), self._builder.comparisons, self.threads
         )
 
 
-def _frame_comparison(
+def frame_comparison(
     baseline: Baseline,
     profile: DatasetProfile,
     comparisons: Mapping[str, NumericComparison],
-    threads: int,
+    threads: int = DEFAULT_THREADS,
 ) -> FrameComparison:
+    """The comparison of current data profiled as ``profile`` whose numeric features were
+    compared exactly in ``comparisons`` (their results are made here, if not yet)."""
     names = list(comparisons)
     results = map_columns(lambda name: comparisons[name].result(), names, threads)
     return FrameComparison(
@@ -241,5 +243,6 @@ __all__ = [
     "FrameComparison",
     "build_baseline",
     "compare_frame",
+    "frame_comparison",
     "with_calibration",
 ]

@@ -103,7 +103,7 @@ def split_chunks(table: pa.Table, chunking: Chunking) -> list[Chunk]:
     else:
         chunks = [
             Chunk(index, start, end, table.slice(start, end - start))
-            for index, (start, end) in enumerate(pairwise(_row_cuts(table.num_rows, chunking)))
+            for index, (start, end) in enumerate(pairwise(_cuts(table.num_rows, chunking)))
         ]
     for chunk in chunks:
         _check_size(chunk.index, _bounds(chunk), chunk.rows, chunking)
@@ -123,10 +123,7 @@ def stream_chunks(
     """
     if chunking.period is not None:
         raise ValueError("chunks by period need the whole data: use split_chunks")
-    cuts = _row_cuts(rows, chunking)
-    for index, (start, end) in enumerate(pairwise(cuts)):
-        _check_size(index, f"rows {start} to {end}", end - start, chunking)
-    return _streamed(batches, cuts)
+    return _streamed(batches, row_cuts(rows, chunking))
 
 
 def _streamed(batches: Iterable[pa.RecordBatch | pa.Table], cuts: list[int]) -> Iterator[Chunk]:
@@ -150,8 +147,20 @@ def _streamed(batches: Iterable[pa.RecordBatch | pa.Table], cuts: list[int]) -> 
         )
 
 
-def _row_cuts(rows: int, chunking: Chunking) -> list[int]:
-    """Where chunks by size or number begin, and where the last ends."""
+def row_cuts(rows: int, chunking: Chunking) -> list[int]:
+    """Where chunks by size or number of ``rows`` rows begin, and where the last ends; a
+    chunk below ``min_rows`` is a :class:`DatasetError`.
+
+    >>> row_cuts(250, Chunking(size=100, min_rows=60))
+    [0, 100, 250]
+    """
+    cuts = _cuts(rows, chunking)
+    for index, (start, end) in enumerate(pairwise(cuts)):
+        _check_size(index, f"rows {start} to {end}", end - start, chunking)
+    return cuts
+
+
+def _cuts(rows: int, chunking: Chunking) -> list[int]:
     if chunking.number is not None:
         cuts = [int(cut) for cut in np.linspace(0, rows, chunking.number + 1).round()]
         return [cut for index, cut in enumerate(cuts) if index == 0 or cut != cuts[index - 1]]
@@ -265,6 +274,7 @@ __all__ = [
     "Chunk",
     "Chunking",
     "parse_timestamps",
+    "row_cuts",
     "split_chunks",
     "stream_chunks",
 ]

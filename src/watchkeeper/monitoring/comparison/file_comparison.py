@@ -27,6 +27,7 @@ chunk too small are errors naming the column and the rule, never a silent verdic
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,9 +47,11 @@ from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_ch
 from watchkeeper.monitoring.comparison.chunks import (
     Chunk,
     Chunking,
+    row_cuts,
     split_chunks,
     stream_chunks,
 )
+from watchkeeper.monitoring.comparison.column_comparison import compare_columns
 from watchkeeper.monitoring.comparison.dataset_files import (
     BATCH_ROWS,
     DatasetFile,
@@ -61,7 +64,7 @@ from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfi
 from watchkeeper.monitoring.profiles.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.profiles.column_roles import RoleOptions, assign_roles
 from watchkeeper.monitoring.profiles.column_summaries import is_text
-from watchkeeper.monitoring.profiles.profile_builder import VOCABULARY_LIMIT
+from watchkeeper.monitoring.profiles.profile_builder import DEFAULT_THREADS, VOCABULARY_LIMIT
 from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
 from watchkeeper.monitoring.statistics.domain_classifier import (
     RowSampler,
@@ -137,6 +140,8 @@ def compare_files(
     chunks: list[ChunkDrift] = []
     if settings.spark is not None:
         whole = _on_spark(baseline, current, settings.spark)
+    elif sampler is None and _by_columns(current, settings.chunking):
+        whole, chunks = _columns_compared(baseline, current, settings.chunking)
     elif settings.chunking is None:
         whole = _stream(baseline, current, settings, sampler)
     else:
@@ -165,6 +170,32 @@ def compare_files(
     return report.with_context(
         excluded=columns.excluded, notes=baseline_notes(baseline), chunks=tuple(chunks)
     )
+
+
+def _by_columns(current: DatasetFile, chunking: Chunking | None) -> bool:
+    """Whether the current file is compared a column at a time: chunks by rows (or none),
+    and a column (twice over, sorted, per thread) well within :data:`KEPT_VALUES`."""
+    by_rows = chunking is None or chunking.period is None
+    return by_rows and current.rows * 2 * DEFAULT_THREADS <= KEPT_VALUES
+
+
+def _columns_compared(
+    baseline: Baseline, current: DatasetFile, chunking: Chunking | None
+) -> tuple[FrameComparison, list[ChunkDrift]]:
+    """The current file compared a column at a time (memory: a few columns, not the rows)."""
+    cuts = row_cuts(current.rows, chunking) if chunking is not None else None
+
+    def read_column(name: str) -> pa.ChunkedArray:
+        return read_table(current, [name]).column(0)
+
+    whole, compared = compare_columns(baseline, read_column, current.rows, cuts)
+    chunks = [
+        ChunkDrift(index, start, end, end - start, tuple(chunk.drift()))
+        for index, ((start, end), chunk) in enumerate(
+            zip(itertools.pairwise(cuts or []), compared, strict=True)
+        )
+    ]
+    return whole, chunks
 
 
 def _stream(
