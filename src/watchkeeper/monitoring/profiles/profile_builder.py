@@ -268,9 +268,11 @@ def build_reference(
     threads: int = DEFAULT_THREADS,
     *,
     grids: bool = True,
+    sketches: bool = True,
 ) -> tuple[DatasetProfile, dict[str, ReferenceGrid]]:
     """:func:`build_reference_profile`, and each numeric feature's exact
-    :class:`~watchkeeper.monitoring.statistics.reference_grid.ReferenceGrid` from the same sorted values.
+    :class:`~watchkeeper.monitoring.statistics.reference_grid.ReferenceGrid` from the same sorted values
+    (``sketches=False``: the numeric profiles' quantile sketches left empty).
 
     >>> import polars as pl
     >>> profile, grids = build_reference(pl.DataFrame({"x": [3.0, 1.0, 1.0]}), {"x": "numeric"})
@@ -289,7 +291,7 @@ def build_reference(
             usable = finite_part_of_sorted(ordered)
             edges = quantile_edges(usable, bins)
             profile = NumericProfile.from_sorted(
-                usable, len(ordered) - len(usable), edges, sketch_k
+                usable, len(ordered) - len(usable), edges, sketch_k, sketch=sketches
             )
             return profile, ReferenceGrid.from_sorted(usable) if grids else None
         counted = column_label_counts(column)
