@@ -530,12 +530,9 @@ def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
     # the first u_k where n2 * R reaches the level (there always is one: c_i < n2), kept
     # inside the interval: below it the gap is positive, from it on negative
     crossing = grid.first_reaching(-(-level // n2))
-    point, at_point = values[crossing], prefix[crossing]
-    early, late = point < start, point > end
-    np.copyto(point, start, where=early)
-    np.copyto(at_point, at_start, where=early)
-    np.copyto(point, end, where=late)
-    np.copyto(at_point, at_end, where=late)
+    point = values[crossing]
+    at_point = np.where(point < start, at_start, np.where(point > end, at_end, prefix[crossing]))
+    np.clip(point, start, end, out=point)
     # L (p - a) - n2 (Q(p) - Q(a)) + n2 (Q(b) - Q(p)) - L (b - p)
     area = point * 2.0
     area -= start
@@ -551,8 +548,7 @@ def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
     flat = block.before[1:] == gap
     width = end - start
     width *= np.abs(gap)
-    np.copyto(area, width, where=flat)
-    return float(area.sum())
+    return float(np.where(flat, width, area).sum())
 
 
 SEARCH_BLOCK = 16_384
