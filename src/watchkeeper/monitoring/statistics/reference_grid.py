@@ -522,17 +522,43 @@ class _BlockGaps:
 
 def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
     """The area (times ``n1 * n2``) over ``[v_i, v_(i+1))`` for each pair of consecutive
-    values of the block."""
-    values, prefix = grid.values, grid.prefix_area
+    values of the block.
+
+    The gap ``L - n2 * R(t)`` (``L = n1 * c_i``) only falls over the interval. Where it keeps
+    its sign (positive at ``v_i`` and not negative just before ``v_(i+1)``, or the reverse),
+    the area is ``|L (b - a) - n2 (Q(b) - Q(a))|`` with ``Q`` the integral of ``R``; only
+    where it changes sign (the CDFs cross inside: few intervals) is the crossing point ``p``
+    searched, and the area ``L (p - a) - n2 (Q(p) - Q(a)) + n2 (Q(b) - Q(p)) - L (b - p)``."""
     start, end = block.distinct[:-1], block.distinct[1:]
-    at_start, at_end = block.integral[:-1], block.integral[1:]
-    level, gap = block.level[:-1], block.gap[:-1]
-    # the first u_k where n2 * R reaches the level (there always is one: c_i < n2), kept
-    # inside the interval: below it the gap is positive, from it on negative
+    level, gap, before = block.level[:-1], block.gap[:-1], block.before[1:]
+    area = end - start
+    area *= level
+    inner = block.integral[1:] - block.integral[:-1]
+    inner *= float(n2)
+    area -= inner
+    np.abs(area, out=area)
+    crossed = np.flatnonzero((gap > 0) & (before < 0))
+    if len(crossed):
+        area[crossed] = _crossed_area(grid, block, crossed, n2)
+    # no reference value inside (R constant: the gap just before v_(i+1) is the gap at v_i):
+    # the gap times the width, exactly
+    flat = before == gap
+    width = end - start
+    width *= np.abs(gap)
+    return float(np.where(flat, width, area).sum())
+
+
+def _crossed_area(
+    grid: ReferenceGrid, block: _BlockGaps, crossed: NDArray[np.intp], n2: int
+) -> NDArray[np.float64]:
+    """The area over the intervals ``crossed`` (by index in the block), where the gap falls
+    from positive to negative: it splits at the first ``u_k`` where ``n2 * R`` reaches the
+    level (inside the interval)."""
+    start, end = block.distinct[crossed], block.distinct[crossed + 1]
+    at_start, at_end = block.integral[crossed], block.integral[crossed + 1]
+    level = block.level[crossed]
     crossing = grid.first_reaching(-(-level // n2))
-    point = values[crossing]
-    at_point = np.where(point < start, at_start, np.where(point > end, at_end, prefix[crossing]))
-    np.clip(point, start, end, out=point)
+    point, at_point = grid.values[crossing], grid.prefix_area[crossing]
     # L (p - a) - n2 (Q(p) - Q(a)) + n2 (Q(b) - Q(p)) - L (b - p)
     area = point * 2.0
     area -= start
@@ -543,12 +569,7 @@ def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
     at_point += at_end
     at_point *= float(n2)
     area += at_point
-    # no reference value inside (R constant: the gap just before v_(i+1) is the gap at v_i):
-    # the gap times the width, exactly
-    flat = block.before[1:] == gap
-    width = end - start
-    width *= np.abs(gap)
-    return float(np.where(flat, width, area).sum())
+    return area
 
 
 SEARCH_BLOCK = 16_384
