@@ -125,18 +125,16 @@ def test_the_policy_says_why_the_champion_is_degraded() -> None:
     drifting = decide_retrain(psi_alerts(range(2)), [], config=RetrainingConfig(),
                               as_of=DAY + timedelta(days=2))  # fmt: skip
     assert drifting.evidence["champion_degraded"].startswith("PSI above the alert level on mcc")
-    # a scheduled attempt after a drift that began once the champion was trained
+    # a scheduled attempt after one window's alert: no drift trigger, no degraded champion
     scheduled = decide_retrain(
-        psi_alerts(range(2)) + psi_alerts(range(20, 21)) + psi_alerts(range(21, 39), "ok"),
+        psi_alerts(range(20, 21)) + psi_alerts(range(21, 39), "ok"),
         [],
         config=RetrainingConfig.model_validate({"triggers": {"schedule": "30d"}}),
         as_of=DAY + timedelta(days=40),
         last_trained_at=DAY - timedelta(days=40),
     )
     assert scheduled.trigger == "schedule"
-    assert scheduled.evidence["champion_degraded"] == (
-        "the drift began 2026-06-21, after the champion was trained (2026-04-22)"
-    )
+    assert "champion_degraded" not in scheduled.evidence
     quiet = decide_retrain([], [], config=RetrainingConfig(), as_of=DAY,
                            last_trained_at=DAY - timedelta(days=40))  # fmt: skip
     assert "champion_degraded" not in quiet.evidence

@@ -423,8 +423,8 @@ class RetrainingConfig(Section):
         description=(
             "an undecided gate: wait for more labels, or (fresher_if_degraded) send the "
             "challenger to a canary when the champion is degraded (a drift or performance "
-            "trigger fired, or the drift began after the champion was trained) and the "
-            "challenger leads on the point estimate by more than the margin"
+            "trigger fired) and the challenger leads on the point estimate by more than the "
+            "margin"
         ),
     )
 

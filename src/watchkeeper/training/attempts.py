@@ -117,8 +117,8 @@ def attempt_from_gate(
     """The attempt whose outcome the validation gate decided (``undecided`` as the gate
     says: :func:`undecided_attempt` then tells what the holdout lacked, until when).
 
-    With ``degraded`` (why the champion counts as degraded: a drift or performance trigger,
-    or a drift that began after it was trained) an undecided gate whose challenger leads on
+    With ``degraded`` (why the champion counts as degraded: a drift or performance trigger
+    fired) an undecided gate whose challenger leads on
     the point estimate by more than the margin accepts it for a canary (the workspace's
     ``retraining.when_undecided: fresher_if_degraded``): waiting for the labels that would
     decide costs a champion that is losing money weeks, and a challenger trained on newer

@@ -143,7 +143,7 @@ def decide_retrain(
     onset = drift_onset(visible)
     if onset is not None:
         evidence["drift_onset"] = as_utc(onset).isoformat()
-    degraded = champion_degradation(fired, onset, last_trained_at)
+    degraded = champion_degradation(fired)
     if degraded is not None:
         evidence["champion_degraded"] = degraded
     budget = attempt_budget(attempts, config, as_of=moment, episode_start=onset)
@@ -195,29 +195,20 @@ DEGRADING_TRIGGERS = ("drift", "performance")
 """Triggers that say the champion faces a world it was not trained for."""
 
 
-def champion_degradation(
-    fired: Sequence[tuple[str, str]], onset: datetime | None, trained_at: datetime | None
-) -> str | None:
+def champion_degradation(fired: Sequence[tuple[str, str]]) -> str | None:
     """Why the champion counts as degraded, in words, or None: a drift or performance trigger
-    fired, or the current drift episode began after the champion was trained. An undecided
+    fired (with their persistence rules: one window's alert is not enough). An undecided
     gate may then prefer the fresher challenger
     (:func:`~watchkeeper.training.attempts.attempt_from_gate`).
 
-    >>> from datetime import UTC
-    >>> champion_degradation([("schedule", "30d")], datetime(2026, 7, 1, tzinfo=UTC),
-    ...                      datetime(2026, 6, 1, tzinfo=UTC))
-    'the drift began 2026-07-01, after the champion was trained (2026-06-01)'
-    >>> champion_degradation([("schedule", "30d")], None, None) is None
+    >>> champion_degradation([("schedule", "30d"), ("drift", "PSI above the alert level")])
+    'PSI above the alert level'
+    >>> champion_degradation([("schedule", "30d")]) is None
     True
     """
     for trigger, reason in fired:
         if trigger in DEGRADING_TRIGGERS:
             return reason
-    if onset is not None and trained_at is not None and as_utc(onset) > as_utc(trained_at):
-        return (
-            f"the drift began {as_utc(onset).date().isoformat()}, after the champion was "
-            f"trained ({as_utc(trained_at).date().isoformat()})"
-        )
     return None
 
 
