@@ -181,8 +181,14 @@ def labels_ready_since(
     cut-off. The traffic must also hold as many again for the training slice, before the
     least spans of the holdout and the validation slice: a model
     trained on the old traffic alone, judged on the new, cannot show it learnt the new.
+
+    Before the holdout and validation spans have passed since ``since`` the answer is None
+    without reading the tables: no training slice from ``since`` can exist yet.
     """
     moment = as_utc(as_of)
+    before_holdout = config.training.holdout + config.training.validation
+    if moment < as_utc(since) + before_holdout:
+        return None
     horizon = config.label.maturity_horizon
     cutoff = maturity_cutoff(moment, horizon)
     start = min(as_utc(since), cutoff - config.training.window)
@@ -218,7 +224,7 @@ def labels_ready_since(
         positive_outcome=config.label.positive_outcome,
         event_id=keys.event_id,
         event_time=keys.event_time,
-        before_holdout=config.training.holdout + config.training.validation,
+        before_holdout=before_holdout,
         sized_slices=2,  # the holdout and the validation slice
     )
 
