@@ -17,8 +17,19 @@ from watchkeeper.monitoring.comparison.baseline import (
     build_baseline,
     compare_frame,
 )
-from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunks
-from watchkeeper.monitoring.comparison.chunks import Chunking, parse_timestamps, split_chunks
+from watchkeeper.monitoring.comparison.chunk_drift import (
+    ChunkDrift,
+    compare_chunked,
+    compare_chunks,
+)
+from watchkeeper.monitoring.comparison.chunks import (
+    Chunking,
+    parse_timestamps,
+    row_cuts,
+    split_chunks,
+    stream_chunks,
+)
+from watchkeeper.monitoring.comparison.column_comparison import compare_columns
 
 KINDS = {"amount": "numeric", "score": "numeric", "country": "categorical"}
 
@@ -189,3 +200,30 @@ def test_chunk_drift_round_trips_through_json() -> None:
         assert isinstance(data["start"], str)
         warn = {item.feature: item.warn_threshold for item in chunk.features}
         assert ChunkDrift.from_dict(data, warn) == chunk
+
+
+def test_chunks_and_whole_from_one_sort_equal_each_compared_alone() -> None:
+    baseline = build_baseline(frame(8_000, 1), KINDS)
+    current = pa.concat_tables([frame(2_500, 2), frame(2_500, 3, shift=0.4)])
+    chunking = Chunking(size=1_200, min_rows=500)
+    alone = compare_chunks(baseline, current, chunking)
+    whole_alone = compare_frame(baseline, current, sketches=False).drift()
+    by_rows = compare_chunked(baseline, split_chunks(current, chunking))
+    batches = current.to_batches(max_chunksize=700)
+    streamed = compare_chunked(baseline, stream_chunks(batches, current.num_rows, chunking))
+    cuts = row_cuts(current.num_rows, chunking)
+    by_columns = compare_columns(baseline, current.column, current.num_rows, cuts)
+    assert [chunk.rows for chunk in alone] == [1_200, 1_200, 1_200, 1_400]
+    for whole, chunks in (by_rows, streamed):
+        assert chunks == alone
+        assert whole.drift() == whole_alone
+    columns_whole, column_chunks = by_columns
+    assert [chunk.drift() for chunk in column_chunks] == [list(c.features) for c in alone]
+    assert columns_whole.drift() == whole_alone
+    assert columns_whole.rows == current.num_rows
+
+
+def test_streamed_chunks_refuse_data_shorter_than_announced() -> None:
+    batches = frame(900, 1).to_batches()
+    with pytest.raises(DatasetError, match="ended at row 900"):
+        list(stream_chunks(batches, 1_000, Chunking(number=2, min_rows=100)))

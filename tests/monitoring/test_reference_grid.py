@@ -206,3 +206,14 @@ def test_kept_values_take_the_cheaper_way_and_count_their_shares() -> None:
     assert comparison.outside_bounds_share == pytest.approx(2 / 4)
     assert comparison.result() is not None
     assert comparison._counts is None  # four values against 100,000: searched, never counted
+
+
+@pytest.mark.parametrize("seed", [1, 6])
+def test_searching_close_samples_far_from_zero_keeps_wasserstein_within_1e12(seed: int) -> None:
+    # the distance is small against the areas summed from the reference's start: a global
+    # running sum's rounding, at its size, reached 1e-11 of it
+    rng = np.random.default_rng(seed)
+    reference, current = 1000 + rng.normal(size=400_000), 1000 + rng.normal(size=100_000)
+    result = kept(reference, current, fast=True)
+    expected = stats.wasserstein_distance(reference, current)
+    assert result.wasserstein == pytest.approx(expected, rel=1e-12, abs=0.0)

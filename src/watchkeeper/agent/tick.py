@@ -176,6 +176,7 @@ def retrain_if_due(
         as_of=now,
         actor=AGENT_ACTOR,
         progress=progress,
+        champion_degraded=decision.evidence.get("champion_degraded"),
     )
     version = run.attempt.challenger_version
     if not run.attempt.accepted or version is None:

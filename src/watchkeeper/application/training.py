@@ -100,12 +100,14 @@ def retrain(
     """
     moment = attempt_moment(root, as_of)
     with Workspace.open(root, EventTimeClock(moment)) as opened:
+        degraded = None
         if reason is not None:
             trigger = f"manual: {reason}"
         else:
             decision = consult_workspace_policy(opened, as_of=moment)
             if not decision.retrain and not force:
                 return decision
+            degraded = decision.evidence.get("champion_degraded")
             trigger = (
                 decision.reason
                 if decision.retrain
@@ -119,6 +121,7 @@ def retrain(
             progress=progress,
             spark=spark,
             sample=sample,
+            champion_degraded=degraded,
         )
 
 

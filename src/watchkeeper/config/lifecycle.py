@@ -327,6 +327,14 @@ class RetrainTriggers(Section):
         default=5, ge=1, description="windows with a value needed within the span"
     )
     schedule: Duration | None = None
+    schedule_in_recovery: Duration | None = Field(
+        default=timedelta(days=14),
+        description=(
+            "the schedule while recovering from a drift: the last decided attempt accepted "
+            "a challenger for a degraded champion (the world is still moving and each newer "
+            "model has beaten the last); back to schedule after a refusal. None: schedule"
+        ),
+    )
 
 
 class RetrainRequestConfig(Section):
@@ -408,6 +416,15 @@ class RetrainingConfig(Section):
         description=(
             "below this power against detectable_effect, an attempt the gate does not accept "
             "is undecided, not refused (0: never)"
+        ),
+    )
+    when_undecided: Literal["wait", "fresher_if_degraded"] = Field(
+        default="fresher_if_degraded",
+        description=(
+            "an undecided gate: wait for more labels, or (fresher_if_degraded) send the "
+            "challenger to a canary when the champion is degraded (a drift or performance "
+            "trigger fired) and the challenger leads on the point estimate by more than the "
+            "margin"
         ),
     )
 

@@ -28,18 +28,22 @@ from typing import Any
 
 import polars as pl
 
+from watchkeeper import metric_names as names
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.monitoring.outcomes.business import business_outcome
 
 TRUTH = "is_fraud"
 
+FRAUD_LOSS = "fraud_loss"
+"""Fraud approved, judged against the truth: every fraud, charged back or not (monitoring's
+``fraud_loss_approved`` counts the chargebacks received)."""
 
 MONEY_TERMS = (
-    "fraud_loss",
-    "fraud_prevented",
-    "review_cost",
-    "false_decline_cost",
-    "business_value",
+    FRAUD_LOSS,
+    names.FRAUD_PREVENTED,
+    names.REVIEW_COST,
+    names.FALSE_DECLINE_COST,
+    names.BUSINESS_VALUE,
 )
 """The money fields of :class:`WeekMoney` and :class:`RunMoney`; ``business_value`` is
 ``fraud_prevented - review_cost - false_decline_cost`` (the fraud loss is not a term of it:
@@ -88,8 +92,11 @@ class RunMoney:
 def _round_terms(document: dict[str, Any]) -> None:
     for key in MONEY_TERMS:
         document[key] = round(document[key], 2)
-    document["business_value"] = round(
-        document["fraud_prevented"] - document["review_cost"] - document["false_decline_cost"], 2
+    document[names.BUSINESS_VALUE] = round(
+        document[names.FRAUD_PREVENTED]
+        - document[names.REVIEW_COST]
+        - document[names.FALSE_DECLINE_COST],
+        2,
     )
 
 

@@ -42,6 +42,16 @@ class AttemptContext:
     actor: str
     progress: Callable[[str], None]
     stage: Callable[[str], None]
+    champion_degraded: str | None = None
+    """Why the champion counts as degraded (the retrain policy's word), or None."""
+
+    @property
+    def degraded(self) -> str | None:
+        """:attr:`champion_degraded` when the workspace lets an undecided gate act on it
+        (``retraining.when_undecided: fresher_if_degraded``), else None."""
+        if self.config.retraining.when_undecided != "fresher_if_degraded":
+            return None
+        return self.champion_degraded
 
     @property
     def champion_version(self) -> int | None:

@@ -92,13 +92,15 @@ def run_training_attempt(
     progress: Callable[[str], None] | None = None,
     spark: SparkConfig | None = None,
     sample: float | None = None,
+    champion_degraded: str | None = None,
 ) -> TrainingRun:
     """Build the inputs as of ``as_of`` and run one recorded attempt (the window and its
     features on ``spark``'s cluster when given; ``sample`` overrides ``training.sample``).
 
     ``validate`` runs the gate against the champion (passing makes the version
     ``challenger``); without it the first version becomes champion and later ones
-    ``candidate``. Raises :class:`~watchkeeper.errors.ConfigError` for a model served
+    ``candidate``; ``champion_degraded`` is the retrain policy's reason when it judged the
+    champion degraded (an undecided gate may then take a challenger that leads). Raises :class:`~watchkeeper.errors.ConfigError` for a model served
     outside watchkeeper (:func:`check_trained_here`).
     """
     check_trained_here(workspace.config.model)
@@ -121,6 +123,7 @@ def run_training_attempt(
         actor=actor,
         validate=validate,
         progress=say,
+        champion_degraded=champion_degraded,
     )
     version = attempt.challenger_version
     status = registry.record(version).status if version is not None else None

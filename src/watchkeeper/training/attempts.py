@@ -112,10 +112,21 @@ def attempt_from_gate(
     trigger: str,
     champion_version: int | None,
     challenger_version: int | None,
+    degraded: str | None = None,
 ) -> RetrainAttempt:
     """The attempt whose outcome the validation gate decided (``undecided`` as the gate
-    says: :func:`undecided_attempt` then tells what the holdout lacked, until when)."""
-    return RetrainAttempt(
+    says: :func:`undecided_attempt` then tells what the holdout lacked, until when).
+
+    With ``degraded`` (why the champion counts as degraded: a drift or performance trigger
+    fired) an undecided gate whose challenger leads on
+    the point estimate by more than the margin accepts it for a canary (the workspace's
+    ``retraining.when_undecided: fresher_if_degraded``): waiting for the labels that would
+    decide costs a champion that is losing money weeks, and a challenger trained on newer
+    labels that scores better on the newest holdout is the better bet. The canary's guards
+    still judge it live, and the next attempt judges it again. The evidence says so
+    (``accepted_by: degraded_champion``).
+    """
+    attempt = RetrainAttempt(
         accepted=result.accepted,
         reason=result.reason,
         trigger=trigger,
@@ -127,6 +138,27 @@ def attempt_from_gate(
         evidence=result.evidence(),
         undecided=result.undecided,
     )
+    if degraded is None or not result.undecided or result.interval.difference <= result.margin:
+        return attempt
+    return replace(
+        attempt,
+        accepted=True,
+        undecided=False,
+        reason=(
+            f"challenger accepted for a canary on its lead, the champion being degraded "
+            f"({degraded}): {result.reason}"
+        ),
+        evidence={
+            **attempt.evidence,
+            "outcome": ACCEPTED,
+            "accepted_by": DEGRADED_CHAMPION,
+            "champion_degraded": degraded,
+        },
+    )
+
+
+DEGRADED_CHAMPION = "degraded_champion"
+"""``accepted_by`` of an undecided gate's challenger taken for a degraded champion."""
 
 
 def undecided_attempt(shortage: LabelShortage, attempt: RetrainAttempt) -> RetrainAttempt:
@@ -228,6 +260,7 @@ __all__ = [
     "ACCEPTED",
     "ATTEMPT_KINDS",
     "DATA_STAGE",
+    "DEGRADED_CHAMPION",
     "OUTCOMES",
     "REFUSED",
     "REGISTRATION_STAGE",

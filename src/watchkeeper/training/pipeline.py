@@ -194,7 +194,12 @@ def labels_ready_since(
 
     With ``spark``, the same moment is computed by that session's cluster from the event
     store's Delta files (:func:`~watchkeeper.training.spark_label_readiness.spark_labels_ready_since`).
+    Before the holdout and validation spans have passed since ``since`` the answer is None
+    on either engine without reading the tables: no training slice from ``since`` can exist
+    yet.
     """
+    if as_utc(as_of) < as_utc(since) + config.training.holdout + config.training.validation:
+        return None
     if spark is not None:
         from watchkeeper.training.spark_label_readiness import spark_labels_ready_since
 

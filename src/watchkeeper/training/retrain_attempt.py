@@ -127,12 +127,15 @@ def run_retrain_attempt(
     actor: str = "watchkeeper",
     validate: bool = True,
     progress: Progress = _quiet,
+    champion_degraded: str | None = None,
 ) -> RetrainAttempt:
     """Run one attempt (see the module's steps) and return its recorded outcome.
 
     ``validate=False`` (training by hand) skips the gate: with a champion in place the new
     version stays a ``candidate`` for its owner to judge; the first version still becomes
-    champion.
+    champion. ``champion_degraded`` (the retrain policy's reason, when it judged the
+    champion degraded) lets an undecided gate take a challenger that leads
+    (:func:`~watchkeeper.training.attempts.attempt_from_gate`).
     """
     champion: LoadedVersion | None = None
     stage = DATA_STAGE
@@ -158,6 +161,7 @@ def run_retrain_attempt(
                 actor=actor,
                 progress=progress,
                 stage=enter,
+                champion_degraded=champion_degraded,
             )
         )
         version = registered.version
@@ -180,7 +184,10 @@ def run_retrain_attempt(
         if isinstance(error, NotEnoughLabelsError):
             shortage = _shortage(inputs, config, error.have, error.needed, error.unit, str(error))
             attempt = undecided_attempt(shortage, attempt)
-    attempt = replace(attempt, evidence={**attempt.evidence, "holdout": holdout_record(inputs)})
+    evidence = {**attempt.evidence, "holdout": holdout_record(inputs)}
+    if champion_degraded is not None:
+        evidence["champion_degraded"] = champion_degraded
+    attempt = replace(attempt, evidence=evidence)
     record_attempt(registry.metadata, registry.model_name, attempt, actor=actor)
     return attempt
 
@@ -478,6 +485,7 @@ def _judge(
         trigger=context.trigger,
         champion_version=context.champion_version,
         challenger_version=None,
+        degraded=context.degraded,
     )
     return attempt, result.challenger.to_dict()
 

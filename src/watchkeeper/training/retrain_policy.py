@@ -127,7 +127,12 @@ def decide_retrain(
         for found in (
             drift_trigger(visible, config),
             performance_trigger(visible, config, champion_metrics or {}, champion_version),
-            schedule_trigger(config, moment, _last_training(last_trained_at, attempts, moment)),
+            schedule_trigger(
+                config,
+                moment,
+                _last_training(last_trained_at, attempts, moment),
+                period=schedule_period(config, attempts, moment),
+            ),
         )
         if found is not None
     ]
@@ -138,6 +143,9 @@ def decide_retrain(
     onset = drift_onset(visible)
     if onset is not None:
         evidence["drift_onset"] = as_utc(onset).isoformat()
+    degraded = champion_degradation(fired)
+    if degraded is not None:
+        evidence["champion_degraded"] = degraded
     budget = attempt_budget(attempts, config, as_of=moment, episode_start=onset)
     evidence["attempt_budget"] = budget.to_dict()
     binary = task == "binary"
@@ -181,6 +189,27 @@ def decide_retrain(
             evidence,
         )
     return RetrainDecision(True, trigger, reason, evidence)
+
+
+DEGRADING_TRIGGERS = ("drift", "performance")
+"""Triggers that say the champion faces a world it was not trained for."""
+
+
+def champion_degradation(fired: Sequence[tuple[str, str]]) -> str | None:
+    """Why the champion counts as degraded, in words, or None: a drift or performance trigger
+    fired (with their persistence rules: one window's alert is not enough). An undecided
+    gate may then prefer the fresher challenger
+    (:func:`~watchkeeper.training.attempts.attempt_from_gate`).
+
+    >>> champion_degradation([("schedule", "30d"), ("drift", "PSI above the alert level")])
+    'PSI above the alert level'
+    >>> champion_degradation([("schedule", "30d")]) is None
+    True
+    """
+    for trigger, reason in fired:
+        if trigger in DEGRADING_TRIGGERS:
+            return reason
+    return None
 
 
 EPISODE_GAP = timedelta(days=7)
@@ -403,12 +432,49 @@ def _last_training(
     return max(moments) if moments else None
 
 
-def schedule_trigger(
-    config: RetrainingConfig, as_of: datetime, last_trained_at: datetime | None
-) -> tuple[str, str] | None:
-    """The schedule trigger's reason, once the period passed since the last training (or
-    training attempt)."""
+def schedule_period(
+    config: RetrainingConfig, attempts: Sequence[AuditEntry], as_of: datetime
+) -> timedelta | None:
+    """``triggers.schedule``, or the shorter ``triggers.schedule_in_recovery`` while the loop
+    recovers from a drift: the last decided attempt accepted a challenger for a degraded
+    champion (its evidence names ``champion_degraded``). A drift that goes on (fraud that
+    keeps adapting) makes each month's model stale sooner; a refusal says the champion
+    holds, and the usual schedule returns.
+
+    >>> from watchkeeper.storage.metadata.records import AuditEntry
+    >>> from datetime import UTC
+    >>> day = datetime(2026, 8, 1, tzinfo=UTC)
+    >>> config = RetrainingConfig.model_validate({"triggers": {"schedule": "30d"}})
+    >>> won = AuditEntry(1, "fraud", "retrain_attempt", day, "agent", "accepted",
+    ...                  {"accepted": True, "outcome": "accepted", "champion_degraded": "drift"},
+    ...                  created_at=day)
+    >>> format_duration(schedule_period(config, [won], day + timedelta(days=1)))
+    '14d'
+    >>> format_duration(schedule_period(config, [], day))
+    '30d'
+    """
     period = config.triggers.schedule
+    recovery = config.triggers.schedule_in_recovery
+    last = last_decided(attempts, as_of)
+    if (
+        recovery is None
+        or last is None
+        or not last.evidence.get("accepted")
+        or not last.evidence.get("champion_degraded")
+    ):
+        return period
+    return recovery if period is None else min(period, recovery)
+
+
+def schedule_trigger(
+    config: RetrainingConfig,
+    as_of: datetime,
+    last_trained_at: datetime | None,
+    period: timedelta | None = None,
+) -> tuple[str, str] | None:
+    """The schedule trigger's reason, once ``period`` (``triggers.schedule`` by default; see
+    :func:`schedule_period`) passed since the last training (or training attempt)."""
+    period = config.triggers.schedule if period is None else period
     if period is None or last_trained_at is None:
         return None
     trained = as_utc(last_trained_at)
@@ -425,11 +491,14 @@ def _number(value: float | None) -> str:
 
 
 __all__ = [
+    "DEGRADING_TRIGGERS",
     "POOLING_WEIGHTS",
     "RetrainDecision",
+    "champion_degradation",
     "decide_retrain",
     "drift_onset",
     "drift_trigger",
     "performance_trigger",
+    "schedule_period",
     "schedule_trigger",
 ]

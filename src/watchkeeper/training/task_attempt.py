@@ -110,6 +110,7 @@ def train_task_version(context: AttemptContext) -> tuple[RetrainAttempt, LoadedV
             trigger=context.trigger,
             champion_version=context.champion_version,
             challenger_version=None,
+            degraded=context.degraded,
         )
         evaluation = result.challenger.to_dict()
     context.stage(REGISTRATION_STAGE)

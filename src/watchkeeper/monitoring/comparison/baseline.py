@@ -40,7 +40,11 @@ from watchkeeper.monitoring.statistics.drift_calibration import (
     calibrate_reference,
 )
 from watchkeeper.monitoring.statistics.quality import Range, RangeShares
-from watchkeeper.monitoring.statistics.reference_grid import ExactComparison, ReferenceGrid
+from watchkeeper.monitoring.statistics.reference_grid import (
+    ExactComparison,
+    NumericComparison,
+    ReferenceGrid,
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,12 +86,23 @@ def build_baseline(
     monitoring: MonitoringConfig | None = None,
     ranges: Mapping[str, Range] | None = None,
     threads: int = DEFAULT_THREADS,
+    *,
+    sketches: bool = True,
 ) -> Baseline:
     """Profile a reference frame once (each numeric column sorted once for edges, profile
-    and grid), and calibrate its features' drift levels when the settings ask for it."""
+    and grid), and calibrate its features' drift levels when the settings ask for it.
+    ``sketches=False`` leaves the numeric profiles' quantile sketches empty: drift never
+    reads them (its KS and Wasserstein are exact against the grids), a reader of the profile
+    may.
+
+    >>> import numpy as np, pyarrow as pa
+    >>> reference = pa.table({"x": np.arange(100.0)})
+    >>> build_baseline(reference, {"x": "numeric"}, sketches=False).profile.features["x"].quantile_sketch().is_empty()
+    True
+    """
     settings = monitoring or MonitoringConfig()
     profile, grids = build_reference(
-        data, kinds, settings.bins, settings.top_k, settings.sketch_k, threads
+        data, kinds, settings.bins, settings.top_k, settings.sketch_k, threads, sketches=sketches
     )
     baseline = Baseline(profile, grids, settings, dict(ranges or {}))
     if settings.drift_verdict == "calibrated":
@@ -182,20 +197,39 @@ class CurrentComparison:
         self._builder.update_crossing(batch)
         return self
 
+    def update_chunk(self, batch: Batch, *, last: bool = False) -> FrameComparison:
+        """:meth:`update` with a chunk, and the chunk's own comparison: each column is sorted
+        once, for the chunk and for the whole (with ``keep_values``, the whole's sorted values
+        are the chunks' merged)."""
+        profile, comparisons = self._builder.update_batch(batch, last=last)
+        return frame_comparison(self.baseline, profile, comparisons, self.threads)
+
     def result(self) -> FrameComparison:
         """The comparison of every batch added."""
-        comparisons = self._builder.comparisons
-        names = list(comparisons)
-        results = map_columns(lambda name: comparisons[name].result(), names, self.threads)
-        return FrameComparison(
-            self.baseline,
-            self._builder.profile(),
-            dict(zip(names, results, strict=True)),
-            {
-                name: RangeShares(item.outside_bounds_share, item.outside_reference_share)
-                for name, item in comparisons.items()
-            },
+        return frame_comparison(
+            self.baseline, self._builder.profile(), self._builder.comparisons, self.threads
         )
+
+
+def frame_comparison(
+    baseline: Baseline,
+    profile: DatasetProfile,
+    comparisons: Mapping[str, NumericComparison],
+    threads: int = DEFAULT_THREADS,
+) -> FrameComparison:
+    """The comparison of current data profiled as ``profile`` whose numeric features were
+    compared exactly in ``comparisons`` (their results are made here, if not yet)."""
+    names = list(comparisons)
+    results = map_columns(lambda name: comparisons[name].result(), names, threads)
+    return FrameComparison(
+        baseline,
+        profile,
+        dict(zip(names, results, strict=True)),
+        {
+            name: RangeShares(item.outside_bounds_share, item.outside_reference_share)
+            for name, item in comparisons.items()
+        },
+    )
 
 
 def compare_frame(
@@ -220,5 +254,6 @@ __all__ = [
     "FrameComparison",
     "build_baseline",
     "compare_frame",
+    "frame_comparison",
     "with_calibration",
 ]

@@ -12,15 +12,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
 
-from watchkeeper.monitoring.comparison.baseline import Baseline, compare_frame
-from watchkeeper.monitoring.comparison.chunks import Chunking, split_chunks
+from watchkeeper.monitoring.comparison.baseline import (
+    Baseline,
+    CurrentComparison,
+    FrameComparison,
+    compare_frame,
+)
+from watchkeeper.monitoring.comparison.chunks import Chunk, Chunking, split_chunks
 from watchkeeper.monitoring.profiles.profile_builder import DEFAULT_THREADS
 from watchkeeper.monitoring.statistics.drift import VERDICT_ORDER, FeatureDrift, Verdict
 
@@ -78,10 +83,44 @@ def compare_chunks(
     for chunk in split_chunks(data, chunking):
         selected = chunk.data.select(baseline.features)
         compared = compare_frame(baseline, selected, threads, sketches=False)
-        results.append(
-            ChunkDrift(chunk.index, chunk.start, chunk.end, chunk.rows, tuple(compared.drift()))
-        )
+        results.append(_chunk_drift(chunk, compared))
     return results
+
+
+def compare_chunked(
+    baseline: Baseline, chunks: Iterable[Chunk], threads: int = DEFAULT_THREADS
+) -> tuple[FrameComparison, list[ChunkDrift]]:
+    """The whole of the data and each of its ``chunks`` against ``baseline``, as
+    :func:`compare_frame` and :func:`compare_chunks` give them, in one pass: each column of
+    each chunk is sorted once, and the whole's sorted values are the chunks' merged (every
+    row lies in exactly one chunk). The chunks may come one at a time
+    (:func:`~watchkeeper.monitoring.comparison.chunks.stream_chunks`).
+
+    >>> import numpy as np, pyarrow as pa
+    >>> from watchkeeper.monitoring.comparison.baseline import build_baseline
+    >>> from watchkeeper.monitoring.comparison.chunks import split_chunks
+    >>> rng = np.random.default_rng(0)
+    >>> baseline = build_baseline(pa.table({"x": rng.normal(size=3_000)}), {"x": "numeric"})
+    >>> chunks = split_chunks(pa.table({"x": rng.normal(size=1_000)}), Chunking(number=2))
+    >>> whole, drift = compare_chunked(baseline, chunks)
+    >>> whole.rows, [chunk.rows for chunk in drift]
+    (1000, [500, 500])
+    """
+    whole = CurrentComparison(baseline, threads, keep_values=True, sketches=False)
+    results = []
+    pending = iter(chunks)
+    chunk = next(pending, None)
+    while chunk is not None:
+        following = next(pending, None)
+        selected = chunk.data.select(baseline.features)
+        compared = whole.update_chunk(selected, last=following is None)
+        results.append(_chunk_drift(chunk, compared))
+        chunk = following
+    return whole.result(), results
+
+
+def _chunk_drift(chunk: Chunk, compared: FrameComparison) -> ChunkDrift:
+    return ChunkDrift(chunk.index, chunk.start, chunk.end, chunk.rows, tuple(compared.drift()))
 
 
 def _plain(bound: int | datetime) -> int | str:
@@ -92,4 +131,4 @@ def _parsed(bound: int | str) -> int | datetime:
     return datetime.fromisoformat(bound) if isinstance(bound, str) else int(bound)
 
 
-__all__ = ["ChunkDrift", "compare_chunks"]
+__all__ = ["ChunkDrift", "compare_chunked", "compare_chunks"]

@@ -22,6 +22,7 @@ refused with a one-line error, never judged on a handful of rows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
@@ -100,30 +101,82 @@ def split_chunks(table: pa.Table, chunking: Chunking) -> list[Chunk]:
     if chunking.period is not None:
         chunks = _by_period(table, chunking.period, str(chunking.timestamp_column))
     else:
-        chunks = _by_rows(table, chunking)
+        chunks = [
+            Chunk(index, start, end, table.slice(start, end - start))
+            for index, (start, end) in enumerate(pairwise(_cuts(table.num_rows, chunking)))
+        ]
     for chunk in chunks:
-        if chunk.rows < chunking.min_rows:
-            raise DatasetError(
-                f"chunk {chunk.index} ({_bounds(chunk)}) has {chunk.rows} rows: a chunk needs "
-                f"at least {chunking.min_rows} (--min-chunk-rows); use fewer, larger chunks"
-            )
+        _check_size(chunk.index, _bounds(chunk), chunk.rows, chunking)
     return chunks
 
 
-def _by_rows(table: pa.Table, chunking: Chunking) -> list[Chunk]:
-    rows = table.num_rows
+def stream_chunks(
+    batches: Iterable[pa.RecordBatch | pa.Table], rows: int, chunking: Chunking
+) -> Iterator[Chunk]:
+    """The chunks by rows (size or number) of ``rows`` rows arriving in ``batches``, each
+    made when its last row has arrived: only a chunk (and a batch) is held at a time. The
+    chunks' sizes are checked before any is made.
+
+    >>> batches = pa.table({"x": list(range(250))}).to_batches(max_chunksize=64)
+    >>> [(chunk.start, chunk.rows) for chunk in stream_chunks(batches, 250, Chunking(number=2))]
+    [(0, 125), (125, 125)]
+    """
+    if chunking.period is not None:
+        raise ValueError("chunks by period need the whole data: use split_chunks")
+    return _streamed(batches, row_cuts(rows, chunking))
+
+
+def _streamed(batches: Iterable[pa.RecordBatch | pa.Table], cuts: list[int]) -> Iterator[Chunk]:
+    pending: list[pa.Table] = []
+    held, index = 0, 0
+    for batch in batches:
+        table = batch if isinstance(batch, pa.Table) else pa.Table.from_batches([batch])
+        offset = 0
+        while offset < table.num_rows and index < len(cuts) - 1:
+            wanted = cuts[index + 1] - cuts[index]
+            piece = table.slice(offset, wanted - held)
+            pending.append(piece)
+            held += piece.num_rows
+            offset += piece.num_rows
+            if held == wanted:
+                yield Chunk(index, cuts[index], cuts[index + 1], pa.concat_tables(pending))
+                pending, held, index = [], 0, index + 1
+    if index < len(cuts) - 1:
+        raise DatasetError(
+            f"the data ended at row {cuts[index] + held:,}, before its {cuts[-1]:,} rows"
+        )
+
+
+def row_cuts(rows: int, chunking: Chunking) -> list[int]:
+    """Where chunks by size or number of ``rows`` rows begin, and where the last ends; a
+    chunk below ``min_rows`` is a :class:`DatasetError`.
+
+    >>> row_cuts(250, Chunking(size=100, min_rows=60))
+    [0, 100, 250]
+    """
+    cuts = _cuts(rows, chunking)
+    for index, (start, end) in enumerate(pairwise(cuts)):
+        _check_size(index, f"rows {start} to {end}", end - start, chunking)
+    return cuts
+
+
+def _cuts(rows: int, chunking: Chunking) -> list[int]:
     if chunking.number is not None:
         cuts = [int(cut) for cut in np.linspace(0, rows, chunking.number + 1).round()]
-        cuts = [cut for index, cut in enumerate(cuts) if index == 0 or cut != cuts[index - 1]]
-    else:
-        size = int(chunking.size or rows)
-        cuts = [*range(0, rows, size), rows]
-        if len(cuts) > 2 and cuts[-1] - cuts[-2] < chunking.min_rows:
-            del cuts[-2]  # a short remainder joins the chunk before it
-    return [
-        Chunk(index, start, end, table.slice(start, end - start))
-        for index, (start, end) in enumerate(pairwise(cuts))
-    ]
+        return [cut for index, cut in enumerate(cuts) if index == 0 or cut != cuts[index - 1]]
+    size = int(chunking.size or rows)
+    cuts = [*range(0, rows, size), rows]
+    if len(cuts) > 2 and cuts[-1] - cuts[-2] < chunking.min_rows:
+        del cuts[-2]  # a short remainder joins the chunk before it
+    return cuts
+
+
+def _check_size(index: int, bounds: str, rows: int, chunking: Chunking) -> None:
+    if rows < chunking.min_rows:
+        raise DatasetError(
+            f"chunk {index} ({bounds}) has {rows} rows: a chunk needs "
+            f"at least {chunking.min_rows} (--min-chunk-rows); use fewer, larger chunks"
+        )
 
 
 def _by_period(table: pa.Table, period: timedelta, column: str) -> list[Chunk]:
@@ -216,4 +269,12 @@ def _bounds(chunk: Chunk) -> str:
     return f"rows {chunk.start} to {chunk.end}"
 
 
-__all__ = ["DEFAULT_MIN_CHUNK_ROWS", "Chunk", "Chunking", "parse_timestamps", "split_chunks"]
+__all__ = [
+    "DEFAULT_MIN_CHUNK_ROWS",
+    "Chunk",
+    "Chunking",
+    "parse_timestamps",
+    "row_cuts",
+    "split_chunks",
+    "stream_chunks",
+]

@@ -5,8 +5,10 @@ categories) and each numeric feature's exact grid (:mod:`~watchkeeper.monitoring
 The current file is streamed in batches, so its size does not matter; a numeric feature whose
 two CDFs cross between neighbouring reference values needs its values again for an exact
 Wasserstein distance: kept from the first read while they fit in 256 MB, else read a second
-time (that column only). With chunks (``ComparisonOptions.chunking``) the current file is
-read whole and each chunk is compared with the same baseline too.
+time (that column only). With chunks (``ComparisonOptions.chunking``) each chunk is compared
+with the same baseline too, and the whole from the same sorted values (each column of each
+chunk is sorted once): chunks by rows are read one at a time, chunks by period need the
+current file whole.
 
 Columns are features unless they play another role (:mod:`~watchkeeper.monitoring.profiles.column_roles`:
 identifiers, timestamps, predictions, targets, exclusions), which are listed with the reason.
@@ -25,7 +27,8 @@ chunk too small are errors naming the column and the rule, never a silent verdic
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,10 +42,16 @@ from watchkeeper.monitoring.comparison.baseline import (
     CurrentComparison,
     FrameComparison,
     build_baseline,
-    compare_frame,
 )
-from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunks
-from watchkeeper.monitoring.comparison.chunks import Chunking
+from watchkeeper.monitoring.comparison.chunk_drift import ChunkDrift, compare_chunked
+from watchkeeper.monitoring.comparison.chunks import (
+    Chunk,
+    Chunking,
+    row_cuts,
+    split_chunks,
+    stream_chunks,
+)
+from watchkeeper.monitoring.comparison.column_comparison import compare_columns
 from watchkeeper.monitoring.comparison.dataset_files import (
     BATCH_ROWS,
     DatasetFile,
@@ -55,7 +64,7 @@ from watchkeeper.monitoring.profiles.categorical_profile import CategoricalProfi
 from watchkeeper.monitoring.profiles.column_kinds import infer_column_kinds
 from watchkeeper.monitoring.profiles.column_roles import RoleOptions, assign_roles
 from watchkeeper.monitoring.profiles.column_summaries import is_text
-from watchkeeper.monitoring.profiles.profile_builder import VOCABULARY_LIMIT
+from watchkeeper.monitoring.profiles.profile_builder import DEFAULT_THREADS, VOCABULARY_LIMIT
 from watchkeeper.monitoring.profiles.profile_plan import FeatureKind
 from watchkeeper.monitoring.statistics.domain_classifier import (
     RowSampler,
@@ -114,8 +123,12 @@ def compare_files(
     names = list(columns.kinds)
     check_current_types(current.path, current.schema, columns.kinds)
     _check_not_empty(reference.path, reference_table, names)
-    baseline = build_baseline(
-        reference_table.select(names), columns.kinds, settings.monitoring, settings.ranges
+    baseline = build_baseline(  # no reference sketches: KS and Wasserstein are exact
+        reference_table.select(names),
+        columns.kinds,
+        settings.monitoring,
+        settings.ranges,
+        sketches=False,
     )
     reference_sample = None
     if settings.multivariate:
@@ -131,6 +144,8 @@ def compare_files(
     chunks: list[ChunkDrift] = []
     if settings.spark is not None:
         whole = _on_spark(baseline, current, settings.spark)
+    elif sampler is None and _by_columns(current, settings.chunking):
+        whole, chunks = _columns_compared(baseline, current, settings.chunking)
     elif settings.chunking is None:
         whole = _stream(baseline, current, settings, sampler)
     else:
@@ -159,6 +174,32 @@ def compare_files(
     return report.with_context(
         excluded=columns.excluded, notes=baseline_notes(baseline), chunks=tuple(chunks)
     )
+
+
+def _by_columns(current: DatasetFile, chunking: Chunking | None) -> bool:
+    """Whether the current file is compared a column at a time: chunks by rows (or none),
+    and a column (twice over, sorted, per thread) well within :data:`KEPT_VALUES`."""
+    by_rows = chunking is None or chunking.period is None
+    return by_rows and current.rows * 2 * DEFAULT_THREADS <= KEPT_VALUES
+
+
+def _columns_compared(
+    baseline: Baseline, current: DatasetFile, chunking: Chunking | None
+) -> tuple[FrameComparison, list[ChunkDrift]]:
+    """The current file compared a column at a time (memory: a few columns, not the rows)."""
+    cuts = row_cuts(current.rows, chunking) if chunking is not None else None
+
+    def read_column(name: str) -> pa.ChunkedArray:
+        return read_table(current, [name]).column(0)
+
+    whole, compared = compare_columns(baseline, read_column, current.rows, cuts)
+    chunks = [
+        ChunkDrift(index, start, end, end - start, tuple(chunk.drift()))
+        for index, ((start, end), chunk) in enumerate(
+            zip(itertools.pairwise(cuts or []), compared, strict=True)
+        )
+    ]
+    return whole, chunks
 
 
 def _stream(
@@ -214,11 +255,22 @@ def _chunked(
                 f"({', '.join(current.schema.names)})"
             )
         wanted.append(column)
-    table = read_table(current, wanted)
-    whole = compare_frame(baseline, table.select(names), sketches=False)
-    if sampler is not None:
-        sampler.add(table.select(names))
-    return whole, compare_chunks(baseline, table, chunking)
+    if chunking.period is None:  # chunks by rows: read one at a time
+        batches = iter_batches(current, names)
+        chunks: Iterable[Chunk] = stream_chunks(batches, current.rows, chunking)
+    else:  # chunks by period: rows of a period lie anywhere in the file
+        chunks = split_chunks(read_table(current, wanted), chunking)
+    return compare_chunked(baseline, _sampled(chunks, names, sampler))
+
+
+def _sampled(
+    chunks: Iterable[Chunk], names: Sequence[str], sampler: RowSampler | None
+) -> Iterator[Chunk]:
+    """The chunks, each also given to ``sampler`` (if any) as it passes."""
+    for chunk in chunks:
+        if sampler is not None:
+            sampler.add(chunk.data.select(list(names)))
+        yield chunk
 
 
 def _candidates(

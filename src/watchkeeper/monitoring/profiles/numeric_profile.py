@@ -116,8 +116,8 @@ class NumericProfile:
         if len(usable) == 0:
             return cls.empty(edges, sketch_k)._replace_missing(missing)
         quantiles = kll_doubles_sketch(sketch_k)
-        if sketch:
-            quantiles.update(usable)
+        if sketch:  # the sketch wants writable memory
+            quantiles.update(usable if usable.flags.writeable else usable.copy())
         below = np.searchsorted(usable, np.asarray(edges, dtype=np.float64), side="left")
         counts = np.diff(np.concatenate(([0], below, [len(usable)])))
         total = float(usable.sum())

@@ -134,6 +134,28 @@ class ProfileBuilder:
     def update(self, batch: Batch, *, last: bool = False) -> Self:
         """Add one batch (a Polars frame, an Arrow table or record batch). ``last``: no batch
         follows, so kept values are compared at once, column by column, and let go."""
+        self._update(batch, last, alone=False)
+        return self
+
+    def update_batch(
+        self, batch: Batch, *, last: bool = False
+    ) -> tuple[DatasetProfile, dict[str, NumericComparison]]:
+        """:meth:`update`, and the batch's own profile and exact comparisons (made): a chunk
+        compared alone and as part of the whole, each column sorted once for both.
+
+        >>> import pyarrow as pa
+        >>> plan = ProfilePlan({"x": NumericBinning((0.0,))})
+        >>> grids = {"x": ReferenceGrid.from_sorted(np.array([-1.0, 1.0]))}
+        >>> builder = ProfileBuilder(plan, grids=grids, keep_values=True)
+        >>> profile, compared = builder.update_batch(pa.table({"x": [-1.0, 1.0]}))
+        >>> profile.rows, compared["x"].result().ks_statistic
+        (2, 0.0)
+        """
+        return self._update(batch, last, alone=True)
+
+    def _update(
+        self, batch: Batch, last: bool, *, alone: bool
+    ) -> tuple[DatasetProfile, dict[str, NumericComparison]]:
         table = as_arrow_table(batch)
         missing = [name for name in self.plan.features if name not in table.column_names]
         if missing:
@@ -142,14 +164,24 @@ class ProfileBuilder:
             )
         names = list(self.plan.features)
         parts = map_columns(
-            lambda name: self._profile_column(name, table, last), names, self.threads
+            lambda name: self._profile_column(name, table, last, alone), names, self.threads
         )
-        for name, part in zip(names, parts, strict=True):
+        for name, (part, _) in zip(names, parts, strict=True):
             self._profiles[name] = merge_feature_profiles(name, self._profiles[name], part)
         self._rows += table.num_rows
-        return self
+        profile = DatasetProfile(
+            {name: part for name, (part, _) in zip(names, parts, strict=True)}, table.num_rows
+        )
+        compared = {
+            name: own for name, (_, own) in zip(names, parts, strict=True) if own is not None
+        }
+        return profile, compared
 
-    def _profile_column(self, name: str, table: pa.Table, last: bool = False) -> FeatureProfile:
+    def _profile_column(
+        self, name: str, table: pa.Table, last: bool = False, alone: bool = False
+    ) -> tuple[FeatureProfile, NumericComparison | None]:
+        """The column's profile in this batch, and with ``alone`` its exact comparison in
+        this batch (made from the same sorted values)."""
         binning = self.plan.features[name]
         if isinstance(binning, NumericBinning):
             comparison = self.comparisons.get(name)
@@ -157,15 +189,20 @@ class ProfileBuilder:
             usable = finite_part_of_sorted(ordered)
             missing = len(ordered) - len(usable)
             if comparison is None:
-                return NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
+                profile = NumericProfile.from_sorted(usable, missing, binning.edges, self.sketch_k)
+                return profile, None
             comparison.add(usable, is_sorted=True)
             profile = NumericProfile.from_sorted(
                 usable, missing, binning.edges, self.sketch_k, sketch=self.sketches
             )
+            own = None
+            if alone:
+                own = NumericComparison(comparison.grid, comparison.bounds, keep=True)
+                own.add(usable, is_sorted=True).result()
             if last and self.keep_values:
                 comparison.result()  # made now, while this thread holds the column
-            return profile
-        return self._counters[name].profile(table.column(name).combine_chunks())
+            return profile, own
+        return self._counters[name].profile(table.column(name).combine_chunks()), None
 
     @property
     def crossing_features(self) -> list[str]:
@@ -231,9 +268,11 @@ def build_reference(
     threads: int = DEFAULT_THREADS,
     *,
     grids: bool = True,
+    sketches: bool = True,
 ) -> tuple[DatasetProfile, dict[str, ReferenceGrid]]:
     """:func:`build_reference_profile`, and each numeric feature's exact
-    :class:`~watchkeeper.monitoring.statistics.reference_grid.ReferenceGrid` from the same sorted values.
+    :class:`~watchkeeper.monitoring.statistics.reference_grid.ReferenceGrid` from the same sorted values
+    (``sketches=False``: the numeric profiles' quantile sketches left empty).
 
     >>> import polars as pl
     >>> profile, grids = build_reference(pl.DataFrame({"x": [3.0, 1.0, 1.0]}), {"x": "numeric"})
@@ -252,7 +291,7 @@ def build_reference(
             usable = finite_part_of_sorted(ordered)
             edges = quantile_edges(usable, bins)
             profile = NumericProfile.from_sorted(
-                usable, len(ordered) - len(usable), edges, sketch_k
+                usable, len(ordered) - len(usable), edges, sketch_k, sketch=sketches
             )
             return profile, ReferenceGrid.from_sorted(usable) if grids else None
         counted = column_label_counts(column)

@@ -100,17 +100,14 @@ class ReferenceGrid:
         return np.searchsorted(self.cumulative, counts, side="left")
 
     @functools.cached_property
-    def prefix_area(self) -> NDArray[np.float64]:
+    def areas(self) -> PrefixAreas:
         """The integral of the reference's count at or below ``t`` from ``u_0`` to each
-        ``u_k``: ``sum_(j < k) C_j (u_(j+1) - u_j)`` (computed once, on first use).
+        ``u_k``, in blocks (computed once, on first use).
 
-        >>> ReferenceGrid.from_sorted(np.array([1.0, 1.0, 5.0, 6.0])).prefix_area.tolist()
+        >>> ReferenceGrid.from_sorted(np.array([1.0, 1.0, 5.0, 6.0])).areas.at(np.arange(3)).tolist()
         [0.0, 8.0, 11.0]
         """
-        area = np.zeros(len(self.values), dtype=np.float64)
-        if len(self.values) > 1:
-            np.cumsum(self.reference_cumulative()[:-1] * np.diff(self.values), out=area[1:])
-        return area
+        return PrefixAreas.of(self)
 
     def counter(self) -> GridCounts:
         """An empty count of current values on this grid."""
@@ -124,6 +121,84 @@ class ReferenceGrid:
 
 BLOCK = 131_072
 """Values counted (or searched for crossed cells) at once: the scratch memory is a block's."""
+
+AREA_SHIFT = 10
+AREA_BLOCK = 1 << AREA_SHIFT
+"""Reference cells whose prefix areas are summed from their block's start."""
+
+
+@dataclass(frozen=True)
+class PrefixAreas:
+    """A reference's prefix areas ``Q(u_k) = sum_(j < k) C_j (u_(j+1) - u_j)`` (``C_j`` the
+    reference values at or below ``u_j``) as ``base[k // AREA_BLOCK] + local[k]``: ``local``
+    sums from the block's start, so the area between two nearby values is a difference of
+    small sums, not of two large ones (a global running sum's rounding, at its size, would
+    reach 1e-11 of a Wasserstein distance between close samples of a million rows);
+    ``totals[b]`` is block ``b``'s own sum, ``base`` their running sum."""
+
+    local: NDArray[np.float64]
+    base: NDArray[np.float64]
+    totals: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, grid: ReferenceGrid) -> PrefixAreas:
+        """The prefix areas of ``grid``."""
+        size = len(grid.values)
+        blocks = max(-(-size // AREA_BLOCK), 1)
+        widths = np.zeros(blocks * AREA_BLOCK, dtype=np.float64)
+        if size > 1:
+            np.multiply(grid.reference_cumulative()[:-1], np.diff(grid.values), out=widths[1:size])
+        # widths[k] is the cell just below u_k: Q(u_k) sums widths[1..k]; a block's local
+        # sums run over its own cells, its total is its last
+        local = np.cumsum(widths.reshape(blocks, AREA_BLOCK), axis=1)
+        totals = local[:, -1].copy()
+        base = np.zeros(blocks + 1, dtype=np.float64)
+        np.cumsum(totals, out=base[1:])
+        return cls(local.reshape(-1)[:size].copy(), base, totals)
+
+    def at(self, index: NDArray[np.intp]) -> NDArray[np.float64]:
+        """``Q(u_k)`` at each ``index``, whole (large where ``k`` is)."""
+        result: NDArray[np.float64] = self.base[index >> AREA_SHIFT]
+        result += self.local[index]
+        return result
+
+    def from_block(
+        self, index: NDArray[np.intp], rest: NDArray[np.float64]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """For sorted ``index`` (and what each adds past ``u_k``): the whole ``Q(u_k) + rest``,
+        and the differences between neighbours, without adding the large parts where both
+        lie in one block (or taking a block's own total where they lie in neighbouring ones)."""
+        block = index >> AREA_SHIFT
+        local = self.local[index]
+        steps = np.diff(rest)  # small differences first: the least rounding
+        steps += np.diff(local)
+        local += rest
+        whole = self.base[block]
+        whole += local
+        moved = np.flatnonzero(block[1:] != block[:-1])
+        if len(moved):
+            low, high = block[moved], block[moved + 1]
+            step = self.base[high] - self.base[low]
+            near = high == low + 1
+            step[near] = self.totals[low[near]]
+            steps[moved] += step
+        return whole, steps
+
+    def between(
+        self, first: NDArray[np.intp], first_rest: NDArray[np.float64], second: NDArray[np.intp]
+    ) -> NDArray[np.float64]:
+        """``Q(u_second) - (Q(u_first) + first_rest)`` (``second >= first``), without adding
+        the large parts where both lie in one block."""
+        low, high = first >> AREA_SHIFT, second >> AREA_SHIFT
+        result = self.local[second] - self.local[first]
+        result -= first_rest
+        moved = np.flatnonzero(high != low)
+        if len(moved):
+            step = self.base[high[moved]] - self.base[low[moved]]
+            near = high[moved] == low[moved] + 1
+            step[near] = self.totals[low[moved][near]]
+            result[moved] += step
+        return result
 
 
 class GridCounts:
@@ -401,13 +476,19 @@ def _searching_is_cheaper(distinct_values: int, values: int, grid: int) -> bool:
 
 
 def _merge_sorted(parts: list[NDArray[np.float64]]) -> NDArray[np.float64]:
-    """Sorted batches as one sorted array."""
+    """Sorted batches as one sorted array: a stable sort (Timsort) finds the sorted runs and
+    merges them, several times faster than sorting afresh (which runs slower still on
+    sorted runs than on shuffled values).
+
+    >>> _merge_sorted([np.array([1.0, 4.0]), np.array([2.0, 3.0])]).tolist()
+    [1.0, 2.0, 3.0, 4.0]
+    """
     if len(parts) == 1:
         return parts[0]
     if not parts:
         return np.zeros(0, dtype=np.float64)
     merged = np.concatenate(parts)
-    merged.sort()
+    merged.sort(kind="stable")
     return merged
 
 
@@ -432,7 +513,8 @@ def _compare_sorted(
     extremes there are at ``v_i`` and just before ``v_(i+1)`` (beyond the last current
     value it rises to 0, below the first it is at most 0 and falls). The area there splits
     where ``n2 * R`` reaches ``n1 * c_i`` (one search), and each part is an integral of
-    ``R``, read from the reference's prefix areas. Where no reference value lies inside,
+    ``R``, read from the reference's prefix areas (:class:`PrefixAreas`: differences of
+    small sums within a block). Where no reference value lies inside,
     ``R`` is constant and the area the gap times the width (so data against itself gives
     exactly 0). The distinct values are taken a block at a time (each block with the first
     value of the next, for the interval between them): memory of a block, searches in cache.
@@ -440,7 +522,6 @@ def _compare_sorted(
     n1, n2 = grid.count, len(ordered)
     if n1 == 0 or n2 == 0:
         return None
-    values, prefix = grid.values, grid.prefix_area
     distinct_count = len(starts)
     largest, area = 0, 0.0
     for first in range(0, distinct_count, SEARCH_BLOCK):
@@ -453,26 +534,39 @@ def _compare_sorted(
         if first == 0:  # below v_0 the current CDF is 0: the reference's area up to v_0
             area += float(n2) * float(block.integral[0])
         if stop == distinct_count:  # above the last v_i it is 1, up to the largest u_k
-            top, last = float(values[-1]), float(block.distinct[-1])
-            if top > last:
-                inside = float(prefix[-1]) - float(block.integral[-1])
-                area += float(n2) * (float(n1) * (top - last) - inside)
+            area += float(n2) * _area_above(grid, float(block.distinct[-1]))
     statistic = largest / (n1 * n2)
     pvalue = kolmogorov_smirnov_pvalue(statistic, n1, n2)
     return ExactComparison(statistic, pvalue, area / (float(n1) * float(n2)), 0.0, n1, n2)
+
+
+def _area_above(grid: ReferenceGrid, last: float) -> float:
+    """The integral of ``n1 - R(t)`` from ``last`` to the largest reference value: the sum
+    of the reference values' distances above ``last`` (summed, not a difference of large
+    integrals)."""
+    first = int(np.searchsorted(grid.values, last, side="right"))
+    distances = grid.values[first:] - last
+    if grid.cumulative is not None:  # each distinct value's count
+        below = int(grid.cumulative[first - 1]) if first > 0 else 0
+        distances *= np.diff(grid.cumulative[first:], prepend=below)
+    return float(distances.sum())
 
 
 @dataclass(frozen=True)
 class _BlockGaps:
     """A block of distinct current values ``v_i`` and what :func:`_compare_sorted` needs at
     each: ``level`` ``n1 * c_i``, ``gap`` and ``before`` (the gap at and just before ``v_i``,
-    times ``n1 * n2``), ``integral`` (of ``R`` from ``u_0`` to ``v_i``); ``largest`` ``|gap|``."""
+    times ``n1 * n2``), ``integral`` (of ``R`` from ``u_0`` to ``v_i``), ``inner`` (of ``R``
+    from ``v_i`` to ``v_(i+1)``, summed apart: precise); ``largest`` ``|gap|``."""
 
     distinct: NDArray[np.float64]
     level: NDArray[np.int64]
     gap: NDArray[np.int64]
     before: NDArray[np.int64]
     integral: NDArray[np.float64]
+    inner: NDArray[np.float64]
+    index: NDArray[np.intp]
+    rest: NDArray[np.float64]
     largest: int
 
     @classmethod
@@ -507,46 +601,66 @@ class _BlockGaps:
         before *= -n2
         before += starts * n1
         largest = max(int(np.abs(gap).max()), int(np.abs(before).max()))
-        integral = distinct - left
-        integral *= at_value
-        integral += grid.prefix_area[index]
-        integral[: int(np.searchsorted(above, 0, side="right"))] = 0.0  # below u_0
-        return cls(distinct, level, gap, before, integral, largest)
+        # the integral of R from u_0: the prefix area at u_k plus the rest up to v_i (none
+        # below u_0, where v_i is measured from u_0 instead)
+        below = int(np.searchsorted(above, 0, side="right"))
+        index[:below] = 0
+        rest = distinct - left
+        rest *= at_value
+        rest[:below] = 0.0
+        integral, inner = grid.areas.from_block(index, rest)
+        return cls(distinct, level, gap, before, integral, inner, index, rest, largest)
 
 
 def _inner_area(grid: ReferenceGrid, block: _BlockGaps, n2: int) -> float:
     """The area (times ``n1 * n2``) over ``[v_i, v_(i+1))`` for each pair of consecutive
-    values of the block."""
-    values, prefix = grid.values, grid.prefix_area
+    values of the block.
+
+    The gap ``L - n2 * R(t)`` (``L = n1 * c_i``) only falls over the interval. Where it keeps
+    its sign (positive at ``v_i`` and not negative just before ``v_(i+1)``, or the reverse),
+    the area is ``|L (b - a) - n2 (Q(b) - Q(a))|`` with ``Q`` the integral of ``R``; only
+    where it changes sign (the CDFs cross inside: few intervals) is the crossing point ``p``
+    searched, and the area ``L (p - a) - n2 (Q(p) - Q(a)) + n2 (Q(b) - Q(p)) - L (b - p)``."""
     start, end = block.distinct[:-1], block.distinct[1:]
-    at_start, at_end = block.integral[:-1], block.integral[1:]
-    level, gap = block.level[:-1], block.gap[:-1]
-    # the first u_k where n2 * R reaches the level (there always is one: c_i < n2), kept
-    # inside the interval: below it the gap is positive, from it on negative
+    level, gap, before = block.level[:-1], block.gap[:-1], block.before[1:]
+    area = end - start
+    area *= level
+    inner = block.inner * float(n2)
+    area -= inner
+    np.abs(area, out=area)
+    crossed = np.flatnonzero((gap > 0) & (before < 0))
+    if len(crossed):
+        area[crossed] = _crossed_area(grid, block, crossed, n2)
+    # no reference value inside (R constant: the gap just before v_(i+1) is the gap at v_i):
+    # the gap times the width, exactly
+    flat = before == gap
+    width = end - start
+    width *= np.abs(gap)
+    return float(np.where(flat, width, area).sum())
+
+
+def _crossed_area(
+    grid: ReferenceGrid, block: _BlockGaps, crossed: NDArray[np.intp], n2: int
+) -> NDArray[np.float64]:
+    """The area over the intervals ``crossed`` (by index in the block), where the gap falls
+    from positive to negative: it splits at the first ``u_k`` where ``n2 * R`` reaches the
+    level (inside the interval)."""
+    start, end = block.distinct[crossed], block.distinct[crossed + 1]
+    level = block.level[crossed]
     crossing = grid.first_reaching(-(-level // n2))
-    point, at_point = values[crossing], prefix[crossing]
-    early, late = point < start, point > end
-    np.copyto(point, start, where=early)
-    np.copyto(at_point, at_start, where=early)
-    np.copyto(point, end, where=late)
-    np.copyto(at_point, at_end, where=late)
+    point = grid.values[crossing]
+    # Q(p) - Q(a) and Q(b) - Q(a), as small differences
+    to_point = grid.areas.between(block.index[crossed], block.rest[crossed], crossing)
     # L (p - a) - n2 (Q(p) - Q(a)) + n2 (Q(b) - Q(p)) - L (b - p)
     area = point * 2.0
     area -= start
     area -= end
     area *= level
-    at_point *= -2.0
-    at_point += at_start
-    at_point += at_end
-    at_point *= float(n2)
-    area += at_point
-    # no reference value inside (R constant: the gap just before v_(i+1) is the gap at v_i):
-    # the gap times the width, exactly
-    flat = block.before[1:] == gap
-    width = end - start
-    width *= np.abs(gap)
-    np.copyto(area, width, where=flat)
-    return float(area.sum())
+    to_point *= -2.0
+    to_point += block.inner[crossed]
+    to_point *= float(n2)
+    area += to_point
+    return area
 
 
 SEARCH_BLOCK = 16_384
@@ -690,6 +804,7 @@ __all__ = [
     "ExactComparison",
     "GridCounts",
     "NumericComparison",
+    "PrefixAreas",
     "ReferenceGrid",
     "compare_values",
 ]
