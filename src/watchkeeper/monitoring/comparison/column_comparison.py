@@ -102,9 +102,17 @@ def _compare_column(
     for index, (start, end) in enumerate(bounds):
         part = table.slice(start, end - start)
         profile, compared = builder.update_batch(part, last=index == len(bounds) - 1)
-        chunks.append((profile.features[name], compared.get(name)))
-    whole = (builder.profile().features[name], builder.comparisons.get(name))
+        chunks.append((profile.features[name], _compared(compared.get(name))))
+    whole = (builder.profile().features[name], _compared(builder.comparisons.get(name)))
     return whole, chunks
+
+
+def _compared(comparison: NumericComparison | None) -> NumericComparison | None:
+    """``comparison`` with its result made now, in this column's thread: its kept values
+    are let go at once, not when every column has been read."""
+    if comparison is not None:
+        comparison.result()
+    return comparison
 
 
 def _only(items: Mapping[str, T], name: str) -> dict[str, T]:

@@ -94,18 +94,16 @@ def sorted_numbers(column: pa.ChunkedArray | pa.Array) -> NDArray[np.float64]:
 
 
 def sort_floats(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``np.sort(values)`` (NaN last) in a fresh read-only array, by Polars' sort: the same
-    order in 55% of the CPU time on a million normal values (27.7 against 51.9 ms), 65% on
-    100 thousand, without touching ``values``.
+    """``np.sort(values)`` (NaN last) in a fresh read-only array, ``values`` untouched.
+
+    NumPy's own sort is vectorised (AVX-512 or AVX2 where the CPU has them) and needs no
+    other library in the process: no dataframe engine is imported for a drift report.
 
     >>> sort_floats(np.array([2.0, np.nan, -1.0, 0.5])).tolist()
     [-1.0, 0.5, 2.0, nan]
     """
-    import polars as pl
-
-    if len(values) == 0:
-        return np.zeros(0, dtype=np.float64)
-    ordered: NDArray[np.float64] = pl.Series(values, dtype=pl.Float64).sort().to_numpy()
+    ordered = np.sort(values)
+    ordered.flags.writeable = False
     return ordered
 
 
