@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import statistics
 import subprocess
@@ -144,8 +145,17 @@ def _print_table(rows: list[dict[str, Any]]) -> None:
 
 
 def _median(values: list[Any]) -> Any:
-    known = [value for value in values if value is not None]
-    return statistics.median(known) if known else None
+    """The median, "never" (None) counted as the worst value: None when half or more are.
+
+    >>> _median([31, 36, None, None, None]), _median([2, None, 4])
+    (None, 4)
+    """
+    if not values:
+        return None
+    known = sorted(value for value in values if value is not None)
+    ranked = known + [math.inf] * (len(values) - len(known))
+    middle = statistics.median(ranked)
+    return None if middle == math.inf else middle
 
 
 def _worst(key: str, values: list[Any]) -> Any:

@@ -3,7 +3,9 @@
 Workload: 1 million reference and 1 million current rows, 20 numeric and 5 categorical
 features (cardinalities 3 to 10,000, some missing values, some features drifted), in Parquet.
 Each tool runs in a fresh subprocess: wall time includes imports and reading the files, peak
-memory is the child's maximum resident set (``os.wait4``). Median of 3 runs (1 with --quick).
+memory is the child's maximum resident set (``os.wait4``; the files are made and sized
+in a child too, since a child's figure includes this process's own size when it started).
+Median of 3 runs (1 with --quick).
 
 * watchkeeper: ``watchkeeper drift --reference ... --current ... --json``.
 * Evidently: ``Report([DataDriftPreset()])`` (its default tests per column).
@@ -256,19 +258,23 @@ def main() -> None:
         "--chunks", type=int, default=10, help="chunks of the current file (0: whole only)"
     )
     parser.add_argument("--only", choices=["whole", "chunked"], help="run one case only")
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.no_peers:
         arguments.peer_python = None
     repeats = arguments.repeats or (1 if arguments.quick else 3)
 
+    if arguments.prepare:
+        reference, current = ensure_data(arguments.data, arguments.rows)
+        print(f"{reference}\n{current}\n{data_megabytes(reference, current)}")
+        return
     started = time.perf_counter()
-    reference, current = ensure_data(arguments.data, arguments.rows)
+    reference, current, data_mb = prepare(arguments.data, arguments.rows)
     print(
         f"data ready in {time.perf_counter() - started:.1f} s: {reference}, {current}",
         file=sys.stderr,
     )
     files = [str(reference), str(current)]
-    data_mb = data_megabytes(reference, current)
     chunk_rows = arguments.rows // arguments.chunks if arguments.chunks else None
     cases = [("whole", None)] if arguments.only != "chunked" else []
     if chunk_rows and arguments.only != "whole":
@@ -277,6 +283,22 @@ def main() -> None:
         print(f"case: {case}", file=sys.stderr)
         results = measure_case(arguments, files, rows_per_chunk, repeats)
         report(results, arguments.rows, repeats, case, data_mb)
+
+
+def prepare(folder: Path, rows: int) -> tuple[Path, Path, float]:
+    """The two files (written if missing) and their size in memory, found by a child process.
+
+    A child's peak resident set as ``wait4`` reports it is at least the parent's resident set
+    when the child was started (Linux carries it over the ``exec``): this process must stay
+    small, so the tables are generated and measured elsewhere, never held here.
+    """
+    output = subprocess.run(
+        [sys.executable, __file__, "--prepare", "--data", str(folder), "--rows", str(rows)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    return Path(output[0]), Path(output[1]), float(output[2])
 
 
 def data_megabytes(*paths: Path) -> float:
