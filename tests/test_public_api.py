@@ -24,12 +24,14 @@ EXPECTED = {
     "__version__",
     "build_report",
     "load_config",
+    "retrain",
     "run_demo",
     "run_drill",
     "run_monitor",
     "run_tick",
     "run_training_attempt",
     "simulate",
+    "train",
 }
 
 

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from watchkeeper.agent.loop import AgentLoop
     from watchkeeper.agent.tick import run_tick
     from watchkeeper.analysis import AnalysisResult, Reference
+    from watchkeeper.application.training import retrain, train
     from watchkeeper.config import WorkspaceConfig, load_config
     from watchkeeper.demo import DemoSettings, run_demo
     from watchkeeper.drill.run import run_drill
@@ -57,12 +58,14 @@ _LAZY = {
     "WorkspaceConfig": "watchkeeper.config",
     "build_report": "watchkeeper.report",
     "load_config": "watchkeeper.config",
+    "retrain": "watchkeeper.application.training",
     "run_demo": "watchkeeper.demo",
     "run_drill": "watchkeeper.drill.run",
     "run_monitor": "watchkeeper.monitoring.job.monitor_job",
     "run_tick": "watchkeeper.agent.tick",
     "run_training_attempt": "watchkeeper.training.attempt_runner",
     "simulate": "watchkeeper.simulate",
+    "train": "watchkeeper.application.training",
 }
 
 
@@ -92,10 +95,12 @@ __all__ = [
     "__version__",
     "build_report",
     "load_config",
+    "retrain",
     "run_demo",
     "run_drill",
     "run_monitor",
     "run_tick",
     "run_training_attempt",
     "simulate",
+    "train",
 ]
