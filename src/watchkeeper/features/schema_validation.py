@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from watchkeeper.clock import as_utc, utc_from_iso
 from watchkeeper.errors import InvalidInputError
 from watchkeeper.quoting import quoted
 
@@ -150,19 +151,12 @@ def parse_timestamp(name: str, value: Any) -> datetime:
     ...
     watchkeeper.errors.InvalidInputError: ts: not an ISO-8601 timestamp (got 'yesterday')
     """
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidInputError(
-                name, f"not an ISO-8601 timestamp (got {quoted(value)})"
-            ) from None
-    if not isinstance(value, datetime):
+    if not isinstance(value, str | datetime):
         raise InvalidInputError(name, f"expected a timestamp (got {quoted(value)})")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    try:
-        return value.astimezone(UTC)
+    try:  # the package's one time-zone rule (:mod:`watchkeeper.clock`)
+        return utc_from_iso(value) if isinstance(value, str) else as_utc(value)
+    except ValueError:
+        raise InvalidInputError(name, f"not an ISO-8601 timestamp (got {quoted(value)})") from None
     except OverflowError:  # e.g. 0001-01-01T00:00:00+00:01 is before year 1 in UTC
         raise InvalidInputError(
             name, f"out of the representable range (got {quoted(value)})"
