@@ -34,6 +34,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow_modules)
 
 
+SLOW_SECONDS = 10.0
+"""A test that runs longer than this should carry the ``slow`` mark (it is run first)."""
+_UNMARKED_SLOW: list[tuple[str, float]] = []
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    """Note each test longer than :data:`SLOW_SECONDS` without the ``slow`` mark."""
+    if report.when == "call" and report.duration > SLOW_SECONDS and "slow" not in report.keywords:
+        _UNMARKED_SLOW.append((report.nodeid, report.duration))
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """List the long tests that are not marked ``slow`` (a report, not a failure: a test's
+    time depends on the machine)."""
+    if _UNMARKED_SLOW:
+        terminalreporter.section(f"tests over {SLOW_SECONDS:.0f} s not marked slow")
+        for nodeid, seconds in sorted(_UNMARKED_SLOW, key=lambda item: -item[1]):
+            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
+
+
 def _reachable(url: str, default_port: int) -> bool:
     parsed = urlparse(url)
     try:

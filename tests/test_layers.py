@@ -19,9 +19,9 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "errors examples",  # the exception tree; the example workspace files (data)
-        "clock durations quoting",
+        "clock durations locations quoting",
+        "metric_names",  # the metric series' names and the model task, read by every layer above
         "config",
-        "metric_names",  # the names of the metric series, read by every layer above
         "storage",
         "alerts simulate performance compute",
         "features modeling",
@@ -31,8 +31,8 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "monitoring",
         "training",
         "rollout",
-        "agent application readiness report drill",
-        "analysis serving",
+        "application readiness report drill",
+        "agent analysis serving",  # the agent runs the use cases on a schedule
         "stream",
         "demo",
         "cli",

@@ -28,6 +28,13 @@ if TYPE_CHECKING:
     from watchkeeper.agent.loop import AgentLoop
     from watchkeeper.agent.tick import run_tick
     from watchkeeper.analysis import AnalysisResult, Reference
+    from watchkeeper.application.rollout_actions import (
+        end_canary,
+        evaluate_canary,
+        rollout_status,
+        start_canary,
+    )
+    from watchkeeper.application.skew_check import skew_check
     from watchkeeper.application.training import retrain, train
     from watchkeeper.config import WorkspaceConfig, load_config
     from watchkeeper.demo import DemoSettings, run_demo
@@ -36,6 +43,7 @@ if TYPE_CHECKING:
     from watchkeeper.registry.registry import ModelRegistry
     from watchkeeper.report import build_report
     from watchkeeper.serving.client import Client
+    from watchkeeper.serving.local_scoring import LocalScorer
     from watchkeeper.serving.prediction_logger import PredictionLogger
     from watchkeeper.simulate import SimulatedTraffic, SimulationConfig, simulate
     from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
@@ -48,6 +56,7 @@ _LAZY = {
     "AnalysisResult": "watchkeeper.analysis",
     "Client": "watchkeeper.serving.client",
     "DemoSettings": "watchkeeper.demo",
+    "LocalScorer": "watchkeeper.serving.local_scoring",
     "ModelRegistry": "watchkeeper.registry.registry",
     "PredictionLogger": "watchkeeper.serving.prediction_logger",
     "Reference": "watchkeeper.analysis",
@@ -57,14 +66,19 @@ _LAZY = {
     "Workspace": "watchkeeper.workspace",
     "WorkspaceConfig": "watchkeeper.config",
     "build_report": "watchkeeper.report",
+    "end_canary": "watchkeeper.application.rollout_actions",
+    "evaluate_canary": "watchkeeper.application.rollout_actions",
     "load_config": "watchkeeper.config",
     "retrain": "watchkeeper.application.training",
+    "rollout_status": "watchkeeper.application.rollout_actions",
     "run_demo": "watchkeeper.demo",
     "run_drill": "watchkeeper.drill.run",
     "run_monitor": "watchkeeper.monitoring.job.monitor_job",
     "run_tick": "watchkeeper.agent.tick",
     "run_training_attempt": "watchkeeper.training.attempt_runner",
     "simulate": "watchkeeper.simulate",
+    "skew_check": "watchkeeper.application.skew_check",
+    "start_canary": "watchkeeper.application.rollout_actions",
     "train": "watchkeeper.application.training",
 }
 
@@ -82,6 +96,7 @@ __all__ = [
     "Clock",
     "DemoSettings",
     "EventTimeClock",
+    "LocalScorer",
     "ModelRegistry",
     "PredictionLogger",
     "Reference",
@@ -94,13 +109,18 @@ __all__ = [
     "WorkspaceConfig",
     "__version__",
     "build_report",
+    "end_canary",
+    "evaluate_canary",
     "load_config",
     "retrain",
+    "rollout_status",
     "run_demo",
     "run_drill",
     "run_monitor",
     "run_tick",
     "run_training_attempt",
     "simulate",
+    "skew_check",
+    "start_canary",
     "train",
 ]

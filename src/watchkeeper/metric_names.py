@@ -5,7 +5,9 @@ rules, ``watchkeeper history``, the report, the gauges, the retrain policy and t
 guards read them. They are the names the example workspaces' rules use (``f1``, ``accuracy``,
 ``mae``...). An estimate before labels is the realized name with :data:`ESTIMATED_PREFIX`; a
 realized rate's interval is the name with ``_low`` and ``_high`` (:func:`interval_bounds`).
-The module imports only the configuration's task type, so every layer above it may use it.
+The module imports nothing of watchkeeper and defines the task type, :data:`ModelTask` (the
+configuration's ``model.task``, re-exported by :mod:`watchkeeper.config`), so every layer from
+the configuration up may use it.
 
 >>> realized_metrics("multiclass")
 ('accuracy', 'macro_f1', 'weighted_f1', 'roc_auc')
@@ -16,8 +18,10 @@ The module imports only the configuration's task type, so every layer above it m
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Literal
 
-from watchkeeper.config import ModelTask
+ModelTask = Literal["binary", "multiclass", "regression"]
+"""What the model predicts: a yes/no outcome, one of several classes, or a number."""
 
 PSI = "psi"
 """Per input: its population stability index against the reference (``feature`` = input)."""
@@ -257,6 +261,7 @@ __all__ = [
     "WEEKLY_PSI",
     "WEEKLY_SCORE_PSI",
     "WEIGHTED_F1",
+    "ModelTask",
     "estimated",
     "estimated_metrics",
     "interval_bounds",

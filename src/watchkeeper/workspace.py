@@ -26,7 +26,7 @@ from watchkeeper.errors import (
     WatchkeeperError,
     WorkspaceError,
 )
-from watchkeeper.storage.locations import is_local, local_path
+from watchkeeper.locations import is_local, local_path
 from watchkeeper.storage.metadata.decision_kinds import SCHEMA_CHANGE
 
 if TYPE_CHECKING:

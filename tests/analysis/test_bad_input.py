@@ -49,7 +49,10 @@ CURRENT = binary(1_000, 1)
         (lambda: Reference(REFERENCE).drift(CURRENT, chunk=60),
          "chunk 0 (rows 0 to 60) has 60 rows: a chunk needs at least 100"),
         (lambda: Reference(REFERENCE, min_chunk_rows=400).drift(CURRENT, chunk={"number": 4}),
-         "chunk 0 (rows 0 to 250) has 250 rows: a chunk needs at least 400"),
+         "chunk 0 (rows 0 to 250) has 250 rows: a chunk needs at least 400 "
+         "(min_chunk_rows= (--min-chunk-rows))"),
+        (lambda: Reference(REFERENCE).drift(CURRENT, chunk={"size": 0}),
+         "chunk['size'] (--chunk-size): must be at least 1 (got 0)"),
         (lambda: Reference(REFERENCE.with_columns(x=pl.lit(None, pl.Float64))),
          "reference: column 'x' has no values (all 2,000 rows are null or not finite)"),
         (lambda: Reference(REFERENCE.with_columns(x=pl.lit(float("nan")))),

@@ -104,7 +104,7 @@ def test_estimate_needs_no_targets_and_writes_a_page(
         (["-c", "{healthy}", "--chunk-size", "50"], "chunk 0 (rows 0 to 50) has 50 rows"),
         (["-c", "{healthy}", "--chunk-size", "6000"], "reference: 6,000 rows make 1 chunk"),
         (["-c", "{healthy}", "--chunk-period", "1d"], "the reference has no timestamp column"),
-        (["-c", "{healthy}", "--chunks", "2", "--chunk-size", "9"], "give one of --chunk-size"),
+        (["-c", "{healthy}", "--chunks", "2", "--chunk-size", "9"], "give one of chunk['size'] (--chunk-size)"),
         (["-c", "{healthy}", "--task", "ranking"], "task 'ranking': give one of binary"),
         (["-c", "{healthy}", "--target-column", "y"], "target= (--target-column) 'y': not a column"),
         (["-c", "{healthy}", "--fail-on", "maybe"], "--fail-on maybe: give warn or alert"),

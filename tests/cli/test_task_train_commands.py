@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error
 from tests.cli.conftest import configure_workspace, copy_workspace, run_json
 
-from watchkeeper.agent.tick import retrain_if_due
+from watchkeeper.application.scheduled_retraining import retrain_if_due
 from watchkeeper.cli import main
 from watchkeeper.modeling.class_decision import ClassDecision
 from watchkeeper.modeling.model import SklearnModel

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import get_args
 
 import pytest
 import yaml
 
-from watchkeeper.config import load_config, parse_config
+from watchkeeper.config import ModelTask, RetrainingConfig, load_config, parse_config
+from watchkeeper.config.workspace_file import PRIMARY_METRICS
 from watchkeeper.errors import ConfigError
 from watchkeeper.workspace import example_text
 
@@ -176,3 +178,9 @@ def test_absolute_and_url_storage_locations_are_kept(tmp_path: Path) -> None:
     text = f"{MINIMAL}storage: {{events: /data/events, artifacts: 's3://bucket/a'}}\n"
     storage = load_config(write(tmp_path, text)).storage
     assert (storage.events, storage.artifacts) == ("/data/events", "s3://bucket/a")
+
+
+def test_primary_metric_choices_are_the_gate_metrics_of_the_tasks() -> None:
+    choices = get_args(RetrainingConfig.model_fields["primary_metric"].annotation)
+    assert set(choices) == {metric for metrics in PRIMARY_METRICS.values() for metric in metrics}
+    assert set(PRIMARY_METRICS) == set(get_args(ModelTask))

@@ -1,13 +1,17 @@
-"""The README's Python examples run as written (in a fresh folder)."""
+"""The README's Python examples run as written (in a fresh folder) and are formatted as
+``ruff format`` formats the project's code (its ``pyproject.toml``)."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "README.md"
 PYTHON_BLOCK = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
 
@@ -25,3 +29,31 @@ def test_a_readme_python_example_runs(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     exec(compile(python_blocks()[index], f"README.md python block {index}", "exec"), {})
+
+
+@pytest.mark.parametrize("index", range(len(python_blocks())))
+def test_a_readme_python_example_is_ruff_formatted(index: int) -> None:
+    formatted = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ruff",
+            "format",
+            "--diff",
+            "--no-cache",
+            "--config",
+            str(ROOT / "pyproject.toml"),
+            "--stdin-filename",
+            f"readme_block_{index}.py",
+            "-",
+        ],
+        input=python_blocks()[index],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert formatted.returncode == 0, (
+        f"README.md python block {index} is not as `ruff format` writes it:\n"
+        f"{formatted.stdout}{formatted.stderr}"
+    )

@@ -9,7 +9,7 @@ import pytest
 import yaml
 from tests.conftest import Inbox
 
-from watchkeeper.agent.tick import retrain_if_due
+from watchkeeper.application.scheduled_retraining import retrain_if_due
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.storage.metadata.alert_store import FIRING, RESOLVED
 from watchkeeper.storage.metadata.decision_kinds import ALERT

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from watchkeeper.agent.tick import request_if_due
+from watchkeeper.application.scheduled_retraining import request_if_due
 from watchkeeper.clock import EventTimeClock
 from watchkeeper.storage.metadata.decision_kinds import RETRAIN_REQUEST
 from watchkeeper.storage.metadata.records import MetricRow

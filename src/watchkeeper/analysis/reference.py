@@ -412,7 +412,7 @@ class Reference:
 
     def _chunking(self, chunk: ChunkSpec) -> Chunking:
         if chunk is None:
-            return Chunking(number=1, min_rows=self.min_chunk_rows)
+            return Chunking(number=1, min_rows=self.min_chunk_rows, caller="python")
         if isinstance(chunk, Chunking):
             if chunk.period is not None and chunk.timestamp_column is None:
                 return replace(chunk, timestamp_column=self._period_column())
@@ -420,7 +420,7 @@ class Reference:
         if isinstance(chunk, bool):
             raise DatasetError(f"chunk={chunk}: give rows per chunk, a period or a mapping")
         if isinstance(chunk, int):
-            return Chunking(size=chunk, min_rows=self.min_chunk_rows)
+            return Chunking(size=chunk, min_rows=self.min_chunk_rows, caller="python")
         if isinstance(chunk, str | timedelta):
             return self._chunking({"period": chunk})
         if isinstance(chunk, Mapping):
@@ -441,6 +441,7 @@ class Reference:
                 period=period,
                 timestamp_column=None if period is None else self._period_column(),
                 min_rows=int(chunk.get("min_rows", self.min_chunk_rows)),
+                caller="python",
             )
         raise DatasetError(
             f"chunk: {type(chunk).__name__} is not a chunking (give rows per chunk such as "
@@ -468,7 +469,7 @@ class Reference:
         cutting = chunking
         if chunking.number is not None:  # chunks of the current's size, not its number
             size = max(1, round(sum(chunk.rows for chunk in current) / len(current)))
-            cutting = Chunking(size=size, min_rows=chunking.min_rows)
+            cutting = Chunking(size=size, min_rows=chunking.min_rows, caller=chunking.caller)
         if cutting not in self._bands:
             task, columns = self._task_columns("performance")
             try:

@@ -1,7 +1,9 @@
-"""The canary's actions by hand (``watchkeeper rollout``): status, start, promote, roll back
-and evaluate, each through the workspace's
+"""The canary's actions: status, start, promote, roll back and evaluate, by hand
+(``watchkeeper rollout``), over HTTP (``/v1/rollout/*``), from the
+loop and from Python. Each goes through the workspace's
 :class:`~watchkeeper.rollout.controller.RolloutController` (which alerts the owner of every
-rollback), and after a promotion whether a service would now start with a cold online state.
+rollback), or the one a service keeps on its own clock; after a promotion it says whether a
+service would now start with a cold online state.
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -34,9 +36,11 @@ class EndedCanary:
     cold_state: str | None = None
 
 
-def rollout_status(workspace: Workspace) -> RolloutStatus:
+def rollout_status(
+    workspace: Workspace, *, controller: RolloutController | None = None
+) -> RolloutStatus:
     """The rollout state, the running (or last) canary and the aliases."""
-    return RolloutController.for_workspace(workspace).status()
+    return _controller(workspace, controller).status()
 
 
 def start_canary(
@@ -46,21 +50,27 @@ def start_canary(
     actor: str,
     reason: str | None = None,
     force: bool = False,
+    controller: RolloutController | None = None,
 ) -> RolloutStatus:
     """Make ``version`` the challenger and start its canary; ``force`` (a version the gate
     did not accept) needs a ``reason``."""
     if force and not (reason or "").strip():
         raise ConfigError("--force needs --reason: why the validation gate is overridden")
-    control = RolloutController.for_workspace(workspace)
-    control.start(
-        version, actor=actor, reason=reason or "canary started from the command line", force=force
-    )
+    control = _controller(workspace, controller)
+    control.start(version, actor=actor, reason=reason or f"canary started by {actor}", force=force)
     return control.status()
 
 
-def end_canary(workspace: Workspace, action: CanaryEnd, *, actor: str, reason: str) -> EndedCanary:
+def end_canary(
+    workspace: Workspace,
+    action: CanaryEnd,
+    *,
+    actor: str,
+    reason: str,
+    controller: RolloutController | None = None,
+) -> EndedCanary:
     """Promote the running canary's challenger, or roll it back."""
-    control = RolloutController.for_workspace(workspace)
+    control = _controller(workspace, controller)
     end = control.promote if action == "promote" else control.rollback
     end(actor=actor, reason=reason)
     status = control.status()
@@ -69,10 +79,16 @@ def end_canary(workspace: Workspace, action: CanaryEnd, *, actor: str, reason: s
     return EndedCanary(status, cold_state_problem(workspace))
 
 
-def evaluate_canary(workspace: Workspace, *, actor: str) -> RolloutEvaluation:
+def evaluate_canary(
+    workspace: Workspace, *, actor: str, controller: RolloutController | None = None
+) -> RolloutEvaluation:
     """Check the canary's guards on the logged predictions: roll back, promote or wait."""
-    control = RolloutController.for_workspace(workspace)
-    return control.evaluate_from_events(workspace.events, actor=actor)
+    return _controller(workspace, controller).evaluate_from_events(workspace.events, actor=actor)
+
+
+def _controller(workspace: Workspace, given: RolloutController | None) -> RolloutController:
+    """``given`` (a service keeps one, on its own clock), else the workspace's controller."""
+    return given if given is not None else RolloutController.for_workspace(workspace)
 
 
 __all__ = [

@@ -12,13 +12,13 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Literal, Self
 
 from pydantic import Field, field_validator, model_validator
 
+from watchkeeper import metric_names as names
 from watchkeeper.config.base import Section
 from watchkeeper.config.compute import ComputeConfig
 from watchkeeper.config.features import FeaturesConfig
@@ -31,9 +31,8 @@ from watchkeeper.config.lifecycle import (
     TrainingConfig,
 )
 from watchkeeper.durations import Duration
-
-ModelTask = Literal["binary", "multiclass", "regression"]
-"""What the model predicts: a yes/no outcome, one of several classes, or a number."""
+from watchkeeper.locations import is_absolute_or_url
+from watchkeeper.metric_names import ModelTask
 
 ModelServing = Literal["watchkeeper", "external"]
 """Who trains and serves the model: watchkeeper, or the team's own service (monitoring only)."""
@@ -156,13 +155,11 @@ class LabelConfig(Section):
 
 
 PRIMARY_METRICS: dict[str, tuple[str, ...]] = {
-    "binary": ("business_value", "pr_auc", "recall_at_champion_flag_rate"),
-    "multiclass": ("business_value", "macro_f1", "accuracy"),
-    "regression": ("business_value", "mae"),
+    "binary": (names.BUSINESS_VALUE, names.PR_AUC, names.RECALL_AT_CHAMPION_FLAG_RATE),
+    "multiclass": (names.BUSINESS_VALUE, names.MACRO_F1, names.ACCURACY),
+    "regression": (names.BUSINESS_VALUE, names.MAE),
 }
 """The validation gate's metrics that each task can be compared on."""
-
-_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
 
 def inside_workspace(location: str) -> str:
@@ -173,6 +170,8 @@ def inside_workspace(location: str) -> str:
 
     >>> inside_workspace(".watchkeeper/events"), inside_workspace("/data/events")
     ('.watchkeeper/events', '/data/events')
+    >>> inside_workspace("s3://bucket/../events"), inside_workspace("file:///data/../events")
+    ('s3://bucket/../events', 'file:///data/../events')
     >>> inside_workspace("sqlite:///../metadata.db")
     Traceback (most recent call last):
     ...
@@ -181,7 +180,7 @@ def inside_workspace(location: str) -> str:
     path = location
     for prefix in ("sqlite:///", "file://"):
         path = path.removeprefix(prefix)
-    if _URL_SCHEME.match(path) or path.startswith(("/", "~", "\\")) or path[1:3] in (":\\", ":/"):
+    if is_absolute_or_url(path):
         return location
     if ".." in PurePosixPath(path.replace("\\", "/")).parts:
         raise ValueError(

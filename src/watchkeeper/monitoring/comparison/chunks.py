@@ -26,6 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import pairwise
+from typing import Literal
 
 import numpy as np
 import pyarrow as pa
@@ -40,43 +41,77 @@ DEFAULT_MIN_CHUNK_ROWS = 100
 _UNITS = (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
+OPTION_NAMES: dict[str, dict[str, str]] = {
+    "cli": {
+        "size": "--chunk-size",
+        "number": "--chunks",
+        "period": "--chunk-period",
+        "timestamp": "--timestamp-column",
+        "min_rows": "--min-chunk-rows",
+    },
+    "python": {  # the Python API (and the commands built on it) name both, as analysis does
+        "size": "chunk['size'] (--chunk-size)",
+        "number": "chunk['number'] (--chunks)",
+        "period": "chunk['period'] (--chunk-period)",
+        "timestamp": "timestamp= (--timestamp-column)",
+        "min_rows": "min_chunk_rows= (--min-chunk-rows)",
+    },
+}
+"""What each caller calls the settings, for the messages of a chunking that is refused."""
+
+
 @dataclass(frozen=True)
 class Chunking:
-    """How to cut: exactly one of ``size``, ``number`` or ``period`` (with its column)."""
+    """How to cut: exactly one of ``size``, ``number`` or ``period`` (with its column).
+
+    ``caller`` (``cli`` or ``python``) says whose names the messages use.
+
+    >>> Chunking(size=0, caller="python")
+    Traceback (most recent call last):
+    ...
+    watchkeeper.errors.DatasetError: chunk['size'] (--chunk-size): must be at least 1 (got 0)
+    """
 
     size: int | None = None
     number: int | None = None
     period: timedelta | None = None
     timestamp_column: str | None = None
     min_rows: int = DEFAULT_MIN_CHUNK_ROWS
+    caller: Literal["cli", "python"] = "cli"
+
+    def option(self, setting: str) -> str:
+        """The caller's name of ``setting`` (``size``, ``number``, ``period``, ``timestamp``
+        or ``min_rows``)."""
+        return OPTION_NAMES[self.caller][setting]
 
     def __post_init__(self) -> None:
+        name = self.option
         given = [
-            option
-            for option, value in (
-                ("--chunk-size", self.size),
-                ("--chunks", self.number),
-                ("--chunk-period", self.period),
+            name(setting)
+            for setting, value in (
+                ("size", self.size),
+                ("number", self.number),
+                ("period", self.period),
             )
             if value is not None
         ]
         if len(given) != 1:
             raise DatasetError(
-                f"chunks: give one of --chunk-size, --chunks or --chunk-period (got "
-                f"{', '.join(given) or 'none'})"
+                f"chunks: give one of {name('size')}, {name('number')} or {name('period')} "
+                f"(got {', '.join(given) or 'none'})"
             )
         if self.size is not None and self.size < 1:
-            raise DatasetError(f"--chunk-size: must be at least 1 (got {self.size})")
+            raise DatasetError(f"{name('size')}: must be at least 1 (got {self.size})")
         if self.number is not None and self.number < 1:
-            raise DatasetError(f"--chunks: must be at least 1 (got {self.number})")
+            raise DatasetError(f"{name('number')}: must be at least 1 (got {self.number})")
         if self.min_rows < 1:
-            raise DatasetError(f"--min-chunk-rows: must be at least 1 (got {self.min_rows})")
+            raise DatasetError(f"{name('min_rows')}: must be at least 1 (got {self.min_rows})")
         if self.period is not None:
             if self.timestamp_column is None:
-                raise DatasetError("--chunk-period: needs --timestamp-column, the rows' time")
+                raise DatasetError(f"{name('period')}: needs {name('timestamp')}, the rows' time")
             if self.period.total_seconds() < 1 or self.period.total_seconds() % 1:
                 raise DatasetError(
-                    f"--chunk-period: must be whole seconds, at least 1s "
+                    f"{name('period')}: must be whole seconds, at least 1s "
                     f"(got {format_duration(self.period)})"
                 )
 
@@ -99,7 +134,9 @@ class Chunk:
 def split_chunks(table: pa.Table, chunking: Chunking) -> list[Chunk]:
     """Cut ``table`` into chunks; a chunk below ``min_rows`` is a :class:`DatasetError`."""
     if chunking.period is not None:
-        chunks = _by_period(table, chunking.period, str(chunking.timestamp_column))
+        chunks = _by_period(
+            table, chunking.period, str(chunking.timestamp_column), chunking.option("timestamp")
+        )
     else:
         chunks = [
             Chunk(index, start, end, table.slice(start, end - start))
@@ -175,15 +212,15 @@ def _check_size(index: int, bounds: str, rows: int, chunking: Chunking) -> None:
     if rows < chunking.min_rows:
         raise DatasetError(
             f"chunk {index} ({bounds}) has {rows} rows: a chunk needs "
-            f"at least {chunking.min_rows} (--min-chunk-rows); use fewer, larger chunks"
+            f"at least {chunking.min_rows} ({chunking.option('min_rows')}); use fewer, larger "
+            "chunks"
         )
 
 
-def _by_period(table: pa.Table, period: timedelta, column: str) -> list[Chunk]:
+def _by_period(table: pa.Table, period: timedelta, column: str, option: str) -> list[Chunk]:
     if column not in table.column_names:
         raise DatasetError(
-            f"--timestamp-column {column}: not a column of the current data "
-            f"({', '.join(table.column_names)})"
+            f"{option} {column}: not a column of the current data ({', '.join(table.column_names)})"
         )
     times = parse_timestamps(table.column(column).combine_chunks(), column)
     if times.null_count:

@@ -2,7 +2,9 @@
 ``POST /v1/rollout/start``, ``/promote``, ``/rollback`` and ``/evaluate`` (admin). The
 registry's SQL and the model loads run on worker threads (plain ``def`` endpoints, and
 ``run_in_threadpool`` after the body is read), never on the event loop that answers
-``/v1/score``.
+``/v1/score``. Each action is the use case of
+:mod:`~watchkeeper.application.rollout_actions`, run with the service's controller (on the
+service's clock); the route adds the reload of the serving models.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from watchkeeper.application.rollout_actions import (
+    end_canary,
+    evaluate_canary,
+    rollout_status,
+    start_canary,
+)
 from watchkeeper.errors import WatchkeeperError
 from watchkeeper.rollout.controller import RolloutStatus
 from watchkeeper.serving.openapi_schema import ROLLOUT_START_SCHEMA, error_responses, request_body
@@ -31,6 +39,8 @@ def rollout_router(context: ServingContext) -> APIRouter:
     """The registry and rollout routes of ``context``'s app."""
     router = APIRouter()
     service = context.service
+    workspace = context.workspace
+    controller = service.controller
     read_errors = error_responses(401, 403)
     admin_errors = error_responses(*BODY_ERRORS, 401, 403, 404, 409)
 
@@ -56,7 +66,7 @@ def rollout_router(context: ServingContext) -> APIRouter:
     def rollout(request: Request) -> dict[str, Any]:
         """The rollout state, the running (or last) rollout and the aliases."""
         context.reader(request)
-        status = service.controller.status()
+        status = rollout_status(workspace, controller=controller)
         service.publish(status)
         return status.to_dict()
 
@@ -88,13 +98,15 @@ def rollout_router(context: ServingContext) -> APIRouter:
         version, force, reason = _start_request(as_object(await context.body(request)))
 
         def start() -> dict[str, Any]:
-            record = service.controller.start(version, actor=ACTOR, reason=reason, force=force)
+            started = start_canary(
+                workspace, version, actor=ACTOR, reason=reason, force=force, controller=controller
+            )
 
             def undo() -> None:
                 why = "the service could not load the canary's models"
-                service.controller.rollback(actor=ACTOR, reason=why)
+                end_canary(workspace, "rollback", actor=ACTOR, reason=why, controller=controller)
 
-            done = f"the canary of version {record.challenger_version} started"
+            done = f"the canary of version {_challenger(started)} started"
             return reloaded(done, undo).to_dict()
 
         return await run_in_threadpool(start)
@@ -103,31 +115,48 @@ def rollout_router(context: ServingContext) -> APIRouter:
     def rollout_promote(request: Request) -> dict[str, Any]:
         """Promote the running canary's challenger to champion (admin)."""
         context.admin(request)
-        record = service.controller.promote(actor=ACTOR, reason="promoted over HTTP")
-        return reloaded(f"version {record.challenger_version} was promoted").to_dict()
+        ended = end_canary(
+            workspace, "promote", actor=ACTOR, reason="promoted over HTTP", controller=controller
+        )
+        done = f"version {_challenger(ended.status)} was promoted"
+        answer = reloaded(done).to_dict()
+        if ended.cold_state is not None:
+            answer["cold_state"] = ended.cold_state
+        return answer
 
     @router.post("/v1/rollout/rollback", responses=admin_errors)
     def rollout_rollback(request: Request) -> dict[str, Any]:
         """Roll the running canary back; the champion keeps serving (admin)."""
         context.admin(request)
-        record = service.controller.rollback(actor=ACTOR, reason="rolled back over HTTP")
-        return reloaded(f"version {record.challenger_version} was rolled back").to_dict()
+        ended = end_canary(
+            workspace,
+            "rollback",
+            actor=ACTOR,
+            reason="rolled back over HTTP",
+            controller=controller,
+        )
+        return reloaded(f"version {_challenger(ended.status)} was rolled back").to_dict()
 
     @router.post("/v1/rollout/evaluate", responses=admin_errors)
     def rollout_evaluate(request: Request) -> dict[str, Any]:
         """Check the canary's guards now; roll back, promote or wait (admin)."""
         context.admin(request)
-        evaluation = service.controller.evaluate_from_events(context.workspace.events, actor=ACTOR)
+        evaluation = evaluate_canary(workspace, actor=ACTOR, controller=controller)
         changed = evaluation.action in ("promoted", "rolled_back")
         status = reloaded(f"the canary was {evaluation.action}") if changed else None
         return {
             "action": evaluation.action,
             "checks": [vars(check) for check in evaluation.checks],
             "alert": evaluation.alert,
-            "rollout": (status or service.controller.status()).to_dict(),
+            "rollout": (status or rollout_status(workspace, controller=controller)).to_dict(),
         }
 
     return router
+
+
+def _challenger(status: RolloutStatus) -> int | None:
+    """The challenger of the running (or just ended) rollout of ``status``."""
+    return None if status.rollout is None else status.rollout.challenger_version
 
 
 def _start_request(payload: dict[str, Any]) -> tuple[int | str, bool, str]:

@@ -32,7 +32,7 @@ from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit, urlunsplit
 
 from watchkeeper.errors import ArtifactIntegrityError, StorageError
-from watchkeeper.storage.locations import is_local, local_path
+from watchkeeper.locations import is_local, local_path
 
 READ_CHUNK_BYTES = 1 << 20
 """Files are hashed and copied in pieces of this size, so large models need little memory."""

@@ -47,12 +47,12 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
+from watchkeeper.locations import is_local, local_path
 from watchkeeper.storage.events.delta_file_list import TableFiles, table_files
 from watchkeeper.storage.events.file_lock import FileLock
 from watchkeeper.storage.events.schema_evolution import added_columns
 from watchkeeper.storage.events.store import CompactionResult
 from watchkeeper.storage.events.tables import EVENT_DATE_COLUMN, TIMESTAMP, EventTableDefinition
-from watchkeeper.storage.locations import is_local, local_path
 
 DEFAULT_COMMIT_ATTEMPTS = 12
 """Outer attempts per commit; each attempt lets deltalake itself retry many times."""
@@ -248,16 +248,14 @@ class DeltaEventTables:
             schema = pa.schema(found.schema().to_arrow())
             present = [name for name in columns if name in schema.names]
             kept = self._file_columns.setdefault((table, tuple(present)), {})
-            paths = [str(uri).removeprefix("file://") for uri in found.file_uris()]
+            paths = [local_path(str(uri)) for uri in found.file_uris()]
             for path in set(kept) - set(paths):
                 del kept[path]
             partitioned = [name for name in present if name in found.metadata().partition_columns]
             values: dict[str, Mapping[str, Any]] = {}
             if partitioned and set(paths) - set(kept):  # not in the files: in the log
                 listed = table_files(found).files
-                values = {
-                    file.uri.removeprefix("file://"): file.partition_values for file in listed
-                }
+                values = {local_path(file.uri): file.partition_values for file in listed}
             for path in paths:
                 if path not in kept:
                     in_file = set(pq.read_schema(path).names)
