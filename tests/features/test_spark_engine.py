@@ -9,6 +9,8 @@ runtime or no PySpark is found and ``CI`` is not set.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -177,3 +179,101 @@ def test_features_compute_engine_spark_writes_what_polars_writes(
         assert comparison.mismatches == 0, name
     assert main(["features", "compute", *arguments, "--engine", "dask"]) != 0
     assert "--engine: 'dask' is not an engine" in capsys.readouterr().err
+
+
+def tied_frame(rows: int = 600) -> pl.DataFrame:
+    """Many events of three cards at six instants, in shuffled order: every feature of an
+    event depends on which of its ties arrived before it, across the file's splits."""
+    start = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    return pl.DataFrame(
+        {
+            "event_id": [f"t{i}" for i in range(rows)],
+            "ts": [start + timedelta(minutes=17 * ((i * 7) % 6)) for i in range(rows)],
+            "card": [f"c{(i * 5) % 3}" for i in range(rows)],
+            "shop": [(i * 11) % 4 for i in range(rows)],
+            "amount": [float((i * 37) % 101) / 3 for i in range(rows)],
+            "items": [i % 9 for i in range(rows)],
+            "channel": [("web", "pos", "atm")[(i * 13) % 3] for i in range(rows)],
+            "flag": [i % 2 == 0 for i in range(rows)],
+        },
+        schema_overrides={"ts": pl.Datetime("us", "UTC")},
+    )
+
+
+@pytest.fixture
+def small_splits(session: SparkSession) -> Iterator[None]:
+    """Files cut into splits of a few kilobytes, each its own partition, for one test."""
+    settings = {"spark.sql.files.maxPartitionBytes": "4096", "spark.sql.files.openCostInBytes": "0"}
+    before = {key: session.conf.get(key) for key in settings}
+    for key, value in settings.items():
+        session.conf.set(key, value)
+    yield
+    for key, value in before.items():
+        session.conf.set(key, value)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_file_read_by_the_executors_gives_the_polars_features_in_its_order(
+    session: SparkSession, small_splits: None, tmp_path: Path, suffix: str
+) -> None:
+    from watchkeeper.application.feature_files import INPUT_ORDER
+    from watchkeeper.compute.spark_files import read_event_file
+    from watchkeeper.features.input_files import read_events
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+
+    frame = tied_frame()
+    events = tmp_path / f"events{suffix}"
+    if suffix == ".csv":
+        frame.write_csv(events)
+    else:
+        frame.write_parquet(events, row_group_size=40)
+    fitted = fit(full_spec("UTC", ("1h", "24h")), frame)
+    rows = read_event_file(session, events, INPUT_ORDER)
+    assert rows.rdd.getNumPartitions() > 1  # the order must hold across splits
+    engine = SparkFeatureEngine(fitted, session)
+    valid, rejected = engine.checked_rows(rows, INPUT_ORDER)
+    actual = engine.compute_table(valid, INPUT_ORDER)
+    expected = compute_batch(fitted, read_events(events, fitted.spec)).features
+    assert rejected.height == 0
+    assert actual["event_id"].to_list() == frame["event_id"].to_list()
+    for name in expected.columns:
+        assert compare_columns(name, expected[name], actual[name]).mismatches == 0, name
+
+
+def test_features_compute_on_spark_writes_a_folder_and_the_rejected_rows(
+    session: SparkSession, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from watchkeeper.cli import main
+
+    frame = tied_frame(200)
+    fitted = fit(full_spec("UTC", ("1h", "24h")), frame)
+    spec, events = tmp_path / "fitted.json", tmp_path / "events.csv"
+    fitted.save(spec)
+    text = frame.with_columns(pl.col("ts").dt.to_string("%Y-%m-%dT%H:%M:%S%.fZ")).cast(pl.String)
+    text = text.with_columns(
+        amount=pl.when(pl.col("event_id") == "t5").then(pl.lit("lots")).otherwise("amount")
+    )
+    text.write_csv(events)
+    common = ["-i", str(events), "--spec", str(spec), "-w", str(tmp_path), "--json"]
+    polars_out, folder = tmp_path / "polars.parquet", tmp_path / "features"
+    quarantine = ["--invalid", "quarantine"]
+    assert main(["features", "compute", *common, *quarantine, "-o", str(polars_out)]) == 0
+    capsys.readouterr()
+    spark = [*common, *quarantine, "-o", str(folder), "--engine", "spark"]
+    assert main(["features", "compute", *spark]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (summary["rows"], summary["rejected_rows"]) == (199, 1)
+    expected = pl.read_parquet(polars_out)
+    actual = pl.read_parquet(folder / "*.parquet")
+    assert actual["event_id"].to_list() == expected["event_id"].to_list()
+    for name in expected.columns:
+        assert compare_columns(name, expected[name], actual[name]).mismatches == 0, name
+    rejected = pl.read_parquet(tmp_path / "features.rejected.parquet")
+    assert rejected["event_id"].to_list() == ["t5"] and rejected["rejected_field"][0] == "amount"
+
+    assert main(["features", "compute", *spark]) == 2  # the folder exists now
+    assert "exists; remove it or name a new folder" in capsys.readouterr().err
+    other = tmp_path / "other"
+    assert main(["features", "compute", *common, "-o", str(other)]) == 2
+    assert "a folder of Parquet files is written by --engine spark" in capsys.readouterr().err
+    assert not other.exists()

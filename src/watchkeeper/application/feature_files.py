@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from watchkeeper.errors import ConfigError
+from watchkeeper.errors import ConfigError, FeatureError
 
 if TYPE_CHECKING:
     import polars as pl
@@ -30,6 +31,18 @@ Status = Callable[[str], AbstractContextManager[None]]
 """Shows a message while a step runs (a spinner on the terminal; nothing by default)."""
 Progress = Callable[[int], AbstractContextManager[Callable[[int], None]]]
 """Opens a progress display for a total; what it yields is told how many more are done."""
+INPUT_ORDER = "__wk_input_order"
+"""The column of a file's row order, read on Spark (ties of equal timestamps)."""
+
+
+@dataclass(frozen=True)
+class WrittenFeatures:
+    """What :func:`compute_file` wrote: rows and feature columns, and the rows the
+    validation rejected (on the driver, to be written beside)."""
+
+    rows: int
+    columns: int
+    rejected: pl.DataFrame
 
 
 def _quiet(_message: str) -> AbstractContextManager[None]:
@@ -140,11 +153,121 @@ def _compute_on_spark(
         return SparkFeatureEngine(fitted, session).compute(frame, policy)
 
 
+def is_folder_output(out: Path) -> bool:
+    """An output without a suffix is a folder of Parquet files, written by the executors.
+
+    >>> is_folder_output(Path("features")), is_folder_output(Path("features.parquet"))
+    (True, False)
+    """
+    return out.suffix == ""
+
+
+def check_output(out: Path, compute: ComputeConfig, mode: Mode) -> None:
+    """Refuse, before any work, an output the chosen engine cannot write: a file that is
+    neither Parquet nor CSV, a folder without the Spark engine, a folder that exists."""
+    from watchkeeper.features.input_files import check_output_suffix
+
+    if not is_folder_output(out):
+        check_output_suffix(out)
+    elif compute.engine != "spark" or mode != "batch":
+        raise FeatureError(
+            f"{out}: a folder of Parquet files is written by --engine spark (batch); "
+            "give a .parquet or .csv file"
+        )
+    elif out.exists():
+        raise FeatureError(f"{out}: exists; remove it or name a new folder for the features")
+
+
+def compute_file(
+    root: Path,
+    spec_path: Path | None,
+    input_path: Path,
+    out: Path,
+    *,
+    mode: Mode,
+    compute: ComputeConfig,
+    policy: Policy,
+    status: Status = _quiet,
+    progress: Progress | None = None,
+) -> tuple[FittedFeatureSpec, WrittenFeatures]:
+    """``watchkeeper features compute``: the features of the events of ``input_path`` written
+    to ``out``, by the Spark engine reading the file on the executors
+    (:func:`compute_file_on_spark`), or read here and computed by :func:`compute_features`."""
+    from watchkeeper.features.input_files import write_features
+
+    if mode == "batch" and compute.engine == "spark":
+        return compute_file_on_spark(
+            root, spec_path, input_path, out, compute=compute, policy=policy, status=status
+        )
+    check_output(out, compute, mode)
+    fitted, frame = fitted_and_events(root, spec_path, input_path)
+    result = compute_features(
+        fitted, frame, mode=mode, compute=compute, policy=policy, status=status, progress=progress
+    )
+    write_features(result.features, out)
+    written = WrittenFeatures(result.features.height, result.features.width - 1, result.rejected)
+    return fitted, written
+
+
+def compute_file_on_spark(
+    root: Path,
+    spec_path: Path | None,
+    input_path: Path,
+    out: Path,
+    *,
+    compute: ComputeConfig,
+    policy: Policy,
+    status: Status = _quiet,
+) -> tuple[FittedFeatureSpec, WrittenFeatures]:
+    """Every feature of every event of ``input_path``, read and computed by Spark's executors
+    (:func:`~watchkeeper.compute.spark_files.read_event_file`), written to ``out``: a folder
+    of Parquet files written by the executors, in the file's row order (nothing passes the
+    driver but the rejected rows), or one ``.parquet``/``.csv`` file written by the driver.
+
+    Without ``spec_path`` the workspace's spec is fitted on the input first, which reads it
+    on the driver with Polars (fit once with ``watchkeeper features fit`` and pass the fitted
+    spec to keep a large file off the driver).
+    """
+    from watchkeeper.compute.spark_files import read_event_file
+    from watchkeeper.compute.spark_session import spark_session
+    from watchkeeper.features import FittedFeatureSpec
+    from watchkeeper.features.input_files import write_features
+    from watchkeeper.features.spark_engine import SparkFeatureEngine
+    from watchkeeper.features.spark_windows import ARRIVAL
+
+    check_output(out, compute, "batch")
+    if spec_path is None:
+        with status("fitting the workspace's spec on the input (Polars, on this machine)"):
+            fitted = _fitted_on_input(root, input_path, "quarantine")[0]
+    else:
+        fitted = FittedFeatureSpec.load(spec_path)
+    with status(f"starting Spark ({compute.spark.master})"):
+        session = spark_session(compute.spark)
+    engine = SparkFeatureEngine(fitted, session)
+    rows = read_event_file(session, input_path, INPUT_ORDER)
+    with status(f"computing {len(fitted.output_columns)} features on Spark"):
+        valid, rejected = engine.checked_rows(rows, INPUT_ORDER, policy)
+        if not is_folder_output(out):
+            features = engine.compute_table(valid, INPUT_ORDER)
+            write_features(features, out)
+            return fitted, WrittenFeatures(features.height, features.width - 1, rejected)
+        computed = engine.feature_rows(valid, INPUT_ORDER)
+        computed.orderBy(ARRIVAL).drop(ARRIVAL).write.mode("errorifexists").parquet(str(out))
+    written = session.read.parquet(str(out))
+    return fitted, WrittenFeatures(written.count(), len(written.columns) - 1, rejected)
+
+
 __all__ = [
+    "INPUT_ORDER",
+    "WrittenFeatures",
+    "check_output",
     "compute_features",
+    "compute_file",
+    "compute_file_on_spark",
     "feature_mode",
     "feature_policy",
     "fit_file",
     "fitted_and_events",
+    "is_folder_output",
     "workspace_spec",
 ]

@@ -88,7 +88,10 @@ def compute_command(
     out: Annotated[
         Path,
         typer.Option(
-            "--out", "-o", help="Where to write the features (.parquet or .csv).", dir_okay=False
+            "--out",
+            "-o",
+            help="Where to write the features: a .parquet or .csv file, or (with --engine "
+            "spark) a new folder of Parquet files written by the executors.",
         ),
     ],
     mode: Annotated[
@@ -110,41 +113,40 @@ def compute_command(
 ) -> None:
     """Compute every feature of every event: event_id and a column per feature (Parquet, CSV)."""
     from watchkeeper.application.feature_files import (
-        compute_features,
+        check_output,
+        compute_file,
         feature_mode,
         feature_policy,
-        fitted_and_events,
     )
     from watchkeeper.features.input_files import check_output_suffix, write_features
 
-    check_output_suffix(out)
+    checked_mode = feature_mode(mode)
+    compute = compute_config(workspace, engine)
+    check_output(out, compute, checked_mode)
     if rejected_out is not None:
         check_output_suffix(rejected_out)
-    checked_mode = feature_mode(mode)
-    policy = feature_policy(invalid)
-    compute = compute_config(workspace, engine)
-    fitted, frame = fitted_and_events(workspace, spec_path, input_path)
-    result = compute_features(
-        fitted,
-        frame,
+    fitted, written = compute_file(
+        workspace,
+        spec_path,
+        input_path,
+        out,
         mode=checked_mode,
         compute=compute,
-        policy=policy,
+        policy=feature_policy(invalid),
         status=_status,
         progress=lambda total: _progress(total, "replaying events through the online engine"),
     )
-    write_features(result.features, out)
-    if result.rejected.height:
-        target = rejected_out or out.with_name(f"{out.stem}.rejected{out.suffix}")
-        write_features(result.rejected, target)
-    else:
-        target = None
+    rows, columns, rejected = written.rows, written.columns, written.rejected
+    target = None
+    if rejected.height:
+        target = rejected_out or out.with_name(f"{out.stem}.rejected{out.suffix or '.parquet'}")
+        write_features(rejected, target)
     summary = {
         "mode": mode,
         "engine": compute.engine if mode == "batch" else "online",
-        "rows": result.features.height,
-        "columns": result.features.width - 1,
-        "rejected_rows": result.rejected.height,
+        "rows": rows,
+        "columns": columns,
+        "rejected_rows": rejected.height,
         "out": out,
         "rejected_out": target,
         "fitted_spec_hash": fitted.content_hash,
@@ -156,7 +158,7 @@ def compute_command(
         f"{summary['rows']:,} rows x {summary['columns']} features ({mode}) -> {escape(str(out))}"
     )
     if target is not None:
-        stdout.print(f"{result.rejected.height:,} rows broke the schema -> {escape(str(target))}")
+        stdout.print(f"{rejected.height:,} rows broke the schema -> {escape(str(target))}")
 
 
 @features_app.command("check-parity")

@@ -81,6 +81,14 @@ class SparkFeatureEngine:
         :func:`~watchkeeper.compute.spark_events.spark_event_rows`), validated on the executors
         (:mod:`~watchkeeper.features.spark_validation`); ``arrival`` orders them. Only the
         features and the rejected rows come to the driver."""
+        valid, rejected = self.checked_rows(rows, arrival, policy)
+        return BatchResult(features=self.compute_table(valid, arrival), rejected=rejected)
+
+    def checked_rows(
+        self, rows: DataFrame, arrival: str, policy: InvalidRowPolicy = "fail"
+    ) -> tuple[DataFrame, pl.DataFrame]:
+        """The valid rows (still on Spark) and the rejected ones (on the driver, in arrival
+        order, with the field and reason); ``fail`` raises on the first rejected row."""
         checked = validate_spark_rows(self.plan.fitted.spec, rows, arrival)
         collected = pl.from_arrow(collect_arrow(checked.rejected))
         assert isinstance(collected, pl.DataFrame)
@@ -94,10 +102,27 @@ class SparkFeatureEngine:
                 f"{first[REASON]} ({where}{rejected.height} row(s) rejected in all; "
                 "quarantine them with the 'quarantine' policy)",
             )
-        return BatchResult(features=self.compute_table(checked.valid, arrival), rejected=rejected)
+        return checked.valid, rejected
 
     def compute_table(self, rows: DataFrame, arrival: str) -> pl.DataFrame:
-        """Features of valid rows held by Spark, sorted by ``arrival``."""
+        """Features of valid rows held by Spark, sorted by ``arrival``, on the driver."""
+        try:
+            collected = pl.from_arrow(collect_arrow(self.feature_rows(rows, arrival)))
+        except Exception as error:  # Py4J wraps Spark's errors; one is the user's to fix
+            if "spark.driver.maxResultSize" not in str(error):
+                raise
+            raise FeatureError(
+                "the features are larger than spark.driver.maxResultSize: raise it in "
+                'compute.spark.conf (e.g. spark.driver.maxResultSize: "8g", or "0": no limit), '
+                "or write them from the executors (an --out folder)"
+            ) from None
+        assert isinstance(collected, pl.DataFrame)
+        return collected.sort(ARRIVAL).drop(ARRIVAL)
+
+    def feature_rows(self, rows: DataFrame, arrival: str) -> DataFrame:
+        """Features of valid rows held by Spark, as a Spark frame (unordered, nothing
+        collected): the event id, one column per feature, and the long column
+        :data:`~watchkeeper.features.spark_windows.ARRIVAL` (``arrival``'s order)."""
         from pyspark.sql import functions as sf
 
         spec = self.plan.fitted.spec
@@ -121,18 +146,7 @@ class SparkFeatureEngine:
 
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", PANDAS_NOTICE, FutureWarning)  # Arrow, no pandas
-            finished = work.mapInArrow(finish, schema)
-        try:
-            collected = pl.from_arrow(collect_arrow(finished))
-        except Exception as error:  # Py4J wraps Spark's errors; one is the user's to fix
-            if "spark.driver.maxResultSize" not in str(error):
-                raise
-            raise FeatureError(
-                "the features are larger than spark.driver.maxResultSize: raise it in "
-                'compute.spark.conf (e.g. spark.driver.maxResultSize: "8g", or "0": no limit)'
-            ) from None
-        assert isinstance(collected, pl.DataFrame)
-        return collected.sort(ARRIVAL).drop(ARRIVAL)
+            return work.mapInArrow(finish, schema)
 
 
 def spark_type(dtype: pl.DataType) -> str:
