@@ -86,6 +86,7 @@ def _load_in_versions(store: DeltaEventStore, days: int) -> None:
     DeltaTable(f"{store.root}/transactions").delete("merchant_category = 'travel'")
 
 
+@pytest.mark.slow
 def test_training_from_the_delta_files_on_spark_equals_polars(
     spark: SparkSession, tmp_path: Path
 ) -> None:
