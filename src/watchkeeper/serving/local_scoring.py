@@ -35,8 +35,8 @@ class LocalScorer:
     close its online state store.
 
     ``clock`` (default: the workspace's) is the service's now, which the event-time guard
-    and the prediction log read; ``log_predictions=False`` scores without logging (the state
-    is still folded, as a dry run of the service would not be).
+    and the prediction log read; ``log_predictions=False`` scores without logging the
+    predictions (each event still updates its entities' online state).
     """
 
     def __init__(
