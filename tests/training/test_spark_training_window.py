@@ -116,6 +116,7 @@ def _assert_same(expected: TrainingWindow, actual: TrainingWindow) -> None:
     assert (actual.unlabelled, actual.end) == (expected.unlabelled, expected.end)
 
 
+@pytest.mark.slow
 def test_spark_window_equals_the_polars_window(spark: SparkSession) -> None:
     events = _events()
     provisional = ProvisionalLabelsConfig(min_matured_positives=10, min_delay_share=0.3)
