@@ -35,9 +35,13 @@ def test_the_lock_is_taken_soon_after_the_holder_commits(
     released.start()
     begin_immediate(waiter, without_busy_timeout=busy_timeout == 0)
     assert waiter.in_transaction
-    assert committed.is_set()  # the waiter waited for the holder, and got the lock after it
+    # The waiter waited for the holder and got the lock after its COMMIT. The holder leaves
+    # its transaction (SQLite's autocommit flag) before the lock is released; the event is
+    # set only after ``execute`` returns, which may come after the waiter holds the lock.
+    assert not holder.in_transaction
     waiter.execute("COMMIT")
     released.join()
+    assert committed.is_set()
     expected = int(busy_timeout * 1000)
     assert waiter.execute("PRAGMA busy_timeout").fetchone()[0] == expected
 
