@@ -217,8 +217,7 @@ def test_a_file_read_by_the_executors_gives_the_polars_features_in_its_order(
     session: SparkSession, small_splits: None, tmp_path: Path, suffix: str
 ) -> None:
     from watchkeeper.application.feature_files import INPUT_ORDER
-    from watchkeeper.compute.spark_files import read_event_file
-    from watchkeeper.features.input_files import read_events
+    from watchkeeper.features.input_files import read_events, read_events_on_spark
     from watchkeeper.features.spark_engine import SparkFeatureEngine
 
     frame = tied_frame()
@@ -228,7 +227,7 @@ def test_a_file_read_by_the_executors_gives_the_polars_features_in_its_order(
     else:
         frame.write_parquet(events, row_group_size=40)
     fitted = fit(full_spec("UTC", ("1h", "24h")), frame)
-    rows = read_event_file(session, events, INPUT_ORDER)
+    rows = read_events_on_spark(session, events, INPUT_ORDER)
     assert rows.rdd.getNumPartitions() > 1  # the order must hold across splits
     engine = SparkFeatureEngine(fitted, session)
     valid, rejected = engine.checked_rows(rows, INPUT_ORDER)

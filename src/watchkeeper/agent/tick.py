@@ -42,9 +42,6 @@ from watchkeeper.rollout.controller import RolloutEvaluation
 from watchkeeper.storage.events.store import FlushResult
 from watchkeeper.workspace import Workspace
 
-AGENT_ACTOR = LOOP_ACTOR
-"""Who the audit log says acted when the loop trains, starts, promotes or rolls back."""
-
 
 @dataclass(frozen=True)
 class TickReport:
@@ -101,7 +98,7 @@ class AgentSession:
 def advance_rollout(workspace: Workspace) -> RolloutEvaluation:
     """Check the running canary's guards on the logged predictions (``idle`` when none); a
     rollback alerts the owner on the workspace's channels."""
-    return evaluate_canary(workspace, actor=AGENT_ACTOR)
+    return evaluate_canary(workspace, actor=LOOP_ACTOR)
 
 
 def run_tick(
@@ -131,7 +128,7 @@ def run_tick(
         return TickReport(
             moment, rows, None, RetrainStep(None, skipped="no champion"), None, tuple(notes)
         )
-    retrain = retrain_if_due(workspace, moment, actor=AGENT_ACTOR, progress=progress)
+    retrain = retrain_if_due(workspace, moment, progress=progress)
     if retrain.notice is not None:
         notes.append(retrain.notice)
     if workspace.config.model.serving == "external":  # no canary: the team rolls out
@@ -143,7 +140,6 @@ def run_tick(
 
 
 __all__ = [
-    "AGENT_ACTOR",
     "AgentSession",
     "TickReport",
     "advance_rollout",

@@ -192,7 +192,8 @@ def compute_file(
 ) -> tuple[FittedFeatureSpec, WrittenFeatures]:
     """``watchkeeper features compute``: the features of the events of ``input_path`` written
     to ``out``, by the Spark engine reading the file on the executors
-    (:func:`compute_file_on_spark`), or read here and computed by :func:`compute_features`."""
+    (:func:`compute_file_on_spark`), or read here and computed by :func:`compute_features`.
+    An output the engine cannot write is refused first (:func:`check_output`)."""
     from watchkeeper.features.input_files import write_features
 
     if mode == "batch" and compute.engine == "spark":
@@ -220,7 +221,7 @@ def compute_file_on_spark(
     status: Status = _quiet,
 ) -> tuple[FittedFeatureSpec, WrittenFeatures]:
     """Every feature of every event of ``input_path``, read and computed by Spark's executors
-    (:func:`~watchkeeper.compute.spark_files.read_event_file`), written to ``out``: a folder
+    (:func:`~watchkeeper.features.input_files.read_events_on_spark`), written to ``out``: a folder
     of Parquet files written by the executors, in the file's row order (nothing passes the
     driver but the rejected rows), or one ``.parquet``/``.csv`` file written by the driver.
 
@@ -228,10 +229,9 @@ def compute_file_on_spark(
     on the driver with Polars (fit once with ``watchkeeper features fit`` and pass the fitted
     spec to keep a large file off the driver).
     """
-    from watchkeeper.compute.spark_files import read_event_file
     from watchkeeper.compute.spark_session import spark_session
     from watchkeeper.features import FittedFeatureSpec
-    from watchkeeper.features.input_files import write_features
+    from watchkeeper.features.input_files import read_events_on_spark, write_features
     from watchkeeper.features.spark_engine import SparkFeatureEngine
     from watchkeeper.features.spark_windows import ARRIVAL
 
@@ -244,7 +244,7 @@ def compute_file_on_spark(
     with status(f"starting Spark ({compute.spark.master})"):
         session = spark_session(compute.spark)
     engine = SparkFeatureEngine(fitted, session)
-    rows = read_event_file(session, input_path, INPUT_ORDER)
+    rows = read_events_on_spark(session, input_path, INPUT_ORDER)
     with status(f"computing {len(fitted.output_columns)} features on Spark"):
         valid, rejected = engine.checked_rows(rows, INPUT_ORDER, policy)
         if not is_folder_output(out):

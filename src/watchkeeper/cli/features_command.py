@@ -112,17 +112,11 @@ def compute_command(
     json_output: JsonOption = False,
 ) -> None:
     """Compute every feature of every event: event_id and a column per feature (Parquet, CSV)."""
-    from watchkeeper.application.feature_files import (
-        check_output,
-        compute_file,
-        feature_mode,
-        feature_policy,
-    )
+    from watchkeeper.application.feature_files import compute_file, feature_mode, feature_policy
     from watchkeeper.features.input_files import check_output_suffix, write_features
 
     checked_mode = feature_mode(mode)
     compute = compute_config(workspace, engine)
-    check_output(out, compute, checked_mode)
     if rejected_out is not None:
         check_output_suffix(rejected_out)
     fitted, written = compute_file(

@@ -23,6 +23,8 @@ import polars as pl
 from watchkeeper.errors import FeatureError
 
 if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
     from watchkeeper.features.spec import FeatureSpec
 
 SUFFIXES = (".parquet", ".csv")
@@ -30,25 +32,54 @@ SUFFIXES = (".parquet", ".csv")
 
 def read_events(path: Path, spec: FeatureSpec) -> pl.DataFrame:
     """Read a Parquet or CSV file of raw events; a bad file raises a one-line FeatureError."""
-    if not path.exists():
-        raise FeatureError(f"{path}: no such file")
-    suffix = path.suffix.lower()
+    suffix = _input_suffix(path)
     try:
         if suffix == ".parquet":
             return pl.read_parquet(path)
-        if suffix == ".csv":
-            text_columns = {name: pl.String() for name in (spec.event_id, *spec.inputs)}
-            return pl.read_csv(path, schema_overrides=text_columns, infer_schema_length=10_000)
+        text_columns = {name: pl.String() for name in (spec.event_id, *spec.inputs)}
+        return pl.read_csv(path, schema_overrides=text_columns, infer_schema_length=10_000)
     except (pl.exceptions.PolarsError, OSError) as error:
-        first_line = (
-            str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        )
-        raise FeatureError(f"{path}: cannot read the file: {first_line}") from None
-    raise FeatureError(f"{path}: unknown file type {suffix or '(none)'}; use .parquet or .csv")
+        raise FeatureError(f"{path}: cannot read the file: {_first_line(error)}") from None
+
+
+def read_events_on_spark(session: SparkSession, path: Path, arrival: str) -> DataFrame:
+    """:func:`read_events` on Spark: the executors read the file, nothing passes the driver.
+
+    A Parquet file keeps its types; a CSV file is read as text, every column (the spec's
+    columns are text in :func:`read_events` too; the validation at the edge parses them). The
+    file's row order, which breaks ties of equal timestamps, is the long column ``arrival``:
+    ``monotonically_increasing_id`` increases along the file, because Spark cuts one file into
+    splits by offset and numbers its partitions in that order (equal-sized splits keep their
+    order when Spark sorts them by size; the shorter last split is last either way).
+    """
+    from pyspark.sql import functions as sf
+
+    suffix = _input_suffix(path)
+    reader = session.read.format(suffix.removeprefix("."))
+    if suffix == ".csv":
+        reader = reader.options(header="true", inferSchema="false", mode="FAILFAST")
+    try:
+        return reader.load(str(path)).withColumn(arrival, sf.monotonically_increasing_id())
+    except Exception as error:  # Py4J wraps the reader's errors; a bad file is the user's
+        raise FeatureError(f"{path}: cannot read the file: {_first_line(error)}") from None
+
+
+def _input_suffix(path: Path) -> str:
+    """The suffix of an input file that exists and names a format we read."""
+    if not path.exists():
+        raise FeatureError(f"{path}: no such file")
+    check_output_suffix(path)
+    return path.suffix.lower()
+
+
+def _first_line(error: BaseException) -> str:
+    """The first line of an error's message (its type's name when it has none)."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def check_output_suffix(path: Path) -> None:
-    """Refuse an output path whose suffix names no format we write (before any work is done).
+    """Refuse a path whose suffix names no format we read or write (before any work is done).
 
     >>> check_output_suffix(Path("features.csv"))
     >>> check_output_suffix(Path("features.json"))
@@ -80,8 +111,13 @@ def write_features(frame: pl.DataFrame, path: Path) -> None:
     except OSError as error:
         raise FeatureError(f"{path}: cannot write: {error.strerror}") from None
     except pl.exceptions.PolarsError as error:
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        raise FeatureError(f"{path}: cannot write: {first_line}") from None
+        raise FeatureError(f"{path}: cannot write: {_first_line(error)}") from None
 
 
-__all__ = ["SUFFIXES", "check_output_suffix", "read_events", "write_features"]
+__all__ = [
+    "SUFFIXES",
+    "check_output_suffix",
+    "read_events",
+    "read_events_on_spark",
+    "write_features",
+]

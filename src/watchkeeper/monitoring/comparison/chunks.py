@@ -41,23 +41,22 @@ DEFAULT_MIN_CHUNK_ROWS = 100
 _UNITS = (("week", 604_800), ("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
 
 
-OPTION_NAMES: dict[str, dict[str, str]] = {
-    "cli": {
-        "size": "--chunk-size",
-        "number": "--chunks",
-        "period": "--chunk-period",
-        "timestamp": "--timestamp-column",
-        "min_rows": "--min-chunk-rows",
-    },
-    "python": {  # the Python API (and the commands built on it) name both, as analysis does
-        "size": "chunk['size'] (--chunk-size)",
-        "number": "chunk['number'] (--chunks)",
-        "period": "chunk['period'] (--chunk-period)",
-        "timestamp": "timestamp= (--timestamp-column)",
-        "min_rows": "min_chunk_rows= (--min-chunk-rows)",
-    },
+FLAGS = {
+    "size": "--chunk-size",
+    "number": "--chunks",
+    "period": "--chunk-period",
+    "timestamp": "--timestamp-column",
+    "min_rows": "--min-chunk-rows",
 }
-"""What each caller calls the settings, for the messages of a chunking that is refused."""
+"""The command line's name of each setting, for the messages of a chunking that is refused."""
+PYTHON_NAMES = {
+    "size": "chunk['size']",
+    "number": "chunk['number']",
+    "period": "chunk['period']",
+    "timestamp": "timestamp=",
+    "min_rows": "min_chunk_rows=",
+}
+"""The Python API's name of each setting; its messages give the flag too, as analysis does."""
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,8 @@ class Chunking:
     def option(self, setting: str) -> str:
         """The caller's name of ``setting`` (``size``, ``number``, ``period``, ``timestamp``
         or ``min_rows``)."""
-        return OPTION_NAMES[self.caller][setting]
+        flag = FLAGS[setting]
+        return flag if self.caller == "cli" else f"{PYTHON_NAMES[setting]} ({flag})"
 
     def __post_init__(self) -> None:
         name = self.option
