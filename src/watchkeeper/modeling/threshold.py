@@ -12,7 +12,10 @@ with the model version:
   score on ties), with ``target_reached`` false so the shortfall is on record.
 
 With sample ``weights`` (a window's provisional labels), precision and recall count each row
-by its weight; the flag rate still counts rows, as review capacity is in transactions.
+by its label masses (:mod:`watchkeeper.modeling.label_mass`: a positive of weight ``w``
+stands for ``w`` positives and takes ``w - 1`` from the negatives, so the silent rows that
+hide the positives it stands for do not count twice); the flag rate still counts rows, as
+review capacity is in transactions.
 
 >>> scores = np.array([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0])
 >>> labels = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
@@ -34,6 +37,7 @@ import numpy.typing as npt
 
 from watchkeeper.config.lifecycle import ThresholdPolicy
 from watchkeeper.errors import TrainingDataError
+from watchkeeper.modeling.label_mass import label_masses
 
 
 @dataclass(frozen=True)
@@ -68,11 +72,14 @@ def choose_threshold(
     """Choose the threshold on validation ``scores`` and their 0/1 ``labels`` by ``policy``
     (rows counted by ``weights`` for precision and recall, when given).
 
-    >>> chosen = choose_threshold(np.array([0.9, 0.8, 0.7]), np.array([1, 0, 1]),
-    ...                           ThresholdPolicy(policy="precision", target=0.7),
-    ...                           weights=np.array([1.0, 1.0, 3.0]))
+    A provisional positive of weight 2 at 0.7 says one of the silent rows there, 0.6, hides
+    a positive too:
+
+    >>> chosen = choose_threshold(np.array([0.9, 0.8, 0.7, 0.6]), np.array([1, 0, 1, 0]),
+    ...                           ThresholdPolicy(policy="precision", target=0.75),
+    ...                           weights=np.array([1.0, 1.0, 2.0, 1.0]))
     >>> chosen.value, chosen.precision, chosen.recall
-    (0.7, 0.8, 1.0)
+    (0.6, 0.75, 1.0)
     """
     score_values = np.asarray(scores, dtype=np.float64)
     label_values = np.asarray(labels, dtype=np.int64)
@@ -96,9 +103,10 @@ def choose_threshold(
             score_values, label_values, policy.target, weight_values
         )
     flags = score_values >= value
-    true_positives = float(weight_values @ (flags & (label_values == 1)))
-    positives = float(weight_values @ (label_values == 1))
-    flagged = float(weight_values @ flags)
+    positive_mass, negative_mass = label_masses(label_values, weight_values)
+    true_positives = float(positive_mass @ flags)
+    positives = float(positive_mass.sum())
+    flagged = float((positive_mass + negative_mass) @ flags)
     return DecisionThreshold(
         value=value,
         policy=policy.policy,
@@ -130,8 +138,8 @@ def precision_threshold(
     target: float,
     weights: npt.NDArray[np.float64] | None = None,
 ) -> tuple[float, bool]:
-    """The lowest score whose flags reach ``target`` precision (rows counted by ``weights``
-    when given), and whether any did.
+    """The lowest score whose flags reach ``target`` precision (rows counted by their label
+    masses under ``weights`` when given), and whether any did.
 
     >>> precision_threshold(np.array([0.9, 0.8, 0.7]), np.array([0, 1, 0]), 0.9)
     (0.8, False)
@@ -142,9 +150,11 @@ def precision_threshold(
         )
     order = np.argsort(-scores, kind="stable")
     descending = scores[order]
-    row_weights = np.ones(scores.size) if weights is None else weights[order]
-    true_positives = np.cumsum(labels[order] * row_weights)
-    flagged = np.cumsum(row_weights)
+    positive_mass, negative_mass = label_masses(
+        labels[order], None if weights is None else weights[order]
+    )
+    true_positives = np.cumsum(positive_mass)
+    flagged = np.cumsum(positive_mass + negative_mass)
     last_of_tie = np.r_[descending[1:] != descending[:-1], True]
     cut_scores = descending[last_of_tie]
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from watchkeeper.modeling.label_mass import label_masses
+
 FloatArray = npt.NDArray[np.float64]
 CountMatrix = npt.NDArray[np.float64]
 CountStatistic = Callable[[CountMatrix], FloatArray]
@@ -191,30 +193,32 @@ def weighted_macro_f1(
 def weighted_average_precision(
     scores: FloatArray, labels: npt.ArrayLike, weights: npt.ArrayLike | None = None
 ) -> CountStatistic:
-    """Average precision (PR AUC) with the counts (times the rows' ``weights``, when given)
-    as sample weights; NaN with no positive.
+    """Average precision (PR AUC) with the counts as sample weights, each row counted by its
+    label masses (:func:`~watchkeeper.modeling.label_mass.label_masses`: a positive of
+    weight ``w`` stands for ``w`` positives and takes ``w - 1`` from the negatives); NaN with
+    no positive.
 
-    Scores that tie form one step of the curve, as in scikit-learn.
+    Scores that tie form one step of the curve, as in scikit-learn, which it equals with 0/1
+    labels and weights on negatives only.
 
     >>> statistic = weighted_average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1]))
     >>> statistic(np.ones((1, 3))).round(4).tolist()
     [0.8333]
     >>> weighted_average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1]),  # as sklearn
-    ...                            np.array([1.0, 1.0, 3.0]))(np.ones((1, 3))).round(4).tolist()
-    [0.85]
+    ...                            np.array([1.0, 3.0, 1.0]))(np.ones((1, 3))).round(4).tolist()
+    [0.7]
     """
+    positive, negative = label_masses(labels, weights)
     order = np.argsort(-np.asarray(scores, dtype=np.float64), kind="stable")
     descending = np.asarray(scores, dtype=np.float64)[order]
-    sorted_labels = np.asarray(labels, dtype=np.float64)[order]
-    sorted_weights = (
-        np.ones(order.size) if weights is None else np.asarray(weights, dtype=np.float64)[order]
-    )
+    sorted_positive = positive[order]
+    sorted_total = (positive + negative)[order]
     last_of_tie = np.r_[descending[1:] != descending[:-1], True]
 
     def statistic(counts: CountMatrix) -> FloatArray:
-        ordered = counts[:, order] * sorted_weights
-        true_positives = np.cumsum(ordered * sorted_labels, axis=1)[:, last_of_tie]
-        flagged = np.cumsum(ordered, axis=1)[:, last_of_tie]
+        ordered = counts[:, order]
+        true_positives = np.cumsum(ordered * sorted_positive, axis=1)[:, last_of_tie]
+        flagged = np.cumsum(ordered * sorted_total, axis=1)[:, last_of_tie]
         gains = np.diff(true_positives, axis=1, prepend=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
             precision = np.where(flagged > 0, true_positives / flagged, 0.0)

@@ -29,8 +29,10 @@ import polars as pl
 
 from watchkeeper.config import BusinessValueConfig
 from watchkeeper.errors import TrainingDataError
+from watchkeeper.modeling.label_mass import label_masses, roc_auc_of_masses
 from watchkeeper.monitoring.outcomes.business import business_outcome
 from watchkeeper.performance.costs import BINARY_CLASSES, cost_matrix_array
+from watchkeeper.training.bootstrap import weighted_average_precision
 from watchkeeper.training.trainers import checked_sample_weight
 
 FloatArray = npt.NDArray[np.float64]
@@ -43,8 +45,10 @@ class Holdout:
 
     Labels must be known (matured, or provisional — the training window's): a null or any
     value but 0 and 1 is refused. ``weights`` (one per row, finite and non-negative; None:
-    all 1) are the window's sample weights: every rate, area and sum of money counts a row
-    that many times.
+    all 1) are the window's sample weights. A negative counts that many times; a positive of
+    weight ``w`` (``1 / F``, a provisional label) stands for ``w`` positives and, being one
+    event, takes ``w - 1`` from the negatives (:mod:`watchkeeper.modeling.label_mass`), so
+    every rate and sum of money is unbiased while labels are still arriving.
     """
 
     features: pl.DataFrame
@@ -128,6 +132,11 @@ class Holdout:
         return np.ones(self.rows) if self.weights is None else self.weights
 
     @property
+    def masses(self) -> tuple[FloatArray, FloatArray]:
+        """Each row's positive and negative mass (:func:`label_masses`)."""
+        return label_masses(self.labels, self.weights)
+
+    @property
     def weighted_positives(self) -> float:
         """The positives' total weight: the positive mass they stand for."""
         return float(self.row_weights @ self.labels)
@@ -160,33 +169,37 @@ def evaluate_scores(
 ) -> ModelEvaluation:
     """Evaluate a model's holdout ``scores``; a score at or above ``threshold`` is flagged.
 
-    Precision, recall, the areas and the money use the holdout's weights; ``rows``,
+    Precision, recall, the areas and the money count each row by the holdout's label masses
+    (a provisional positive stands for the positives of its age still to come); ``rows``,
     ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed).
     """
     score_values = np.asarray(scores, dtype=np.float64)
     flags = score_values >= threshold
-    labels = holdout.labels
-    weights = holdout.row_weights
+    positive_mass, negative_mass = holdout.masses
+    row_mass = positive_mass + negative_mass
     positives = holdout.positives
     negatives = holdout.rows - positives
-    true_positives = float(weights @ (flags & (labels == 1)))
+    true_positives = float(positive_mass @ flags)
     flagged = int(flags.sum())
-    flagged_weight = float(weights @ flags)
+    flagged_mass = float(row_mass @ flags)
     positive_weight = holdout.weighted_positives
     pr_auc = roc_auc = None
     if positives and negatives:
-        from sklearn.metrics import average_precision_score, roc_auc_score
-
-        sample_weight = holdout.weights
-        pr_auc = float(average_precision_score(labels, score_values, sample_weight=sample_weight))
-        roc_auc = float(roc_auc_score(labels, score_values, sample_weight=sample_weight))
+        whole = np.ones((1, holdout.rows))
+        pr_auc = float(
+            weighted_average_precision(score_values, holdout.labels, holdout.weights)(whole)[0]
+        )
+        roc_auc = roc_auc_of_masses(score_values, positive_mass, negative_mass)
+    expected_fraud = np.divide(
+        positive_mass, row_mass, out=np.zeros(holdout.rows), where=row_mass != 0
+    )
     outcome = business_outcome(
         pl.DataFrame(
             {
                 "amount": holdout.amounts,
                 "decision": flags,
-                "fraud_probability": labels.astype(np.float64),
-                "weight": weights,
+                "fraud_probability": expected_fraud,
+                "weight": row_mass,
             }
         ),
         business,
@@ -194,14 +207,18 @@ def evaluate_scores(
     )
     value = outcome.net_value
     if business.cost_matrix is not None:
-        value = float(weights @ value_contributions(flags, labels, holdout.amounts, business))
+        value = float(
+            value_contributions(
+                flags, holdout.labels, holdout.amounts, business, holdout.weights
+            ).sum()
+        )
     return ModelEvaluation(
         threshold=float(threshold),
         rows=holdout.rows,
         positives=positives,
         flagged=flagged,
         flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
-        precision=true_positives / flagged_weight if flagged_weight else None,
+        precision=true_positives / flagged_mass if flagged_mass else None,
         recall=true_positives / positive_weight if positive_weight else None,
         pr_auc=pr_auc,
         roc_auc=roc_auc,
@@ -216,6 +233,7 @@ def value_contributions(
     labels: IntArray,
     amounts: FloatArray,
     business: BusinessValueConfig,
+    weights: FloatArray | None = None,
 ) -> FloatArray:
     """Each row's share of the net value: what flagging it saved minus what it cost.
 
@@ -223,7 +241,8 @@ def value_contributions(
     legitimate transaction costs the review plus the false-decline cost; a row not flagged
     adds nothing. The sum is :class:`~watchkeeper.monitoring.outcomes.business.BusinessOutcome`'s
     ``net_value``. With a ``cost_matrix`` each row is minus the cost of its (actual, decided)
-    pair, amounts unused.
+    pair, amounts unused. With ``weights`` each row counts by its label masses
+    (:func:`label_masses`).
 
     >>> value_contributions(np.array([True, True, False]), np.array([1, 0, 1]),
     ...                     np.array([100.0, 50.0, 80.0]), BusinessValueConfig()).tolist()
@@ -232,17 +251,25 @@ def value_contributions(
     >>> value_contributions(np.array([True, True, False]), np.array([1, 0, 1]), np.zeros(3),
     ...                     BusinessValueConfig(cost_matrix=matrix)).tolist()
     [30.0, -10.0, -60.0]
+
+    A provisional fraud of weight 2 prevents two frauds' amounts for one review, and takes
+    back the false-decline cost of the silent row that hides the other:
+
+    >>> value_contributions(np.array([True]), np.array([1]), np.array([100.0]),
+    ...                     BusinessValueConfig(), np.array([2.0])).tolist()
+    [200.0]
     """
+    fraud, legitimate = label_masses(labels, weights)
     if business.cost_matrix is not None:
         costs = cost_matrix_array(business.cost_matrix, BINARY_CLASSES)
         # BINARY_CLASSES is (positive, negative): a positive label or a flag is index 0
-        matrix_rows: FloatArray = -costs[1 - labels.astype(np.int64), np.where(flags, 0, 1)]
+        decided = np.where(flags, 0, 1)
+        matrix_rows: FloatArray = -(fraud * costs[0, decided] + legitimate * costs[1, decided])
         return matrix_rows
-    fraud = labels.astype(np.float64)
-    false_decline = (1.0 - fraud) * (
+    false_decline = legitimate * (
         amounts * business.false_decline_rate + business.false_decline_cost
     )
-    per_row = fraud * amounts - business.review_cost - false_decline
+    per_row = fraud * amounts - (fraud + legitimate) * business.review_cost - false_decline
     contributions: FloatArray = np.where(flags, per_row, 0.0)
     return contributions
 

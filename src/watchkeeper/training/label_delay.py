@@ -27,7 +27,10 @@ probability a model learns is low by a relative ``p(x) (1 - F(a))`` at most — 
 relative bias even in a segment at 5 % fraud with the 0.3 floor), that is far below the
 noise of the estimate. Removing it needs either negative weights (a known positive entered
 also as a negative of weight ``1 - 1/F``, which trainers refuse) or ``p(x)`` itself (a model
-in the loop), so it is left, and stated.
+in the loop), so it is left in training, and stated. Measuring a model has no such limit:
+the holdout's metrics, the threshold and the validation gate count a known positive of
+weight ``w`` also as ``1 - w`` of a negative (:mod:`watchkeeper.modeling.label_mass`), which
+removes the bias there, most of all on the high scores where decisions are made.
 
 The assumptions, stated too: the delay does not depend on the features, and it is the same
 for the young events as for the matured ones it was learnt from. With fewer than

@@ -413,16 +413,16 @@ def primary_statistics(
 ) -> tuple[CountStatistic, CountStatistic]:
     """The bootstrap statistic of each model for ``metric`` (champion's first).
 
-    Each takes (scores, threshold) of one model. Rows count by the holdout's weights.
+    Each takes (scores, threshold) of one model. Rows count by the holdout's label masses.
     """
-    labels = holdout.labels.astype(np.float64)
-    weights = holdout.row_weights
+    labels, weights = holdout.labels, holdout.weights
+    positive_mass, _ = holdout.masses
     if metric == names.BUSINESS_VALUE:
 
         def net_value(scores: FloatArray, threshold: float) -> CountStatistic:
             flags = scores >= threshold
             return weighted_sum(
-                value_contributions(flags, holdout.labels, holdout.amounts, business) * weights
+                value_contributions(flags, labels, holdout.amounts, business, weights)
             )
 
         return net_value(*champion), net_value(*challenger)
@@ -435,8 +435,8 @@ def primary_statistics(
         champion_flags = champion[0] >= champion[1]
         challenger_flags = top_flags(challenger[0], int(champion_flags.sum()))
         return (
-            weighted_ratio(champion_flags * labels * weights, labels * weights),
-            weighted_ratio(challenger_flags * labels * weights, labels * weights),
+            weighted_ratio(champion_flags * positive_mass, positive_mass),
+            weighted_ratio(challenger_flags * positive_mass, positive_mass),
         )
     raise ValueError(f"unknown primary metric {metric!r}")
 
@@ -444,7 +444,7 @@ def primary_statistics(
 def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig) -> float:
     """The best value ``metric`` can take on ``holdout``: 1 for the rates and areas; for the
     business value, each row flagged or not, whichever is worth more (every fraud worth its
-    review flagged and nothing else), counted by the holdout's weights.
+    review flagged and nothing else), counted by the holdout's label masses.
 
     >>> holdout = Holdout(pl.DataFrame({"x": [0.0] * 3}), np.array([1, 1, 0]),
     ...                   np.array([100.0, 3.0, 50.0]))
@@ -454,9 +454,10 @@ def metric_ceiling(metric: str, holdout: Holdout, business: BusinessValueConfig)
     if metric != names.BUSINESS_VALUE:
         return 1.0
     every = np.ones(holdout.rows, dtype=np.bool_)
-    flagged = value_contributions(every, holdout.labels, holdout.amounts, business)
-    passed = value_contributions(~every, holdout.labels, holdout.amounts, business)
-    return float(np.maximum(flagged, passed) @ holdout.row_weights)
+    labels, amounts, weights = holdout.labels, holdout.amounts, holdout.weights
+    flagged = value_contributions(every, labels, amounts, business, weights)
+    passed = value_contributions(~every, labels, amounts, business, weights)
+    return float(np.maximum(flagged, passed).sum())
 
 
 def top_flags(scores: FloatArray, count: int) -> npt.NDArray[np.bool_]:
