@@ -100,7 +100,7 @@ class ScoreCalibrator:
         >>> float(ScoreCalibrator.fit(scores, labels, [2, 1, 1, 1]).probabilities([0.9])[0])
         0.4
         """
-        from sklearn.isotonic import IsotonicRegression
+        from sklearn.isotonic import IsotonicRegression, isotonic_regression
 
         score_values = np.asarray(scores, dtype=np.float64).ravel()
         received = np.asarray(labels, dtype=np.float64).ravel() == 1.0
@@ -109,16 +109,27 @@ class ScoreCalibrator:
             raise ValueError("calibration needs one label and one received share per score")
         if not np.all(np.isfinite(share) & (share > 0.0) & (share <= 1.0)):
             raise ValueError("a received share is a number in (0, 1]: the share of positives in")
-        regression = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-        fitted = np.full(score_values.size, received.mean())
+        # the iterations run on the distinct scores, sorted once (what IsotonicRegression
+        # does on each fit); the stored map is one last fit on the converged targets
+        distinct, group = np.unique(score_values, return_inverse=True)
+        sizes = np.bincount(group).astype(np.float64)
+        fitted = np.full(distinct.size, received.mean())
+
+        def targets(probability: FloatArray) -> FloatArray:
+            row = probability[group]
+            pending = row * (1.0 - share) / np.maximum(1.0 - row * share, 1e-12)
+            found: FloatArray = np.where(received, 1.0, pending)
+            return found
+
         for _ in range(max_iterations):
-            pending = fitted * (1.0 - share) / np.maximum(1.0 - fitted * share, 1e-12)
-            regression.fit(score_values, np.where(received, 1.0, pending))
-            updated = regression.predict(score_values)
+            means = np.bincount(group, weights=targets(fitted)) / sizes
+            updated = isotonic_regression(means, sample_weight=sizes, y_min=0.0, y_max=1.0)
             moved = float(np.max(np.abs(updated - fitted)))
             fitted = updated
             if moved < tolerance:
                 break
+        regression = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+        regression.fit(score_values, targets(fitted))
         return cls(
             tuple(float(value) for value in regression.X_thresholds_),
             tuple(float(value) for value in regression.y_thresholds_),

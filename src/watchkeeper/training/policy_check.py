@@ -117,7 +117,9 @@ def policy_rows(
         names.LABELLED_EVENTS,
     ]
     return [
-        row for name in read for row in registry.metadata.metrics(registry.model_name, metric=name)
+        row
+        for name in read
+        for row in registry.metadata.metrics(registry.model_name, metric=name, start=since)
     ]
 
 
