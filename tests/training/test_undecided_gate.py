@@ -138,3 +138,29 @@ def test_the_policy_says_why_the_champion_is_degraded() -> None:
     quiet = decide_retrain([], [], config=RetrainingConfig(), as_of=DAY,
                            last_trained_at=DAY - timedelta(days=40))  # fmt: skip
     assert "champion_degraded" not in quiet.evidence
+
+
+def test_after_a_challenger_won_for_a_degraded_champion_the_schedule_is_shorter() -> None:
+    """The audit log keeps the whole attempt (:meth:`RetrainAttempt.to_dict`), its own evidence
+    nested: the recovery schedule must read it there, as the agent writes it."""
+    from watchkeeper.storage.metadata.records import AuditEntry
+    from watchkeeper.training.attempts import RetrainAttempt
+    from watchkeeper.training.retrain_policy import schedule_period
+
+    config = RetrainingConfig.model_validate(
+        {"triggers": {"schedule": "30d", "schedule_in_recovery": "14d"}}
+    )
+
+    def audited(evidence: dict[str, str], accepted: bool = True) -> AuditEntry:
+        attempt = RetrainAttempt(accepted, "gate", "drift", "validation", evidence=evidence)
+        return AuditEntry(1, "fraud", "retrain_attempt", DAY, "agent", attempt.summary,
+                          attempt.to_dict(), created_at=DAY)  # fmt: skip
+
+    later = DAY + timedelta(days=1)
+    won = audited({"champion_degraded": "PSI above the alert level on mcc"})
+    assert schedule_period(config, [won], later) == timedelta(days=14)
+    assert schedule_period(config, [audited({})], later) == timedelta(days=30)
+    refused = audited({"champion_degraded": "PSI above the alert level on mcc"}, False)
+    assert schedule_period(config, [refused], later) == timedelta(days=30)
+    assert schedule_period(config, [won, audited({})], later) == timedelta(days=14)
+    assert schedule_period(config, [won, refused, audited({})], later) == timedelta(days=30)

@@ -364,14 +364,20 @@ def holdout_labels_wanted(
     return max(minimum, math.ceil(float(needed)))
 
 
-def last_decided(attempts: Sequence[AuditEntry], as_of: datetime) -> AuditEntry | None:
-    """The latest attempt (or request) at or before ``as_of`` that was not undecided: the
-    one the cooldown counts from."""
-    decided = [
+def decided_attempts(attempts: Sequence[AuditEntry], as_of: datetime) -> list[AuditEntry]:
+    """The attempts (and requests) at or before ``as_of`` that were not undecided, oldest
+    first."""
+    return [
         entry
         for entry in _attempts(attempts, as_utc(as_of), ATTEMPT_KINDS)
         if attempt_outcome(entry) != UNDECIDED
     ]
+
+
+def last_decided(attempts: Sequence[AuditEntry], as_of: datetime) -> AuditEntry | None:
+    """The latest attempt (or request) at or before ``as_of`` that was not undecided: the
+    one the cooldown counts from."""
+    decided = decided_attempts(attempts, as_of)
     return decided[-1] if decided else None
 
 
@@ -397,6 +403,7 @@ __all__ = [
     "attempt_details",
     "attempt_outcome",
     "before_episode",
+    "decided_attempts",
     "holdout_labels_wanted",
     "last_decided",
     "latest_attempt",

@@ -61,7 +61,9 @@ from watchkeeper.durations import format_duration
 from watchkeeper.storage.metadata.records import UNJUDGED_STATUSES, AuditEntry, MetricRow
 from watchkeeper.training.attempt_budget import (
     attempt_budget,
+    attempt_details,
     before_episode,
+    decided_attempts,
     last_decided,
     latest_attempt,
     new_evidence_wait,
@@ -436,34 +438,47 @@ def schedule_period(
     config: RetrainingConfig, attempts: Sequence[AuditEntry], as_of: datetime
 ) -> timedelta | None:
     """``triggers.schedule``, or the shorter ``triggers.schedule_in_recovery`` while the loop
-    recovers from a drift: the last decided attempt accepted a challenger for a degraded
-    champion (its evidence names ``champion_degraded``). A drift that goes on (fraud that
-    keeps adapting) makes each month's model stale sooner; a refusal says the champion
-    holds, and the usual schedule returns.
+    recovers from a drift: every attempt decided since the last refusal was accepted, the
+    first of them for a degraded champion (its own evidence, :func:`attempt_details`, names
+    ``champion_degraded``). A drift that goes on (fraud that keeps adapting) makes each
+    month's model stale sooner, and each newer model has beaten the last; a refusal says the
+    champion holds, and the usual schedule returns.
 
     >>> from watchkeeper.storage.metadata.records import AuditEntry
     >>> from datetime import UTC
     >>> day = datetime(2026, 8, 1, tzinfo=UTC)
     >>> config = RetrainingConfig.model_validate({"triggers": {"schedule": "30d"}})
-    >>> won = AuditEntry(1, "fraud", "retrain_attempt", day, "agent", "accepted",
-    ...                  {"accepted": True, "outcome": "accepted", "champion_degraded": "drift"},
-    ...                  created_at=day)
+    >>> def audited(at, accepted, **evidence):
+    ...     record = {"accepted": accepted, "evidence": evidence}
+    ...     return AuditEntry(1, "fraud", "retrain_attempt", at, "agent", "", record, at)
+    >>> won = audited(day, True, champion_degraded="drift")
     >>> format_duration(schedule_period(config, [won], day + timedelta(days=1)))
     '14d'
+    >>> again = audited(day + timedelta(days=14), True)  # scheduled, and it won again
+    >>> format_duration(schedule_period(config, [won, again], day + timedelta(days=15)))
+    '14d'
+    >>> held = audited(day + timedelta(days=28), False)
+    >>> format_duration(schedule_period(config, [won, again, held], day + timedelta(days=29)))
+    '30d'
     >>> format_duration(schedule_period(config, [], day))
     '30d'
     """
     period = config.triggers.schedule
     recovery = config.triggers.schedule_in_recovery
-    last = last_decided(attempts, as_of)
-    if (
-        recovery is None
-        or last is None
-        or not last.evidence.get("accepted")
-        or not last.evidence.get("champion_degraded")
-    ):
+    if recovery is None or not in_recovery(attempts, as_of):
         return period
     return recovery if period is None else min(period, recovery)
+
+
+def in_recovery(attempts: Sequence[AuditEntry], as_of: datetime) -> bool:
+    """Whether the attempts decided since the last refusal (at or before ``as_of``) were all
+    accepted, the first of them for a degraded champion."""
+    run = []
+    for entry in reversed(decided_attempts(attempts, as_of)):
+        if not entry.evidence.get("accepted"):
+            break
+        run.append(entry)
+    return bool(run) and bool(attempt_details(run[-1]).get("champion_degraded"))
 
 
 def schedule_trigger(
@@ -498,6 +513,7 @@ __all__ = [
     "decide_retrain",
     "drift_onset",
     "drift_trigger",
+    "in_recovery",
     "performance_trigger",
     "schedule_period",
     "schedule_trigger",
