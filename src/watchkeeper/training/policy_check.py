@@ -75,15 +75,7 @@ def consult_retrain_policy(
         lineage = registry.lineage(champion)
         if lineage is not None and lineage.data.as_of is not None:
             last_trained_at = utc_from_iso(lineage.data.as_of)
-    # older rows cannot change the decision: the champion's own windows start after it was
-    # trained, and a drift episode is traced back over one label horizon and holdout before
-    since = (
-        min(as_utc(as_of), as_utc(last_trained_at or as_of))
-        - (label_horizon or timedelta(0))
-        - (holdout or timedelta(0))
-        - 2 * config.triggers.performance_window
-    )
-    rows = policy_rows(registry, config, since=since)
+    rows = policy_rows(registry, config)
     if serving_version is not None:
         rows = [row for row in rows if row.model_version in (None, serving_version)]
     return decide_retrain(
@@ -101,12 +93,12 @@ def consult_retrain_policy(
     )
 
 
-def policy_rows(
-    registry: ModelRegistry, config: RetrainingConfig, *, since: datetime | None = None
-) -> list[MetricRow]:
+def policy_rows(registry: ModelRegistry, config: RetrainingConfig) -> list[MetricRow]:
     """The metric rows the policy reads: drift, the performance metrics it watches
-    (realized and estimated), the windows' weights and their labelled events (new evidence),
-    of windows from ``since`` — not the whole series."""
+    (realized and estimated), the windows' weights and their labelled events (new evidence).
+
+    Every window of those metrics is read: a drift seen once and followed by no window (a
+    quiet feed) still triggers once its labels have matured, however long that took."""
     watched = config.triggers.performance_metrics
     read = [
         names.PSI,
@@ -117,9 +109,7 @@ def policy_rows(
         names.LABELLED_EVENTS,
     ]
     return [
-        row
-        for name in read
-        for row in registry.metadata.metrics(registry.model_name, metric=name, start=since)
+        row for name in read for row in registry.metadata.metrics(registry.model_name, metric=name)
     ]
 
 

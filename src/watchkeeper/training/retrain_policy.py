@@ -58,6 +58,7 @@ from watchkeeper import metric_names as names
 from watchkeeper.clock import as_utc
 from watchkeeper.config import ModelTask, RetrainingConfig
 from watchkeeper.durations import format_duration
+from watchkeeper.storage.metadata.decision_kinds import RETRAIN_ATTEMPT
 from watchkeeper.storage.metadata.records import UNJUDGED_STATUSES, AuditEntry, MetricRow
 from watchkeeper.training.attempt_budget import (
     attempt_budget,
@@ -472,10 +473,11 @@ def schedule_period(
 
 def in_recovery(attempts: Sequence[AuditEntry], as_of: datetime) -> bool:
     """Whether the attempts decided since the last refusal (at or before ``as_of``) were all
-    accepted, the first of them for a degraded champion."""
+    accepted by the gate, the first of them for a degraded champion. A request to a team
+    that trains elsewhere (a ``retrain_request``) has no gate: it never starts a recovery."""
     run = []
     for entry in reversed(decided_attempts(attempts, as_of)):
-        if not entry.evidence.get("accepted"):
+        if entry.kind != RETRAIN_ATTEMPT or not entry.evidence.get("accepted"):
             break
         run.append(entry)
     return bool(run) and bool(attempt_details(run[-1]).get("champion_degraded"))
