@@ -164,3 +164,32 @@ def test_after_a_challenger_won_for_a_degraded_champion_the_schedule_is_shorter(
     assert schedule_period(config, [refused], later) == timedelta(days=30)
     assert schedule_period(config, [won, audited({})], later) == timedelta(days=14)
     assert schedule_period(config, [won, refused, audited({})], later) == timedelta(days=30)
+
+
+def test_a_scheduled_attempt_in_recovery_finds_the_champion_degraded() -> None:
+    """After a challenger won for a degraded champion, the next scheduled attempt may also
+    send a leading challenger to a canary when its gate is undecided: the world is still
+    moving. A refusal ends the recovery."""
+    from watchkeeper.storage.metadata.records import AuditEntry
+    from watchkeeper.training.attempts import RetrainAttempt
+
+    config = RetrainingConfig.model_validate({"triggers": {"schedule": "30d"}})
+
+    def audited(at: datetime, evidence: dict[str, str], accepted: bool = True) -> AuditEntry:
+        attempt = RetrainAttempt(accepted, "gate", "t", "validation", evidence=evidence)
+        return AuditEntry(1, "fraud", "retrain_attempt", at, "agent", attempt.summary,
+                          attempt.to_dict(), created_at=at)  # fmt: skip
+
+    first = audited(DAY - timedelta(days=60), {})  # the first model: nothing degraded
+    won = audited(DAY, {"champion_degraded": "PSI above the alert level on mcc"})
+    later = DAY + timedelta(days=15)
+    scheduled = decide_retrain([], [first, won], config=config, as_of=later,
+                               last_trained_at=DAY)  # fmt: skip
+    assert scheduled.retrain and scheduled.trigger == "schedule"
+    assert scheduled.evidence["champion_degraded"].startswith(
+        "recovering from a drift: every attempt since 2026-06-01 beat its champion"
+    )
+    refused = audited(DAY + timedelta(days=1), {}, accepted=False)
+    held = decide_retrain([], [first, won, refused], config=config,
+                          as_of=DAY + timedelta(days=40), last_trained_at=DAY)  # fmt: skip
+    assert held.trigger == "schedule" and "champion_degraded" not in held.evidence

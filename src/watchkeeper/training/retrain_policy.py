@@ -147,6 +147,8 @@ def decide_retrain(
     if onset is not None:
         evidence["drift_onset"] = as_utc(onset).isoformat()
     degraded = champion_degradation(fired)
+    if degraded is None and trigger == "schedule":
+        degraded = recovery_reason(attempts, moment)
     if degraded is not None:
         evidence["champion_degraded"] = degraded
     budget = attempt_budget(attempts, config, as_of=moment, episode_start=onset)
@@ -439,9 +441,9 @@ def schedule_period(
     config: RetrainingConfig, attempts: Sequence[AuditEntry], as_of: datetime
 ) -> timedelta | None:
     """``triggers.schedule``, or the shorter ``triggers.schedule_in_recovery`` while the loop
-    recovers from a drift: every attempt decided since the last refusal was accepted, the
-    first of them for a degraded champion (its own evidence, :func:`attempt_details`, names
-    ``champion_degraded``). A drift that goes on (fraud that keeps adapting) makes each
+    recovers from a drift (:func:`in_recovery`): every attempt decided since the last refusal
+    was accepted, one of them for a degraded champion (its own evidence,
+    :func:`attempt_details`, names ``champion_degraded``). A drift that goes on (fraud that keeps adapting) makes each
     month's model stale sooner, and each newer model has beaten the last; a refusal says the
     champion holds, and the usual schedule returns.
 
@@ -473,14 +475,41 @@ def schedule_period(
 
 def in_recovery(attempts: Sequence[AuditEntry], as_of: datetime) -> bool:
     """Whether the attempts decided since the last refusal (at or before ``as_of``) were all
-    accepted by the gate, the first of them for a degraded champion. A request to a team
-    that trains elsewhere (a ``retrain_request``) has no gate: it never starts a recovery."""
+    accepted by the gate, one of them for a degraded champion. A request to a team that
+    trains elsewhere (a ``retrain_request``) has no gate: it never starts a recovery."""
+    return recovery_reason(attempts, as_of) is not None
+
+
+def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | None:
+    """Why the loop is recovering from a drift, in words (None: it is not; see
+    :func:`in_recovery`). A scheduled attempt then finds the champion degraded too: the
+    world it was trained for is still moving, so an undecided gate may prefer the fresher
+    challenger, as after the drift itself.
+
+    >>> from watchkeeper.storage.metadata.records import AuditEntry
+    >>> from datetime import UTC
+    >>> day = datetime(2026, 8, 1, tzinfo=UTC)
+    >>> def audited(at, accepted, **evidence):
+    ...     record = {"accepted": accepted, "evidence": evidence}
+    ...     return AuditEntry(1, "fraud", "retrain_attempt", at, "agent", "", record, at)
+    >>> first = audited(day - timedelta(days=90), True)  # the first model
+    >>> won = audited(day, True, champion_degraded="PSI above the alert level on mcc")
+    >>> recovery_reason([first, won], day + timedelta(days=1))
+    'recovering from a drift: every attempt since 2026-08-01 beat its champion (PSI above the alert level on mcc)'
+    """
     run = []
     for entry in reversed(decided_attempts(attempts, as_of)):
         if entry.kind != RETRAIN_ATTEMPT or not entry.evidence.get("accepted"):
             break
         run.append(entry)
-    return bool(run) and bool(attempt_details(run[-1]).get("champion_degraded"))
+    degraded = [entry for entry in run if attempt_details(entry).get("champion_degraded")]
+    if not degraded:
+        return None
+    first = degraded[-1]
+    return (
+        f"recovering from a drift: every attempt since {as_utc(first.at).date().isoformat()} "
+        f"beat its champion ({attempt_details(first)['champion_degraded']})"
+    )
 
 
 def schedule_trigger(
@@ -517,6 +546,7 @@ __all__ = [
     "drift_trigger",
     "in_recovery",
     "performance_trigger",
+    "recovery_reason",
     "schedule_period",
     "schedule_trigger",
 ]
