@@ -36,10 +36,17 @@ def stream() -> DemoStream:
 
 def launched(root: Path, stream: DemoStream, rollout: str = "") -> tuple[Workspace, EventTimeClock]:
     Workspace.create(root)
+    config = root / "watchkeeper.yaml"
+    text = config.read_text("utf-8")
+    # the scenarios' dates are set for slices of at least 14 days, the configuration's
+    # default; the fraud example's are 7
+    text = text.replace("  validation: 7d ", "  validation: 14d").replace(
+        "  holdout: 7d ", "  holdout: 14d"
+    )
+    assert "  holdout: 14d" in text and "  validation: 14d" in text
     if rollout:
-        config = root / "watchkeeper.yaml"
-        text = config.read_text("utf-8")
-        config.write_text(text.replace("  min_events: 1000\n", rollout), "utf-8")
+        text = text.replace("  min_events: 1000\n", rollout)
+    config.write_text(text, "utf-8")
     launch = stream.start + timedelta(days=LAUNCH_DAY)
     clock = EventTimeClock(launch)
     workspace = Workspace.open(root, clock=clock)

@@ -58,7 +58,16 @@ ATTEMPT_KEYS = {
 def simulated_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("train-cli")
     root = Workspace.create(folder / "ws", "fraud")
-    configure_workspace(root, training={"parameters": {"n_estimators": 40, "num_threads": 2}})
+    # the scenario's dates (shift on day 100, the attempts after it) are set for slices of
+    # at least 14 days, the configuration's default; the fraud example's are 7
+    configure_workspace(
+        root,
+        training={
+            "parameters": {"n_estimators": 40, "num_threads": 2},
+            "holdout": "14d",
+            "validation": "14d",
+        },
+    )
     settings = folder / "shift.yaml"
     settings.write_text(
         yaml.safe_dump(
