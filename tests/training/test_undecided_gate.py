@@ -187,7 +187,7 @@ def test_a_scheduled_attempt_in_recovery_finds_the_champion_degraded() -> None:
                                last_trained_at=DAY)  # fmt: skip
     assert scheduled.retrain and scheduled.trigger == "schedule"
     assert scheduled.evidence["champion_degraded"].startswith(
-        "recovering from a drift: every attempt since 2026-06-01 beat its champion"
+        "recovering from a degraded champion: every attempt since 2026-06-01 beat its champion"
     )
     refused = audited(DAY + timedelta(days=1), {}, accepted=False)
     held = decide_retrain([], [first, won, refused], config=config,

@@ -481,8 +481,8 @@ def in_recovery(attempts: Sequence[AuditEntry], as_of: datetime) -> bool:
 
 
 def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | None:
-    """Why the loop is recovering from a drift, in words (None: it is not; see
-    :func:`in_recovery`). A scheduled attempt then finds the champion degraded too: the
+    """Why the loop is recovering from a degraded champion (a drift, a performance drop), in
+    words (None: it is not; see :func:`in_recovery`). A scheduled attempt then finds the champion degraded too: the
     world it was trained for is still moving, so an undecided gate may prefer the fresher
     challenger, as after the drift itself.
 
@@ -495,7 +495,7 @@ def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | No
     >>> first = audited(day - timedelta(days=90), True)  # the first model
     >>> won = audited(day, True, champion_degraded="PSI above the alert level on mcc")
     >>> recovery_reason([first, won], day + timedelta(days=1))
-    'recovering from a drift: every attempt since 2026-08-01 beat its champion (PSI above the alert level on mcc)'
+    'recovering from a degraded champion: every attempt since 2026-08-01 beat its champion (PSI above the alert level on mcc)'
     """
     run = []
     for entry in reversed(decided_attempts(attempts, as_of)):
@@ -507,8 +507,8 @@ def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | No
         return None
     first = degraded[-1]
     return (
-        f"recovering from a drift: every attempt since {as_utc(first.at).date().isoformat()} "
-        f"beat its champion ({attempt_details(first)['champion_degraded']})"
+        f"recovering from a degraded champion: every attempt since "
+        f"{as_utc(first.at).date().isoformat()} beat its champion ({attempt_details(first)['champion_degraded']})"
     )
 
 
