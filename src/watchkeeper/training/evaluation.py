@@ -127,11 +127,6 @@ class Holdout:
         return int(self.labels.sum())
 
     @property
-    def row_weights(self) -> FloatArray:
-        """The rows' weights (all 1 without ``weights``)."""
-        return np.ones(self.rows) if self.weights is None else self.weights
-
-    @property
     def masses(self) -> tuple[FloatArray, FloatArray]:
         """Each row's positive and negative mass (:func:`label_masses`)."""
         return label_masses(self.labels, self.weights)
@@ -139,7 +134,7 @@ class Holdout:
     @property
     def weighted_positives(self) -> float:
         """The positives' total weight: the positive mass they stand for."""
-        return float(self.row_weights @ self.labels)
+        return float(self.masses[0].sum())
 
 
 @dataclass(frozen=True)
@@ -182,7 +177,7 @@ def evaluate_scores(
     true_positives = float(positive_mass @ flags)
     flagged = int(flags.sum())
     flagged_mass = float(row_mass @ flags)
-    positive_weight = holdout.weighted_positives
+    positive_weight = float(positive_mass.sum())
     pr_auc = roc_auc = None
     if positives and negatives:
         whole = np.ones((1, holdout.rows))

@@ -441,11 +441,11 @@ def schedule_period(
     config: RetrainingConfig, attempts: Sequence[AuditEntry], as_of: datetime
 ) -> timedelta | None:
     """``triggers.schedule``, or the shorter ``triggers.schedule_in_recovery`` while the loop
-    recovers from a drift (:func:`in_recovery`): every attempt decided since the last refusal
-    was accepted, one of them for a degraded champion (its own evidence,
-    :func:`attempt_details`, names ``champion_degraded``). A drift that goes on (fraud that keeps adapting) makes each
-    month's model stale sooner, and each newer model has beaten the last; a refusal says the
-    champion holds, and the usual schedule returns.
+    recovers from a degraded champion (:func:`recovery_reason`): every attempt decided since
+    the last refusal was accepted, one of them for a degraded champion (its own evidence,
+    :func:`attempt_details`, names ``champion_degraded``). A drift that goes on (fraud that
+    keeps adapting) makes each month's model stale sooner, and each newer model has beaten the
+    last; a refusal says the champion holds, and the usual schedule returns.
 
     >>> from watchkeeper.storage.metadata.records import AuditEntry
     >>> from datetime import UTC
@@ -468,21 +468,17 @@ def schedule_period(
     """
     period = config.triggers.schedule
     recovery = config.triggers.schedule_in_recovery
-    if recovery is None or not in_recovery(attempts, as_of):
+    if recovery is None or recovery_reason(attempts, as_of) is None:
         return period
     return recovery if period is None else min(period, recovery)
 
 
-def in_recovery(attempts: Sequence[AuditEntry], as_of: datetime) -> bool:
-    """Whether the attempts decided since the last refusal (at or before ``as_of``) were all
-    accepted by the gate, one of them for a degraded champion. A request to a team that
-    trains elsewhere (a ``retrain_request``) has no gate: it never starts a recovery."""
-    return recovery_reason(attempts, as_of) is not None
-
-
 def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | None:
     """Why the loop is recovering from a degraded champion (a drift, a performance drop), in
-    words (None: it is not; see :func:`in_recovery`). A scheduled attempt then finds the champion degraded too: the
+    words; None when it is not. It is while the attempts decided since the last refusal (at
+    or before ``as_of``) were all accepted by the gate, one of them for a degraded champion.
+    A request to a team that trains elsewhere (a ``retrain_request``) has no gate: it never
+    starts a recovery. A scheduled attempt in recovery finds the champion degraded too: the
     world it was trained for is still moving, so an undecided gate may prefer the fresher
     challenger, as after the drift itself.
 
@@ -506,9 +502,11 @@ def recovery_reason(attempts: Sequence[AuditEntry], as_of: datetime) -> str | No
     if not degraded:
         return None
     first = degraded[-1]
+    since = as_utc(first.at).date().isoformat()
+    why = attempt_details(first)["champion_degraded"]
     return (
-        f"recovering from a degraded champion: every attempt since "
-        f"{as_utc(first.at).date().isoformat()} beat its champion ({attempt_details(first)['champion_degraded']})"
+        f"recovering from a degraded champion: every attempt since {since} beat its champion "
+        f"({why})"
     )
 
 
@@ -544,7 +542,6 @@ __all__ = [
     "decide_retrain",
     "drift_onset",
     "drift_trigger",
-    "in_recovery",
     "performance_trigger",
     "recovery_reason",
     "schedule_period",
