@@ -2,7 +2,8 @@
 
 A canary is judged as a model, not as a binary: besides its error rate and latency against
 the champion, its flag rate is compared with what its holdout predicted and with the
-champion's on the same period, and its score distribution with its own holdout's (PSI; with
+champion's on the same period (more flags than a champion that flags below the holdout's rate
+are measured against the holdout's), and its score distribution with its own holdout's (PSI; with
 the champion's on the same period for a version stored without a reference profile). Where
 labels are known for the period's events (a chargeback received, or the maturity horizon
 passed without one), its realized recall and precision are compared with the champion's on
@@ -229,15 +230,34 @@ def check_guards(statistics: CanaryStatistics, guards: RolloutGuards) -> list[Gu
             _flag_ratio("flag_rate_vs_holdout", challenger, statistics.holdout_flag_rate, guards)
         )
     if champion.events >= MIN_GUARD_EVENTS:
-        # one way: more flags than the champion overload review; fewer is not a failure in
-        # itself (a drifted champion may flag the wrong events in numbers), and a challenger
-        # that stops flagging fails against its own holdout
-        checks.append(
-            _flag_ratio("flag_rate_vs_champion", challenger, champion.flag_rate, guards,
-                        both_ways=False)
-        )  # fmt: skip
+        checks.append(_flag_rate_vs_champion(statistics, guards))
     checks.extend(_score_psi(statistics, guards))
     return checks
+
+
+def _flag_rate_vs_champion(statistics: CanaryStatistics, guards: RolloutGuards) -> GuardCheck:
+    """More flags than the champion overload review; the check is one way.
+
+    Fewer flags is not a failure in itself: a drifted champion may flag the wrong events in
+    numbers, and a challenger that stops flagging fails against its own holdout. The reference
+    is the champion's flag rate, but never below the holdout's: a champion that has drifted
+    into flagging less than the review capacity the challenger's threshold was chosen for is
+    no measure of too many (a challenger that catches the new fraud flags more than it).
+
+    >>> from watchkeeper.config.lifecycle import RolloutGuards
+    >>> drifted = RouteStatistics(events=9_000, flags=36)  # 0.4%: missing the new fraud
+    >>> catching = RouteStatistics(events=1_000, flags=14)  # 1.4%, its holdout said 1%
+    >>> _flag_rate_vs_champion(CanaryStatistics(drifted, catching, 0.01), RolloutGuards()).passed
+    True
+    >>> _flag_rate_vs_champion(CanaryStatistics(drifted, catching), RolloutGuards()).passed
+    False
+    """
+    reference = statistics.champion.flag_rate
+    if statistics.holdout_flag_rate is not None:
+        reference = max(reference, statistics.holdout_flag_rate)
+    return _flag_ratio(
+        "flag_rate_vs_champion", statistics.challenger, reference, guards, both_ways=False
+    )
 
 
 def _score_psi(statistics: CanaryStatistics, guards: RolloutGuards) -> list[GuardCheck]:
