@@ -20,6 +20,7 @@ Two portability rules shape the schema:
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,6 +35,9 @@ NO_FEATURE = ""
 
 NO_MODEL_VERSION = 0
 """Stored in ``metric_series.model_version`` for a metric not tied to one model version."""
+
+PARSED_TIMES_KEPT = 65_536
+"""Timestamp texts whose parsed datetime a SQLite reader keeps (see :class:`UtcDateTime`)."""
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -64,6 +68,37 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         if not isinstance(value, datetime):
             raise TypeError(f"expected a datetime from the database, got {value!r}")
         return value.replace(tzinfo=UTC) if value.tzinfo is None else as_utc(value)
+
+    def result_processor(self, dialect: Dialect, coltype: Any) -> Any:
+        """On SQLite, the stored text is read through :func:`sqlite_utc`, which remembers it.
+
+        SQLAlchemy would parse SQLite's text with a regular expression on every read: most of
+        the cost of reading metric rows, whose windows repeat across features and reads.
+        """
+        process = super().result_processor(dialect, coltype)
+        if dialect.name != "sqlite":
+            return process
+
+        def read(value: Any) -> datetime | None:
+            if isinstance(value, str):
+                return sqlite_utc(value)
+            return value if process is None else process(value)
+
+        return read
+
+
+@functools.lru_cache(maxsize=PARSED_TIMES_KEPT)
+def sqlite_utc(text: str) -> datetime:
+    """The aware UTC datetime of a timestamp as SQLite stores it (naive UTC text); a datetime
+    is immutable, so the parsed texts are kept (at most ``PARSED_TIMES_KEPT``).
+
+    >>> sqlite_utc("2026-06-01 13:45:00.250000").isoformat()
+    '2026-06-01T13:45:00.250000+00:00'
+    >>> sqlite_utc("2026-06-01 13:45:00").isoformat()
+    '2026-06-01T13:45:00+00:00'
+    """
+    moment = datetime.fromisoformat(text)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _identity() -> sa.types.TypeEngine[int]:
