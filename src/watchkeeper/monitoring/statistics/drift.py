@@ -54,11 +54,7 @@ from watchkeeper.monitoring.statistics.drift_statistics import (
     population_stability_index,
 )
 from watchkeeper.monitoring.statistics.reference_grid import ExactComparison
-from watchkeeper.monitoring.statistics.sketch_statistics import (
-    kolmogorov_smirnov_statistic,
-    rank_error,
-    wasserstein_distance,
-)
+from watchkeeper.monitoring.statistics.sketch_statistics import rank_error, sketch_distances
 
 if TYPE_CHECKING:
     from watchkeeper.monitoring.statistics.drift_calibration import DriftCalibration
@@ -228,14 +224,14 @@ def _numeric_drift(
         wasserstein = exact.wasserstein / spread if spread else None
     elif reference.count and current.count:
         first, second = reference.quantile_sketch(), current.quantile_sketch()
-        ks_statistic = kolmogorov_smirnov_statistic(first, second)
+        ks_statistic, distance = sketch_distances(first, second)
         slack = rank_error(first) + rank_error(second)
         ks_pvalue = kolmogorov_smirnov_pvalue(
             max(0.0, ks_statistic - slack), reference.count, current.count
         )
         spread = reference.standard_deviation
         if spread:
-            wasserstein = wasserstein_distance(first, second) / spread
+            wasserstein = distance / spread
     return FeatureDrift(
         name, "numeric", "psi", psi, js, ks_statistic, ks_pvalue, wasserstein, None,
         levels.alert, levels.warn, drift_verdict(psi, levels),

@@ -63,21 +63,34 @@ class StepCdf:
         return result
 
 
+def sketch_distances(
+    reference: kll_doubles_sketch, current: kll_doubles_sketch
+) -> tuple[float, float]:
+    """The two-sided KS statistic (the largest gap between the sketches' CDFs) and the
+    Wasserstein-1 distance (the area between them, in the feature's units), each sketch's CDF
+    read once for both.
+
+    >>> a = kll_doubles_sketch(200); a.update(np.array([0.0, 1.0]))
+    >>> b = kll_doubles_sketch(200); b.update(np.array([1.0, 2.0]))
+    >>> sketch_distances(a, b)
+    (0.5, 1.0)
+    """
+    first, second = StepCdf.of(reference), StepCdf.of(current)
+    points = np.union1d(first.values, second.values)
+    gaps = np.abs(first.at(points) - second.at(points))
+    return float(np.max(gaps)), float(np.sum(gaps[:-1] * np.diff(points)))
+
+
 def kolmogorov_smirnov_statistic(
     reference: kll_doubles_sketch, current: kll_doubles_sketch
 ) -> float:
     """Largest gap between the two sketches' CDFs (two-sided KS statistic)."""
-    first, second = StepCdf.of(reference), StepCdf.of(current)
-    points = np.union1d(first.values, second.values)
-    return float(np.max(np.abs(first.at(points) - second.at(points))))
+    return sketch_distances(reference, current)[0]
 
 
 def wasserstein_distance(reference: kll_doubles_sketch, current: kll_doubles_sketch) -> float:
     """Area between the two sketches' CDFs (Wasserstein-1, in the feature's units)."""
-    first, second = StepCdf.of(reference), StepCdf.of(current)
-    points = np.union1d(first.values, second.values)
-    gaps = np.abs(first.at(points) - second.at(points))[:-1]
-    return float(np.sum(gaps * np.diff(points)))
+    return sketch_distances(reference, current)[1]
 
 
 def rank_error(sketch: kll_doubles_sketch) -> float:
@@ -89,4 +102,10 @@ def rank_error(sketch: kll_doubles_sketch) -> float:
     return float(sketch.normalized_rank_error(False)) if sketch.is_estimation_mode() else 0.0
 
 
-__all__ = ["StepCdf", "kolmogorov_smirnov_statistic", "rank_error", "wasserstein_distance"]
+__all__ = [
+    "StepCdf",
+    "kolmogorov_smirnov_statistic",
+    "rank_error",
+    "sketch_distances",
+    "wasserstein_distance",
+]
