@@ -2,9 +2,9 @@
 
 A canary is judged as a model, not as a binary: besides its error rate and latency against
 the champion, its flag rate is compared with what its holdout predicted and with the
-champion's on the same period (more flags than a champion that flags below the holdout's rate
-are measured against the holdout's), and its score distribution with its own holdout's (PSI; with
-the champion's on the same period for a version stored without a reference profile). Where
+champion's on the same period (floored at the holdout's: a drifted champion that flags too
+little is no measure of too many), and its score distribution with its own holdout's (PSI;
+with the champion's on the same period for a version stored without a reference profile). Where
 labels are known for the period's events (a chargeback received, or the maturity horizon
 passed without one), its realized recall and precision are compared with the champion's on
 the same period: more than ``max_recall_drop`` (``max_precision_drop``) below fails, once
