@@ -290,4 +290,7 @@ def test_ks_and_wasserstein_from_merged_sketches_of_sorted_batches_stay_within_r
         merged.merge(sketch_of(np.sort(values[start : start + 131_072])))
     slack = rank_error(whole) + rank_error(merged)
     assert kolmogorov_smirnov_statistic(whole, merged) <= slack
-    assert wasserstein_distance(whole, merged) / np.std(values) < 0.01
+    # KLL compaction draws random bits of its own (no seed: they differ from run to run): the
+    # distance in standard deviations was 0.004 to 0.008 over 60 runs and once 0.013; the
+    # iterator's weights gave 0.34 to 0.38
+    assert wasserstein_distance(whole, merged) / np.std(values) < 0.05
