@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from tests.cli.conftest import configure_workspace
 
 from watchkeeper.agent.loop import AgentLoop
 from watchkeeper.agent.tick import run_tick
@@ -34,19 +36,15 @@ def stream() -> DemoStream:
     return DemoStream.simulate(seed=5, per_day=2_000, days=130, shift_day=125)
 
 
-def launched(root: Path, stream: DemoStream, rollout: str = "") -> tuple[Workspace, EventTimeClock]:
+def launched(
+    root: Path, stream: DemoStream, rollout: dict[str, Any] | None = None
+) -> tuple[Workspace, EventTimeClock]:
     Workspace.create(root)
-    config = root / "watchkeeper.yaml"
-    text = config.read_text("utf-8")
     # the scenarios' dates are set for slices of at least 14 days, the configuration's
     # default; the fraud example's are 7
-    text = text.replace("  validation: 7d ", "  validation: 14d").replace(
-        "  holdout: 7d ", "  holdout: 14d"
+    configure_workspace(
+        root, training={"holdout": "14d", "validation": "14d"}, rollout=rollout or {}
     )
-    assert "  holdout: 14d" in text and "  validation: 14d" in text
-    if rollout:
-        text = text.replace("  min_events: 1000\n", rollout)
-    config.write_text(text, "utf-8")
     launch = stream.start + timedelta(days=LAUNCH_DAY)
     clock = EventTimeClock(launch)
     workspace = Workspace.open(root, clock=clock)
@@ -132,7 +130,7 @@ def test_a_canary_is_promoted_by_the_ticks_once_its_duration_and_events_are_reac
     tmp_path: Path, stream: DemoStream
 ) -> None:
     workspace, clock = launched(
-        tmp_path / "ws", stream, rollout="  min_events: 200\n  canary_share: 0.3\n"
+        tmp_path / "ws", stream, rollout={"min_events": 200, "canary_share": 0.3}
     )
     launch = clock.now()
     with workspace:
