@@ -84,6 +84,18 @@ class TrainingConfig(Section):
             "engine; the validation slice and holdout stay whole (None: every row)"
         ),
     )
+    negative_sample: float | None = Field(
+        default=None,
+        gt=0,
+        le=1,
+        description=(
+            "binary: the trainer sees every positive and this fraction of the negatives "
+            "(a hash of the event id and training.seed), each kept negative weighing "
+            "1/fraction: fits cost in proportion to their rows, and a rare positive class "
+            "leaves most negatives redundant; validation slice and holdout stay whole "
+            "(None: every row)"
+        ),
+    )
     trust_pickle: bool = False
     trusted_types: list[str] = Field(
         default_factory=list,

@@ -4,8 +4,9 @@ For each day of the stream the scorer does what ``POST /v1/score`` does for each
 features, router, model, the task's answer, the prediction row with its raw input and served
 features — but a day at a time, so months replay in seconds:
 
-- **features** come from the batch engine over micro-batches of ``chunk`` days, each with a
-  warm-up of the spec's longest window before it (and, for ``time_since_last``, whose
+- **features** come from the batch engine over micro-batches of ``chunk`` days (by default
+  the spec's longest window, at least a week: the warm-up then at most doubles the events
+  computed), each with a warm-up of the spec's longest window before it (and, for ``time_since_last``, whose
   lookback has no window, each key's last event before that); every event's features use only the events
   before it, and the batch and online engines give identical features (proven by the
   property tests of :mod:`watchkeeper.features.parity`);
@@ -49,11 +50,23 @@ class _SpecFeatures:
     features: pl.DataFrame | None = None
 
 
+SHORTEST_CHUNK = timedelta(days=7)
+
+
+def chunk_for(spec: FittedFeatureSpec) -> timedelta:
+    """The micro-batch length for ``spec``: its longest window, at least a week. Each batch
+    recomputes a longest window of warm-up before it, so a batch as long as that window
+    computes each event at most twice, where a week's batch under a 30-day window computed
+    it five times."""
+    return max(SHORTEST_CHUNK, spec.spec.longest_window)
+
+
 @dataclass
 class MicroBatchScorer:
     """Scores the days of ``transactions`` (raw events, sorted by time) for serving models.
 
-    ``origin`` anchors the micro-batches: chunk ``k`` covers ``[origin + k*chunk, ...)``.
+    ``origin`` anchors the micro-batches: chunk ``k`` covers ``[origin + k*chunk, ...)``;
+    ``chunk`` None sizes them per spec (:func:`chunk_for`).
     ``task`` and ``classes`` are the workspace's ``model.task`` and ``label.classes``.
     """
 
@@ -62,7 +75,7 @@ class MicroBatchScorer:
     event_time: str = "ts"
     entity: str = "card_id"
     event_id: str = "event_id"
-    chunk: timedelta = timedelta(days=7)
+    chunk: timedelta | None = None
     task: ModelTask = "binary"
     classes: tuple[str, ...] = ()
     _specs: dict[str, _SpecFeatures] = field(default_factory=dict)
@@ -74,21 +87,26 @@ class MicroBatchScorer:
         state = self._specs.get(spec.content_hash)
         if state is None:
             state = self._specs[spec.content_hash] = _SpecFeatures(BatchFeatureEngine(spec))
-        index = (start - self.origin) // self.chunk
-        chunk_start = self.origin + index * self.chunk
+        chunk = self.chunk or chunk_for(spec)
+        index = (start - self.origin) // chunk
+        chunk_start = self.origin + index * chunk
         if state.chunk_start != chunk_start:
-            state.features = self._compute(state.engine, spec, chunk_start)
+            state.features = self._compute(state.engine, spec, chunk_start, chunk)
             state.chunk_start = chunk_start
         assert state.features is not None
         ts = pl.col(self.event_time)
         return state.features.filter((ts >= start) & (ts < end))
 
     def _compute(
-        self, engine: BatchFeatureEngine, spec: FittedFeatureSpec, chunk_start: datetime
+        self,
+        engine: BatchFeatureEngine,
+        spec: FittedFeatureSpec,
+        chunk_start: datetime,
+        chunk: timedelta,
     ) -> pl.DataFrame:
         ts = pl.col(self.event_time)
         warm = chunk_start - spec.spec.longest_window
-        frame = self.transactions.filter((ts >= warm) & (ts < chunk_start + self.chunk))
+        frame = self.transactions.filter((ts >= warm) & (ts < chunk_start + chunk))
         frame = pl.concat([self._last_before(spec, warm), frame])
         computed = engine.compute(frame).features
         times = frame.select(self.event_id, self.event_time)

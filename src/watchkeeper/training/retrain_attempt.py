@@ -69,6 +69,7 @@ from watchkeeper.training.attempts import (
 )
 from watchkeeper.training.evaluation import Holdout, evaluate_scores
 from watchkeeper.training.label_supply import LabelShortage, rate_ready_at, retry_moment
+from watchkeeper.training.negative_sample import NegativeSample
 from watchkeeper.training.recency import weighted_by_recency
 from watchkeeper.training.task_attempt import train_task_version
 from watchkeeper.training.trainers import train_model
@@ -299,7 +300,7 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.stage(TRAINING_STAGE)
     context.progress("training")
     train = inputs.window.train
-    model = _fit(train, names, context)
+    model, negatives = _fit(train, names, context)
     validation = inputs.window.validation
     threshold = choose_threshold(
         model.predict_scores(validation.select(names)),
@@ -311,6 +312,8 @@ def _train_binary_version(context: AttemptContext) -> tuple[RetrainAttempt, Load
     context.progress("evaluation")
     judged = champion_contender if context.validate else None
     attempt, evaluation = _judge(model, threshold, judged, holdout, context)
+    if negatives is not None:
+        attempt = replace(attempt, evidence={**attempt.evidence, "negative_sample": negatives})
     if judged is not None and attempt.accepted and config.training.refit:
         context.stage(TRAINING_STAGE)
         context.progress("refitting on the training and validation slices")
@@ -358,15 +361,33 @@ def holdout_calibrator(
     return ScoreCalibrator.fit(scores, holdout.labels, holdout.weights)
 
 
-def _fit(frame: pl.DataFrame, names: list[str], context: AttemptContext) -> Model:
+def _fit(
+    frame: pl.DataFrame, names: list[str], context: AttemptContext
+) -> tuple[Model, dict[str, Any] | None]:
     """Train the configured trainer on ``frame``: its provisional-label weights times the
-    recency weights of ``training.recency_half_life`` (:mod:`.recency`)."""
+    recency weights of ``training.recency_half_life`` (:mod:`.recency`), on every positive
+    and ``training.negative_sample`` of the negatives (:mod:`.negative_sample`). Returns the
+    model and the negative sample's record (None without one)."""
     training = context.config.training
     event_time = context.config.keys.event_time
     weights = _weights(frame)
     if event_time in frame.columns:
         weights = weighted_by_recency(weights, frame[event_time], training.recency_half_life)
-    return train_model(training, frame.select(names), frame["label"].to_numpy(), weights)
+    labels = frame["label"].to_numpy()
+    features = frame.select(names)
+    if training.negative_sample is None:
+        return train_model(training, features, labels, weights), None
+    event_id = context.inputs.event_id
+    if event_id not in frame.columns:
+        raise TrainingDataError(
+            f"training.negative_sample: the training rows have no column {event_id!r} "
+            "(keys.event_id) to choose the negatives by"
+        )
+    sample = NegativeSample(training.negative_sample, training.seed)
+    kept, factor = sample.choose(labels, frame[event_id])
+    weighted = factor if weights is None else weights * factor
+    model = train_model(training, features.filter(kept), labels[kept], weighted[kept])
+    return model, sample.describe(labels, kept)
 
 
 def _refit(
@@ -387,7 +408,7 @@ def _refit(
     """
     config = context.config
     both = pl.concat([window.train, window.validation], how="vertical_relaxed")
-    model = _fit(both, names, context)
+    model, negatives = _fit(both, names, context)
     scores = np.asarray(model.predict_scores(holdout.features), dtype=np.float64)
     threshold = choose_threshold(scores, holdout.labels, config.training.threshold, holdout.weights)
     refitted = evaluate_scores(scores, threshold.value, holdout, config.monitoring.business)
@@ -397,6 +418,8 @@ def _refit(
         "threshold": threshold.value,
         "gated": dict(evaluation),
     }
+    if negatives is not None:
+        record["negative_sample"] = negatives
     attempt = replace(attempt, evidence={**attempt.evidence, "refit": record})
     return model, threshold, refitted.to_dict(), attempt
 
