@@ -174,3 +174,19 @@ def test_provisional_estimates_are_unbiased_where_whole_negatives_are_not() -> N
     )
     naive_gap = np.array(naive) - true[:, 0]
     assert naive_gap.mean() < -8 * naive_gap.std(ddof=1) / np.sqrt(draws)
+
+
+def test_heavy_provisional_positives_on_top_keep_precision_and_areas_within_one() -> None:
+    """The top two rows are provisional positives standing for three each: the estimate of
+    precision there is 3, of a quantity that cannot exceed 1; the precision, the PR area and
+    the ROC area are held to [0, 1]."""
+    scores = np.array([0.95, 0.9, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    labels = np.array([1, 1, 0, 0, 0, 1, 0, 0], dtype=np.int8)
+    weights = np.array([3.0, 3.0, 1, 1, 1, 1, 1, 1])
+    holdout = _holdout(scores, labels, np.ones(8), weights)
+    found = evaluate_scores(scores, 0.85, holdout, BUSINESS)
+    assert found.precision == 1.0
+    assert found.pr_auc is not None and 0.0 < found.pr_auc <= 1.0
+    assert found.roc_auc is not None and 0.0 <= found.roc_auc <= 1.0
+    raw = weighted_average_precision(scores, labels, weights)(np.ones((1, 8)))[0]
+    assert raw == found.pr_auc

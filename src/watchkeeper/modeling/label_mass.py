@@ -53,6 +53,8 @@ def roc_auc_of_masses(
     positive outscores a negative, ties counting one half (None without mass on either side).
 
     With 0/1 labels and non-negative weights it is scikit-learn's weighted ``roc_auc_score``.
+    The masses make it an unbiased estimate, which a few heavy provisional positives can push
+    out of [0, 1]; the area is held to that range, where the truth lies.
 
     >>> roc_auc_of_masses(np.array([0.9, 0.5, 0.5, 0.1]), *label_masses(np.array([1, 1, 0, 0])))
     0.875
@@ -68,7 +70,8 @@ def roc_auc_of_masses(
     if total_positive <= 0 or total_negative <= 0:
         return None
     below = np.cumsum(negatives) - negatives
-    return float(positives @ (below + 0.5 * negatives)) / (total_positive * total_negative)
+    area = float(positives @ (below + 0.5 * negatives)) / (total_positive * total_negative)
+    return min(1.0, max(0.0, area))
 
 
 __all__ = ["label_masses", "roc_auc_of_masses"]

@@ -199,7 +199,8 @@ def weighted_average_precision(
     no positive.
 
     Scores that tie form one step of the curve, as in scikit-learn, which it equals with 0/1
-    labels and weights on negatives only.
+    labels and weights on negatives only. A precision above 1 (the top rows provisional
+    positives, each standing for several) is counted as 1, so the area stays in [0, 1].
 
     >>> statistic = weighted_average_precision(np.array([0.9, 0.8, 0.1]), np.array([1, 0, 1]))
     >>> statistic(np.ones((1, 3))).round(4).tolist()
@@ -221,7 +222,7 @@ def weighted_average_precision(
         flagged = np.cumsum(ordered * sorted_total, axis=1)[:, last_of_tie]
         gains = np.diff(true_positives, axis=1, prepend=0.0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            precision = np.where(flagged > 0, true_positives / flagged, 0.0)
+            precision = np.minimum(np.where(flagged > 0, true_positives / flagged, 0.0), 1.0)
             positives = true_positives[:, -1]
             result: FloatArray = np.where(
                 positives > 0, (gains * precision).sum(axis=1) / positives, np.nan

@@ -166,7 +166,9 @@ def evaluate_scores(
 
     Precision, recall, the areas and the money count each row by the holdout's label masses
     (a provisional positive stands for the positives of its age still to come); ``rows``,
-    ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed).
+    ``positives``, ``flagged`` and ``flag_rate`` count rows (the traffic reviewed). Precision
+    and the areas are unbiased estimates held to [0, 1]: a few flagged provisional positives,
+    each standing for several, could otherwise make them exceed 1.
     """
     score_values = np.asarray(scores, dtype=np.float64)
     flags = score_values >= threshold
@@ -213,7 +215,7 @@ def evaluate_scores(
         positives=positives,
         flagged=flagged,
         flag_rate=flagged / holdout.rows if holdout.rows else 0.0,
-        precision=true_positives / flagged_mass if flagged_mass else None,
+        precision=min(1.0, true_positives / flagged_mass) if flagged_mass > 0 else None,
         recall=true_positives / positive_weight if positive_weight else None,
         pr_auc=pr_auc,
         roc_auc=roc_auc,
