@@ -167,6 +167,21 @@ def test_post_drift_labels_are_ready_weeks_before_the_horizon(workspace: Workspa
     )
 
 
+def test_traffic_found_ready_stays_ready_as_time_passes(workspace: Workspace) -> None:
+    """What :class:`LabelReadiness` relies on to remember an answer instead of reading the
+    event store again at each tick."""
+    config = workspace.config
+    shift = datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=SHIFT_DAY)
+    ready = labels_ready_since(
+        workspace.events, config, since=shift, as_of=datetime(2025, 7, 19, tzinfo=UTC)
+    )
+    assert ready is not None
+    for days in (1, 10, 30):
+        later = ready + timedelta(days=days)
+        again = labels_ready_since(workspace.events, config, since=shift, as_of=later)
+        assert again is not None and again <= later
+
+
 def test_pending_labels_never_enter_a_matured_only_window(workspace: Workspace) -> None:
     config = matured_only(workspace.config)
     as_of = datetime(2025, 6, 1, tzinfo=UTC)

@@ -40,6 +40,7 @@ from watchkeeper.errors import RegistryError
 from watchkeeper.monitoring.job.monitor_job import MonitorJob, MonitorResult, monitor_job_for
 from watchkeeper.rollout.controller import RolloutEvaluation
 from watchkeeper.storage.events.store import FlushResult
+from watchkeeper.training.policy_check import LabelReadiness
 from watchkeeper.workspace import Workspace
 
 
@@ -88,11 +89,13 @@ def monitor(workspace: Workspace, until: datetime, job: MonitorJob | None = None
 
 class AgentSession:
     """What the loop keeps between ticks in one process: the monitor job, which keeps the
-    predictions of the windows still open for labels instead of reading them every tick."""
+    predictions of the windows still open for labels instead of reading them every tick, and
+    the label readiness of drifted traffic the retrain policy found."""
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.monitor_job: MonitorJob | None = monitor_job_for(workspace, keep_reads=True)
+        self.readiness = LabelReadiness()
 
 
 def advance_rollout(workspace: Workspace) -> RolloutEvaluation:
@@ -128,7 +131,12 @@ def run_tick(
         return TickReport(
             moment, rows, None, RetrainStep(None, skipped="no champion"), None, tuple(notes)
         )
-    retrain = retrain_if_due(workspace, moment, progress=progress)
+    retrain = retrain_if_due(
+        workspace,
+        moment,
+        progress=progress,
+        readiness=None if session is None else session.readiness,
+    )
     if retrain.notice is not None:
         notes.append(retrain.notice)
     if workspace.config.model.serving == "external":  # no canary: the team rolls out

@@ -29,7 +29,7 @@ from watchkeeper.application.rollout_actions import start_canary
 from watchkeeper.registry.registry import ModelRegistry
 from watchkeeper.training.attempt_runner import TrainingRun, run_training_attempt
 from watchkeeper.training.budget_notice import announce_budget
-from watchkeeper.training.policy_check import consult_workspace_policy
+from watchkeeper.training.policy_check import LabelReadiness, consult_workspace_policy
 from watchkeeper.training.retrain_policy import RetrainDecision
 from watchkeeper.training.retrain_request import (
     RequestDelivery,
@@ -87,8 +87,11 @@ def retrain_if_due(
     *,
     actor: str = LOOP_ACTOR,
     progress: Callable[[str], None] | None = None,
+    readiness: LabelReadiness | None = None,
 ) -> RetrainStep:
     """Ask the retrain policy; train, validate and start a canary when it says so.
+    ``readiness`` carries the label readiness found at earlier ticks
+    (:class:`~watchkeeper.training.policy_check.LabelReadiness`).
 
     Nothing starts while a canary runs (its result decides first) or when the workspace
     disables retraining. A model served outside watchkeeper is never trained here: its team
@@ -99,7 +102,7 @@ def retrain_if_due(
     registry = ModelRegistry.for_workspace(workspace)
     if registry.metadata.rollouts.active(registry.model_name) is not None:
         return RetrainStep(None, skipped="a canary is running: its result comes first")
-    decision = consult_workspace_policy(workspace, as_of=now)
+    decision = consult_workspace_policy(workspace, as_of=now, readiness=readiness)
     notice = announce_budget(workspace, decision)
     if not decision.retrain:
         return RetrainStep(decision, notice=notice)

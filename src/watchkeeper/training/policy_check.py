@@ -113,14 +113,50 @@ def policy_rows(registry: ModelRegistry, config: RetrainingConfig) -> list[Metri
     ]
 
 
-def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> RetrainDecision:
+class LabelReadiness:
+    """Remembers, per drift onset, when the drifted traffic was found to hold the labels a
+    training window needs, so a process that consults the policy every tick reads the event
+    store for it once per episode rather than once per tick.
+
+    Only an answer at or before the moment it was asked is kept: received positives stay
+    received and events only grow older, so traffic that held its labels still holds them;
+    an answer of "not yet" is asked again next time.
+
+    >>> from datetime import UTC, datetime
+    >>> onset, day = datetime(2026, 6, 25, tzinfo=UTC), datetime(2026, 7, 20, tzinfo=UTC)
+    >>> readiness = LabelReadiness()
+    >>> readiness.remember(onset, None, as_of=day)
+    >>> readiness.known(onset) is None
+    True
+    >>> readiness.remember(onset, datetime(2026, 7, 18, tzinfo=UTC), as_of=day)
+    >>> readiness.known(onset).day
+    18
+    """
+
+    def __init__(self) -> None:
+        self._ready: dict[datetime, datetime] = {}
+
+    def known(self, onset: datetime) -> datetime | None:
+        """The moment found for ``onset``'s traffic, if one was found already."""
+        return self._ready.get(as_utc(onset))
+
+    def remember(self, onset: datetime, ready: datetime | None, *, as_of: datetime) -> None:
+        """Keep ``ready`` for ``onset`` when it had come by ``as_of`` (see the class)."""
+        if ready is not None and as_utc(ready) <= as_utc(as_of):
+            self._ready[as_utc(onset)] = as_utc(ready)
+
+
+def consult_workspace_policy(
+    workspace: Workspace, *, as_of: datetime, readiness: LabelReadiness | None = None
+) -> RetrainDecision:
     """:func:`consult_retrain_policy` with the workspace's retraining, label and holdout
     settings: drift-triggered attempts wait for post-drift labels — for a binary model
     trained here, until the event store's drifted traffic holds the positives its training
     window can use, provisional labels included
     (:func:`~watchkeeper.training.pipeline.labels_ready_since`, on Spark when the workspace's
     ``compute.engine`` is spark); a model served elsewhere is
-    judged on its newest version's windows."""
+    judged on its newest version's windows. ``readiness`` (kept by a process that ticks)
+    spares reading the event store again for traffic already found ready."""
     config = workspace.config
     external = config.model.serving == "external"
     serving = None
@@ -131,14 +167,20 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     if not external and config.model.task == "binary":
 
         def labels_ready(onset: datetime) -> datetime | None:
+            known = readiness.known(onset) if readiness is not None else None
+            if known is not None:
+                return known
             session = None
             if config.compute.engine == "spark":  # started only when a drift asks
                 from watchkeeper.compute.spark_session import spark_session
 
                 session = spark_session(config.compute.spark)
-            return labels_ready_since(
+            ready = labels_ready_since(
                 workspace.events, config, since=onset, as_of=as_of, spark=session
             )
+            if readiness is not None:
+                readiness.remember(onset, ready, as_of=as_of)
+            return ready
 
     return consult_retrain_policy(
         ModelRegistry.for_workspace(workspace),
@@ -153,4 +195,4 @@ def consult_workspace_policy(workspace: Workspace, *, as_of: datetime) -> Retrai
     )
 
 
-__all__ = ["consult_retrain_policy", "consult_workspace_policy", "policy_rows"]
+__all__ = ["LabelReadiness", "consult_retrain_policy", "consult_workspace_policy", "policy_rows"]
