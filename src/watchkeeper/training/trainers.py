@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import os
 from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
@@ -209,6 +210,37 @@ def boosting_rounds(settings: dict[str, Any]) -> int:
     return rounds
 
 
+THREAD_ALIASES = ("num_threads", "num_thread", "nthread", "nthreads", "n_jobs")
+"""LightGBM's names for its thread count."""
+
+ROWS_PER_THREAD = 500_000
+"""Training rows that keep one more LightGBM thread busy enough to pay for its waits."""
+
+
+def fit_threads(settings: Mapping[str, Any], rows: int) -> dict[str, Any]:
+    """``settings`` with a thread count for a fit on ``rows`` rows, unless they name one: one
+    thread per :data:`ROWS_PER_THREAD` rows, at least one, at most the machine's cores.
+
+    OpenMP's threads wait passively here (``OMP_WAIT_POLICY``, set on import: spinning
+    threads took a busy machine's cores from the working ones). Each tree wakes them several
+    times, and a wake-up costs more than the work it brings on a small window: 33,000 rows
+    and 200 trees took 1.5 s on two passive threads and 0.4 s on one; the two threads catch up
+    near 500,000 rows and win beyond (6.9 s against 10.1 s at 1.5 million), measured on an
+    idle 2-core machine.
+
+    >>> fit_threads({"learning_rate": 0.1}, 40_000)
+    {'learning_rate': 0.1, 'num_threads': 1}
+    >>> fit_threads({"n_jobs": 4}, 40_000)
+    {'n_jobs': 4}
+    """
+    found = dict(settings)
+    if any(alias in found for alias in THREAD_ALIASES):
+        return found
+    cores = os.cpu_count() or 1
+    found["num_threads"] = max(1, min(cores, rows // ROWS_PER_THREAD))
+    return found
+
+
 def fit_booster(
     features: pl.DataFrame,
     labels: npt.NDArray[Any],
@@ -216,7 +248,8 @@ def fit_booster(
     settings: Mapping[str, Any],
     rounds: int,
 ) -> Any:
-    """Train a LightGBM booster of ``rounds`` trees with ``settings`` on the feature frame.
+    """Train a LightGBM booster of ``rounds`` trees with ``settings`` on the feature frame
+    (on :func:`fit_threads` threads unless ``settings`` name a count).
 
     >>> frame = pl.DataFrame({"x": np.random.default_rng(0).normal(size=200)})
     >>> settings = {**LIGHTGBM_DEFAULTS, "objective": "regression", "num_threads": 1}
@@ -232,7 +265,7 @@ def fit_booster(
         feature_name=list(features.columns),
         free_raw_data=True,
     )
-    return lgb.train(dict(settings), dataset, num_boost_round=rounds)
+    return lgb.train(fit_threads(settings, features.height), dataset, num_boost_round=rounds)
 
 
 def train_sklearn(
@@ -379,7 +412,9 @@ __all__ = [
     "LIGHTGBM",
     "LIGHTGBM_DEFAULTS",
     "ROUND_ALIASES",
+    "ROWS_PER_THREAD",
     "SKLEARN_PREFIX",
+    "THREAD_ALIASES",
     "Trainer",
     "boosting_rounds",
     "call_trainer",
@@ -387,6 +422,7 @@ __all__ = [
     "checked_sample_weight",
     "fit_booster",
     "fit_estimator",
+    "fit_threads",
     "resolve_estimator_class",
     "resolve_trainer",
     "train_lightgbm",
