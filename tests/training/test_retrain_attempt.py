@@ -178,9 +178,13 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
     # at the holdout's own rate (its positives over its 14 days) the 5000 arrive by
     rate = have / 14
     ready = AS_OF + timedelta(days=math.ceil((5000 - have) / rate))
+    slices = window().counts()
+    holds = sum(part["positives"] for part in slices.values())
+    assert have < holds < 5000
     assert result.reason.startswith(
         f"not enough matured positives until {ready.date().isoformat()} (the holdout holds "
-        f"{have:g}, needs 5000): the holdout holds {have:g} positive(s)"
+        f"{have:g}, needs 5000, more than the whole training window holds: {holds:g}): the "
+        f"holdout holds {have:g} positive(s)"
     )
     assert "fewer than retraining.min_positives (5000)" in result.reason
     assert result.evidence["undecided"] == {
@@ -190,6 +194,8 @@ def test_too_few_positives_is_an_undecided_attempt_with_a_date(
         "ready_at": ready.isoformat(),
         # so far off that the next attempt is due one maturity horizon later, not then
         "retry_at": (AS_OF + timedelta(days=60)).isoformat(),
+        "window_holds": holds,
+        "out_of_reach": True,
     }
     latest = recorded_attempts(with_champion.metadata, "fraud")[0]
     assert (latest.outcome, latest.stage) == ("undecided", "data")

@@ -180,9 +180,17 @@ class LabelShortage:
     when there will be enough (None: no estimate), with the gate's or the check's words;
     ``retry_at``: when the next attempt may start at the latest (:func:`retry_moment`).
 
+    ``window_holds``: the labels of the whole training window; a need beyond them is out of
+    any holdout's reach at the window's length (for the gate: the two models score too alike
+    to be told apart), and the reason says so.
+
     >>> from datetime import UTC
     >>> LabelShortage(20, 50, "positives", datetime(2026, 7, 3, tzinfo=UTC), "too few").reason
     'not enough matured positives until 2026-07-03 (the holdout holds 20, needs 50): too few'
+    >>> LabelShortage(25, 9392, "positives", datetime(2038, 1, 28, tzinfo=UTC), "too close",
+    ...               window_holds=310).reason  # doctest: +NORMALIZE_WHITESPACE
+    'not enough matured positives until 2038-01-28 (the holdout holds 25, needs 9392, more
+    than the whole training window holds: 310): too close'
     """
 
     have: float
@@ -191,6 +199,7 @@ class LabelShortage:
     ready_at: datetime | None
     why: str
     retry_at: datetime | None = None
+    window_holds: float | None = None
 
     @property
     def reason(self) -> str:
@@ -201,9 +210,20 @@ class LabelShortage:
             else "an unknown date (no rate to estimate from)"
         )
         needs = "more" if self.needed is None else f"{self.needed:g}"
+        if self.out_of_reach:
+            needs += f", more than the whole training window holds: {self.window_holds:g}"
         return (
             f"not enough matured {self.unit} until {until} (the holdout holds "
             f"{self.have:g}, needs {needs}): {self.why}"
+        )
+
+    @property
+    def out_of_reach(self) -> bool:
+        """Whether the need exceeds the labels of the whole training window."""
+        return (
+            self.needed is not None
+            and self.window_holds is not None
+            and self.needed > self.window_holds
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -214,6 +234,8 @@ class LabelShortage:
             "unit": self.unit,
             "ready_at": None if self.ready_at is None else self.ready_at.isoformat(),
             "retry_at": None if self.retry_at is None else self.retry_at.isoformat(),
+            "window_holds": self.window_holds,
+            "out_of_reach": self.out_of_reach,
         }
 
 

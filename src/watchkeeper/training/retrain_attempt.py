@@ -264,7 +264,11 @@ def _shortage(
         earliest=config.retraining.cooldown,
         latest=config.label.maturity_horizon,
     )
-    return LabelShortage(have, needed, unit, ready, why, retry)
+    window = inputs.window
+    holds = sum(
+        _labels(frame, window) for frame in (window.train, window.validation, window.holdout)
+    )
+    return LabelShortage(have, needed, unit, ready, why, retry, window_holds=holds)
 
 
 def _gate_shortage(
