@@ -243,30 +243,27 @@ def _shortage(
     (the whole window's, when the holdout has none); and when the next attempt may start at
     the latest (:func:`~watchkeeper.training.label_supply.retry_moment`: one maturity
     horizon later, sooner when the labels are expected sooner)."""
+    window = inputs.window
+    holds = sum(
+        _labels(frame, window) for frame in (window.train, window.validation, window.holdout)
+    )
     ready: datetime | None = None
     if needed is not None:
         if inputs.labels_ready_at is not None:
             ready = inputs.labels_ready_at(needed)
         else:
-            window = inputs.window
             count = _labels(window.holdout, window)
             span = window.window_end - window.holdout_start
             if count <= 0:
-                every = (window.train, window.validation, window.holdout)
-                count = sum(_labels(frame, window) for frame in every)
-                span = window.window_end - window.start
+                count, span = holds, window.window_end - window.start
             ready = rate_ready_at(
                 have=have, needed=needed, count=count, span=span, as_of=window.as_of
             )
     retry = retry_moment(
         ready,
-        as_of=inputs.window.as_of,
+        as_of=window.as_of,
         earliest=config.retraining.cooldown,
         latest=config.label.maturity_horizon,
-    )
-    window = inputs.window
-    holds = sum(
-        _labels(frame, window) for frame in (window.train, window.validation, window.holdout)
     )
     return LabelShortage(have, needed, unit, ready, why, retry, window_holds=holds)
 
