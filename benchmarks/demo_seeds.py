@@ -57,6 +57,20 @@ def parse_seeds(text: str) -> list[int]:
     return seeds
 
 
+def thread_limits(jobs: int, cores: int | None = None) -> dict[str, str]:
+    """Thread pools for each of ``jobs`` demo processes at once: the machine's cores shared
+    out (Polars' pool, and Arrow's, which reads ``OMP_NUM_THREADS``; LightGBM's fits name
+    their own count), unless the environment already sets them. Each process then keeps to
+    its share instead of waking threads the others need; the results are the same.
+
+    >>> thread_limits(2, cores=2)["POLARS_MAX_THREADS"]
+    '1'
+    """
+    share = str(max(1, (cores or os.cpu_count() or 1) // max(1, jobs)))
+    names = ("POLARS_MAX_THREADS", "OMP_NUM_THREADS")
+    return {name: share for name in names if name not in os.environ}
+
+
 def run_seed(seed: int, arguments: argparse.Namespace, folder: Path) -> dict[str, Any]:
     """One demo run in a fresh process; its summary document."""
     command = [
@@ -65,7 +79,8 @@ def run_seed(seed: int, arguments: argparse.Namespace, folder: Path) -> dict[str
         "--tick-days", str(arguments.tick_days),
     ]  # fmt: skip
     started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    environment = {**os.environ, **thread_limits(arguments.jobs)}
+    done = subprocess.run(command, capture_output=True, text=True, check=False, env=environment)
     if done.returncode != 0:
         raise SystemExit(f"seed {seed}: demo failed ({done.returncode}): {done.stderr[-2000:]}")
     summary: dict[str, Any] = json.loads(done.stdout)

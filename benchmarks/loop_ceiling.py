@@ -2,8 +2,8 @@
 
 For each seed, the demo's stream (``watchkeeper demo``'s case study, same seed and scale) is
 replayed with models that cheat: from the shift on, a model is retrained every ``--every``
-days on the *true* labels of the last 90 days (LightGBM with the fraud example's parameters
-and recency half-life, flagging the top 1% as the example does), the labels known at once or
+days on the *true* labels of the last 90 days (LightGBM with the fraud example's parameters,
+recency half-life and negative sampling, flagging the top 1% as the example does), the labels known at once or
 ``--delays`` days late. Before the shift every run uses the first model, trained on the true
 labels of the 90 days before launch. Printed per seed and run: the post-shift fraud loss against the frozen
 first model's (the ratio ``benchmarks/demo_seeds.py`` reports for the loop) and the weeks
@@ -38,6 +38,7 @@ from watchkeeper.demo.stream import DemoStream
 from watchkeeper.features.batch_engine import compute_batch
 from watchkeeper.features.fit import fit
 from watchkeeper.features.spec import FeatureSpec
+from watchkeeper.training.negative_sample import NegativeSample
 
 sys.path.insert(0, str(Path(__file__).parent))
 from demo_seeds import parse_seeds, weeks_to_recovery
@@ -55,6 +56,10 @@ class Replay:
         self.parameters = dict(config.training.parameters)
         half_life = config.training.recency_half_life
         self.half_life_days = None if half_life is None else half_life / timedelta(days=1)
+        fraction = config.training.negative_sample
+        self.negatives = (
+            None if fraction is None else NegativeSample(fraction, config.training.seed)
+        )
         spec = FeatureSpec.from_workspace_config(config)
         stream = DemoStream.simulate(seed=seed, per_day=round(BASE_PER_DAY * scale),
                                      days=settings.days)  # fmt: skip
@@ -68,6 +73,7 @@ class Replay:
         self.labels = events["is_fraud"].to_numpy().astype(np.int8)
         self.amounts = events["amount"].to_numpy()
         self.times = events["ts"]
+        self.event_ids = events["event_id"]
         self.weeks = events["ts"].dt.truncate("1w").dt.date()
 
     def rows(self, start: datetime, end: datetime) -> npt.NDArray[np.bool_]:
@@ -81,9 +87,14 @@ class Replay:
         if self.half_life_days is not None:
             age_days = (end - self.times.filter(pl.Series(rows))).dt.total_seconds().to_numpy()
             weights = 0.5 ** (age_days / 86_400 / self.half_life_days)
+        matrix, labels = self.matrix[rows], self.labels[rows]
+        if self.negatives is not None:  # as the example's trainer: every fraud, some negatives
+            kept, factor = self.negatives.choose(labels, self.event_ids.filter(pl.Series(rows)))
+            weights = factor if weights is None else weights * factor
+            matrix, labels, weights = matrix[kept], labels[kept], weights[kept]
         parameters = {"objective": "binary", "verbose": -1, "num_threads": 2, **self.parameters}
         rounds = int(parameters.pop("n_estimators", 100))
-        data = lgb.Dataset(self.matrix[rows], self.labels[rows], weight=weights)
+        data = lgb.Dataset(matrix, labels, weight=weights)
         booster = lgb.train(parameters, data, rounds)
         recent = self.matrix[rows][-int(rows.sum()) // 6 :]
         return booster, float(np.quantile(booster.predict(recent), 1 - FLAG_RATE))

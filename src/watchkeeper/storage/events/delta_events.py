@@ -63,7 +63,6 @@ from watchkeeper.storage.events.delta_tables import (
     ApplicationTransaction,
     DeltaEventTables,
     SchemaChanged,
-    time_filter,
 )
 from watchkeeper.storage.events.flush_batch import prepare_batch
 from watchkeeper.storage.events.rows import (
@@ -307,19 +306,12 @@ class DeltaEventStore:
         )
         latest_wins = definition.duplicate_policy is DuplicatePolicy.LATEST_ARRIVAL
         if latest_wins and start is None and end is None:
-            # read whole again and again (each monitor run): kept per file, see whole_columns
-            rows = self._tables.whole_columns(table, needed)
-            if rows is None:
-                return _empty(stored, requested)
+            found = self._tables.whole_columns(table, needed)
         else:
-            datasets = self._tables.datasets(table, definition.time_column, [(start, end)])
-            if datasets is None:
-                return _empty(stored, requested)
-            rows = datasets[0].to_table(
-                columns=[name for name in needed if name in datasets[0].schema.names],
-                filter=time_filter(definition.time_column, start, end),
-            )
-        frame = deduplicate(_with_all_columns(rows, stored, needed), definition)
+            found = self._tables.range_columns(table, needed, definition.time_column, start, end)
+        if found is None:
+            return _empty(stored, requested)
+        frame = deduplicate(_with_all_columns(found, stored, needed), definition)
         if whole_table and frame.height:
             index = self._tables.whole_columns(table, ranked)
             assert index is not None  # the range read found the table

@@ -40,7 +40,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.dataset as ds
-import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake import Field as DeltaField
 from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchError
@@ -48,7 +47,8 @@ from deltalake.exceptions import CommitFailedError, DeltaError, SchemaMismatchEr
 from watchkeeper.clock import as_utc
 from watchkeeper.errors import SchemaError, StorageError, StoreUnavailableError
 from watchkeeper.locations import is_local, local_path
-from watchkeeper.storage.events.delta_file_list import TableFiles, table_files
+from watchkeeper.storage.events.delta_file_list import TableFiles, check_readable, table_files
+from watchkeeper.storage.events.file_columns import DEFAULT_BUDGET_BYTES, FileColumns
 from watchkeeper.storage.events.file_lock import FileLock
 from watchkeeper.storage.events.schema_evolution import added_columns
 from watchkeeper.storage.events.store import CompactionResult
@@ -101,6 +101,7 @@ class DeltaEventTables:
         commit_attempts: int = DEFAULT_COMMIT_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         on_schema_change: SchemaChanged | None = None,
+        cache_bytes: int = DEFAULT_BUDGET_BYTES,
     ) -> None:
         self.root = normalise_root(root)
         self._on_schema_change = on_schema_change
@@ -109,7 +110,8 @@ class DeltaEventTables:
         self._sleep = sleep
         self._tables: dict[str, DeltaTable] = {}
         self._checked_schemas: set[str] = set()
-        self._file_columns: dict[tuple[str, tuple[str, ...]], dict[str, pa.Table]] = {}
+        self._file_columns = FileColumns(cache_bytes)
+        self._partition_values: dict[str, Mapping[str, Any]] = {}
         self._lock = threading.RLock()
         if is_local(self.root):
             try:
@@ -203,40 +205,45 @@ class DeltaEventTables:
                 self._evolve_schema(definition, found)
                 self._checked_schemas.add(definition.name)
 
-    def datasets(
+    def range_columns(
         self,
         table: str,
+        columns: list[str],
         time_column: str,
-        ranges: list[tuple[datetime | None, datetime | None]],
-    ) -> list[ds.Dataset] | None:
-        """For each [start, end) range, the Parquet files of ``table`` that may hold its rows.
+        start: datetime | None,
+        end: datetime | None,
+    ) -> pa.Table | None:
+        """``columns`` of the rows of ``table`` whose ``time_column`` is in [start, end)
+        (either bound may be open), typed as the table's schema; ``None`` before the
+        table's first commit. A column no file holds yet is left out.
 
-        All datasets come from one snapshot of the table. Partition pruning keeps only the
-        ``event_date`` folders of a range; file skipping drops files whose event-time
-        statistics fall outside it. Rows must still be filtered with :func:`time_filter`.
-        Returns ``None`` when the table has no commit yet.
+        Partition pruning keeps only the ``event_date`` folders of the range, file skipping
+        drops files whose event-time statistics fall outside it. On a local root each file's
+        columns are read once and kept (:class:`~watchkeeper.storage.events.file_columns.FileColumns`):
+        the monitor and the retraining policy reread the weeks behind them on every tick.
         """
+        filters = _pruning_filters(start, end, time_column)
         with self._lock:
             found = self._load(table)
             if found is None:
                 return None
-            return [
-                found.to_pyarrow_dataset(
-                    file_pruning_predicate=_pruning_filters(start, end, time_column) or None
+            if not is_local(self.root):
+                dataset = found.to_pyarrow_dataset(file_pruning_predicate=filters or None)
+                present = [name for name in columns if name in dataset.schema.names]
+                return dataset.to_table(
+                    columns=present, filter=time_filter(time_column, start, end)
                 )
-                for start, end in ranges
-            ]
+            rows = self._kept_rows(found, columns, filters)
+        if start is None and end is None:
+            return rows
+        wanted = time_filter(time_column, start, end)
+        return rows.filter(wanted) if time_column in rows.column_names else rows
 
     def whole_columns(self, table: str, columns: list[str]) -> pa.Table | None:
-        """``columns`` of every row of ``table`` (None before its first commit).
-
-        A Parquet file of a Delta table never changes once written, so each file is read
-        once per process and kept (only these few columns): a reader that needs the whole
-        table's keys on every call — choosing the latest arrival of each outcome — opens only
-        the files added since its last call. Files removed by compaction are dropped. The
-        files are listed from the table's log (no dataset is built: that costs a
-        millisecond or more per file).
-        """
+        """``columns`` of every row of ``table`` (None before its first commit), as
+        :meth:`range_columns` reads them: a reader that needs the whole table's keys on
+        every call — choosing the latest arrival of each outcome — opens only the files
+        added since its last call."""
         with self._lock:
             found = self._load(table)
             if found is None:
@@ -245,35 +252,36 @@ class DeltaEventTables:
                 dataset = found.to_pyarrow_dataset()
                 present = [name for name in columns if name in dataset.schema.names]
                 return dataset.to_table(columns=present)
-            schema = pa.schema(found.schema().to_arrow())
-            present = [name for name in columns if name in schema.names]
-            kept = self._file_columns.setdefault((table, tuple(present)), {})
-            paths = [local_path(str(uri)) for uri in found.file_uris()]
-            for path in set(kept) - set(paths):
-                del kept[path]
-            partitioned = [name for name in present if name in found.metadata().partition_columns]
-            values: dict[str, Mapping[str, Any]] = {}
-            if partitioned and set(paths) - set(kept):  # not in the files: in the log
-                listed = table_files(found).files
-                values = {local_path(file.uri): file.partition_values for file in listed}
-            for path in paths:
-                if path not in kept:
-                    in_file = set(pq.read_schema(path).names)
-                    rows = pq.read_table(
-                        path, columns=[name for name in present if name in in_file]
-                    )
-                    for name in partitioned:
-                        if name not in in_file:
-                            value = pa.array(
-                                [values[path][name]] * rows.num_rows, schema.field(name).type
-                            )
-                            rows = rows.append_column(name, value)
-                    kept[path] = rows.select(
-                        [name for name in present if name in rows.column_names]
-                    )
-            if not paths:
-                return found.to_pyarrow_dataset().to_table(columns=present)
-            return pa.concat_tables([kept[path] for path in paths], promote_options="default")
+            return self._kept_rows(found, columns, [])
+
+    def _kept_rows(
+        self, found: DeltaTable, columns: list[str], filters: list[tuple[str, str, Any]]
+    ) -> pa.Table:
+        """The rows of the loaded version's files passing ``filters`` (deltalake's pruning
+        predicate), from the kept columns; files are listed from the log (building a
+        dataset costs a millisecond or more per file)."""
+        check_readable(found)
+        schema = pa.schema(found.schema().to_arrow())
+        present = [name for name in columns if name in schema.names]
+        paths = [
+            local_path(str(uri)) for uri in found.file_uris(file_pruning_predicate=filters or None)
+        ]
+        if not paths:
+            return schema.empty_table().select(present)
+        partition_columns = set(found.metadata().partition_columns)
+        partitioned = [name for name in present if name in partition_columns]
+        values = self._partition_values
+        if partitioned and any(path not in values for path in paths):
+            values.update(
+                (local_path(file.uri), file.partition_values) for file in table_files(found).files
+            )
+        files = [
+            self._file_columns.read(
+                path, present, schema, {name: values[path][name] for name in partitioned}
+            )
+            for path in paths
+        ]
+        return pa.concat_tables(files, promote_options="default")
 
     def file_uris(
         self, table: str, time_column: str, start: datetime | None, end: datetime | None
