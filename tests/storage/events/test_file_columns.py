@@ -16,7 +16,7 @@ from watchkeeper.storage.events.delta_tables import (
     DeltaEventTables,
     time_filter,
 )
-from watchkeeper.storage.events.file_columns import FileColumns
+from watchkeeper.storage.events.file_columns import ENTRY_BYTES, FileColumns
 from watchkeeper.storage.events.rows import conform_rows, with_arrival_sequence
 from watchkeeper.storage.events.tables import EVENT_DATE_COLUMN, EVENT_TABLES
 
@@ -97,7 +97,8 @@ def test_the_budget_evicts_the_least_recently_used_columns(tmp_path: Path) -> No
         path = str(tmp_path / f"part-{index}.parquet")
         pq.write_table(pa.table({"x": list(range(1_000))}, schema=schema), path)
         paths.append(path)
-    kept = FileColumns(budget_bytes=2 * 8_000)  # two files' column of 1,000 int64
+    # two files' column of 1,000 int64, with the column's and the row count's entries
+    kept = FileColumns(budget_bytes=2 * (8_000 + 2 * ENTRY_BYTES))
     for path in paths:
         assert kept.read(path, ["x"], schema, {}).num_rows == 1_000
     assert kept.reads == 3 and kept.kept_bytes <= kept.budget_bytes
@@ -108,7 +109,12 @@ def test_the_budget_evicts_the_least_recently_used_columns(tmp_path: Path) -> No
     tiny = FileColumns(budget_bytes=100)  # a column larger than the budget is never kept
     tiny.read(paths[0], ["x"], schema, {})
     tiny.read(paths[0], ["x"], schema, {})
-    assert tiny.reads == 2 and tiny.kept_bytes == 0
+    assert tiny.reads == 2 and tiny.kept_bytes <= tiny.budget_bytes
+    counts = FileColumns(budget_bytes=2 * ENTRY_BYTES)  # entries without data count too
+    with_day = schema.append(pa.field("day", pa.int64()))
+    for path in [*paths, paths[2], paths[0]]:  # row counts only: two of them fit
+        assert counts.read(path, ["day"], with_day, {"day": 1}).num_rows == 1_000
+    assert counts.reads == 4 and counts.kept_bytes <= counts.budget_bytes
 
 
 def test_a_column_the_file_lacks_is_left_out_and_types_follow_the_table(tmp_path: Path) -> None:

@@ -111,7 +111,8 @@ class DeltaEventTables:
         self._tables: dict[str, DeltaTable] = {}
         self._checked_schemas: set[str] = set()
         self._file_columns = FileColumns(cache_bytes)
-        self._partition_values: dict[str, Mapping[str, Any]] = {}
+        self._partition_values: dict[str, dict[str, Mapping[str, Any]]] = {}
+        """Per table URI, its files' partition values as of the last listing that needed them."""
         self._lock = threading.RLock()
         if is_local(self.root):
             try:
@@ -270,11 +271,13 @@ class DeltaEventTables:
             return schema.empty_table().select(present)
         partition_columns = set(found.metadata().partition_columns)
         partitioned = [name for name in present if name in partition_columns]
-        values = self._partition_values
-        if partitioned and any(path not in values for path in paths):
-            values.update(
-                (local_path(file.uri), file.partition_values) for file in table_files(found).files
-            )
+        uri = str(found.table_uri)
+        values = self._partition_values.get(uri, {})
+        if partitioned and any(path not in values for path in paths):  # the version's files
+            values = {
+                local_path(file.uri): file.partition_values for file in table_files(found).files
+            }
+            self._partition_values[uri] = values
         files = [
             self._file_columns.read(
                 path, present, schema, {name: values[path][name] for name in partitioned}

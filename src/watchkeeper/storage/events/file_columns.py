@@ -35,8 +35,17 @@ DEFAULT_BUDGET_BYTES = 512 * 1024 * 1024
 """What one event store's kept columns may hold: enough for the weeks a monitor rereads."""
 
 
+ENTRY_BYTES = 64
+"""What each kept entry counts beyond its data (its key, a row count, an absent column's
+mark), so that entries without data are bounded by the budget too."""
+
 _ABSENT = object()
 """Kept for a column the file does not hold (written before the table gained it)."""
+
+_NOT_KEPT = object()
+
+_ROW_COUNT = "\x00rows"
+"""The key, beside a file's column names, of its row count."""
 
 
 class FileColumns:
@@ -51,12 +60,12 @@ class FileColumns:
         self.reads = 0
         """Files opened so far (a column already kept opens nothing)."""
         self._kept: OrderedDict[tuple[str, str], Any] = OrderedDict()
-        self._rows: dict[str, int] = {}
+        self._sizes: dict[tuple[str, str], int] = {}
         self._bytes = 0
 
     @property
     def kept_bytes(self) -> int:
-        """The bytes of the columns kept now (at most ``budget_bytes``)."""
+        """The bytes kept now, data and :data:`ENTRY_BYTES` per entry (at most the budget)."""
         return self._bytes
 
     def read(
@@ -70,45 +79,53 @@ class FileColumns:
         (named in ``partition_values``) repeats its value on every row; a column the file
         lacks is left out."""
         stored = [name for name in columns if name not in partition_values]
-        found: dict[str, Any] = {}
-        for name in stored:
-            if (path, name) in self._kept:
-                self._kept.move_to_end((path, name))
-                found[name] = self._kept[(path, name)]
-        missing = [name for name in stored if name not in found]
-        if missing or path not in self._rows:
-            found.update(self._load(path, missing, schema))
+        found = {name: self._recall((path, name)) for name in stored}
+        rows = self._recall((path, _ROW_COUNT))
+        missing = [name for name in stored if found[name] is _NOT_KEPT]
+        if missing or rows is _NOT_KEPT:
+            loaded, rows = self._load(path, missing, schema)
+            found.update(loaded)
         arrays = {name: found[name] for name in stored if found[name] is not _ABSENT}
         for name in columns:
             if name in partition_values:
                 value = pa.scalar(partition_values[name], schema.field(name).type)
-                arrays[name] = pa.chunked_array([pa.repeat(value, self._rows[path])])
+                arrays[name] = pa.chunked_array([pa.repeat(value, rows)])
         return pa.table({name: arrays[name] for name in columns if name in arrays})
 
-    def _load(self, path: str, names: list[str], schema: pa.Schema) -> dict[str, Any]:
+    def _recall(self, key: tuple[str, str]) -> Any:
+        if key not in self._kept:
+            return _NOT_KEPT
+        self._kept.move_to_end(key)
+        return self._kept[key]
+
+    def _load(self, path: str, names: list[str], schema: pa.Schema) -> tuple[dict[str, Any], int]:
         self.reads += 1
         file = pq.ParquetFile(path)
-        self._rows[path] = file.metadata.num_rows
+        rows = file.metadata.num_rows
         readable = [name for name in names if name in file.schema_arrow.names]
         table = file.read(columns=readable) if readable else None
         loaded: dict[str, Any] = {}
         for name in names:
             if table is None or name not in readable:
                 loaded[name] = _ABSENT
-                self._remember((path, name), _ABSENT, 0)
                 continue
             column = table.column(name)
             if name in schema.names and column.type != schema.field(name).type:
                 column = column.cast(schema.field(name).type)
             loaded[name] = column
-            if column.nbytes <= self.budget_bytes:  # else read again when asked
-                self._remember((path, name), column, column.nbytes)
-        return loaded
+        self._remember((path, _ROW_COUNT), rows, 0)
+        for name, value in loaded.items():
+            size = 0 if value is _ABSENT else value.nbytes
+            if size + ENTRY_BYTES <= self.budget_bytes:  # else read again when asked
+                self._remember((path, name), value, size)
+        return loaded, rows
 
     def _remember(self, key: tuple[str, str], value: Any, size: int) -> None:
+        self._bytes -= self._sizes.pop(key, 0)
         self._kept[key] = value
-        self._bytes += size
-        while self._bytes > self.budget_bytes:
-            _, evicted = self._kept.popitem(last=False)
-            if evicted is not _ABSENT:
-                self._bytes -= evicted.nbytes
+        self._kept.move_to_end(key)
+        self._sizes[key] = size + ENTRY_BYTES
+        self._bytes += size + ENTRY_BYTES
+        while self._bytes > self.budget_bytes and self._kept:
+            evicted, _ = self._kept.popitem(last=False)
+            self._bytes -= self._sizes.pop(evicted)
