@@ -272,6 +272,17 @@ def test_a_performance_drop_against_the_champion_holdout_fires() -> None:
         "estimated_recall 0.45 (pooled over 7 windows to 2026-06-15) is 31% below its estimate in "
         "the first 7d served 0.65"
     )
+    # three days after its first week, the drop is not measured yet: a pool of the last 7
+    # windows would share four with the reference (0.46 against 0.65, a 30% "drop")
+    young = daily("estimated_recall", [0.65] * 7 + [0.2] * 3)
+    assert not decide_retrain(
+        young, [], config=settings, as_of=day(20), champion_metrics=CHAMPION
+    ).retrain
+    served = daily("estimated_recall", [0.65] * 7 + [0.2] * 5)  # five windows after it
+    decision = decide_retrain(served, [], config=settings, as_of=day(20), champion_metrics=CHAMPION)
+    assert decision.retrain and decision.reason.startswith(
+        "estimated_recall 0.2 (pooled over 5 windows to 2026-06-13) is 69% below"
+    )
     steady = daily("estimated_recall", [0.65] * 14)  # below the holdout, but as it always was
     assert not decide_retrain(
         steady, [], config=settings, as_of=day(20), champion_metrics=CHAMPION

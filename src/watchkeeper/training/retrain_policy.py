@@ -346,7 +346,9 @@ def performance_trigger(
     ``triggers.performance_min_windows`` of them. A realized metric is compared with the
     champion's holdout value; an estimate with the champion's own estimate over its first
     span of service (like with like: an estimate carries its own bias, so it is never
-    compared with a realized value).
+    compared with a realized value), on windows after that span only: a champion promoted
+    days ago has no service to compare with its first span yet, and a pool that shares
+    windows with its own reference measures the canary's small windows, not a drop.
     """
     triggers = config.triggers
     limit = triggers.performance_drop
@@ -371,16 +373,18 @@ def performance_trigger(
         base = name.removeprefix(names.ESTIMATED_PREFIX)
         latest = max(row.window_end for row in found)
         recent = [row for row in found if row.window_end > latest - span]
-        if len(recent) < needed:
-            continue
         weight = weights[names.POSITIVE_LABELS if name == base else names.SCORED_EVENTS]
         if name == base:  # realized: against the holdout's realized value
             reference, against = champion_metrics.get(base), f"the champion's holdout {base}"
         else:  # estimated: against its own estimate on the first span it served
-            first = min(row.window_end for row in found)
-            early = [row for row in found if row.window_end <= first + span - timedelta(days=1)]
+            first_end = min(row.window_end for row in found) + span - timedelta(days=1)
+            early = [row for row in found if row.window_end <= first_end]
             reference = _pooled(early, weight) if len(early) >= needed else None
+            # a drop is measured on service after that span, never on windows it shares
+            recent = [row for row in recent if row.window_end > first_end]
             against = f"its estimate in the first {format_duration(span)} served"
+        if len(recent) < needed:
+            continue
         if not isinstance(reference, int | float) or reference <= 0:
             continue
         mean = _pooled(recent, weight)
