@@ -333,7 +333,10 @@ class RetrainTriggers(Section):
     )
     performance_window: Duration = Field(
         default=timedelta(days=7),
-        description="the drop is judged on the mean of the windows within this span",
+        description=(
+            "the drop is judged on the windows within this span, pooled; an estimate against "
+            "its own over the champion's first span served, on windows after that span only"
+        ),
     )
     performance_min_windows: int = Field(
         default=5, ge=1, description="windows with a value needed within the span"
