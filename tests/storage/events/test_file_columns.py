@@ -71,6 +71,22 @@ def test_range_reads_equal_a_fresh_delta_dataset(tmp_path: Path, samples: Any) -
     check()
 
 
+def test_a_range_read_without_its_time_column_still_keeps_to_the_range(
+    tmp_path: Path, samples: Any
+) -> None:
+    tables = committed_days(tmp_path, samples, days=3)
+    start, end = START + timedelta(hours=30), START + timedelta(hours=40)
+    read = tables.range_columns("transactions", ["event_id"], "ts", start, end)
+    assert read is not None and read.column_names == ["event_id"]
+    expected = reference(tmp_path, start, end)
+    assert sorted(read.column("event_id").to_pylist()) == sorted(
+        expected.column("event_id").to_pylist()
+    )
+    assert 0 < read.num_rows < 30  # ten hours of a day's 30 rows, every 48 minutes
+    whole = tables.whole_columns("transactions", ["event_id"])
+    assert whole is not None and whole.num_rows == 90
+
+
 def test_each_file_is_opened_once_for_ranges_that_overlap(tmp_path: Path, samples: Any) -> None:
     tables = committed_days(tmp_path, samples, days=5)
     kept = tables._file_columns

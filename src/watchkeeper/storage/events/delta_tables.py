@@ -210,20 +210,25 @@ class DeltaEventTables:
         self,
         table: str,
         columns: list[str],
-        time_column: str,
+        time_column: str | None,
         start: datetime | None,
         end: datetime | None,
     ) -> pa.Table | None:
         """``columns`` of the rows of ``table`` whose ``time_column`` is in [start, end)
-        (either bound may be open), typed as the table's schema; ``None`` before the
-        table's first commit. A column no file holds yet is left out.
+        (either bound may be open; with neither, ``time_column`` may be None), typed as the
+        table's schema; ``None`` before the table's first commit. A column no file holds yet
+        is left out.
 
         Partition pruning keeps only the ``event_date`` folders of the range, file skipping
         drops files whose event-time statistics fall outside it. On a local root each file's
         columns are read once and kept (:class:`~watchkeeper.storage.events.file_columns.FileColumns`):
         the monitor and the retraining policy reread the weeks behind them on every tick.
         """
-        filters = _pruning_filters(start, end, time_column)
+        bounded = start is not None or end is not None
+        if bounded and time_column is None:
+            raise ValueError("a time range needs its time column")
+        filters = _pruning_filters(start, end, time_column) if time_column is not None else []
+        wanted = time_filter(time_column, start, end) if time_column is not None else None
         with self._lock:
             found = self._load(table)
             if found is None:
@@ -231,29 +236,22 @@ class DeltaEventTables:
             if not is_local(self.root):
                 dataset = found.to_pyarrow_dataset(file_pruning_predicate=filters or None)
                 present = [name for name in columns if name in dataset.schema.names]
-                return dataset.to_table(
-                    columns=present, filter=time_filter(time_column, start, end)
-                )
-            rows = self._kept_rows(found, columns, filters)
-        if start is None and end is None:
+                return dataset.to_table(columns=present, filter=wanted)
+            read = columns  # the filter reads the time column, asked for or not
+            if wanted is not None and time_column is not None and time_column not in columns:
+                read = [*columns, time_column]
+            rows = self._kept_rows(found, read, filters)
+        if wanted is None:
             return rows
-        wanted = time_filter(time_column, start, end)
-        return rows.filter(wanted) if time_column in rows.column_names else rows
+        rows = rows.filter(wanted)
+        return rows if read is columns else rows.drop_columns([str(time_column)])
 
     def whole_columns(self, table: str, columns: list[str]) -> pa.Table | None:
         """``columns`` of every row of ``table`` (None before its first commit), as
         :meth:`range_columns` reads them: a reader that needs the whole table's keys on
         every call — choosing the latest arrival of each outcome — opens only the files
         added since its last call."""
-        with self._lock:
-            found = self._load(table)
-            if found is None:
-                return None
-            if not is_local(self.root):
-                dataset = found.to_pyarrow_dataset()
-                present = [name for name in columns if name in dataset.schema.names]
-                return dataset.to_table(columns=present)
-            return self._kept_rows(found, columns, [])
+        return self.range_columns(table, columns, None, None, None)
 
     def _kept_rows(
         self, found: DeltaTable, columns: list[str], filters: list[tuple[str, str, Any]]
