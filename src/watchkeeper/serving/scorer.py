@@ -36,7 +36,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from watchkeeper.clock import Clock
@@ -47,7 +46,6 @@ from watchkeeper.errors import InvalidInputError
 from watchkeeper.features.online_engine import OnlineFeatureEngine
 from watchkeeper.features.schema_validation import check_length, parse_timestamp, validate_event
 from watchkeeper.features.state.store import EntityStateStore
-from watchkeeper.registry.registry import LoadedVersion
 from watchkeeper.rollout.router import Route
 from watchkeeper.serving.event_time_range import TimeRange
 from watchkeeper.serving.grouped_append import GroupedAppender
@@ -624,20 +622,6 @@ def served_prediction_schema(task: ModelTask) -> pa.Schema:
     return pa.schema([field for field in schema if field.name != "model_label"])
 
 
-def feature_row(version: LoadedVersion, features: Mapping[str, Any]) -> np.ndarray[Any, Any]:
-    """The model's input row: features in the manifest's order, missing ones as NaN."""
-    return np.array(
-        [[_number(features.get(name)) for name in version.manifest.feature_names]],
-        dtype=np.float64,
-    )
-
-
-def _number(value: Any) -> float:
-    if value is None:
-        return math.nan
-    return float(value)
-
-
 def _plain(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
@@ -647,6 +631,5 @@ def _plain(value: Any) -> Any:
 __all__ = [
     "ScoreResult",
     "Scorer",
-    "feature_row",
     "served_prediction_schema",
 ]

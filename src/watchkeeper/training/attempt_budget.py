@@ -334,36 +334,6 @@ def _retry_at(
     return None if label_horizon is None else as_utc(entry.at) + label_horizon
 
 
-def holdout_labels_wanted(
-    attempts: Sequence[AuditEntry], minimum: int, *, as_of: datetime | None = None
-) -> int:
-    """How many labels the next attempt's holdout should hold: ``minimum``
-    (``retraining.min_positives``), or what the last attempt said it needed when the holdout
-    left it undecided — for a window that sizes its holdout by positives.
-
-    >>> from datetime import UTC
-    >>> at = datetime(2026, 7, 1, tzinfo=UTC)
-    >>> short = {"accepted": False, "outcome": "undecided", "undecided": True,
-    ...          "evidence": {"undecided": {"have": 40, "needed": 140.0, "unit": "positives"}}}
-    >>> entry = AuditEntry(0, "fraud", RETRAIN_ATTEMPT, at, "agent", "", short, at)
-    >>> holdout_labels_wanted([entry], 50), holdout_labels_wanted([], 50)
-    (140, 50)
-    """
-    moment = as_utc(as_of) if as_of is not None else None
-    past = [
-        entry
-        for entry in attempts
-        if entry.kind == RETRAIN_ATTEMPT and (moment is None or as_utc(entry.at) <= moment)
-    ]
-    if not past:
-        return minimum
-    last = max(past, key=_order)
-    needed = (attempt_details(last).get("undecided") or {}).get("needed")
-    if attempt_outcome(last) != UNDECIDED or needed is None:
-        return minimum
-    return max(minimum, math.ceil(float(needed)))
-
-
 def decided_attempts(attempts: Sequence[AuditEntry], as_of: datetime) -> list[AuditEntry]:
     """The attempts (and requests) at or before ``as_of`` that were not undecided, oldest
     first."""
@@ -404,7 +374,6 @@ __all__ = [
     "attempt_outcome",
     "before_episode",
     "decided_attempts",
-    "holdout_labels_wanted",
     "last_decided",
     "latest_attempt",
     "new_evidence_wait",
