@@ -357,7 +357,9 @@ def _canonical_multiclass(
     probabilities = [pl.col(column) for column in columns]
     total = pl.sum_horizontal(probabilities)
     best = pl.concat_list(probabilities).list.arg_max()
-    most_probable = pl.lit(pl.Series(classes, dtype=pl.String)).get(best)
+    most_probable = best.replace_strict(
+        list(range(len(classes))), list(classes), return_dtype=pl.String
+    )
     decision = (
         pl.coalesce(pl.col("decision").cast(pl.String), most_probable)
         if "decision" in frame.columns
