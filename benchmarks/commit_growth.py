@@ -3,10 +3,11 @@
 An agent that ticks daily flushes each table once a day, and every day of events lands in a
 partition of its own (``event_date``), so after a year a table holds hundreds of Parquet
 files. Printed for each block of days: the median time to flush one day's rows through
-:class:`~watchkeeper.storage.events.delta_events.DeltaEventStore` (spool, conform, one Delta
-commit), beside a bare partitioned ``write_deltalake`` of the same rows into a table of the
-same age, kept loaded between commits as the store keeps its own (the floor), and the last block's ratio to the first. A growth shared by both is
-the Delta writer's own cost per active file, not the store's.
+:class:`~watchkeeper.storage.events.delta_events.DeltaEventStore` (read from the spool, one
+Delta commit), beside a bare partitioned ``write_deltalake`` of the same rows into a table of
+the same age, kept loaded between commits as the store keeps its own (the floor); then the
+last block's time against the first's. A growth shared by both is the Delta writer's own cost
+per active file, not the store's.
 
     .venv/bin/python benchmarks/commit_growth.py [--days 360] [--rows 1500] [--block 60]
 """

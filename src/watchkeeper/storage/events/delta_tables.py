@@ -224,11 +224,16 @@ class DeltaEventTables:
         columns are read once and kept (:class:`~watchkeeper.storage.events.file_columns.FileColumns`):
         the monitor and the retraining policy reread the weeks behind them on every tick.
         """
-        bounded = start is not None or end is not None
-        if bounded and time_column is None:
+        filters: list[tuple[str, str, Any]] = []
+        wanted: ds.Expression | None = None
+        extra: list[str] = []  # the filter reads the time column, asked for or not
+        if time_column is not None:
+            filters = _pruning_filters(start, end, time_column)
+            wanted = time_filter(time_column, start, end)
+            if wanted is not None and time_column not in columns:
+                extra = [time_column]
+        elif start is not None or end is not None:
             raise ValueError("a time range needs its time column")
-        filters = _pruning_filters(start, end, time_column) if time_column is not None else []
-        wanted = time_filter(time_column, start, end) if time_column is not None else None
         with self._lock:
             found = self._load(table)
             if found is None:
@@ -237,14 +242,11 @@ class DeltaEventTables:
                 dataset = found.to_pyarrow_dataset(file_pruning_predicate=filters or None)
                 present = [name for name in columns if name in dataset.schema.names]
                 return dataset.to_table(columns=present, filter=wanted)
-            read = columns  # the filter reads the time column, asked for or not
-            if wanted is not None and time_column is not None and time_column not in columns:
-                read = [*columns, time_column]
-            rows = self._kept_rows(found, read, filters)
+            rows = self._kept_rows(found, [*columns, *extra], filters)
         if wanted is None:
             return rows
         rows = rows.filter(wanted)
-        return rows if read is columns else rows.drop_columns([str(time_column)])
+        return rows.drop_columns(extra) if extra else rows
 
     def whole_columns(self, table: str, columns: list[str]) -> pa.Table | None:
         """``columns`` of every row of ``table`` (None before its first commit), as
