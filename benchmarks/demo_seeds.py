@@ -5,9 +5,12 @@ and prints per seed: the detection delay (days from the shift to the first drift
 drift or score alerts of any severity before the shift (false alarms), the retraining
 attempts, promotions and rollbacks, the fraud loss from the shift to the end with and without
 watchkeeper and their ratio, and the weeks from the shift until the watched run's weekly
-fraud loss is back to at most 1.5x its pre-shift mean and stays there, and the business value
-from the shift on with and without (net of reviews and false declines). Then the median and
-the worst of each column over the seeds.
+fraud loss is back to at most 1.5x its pre-shift mean and stays there, the level it holds
+after that target's 12 weeks (its mean weekly loss from then to the end over the pre-shift
+mean), how many stable weeks before the shift lie above that same line (the recovery rule
+applied where nothing changed: weekly loss is noisy, so this is rarely 0), and the business
+value from the shift on with and without (net of reviews and false declines). Then the median
+and the worst of each column over the seeds.
 
     .venv/bin/python benchmarks/demo_seeds.py --seeds 1-10            # the case study, 10 seeds
     .venv/bin/python benchmarks/demo_seeds.py --seeds 1-2 --quick     # scale 0.5, a smoke run
@@ -111,6 +114,8 @@ def seed_row(summary: dict[str, Any]) -> dict[str, Any]:
         "value_without": _post_shift_loss(summary["without"]["weekly"], shift, "business_value"),
         "value_with": _post_shift_loss(summary["with"]["weekly"], shift, "business_value"),
         "weeks_to_recovery": weeks_to_recovery(summary["with"]["weekly"], shift),
+        "level_after": level_after(summary["with"]["weekly"], shift),
+        "stable_over": stable_weeks_over(summary["without"]["weekly"], shift),
         "wall_s": summary["wall_s"],
     }
 
@@ -122,6 +127,15 @@ def _post_shift_loss(
     business value also counts reviews and false declines: a model that flags more loses
     less to fraud and pays for it there)."""
     return sum(week[measure] for week in weekly if date.fromisoformat(week["week"]) >= shift)
+
+
+def _full_weeks(weekly: list[dict[str, Any]], shift: date) -> tuple[list[float], list[float]]:
+    """Weekly fraud loss before and from the shift's week, partial first and last weeks left
+    out."""
+    full = weekly[1:-1]
+    before = [week["fraud_loss"] for week in full if date.fromisoformat(week["week"]) < shift]
+    after = [week["fraud_loss"] for week in full if date.fromisoformat(week["week"]) >= shift]
+    return before, after
 
 
 def weeks_to_recovery(weekly: list[dict[str, Any]], shift: date) -> int | None:
@@ -136,23 +150,56 @@ def weeks_to_recovery(weekly: list[dict[str, Any]], shift: date) -> int | None:
     >>> weeks_to_recovery(weekly, shift=date(2026, 5, 25))
     2
     """
-    full = weekly[1:-1]
-    before = [week["fraud_loss"] for week in full if date.fromisoformat(week["week"]) < shift]
-    after = [week for week in full if date.fromisoformat(week["week"]) >= shift]
+    before, after = _full_weeks(weekly, shift)
     if not before or not after:
         return None
     limit = RECOVERY_FACTOR * statistics.fmean(before)
     for index in range(len(after)):
-        if all(week["fraud_loss"] <= limit for week in after[index:]):
+        if all(loss <= limit for loss in after[index:]):
             return index
     return None
+
+
+def stable_weeks_over(weekly: list[dict[str, Any]], shift: date) -> int:
+    """How many full weeks *before* the shift lie above the recovery line (1.5x their own
+    mean): the recovery rule applied where nothing changed. Weekly fraud loss is a sum of a
+    few dozen missed frauds of random amounts, so stable weeks cross the line too, and a run
+    must keep every week after its recovery under it: a rule the stable months fail.
+
+    >>> weekly = [{"week": f"2026-05-{day:02d}", "fraud_loss": loss}
+    ...           for day, loss in ((4, 0), (11, 100), (18, 300), (25, 50), (31, 0))]
+    >>> stable_weeks_over(weekly, shift=date(2026, 5, 31))  # mean 150, line 225
+    1
+    """
+    before, _ = _full_weeks(weekly, shift)
+    if not before:
+        return 0
+    limit = RECOVERY_FACTOR * statistics.fmean(before)
+    return sum(1 for loss in before if loss > limit)
+
+
+def level_after(weekly: list[dict[str, Any]], shift: date, weeks: int = RECOVERY_WEEKS) -> float:
+    """Mean weekly fraud loss from ``weeks`` after the shift's week to the end, as a multiple
+    of the pre-shift mean: the level a run holds once the recovery time is over (the target's
+    line is 1.5). NaN when either stretch is empty or the pre-shift mean is 0.
+
+    >>> weekly = [{"week": f"2026-05-{day:02d}", "fraud_loss": loss}
+    ...           for day, loss in ((4, 0), (11, 100), (18, 900), (25, 150), (31, 0))]
+    >>> level_after(weekly, shift=date(2026, 5, 18), weeks=1)
+    1.5
+    """
+    before, after = _full_weeks(weekly, shift)
+    late = after[weeks:]
+    if not before or not late or statistics.fmean(before) == 0:
+        return float("nan")
+    return statistics.fmean(late) / statistics.fmean(before)
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'seed':>4} {'delay d':>7} {'false':>5} {'attempts':>8} {'promoted':>8} "
         f"{'rolled back':>11} {'loss without':>13} {'loss with':>11} {'ratio':>6} "
-        f"{'weeks to recover':>16} {'value without':>13} {'value with':>11} {'wall s':>7}"
+        f"{'weeks to recover':>16} {'level':>5} {'stable over':>11} {'value without':>13} {'value with':>11} {'wall s':>7}"
     )
     print(header)
     for row in rows:
@@ -198,6 +245,7 @@ def _line(row: dict[str, Any]) -> str:
         f"{show(row['attempts'], 8)} {show(row['promotions'], 8)} {show(row['rollbacks'], 11)} "
         f"{show(row['loss_without'], 13)} {show(row['loss_with'], 11)} "
         f"{show(row['loss_ratio'], 6, 2)} {show(row['weeks_to_recovery'], 16)} "
+        f"{show(row['level_after'], 5, 2)} {show(row['stable_over'], 11)} "
         f"{show(row['value_without'], 13)} {show(row['value_with'], 11)} {show(row['wall_s'], 7)}"
     )
 

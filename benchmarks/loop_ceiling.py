@@ -7,7 +7,9 @@ recency half-life and negative sampling, flagging the top 1% as the example does
 ``--delays`` days late. Before the shift every run uses the first model, trained on the true
 labels of the 90 days before launch. Printed per seed and run: the post-shift fraud loss against the frozen
 first model's (the ratio ``benchmarks/demo_seeds.py`` reports for the loop) and the weeks
-until weekly fraud loss is back to 1.5x its pre-shift mean and stays there (the same rule).
+until weekly fraud loss is back to 1.5x its pre-shift mean and stays there (the same rule),
+the level held from 12 weeks after the shift and the stable weeks above the line (the same
+columns as ``demo_seeds.py``).
 
 No loop that learns from chargebacks can beat the ceiling with immediate labels; the one with
 labels 30 days late is closer to what a loop can reach (a chargeback takes 30 days at the
@@ -41,7 +43,7 @@ from watchkeeper.features.spec import FeatureSpec
 from watchkeeper.training.negative_sample import NegativeSample
 
 sys.path.insert(0, str(Path(__file__).parent))
-from demo_seeds import parse_seeds, weeks_to_recovery
+from demo_seeds import level_after, parse_seeds, stable_weeks_over, weeks_to_recovery
 
 WINDOW = timedelta(days=90)
 FLAG_RATE = 0.01
@@ -145,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     arguments = parser.parse_args(argv)
     delays = [int(value) for value in arguments.delays.split(",")]
     print(
-        f"{'seed':>4} {'run':>28} {'post-shift loss':>15} {'ratio':>6} {'weeks to recover':>16} {'s':>5}"
+        f"{'seed':>4} {'run':>28} {'post-shift loss':>15} {'ratio':>6} {'weeks to recover':>16} "
+        f"{'level':>5} {'stable over':>11} {'s':>5}"
     )
     ratios: dict[int, list[float]] = {delay: [] for delay in delays}
     for seed in parse_seeds(arguments.seeds):
@@ -156,14 +159,18 @@ def main(argv: list[str] | None = None) -> int:
         frozen_loss = post_shift(frozen, replay.shift)
         shift_day = replay.shift.date()
         print(f"{seed:>4} {'frozen first model':>28} {frozen_loss:>15,.0f} {1:>6.2f} "
-              f"{_weeks(weeks_to_recovery(frozen, shift_day)):>16} {time.perf_counter() - started:>5.0f}")  # fmt: skip
+              f"{_weeks(weeks_to_recovery(frozen, shift_day)):>16} "
+              f"{level_after(frozen, shift_day):>5.2f} {stable_weeks_over(frozen, shift_day):>11} "
+              f"{time.perf_counter() - started:>5.0f}")  # fmt: skip
         for delay in delays:
             series = ceiling_run(replay, first, arguments.every, delay)
             loss = post_shift(series, replay.shift)
             ratios[delay].append(loss / frozen_loss)
             label = f"truth every {arguments.every}d, {delay}d late"
             print(f"{seed:>4} {label:>28} {loss:>15,.0f} {loss / frozen_loss:>6.2f} "
-                  f"{_weeks(weeks_to_recovery(series, shift_day)):>16} {time.perf_counter() - started:>5.0f}")  # fmt: skip
+                  f"{_weeks(weeks_to_recovery(series, shift_day)):>16} "
+                  f"{level_after(series, shift_day):>5.2f} {stable_weeks_over(series, shift_day):>11} "
+                  f"{time.perf_counter() - started:>5.0f}")  # fmt: skip
     for delay, found in ratios.items():
         print(
             f"labels {delay}d late: loss ratio median {statistics.median(found):.2f}, "
