@@ -29,6 +29,7 @@ FEATURES = [
     "card_merchants_1h",
     "card_devices_30d",
     "card_secs_since_last",
+    "device_txn_count_30d",
 ]
 
 
