@@ -138,6 +138,11 @@ def _full_weeks(weekly: list[dict[str, Any]], shift: date) -> tuple[list[float],
     return before, after
 
 
+def _recovery_line(before: list[float]) -> float:
+    """The recovery target's line: 1.5x the mean weekly loss before the shift."""
+    return RECOVERY_FACTOR * statistics.fmean(before)
+
+
 def weeks_to_recovery(weekly: list[dict[str, Any]], shift: date) -> int | None:
     """Weeks from the shift's week until weekly fraud loss is at most 1.5x the mean of the
     weeks before the shift and stays there to the end; None if it never does. Partial first
@@ -153,7 +158,7 @@ def weeks_to_recovery(weekly: list[dict[str, Any]], shift: date) -> int | None:
     before, after = _full_weeks(weekly, shift)
     if not before or not after:
         return None
-    limit = RECOVERY_FACTOR * statistics.fmean(before)
+    limit = _recovery_line(before)
     for index in range(len(after)):
         if all(loss <= limit for loss in after[index:]):
             return index
@@ -174,7 +179,7 @@ def stable_weeks_over(weekly: list[dict[str, Any]], shift: date) -> int:
     before, _ = _full_weeks(weekly, shift)
     if not before:
         return 0
-    limit = RECOVERY_FACTOR * statistics.fmean(before)
+    limit = _recovery_line(before)
     return sum(1 for loss in before if loss > limit)
 
 
@@ -190,16 +195,18 @@ def level_after(weekly: list[dict[str, Any]], shift: date, weeks: int = RECOVERY
     """
     before, after = _full_weeks(weekly, shift)
     late = after[weeks:]
-    if not before or not late or statistics.fmean(before) == 0:
+    baseline = statistics.fmean(before) if before else 0.0
+    if not late or baseline == 0:
         return float("nan")
-    return statistics.fmean(late) / statistics.fmean(before)
+    return statistics.fmean(late) / baseline
 
 
 def _print_table(rows: list[dict[str, Any]]) -> None:
     header = (
         f"{'seed':>4} {'delay d':>7} {'false':>5} {'attempts':>8} {'promoted':>8} "
         f"{'rolled back':>11} {'loss without':>13} {'loss with':>11} {'ratio':>6} "
-        f"{'weeks to recover':>16} {'level':>5} {'stable over':>11} {'value without':>13} {'value with':>11} {'wall s':>7}"
+        f"{'weeks to recover':>16} {'level':>5} {'stable over':>11} "
+        f"{'value without':>13} {'value with':>11} {'wall s':>7}"
     )
     print(header)
     for row in rows:
