@@ -1,6 +1,7 @@
 """The micro-batch scorer's features: whatever the batch length, each day's features are those
 the batch engine computes over the whole stream at once (every event sees only the events
-before it), including windows that reach back across batches and ``time_since_last``."""
+before it), including windows that reach back across batches and ``time_since_last`` on two
+keys (a card's and a device's previous event)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ def spec() -> FeatureSpec:
             "event_id": {"type": "string", "required": True},
             "ts": {"type": "timestamp", "required": True},
             "card_id": {"type": "string"},
+            "device_id": {"type": "string"},
             "amount": {"type": "float"},
         },
         transforms=[
@@ -30,23 +32,30 @@ def spec() -> FeatureSpec:
             {"name": "count_1h", "op": "count", "by": "card_id", "window": "1h"},
             {"name": "mean_20d", "op": "mean", "input": "amount", "by": "card_id", "window": "20d"},
             {"name": "since_last", "op": "time_since_last", "by": "card_id"},
+            {"name": "device_since_last", "op": "time_since_last", "by": "device_id"},
         ],
     )
 
 
 def events() -> pl.DataFrame:
     """Sixty days from 45 days before the origin, 40 events a day over 25 cards (some quiet
-    for weeks, so ``since_last`` reaches back beyond every window)."""
+    for weeks, so ``since_last`` reaches back beyond every window) and 40 devices (a fifth of
+    the events without one)."""
     rng = np.random.default_rng(7)
     count = 60 * 40
     start = ORIGIN - timedelta(days=45)
     seconds = np.sort(rng.integers(0, 60 * 86_400, size=count))
     cards = rng.choice([f"c{index}" for index in range(25)], size=count, p=_card_shares())
+    devices = rng.choice([f"d{index}" for index in range(40)], size=count).tolist()
+    absent = rng.random(count) < 0.2
     return pl.DataFrame(
         {
             "event_id": [f"e{index}" for index in range(count)],
             "ts": [start + timedelta(seconds=int(value)) for value in seconds],
             "card_id": cards.tolist(),
+            "device_id": [
+                None if gone else device for gone, device in zip(absent, devices, strict=True)
+            ],
             "amount": rng.gamma(2.0, 30.0, size=count).round(2),
         }
     ).with_columns(pl.col("ts").dt.cast_time_unit("us"))

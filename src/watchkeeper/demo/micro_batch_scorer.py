@@ -129,11 +129,14 @@ class MicroBatchScorer:
         before = self.transactions.filter(pl.col(self.event_time) < warm)
         if not keys or before.height == 0:
             return before.clear()
-        last = pl.concat([before.group_by(key, maintain_order=True).last() for key in keys])
-        return (
-            last.select(before.columns)
-            .unique(self.event_id, keep="first", maintain_order=True)
-            .sort(self.event_time, maintain_order=True)
+        last = pl.concat(
+            [
+                before.group_by(key, maintain_order=True).last().select(before.columns)
+                for key in keys
+            ]
+        )
+        return last.unique(self.event_id, keep="first", maintain_order=True).sort(
+            self.event_time, maintain_order=True
         )
 
     def routes(self, models: ServingModels, entities: pl.Series) -> pl.Series:
