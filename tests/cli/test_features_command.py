@@ -30,6 +30,7 @@ FEATURES = [
     "card_devices_30d",
     "card_secs_since_last",
     "device_txn_count_30d",
+    "device_secs_since_last",
 ]
 
 

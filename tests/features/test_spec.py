@@ -18,7 +18,7 @@ def fraud_spec() -> FeatureSpec:
 def test_the_fraud_example_gives_a_spec_for_both_engines() -> None:
     spec = fraud_spec()
     assert spec.timestamp == "ts" and spec.event_id == "event_id"
-    assert len(spec.stateless_features) == 8 and len(spec.windowed_features) == 8
+    assert len(spec.stateless_features) == 8 and len(spec.windowed_features) == 9
     assert spec.group_keys == ("card_id", "device_id")
     assert spec.longest_window.days == 30
 
